@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ServerCommand.class,
                 ClientCommand.class,
-                DoctorCommand.class,
+                io.switchboard.doctor.DoctorCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,4 +1,4 @@
-package io.switchboard.cli;
+package io.switchboard.doctor;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
