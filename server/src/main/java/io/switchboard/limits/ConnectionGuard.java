@@ -1,0 +1,89 @@
+package io.switchboard.limits;
+
+import io.switchboard.config.Clock;
+import io.switchboard.metrics.Refusal;
+import java.net.InetAddress;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Admission control for new connections: the global maximum, the per-source-address maximum and the accept rate.
+ * Thread-safe; called by every event loop on accept and close. The per-address table exists only when that limit
+ * is set, so the default costs nothing per connection.
+ */
+public final class ConnectionGuard {
+    private final int maxConnections;
+    private final int maxPerIp;
+    private final int acceptRatePerSec;
+    private final Clock clock;
+    private final AtomicInteger open = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp;
+    private long rateWindowSec = Long.MIN_VALUE;
+    private int acceptedInWindow;
+
+    public ConnectionGuard(int maxConnections, int maxPerIp, int acceptRatePerSec, Clock clock) {
+        this.maxConnections = maxConnections;
+        this.maxPerIp = maxPerIp;
+        this.acceptRatePerSec = acceptRatePerSec;
+        this.clock = clock;
+        this.perIp = maxPerIp > 0 ? new ConcurrentHashMap<>() : null;
+    }
+
+    /** Admits a connection from {@code ip}, or returns why not; on success the caller must {@link #release}. */
+    public Refusal tryAcquire(InetAddress ip) {
+        if (acceptRatePerSec > 0 && !takeAcceptToken()) {
+            return Refusal.ACCEPT_RATE;
+        }
+        if (open.incrementAndGet() > maxConnections) {
+            open.decrementAndGet();
+            return Refusal.MAX_CONNECTIONS;
+        }
+        if (perIp != null && ip != null) {
+            AtomicInteger n = perIp.computeIfAbsent(ip, k -> new AtomicInteger());
+            if (n.incrementAndGet() > maxPerIp) {
+                releaseIp(ip, n);
+                open.decrementAndGet();
+                return Refusal.PER_IP_LIMIT;
+            }
+        }
+        return null;
+    }
+
+    public void release(InetAddress ip) {
+        open.decrementAndGet();
+        if (perIp != null && ip != null) {
+            AtomicInteger n = perIp.get(ip);
+            if (n != null) {
+                releaseIp(ip, n);
+            }
+        }
+    }
+
+    public int open() {
+        return open.get();
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Source addresses currently tracked by the per-address limit (0 when the limit is off). */
+    public int trackedAddresses() {
+        return perIp == null ? 0 : perIp.size();
+    }
+
+    private void releaseIp(InetAddress ip, AtomicInteger n) {
+        if (n.decrementAndGet() <= 0) {
+            perIp.remove(ip, n);
+        }
+    }
+
+    private synchronized boolean takeAcceptToken() {
+        long sec = clock.nowMs() / 1000;
+        if (sec != rateWindowSec) {
+            rateWindowSec = sec;
+            acceptedInWindow = 0;
+        }
+        return ++acceptedInWindow <= acceptRatePerSec;
+    }
+}

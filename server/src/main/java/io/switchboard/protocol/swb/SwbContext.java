@@ -1,0 +1,25 @@
+package io.switchboard.protocol.swb;
+
+import io.switchboard.config.ServerConfig;
+import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.session.SessionRegistry;
+import io.netty.channel.EventLoop;
+import java.util.function.Function;
+
+/**
+ * What every SWB/1 connection of one server shares: settings, the session registry, admission control,
+ * metrics, and each event loop's state. Immutable after start; safe from any thread.
+ */
+public record SwbContext(ServerConfig config, SessionRegistry registry, ConnectionGuard guard, GatewayMetrics metrics,
+                         Function<EventLoop, LoopState> loops) {
+
+    LoopState loopOf(EventLoop loop) {
+        LoopState s = loops.apply(loop);
+        if (s == null) {
+            throw new IllegalStateException("channel registered on an event loop the gateway does not own");
+        }
+        return s;
+    }
+}

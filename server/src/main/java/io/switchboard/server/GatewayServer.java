@@ -1,0 +1,301 @@
+package io.switchboard.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.UnixChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.switchboard.api.ApiServer;
+import io.switchboard.config.ServerConfig;
+import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.LoopMember;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.protocol.swb.SwbConnection;
+import io.switchboard.protocol.swb.SwbContext;
+import io.switchboard.session.SessionRegistry;
+import io.switchboard.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway: SWB/1 listener, event loops with their per-loop state, the session registry and the backend API.
+ * {@link #start} binds everything; {@link #drain} stops accepting and sends clients away spread over the drain
+ * period; {@link #close} stops at once. Thread-safe.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    private final ServerConfig config;
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final EventLoopGroup group;
+    private final List<LoopState> loops;
+    private final SessionRegistry registry;
+    private final ConnectionGuard guard;
+    private final Channel listener;
+    private final ApiServer api;
+    private final long startedAtMs;
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean draining;
+
+    private GatewayServer(ServerConfig config) throws InterruptedException {
+        this.config = config;
+        this.startedAtMs = config.clock.nowMs();
+        config.transport.ensureAvailable();
+        if (config.reusePort && !config.transport.supportsReusePort()) {
+            throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
+        }
+        group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
+        List<LoopState> states = new ArrayList<>();
+        Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
+        int i = 0;
+        for (EventExecutor e : group) {
+            EventLoop loop = (EventLoop) e;
+            LoopState s = new LoopState(i++, loop, config.clock);
+            states.add(s);
+            byLoop.put(loop, s);
+        }
+        this.loops = List.copyOf(states);
+        this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
+                config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
+                config.maxTtlSec), metrics);
+        loops.forEach(registry::addLoop);
+        this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
+                config.clock);
+        SwbContext shared = new SwbContext(config, registry, guard, metrics, Map.copyOf(byLoop)::get);
+        for (LoopState s : loops) {
+            s.loop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
+        }
+        try {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(group)
+                    .channel(config.transport.serverChannelClass())
+                    .option(ChannelOption.SO_BACKLOG, config.backlog)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepalive)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(config.writeBufferLowBytes, config.writeBufferHighBytes))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new SwbConnection(shared));
+                        }
+                    });
+            applyTransportOptions(b);
+            this.listener = b.bind(config.bind, config.port).sync().channel();
+            this.api = ApiServer.start(config, this);
+        } catch (Exception | Error e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /** Validates {@code config}, binds the client listener and the API, and starts the loops. */
+    public static GatewayServer start(ServerConfig config) throws InterruptedException {
+        return new GatewayServer(config.validate());
+    }
+
+    private void applyTransportOptions(ServerBootstrap b) {
+        switch (config.transport) {
+            case EPOLL -> {
+                if (config.reusePort) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, true);
+                }
+                if (config.tcpKeepalive) {
+                    positive(config.tcpKeepIdleSec, v -> b.childOption(EpollChannelOption.TCP_KEEPIDLE, v));
+                    positive(config.tcpKeepIntervalSec, v -> b.childOption(EpollChannelOption.TCP_KEEPINTVL, v));
+                    positive(config.tcpKeepCount, v -> b.childOption(EpollChannelOption.TCP_KEEPCNT, v));
+                }
+                positive(config.tcpUserTimeoutMs, v -> b.childOption(EpollChannelOption.TCP_USER_TIMEOUT, v));
+            }
+            case IO_URING -> {
+                if (config.reusePort) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, true);
+                }
+                if (config.tcpKeepalive) {
+                    positive(config.tcpKeepIdleSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPIDLE, v));
+                    positive(config.tcpKeepIntervalSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPINTVL, v));
+                    positive(config.tcpKeepCount, v -> b.childOption(IoUringChannelOption.TCP_KEEPCNT, v));
+                }
+                positive(config.tcpUserTimeoutMs, v -> b.childOption(IoUringChannelOption.TCP_USER_TIMEOUT, v));
+            }
+            case NIO -> { } // keepalive tuning needs a native transport; SO_KEEPALIVE alone still applies
+        }
+    }
+
+    private static void positive(int value, java.util.function.IntConsumer apply) {
+        if (value > 0) {
+            apply.accept(value);
+        }
+    }
+
+    private void tickSafely(LoopState s) {
+        try {
+            s.tick();
+        } catch (RuntimeException e) {
+            metrics.loopErrors.increment();
+            log.warn("timer tick failed on loop {}: {}", s.index(), e.toString());
+        }
+    }
+
+    // ---- accessors
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public SessionRegistry registry() {
+        return registry;
+    }
+
+    public ConnectionGuard guard() {
+        return guard;
+    }
+
+    public List<LoopState> loops() {
+        return loops;
+    }
+
+    public long startedAtMs() {
+        return startedAtMs;
+    }
+
+    /** The port clients connect to (the bound one when configured as 0). */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public int apiPort() {
+        return api.port();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Completes when a drain has finished (all clients sent away) and the server stopped. */
+    public CompletableFuture<Void> drained() {
+        return drained;
+    }
+
+    /** Runs one timer tick on every loop now and waits for it: tests drive deadlines with a manual clock. */
+    public void tickNow() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(loops.size());
+        for (LoopState s : loops) {
+            s.execute(() -> {
+                tickSafely(s);
+                done.countDown();
+            });
+        }
+        if (!done.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("event loops did not run the tick within 10 s");
+        }
+    }
+
+    // ---- drain and close
+
+    /**
+     * Stops accepting, then sends every client {@code BYE 503 draining retry=<ms>} with retries spread over
+     * {@code --reconnect-spread}, closing them in slices over {@code --drain-period}; then stops the server.
+     * Idempotent; returns {@link #drained()}.
+     */
+    public CompletableFuture<Void> drain() {
+        synchronized (this) {
+            if (draining) {
+                return drained;
+            }
+            draining = true;
+        }
+        registry.startDraining();
+        log.info("draining: no new connections; sending {} clients away over {} s", guard.open(),
+                config.drainPeriodSec);
+        listener.close();
+        int slices = Math.max(1, config.drainPeriodSec);
+        CountDownLatch loopsDone = new CountDownLatch(loops.size());
+        for (LoopState s : loops) {
+            s.execute(() -> drainLoop(s, slices, loopsDone));
+        }
+        Thread waiter = new Thread(() -> {
+            try {
+                loopsDone.await(config.drainPeriodSec + 30L, TimeUnit.SECONDS);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (guard.open() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(20); // waiting for sockets to finish closing; bounded
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                close();
+                drained.complete(null);
+            }
+        }, "swb-drain");
+        waiter.setDaemon(true);
+        waiter.start();
+        return drained;
+    }
+
+    private void drainLoop(LoopState s, int slices, CountDownLatch loopsDone) {
+        List<LoopMember> members = s.membersSnapshot();
+        int perSlice = (members.size() + slices - 1) / slices;
+        if (members.isEmpty()) {
+            loopsDone.countDown();
+            return;
+        }
+        int spread = config.reconnectSpreadMs;
+        for (int slice = 0; slice < slices; slice++) {
+            int from = slice * perSlice;
+            int to = Math.min(members.size(), from + perSlice);
+            if (from >= to) {
+                break;
+            }
+            boolean last = to == members.size();
+            Runnable closeSlice = () -> {
+                for (LoopMember m : members.subList(from, to)) {
+                    long retryMs = 1000 + (spread > 0 ? ThreadLocalRandom.current().nextInt(spread) : 0);
+                    ((SwbConnection) m).drain(retryMs);
+                }
+                if (last) {
+                    loopsDone.countDown();
+                }
+            };
+            if (slice == 0) {
+                closeSlice.run();
+            } else {
+                s.loop().schedule(closeSlice, slice, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Stops at once: closes the listener, the API and every connection. */
+    @Override
+    public void close() {
+        listener.close();
+        api.close();
+        config.upstream.close();
+        Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        f.awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,6 @@
+package io.switchboard.session;
+
+/** What the API tells about one client: a snapshot taken on the session's loop. */
+public record ClientInfo(String id, boolean online, long sinceMs, String remoteAddress, long lastSeq, long ackedSeq,
+                         int queued, long queuedBytes, int inFlight) {
+}

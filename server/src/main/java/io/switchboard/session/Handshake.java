@@ -1,0 +1,18 @@
+package io.switchboard.session;
+
+import io.switchboard.loop.LoopState;
+
+/**
+ * A connection waiting for its session after a valid {@code HELLO}. The registry calls {@link #complete} on the
+ * connection's own loop once the session belongs to that loop (at once for a new client; after the older
+ * connection was told {@code BYE 409} for a takeover).
+ */
+public interface Handshake {
+    LoopState loop();
+
+    /** False once the connection closed while waiting. */
+    boolean open();
+
+    /** Binds the session ({@link Session#attach}), writes the welcome, then pumps queued messages. */
+    void complete(Session session);
+}

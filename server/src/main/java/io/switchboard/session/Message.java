@@ -1,0 +1,18 @@
+package io.switchboard.session;
+
+/**
+ * One accepted push: its per-client sequence number, payload and expiry. Immutable; shared by
+ * the delivery queue and the write path.
+ *
+ * @param expiresAtMs epoch ms after which a retained message is dropped; 0 for a {@code ttl=0} message,
+ *                    which is delivered only to the current connection and never re-sent
+ */
+public record Message(long seq, byte[] payload, long expiresAtMs) {
+    public boolean retained() {
+        return expiresAtMs != 0;
+    }
+
+    public boolean expired(long nowMs) {
+        return expiresAtMs != 0 && nowMs >= expiresAtMs;
+    }
+}

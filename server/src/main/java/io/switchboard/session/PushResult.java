@@ -1,0 +1,25 @@
+package io.switchboard.session;
+
+/**
+ * Outcome of one push, as the backend API reports it.
+ *
+ * @param status    HTTP-like status: 200 accepted, 404 client offline (ttl 0), 413 too large,
+ *                  429 client queue full, 503 draining
+ * @param seq       the seq assigned, or 0 when refused
+ * @param delivered true when written to the client's connection at once; false when queued
+ */
+public record PushResult(int status, long seq, boolean delivered, String error) {
+    public static final PushResult OFFLINE = new PushResult(404, 0, false, "client is not connected and ttl is 0");
+    public static final PushResult QUEUE_FULL = new PushResult(429, 0, false, "client queue is full");
+    public static final PushResult TOO_LARGE = new PushResult(413, 0, false, "payload larger than --max-payload");
+    public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
+    static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
+
+    public static PushResult accepted(long seq, boolean delivered) {
+        return new PushResult(200, seq, delivered, null);
+    }
+
+    public boolean ok() {
+        return status == 200;
+    }
+}

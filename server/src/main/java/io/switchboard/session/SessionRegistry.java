@@ -1,0 +1,397 @@
+package io.switchboard.session;
+
+import io.switchboard.loop.LoopMember;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.Refusal;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The one shared index {@code client id -> session}, and the only way work reaches a session from another
+ * thread: every operation is handed to the loop that owns the session ({@link #execute}), batched per loop where
+ * it touches many clients. The map's entry is the session itself; nothing else is allocated per client.
+ *
+ * <p>Thread-safe. Results are delivered on the owning loop's thread.
+ */
+public final class SessionRegistry {
+    /** Per-client delivery limits. */
+    public record Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
+                         int maxTtlSec) {
+    }
+
+    /** One item of a batch push. */
+    public record PushRequest(String clientId, byte[] payload, int ttlSec) {
+    }
+
+    private static final int MAX_RESOLVE_ATTEMPTS = 8;
+
+    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final java.util.concurrent.CopyOnWriteArrayList<LoopState> loops =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Limits limits;
+    private final GatewayMetrics metrics;
+    private volatile boolean draining;
+
+    public SessionRegistry(Limits limits, GatewayMetrics metrics) {
+        this.limits = limits;
+        this.metrics = metrics;
+    }
+
+    /** Adds an event loop whose sessions this registry manages; done once per loop at start. */
+    public void addLoop(LoopState loop) {
+        loop.setOfflineSweeper(this::sweepOffline);
+        loops.add(loop);
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public List<LoopState> loops() {
+        return List.copyOf(loops);
+    }
+
+    /** Sessions known, online or kept offline for retained messages. */
+    public int size() {
+        return sessions.size();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        draining = true;
+    }
+
+    /** Runs {@code task} on the loop that owns {@code s}, following it if it moved on the way. */
+    public void execute(Session s, Consumer<Session> task) {
+        LoopState at = s.owner();
+        at.execute(() -> {
+            if (s.owner() != at) {
+                execute(s, task);
+            } else {
+                task.accept(s);
+            }
+        });
+    }
+
+    // ---- handshake and takeover
+
+    /**
+     * Claims the session of {@code clientId} for a connection that sent a valid {@code HELLO}. An older connection
+     * of the same id is told {@code BYE 409 taken over}; the newest connection wins.
+     */
+    public void hello(String clientId, Handshake h) {
+        LoopState here = h.loop();
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            Session fresh = new Session(clientId, this, here, Session.TRANSFERRING, here.nowMs());
+            s = sessions.putIfAbsent(clientId, fresh);
+            if (s == null) {
+                complete(fresh, h);
+                return;
+            }
+        }
+        execute(s, cur -> transfer(cur, h));
+    }
+
+    private void transfer(Session s, Handshake h) {
+        if (s.dead()) {
+            h.loop().execute(() -> hello(s.id(), h));
+            return;
+        }
+        ClientLink old = s.link();
+        long nowMs = s.owner().nowMs();
+        if (old != null) {
+            s.detach(old, Session.TRANSFERRING, nowMs);
+            metrics.takeovers.increment();
+            metrics.refused(Refusal.TAKEN_OVER);
+            metrics.sessionsOnline.decrementAndGet();
+            old.close(409, "taken over", 0);
+        } else {
+            s.owner().removeOffline(s);
+            s.state(Session.TRANSFERRING);
+        }
+        LoopState target = h.loop();
+        if (target == s.owner()) {
+            complete(s, h);
+        } else {
+            s.owner(target);
+            target.execute(() -> complete(s, h));
+        }
+    }
+
+    private void complete(Session s, Handshake h) {
+        if (!h.open()) {
+            if (s.queued() == 0) {
+                remove(s);
+            } else {
+                s.state(Session.OFFLINE);
+                s.owner().addOffline(s);
+            }
+            return;
+        }
+        metrics.sessionsOnline.incrementAndGet();
+        metrics.handshakes.increment();
+        h.complete(s);
+    }
+
+    /** Called by the protocol adapter, on the session's loop, when a connection that owned {@code s} closed. */
+    public void connectionClosed(Session s, ClientLink link) {
+        boolean wasOnline = s.link() == link;
+        if (!wasOnline) {
+            return;
+        }
+        metrics.sessionsOnline.decrementAndGet();
+        if (s.detach(link, Session.OFFLINE, s.owner().nowMs())) {
+            remove(s);
+        } else {
+            s.owner().addOffline(s);
+        }
+    }
+
+    private void sweepOffline(Session s) {
+        if (s.state() == Session.OFFLINE && s.purgeExpired(s.owner().nowMs())) {
+            s.owner().removeOffline(s);
+            remove(s);
+        }
+    }
+
+    private void remove(Session s) {
+        s.state(Session.DEAD);
+        sessions.remove(s.id(), s);
+    }
+
+    // ---- pushes
+
+    /** Pushes to one client; {@code done} runs on the session's loop (or the caller's thread when refused early). */
+    public void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        push(clientId, payload, ttlSec, done, 0);
+    }
+
+    private void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done, int attempt) {
+        PushResult early = precheck(payload, ttlSec);
+        if (early != null) {
+            refuse(early, done);
+            return;
+        }
+        Session s = resolve(clientId, ttlSec);
+        if (s == null || attempt >= MAX_RESOLVE_ATTEMPTS) {
+            refuse(PushResult.OFFLINE, done);
+            return;
+        }
+        execute(s, cur -> {
+            PushResult r = pushHere(cur, payload, ttlSec);
+            if (r == PushResult.RETRY) {
+                push(clientId, payload, ttlSec, done, attempt + 1);
+            } else {
+                done.accept(r);
+            }
+        });
+    }
+
+    /** Pushes many messages, one task per owning loop; the future completes with results in request order. */
+    public CompletableFuture<PushResult[]> pushBatch(List<PushRequest> requests) {
+        PushResult[] results = new PushResult[requests.size()];
+        CompletableFuture<PushResult[]> future = new CompletableFuture<>();
+        if (requests.isEmpty()) {
+            future.complete(results);
+            return future;
+        }
+        AtomicInteger remaining = new AtomicInteger(requests.size());
+        Map<LoopState, List<Integer>> byLoop = new IdentityHashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            PushRequest r = requests.get(i);
+            PushResult early = precheck(r.payload(), r.ttlSec());
+            Session s = early == null ? resolve(r.clientId(), r.ttlSec()) : null;
+            if (early != null || s == null) {
+                PushResult refusal = early != null ? early : PushResult.OFFLINE;
+                metrics.refused(Session.refusalOf(refusal));
+                results[i] = refusal;
+                if (remaining.decrementAndGet() == 0) {
+                    future.complete(results);
+                }
+                continue;
+            }
+            byLoop.computeIfAbsent(s.owner(), k -> new ArrayList<>()).add(i);
+        }
+        byLoop.forEach((loop, indexes) -> loop.execute(() -> {
+            for (int i : indexes) {
+                PushRequest r = requests.get(i);
+                int index = i;
+                Consumer<PushResult> done = res -> {
+                    results[index] = res;
+                    if (remaining.decrementAndGet() == 0) {
+                        future.complete(results);
+                    }
+                };
+                Session s = sessions.get(r.clientId());
+                if (s != null && s.owner() == loop) {
+                    PushResult res = pushHere(s, r.payload(), r.ttlSec());
+                    if (res != PushResult.RETRY) {
+                        done.accept(res);
+                        continue;
+                    }
+                }
+                push(r.clientId(), r.payload(), r.ttlSec(), done, 1);
+            }
+        }));
+        return future;
+    }
+
+    /** Sends to every connected client: one task per loop. Completes with the number of clients reached. */
+    public CompletableFuture<Long> broadcast(byte[] payload) {
+        metrics.broadcasts.increment();
+        return perLoop(loop -> {
+            long[] n = new long[1];
+            loop.forEachSession(s -> {
+                if (pushHere(s, payload, 0).ok()) {
+                    n[0]++;
+                }
+            });
+            return n[0];
+        });
+    }
+
+    /** Sends to every connected subscriber of {@code topic} (best effort, ttl 0): one task per loop. */
+    public CompletableFuture<Long> publish(String topic, byte[] payload) {
+        return perLoop(loop -> {
+            long n = 0;
+            for (LoopMember m : loop.subscribers(topic)) {
+                Session s = m.session();
+                if (s != null) {
+                    PushResult r = pushHere(s, payload, 0);
+                    if (r.ok()) {
+                        n++;
+                    } else if (r.status() == 429) {
+                        metrics.refused(Refusal.TOPIC_QUEUE_FULL);
+                    }
+                }
+            }
+            metrics.topicDeliveries.add(n);
+            return n;
+        });
+    }
+
+    /** A snapshot of one client, or {@code null} when unknown. */
+    public CompletableFuture<ClientInfo> info(String clientId) {
+        CompletableFuture<ClientInfo> f = new CompletableFuture<>();
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            f.complete(null);
+            return f;
+        }
+        execute(s, cur -> {
+            if (cur.dead()) {
+                f.complete(null);
+                return;
+            }
+            ClientLink l = cur.link();
+            f.complete(new ClientInfo(cur.id(), cur.online(), cur.sinceMs(), l == null ? null : l.remoteAddress(),
+                    cur.lastSeq(), cur.ackedSeq(), cur.queued(), cur.queuedBytes(), cur.inFlight()));
+        });
+        return f;
+    }
+
+    /** Closes the client's connection with {@code BYE code reason}; completes false when it was not connected. */
+    public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            f.complete(false);
+            return f;
+        }
+        execute(s, cur -> {
+            ClientLink l = cur.link();
+            if (l == null) {
+                f.complete(false);
+                return;
+            }
+            metrics.refused(Refusal.DISCONNECTED_BY_API);
+            connectionClosed(cur, l);
+            l.close(code, reason, 0);
+            f.complete(true);
+        });
+        return f;
+    }
+
+    // ---- internals
+
+    private PushResult precheck(byte[] payload, int ttlSec) {
+        if (draining) {
+            return PushResult.DRAINING;
+        }
+        if (payload.length > limits.maxPayloadBytes()) {
+            return PushResult.TOO_LARGE;
+        }
+        return null;
+    }
+
+    private void refuse(PushResult r, Consumer<PushResult> done) {
+        metrics.refused(Session.refusalOf(r));
+        done.accept(r);
+    }
+
+    /** The session for a push: existing, or a new offline one when the push is retained. */
+    private Session resolve(String clientId, int ttlSec) {
+        Session s = sessions.get(clientId);
+        if (s == null && ttlSec > 0) {
+            LoopState home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
+            s = sessions.computeIfAbsent(clientId,
+                    id -> new Session(id, this, home, Session.OFFLINE, home.nowMs()));
+        }
+        return s;
+    }
+
+    /** Pushes on the owning loop and keeps the offline bookkeeping right. */
+    private PushResult pushHere(Session s, byte[] payload, int ttlSec) {
+        int ttl = Math.min(ttlSec, limits.maxTtlSec());
+        PushResult r = s.push(payload, ttl, true);
+        if (r == PushResult.RETRY) {
+            return r;
+        }
+        if (s.state() == Session.OFFLINE) {
+            if (s.queued() == 0) {
+                remove(s);
+            } else {
+                s.owner().addOffline(s);
+            }
+        }
+        if (!r.ok()) {
+            metrics.refused(Session.refusalOf(r));
+        }
+        return r;
+    }
+
+    private CompletableFuture<Long> perLoop(java.util.function.Function<LoopState, Long> work) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        AtomicLong total = new AtomicLong();
+        AtomicInteger remaining = new AtomicInteger(loops.size());
+        for (LoopState loop : loops) {
+            loop.execute(() -> {
+                try {
+                    total.addAndGet(work.apply(loop));
+                } catch (RuntimeException e) {
+                    metrics.loopErrors.increment();
+                }
+                if (remaining.decrementAndGet() == 0) {
+                    f.complete(total.get());
+                }
+            });
+        }
+        return f;
+    }
+}

@@ -1,0 +1,26 @@
+package io.switchboard.testing;
+
+import io.switchboard.config.Clock;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A clock that moves only when a test says so. */
+public final class ManualClock implements Clock {
+    private final AtomicLong nowMs;
+
+    public ManualClock(long startMs) {
+        this.nowMs = new AtomicLong(startMs);
+    }
+
+    public ManualClock() {
+        this(1_700_000_000_000L);
+    }
+
+    @Override
+    public long nowMs() {
+        return nowMs.get();
+    }
+
+    public void advanceSec(long seconds) {
+        nowMs.addAndGet(seconds * 1000);
+    }
+}
