@@ -1,0 +1,56 @@
+package io.switchboard.doctor;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The outcome of one examination: every check's result in a fixed order, and the headline
+ * derived from them. The first limit is the check allowing the fewest connections (the earlier
+ * check on ties). Immutable.
+ */
+record Report(Request request, List<CheckResult> checks, Privilege privilege) {
+
+    Report {
+        checks = List.copyOf(checks);
+    }
+
+    /** The check allowing the fewest connections, if any check caps the count. */
+    Optional<CheckResult> firstLimit() {
+        return checks.stream().filter(c -> c.allows() != null).min(Comparator.comparingLong(CheckResult::allows));
+    }
+
+    /** The most connections every known limit allows together. */
+    OptionalLong maxConnections() {
+        return firstLimit().map(c -> OptionalLong.of(c.allows())).orElse(OptionalLong.empty());
+    }
+
+    /** Whether nothing known caps connections below the target. */
+    boolean reachable() {
+        return checks.stream().noneMatch(c -> c.status() == Status.LIMIT)
+                && maxConnections().orElse(Long.MAX_VALUE) >= request.target();
+    }
+
+    /** "This process can hold at most N connections here; the first limit is X (current)." */
+    String headline() {
+        Optional<CheckResult> first = firstLimit();
+        if (first.isEmpty()) {
+            return request.subject() + ": no limit found that caps connections (values unknown).";
+        }
+        CheckResult c = first.get();
+        return request.subject() + " can hold at most " + Counts.count(c.allows()) + " connections here; the first limit is "
+                + c.name() + " (" + c.current() + ").";
+    }
+
+    /** "Target 1,000,000 connections (role server): not reachable." */
+    String verdict() {
+        return "Target " + Counts.count(request.target()) + " connections (role " + request.role().cliName() + "): "
+                + (reachable() ? "reachable." : "NOT reachable.");
+    }
+
+    /** The results that need attention, in check order. */
+    List<CheckResult> needingAttention() {
+        return checks.stream().filter(c -> c.status() != Status.OK).toList();
+    }
+}
