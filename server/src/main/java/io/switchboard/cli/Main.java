@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Millions of idle TCP connections; push to any of them.",
         subcommands = {
                 ServerCommand.class,
+                io.switchboard.bench.BenchCommand.class,
                 ClientCommand.class,
                 io.switchboard.doctor.DoctorCommand.class,
                 CommandLine.HelpCommand.class
