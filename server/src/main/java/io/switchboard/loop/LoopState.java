@@ -3,6 +3,7 @@ package io.switchboard.loop;
 import io.netty.channel.EventLoop;
 import io.switchboard.config.Clock;
 import io.switchboard.session.Session;
+import io.switchboard.session.SessionRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -29,16 +30,21 @@ public final class LoopState {
     private LoopMember[] members = new LoopMember[64];
     private int memberCount;
     private final Map<String, ArrayList<LoopMember>> topics = new HashMap<>();
-    private final ArrayList<Session> offline = new ArrayList<>();
+    /** Offline sessions kept for retained messages; a set so that an online session pays nothing for it. */
+    private final java.util.LinkedHashSet<Session> offline = new java.util.LinkedHashSet<>();
+    /** Loop time starts at 0: seconds fit an int in per-connection fields for 68 years. */
+    private final long baseSec;
     private long nowSec;
     private long nextOfflineSweepSec;
     private Consumer<Session> offlineSweeper = s -> { };
+    private SessionRegistry registry;
 
     public LoopState(int index, EventLoop loop, Clock clock) {
         this.index = index;
         this.loop = loop;
         this.clock = clock;
-        this.nowSec = clock.nowMs() / 1000;
+        this.baseSec = clock.nowMs() / 1000;
+        this.nowSec = 0;
         this.wheel = new DeadlineWheel<>(WHEEL_SLOTS, nowSec);
         this.nextOfflineSweepSec = nowSec + OFFLINE_SWEEP_EVERY_SEC;
     }
@@ -59,7 +65,10 @@ public final class LoopState {
         loop.execute(task);
     }
 
-    /** The loop's notion of now in seconds, refreshed each tick and on demand: cheap to read on every frame. */
+    /**
+     * Seconds since this loop started, refreshed once a tick: cheap to read on every frame. Deadlines on the wheel
+     * are in this time base.
+     */
     public long nowSec() {
         return nowSec;
     }
@@ -68,13 +77,20 @@ public final class LoopState {
         return clock.nowMs();
     }
 
-    public void setOfflineSweeper(Consumer<Session> sweeper) {
+    /** Binds this loop to the registry whose sessions it owns; once, at start. */
+    public void attach(SessionRegistry registry, Consumer<Session> sweeper) {
+        this.registry = registry;
         this.offlineSweeper = sweeper;
+    }
+
+    /** The registry of the sessions this loop owns. */
+    public SessionRegistry registry() {
+        return registry;
     }
 
     /** Advances time: fires due deadlines and sweeps offline sessions. Called once a second by the server. */
     public void tick() {
-        nowSec = clock.nowMs() / 1000;
+        nowSec = clock.nowMs() / 1000 - baseSec;
         wheel.poll(nowSec, LoopMember::onDeadline, EXPIRIES_PER_TICK);
         if (nowSec >= nextOfflineSweepSec) {
             nextOfflineSweepSec = nowSec + OFFLINE_SWEEP_EVERY_SEC;
@@ -166,23 +182,11 @@ public final class LoopState {
     // ---- offline sessions (kept for their retained messages)
 
     public void addOffline(Session s) {
-        if (s.offlineIndex() < 0) {
-            s.offlineIndex(offline.size());
-            offline.add(s);
-        }
+        offline.add(s);
     }
 
     public void removeOffline(Session s) {
-        int i = s.offlineIndex();
-        if (i < 0) {
-            return;
-        }
-        Session last = offline.remove(offline.size() - 1);
-        if (last != s) {
-            offline.set(i, last);
-            last.offlineIndex(i);
-        }
-        s.offlineIndex(-1);
+        offline.remove(s);
     }
 
     public int offlineCount() {

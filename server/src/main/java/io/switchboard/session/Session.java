@@ -1,6 +1,7 @@
 package io.switchboard.session;
 
 import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 
 /**
@@ -10,7 +11,7 @@ import io.switchboard.metrics.Refusal;
  * <p>Owned by one event loop at a time ({@link #owner()}): every method except {@link #id()} and
  * {@link #owner()} runs on that loop. Ownership moves to the loop of a newer connection during a takeover,
  * handed over through the loops' task queues ({@link SessionRegistry#execute}). While idle and connected a
- * session holds no message storage at all.
+ * session holds no message storage at all: its queue exists only while messages are unacknowledged.
  */
 public final class Session {
     static final byte ONLINE = 1;
@@ -21,25 +22,27 @@ public final class Session {
     static final byte DEAD = 4;
 
     private final String id;
-    private final SessionRegistry registry;
     private volatile LoopState owner;
+    private DeliveryQueue queue;
+    private ClientLink link;
     private long lastSeq;
     private long ackedSeq;
-    private long lastSentSeq;
-    private MessageRing ring;
-    private int sentCount;
-    private long queuedBytes;
-    private ClientLink link;
+    /** Seconds since {@link #SINCE_EPOCH_SEC}: an int is good until 2088. */
+    private int sinceSec;
     private byte state;
-    private long sinceMs;
-    private int offlineIndex = -1;
 
-    Session(String id, SessionRegistry registry, LoopState owner, byte state, long nowMs) {
+    /** 2020-01-01T00:00:00Z, the origin of {@link #sinceSec}. */
+    private static final long SINCE_EPOCH_SEC = 1_577_836_800L;
+
+    Session(String id, LoopState owner, byte state, long nowMs) {
         this.id = id;
-        this.registry = registry;
         this.owner = owner;
         this.state = state;
-        this.sinceMs = nowMs;
+        since(nowMs);
+    }
+
+    private void since(long nowMs) {
+        this.sinceSec = (int) (nowMs / 1000 - SINCE_EPOCH_SEC);
     }
 
     public String id() {
@@ -80,32 +83,32 @@ public final class Session {
     }
 
     public int queued() {
-        return ring == null ? 0 : ring.size();
+        return queue == null ? 0 : queue.size();
     }
 
     public long queuedBytes() {
-        return queuedBytes;
+        return queue == null ? 0 : queue.bytes;
     }
 
     public int inFlight() {
-        return sentCount;
+        return queue == null ? 0 : queue.sentCount;
     }
 
     /** When the current connection completed its handshake, or when the client went offline. */
     public long sinceMs() {
-        return sinceMs;
+        return (sinceSec + SINCE_EPOCH_SEC) * 1000;
     }
 
     public ClientLink link() {
         return link;
     }
 
-    public int offlineIndex() {
-        return offlineIndex;
+    private SessionRegistry registry() {
+        return owner.registry();
     }
 
-    public void offlineIndex(int i) {
-        this.offlineIndex = i;
+    private GatewayMetrics metrics() {
+        return owner.registry().metrics();
     }
 
     /**
@@ -121,75 +124,73 @@ public final class Session {
         }
         long nowMs = owner.nowMs();
         dropExpiredHead(nowMs);
-        SessionRegistry.Limits limits = registry.limits();
-        if (queued() >= limits.maxQueuedMessages() || queuedBytes + payload.length > limits.maxQueuedBytes()) {
+        SessionRegistry.Limits limits = registry().limits();
+        if (queued() >= limits.maxQueuedMessages() || queuedBytes() + payload.length > limits.maxQueuedBytes()) {
             return PushResult.QUEUE_FULL;
         }
         long seq = ++lastSeq;
-        long expiresAtMs = ttlSec == 0 ? 0 : nowMs + ttlSec * 1000L;
-        if (ring == null) {
-            ring = new MessageRing();
+        if (queue == null) {
+            queue = new DeliveryQueue(ackedSeq);
         }
-        ring.add(new Message(seq, payload, expiresAtMs));
-        queuedBytes += payload.length;
-        registry.metrics().pushesAccepted.increment();
+        queue.add(new Message(seq, payload, ttlSec == 0 ? 0 : nowMs + ttlSec * 1000L));
+        metrics().pushesAccepted.increment();
         pump(flush);
-        return PushResult.accepted(seq, lastSentSeq >= seq);
+        return PushResult.accepted(seq, queue == null || queue.lastSentSeq >= seq);
     }
 
     /** Cumulative acknowledgement: every message up to {@code seq} was received. */
     public void ack(long seq) {
-        long upTo = Math.min(seq, lastSentSeq);
+        if (queue == null) {
+            return;
+        }
+        long upTo = Math.min(seq, queue.lastSentSeq);
         if (upTo <= ackedSeq) {
             return;
         }
         ackedSeq = upTo;
         long removed = 0;
-        while (ring != null && !ring.isEmpty() && ring.first().seq() <= upTo) {
-            Message m = ring.removeFirst();
-            queuedBytes -= m.payload().length;
-            sentCount--;
+        while (!queue.isEmpty() && queue.first().seq() <= upTo) {
+            queue.removeFirst();
             removed++;
         }
-        registry.metrics().messagesAcked.add(removed);
-        releaseRingIfEmpty();
+        metrics().messagesAcked.add(removed);
+        releaseQueueIfEmpty();
     }
 
     /** Writes queued messages while the window and the socket have room. */
     public void pump(boolean flush) {
-        if (link == null || ring == null) {
+        DeliveryQueue q = queue;
+        if (link == null || q == null) {
             return;
         }
-        int window = registry.limits().windowMessages();
+        int window = registry().limits().windowMessages();
         long nowMs = owner.nowMs();
         int written = 0;
-        while (sentCount < ring.size() && sentCount < window && link.isWritable()) {
-            Message m = ring.get(sentCount);
+        while (q.sentCount < q.size() && q.sentCount < window && link.isWritable()) {
+            Message m = q.get(q.sentCount);
             if (m.expired(nowMs)) {
-                if (sentCount == 0) {
-                    ring.removeFirst();
-                    queuedBytes -= m.payload().length;
-                    registry.metrics().messagesExpired.increment();
-                    continue;
+                metrics().messagesExpired.increment();
+                if (q.sentCount == 0) {
+                    q.removeFirst();
+                } else {
+                    // Behind an unacknowledged message: skip it; the client's next cumulative ACK removes it.
+                    q.sentCount++;
+                    q.lastSentSeq = m.seq();
                 }
-                // Behind an unacknowledged message: skip it; the client's next cumulative ACK removes it.
-                sentCount++;
-                lastSentSeq = m.seq();
-                registry.metrics().messagesExpired.increment();
                 continue;
             }
             link.writeMessage(m);
-            sentCount++;
-            lastSentSeq = m.seq();
+            q.sentCount++;
+            q.lastSentSeq = m.seq();
             written++;
         }
         if (written > 0) {
-            registry.metrics().messagesWritten.add(written);
+            metrics().messagesWritten.add(written);
             if (flush) {
                 link.flush();
             }
         }
-        releaseRingIfEmpty();
+        releaseQueueIfEmpty();
     }
 
     /**
@@ -199,18 +200,20 @@ public final class Session {
     public void attach(ClientLink newLink, long resumeSeq, long nowMs) {
         if (resumeSeq > 0) {
             long upTo = Math.min(resumeSeq, lastSeq);
-            while (ring != null && !ring.isEmpty() && ring.first().seq() <= upTo) {
-                queuedBytes -= ring.removeFirst().payload().length;
+            while (queue != null && !queue.isEmpty() && queue.first().seq() <= upTo) {
+                queue.removeFirst();
             }
             ackedSeq = Math.max(ackedSeq, upTo);
-            releaseRingIfEmpty();
+            releaseQueueIfEmpty();
         }
         owner.removeOffline(this);
         link = newLink;
         state = ONLINE;
-        sentCount = 0;
-        lastSentSeq = ackedSeq;
-        sinceMs = nowMs;
+        if (queue != null) {
+            queue.sentCount = 0;
+            queue.lastSentSeq = ackedSeq;
+        }
+        since(nowMs);
     }
 
     /**
@@ -222,55 +225,37 @@ public final class Session {
             return false;
         }
         link = null;
-        dropUnretained();
-        sentCount = 0;
-        lastSentSeq = ackedSeq;
-        sinceMs = nowMs;
+        if (queue != null) {
+            metrics().messagesDropped.add(queue.removeIf(m -> !m.retained()));
+            queue.sentCount = 0;
+            queue.lastSentSeq = ackedSeq;
+            releaseQueueIfEmpty();
+        }
+        since(nowMs);
         state = nextState;
-        return ring == null && nextState == OFFLINE;
+        return queue == null && nextState == OFFLINE;
     }
 
     /** Drops expired retained messages (offline sweep); returns true when nothing is left. */
     boolean purgeExpired(long nowMs) {
-        if (ring != null) {
-            int[] n = new int[1];
-            queuedBytes -= ring.removeIf(m -> m.expired(nowMs), n);
-            registry.metrics().messagesExpired.add(n[0]);
-            recountSent();
-            releaseRingIfEmpty();
+        if (queue != null) {
+            metrics().messagesExpired.add(queue.removeIf(m -> m.expired(nowMs)));
+            releaseQueueIfEmpty();
         }
-        return ring == null;
-    }
-
-    private void dropUnretained() {
-        if (ring != null) {
-            int[] n = new int[1];
-            queuedBytes -= ring.removeIf(m -> !m.retained(), n);
-            registry.metrics().messagesDropped.add(n[0]);
-            releaseRingIfEmpty();
-        }
+        return queue == null;
     }
 
     private void dropExpiredHead(long nowMs) {
-        while (ring != null && sentCount == 0 && !ring.isEmpty() && ring.first().expired(nowMs)) {
-            queuedBytes -= ring.removeFirst().payload().length;
-            registry.metrics().messagesExpired.increment();
+        while (queue != null && queue.sentCount == 0 && !queue.isEmpty() && queue.first().expired(nowMs)) {
+            queue.removeFirst();
+            metrics().messagesExpired.increment();
+            releaseQueueIfEmpty();
         }
-        releaseRingIfEmpty();
     }
 
-    private void recountSent() {
-        int n = 0;
-        while (ring != null && n < ring.size() && ring.get(n).seq() <= lastSentSeq) {
-            n++;
-        }
-        sentCount = n;
-    }
-
-    private void releaseRingIfEmpty() {
-        if (ring != null && ring.isEmpty()) {
-            ring = null;
-            queuedBytes = 0;
+    private void releaseQueueIfEmpty() {
+        if (queue != null && queue.isEmpty()) {
+            queue = null;
         }
     }
 

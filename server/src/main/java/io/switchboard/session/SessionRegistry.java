@@ -9,7 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -17,7 +16,8 @@ import java.util.function.Consumer;
 /**
  * The one shared index {@code client id -> session}, and the only way work reaches a session from another
  * thread: every operation is handed to the loop that owns the session ({@link #execute}), batched per loop where
- * it touches many clients. The map's entry is the session itself; nothing else is allocated per client.
+ * it touches many clients. The index ({@link SessionTable}) holds the session itself; nothing else is allocated
+ * per client.
  *
  * <p>Thread-safe. Results are delivered on the owning loop's thread.
  */
@@ -33,7 +33,7 @@ public final class SessionRegistry {
 
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
 
-    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final SessionTable sessions = new SessionTable();
     private final java.util.concurrent.CopyOnWriteArrayList<LoopState> loops =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Limits limits;
@@ -47,7 +47,7 @@ public final class SessionRegistry {
 
     /** Adds an event loop whose sessions this registry manages; done once per loop at start. */
     public void addLoop(LoopState loop) {
-        loop.setOfflineSweeper(this::sweepOffline);
+        loop.attach(this, this::sweepOffline);
         loops.add(loop);
     }
 
@@ -98,8 +98,8 @@ public final class SessionRegistry {
         LoopState here = h.loop();
         Session s = sessions.get(clientId);
         if (s == null) {
-            Session fresh = new Session(clientId, this, here, Session.TRANSFERRING, here.nowMs());
-            s = sessions.putIfAbsent(clientId, fresh);
+            Session fresh = new Session(clientId, here, Session.TRANSFERRING, here.nowMs());
+            s = sessions.putIfAbsent(fresh);
             if (s == null) {
                 complete(fresh, h);
                 return;
@@ -172,7 +172,7 @@ public final class SessionRegistry {
 
     private void remove(Session s) {
         s.state(Session.DEAD);
-        sessions.remove(s.id(), s);
+        sessions.remove(s);
     }
 
     // ---- pushes
@@ -351,7 +351,7 @@ public final class SessionRegistry {
         if (s == null && ttlSec > 0) {
             LoopState home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
             s = sessions.computeIfAbsent(clientId,
-                    id -> new Session(id, this, home, Session.OFFLINE, home.nowMs()));
+                    id -> new Session(id, home, Session.OFFLINE, home.nowMs()));
         }
         return s;
     }

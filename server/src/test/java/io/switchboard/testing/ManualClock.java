@@ -20,6 +20,10 @@ public final class ManualClock implements Clock {
         return nowMs.get();
     }
 
+    public void advanceMs(long ms) {
+        nowMs.addAndGet(ms);
+    }
+
     public void advanceSec(long seconds) {
         nowMs.addAndGet(seconds * 1000);
     }

@@ -49,28 +49,36 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private static final byte[] UNSUB = ascii("UNSUB");
     private static final byte[] BYE = ascii("BYE");
 
-    private final SwbContext shared;
+    private final SwbLoop at;
     private ChannelHandlerContext ctx;
-    private LoopState loop;
     private Session session;
     private ByteBuf cumulation;
+    /** While reading a SEND payload: its id (String). During the handshake: the {@link Hello} being completed. */
+    private Object pending;
+    private ArrayList<String> topics;
+    private int payloadLength = -1;
+    private int hbSec;
+    /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
+    private int timeSec;
+    /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
+    private int wheelPos = -1;
+    private int memberIndex = -1;
+    private short pendingSends;
     private byte phase = NEW;
     private boolean admitted;
-    private int payloadLength = -1;
-    /** The id of a SEND whose payload is being read; during the handshake, the client id from HELLO. */
-    private String pendingId;
-    private long resumeSeq;
-    private int hbSec;
-    private short pendingSends;
-    private long lastReadSec;
-    private long handshakeDeadlineSec;
-    private int wheelSlot = -1;
-    private int wheelIndex = -1;
-    private int memberIndex = -1;
-    private ArrayList<String> topics;
 
-    public SwbConnection(SwbContext shared) {
-        this.shared = shared;
+    /** A HELLO waiting for its session. */
+    private record Hello(String clientId, long resumeSeq) {
+    }
+
+    /** @param at the context and loop state of the event loop this connection's channel is registered on */
+    SwbConnection(SwbLoop at) {
+        this.at = at;
+    }
+
+    /** A connection for a channel being initialised (so already registered with its event loop). */
+    public static SwbConnection forChannel(SwbContext shared, io.netty.channel.Channel ch) {
+        return new SwbConnection(shared.loopOf(ch.eventLoop()));
     }
 
     // ---- channel lifecycle
@@ -78,11 +86,10 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.loop = shared.loopOf(ctx.channel().eventLoop());
-        shared.metrics().connectionsAccepted.increment();
-        Refusal refusal = shared.registry().draining() ? Refusal.DRAINING : shared.guard().tryAcquire(remoteIp());
+        at.shared.metrics().connectionsAccepted.increment();
+        Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING : at.shared.guard().tryAcquire(remoteIp());
         if (refusal != null) {
-            shared.metrics().refused(refusal);
+            at.shared.metrics().refused(refusal);
             int code = refusal == Refusal.DRAINING ? 503 : 429;
             String text = switch (refusal) {
                 case DRAINING -> "draining";
@@ -94,11 +101,10 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             return;
         }
         admitted = true;
-        shared.metrics().connectionsOpen.incrementAndGet();
-        lastReadSec = loop.nowSec();
-        handshakeDeadlineSec = lastReadSec + shared.config().handshakeTimeoutSec;
-        loop.addMember(this);
-        loop.schedule(this, handshakeDeadlineSec);
+        at.shared.metrics().connectionsOpen.incrementAndGet();
+        timeSec = (int) at.loop.nowSec() + at.shared.config().handshakeTimeoutSec;
+        at.loop.addMember(this);
+        at.loop.schedule(this, timeSec);
     }
 
     @Override
@@ -106,21 +112,21 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         phase = CLOSING;
         if (admitted) {
             admitted = false;
-            shared.guard().release(remoteIp());
-            shared.metrics().connectionsOpen.decrementAndGet();
-            loop.removeMember(this);
-            loop.cancelDeadline(this);
+            at.shared.guard().release(remoteIp());
+            at.shared.metrics().connectionsOpen.decrementAndGet();
+            at.loop.removeMember(this);
+            at.loop.cancelDeadline(this);
         }
         if (topics != null) {
             for (String t : topics) {
-                loop.unsubscribe(t, this);
+                at.loop.unsubscribe(t, this);
             }
             topics = null;
         }
         Session s = session;
         session = null;
         if (s != null) {
-            shared.registry().connectionClosed(s, this);
+            at.shared.registry().connectionClosed(s, this);
         }
         releaseCumulation();
     }
@@ -132,7 +138,9 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             if (phase == CLOSING) {
                 return;
             }
-            lastReadSec = loop.nowSec();
+            if (phase == OPEN) {
+                timeSec = (int) at.loop.nowSec();
+            }
             if (cumulation != null) {
                 appendToCumulation(in);
                 decode(cumulation);
@@ -164,7 +172,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof IOException)) {
-            shared.metrics().loopErrors.increment();
+            at.shared.metrics().loopErrors.increment();
             log.warn("closing connection {} ({}) after unexpected error: {}", ctx.channel().remoteAddress(),
                     clientIdForLog(), cause.toString());
         }
@@ -174,7 +182,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     // ---- decoding
 
     private void decode(ByteBuf buf) {
-        ServerConfig cfg = shared.config();
+        ServerConfig cfg = at.shared.config();
         while (buf.isReadable() && phase != CLOSING && phase != AWAITING_SESSION) {
             if (payloadLength >= 0) {
                 if (buf.readableBytes() < payloadLength + 1) {
@@ -186,9 +194,9 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
                     protocolError(400, "payload not followed by LF", Refusal.MALFORMED_FRAME);
                     return;
                 }
-                String id = pendingId;
+                String id = (String) pending;
                 payloadLength = -1;
-                pendingId = null;
+                pending = null;
                 onSend(id, payload);
                 continue;
             }
@@ -293,30 +301,29 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             }
             i = skipSpaces(b, tEnd, end);
         }
-        if (shared.registry().draining()) {
-            shared.metrics().refused(Refusal.DRAINING);
+        if (at.shared.registry().draining()) {
+            at.shared.metrics().refused(Refusal.DRAINING);
             closeWith(503, "draining", retrySpreadMs());
             return;
         }
-        String authFailure = shared.config().authenticator.verify(clientId, token, loop.nowMs());
+        String authFailure = at.shared.config().authenticator.verify(clientId, token, at.loop.nowMs());
         if (authFailure != null) {
-            shared.metrics().refused(Refusal.AUTH_FAILED);
+            at.shared.metrics().refused(Refusal.AUTH_FAILED);
             closeWith(401, sanitize(authFailure), 0);
             return;
         }
-        hbSec = shared.config().clampHeartbeat(hb);
-        resumeSeq = resume;
-        pendingId = clientId;
+        hbSec = at.shared.config().clampHeartbeat(hb);
+        pending = new Hello(clientId, resume);
         phase = AWAITING_SESSION;
         ctx.channel().config().setAutoRead(false);
-        shared.registry().hello(clientId, this);
+        at.shared.registry().hello(clientId, this);
     }
 
     // ---- Handshake
 
     @Override
     public LoopState loop() {
-        return loop;
+        return at.loop;
     }
 
     @Override
@@ -326,17 +333,19 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void complete(Session s) {
+        long resumeSeq = ((Hello) pending).resumeSeq();
         session = s;
-        pendingId = null;
+        pending = null;
         phase = OPEN;
-        s.attach(this, resumeSeq, loop.nowMs());
-        ctx.write(SwbFrames.welcome(ctx.alloc(), s.id(), hbSec, s.lastSeq(), shared.config().nodeName),
+        timeSec = (int) at.loop.nowSec();
+        s.attach(this, resumeSeq, at.loop.nowMs());
+        ctx.write(SwbFrames.welcome(ctx.alloc(), s.id(), hbSec, s.lastSeq(), at.shared.config().nodeName),
                 ctx.voidPromise());
         s.pump(false);
         if (hbSec > 0) {
-            loop.schedule(this, deadlineSec());
+            at.loop.schedule(this, deadlineSec());
         } else {
-            loop.cancelDeadline(this);
+            at.loop.cancelDeadline(this);
         }
         ctx.channel().config().setAutoRead(true);
         if (cumulation != null) {
@@ -356,25 +365,25 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             protocolError(400, "SEND needs <id> <length>", Refusal.MALFORMED_FRAME);
             return;
         }
-        if (len > shared.config().maxPayloadBytes) {
-            protocolError(413, "payload larger than " + shared.config().maxPayloadBytes + " bytes",
+        if (len > at.shared.config().maxPayloadBytes) {
+            protocolError(413, "payload larger than " + at.shared.config().maxPayloadBytes + " bytes",
                     Refusal.FRAME_TOO_LARGE);
             return;
         }
-        pendingId = b.toString(from, idEnd - from, StandardCharsets.US_ASCII);
+        pending = b.toString(from, idEnd - from, StandardCharsets.US_ASCII);
         payloadLength = (int) len;
     }
 
     private void onSend(String sendId, byte[] payload) {
-        shared.metrics().sendsReceived.increment();
-        if (pendingSends >= shared.config().maxPendingSendsPerClient) {
-            shared.metrics().refused(Refusal.SEND_TOO_MANY_PENDING);
+        at.shared.metrics().sendsReceived.increment();
+        if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
+            at.shared.metrics().refused(Refusal.SEND_TOO_MANY_PENDING);
             ctx.write(SwbFrames.line(ctx.alloc(), "NACK " + sendId + " 429 too many unanswered SENDs"),
                     ctx.voidPromise());
             return;
         }
         pendingSends++;
-        shared.config().upstream.offer(session.id(), sendId, payload, new UpstreamSink.Callback() {
+        at.shared.config().upstream.offer(session.id(), sendId, payload, new UpstreamSink.Callback() {
             @Override
             public void accepted() {
                 answerSend("SENT " + sendId, true);
@@ -388,15 +397,15 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     }
 
     private void answerSend(String line, boolean accepted) {
-        if (!loop.inLoop()) {
-            loop.execute(() -> answerSend(line, accepted));
+        if (!at.loop.inLoop()) {
+            at.loop.execute(() -> answerSend(line, accepted));
             return;
         }
         pendingSends--;
         if (accepted) {
-            shared.metrics().sendsAccepted.increment();
+            at.shared.metrics().sendsAccepted.increment();
         } else {
-            shared.metrics().refused(Refusal.SEND_NACKED);
+            at.shared.metrics().refused(Refusal.SEND_NACKED);
         }
         if (phase == OPEN) {
             ctx.writeAndFlush(SwbFrames.line(ctx.alloc(), line), ctx.voidPromise());
@@ -417,17 +426,17 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
                 topics = new ArrayList<>(2);
             }
             if (!topics.contains(topic)) {
-                if (topics.size() >= shared.config().maxSubscriptionsPerClient) {
-                    shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                if (topics.size() >= at.shared.config().maxSubscriptionsPerClient) {
+                    at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
                     ctx.write(SwbFrames.line(ctx.alloc(), "ERR 429 SUB " + topic + " too many subscriptions (max "
-                            + shared.config().maxSubscriptionsPerClient + ")"), ctx.voidPromise());
+                            + at.shared.config().maxSubscriptionsPerClient + ")"), ctx.voidPromise());
                     return;
                 }
                 topics.add(topic);
-                loop.subscribe(topic, this);
+                at.loop.subscribe(topic, this);
             }
         } else if (topics != null && topics.remove(topic)) {
-            loop.unsubscribe(topic, this);
+            at.loop.unsubscribe(topic, this);
             if (topics.isEmpty()) {
                 topics = null;
             }
@@ -480,21 +489,21 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     @Override
     public long deadlineSec() {
         if (phase == NEW || phase == AWAITING_SESSION) {
-            return handshakeDeadlineSec;
+            return timeSec;
         }
         if (hbSec == 0) {
             return Long.MAX_VALUE;
         }
-        return lastReadSec + 2L * hbSec + shared.config().idleGraceSec;
+        return timeSec + 2L * hbSec + at.shared.config().idleGraceSec;
     }
 
     @Override
     public void onDeadline(long nowSec) {
         if (phase == NEW || phase == AWAITING_SESSION) {
-            shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
+            at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
             closeWith(408, "handshake timeout", 0);
         } else if (phase == OPEN) {
-            shared.metrics().refused(Refusal.IDLE_TIMEOUT);
+            at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
             closeWith(408, "idle", 0);
         }
     }
@@ -506,18 +515,20 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public int wheelSlot() {
-        return wheelSlot;
+        return wheelPos < 0 ? -1 : wheelPos >>> 21;
     }
 
     @Override
     public int wheelIndex() {
-        return wheelIndex;
+        return wheelPos < 0 ? -1 : wheelPos & ((1 << 21) - 1);
     }
 
     @Override
     public void wheelPosition(int slot, int index) {
-        this.wheelSlot = slot;
-        this.wheelIndex = index;
+        if (index >= 1 << 21) {
+            throw new IllegalStateException("more than 2M deadlines in one second on one loop");
+        }
+        this.wheelPos = slot < 0 ? -1 : (slot << 21) | index;
     }
 
     @Override
@@ -533,7 +544,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     // ---- helpers
 
     private void protocolError(int code, String text, Refusal reason) {
-        shared.metrics().refused(reason);
+        at.shared.metrics().refused(reason);
         closeWith(code, text, 0);
     }
 
@@ -548,7 +559,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     }
 
     private long retrySpreadMs() {
-        int spread = shared.config().reconnectSpreadMs;
+        int spread = at.shared.config().reconnectSpreadMs;
         return spread <= 0 ? 1000 : 1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(spread);
     }
 
@@ -582,7 +593,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     private String clientIdForLog() {
         Session s = session;
-        return s != null ? s.id() : pendingId != null ? pendingId : "before HELLO";
+        return s != null ? s.id() : pending instanceof Hello h ? h.clientId() : "before HELLO";
     }
 
     private static int tokenEnd(ByteBuf b, int from, int end) {

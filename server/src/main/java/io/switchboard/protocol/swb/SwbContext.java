@@ -13,13 +13,20 @@ import java.util.function.Function;
  * metrics, and each event loop's state. Immutable after start; safe from any thread.
  */
 public record SwbContext(ServerConfig config, SessionRegistry registry, ConnectionGuard guard, GatewayMetrics metrics,
-                         Function<EventLoop, LoopState> loops) {
+                         Function<EventLoop, LoopState> loops,
+                         java.util.concurrent.ConcurrentHashMap<LoopState, SwbLoop> perLoop) {
 
-    LoopState loopOf(EventLoop loop) {
+    public SwbContext(ServerConfig config, SessionRegistry registry, ConnectionGuard guard, GatewayMetrics metrics,
+                      Function<EventLoop, LoopState> loops) {
+        this(config, registry, guard, metrics, loops, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    /** The per-loop view for {@code loop}; one instance per loop, cached in a small identity map. */
+    SwbLoop loopOf(EventLoop loop) {
         LoopState s = loops.apply(loop);
         if (s == null) {
             throw new IllegalStateException("channel registered on an event loop the gateway does not own");
         }
-        return s;
+        return perLoop.computeIfAbsent(s, l -> new SwbLoop(this, l));
     }
 }

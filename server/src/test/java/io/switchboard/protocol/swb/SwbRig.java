@@ -49,13 +49,12 @@ final class SwbRig {
     }
 
     EmbeddedChannel connect() {
-        EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        ch.pipeline().addLast(new SwbConnection(context));
-        try {
-            ch.register();
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        EmbeddedChannel ch = new EmbeddedChannel(new io.netty.channel.ChannelInitializer<EmbeddedChannel>() {
+            @Override
+            protected void initChannel(EmbeddedChannel c) {
+                c.pipeline().addLast(SwbConnection.forChannel(context, c));
+            }
+        });
         channels.add(ch);
         return ch;
     }

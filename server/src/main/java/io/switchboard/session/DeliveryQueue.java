@@ -3,11 +3,24 @@ package io.switchboard.session;
 import java.util.Arrays;
 import java.util.function.Predicate;
 
-/** A growable ring of messages in seq order with indexed access. Owned by one session's loop; not thread-safe. */
-final class MessageRing {
+/**
+ * A session's messages not yet acknowledged, in seq order, with how many of them are written to the current
+ * connection. Exists only while a session has messages queued, so an idle session costs one null field.
+ * Owned by the session's loop; not thread-safe.
+ */
+final class DeliveryQueue {
     private Message[] items = new Message[4];
     private int head;
     private int size;
+    /** Messages at the head already written to the current connection (in flight). */
+    int sentCount;
+    /** Seq of the last message written (or skipped as expired) on the current connection. */
+    long lastSentSeq;
+    long bytes;
+
+    DeliveryQueue(long lastSentSeq) {
+        this.lastSentSeq = lastSentSeq;
+    }
 
     int size() {
         return size;
@@ -36,6 +49,7 @@ final class MessageRing {
         }
         items[(head + size) & (items.length - 1)] = m;
         size++;
+        bytes += m.payload().length;
     }
 
     Message removeFirst() {
@@ -43,20 +57,28 @@ final class MessageRing {
         items[head] = null;
         head = (head + 1) & (items.length - 1);
         size--;
+        bytes -= m.payload().length;
+        if (sentCount > 0) {
+            sentCount--;
+        }
         return m;
     }
 
-    /** Removes every message matching {@code drop}, keeping order; returns the removed payload bytes. */
-    long removeIf(Predicate<Message> drop, int[] removedCount) {
-        long bytes = 0;
+    /** Removes every message matching {@code drop}, keeping order and the in-flight count right; returns how many. */
+    int removeIf(Predicate<Message> drop) {
+        int removed = 0;
         int kept = 0;
+        int sentKept = 0;
         Message[] compact = new Message[items.length];
         for (int i = 0; i < size; i++) {
             Message m = get(i);
             if (drop.test(m)) {
-                bytes += m.payload().length;
-                removedCount[0]++;
+                bytes -= m.payload().length;
+                removed++;
             } else {
+                if (i < sentCount) {
+                    sentKept++;
+                }
                 compact[kept++] = m;
             }
         }
@@ -64,6 +86,7 @@ final class MessageRing {
         items = compact;
         head = 0;
         size = kept;
-        return bytes;
+        sentCount = sentKept;
+        return removed;
     }
 }

@@ -1,0 +1,17 @@
+package io.switchboard.protocol.swb;
+
+import io.switchboard.loop.LoopState;
+
+/**
+ * What a connection needs to reach, as one reference: the server-wide context and its own loop's state.
+ * One per event loop, shared by all its connections (one field per connection instead of two).
+ */
+final class SwbLoop {
+    final SwbContext shared;
+    final LoopState loop;
+
+    SwbLoop(SwbContext shared, LoopState loop) {
+        this.shared = shared;
+        this.loop = loop;
+    }
+}
