@@ -1,0 +1,64 @@
+package io.switchboard.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.switchboard.server.ApiClient;
+import io.switchboard.server.GatewayFixture;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** With {@code --api-token} every endpoint but {@code /healthz} needs {@code Authorization: Bearer <token>}. */
+@Timeout(30)
+class ApiAuthTest {
+    private final GatewayFixture gw = new GatewayFixture();
+
+    @BeforeEach
+    void startWithToken() throws Exception {
+        gw.config.apiToken = "s3cret";
+        gw.start();
+    }
+
+    @AfterEach
+    void closeGateway() {
+        gw.close();
+    }
+
+    @Test
+    void shouldRefuseRequestWithoutBearerToken() throws Exception {
+        ApiClient.Response r = gw.api().send("GET", "/v1/stats", null, null);
+        assertEquals(401, r.status());
+        assertEquals(401, r.json().get("status").asInt());
+        assertEquals(401, gw.api().send("GET", "/metrics", null, null).status());
+        assertEquals(401, gw.api().send("POST", "/v1/drain", new byte[0], null).status());
+        assertEquals(false, gw.server().draining(), "an unauthorized drain does nothing");
+    }
+
+    @Test
+    void shouldRefuseRequestWithWrongBearerToken() throws Exception {
+        for (String header : new String[] {"Bearer wrong", "Bearer s3cret2", "Bearer s3cre", "bearer s3cret",
+                "s3cret", "Basic czNjcmV0"}) {
+            ApiClient.Response r = gw.api().send("POST", "/v1/clients/a/messages",
+                    "x".getBytes(StandardCharsets.UTF_8), header);
+            assertEquals(401, r.status(), header);
+            assertEquals(401, r.json().get("status").asInt(), header);
+        }
+        gw.assertRefusals("api_unauthorized", 6);
+    }
+
+    @Test
+    void shouldServeRequestWithTheRightBearerToken() throws Exception {
+        ApiClient.Response r = gw.api().send("GET", "/v1/stats", null, "Bearer s3cret");
+        assertEquals(200, r.status(), r.body());
+        assertEquals(200, gw.api().get("/metrics").status()); // the fixture's client sends the configured token
+    }
+
+    @Test
+    void shouldServeHealthzWithoutToken() throws Exception {
+        ApiClient.Response r = gw.api().send("GET", "/healthz", null, null);
+        assertEquals(200, r.status());
+        assertEquals("ok", r.json().get("status").asText());
+    }
+}
