@@ -69,89 +69,101 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         metrics.apiRequests.increment();
+        if (req.decoderResult().isFailure()) {
+            // The decoder gave up on this request (line or headers too long, bad syntax): never act on half of it.
+            metrics.refused(Refusal.API_BAD_REQUEST);
+            Throwable cause = req.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
+                    ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.BAD_REQUEST;
+            error(Exchange.begin(ctx, false), status, "request could not be decoded: " + cause.getMessage());
+            return;
+        }
+        Exchange ex = Exchange.begin(ctx, HttpUtil.isKeepAlive(req));
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
-        String path = q.path();
+        // Route on the raw path and decode each segment once, so an encoded '/' or '%' stays inside its segment.
+        String path = q.rawPath();
         HttpMethod method = req.method();
         try {
             if (path.equals("/healthz") && method.equals(HttpMethod.GET)) {
                 ObjectNode n = JSON.createObjectNode().put("status", gateway.draining() ? "draining" : "ok");
-                send(ctx, req, gateway.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
+                send(ex, gateway.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
                 return;
             }
             if (!authorized(req)) {
                 metrics.refused(Refusal.API_UNAUTHORIZED);
-                error(ctx, req, HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token (see --api-token)");
+                error(ex, HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token (see --api-token)");
                 return;
             }
-            route(ctx, req, q, path, method);
+            route(ex, req, q, path, method);
         } catch (BadRequest e) {
             metrics.refused(Refusal.API_BAD_REQUEST);
-            error(ctx, req, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+            error(ex, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
     }
 
-    private void route(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, String path,
+    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path,
                        HttpMethod method) {
         String[] parts = path.split("/");
         // parts[0] is "" because the path starts with '/'
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
-            sendText(ctx, req, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
+            sendText(ex, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
         } else if (path.equals("/v1/stats") && method.equals(HttpMethod.GET)) {
-            send(ctx, req, HttpResponseStatus.OK, stats.json(boolParam(q, "gc")));
+            send(ex, HttpResponseStatus.OK, stats.json(boolParam(q, "gc")));
         } else if (path.equals("/v1/drain") && method.equals(HttpMethod.POST)) {
             gateway.drain();
-            send(ctx, req, HttpResponseStatus.ACCEPTED, JSON.createObjectNode().put("draining", true)
+            send(ex, HttpResponseStatus.ACCEPTED, JSON.createObjectNode().put("draining", true)
                     .put("drain_period_s", gateway.config().drainPeriodSec));
         } else if (path.equals("/v1/broadcast") && method.equals(HttpMethod.POST)) {
             byte[] payload = body(req);
-            if (tooLarge(ctx, req, payload) || refusedWhileDraining(ctx, req)) {
+            if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
-            answerCount(ctx, req, registry.broadcast(payload), null);
+            answerCount(ex, req, registry.broadcast(payload), null);
         } else if (path.equals("/v1/messages") && method.equals(HttpMethod.POST)) {
-            batch(ctx, req);
+            batch(ex, req);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("topics")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
             String topic = id(parts[3], "topic");
             byte[] payload = body(req);
-            if (tooLarge(ctx, req, payload) || refusedWhileDraining(ctx, req)) {
+            if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
-            answerCount(ctx, req, registry.publish(topic, payload), topic);
+            answerCount(ex, req, registry.publish(topic, payload), topic);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            pushOne(ctx, req, id(parts[3], "client id"), ttl(q));
+            pushOne(ex, req, id(parts[3], "client id"), ttl(q));
         } else if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
             String clientId = id(parts[3], "client id");
             if (method.equals(HttpMethod.GET)) {
-                clientInfo(ctx, req, clientId);
+                clientInfo(ex, req, clientId);
             } else if (method.equals(HttpMethod.DELETE)) {
-                disconnect(ctx, req, q, clientId);
+                disconnect(ex, req, q, clientId);
             } else {
-                error(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET or DELETE on " + path);
+                error(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET or DELETE on " + path);
             }
         } else {
-            error(ctx, req, HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path
+            error(ex, HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path
                     + " (see README, 'Backend API')");
         }
     }
 
     // ---- endpoints
 
-    private void pushOne(ChannelHandlerContext ctx, FullHttpRequest req, String clientId, int ttlSec) {
+    private void pushOne(Exchange ex, FullHttpRequest req, String clientId, int ttlSec) {
         byte[] payload = body(req);
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
         registry.push(clientId, payload, ttlSec, r -> {
             if (r.ok()) {
-                send(ctx, keepAlive, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
+                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
                         .put("delivered", r.delivered()));
             } else {
-                error(ctx, keepAlive, HttpResponseStatus.valueOf(r.status()), r.error());
+                error(ex, HttpResponseStatus.valueOf(r.status()), r.error());
             }
         });
     }
 
-    private void batch(ChannelHandlerContext ctx, FullHttpRequest req) {
+    private void batch(Exchange ex, FullHttpRequest req) {
         JsonNode root;
         try {
             root = JSON.readTree(body(req));
@@ -187,7 +199,6 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             requests.add(new SessionRegistry.PushRequest(client, payload, ttl));
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
         registry.pushBatch(requests).whenComplete((results, err) -> {
             ObjectNode out = JSON.createObjectNode();
             ArrayNode arr = out.putArray("results");
@@ -203,47 +214,44 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
             }
             out.put("accepted", accepted).put("refused", results.length - accepted);
-            send(ctx, keepAlive, HttpResponseStatus.OK, out);
+            send(ex, HttpResponseStatus.OK, out);
         });
     }
 
-    private void clientInfo(ChannelHandlerContext ctx, FullHttpRequest req, String clientId) {
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
+    private void clientInfo(Exchange ex, FullHttpRequest req, String clientId) {
         registry.info(clientId).whenComplete((info, err) -> {
             if (info == null) {
-                error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
+                error(ex, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
                         + " (not connected and nothing retained)");
                 return;
             }
-            send(ctx, keepAlive, HttpResponseStatus.OK, toJson(info));
+            send(ex, HttpResponseStatus.OK, toJson(info));
         });
     }
 
-    private void disconnect(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, String clientId) {
+    private void disconnect(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String clientId) {
         String reason = param(q, "reason", "disconnected by backend");
         int code = intParam(q, "code", DISCONNECT_DEFAULT_CODE);
         if (!BYE_CODES.contains(code)) {
             throw new BadRequest("code must be one of " + new java.util.TreeSet<>(BYE_CODES));
         }
         String text = reason.replaceAll("[^\\x20-\\x7e]", "?");
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
         registry.disconnect(clientId, code, text).whenComplete((done, err) -> {
             if (Boolean.TRUE.equals(done)) {
-                send(ctx, keepAlive, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
+                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
             } else {
-                error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "client " + clientId + " is not connected");
+                error(ex, HttpResponseStatus.NOT_FOUND, "client " + clientId + " is not connected");
             }
         });
     }
 
-    private void answerCount(ChannelHandlerContext ctx, FullHttpRequest req, CompletableFuture<Long> f, String topic) {
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
+    private void answerCount(Exchange ex, FullHttpRequest req, CompletableFuture<Long> f, String topic) {
         f.whenComplete((n, err) -> {
             ObjectNode out = JSON.createObjectNode();
             if (topic != null) {
                 out.put("topic", topic);
             }
-            send(ctx, keepAlive, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
+            send(ex, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
         });
     }
 
@@ -275,20 +283,20 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return h != null && MessageDigest.isEqual(apiToken, h.getBytes(StandardCharsets.UTF_8));
     }
 
-    private boolean tooLarge(ChannelHandlerContext ctx, FullHttpRequest req, byte[] payload) {
+    private boolean tooLarge(Exchange ex, FullHttpRequest req, byte[] payload) {
         if (payload.length > gateway.config().maxPayloadBytes) {
             metrics.refused(Refusal.PAYLOAD_TOO_LARGE);
-            error(ctx, req, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload of " + payload.length
+            error(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload of " + payload.length
                     + " bytes is larger than --max-payload " + gateway.config().maxPayloadBytes);
             return true;
         }
         return false;
     }
 
-    private boolean refusedWhileDraining(ChannelHandlerContext ctx, FullHttpRequest req) {
+    private boolean refusedWhileDraining(Exchange ex, FullHttpRequest req) {
         if (registry.draining()) {
             metrics.refused(Refusal.DRAINING);
-            error(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is draining");
+            error(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is draining");
             return true;
         }
         return false;
@@ -338,19 +346,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     // ---- responses
 
-    private static void error(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String msg) {
-        error(ctx, HttpUtil.isKeepAlive(req), status, msg);
+    private static void error(Exchange ex, HttpResponseStatus status, String msg) {
+        send(ex, status, JSON.createObjectNode().put("error", msg).put("status", status.code()));
     }
 
-    private static void error(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String msg) {
-        send(ctx, keepAlive, status, JSON.createObjectNode().put("error", msg).put("status", status.code()));
-    }
-
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, JsonNode n) {
-        send(ctx, HttpUtil.isKeepAlive(req), status, n);
-    }
-
-    private static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, JsonNode n) {
+    private static void send(Exchange ex, HttpResponseStatus status, JsonNode n) {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(n);
@@ -358,25 +358,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             body = "{\"error\":\"internal\"}".getBytes(StandardCharsets.US_ASCII);
             status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
         }
-        write(ctx, keepAlive, status, body, "application/json");
+        ex.respond(status, body, "application/json");
     }
 
-    private static void sendText(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status,
-                                 String text, String contentType) {
-        write(ctx, HttpUtil.isKeepAlive(req), status, text.getBytes(StandardCharsets.UTF_8), contentType);
-    }
-
-    private static void write(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, byte[] body,
-                              String contentType) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        if (keepAlive) {
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            ctx.writeAndFlush(res, ctx.voidPromise());
-        } else {
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
-        }
+    private static void sendText(Exchange ex, HttpResponseStatus status, String text, String contentType) {
+        ex.respond(status, text.getBytes(StandardCharsets.UTF_8), contentType);
     }
 
     @Override
@@ -385,8 +371,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             metrics.loopErrors.increment();
             log.warn("API request failed: {}", cause.toString());
             if (ctx.channel().isActive()) {
-                error(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + cause.getClass()
-                        .getSimpleName());
+                error(Exchange.begin(ctx, false), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: "
+                        + cause.getClass().getSimpleName());
                 return;
             }
         }

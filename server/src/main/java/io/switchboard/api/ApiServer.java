@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.config.ServerConfig;
@@ -43,7 +42,9 @@ public final class ApiServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                            c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(maxBody), handler);
+                            // Answers go out in request order even when they complete on session loops
+                            // (see Exchange).
+                            c.pipeline().addLast(new HttpServerCodec(), new JsonObjectAggregator(maxBody), handler);
                         }
                     })
                     .bind(config.apiBind, config.apiPort).sync().channel();

@@ -107,9 +107,12 @@ public final class ClientCommand implements Callable<Integer> {
         client = c;
         try {
             for (String topic : topics) {
-                c.subscribe(topic).whenComplete((ok, failure) -> status(failure == null
-                        ? "subscribed to " + topic
-                        : "subscription to " + topic + " refused: " + describe(failure)));
+                c.subscribe(topic).whenComplete((ok, failure) -> {
+                    if (!exitCode.isDone()) {
+                        status(failure == null ? "subscribed to " + topic
+                                : "not subscribed to " + topic + ": " + describe(failure));
+                    }
+                });
             }
         } catch (IllegalArgumentException e) {
             c.close();

@@ -89,6 +89,10 @@ public final class ServerCommand implements Callable<Integer> {
     long maxQueuedBytes = 1024 * 1024;
     @Option(names = "--max-ttl", description = "Longest retention a push may ask for, seconds.")
     int maxTtl = 7 * 24 * 3600;
+    @Option(names = "--seq-origin", description = "Where a new session's seq starts: clock (a resume from an older "
+            + "session never hides new messages) or zero (1, 2, 3... easier by hand; a resume from a forgotten session "
+            + "can skip messages).")
+    String seqOrigin = "clock";
     @Option(names = "--write-buffer-high", description = "Bytes buffered per slow client before writes pause.")
     int writeBufferHigh = 64 * 1024;
 
@@ -191,6 +195,11 @@ public final class ServerCommand implements Callable<Integer> {
         c.maxQueuedMessagesPerClient = maxQueued;
         c.maxQueuedBytesPerClient = maxQueuedBytes;
         c.maxTtlSec = maxTtl;
+        c.seqOriginFromClock = switch (seqOrigin) {
+            case "clock" -> true;
+            case "zero" -> false;
+            default -> throw new IllegalArgumentException("--seq-origin must be clock or zero, not '" + seqOrigin + "'");
+        };
         c.writeBufferHighBytes = writeBufferHigh;
         c.writeBufferLowBytes = Math.max(1, writeBufferHigh / 2);
         c.maxConnections = maxConnections;

@@ -43,6 +43,12 @@ public final class ServerConfig {
     public int maxQueuedMessagesPerClient = 1000;
     public long maxQueuedBytesPerClient = 1024 * 1024;
     public int maxTtlSec = 7 * 24 * 3600;
+    /**
+     * A new session's seq numbers start from the clock (true, the default: a resume from an older session of the
+     * same client can never hide new messages) or from 0 (seq 1, 2, 3 for every new session: easier to read by
+     * hand, but a client that resumes from a forgotten session may miss messages pushed while it was away).
+     */
+    public boolean seqOriginFromClock = true;
     public int writeBufferLowBytes = 32 * 1024;
     public int writeBufferHighBytes = 64 * 1024;
 

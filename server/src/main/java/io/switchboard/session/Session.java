@@ -34,10 +34,12 @@ public final class Session {
     /** 2020-01-01T00:00:00Z, the origin of {@link #sinceSec}. */
     private static final long SINCE_EPOCH_SEC = 1_577_836_800L;
 
-    Session(String id, LoopState owner, byte state, long nowMs) {
+    Session(String id, LoopState owner, byte state, long nowMs, long seqOrigin) {
         this.id = id;
         this.owner = owner;
         this.state = state;
+        this.lastSeq = seqOrigin;
+        this.ackedSeq = seqOrigin;
         since(nowMs);
     }
 

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 public final class SessionRegistry {
     /** Per-client delivery limits. */
     public record Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
-                         int maxTtlSec) {
+                         int maxTtlSec, boolean seqOriginFromClock) {
     }
 
     /** One item of a batch push. */
@@ -98,7 +98,7 @@ public final class SessionRegistry {
         LoopState here = h.loop();
         Session s = sessions.get(clientId);
         if (s == null) {
-            Session fresh = new Session(clientId, here, Session.TRANSFERRING, here.nowMs());
+            Session fresh = new Session(clientId, here, Session.TRANSFERRING, here.nowMs(), seqOrigin(here));
             s = sessions.putIfAbsent(fresh);
             if (s == null) {
                 complete(fresh, h);
@@ -273,11 +273,8 @@ public final class SessionRegistry {
             for (LoopMember m : loop.subscribers(topic)) {
                 Session s = m.session();
                 if (s != null) {
-                    PushResult r = pushHere(s, payload, 0);
-                    if (r.ok()) {
+                    if (pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL).ok()) {
                         n++;
-                    } else if (r.status() == 429) {
-                        metrics.refused(Refusal.TOPIC_QUEUE_FULL);
                     }
                 }
             }
@@ -330,6 +327,16 @@ public final class SessionRegistry {
 
     // ---- internals
 
+    /**
+     * Where a new session's seq numbers start. From the clock (microseconds since 1970) a new session numbers above
+     * anything an earlier session of the same client was given (as long as that one assigned fewer than a thousand
+     * seqs per millisecond of its life), so a client resuming from a forgotten session, or across a restart, never
+     * has new messages taken for ones it already received.
+     */
+    private long seqOrigin(LoopState loop) {
+        return limits.seqOriginFromClock() ? loop.nowMs() * 1000 : 0;
+    }
+
     private PushResult precheck(byte[] payload, int ttlSec) {
         if (draining) {
             return PushResult.DRAINING;
@@ -351,13 +358,18 @@ public final class SessionRegistry {
         if (s == null && ttlSec > 0) {
             LoopState home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
             s = sessions.computeIfAbsent(clientId,
-                    id -> new Session(id, home, Session.OFFLINE, home.nowMs()));
+                    id -> new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));
         }
         return s;
     }
 
-    /** Pushes on the owning loop and keeps the offline bookkeeping right. */
+    /** Pushes on the owning loop, counting a refusal under {@code reason} (or its own status when null). */
     private PushResult pushHere(Session s, byte[] payload, int ttlSec) {
+        return pushHere(s, payload, ttlSec, null);
+    }
+
+    /** Pushes on the owning loop and keeps the offline bookkeeping right; each refusal is counted once. */
+    private PushResult pushHere(Session s, byte[] payload, int ttlSec, Refusal reason) {
         int ttl = Math.min(ttlSec, limits.maxTtlSec());
         PushResult r = s.push(payload, ttl, true);
         if (r == PushResult.RETRY) {
@@ -371,7 +383,7 @@ public final class SessionRegistry {
             }
         }
         if (!r.ok()) {
-            metrics.refused(Session.refusalOf(r));
+            metrics.refused(reason != null ? reason : Session.refusalOf(r));
         }
         return r;
     }

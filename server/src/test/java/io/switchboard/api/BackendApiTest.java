@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -342,11 +341,9 @@ class BackendApiTest {
         assertEquals(0, gw.stats().get("sessions_online").asLong());
     }
 
-    // ---- known gateway bugs (see the @Disabled reasons)
+    // ---- regressions: bugs found by these tests, since fixed
 
     @Test
-    @Disabled("BUG: ApiHandler.id() percent-decodes a path segment that QueryStringDecoder.path() already decoded,"
-            + " so /v1/clients/a%2540b/messages pushes to client 'a@b' instead of refusing the invalid id 'a%40b'")
     void shouldDecodeClientIdInPathExactlyOnce() throws Exception {
         gw.start();
         SwbTestClient c = gw.hello("a@b");
@@ -356,8 +353,6 @@ class BackendApiTest {
     }
 
     @Test
-    @Disabled("BUG: pipelined HTTP/1.1 requests on one connection are answered out of order: an answer that needs a"
-            + " session loop (push, client info) is written after a later request's immediate answer (RFC 9112 9.3.2)")
     void shouldAnswerPipelinedRequestsInRequestOrder() throws Exception {
         gw.start();
         SwbTestClient c = gw.hello("p");
@@ -378,8 +373,6 @@ class BackendApiTest {
     }
 
     @Test
-    @Disabled("BUG: a topic push refused for a full client queue is counted twice, as refusals{reason=queue_full}"
-            + " (SessionRegistry.pushHere) and as refusals{reason=topic_queue_full} (SessionRegistry.publish)")
     void shouldCountATopicPushRefusedForAFullQueueOnceAsTopicQueueFull() throws Exception {
         gw.config.windowMessages = 1;
         gw.config.maxQueuedMessagesPerClient = 1;
@@ -396,9 +389,6 @@ class BackendApiTest {
     }
 
     @Test
-    @Disabled("BUG: ApiHandler ignores req.decoderResult(): a push whose headers exceed the HTTP decoder's limit"
-            + " (8 KiB) is answered 200 {\"seq\":1,\"delivered\":true} and the client gets 'MSG 1 0', an empty"
-            + " payload instead of the body that was sent")
     void shouldRefuseRequestThatCouldNotBeDecodedInsteadOfPushingAnEmptyPayload() throws Exception {
         gw.start();
         SwbTestClient c = gw.hello("a");

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class SessionTableTest {
 
     private static Session session(String id) {
-        return new Session(id, null, Session.OFFLINE, 0);
+        return new Session(id, null, Session.OFFLINE, 0, 0);
     }
 
     @Test

@@ -30,6 +30,7 @@ final class SwbRig {
 
     SwbRig() {
         config.clock = clock;
+        config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own test
     }
 
     /** Freezes the configuration; call after adjusting {@link #config}. */
@@ -37,7 +38,7 @@ final class SwbRig {
         config.validate();
         registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec), metrics);
+                config.maxTtlSec, config.seqOriginFromClock), metrics);
         ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
