@@ -1,0 +1,334 @@
+package io.switchboard.client;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One TCP connection of a {@link SwitchboardClient}: sends {@code HELLO}, answers {@code PING}, sends {@code PING}
+ * after {@code hb} seconds without writing, batches cumulative {@code ACK}s (one per read batch once
+ * {@code ackEveryMessages} are waiting, else {@code ackDelayMs} after the oldest unacknowledged message), and
+ * closes when the handshake or the server goes silent. Session state (highest seq, topics, pending requests,
+ * reconnecting) belongs to the client; this class reports to it.
+ *
+ * <p>Confined to the client's event loop. Timers are "wake up and check" tasks: at most one of each kind is
+ * pending, and none is cancelled on the hot path.
+ */
+final class Connection extends ChannelInboundHandlerAdapter {
+    /** The client closes a connection it has read nothing from for this many heartbeat intervals. */
+    static final int SILENT_HEARTBEATS = 3;
+
+    private final SwitchboardClient client;
+    /** The {@code resume=} this connection's HELLO carried, -1 for none. */
+    final long resumeSeq;
+    private final String helloLine;
+
+    private Channel channel;
+    private ChannelHandlerContext ctx;
+    private boolean welcomed;
+    private boolean closing;
+    private boolean ended;
+    private boolean needsFlush;
+    private long heartbeatNs;
+    private long lastWriteNs;
+    private long lastReadNs;
+    private int unacked;
+    private long oldestUnackedNs;
+    private Scheduler.Cancellable handshakeTask;
+    private Scheduler.Cancellable heartbeatTask;
+    private Scheduler.Cancellable ackTask;
+    private Scheduler.Cancellable lingerTask;
+    private Frame.Bye bye;
+    private Throwable cause;
+
+    Connection(SwitchboardClient client, long resumeSeq, String helloLine) {
+        this.client = client;
+        this.resumeSeq = resumeSeq;
+        this.helloLine = helloLine;
+    }
+
+    void attach(Channel channel) {
+        this.channel = channel;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    /** True while requests may be written: the handshake is done and no side has started closing. */
+    boolean isOpen() {
+        return welcomed && !closing && ctx != null;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.pipeline().addBefore(ctx.name(), "swb-decoder", new FrameDecoder(client.maxPayloadBytes));
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        long now = client.nanoTime();
+        lastReadNs = now;
+        write(FrameEncoder.line(ctx.alloc(), helloLine));
+        ctx.flush();
+        handshakeTask = client.schedule(this::handshakeDeadline, client.connectTimeoutMs);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Frame frame)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        lastReadNs = client.nanoTime();
+        if (closing) {
+            return;
+        }
+        switch (frame) {
+            case Frame.Msg m -> onMsg(m);
+            case Frame.Signal s -> {
+                if (s == Frame.Signal.PING) {
+                    write(FrameEncoder.line(ctx.alloc(), "PONG"));
+                }
+            }
+            case Frame.WelcomeFrame w -> onWelcome(w.welcome());
+            case Frame.Bye b -> onBye(b);
+            case Frame.Malformed m -> {
+                cause = new SwitchboardException(SwitchboardException.LOCAL, "malformed frame from server: " + m.reason());
+                closing = true;
+            }
+            default -> {
+                if (welcomed) {
+                    client.onReply(frame);
+                } else {
+                    protocolError("reply before WELCOME: " + frame);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!closing && unacked > 0 && (unacked >= client.ackEveryMessages || client.ackDelayMs == 0)) {
+            writeAck();
+        }
+        if (needsFlush) {
+            flush();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+        if (cause == null && bye == null) {
+            cause = t;
+        }
+        closing = true;
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        cancelTimers();
+        end(cause);
+    }
+
+    /** Reports the end of this connection (or of its attempt) to the client exactly once. */
+    void end(Throwable failure) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        closing = true;
+        cancelTimers();
+        client.onConnectionEnded(this, cause != null ? cause : failure, bye);
+    }
+
+    private void onWelcome(Welcome welcome) {
+        if (welcomed) {
+            protocolError("second WELCOME");
+            return;
+        }
+        if (!welcome.clientId().equals(client.clientId())) {
+            protocolError("WELCOME for client id " + welcome.clientId() + ", expected " + client.clientId());
+            return;
+        }
+        welcomed = true;
+        cancel(handshakeTask);
+        handshakeTask = null;
+        heartbeatNs = TimeUnit.SECONDS.toNanos(welcome.heartbeatSeconds());
+        if (heartbeatNs > 0) {
+            heartbeatTask = client.schedule(this::heartbeatCheck, TimeUnit.NANOSECONDS.toMillis(heartbeatNs));
+        }
+        client.onWelcome(this, welcome);
+    }
+
+    private void onMsg(Frame.Msg m) {
+        if (!welcomed) {
+            protocolError("MSG before WELCOME");
+            return;
+        }
+        client.onMessage(m.seq(), m.payload());
+        if (unacked++ == 0) {
+            oldestUnackedNs = client.nanoTime();
+            if (ackTask == null && client.ackDelayMs > 0) {
+                ackTask = client.schedule(this::ackCheck, client.ackDelayMs);
+            }
+        }
+    }
+
+    private void onBye(Frame.Bye b) {
+        bye = b;
+        closing = true;
+        // Acknowledge what arrived so the server need not re-send it, then close our side too.
+        if (unacked > 0 && welcomed) {
+            writeAck();
+        }
+        client.onBye(b);
+        if (needsFlush) {
+            flush();
+        }
+        ctx.close();
+    }
+
+    private void protocolError(String what) {
+        cause = new SwitchboardException(SwitchboardException.LOCAL, "protocol error: " + what);
+        closing = true;
+        ctx.close();
+    }
+
+    /** Writes and flushes a request from the client; false (and the buffer released) if the connection is not open. */
+    boolean writeAndFlush(ByteBuf buf, ChannelFutureListener listener) {
+        if (!isOpen()) {
+            buf.release();
+            return false;
+        }
+        lastWriteNs = client.nanoTime();
+        needsFlush = false;
+        if (listener == null) {
+            ctx.writeAndFlush(buf, ctx.voidPromise());
+        } else {
+            ctx.writeAndFlush(buf).addListener(listener);
+        }
+        return true;
+    }
+
+    /** Writes without flushing; the caller's read batch (or {@link #flush()}) flushes. */
+    void write(ByteBuf buf) {
+        lastWriteNs = client.nanoTime();
+        needsFlush = true;
+        ctx.write(buf, ctx.voidPromise());
+    }
+
+    void flush() {
+        needsFlush = false;
+        ctx.flush();
+    }
+
+    io.netty.buffer.ByteBufAllocator alloc() {
+        return ctx.alloc();
+    }
+
+    /**
+     * Leaves: acknowledges what arrived, sends {@code BYE} and lets the server close first (so the TIME_WAIT
+     * lands on its side), closing anyway after {@code lingerMs}.
+     */
+    void closeGracefully(long lingerMs) {
+        if (isOpen() && channel.isActive()) {
+            if (unacked > 0) {
+                writeAck();
+            }
+            write(FrameEncoder.line(ctx.alloc(), "BYE"));
+            flush();
+            closing = true;
+            cancelTimers();
+            lingerTask = client.schedule(() -> channel.close(), lingerMs);
+        } else {
+            closing = true;
+            channel.close();
+        }
+    }
+
+    private void writeAck() {
+        write(FrameEncoder.ack(ctx.alloc(), client.highestSeq()));
+        unacked = 0;
+    }
+
+    private void handshakeDeadline() {
+        handshakeTask = null;
+        if (!welcomed && !closing) {
+            cause = new SwitchboardException(SwitchboardException.LOCAL,
+                    "no WELCOME within " + client.connectTimeoutMs + " ms");
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    private void ackCheck() {
+        ackTask = null;
+        if (closing || unacked == 0) {
+            return;
+        }
+        long waitedNs = client.nanoTime() - oldestUnackedNs;
+        long delayNs = TimeUnit.MILLISECONDS.toNanos(client.ackDelayMs);
+        if (waitedNs >= delayNs) {
+            writeAck();
+            flush();
+        } else {
+            ackTask = client.schedule(this::ackCheck, ceilMillis(delayNs - waitedNs));
+        }
+    }
+
+    private void heartbeatCheck() {
+        heartbeatTask = null;
+        if (closing) {
+            return;
+        }
+        long now = client.nanoTime();
+        long silentNs = now - lastReadNs;
+        long silentLimitNs = SILENT_HEARTBEATS * heartbeatNs;
+        if (silentNs >= silentLimitNs) {
+            cause = new SwitchboardException(SwitchboardException.LOCAL,
+                    "server silent for " + TimeUnit.NANOSECONDS.toMillis(silentNs) + " ms");
+            closing = true;
+            ctx.close();
+            return;
+        }
+        long idleNs = now - lastWriteNs;
+        if (idleNs >= heartbeatNs) {
+            write(FrameEncoder.line(ctx.alloc(), "PING"));
+            flush();
+            idleNs = 0;
+        }
+        long nextNs = Math.min(heartbeatNs - idleNs, silentLimitNs - silentNs);
+        heartbeatTask = client.schedule(this::heartbeatCheck, ceilMillis(nextNs));
+    }
+
+    private void cancelTimers() {
+        cancel(handshakeTask);
+        cancel(heartbeatTask);
+        cancel(ackTask);
+        handshakeTask = null;
+        heartbeatTask = null;
+        ackTask = null;
+        if (ended) {
+            cancel(lingerTask);
+            lingerTask = null;
+        }
+    }
+
+    private static void cancel(Scheduler.Cancellable task) {
+        if (task != null) {
+            task.cancel();
+        }
+    }
+
+    private static long ceilMillis(long nanos) {
+        return Math.max(1, (nanos + 999_999) / 1_000_000);
+    }
+}

@@ -1,0 +1,790 @@
+package io.switchboard.client;
+
+import static io.switchboard.client.FakeServer.Peer.msg;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The client against a scripted SWB/1 server on real loopback sockets. Time is a {@link ManualTime}: heartbeats,
+ * ACK delays, handshake deadlines and reconnect backoff run only when a test advances it. Jitter is pinned to the
+ * top of its range, so the first reconnect waits exactly 1,000 ms, the second 2,000 ms, and so on.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class SwitchboardClientTest {
+    private static final String WELCOME_0 = "WELCOME alice v=1 hb=0 seq=0";
+
+    private static EventLoopGroup group;
+
+    private final ManualTime time = new ManualTime();
+    private final RecordingListener events = new RecordingListener();
+    private final List<SwitchboardClient> clients = new ArrayList<>();
+    private FakeServer server;
+
+    @BeforeAll
+    static void startGroup() {
+        group = SwitchboardClient.newEventLoopGroup(2);
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = new FakeServer();
+    }
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        List<CompletableFuture<Void>> closing = clients.stream().map(SwitchboardClient::closeAsync).toList();
+        server.close();
+        for (CompletableFuture<Void> f : closing) {
+            f.get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- handshake
+
+    @Test
+    void shouldSendHelloAndReportTheWelcome() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("t0k.en").heartbeatSeconds(30));
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1 token=t0k.en hb=30");
+        assertFalse(connected.isDone());
+        p.send("WELCOME alice v=1 hb=25 seq=4 node=n1");
+
+        assertEquals(new Welcome("alice", 25, 4, "n1"), connected.get(5, TimeUnit.SECONDS));
+        events.expect("connected seq=4 hb=25 node=n1");
+        assertTrue(c.isConnected());
+        assertEquals(new Welcome("alice", 25, 4, "n1"), c.welcome());
+        assertEquals(0, c.highestSeq(), "a fresh session does not claim messages it never received");
+        assertEquals(new Welcome("alice", 25, 4, "n1"), c.connect().get(5, TimeUnit.SECONDS), "connect() when connected");
+    }
+
+    @Test
+    void shouldCloseWhenNoWelcomeArrivesInTime() throws Exception {
+        SwitchboardClient c = client(builder("alice").connectTimeoutMs(3_000));
+        c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1");
+        barrier(c);
+        time.advanceMs(2_999);
+        assertEquals(List.of(1L), time.pendingDelaysMs(), "the handshake deadline, 1 ms away");
+        time.advanceMs(1);
+
+        expectDisconnected(1_000);
+        assertTrue(events.lastCause.getMessage().contains("no WELCOME within 3000 ms"), events.lastCause.getMessage());
+        assertTrue(p.closedByClient());
+    }
+
+    @Test
+    void shouldFailConnectWhenTheHandshakeIsRefused() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("bad"));
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1 token=bad");
+        p.send("BYE 401 authentication failed");
+
+        SwitchboardException e = failure(connected, SwitchboardException.class);
+        assertEquals(401, e.code());
+        events.expect("bye 401 authentication failed");
+        events.expect("disconnected SwitchboardException -1");
+        assertEquals(List.of(), time.pendingDelaysMs(), "no reconnect scheduled");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"MSG 1 1\nx", "SENT s1", "WELCOME bob v=1 hb=0 seq=0"})
+    void shouldTreatProtocolViolationsAsConnectionErrors(String firstServerFrame) throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1");
+        p.send(firstServerFrame);
+
+        expectDisconnected(1_000);
+        assertTrue(events.lastCause.getMessage().startsWith("protocol error"), events.lastCause.getMessage());
+        assertTrue(p.closedByClient());
+    }
+
+    @Test
+    void shouldReconnectAfterMalformedFrame() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.send("MSG 1 nope");
+
+        expectDisconnected(1_000);
+        assertTrue(events.lastCause.getMessage().startsWith("malformed frame from server"), events.lastCause.getMessage());
+        assertTrue(p.closedByClient());
+        time.advanceMs(1_000);
+        server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        events.expect("connected seq=0 hb=0");
+    }
+
+    // ------------------------------------------------------------------------------------------ messages, ACKs
+
+    @Test
+    void shouldAckCumulativelyEvery32Messages() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendRaw(burst(1, 32));
+        p.expect("ACK 32");
+        for (int i = 1; i <= 32; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+
+        p.sendRaw(burst(33, 63));
+        events.expect("message 33 m33");
+        for (int i = 34; i <= 63; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+        barrier(c);
+        p.send("PING");
+        p.expect("PONG"); // nothing acknowledged after 31 messages
+        p.sendMsg(64, "m64");
+        p.expect("ACK 64");
+        assertEquals(64, c.highestSeq());
+    }
+
+    @Test
+    void shouldSendOneAckPerReadBatchNotOnePer32Messages() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendRaw(burst(1, 40)); // one write on loopback: one read batch
+        p.expect("ACK 40");
+    }
+
+    @Test
+    void shouldAckOneSecondAfterTheOldestUnacknowledgedMessage() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendMsg(1, "a");
+        events.expect("message 1 a");
+        barrier(c);
+        time.advanceMs(500);
+        p.sendMsg(2, "b");
+        events.expect("message 2 b");
+        barrier(c);
+        time.advanceMs(499);
+        p.send("PING");
+        p.expect("PONG"); // 999 ms after the oldest: not yet
+        time.advanceMs(1);
+        p.expect("ACK 2");
+    }
+
+    @Test
+    void shouldAckAtTheEndOfEveryReadBatchWhenAckDelayIsZero() throws Exception {
+        SwitchboardClient c = client(builder("alice").ackPolicy(32, 0));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendMsg(1, "a");
+        p.expect("ACK 1");
+    }
+
+    @Test
+    void shouldSuppressDuplicatesButStillAckThem() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendRaw(msg(1, "a") + msg(2, "b") + msg(3, "c"));
+        p.sendRaw(msg(2, "b") + msg(4, "d"));
+        events.expect("message 1 a");
+        events.expect("message 2 b");
+        events.expect("message 3 c");
+        events.expect("message 4 d");
+        p.close();
+        expectDisconnected(1_000);
+
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=4", "WELCOME alice v=1 hb=0 seq=5");
+        events.expect("connected seq=5 hb=0");
+        p2.sendRaw(msg(3, "c") + msg(4, "d") + "PING\n"); // re-sent copies only
+        p2.expect("PONG");
+        time.advanceMs(1_000);
+        p2.expect("ACK 4");
+        p2.sendMsg(5, "e");
+        events.expect("message 5 e");
+        assertEquals(5, c.highestSeq());
+        barrier(c);
+        assertNull(events.poll(), "no copy was delivered twice");
+    }
+
+    @Test
+    void shouldReportSessionResetWhenTheServerLostTheSession() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.sendRaw(burst(1, 5));
+        for (int i = 1; i <= 5; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+        p.close();
+        expectDisconnected(1_000);
+
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=5", "WELCOME alice v=1 hb=0 seq=2");
+        events.expect("connected seq=2 hb=0");
+        events.expect("reset 5->2");
+        assertEquals(2, c.highestSeq());
+        p2.sendMsg(3, "after reset");
+        events.expect("message 3 after reset");
+    }
+
+    @Test
+    void shouldResumeFromTheConfiguredSeqOnTheFirstConnect() throws Exception {
+        SwitchboardClient c = client(builder("alice").resumeFrom(41));
+        assertEquals(41, c.highestSeq());
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 resume=41", "WELCOME alice v=1 hb=0 seq=45");
+        p.sendRaw(msg(41, "old") + msg(42, "new"));
+        events.expect("message 42 new");
+    }
+
+    @Test
+    void shouldKeepDeliveringWhenTheListenerThrows() throws Exception {
+        SwitchboardListener throwing = new SwitchboardListener() {
+            @Override
+            public void onMessage(long seq, byte[] payload) {
+                events.onMessage(seq, payload);
+                throw new IllegalStateException("listener bug (expected by the test)");
+            }
+        };
+        SwitchboardClient c = client(builder("alice").listener(throwing));
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.acceptHello("HELLO alice v=1", WELCOME_0);
+        connected.get(5, TimeUnit.SECONDS);
+        p.sendMsg(1, "a");
+        p.sendMsg(2, "b");
+        events.expect("message 1 a");
+        events.expect("message 2 b");
+        barrier(c);
+        time.advanceMs(1_000);
+        p.expect("ACK 2");
+    }
+
+    @Test
+    void shouldReceiveALargePayloadSplitAcrossManyReads() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        String big = "0123456789abcdef".repeat(64 * 1024); // 1 MiB
+        p.sendRaw(msg(1, big) + msg(2, "small"));
+        assertEquals("message 1 " + big, events.next());
+        events.expect("message 2 small");
+    }
+
+    @Test
+    void shouldAckOnlyUpToTheMessageWhoseListenerClosedTheClient() throws Exception {
+        SwitchboardClient[] self = new SwitchboardClient[1];
+        SwitchboardListener closeAtTwo = new SwitchboardListener() {
+            @Override
+            public void onMessage(long seq, byte[] payload) {
+                events.onMessage(seq, payload);
+                if (seq == 2) {
+                    self[0].closeAsync();
+                }
+            }
+        };
+        SwitchboardClient c = client(builder("alice").listener(closeAtTwo));
+        self[0] = c;
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.acceptHello("HELLO alice v=1", WELCOME_0);
+        connected.get(5, TimeUnit.SECONDS);
+        p.sendRaw(burst(1, 5)); // one read batch: 3, 4 and 5 arrive after the close
+        events.expect("message 1 m1");
+        events.expect("message 2 m2");
+        p.expect("ACK 2");
+        p.expect("BYE");
+        p.close();
+        c.closeAsync().get(5, TimeUnit.SECONDS);
+        assertNull(events.poll(), "nothing delivered after close");
+        assertEquals(2, c.highestSeq());
+    }
+
+    // ----------------------------------------------------------------------------------------------- heartbeats
+
+    @Test
+    void shouldPingWhenNothingWasSentForHeartbeatSeconds() throws Exception {
+        SwitchboardClient c = client(builder("alice").heartbeatSeconds(5));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=5", "WELCOME alice v=1 hb=5 seq=0");
+
+        time.advanceMs(4_999);
+        p.send("PING");
+        p.expect("PONG"); // answered, and not preceded by a PING of its own
+        time.advanceMs(4_999);
+        p.send("PING");
+        p.expect("PONG"); // the PONG at 4,999 ms counts as sending
+        time.advanceMs(5_000);
+        p.expect("PING");
+        p.send("PONG");
+        time.advanceMs(5_000);
+        p.expect("PING");
+    }
+
+    @Test
+    void shouldCloseWhenTheServerIsSilentForThreeHeartbeats() throws Exception {
+        SwitchboardClient c = client(builder("alice").heartbeatSeconds(1));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=1", "WELCOME alice v=1 hb=1 seq=0");
+
+        time.advanceMs(1_000);
+        p.expect("PING");
+        time.advanceMs(1_000);
+        p.expect("PING");
+        time.advanceMs(1_000);
+
+        expectDisconnected(1_000);
+        assertTrue(events.lastCause.getMessage().startsWith("server silent for 3000 ms"), events.lastCause.getMessage());
+        assertTrue(p.closedByClient());
+    }
+
+    @Test
+    void shouldNotPingWhenTheServerDisablesHeartbeats() throws Exception {
+        SwitchboardClient c = client(builder("alice").heartbeatSeconds(5));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=5", "WELCOME alice v=1 hb=0 seq=0");
+        assertEquals(List.of(), time.pendingDelaysMs(), "no heartbeat timer");
+        time.advanceMs(3_600_000);
+        p.send("PING");
+        p.expect("PONG");
+    }
+
+    // ------------------------------------------------------------------------------------------- reconnecting
+
+    @Test
+    void shouldBackOffExponentiallyAndResetAfterAWelcome() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.close();
+        expectDisconnected(1_000);
+
+        time.advanceMs(1_000);
+        server.accept().expectAndClose("HELLO alice v=1 resume=0");
+        expectDisconnected(2_000);
+        time.advanceMs(1_999);
+        assertEquals(List.of(1L), time.pendingDelaysMs(), "still waiting");
+        time.advanceMs(1);
+        server.accept().expectAndClose("HELLO alice v=1 resume=0");
+        expectDisconnected(4_000);
+
+        time.advanceMs(4_000);
+        FakeServer.Peer p4 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        events.expect("connected seq=0 hb=0");
+        p4.close();
+        expectDisconnected(1_000); // the attempt counter restarted with the WELCOME
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"409 taken over", "503 draining"})
+    void shouldReconnectAfterTheServersRetryDelay(String byeReason) throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.send("BYE " + byeReason + " retry=5000");
+
+        events.expect("bye " + byeReason);
+        expectDisconnected(5_500); // retry plus at most a tenth of it as jitter
+        assertEquals(Integer.parseInt(byeReason.substring(0, 3)), ((SwitchboardException) events.lastCause).code());
+        assertTrue(p.closedByClient());
+        time.advanceMs(5_499);
+        assertEquals(List.of(1L), time.pendingDelaysMs());
+        time.advanceMs(1);
+        server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        events.expect("connected seq=0 hb=0");
+    }
+
+    @Test
+    void shouldBackOffAfterTakeoverWithoutRetry() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.send("BYE 409 taken over");
+        events.expect("bye 409 taken over");
+        expectDisconnected(1_000);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {401, 403})
+    void shouldNotReconnectAfterBye401Or403(int code) throws Exception {
+        SwitchboardClient c = client(builder("alice").token("old"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);
+        p.sendMsg(1, "a");
+        events.expect("message 1 a");
+        p.send("BYE " + code + " refused retry=10");
+
+        events.expect("bye " + code + " refused");
+        events.expect("disconnected SwitchboardException -1");
+        assertEquals(code, ((SwitchboardException) events.lastCause).code());
+        p.expect("ACK 1"); // what arrived is acknowledged before leaving
+        assertTrue(p.closedByClient());
+        assertFalse(c.isConnected());
+        assertEquals(List.of(), time.pendingDelaysMs(), "no reconnect scheduled");
+
+        c.updateToken("new");
+        CompletableFuture<Welcome> again = c.connect();
+        server.acceptHello("HELLO alice v=1 token=new resume=1", "WELCOME alice v=1 hb=0 seq=1");
+        again.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldNotReconnectWhenReconnectIsDisabled() throws Exception {
+        SwitchboardClient c = client(builder("alice").reconnect(false));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.close();
+        expectDisconnected(-1);
+        assertEquals(List.of(), time.pendingDelaysMs());
+    }
+
+    @Test
+    void shouldFailConnectWhenTheServerIsDownAndReconnectIsDisabled() throws Exception {
+        SwitchboardClient c = client(builder("alice").port(unusedPort()).reconnect(false));
+        failure(c.connect(), ConnectException.class);
+        expectDisconnected(-1);
+    }
+
+    @Test
+    void shouldKeepTryingWhileTheServerIsDownUntilClosed() throws Exception {
+        SwitchboardClient c = client(builder("alice").port(unusedPort()));
+        CompletableFuture<Welcome> connected = c.connect();
+        expectDisconnected(1_000);
+        assertInstanceOf(ConnectException.class, events.lastCause);
+        time.advanceMs(1_000);
+        expectDisconnected(2_000);
+        assertFalse(connected.isDone());
+
+        c.closeAsync().get(5, TimeUnit.SECONDS);
+        assertEquals("client closed", failure(connected, SwitchboardException.class).getMessage());
+        assertEquals(List.of(), time.pendingDelaysMs(), "the pending reconnect was cancelled");
+    }
+
+    // ------------------------------------------------------------------------------------------------- topics
+
+    @Test
+    void shouldResubscribeTopicsAfterReconnect() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        CompletableFuture<Void> news = c.subscribe("news");
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.expect("SUB news");
+        assertFalse(news.isDone());
+        p.send("OK SUB news");
+        news.get(5, TimeUnit.SECONDS);
+
+        CompletableFuture<Void> sports = c.subscribe("sports");
+        p.expect("SUB sports");
+        p.send("OK SUB sports");
+        sports.get(5, TimeUnit.SECONDS);
+        CompletableFuture<Void> unsub = c.unsubscribe("sports");
+        p.expect("UNSUB sports");
+        p.send("OK UNSUB sports");
+        unsub.get(5, TimeUnit.SECONDS);
+
+        p.close();
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p2.expect("SUB news");
+        p2.send("PING");
+        p2.expect("PONG"); // and not SUB sports
+    }
+
+    @Test
+    void shouldFailARefusedSubscriptionAndNotRetryIt() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> secret = c.subscribe("secret");
+        p.expect("SUB secret");
+        p.send("ERR 403 SUB secret not allowed");
+
+        assertEquals(403, failure(secret, SwitchboardException.class).code());
+        events.expect("error 403 SUB secret not allowed");
+        p.close();
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p2.send("PING");
+        p2.expect("PONG");
+    }
+
+    @Test
+    void shouldReportOtherErrorsAndStayConnected() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.send("ERR 429 too fast");
+        events.expect("error 429 too fast");
+        p.send("PING");
+        p.expect("PONG");
+        assertTrue(c.isConnected());
+    }
+
+    // -------------------------------------------------------------------------------------------------- sends
+
+    @Test
+    void shouldCompleteSendOnSentAndFailItOnNack() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        CompletableFuture<Void> ok = c.send("s-1", "hi\n".getBytes(StandardCharsets.UTF_8));
+        p.expect("SEND s-1 3");
+        assertEquals("hi\n", new String(p.readBytes(3), StandardCharsets.UTF_8));
+        p.expect("");
+        assertFalse(ok.isDone());
+        p.send("SENT s-1");
+        ok.get(5, TimeUnit.SECONDS);
+
+        CompletableFuture<Void> refused = c.send("s-2", new byte[0]);
+        p.expect("SEND s-2 0");
+        p.expect("");
+        p.send("NACK s-2 503 sink unavailable");
+        SwitchboardException e = failure(refused, SwitchboardException.class);
+        assertEquals(503, e.code());
+        assertTrue(e.fromServer());
+    }
+
+    @Test
+    void shouldFailPendingSendsWhenTheConnectionIsLost() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> pending = c.send("s-1", new byte[] {1});
+        p.expect("SEND s-1 1");
+        p.close();
+
+        SwitchboardException e = failure(pending, SwitchboardException.class);
+        assertEquals(SwitchboardException.LOCAL, e.code());
+        expectDisconnected(1_000);
+        assertEquals("not connected", failure(c.send("s-2", new byte[0]), SwitchboardException.class).getMessage());
+    }
+
+    @Test
+    void shouldRefuseASecondSendWithAPendingId() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> first = c.send("dup", new byte[0]);
+        failure(c.send("dup", new byte[0]), IllegalStateException.class);
+        p.expect("SEND dup 0");
+        p.expect("");
+        p.send("SENT dup");
+        first.get(5, TimeUnit.SECONDS);
+    }
+
+    // ------------------------------------------------------------------------------------------------ closing
+
+    @Test
+    void shouldAckAndSayByeOnCloseAndLetTheServerCloseFirst() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.sendMsg(1, "a");
+        events.expect("message 1 a");
+        barrier(c);
+
+        CompletableFuture<Void> closed = c.closeAsync();
+        p.expect("ACK 1");
+        p.expect("BYE");
+        assertFalse(closed.isDone(), "waits for the server to close");
+        p.close();
+        closed.get(5, TimeUnit.SECONDS);
+        events.expect("disconnected null -1");
+        assertFalse(c.isConnected());
+        assertEquals("client closed", failure(c.connect(), SwitchboardException.class).getMessage());
+        assertEquals("client closed", failure(c.subscribe("news"), SwitchboardException.class).getMessage());
+    }
+
+    @Test
+    void shouldCloseItselfWhenTheServerLingersAfterBye() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> closed = c.closeAsync();
+        p.expect("BYE");
+        barrier(c);
+        time.advanceMs(SwitchboardClient.CLOSE_LINGER_MS);
+        closed.get(5, TimeUnit.SECONDS);
+        assertTrue(p.closedByClient());
+    }
+
+    @Test
+    void shouldShutDownItsOwnEventLoopOnClose() throws Exception {
+        SwitchboardClient c = SwitchboardClient.builder().port(server.port()).clientId("alice")
+                .listener(events).nanoClock(time).scheduler(time).build();
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        c.closeAsync();
+        p.expect("BYE");
+        p.close();
+        c.close();
+        assertTrue(c.eventLoop().isTerminated());
+    }
+
+    // ---------------------------------------------------------------------------------------- event loops
+
+    @Test
+    void shouldShareOneEventLoopGroupAcrossClients() throws Exception {
+        SwitchboardClient alice = client(builder("alice"));
+        SwitchboardClient bob = client(builder("bob"));
+        assertTrue(inGroup(alice) && inGroup(bob));
+        alice.connect();
+        bob.connect();
+        Map<String, FakeServer.Peer> peers = new HashMap<>();
+        for (int i = 0; i < 2; i++) {
+            FakeServer.Peer p = server.accept();
+            String id = p.readLine().split(" ")[1];
+            p.send("WELCOME " + id + " v=1 hb=0 seq=0");
+            peers.put(id, p);
+        }
+        events.expect("connected seq=0 hb=0");
+        events.expect("connected seq=0 hb=0");
+        peers.get("alice").sendMsg(1, "for alice");
+        events.expect("message 1 for alice");
+        peers.get("bob").sendMsg(1, "for bob");
+        events.expect("message 1 for bob");
+    }
+
+    @Test
+    void shouldRunOnAGivenNioGroup() throws Exception {
+        EventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            SwitchboardClient c = client(builder("alice").eventLoopGroup(nio));
+            FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+            p.sendMsg(1, "over nio");
+            events.expect("message 1 over nio");
+            c.closeAsync();
+            p.expect("ACK 1");
+            p.expect("BYE");
+            p.close();
+            c.closeAsync().get(5, TimeUnit.SECONDS);
+        } finally {
+            nio.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void shouldRejectAnEventLoopGroupThatCannotCarrySockets() {
+        EventLoopGroup local = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+        try {
+            assertThrows(IllegalArgumentException.class, () -> builder("alice").eventLoopGroup(local).build());
+        } finally {
+            local.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ validation
+
+    @Test
+    void shouldRejectInvalidSettings() {
+        List<SwitchboardClient.Builder> invalid = List.of(
+                builder(null),
+                builder(""),
+                builder("has space"),
+                builder("x".repeat(129)),
+                builder("alice").token("two words"),
+                builder("alice").token(""),
+                builder("alice").token("x".repeat(1_000)),
+                builder("alice").port(0),
+                builder("alice").heartbeatSeconds(-2),
+                builder("alice").ackPolicy(33, 1_000),
+                builder("alice").ackPolicy(32, 1_001),
+                builder("alice").reconnectBackoffMs(0, 10),
+                builder("alice").reconnectBackoffMs(100, 10),
+                builder("alice").connectTimeoutMs(0),
+                builder("alice").maxPayloadBytes(SwitchboardClient.MAX_PAYLOAD_BYTES + 1),
+                builder("alice").resumeFrom(-2));
+        for (SwitchboardClient.Builder b : invalid) {
+            assertThrows(IllegalArgumentException.class, b::build);
+        }
+        SwitchboardClient c = client(builder("a.b_c:d@e-f").token("eyJ.x-y_z"));
+        assertThrows(IllegalArgumentException.class, () -> c.send("bad id", new byte[0]));
+        assertThrows(IllegalArgumentException.class, () -> c.subscribe("bad/topic"));
+        assertThrows(IllegalArgumentException.class, () -> c.updateToken("x y"));
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private SwitchboardClient.Builder builder(String id) {
+        return SwitchboardClient.builder()
+                .port(server.port())
+                .clientId(id)
+                .eventLoopGroup(group)
+                .listener(events)
+                .nanoClock(time)
+                .scheduler(time)
+                .random(new FixedRandom(1.0));
+    }
+
+    private SwitchboardClient client(SwitchboardClient.Builder b) {
+        SwitchboardClient c = b.build();
+        clients.add(c);
+        return c;
+    }
+
+    /** Connects and completes the handshake; returns the server side with the "connected" event consumed. */
+    private FakeServer.Peer connect(SwitchboardClient c, String expectedHello, String welcome) throws Exception {
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.acceptHello(expectedHello, welcome);
+        connected.get(5, TimeUnit.SECONDS);
+        events.next();
+        barrier(c);
+        return p;
+    }
+
+    /** Waits until the client's event loop has finished what it was doing (including the current read batch). */
+    private static void barrier(SwitchboardClient c) throws Exception {
+        c.eventLoop().submit(() -> { }).get(5, TimeUnit.SECONDS);
+    }
+
+    private void expectDisconnected(long reconnectDelayMs) throws InterruptedException {
+        String e = events.next();
+        assertTrue(e.startsWith("disconnected ") && e.endsWith(" " + reconnectDelayMs), e);
+    }
+
+    private static String burst(int from, int to) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = from; i <= to; i++) {
+            sb.append(msg(i, "m" + i));
+        }
+        return sb.toString();
+    }
+
+    private static <T extends Throwable> T failure(CompletableFuture<?> f, Class<T> type) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+        return assertInstanceOf(type, e.getCause());
+    }
+
+    private static boolean inGroup(SwitchboardClient c) {
+        for (EventExecutor e : group) {
+            if (e == c.eventLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int unusedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
