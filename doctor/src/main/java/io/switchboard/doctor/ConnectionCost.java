@@ -2,16 +2,19 @@ package io.switchboard.doctor;
 
 /**
  * What one connection costs, in one place, so that the doctor and the benchmarks agree.
- * The kernel figure was measured on the build machine; the heap figure is the target until the
- * benchmark replaces it with its measurement. Constants only: safe from any thread.
+ * Both figures come from {@code bench/gateway-19k.sh} on the build machine (19,000 idle clients, one server
+ * process, 2026-11-22): see the README's benchmark section. Constants only: safe from any thread.
  */
 public final class ConnectionCost {
 
-    /** Kernel memory of one established idle TCP socket with empty buffers (slab), measured here. */
-    public static final long KERNEL_BYTES_PER_SOCKET = 4_000;
+    /**
+     * Kernel memory of one established idle TCP socket with empty buffers, with its file, inode and epoll entry:
+     * the slab grew 9,926 bytes per loopback connection (two sockets), so about 5,000 per socket.
+     */
+    public static final long KERNEL_BYTES_PER_SOCKET = 5_000;
 
-    /** Switchboard's heap per idle connection (Netty channel and session), the target the benchmark checks. */
-    public static final long HEAP_BYTES_PER_CONNECTION = 1_200;
+    /** Switchboard's heap per idle client after a full GC (Netty channel, connection, session, index): 1,178 measured. */
+    public static final long HEAP_BYTES_PER_CONNECTION = 1_180;
 
     /**
      * Open files a Switchboard JVM keeps besides its connections: an idle JVM holds 6 (measured),

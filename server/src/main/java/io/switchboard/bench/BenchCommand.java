@@ -57,6 +57,8 @@ public final class BenchCommand implements Callable<Integer> {
     int pushRate = 0;
     @Option(names = "--push-duration", description = "How long to push (within --hold).")
     String pushDuration = "20s";
+    @Option(names = "--push-warmup", description = "Pushes sent first and not measured (JIT, connection pools).")
+    String pushWarmup = "5s";
     @Option(names = "--broadcast", description = "Time one broadcast reaching every client.")
     boolean broadcast;
     @Option(names = "--server-pid", split = ",", description = "Server process ids to read RSS from (/proc/PID/status).")
@@ -100,7 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
         URI apiUri = api == null || api.equals("none") ? null : URI.create(api.endsWith("/") ? api : api + "/");
         return new BenchRun.Plan(BenchArgs.targets(target), BenchArgs.sources(source), connections, rate,
                 BenchArgs.duration(hold), idPrefix, idOffset, hb, t, eventLoops, apiUri,
-                apiToken, pushRate, BenchArgs.duration(pushDuration), broadcast, serverPids,
+                apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup), broadcast,
+                serverPids,
                 BenchArgs.duration(connectTimeout), maxPendingConnects, json);
     }
 }

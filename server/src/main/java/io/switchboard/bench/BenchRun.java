@@ -41,7 +41,7 @@ final class BenchRun {
     /** What to run; filled from the command line. */
     record Plan(List<InetSocketAddress> targets, List<java.net.InetAddress> sources, int connections, int rate,
                 Duration hold, String idPrefix, int idOffset, int hbSec, Transport transport, int eventLoops,
-                URI api, String apiToken, int pushRate, Duration pushDuration, boolean broadcast,
+                URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
                 List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json) {
     }
 
@@ -74,7 +74,8 @@ final class BenchRun {
             ramp(group, loops);
             double rampSec = (System.nanoTime() - rampStart) / 1e9;
             long established = stats.established.sum();
-            double handshakeRate = established / Math.max(rampSec, 1e-3);
+            double handshakeSec = (stats.lastWelcomeNs.get() - rampStart) / 1e9;
+            double handshakeRate = established / Math.max(handshakeSec, 1e-3);
             progress("ramp done");
 
             ServerReading after = readServer(true);
@@ -191,12 +192,22 @@ final class BenchRun {
 
     // ---- pushes and broadcast
 
+    /** API requests in flight at most: keeps the bench's HTTP connections (and files) bounded. */
+    static final int MAX_PUSHES_IN_FLIGHT = 64;
+
     private void push(long durationNs) {
+        Semaphore inFlight = new Semaphore(MAX_PUSHES_IN_FLIGHT);
         int rate = plan.pushRate();
         long intervalNs = 1_000_000_000L / rate;
-        long count = durationNs / intervalNs;
-        long t0 = System.nanoTime();
+        long warmupNs = Math.min(plan.pushWarmup().toNanos(), durationNs / 2);
+        long count = (durationNs + warmupNs) / intervalNs;
+        // Warm both clocks up (class loading, first calls) before pairing them, so intended times are not skewed.
+        for (int i = 0; i < 1000; i++) {
+            EpochClock.micros();
+            System.nanoTime();
+        }
         long t0Micros = EpochClock.micros();
+        long t0 = System.nanoTime();
         long nextProgress = t0 + 1_000_000_000L;
         int n = Math.max(1, plan.connections());
         for (long i = 0; i < count; i++) {
@@ -206,16 +217,21 @@ final class BenchRun {
                 LockSupport.parkNanos(Math.min(due - now, 200_000));
             }
             if (now >= nextProgress) {
-                progress("pushing");
+                progress(i * intervalNs < warmupNs ? "warming up" : "pushing");
                 nextProgress += 1_000_000_000L;
             }
-            // The intended send time goes in the payload: a late send counts against latency (no coordinated omission).
+            // The intended send time goes in the payload: a late send counts against latency (no coordinated
+            // omission). Warm-up pushes are marked 'W' and not recorded.
             long intendedMicros = t0Micros + (i * intervalNs) / 1000;
+            char kind = i * intervalNs < warmupNs ? 'W' : 'P';
             String id = plan.idPrefix() + (plan.idOffset() + ThreadLocalRandom.current().nextInt(n));
             HttpRequest req = apiRequest("/v1/clients/" + id + "/messages")
-                    .POST(HttpRequest.BodyPublishers.ofString("P" + intendedMicros)).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(kind + Long.toString(intendedMicros))).build();
+            // Waiting here delays this and later sends; their latency still counts from the intended time.
+            inFlight.acquireUninterruptibly();
             stats.pushesSent.increment();
             http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((res, err) -> {
+                inFlight.release();
                 if (err != null || res.statusCode() != 200) {
                     stats.pushesFailed.increment();
                     stats.error(err != null ? "push: " + SwbBenchConnection.shortMessage(err)
@@ -353,7 +369,7 @@ final class BenchRun {
         out.println("== switchboard bench report");
         row("connections established", established + " / " + plan.connections());
         row("ramp", String.format("%.1f s at --rate %d/s", rampSec, plan.rate()));
-        row("handshake rate", String.format("%.0f /s", handshakeRate));
+        row("handshake rate (first connect to last WELCOME)", String.format("%.0f /s", handshakeRate));
         row("handshake latency p50 / p99", ms(stats.handshakeTotal, 50) + " / " + ms(stats.handshakeTotal, 99));
         report.put("connections_target", plan.connections()).put("connections_established", established)
                 .put("ramp_s", rampSec).put("handshakes_per_s", handshakeRate);
@@ -377,8 +393,8 @@ final class BenchRun {
         }
         if (stats.pushTotal.getTotalCount() > 0) {
             Histogram h = stats.pushTotal;
-            row("pushes sent / failed / received", stats.pushesSent.sum() + " / " + stats.pushesFailed.sum() + " / "
-                    + h.getTotalCount());
+            row("pushes sent / failed / measured (after warm-up)", stats.pushesSent.sum() + " / "
+                    + stats.pushesFailed.sum() + " / " + h.getTotalCount());
             row("push latency p50 / p90 / p99 / p99.9 / max", ms(h, 50) + " / " + ms(h, 90) + " / " + ms(h, 99)
                     + " / " + ms(h, 99.9) + " / " + String.format("%.2f ms", h.getMaxValue() / 1000.0));
             report.put("push_rate", plan.pushRate()).put("pushes_sent", stats.pushesSent.sum())

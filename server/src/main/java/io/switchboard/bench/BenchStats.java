@@ -20,6 +20,8 @@ final class BenchStats {
     final LongAdder pushesSent = new LongAdder();
     final LongAdder pushesFailed = new LongAdder();
     final LongAdder broadcastReceived = new LongAdder();
+    /** System.nanoTime() of the latest WELCOME: the handshake rate runs from the first connect to it. */
+    final java.util.concurrent.atomic.AtomicLong lastWelcomeNs = new java.util.concurrent.atomic.AtomicLong();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
 
     /** Connect to WELCOME, in microseconds. */

@@ -145,6 +145,7 @@ final class SwbBenchConnection extends ChannelInboundHandlerAdapter {
         } else if (line.startsWith("WELCOME ")) {
             welcomed = true;
             stats.established.increment();
+            stats.lastWelcomeNs.accumulateAndGet(System.nanoTime(), Math::max);
             BenchStats.recordSafely(stats.handshakeUs, (System.nanoTime() - connectStartNs) / 1000);
         } else if (line.startsWith("BYE ")) {
             String code = line.length() >= 7 ? line.substring(4, 7) : line;
@@ -165,6 +166,9 @@ final class SwbBenchConnection extends ChannelInboundHandlerAdapter {
                 long sentUs = parseLong(b, from + 1, from + length);
                 if (sentUs > 0) {
                     long latencyUs = EpochClock.micros() - sentUs;
+                    if (latencyUs < 0) {
+                        stats.error("clock: arrival before intended send time");
+                    }
                     if (kind == 'P') {
                         BenchStats.recordSafely(stats.pushUs, latencyUs);
                     } else {

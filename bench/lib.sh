@@ -1,0 +1,38 @@
+# Shared by the bench scripts: JDK discovery, a private copy of the jar (a rebuild cannot pull it away from a
+# running benchmark), waiting for a server, and cleanup of everything a script started.
+set -euo pipefail
+bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../scripts/jdk.sh
+. "$bench_root/scripts/jdk.sh"
+switchboard_find_jdk || exit 2
+
+bench_tmp="$(mktemp -d /tmp/switchboard-bench.XXXXXX)"
+bench_pids=()
+bench_cleanup() {
+  for p in "${bench_pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${bench_pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  rm -rf "$bench_tmp"
+}
+trap bench_cleanup EXIT INT TERM
+
+bench_jar() {
+  if [ ! -f "$bench_root/server/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then
+    echo "bench: building the jar ..." >&2
+    (cd "$bench_root" && flock /tmp/swb-build.lock mvn -q -B -DskipTests install >&2)
+  fi
+  cp "$bench_root/server/target/switchboard.jar" "$bench_tmp/switchboard.jar"
+  echo "$bench_tmp/switchboard.jar"
+}
+
+java_cmd() {
+  echo "$JAVA_HOME/bin/java -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED -XX:-OmitStackTraceInFastThrow -Dio.netty.allocator.maxOrder=9"
+}
+
+# wait_http URL SECONDS
+wait_http() {
+  local url="$1" deadline=$(( $(date +%s) + $2 ))
+  until curl -fs -o /dev/null "$url"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "bench: $url did not come up within $2 s" >&2; return 1; }
+    sleep 0.2
+  done
+}
