@@ -24,7 +24,7 @@ final class SessionTable {
 
     Session get(String id) {
         int h = spread(id.hashCode());
-        Stripe s = stripes[h & (STRIPES - 1)];
+        Stripe s = stripeOf(h);
         synchronized (s) {
             int i = s.find(id, h);
             return i < 0 ? null : s.table[i];
@@ -35,7 +35,7 @@ final class SessionTable {
     Session putIfAbsent(Session session) {
         String id = session.id();
         int h = spread(id.hashCode());
-        Stripe s = stripes[h & (STRIPES - 1)];
+        Stripe s = stripeOf(h);
         synchronized (s) {
             int i = s.find(id, h);
             if (i >= 0) {
@@ -49,7 +49,7 @@ final class SessionTable {
     /** The session for {@code id}, created by {@code factory} (under the stripe's lock) when absent. */
     Session computeIfAbsent(String id, Function<String, Session> factory) {
         int h = spread(id.hashCode());
-        Stripe s = stripes[h & (STRIPES - 1)];
+        Stripe s = stripeOf(h);
         synchronized (s) {
             int i = s.find(id, h);
             if (i >= 0) {
@@ -65,7 +65,7 @@ final class SessionTable {
     boolean remove(Session session) {
         String id = session.id();
         int h = spread(id.hashCode());
-        Stripe s = stripes[h & (STRIPES - 1)];
+        Stripe s = stripeOf(h);
         synchronized (s) {
             int i = s.find(id, h);
             if (i < 0 || s.table[i] != session) {
@@ -74,6 +74,10 @@ final class SessionTable {
             s.delete(i);
             return true;
         }
+    }
+
+    private Stripe stripeOf(int spreadHash) {
+        return stripes[spreadHash & (STRIPES - 1)];
     }
 
     int size() {
