@@ -80,6 +80,14 @@ public final class SwitchboardClient implements AutoCloseable {
     private volatile Welcome welcome;
     private boolean resuming;
     private int attempt;
+    /** When the current connection was welcomed (nanoClock), 0 when not connected. */
+    private long welcomedAtNs;
+    /**
+     * A connection must last this long before the backoff starts again from its base: a server that welcomes and
+     * then drops the client at once (a takeover ping-pong between two instances of one id, a crash loop) gets ever
+     * longer pauses instead of a reconnect every second.
+     */
+    static final long STABLE_CONNECTION_NS = 30_000_000_000L;
     private Connection connection;
     private CompletableFuture<Welcome> connectFuture;
     private Scheduler.Cancellable reconnectTask;
@@ -376,7 +384,7 @@ public final class SwitchboardClient implements AutoCloseable {
         }
         state = State.CONNECTED;
         welcome = w;
-        attempt = 0;
+        welcomedAtNs = nanoTime() | 1; // never 0 while connected
         resuming = true;
         boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
         if (reset) {
@@ -507,6 +515,10 @@ public final class SwitchboardClient implements AutoCloseable {
             notifyDisconnected(reason, -1);
             return;
         }
+        if (welcomedAtNs != 0 && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
+            attempt = 0;
+        }
+        welcomedAtNs = 0;
         long delayMs = bye != null && bye.retryMs() >= 0
                 ? Backoff.retryDelayMs(bye.retryMs(), random())
                 : backoff.delayMs(attempt, random());

@@ -381,7 +381,7 @@ class SwitchboardClientTest {
     // ------------------------------------------------------------------------------------------- reconnecting
 
     @Test
-    void shouldBackOffExponentiallyAndResetAfterAWelcome() throws Exception {
+    void shouldBackOffExponentiallyAndResetOnlyAfterAConnectionThatLasted() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
         p.close();
@@ -400,7 +400,14 @@ class SwitchboardClientTest {
         FakeServer.Peer p4 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
         events.expect("connected seq=0 hb=0");
         p4.close();
-        expectDisconnected(1_000); // the attempt counter restarted with the WELCOME
+        expectDisconnected(8_000); // welcomed but dropped at once: the backoff keeps growing (no ping-pong)
+
+        time.advanceMs(8_000);
+        FakeServer.Peer p5 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        events.expect("connected seq=0 hb=0");
+        time.advanceMs(30_000);
+        p5.close();
+        expectDisconnected(1_000); // a connection that lasted 30 s starts the backoff over
     }
 
     @ParameterizedTest
