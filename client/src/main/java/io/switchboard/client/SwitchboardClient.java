@@ -80,8 +80,9 @@ public final class SwitchboardClient implements AutoCloseable {
     private volatile Welcome welcome;
     private boolean resuming;
     private int attempt;
-    /** When the current connection was welcomed (nanoClock), 0 when not connected. */
-    private long welcomedAtNs;
+    /** When the current connection was welcomed (nanoClock); {@link #NOT_WELCOMED} when it was not. */
+    private long welcomedAtNs = NOT_WELCOMED;
+    private static final long NOT_WELCOMED = Long.MIN_VALUE;
     /**
      * A connection must last this long before the backoff starts again from its base: a server that welcomes and
      * then drops the client at once (a takeover ping-pong between two instances of one id, a crash loop) gets ever
@@ -384,7 +385,7 @@ public final class SwitchboardClient implements AutoCloseable {
         }
         state = State.CONNECTED;
         welcome = w;
-        welcomedAtNs = nanoTime() | 1; // never 0 while connected
+        welcomedAtNs = nanoTime();
         resuming = true;
         boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
         if (reset) {
@@ -515,10 +516,10 @@ public final class SwitchboardClient implements AutoCloseable {
             notifyDisconnected(reason, -1);
             return;
         }
-        if (welcomedAtNs != 0 && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
+        if (welcomedAtNs != NOT_WELCOMED && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
             attempt = 0;
         }
-        welcomedAtNs = 0;
+        welcomedAtNs = NOT_WELCOMED;
         long delayMs = bye != null && bye.retryMs() >= 0
                 ? Backoff.retryDelayMs(bye.retryMs(), random())
                 : backoff.delayMs(attempt, random());
