@@ -77,10 +77,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                     : cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
                     ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.BAD_REQUEST;
-            error(Exchange.begin(ctx, false), status, "request could not be decoded: " + cause.getMessage());
+            Exchange bad = Exchange.begin(ctx, false);
+            if (bad != null) {
+                error(bad, status, "request could not be decoded: " + cause.getMessage());
+            }
             return;
         }
         Exchange ex = Exchange.begin(ctx, HttpUtil.isKeepAlive(req));
+        if (ex == null) {
+            return; // an earlier request on this connection asked to close it: nothing after it is served
+        }
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
         // Route on the raw path and decode each segment once, so an encoded '/' or '%' stays inside its segment.
         String path = q.rawPath();
@@ -100,6 +106,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (BadRequest e) {
             metrics.refused(Refusal.API_BAD_REQUEST);
             error(ex, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } catch (RuntimeException e) {
+            // Answer this request's own place in the order, or every later answer on the connection would wait.
+            metrics.loopErrors.increment();
+            log.warn("API request {} {} failed: {}", method, path, e.toString());
+            error(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getClass().getSimpleName());
         }
     }
 
@@ -235,7 +246,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!BYE_CODES.contains(code)) {
             throw new BadRequest("code must be one of " + new java.util.TreeSet<>(BYE_CODES));
         }
+        // One printable line well under the protocol's 1,024-byte control-line limit.
         String text = reason.replaceAll("[^\\x20-\\x7e]", "?");
+        if (text.length() > 200) {
+            text = text.substring(0, 200);
+        }
         registry.disconnect(clientId, code, text).whenComplete((done, err) -> {
             if (Boolean.TRUE.equals(done)) {
                 send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
@@ -307,7 +322,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static String id(String raw, String what) {
-        String decoded = QueryStringDecoder.decodeComponent(raw);
+        String decoded;
+        try {
+            decoded = QueryStringDecoder.decodeComponent(raw);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(what + " is not valid percent-encoding");
+        }
         if (!SwbIds.isValid(decoded)) {
             throw new BadRequest(what + " must be 1-128 characters of [A-Za-z0-9._:@-]");
         }
@@ -323,7 +343,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static String param(QueryStringDecoder q, String name, String dflt) {
-        List<String> v = q.parameters().get(name);
+        List<String> v;
+        try {
+            v = q.parameters().get(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("the query string is not valid percent-encoding");
+        }
         return v == null || v.isEmpty() ? dflt : v.get(0);
     }
 
@@ -367,14 +392,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Errors inside a request are answered in routeing (its own place in the order); what reaches here is a
+        // broken connection or codec: log it once and close.
         if (!(cause instanceof java.io.IOException)) {
             metrics.loopErrors.increment();
-            log.warn("API request failed: {}", cause.toString());
-            if (ctx.channel().isActive()) {
-                error(Exchange.begin(ctx, false), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: "
-                        + cause.getClass().getSimpleName());
-                return;
-            }
+            log.warn("API connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         }
         ctx.close();
     }

@@ -30,13 +30,20 @@ final class Exchange {
         this.keepAlive = keepAlive;
     }
 
-    /** Takes the next place in the connection's order; call on the connection's loop, in request order. */
+    /**
+     * Takes the next place in the connection's order; call on the connection's loop, in request order. Returns
+     * {@code null} once a request without keep-alive was taken: the connection closes after answering it.
+     */
     static Exchange begin(ChannelHandlerContext ctx, boolean keepAlive) {
         Order order = ctx.channel().attr(ORDER).get();
         if (order == null) {
             order = new Order();
             ctx.channel().attr(ORDER).set(order);
         }
+        if (order.closing) {
+            return null;
+        }
+        order.closing = !keepAlive;
         return new Exchange(ctx, order.nextTicket++, keepAlive);
     }
 
@@ -79,6 +86,7 @@ final class Exchange {
     private static final class Order {
         long nextTicket;
         long nextToWrite;
+        boolean closing;
         final TreeMap<Long, Object[]> ready = new TreeMap<>();
     }
 }

@@ -89,6 +89,8 @@ public final class ServerCommand implements Callable<Integer> {
     long maxQueuedBytes = 1024 * 1024;
     @Option(names = "--max-ttl", description = "Longest retention a push may ask for, seconds.")
     int maxTtl = 7 * 24 * 3600;
+    @Option(names = "--max-offline-sessions", description = "Offline clients kept for retained messages (429 beyond).")
+    int maxOfflineSessions = 1_000_000;
     @Option(names = "--seq-origin", description = "Where a new session's seq starts: clock (a resume from an older "
             + "session never hides new messages) or zero (1, 2, 3... easier by hand; a resume from a forgotten session "
             + "can skip messages).")
@@ -195,6 +197,7 @@ public final class ServerCommand implements Callable<Integer> {
         c.maxQueuedMessagesPerClient = maxQueued;
         c.maxQueuedBytesPerClient = maxQueuedBytes;
         c.maxTtlSec = maxTtl;
+        c.maxOfflineSessions = maxOfflineSessions;
         c.seqOriginFromClock = switch (seqOrigin) {
             case "clock" -> true;
             case "zero" -> false;

@@ -49,6 +49,8 @@ public final class ServerConfig {
      * hand, but a client that resumes from a forgotten session may miss messages pushed while it was away).
      */
     public boolean seqOriginFromClock = true;
+    /** Offline clients kept for their retained messages, at most; a retained push to one more gets 429. */
+    public int maxOfflineSessions = 1_000_000;
     public int writeBufferLowBytes = 32 * 1024;
     public int writeBufferHighBytes = 64 * 1024;
 
@@ -91,10 +93,11 @@ public final class ServerConfig {
                     + ") must be at least --max-payload (" + maxPayloadBytes + ")");
         }
         range("--max-ttl", maxTtlSec, 0, 365 * 86_400);
+        range("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
         range("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
         range("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         range("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
-        range("--max-pending-sends", maxPendingSendsPerClient, 1, 65_536);
+        range("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
         range("--max-subscriptions", maxSubscriptionsPerClient, 0, 100_000);
         range("--tcp-keepidle", tcpKeepIdleSec, 0, 32_767);
         range("--tcp-keepintvl", tcpKeepIntervalSec, 0, 32_767);

@@ -43,7 +43,7 @@ public final class LoopState {
         this.index = index;
         this.loop = loop;
         this.clock = clock;
-        this.baseSec = clock.nowMs() / 1000;
+        this.baseSec = clock.monotonicNs() / 1_000_000_000L;
         this.nowSec = 0;
         this.wheel = new DeadlineWheel<>(WHEEL_SLOTS, nowSec);
         this.nextOfflineSweepSec = nowSec + OFFLINE_SWEEP_EVERY_SEC;
@@ -90,7 +90,7 @@ public final class LoopState {
 
     /** Advances time: fires due deadlines and sweeps offline sessions. Called once a second by the server. */
     public void tick() {
-        nowSec = clock.nowMs() / 1000 - baseSec;
+        nowSec = clock.monotonicNs() / 1_000_000_000L - baseSec;
         wheel.poll(nowSec, LoopMember::onDeadline, EXPIRIES_PER_TICK);
         if (nowSec >= nextOfflineSweepSec) {
             nextOfflineSweepSec = nowSec + OFFLINE_SWEEP_EVERY_SEC;
@@ -182,11 +182,15 @@ public final class LoopState {
     // ---- offline sessions (kept for their retained messages)
 
     public void addOffline(Session s) {
-        offline.add(s);
+        if (offline.add(s) && registry != null) {
+            registry.offlineChanged(1);
+        }
     }
 
     public void removeOffline(Session s) {
-        offline.remove(s);
+        if (offline.remove(s) && registry != null) {
+            registry.offlineChanged(-1);
+        }
     }
 
     public int offlineCount() {

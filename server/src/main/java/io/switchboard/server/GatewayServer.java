@@ -80,7 +80,7 @@ public final class GatewayServer implements AutoCloseable {
         this.loops = List.copyOf(states);
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock), metrics);
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
         loops.forEach(registry::addLoop);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
                 config.clock);

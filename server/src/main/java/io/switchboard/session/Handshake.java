@@ -15,4 +15,7 @@ public interface Handshake {
 
     /** Binds the session ({@link Session#attach}), writes the welcome, then pumps queued messages. */
     void complete(Session session);
+
+    /** A newer connection of the same client claimed the session first: tell this one {@code BYE 409} and close. */
+    void superseded();
 }

@@ -13,6 +13,8 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult QUEUE_FULL = new PushResult(429, 0, false, "client queue is full");
     public static final PushResult TOO_LARGE = new PushResult(413, 0, false, "payload larger than --max-payload");
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
+    public static final PushResult TOO_MANY_RETAINED = new PushResult(429, 0, false,
+            "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
     static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     public static PushResult accepted(long seq, boolean delivered) {

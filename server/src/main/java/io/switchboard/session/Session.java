@@ -156,6 +156,13 @@ public final class Session {
             removed++;
         }
         metrics().messagesAcked.add(removed);
+        // Expired messages skipped behind the acknowledged ones count as in flight but the client never saw them,
+        // so no ACK will ever name them: drop them here, or a window full of them would stall delivery for good.
+        long nowMs = owner.nowMs();
+        while (!queue.isEmpty() && queue.sentCount > 0 && queue.first().expired(nowMs)) {
+            queue.removeFirst();
+            metrics().messagesExpired.increment();
+        }
         releaseQueueIfEmpty();
     }
 
@@ -227,15 +234,22 @@ public final class Session {
             return false;
         }
         link = null;
+        dropUnretained();
         if (queue != null) {
-            metrics().messagesDropped.add(queue.removeIf(m -> !m.retained()));
             queue.sentCount = 0;
             queue.lastSentSeq = ackedSeq;
-            releaseQueueIfEmpty();
         }
         since(nowMs);
         state = nextState;
         return queue == null && nextState == OFFLINE;
+    }
+
+    /** Drops {@code ttl=0} messages (never kept for a later connection); on the owning loop. */
+    void dropUnretained() {
+        if (queue != null) {
+            metrics().messagesDropped.add(queue.removeIf(m -> !m.retained()));
+            releaseQueueIfEmpty();
+        }
     }
 
     /** Drops expired retained messages (offline sweep); returns true when nothing is left. */
@@ -263,6 +277,9 @@ public final class Session {
 
     /** For refusal accounting by callers. */
     static Refusal refusalOf(PushResult r) {
+        if (r == PushResult.TOO_MANY_RETAINED) {
+            return Refusal.OFFLINE_SESSIONS_LIMIT;
+        }
         return switch (r.status()) {
             case 404 -> Refusal.CLIENT_OFFLINE;
             case 413 -> Refusal.PAYLOAD_TOO_LARGE;

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 public final class SessionRegistry {
     /** Per-client delivery limits. */
     public record Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
-                         int maxTtlSec, boolean seqOriginFromClock) {
+                         int maxTtlSec, boolean seqOriginFromClock, int maxOfflineSessions) {
     }
 
     /** One item of a batch push. */
@@ -39,6 +39,8 @@ public final class SessionRegistry {
     private final Limits limits;
     private final GatewayMetrics metrics;
     private volatile boolean draining;
+    /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
+    private final AtomicInteger offlineSessions = new AtomicInteger();
 
     public SessionRegistry(Limits limits, GatewayMetrics metrics) {
         this.limits = limits;
@@ -61,6 +63,16 @@ public final class SessionRegistry {
 
     public List<LoopState> loops() {
         return List.copyOf(loops);
+    }
+
+    /** Called by a loop when a session joins or leaves its offline set. */
+    public void offlineChanged(int delta) {
+        offlineSessions.addAndGet(delta);
+    }
+
+    /** Sessions kept offline for their retained messages. */
+    public int offlineSessions() {
+        return offlineSessions.get();
     }
 
     /** Sessions known, online or kept offline for retained messages. */
@@ -135,7 +147,15 @@ public final class SessionRegistry {
     }
 
     private void complete(Session s, Handshake h) {
+        if (s.owner() != h.loop() || s.state() != Session.TRANSFERRING || s.link() != null) {
+            // A newer HELLO for the same id claimed the session between our transfer and now: it wins.
+            metrics.takeovers.increment();
+            metrics.refused(Refusal.TAKEN_OVER);
+            h.superseded();
+            return;
+        }
         if (!h.open()) {
+            s.dropUnretained(); // ttl=0 pushes that arrived while transferring were for that connection only
             if (s.queued() == 0) {
                 remove(s);
             } else {
@@ -188,9 +208,13 @@ public final class SessionRegistry {
             refuse(early, done);
             return;
         }
-        Session s = resolve(clientId, ttlSec);
-        if (s == null || attempt >= MAX_RESOLVE_ATTEMPTS) {
+        if (attempt >= MAX_RESOLVE_ATTEMPTS) {
             refuse(PushResult.OFFLINE, done);
+            return;
+        }
+        Session s = resolve(clientId, ttlSec);
+        if (s == null) {
+            refuse(ttlSec > 0 ? PushResult.TOO_MANY_RETAINED : PushResult.OFFLINE, done);
             return;
         }
         execute(s, cur -> {
@@ -218,7 +242,8 @@ public final class SessionRegistry {
             PushResult early = precheck(r.payload(), r.ttlSec());
             Session s = early == null ? resolve(r.clientId(), r.ttlSec()) : null;
             if (early != null || s == null) {
-                PushResult refusal = early != null ? early : PushResult.OFFLINE;
+                PushResult refusal = early != null ? early
+                        : r.ttlSec() > 0 ? PushResult.TOO_MANY_RETAINED : PushResult.OFFLINE;
                 metrics.refused(Session.refusalOf(refusal));
                 results[i] = refusal;
                 if (remaining.decrementAndGet() == 0) {
@@ -325,6 +350,11 @@ public final class SessionRegistry {
         return f;
     }
 
+    /** The session held for {@code clientId}, or null; for tests that drive a session directly on its loop. */
+    Session resolveForTest(String clientId) {
+        return sessions.get(clientId);
+    }
+
     // ---- internals
 
     /**
@@ -352,10 +382,13 @@ public final class SessionRegistry {
         done.accept(r);
     }
 
-    /** The session for a push: existing, or a new offline one when the push is retained. */
+    /**
+     * The session for a push: existing, or a new offline one when the push is retained and fewer than
+     * {@code maxOfflineSessions} are kept; {@code null} otherwise.
+     */
     private Session resolve(String clientId, int ttlSec) {
         Session s = sessions.get(clientId);
-        if (s == null && ttlSec > 0) {
+        if (s == null && ttlSec > 0 && offlineSessions.get() < limits.maxOfflineSessions()) {
             LoopState home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
             s = sessions.computeIfAbsent(clientId,
                     id -> new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));

@@ -398,6 +398,8 @@ class ClientLibraryEndToEndTest {
         client.updateToken("v2");
         Welcome w = client.connect().get(WAIT_S, SECONDS);
         assertEquals(1, w.seq());
+        // onConnected may run just after connect()'s future completes: wait for it, bounded.
+        GatewayFixture.await(() -> rec.connected.size() >= 2, "the second onConnected");
         assertEquals(2, rec.connected.size(), "welcomed with v2 twice, never with v1");
         assertNoMoreMessages(rec, "expiring", 1); // resumed from seq 1: 'one' is not delivered again
     }

@@ -20,6 +20,12 @@ public final class ManualClock implements Clock {
         return nowMs.get();
     }
 
+    /** Moves with {@link #nowMs()}: tests advance one clock for both. */
+    @Override
+    public long monotonicNs() {
+        return nowMs.get() * 1_000_000L;
+    }
+
     public void advanceMs(long ms) {
         nowMs.addAndGet(ms);
     }

@@ -40,6 +40,9 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     /** BYE sent or closing: input is discarded until the channel closes. */
     private static final byte CLOSING = 3;
 
+    /** Seconds a closing connection gets to flush its BYE before it is closed regardless. */
+    static final int CLOSE_GRACE_SEC = 5;
+
     private static final byte[] HELLO = ascii("HELLO");
     private static final byte[] PING = ascii("PING");
     private static final byte[] PONG = ascii("PONG");
@@ -110,12 +113,12 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = CLOSING;
+        at.loop.cancelDeadline(this);
         if (admitted) {
             admitted = false;
             at.shared.guard().release(remoteIp());
             at.shared.metrics().connectionsOpen.decrementAndGet();
             at.loop.removeMember(this);
-            at.loop.cancelDeadline(this);
         }
         if (topics != null) {
             for (String t : topics) {
@@ -160,12 +163,20 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         ctx.flush();
+        // A client that sends but does not read must not grow our outbound buffer without bound (every PING
+        // queues a PONG): stop reading from it until it has read what it was sent.
+        if (!ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(false);
+        }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && session != null) {
-            session.pump(true);
+        if (ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(true);
+            if (session != null) {
+                session.pump(true);
+            }
         }
     }
 
@@ -217,9 +228,12 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     }
 
     private void onLine(ByteBuf b, int start, int end) {
+        if (start == end) {
+            return; // an empty line (an extra Enter in telnet or nc) is harmless: ignore it
+        }
         int verbEnd = tokenEnd(b, start, end);
         if (verbEnd == start) {
-            protocolError(400, "empty line", Refusal.MALFORMED_FRAME);
+            protocolError(400, "line starts with a space", Refusal.MALFORMED_FRAME);
             return;
         }
         if (phase == NEW) {
@@ -355,6 +369,13 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         ctx.flush();
     }
 
+    @Override
+    public void superseded() {
+        if (phase == AWAITING_SESSION) {
+            closeWith(409, "taken over", 0);
+        }
+    }
+
     // ---- upstream and topics
 
     private void onSendHeader(ByteBuf b, int from, int end) {
@@ -488,7 +509,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public long deadlineSec() {
-        if (phase == NEW || phase == AWAITING_SESSION) {
+        if (phase == NEW || phase == AWAITING_SESSION || phase == CLOSING) {
             return timeSec;
         }
         if (hbSec == 0) {
@@ -505,6 +526,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         } else if (phase == OPEN) {
             at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
             closeWith(408, "idle", 0);
+        } else if (phase == CLOSING) {
+            ctx.close(); // the BYE could not be flushed within the grace period
         }
     }
 
@@ -551,8 +574,17 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     /** Sends {@code BYE}, then closes once it is flushed; input is discarded from now on. */
     private void closeWith(int code, String text, long retryMs) {
         phase = CLOSING;
+        // The session is done with this connection now: it must not report it online or write to it meanwhile.
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
         if (ctx.channel().isActive()) {
             ctx.writeAndFlush(SwbFrames.bye(ctx.alloc(), code, text, retryMs)).addListener(ChannelFutureListener.CLOSE);
+            // A peer that reads nothing never lets the BYE out: close anyway after a grace period.
+            timeSec = (int) at.loop.nowSec() + CLOSE_GRACE_SEC;
+            at.loop.schedule(this, timeSec);
         } else {
             ctx.close();
         }

@@ -93,7 +93,15 @@ class SwbConnectionTest {
         assertTrue(out(hello("HELLO a v=2\n")).startsWith("BYE 400 unsupported protocol version"));
         assertTrue(out(hello("HELLO a resume=x\n")).startsWith("BYE 400 resume must be"));
         assertTrue(out(hello("HELLO a junk\n")).startsWith("BYE 400 HELLO options are key=value"));
-        assertTrue(out(hello("\n")).startsWith("BYE 400 empty line"));
+        assertTrue(out(hello(" HELLO a\n")).startsWith("BYE 400 line starts with a space"));
+    }
+
+    @Test
+    void shouldIgnoreEmptyLinesBeforeAndAfterHello() {
+        rig.start();
+        EmbeddedChannel ch = hello("\r\n\nHELLO a\n\nPING\n");
+        assertEquals("WELCOME a v=1 hb=60 seq=0\nPONG\n", out(ch));
+        assertTrue(ch.isOpen());
     }
 
     @Test

@@ -38,7 +38,7 @@ final class SwbRig {
         config.validate();
         registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock), metrics);
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
         ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
