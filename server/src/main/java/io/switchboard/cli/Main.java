@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ServerCommand.class,
                 io.switchboard.bench.BenchCommand.class,
+                io.switchboard.proxy.ProxyCommand.class,
                 ClientCommand.class,
                 io.switchboard.doctor.DoctorCommand.class,
                 CommandLine.HelpCommand.class

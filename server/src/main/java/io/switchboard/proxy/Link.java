@@ -1,0 +1,488 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.metrics.Refusal;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One forwarded connection: the accepted client channel, the upstream channel and this object, which is the only
+ * handler in both pipelines. Both channels live on the same event loop, so every field is touched by that one
+ * thread only.
+ *
+ * <p>Flow: {@code AUTO_READ} is off on both sides and each side is read again only when the other side has handed
+ * the previous chunk to the kernel (the water mark {@link OutboundSockets#ONE_CHUNK} turns the peer unwritable
+ * while a byte waits). An idle connection holds no buffer. When one side's input ends, the other side's output is
+ * shut down after its pending bytes; when both inputs ended, both close. A client that closes, resets or errs
+ * closes the upstream after its pending bytes, and the other way round.
+ */
+@Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
+final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+    private static final Logger log = LoggerFactory.getLogger(Link.class);
+
+    private static final int ADMITTED = 1;
+    private static final int CONNECTING = 1 << 1;
+    private static final int CONNECTED = 1 << 2;
+    private static final int CLIENT_EOF = 1 << 3;
+    private static final int UPSTREAM_EOF = 1 << 4;
+    private static final int CLOSED = 1 << 5;
+    private static final int HEADER_WAIT = 1 << 6;
+    private static final int COUNTED = 1 << 7;
+    private static final int RELEASED = 1 << 8;
+    /** Bytes a client may send before its upstream is connected (normally none: the client is not read yet). */
+    private static final int MAX_EARLY_BYTES = 256 * 1024;
+
+    private static final ChannelFutureListener SHUTDOWN_OUTPUT_AFTER_FLUSH = f -> {
+        if (f.isSuccess() && f.channel() instanceof DuplexChannel d) {
+            d.shutdownOutput();
+        } else {
+            f.channel().close();
+        }
+    };
+
+    private final ProxyLoop loop;
+    private final Channel client;
+    private Channel upstream;
+    private Upstream target;
+    private InetAddress admittedIp;
+    /** Original addresses from an accepted PROXY header; null when the TCP peer is the client. */
+    private InetSocketAddress[] proxied;
+    private ByteBuf early;
+    private long triedMask;
+    private int lastActiveSec;
+    /** Position in the loop's connection array; owned by {@link ProxyLoop}. */
+    int index = -1;
+    private int flags;
+    private int attempts;
+    private int sourceTries;
+
+    Link(ProxyLoop loop, Channel client) {
+        this.loop = loop;
+        this.client = client;
+    }
+
+    // ---- accept, admission, connect
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel() != client) {
+            return; // the upstream side: handled by the connect listener
+        }
+        ProxyServer s = loop.server;
+        s.metrics.accepted.increment();
+        s.metrics.active.incrementAndGet();
+        loop.add(this);
+        lastActiveSec = loop.nowSec;
+        if (s.config.acceptProxy) {
+            flags |= HEADER_WAIT;
+            client.read(); // the decoder in front of us reads on until the header is complete
+            return;
+        }
+        if (admit(((InetSocketAddress) client.remoteAddress()).getAddress())) {
+            connectNext();
+        }
+    }
+
+    private void onProxyHeader(HAProxyMessage m) {
+        flags &= ~HEADER_WAIT;
+        proxied = ProxyHeaders.addresses(m);
+        InetAddress source = proxied != null ? proxied[0].getAddress()
+                : ((InetSocketAddress) client.remoteAddress()).getAddress();
+        if (admit(source)) {
+            connectNext();
+        }
+    }
+
+    private boolean admit(InetAddress ip) {
+        ProxyServer s = loop.server;
+        if (s.config.deny.contains(ip) || (!s.config.allow.isEmpty() && !s.config.allow.contains(ip))) {
+            refuse(ProxyMetrics.Refused.DENIED);
+            return false;
+        }
+        Refusal r = s.guard.tryAcquire(ip);
+        if (r != null) {
+            refuse(r == Refusal.PER_IP_LIMIT ? ProxyMetrics.Refused.PER_IP_LIMIT
+                    : ProxyMetrics.Refused.MAX_CONNECTIONS);
+            return false;
+        }
+        flags |= ADMITTED;
+        admittedIp = ip;
+        return true;
+    }
+
+    private void refuse(ProxyMetrics.Refused reason) {
+        loop.server.metrics.refused(reason);
+        client.close();
+    }
+
+    /** Chooses an upstream this connection has not tried yet and connects to it, or gives up. */
+    private void connectNext() {
+        ProxyServer s = loop.server;
+        Upstream u = attempts > s.config.retries ? null
+                : s.balancer.pick(triedMask, loop.rrCursor++, s.config.clock.nowMs());
+        if (u == null) {
+            refuse(ProxyMetrics.Refused.NO_UPSTREAM);
+            return;
+        }
+        attempts++;
+        triedMask |= 1L << u.index;
+        sourceTries = 0;
+        target = u;
+        u.active.incrementAndGet();
+        flags |= COUNTED;
+        open();
+    }
+
+    private void open() {
+        flags &= ~CONNECTING;
+        ChannelFuture registered;
+        try {
+            registered = loop.server.outbound.open(loop.loop, this);
+        } catch (RuntimeException e) {
+            loop.server.metrics.loopErrors.increment();
+            log.warn("cannot open a socket towards {}: {}", target.label(), e.toString());
+            refuse(ProxyMetrics.Refused.NO_UPSTREAM);
+            return;
+        }
+        upstream = registered.channel();
+        registered.addListener(this);
+    }
+
+    /** Registration, then connect, of the current upstream channel completed. */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        Channel ch = f.channel();
+        if (ch != upstream || (flags & CLOSED) != 0) {
+            ch.close(); // the client went away meanwhile
+            return;
+        }
+        if (f.isSuccess()) {
+            if ((flags & CONNECTING) == 0) {
+                flags |= CONNECTING;
+                ch.connect(target.address, loop.server.outbound.nextSource(loop)).addListener(this);
+            } else {
+                onConnected();
+            }
+            return;
+        }
+        ch.close();
+        onConnectFailed(f.cause());
+    }
+
+    private void onConnectFailed(Throwable cause) {
+        ProxyServer s = loop.server;
+        long nowMs = s.config.clock.nowMs();
+        ConnectError kind = ConnectError.classify(cause);
+        s.metrics.connectError(kind);
+        if (kind == ConnectError.NO_SOURCE_PORT) {
+            s.metrics.sourcePortExhausted.increment();
+            if (++sourceTries < s.outbound.sourceTryLimit()) {
+                open(); // same upstream, next source address
+                return;
+            }
+            s.outbound.allSourcesExhausted(target, nowMs);
+        }
+        Upstream failed = target;
+        releaseTarget();
+        if (kind.blamesUpstream() && failed.failed(nowMs, s.config.maxFails, s.config.failTimeoutSec * 1000L)) {
+            s.metrics.upstreamMarkedDown.increment();
+            log.warn("upstream {} marked down for {} s: connect {} ({})", failed.label(), s.config.failTimeoutSec,
+                    kind.label(), cause.getMessage());
+        }
+        connectNext();
+    }
+
+    private void onConnected() {
+        ProxyServer s = loop.server;
+        flags |= CONNECTED;
+        flags &= ~CONNECTING;
+        target.connected();
+        s.metrics.forwarded.increment();
+        lastActiveSec = loop.nowSec;
+        if (s.config.sendProxy != ProxyConfig.SendProxy.OFF) {
+            writeProxyHeader();
+        }
+        if (early != null) {
+            ByteBuf e = early;
+            early = null;
+            s.metrics.bytesToUpstream.add(e.readableBytes());
+            upstream.write(e, upstream.voidPromise());
+        }
+        upstream.flush();
+        if ((flags & CLIENT_EOF) != 0) {
+            upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+        } else if (upstream.isWritable()) {
+            client.read();
+        }
+        upstream.read();
+    }
+
+    private void writeProxyHeader() {
+        InetSocketAddress src;
+        InetSocketAddress dst;
+        if (proxied != null) {
+            src = proxied[0];
+            dst = proxied[1];
+        } else {
+            src = (InetSocketAddress) client.remoteAddress();
+            dst = (InetSocketAddress) client.localAddress();
+        }
+        HAProxyMessage header = ProxyHeaders.header(loop.server.config.sendProxy, src, dst);
+        // The encoder is needed for this one message only: in and out again, so the pipeline stays one handler.
+        upstream.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
+        try {
+            upstream.write(header, upstream.voidPromise());
+        } finally {
+            upstream.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+        }
+    }
+
+    // ---- forwarding
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Channel from = ctx.channel();
+        if (from == client) {
+            if ((flags & CONNECTED) == 0) {
+                holdEarly(msg);
+            } else {
+                forward(msg, upstream, true);
+            }
+        } else if (from == upstream && (flags & CONNECTED) != 0) {
+            forward(msg, client, false);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void forward(Object msg, Channel to, boolean toUpstream) {
+        if (!(msg instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!to.isActive()) {
+            buf.release(); // never hold a chunk for a side that is gone (the HexDumpProxy leak)
+            return;
+        }
+        lastActiveSec = loop.nowSec;
+        (toUpstream ? loop.server.metrics.bytesToUpstream : loop.server.metrics.bytesToClient)
+                .add(buf.readableBytes());
+        // A failed write surfaces as exceptionCaught on the peer, which closes it: no listener per chunk.
+        to.write(buf, to.voidPromise());
+    }
+
+    /** Before the upstream is connected: the PROXY header, or bytes that came with an early FIN. */
+    private void holdEarly(Object msg) {
+        if (msg instanceof HAProxyMessage m) {
+            try {
+                if ((flags & HEADER_WAIT) != 0) {
+                    onProxyHeader(m);
+                }
+            } finally {
+                m.release();
+            }
+            return;
+        }
+        if (!(msg instanceof ByteBuf b) || (flags & CLOSED) != 0) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (early == null) {
+            early = b;
+        } else {
+            CompositeByteBuf c;
+            if (early instanceof CompositeByteBuf existing) {
+                c = existing;
+            } else {
+                c = client.alloc().compositeBuffer();
+                c.addComponent(true, early);
+                early = c;
+            }
+            c.addComponent(true, b);
+        }
+        if (early.readableBytes() > MAX_EARLY_BYTES) {
+            client.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if ((flags & CONNECTED) == 0) {
+            return;
+        }
+        Channel from = ctx.channel();
+        Channel to = from == client ? upstream : from == upstream ? client : null;
+        if (to == null) {
+            return;
+        }
+        to.flush();
+        if (to.isWritable()) {
+            from.read();
+        } // else channelWritabilityChanged on `to` reads `from` once the chunk is out
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        if ((flags & CONNECTED) == 0 || !ch.isWritable()) {
+            return;
+        }
+        if (ch == client && (flags & UPSTREAM_EOF) == 0) {
+            upstream.read();
+        } else if (ch == upstream && (flags & CLIENT_EOF) == 0) {
+            client.read();
+        }
+    }
+
+    // ---- half-close and close
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            Channel from = ctx.channel();
+            if (from == client) {
+                flags |= CLIENT_EOF;
+                if ((flags & CONNECTED) != 0) {
+                    inputEnded(client, upstream, UPSTREAM_EOF);
+                } else if ((flags & HEADER_WAIT) != 0) {
+                    client.close(); // no header will come
+                } // else onConnected shuts the upstream's output
+            } else if (from == upstream && (flags & CONNECTED) != 0) {
+                flags |= UPSTREAM_EOF;
+                inputEnded(upstream, client, CLIENT_EOF);
+            }
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    /** {@code from}'s input ended: pass the FIN on to {@code to} after its pending bytes, or close both. */
+    private void inputEnded(Channel from, Channel to, int toEofFlag) {
+        if ((flags & toEofFlag) != 0) {
+            closeAfterFlush(to);
+            closeAfterFlush(from);
+        } else {
+            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+        }
+    }
+
+    private static void closeAfterFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        if (ch == client) {
+            flags |= CLOSED;
+            release();
+            if (upstream != null) {
+                if ((flags & CONNECTED) != 0) {
+                    closeAfterFlush(upstream);
+                } else {
+                    upstream.close(); // still connecting: cancel
+                }
+            }
+        } else if (ch == upstream && (flags & CONNECTED) != 0) {
+            closeAfterFlush(client);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof HAProxyProtocolException) {
+            loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
+            log.debug("bad PROXY header from {}: {}", client.remoteAddress(), cause.getMessage());
+        } else if (!(cause instanceof IOException)) {
+            loop.server.metrics.loopErrors.increment();
+            log.warn("connection {} failed: {}", client.remoteAddress(), cause.toString());
+        }
+        // Resets and broken pipes are ordinary; the other side closes after its pending bytes.
+        ctx.channel().close();
+    }
+
+    /** Frees what this connection holds; once, when the client channel closed. */
+    private void release() {
+        if ((flags & RELEASED) != 0) {
+            return;
+        }
+        flags |= RELEASED;
+        ProxyServer s = loop.server;
+        loop.remove(this);
+        s.metrics.active.decrementAndGet();
+        if ((flags & ADMITTED) != 0) {
+            s.guard.release(admittedIp);
+        }
+        releaseTarget();
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+    }
+
+    private void releaseTarget() {
+        if ((flags & COUNTED) != 0) {
+            flags &= ~COUNTED;
+            target.active.decrementAndGet();
+        }
+    }
+
+    // ---- called by the loop's sweep and drain
+
+    /** Closes this connection when past its idle or PROXY-header deadline; returns whether it did. */
+    boolean sweep(int nowSec) {
+        ProxyConfig c = loop.server.config;
+        int quietSec = nowSec - lastActiveSec;
+        if ((flags & HEADER_WAIT) != 0 && quietSec >= c.proxyHeaderTimeoutSec) {
+            loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
+            closeBoth();
+            return true;
+        }
+        if (c.idleTimeoutSec > 0 && quietSec >= c.idleTimeoutSec) {
+            loop.server.metrics.idleClosed.increment();
+            closeBoth();
+            return true;
+        }
+        return false;
+    }
+
+    void closeBoth() {
+        client.close();
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    // ---- for tests
+
+    /** Bytes queued in this connection's two channels, not yet handed to the kernel. */
+    long queuedBytes() {
+        return pending(client) + (upstream == null ? 0 : pending(upstream)) + (early == null ? 0
+                : early.readableBytes());
+    }
+
+    private static long pending(Channel ch) {
+        var buf = ch.unsafe().outboundBuffer();
+        return buf == null ? 0 : buf.totalPendingWriteBytes();
+    }
+}

@@ -1,0 +1,78 @@
+package io.switchboard.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A FIN from either side reaches the other while the opposite direction keeps flowing. */
+@Timeout(30)
+class ProxyHalfCloseTest {
+    private final ProxyFixture fx = new ProxyFixture();
+
+    @AfterEach
+    void close() throws Exception {
+        fx.close();
+    }
+
+    @Test
+    void shouldPassClientFinToUpstreamAndStillDeliverTheReply() throws Exception {
+        // The upstream answers only after the request ended: it needs the client's FIN to arrive.
+        TestUpstream counter = fx.upstream(s -> {
+            byte[] request = s.getInputStream().readAllBytes();
+            s.getOutputStream().write(("got " + request.length + " bytes").getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+        });
+        fx.start(counter.address());
+        Socket s = fx.connect();
+        s.getOutputStream().write(new byte[12_345]);
+        s.shutdownOutput();
+        String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertEquals("got 12345 bytes", reply);
+        ProxyFixture.await("connection closed after both FINs", () -> fx.proxy().metrics().active.get() == 0);
+    }
+
+    @Test
+    void shouldPassUpstreamFinToClientAndKeepForwardingTheOtherWay() throws Exception {
+        CompletableFuture<String> upstreamGot = new CompletableFuture<>();
+        TestUpstream talker = fx.upstream(s -> {
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            upstreamGot.complete(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+        });
+        fx.start(talker.address());
+        Socket s = fx.connect();
+        InputStream in = s.getInputStream();
+        assertEquals("hello", new String(Bytes.readExactly(in, 5), StandardCharsets.US_ASCII));
+        assertEquals(-1, in.read(), "the upstream's FIN reaches the client");
+        s.getOutputStream().write("still here".getBytes(StandardCharsets.US_ASCII));
+        s.shutdownOutput();
+        assertEquals("still here", upstreamGot.get(10, TimeUnit.SECONDS));
+        ProxyFixture.await("connection closed after both FINs", () -> fx.proxy().metrics().active.get() == 0);
+    }
+
+    @Test
+    void shouldCloseUpstreamWhenClientResets() throws Exception {
+        CompletableFuture<Integer> upstreamRead = new CompletableFuture<>();
+        TestUpstream sink = fx.upstream(s -> {
+            try {
+                upstreamRead.complete(s.getInputStream().read());
+            } catch (java.io.IOException e) {
+                upstreamRead.complete(-2);
+            }
+        });
+        fx.start(sink.address());
+        Socket s = fx.connect();
+        ProxyFixture.await("upstream connected", () -> sink.accepted.get() == 1);
+        s.setSoLinger(true, 0);
+        s.close(); // RST
+        assertEquals(-1, (int) upstreamRead.get(10, TimeUnit.SECONDS), "upstream sees the proxy's close");
+        ProxyFixture.await("connection released", () -> fx.proxy().metrics().active.get() == 0);
+    }
+}

@@ -1,0 +1,189 @@
+package io.switchboard.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Outbound connections spread over source addresses with IP_BIND_ADDRESS_NO_PORT, and a narrow per-socket port
+ * range (IP_LOCAL_PORT_RANGE, 50 ports) shows what happens when a source runs out of ports. Needs Linux 6.3+.
+ */
+@Timeout(60)
+class ProxySourceAddressTest {
+    private static final int PORTS = 50;
+
+    private final ProxyFixture fx = new ProxyFixture();
+    /** Next 50-port slot to consider; random per JVM so that reruns avoid the previous run's TIME_WAIT ports. */
+    private static final AtomicInteger NEXT_SLOT = new AtomicInteger(ThreadLocalRandom.current().nextInt(380));
+
+    private final int lo = freeRange();
+    private final int hi = lo + PORTS - 1;
+
+    @AfterEach
+    void close() throws Exception {
+        fx.close();
+    }
+
+    @Test
+    void shouldRefuseTheConnectionAfterTheOnlySourceRunsOutOfPorts() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"));
+        fx.config.sourcePorts = new int[] {lo, hi};
+        fx.start(echo.address());
+        assertTrue(fx.proxy().portRangeApplied(), "IP_LOCAL_PORT_RANGE accepted by this kernel");
+
+        for (int i = 0; i < PORTS; i++) {
+            Bytes.roundTrip(fx.connect(), "c" + i);
+        }
+        Socket refused = fx.connect();
+        assertTrue(Bytes.closedByPeer(refused), "no port left on the only source: the client is closed");
+
+        ProxyMetrics m = fx.proxy().metrics();
+        assertEquals(1, m.allSourcesExhausted.sum());
+        assertEquals(1, m.sourcePortExhausted.sum());
+        assertEquals(1, m.connectErrors("no_source_port"));
+        assertTrue(fx.proxy().upstreams().get(0).isUp(fx.clock.nowMs()), "a port shortage does not mark it down");
+        assertPeersWithin(echo, Map.of("127.0.0.2", PORTS));
+    }
+
+    @Test
+    void shouldSpreadOverTheNextSourceWhenOneIsExhausted() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        fx.config.sources = Addresses.sources("--source", "127.0.0.2-3");
+        fx.config.sourcePorts = new int[] {lo, hi};
+        fx.config.eventLoops = 1; // one round-robin cursor, so the order below is exact
+        fx.start(echo.address());
+
+        // Round robin over two sources with 50 ports each towards one upstream: 100 connections fit, evenly.
+        for (int i = 0; i < 2 * PORTS; i++) {
+            Bytes.roundTrip(fx.connect(), "c" + i);
+        }
+        assertPeersWithin(echo, Map.of("127.0.0.2", PORTS, "127.0.0.3", PORTS));
+        assertEquals(0, fx.proxy().metrics().sourcePortExhausted.sum());
+
+        Socket refused = fx.connect();
+        assertTrue(Bytes.closedByPeer(refused), "both sources out of ports");
+        ProxyMetrics m = fx.proxy().metrics();
+        assertEquals(2, m.sourcePortExhausted.sum(), "tried one source, then the other");
+        assertEquals(1, m.allSourcesExhausted.sum());
+    }
+
+    @Test
+    void shouldUseTheOtherSourceWhenOneIsAlreadyFull() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        // First proxy: 127.0.0.2 only, filled to its 50 ports.
+        fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"));
+        fx.config.sourcePorts = new int[] {lo, hi};
+        fx.start(echo.address());
+        for (int i = 0; i < PORTS; i++) {
+            Bytes.roundTrip(fx.connect(), "a" + i);
+        }
+        // Second proxy to the same upstream: 127.0.0.2 first, then 127.0.0.3; the first source has no port left.
+        try (ProxyFixture second = new ProxyFixture()) {
+            second.config.sources = Addresses.sources("--source", "127.0.0.2,127.0.0.3");
+            second.config.sourcePorts = new int[] {lo, hi};
+            second.config.eventLoops = 1;
+            second.start(echo.address());
+            for (int i = 0; i < 10; i++) {
+                Bytes.roundTrip(second.connect(), "b" + i);
+            }
+            ProxyMetrics m = second.proxy().metrics();
+            assertEquals(10, m.sourcePortExhausted.sum(), "each connection tried the full source first, then the other");
+            assertEquals(0, m.allSourcesExhausted.sum());
+            assertEquals(10, m.forwarded.sum());
+        }
+        assertPeersWithin(echo, Map.of("127.0.0.2", PORTS, "127.0.0.3", 10));
+    }
+
+    @Test
+    void shouldFallBackToTheGlobalRangeWhenTheKernelRejectsThePortRange() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        ProxyConfig c = new ProxyConfig();
+        c.sourcePorts = new int[] {hi, lo}; // the kernel answers EINVAL for lo > hi, as an old one does ENOPROTOOPT
+        ProxyMetrics metrics = new ProxyMetrics();
+        OutboundSockets outbound = new OutboundSockets(c, metrics);
+        assertTrue(outbound.portRangeEnabled());
+        io.netty.channel.EventLoopGroup group = c.transport.newGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("fallback-test", true));
+        try {
+            io.netty.channel.EventLoop loop = group.next();
+            io.netty.channel.Channel ch = loop.submit(() -> outbound.open(loop,
+                    new io.netty.channel.ChannelInboundHandlerAdapter())).get(5, java.util.concurrent.TimeUnit.SECONDS)
+                    .sync().channel();
+            ch.connect(echo.address()).sync();
+            assertTrue(ch.isActive(), "the socket works without the per-socket range");
+            ch.close().sync();
+            assertTrue(!outbound.portRangeEnabled(), "switched off after the first rejection");
+            assertEquals(0, metrics.portRangeApplied);
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A 50-port range inside the global ephemeral range (32768-60999) where no socket could take a port from the
+     * proxy's connects: nothing listens there and nothing is bound to 127.0.0.2/3 or the wildcard. Other test
+     * processes on the shared loopback (and this JVM's earlier tests, in TIME_WAIT) would otherwise take some of
+     * the 50 ports and make the counts below wrong. Slots never repeat within one JVM.
+     */
+    private static int freeRange() {
+        for (int attempt = 0; attempt < 380; attempt++) {
+            int from = 40_000 + Math.floorMod(NEXT_SLOT.getAndIncrement(), 380) * PORTS;
+            try {
+                if (noBlockingSocketIn(from, from + PORTS - 1)) {
+                    return from;
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        throw new IllegalStateException("no free 50-port range between 40000 and 58999");
+    }
+
+    private static boolean noBlockingSocketIn(int from, int to) throws IOException {
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 4 || !f[0].endsWith(":")) {
+                    continue; // header line
+                }
+                int colon = f[1].lastIndexOf(':');
+                String address = f[1].substring(0, colon);
+                int port = Integer.parseInt(f[1].substring(colon + 1), 16);
+                boolean listening = f[3].equals("0A");
+                boolean ours = address.endsWith("0200007F") || address.endsWith("0300007F")
+                        || address.chars().allMatch(c -> c == '0');
+                if (port >= from && port <= to && (listening || ours)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Every upstream peer came from one of the expected sources, that many times, from a port in the range. */
+    private void assertPeersWithin(TestUpstream echo, Map<String, Integer> expected) {
+        ProxyFixture.await("upstream accepted all", () -> echo.peers.size()
+                == expected.values().stream().mapToInt(Integer::intValue).sum());
+        for (InetSocketAddress p : echo.peers) {
+            assertTrue(p.getPort() >= lo && p.getPort() <= hi, "port " + p.getPort() + " outside " + lo + "-" + hi);
+        }
+        Map<String, Integer> bySource = echo.peers.stream().collect(Collectors.groupingBy(
+                p -> p.getAddress().getHostAddress(), Collectors.summingInt(p -> 1)));
+        assertEquals(expected, bySource);
+    }
+}
