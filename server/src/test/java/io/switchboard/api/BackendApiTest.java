@@ -329,13 +329,15 @@ class BackendApiTest {
     void shouldCountOnlineSessionsThroughTakeoverAndDisconnects() throws Exception {
         gw.start();
         SwbTestClient a = gw.hello("a");
-        gw.hello("a"); // takes over
+        SwbTestClient a2 = gw.hello("a"); // takes over
         a.expectLine("BYE 409 ");
         a.expectEof();
         SwbTestClient b = gw.hello("b");
         assertEquals(2, gw.stats().get("sessions_online").asLong());
         b.leave();
         assertEquals(200, gw.api().delete("/v1/clients/a").status());
+        a2.expectLine("BYE 503 ");
+        a2.expectEof();
         GatewayFixture.await(() -> gw.server().metrics().sessionsOnline.get() == 0
                 && gw.server().metrics().connectionsOpen.get() == 0, "every session and connection is gone");
         assertEquals(0, gw.stats().get("sessions_online").asLong());

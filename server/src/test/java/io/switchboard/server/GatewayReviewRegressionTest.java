@@ -94,7 +94,7 @@ class GatewayReviewRegressionTest {
                 // Settled: the server closed every connection it sent BYE 409, and one remains.
                 long takeoversWanted = 3L * (round + 1); // three of the four claims lose, each with BYE 409
                 GatewayFixture.await(() -> gw.server().metrics().takeovers.sum() == takeoversWanted
-                        && gw.server().guard().open() == 1, "round " + id + " settles on one connection");
+                        && gw.server().metrics().sessionsOnline.get() == 1, "round " + id + " settles on one session");
                 int survivors = 0;
                 for (SwbTestClient c : clients) {
                     if (endsWelcomed(c)) {
@@ -107,7 +107,8 @@ class GatewayReviewRegressionTest {
                 for (SwbTestClient c : clients) {
                     c.close();
                 }
-                GatewayFixture.await(() -> gw.server().metrics().sessionsOnline.get() == 0, "all left");
+                GatewayFixture.await(() -> gw.server().metrics().sessionsOnline.get() == 0
+                        && gw.server().guard().open() == 0, "all left");
             }
         } finally {
             pool.shutdownNow();
@@ -126,6 +127,7 @@ class GatewayReviewRegressionTest {
             line = c.readLine();
         }
         if (line.startsWith("BYE 409")) {
+            c.expectEof();
             return false;
         }
         assertEquals("PONG", line, "a welcomed connection answers PING");

@@ -148,10 +148,14 @@ public final class SwbTestClient implements AutoCloseable {
         assertEquals("PONG", readLine(), "expected nothing pending before PONG");
     }
 
-    /** Expects the server to have closed the connection: the next read is end of stream. */
+    /**
+     * Expects the server to have closed the connection (the next read is end of stream), then closes this side as
+     * a real client does: the server keeps reading until the client closes (lingering close).
+     */
     public void expectEof() throws IOException {
         int b = in.read();
         assertEquals(-1, b, "expected the server to close the connection");
+        close();
     }
 
     /** Leaves politely: {@code BYE}, then waits for the server to close. */

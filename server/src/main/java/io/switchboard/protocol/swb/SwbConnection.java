@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.loop.LoopMember;
 import io.switchboard.loop.LoopState;
@@ -581,8 +582,17 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             at.shared.registry().connectionClosed(s, this);
         }
         if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(SwbFrames.bye(ctx.alloc(), code, text, retryMs)).addListener(ChannelFutureListener.CLOSE);
-            // A peer that reads nothing never lets the BYE out: close anyway after a grace period.
+            // Lingering close: send BYE, then FIN, and read (discarding) until the client closes. Closing at once
+            // with unread input would make the kernel send RST, which can destroy the BYE before the client reads it.
+            ctx.writeAndFlush(SwbFrames.bye(ctx.alloc(), code, text, retryMs)).addListener(f -> {
+                if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                    duplex.shutdownOutput();
+                } else {
+                    ctx.close();
+                }
+            });
+            ctx.channel().config().setAutoRead(true);
+            // A client that neither reads its BYE nor closes is closed after a grace period.
             timeSec = (int) at.loop.nowSec() + CLOSE_GRACE_SEC;
             at.loop.schedule(this, timeSec);
         } else {
