@@ -28,7 +28,7 @@ echo "bench: server pid $server_pid on :$PORT (API :$API_PORT), heap $SERVER_HEA
 $java -Xmx2g -jar "$jar" bench --target "127.0.0.1:$PORT" --api "http://127.0.0.1:$API_PORT" \
   --connections "$CLIENTS" --rate "$RATE" --hold "$HOLD" --hb "$HB" \
   --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --broadcast \
-  --server-pid "$server_pid" --json "${JSON_OUT:-/dev/null}"
+  --workers 1 --server-pid "$server_pid" --json "${JSON_OUT:-/dev/null}"
 status=$?
 grep -E "warning|ERROR|Exception" "$bench_tmp/server.log" | grep -v "^WARNING: " | head -5 || true
 exit $status

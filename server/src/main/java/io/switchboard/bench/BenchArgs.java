@@ -1,5 +1,6 @@
 package io.switchboard.bench;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -83,6 +84,40 @@ final class BenchArgs {
             }
         }
         return out;
+    }
+
+    /**
+     * The inverse of {@link #sources(String)}: runs of consecutive IPv4 addresses become {@code a-b} ranges, so a
+     * slice of a /16 stays a short argument.
+     */
+    static String formatSources(List<InetAddress> sources) {
+        StringBuilder sb = new StringBuilder();
+        int i = 0;
+        while (i < sources.size()) {
+            InetAddress a = sources.get(i);
+            int j = i;
+            if (a instanceof Inet4Address) {
+                long first = ipv4(a);
+                while (j + 1 < sources.size() && sources.get(j + 1) instanceof Inet4Address
+                        && ipv4(sources.get(j + 1)) == first + (j + 1 - i)) {
+                    j++;
+                }
+            }
+            if (!sb.isEmpty()) {
+                sb.append(',');
+            }
+            sb.append(a.getHostAddress());
+            if (j > i) {
+                sb.append('-').append(sources.get(j).getHostAddress());
+            }
+            i = j + 1;
+        }
+        return sb.toString();
+    }
+
+    private static long ipv4(InetAddress a) {
+        byte[] b = a.getAddress();
+        return ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL);
     }
 
     private static InetAddress address(String p) {

@@ -1,16 +1,21 @@
 package io.switchboard.bench;
 
+import io.switchboard.bench.protocol.BenchProtocol;
 import io.switchboard.doctor.Doctor;
 import io.switchboard.transport.Transport;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
@@ -21,7 +26,10 @@ import picocli.CommandLine.Spec;
         showDefaultValues = true,
         description = {"Open, hold and measure many SWB/1 connections against a Switchboard server.",
                 "Phases: baseline readings (GET /v1/stats?gc=true), a paced connect ramp, a hold with optional "
-                        + "pushes (--push-rate) and one broadcast (--broadcast), then a report.",
+                        + "pushes (--push-rate) and one broadcast (--broadcast), an optional reconnect storm "
+                        + "(--storm), then a report (and --json, --report FILE.html).",
+                "Above 15,000 connections the connections are held by worker processes (--workers) so that no "
+                        + "process nears the open-file cap; this process drives the API and merges their counts.",
                 "Push latency is measured from the intended send time written in each payload (no coordinated "
                         + "omission)."})
 public final class BenchCommand implements Callable<Integer> {
@@ -30,6 +38,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--target", description = "Server address(es), HOST:PORT[,HOST:PORT...], used round-robin.")
     String target = "127.0.0.1:7000";
+    @Option(names = "--protocol", description = "What the clients speak: swb (SWB/1), raw (connect and hold), mqtt "
+            + "(3.1.1, subscribed to bench/<id>), redis (SUBSCRIBE bench:<id>) or nats (SUB bench.<id>).")
+    String protocol = "swb";
+    @Option(names = "--echo-check", description = "With --protocol raw: send 16 bytes every --hb seconds and check "
+            + "that they come back (through a proxy to an echo server).")
+    boolean echoCheck;
     @Option(names = {"-c", "--connections"}, description = "Connections to open and hold.")
     int connections = 1000;
     @Option(names = {"-R", "--rate"}, description = "New connections per second during the ramp.")
@@ -67,8 +81,32 @@ public final class BenchCommand implements Callable<Integer> {
     String connectTimeout = "10s";
     @Option(names = "--max-pending-connects", description = "Connects in flight at once.")
     int maxPendingConnects = 2000;
-    @Option(names = "--json", description = "Also write the report as JSON to this file.")
+    @Option(names = "--json", description = "Also write the report as JSON to this file (with a timeline: one "
+            + "sample per second).")
     Path json;
+    @Option(names = "--report", paramLabel = "FILE.html", description = "Also write a self-contained HTML page: "
+            + "charts of connections and push latency over time, the push-latency percentile curve, the report table.")
+    Path html;
+    @Option(names = "--workers", paramLabel = "auto|N", description = "Processes holding the connections: 'auto' = 1 "
+            + "up to 15,000 connections, else one per 15,000 (each process stays well under a 20,000 open-file "
+            + "cap). With N > 1 this process starts N workers of the same program, drives pushes and broadcast "
+            + "itself and merges their counts and latencies.")
+    String workers = "auto";
+    @Option(names = "--storm", description = "After the pushes and broadcast, drop every connection at once and "
+            + "reconnect them with exponential backoff and full jitter (base 1 s, cap 60 s, or the server's BYE "
+            + "retry=); reports the time until 99%% are back and the accept-queue drops (/proc/net/netstat).")
+    boolean storm;
+    @Option(names = "--storm-wait", description = "How long to wait for the storm's connections to come back.")
+    String stormWait = "3m";
+    /** Set by a --workers parent on the processes it starts (their number, from 1); 0 = not a worker. */
+    @Option(names = "--as-worker", hidden = true)
+    int asWorker;
+
+    /** The parent's options a worker does not get as they are: the work split, the API side, the outputs. */
+    static final Set<String> NOT_FOR_WORKERS = Set.of("--workers", "--as-worker", "--connections", "--rate",
+            "--id-offset", "--source", "--max-pending-connects", "--storm", "--storm-wait", "--hold", "--api",
+            "--api-token", "--push-rate", "--push-duration", "--push-warmup", "--broadcast", "--server-pid",
+            "--json", "--report");
 
     @Override
     public Integer call() throws Exception {
@@ -82,10 +120,14 @@ public final class BenchCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        Doctor.startupWarning("client", connections).ifPresent(w -> {
-            err.println("switchboard bench: warning: " + w);
-            err.flush();
-        });
+        if (!plan.isWorker()) {
+            // Limits apply per process: with workers, each holds its share.
+            int perProcess = WorkerSplit.share(connections, plan.workers(), 0);
+            Doctor.startupWarning("client", perProcess).ifPresent(w -> {
+                err.println("switchboard bench: warning: " + w);
+                err.flush();
+            });
+        }
         return new BenchRun(plan, out).run();
     }
 
@@ -97,6 +139,16 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--rate, --event-loops and --max-pending-connects must be positive; "
                     + "--hb and --push-rate not negative");
         }
+        BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
+        if (!protocol.equals("swb") && (pushRate > 0 || broadcast)) {
+            throw new IllegalArgumentException("--push-rate and --broadcast go through Switchboard's API: they need "
+                    + "--protocol swb");
+        }
+        int workerCount = asWorker > 0 ? 1 : WorkerSplit.workers(workers, connections);
+        Duration stormWaitDuration = BenchArgs.duration(stormWait);
+        if (stormWaitDuration.toMillis() < 1000) {
+            throw new IllegalArgumentException("--storm-wait must be at least 1s");
+        }
         Transport t = Transport.parse(transport);
         t.ensureAvailable();
         URI apiUri = api == null || api.equals("none") ? null : URI.create(api.endsWith("/") ? api : api + "/");
@@ -104,6 +156,34 @@ public final class BenchCommand implements Callable<Integer> {
                 BenchArgs.duration(hold), idPrefix, idOffset, hb, t, eventLoops, apiUri,
                 apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup), broadcast,
                 serverPids,
-                BenchArgs.duration(connectTimeout), maxPendingConnects, json);
+                BenchArgs.duration(connectTimeout), maxPendingConnects, json, proto, workerCount,
+                workerCount > 1 ? workerPassThrough() : List.of(), asWorker, storm, stormWaitDuration, html);
+    }
+
+    /**
+     * The options given on this command line that a worker takes over unchanged (--target, --protocol, --hb, ...),
+     * as they were typed; everything in {@link #NOT_FOR_WORKERS} is left to the parent or set per worker.
+     */
+    List<String> workerPassThrough() {
+        ParseResult parsed = spec == null ? null : spec.commandLine().getParseResult();
+        List<String> args = new ArrayList<>();
+        if (parsed == null) {
+            return args;
+        }
+        for (OptionSpec o : parsed.matchedOptions()) {
+            String name = o.longestName();
+            if (o.usageHelp() || o.versionHelp() || NOT_FOR_WORKERS.contains(name)) {
+                continue;
+            }
+            List<String> values = o.originalStringValues();
+            if (values.isEmpty()) {
+                args.add(name);
+            }
+            for (String v : values) {
+                args.add(name);
+                args.add(v);
+            }
+        }
+        return args;
     }
 }

@@ -1,17 +1,19 @@
 package io.switchboard.bench;
 
 import io.netty.channel.EventLoop;
-import java.util.ArrayList;
-import java.util.List;
+import io.switchboard.bench.protocol.BenchConnection;
+import io.switchboard.bench.protocol.BenchEnv;
+import io.switchboard.bench.protocol.ConnectionList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The clients of one bench event loop, swept once a second for heartbeats (no timer per connection).
- * Only its loop touches it.
+ * The clients of one bench event loop, swept once a second for heartbeats (no timer per connection), and the
+ * {@link BenchEnv} through which they report to the run's {@link BenchStats}. Only its loop touches it.
  */
 final class BenchLoop {
     private final EventLoop loop;
-    private final ArrayList<SwbBenchConnection> members = new ArrayList<>();
+    private final ConnectionList members = new ConnectionList();
+    private Env env;
 
     BenchLoop(EventLoop loop) {
         this.loop = loop;
@@ -22,35 +24,73 @@ final class BenchLoop {
         return loop;
     }
 
-    void add(SwbBenchConnection c) {
-        c.loopIndex = members.size();
-        members.add(c);
-    }
-
-    void remove(SwbBenchConnection c) {
-        int i = c.loopIndex;
-        if (i < 0) {
-            return;
+    /** Where this loop's clients report, into {@code stats} (one per loop, made on first use; on the loop). */
+    BenchEnv env(BenchStats stats) {
+        if (env == null || env.stats != stats) {
+            env = new Env(stats);
         }
-        SwbBenchConnection last = members.remove(members.size() - 1);
-        if (last != c) {
-            members.set(i, last);
-            last.loopIndex = i;
-        }
-        c.loopIndex = -1;
+        return env;
     }
 
     private void sweep() {
-        long now = System.nanoTime();
-        for (int i = 0; i < members.size(); i++) {
-            members.get(i).heartbeat(now);
-        }
+        members.heartbeat(System.nanoTime());
     }
 
     /** Closes every connection of this loop (run on the loop). */
     void closeAll() {
-        for (SwbBenchConnection c : List.copyOf(members)) {
-            c.close();
+        members.closeAll();
+    }
+
+    private final class Env implements BenchEnv {
+        final BenchStats stats;
+
+        Env(BenchStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void opened(BenchConnection c) {
+            stats.open.increment();
+            members.add(c);
+        }
+
+        @Override
+        public void closed(BenchConnection c) {
+            stats.open.decrement();
+            members.remove(c);
+        }
+
+        @Override
+        public void established(long handshakeNs) {
+            stats.established.increment();
+            stats.lastWelcomeNs.accumulateAndGet(System.nanoTime(), Math::max);
+            BenchStats.recordSafely(stats.handshakeUs, handshakeNs / 1000);
+        }
+
+        @Override
+        public void messageReceived() {
+            stats.messages.increment();
+        }
+
+        @Override
+        public void pushLatency(long latencyUs) {
+            BenchStats.recordSafely(stats.pushUs, latencyUs);
+        }
+
+        @Override
+        public void broadcastLatency(long latencyUs) {
+            BenchStats.recordSafely(stats.broadcastUs, latencyUs);
+            stats.broadcastReceived.increment();
+        }
+
+        @Override
+        public void pingSent() {
+            stats.pings.increment();
+        }
+
+        @Override
+        public void error(String reason) {
+            stats.error(reason);
         }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -13,6 +14,8 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.bench.protocol.BenchConnection;
+import io.switchboard.bench.protocol.BenchProtocol;
 import io.switchboard.transport.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,13 +27,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -42,7 +48,26 @@ final class BenchRun {
     record Plan(List<InetSocketAddress> targets, List<java.net.InetAddress> sources, int connections, int rate,
                 Duration hold, String idPrefix, int idOffset, int hbSec, Transport transport, int eventLoops,
                 URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
-                List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json) {
+                List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json,
+                BenchProtocol protocol, int workers, List<String> workerArgs, int asWorker, boolean storm,
+                Duration stormWait, Path html) {
+        /** This process is worker {@code asWorker} of a --workers parent: it reports on stdout, obeys stdin. */
+        boolean isWorker() {
+            return asWorker > 0;
+        }
+    }
+
+    /**
+     * One second of the run's timeline: established (cumulative handshakes), open, errors (cumulative), pushes
+     * received per second and their p99 (NaN when none arrived).
+     */
+    record Sample(double elapsedSec, long established, long open, long errors, double pushesPerSec,
+                  double pushP99Ms) {
+    }
+
+    /** What a --storm measured: return times are from the drop; -1 when that share never came back. */
+    record StormResult(long dropped, long back, long to99PercentUs, long toAllUs, ListenCounters listen,
+                       ListenCounters peakPerSecond, double waitedSec) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,6 +78,32 @@ final class BenchRun {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final long startNs = System.nanoTime();
     private final ObjectNode report = JSON.createObjectNode();
+    private final List<Sample> timeline = new ArrayList<>();
+    private final List<HtmlReport.Row> rows = new ArrayList<>();
+    private long lastProgressNs = startNs;
+
+    // The in-process clients (a --workers parent has none: its workers hold them).
+    private EventLoopGroup group;
+    private Map<EventLoop, BenchLoop> loops;
+    private Bootstrap bootstrap;
+    /** Client i's first connection, set by the ramp on the calling thread: what a storm drops. */
+    private Channel[] channels;
+    /** After a storm drop, lost connections come back until the run ends. */
+    private volatile boolean reconnecting;
+
+    private WorkerFleet fleet;
+    // In a worker process: the parent's commands, and what the reports say.
+    private WorkerControl control;
+    private boolean workerReady;
+    private boolean workerStormDone;
+    private long rampStartUs;
+    private long rampEndUs;
+    /** Handshakes at the end of the ramp; later ones are reconnections. -1 during the ramp. */
+    private long rampEstablished = -1;
+
+    private ListenCounters rampListen = ListenCounters.UNKNOWN;
+    private StormResult stormResult;
+    private Histogram rampHandshakes;
 
     BenchRun(Plan plan, PrintWriter out) {
         this.plan = plan;
@@ -60,23 +111,41 @@ final class BenchRun {
     }
 
     int run() throws Exception {
-        EventLoopGroup group = plan.transport().newGroup(plan.eventLoops(), new DefaultThreadFactory("bench", true));
-        Map<EventLoop, BenchLoop> loops = new IdentityHashMap<>();
-        for (EventExecutor e : group) {
-            loops.put((EventLoop) e, new BenchLoop((EventLoop) e));
+        if (plan.isWorker()) {
+            return runWorker();
+        }
+        boolean fanOut = plan.workers() > 1;
+        if (!fanOut) {
+            startClients();
         }
         try {
             ServerReading before = readServer(true);
             long slabBefore = slabBytes();
             report.set("baseline", before.toJson());
 
+            ListenCounters listenBefore = ListenCounters.read();
             long rampStart = System.nanoTime();
-            ramp(group, loops);
-            double rampSec = (System.nanoTime() - rampStart) / 1e9;
+            if (fanOut) {
+                rampWorkers();
+                // The workers' JVM start-up is not part of the ramp: it begins with their first connect.
+                long workersStart = fleet.earliestRampStartNs();
+                rampStart = workersStart != 0 ? workersStart : rampStart;
+            } else {
+                ramp();
+            }
+            long rampEnd = System.nanoTime();
+            if (fanOut && fleet.latestRampEndNs() != 0) {
+                rampEnd = fleet.latestRampEndNs();
+            }
+            double rampSec = (rampEnd - rampStart) / 1e9;
             long established = stats.established.sum();
+            rampEstablished = established;
             double handshakeSec = (stats.lastWelcomeNs.get() - rampStart) / 1e9;
             double handshakeRate = established / Math.max(handshakeSec, 1e-3);
+            rampListen = ListenCounters.read().minus(listenBefore);
             progress("ramp done");
+            // Later handshakes (storm reconnections) must not blur the ramp's.
+            rampHandshakes = stats.handshakeTotal.copy();
 
             ServerReading after = readServer(true);
             long slabAfter = slabBytes();
@@ -90,6 +159,9 @@ final class BenchRun {
             if (plan.broadcast() && plan.api() != null) {
                 broadcastMs = broadcast();
             }
+            if (plan.storm()) {
+                storm();
+            }
             while (System.nanoTime() < holdEnd) {
                 sleepUntilNextSecond();
                 progress("holding");
@@ -99,29 +171,267 @@ final class BenchRun {
 
             printReport(established, rampSec, handshakeRate, before, after, end, slabBefore, slabAfter, broadcastMs);
             if (plan.json() != null) {
+                report.set("timeline", timelineJson());
                 Files.writeString(plan.json(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report));
                 out.println("bench: wrote " + plan.json());
+            }
+            if (plan.html() != null) {
+                HtmlReport.write(plan.html(), "switchboard bench: " + plan.connections() + " connections", timeline,
+                        stats.pushTotal, rows);
+                out.println("bench: wrote " + plan.html());
             }
             out.flush();
             return established >= plan.connections() ? 0 : 1;
         } finally {
-            for (BenchLoop l : loops.values()) {
-                l.loop().execute(l::closeAll);
+            if (fleet != null) {
+                fleet.stop();
             }
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            stopClients();
+        }
+    }
+
+    /** Creates the client event loops and the bootstrap every connection is cloned from. */
+    private void startClients() {
+        group = plan.transport().newGroup(plan.eventLoops(), new DefaultThreadFactory("bench", true));
+        loops = new IdentityHashMap<>();
+        for (EventExecutor e : group) {
+            loops.put((EventLoop) e, new BenchLoop((EventLoop) e));
+        }
+        bootstrap = new Bootstrap().group(group).channel(plan.transport().socketChannelClass())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) plan.connectTimeout().toMillis());
+        if (plan.transport() == Transport.EPOLL && !plan.sources().isEmpty()) {
+            bootstrap.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
+        }
+        channels = new Channel[plan.connections()];
+    }
+
+    /** Closes every client connection (no storm reconnects any more) and stops the event loops. */
+    private void stopClients() {
+        reconnecting = false;
+        if (group == null) {
+            return;
+        }
+        for (BenchLoop l : loops.values()) {
+            l.loop().execute(l::closeAll);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    // ---- worker processes (--workers)
+
+    /** Starts the worker processes and waits until each has finished its ramp (or exited, or stalled 30 s). */
+    private void rampWorkers() throws IOException {
+        int n = plan.workers();
+        List<List<String>> args = new ArrayList<>();
+        for (int w = 0; w < n; w++) {
+            args.add(WorkerSplit.childArgs(w, n, plan.connections(), plan.idOffset(), plan.rate(),
+                    plan.maxPendingConnects(), plan.sources(), plan.stormWait(), plan.workerArgs()));
+        }
+        fleet = WorkerFleet.start(WorkerFleet.javaLauncher(), args, stats, out);
+        out.printf("bench: started %d worker processes (pids %s), %d connections each at most, %s%n", n,
+                fleet.pids(), WorkerSplit.share(plan.connections(), n, 0),
+                plan.sources().size() >= n ? "each with its own slice of the " + plan.sources().size()
+                        + " source addresses" : plan.sources().isEmpty() ? "default source address"
+                        : "sharing the " + plan.sources().size() + " source addresses");
+        out.flush();
+        long lastCount = -1;
+        long lastChange = System.nanoTime();
+        while (!fleet.allReady()) {
+            sleepUntilNextSecond();
+            progress(stats.attempted.sum() < plan.connections() ? "connecting" : "handshaking");
+            if (fleet.alive() == 0) {
+                out.println("bench: every worker exited before its ramp was over");
+                break;
+            }
+            long count = stats.attempted.sum() + stats.established.sum() + stats.errorCount();
+            if (count != lastCount) {
+                lastCount = count;
+                lastChange = System.nanoTime();
+            } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(WORKER_STALL_SEC)) {
+                out.println("bench: the workers made no progress for " + WORKER_STALL_SEC + " s; continuing with "
+                        + stats.established.sum() + " clients");
+                break;
+            }
+        }
+    }
+
+    /** How long a parent waits for its workers' ramp to move before it goes on without them. */
+    static final int WORKER_STALL_SEC = 30;
+
+    /**
+     * The run of a worker process: ramp, then hold, reporting once a second on stdout, until the parent says
+     * {@code stop} (or is gone); a {@code storm} command drops and reconnects this worker's clients.
+     */
+    private int runWorker() throws Exception {
+        control = WorkerControl.start(System.in);
+        startClients();
+        try {
+            rampStartUs = EpochClock.micros();
+            ramp();
+            rampEndUs = EpochClock.micros();
+            workerReady = true;
+            progress("ready");
+            long nextReport = System.nanoTime() + 1_000_000_000L;
+            while (!control.stopRequested()) {
+                if (control.takeStorm()) {
+                    long t0 = System.nanoTime();
+                    long established0 = stats.established.sum();
+                    StormTracker tracker = new StormTracker(stats, stats.established::sum, dropAll(), established0,
+                            t0);
+                    trackStorm(tracker, t0 + plan.stormWait().toNanos(), () -> control.stopRequested(),
+                            () -> progress("storm"));
+                    workerStormDone = true;
+                    progress("storm over");
+                    nextReport = System.nanoTime() + 1_000_000_000L;
+                }
+                long now = System.nanoTime();
+                if (now - nextReport >= 0) {
+                    nextReport += 1_000_000_000L;
+                    progress("holding");
+                }
+                LockSupport.parkNanos(10_000_000);
+            }
+        } catch (WorkerStopped e) {
+            // Told to stop (or orphaned) during the ramp: close what was opened and leave.
+        } finally {
+            progress("done");
+            stopClients();
+        }
+        return 0;
+    }
+
+    /** Thrown out of a worker's ramp when its parent asks it to stop or is gone. */
+    private static final class WorkerStopped extends RuntimeException {
+        WorkerStopped() {
+            super("stopped by the parent", null, false, false);
+        }
+    }
+
+    private void workerReport(String phase) {
+        BenchStats.Intervals interval = stats.drainAll();
+        long lastWelcomeNs = stats.lastWelcomeNs.get();
+        long lastWelcomeUs = lastWelcomeNs == 0 ? 0
+                : EpochClock.micros() - (System.nanoTime() - lastWelcomeNs) / 1000;
+        out.println(new WorkerReport(phase, WorkerReport.counters(stats), stats.errors(), interval, workerReady,
+                workerStormDone, rampStartUs, rampEndUs, lastWelcomeUs).encode());
+        out.flush();
+        if (!workerReady && !phase.equals("done") && control.stopRequested()) {
+            throw new WorkerStopped();
+        }
+    }
+
+    // ---- reconnect storm (--storm)
+
+    /**
+     * Drops every connection at once and follows them back (in-process, or by telling the workers), until all are
+     * back or --storm-wait ran out; samples the kernel's accept-queue counters once a second.
+     */
+    private void storm() {
+        ListenCounters before = ListenCounters.read();
+        ListenCounters[] previous = {before};
+        ListenCounters[] peak = {ListenCounters.UNKNOWN};
+        out.printf("bench: storm: dropping all %d open connections at once; each reconnects after exponential "
+                        + "backoff with full jitter (base %d s, cap %d s) or the server's BYE retry=%n",
+                stats.open.sum(), StormReconnect.BASE_MS / 1000, StormReconnect.CAP_MS / 1000);
+        out.flush();
+        long t0 = System.nanoTime();
+        long deadline = t0 + plan.stormWait().toNanos();
+        StormTracker tracker = null;
+        if (fleet != null) {
+            fleet.send("storm");
+            // The workers keep their own deadline; give their last report time to arrive.
+            deadline += TimeUnit.SECONDS.toNanos(2);
+        } else {
+            long established0 = stats.established.sum();
+            tracker = new StormTracker(stats, stats.established::sum, dropAll(), established0, t0);
+        }
+        StormTracker local = tracker;
+        trackStorm(local, deadline, () -> local == null && fleet.stormDone(), () -> {
+            progress("storm");
+            ListenCounters now = ListenCounters.read();
+            peak[0] = peak[0].max(now.minus(previous[0]));
+            previous[0] = now;
+        });
+        ListenCounters after = ListenCounters.read();
+        peak[0] = peak[0].max(after.minus(previous[0]));
+        progress("storm over");
+        long dropped = stats.stormDropped.sum();
+        Histogram back = stats.stormBackTotal;
+        stormResult = new StormResult(dropped, back.getTotalCount(), StormTracker.timeToFractionUs(back, dropped, 0.99),
+                StormTracker.timeToFractionUs(back, dropped, 1.0), after.minus(before), peak[0],
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Polls {@code tracker} (when there is one) every 10 ms until all are back, {@code over} says so, or the
+     * deadline; runs {@code everySecond} once a second.
+     */
+    private static void trackStorm(StormTracker tracker, long deadlineNs, BooleanSupplier over,
+                                   Runnable everySecond) {
+        long nextSecond = System.nanoTime() + 1_000_000_000L;
+        while (true) {
+            long now = System.nanoTime();
+            if (tracker != null) {
+                tracker.poll(now);
+            }
+            if ((tracker != null && tracker.allBack()) || over.getAsBoolean() || now - deadlineNs >= 0) {
+                return;
+            }
+            if (now - nextSecond >= 0) {
+                nextSecond += 1_000_000_000L;
+                everySecond.run();
+            }
+            LockSupport.parkNanos(10_000_000);
+        }
+    }
+
+    /**
+     * Closes every open connection at once (one task per event loop); each comes back through
+     * {@link #reconnectLater}. Returns how many it dropped.
+     */
+    private long dropAll() {
+        reconnecting = true;
+        Map<EventLoop, List<Integer>> byLoop = new IdentityHashMap<>();
+        long n = 0;
+        for (int i = 0; i < channels.length; i++) {
+            Channel ch = channels[i];
+            if (ch != null && ch.isActive()) {
+                byLoop.computeIfAbsent(ch.eventLoop(), l -> new ArrayList<>()).add(i);
+                n++;
+            }
+        }
+        stats.stormDropped.add(n);
+        byLoop.forEach((loop, clients) -> loop.execute(() -> {
+            for (int i : clients) {
+                channels[i].close();
+                reconnectLater(loop, i, 0, -1);
+            }
+        }));
+        return n;
+    }
+
+    /** Schedules client {@code client}'s next connection attempt on {@code loop} (any thread). */
+    private void reconnectLater(EventLoop loop, int client, int attempt, long retryMs) {
+        if (!reconnecting) {
+            return;
+        }
+        long delayMs = StormReconnect.delayMs(attempt, retryMs, ThreadLocalRandom.current());
+        try {
+            loop.schedule(() -> {
+                if (reconnecting) {
+                    connect(client, new StormReconnect(this::reconnectLater, client, attempt));
+                }
+            }, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The run is ending: the loops take no more tasks.
         }
     }
 
     // ---- connect ramp
 
-    private void ramp(EventLoopGroup group, Map<EventLoop, BenchLoop> loops) throws InterruptedException {
+    private void ramp() throws InterruptedException {
         Semaphore pending = new Semaphore(plan.maxPendingConnects());
-        Bootstrap b = new Bootstrap().group(group).channel(plan.transport().socketChannelClass())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) plan.connectTimeout().toMillis());
-        if (plan.transport() == Transport.EPOLL && !plan.sources().isEmpty()) {
-            b.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
-        }
         long intervalNs = 1_000_000_000L / Math.max(1, plan.rate());
         long t0 = System.nanoTime();
         long nextProgress = t0 + 1_000_000_000L;
@@ -136,25 +446,7 @@ final class BenchRun {
                 nextProgress += 1_000_000_000L;
             }
             pending.acquire();
-            InetSocketAddress target = plan.targets().get(i % plan.targets().size());
-            String id = plan.idPrefix() + (plan.idOffset() + i);
-            long connectStart = System.nanoTime();
-            stats.attempted.increment();
-            Bootstrap cb = b.clone().handler(new ChannelInitializer<SocketChannel>() {
-                @Override
-                protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(new SwbBenchConnection(stats, loops.get(ch.eventLoop()), id, plan.hbSec(),
-                            connectStart));
-                }
-            });
-            ChannelFuture f = plan.sources().isEmpty() ? cb.connect(target)
-                    : cb.connect(target, new InetSocketAddress(plan.sources().get(i % plan.sources().size()), 0));
-            f.addListener(done -> {
-                pending.release();
-                if (!done.isSuccess()) {
-                    stats.error(classify(done.cause()));
-                }
-            });
+            connect(i, null).addListener(done -> pending.release());
         }
         // Wait for handshakes to finish: until all are in, or no progress for 10 s.
         long lastCount = -1;
@@ -173,6 +465,41 @@ final class BenchRun {
         }
     }
 
+    /**
+     * Opens client {@code i}'s connection; any thread, never blocks. {@code storm} is set for a reconnection after
+     * a storm drop: it goes in front of the protocol handler and asks for the next attempt when this one is lost.
+     */
+    private ChannelFuture connect(int i, StormReconnect storm) {
+        InetSocketAddress target = plan.targets().get(i % plan.targets().size());
+        String id = plan.idPrefix() + (plan.idOffset() + i);
+        long connectStart = System.nanoTime();
+        stats.attempted.increment();
+        Bootstrap cb = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                if (storm != null) {
+                    ch.pipeline().addLast(storm);
+                }
+                ch.pipeline().addLast(plan.protocol().newHandler(loops.get(ch.eventLoop()).env(stats), id,
+                        plan.hbSec(), connectStart));
+            }
+        });
+        ChannelFuture f = plan.sources().isEmpty() ? cb.connect(target)
+                : cb.connect(target, new InetSocketAddress(plan.sources().get(i % plan.sources().size()), 0));
+        if (storm == null) {
+            channels[i] = f.channel();
+        }
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                stats.error(classify(done.cause()));
+                if (storm != null) {
+                    reconnectLater(group.next(), i, storm.attempt() + 1, -1);
+                }
+            }
+        });
+        return f;
+    }
+
     static String classify(Throwable t) {
         String m = String.valueOf(t.getMessage());
         if (m.contains("Cannot assign requested address") || m.contains("EADDRNOTAVAIL")) {
@@ -187,7 +514,7 @@ final class BenchRun {
         if (t instanceof io.netty.channel.ConnectTimeoutException) {
             return "connect timeout";
         }
-        return "connect: " + SwbBenchConnection.shortMessage(t);
+        return "connect: " + BenchConnection.shortMessage(t);
     }
 
     // ---- pushes and broadcast
@@ -234,7 +561,7 @@ final class BenchRun {
                 inFlight.release();
                 if (err != null || res.statusCode() != 200) {
                     stats.pushesFailed.increment();
-                    stats.error(err != null ? "push: " + SwbBenchConnection.shortMessage(err)
+                    stats.error(err != null ? "push: " + BenchConnection.shortMessage(err)
                             : "push: HTTP " + res.statusCode());
                 }
             });
@@ -343,15 +670,35 @@ final class BenchRun {
     // ---- output
 
     private void progress(String phase) {
+        if (control != null) {
+            workerReport(phase);
+            return;
+        }
         Histogram interval = stats.drainIntervals();
-        double secs = (System.nanoTime() - startNs) / 1e9;
+        long nowNs = System.nanoTime();
+        double secs = (nowNs - startNs) / 1e9;
+        double intervalSec = Math.max(1e-3, (nowNs - lastProgressNs) / 1e9);
+        lastProgressNs = nowNs;
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("[%6.1fs] %-11s established %d/%d open %d", secs, phase, stats.established.sum(),
+        long handshakes = stats.established.sum();
+        // After the ramp, further handshakes are reconnections: shown apart so that "established" stays the ramp's.
+        long shown = rampEstablished < 0 ? handshakes : rampEstablished;
+        sb.append(String.format("[%6.1fs] %-11s established %d/%d open %d", secs, phase, shown,
                 plan.connections(), stats.open.sum()));
+        if (handshakes > shown) {
+            sb.append(" reconnected ").append(handshakes - shown);
+        }
         sb.append(" msgs ").append(stats.messages.sum()).append(" pings ").append(stats.pings.sum());
         if (interval.getTotalCount() > 0) {
             sb.append(String.format(" | push %d/s p99 %.2f ms", interval.getTotalCount(),
                     interval.getValueAtPercentile(99) / 1000.0));
+        }
+        if (stats.stormDropped.sum() > 0) {
+            sb.append(" | storm back ").append(stats.stormBackTotal.getTotalCount()).append('/')
+                    .append(stats.stormDropped.sum());
+        }
+        if (fleet != null) {
+            sb.append(" | workers ").append(fleet.alive()).append('/').append(fleet.size());
         }
         long errs = stats.errorCount();
         if (errs > 0) {
@@ -359,6 +706,24 @@ final class BenchRun {
         }
         out.println(sb);
         out.flush();
+        timeline.add(new Sample(secs, stats.established.sum(), stats.open.sum(), errs,
+                interval.getTotalCount() / intervalSec,
+                interval.getTotalCount() > 0 ? interval.getValueAtPercentile(99) / 1000.0 : Double.NaN));
+    }
+
+    private com.fasterxml.jackson.databind.node.ArrayNode timelineJson() {
+        com.fasterxml.jackson.databind.node.ArrayNode a = JSON.createArrayNode();
+        for (Sample s : timeline) {
+            ObjectNode n = a.addObject().put("t_s", Math.round(s.elapsedSec() * 10) / 10.0)
+                    .put("established", s.established()).put("open", s.open()).put("errors", s.errors())
+                    .put("pushes_per_s", Math.round(s.pushesPerSec()));
+            if (Double.isNaN(s.pushP99Ms())) {
+                n.putNull("push_p99_ms");
+            } else {
+                n.put("push_p99_ms", s.pushP99Ms());
+            }
+        }
+        return a;
     }
 
     private void printReport(long established, double rampSec, double handshakeRate, ServerReading before,
@@ -370,7 +735,15 @@ final class BenchRun {
         row("connections established", established + " / " + plan.connections());
         row("ramp", String.format("%.1f s at --rate %d/s", rampSec, plan.rate()));
         row("handshake rate (first connect to last WELCOME)", String.format("%.0f /s", handshakeRate));
-        row("handshake latency p50 / p99", ms(stats.handshakeTotal, 50) + " / " + ms(stats.handshakeTotal, 99));
+        Histogram handshakes = rampHandshakes != null ? rampHandshakes : stats.handshakeTotal;
+        row("handshake latency p50 / p99 (ramp)", ms(handshakes, 50) + " / " + ms(handshakes, 99));
+        if (plan.workers() > 1) {
+            row("worker processes", plan.workers() + " (" + WorkerSplit.share(plan.connections(), plan.workers(), 0)
+                    + " connections each at most)");
+            report.put("workers", plan.workers());
+        }
+        row("accept queue drops during the ramp (host)", rampListen.toString());
+        report.put("ramp_listen_overflows", rampListen.overflows()).put("ramp_listen_drops", rampListen.drops());
         report.put("connections_target", plan.connections()).put("connections_established", established)
                 .put("ramp_s", rampSec).put("handshakes_per_s", handshakeRate);
         if (before.heapBytes() >= 0 && after.heapBytes() >= 0) {
@@ -411,6 +784,20 @@ final class BenchRun {
             report.put("broadcast_last_arrival_ms", broadcastMs).put("broadcast_received",
                     stats.broadcastReceived.sum());
         }
+        if (stormResult != null) {
+            StormResult st = stormResult;
+            row("storm: connections dropped / back", st.dropped() + " / " + st.back() + String.format(" (after %.1f s)",
+                    st.waitedSec()));
+            row("storm: time until 99% / all back", sec(st.to99PercentUs()) + " / " + sec(st.toAllUs()));
+            row("storm: accept queue drops (host)", st.listen().toString());
+            row("storm: peak accept queue drops per second", st.peakPerSecond().toString());
+            report.putObject("storm").put("dropped", st.dropped()).put("back", st.back())
+                    .put("to_99_percent_back_ms", st.to99PercentUs() < 0 ? -1 : st.to99PercentUs() / 1000.0)
+                    .put("to_all_back_ms", st.toAllUs() < 0 ? -1 : st.toAllUs() / 1000.0)
+                    .put("listen_overflows", st.listen().overflows()).put("listen_drops", st.listen().drops())
+                    .put("peak_listen_overflows_per_s", st.peakPerSecond().overflows())
+                    .put("peak_listen_drops_per_s", st.peakPerSecond().drops());
+        }
         row("messages received / pings sent", stats.messages.sum() + " / " + stats.pings.sum());
         row("still open at end", String.valueOf(stats.open.sum()));
         row("errors", stats.errors().isEmpty() ? "none" : stats.errors().toString());
@@ -422,6 +809,11 @@ final class BenchRun {
 
     private void row(String name, String value) {
         out.printf("%-44s %s%n", name, value);
+        rows.add(new HtmlReport.Row(name, value));
+    }
+
+    private static String sec(long us) {
+        return us < 0 ? "not reached" : String.format("%.2f s", us / 1e6);
     }
 
     private static String ms(Histogram h, double percentile) {

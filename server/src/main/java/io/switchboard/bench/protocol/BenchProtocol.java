@@ -1,0 +1,45 @@
+package io.switchboard.bench.protocol;
+
+import io.netty.channel.ChannelHandler;
+import java.util.List;
+
+/**
+ * What the bench clients speak, so that the same run holds the same connections on Switchboard and on its peers.
+ * Makes one handler per connection (a {@link BenchConnection}). Stateless; any thread.
+ */
+@FunctionalInterface
+public interface BenchProtocol {
+    /** The names {@link #parse} accepts. */
+    List<String> NAMES = List.of("swb", "raw", "mqtt", "redis", "nats");
+
+    /**
+     * The handler for a new connection of client {@code clientId}, reporting to {@code env} (its event loop's) and
+     * heart-beating every {@code hbSec} seconds when idle; {@code connectStartNs} ({@link System#nanoTime()})
+     * starts its handshake latency.
+     */
+    ChannelHandler newHandler(BenchEnv env, String clientId, int hbSec, long connectStartNs);
+
+    /**
+     * {@code swb}, {@code raw}, {@code mqtt}, {@code redis} or {@code nats}; {@code echoCheck} (raw only, needs a
+     * heartbeat) makes raw clients send a probe every {@code hbSec} and check that it comes back.
+     *
+     * @throws IllegalArgumentException naming the option at fault
+     */
+    static BenchProtocol parse(String name, boolean echoCheck, int hbSec) {
+        if (echoCheck && !"raw".equals(name)) {
+            throw new IllegalArgumentException("--echo-check works with --protocol raw only");
+        }
+        if (echoCheck && hbSec < 1) {
+            throw new IllegalArgumentException("--echo-check sends a probe every --hb seconds: --hb must be positive");
+        }
+        return switch (name) {
+            case "swb" -> SwbBenchConnection::new;
+            case "raw" -> (env, id, hb, start) -> new RawBenchConnection(env, id, hb, start, echoCheck);
+            case "mqtt" -> MqttBenchConnection::new;
+            case "redis" -> RedisBenchConnection::new;
+            case "nats" -> NatsBenchConnection::new;
+            default -> throw new IllegalArgumentException("--protocol must be one of " + String.join(", ", NAMES)
+                    + ", not '" + name + "'");
+        };
+    }
+}
