@@ -48,6 +48,9 @@ public final class BenchCommand implements Callable<Integer> {
     int connections = 1000;
     @Option(names = {"-R", "--rate"}, description = "New connections per second during the ramp.")
     int rate = 2000;
+    @Option(names = "--ramp-up", description = "Grow the connect rate linearly from 0 to --rate over this time "
+            + "(e.g. 30s), like a fleet coming online; 0s starts at full rate.")
+    String rampUp = "0s";
     @Option(names = "--hold", description = "How long to hold the connections after the ramp (e.g. 60s, 5m).")
     String hold = "30s";
     @Option(names = "--id-prefix", description = "Client ids are PREFIX<n>.")
@@ -157,7 +160,8 @@ public final class BenchCommand implements Callable<Integer> {
                 apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup), broadcast,
                 serverPids,
                 BenchArgs.duration(connectTimeout), maxPendingConnects, json, proto, workerCount,
-                workerCount > 1 ? workerPassThrough() : List.of(), asWorker, storm, stormWaitDuration, html);
+                workerCount > 1 ? workerPassThrough() : List.of(), asWorker, storm, stormWaitDuration, html,
+                BenchArgs.duration(rampUp));
     }
 
     /**

@@ -50,7 +50,7 @@ final class BenchRun {
                 URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
                 List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json,
                 BenchProtocol protocol, int workers, List<String> workerArgs, int asWorker, boolean storm,
-                Duration stormWait, Path html) {
+                Duration stormWait, Path html, Duration rampUp) {
         /** This process is worker {@code asWorker} of a --workers parent: it reports on stdout, obeys stdin. */
         boolean isWorker() {
             return asWorker > 0;
@@ -432,15 +432,10 @@ final class BenchRun {
 
     private void ramp() throws InterruptedException {
         Semaphore pending = new Semaphore(plan.maxPendingConnects());
-        long intervalNs = 1_000_000_000L / Math.max(1, plan.rate());
-        long t0 = System.nanoTime();
-        long nextProgress = t0 + 1_000_000_000L;
+        Pacer pacer = new Pacer(Math.max(1, plan.rate()), plan.rampUp().toNanos());
+        long nextProgress = pacer.startNs() + 1_000_000_000L;
         for (int i = 0; i < plan.connections(); i++) {
-            long due = t0 + i * intervalNs;
-            long now;
-            while ((now = System.nanoTime()) < due) {
-                LockSupport.parkNanos(Math.min(due - now, 1_000_000));
-            }
+            long now = pacer.awaitTurn(i);
             if (now >= nextProgress) {
                 progress("connecting");
                 nextProgress += 1_000_000_000L;
@@ -534,15 +529,11 @@ final class BenchRun {
             System.nanoTime();
         }
         long t0Micros = EpochClock.micros();
-        long t0 = System.nanoTime();
-        long nextProgress = t0 + 1_000_000_000L;
+        Pacer pacer = new Pacer(rate, 0);
+        long nextProgress = pacer.startNs() + 1_000_000_000L;
         int n = Math.max(1, plan.connections());
         for (long i = 0; i < count; i++) {
-            long due = t0 + i * intervalNs;
-            long now;
-            while ((now = System.nanoTime()) < due) {
-                LockSupport.parkNanos(Math.min(due - now, 200_000));
-            }
+            long now = pacer.awaitTurn(i);
             if (now >= nextProgress) {
                 progress(i * intervalNs < warmupNs ? "warming up" : "pushing");
                 nextProgress += 1_000_000_000L;
