@@ -3,6 +3,7 @@ package io.switchboard.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.ProcFiles;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.server.GatewayServer;
 import java.io.IOException;
@@ -154,18 +155,7 @@ final class StatsCollector {
                 .append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(v).append('\n');
     }
 
-    /** VmRSS from /proc/self/status, or -1 where that file does not exist. */
     static long rssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    String kb = line.substring(6).trim().split("\\s+")[0];
-                    return Long.parseLong(kb) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
+        return ProcFiles.rssBytes("self");
     }
 }

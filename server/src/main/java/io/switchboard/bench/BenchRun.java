@@ -16,6 +16,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.bench.protocol.BenchConnection;
 import io.switchboard.bench.protocol.BenchProtocol;
+import io.switchboard.metrics.ProcFiles;
 import io.switchboard.transport.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -633,29 +634,11 @@ final class BenchRun {
     }
 
     static long procRss(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-        return 0;
+        return Math.max(0, ProcFiles.rssBytes(Long.toString(pid)));
     }
 
     static long slabBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("Slab:")) {
-                    return Long.parseLong(line.substring(5).trim().split("\\s+")[0]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
+        return ProcFiles.meminfoBytes("Slab:");
     }
 
     // ---- output

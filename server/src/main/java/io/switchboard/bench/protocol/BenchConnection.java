@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
-import java.time.Instant;
 
 /**
  * One load-generator client: its channel's protocol handler. This base keeps what every protocol shares: the read
@@ -256,8 +255,7 @@ public abstract sealed class BenchConnection extends ChannelInboundHandlerAdapte
 
     /** Wall-clock microseconds, comparable with the intended send times the bench writes into payloads. */
     static long epochMicros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+        return io.switchboard.bench.EpochClock.micros();
     }
 
     /** The useful tail of an exception message ("Connection reset by peer"), for an error counter key. */
