@@ -154,7 +154,8 @@ public final class ServerCommand implements Callable<Integer> {
             err.println("switchboard server: warning: " + w);
             err.flush();
         });
-        installDrainOnSignals(gateway);
+        DrainOnSignals.install("switchboard server", gateway::draining, gateway::drain, gateway::close,
+                "draining over " + cfg.drainPeriodSec + " s");
         gateway.drained().join();
         out.println("switchboard server: drained, exiting");
         out.flush();
@@ -250,20 +251,4 @@ public final class ServerCommand implements Callable<Integer> {
         return "unknown";
     }
 
-    /** SIGTERM and SIGINT start a drain; a second signal stops at once. */
-    @SuppressWarnings("restriction")
-    private static void installDrainOnSignals(GatewayServer gateway) {
-        sun.misc.SignalHandler handler = sig -> {
-            if (gateway.draining()) {
-                System.err.println("switchboard server: second " + sig.getName() + ", stopping now");
-                gateway.close();
-                Runtime.getRuntime().halt(1);
-            }
-            System.err.println("switchboard server: " + sig.getName() + " received, draining over "
-                    + gateway.config().drainPeriodSec + " s");
-            gateway.drain();
-        };
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
-    }
 }

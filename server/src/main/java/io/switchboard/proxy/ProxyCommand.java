@@ -124,7 +124,8 @@ public final class ProxyCommand implements Callable<Integer> {
                     err.println("switchboard proxy: warning: " + w);
                     err.flush();
                 });
-        installDrainOnSignals(proxy);
+        io.switchboard.cli.DrainOnSignals.install("switchboard proxy", proxy::draining, proxy::drain, proxy::close,
+                "draining for up to " + cfg.drainTimeoutSec + " s");
         proxy.drained().join();
         out.println("switchboard proxy: drained, exiting");
         out.flush();
@@ -196,20 +197,4 @@ public final class ProxyCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** SIGTERM and SIGINT start a drain; a second signal stops at once. */
-    @SuppressWarnings("restriction")
-    private static void installDrainOnSignals(ProxyServer proxy) {
-        sun.misc.SignalHandler handler = sig -> {
-            if (proxy.draining()) {
-                System.err.println("switchboard proxy: second " + sig.getName() + ", stopping now");
-                proxy.close();
-                Runtime.getRuntime().halt(1);
-            }
-            System.err.println("switchboard proxy: " + sig.getName() + " received, draining for up to "
-                    + proxy.config().drainTimeoutSec + " s");
-            proxy.drain();
-        };
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
-    }
 }

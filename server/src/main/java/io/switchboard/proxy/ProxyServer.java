@@ -6,16 +6,14 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.UnixChannelOption;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.transport.LocalAddressSharing;
+import io.switchboard.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -91,7 +89,8 @@ public final class ProxyServer implements AutoCloseable {
                             ch.pipeline().addLast(new Link(byLoop.get(ch.eventLoop()), ch));
                         }
                     });
-            applyTransportOptions(b);
+            config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
+                    config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), 0);
             this.listener = b.bind(config.listen).sync().channel();
             this.health = config.healthIntervalSec > 0 ? new HealthChecker(this, loops.get(0).loop) : null;
             this.metricsEndpoint = config.metricsPort >= 0 ? MetricsEndpoint.start(this) : null;
@@ -104,38 +103,6 @@ public final class ProxyServer implements AutoCloseable {
     /** Validates {@code config}, binds the listener (and metrics endpoint) and starts the loops. */
     public static ProxyServer start(ProxyConfig config) throws InterruptedException {
         return new ProxyServer(config.validate());
-    }
-
-    private void applyTransportOptions(ServerBootstrap b) {
-        switch (config.transport) {
-            case EPOLL -> {
-                if (config.reusePort) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                if (config.tcpKeepalive) {
-                    positive(config.tcpKeepIdleSec, v -> b.childOption(EpollChannelOption.TCP_KEEPIDLE, v));
-                    positive(config.tcpKeepIntervalSec, v -> b.childOption(EpollChannelOption.TCP_KEEPINTVL, v));
-                    positive(config.tcpKeepCount, v -> b.childOption(EpollChannelOption.TCP_KEEPCNT, v));
-                }
-            }
-            case IO_URING -> {
-                if (config.reusePort) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                if (config.tcpKeepalive) {
-                    positive(config.tcpKeepIdleSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPIDLE, v));
-                    positive(config.tcpKeepIntervalSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPINTVL, v));
-                    positive(config.tcpKeepCount, v -> b.childOption(IoUringChannelOption.TCP_KEEPCNT, v));
-                }
-            }
-            case NIO -> { } // keepalive tuning needs a native transport; SO_KEEPALIVE alone still applies
-        }
-    }
-
-    private static void positive(int value, java.util.function.IntConsumer apply) {
-        if (value > 0) {
-            apply.accept(value);
-        }
     }
 
     private void tickSafely(ProxyLoop pl) {

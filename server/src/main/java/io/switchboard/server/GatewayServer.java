@@ -8,10 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.UnixChannelOption;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -108,7 +105,8 @@ public final class GatewayServer implements AutoCloseable {
                             ch.pipeline().addLast(SwbConnection.forChannel(shared, ch));
                         }
                     });
-            applyTransportOptions(b);
+            config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
+                    config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), config.tcpUserTimeoutMs);
             this.listener = b.bind(config.bind, config.port).sync().channel();
             this.api = ApiServer.start(config, this);
         } catch (Exception | Error e) {
@@ -120,40 +118,6 @@ public final class GatewayServer implements AutoCloseable {
     /** Validates {@code config}, binds the client listener and the API, and starts the loops. */
     public static GatewayServer start(ServerConfig config) throws InterruptedException {
         return new GatewayServer(config.validate());
-    }
-
-    private void applyTransportOptions(ServerBootstrap b) {
-        switch (config.transport) {
-            case EPOLL -> {
-                if (config.reusePort) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                if (config.tcpKeepalive) {
-                    positive(config.tcpKeepIdleSec, v -> b.childOption(EpollChannelOption.TCP_KEEPIDLE, v));
-                    positive(config.tcpKeepIntervalSec, v -> b.childOption(EpollChannelOption.TCP_KEEPINTVL, v));
-                    positive(config.tcpKeepCount, v -> b.childOption(EpollChannelOption.TCP_KEEPCNT, v));
-                }
-                positive(config.tcpUserTimeoutMs, v -> b.childOption(EpollChannelOption.TCP_USER_TIMEOUT, v));
-            }
-            case IO_URING -> {
-                if (config.reusePort) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                if (config.tcpKeepalive) {
-                    positive(config.tcpKeepIdleSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPIDLE, v));
-                    positive(config.tcpKeepIntervalSec, v -> b.childOption(IoUringChannelOption.TCP_KEEPINTVL, v));
-                    positive(config.tcpKeepCount, v -> b.childOption(IoUringChannelOption.TCP_KEEPCNT, v));
-                }
-                positive(config.tcpUserTimeoutMs, v -> b.childOption(IoUringChannelOption.TCP_USER_TIMEOUT, v));
-            }
-            case NIO -> { } // keepalive tuning needs a native transport; SO_KEEPALIVE alone still applies
-        }
-    }
-
-    private static void positive(int value, java.util.function.IntConsumer apply) {
-        if (value > 0) {
-            apply.accept(value);
-        }
     }
 
     private void tickSafely(LoopState s) {

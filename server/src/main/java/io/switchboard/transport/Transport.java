@@ -56,6 +56,42 @@ public enum Transport {
         return this != NIO;
     }
 
+    /** TCP keepalive for accepted sockets; a value of 0 leaves the kernel's default. */
+    public record Keepalive(boolean enabled, int idleSec, int intervalSec, int count) {
+    }
+
+    /**
+     * Applies the listener options only a native transport offers: SO_REUSEPORT, keepalive tuning and
+     * TCP_USER_TIMEOUT on accepted sockets (NIO keeps SO_KEEPALIVE alone). {@code userTimeoutMs} 0 leaves it off.
+     */
+    public void configureListener(io.netty.bootstrap.ServerBootstrap b, boolean reusePort, Keepalive keepalive,
+                                  int userTimeoutMs) {
+        if (this == NIO) {
+            return;
+        }
+        if (reusePort) {
+            b.option(io.netty.channel.unix.UnixChannelOption.SO_REUSEPORT, true);
+        }
+        boolean epoll = this == EPOLL;
+        if (keepalive.enabled()) {
+            childIfPositive(b, epoll ? io.netty.channel.epoll.EpollChannelOption.TCP_KEEPIDLE
+                    : io.netty.channel.uring.IoUringChannelOption.TCP_KEEPIDLE, keepalive.idleSec());
+            childIfPositive(b, epoll ? io.netty.channel.epoll.EpollChannelOption.TCP_KEEPINTVL
+                    : io.netty.channel.uring.IoUringChannelOption.TCP_KEEPINTVL, keepalive.intervalSec());
+            childIfPositive(b, epoll ? io.netty.channel.epoll.EpollChannelOption.TCP_KEEPCNT
+                    : io.netty.channel.uring.IoUringChannelOption.TCP_KEEPCNT, keepalive.count());
+        }
+        childIfPositive(b, epoll ? io.netty.channel.epoll.EpollChannelOption.TCP_USER_TIMEOUT
+                : io.netty.channel.uring.IoUringChannelOption.TCP_USER_TIMEOUT, userTimeoutMs);
+    }
+
+    private static void childIfPositive(io.netty.bootstrap.ServerBootstrap b,
+                                        io.netty.channel.ChannelOption<Integer> option, int value) {
+        if (value > 0) {
+            b.childOption(option, value);
+        }
+    }
+
     public EventLoopGroup newGroup(int threads, ThreadFactory threadFactory) {
         return new MultiThreadIoEventLoopGroup(threads, threadFactory, ioHandlerFactory());
     }
