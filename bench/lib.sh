@@ -13,7 +13,9 @@ bench_cleanup() {
   for p in "${bench_pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
   rm -rf "$bench_tmp"
 }
-trap bench_cleanup EXIT INT TERM
+trap bench_cleanup EXIT
+# Ctrl-C or SIGTERM ends the script (cleanup runs through the EXIT trap).
+trap 'exit 130' INT TERM
 
 bench_jar() {
   if [ ! -f "$bench_root/server/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then

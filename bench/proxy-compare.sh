@@ -20,6 +20,9 @@
 # `bench --protocol raw --workers auto --source 127.0.1.1-127.0.1.20`. SKIP_COMPARE=1 runs only that part.
 # Needs haproxy, nginx + libnginx-mod-stream, iperf3, jq (Debian packages). Stops everything it started on exit.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# lib.sh cleans up on EXIT, INT and TERM; on a signal this script must also stop, not carry on without its processes.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 N=${N:-5000}                      # idle connections for the RSS reading
 RSS_RATE=${RSS_RATE:-5000}        # their connect rate (every proxy keeps up with it)
@@ -228,7 +231,7 @@ error_log $dir/logs/error.log warn;
 events { worker_connections 20000; }
 stream {
   server {
-    listen 127.0.0.1:$1;
+    listen 127.0.0.1:$1 backlog=4096;
     proxy_pass 127.0.0.1:$2;
     proxy_timeout 1h;
   }
@@ -347,7 +350,8 @@ setup_run() {
     [ "$n" -lt "$SETUP_N" ] && say "  $name setup run $i: only $n of $SETUP_N connections reached the upstream"
   fi
   client[$name]="${client[$name]} $(json_get "$j" '.handshakes_per_s | floor')"
-  say "  setup run $i $name: $r conn/s at the upstream, $(json_get "$j" '.handshakes_per_s | floor') at the client"
+  say "  setup run $i $name: $r conn/s at the upstream, $(json_get "$j" '.handshakes_per_s | floor') at the client" \
+      "(accept queue overflows $(json_get "$j" .ramp_listen_overflows))"
 }
 
 # iperf_run NAME PORT PARALLEL: one iperf3 run; appends Gbit/s received to t1 or t100.

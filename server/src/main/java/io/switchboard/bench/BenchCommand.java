@@ -180,8 +180,9 @@ public final class BenchCommand implements Callable<Integer> {
                 continue;
             }
             List<String> values = o.originalStringValues();
-            if (values.isEmpty()) {
-                args.add(name);
+            if (o.arity().max() == 0 || values.isEmpty()) {
+                args.add(name); // a flag: its presence is the value ("--echo-check", not "--echo-check true")
+                continue;
             }
             for (String v : values) {
                 args.add(name);

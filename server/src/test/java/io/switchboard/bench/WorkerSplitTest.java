@@ -122,4 +122,19 @@ class WorkerSplitTest {
         assertTrue(plan.storm());
         assertFalse(plan.isWorker());
     }
+
+    @Test
+    void shouldPassAFlagToWorkersWithoutAValueSoTheyCanParseIt() {
+        CommandLine cl = Main.newCommandLine();
+        cl.parseArgs("bench", "--protocol", "raw", "--echo-check", "--hb", "5", "-c", "40000");
+        BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+
+        List<String> pass = bench.workerPassThrough();
+
+        assertEquals(List.of("--protocol", "raw", "--echo-check", "--hb", "5"), pass);
+        List<String> child = new java.util.ArrayList<>(List.of("bench"));
+        child.addAll(pass);
+        assertEquals(0, Main.newCommandLine().parseArgs(child.toArray(new String[0])).errors().size(),
+                "a worker parses what it is given");
+    }
 }
