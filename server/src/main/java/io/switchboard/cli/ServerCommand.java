@@ -28,18 +28,13 @@ public final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    io.switchboard.cli.ListenerOptions listener = new io.switchboard.cli.ListenerOptions();
+
     @Option(names = "--bind", description = "Address for client connections.")
     String bind = "0.0.0.0";
     @Option(names = "--port", description = "Port for client connections (SWB/1).")
     int port = 7000;
-    @Option(names = "--transport", description = "Socket transport: epoll, io_uring or nio.")
-    String transport = "epoll";
-    @Option(names = "--event-loops", description = "Event loop threads (default: number of cores).")
-    int eventLoops = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--reuse-port", description = "Set SO_REUSEPORT so several server processes share --port.")
-    boolean reusePort;
-    @Option(names = "--backlog", description = "Accept queue length (capped by net.core.somaxconn).")
-    int backlog = 4096;
     @Option(names = "--node", description = "Node name announced in WELCOME (node=...).")
     String node;
 
@@ -105,14 +100,6 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--accept-rate", description = "New connections per second; 0 = unlimited (429 beyond).")
     int acceptRate;
 
-    @Option(names = "--tcp-keepalive", negatable = true, description = "TCP keepalive on client sockets.")
-    boolean tcpKeepalive = true;
-    @Option(names = "--tcp-keepidle", description = "Idle seconds before keepalive probes (epoll/io_uring).")
-    int tcpKeepIdle = 120;
-    @Option(names = "--tcp-keepintvl", description = "Seconds between keepalive probes.")
-    int tcpKeepIntvl = 30;
-    @Option(names = "--tcp-keepcnt", description = "Unanswered probes before the kernel drops the peer.")
-    int tcpKeepCnt = 4;
     @Option(names = "--tcp-user-timeout", description = "TCP_USER_TIMEOUT in ms (unacked data drops the peer); 0 = off.")
     int tcpUserTimeoutMs;
 
@@ -166,10 +153,10 @@ public final class ServerCommand implements Callable<Integer> {
         ServerConfig c = new ServerConfig();
         c.bind = bind;
         c.port = port;
-        c.transport = Transport.parse(transport);
-        c.eventLoops = eventLoops;
-        c.reusePort = reusePort;
-        c.backlog = backlog;
+        c.transport = Transport.parse(listener.transport);
+        c.eventLoops = listener.eventLoops;
+        c.reusePort = listener.reusePort;
+        c.backlog = listener.backlog;
         c.nodeName = node;
         c.apiBind = apiBind;
         c.apiPort = apiPort;
@@ -209,10 +196,10 @@ public final class ServerCommand implements Callable<Integer> {
         c.maxConnections = maxConnections;
         c.maxConnectionsPerIp = maxConnectionsPerIp;
         c.acceptRatePerSec = acceptRate;
-        c.tcpKeepalive = tcpKeepalive;
-        c.tcpKeepIdleSec = tcpKeepIdle;
-        c.tcpKeepIntervalSec = tcpKeepIntvl;
-        c.tcpKeepCount = tcpKeepCnt;
+        c.tcpKeepalive = listener.tcpKeepalive;
+        c.tcpKeepIdleSec = listener.tcpKeepIdle;
+        c.tcpKeepIntervalSec = listener.tcpKeepIntvl;
+        c.tcpKeepCount = listener.tcpKeepCnt;
         c.tcpUserTimeoutMs = tcpUserTimeoutMs;
         c.drainPeriodSec = drainPeriod;
         c.reconnectSpreadMs = reconnectSpread;

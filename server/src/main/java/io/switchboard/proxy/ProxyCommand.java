@@ -25,6 +25,9 @@ public final class ProxyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    io.switchboard.cli.ListenerOptions listener = new io.switchboard.cli.ListenerOptions();
+
     @Option(names = "--listen", required = true, paramLabel = "ADDR:PORT", description = "Address to accept on.")
     String listen;
     @Option(names = "--upstream", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
@@ -69,14 +72,6 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--idle-timeout", description = "Seconds without a byte either way before a connection closes; "
             + "0 = never (checked once a second).")
     int idleTimeoutSec = 3600;
-    @Option(names = "--tcp-keepalive", negatable = true, description = "TCP keepalive on both sockets.")
-    boolean tcpKeepalive = true;
-    @Option(names = "--tcp-keepidle", description = "Idle seconds before keepalive probes (epoll/io_uring).")
-    int tcpKeepIdle = 120;
-    @Option(names = "--tcp-keepintvl", description = "Seconds between keepalive probes.")
-    int tcpKeepIntvl = 30;
-    @Option(names = "--tcp-keepcnt", description = "Unanswered probes before the kernel drops the peer.")
-    int tcpKeepCnt = 4;
 
     @Option(names = "--drain-timeout", description = "Seconds open connections may run on after SIGTERM.")
     int drainTimeoutSec = 30;
@@ -84,14 +79,6 @@ public final class ProxyCommand implements Callable<Integer> {
     String metricsBind = "127.0.0.1";
     @Option(names = "--metrics-port", description = "Port of GET /metrics and /healthz; -1 = off.")
     int metricsPort = -1;
-    @Option(names = "--transport", description = "Socket transport: epoll, io_uring or nio.")
-    String transport = "epoll";
-    @Option(names = "--event-loops", description = "Event loop threads (default: number of cores).")
-    int eventLoops = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--reuse-port", description = "Set SO_REUSEPORT so several proxy processes share --listen.")
-    boolean reusePort;
-    @Option(names = "--backlog", description = "Accept queue length (capped by net.core.somaxconn).")
-    int backlog = 4096;
 
     @Override
     public Integer call() throws Exception {
@@ -153,17 +140,17 @@ public final class ProxyCommand implements Callable<Integer> {
         c.allow = CidrList.parse("--allow", allow);
         c.deny = CidrList.parse("--deny", deny);
         c.idleTimeoutSec = idleTimeoutSec;
-        c.tcpKeepalive = tcpKeepalive;
-        c.tcpKeepIdleSec = tcpKeepIdle;
-        c.tcpKeepIntervalSec = tcpKeepIntvl;
-        c.tcpKeepCount = tcpKeepCnt;
+        c.tcpKeepalive = listener.tcpKeepalive;
+        c.tcpKeepIdleSec = listener.tcpKeepIdle;
+        c.tcpKeepIntervalSec = listener.tcpKeepIntvl;
+        c.tcpKeepCount = listener.tcpKeepCnt;
         c.drainTimeoutSec = drainTimeoutSec;
         c.metricsBind = metricsBind;
         c.metricsPort = metricsPort;
-        c.transport = Transport.parse(transport);
-        c.eventLoops = eventLoops;
-        c.reusePort = reusePort;
-        c.backlog = backlog;
+        c.transport = Transport.parse(listener.transport);
+        c.eventLoops = listener.eventLoops;
+        c.reusePort = listener.reusePort;
+        c.backlog = listener.backlog;
         return c;
     }
 
