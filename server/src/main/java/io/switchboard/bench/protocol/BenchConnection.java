@@ -226,6 +226,20 @@ public abstract sealed class BenchConnection extends ChannelInboundHandlerAdapte
         return lf;
     }
 
+    /**
+     * Consumes one whole line: the line starts at the reader index before the call and ends (CR stripped) at the
+     * index returned; -1 (nothing consumed) while the line is incomplete.
+     */
+    final int takeLine(ByteBuf b) {
+        int lf = lineEnd(b);
+        if (lf < 0) {
+            return -1;
+        }
+        int from = b.readerIndex();
+        b.readerIndex(lf + 1);
+        return lf > from && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+    }
+
     /** Non-negative decimal digits from {@code from} up to the first non-digit before {@code to}; -1 when none. */
     static long parseLong(ByteBuf b, int from, int to) {
         long v = 0;

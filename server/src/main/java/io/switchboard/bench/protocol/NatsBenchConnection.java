@@ -45,13 +45,11 @@ final class NatsBenchConnection extends BenchConnection {
             payloadLength = -1;
             return true;
         }
-        int lf = lineEnd(b);
-        if (lf < 0) {
+        int from = b.readerIndex();
+        int to = takeLine(b);
+        if (to < 0) {
             return false;
         }
-        int from = b.readerIndex();
-        int to = lf > from && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        b.readerIndex(lf + 1);
         if (startsWith(b, from, to, "MSG ")) {
             // MSG <subject> <sid> [reply-to] <#bytes>: the size is the last word.
             int sp = b.forEachByteDesc(from, to - from, value -> value != ' ');

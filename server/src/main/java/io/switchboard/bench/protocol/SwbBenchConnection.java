@@ -55,13 +55,11 @@ final class SwbBenchConnection extends BenchConnection {
             payloadLength = -1;
             return true;
         }
-        int lf = lineEnd(b);
-        if (lf < 0) {
+        int from = b.readerIndex();
+        int to = takeLine(b);
+        if (to < 0) {
             return false;
         }
-        int from = b.readerIndex();
-        int to = lf > from && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        b.readerIndex(lf + 1);
         if (startsWith(b, from, to, "MSG ")) {
             onMsgLine(b, from + 4, to);
         } else if (startsWith(b, from, to, "WELCOME ")) {
