@@ -12,8 +12,12 @@ public final class ListenerOptions {
     public boolean reusePort;
     @Option(names = "--backlog", description = "Accept queue length (capped by net.core.somaxconn).")
     public int backlog = 4096;
-    @Option(names = "--tcp-keepalive", negatable = true, description = "TCP keepalive on accepted sockets (the proxy: on upstream sockets too).")
-    public boolean tcpKeepalive = true;
+    // defaultValue/fallbackValue, not a field initialiser: with `= true` picocli toggles, so --no-tcp-keepalive
+    // would leave it on and --tcp-keepalive would switch it off.
+    @Option(names = "--tcp-keepalive", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "TCP keepalive on accepted sockets (the proxy: on upstream sockets too); "
+                    + "--no-tcp-keepalive switches it off.")
+    public boolean tcpKeepalive;
     @Option(names = "--tcp-keepidle", description = "Idle seconds before keepalive probes (epoll/io_uring).")
     public int tcpKeepIdle = 120;
     @Option(names = "--tcp-keepintvl", description = "Seconds between keepalive probes.")

@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is set, so the default costs nothing per connection.
  */
 public final class ConnectionGuard {
-    private final int maxConnections;
-    private final int maxPerIp;
+    private volatile int maxConnections;
+    private volatile int maxPerIp;
     private final int acceptRatePerSec;
     private final Clock clock;
     private final AtomicInteger open = new AtomicInteger();
@@ -40,7 +40,8 @@ public final class ConnectionGuard {
         }
         if (perIp != null && ip != null) {
             AtomicInteger n = perIp.computeIfAbsent(ip, k -> new AtomicInteger());
-            if (n.incrementAndGet() > maxPerIp) {
+            int limit = maxPerIp;
+            if (n.incrementAndGet() > limit && limit > 0) {
                 releaseIp(ip, n);
                 open.decrementAndGet();
                 return Refusal.PER_IP_LIMIT;
@@ -57,6 +58,27 @@ public final class ConnectionGuard {
                 releaseIp(ip, n);
             }
         }
+    }
+
+    /**
+     * Changes the limits for connections admitted from now on (a reload). The per-address table exists only when
+     * that limit was set at construction, so it cannot be switched on later: its counts would miss the connections
+     * already open.
+     *
+     * @throws IllegalArgumentException when {@code maxPerIp} switches the per-address limit on
+     */
+    public void setLimits(int maxConnections, int maxPerIp) {
+        if (perIp == null && maxPerIp > 0) {
+            throw new IllegalArgumentException("--max-connections-per-ip was off at start and can only be switched "
+                    + "on by a restart");
+        }
+        this.maxConnections = maxConnections;
+        this.maxPerIp = maxPerIp;
+    }
+
+    /** Whether {@link #setLimits} accepts {@code maxPerIp}. */
+    public boolean canLimitPerIp(int maxPerIp) {
+        return perIp != null || maxPerIp <= 0;
     }
 
     public int open() {

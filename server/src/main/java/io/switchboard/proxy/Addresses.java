@@ -33,6 +33,12 @@ final class Addresses {
         }
     }
 
+    /** {@code 10.0.0.1:7000} or {@code [::1]:7000}: how addresses appear in logs and metric labels. */
+    static String label(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
     /** A comma-separated list of {@code HOST:PORT}. */
     static List<InetSocketAddress> hostPorts(String option, String text) {
         List<InetSocketAddress> out = new ArrayList<>();

@@ -4,38 +4,47 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Active TCP checks: every {@code --health-interval} seconds, one connect to each upstream from one event loop; a
- * failed connect marks the upstream down until a later check connects, a successful one marks it up (also ending
- * a passive mark). State changes are logged once each. Runs on its event loop only.
+ * Active TCP checks of one route's upstreams: every {@code --health-interval} seconds, one connect to each
+ * upstream from one event loop (and from the configured source addresses); a failed connect marks the upstream
+ * down until a later check connects, a successful one marks it up (also ending a passive mark). State changes are
+ * logged once each. Runs on its event loop only; {@link #stop} when a reload replaces the route.
  */
 final class HealthChecker {
     private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
 
     private final ProxyServer server;
-    private final EventLoop loop;
+    private final ProxyLoop loop;
+    private final Route route;
+    private final ScheduledFuture<?> schedule;
 
-    HealthChecker(ProxyServer server, EventLoop loop) {
+    HealthChecker(ProxyServer server, ProxyLoop loop, Route route) {
         this.server = server;
         this.loop = loop;
-        int every = server.config.healthIntervalSec;
-        loop.scheduleAtFixedRate(() -> checkAll(null), every, every, TimeUnit.SECONDS);
+        this.route = route;
+        int every = route.config.healthIntervalSec;
+        this.schedule = loop.loop.scheduleAtFixedRate(() -> checkAll(null), every, every, TimeUnit.SECONDS);
+    }
+
+    void stop() {
+        schedule.cancel(false);
     }
 
     void checkNowAndWait() throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(server.balancer.size());
-        loop.execute(() -> checkAll(done));
-        if (!done.await(server.config.connectTimeoutMs + 10_000L, TimeUnit.MILLISECONDS)) {
+        CountDownLatch done = new CountDownLatch(route.balancer.size());
+        loop.loop.execute(() -> checkAll(done));
+        if (!done.await(route.config.connectTimeoutMs + 10_000L, TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException("health checks did not finish");
         }
     }
 
     private void checkAll(CountDownLatch done) {
-        for (Upstream u : server.balancer.upstreams()) {
+        for (Upstream u : route.balancer.upstreams()) {
             try {
                 check(u, done);
             } catch (RuntimeException e) {
@@ -49,14 +58,16 @@ final class HealthChecker {
     }
 
     private void check(Upstream u, CountDownLatch done) {
-        ChannelFuture registered = server.outbound.openForCheck(loop);
+        OutboundSockets out = server.outbound;
+        ChannelFuture registered = out.openForCheck(loop.loop, route.config.connectTimeoutMs);
         Channel ch = registered.channel();
         registered.addListener(r -> {
             if (!r.isSuccess()) {
                 finish(u, ch, false, r.cause(), done);
                 return;
             }
-            ch.connect(u.address).addListener(c -> finish(u, ch, c.isSuccess(), c.cause(), done));
+            ch.connect(u.address, out.nextSource(loop)).addListener(c -> finish(u, ch, c.isSuccess(), c.cause(),
+                    done));
         });
     }
 
@@ -64,10 +75,10 @@ final class HealthChecker {
         ch.close();
         if (u.checked(ok)) {
             if (ok) {
-                log.info("upstream {} is up (health check connected)", u.label());
+                log.info("upstream {} of {} is up (health check connected)", u.label(), route.name());
             } else {
                 server.metrics.upstreamMarkedDown.increment();
-                log.warn("upstream {} is down (health check: {})", u.label(),
+                log.warn("upstream {} of {} is down (health check: {})", u.label(), route.name(),
                         ConnectError.classify(cause).label());
             }
         }

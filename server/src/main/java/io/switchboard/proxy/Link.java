@@ -14,6 +14,9 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.metrics.Refusal;
 import java.io.IOException;
@@ -58,6 +61,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     };
 
     private final ProxyLoop loop;
+    /** The route this connection was accepted under; a reload does not change it. */
+    private final Route route;
     private final Channel client;
     private Channel upstream;
     private Upstream target;
@@ -73,8 +78,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private int attempts;
     private int sourceTries;
 
-    Link(ProxyLoop loop, Channel client) {
+    Link(ProxyLoop loop, Route route, Channel client) {
         this.loop = loop;
+        this.route = route;
         this.client = client;
     }
 
@@ -90,13 +96,16 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         s.metrics.active.incrementAndGet();
         loop.add(this);
         lastActiveSec = loop.nowSec;
-        if (s.config.acceptProxy) {
+        if (route.config.acceptProxy) {
             flags |= HEADER_WAIT;
             client.read(); // the decoder in front of us reads on until the header is complete
             return;
         }
         if (admit(((InetSocketAddress) client.remoteAddress()).getAddress())) {
             connectNext();
+            if (route.ssl != null && (flags & CLOSED) == 0) {
+                client.read(); // the TLS handshake runs while the upstream connects; early bytes are held
+            }
         }
     }
 
@@ -112,8 +121,13 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
 
     private boolean admit(InetAddress ip) {
         ProxyServer s = loop.server;
-        if (s.config.deny.contains(ip) || (!s.config.allow.isEmpty() && !s.config.allow.contains(ip))) {
+        RouteConfig rc = route.config;
+        if (rc.deny.contains(ip) || (!rc.allow.isEmpty() && !rc.allow.contains(ip))) {
             refuse(ProxyMetrics.Refused.DENIED);
+            return false;
+        }
+        if (!s.rate.tryAcquire(ip, s.config.clock.nowMs() / 1000)) {
+            refuse(ProxyMetrics.Refused.RATE_PER_IP);
             return false;
         }
         Refusal r = s.guard.tryAcquire(ip);
@@ -135,14 +149,15 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     /** Chooses an upstream this connection has not tried yet and connects to it, or gives up. */
     private void connectNext() {
         ProxyServer s = loop.server;
-        Upstream u = attempts > s.config.retries ? null
-                : s.balancer.pick(triedMask, loop.rrCursor++, s.config.clock.nowMs());
-        if (u == null) {
+        int pick = attempts > route.config.retries ? -1
+                : route.balancer.pick(triedMask, loop.rrCursor++, s.config.clock.nowMs());
+        if (pick < 0) {
             refuse(ProxyMetrics.Refused.NO_UPSTREAM);
             return;
         }
+        Upstream u = route.balancer.get(pick);
         attempts++;
-        triedMask |= 1L << u.index;
+        triedMask |= 1L << pick;
         sourceTries = 0;
         target = u;
         u.active.incrementAndGet();
@@ -154,7 +169,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         flags &= ~CONNECTING;
         ChannelFuture registered;
         try {
-            registered = loop.server.outbound.open(loop.loop, this);
+            registered = loop.server.outbound.open(loop.loop, this, route.config.connectTimeoutMs);
         } catch (RuntimeException e) {
             loop.server.metrics.loopErrors.increment();
             log.warn("cannot open a socket towards {}: {}", target.label(), e.toString());
@@ -201,9 +216,11 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
         Upstream failed = target;
         releaseTarget();
-        if (kind.blamesUpstream() && failed.failed(nowMs, s.config.maxFails, s.config.failTimeoutSec * 1000L)) {
+        RouteConfig rc = route.config;
+        if (kind.blamesUpstream() && failed.failed(nowMs, rc.maxFails, rc.failTimeoutSec * 1000L)) {
             s.metrics.upstreamMarkedDown.increment();
-            log.warn("upstream {} marked down for {} s: connect {} ({})", failed.label(), s.config.failTimeoutSec,
+            log.warn("upstream {} of {} marked down for {} s: connect {} ({})", failed.label(), route.name(),
+                    rc.failTimeoutSec,
                     kind.label(), cause.getMessage());
         }
         connectNext();
@@ -216,7 +233,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         target.connected();
         s.metrics.forwarded.increment();
         lastActiveSec = loop.nowSec;
-        if (s.config.sendProxy != ProxyConfig.SendProxy.OFF) {
+        if (route.config.sendProxy != RouteConfig.SendProxy.OFF) {
             writeProxyHeader();
         }
         if (early != null) {
@@ -227,7 +244,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
         upstream.flush();
         if ((flags & CLIENT_EOF) != 0) {
-            upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+            shutdownOutputAfterFlush(upstream);
         } else if (upstream.isWritable()) {
             client.read();
         }
@@ -244,7 +261,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             src = (InetSocketAddress) client.remoteAddress();
             dst = (InetSocketAddress) client.localAddress();
         }
-        HAProxyMessage header = ProxyHeaders.header(loop.server.config.sendProxy, src, dst);
+        HAProxyMessage header = ProxyHeaders.header(route.config.sendProxy, src, dst);
         // The encoder is needed for this one message only: in and out again, so the pipeline stays one handler.
         upstream.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
         try {
@@ -355,16 +372,28 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (hs.isSuccess()) {
+                loop.server.metrics.tlsHandshakes.increment();
+            } else {
+                // The SslHandler closes the channel itself (bad hello, timeout, plain text on a TLS port).
+                loop.server.metrics.refused(ProxyMetrics.Refused.TLS_HANDSHAKE);
+                log.debug("TLS handshake with {} failed: {}", client.remoteAddress(), hs.cause().toString());
+            }
+            return;
+        }
+        // A TLS client's close_notify ends its input like a FIN (the OpenSSL engine cannot send after it either,
+        // so a reply still coming from the upstream ends the connection when it is written).
+        if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
             Channel from = ctx.channel();
-            if (from == client) {
+            if (from == client && (flags & CLIENT_EOF) == 0) {
                 flags |= CLIENT_EOF;
                 if ((flags & CONNECTED) != 0) {
                     inputEnded(client, upstream, UPSTREAM_EOF);
                 } else if ((flags & HEADER_WAIT) != 0) {
                     client.close(); // no header will come
                 } // else onConnected shuts the upstream's output
-            } else if (from == upstream && (flags & CONNECTED) != 0) {
+            } else if (from == upstream && (flags & CONNECTED) != 0 && (flags & UPSTREAM_EOF) == 0) {
                 flags |= UPSTREAM_EOF;
                 inputEnded(upstream, client, CLIENT_EOF);
             }
@@ -377,6 +406,24 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         if ((flags & toEofFlag) != 0) {
             closeAfterFlush(to);
             closeAfterFlush(from);
+        } else {
+            shutdownOutputAfterFlush(to);
+        }
+    }
+
+    /** Passes a FIN on: after the pending bytes, and on a TLS client after a close_notify. */
+    private void shutdownOutputAfterFlush(Channel to) {
+        SslHandler tls = to == client && route.ssl != null ? client.pipeline().get(SslHandler.class) : null;
+        if (tls != null) {
+            // After the handshake (a close_notify before it would break the handshake the client is making).
+            tls.handshakeFuture().addListener(hs -> {
+                if (hs.isSuccess()) {
+                    client.flush();
+                    tls.closeOutbound().addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+                } else {
+                    client.close();
+                }
+            });
         } else {
             to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
         }
@@ -413,12 +460,24 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         if (cause instanceof HAProxyProtocolException) {
             loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
             log.debug("bad PROXY header from {}: {}", client.remoteAddress(), cause.getMessage());
+        } else if (tlsError(cause)) {
+            // counted as a failed handshake, or a write after the client's close_notify: ordinary ends
+            log.debug("TLS connection {} failed: {}", client.remoteAddress(), cause.toString());
         } else if (!(cause instanceof IOException)) {
             loop.server.metrics.loopErrors.increment();
             log.warn("connection {} failed: {}", client.remoteAddress(), cause.toString());
         }
         // Resets and broken pipes are ordinary; the other side closes after its pending bytes.
         ctx.channel().close();
+    }
+
+    private static boolean tlsError(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Frees what this connection holds; once, when the client channel closed. */
@@ -451,14 +510,14 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
 
     /** Closes this connection when past its idle or PROXY-header deadline; returns whether it did. */
     boolean sweep(int nowSec) {
-        ProxyConfig c = loop.server.config;
         int quietSec = nowSec - lastActiveSec;
-        if ((flags & HEADER_WAIT) != 0 && quietSec >= c.proxyHeaderTimeoutSec) {
+        if ((flags & HEADER_WAIT) != 0 && quietSec >= route.config.proxyHeaderTimeoutSec) {
             loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
             closeBoth();
             return true;
         }
-        if (c.idleTimeoutSec > 0 && quietSec >= c.idleTimeoutSec) {
+        int idle = route.idleTimeoutSec();
+        if (idle > 0 && quietSec >= idle) {
             loop.server.metrics.idleClosed.increment();
             closeBoth();
             return true;

@@ -93,28 +93,25 @@ final class OutboundSockets {
      * A new upstream channel with {@code handler} as its only handler, registered on {@code loop}; the returned
      * future completes when it is registered (at once when called on the loop).
      */
-    ChannelFuture open(EventLoop loop, ChannelHandler handler) {
+    ChannelFuture open(EventLoop loop, ChannelHandler handler, int connectTimeoutMs) {
         Channel ch = factory.newChannel();
-        configure(ch);
+        configure(ch.config(), connectTimeoutMs);
         ch.pipeline().addLast(handler);
         return loop.register(ch);
     }
 
-    /** Opens a bare channel for an active health check: no handler, no reads. */
-    ChannelFuture openForCheck(EventLoop loop) {
+    /** Opens a bare channel for an active health check: no handler, no reads, same source options. */
+    ChannelFuture openForCheck(EventLoop loop, int connectTimeoutMs) {
         Channel ch = factory.newChannel();
-        ChannelConfig c = ch.config();
-        c.setAutoRead(false);
-        c.setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMs);
+        configure(ch.config(), connectTimeoutMs);
         return loop.register(ch);
     }
 
-    private void configure(Channel ch) {
-        ChannelConfig c = ch.config();
+    private void configure(ChannelConfig c, int connectTimeoutMs) {
         c.setAutoRead(false);
         c.setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         c.setOption(ChannelOption.TCP_NODELAY, true);
-        c.setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMs);
+        c.setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs);
         c.setRecvByteBufAllocator(READ_ALLOCATOR);
         c.setWriteBufferWaterMark(ONE_CHUNK);
         c.setOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepalive);

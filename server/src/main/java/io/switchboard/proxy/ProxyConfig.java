@@ -3,114 +3,77 @@ package io.switchboard.proxy;
 import io.switchboard.config.Clock;
 import io.switchboard.transport.Transport;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 
 /**
- * Every proxy setting with its default; {@link ProxyCommand} fills it from the command line, tests set fields
- * directly. {@link #validate()} names the offending option in one line. Built once before start, then read-only.
+ * Every proxy setting with its default: the process-wide ones here, one {@link RouteConfig} per listener.
+ * {@link ProxyCommand} fills it from the command line or {@link ProxyFile}; tests set fields directly.
+ * {@link #validate()} names the offending option in one line. Read-only once the proxy runs: a reload builds a new
+ * instance.
  */
 public final class ProxyConfig {
-    /** How an upstream is chosen for a new connection. */
-    public enum Balance {
-        /** Round robin over the upstreams that are up. */
-        RR,
-        /** The upstream that is up with the fewest open connections from this process. */
-        LEAST;
-
-        static Balance parse(String s) {
-            return switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "rr", "round-robin" -> RR;
-                case "least", "least-conn" -> LEAST;
-                default -> throw new IllegalArgumentException("--balance must be rr or least, not '" + s + "'");
-            };
-        }
-    }
-
-    /** PROXY protocol header sent to upstreams. */
-    public enum SendProxy {
-        OFF, V1, V2;
-
-        static SendProxy parse(String s) {
-            if (s == null) {
-                return OFF;
-            }
-            return switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "off", "none" -> OFF;
-                case "v1", "1" -> V1;
-                case "v2", "2" -> V2;
-                default -> throw new IllegalArgumentException("--send-proxy must be v1 or v2, not '" + s + "'");
-            };
-        }
-    }
-
-    // Listening
-    public InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    // Listening (fixed for the life of the process: a reload that changes them is refused)
     public Transport transport = Transport.EPOLL;
     public int eventLoops = Runtime.getRuntime().availableProcessors();
     public boolean reusePort = false;
     public int backlog = 4096;
-    public boolean acceptProxy = false;
-    /** Seconds an accepted connection has to send its PROXY header (with {@link #acceptProxy}). */
-    public int proxyHeaderTimeoutSec = 10;
-
-    // Upstreams
-    public List<InetSocketAddress> upstreams = List.of();
-    public Balance balance = Balance.RR;
-    public int connectTimeoutMs = 3000;
-    /** Further upstreams tried after a failed connect (each upstream at most once per connection). */
-    public int retries = 2;
-    /** Consecutive connect failures that mark an upstream down. */
-    public int maxFails = 1;
-    /** Seconds an upstream marked down by failures is skipped before it is tried again. */
-    public int failTimeoutSec = 10;
-    /** Seconds between active TCP checks of every upstream; 0 = passive marking only. */
-    public int healthIntervalSec = 0;
-    public SendProxy sendProxy = SendProxy.OFF;
-
-    // Outbound sockets
-    public List<InetAddress> sources = List.of();
-    /** Per-socket local port range (IP_LOCAL_PORT_RANGE), {lo, hi}; null = the kernel's global range. */
-    public int[] sourcePorts = null;
-
-    // Protection
-    public int maxConnections = 1_000_000;
-    public int maxConnectionsPerIp = 0;
-    public CidrList allow = CidrList.EMPTY;
-    public CidrList deny = CidrList.EMPTY;
-    /** Seconds without a byte either way before a connection is closed; 0 = never. */
-    public int idleTimeoutSec = 3600;
     public boolean tcpKeepalive = true;
     public int tcpKeepIdleSec = 120;
     public int tcpKeepIntervalSec = 30;
     public int tcpKeepCount = 4;
-
-    // Operations
-    public int drainTimeoutSec = 30;
     public String metricsBind = "127.0.0.1";
     /** Port of the Prometheus endpoint; -1 = off, 0 = any free port. */
     public int metricsPort = -1;
+
+    /** The listeners; {@link #route()} gives the first (creating it), which is all the command line has. */
+    public List<RouteConfig> routes = new ArrayList<>();
+
+    // Outbound sockets (reloadable)
+    public List<InetAddress> sources = List.of();
+    /** Per-socket local port range (IP_LOCAL_PORT_RANGE), {lo, hi}; null = the kernel's global range. */
+    public int[] sourcePorts = null;
+
+    // Protection (reloadable)
+    public int maxConnections = 1_000_000;
+    public int maxConnectionsPerIp = 0;
+    /** New connections per second from one source address; 0 = unlimited. */
+    public int ratePerIp = 0;
+
+    // Operations
+    public int drainTimeoutSec = 30;
+    /** The file this configuration was read from (SIGHUP reads it again); null for the command line. */
+    public Path file;
     public Clock clock = Clock.SYSTEM;
 
-    public ProxyConfig validate() {
-        if (upstreams.isEmpty()) {
-            throw new IllegalArgumentException("--upstream needs at least one HOST:PORT");
+    /** The first route, created empty when there is none yet (the command line's single listener, tests). */
+    public RouteConfig route() {
+        if (routes.isEmpty()) {
+            routes.add(new RouteConfig());
         }
-        if (upstreams.size() > 64) {
-            throw new IllegalArgumentException("--upstream takes at most 64 addresses");
+        return routes.get(0);
+    }
+
+    public ProxyConfig validate() {
+        if (routes.isEmpty()) {
+            throw new IllegalArgumentException("no listener: give --listen and --upstream, or a listen block in "
+                    + "--config");
+        }
+        Set<String> seen = new HashSet<>();
+        for (RouteConfig r : routes) {
+            r.validate("");
+            if (!seen.add(r.name())) {
+                throw new IllegalArgumentException("listen " + r.name() + " appears twice");
+            }
         }
         range("--event-loops", eventLoops, 1, 1024);
         range("--backlog", backlog, 1, 1 << 20);
-        range("--accept-proxy-timeout", proxyHeaderTimeoutSec, 1, 3600);
-        range("--connect-timeout", connectTimeoutMs, 1, 600_000);
-        range("--retries", retries, 0, 64);
-        range("--max-fails", maxFails, 1, 1_000_000);
-        range("--fail-timeout", failTimeoutSec, 0, 86_400);
-        range("--health-interval", healthIntervalSec, 0, 86_400);
         range("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
         range("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
-        range("--idle-timeout", idleTimeoutSec, 0, 30 * 86_400);
+        range("--rate-per-ip", ratePerIp, 0, Integer.MAX_VALUE);
         range("--drain-timeout", drainTimeoutSec, 0, 86_400);
         range("--metrics-port", metricsPort, -1, 65535);
         range("--tcp-keepidle", tcpKeepIdleSec, 0, 32_767);
@@ -125,7 +88,35 @@ public final class ProxyConfig {
         return this;
     }
 
-    private static void range(String option, long value, long min, long max) {
+    /**
+     * The settings a reload cannot change, compared with {@code next}: one line naming them, or null when equal.
+     * They are fixed by the event loops, the bound listeners' socket options and the metrics endpoint.
+     */
+    String fixedSettingsChanged(ProxyConfig next) {
+        List<String> changed = new ArrayList<>();
+        if (transport != next.transport) {
+            changed.add("transport");
+        }
+        if (eventLoops != next.eventLoops) {
+            changed.add("event-loops");
+        }
+        if (reusePort != next.reusePort) {
+            changed.add("reuse-port");
+        }
+        if (backlog != next.backlog) {
+            changed.add("backlog");
+        }
+        if (tcpKeepalive != next.tcpKeepalive || tcpKeepIdleSec != next.tcpKeepIdleSec
+                || tcpKeepIntervalSec != next.tcpKeepIntervalSec || tcpKeepCount != next.tcpKeepCount) {
+            changed.add("tcp-keepalive settings");
+        }
+        if (!metricsBind.equals(next.metricsBind) || metricsPort != next.metricsPort) {
+            changed.add("metrics-bind/metrics-port");
+        }
+        return changed.isEmpty() ? null : String.join(", ", changed);
+    }
+
+    static void range(String option, long value, long min, long max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", not " + value);
         }

@@ -17,9 +17,9 @@ final class ProxyHeaders {
      * The header announcing a connection from {@code source} to {@code destination}. Mixed families are sent as
      * TCP6 with the IPv4 address mapped ({@code ::ffff:a.b.c.d}).
      */
-    static HAProxyMessage header(ProxyConfig.SendProxy version, InetSocketAddress source,
+    static HAProxyMessage header(RouteConfig.SendProxy version, InetSocketAddress source,
                                  InetSocketAddress destination) {
-        HAProxyProtocolVersion v = version == ProxyConfig.SendProxy.V1 ? HAProxyProtocolVersion.V1
+        HAProxyProtocolVersion v = version == RouteConfig.SendProxy.V1 ? HAProxyProtocolVersion.V1
                 : HAProxyProtocolVersion.V2;
         InetAddress s = source.getAddress();
         InetAddress d = destination.getAddress();

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ProxyMetrics {
     /** Why an accepted connection was closed before forwarding anything. */
     public enum Refused {
-        MAX_CONNECTIONS, PER_IP_LIMIT, DENIED, PROXY_HEADER, NO_UPSTREAM;
+        MAX_CONNECTIONS, PER_IP_LIMIT, RATE_PER_IP, DENIED, PROXY_HEADER, TLS_HANDSHAKE, NO_UPSTREAM;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -32,6 +32,9 @@ public final class ProxyMetrics {
     public final LongAdder allSourcesExhausted = new LongAdder();
     public final LongAdder upstreamMarkedDown = new LongAdder();
     public final LongAdder loopErrors = new LongAdder();
+    public final LongAdder reloads = new LongAdder();
+    public final LongAdder reloadFailures = new LongAdder();
+    public final LongAdder tlsHandshakes = new LongAdder();
     /** 1 when IP_LOCAL_PORT_RANGE is applied per socket, 0 when off or rejected by the kernel. */
     public volatile int portRangeApplied;
     private final EnumMap<ConnectError, LongAdder> connectErrors = new EnumMap<>(ConnectError.class);
@@ -63,7 +66,7 @@ public final class ProxyMetrics {
     }
 
     /** Prometheus text exposition (version 0.0.4) of these metrics and the upstreams' state. */
-    String prometheus(Iterable<Upstream> upstreams, long nowMs, boolean draining, int maxConnections) {
+    String prometheus(Iterable<Route> routes, long nowMs, boolean draining, int maxConnections) {
         StringBuilder sb = new StringBuilder(2048);
         gauge(sb, "switchboard_proxy_connections_active", "Client connections open.", active.get());
         gauge(sb, "switchboard_proxy_max_connections", "Configured --max-connections.", maxConnections);
@@ -93,30 +96,34 @@ public final class ProxyMetrics {
                 portRangeApplied);
         counter(sb, "switchboard_proxy_loop_errors_total", "Unexpected errors survived by event loops.",
                 loopErrors.sum());
+        counter(sb, "switchboard_proxy_tls_handshakes_total", "TLS handshakes completed on TLS listeners.",
+                tlsHandshakes.sum());
+        header(sb, "switchboard_proxy_reloads_total", "Configuration reloads (SIGHUP), by result.", "counter");
+        sb.append("switchboard_proxy_reloads_total{result=\"ok\"} ").append(reloads.sum()).append('\n');
+        sb.append("switchboard_proxy_reloads_total{result=\"refused\"} ").append(reloadFailures.sum()).append('\n');
         gauge(sb, "switchboard_proxy_draining", "1 while draining.", draining ? 1 : 0);
-        header(sb, "switchboard_proxy_upstream_up", "1 when the upstream is taken for new connections.", "gauge");
-        for (Upstream u : upstreams) {
-            label(sb, "switchboard_proxy_upstream_up", u).append(u.isUp(nowMs) ? 1 : 0).append('\n');
-        }
-        header(sb, "switchboard_proxy_upstream_connections_active", "Open connections per upstream.", "gauge");
-        for (Upstream u : upstreams) {
-            label(sb, "switchboard_proxy_upstream_connections_active", u).append(u.active.get()).append('\n');
-        }
-        header(sb, "switchboard_proxy_upstream_connections_total", "Successful connects per upstream.", "counter");
-        for (Upstream u : upstreams) {
-            label(sb, "switchboard_proxy_upstream_connections_total", u).append(u.connections.sum()).append('\n');
-        }
-        header(sb, "switchboard_proxy_upstream_failures_total", "Failed connects per upstream.", "counter");
-        for (Upstream u : upstreams) {
-            label(sb, "switchboard_proxy_upstream_failures_total", u).append(u.failures.sum()).append('\n');
-        }
+        upstreamFamily(sb, routes, "switchboard_proxy_upstream_up", "1 when the upstream is taken for new "
+                + "connections.", "gauge", u -> u.isUp(nowMs) ? 1 : 0);
+        upstreamFamily(sb, routes, "switchboard_proxy_upstream_connections_active", "Open connections per upstream.",
+                "gauge", u -> u.active.get());
+        upstreamFamily(sb, routes, "switchboard_proxy_upstream_connections_total", "Successful connects per "
+                + "upstream.", "counter", u -> u.connections.sum());
+        upstreamFamily(sb, routes, "switchboard_proxy_upstream_failures_total", "Failed connects per upstream.",
+                "counter", u -> u.failures.sum());
         counter(sb, "switchboard_proxy_upstream_marked_down_total", "Times an upstream was marked down.",
                 upstreamMarkedDown.sum());
         return sb.toString();
     }
 
-    private static StringBuilder label(StringBuilder sb, String name, Upstream u) {
-        return sb.append(name).append("{upstream=\"").append(u.label).append("\"} ");
+    private static void upstreamFamily(StringBuilder sb, Iterable<Route> routes, String name, String help,
+            String type, java.util.function.ToLongFunction<Upstream> value) {
+        header(sb, name, help, type);
+        for (Route r : routes) {
+            for (Upstream u : r.balancer.upstreams()) {
+                sb.append(name).append("{listen=\"").append(r.name()).append("\",upstream=\"").append(u.label)
+                        .append("\"} ").append(value.applyAsLong(u)).append('\n');
+            }
+        }
     }
 
     private static void header(StringBuilder sb, String name, String help, String type) {

@@ -1,22 +1,24 @@
 package io.switchboard.proxy;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
+import io.switchboard.limits.AddressRate;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.transport.LocalAddressSharing;
 import io.switchboard.transport.Transport;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,22 +30,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code switchboard proxy}: a TCP forwarder. Accepted connections are forwarded to one of the upstreams, both
- * sockets on the accepting event loop (see {@link Link}). {@link #start} binds; {@link #drain} stops accepting and
- * lets connections finish up to the drain timeout; {@link #close} stops at once. Thread-safe.
+ * {@code switchboard proxy}: a TCP forwarder with one or more listeners, each with its route. Accepted connections
+ * are forwarded to one of the route's upstreams, both sockets on the accepting event loop (see {@link Link}).
+ * {@link #start} binds; {@link #reload} applies a new configuration without dropping connections; {@link #drain}
+ * stops accepting and lets connections finish up to the drain timeout; {@link #close} stops at once. Thread-safe.
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
-    final ProxyConfig config;
+    /** The configuration in force; replaced by {@link #reload}. */
+    volatile ProxyConfig config;
     final ProxyMetrics metrics = new ProxyMetrics();
-    final Balancer balancer;
     final ConnectionGuard guard;
-    final OutboundSockets outbound;
+    final AddressRate rate;
+    /** Opens upstream sockets with the current source settings; replaced by {@link #reload}. */
+    volatile OutboundSockets outbound;
     private final EventLoopGroup group;
     private final List<ProxyLoop> loops;
-    private final Channel listener;
-    private final HealthChecker health;
+    private final Map<EventLoop, ProxyLoop> byLoop = new IdentityHashMap<>();
+    /** Listeners by name (their configured address), in configuration order; guarded by {@code this}. */
+    private final Map<String, ProxyListener> listeners = new LinkedHashMap<>();
     private final MetricsEndpoint metricsEndpoint;
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
@@ -51,12 +57,11 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyServer(ProxyConfig config) throws InterruptedException {
         this.config = config;
         config.transport.ensureAvailable();
-        this.balancer = new Balancer(config.upstreams, config.balance);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, 0, config.clock);
+        this.rate = new AddressRate(config.ratePerIp);
         this.outbound = new OutboundSockets(config, metrics);
         this.group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-proxy", true));
         List<ProxyLoop> list = new ArrayList<>();
-        Map<EventLoop, ProxyLoop> byLoop = new IdentityHashMap<>();
         long nowMs = config.clock.nowMs();
         for (EventExecutor e : group) {
             ProxyLoop pl = new ProxyLoop(list.size(), (EventLoop) e, this, nowMs);
@@ -68,31 +73,15 @@ public final class ProxyServer implements AutoCloseable {
             pl.loop.scheduleAtFixedRate(() -> tickSafely(pl), 1, 1, TimeUnit.SECONDS);
         }
         try {
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(group)
-                    .channel(config.transport.serverChannelClass())
-                    .option(ChannelOption.SO_BACKLOG, config.backlog)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepalive)
-                    .childOption(ChannelOption.RECVBUF_ALLOCATOR, OutboundSockets.READ_ALLOCATOR)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, OutboundSockets.ONE_CHUNK)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            LocalAddressSharing.share(ch);
-                            if (config.acceptProxy) {
-                                ch.pipeline().addLast(new HAProxyMessageDecoder());
-                            }
-                            ch.pipeline().addLast(new Link(byLoop.get(ch.eventLoop()), ch));
-                        }
-                    });
-            config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
-                    config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), 0);
-            this.listener = b.bind(config.listen).sync().channel();
-            this.health = config.healthIntervalSec > 0 ? new HealthChecker(this, loops.get(0).loop) : null;
+            synchronized (this) {
+                for (RouteConfig rc : config.routes) {
+                    ProxyListener l = new ProxyListener(rc.name());
+                    l.route = new Route(rc, l, null);
+                    bind(l, rc);
+                    listeners.put(l.name, l);
+                    startHealth(l.route);
+                }
+            }
             this.metricsEndpoint = config.metricsPort >= 0 ? MetricsEndpoint.start(this) : null;
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -100,17 +89,159 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    /** Validates {@code config}, binds the listener (and metrics endpoint) and starts the loops. */
+    /** Validates {@code config}, binds the listeners (and metrics endpoint) and starts the loops. */
     public static ProxyServer start(ProxyConfig config) throws InterruptedException {
         return new ProxyServer(config.validate());
     }
 
+    private void bind(ProxyListener l, RouteConfig rc) throws InterruptedException {
+        ProxyConfig c = config;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(c.transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, c.backlog)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, c.tcpKeepalive)
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, OutboundSockets.READ_ALLOCATOR)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, OutboundSockets.ONE_CHUNK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        LocalAddressSharing.share(ch);
+                        Route route = l.route;
+                        ChannelPipeline p = ch.pipeline();
+                        if (route.config.acceptProxy) {
+                            p.addLast(new HAProxyMessageDecoder()); // the PROXY header comes before TLS
+                        }
+                        if (route.ssl != null) {
+                            SslHandler tls = route.ssl.newHandler(ch.alloc());
+                            tls.setHandshakeTimeoutMillis(route.config.tlsHandshakeTimeoutSec * 1000L);
+                            p.addLast(tls);
+                        }
+                        p.addLast(new Link(byLoop.get(ch.eventLoop()), route, ch));
+                    }
+                });
+        c.transport.configureListener(b, c.reusePort, new Transport.Keepalive(c.tcpKeepalive,
+                c.tcpKeepIdleSec, c.tcpKeepIntervalSec, c.tcpKeepCount), 0);
+        l.channel = b.bind(rc.listen).sync().channel();
+    }
+
+    private void startHealth(Route r) {
+        if (r.config.healthIntervalSec > 0) {
+            r.health = new HealthChecker(this, loops.get(0), r);
+        }
+    }
+
     private void tickSafely(ProxyLoop pl) {
         try {
-            pl.tick(config.clock.nowMs());
+            long nowMs = config.clock.nowMs();
+            pl.tick(nowMs);
+            if (pl.index == 0) {
+                rate.sweep(nowMs / 1000);
+            }
         } catch (RuntimeException e) {
             metrics.loopErrors.increment();
             log.warn("sweep failed on loop {}: {}", pl.index, e.toString());
+        }
+    }
+
+    // ---- reload
+
+    /**
+     * Applies {@code next} without dropping a connection: new upstreams, balancing, limits, allow/deny, TLS
+     * certificates and source addresses take effect for new connections (the idle timeout for open ones too);
+     * listeners that appear are bound, listeners that disappear stop accepting while their connections run on.
+     * Settings fixed at start (transport, event loops, SO_REUSEPORT, backlog, keepalive, metrics endpoint) must not
+     * change. All or nothing: on any error nothing changes.
+     *
+     * @return one line saying what changed
+     * @throws IllegalArgumentException naming what is wrong; the running configuration stays
+     */
+    public synchronized String reload(ProxyConfig next) throws InterruptedException {
+        try {
+            String summary = apply(next);
+            metrics.reloads.increment();
+            log.info("reloaded: {}", summary);
+            return summary;
+        } catch (IllegalArgumentException e) {
+            metrics.reloadFailures.increment();
+            log.warn("reload refused, the previous configuration stays: {}", e.getMessage());
+            throw e;
+        }
+    }
+
+    private String apply(ProxyConfig next) throws InterruptedException {
+        if (draining) {
+            throw new IllegalArgumentException("draining");
+        }
+        next.clock = config.clock;
+        next.validate();
+        String fixed = config.fixedSettingsChanged(next);
+        if (fixed != null) {
+            throw new IllegalArgumentException(fixed + " changed: these need a restart");
+        }
+        if (!guard.canLimitPerIp(next.maxConnectionsPerIp)) {
+            throw new IllegalArgumentException("--max-connections-per-ip was off at start and can only be "
+                    + "switched on by a restart");
+        }
+        // Build everything that can fail before changing anything.
+        Map<String, Route> routes = new LinkedHashMap<>();
+        List<ProxyListener> added = new ArrayList<>();
+        for (RouteConfig rc : next.routes) {
+            ProxyListener l = listeners.get(rc.name());
+            if (l == null) {
+                l = new ProxyListener(rc.name());
+                added.add(l);
+            }
+            routes.put(rc.name(), new Route(rc, l, l.route));
+        }
+        List<ProxyListener> bound = new ArrayList<>();
+        try {
+            for (ProxyListener l : added) {
+                bind(l, routes.get(l.name).config);
+                bound.add(l);
+            }
+        } catch (Exception e) {
+            for (ProxyListener l : bound) {
+                l.channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            throw new IllegalArgumentException("cannot listen on " + (added.size() > bound.size()
+                    ? added.get(bound.size()).name : "?") + ": " + e.getMessage(), e);
+        }
+        // Commit.
+        guard.setLimits(next.maxConnections, next.maxConnectionsPerIp);
+        rate.setPerSecond(next.ratePerIp);
+        outbound = new OutboundSockets(next, metrics);
+        config = next;
+        List<String> removed = new ArrayList<>();
+        for (ProxyListener l : List.copyOf(listeners.values())) {
+            if (!routes.containsKey(l.name)) {
+                stopHealth(l.route);
+                l.channel.close();
+                listeners.remove(l.name);
+                removed.add(l.name);
+            }
+        }
+        for (Map.Entry<String, Route> e : routes.entrySet()) {
+            Route r = e.getValue();
+            ProxyListener l = r.listener;
+            if (l.route != null) {
+                stopHealth(l.route);
+            }
+            l.route = r;
+            listeners.putIfAbsent(l.name, l);
+            startHealth(r);
+        }
+        return routes.size() + " listeners (" + added.size() + " new, " + removed.size() + " removed), "
+                + next.maxConnections + " max connections";
+    }
+
+    private static void stopHealth(Route r) {
+        if (r.health != null) {
+            r.health.stop();
         }
     }
 
@@ -124,13 +255,36 @@ public final class ProxyServer implements AutoCloseable {
         return metrics;
     }
 
+    /** The upstreams of the first listener's current route. */
     public List<Upstream> upstreams() {
-        return balancer.upstreams();
+        return firstListener().route.balancer.upstreams();
     }
 
-    /** The bound listening port (the chosen one when configured as 0). */
+    /** The current routes, in configuration order. */
+    synchronized List<Route> routes() {
+        List<Route> out = new ArrayList<>();
+        for (ProxyListener l : listeners.values()) {
+            out.add(l.route);
+        }
+        return out;
+    }
+
+    /** The bound port of the first listener (the chosen one when configured as 0). */
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return firstListener().port();
+    }
+
+    /** The bound port of the listener configured as {@code name} (ADDR:PORT as in the configuration). */
+    public synchronized int port(String name) {
+        ProxyListener l = listeners.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("no listener " + name + " (have " + listeners.keySet() + ")");
+        }
+        return l.port();
+    }
+
+    private synchronized ProxyListener firstListener() {
+        return listeners.values().iterator().next();
     }
 
     /** The metrics endpoint's port, or -1 when off. */
@@ -153,7 +307,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     String prometheus() {
-        return metrics.prometheus(balancer.upstreams(), config.clock.nowMs(), draining, config.maxConnections);
+        ProxyConfig c = config;
+        return metrics.prometheus(routes(), c.clock.nowMs(), draining, c.maxConnections);
     }
 
     /** Runs one sweep on every loop now and waits for it: tests drive idle deadlines with a manual clock. */
@@ -170,12 +325,13 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    /** Runs one active health check of every upstream now and waits for the results (tests). */
+    /** Runs one active health check of every upstream of the first listener now and waits for it (tests). */
     public void checkUpstreamsNow() throws InterruptedException {
-        if (health == null) {
+        HealthChecker h = firstListener().route.health;
+        if (h == null) {
             throw new IllegalStateException("--health-interval is off");
         }
-        health.checkNowAndWait();
+        h.checkNowAndWait();
     }
 
     /** Connections open on all loops, counted on the loops themselves. */
@@ -215,10 +371,12 @@ public final class ProxyServer implements AutoCloseable {
                 return drained;
             }
             draining = true;
+            log.info("draining: no new connections; waiting up to {} s for {} open ones", config.drainTimeoutSec,
+                    metrics.active.get());
+            for (ProxyListener l : listeners.values()) {
+                l.channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
         }
-        log.info("draining: no new connections; waiting up to {} s for {} open ones", config.drainTimeoutSec,
-                metrics.active.get());
-        listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         Thread waiter = new Thread(this::awaitDrain, "swb-proxy-drain");
         waiter.setDaemon(true);
         waiter.start();
@@ -252,10 +410,15 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    /** Stops at once: the listener, the metrics endpoint, health checks and every connection. */
+    /** Stops at once: the listeners, the metrics endpoint, health checks and every connection. */
     @Override
     public void close() {
-        listener.close();
+        synchronized (this) {
+            for (ProxyListener l : listeners.values()) {
+                stopHealth(l.route);
+                l.channel.close();
+            }
+        }
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }

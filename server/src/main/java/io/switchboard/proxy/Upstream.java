@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code failTimeoutMs}, then it is tried again) and, when enabled, the active check (down until a check connects).
  */
 public final class Upstream {
-    final int index;
     final InetSocketAddress address;
     final String label;
     final AtomicInteger active = new AtomicInteger();
@@ -23,11 +22,9 @@ public final class Upstream {
     private volatile long downUntilMs;
     private volatile boolean checkFailed;
 
-    Upstream(int index, InetSocketAddress address) {
-        this.index = index;
+    Upstream(InetSocketAddress address) {
         this.address = address;
-        String host = address.getAddress().getHostAddress();
-        this.label = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        this.label = Addresses.label(address);
     }
 
     public boolean isUp(long nowMs) {

@@ -32,6 +32,30 @@ final class Bytes {
         return b;
     }
 
+    /**
+     * Writes {@code sent} from another thread (in 50,000-byte writes, then a FIN when {@code halfClose}) while
+     * reading the echo here, and checks that exactly the same bytes came back.
+     */
+    static void echoed(Socket s, byte[] sent, boolean halfClose) throws Exception {
+        java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                OutputStream out = s.getOutputStream();
+                for (int off = 0; off < sent.length; off += 50_000) {
+                    out.write(sent, off, Math.min(50_000, sent.length - off));
+                }
+                out.flush();
+                if (halfClose) {
+                    s.shutdownOutput();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        byte[] got = readExactly(s.getInputStream(), sent.length);
+        writer.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(crc(sent, 0, sent.length), crc(got, 0, got.length));
+    }
+
     /** Writes {@code line} and expects it echoed back. */
     static void roundTrip(Socket s, String line) throws IOException {
         byte[] out = line.getBytes(java.nio.charset.StandardCharsets.US_ASCII);

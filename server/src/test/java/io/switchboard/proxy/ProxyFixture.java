@@ -27,10 +27,10 @@ final class ProxyFixture implements AutoCloseable {
     private ProxyServer proxy;
 
     ProxyFixture() {
-        config.listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        config.route().listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         config.clock = clock;
         config.eventLoops = 2;
-        config.connectTimeoutMs = 2000;
+        config.route().connectTimeoutMs = 2000;
     }
 
     TestUpstream upstream(TestUpstream.Behaviour behaviour) throws IOException {
@@ -40,7 +40,7 @@ final class ProxyFixture implements AutoCloseable {
     }
 
     ProxyServer start(InetSocketAddress... upstreams) throws InterruptedException {
-        config.upstreams = List.of(upstreams);
+        config.route().upstreams = List.of(upstreams);
         proxy = ProxyServer.start(config);
         return proxy;
     }

@@ -47,10 +47,28 @@ class ProxyLimitsTest {
     }
 
     @Test
+    void shouldLimitNewConnectionsPerSecondPerSourceAddress() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        fx.config.ratePerIp = 2;
+        fx.start(echo.address());
+        Bytes.roundTrip(fx.connectFrom("127.0.0.1"), "1");
+        Bytes.roundTrip(fx.connectFrom("127.0.0.1"), "2");
+        assertTrue(Bytes.closedByPeer(fx.connectFrom("127.0.0.1")), "third in the same second");
+        Bytes.roundTrip(fx.connectFrom("127.0.0.2"), "another address has its own budget");
+        assertEquals(1, fx.proxy().metrics().refusals(ProxyMetrics.Refused.RATE_PER_IP));
+
+        fx.advanceSec(1);
+        Bytes.roundTrip(fx.connectFrom("127.0.0.1"), "next second");
+        fx.advanceSec(5);
+        assertEquals(0, fx.proxy().rate.trackedAddresses(), "the sweep forgets quiet addresses");
+        assertEquals(4, echo.accepted.get());
+    }
+
+    @Test
     void shouldRefuseDeniedAndNotAllowedSources() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
-        fx.config.allow = CidrList.parse("--allow", "127.0.0.0/30");
-        fx.config.deny = CidrList.parse("--deny", "127.0.0.2");
+        fx.config.route().allow = CidrList.parse("--allow", "127.0.0.0/30");
+        fx.config.route().deny = CidrList.parse("--deny", "127.0.0.2");
         fx.start(echo.address());
         Bytes.roundTrip(fx.connectFrom("127.0.0.1"), "allowed");
         assertTrue(Bytes.closedByPeer(fx.connectFrom("127.0.0.2")), "denied wins over allowed");
@@ -62,7 +80,7 @@ class ProxyLimitsTest {
     @Test
     void shouldCloseIdleConnectionOnTheSweepAfterTheTimeout() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
-        fx.config.idleTimeoutSec = 60;
+        fx.config.route().idleTimeoutSec = 60;
         fx.start(echo.address());
         Socket idle = fx.connect();
         Bytes.roundTrip(idle, "x");

@@ -64,7 +64,7 @@ class ProxyOptionsTest {
                 assertTrue(body.contains("switchboard_proxy_connections_total 1\n"), body);
                 assertTrue(body.contains("switchboard_proxy_connections_active 1\n"), body);
                 assertTrue(body.contains("switchboard_proxy_bytes_total{direction=\"client_to_upstream\"} 8\n"), body);
-                assertTrue(body.contains("switchboard_proxy_upstream_up{upstream=\"127.0.0.1:" + echo.port()
+                assertTrue(body.contains("switchboard_proxy_upstream_up{listen=\"127.0.0.1:0\",upstream=\"127.0.0.1:" + echo.port()
                         + "\"} 1\n"), body);
                 assertTrue(body.contains("switchboard_proxy_connect_errors_total{kind=\"no_source_port\"} 0\n"), body);
             }

@@ -37,7 +37,7 @@ class ProxyProtocolTest {
 
     @Test
     void shouldRoundTripV1HeaderForIpv4() throws Exception {
-        InetSocketAddress[] back = roundTrip(ProxyConfig.SendProxy.V1, new InetSocketAddress("192.0.2.1", 5555),
+        InetSocketAddress[] back = roundTrip(RouteConfig.SendProxy.V1, new InetSocketAddress("192.0.2.1", 5555),
                 new InetSocketAddress("198.51.100.2", 443), "PROXY TCP4 192.0.2.1 198.51.100.2 5555 443\r\n");
         assertEquals(new InetSocketAddress("192.0.2.1", 5555), back[0]);
         assertEquals(new InetSocketAddress("198.51.100.2", 443), back[1]);
@@ -45,11 +45,11 @@ class ProxyProtocolTest {
 
     @Test
     void shouldRoundTripV2HeaderForIpv6AndMixedFamilies() throws Exception {
-        InetSocketAddress[] v6 = roundTrip(ProxyConfig.SendProxy.V2, new InetSocketAddress("2001:db8::1", 40000),
+        InetSocketAddress[] v6 = roundTrip(RouteConfig.SendProxy.V2, new InetSocketAddress("2001:db8::1", 40000),
                 new InetSocketAddress("2001:db8::2", 7000), null);
         assertEquals(new InetSocketAddress("2001:db8::1", 40000), v6[0]);
         assertEquals(new InetSocketAddress("2001:db8::2", 7000), v6[1]);
-        InetSocketAddress[] mixed = roundTrip(ProxyConfig.SendProxy.V2, new InetSocketAddress("192.0.2.1", 1),
+        InetSocketAddress[] mixed = roundTrip(RouteConfig.SendProxy.V2, new InetSocketAddress("192.0.2.1", 1),
                 new InetSocketAddress("2001:db8::2", 2), null);
         assertEquals(new InetSocketAddress("192.0.2.1", 1), mixed[0], "IPv4 travels mapped into IPv6");
     }
@@ -72,8 +72,8 @@ class ProxyProtocolTest {
             seen.complete(readV2Header(s.getInputStream()));
             TestUpstream.ECHO.serve(s);
         });
-        fx.config.acceptProxy = true;
-        fx.config.sendProxy = ProxyConfig.SendProxy.V2;
+        fx.config.route().acceptProxy = true;
+        fx.config.route().sendProxy = RouteConfig.SendProxy.V2;
         fx.start(upstream.address());
 
         Socket s = fx.connect();
@@ -102,7 +102,7 @@ class ProxyProtocolTest {
                     .getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
         });
-        fx.config.acceptProxy = true;
+        fx.config.route().acceptProxy = true;
         fx.start(counter.address());
         Socket s = fx.connect();
         s.getOutputStream().write("PROXY TCP4 192.0.2.1 198.51.100.2 5555 443\r\nearly bytes".getBytes(
@@ -123,7 +123,7 @@ class ProxyProtocolTest {
             line.complete(sb.toString());
             TestUpstream.ECHO.serve(s);
         });
-        fx.config.sendProxy = ProxyConfig.SendProxy.V1;
+        fx.config.route().sendProxy = RouteConfig.SendProxy.V1;
         fx.start(upstream.address());
         Socket s = fx.connectFrom("127.0.0.5");
         Bytes.roundTrip(s, "hi");
@@ -134,8 +134,8 @@ class ProxyProtocolTest {
     @Test
     void shouldApplyDenyListToTheAddressInTheHeader() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
-        fx.config.acceptProxy = true;
-        fx.config.deny = CidrList.parse("--deny", "192.0.2.0/24");
+        fx.config.route().acceptProxy = true;
+        fx.config.route().deny = CidrList.parse("--deny", "192.0.2.0/24");
         fx.start(echo.address());
         Socket denied = fx.connect();
         denied.getOutputStream().write("PROXY TCP4 192.0.2.9 198.51.100.2 1 2\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -150,7 +150,7 @@ class ProxyProtocolTest {
     @Test
     void shouldCloseConnectionWithMalformedHeader() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
-        fx.config.acceptProxy = true;
+        fx.config.route().acceptProxy = true;
         fx.start(echo.address());
         Socket s = fx.connect();
         s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -162,8 +162,8 @@ class ProxyProtocolTest {
     @Test
     void shouldCloseConnectionThatSendsNoHeaderInTime() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
-        fx.config.acceptProxy = true;
-        fx.config.proxyHeaderTimeoutSec = 5;
+        fx.config.route().acceptProxy = true;
+        fx.config.route().proxyHeaderTimeoutSec = 5;
         fx.start(echo.address());
         Socket s = fx.connect();
         ProxyFixture.await("accepted", () -> fx.proxy().metrics().active.get() == 1);
@@ -175,7 +175,7 @@ class ProxyProtocolTest {
     }
 
     /** Encodes our header with Netty's encoder, checks v1 text when given, decodes it and returns the addresses. */
-    private static InetSocketAddress[] roundTrip(ProxyConfig.SendProxy version, InetSocketAddress src,
+    private static InetSocketAddress[] roundTrip(RouteConfig.SendProxy version, InetSocketAddress src,
                                                  InetSocketAddress dst, String expectedV1) {
         EmbeddedChannel enc = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
         assertTrue(enc.writeOutbound(ProxyHeaders.header(version, src, dst)));
@@ -187,7 +187,7 @@ class ProxyProtocolTest {
         assertTrue(dec.writeInbound(wire));
         HAProxyMessage m = dec.readInbound();
         try {
-            assertEquals(version == ProxyConfig.SendProxy.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
+            assertEquals(version == RouteConfig.SendProxy.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
                     m.protocolVersion());
             return ProxyHeaders.addresses(m);
         } finally {

@@ -122,7 +122,7 @@ class ProxySourceAddressTest {
         try {
             io.netty.channel.EventLoop loop = group.next();
             io.netty.channel.Channel ch = loop.submit(() -> outbound.open(loop,
-                    new io.netty.channel.ChannelInboundHandlerAdapter())).get(5, java.util.concurrent.TimeUnit.SECONDS)
+                    new io.netty.channel.ChannelInboundHandlerAdapter(), 2000)).get(5, java.util.concurrent.TimeUnit.SECONDS)
                     .sync().channel();
             ch.connect(echo.address()).sync();
             assertTrue(ch.isActive(), "the socket works without the per-socket range");

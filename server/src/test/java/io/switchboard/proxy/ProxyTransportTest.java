@@ -8,8 +8,6 @@ import io.netty.channel.uring.IoUring;
 import io.switchboard.transport.Transport;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -35,17 +33,7 @@ class ProxyTransportTest {
         fx.start(echo.address());
         byte[] sent = Bytes.random(7, 1024 * 1024 + 7);
         Socket s = fx.connect();
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                s.getOutputStream().write(sent);
-                s.shutdownOutput();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        byte[] got = Bytes.readExactly(s.getInputStream(), sent.length);
-        writer.get(30, TimeUnit.SECONDS);
-        assertEquals(Bytes.crc(sent, 0, sent.length), Bytes.crc(got, 0, got.length));
+        Bytes.echoed(s, sent, true);
         assertEquals(-1, s.getInputStream().read(), "the FIN came back through the proxy");
         ProxyFixture.await("released", () -> fx.proxy().metrics().active.get() == 0);
         assertEquals(0, fx.proxy().queuedBytes());

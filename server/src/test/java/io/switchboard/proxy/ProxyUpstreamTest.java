@@ -30,7 +30,7 @@ class ProxyUpstreamTest {
         InetSocketAddress dead = refusingAddress();
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
         fx.config.eventLoops = 1;
-        fx.config.failTimeoutSec = 10;
+        fx.config.route().failTimeoutSec = 10;
         fx.start(dead, echo.address());
 
         for (int i = 0; i < 6; i++) {
@@ -41,7 +41,7 @@ class ProxyUpstreamTest {
         assertEquals(1, down.failures.sum(), "marked down after the first refusal, then skipped");
         assertEquals(1, fx.proxy().metrics().connectErrors("refused"));
         assertEquals(6, echo.accepted.get());
-        assertTrue(fx.proxy().prometheus().contains("switchboard_proxy_upstream_up{upstream=\"" + down.label()
+        assertTrue(fx.proxy().prometheus().contains("switchboard_proxy_upstream_up{listen=\"127.0.0.1:0\",upstream=\"" + down.label()
                 + "\"} 0"));
 
         fx.clock.advanceSec(10);
@@ -53,7 +53,7 @@ class ProxyUpstreamTest {
 
     @Test
     void shouldCloseClientWhenEveryUpstreamRefuses() throws Exception {
-        fx.config.retries = 5;
+        fx.config.route().retries = 5;
         fx.start(refusingAddress(), refusingAddress());
         Socket s = fx.connect();
         assertTrue(Bytes.closedByPeer(s));
@@ -66,7 +66,7 @@ class ProxyUpstreamTest {
     void shouldMarkUpstreamsByActiveHealthCheck() throws Exception {
         TestUpstream a = fx.upstream(TestUpstream.ECHO);
         TestUpstream b = fx.upstream(TestUpstream.ECHO);
-        fx.config.healthIntervalSec = 3600; // checks driven by the test
+        fx.config.route().healthIntervalSec = 3600; // checks driven by the test
         fx.config.eventLoops = 1;
         fx.start(a.address(), b.address());
         fx.proxy().checkUpstreamsNow();
@@ -94,7 +94,7 @@ class ProxyUpstreamTest {
     void shouldPreferTheUpstreamWithFewestConnections() throws Exception {
         TestUpstream a = fx.upstream(TestUpstream.ECHO);
         TestUpstream b = fx.upstream(TestUpstream.ECHO);
-        fx.config.balance = ProxyConfig.Balance.LEAST;
+        fx.config.route().balance = RouteConfig.Balance.LEAST;
         fx.start(a.address(), b.address());
         List<Socket> onA = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
