@@ -66,10 +66,10 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private int timeSec;
     /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
     private int wheelPos = -1;
+    /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
     private int memberIndex = -1;
     private short pendingSends;
     private byte phase = NEW;
-    private boolean admitted;
 
     /** A HELLO waiting for its session. */
     private record Hello(String clientId, long resumeSeq) {
@@ -104,7 +104,6 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             closeWith(code, text, refusal == Refusal.DRAINING ? retrySpreadMs() : 1000);
             return;
         }
-        admitted = true;
         at.shared.metrics().connectionsOpen.incrementAndGet();
         timeSec = (int) at.loop.nowSec() + at.shared.config().handshakeTimeoutSec;
         at.loop.addMember(this);
@@ -115,8 +114,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = CLOSING;
         at.loop.cancelDeadline(this);
-        if (admitted) {
-            admitted = false;
+        if (memberIndex >= 0) { // admitted
             at.shared.guard().release(remoteIp());
             at.shared.metrics().connectionsOpen.decrementAndGet();
             at.loop.removeMember(this);
