@@ -37,6 +37,13 @@ public final class ServerCommand implements Callable<Integer> {
     int port = 7000;
     @Option(names = "--node", description = "Node name announced in WELCOME (node=...).")
     String node;
+    @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every client "
+            + "connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy send-proxy): "
+            + "limits, logs and the API use the client address it announces. Only behind such a proxy.")
+    boolean acceptProxy;
+    @Option(names = "--accept-proxy-timeout", description = "Seconds a connection has to send its complete PROXY "
+            + "header (with --accept-proxy); then it is closed.")
+    int acceptProxyTimeout = 10;
 
     @Option(names = "--api-bind", description = "Address of the backend HTTP API.")
     String apiBind = "127.0.0.1";
@@ -158,6 +165,8 @@ public final class ServerCommand implements Callable<Integer> {
         c.reusePort = listener.reusePort;
         c.backlog = listener.backlog;
         c.nodeName = node;
+        c.acceptProxy = acceptProxy;
+        c.acceptProxyTimeoutSec = acceptProxyTimeout;
         c.apiBind = apiBind;
         c.apiPort = apiPort;
         c.apiToken = apiToken == null || apiToken.isEmpty() ? null : apiToken;
@@ -207,8 +216,9 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     private static void printBanner(PrintWriter out, ServerConfig cfg, GatewayServer g) {
-        out.printf("switchboard server: clients on %s:%d (SWB/1, %s, %d event loops%s)%n", cfg.bind, g.port(),
-                cfg.transport, cfg.eventLoops, cfg.reusePort ? ", SO_REUSEPORT" : "");
+        out.printf("switchboard server: clients on %s:%d (SWB/1, %s, %d event loops%s%s)%n", cfg.bind, g.port(),
+                cfg.transport, cfg.eventLoops, cfg.reusePort ? ", SO_REUSEPORT" : "",
+                cfg.acceptProxy ? ", PROXY header expected" : "");
         out.printf("switchboard server: backend API on http://%s:%d%s%n", cfg.apiBind, g.apiPort(),
                 cfg.apiToken != null ? " (bearer token required)" : "");
         out.printf("switchboard server: auth %s; upstream %s%n", cfg.authenticator == Authenticator.NONE ? "none"

@@ -17,6 +17,13 @@ public final class ServerConfig {
     public boolean reusePort = false;
     public int backlog = 4096;
     public String nodeName = null;
+    /**
+     * Every client connection starts with a PROXY protocol header (v1 or v2), as a layer-4 proxy in front sends it:
+     * admission limits, logs and the API use the client address it announces. Off: the TCP peer is the client.
+     */
+    public boolean acceptProxy = false;
+    /** Seconds a connection has to send its complete PROXY header (with {@link #acceptProxy}). */
+    public int acceptProxyTimeoutSec = 10;
 
     // Backend API
     public String apiBind = "127.0.0.1";
@@ -79,6 +86,7 @@ public final class ServerConfig {
         range("--api-port", apiPort, 0, 65535);
         range("--event-loops", eventLoops, 1, 1024);
         range("--backlog", backlog, 1, 1 << 20);
+        range("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
         range("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
         range("--hb-min", heartbeatMinSec, 1, 86_400);
         range("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);

@@ -9,6 +9,8 @@ public enum Refusal {
     ACCEPT_RATE,
     DRAINING,
     HANDSHAKE_TIMEOUT,
+    /** With {@code --accept-proxy}: a malformed PROXY header, or none complete within its timeout. */
+    PROXY_HEADER,
     IDLE_TIMEOUT,
     AUTH_FAILED,
     MALFORMED_FRAME,

@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -44,6 +45,11 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Client frames are small; a larger payload takes a few reads. Stateless, so shared by every channel. */
     private static final FixedRecvByteBufAllocator READ_ALLOCATOR = new FixedRecvByteBufAllocator(4096);
+    /**
+     * Type-length-value bytes a PROXY v2 header may carry beyond the addresses (proxies send a few: unique id, TLS
+     * details); a longer header is refused instead of buffered while a connection is not yet admitted.
+     */
+    static final int MAX_PROXY_TLV_BYTES = 4096;
 
     private final ServerConfig config;
     private final GatewayMetrics metrics = new GatewayMetrics();
@@ -102,6 +108,10 @@ public final class GatewayServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             LocalAddressSharing.share(ch);
+                            if (config.acceptProxy) {
+                                // Removes itself once the header is decoded, passing on the bytes after it.
+                                ch.pipeline().addLast(new HAProxyMessageDecoder(MAX_PROXY_TLV_BYTES));
+                            }
                             ch.pipeline().addLast(SwbConnection.forChannel(shared, ch));
                         }
                     });

@@ -6,6 +6,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.loop.LoopMember;
 import io.switchboard.loop.LoopState;
@@ -19,6 +23,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import org.slf4j.Logger;
@@ -28,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * One SWB/1 connection: the only handler in its channel's pipeline. It decodes frames incrementally (keeping a
  * buffer only while a frame is incomplete), drives the handshake, and is the {@link ClientLink} through which its
  * {@link Session} writes messages. Deadlines live on the loop's coarse wheel, not in a per-channel timer.
+ *
+ * <p>With {@code --accept-proxy}, Netty's {@code HAProxyMessageDecoder} sits in front of it until the PROXY header
+ * is decoded (it then removes itself and passes on any bytes that came with the header): admission waits for the
+ * header, and the address it announces stands for the client everywhere (limits, API, logs).
  *
  * <p>Owned by the channel's event loop: every method runs there.
  */
@@ -40,6 +49,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private static final byte OPEN = 2;
     /** BYE sent or closing: input is discarded until the channel closes. */
     private static final byte CLOSING = 3;
+    /** With {@code --accept-proxy}: waiting for the PROXY header; not admitted yet. */
+    private static final byte AWAITING_PROXY_HEADER = 4;
 
     /** Seconds a closing connection gets to flush its BYE before it is closed regardless. */
     static final int CLOSE_GRACE_SEC = 5;
@@ -66,10 +77,16 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private int timeSec;
     /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
     private int wheelPos = -1;
+    /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
     private int memberIndex = -1;
     private short pendingSends;
     private byte phase = NEW;
-    private boolean admitted;
+    /**
+     * The client's address as its PROXY header announced it (with {@code --accept-proxy}); null when the TCP peer is
+     * the client. It takes bytes that were alignment padding: the object stays 64 B (JOL; with or without compact
+     * object headers), so a connection costs no more for it.
+     */
+    private InetSocketAddress announced;
 
     /** A HELLO waiting for its session. */
     private record Hello(String clientId, long resumeSeq) {
@@ -91,6 +108,18 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         at.shared.metrics().connectionsAccepted.increment();
+        if (at.shared.config().acceptProxy) {
+            // The limits count the address the header announces: admission waits for it (onProxyHeader).
+            phase = AWAITING_PROXY_HEADER;
+            timeSec = (int) at.loop.nowSec() + at.shared.config().acceptProxyTimeoutSec;
+            at.loop.schedule(this, timeSec);
+            return;
+        }
+        admit();
+    }
+
+    /** Admission control for the client's address; the handshake timeout starts once admitted. */
+    private void admit() {
         Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING : at.shared.guard().tryAcquire(remoteIp());
         if (refusal != null) {
             at.shared.metrics().refused(refusal);
@@ -104,7 +133,6 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             closeWith(code, text, refusal == Refusal.DRAINING ? retrySpreadMs() : 1000);
             return;
         }
-        admitted = true;
         at.shared.metrics().connectionsOpen.incrementAndGet();
         timeSec = (int) at.loop.nowSec() + at.shared.config().handshakeTimeoutSec;
         at.loop.addMember(this);
@@ -115,8 +143,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = CLOSING;
         at.loop.cancelDeadline(this);
-        if (admitted) {
-            admitted = false;
+        if (memberIndex >= 0) { // admitted
             at.shared.guard().release(remoteIp());
             at.shared.metrics().connectionsOpen.decrementAndGet();
             at.loop.removeMember(this);
@@ -137,6 +164,10 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HAProxyMessage header) {
+            onProxyHeader(header);
+            return;
+        }
         ByteBuf in = (ByteBuf) msg;
         try {
             if (phase == CLOSING) {
@@ -183,12 +214,54 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof IOException)) {
+        if (cause instanceof HAProxyProtocolException) {
+            // The decoder closes the connection itself; count it once (a second bad line may follow in the buffer).
+            if (phase == AWAITING_PROXY_HEADER) {
+                phase = CLOSING;
+                at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            }
+            log.debug("closing connection {}: bad PROXY header: {}", ctx.channel().remoteAddress(),
+                    cause.getMessage());
+        } else if (!(cause instanceof IOException)) {
             at.shared.metrics().loopErrors.increment();
-            log.warn("closing connection {} ({}) after unexpected error: {}", ctx.channel().remoteAddress(),
-                    clientIdForLog(), cause.toString());
+            log.warn("closing connection {} ({}) after unexpected error: {}", remoteAddress(), clientIdForLog(),
+                    cause.toString());
         }
         ctx.close();
+    }
+
+    // ---- PROXY protocol header (--accept-proxy)
+
+    private void onProxyHeader(HAProxyMessage header) {
+        try {
+            if (phase != AWAITING_PROXY_HEADER) {
+                return; // timed out meanwhile
+            }
+            announced = announcedSource(header);
+            phase = NEW;
+            admit();
+        } finally {
+            header.release();
+        }
+    }
+
+    /**
+     * The client address a PROXY header announces, or null when it carries none: a LOCAL command (a proxy's own
+     * health check) or an UNKNOWN, UDP or UNIX protocol. The TCP peer then stands for itself.
+     */
+    static InetSocketAddress announcedSource(HAProxyMessage m) {
+        HAProxyProxiedProtocol p = m.proxiedProtocol();
+        if (m.command() != HAProxyCommand.PROXY || m.sourceAddress() == null
+                || (p != HAProxyProxiedProtocol.TCP4 && p != HAProxyProxiedProtocol.TCP6)) {
+            return null;
+        }
+        try {
+            // The decoder validated the address as a literal: no name lookup happens. An IPv4 address mapped into
+            // IPv6 (::ffff:a.b.c.d, a proxy's mixed families) comes back as IPv4, so limits count it as such.
+            return new InetSocketAddress(InetAddress.getByName(m.sourceAddress()), m.sourcePort());
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     // ---- decoding
@@ -492,7 +565,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public String remoteAddress() {
-        SocketAddress a = ctx.channel().remoteAddress();
+        SocketAddress a = peer();
         if (a instanceof InetSocketAddress isa) {
             return isa.getAddress().getHostAddress() + ":" + isa.getPort();
         }
@@ -510,7 +583,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public long deadlineSec() {
-        if (phase == NEW || phase == AWAITING_SESSION || phase == CLOSING) {
+        if (phase != OPEN) {
             return timeSec;
         }
         if (hbSec == 0) {
@@ -521,7 +594,14 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void onDeadline(long nowSec) {
-        if (phase == NEW || phase == AWAITING_SESSION) {
+        if (phase == AWAITING_PROXY_HEADER) {
+            // No SWB/1 yet, and the peer is a proxy that failed to speak: close without a BYE, like a bad header.
+            phase = CLOSING;
+            at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            log.debug("closing connection {}: no PROXY header within {} s", ctx.channel().remoteAddress(),
+                    at.shared.config().acceptProxyTimeoutSec);
+            ctx.close();
+        } else if (phase == NEW || phase == AWAITING_SESSION) {
             at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
             closeWith(408, "handshake timeout", 0);
         } else if (phase == OPEN) {
@@ -628,9 +708,13 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** The client: the address its PROXY header announced (behind a proxy), else the TCP peer. */
+    private SocketAddress peer() {
+        return announced != null ? announced : ctx.channel().remoteAddress();
+    }
+
     private InetAddress remoteIp() {
-        SocketAddress a = ctx.channel().remoteAddress();
-        return a instanceof InetSocketAddress isa ? isa.getAddress() : null;
+        return peer() instanceof InetSocketAddress isa ? isa.getAddress() : null;
     }
 
     private String clientIdForLog() {

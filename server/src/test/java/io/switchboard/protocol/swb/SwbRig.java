@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.LoopState;
@@ -53,6 +54,9 @@ final class SwbRig {
         EmbeddedChannel ch = new EmbeddedChannel(new io.netty.channel.ChannelInitializer<EmbeddedChannel>() {
             @Override
             protected void initChannel(EmbeddedChannel c) {
+                if (config.acceptProxy) {
+                    c.pipeline().addLast(new HAProxyMessageDecoder()); // as GatewayServer sets it up
+                }
                 c.pipeline().addLast(SwbConnection.forChannel(context, c));
             }
         });
