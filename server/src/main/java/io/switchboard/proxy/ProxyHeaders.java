@@ -6,8 +6,8 @@ import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import io.switchboard.transport.ProxyHeaderAddresses;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 
 /** PROXY protocol (v1 text, v2 binary) headers to and from socket addresses. Stateless. */
 final class ProxyHeaders {
@@ -33,21 +33,9 @@ final class ProxyHeaders {
      * command, as load balancers send for health checks, or UNKNOWN): the TCP peer then stands for itself.
      */
     static InetSocketAddress[] addresses(HAProxyMessage m) {
-        if (m.command() != HAProxyCommand.PROXY || m.sourceAddress() == null || m.destinationAddress() == null) {
-            return null;
-        }
-        HAProxyProxiedProtocol p = m.proxiedProtocol();
-        if (p != HAProxyProxiedProtocol.TCP4 && p != HAProxyProxiedProtocol.TCP6) {
-            return null;
-        }
-        try {
-            // The decoder validated both as literals, so no name lookup happens here.
-            return new InetSocketAddress[] {
-                    new InetSocketAddress(InetAddress.getByName(m.sourceAddress()), m.sourcePort()),
-                    new InetSocketAddress(InetAddress.getByName(m.destinationAddress()), m.destinationPort())};
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        InetSocketAddress source = ProxyHeaderAddresses.source(m);
+        InetSocketAddress destination = ProxyHeaderAddresses.destination(m);
+        return source == null || destination == null ? null : new InetSocketAddress[] {source, destination};
     }
 
     private static String text(InetAddress a, boolean v4) {

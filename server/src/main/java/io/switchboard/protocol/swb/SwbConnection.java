@@ -6,10 +6,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
-import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.loop.LoopMember;
 import io.switchboard.loop.LoopState;
@@ -23,7 +21,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import org.slf4j.Logger;
@@ -245,23 +242,9 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    /**
-     * The client address a PROXY header announces, or null when it carries none: a LOCAL command (a proxy's own
-     * health check) or an UNKNOWN, UDP or UNIX protocol. The TCP peer then stands for itself.
-     */
+    /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
     static InetSocketAddress announcedSource(HAProxyMessage m) {
-        HAProxyProxiedProtocol p = m.proxiedProtocol();
-        if (m.command() != HAProxyCommand.PROXY || m.sourceAddress() == null
-                || (p != HAProxyProxiedProtocol.TCP4 && p != HAProxyProxiedProtocol.TCP6)) {
-            return null;
-        }
-        try {
-            // The decoder validated the address as a literal: no name lookup happens. An IPv4 address mapped into
-            // IPv6 (::ffff:a.b.c.d, a proxy's mixed families) comes back as IPv4, so limits count it as such.
-            return new InetSocketAddress(InetAddress.getByName(m.sourceAddress()), m.sourcePort());
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return io.switchboard.transport.ProxyHeaderAddresses.source(m);
     }
 
     // ---- decoding
