@@ -116,7 +116,14 @@ public final class ProxyCommand implements Callable<Integer> {
                 return;
             }
             try {
-                String what = proxy.reload(ProxyFile.load(file));
+                ProxyConfig next;
+                try {
+                    next = ProxyFile.load(file);
+                } catch (IllegalArgumentException e) {
+                    proxy.metrics.reloadFailures.increment(); // counted like a refused apply
+                    throw e;
+                }
+                String what = proxy.reload(next);
                 err.println("switchboard proxy: SIGHUP: reloaded " + file + ": " + what);
             } catch (IllegalArgumentException e) {
                 err.println("switchboard proxy: SIGHUP: " + file + " not applied, the previous configuration "
