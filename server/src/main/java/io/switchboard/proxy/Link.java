@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.epoll.EpollHalfClosure;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
@@ -386,6 +387,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         // so a reply still coming from the upstream ends the connection when it is written).
         if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
             Channel from = ctx.channel();
+            if (evt instanceof ChannelInputShutdownEvent) {
+                keepRegistered(from);
+            }
             if (from == client && (flags & CLIENT_EOF) == 0) {
                 flags |= CLIENT_EOF;
                 if ((flags & CONNECTED) != 0) {
@@ -399,6 +403,15 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             }
         }
         ReferenceCountUtil.release(evt);
+    }
+
+    /** Works around Netty 4.2.18 dropping a half-closed channel from epoll (see {@link EpollHalfClosure}). */
+    private void keepRegistered(Channel ch) {
+        try {
+            EpollHalfClosure.keepRegistered(ch);
+        } catch (IOException e) {
+            ch.close(); // the fd is gone or broken: nothing more can be written to it anyway
+        }
     }
 
     /** {@code from}'s input ended: pass the FIN on to {@code to} after its pending bytes, or close both. */

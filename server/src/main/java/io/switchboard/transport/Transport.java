@@ -32,6 +32,15 @@ public enum Transport {
         }
     }
 
+    /** Whether this transport can run here. */
+    public boolean isAvailable() {
+        return switch (this) {
+            case EPOLL -> Epoll.isAvailable();
+            case IO_URING -> IoUring.isAvailable();
+            case NIO -> true;
+        };
+    }
+
     /** Throws with the native library's reason when this transport cannot run here. */
     public void ensureAvailable() {
         switch (this) {

@@ -38,6 +38,49 @@ class ProxyHalfCloseTest {
         ProxyFixture.await("connection closed after both FINs", () -> fx.proxy().metrics().active.get() == 0);
     }
 
+    /**
+     * Regression: after the client's FIN, Netty 4.2.18's epoll drops the client socket from the epoll set (no
+     * interest left) and a later write that needs EPOLLOUT failed with ENOENT, which shut the output and lost the
+     * rest of the reply. The client here half-closes at once and reads only after the proxy filled its socket.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(io.switchboard.transport.Transport.class)
+    void shouldDeliverAWholeLargeReplyToAClientThatHalfClosedAndReadsLate(io.switchboard.transport.Transport transport)
+            throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(transport.isAvailable(), transport + " unavailable");
+        fx.config.transport = transport;
+        byte[] reply = Bytes.random(99, 24 * 1024 * 1024 + 5); // more than the loopback socket buffers hold
+        TestUpstream server = fx.upstream(s -> {
+            s.getInputStream().readAllBytes(); // the request, until the client's FIN
+            s.getOutputStream().write(reply);
+            s.shutdownOutput();
+        });
+        fx.start(server.address());
+        for (int round = 0; round < 3; round++) {
+            try (Socket s = fx.connect()) {
+                s.getOutputStream().write("GET it".getBytes(StandardCharsets.US_ASCII));
+                s.shutdownOutput();
+                long before = fx.proxy().metrics().bytesToClient.sum();
+                ProxyFixture.await("the proxy blocked on the client's full socket", () -> blockedOnClient(before));
+                byte[] got = s.getInputStream().readAllBytes();
+                assertEquals(reply.length, got.length, "the whole reply, then EOF");
+                assertEquals(Bytes.crc(reply, 0, reply.length), Bytes.crc(got, 0, got.length));
+            }
+        }
+        assertEquals(0, fx.proxy().metrics().loopErrors.sum());
+    }
+
+    /** True once forwarding towards the client stalled for 100 ms after moving at least a megabyte. */
+    private boolean blockedOnClient(long before) {
+        try {
+            long a = fx.proxy().metrics().bytesToClient.sum();
+            Thread.sleep(100);
+            return a - before > 1024 * 1024 && fx.proxy().metrics().bytesToClient.sum() == a;
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void shouldPassUpstreamFinToClientAndKeepForwardingTheOtherWay() throws Exception {
         CompletableFuture<String> upstreamGot = new CompletableFuture<>();
