@@ -27,8 +27,14 @@ class ProxySourceAddressTest {
     private static final int PORTS = 50;
 
     private final ProxyFixture fx = new ProxyFixture();
-    /** Next 50-port slot to consider; random per JVM so that reruns avoid the previous run's TIME_WAIT ports. */
-    private static final AtomicInteger NEXT_SLOT = new AtomicInteger(ThreadLocalRandom.current().nextInt(380));
+    /**
+     * The 50-port slots lie inside the kernel's default ephemeral range (32768-60999): IP_LOCAL_PORT_RANGE only
+     * narrows that range, it cannot leave it. The next slot to consider is random per JVM so that reruns avoid the
+     * previous run's TIME_WAIT ports; a slot any socket uses is skipped.
+     */
+    private static final int SLOTS_FROM = 40_000;
+    private static final int SLOTS = 380;
+    private static final AtomicInteger NEXT_SLOT = new AtomicInteger(ThreadLocalRandom.current().nextInt(SLOTS));
 
     private final int lo = freeRange();
     private final int hi = lo + PORTS - 1;
@@ -141,8 +147,8 @@ class ProxySourceAddressTest {
      * the 50 ports and make the counts below wrong. Slots never repeat within one JVM.
      */
     private static int freeRange() {
-        for (int attempt = 0; attempt < 380; attempt++) {
-            int from = 40_000 + Math.floorMod(NEXT_SLOT.getAndIncrement(), 380) * PORTS;
+        for (int attempt = 0; attempt < SLOTS; attempt++) {
+            int from = SLOTS_FROM + Math.floorMod(NEXT_SLOT.getAndIncrement(), SLOTS) * PORTS;
             try {
                 if (noBlockingSocketIn(from, from + PORTS - 1)) {
                     return from;
@@ -151,7 +157,8 @@ class ProxySourceAddressTest {
                 throw new java.io.UncheckedIOException(e);
             }
         }
-        throw new IllegalStateException("no free 50-port range between 40000 and 58999");
+        throw new IllegalStateException("no free 50-port range between " + SLOTS_FROM + " and "
+                + (SLOTS_FROM + SLOTS * PORTS - 1));
     }
 
     private static boolean noBlockingSocketIn(int from, int to) throws IOException {
@@ -162,12 +169,10 @@ class ProxySourceAddressTest {
                     continue; // header line
                 }
                 int colon = f[1].lastIndexOf(':');
-                String address = f[1].substring(0, colon);
                 int port = Integer.parseInt(f[1].substring(colon + 1), 16);
-                boolean listening = f[3].equals("0A");
-                boolean ours = address.endsWith("0200007F") || address.endsWith("0300007F")
-                        || address.chars().allMatch(c -> c == '0');
-                if (port >= from && port <= to && (listening || ours)) {
+                // Any socket with a local port in the range, in any state: a listener or a TIME_WAIT left by a
+                // closed listener's connections holds the port's bind bucket, which connect() then skips.
+                if (port >= from && port <= to) {
                     return false;
                 }
             }
