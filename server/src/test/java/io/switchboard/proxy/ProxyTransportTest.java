@@ -56,4 +56,32 @@ class ProxyTransportTest {
         s.shutdownOutput();
         assertEquals("got 100000", new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
     }
+
+    /**
+     * After the client's FIN, a reply far larger than the socket buffers, to a client that starts reading late: the
+     * proxy must wait for room on the client socket (EPOLLOUT) on a socket whose peer already sent its FIN. Netty
+     * 4.2.18's epoll lost such replies (see {@code EpollRearm}).
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void shouldDeliverALargeReplyAfterTheClientFinToALateReaderOnEveryTransport(Transport transport)
+            throws Exception {
+        assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "epoll unavailable");
+        assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(), "io_uring unavailable");
+        byte[] reply = Bytes.random(3, 16 * 1024 * 1024);
+        TestUpstream server = fx.upstream(s -> {
+            s.getInputStream().readAllBytes();
+            s.getOutputStream().write(reply);
+            s.shutdownOutput();
+        });
+        fx.config.transport = transport;
+        fx.start(server.address());
+        Socket s = fx.connect();
+        s.getOutputStream().write(new byte[1000]);
+        s.shutdownOutput();
+        Thread.sleep(300); // the reply fills every buffer on the way while the client does not read
+        byte[] got = s.getInputStream().readAllBytes();
+        assertEquals(reply.length, got.length, "bytes of the reply that arrived");
+        assertEquals(Bytes.crc(reply, 0, reply.length), Bytes.crc(got, 0, got.length));
+    }
 }
