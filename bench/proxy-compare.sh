@@ -18,6 +18,8 @@
 # port (--reuse-port, --max-connections 9,000 each = 18,000 files), upstream connections spread over the source
 # addresses 127.0.0.2-127.0.0.20, to ECHO100K echo processes sharing one port (bench/EchoServer.java), clients from
 # `bench --protocol raw --workers auto --source 127.0.1.1-127.0.1.20`. SKIP_COMPARE=1 runs only that part.
+# SWB_PROXY_ARGS adds options to Switchboard's proxy in parts 1-3, e.g. SWB_PROXY_ARGS=--splice (then each connection
+# holds 6 files instead of 2: N and BASE must fit, e.g. N=1500 BASE=1500 under 20,000 open files).
 # Needs haproxy, nginx + libnginx-mod-stream, iperf3, jq (Debian packages). Stops everything it started on exit.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # lib.sh cleans up on EXIT, INT and TERM; on a signal this script must also stop, not carry on without its processes.
@@ -36,6 +38,7 @@ IPERF_T=${IPERF_T:-10}
 DIRECT_RUNS=${DIRECT_RUNS:-1}     # runs of the no-proxy reference row
 PROXY_MAXCONN=${PROXY_MAXCONN:-9500}
 SWB_JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch}
+SWB_PROXY_ARGS=${SWB_PROXY_ARGS:-}
 BASE_PORT=${BASE_PORT:-17400}
 SKIP_COMPARE=${SKIP_COMPARE:-0}
 HOLD_100K=0
@@ -66,8 +69,10 @@ if [ "$SKIP_COMPARE" != 1 ] && [ ${#missing[@]} -gt 0 ]; then
 fi
 PATH="$PATH:/usr/sbin"
 fd_cap=$(ulimit -n)
-if [ "$fd_cap" != unlimited ] && [ $((2 * (N + BASE) + 500)) -gt "$fd_cap" ]; then
-  echo "proxy-compare: N=$N + BASE=$BASE need $((2 * (N + BASE) + 500)) open files in one proxy process; the limit is $fd_cap" >&2
+fds_per_conn=2
+case " $SWB_PROXY_ARGS " in *" --splice "*) fds_per_conn=6 ;; esac  # 2 sockets + 2 pipes
+if [ "$fd_cap" != unlimited ] && [ $((fds_per_conn * (N + BASE) + 500)) -gt "$fd_cap" ]; then
+  echo "proxy-compare: N=$N + BASE=$BASE need $((fds_per_conn * (N + BASE) + 500)) open files in one proxy process; the limit is $fd_cap" >&2
   exit 2
 fi
 if [ ! -f "$bench_root/server/target/switchboard.jar" ] && ! flock -n /tmp/swb-build.lock true; then
@@ -188,7 +193,7 @@ start_switchboard() {
   local mport
   free_port mport
   $swb_java -jar "$jar" proxy --listen "127.0.0.1:$1" --upstream "127.0.0.1:$2" --max-connections "$PROXY_MAXCONN" \
-    --drain-timeout 2 --metrics-port "$mport" > "$bench_tmp/switchboard-$1.log" 2>&1 &
+    --drain-timeout 2 --metrics-port "$mport" $SWB_PROXY_ARGS > "$bench_tmp/switchboard-$1.log" 2>&1 &
   proxy_pids=($!)
   bench_pids+=($!)
   wait_http "http://127.0.0.1:$mport/healthz" 30
@@ -250,7 +255,7 @@ EOF
 
 version_of() {
   case "$1" in
-    switchboard) echo "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_root/pom.xml" | head -n1) jdk$(switchboard_java_major "$JAVA_HOME")" ;;
+    switchboard) echo "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_root/pom.xml" | head -n1) jdk$(switchboard_java_major "$JAVA_HOME")${SWB_PROXY_ARGS:+ $SWB_PROXY_ARGS}" ;;
     haproxy) haproxy -v 2>&1 | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p' | head -n1 ;;
     nginx) nginx -v 2>&1 | sed 's/.*nginx\///' ;;
     direct) echo "-" ;;

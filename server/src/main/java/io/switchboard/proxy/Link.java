@@ -10,7 +10,6 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.epoll.EpollHalfClosure;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
@@ -36,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * while a byte waits). An idle connection holds no buffer. When one side's input ends, the other side's output is
  * shut down after its pending bytes; when both inputs ended, both close. A client that closes, resets or errs
  * closes the upstream after its pending bytes, and the other way round.
+ *
+ * <p>With {@code --splice}, once the upstream is connected the bytes go through kernel pipes instead and a
+ * {@link Splicer} paces and ends them; the state machine here (admission, connect, FINs, close) stays the same.
  */
 @Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
 final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
@@ -65,6 +67,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     /** The route this connection was accepted under; a reload does not change it. */
     private final Route route;
     private final Channel client;
+    /** Null unless the route splices. */
+    private final Splicer splicer;
     private Channel upstream;
     private Upstream target;
     private InetAddress admittedIp;
@@ -83,6 +87,12 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         this.loop = loop;
         this.route = route;
         this.client = client;
+        if (route.config.splice) {
+            splicer = new Splicer(this, loop.server.metrics);
+            client.config().setRecvByteBufAllocator(splicer.toUpstream); // counts what the client's reads splice
+        } else {
+            splicer = null;
+        }
     }
 
     // ---- accept, admission, connect
@@ -178,6 +188,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             return;
         }
         upstream = registered.channel();
+        if (splicer != null) {
+            upstream.config().setRecvByteBufAllocator(splicer.toClient);
+        }
         registered.addListener(this);
     }
 
@@ -244,6 +257,13 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             upstream.write(e, upstream.voidPromise());
         }
         upstream.flush();
+        if (splicer != null) {
+            splicer.start(client, upstream, (flags & CLIENT_EOF) == 0); // reads both ways
+            if ((flags & CLIENT_EOF) != 0) {
+                shutdownOutputAfterFlush(upstream);
+            }
+            return;
+        }
         if ((flags & CLIENT_EOF) != 0) {
             shutdownOutputAfterFlush(upstream);
         } else if (upstream.isWritable()) {
@@ -299,7 +319,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             buf.release(); // never hold a chunk for a side that is gone (the HexDumpProxy leak)
             return;
         }
-        lastActiveSec = loop.nowSec;
+        touch();
         (toUpstream ? loop.server.metrics.bytesToUpstream : loop.server.metrics.bytesToClient)
                 .add(buf.readableBytes());
         // A failed write surfaces as exceptionCaught on the peer, which closes it: no listener per chunk.
@@ -347,7 +367,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
         Channel from = ctx.channel();
         Channel to = from == client ? upstream : from == upstream ? client : null;
-        if (to == null) {
+        if (to == null || splicer != null && splicer.readComplete(from)) {
             return;
         }
         to.flush();
@@ -362,7 +382,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         if ((flags & CONNECTED) == 0 || !ch.isWritable()) {
             return;
         }
-        if (ch == client && (flags & UPSTREAM_EOF) == 0) {
+        if (splicer != null) {
+            splicer.writabilityChanged(ch);
+        } else if (ch == client && (flags & UPSTREAM_EOF) == 0) {
             upstream.read();
         } else if (ch == upstream && (flags & CLIENT_EOF) == 0) {
             client.read();
@@ -387,30 +409,25 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         // so a reply still coming from the upstream ends the connection when it is written).
         if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
             Channel from = ctx.channel();
-            if (evt instanceof ChannelInputShutdownEvent) {
-                keepRegistered(from);
-            }
-            if (from == client && (flags & CLIENT_EOF) == 0) {
-                flags |= CLIENT_EOF;
-                if ((flags & CONNECTED) != 0) {
-                    inputEnded(client, upstream, UPSTREAM_EOF);
-                } else if ((flags & HEADER_WAIT) != 0) {
-                    client.close(); // no header will come
-                } // else onConnected shuts the upstream's output
-            } else if (from == upstream && (flags & CONNECTED) != 0 && (flags & UPSTREAM_EOF) == 0) {
-                flags |= UPSTREAM_EOF;
-                inputEnded(upstream, client, CLIENT_EOF);
+            if (splicer == null || !splicer.inputShutdown(from)) { // a splicer passes it on once drained
+                endOfInput(from);
             }
         }
         ReferenceCountUtil.release(evt);
     }
 
-    /** Works around Netty 4.2.18 dropping a half-closed channel from epoll (see {@link EpollHalfClosure}). */
-    private void keepRegistered(Channel ch) {
-        try {
-            EpollHalfClosure.keepRegistered(ch);
-        } catch (IOException e) {
-            ch.close(); // the fd is gone or broken: nothing more can be written to it anyway
+    /** {@code from}'s input ended and every byte it sent was forwarded. */
+    void endOfInput(Channel from) {
+        if (from == client && (flags & CLIENT_EOF) == 0) {
+            flags |= CLIENT_EOF;
+            if ((flags & CONNECTED) != 0) {
+                inputEnded(client, upstream, UPSTREAM_EOF);
+            } else if ((flags & HEADER_WAIT) != 0) {
+                client.close(); // no header will come
+            } // else onConnected shuts the upstream's output
+        } else if (from == upstream && (flags & CONNECTED) != 0 && (flags & UPSTREAM_EOF) == 0) {
+            flags |= UPSTREAM_EOF;
+            inputEnded(upstream, client, CLIENT_EOF);
         }
     }
 
@@ -506,6 +523,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             s.guard.release(admittedIp);
         }
         releaseTarget();
+        if (splicer != null) {
+            splicer.release();
+        }
         if (early != null) {
             early.release();
             early = null;
@@ -517,6 +537,11 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             flags &= ~COUNTED;
             target.active.decrementAndGet();
         }
+    }
+
+    /** Bytes moved: the idle timeout starts again. */
+    void touch() {
+        lastActiveSec = loop.nowSec;
     }
 
     // ---- called by the loop's sweep and drain

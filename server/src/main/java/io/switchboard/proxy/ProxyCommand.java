@@ -1,10 +1,17 @@
 package io.switchboard.proxy;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.switchboard.cli.DrainOnSignals;
 import io.switchboard.doctor.Doctor;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +84,12 @@ public final class ProxyCommand implements Callable<Integer> {
                     err.println("switchboard proxy: warning: " + w);
                     err.flush();
                 });
+        if (cfg.routes.stream().anyMatch(r -> r.splice)) {
+            spliceWarning(cfg.maxConnections, openFilesLimit(), pipeUserPagesSoft()).ifPresent(w -> {
+                err.println("switchboard proxy: warning: " + w);
+                err.flush();
+            });
+        }
         DrainOnSignals.install("switchboard proxy", proxy::draining, proxy::drain, proxy::close,
                 "draining for up to " + cfg.drainTimeoutSec + " s");
         installReload(proxy, cfg.file, err);
@@ -138,6 +151,40 @@ public final class ProxyCommand implements Callable<Integer> {
         });
     }
 
+    /**
+     * With {@code --splice}: one line when the open-files limit ({@code openFiles}, -1 unknown) or
+     * {@code fs.pipe-user-pages-soft} ({@code pipePagesSoft}, 0 = none, -1 unknown) caps spliced connections below
+     * {@code maxConnections}; empty otherwise.
+     */
+    static Optional<String> spliceWarning(long maxConnections, long openFiles, long pipePagesSoft) {
+        List<String> caps = new ArrayList<>();
+        if (openFiles > 0 && openFiles / 6 < maxConnections) {
+            caps.add("the open-files limit " + openFiles + " allows about " + openFiles / 6 + " connections (6 "
+                    + "files each: 2 sockets, 2 pipes); raise it (ulimit -n, LimitNOFILE)");
+        }
+        long fullPipes = pipePagesSoft / 16 / 2; // a default pipe has 16 pages, a connection 2 pipes
+        if (pipePagesSoft > 0 && fullPipes < maxConnections) {
+            caps.add("past " + fullPipes + " connections fs.pipe-user-pages-soft (" + pipePagesSoft + " pages) "
+                    + "shrinks new pipes to 1-2 pages, so each splice moves 4-8 KiB instead of 64 KiB, unless the "
+                    + "proxy runs with CAP_SYS_RESOURCE (root); raise it or set it to 0");
+        }
+        return caps.isEmpty() ? Optional.empty()
+                : Optional.of("--splice with --max-connections " + maxConnections + ": " + String.join("; ", caps));
+    }
+
+    private static long openFilesLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean u
+                ? u.getMaxFileDescriptorCount() : -1;
+    }
+
+    private static long pipeUserPagesSoft() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/proc/sys/fs/pipe-user-pages-soft")).trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     private static void printBanner(PrintWriter out, ProxyConfig c, ProxyServer p) {
         for (Route r : p.routes()) {
             RouteConfig rc = r.config;
@@ -145,11 +192,11 @@ public final class ProxyCommand implements Callable<Integer> {
             for (Upstream u : r.balancer.upstreams()) {
                 ups.append(ups.isEmpty() ? "" : ", ").append(u.label());
             }
-            out.printf("switchboard proxy: listening on %s:%d%s%s -> %s (%s, connect timeout %d ms, %d retries%s%s)%n",
+            out.printf("switchboard proxy: listening on %s:%d%s%s -> %s (%s%s, connect timeout %d ms, %d retries%s%s)%n",
                     rc.listen.getAddress().getHostAddress(), p.port(r.name()),
                     rc.tls() ? " TLS (" + Tls.provider(rc.tlsProvider).name().toLowerCase(Locale.ROOT) + ")" : "",
                     rc.acceptProxy ? " with PROXY header" : "", ups,
-                    rc.balance.name().toLowerCase(Locale.ROOT), rc.connectTimeoutMs, rc.retries,
+                    rc.balance.name().toLowerCase(Locale.ROOT), rc.splice ? ", splice" : "", rc.connectTimeoutMs, rc.retries,
                     rc.healthIntervalSec > 0 ? ", health check every " + rc.healthIntervalSec + " s" : "",
                     rc.sendProxy != RouteConfig.SendProxy.OFF ? ", PROXY " + rc.sendProxy.name().toLowerCase(
                             Locale.ROOT) + " sent" : "");

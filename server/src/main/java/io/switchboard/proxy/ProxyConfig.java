@@ -68,6 +68,10 @@ public final class ProxyConfig {
             if (!seen.add(r.name())) {
                 throw new IllegalArgumentException("listen " + r.name() + " appears twice");
             }
+            if (r.splice && transport != Transport.EPOLL) {
+                throw new IllegalArgumentException("--splice needs --transport epoll, not " + transport
+                        + (routes.size() > 1 ? " (listen " + r.name() + ")" : ""));
+            }
         }
         range("--event-loops", eventLoops, 1, 1024);
         range("--backlog", backlog, 1, 1 << 20);

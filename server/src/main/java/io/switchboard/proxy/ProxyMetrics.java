@@ -35,6 +35,10 @@ public final class ProxyMetrics {
     public final LongAdder reloads = new LongAdder();
     public final LongAdder reloadFailures = new LongAdder();
     public final LongAdder tlsHandshakes = new LongAdder();
+    /** Open connections forwarded with splice(2) ({@code --splice}): each holds two pipes besides its sockets. */
+    public final AtomicLong splicedActive = new AtomicLong();
+    /** Spliced connections closed by an error other than a reset or a close (pipe(2) out of descriptors...). */
+    public final LongAdder spliceErrors = new LongAdder();
     /** 1 when IP_LOCAL_PORT_RANGE is applied per socket, 0 when off or rejected by the kernel. */
     public volatile int portRangeApplied;
     private final EnumMap<ConnectError, LongAdder> connectErrors = new EnumMap<>(ConnectError.class);
@@ -98,6 +102,10 @@ public final class ProxyMetrics {
                 loopErrors.sum());
         counter(sb, "switchboard_proxy_tls_handshakes_total", "TLS handshakes completed on TLS listeners.",
                 tlsHandshakes.sum());
+        gauge(sb, "switchboard_proxy_connections_spliced", "Open connections forwarded with splice (6 file "
+                + "descriptors each).", splicedActive.get());
+        counter(sb, "switchboard_proxy_splice_errors_total", "Spliced connections closed by a splice or pipe "
+                + "error other than a reset.", spliceErrors.sum());
         header(sb, "switchboard_proxy_reloads_total", "Configuration reloads (SIGHUP), by result.", "counter");
         sb.append("switchboard_proxy_reloads_total{result=\"ok\"} ").append(reloads.sum()).append('\n');
         sb.append("switchboard_proxy_reloads_total{result=\"refused\"} ").append(reloadFailures.sum()).append('\n');

@@ -60,7 +60,8 @@ public final class ProxyServer implements AutoCloseable {
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, 0, config.clock);
         this.rate = new AddressRate(config.ratePerIp);
         this.outbound = new OutboundSockets(config, metrics);
-        this.group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-proxy", true));
+        this.group = config.transport.newHalfClosingGroup(config.eventLoops,
+                new DefaultThreadFactory("swb-proxy", true));
         List<ProxyLoop> list = new ArrayList<>();
         long nowMs = config.clock.nowMs();
         for (EventExecutor e : group) {

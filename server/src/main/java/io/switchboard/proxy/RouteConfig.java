@@ -89,6 +89,8 @@ public final class RouteConfig {
     public TlsProvider tlsProvider = TlsProvider.AUTO;
     /** Seconds a client has to complete the TLS handshake. */
     public int tlsHandshakeTimeoutSec = 10;
+    /** Forward with splice(2) through kernel pipes (epoll, plain TCP only). */
+    public boolean splice;
 
     boolean tls() {
         return tlsCert != null;
@@ -119,6 +121,10 @@ public final class RouteConfig {
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new IllegalArgumentException("--tls-cert and --tls-key go together (PEM certificate chain and "
                         + "its private key)");
+            }
+            if (splice && tlsCert != null) {
+                throw new IllegalArgumentException("--splice cannot be combined with --tls-cert: spliced bytes "
+                        + "never reach the JVM, so TLS cannot be terminated on them");
             }
             if (tlsCert != null) {
                 readable("--tls-cert", tlsCert);

@@ -102,12 +102,21 @@ public enum Transport {
     }
 
     public EventLoopGroup newGroup(int threads, ThreadFactory threadFactory) {
-        return new MultiThreadIoEventLoopGroup(threads, threadFactory, ioHandlerFactory());
+        return new MultiThreadIoEventLoopGroup(threads, threadFactory, ioHandlerFactory(false));
     }
 
-    private IoHandlerFactory ioHandlerFactory() {
+    /**
+     * A group for channels that stay open after their input ended (ALLOW_HALF_CLOSURE, the proxy): on epoll it
+     * carries {@link EpollRearm}'s fix for Netty 4.2.18 dropping such channels from epoll. The gateway and bench close
+     * on EOF, so their channels always have an interest left and do without the wrapper (one object per channel).
+     */
+    public EventLoopGroup newHalfClosingGroup(int threads, ThreadFactory threadFactory) {
+        return new MultiThreadIoEventLoopGroup(threads, threadFactory, ioHandlerFactory(true));
+    }
+
+    private IoHandlerFactory ioHandlerFactory(boolean halfClosing) {
         return switch (this) {
-            case EPOLL -> EpollIoHandler.newFactory();
+            case EPOLL -> halfClosing ? EpollRearm.newFactory() : EpollIoHandler.newFactory();
             case IO_URING -> IoUringIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };

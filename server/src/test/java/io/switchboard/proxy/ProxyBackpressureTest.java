@@ -34,6 +34,14 @@ class ProxyBackpressureTest {
 
     @Test
     void shouldStopReadingFromTheFastSideWhileTheClientDoesNotRead() throws Exception {
+        assertPacedAndIntact(fx, 2 * 32 * 1024);
+    }
+
+    /**
+     * Starts {@code fx} towards an upstream that writes as fast as it can to a client that does not read: the upstream
+     * must stall with the proxy holding at most {@code maxQueuedBytes}; then the client reads everything, intact.
+     */
+    static void assertPacedAndIntact(ProxyFixture fx, long maxQueuedBytes) throws Exception {
         CompletableFuture<Long> stalledAt = new CompletableFuture<>();
         CompletableFuture<long[]> finished = new CompletableFuture<>();
         TestUpstream firehose = fx.upstream(s -> firehose(s, stalledAt, finished));
@@ -47,7 +55,7 @@ class ProxyBackpressureTest {
             long stalled = stalledAt.get(40, TimeUnit.SECONDS);
             assertTrue(stalled < CAP_BYTES, "the upstream could write " + stalled + " bytes: the proxy kept reading");
             long queued = fx.proxy().queuedBytes();
-            assertTrue(queued <= 2 * 32 * 1024, "proxy holds " + queued + " bytes for a client that does not read");
+            assertTrue(queued <= maxQueuedBytes, "proxy holds " + queued + " bytes for a client that does not read");
 
             // Now read everything: the stream resumes and arrives intact.
             InputStream in = client.getInputStream();

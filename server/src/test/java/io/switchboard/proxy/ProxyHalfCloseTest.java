@@ -41,7 +41,8 @@ class ProxyHalfCloseTest {
     /**
      * Regression: after the client's FIN, Netty 4.2.18's epoll drops the client socket from the epoll set (no
      * interest left) and a later write that needs EPOLLOUT failed with ENOENT, which shut the output and lost the
-     * rest of the reply. The client here half-closes at once and reads only after the proxy filled its socket.
+     * rest of the reply (fixed by {@code EpollRearm}). The client half-closes at once and reads only after the proxy
+     * filled its socket.
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(io.switchboard.transport.Transport.class)
