@@ -25,9 +25,9 @@ final class EpollWatchesCheck implements Check {
         }
         long w = watches.getAsLong();
         long perConnection = ctx.role().socketsPerConnection();
-        long needed = Counts.add(ctx.perConnection(perConnection), ConnectionCost.RESERVED_FDS);
+        long needed = ctx.withReserve(perConnection);
         b.current(Counts.count(w)).value("maxUserWatches", w).value("needed", needed)
-                .allows(Math.max(0, w - ConnectionCost.RESERVED_FDS) / perConnection)
+                .allows(Context.connectionsWithin(w, perConnection))
                 .say("Shared by all processes of one user; the io_uring transport does not use it.");
         if (w < needed) {
             b.status(Status.LIMIT).say("Needs " + Counts.count(needed) + " watches.").fix(Fix.sysctl(NAME, needed));

@@ -25,10 +25,10 @@ final class FileMaxCheck implements Check {
         OptionalLong open = ctx.files().readLong(NR_PATH);
         long inUse = open.orElse(0);
         long fds = ctx.role().socketsPerConnection();
-        long needed = Counts.add(ctx.perConnection(fds), ConnectionCost.RESERVED_FDS);
+        long needed = ctx.withReserve(fds);
         b.current(Counts.count(fileMax) + (open.isPresent() ? " (" + Counts.count(inUse) + " open)" : ""))
                 .value("fileMax", fileMax).value("open", open.isPresent() ? inUse : null).value("needed", needed)
-                .allows(Math.max(0, fileMax - inUse - ConnectionCost.RESERVED_FDS) / fds);
+                .allows(Context.connectionsWithin(fileMax - inUse, fds));
         if (open.isEmpty()) {
             b.say(NR_PATH + " is missing, so files already open elsewhere are not counted.");
         }

@@ -21,9 +21,9 @@ final class NrOpenCheck implements Check {
         }
         long n = nrOpen.getAsLong();
         long fds = ctx.role().socketsPerConnection();
-        long needed = Counts.add(ctx.perConnection(fds), ConnectionCost.RESERVED_FDS);
+        long needed = ctx.withReserve(fds);
         b.current(Counts.count(n)).value("nrOpen", n).value("needed", needed)
-                .allows(Math.max(0, n - ConnectionCost.RESERVED_FDS) / fds)
+                .allows(Context.connectionsWithin(n, fds))
                 .say("The ceiling for every process's hard open-file limit.");
         if (needed > n) {
             b.status(Status.LIMIT)

@@ -29,8 +29,8 @@ final class OpenFilesCheck implements Check {
         long soft = softHard[0];
         long hard = softHard[1];
         long fdsPerConnection = ctx.role().socketsPerConnection();
-        long needed = Counts.add(ctx.perConnection(fdsPerConnection), ConnectionCost.RESERVED_FDS);
-        long allows = Math.max(0, soft - ConnectionCost.RESERVED_FDS) / fdsPerConnection;
+        long needed = ctx.withReserve(fdsPerConnection);
+        long allows = Context.connectionsWithin(soft, fdsPerConnection);
         OptionalLong nrOpen = ctx.files().readLong(NrOpenCheck.PATH);
 
         b.current("soft " + Counts.count(soft) + ", hard " + Counts.count(hard))
