@@ -18,11 +18,11 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 bench_jar() {
-  if [ ! -f "$bench_root/server/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then
+  if [ ! -f "$bench_root/dist/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then
     echo "bench: building the jar ..." >&2
     (cd "$bench_root" && flock /tmp/swb-build.lock mvn -q -B -DskipTests install >&2)
   fi
-  cp "$bench_root/server/target/switchboard.jar" "$bench_tmp/switchboard.jar"
+  cp "$bench_root/dist/target/switchboard.jar" "$bench_tmp/switchboard.jar"
   echo "$bench_tmp/switchboard.jar"
 }
 

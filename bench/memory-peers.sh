@@ -19,7 +19,7 @@ if [ "$fd_cap" != unlimited ] && [ $((N + 200)) -gt "$fd_cap" ]; then
   echo "memory-peers: N=$N does not fit the open-file limit $fd_cap of one process (N + 200 at most)" >&2
   exit 2
 fi
-if [ ! -f "$bench_root/server/target/switchboard.jar" ] && ! flock -n /tmp/swb-build.lock true; then
+if [ ! -f "$bench_root/dist/target/switchboard.jar" ] && ! flock -n /tmp/swb-build.lock true; then
   echo "memory-peers: no jar yet and the build lock is held (by this run?): build first (mvn -DskipTests install)" >&2
   exit 2
 fi

@@ -75,7 +75,7 @@ if [ "$fd_cap" != unlimited ] && [ $((fds_per_conn * (N + BASE) + 500)) -gt "$fd
   echo "proxy-compare: N=$N + BASE=$BASE need $((fds_per_conn * (N + BASE) + 500)) open files in one proxy process; the limit is $fd_cap" >&2
   exit 2
 fi
-if [ ! -f "$bench_root/server/target/switchboard.jar" ] && ! flock -n /tmp/swb-build.lock true; then
+if [ ! -f "$bench_root/dist/target/switchboard.jar" ] && ! flock -n /tmp/swb-build.lock true; then
   echo "proxy-compare: no jar yet and the build lock is held (by this run?): build first (mvn -DskipTests install)" >&2
   exit 2
 fi

@@ -1,0 +1,410 @@
+package io.switchboard.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.swb.SwbIds;
+import io.switchboard.server.GatewayServer;
+import io.switchboard.session.ClientInfo;
+import io.switchboard.session.PushResult;
+import io.switchboard.session.SessionRegistry;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes backend API requests to the session registry and answers in JSON (Prometheus text for
+ * {@code /metrics}). Every refusal is a JSON body {@code {"error": "...", "status": N}}. Sharable: it keeps no
+ * per-connection state; answers may be written from the session loops.
+ */
+@ChannelHandler.Sharable
+final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DISCONNECT_DEFAULT_CODE = 503;
+    private static final java.util.Set<Integer> BYE_CODES = java.util.Set.of(400, 401, 403, 408, 409, 413, 429, 503);
+
+    private final GatewayServer gateway;
+    private final SessionRegistry registry;
+    private final GatewayMetrics metrics;
+    private final StatsCollector stats;
+    private final byte[] apiToken;
+
+    ApiHandler(GatewayServer gateway, EventLoop apiLoop) {
+        this.gateway = gateway;
+        this.registry = gateway.registry();
+        this.metrics = gateway.metrics();
+        this.stats = new StatsCollector(gateway);
+        this.apiToken = gateway.config().apiToken == null ? null
+                : ("Bearer " + gateway.config().apiToken).getBytes(StandardCharsets.UTF_8);
+        apiLoop.scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        metrics.apiRequests.increment();
+        if (req.decoderResult().isFailure()) {
+            // The decoder gave up on this request (line or headers too long, bad syntax): never act on half of it.
+            metrics.refused(Refusal.API_BAD_REQUEST);
+            Throwable cause = req.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
+                    ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.BAD_REQUEST;
+            Exchange bad = Exchange.begin(ctx, false);
+            if (bad != null) {
+                error(bad, status, "request could not be decoded: " + cause.getMessage());
+            }
+            return;
+        }
+        Exchange ex = Exchange.begin(ctx, HttpUtil.isKeepAlive(req));
+        if (ex == null) {
+            return; // an earlier request on this connection asked to close it: nothing after it is served
+        }
+        QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        // Route on the raw path and decode each segment once, so an encoded '/' or '%' stays inside its segment.
+        String path = q.rawPath();
+        HttpMethod method = req.method();
+        try {
+            if (path.equals("/healthz") && method.equals(HttpMethod.GET)) {
+                ObjectNode n = JSON.createObjectNode().put("status", gateway.draining() ? "draining" : "ok");
+                send(ex, gateway.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
+                return;
+            }
+            if (!authorized(req)) {
+                metrics.refused(Refusal.API_UNAUTHORIZED);
+                error(ex, HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token (see --api-token)");
+                return;
+            }
+            route(ex, req, q, path, method);
+        } catch (BadRequest e) {
+            metrics.refused(Refusal.API_BAD_REQUEST);
+            error(ex, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } catch (RuntimeException e) {
+            // Answer this request's own place in the order, or every later answer on the connection would wait.
+            metrics.loopErrors.increment();
+            log.warn("API request {} {} failed: {}", method, path, e.toString());
+            error(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path,
+                       HttpMethod method) {
+        String[] parts = path.split("/");
+        // parts[0] is "" because the path starts with '/'
+        if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
+            sendText(ex, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
+        } else if (path.equals("/v1/stats") && method.equals(HttpMethod.GET)) {
+            send(ex, HttpResponseStatus.OK, stats.json(boolParam(q, "gc")));
+        } else if (path.equals("/v1/drain") && method.equals(HttpMethod.POST)) {
+            gateway.drain();
+            send(ex, HttpResponseStatus.ACCEPTED, JSON.createObjectNode().put("draining", true)
+                    .put("drain_period_s", gateway.config().drainPeriodSec));
+        } else if (path.equals("/v1/broadcast") && method.equals(HttpMethod.POST)) {
+            byte[] payload = body(req);
+            if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
+                return;
+            }
+            answerCount(ex, req, registry.broadcast(payload), null);
+        } else if (path.equals("/v1/messages") && method.equals(HttpMethod.POST)) {
+            batch(ex, req);
+        } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("topics")
+                && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
+            String topic = id(parts[3], "topic");
+            byte[] payload = body(req);
+            if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
+                return;
+            }
+            answerCount(ex, req, registry.publish(topic, payload), topic);
+        } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
+                && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
+            pushOne(ex, req, id(parts[3], "client id"), ttl(q));
+        } else if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
+            String clientId = id(parts[3], "client id");
+            if (method.equals(HttpMethod.GET)) {
+                clientInfo(ex, req, clientId);
+            } else if (method.equals(HttpMethod.DELETE)) {
+                disconnect(ex, req, q, clientId);
+            } else {
+                error(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET or DELETE on " + path);
+            }
+        } else {
+            error(ex, HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path
+                    + " (see README, 'Backend API')");
+        }
+    }
+
+    // ---- endpoints
+
+    private void pushOne(Exchange ex, FullHttpRequest req, String clientId, int ttlSec) {
+        byte[] payload = body(req);
+        registry.push(clientId, payload, ttlSec, r -> {
+            if (r.ok()) {
+                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
+                        .put("delivered", r.delivered()));
+            } else {
+                error(ex, HttpResponseStatus.valueOf(r.status()), r.error());
+            }
+        });
+    }
+
+    private void batch(Exchange ex, FullHttpRequest req) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body(req));
+        } catch (java.io.IOException e) {
+            throw new BadRequest("body must be JSON: {\"messages\":[{\"client\":\"id\",\"payload\":\"text\","
+                    + "\"ttl\":0}]}");
+        }
+        JsonNode messages = root == null ? null : root.get("messages");
+        if (messages == null || !messages.isArray()) {
+            throw new BadRequest("body must have a \"messages\" array");
+        }
+        List<SessionRegistry.PushRequest> requests = new ArrayList<>(messages.size());
+        for (JsonNode m : messages) {
+            String client = m.path("client").asText(null);
+            if (client == null || !SwbIds.isValid(client)) {
+                throw new BadRequest("each message needs \"client\": 1-128 characters of [A-Za-z0-9._:@-]");
+            }
+            byte[] payload;
+            if (m.hasNonNull("payload_b64")) {
+                try {
+                    payload = Base64.getDecoder().decode(m.get("payload_b64").asText());
+                } catch (IllegalArgumentException e) {
+                    throw new BadRequest("payload_b64 of " + client + " is not base64");
+                }
+            } else if (m.hasNonNull("payload")) {
+                payload = m.get("payload").asText().getBytes(StandardCharsets.UTF_8);
+            } else {
+                throw new BadRequest("message to " + client + " needs \"payload\" (text) or \"payload_b64\"");
+            }
+            int ttl = m.path("ttl").asInt(0);
+            if (ttl < 0) {
+                throw new BadRequest("ttl must be >= 0");
+            }
+            requests.add(new SessionRegistry.PushRequest(client, payload, ttl));
+        }
+        registry.pushBatch(requests).whenComplete((results, err) -> {
+            ObjectNode out = JSON.createObjectNode();
+            ArrayNode arr = out.putArray("results");
+            int accepted = 0;
+            for (int i = 0; i < results.length; i++) {
+                PushResult r = results[i];
+                ObjectNode n = arr.addObject().put("client", requests.get(i).clientId()).put("status", r.status());
+                if (r.ok()) {
+                    accepted++;
+                    n.put("seq", r.seq()).put("delivered", r.delivered());
+                } else {
+                    n.put("error", r.error());
+                }
+            }
+            out.put("accepted", accepted).put("refused", results.length - accepted);
+            send(ex, HttpResponseStatus.OK, out);
+        });
+    }
+
+    private void clientInfo(Exchange ex, FullHttpRequest req, String clientId) {
+        registry.info(clientId).whenComplete((info, err) -> {
+            if (info == null) {
+                error(ex, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
+                        + " (not connected and nothing retained)");
+                return;
+            }
+            send(ex, HttpResponseStatus.OK, toJson(info));
+        });
+    }
+
+    private void disconnect(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String clientId) {
+        String reason = param(q, "reason", "disconnected by backend");
+        int code = intParam(q, "code", DISCONNECT_DEFAULT_CODE);
+        if (!BYE_CODES.contains(code)) {
+            throw new BadRequest("code must be one of " + new java.util.TreeSet<>(BYE_CODES));
+        }
+        // One printable line well under the protocol's 1,024-byte control-line limit.
+        String text = reason.replaceAll("[^\\x20-\\x7e]", "?");
+        if (text.length() > 200) {
+            text = text.substring(0, 200);
+        }
+        registry.disconnect(clientId, code, text).whenComplete((done, err) -> {
+            if (Boolean.TRUE.equals(done)) {
+                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
+            } else {
+                error(ex, HttpResponseStatus.NOT_FOUND, "client " + clientId + " is not connected");
+            }
+        });
+    }
+
+    private void answerCount(Exchange ex, FullHttpRequest req, CompletableFuture<Long> f, String topic) {
+        f.whenComplete((n, err) -> {
+            ObjectNode out = JSON.createObjectNode();
+            if (topic != null) {
+                out.put("topic", topic);
+            }
+            send(ex, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
+        });
+    }
+
+    static ObjectNode toJson(ClientInfo info) {
+        ObjectNode n = JSON.createObjectNode()
+                .put("id", info.id())
+                .put("online", info.online())
+                .put("since_ms", info.sinceMs())
+                .put("seq", info.lastSeq())
+                .put("acked", info.ackedSeq())
+                .put("queued", info.queued())
+                .put("queued_bytes", info.queuedBytes())
+                .put("in_flight", info.inFlight());
+        if (info.remoteAddress() != null) {
+            n.put("remote", info.remoteAddress());
+        } else {
+            n.putNull("remote");
+        }
+        return n;
+    }
+
+    // ---- request helpers
+
+    private boolean authorized(FullHttpRequest req) {
+        if (apiToken == null) {
+            return true;
+        }
+        String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        return h != null && MessageDigest.isEqual(apiToken, h.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private boolean tooLarge(Exchange ex, FullHttpRequest req, byte[] payload) {
+        if (payload.length > gateway.config().maxPayloadBytes) {
+            metrics.refused(Refusal.PAYLOAD_TOO_LARGE);
+            error(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload of " + payload.length
+                    + " bytes is larger than --max-payload " + gateway.config().maxPayloadBytes);
+            return true;
+        }
+        return false;
+    }
+
+    private boolean refusedWhileDraining(Exchange ex, FullHttpRequest req) {
+        if (registry.draining()) {
+            metrics.refused(Refusal.DRAINING);
+            error(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is draining");
+            return true;
+        }
+        return false;
+    }
+
+    private static byte[] body(FullHttpRequest req) {
+        return ByteBufUtil.getBytes(req.content());
+    }
+
+    private static String id(String raw, String what) {
+        String decoded;
+        try {
+            decoded = QueryStringDecoder.decodeComponent(raw);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(what + " is not valid percent-encoding");
+        }
+        if (!SwbIds.isValid(decoded)) {
+            throw new BadRequest(what + " must be 1-128 characters of [A-Za-z0-9._:@-]");
+        }
+        return decoded;
+    }
+
+    private static int ttl(QueryStringDecoder q) {
+        int ttl = intParam(q, "ttl", 0);
+        if (ttl < 0) {
+            throw new BadRequest("ttl must be a number of seconds >= 0");
+        }
+        return ttl;
+    }
+
+    private static String param(QueryStringDecoder q, String name, String dflt) {
+        List<String> v;
+        try {
+            v = q.parameters().get(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("the query string is not valid percent-encoding");
+        }
+        return v == null || v.isEmpty() ? dflt : v.get(0);
+    }
+
+    private static int intParam(QueryStringDecoder q, String name, int dflt) {
+        String v = param(q, name, null);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new BadRequest(name + " must be a whole number, not '" + v + "'");
+        }
+    }
+
+    private static boolean boolParam(QueryStringDecoder q, String name) {
+        String v = param(q, name, "false");
+        return v.equals("true") || v.equals("1");
+    }
+
+    // ---- responses
+
+    private static void error(Exchange ex, HttpResponseStatus status, String msg) {
+        send(ex, status, JSON.createObjectNode().put("error", msg).put("status", status.code()));
+    }
+
+    private static void send(Exchange ex, HttpResponseStatus status, JsonNode n) {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(n);
+        } catch (java.io.IOException e) {
+            body = "{\"error\":\"internal\"}".getBytes(StandardCharsets.US_ASCII);
+            status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
+        }
+        ex.respond(status, body, "application/json");
+    }
+
+    private static void sendText(Exchange ex, HttpResponseStatus status, String text, String contentType) {
+        ex.respond(status, text.getBytes(StandardCharsets.UTF_8), contentType);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Errors inside a request are answered in routeing (its own place in the order); what reaches here is a
+        // broken connection or codec: log it once and close.
+        if (!(cause instanceof java.io.IOException)) {
+            metrics.loopErrors.increment();
+            log.warn("API connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+
+    /** A request the API refuses with 400 and this message. */
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.switchboard.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.process.ProcFiles;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.server.GatewayServer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Builds {@code /v1/stats} (JSON) and {@code /metrics} (Prometheus text) from the gateway's counters, memory
+ * readings and per-second rates. {@link #sampleRates} runs once a second on the API loop; the rest may run on
+ * any thread.
+ */
+final class StatsCollector {
+    private final GatewayServer gateway;
+    private final GatewayMetrics m;
+    private long lastPushes;
+    private long lastWritten;
+    private long lastAccepted;
+    private volatile double pushesPerSec;
+    private volatile double messagesPerSec;
+    private volatile double acceptsPerSec;
+
+    StatsCollector(GatewayServer gateway) {
+        this.gateway = gateway;
+        this.m = gateway.metrics();
+    }
+
+    void sampleRates() {
+        long p = m.pushesAccepted.sum();
+        long w = m.messagesWritten.sum();
+        long a = m.connectionsAccepted.sum();
+        pushesPerSec = p - lastPushes;
+        messagesPerSec = w - lastWritten;
+        acceptsPerSec = a - lastAccepted;
+        lastPushes = p;
+        lastWritten = w;
+        lastAccepted = a;
+    }
+
+    ObjectNode json(boolean gcFirst) {
+        if (gcFirst) {
+            System.gc();
+        }
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        long rss = rssBytes();
+        long online = m.sessionsOnline.get();
+        long open = m.connectionsOpen.get();
+        ObjectNode n = ApiHandler.JSON.createObjectNode();
+        n.put("uptime_s", (gateway.config().clock.nowMs() - gateway.startedAtMs()) / 1000);
+        n.put("draining", gateway.draining());
+        n.put("connections", open);
+        n.put("max_connections", gateway.guard().maxConnections());
+        n.put("sessions_online", online);
+        n.put("sessions_known", gateway.registry().size());
+        n.put("sessions_offline_retained", offlineRetained());
+        n.put("handshakes_total", m.handshakes.sum());
+        n.put("connections_accepted_total", m.connectionsAccepted.sum());
+        n.put("takeovers_total", m.takeovers.sum());
+        ObjectNode rates = n.putObject("rates_per_s");
+        rates.put("pushes", pushesPerSec).put("messages_written", messagesPerSec).put("accepts", acceptsPerSec);
+        ObjectNode msgs = n.putObject("messages");
+        msgs.put("pushes_accepted", m.pushesAccepted.sum())
+                .put("written", m.messagesWritten.sum())
+                .put("acked", m.messagesAcked.sum())
+                .put("expired", m.messagesExpired.sum())
+                .put("dropped_on_disconnect", m.messagesDropped.sum())
+                .put("topic_deliveries", m.topicDeliveries.sum())
+                .put("broadcasts", m.broadcasts.sum())
+                .put("sends_received", m.sendsReceived.sum())
+                .put("sends_accepted", m.sendsAccepted.sum());
+        ObjectNode refusals = n.putObject("refusals");
+        for (Map.Entry<Refusal, Long> e : m.refusalSnapshot().entrySet()) {
+            refusals.put(e.getKey().label(), e.getValue());
+        }
+        ObjectNode mem = n.putObject("memory");
+        mem.put("heap_used_bytes", heap.getUsed()).put("heap_max_bytes", heap.getMax()).put("rss_bytes", rss)
+                .put("gc_before_reading", gcFirst);
+        if (online > 0) {
+            mem.put("heap_per_session_bytes", heap.getUsed() / online);
+        }
+        if (open > 0 && rss > 0) {
+            mem.put("rss_per_connection_bytes", rss / open);
+        }
+        n.put("loop_errors_total", m.loopErrors.sum());
+        return n;
+    }
+
+    String prometheus() {
+        StringBuilder sb = new StringBuilder(4096);
+        gauge(sb, "switchboard_connections", "Open client connections.", m.connectionsOpen.get());
+        gauge(sb, "switchboard_max_connections", "Configured maximum of client connections.",
+                gateway.guard().maxConnections());
+        gauge(sb, "switchboard_sessions_online", "Clients connected and welcomed.", m.sessionsOnline.get());
+        gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with retained messages.",
+                gateway.registry().size());
+        gauge(sb, "switchboard_draining", "1 while draining.", gateway.draining() ? 1 : 0);
+        counter(sb, "switchboard_connections_accepted_total", "Connections accepted by the listener.",
+                m.connectionsAccepted.sum());
+        counter(sb, "switchboard_handshakes_total", "Completed handshakes.", m.handshakes.sum());
+        counter(sb, "switchboard_takeovers_total", "Sessions taken over by a newer connection.", m.takeovers.sum());
+        counter(sb, "switchboard_pushes_accepted_total", "Pushes accepted (seq assigned).", m.pushesAccepted.sum());
+        counter(sb, "switchboard_messages_written_total", "MSG frames written to clients.", m.messagesWritten.sum());
+        counter(sb, "switchboard_messages_acked_total", "Messages acknowledged by clients.", m.messagesAcked.sum());
+        counter(sb, "switchboard_messages_expired_total", "Retained messages dropped at ttl.", m.messagesExpired.sum());
+        counter(sb, "switchboard_messages_dropped_total", "ttl=0 messages dropped when their client disconnected.",
+                m.messagesDropped.sum());
+        counter(sb, "switchboard_topic_deliveries_total", "Topic messages accepted for subscribers.",
+                m.topicDeliveries.sum());
+        counter(sb, "switchboard_sends_received_total", "SEND frames from clients.", m.sendsReceived.sum());
+        counter(sb, "switchboard_sends_accepted_total", "SENDs the upstream accepted.", m.sendsAccepted.sum());
+        counter(sb, "switchboard_loop_errors_total", "Unexpected errors survived by event loops.", m.loopErrors.sum());
+        counter(sb, "switchboard_api_requests_total", "Backend API requests.", m.apiRequests.sum());
+        sb.append("# HELP switchboard_refusals_total Refusals and forced closes by reason.\n")
+                .append("# TYPE switchboard_refusals_total counter\n");
+        for (Map.Entry<Refusal, Long> e : m.refusalSnapshot().entrySet()) {
+            sb.append("switchboard_refusals_total{reason=\"").append(e.getKey().label()).append("\"} ")
+                    .append(e.getValue()).append('\n');
+        }
+        sb.append("# HELP switchboard_loop_connections Connections per event loop.\n")
+                .append("# TYPE switchboard_loop_connections gauge\n");
+        for (LoopState l : gateway.loops()) {
+            sb.append("switchboard_loop_connections{loop=\"").append(l.index()).append("\"} ")
+                    .append(l.memberCount()).append('\n');
+        }
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        gauge(sb, "switchboard_heap_used_bytes", "JVM heap in use.", heap.getUsed());
+        gauge(sb, "switchboard_heap_max_bytes", "JVM maximum heap.", heap.getMax());
+        gauge(sb, "switchboard_rss_bytes", "Resident set size of the process.", rssBytes());
+        return sb.toString();
+    }
+
+    private long offlineRetained() {
+        long n = 0;
+        for (LoopState l : gateway.loops()) {
+            n += l.offlineCount(); // read from another thread: an estimate, good enough for stats
+        }
+        return n;
+    }
+
+    private static void gauge(StringBuilder sb, String name, String help, long v) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(v).append('\n');
+    }
+
+    private static void counter(StringBuilder sb, String name, String help, long v) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(v).append('\n');
+    }
+
+    static long rssBytes() {
+        return ProcFiles.rssBytes("self");
+    }
+}

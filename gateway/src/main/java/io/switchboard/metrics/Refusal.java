@@ -1,0 +1,44 @@
+package io.switchboard.metrics;
+
+import java.util.Locale;
+
+/** Every reason the gateway refuses or ends something; each is a labelled counter in metrics and stats. */
+public enum Refusal {
+    MAX_CONNECTIONS,
+    PER_IP_LIMIT,
+    ACCEPT_RATE,
+    DRAINING,
+    HANDSHAKE_TIMEOUT,
+    /** With {@code --accept-proxy}: a malformed PROXY header, or none complete within its timeout. */
+    PROXY_HEADER,
+    IDLE_TIMEOUT,
+    AUTH_FAILED,
+    MALFORMED_FRAME,
+    FRAME_TOO_LARGE,
+    TAKEN_OVER,
+    CLIENT_OFFLINE,
+    QUEUE_FULL,
+    OFFLINE_SESSIONS_LIMIT,
+    PAYLOAD_TOO_LARGE,
+    TOPIC_QUEUE_FULL,
+    TOO_MANY_SUBSCRIPTIONS,
+    SEND_NACKED,
+    SEND_TOO_MANY_PENDING,
+    DISCONNECTED_BY_API,
+    API_UNAUTHORIZED,
+    API_BAD_REQUEST;
+
+    /** The gateway's reason for an admission refusal; null when admitted. */
+    public static Refusal of(io.switchboard.limits.ConnectionGuard.Refused r) {
+        return r == null ? null : switch (r) {
+            case ACCEPT_RATE -> ACCEPT_RATE;
+            case MAX_CONNECTIONS -> MAX_CONNECTIONS;
+            case PER_IP_LIMIT -> PER_IP_LIMIT;
+        };
+    }
+
+    /** Label value in metrics: lower case with underscores. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,765 @@
+package io.switchboard.protocol.swb;
+
+import io.switchboard.swb.SwbFrames;
+import io.switchboard.swb.SwbIds;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.switchboard.config.ServerConfig;
+import io.switchboard.loop.LoopMember;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.session.ClientLink;
+import io.switchboard.session.Handshake;
+import io.switchboard.session.Message;
+import io.switchboard.session.Session;
+import io.switchboard.upstream.UpstreamSink;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SWB/1 connection: the only handler in its channel's pipeline. It decodes frames incrementally (keeping a
+ * buffer only while a frame is incomplete), drives the handshake, and is the {@link ClientLink} through which its
+ * {@link Session} writes messages. Deadlines live on the loop's coarse wheel, not in a per-channel timer.
+ *
+ * <p>With {@code --accept-proxy}, Netty's {@code HAProxyMessageDecoder} sits in front of it until the PROXY header
+ * is decoded (it then removes itself and passes on any bytes that came with the header): admission waits for the
+ * header, and the address it announces stands for the client everywhere (limits, API, logs).
+ *
+ * <p>Owned by the channel's event loop: every method runs there.
+ */
+public final class SwbConnection extends ChannelInboundHandlerAdapter implements LoopMember, ClientLink, Handshake {
+    private static final Logger log = LoggerFactory.getLogger(SwbConnection.class);
+
+    private static final byte NEW = 0;
+    /** HELLO accepted; waiting for the registry to hand over the session. Reads are paused. */
+    private static final byte AWAITING_SESSION = 1;
+    private static final byte OPEN = 2;
+    /** BYE sent or closing: input is discarded until the channel closes. */
+    private static final byte CLOSING = 3;
+    /** With {@code --accept-proxy}: waiting for the PROXY header; not admitted yet. */
+    private static final byte AWAITING_PROXY_HEADER = 4;
+
+    /** Seconds a closing connection gets to flush its BYE before it is closed regardless. */
+    static final int CLOSE_GRACE_SEC = 5;
+
+    private static final byte[] HELLO = ascii("HELLO");
+    private static final byte[] PING = ascii("PING");
+    private static final byte[] PONG = ascii("PONG");
+    private static final byte[] ACK = ascii("ACK");
+    private static final byte[] SEND = ascii("SEND");
+    private static final byte[] SUB = ascii("SUB");
+    private static final byte[] UNSUB = ascii("UNSUB");
+    private static final byte[] BYE = ascii("BYE");
+
+    private final SwbLoop at;
+    private ChannelHandlerContext ctx;
+    private Session session;
+    private ByteBuf cumulation;
+    /** While reading a SEND payload: its id (String). During the handshake: the {@link Hello} being completed. */
+    private Object pending;
+    private ArrayList<String> topics;
+    private int payloadLength = -1;
+    private int hbSec;
+    /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
+    private int timeSec;
+    /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
+    private int wheelPos = -1;
+    /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
+    private int memberIndex = -1;
+    private short pendingSends;
+    private byte phase = NEW;
+    /**
+     * The client's address as its PROXY header announced it (with {@code --accept-proxy}); null when the TCP peer is
+     * the client. It takes bytes that were alignment padding: the object stays 64 B (JOL; with or without compact
+     * object headers), so a connection costs no more for it.
+     */
+    private InetSocketAddress announced;
+
+    /** A HELLO waiting for its session. */
+    private record Hello(String clientId, long resumeSeq) {
+    }
+
+    /** @param at the context and loop state of the event loop this connection's channel is registered on */
+    SwbConnection(SwbLoop at) {
+        this.at = at;
+    }
+
+    /** A connection for a channel being initialised (so already registered with its event loop). */
+    public static SwbConnection forChannel(SwbContext shared, io.netty.channel.Channel ch) {
+        return new SwbConnection(shared.loopOf(ch.eventLoop()));
+    }
+
+    // ---- channel lifecycle
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        at.shared.metrics().connectionsAccepted.increment();
+        if (at.shared.config().acceptProxy) {
+            // The limits count the address the header announces: admission waits for it (onProxyHeader).
+            phase = AWAITING_PROXY_HEADER;
+            timeSec = (int) at.loop.nowSec() + at.shared.config().acceptProxyTimeoutSec;
+            at.loop.schedule(this, timeSec);
+            return;
+        }
+        admit();
+    }
+
+    /** Admission control for the client's address; the handshake timeout starts once admitted. */
+    private void admit() {
+        Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING
+                : Refusal.of(at.shared.guard().tryAcquire(remoteIp()));
+        if (refusal != null) {
+            at.shared.metrics().refused(refusal);
+            int code = refusal == Refusal.DRAINING ? 503 : 429;
+            String text = switch (refusal) {
+                case DRAINING -> "draining";
+                case ACCEPT_RATE -> "too fast";
+                case PER_IP_LIMIT -> "too many connections from your address";
+                default -> "too many connections";
+            };
+            closeWith(code, text, refusal == Refusal.DRAINING ? retrySpreadMs() : 1000);
+            return;
+        }
+        at.shared.metrics().connectionsOpen.incrementAndGet();
+        timeSec = (int) at.loop.nowSec() + at.shared.config().handshakeTimeoutSec;
+        at.loop.addMember(this);
+        at.loop.schedule(this, timeSec);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        phase = CLOSING;
+        at.loop.cancelDeadline(this);
+        if (memberIndex >= 0) { // admitted
+            at.shared.guard().release(remoteIp());
+            at.shared.metrics().connectionsOpen.decrementAndGet();
+            at.loop.removeMember(this);
+        }
+        if (topics != null) {
+            for (String t : topics) {
+                at.loop.unsubscribe(t, this);
+            }
+            topics = null;
+        }
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+        releaseCumulation();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HAProxyMessage header) {
+            onProxyHeader(header);
+            return;
+        }
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            if (phase == CLOSING) {
+                return;
+            }
+            if (phase == OPEN) {
+                timeSec = (int) at.loop.nowSec();
+            }
+            if (cumulation != null) {
+                appendToCumulation(in);
+                decode(cumulation);
+                keepRemainder();
+            } else {
+                decode(in);
+                if (in.isReadable() && phase != CLOSING) {
+                    cumulation = ctx.alloc().buffer(Math.max(in.readableBytes(), 256));
+                    cumulation.writeBytes(in);
+                }
+            }
+        } finally {
+            in.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+        // A client that sends but does not read must not grow our outbound buffer without bound (every PING
+        // queues a PONG): stop reading from it until it has read what it was sent.
+        if (!ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(true);
+            if (session != null) {
+                session.pump(true);
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof HAProxyProtocolException) {
+            // The decoder closes the connection itself; count it once (a second bad line may follow in the buffer).
+            if (phase == AWAITING_PROXY_HEADER) {
+                phase = CLOSING;
+                at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            }
+            log.debug("closing connection {}: bad PROXY header: {}", ctx.channel().remoteAddress(),
+                    cause.getMessage());
+        } else if (!(cause instanceof IOException)) {
+            at.shared.metrics().loopErrors.increment();
+            log.warn("closing connection {} ({}) after unexpected error: {}", remoteAddress(), clientIdForLog(),
+                    cause.toString());
+        }
+        ctx.close();
+    }
+
+    // ---- PROXY protocol header (--accept-proxy)
+
+    private void onProxyHeader(HAProxyMessage header) {
+        try {
+            if (phase != AWAITING_PROXY_HEADER) {
+                return; // timed out meanwhile
+            }
+            announced = announcedSource(header);
+            phase = NEW;
+            admit();
+        } finally {
+            header.release();
+        }
+    }
+
+    /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
+    static InetSocketAddress announcedSource(HAProxyMessage m) {
+        return io.switchboard.transport.ProxyHeaderAddresses.source(m);
+    }
+
+    // ---- decoding
+
+    private void decode(ByteBuf buf) {
+        ServerConfig cfg = at.shared.config();
+        while (buf.isReadable() && phase != CLOSING && phase != AWAITING_SESSION) {
+            if (payloadLength >= 0) {
+                if (buf.readableBytes() < payloadLength + 1) {
+                    return;
+                }
+                byte[] payload = new byte[payloadLength];
+                buf.readBytes(payload);
+                if (buf.readByte() != '\n') {
+                    protocolError(400, "payload not followed by LF", Refusal.MALFORMED_FRAME);
+                    return;
+                }
+                String id = (String) pending;
+                payloadLength = -1;
+                pending = null;
+                onSend(id, payload);
+                continue;
+            }
+            int start = buf.readerIndex();
+            int searchEnd = Math.min(buf.writerIndex(), start + cfg.maxLineBytes);
+            int lf = buf.indexOf(start, searchEnd, (byte) '\n');
+            if (lf < 0) {
+                if (buf.readableBytes() >= cfg.maxLineBytes) {
+                    protocolError(413, "control line longer than " + cfg.maxLineBytes + " bytes",
+                            Refusal.FRAME_TOO_LARGE);
+                }
+                return;
+            }
+            int end = lf > start && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            buf.readerIndex(lf + 1);
+            onLine(buf, start, end);
+        }
+    }
+
+    private void onLine(ByteBuf b, int start, int end) {
+        if (start == end) {
+            return; // an empty line (an extra Enter in telnet or nc) is harmless: ignore it
+        }
+        int verbEnd = tokenEnd(b, start, end);
+        if (verbEnd == start) {
+            protocolError(400, "line starts with a space", Refusal.MALFORMED_FRAME);
+            return;
+        }
+        if (phase == NEW) {
+            if (!matches(b, start, verbEnd, HELLO)) {
+                protocolError(400, "HELLO must be the first frame", Refusal.MALFORMED_FRAME);
+                return;
+            }
+            onHello(b, verbEnd, end);
+            return;
+        }
+        int argStart = skipSpaces(b, verbEnd, end);
+        if (matches(b, start, verbEnd, ACK)) {
+            long seq = parseLong(b, argStart, tokenEnd(b, argStart, end));
+            if (seq < 0) {
+                protocolError(400, "ACK needs a sequence number", Refusal.MALFORMED_FRAME);
+                return;
+            }
+            session.ack(seq);
+            session.pump(false);
+        } else if (matches(b, start, verbEnd, PING)) {
+            ctx.write(SwbFrames.pong(ctx.alloc()), ctx.voidPromise());
+        } else if (matches(b, start, verbEnd, PONG)) {
+            // Activity already noted; nothing to answer.
+            return;
+        } else if (matches(b, start, verbEnd, SEND)) {
+            onSendHeader(b, argStart, end);
+        } else if (matches(b, start, verbEnd, SUB)) {
+            onSub(b, argStart, end, true);
+        } else if (matches(b, start, verbEnd, UNSUB)) {
+            onSub(b, argStart, end, false);
+        } else if (matches(b, start, verbEnd, BYE)) {
+            // The client leaves: flush what is queued for it, then close.
+            phase = CLOSING;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else if (matches(b, start, verbEnd, HELLO)) {
+            ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 already welcomed"), ctx.voidPromise());
+        } else {
+            String verb = b.toString(start, Math.min(verbEnd - start, 32), StandardCharsets.US_ASCII);
+            ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 unknown command " + sanitize(verb)), ctx.voidPromise());
+        }
+    }
+
+    private void onHello(ByteBuf b, int from, int end) {
+        int idStart = skipSpaces(b, from, end);
+        int idEnd = tokenEnd(b, idStart, end);
+        if (!SwbIds.isValid(b, idStart, idEnd)) {
+            protocolError(400, "client id must be 1-128 characters of [A-Za-z0-9._:@-]", Refusal.MALFORMED_FRAME);
+            return;
+        }
+        String clientId = b.toString(idStart, idEnd - idStart, StandardCharsets.US_ASCII);
+        String token = null;
+        long resume = 0;
+        int hb = -1;
+        int i = skipSpaces(b, idEnd, end);
+        while (i < end) {
+            int tEnd = tokenEnd(b, i, end);
+            int eq = b.indexOf(i, tEnd, (byte) '=');
+            if (eq < 0) {
+                protocolError(400, "HELLO options are key=value", Refusal.MALFORMED_FRAME);
+                return;
+            }
+            String key = b.toString(i, eq - i, StandardCharsets.US_ASCII);
+            switch (key) {
+                case "v" -> {
+                    if (parseLong(b, eq + 1, tEnd) != 1) {
+                        protocolError(400, "unsupported protocol version (this server speaks v=1)",
+                                Refusal.MALFORMED_FRAME);
+                        return;
+                    }
+                }
+                case "token" -> token = b.toString(eq + 1, tEnd - eq - 1, StandardCharsets.US_ASCII);
+                case "resume" -> resume = parseLong(b, eq + 1, tEnd);
+                case "hb" -> hb = (int) Math.min(Integer.MAX_VALUE, parseLong(b, eq + 1, tEnd));
+                default -> { } // unknown options are ignored, for forward compatibility
+            }
+            if ((key.equals("resume") && resume < 0) || (key.equals("hb") && hb < 0)) {
+                protocolError(400, key + " must be a non-negative number", Refusal.MALFORMED_FRAME);
+                return;
+            }
+            i = skipSpaces(b, tEnd, end);
+        }
+        if (at.shared.registry().draining()) {
+            at.shared.metrics().refused(Refusal.DRAINING);
+            closeWith(503, "draining", retrySpreadMs());
+            return;
+        }
+        String authFailure = at.shared.config().authenticator.verify(clientId, token, at.loop.nowMs());
+        if (authFailure != null) {
+            at.shared.metrics().refused(Refusal.AUTH_FAILED);
+            closeWith(401, sanitize(authFailure), 0);
+            return;
+        }
+        hbSec = at.shared.config().clampHeartbeat(hb);
+        pending = new Hello(clientId, resume);
+        phase = AWAITING_SESSION;
+        ctx.channel().config().setAutoRead(false);
+        at.shared.registry().hello(clientId, this);
+    }
+
+    // ---- Handshake
+
+    @Override
+    public LoopState loop() {
+        return at.loop;
+    }
+
+    @Override
+    public boolean open() {
+        return phase == AWAITING_SESSION && ctx.channel().isActive();
+    }
+
+    @Override
+    public void complete(Session s) {
+        long resumeSeq = ((Hello) pending).resumeSeq();
+        session = s;
+        pending = null;
+        phase = OPEN;
+        timeSec = (int) at.loop.nowSec();
+        s.attach(this, resumeSeq, at.loop.nowMs());
+        ctx.write(SwbFrames.welcome(ctx.alloc(), s.id(), hbSec, s.lastSeq(), at.shared.config().nodeName),
+                ctx.voidPromise());
+        s.pump(false);
+        if (hbSec > 0) {
+            at.loop.schedule(this, deadlineSec());
+        } else {
+            at.loop.cancelDeadline(this);
+        }
+        ctx.channel().config().setAutoRead(true);
+        if (cumulation != null) {
+            decode(cumulation);
+            keepRemainder();
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void superseded() {
+        if (phase == AWAITING_SESSION) {
+            closeWith(409, "taken over", 0);
+        }
+    }
+
+    // ---- upstream and topics
+
+    private void onSendHeader(ByteBuf b, int from, int end) {
+        int idEnd = tokenEnd(b, from, end);
+        int lenStart = skipSpaces(b, idEnd, end);
+        long len = parseLong(b, lenStart, tokenEnd(b, lenStart, end));
+        if (!SwbIds.isValid(b, from, idEnd) || len < 0) {
+            protocolError(400, "SEND needs <id> <length>", Refusal.MALFORMED_FRAME);
+            return;
+        }
+        if (len > at.shared.config().maxPayloadBytes) {
+            protocolError(413, "payload larger than " + at.shared.config().maxPayloadBytes + " bytes",
+                    Refusal.FRAME_TOO_LARGE);
+            return;
+        }
+        pending = b.toString(from, idEnd - from, StandardCharsets.US_ASCII);
+        payloadLength = (int) len;
+    }
+
+    private void onSend(String sendId, byte[] payload) {
+        at.shared.metrics().sendsReceived.increment();
+        if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
+            at.shared.metrics().refused(Refusal.SEND_TOO_MANY_PENDING);
+            ctx.write(SwbFrames.line(ctx.alloc(), "NACK " + sendId + " 429 too many unanswered SENDs"),
+                    ctx.voidPromise());
+            return;
+        }
+        pendingSends++;
+        at.shared.config().upstream.offer(session.id(), sendId, payload, new UpstreamSink.Callback() {
+            @Override
+            public void accepted() {
+                answerSend("SENT " + sendId, true);
+            }
+
+            @Override
+            public void refused(int code, String reason) {
+                answerSend("NACK " + sendId + " " + code + " " + sanitize(reason), false);
+            }
+        });
+    }
+
+    private void answerSend(String line, boolean accepted) {
+        if (!at.loop.inLoop()) {
+            at.loop.execute(() -> answerSend(line, accepted));
+            return;
+        }
+        pendingSends--;
+        if (accepted) {
+            at.shared.metrics().sendsAccepted.increment();
+        } else {
+            at.shared.metrics().refused(Refusal.SEND_NACKED);
+        }
+        if (phase == OPEN) {
+            ctx.writeAndFlush(SwbFrames.line(ctx.alloc(), line), ctx.voidPromise());
+        }
+    }
+
+    private void onSub(ByteBuf b, int from, int end, boolean subscribe) {
+        int tEnd = tokenEnd(b, from, end);
+        String verb = subscribe ? "SUB" : "UNSUB";
+        if (!SwbIds.isValid(b, from, tEnd)) {
+            ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 " + verb + " topic must be 1-128 characters of "
+                    + "[A-Za-z0-9._:@-]"), ctx.voidPromise());
+            return;
+        }
+        String topic = b.toString(from, tEnd - from, StandardCharsets.US_ASCII);
+        if (subscribe) {
+            if (topics == null) {
+                topics = new ArrayList<>(2);
+            }
+            if (!topics.contains(topic)) {
+                if (topics.size() >= at.shared.config().maxSubscriptionsPerClient) {
+                    at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                    ctx.write(SwbFrames.line(ctx.alloc(), "ERR 429 SUB " + topic + " too many subscriptions (max "
+                            + at.shared.config().maxSubscriptionsPerClient + ")"), ctx.voidPromise());
+                    return;
+                }
+                topics.add(topic);
+                at.loop.subscribe(topic, this);
+            }
+        } else if (topics != null && topics.remove(topic)) {
+            at.loop.unsubscribe(topic, this);
+            if (topics.isEmpty()) {
+                topics = null;
+            }
+        }
+        ctx.write(SwbFrames.line(ctx.alloc(), "OK " + verb + " " + topic), ctx.voidPromise());
+    }
+
+    // ---- ClientLink
+
+    @Override
+    public void writeMessage(Message m) {
+        ctx.write(SwbFrames.msg(ctx.alloc(), m.seq(), m.payload()), ctx.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    /** The session let go of this connection (takeover or API disconnect): say why and close. */
+    @Override
+    public void close(int code, String text, long retryMs) {
+        session = null;
+        closeWith(code, text, retryMs);
+    }
+
+    @Override
+    public String remoteAddress() {
+        SocketAddress a = peer();
+        if (a instanceof InetSocketAddress isa) {
+            return isa.getAddress().getHostAddress() + ":" + isa.getPort();
+        }
+        return String.valueOf(a);
+    }
+
+    /** Drain: ask the client to come back after {@code retryMs} and close. */
+    public void drain(long retryMs) {
+        if (phase != CLOSING) {
+            closeWith(503, "draining", retryMs);
+        }
+    }
+
+    // ---- deadlines (LoopMember)
+
+    @Override
+    public long deadlineSec() {
+        if (phase != OPEN) {
+            return timeSec;
+        }
+        if (hbSec == 0) {
+            return Long.MAX_VALUE;
+        }
+        return timeSec + 2L * hbSec + at.shared.config().idleGraceSec;
+    }
+
+    @Override
+    public void onDeadline(long nowSec) {
+        if (phase == AWAITING_PROXY_HEADER) {
+            // No SWB/1 yet, and the peer is a proxy that failed to speak: close without a BYE, like a bad header.
+            phase = CLOSING;
+            at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            log.debug("closing connection {}: no PROXY header within {} s", ctx.channel().remoteAddress(),
+                    at.shared.config().acceptProxyTimeoutSec);
+            ctx.close();
+        } else if (phase == NEW || phase == AWAITING_SESSION) {
+            at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
+            closeWith(408, "handshake timeout", 0);
+        } else if (phase == OPEN) {
+            at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
+            closeWith(408, "idle", 0);
+        } else if (phase == CLOSING) {
+            ctx.close(); // the BYE could not be flushed within the grace period
+        }
+    }
+
+    @Override
+    public Session session() {
+        return session;
+    }
+
+    @Override
+    public int wheelSlot() {
+        return wheelPos < 0 ? -1 : wheelPos >>> 21;
+    }
+
+    @Override
+    public int wheelIndex() {
+        return wheelPos < 0 ? -1 : wheelPos & ((1 << 21) - 1);
+    }
+
+    @Override
+    public void wheelPosition(int slot, int index) {
+        if (index >= 1 << 21) {
+            throw new IllegalStateException("more than 2M deadlines in one second on one loop");
+        }
+        this.wheelPos = slot < 0 ? -1 : (slot << 21) | index;
+    }
+
+    @Override
+    public int memberIndex() {
+        return memberIndex;
+    }
+
+    @Override
+    public void memberIndex(int index) {
+        this.memberIndex = index;
+    }
+
+    // ---- helpers
+
+    private void protocolError(int code, String text, Refusal reason) {
+        at.shared.metrics().refused(reason);
+        closeWith(code, text, 0);
+    }
+
+    /** Sends {@code BYE}, then closes once it is flushed; input is discarded from now on. */
+    private void closeWith(int code, String text, long retryMs) {
+        phase = CLOSING;
+        // The session is done with this connection now: it must not report it online or write to it meanwhile.
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+        if (ctx.channel().isActive()) {
+            // Lingering close: send BYE, then FIN, and read (discarding) until the client closes. Closing at once
+            // with unread input would make the kernel send RST, which can destroy the BYE before the client reads it.
+            ctx.writeAndFlush(SwbFrames.bye(ctx.alloc(), code, text, retryMs)).addListener(f -> {
+                if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                    duplex.shutdownOutput();
+                } else {
+                    ctx.close();
+                }
+            });
+            ctx.channel().config().setAutoRead(true);
+            // A client that neither reads its BYE nor closes is closed after a grace period.
+            timeSec = (int) at.loop.nowSec() + CLOSE_GRACE_SEC;
+            at.loop.schedule(this, timeSec);
+        } else {
+            ctx.close();
+        }
+    }
+
+    private long retrySpreadMs() {
+        int spread = at.shared.config().reconnectSpreadMs;
+        return spread <= 0 ? 1000 : 1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(spread);
+    }
+
+    private void appendToCumulation(ByteBuf in) {
+        int needed = in.readableBytes();
+        if (cumulation.writableBytes() < needed) {
+            cumulation.discardReadBytes();
+            cumulation.ensureWritable(needed);
+        }
+        cumulation.writeBytes(in);
+    }
+
+    /** Frees the partial-frame buffer once it is consumed, so an idle connection holds no buffer. */
+    private void keepRemainder() {
+        if (cumulation != null && (!cumulation.isReadable() || phase == CLOSING)) {
+            releaseCumulation();
+        }
+    }
+
+    private void releaseCumulation() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+
+    /** The client: the address its PROXY header announced (behind a proxy), else the TCP peer. */
+    private SocketAddress peer() {
+        return announced != null ? announced : ctx.channel().remoteAddress();
+    }
+
+    private InetAddress remoteIp() {
+        return peer() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
+    private String clientIdForLog() {
+        Session s = session;
+        return s != null ? s.id() : pending instanceof Hello h ? h.clientId() : "before HELLO";
+    }
+
+    private static int tokenEnd(ByteBuf b, int from, int end) {
+        int sp = b.indexOf(from, end, (byte) ' ');
+        return sp < 0 ? end : sp;
+    }
+
+    private static int skipSpaces(ByteBuf b, int from, int end) {
+        int i = from;
+        while (i < end && b.getByte(i) == ' ') {
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean matches(ByteBuf b, int from, int to, byte[] word) {
+        if (to - from != word.length) {
+            return false;
+        }
+        for (int i = 0; i < word.length; i++) {
+            if (b.getByte(from + i) != word[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A non-negative decimal of at most 18 digits, or -1. */
+    static long parseLong(ByteBuf b, int from, int to) {
+        if (to <= from || to - from > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = from; i < to; i++) {
+            byte c = b.getByte(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    }
+
+    /** Keeps text sent back to a client on one printable ASCII line. */
+    static String sanitize(String s) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return sb.toString();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

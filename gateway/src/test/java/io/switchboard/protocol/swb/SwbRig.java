@@ -1,0 +1,116 @@
+package io.switchboard.protocol.swb;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.switchboard.config.ServerConfig;
+import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.LoopState;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.session.PushResult;
+import io.switchboard.session.SessionRegistry;
+import io.switchboard.clock.ManualClock;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Drives SWB/1 connections on EmbeddedChannels: each channel is its own event loop with its own LoopState. */
+final class SwbRig {
+    final ManualClock clock = new ManualClock();
+    final ServerConfig config = new ServerConfig();
+    final GatewayMetrics metrics = new GatewayMetrics();
+    final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
+    final List<EmbeddedChannel> channels = new ArrayList<>();
+    SessionRegistry registry;
+    SwbContext context;
+
+    SwbRig() {
+        config.clock = clock;
+        config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own test
+    }
+
+    /** Freezes the configuration; call after adjusting {@link #config}. */
+    SwbRig start() {
+        config.validate();
+        registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
+                config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
+        ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
+                config.acceptRatePerSec, clock);
+        context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
+            LoopState s = new LoopState(loops.size(), l, clock);
+            registry.addLoop(s);
+            return s;
+        }));
+        return this;
+    }
+
+    EmbeddedChannel connect() {
+        EmbeddedChannel ch = new EmbeddedChannel(new io.netty.channel.ChannelInitializer<EmbeddedChannel>() {
+            @Override
+            protected void initChannel(EmbeddedChannel c) {
+                if (config.acceptProxy) {
+                    c.pipeline().addLast(new HAProxyMessageDecoder()); // as GatewayServer sets it up
+                }
+                c.pipeline().addLast(SwbConnection.forChannel(context, c));
+            }
+        });
+        channels.add(ch);
+        return ch;
+    }
+
+    static void send(EmbeddedChannel ch, String text) {
+        ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
+    }
+
+    static void send(EmbeddedChannel ch, byte[] bytes) {
+        ch.writeInbound(Unpooled.copiedBuffer(bytes));
+    }
+
+    /** Everything the server wrote so far, as one string (frames concatenated). */
+    static String out(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        StringBuilder sb = new StringBuilder();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) o;
+            try {
+                sb.append(b.toString(StandardCharsets.ISO_8859_1));
+            } finally {
+                b.release();
+            }
+        }
+        return sb.toString();
+    }
+
+    void runAll() {
+        for (int i = 0; i < 5; i++) {
+            channels.forEach(EmbeddedChannel::runPendingTasks);
+        }
+    }
+
+    PushResult push(String id, String payload, int ttl) {
+        AtomicReference<PushResult> r = new AtomicReference<>();
+        registry.push(id, payload.getBytes(StandardCharsets.ISO_8859_1), ttl, r::set);
+        runAll();
+        if (r.get() == null) {
+            throw new AssertionError("push not answered");
+        }
+        return r.get();
+    }
+
+    void tick() {
+        loops.values().forEach(LoopState::tick);
+        runAll();
+    }
+
+    void close() {
+        channels.forEach(ch -> {
+            ch.finishAndReleaseAll();
+        });
+    }
+}

@@ -1,0 +1,84 @@
+package io.switchboard.swb;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.StandardCharsets;
+
+/** Encodes SWB/1 server frames into pooled buffers. Stateless; callers own the returned buffers. */
+public final class SwbFrames {
+    private static final byte LF = '\n';
+    private static final byte SP = ' ';
+    private static final byte[] MSG = "MSG ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PONG = "PONG\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PING = "PING\n".getBytes(StandardCharsets.US_ASCII);
+
+    private SwbFrames() {}
+
+    /** {@code MSG <seq> <n>\n<payload>\n} in one buffer. */
+    public static ByteBuf msg(ByteBufAllocator alloc, long seq, byte[] payload) {
+        ByteBuf b = alloc.ioBuffer(4 + 20 + 1 + 10 + 1 + payload.length + 1);
+        b.writeBytes(MSG);
+        writeLong(b, seq);
+        b.writeByte(SP);
+        writeLong(b, payload.length);
+        b.writeByte(LF);
+        b.writeBytes(payload);
+        b.writeByte(LF);
+        return b;
+    }
+
+    public static ByteBuf pong(ByteBufAllocator alloc) {
+        return alloc.ioBuffer(PONG.length).writeBytes(PONG);
+    }
+
+    public static ByteBuf ping(ByteBufAllocator alloc) {
+        return alloc.ioBuffer(PING.length).writeBytes(PING);
+    }
+
+    /** {@code WELCOME <id> v=1 hb=<s> seq=<n> [node=<name>]}. */
+    public static ByteBuf welcome(ByteBufAllocator alloc, String clientId, int hbSec, long seq, String node) {
+        StringBuilder sb = new StringBuilder(64).append("WELCOME ").append(clientId).append(" v=1 hb=").append(hbSec)
+                .append(" seq=").append(seq);
+        if (node != null) {
+            sb.append(" node=").append(node);
+        }
+        return line(alloc, sb);
+    }
+
+    /** {@code BYE <code> <text> [retry=<ms>]}; {@code retryMs <= 0} omits the retry hint. */
+    public static ByteBuf bye(ByteBufAllocator alloc, int code, String text, long retryMs) {
+        StringBuilder sb = new StringBuilder(48).append("BYE ").append(code).append(' ').append(text);
+        if (retryMs > 0) {
+            sb.append(" retry=").append(retryMs);
+        }
+        return line(alloc, sb);
+    }
+
+    /** Any control line; a trailing LF is added. Text must be ASCII without LF. */
+    public static ByteBuf line(ByteBufAllocator alloc, CharSequence text) {
+        ByteBuf b = alloc.ioBuffer(text.length() + 1);
+        ByteBufUtil.writeAscii(b, text);
+        b.writeByte(LF);
+        return b;
+    }
+
+    static void writeLong(ByteBuf b, long v) {
+        if (v < 0) {
+            b.writeByte('-');
+            v = -v;
+        }
+        if (v < 10) {
+            b.writeByte((int) ('0' + v));
+            return;
+        }
+        long div = 1;
+        while (v / div >= 10) {
+            div *= 10;
+        }
+        while (div > 0) {
+            b.writeByte((int) ('0' + (v / div) % 10));
+            div /= 10;
+        }
+    }
+}

@@ -1,0 +1,585 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.limits.ConnectionGuard;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One forwarded connection: the accepted client channel, the upstream channel and this object, which is the only
+ * handler in both pipelines. Both channels live on the same event loop, so every field is touched by that one
+ * thread only.
+ *
+ * <p>Flow: {@code AUTO_READ} is off on both sides and each side is read again only when the other side has handed
+ * the previous chunk to the kernel (the water mark {@link OutboundSockets#ONE_CHUNK} turns the peer unwritable
+ * while a byte waits). An idle connection holds no buffer. When one side's input ends, the other side's output is
+ * shut down after its pending bytes; when both inputs ended, both close. A client that closes, resets or errs
+ * closes the upstream after its pending bytes, and the other way round.
+ *
+ * <p>With {@code --splice}, once the upstream is connected the bytes go through kernel pipes instead and a
+ * {@link Splicer} paces and ends them; the state machine here (admission, connect, FINs, close) stays the same.
+ */
+@Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
+final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+    private static final Logger log = LoggerFactory.getLogger(Link.class);
+
+    private static final int ADMITTED = 1;
+    private static final int CONNECTING = 1 << 1;
+    private static final int CONNECTED = 1 << 2;
+    private static final int CLIENT_EOF = 1 << 3;
+    private static final int UPSTREAM_EOF = 1 << 4;
+    private static final int CLOSED = 1 << 5;
+    private static final int HEADER_WAIT = 1 << 6;
+    private static final int COUNTED = 1 << 7;
+    private static final int RELEASED = 1 << 8;
+    /** Bytes a client may send before its upstream is connected (normally none: the client is not read yet). */
+    private static final int MAX_EARLY_BYTES = 256 * 1024;
+
+    private static final ChannelFutureListener SHUTDOWN_OUTPUT_AFTER_FLUSH = f -> {
+        if (f.isSuccess() && f.channel() instanceof DuplexChannel d) {
+            d.shutdownOutput();
+        } else {
+            f.channel().close();
+        }
+    };
+
+    private final ProxyLoop loop;
+    /** The route this connection was accepted under; a reload does not change it. */
+    private final Route route;
+    private final Channel client;
+    /** Null unless the route splices. */
+    private final Splicer splicer;
+    private Channel upstream;
+    private Upstream target;
+    private InetAddress admittedIp;
+    /** Original addresses from an accepted PROXY header; null when the TCP peer is the client. */
+    private InetSocketAddress[] proxied;
+    private ByteBuf early;
+    private long triedMask;
+    private int lastActiveSec;
+    /** Position in the loop's connection array; owned by {@link ProxyLoop}. */
+    int index = -1;
+    private int flags;
+    private int attempts;
+    private int sourceTries;
+
+    Link(ProxyLoop loop, Route route, Channel client) {
+        this.loop = loop;
+        this.route = route;
+        this.client = client;
+        if (route.config.splice) {
+            splicer = new Splicer(this, loop.server.metrics);
+            client.config().setRecvByteBufAllocator(splicer.toUpstream); // counts what the client's reads splice
+        } else {
+            splicer = null;
+        }
+    }
+
+    // ---- accept, admission, connect
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel() != client) {
+            return; // the upstream side: handled by the connect listener
+        }
+        ProxyServer s = loop.server;
+        s.metrics.accepted.increment();
+        s.metrics.active.incrementAndGet();
+        loop.add(this);
+        lastActiveSec = loop.nowSec;
+        if (route.config.acceptProxy) {
+            flags |= HEADER_WAIT;
+            client.read(); // the decoder in front of us reads on until the header is complete
+            return;
+        }
+        if (admit(((InetSocketAddress) client.remoteAddress()).getAddress())) {
+            connectNext();
+            if (route.ssl != null && (flags & CLOSED) == 0) {
+                client.read(); // the TLS handshake runs while the upstream connects; early bytes are held
+            }
+        }
+    }
+
+    private void onProxyHeader(HAProxyMessage m) {
+        flags &= ~HEADER_WAIT;
+        proxied = ProxyHeaders.addresses(m);
+        InetAddress source = proxied != null ? proxied[0].getAddress()
+                : ((InetSocketAddress) client.remoteAddress()).getAddress();
+        if (admit(source)) {
+            connectNext();
+        }
+    }
+
+    private boolean admit(InetAddress ip) {
+        ProxyServer s = loop.server;
+        RouteConfig rc = route.config;
+        if (rc.deny.contains(ip) || (!rc.allow.isEmpty() && !rc.allow.contains(ip))) {
+            refuse(ProxyMetrics.Refused.DENIED);
+            return false;
+        }
+        if (!s.rate.tryAcquire(ip, s.config.clock.nowMs() / 1000)) {
+            refuse(ProxyMetrics.Refused.RATE_PER_IP);
+            return false;
+        }
+        ConnectionGuard.Refused r = s.guard.tryAcquire(ip);
+        if (r != null) {
+            refuse(r == ConnectionGuard.Refused.PER_IP_LIMIT ? ProxyMetrics.Refused.PER_IP_LIMIT
+                    : ProxyMetrics.Refused.MAX_CONNECTIONS);
+            return false;
+        }
+        flags |= ADMITTED;
+        admittedIp = ip;
+        return true;
+    }
+
+    private void refuse(ProxyMetrics.Refused reason) {
+        loop.server.metrics.refused(reason);
+        client.close();
+    }
+
+    /** Chooses an upstream this connection has not tried yet and connects to it, or gives up. */
+    private void connectNext() {
+        ProxyServer s = loop.server;
+        int pick = attempts > route.config.retries ? -1
+                : route.balancer.pick(triedMask, loop.rrCursor++, s.config.clock.nowMs());
+        if (pick < 0) {
+            refuse(ProxyMetrics.Refused.NO_UPSTREAM);
+            return;
+        }
+        Upstream u = route.balancer.get(pick);
+        attempts++;
+        triedMask |= 1L << pick;
+        sourceTries = 0;
+        target = u;
+        u.active.incrementAndGet();
+        flags |= COUNTED;
+        open();
+    }
+
+    private void open() {
+        flags &= ~CONNECTING;
+        ChannelFuture registered;
+        try {
+            registered = loop.server.outbound.open(loop.loop, this, route.config.connectTimeoutMs);
+        } catch (RuntimeException e) {
+            loop.server.metrics.loopErrors.increment();
+            log.warn("cannot open a socket towards {}: {}", target.label(), e.toString());
+            refuse(ProxyMetrics.Refused.NO_UPSTREAM);
+            return;
+        }
+        upstream = registered.channel();
+        if (splicer != null) {
+            upstream.config().setRecvByteBufAllocator(splicer.toClient);
+        }
+        registered.addListener(this);
+    }
+
+    /** Registration, then connect, of the current upstream channel completed. */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        Channel ch = f.channel();
+        if (ch != upstream || (flags & CLOSED) != 0) {
+            ch.close(); // the client went away meanwhile
+            return;
+        }
+        if (f.isSuccess()) {
+            if ((flags & CONNECTING) == 0) {
+                flags |= CONNECTING;
+                ch.connect(target.address, loop.server.outbound.nextSource(loop)).addListener(this);
+            } else {
+                onConnected();
+            }
+            return;
+        }
+        ch.close();
+        onConnectFailed(f.cause());
+    }
+
+    private void onConnectFailed(Throwable cause) {
+        ProxyServer s = loop.server;
+        long nowMs = s.config.clock.nowMs();
+        ConnectError kind = ConnectError.classify(cause);
+        s.metrics.connectError(kind);
+        if (kind == ConnectError.NO_SOURCE_PORT) {
+            s.metrics.sourcePortExhausted.increment();
+            if (++sourceTries < s.outbound.sourceTryLimit()) {
+                open(); // same upstream, next source address
+                return;
+            }
+            s.outbound.allSourcesExhausted(target, nowMs);
+        }
+        Upstream failed = target;
+        releaseTarget();
+        RouteConfig rc = route.config;
+        if (kind.blamesUpstream() && failed.failed(nowMs, rc.maxFails, rc.failTimeoutSec * 1000L)) {
+            s.metrics.upstreamMarkedDown.increment();
+            log.warn("upstream {} of {} marked down for {} s: connect {} ({})", failed.label(), route.name(),
+                    rc.failTimeoutSec,
+                    kind.label(), cause.getMessage());
+        }
+        connectNext();
+    }
+
+    private void onConnected() {
+        ProxyServer s = loop.server;
+        flags |= CONNECTED;
+        flags &= ~CONNECTING;
+        target.connected();
+        s.metrics.forwarded.increment();
+        lastActiveSec = loop.nowSec;
+        if (route.config.sendProxy != RouteConfig.SendProxy.OFF) {
+            writeProxyHeader();
+        }
+        if (early != null) {
+            ByteBuf e = early;
+            early = null;
+            s.metrics.bytesToUpstream.add(e.readableBytes());
+            upstream.write(e, upstream.voidPromise());
+        }
+        upstream.flush();
+        if (splicer != null) {
+            splicer.start(client, upstream, (flags & CLIENT_EOF) == 0); // reads both ways
+            if ((flags & CLIENT_EOF) != 0) {
+                shutdownOutputAfterFlush(upstream);
+            }
+            return;
+        }
+        if ((flags & CLIENT_EOF) != 0) {
+            shutdownOutputAfterFlush(upstream);
+        } else if (upstream.isWritable()) {
+            client.read();
+        }
+        upstream.read();
+    }
+
+    private void writeProxyHeader() {
+        InetSocketAddress src;
+        InetSocketAddress dst;
+        if (proxied != null) {
+            src = proxied[0];
+            dst = proxied[1];
+        } else {
+            src = (InetSocketAddress) client.remoteAddress();
+            dst = (InetSocketAddress) client.localAddress();
+        }
+        HAProxyMessage header = ProxyHeaders.header(route.config.sendProxy, src, dst);
+        // The encoder is needed for this one message only: in and out again, so the pipeline stays one handler.
+        upstream.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
+        try {
+            upstream.write(header, upstream.voidPromise());
+        } finally {
+            upstream.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+        }
+    }
+
+    // ---- forwarding
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Channel from = ctx.channel();
+        if (from == client) {
+            if ((flags & CONNECTED) == 0) {
+                holdEarly(msg);
+            } else {
+                forward(msg, upstream, true);
+            }
+        } else if (from == upstream && (flags & CONNECTED) != 0) {
+            forward(msg, client, false);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void forward(Object msg, Channel to, boolean toUpstream) {
+        if (!(msg instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!to.isActive()) {
+            buf.release(); // never hold a chunk for a side that is gone (the HexDumpProxy leak)
+            return;
+        }
+        touch();
+        (toUpstream ? loop.server.metrics.bytesToUpstream : loop.server.metrics.bytesToClient)
+                .add(buf.readableBytes());
+        // A failed write surfaces as exceptionCaught on the peer, which closes it: no listener per chunk.
+        to.write(buf, to.voidPromise());
+    }
+
+    /** Before the upstream is connected: the PROXY header, or bytes that came with an early FIN. */
+    private void holdEarly(Object msg) {
+        if (msg instanceof HAProxyMessage m) {
+            try {
+                if ((flags & HEADER_WAIT) != 0) {
+                    onProxyHeader(m);
+                }
+            } finally {
+                m.release();
+            }
+            return;
+        }
+        if (!(msg instanceof ByteBuf b) || (flags & CLOSED) != 0) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (early == null) {
+            early = b;
+        } else {
+            CompositeByteBuf c;
+            if (early instanceof CompositeByteBuf existing) {
+                c = existing;
+            } else {
+                c = client.alloc().compositeBuffer();
+                c.addComponent(true, early);
+                early = c;
+            }
+            c.addComponent(true, b);
+        }
+        if (early.readableBytes() > MAX_EARLY_BYTES) {
+            client.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if ((flags & CONNECTED) == 0) {
+            return;
+        }
+        Channel from = ctx.channel();
+        Channel to = from == client ? upstream : from == upstream ? client : null;
+        if (to == null || splicer != null && splicer.readComplete(from)) {
+            return;
+        }
+        to.flush();
+        if (to.isWritable()) {
+            from.read();
+        } // else channelWritabilityChanged on `to` reads `from` once the chunk is out
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        if ((flags & CONNECTED) == 0 || !ch.isWritable()) {
+            return;
+        }
+        if (splicer != null) {
+            splicer.writabilityChanged(ch);
+        } else if (ch == client && (flags & UPSTREAM_EOF) == 0) {
+            upstream.read();
+        } else if (ch == upstream && (flags & CLIENT_EOF) == 0) {
+            client.read();
+        }
+    }
+
+    // ---- half-close and close
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (hs.isSuccess()) {
+                loop.server.metrics.tlsHandshakes.increment();
+            } else {
+                // The SslHandler closes the channel itself (bad hello, timeout, plain text on a TLS port).
+                loop.server.metrics.refused(ProxyMetrics.Refused.TLS_HANDSHAKE);
+                log.debug("TLS handshake with {} failed: {}", client.remoteAddress(), hs.cause().toString());
+            }
+            return;
+        }
+        // A TLS client's close_notify ends its input like a FIN (the OpenSSL engine cannot send after it either,
+        // so a reply still coming from the upstream ends the connection when it is written).
+        if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
+            Channel from = ctx.channel();
+            if (splicer == null || !splicer.inputShutdown(from)) { // a splicer passes it on once drained
+                endOfInput(from);
+            }
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    /** {@code from}'s input ended and every byte it sent was forwarded. */
+    void endOfInput(Channel from) {
+        if (from == client && (flags & CLIENT_EOF) == 0) {
+            flags |= CLIENT_EOF;
+            if ((flags & CONNECTED) != 0) {
+                inputEnded(client, upstream, UPSTREAM_EOF);
+            } else if ((flags & HEADER_WAIT) != 0) {
+                client.close(); // no header will come
+            } // else onConnected shuts the upstream's output
+        } else if (from == upstream && (flags & CONNECTED) != 0 && (flags & UPSTREAM_EOF) == 0) {
+            flags |= UPSTREAM_EOF;
+            inputEnded(upstream, client, CLIENT_EOF);
+        }
+    }
+
+    /** {@code from}'s input ended: pass the FIN on to {@code to} after its pending bytes, or close both. */
+    private void inputEnded(Channel from, Channel to, int toEofFlag) {
+        if ((flags & toEofFlag) != 0) {
+            closeAfterFlush(to);
+            closeAfterFlush(from);
+        } else {
+            shutdownOutputAfterFlush(to);
+        }
+    }
+
+    /** Passes a FIN on: after the pending bytes, and on a TLS client after a close_notify. */
+    private void shutdownOutputAfterFlush(Channel to) {
+        SslHandler tls = to == client && route.ssl != null ? client.pipeline().get(SslHandler.class) : null;
+        if (tls != null) {
+            // After the handshake (a close_notify before it would break the handshake the client is making).
+            tls.handshakeFuture().addListener(hs -> {
+                if (hs.isSuccess()) {
+                    client.flush();
+                    tls.closeOutbound().addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+                } else {
+                    client.close();
+                }
+            });
+        } else {
+            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
+        }
+    }
+
+    private static void closeAfterFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        if (ch == client) {
+            flags |= CLOSED;
+            release();
+            if (upstream != null) {
+                if ((flags & CONNECTED) != 0) {
+                    closeAfterFlush(upstream);
+                } else {
+                    upstream.close(); // still connecting: cancel
+                }
+            }
+        } else if (ch == upstream && (flags & CONNECTED) != 0) {
+            closeAfterFlush(client);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof HAProxyProtocolException) {
+            loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
+            log.debug("bad PROXY header from {}: {}", client.remoteAddress(), cause.getMessage());
+        } else if (tlsError(cause)) {
+            // counted as a failed handshake, or a write after the client's close_notify: ordinary ends
+            log.debug("TLS connection {} failed: {}", client.remoteAddress(), cause.toString());
+        } else if (!(cause instanceof IOException)) {
+            loop.server.metrics.loopErrors.increment();
+            log.warn("connection {} failed: {}", client.remoteAddress(), cause.toString());
+        }
+        // Resets and broken pipes are ordinary; the other side closes after its pending bytes.
+        ctx.channel().close();
+    }
+
+    private static boolean tlsError(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Frees what this connection holds; once, when the client channel closed. */
+    private void release() {
+        if ((flags & RELEASED) != 0) {
+            return;
+        }
+        flags |= RELEASED;
+        ProxyServer s = loop.server;
+        loop.remove(this);
+        s.metrics.active.decrementAndGet();
+        if ((flags & ADMITTED) != 0) {
+            s.guard.release(admittedIp);
+        }
+        releaseTarget();
+        if (splicer != null) {
+            splicer.release();
+        }
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+    }
+
+    private void releaseTarget() {
+        if ((flags & COUNTED) != 0) {
+            flags &= ~COUNTED;
+            target.active.decrementAndGet();
+        }
+    }
+
+    /** Bytes moved: the idle timeout starts again. */
+    void touch() {
+        lastActiveSec = loop.nowSec;
+    }
+
+    // ---- called by the loop's sweep and drain
+
+    /** Closes this connection when past its idle or PROXY-header deadline; returns whether it did. */
+    boolean sweep(int nowSec) {
+        int quietSec = nowSec - lastActiveSec;
+        if ((flags & HEADER_WAIT) != 0 && quietSec >= route.config.proxyHeaderTimeoutSec) {
+            loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
+            closeBoth();
+            return true;
+        }
+        int idle = route.idleTimeoutSec();
+        if (idle > 0 && quietSec >= idle) {
+            loop.server.metrics.idleClosed.increment();
+            closeBoth();
+            return true;
+        }
+        return false;
+    }
+
+    void closeBoth() {
+        client.close();
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    // ---- for tests
+
+    /** Bytes queued in this connection's two channels, not yet handed to the kernel. */
+    long queuedBytes() {
+        return pending(client) + (upstream == null ? 0 : pending(upstream)) + (early == null ? 0
+                : early.readableBytes());
+    }
+
+    private static long pending(Channel ch) {
+        var buf = ch.unsafe().outboundBuffer();
+        return buf == null ? 0 : buf.totalPendingWriteBytes();
+    }
+}

@@ -1,0 +1,128 @@
+package io.switchboard.proxy;
+
+import io.switchboard.clock.Clock;
+import io.switchboard.transport.Transport;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every proxy setting with its default: the process-wide ones here, one {@link RouteConfig} per listener.
+ * {@link ProxyCommand} fills it from the command line or {@link ProxyFile}; tests set fields directly.
+ * {@link #validate()} names the offending option in one line. Read-only once the proxy runs: a reload builds a new
+ * instance.
+ */
+public final class ProxyConfig {
+    // Listening (fixed for the life of the process: a reload that changes them is refused)
+    public Transport transport = Transport.EPOLL;
+    public int eventLoops = Runtime.getRuntime().availableProcessors();
+    public boolean reusePort = false;
+    public int backlog = 4096;
+    public boolean tcpKeepalive = true;
+    public int tcpKeepIdleSec = 120;
+    public int tcpKeepIntervalSec = 30;
+    public int tcpKeepCount = 4;
+    public String metricsBind = "127.0.0.1";
+    /** Port of the Prometheus endpoint; -1 = off, 0 = any free port. */
+    public int metricsPort = -1;
+
+    /** The listeners; {@link #route()} gives the first (creating it), which is all the command line has. */
+    public List<RouteConfig> routes = new ArrayList<>();
+
+    // Outbound sockets (reloadable)
+    public List<InetAddress> sources = List.of();
+    /** Per-socket local port range (IP_LOCAL_PORT_RANGE), {lo, hi}; null = the kernel's global range. */
+    public int[] sourcePorts = null;
+
+    // Protection (reloadable)
+    public int maxConnections = 1_000_000;
+    public int maxConnectionsPerIp = 0;
+    /** New connections per second from one source address; 0 = unlimited. */
+    public int ratePerIp = 0;
+
+    // Operations
+    public int drainTimeoutSec = 30;
+    /** The file this configuration was read from (SIGHUP reads it again); null for the command line. */
+    public Path file;
+    public Clock clock = Clock.SYSTEM;
+
+    /** The first route, created empty when there is none yet (the command line's single listener, tests). */
+    public RouteConfig route() {
+        if (routes.isEmpty()) {
+            routes.add(new RouteConfig());
+        }
+        return routes.get(0);
+    }
+
+    public ProxyConfig validate() {
+        if (routes.isEmpty()) {
+            throw new IllegalArgumentException("no listener: give --listen and --upstream, or a listen block in "
+                    + "--config");
+        }
+        Set<String> seen = new HashSet<>();
+        for (RouteConfig r : routes) {
+            r.validate("");
+            if (!seen.add(r.name())) {
+                throw new IllegalArgumentException("listen " + r.name() + " appears twice");
+            }
+            if (r.splice && transport != Transport.EPOLL) {
+                throw new IllegalArgumentException("--splice needs --transport epoll, not " + transport
+                        + (routes.size() > 1 ? " (listen " + r.name() + ")" : ""));
+            }
+        }
+        range("--event-loops", eventLoops, 1, 1024);
+        range("--backlog", backlog, 1, 1 << 20);
+        range("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
+        range("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
+        range("--rate-per-ip", ratePerIp, 0, Integer.MAX_VALUE);
+        range("--drain-timeout", drainTimeoutSec, 0, 86_400);
+        range("--metrics-port", metricsPort, -1, 65535);
+        range("--tcp-keepidle", tcpKeepIdleSec, 0, 32_767);
+        range("--tcp-keepintvl", tcpKeepIntervalSec, 0, 32_767);
+        range("--tcp-keepcnt", tcpKeepCount, 0, 127);
+        if (sourcePorts != null && (sourcePorts[0] < 1 || sourcePorts[1] < sourcePorts[0] || sourcePorts[1] > 65535)) {
+            throw new IllegalArgumentException("--source-ports wants 1 <= LO <= HI <= 65535");
+        }
+        if (reusePort && !transport.supportsReusePort()) {
+            throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
+        }
+        return this;
+    }
+
+    /**
+     * The settings a reload cannot change, compared with {@code next}: one line naming them, or null when equal.
+     * They are fixed by the event loops, the bound listeners' socket options and the metrics endpoint.
+     */
+    String fixedSettingsChanged(ProxyConfig next) {
+        List<String> changed = new ArrayList<>();
+        if (transport != next.transport) {
+            changed.add("transport");
+        }
+        if (eventLoops != next.eventLoops) {
+            changed.add("event-loops");
+        }
+        if (reusePort != next.reusePort) {
+            changed.add("reuse-port");
+        }
+        if (backlog != next.backlog) {
+            changed.add("backlog");
+        }
+        if (tcpKeepalive != next.tcpKeepalive || tcpKeepIdleSec != next.tcpKeepIdleSec
+                || tcpKeepIntervalSec != next.tcpKeepIntervalSec || tcpKeepCount != next.tcpKeepCount) {
+            changed.add("tcp-keepalive settings");
+        }
+        if (!metricsBind.equals(next.metricsBind) || metricsPort != next.metricsPort) {
+            changed.add("metrics-bind/metrics-port");
+        }
+        return changed.isEmpty() ? null : String.join(", ", changed);
+    }
+
+    static void range(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", not " + value);
+        }
+    }
+}
