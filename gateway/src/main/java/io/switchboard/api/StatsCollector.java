@@ -1,7 +1,7 @@
 package io.switchboard.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.process.ProcFiles;
 import io.switchboard.metrics.Refusal;
@@ -126,7 +126,7 @@ final class StatsCollector {
         }
         sb.append("# HELP switchboard_loop_connections Connections per event loop.\n")
                 .append("# TYPE switchboard_loop_connections gauge\n");
-        for (LoopState l : gateway.loops()) {
+        for (SessionShard l : gateway.loops()) {
             sb.append("switchboard_loop_connections{loop=\"").append(l.index()).append("\"} ")
                     .append(l.memberCount()).append('\n');
         }
@@ -139,7 +139,7 @@ final class StatsCollector {
 
     private long offlineRetained() {
         long n = 0;
-        for (LoopState l : gateway.loops()) {
+        for (SessionShard l : gateway.loops()) {
             n += l.offlineCount(); // read from another thread: an estimate, good enough for stats
         }
         return n;

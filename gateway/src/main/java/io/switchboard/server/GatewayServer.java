@@ -16,8 +16,8 @@ import io.netty.util.concurrent.Future;
 import io.switchboard.api.ApiServer;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
-import io.switchboard.loop.LoopMember;
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.ShardMember;
+import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.protocol.swb.SwbConnection;
 import io.switchboard.protocol.swb.SwbContext;
@@ -54,7 +54,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConfig config;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final EventLoopGroup group;
-    private final List<LoopState> loops;
+    private final List<SessionShard> loops;
     private final SessionRegistry registry;
     private final ConnectionGuard guard;
     private final Channel listener;
@@ -71,25 +71,22 @@ public final class GatewayServer implements AutoCloseable {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
         group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
-        List<LoopState> states = new ArrayList<>();
-        Map<EventLoop, LoopState> byLoop = new IdentityHashMap<>();
-        int i = 0;
-        for (EventExecutor e : group) {
-            EventLoop loop = (EventLoop) e;
-            LoopState s = new LoopState(i++, loop, config.clock);
-            states.add(s);
-            byLoop.put(loop, s);
-        }
-        this.loops = List.copyOf(states);
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
-        loops.forEach(registry::addLoop);
+        List<SessionShard> shards = new ArrayList<>();
+        Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
+        for (EventExecutor e : group) {
+            SessionShard s = registry.addShard((EventLoop) e, config.clock);
+            shards.add(s);
+            byLoop.put(s.eventLoop(), s);
+        }
+        this.loops = List.copyOf(shards);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
                 config.clock);
         SwbContext shared = new SwbContext(config, registry, guard, metrics, Map.copyOf(byLoop)::get);
-        for (LoopState s : loops) {
-            s.loop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
+        for (SessionShard s : loops) {
+            s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
         try {
             ServerBootstrap b = new ServerBootstrap()
@@ -130,7 +127,7 @@ public final class GatewayServer implements AutoCloseable {
         return new GatewayServer(config.validate());
     }
 
-    private void tickSafely(LoopState s) {
+    private void tickSafely(SessionShard s) {
         try {
             s.tick();
         } catch (RuntimeException e) {
@@ -157,7 +154,7 @@ public final class GatewayServer implements AutoCloseable {
         return guard;
     }
 
-    public List<LoopState> loops() {
+    public List<SessionShard> loops() {
         return loops;
     }
 
@@ -186,7 +183,7 @@ public final class GatewayServer implements AutoCloseable {
     /** Runs one timer tick on every loop now and waits for it: tests drive deadlines with a manual clock. */
     public void tickNow() throws InterruptedException {
         CountDownLatch done = new CountDownLatch(loops.size());
-        for (LoopState s : loops) {
+        for (SessionShard s : loops) {
             s.execute(() -> {
                 tickSafely(s);
                 done.countDown();
@@ -217,7 +214,7 @@ public final class GatewayServer implements AutoCloseable {
         listener.close();
         int slices = Math.max(1, config.drainPeriodSec);
         CountDownLatch loopsDone = new CountDownLatch(loops.size());
-        for (LoopState s : loops) {
+        for (SessionShard s : loops) {
             s.execute(() -> drainLoop(s, slices, loopsDone));
         }
         Thread waiter = new Thread(() -> {
@@ -239,8 +236,8 @@ public final class GatewayServer implements AutoCloseable {
         return drained;
     }
 
-    private void drainLoop(LoopState s, int slices, CountDownLatch loopsDone) {
-        List<LoopMember> members = s.membersSnapshot();
+    private void drainLoop(SessionShard s, int slices, CountDownLatch loopsDone) {
+        List<ShardMember> members = s.membersSnapshot();
         int perSlice = (members.size() + slices - 1) / slices;
         if (members.isEmpty()) {
             loopsDone.countDown();
@@ -255,7 +252,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             boolean last = to == members.size();
             Runnable closeSlice = () -> {
-                for (LoopMember m : members.subList(from, to)) {
+                for (ShardMember m : members.subList(from, to)) {
                     long retryMs = 1000 + (spread > 0 ? ThreadLocalRandom.current().nextInt(spread) : 0);
                     ((SwbConnection) m).drain(retryMs);
                 }
@@ -266,7 +263,7 @@ public final class GatewayServer implements AutoCloseable {
             if (slice == 0) {
                 closeSlice.run();
             } else {
-                s.loop().schedule(closeSlice, slice, TimeUnit.SECONDS);
+                s.eventLoop().schedule(closeSlice, slice, TimeUnit.SECONDS);
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.switchboard.session;
 
-import io.switchboard.loop.LoopState;
 
 /**
  * A connection waiting for its session after a valid {@code HELLO}. The registry calls {@link #complete} on the
@@ -8,7 +7,8 @@ import io.switchboard.loop.LoopState;
  * connection was told {@code BYE 409} for a takeover).
  */
 public interface Handshake {
-    LoopState loop();
+    /** The shard of the connection's event loop. */
+    SessionShard shard();
 
     /** False once the connection closed while waiting. */
     boolean open();

@@ -1,6 +1,5 @@
 package io.switchboard.session;
 
-import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 
@@ -22,9 +21,11 @@ public final class Session {
     static final byte DEAD = 4;
 
     private final String id;
-    private volatile LoopState owner;
+    private volatile SessionShard owner;
     private DeliveryQueue queue;
     private ClientLink link;
+    /** Topic filters this session subscribes to (they outlive a connection of the same session); null when none. */
+    private java.util.ArrayList<String> topics;
     private long lastSeq;
     private long ackedSeq;
     /** Seconds since {@link #SINCE_EPOCH_SEC}: an int is good until 2088. */
@@ -34,7 +35,7 @@ public final class Session {
     /** 2020-01-01T00:00:00Z, the origin of {@link #sinceSec}. */
     private static final long SINCE_EPOCH_SEC = 1_577_836_800L;
 
-    Session(String id, LoopState owner, byte state, long nowMs, long seqOrigin) {
+    Session(String id, SessionShard owner, byte state, long nowMs, long seqOrigin) {
         this.id = id;
         this.owner = owner;
         this.state = state;
@@ -52,12 +53,78 @@ public final class Session {
     }
 
     /** The loop that owns this session now (may change during a takeover). */
-    public LoopState owner() {
+    public SessionShard owner() {
         return owner;
     }
 
-    void owner(LoopState newOwner) {
+    /**
+     * Hands the session to another shard during a takeover, on the current owner's loop: its subscriptions leave
+     * this shard's topic index and join the new one's in {@link #indexSubscriptions()} on the new loop.
+     */
+    void moveTo(SessionShard newOwner) {
+        if (topics != null) {
+            for (String t : topics) {
+                owner.topics().remove(t, this);
+            }
+        }
         this.owner = newOwner;
+    }
+
+    // ---- subscriptions
+
+    /** Outcome of {@link #subscribe}. */
+    public enum Subscribed { ADDED, ALREADY, LIMIT }
+
+    /** Subscribes to {@code filter} unless already subscribed or at {@code max} subscriptions; on the owner's loop. */
+    public Subscribed subscribe(String filter, int max) {
+        if (topics != null && topics.contains(filter)) {
+            return Subscribed.ALREADY;
+        }
+        int n = topics == null ? 0 : topics.size();
+        if (n >= max) {
+            return Subscribed.LIMIT;
+        }
+        if (topics == null) {
+            topics = new java.util.ArrayList<>(2);
+        }
+        topics.add(filter);
+        owner.topics().add(filter, this);
+        return Subscribed.ADDED;
+    }
+
+    /** Drops the subscription to {@code filter}; false when there was none. On the owner's loop. */
+    public boolean unsubscribe(String filter) {
+        if (topics == null || !topics.remove(filter)) {
+            return false;
+        }
+        owner.topics().remove(filter, this);
+        if (topics.isEmpty()) {
+            topics = null;
+        }
+        return true;
+    }
+
+    public int subscriptionCount() {
+        return topics == null ? 0 : topics.size();
+    }
+
+    /** Puts every subscription into the owner's topic index (again): after a move to another shard. */
+    void indexSubscriptions() {
+        if (topics != null) {
+            for (String t : topics) {
+                owner.topics().add(t, this);
+            }
+        }
+    }
+
+    /** Drops every subscription (the session is being removed). */
+    void unsubscribeAll() {
+        if (topics != null) {
+            for (String t : topics) {
+                owner.topics().remove(t, this);
+            }
+            topics = null;
+        }
     }
 
     public boolean online() {

@@ -1,7 +1,5 @@
 package io.switchboard.session;
 
-import io.switchboard.loop.LoopMember;
-import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 import java.util.ArrayList;
@@ -34,7 +32,7 @@ public final class SessionRegistry {
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
 
     private final SessionTable sessions = new SessionTable();
-    private final java.util.concurrent.CopyOnWriteArrayList<LoopState> loops =
+    private final java.util.concurrent.CopyOnWriteArrayList<SessionShard> loops =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Limits limits;
     private final GatewayMetrics metrics;
@@ -47,10 +45,11 @@ public final class SessionRegistry {
         this.metrics = metrics;
     }
 
-    /** Adds an event loop whose sessions this registry manages; done once per loop at start. */
-    public void addLoop(LoopState loop) {
-        loop.attach(this, this::sweepOffline);
-        loops.add(loop);
+    /** Creates the shard of the sessions {@code eventLoop} will own; done once per loop at start. */
+    public SessionShard addShard(io.netty.channel.EventLoop eventLoop, io.switchboard.clock.Clock clock) {
+        SessionShard shard = new SessionShard(loops.size(), eventLoop, clock, this);
+        loops.add(shard);
+        return shard;
     }
 
     public Limits limits() {
@@ -61,7 +60,7 @@ public final class SessionRegistry {
         return metrics;
     }
 
-    public List<LoopState> loops() {
+    public List<SessionShard> loops() {
         return List.copyOf(loops);
     }
 
@@ -90,7 +89,7 @@ public final class SessionRegistry {
 
     /** Runs {@code task} on the loop that owns {@code s}, following it if it moved on the way. */
     public void execute(Session s, Consumer<Session> task) {
-        LoopState at = s.owner();
+        SessionShard at = s.owner();
         at.execute(() -> {
             if (s.owner() != at) {
                 execute(s, task);
@@ -107,7 +106,7 @@ public final class SessionRegistry {
      * of the same id is told {@code BYE 409 taken over}; the newest connection wins.
      */
     public void hello(String clientId, Handshake h) {
-        LoopState here = h.loop();
+        SessionShard here = h.shard();
         Session s = sessions.get(clientId);
         if (s == null) {
             Session fresh = new Session(clientId, here, Session.TRANSFERRING, here.nowMs(), seqOrigin(here));
@@ -122,7 +121,7 @@ public final class SessionRegistry {
 
     private void transfer(Session s, Handshake h) {
         if (s.dead()) {
-            h.loop().execute(() -> hello(s.id(), h));
+            h.shard().execute(() -> hello(s.id(), h));
             return;
         }
         ClientLink old = s.link();
@@ -137,23 +136,24 @@ public final class SessionRegistry {
             s.owner().removeOffline(s);
             s.state(Session.TRANSFERRING);
         }
-        LoopState target = h.loop();
+        SessionShard target = h.shard();
         if (target == s.owner()) {
             complete(s, h);
         } else {
-            s.owner(target);
+            s.moveTo(target);
             target.execute(() -> complete(s, h));
         }
     }
 
     private void complete(Session s, Handshake h) {
-        if (s.owner() != h.loop() || s.state() != Session.TRANSFERRING || s.link() != null) {
+        if (s.owner() != h.shard() || s.state() != Session.TRANSFERRING || s.link() != null) {
             // A newer HELLO for the same id claimed the session between our transfer and now: it wins.
             metrics.takeovers.increment();
             metrics.refused(Refusal.TAKEN_OVER);
             h.superseded();
             return;
         }
+        s.indexSubscriptions(); // after a move from another shard; a no-op otherwise
         if (!h.open()) {
             s.dropUnretained(); // ttl=0 pushes that arrived while transferring were for that connection only
             if (s.queued() == 0) {
@@ -183,7 +183,8 @@ public final class SessionRegistry {
         }
     }
 
-    private void sweepOffline(Session s) {
+    /** Removes an offline session whose stored messages all expired; on its shard's loop. */
+    void sweepOffline(Session s) {
         if (s.state() == Session.OFFLINE && s.purgeExpired(s.owner().nowMs())) {
             s.owner().removeOffline(s);
             remove(s);
@@ -191,6 +192,7 @@ public final class SessionRegistry {
     }
 
     private void remove(Session s) {
+        s.unsubscribeAll();
         s.state(Session.DEAD);
         sessions.remove(s);
     }
@@ -236,7 +238,7 @@ public final class SessionRegistry {
             return future;
         }
         AtomicInteger remaining = new AtomicInteger(requests.size());
-        Map<LoopState, List<Integer>> byLoop = new IdentityHashMap<>();
+        Map<SessionShard, List<Integer>> byLoop = new IdentityHashMap<>();
         for (int i = 0; i < requests.size(); i++) {
             PushRequest r = requests.get(i);
             PushResult early = precheck(r.payload(), r.ttlSec());
@@ -294,17 +296,14 @@ public final class SessionRegistry {
     /** Sends to every connected subscriber of {@code topic} (best effort, ttl 0): one task per loop. */
     public CompletableFuture<Long> publish(String topic, byte[] payload) {
         return perLoop(loop -> {
-            long n = 0;
-            for (LoopMember m : loop.subscribers(topic)) {
-                Session s = m.session();
-                if (s != null) {
-                    if (pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL).ok()) {
-                        n++;
-                    }
+            long[] n = new long[1];
+            loop.topics().forEachMatch(topic, s -> {
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL).ok()) {
+                    n[0]++;
                 }
-            }
-            metrics.topicDeliveries.add(n);
-            return n;
+            });
+            metrics.topicDeliveries.add(n[0]);
+            return n[0];
         });
     }
 
@@ -363,7 +362,7 @@ public final class SessionRegistry {
      * seqs per millisecond of its life), so a client resuming from a forgotten session, or across a restart, never
      * has new messages taken for ones it already received.
      */
-    private long seqOrigin(LoopState loop) {
+    private long seqOrigin(SessionShard loop) {
         return limits.seqOriginFromClock() ? loop.nowMs() * 1000 : 0;
     }
 
@@ -389,7 +388,7 @@ public final class SessionRegistry {
     private Session resolve(String clientId, int ttlSec) {
         Session s = sessions.get(clientId);
         if (s == null && ttlSec > 0 && offlineSessions.get() < limits.maxOfflineSessions()) {
-            LoopState home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
+            SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
             s = sessions.computeIfAbsent(clientId,
                     id -> new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));
         }
@@ -421,11 +420,11 @@ public final class SessionRegistry {
         return r;
     }
 
-    private CompletableFuture<Long> perLoop(java.util.function.Function<LoopState, Long> work) {
+    private CompletableFuture<Long> perLoop(java.util.function.Function<SessionShard, Long> work) {
         CompletableFuture<Long> f = new CompletableFuture<>();
         AtomicLong total = new AtomicLong();
         AtomicInteger remaining = new AtomicInteger(loops.size());
-        for (LoopState loop : loops) {
+        for (SessionShard loop : loops) {
             loop.execute(() -> {
                 try {
                     total.addAndGet(work.apply(loop));

@@ -3,7 +3,6 @@ package io.switchboard.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.clock.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -63,11 +62,10 @@ class SessionExpiryTest {
 
     @Test
     void shouldKeepDeliveringWhenAWindowFullOfExpiredMessagesIsSkipped() {
-        LoopState loop = new LoopState(0, loopChannel.eventLoop(), clock);
-        registry.addLoop(loop);
+        SessionShard loop = registry.addShard(loopChannel.eventLoop(), clock);
         registry.hello("c", new Handshake() {
             @Override
-            public LoopState loop() {
+            public SessionShard shard() {
                 return loop;
             }
 

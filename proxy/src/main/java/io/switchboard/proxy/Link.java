@@ -19,6 +19,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.Loop;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * {@link Splicer} paces and ends them; the state machine here (admission, connect, FINs, close) stays the same.
  */
 @Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
-final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener, Loop.Member {
     private static final Logger log = LoggerFactory.getLogger(Link.class);
 
     private static final int ADMITTED = 1;
@@ -77,8 +78,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private ByteBuf early;
     private long triedMask;
     private int lastActiveSec;
-    /** Position in the loop's connection array; owned by {@link ProxyLoop}. */
-    int index = -1;
+    /** Position in the loop's member list; owned by {@link ProxyLoop}. */
+    private int memberIndex = -1;
     private int flags;
     private int attempts;
     private int sourceTries;
@@ -573,6 +574,16 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     // ---- for tests
 
     /** Bytes queued in this connection's two channels, not yet handed to the kernel. */
+    @Override
+    public int memberIndex() {
+        return memberIndex;
+    }
+
+    @Override
+    public void memberIndex(int index) {
+        this.memberIndex = index;
+    }
+
     long queuedBytes() {
         return pending(client) + (upstream == null ? 0 : pending(upstream)) + (early == null ? 0
                 : early.readableBytes());

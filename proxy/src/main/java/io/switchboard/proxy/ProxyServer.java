@@ -63,9 +63,8 @@ public final class ProxyServer implements AutoCloseable {
         this.group = config.transport.newHalfClosingGroup(config.eventLoops,
                 new DefaultThreadFactory("swb-proxy", true));
         List<ProxyLoop> list = new ArrayList<>();
-        long nowMs = config.clock.nowMs();
         for (EventExecutor e : group) {
-            ProxyLoop pl = new ProxyLoop(list.size(), (EventLoop) e, this, nowMs);
+            ProxyLoop pl = new ProxyLoop(list.size(), (EventLoop) e, this, config.clock);
             list.add(pl);
             byLoop.put(pl.loop, pl);
         }
@@ -138,10 +137,9 @@ public final class ProxyServer implements AutoCloseable {
 
     private void tickSafely(ProxyLoop pl) {
         try {
-            long nowMs = config.clock.nowMs();
-            pl.tick(nowMs);
+            pl.tick();
             if (pl.index == 0) {
-                rate.sweep(nowMs / 1000);
+                rate.sweep(config.clock.nowMs() / 1000);
             }
         } catch (RuntimeException e) {
             metrics.loopErrors.increment();

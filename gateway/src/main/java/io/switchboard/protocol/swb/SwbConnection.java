@@ -11,8 +11,8 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.switchboard.config.ServerConfig;
-import io.switchboard.loop.LoopMember;
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.ShardMember;
+import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.session.ClientLink;
 import io.switchboard.session.Handshake;
@@ -24,7 +24,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Owned by the channel's event loop: every method runs there.
  */
-public final class SwbConnection extends ChannelInboundHandlerAdapter implements LoopMember, ClientLink, Handshake {
+public final class SwbConnection extends ChannelInboundHandlerAdapter implements ShardMember, ClientLink, Handshake {
     private static final Logger log = LoggerFactory.getLogger(SwbConnection.class);
 
     private static final byte NEW = 0;
@@ -69,7 +68,6 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private ByteBuf cumulation;
     /** While reading a SEND payload: its id (String). During the handshake: the {@link Hello} being completed. */
     private Object pending;
-    private ArrayList<String> topics;
     private int payloadLength = -1;
     private int hbSec;
     /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
@@ -110,8 +108,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         if (at.shared.config().acceptProxy) {
             // The limits count the address the header announces: admission waits for it (onProxyHeader).
             phase = AWAITING_PROXY_HEADER;
-            timeSec = (int) at.loop.nowSec() + at.shared.config().acceptProxyTimeoutSec;
-            at.loop.schedule(this, timeSec);
+            timeSec = (int) at.shard.nowSec() + at.shared.config().acceptProxyTimeoutSec;
+            at.shard.loop().schedule(this, timeSec);
             return;
         }
         admit();
@@ -134,25 +132,19 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             return;
         }
         at.shared.metrics().connectionsOpen.incrementAndGet();
-        timeSec = (int) at.loop.nowSec() + at.shared.config().handshakeTimeoutSec;
-        at.loop.addMember(this);
-        at.loop.schedule(this, timeSec);
+        timeSec = (int) at.shard.nowSec() + at.shared.config().handshakeTimeoutSec;
+        at.shard.loop().addMember(this);
+        at.shard.loop().schedule(this, timeSec);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = CLOSING;
-        at.loop.cancelDeadline(this);
+        at.shard.loop().cancelDeadline(this);
         if (memberIndex >= 0) { // admitted
             at.shared.guard().release(remoteIp());
             at.shared.metrics().connectionsOpen.decrementAndGet();
-            at.loop.removeMember(this);
-        }
-        if (topics != null) {
-            for (String t : topics) {
-                at.loop.unsubscribe(t, this);
-            }
-            topics = null;
+            at.shard.loop().removeMember(this);
         }
         Session s = session;
         session = null;
@@ -174,7 +166,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
                 return;
             }
             if (phase == OPEN) {
-                timeSec = (int) at.loop.nowSec();
+                timeSec = (int) at.shard.nowSec();
             }
             if (cumulation != null) {
                 appendToCumulation(in);
@@ -380,7 +372,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             closeWith(503, "draining", retrySpreadMs());
             return;
         }
-        String authFailure = at.shared.config().authenticator.verify(clientId, token, at.loop.nowMs());
+        String authFailure = at.shared.config().authenticator.verify(clientId, token, at.shard.nowMs());
         if (authFailure != null) {
             at.shared.metrics().refused(Refusal.AUTH_FAILED);
             closeWith(401, sanitize(authFailure), 0);
@@ -396,8 +388,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     // ---- Handshake
 
     @Override
-    public LoopState loop() {
-        return at.loop;
+    public SessionShard shard() {
+        return at.shard;
     }
 
     @Override
@@ -411,15 +403,15 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         session = s;
         pending = null;
         phase = OPEN;
-        timeSec = (int) at.loop.nowSec();
-        s.attach(this, resumeSeq, at.loop.nowMs());
+        timeSec = (int) at.shard.nowSec();
+        s.attach(this, resumeSeq, at.shard.nowMs());
         ctx.write(SwbFrames.welcome(ctx.alloc(), s.id(), hbSec, s.lastSeq(), at.shared.config().nodeName),
                 ctx.voidPromise());
         s.pump(false);
         if (hbSec > 0) {
-            at.loop.schedule(this, deadlineSec());
+            at.shard.loop().schedule(this, deadlineSec());
         } else {
-            at.loop.cancelDeadline(this);
+            at.shard.loop().cancelDeadline(this);
         }
         ctx.channel().config().setAutoRead(true);
         if (cumulation != null) {
@@ -478,8 +470,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     }
 
     private void answerSend(String line, boolean accepted) {
-        if (!at.loop.inLoop()) {
-            at.loop.execute(() -> answerSend(line, accepted));
+        if (!at.shard.inLoop()) {
+            at.shard.execute(() -> answerSend(line, accepted));
             return;
         }
         pendingSends--;
@@ -503,24 +495,15 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         }
         String topic = b.toString(from, tEnd - from, StandardCharsets.US_ASCII);
         if (subscribe) {
-            if (topics == null) {
-                topics = new ArrayList<>(2);
+            int max = at.shared.config().maxSubscriptionsPerClient;
+            if (session.subscribe(topic, max) == Session.Subscribed.LIMIT) {
+                at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                ctx.write(SwbFrames.line(ctx.alloc(), "ERR 429 SUB " + topic + " too many subscriptions (max "
+                        + max + ")"), ctx.voidPromise());
+                return;
             }
-            if (!topics.contains(topic)) {
-                if (topics.size() >= at.shared.config().maxSubscriptionsPerClient) {
-                    at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
-                    ctx.write(SwbFrames.line(ctx.alloc(), "ERR 429 SUB " + topic + " too many subscriptions (max "
-                            + at.shared.config().maxSubscriptionsPerClient + ")"), ctx.voidPromise());
-                    return;
-                }
-                topics.add(topic);
-                at.loop.subscribe(topic, this);
-            }
-        } else if (topics != null && topics.remove(topic)) {
-            at.loop.unsubscribe(topic, this);
-            if (topics.isEmpty()) {
-                topics = null;
-            }
+        } else {
+            session.unsubscribe(topic);
         }
         ctx.write(SwbFrames.line(ctx.alloc(), "OK " + verb + " " + topic), ctx.voidPromise());
     }
@@ -565,7 +548,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    // ---- deadlines (LoopMember)
+    // ---- deadlines (ShardMember)
 
     @Override
     public long deadlineSec() {
@@ -659,8 +642,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             });
             ctx.channel().config().setAutoRead(true);
             // A client that neither reads its BYE nor closes is closed after a grace period.
-            timeSec = (int) at.loop.nowSec() + CLOSE_GRACE_SEC;
-            at.loop.schedule(this, timeSec);
+            timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
+            at.shard.loop().schedule(this, timeSec);
         } else {
             ctx.close();
         }

@@ -2,7 +2,7 @@ package io.switchboard.protocol.swb;
 
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.session.SessionRegistry;
 import io.netty.channel.EventLoop;
@@ -13,17 +13,17 @@ import java.util.function.Function;
  * metrics, and each event loop's state. Immutable after start; safe from any thread.
  */
 public record SwbContext(ServerConfig config, SessionRegistry registry, ConnectionGuard guard, GatewayMetrics metrics,
-                         Function<EventLoop, LoopState> loops,
-                         java.util.concurrent.ConcurrentHashMap<LoopState, SwbLoop> perLoop) {
+                         Function<EventLoop, SessionShard> loops,
+                         java.util.concurrent.ConcurrentHashMap<SessionShard, SwbLoop> perLoop) {
 
     public SwbContext(ServerConfig config, SessionRegistry registry, ConnectionGuard guard, GatewayMetrics metrics,
-                      Function<EventLoop, LoopState> loops) {
+                      Function<EventLoop, SessionShard> loops) {
         this(config, registry, guard, metrics, loops, new java.util.concurrent.ConcurrentHashMap<>());
     }
 
     /** The per-loop view for {@code loop}; one instance per loop, cached in a small identity map. */
     SwbLoop loopOf(EventLoop loop) {
-        LoopState s = loops.apply(loop);
+        SessionShard s = loops.apply(loop);
         if (s == null) {
             throw new IllegalStateException("channel registered on an event loop the gateway does not own");
         }

@@ -1,6 +1,6 @@
 package io.switchboard.protocol.swb;
 
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.SessionShard;
 
 /**
  * What a connection needs to reach, as one reference: the server-wide context and its own loop's state.
@@ -8,10 +8,10 @@ import io.switchboard.loop.LoopState;
  */
 final class SwbLoop {
     final SwbContext shared;
-    final LoopState loop;
+    final SessionShard shard;
 
-    SwbLoop(SwbContext shared, LoopState loop) {
+    SwbLoop(SwbContext shared, SessionShard shard) {
         this.shared = shared;
-        this.loop = loop;
+        this.shard = shard;
     }
 }

@@ -357,4 +357,63 @@ class SwbConnectionTest {
         assertEquals("MSG 2 3\nall\n", out(a));
         assertEquals("MSG 1 3\nall\n", out(b));
     }
+
+    @Test
+    void shouldKeepSubscriptionsWhenTheSessionIsTakenOverFromAnotherLoop() throws Exception {
+        rig.start();
+        EmbeddedChannel older = hello("HELLO a\nSUB news\n");
+        assertEquals("WELCOME a v=1 hb=60 seq=0\nOK SUB news\n", out(older));
+        EmbeddedChannel newer = hello("HELLO a\n"); // its own channel: another event loop, another shard
+        rig.runAll();
+        assertEquals("BYE 409 taken over\n", out(older));
+        out(newer);
+        var published = rig.registry.publish("news", "n".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(1L, published.get(), "the subscription moved with the session to the new shard");
+        assertEquals("MSG 1 1\nn\n", out(newer));
+        assertEquals("OK UNSUB news\n", exchange(newer, "UNSUB news\n"));
+        var again = rig.registry.publish("news", "m".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(0L, again.get());
+    }
+
+    @Test
+    void shouldKeepSubscriptionsOfAnOfflineSessionForItsNextConnectionButNotDeliverMeanwhile() throws Exception {
+        rig.start();
+        EmbeddedChannel first = hello("HELLO a\nSUB news\n");
+        out(first);
+        rig.push("a", "kept", 60); // a stored message keeps the session while the client is away
+        out(first);
+        first.close();
+        rig.runAll();
+        var whileAway = rig.registry.publish("news", "x".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(0L, whileAway.get(), "topic pushes are ttl 0: nobody to deliver to");
+        EmbeddedChannel second = hello("HELLO a resume=1\n");
+        rig.runAll();
+        out(second);
+        var back = rig.registry.publish("news", "y".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(1L, back.get());
+        assertEquals("MSG 2 1\ny\n", out(second));
+    }
+
+    @Test
+    void shouldForgetSubscriptionsWhenTheSessionEnds() throws Exception {
+        rig.start();
+        EmbeddedChannel ch = hello("HELLO a\nSUB news\n");
+        out(ch);
+        ch.close();
+        rig.runAll();
+        assertEquals(0, rig.registry.size());
+        var published = rig.registry.publish("news", "x".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(0L, published.get());
+        assertEquals(0, rig.loops.values().iterator().next().topicCount(), "the topic index let go of it");
+    }
+
+    private static String exchange(EmbeddedChannel ch, String text) {
+        send(ch, text);
+        return out(ch);
+    }
 }

@@ -7,7 +7,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
-import io.switchboard.loop.LoopState;
+import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.session.PushResult;
 import io.switchboard.session.SessionRegistry;
@@ -19,12 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Drives SWB/1 connections on EmbeddedChannels: each channel is its own event loop with its own LoopState. */
+/** Drives SWB/1 connections on EmbeddedChannels: each channel is its own event loop with its own SessionShard. */
 final class SwbRig {
     final ManualClock clock = new ManualClock();
     final ServerConfig config = new ServerConfig();
     final GatewayMetrics metrics = new GatewayMetrics();
-    final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
+    final Map<EventLoop, SessionShard> loops = new IdentityHashMap<>();
     final List<EmbeddedChannel> channels = new ArrayList<>();
     SessionRegistry registry;
     SwbContext context;
@@ -43,9 +43,7 @@ final class SwbRig {
         ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
-            LoopState s = new LoopState(loops.size(), l, clock);
-            registry.addLoop(s);
-            return s;
+            return registry.addShard(l, clock);
         }));
         return this;
     }
@@ -104,7 +102,7 @@ final class SwbRig {
     }
 
     void tick() {
-        loops.values().forEach(LoopState::tick);
+        loops.values().forEach(SessionShard::tick);
         runAll();
     }
 
