@@ -22,6 +22,8 @@ import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.protocol.swb.SwbConnection;
 import io.switchboard.protocol.swb.SwbContext;
 import io.switchboard.session.SessionRegistry;
+import io.switchboard.store.MemoryStore;
+import io.switchboard.store.MessageStore;
 import io.switchboard.transport.LocalAddressSharing;
 import io.switchboard.transport.Transport;
 import java.net.InetSocketAddress;
@@ -56,6 +58,8 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final List<SessionShard> loops;
     private final SessionRegistry registry;
+    /** Stored messages (ttl > 0): in memory until the on-disk and Redis stores plug in here. */
+    private final MessageStore store = new MemoryStore();
     private final ConnectionGuard guard;
     private final Channel listener;
     private final ApiServer api;
@@ -73,7 +77,7 @@ public final class GatewayServer implements AutoCloseable {
         group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics, store);
         List<SessionShard> shards = new ArrayList<>();
         Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
         for (EventExecutor e : group) {
@@ -89,6 +93,10 @@ public final class GatewayServer implements AutoCloseable {
             s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
         try {
+            int recovered = awaitRecovery();
+            if (recovered > 0) {
+                log.info("recovered the stored messages of {} clients", recovered);
+            }
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channel(config.transport.serverChannelClass())
@@ -119,6 +127,14 @@ public final class GatewayServer implements AutoCloseable {
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
+        }
+    }
+
+    private int awaitRecovery() throws InterruptedException {
+        try {
+            return registry.recover().get(5, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not recover stored messages: " + e, e);
         }
     }
 
@@ -274,6 +290,7 @@ public final class GatewayServer implements AutoCloseable {
         listener.close();
         api.close();
         config.upstream.close();
+        store.close();
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);
     }

@@ -8,7 +8,7 @@ package io.switchboard.session;
  *                    which is delivered only to the current connection and never re-sent
  */
 public record Message(long seq, byte[] payload, long expiresAtMs) {
-    public boolean retained() {
+    public boolean stored() {
         return expiresAtMs != 0;
     }
 

@@ -13,12 +13,20 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult QUEUE_FULL = new PushResult(429, 0, false, "client queue is full");
     public static final PushResult TOO_LARGE = new PushResult(413, 0, false, "payload larger than --max-payload");
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
-    public static final PushResult TOO_MANY_RETAINED = new PushResult(429, 0, false,
+    public static final PushResult TOO_MANY_STORED = new PushResult(429, 0, false,
             "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
+    /** The status of a push whose stored message the store could not keep. */
+    public static final int STORE_FAILED_STATUS = 503;
     static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     public static PushResult accepted(long seq, boolean delivered) {
         return new PushResult(200, seq, delivered, null);
+    }
+
+    /** The message store could not keep a stored message (a disk or Redis fault): the backend may retry. */
+    public static PushResult storeFailed(Throwable cause) {
+        return new PushResult(STORE_FAILED_STATUS, 0, false, "the message store could not keep the message: "
+                + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
     }
 
     public boolean ok() {

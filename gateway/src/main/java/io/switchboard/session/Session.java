@@ -70,6 +70,22 @@ public final class Session {
         this.owner = newOwner;
     }
 
+    /**
+     * Loads what a store kept across a restart into a new offline session: the seq counter continues after
+     * {@code lastSeq}, so a client never sees a seq twice; on the owner's loop.
+     */
+    void restore(long lastSeq, java.util.List<io.switchboard.store.MessageStore.Stored> kept) {
+        this.lastSeq = Math.max(this.lastSeq, lastSeq);
+        this.ackedSeq = kept.isEmpty() ? this.lastSeq : kept.get(0).seq() - 1;
+        for (io.switchboard.store.MessageStore.Stored m : kept) {
+            if (queue == null) {
+                queue = new DeliveryQueue(ackedSeq);
+            }
+            queue.add(new Message(m.seq(), m.payload(), m.expiresAtMs()));
+            this.lastSeq = Math.max(this.lastSeq, m.seq());
+        }
+    }
+
     // ---- subscriptions
 
     /** Outcome of {@link #subscribe}. */
@@ -182,13 +198,14 @@ public final class Session {
 
     /**
      * Accepts one push: assigns the next seq, queues it, and writes it at once when the client is connected and
-     * its window and socket have room. {@code ttlSec == 0} means deliver only to the current connection.
+     * its window and socket have room. {@code expiresAtMs == 0} (a push with ttl 0) means deliver only to the
+     * current connection; otherwise it is a stored message, kept until acknowledged or expired.
      */
-    PushResult push(byte[] payload, int ttlSec, boolean flush) {
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush) {
         if (state == DEAD) {
             return PushResult.RETRY;
         }
-        if (ttlSec == 0 && link == null && state != TRANSFERRING) {
+        if (expiresAtMs == 0 && link == null && state != TRANSFERRING) {
             return PushResult.OFFLINE;
         }
         long nowMs = owner.nowMs();
@@ -201,7 +218,7 @@ public final class Session {
         if (queue == null) {
             queue = new DeliveryQueue(ackedSeq);
         }
-        queue.add(new Message(seq, payload, ttlSec == 0 ? 0 : nowMs + ttlSec * 1000L));
+        queue.add(new Message(seq, payload, expiresAtMs));
         metrics().pushesAccepted.increment();
         pump(flush);
         return PushResult.accepted(seq, queue == null || queue.lastSentSeq >= seq);
@@ -217,6 +234,7 @@ public final class Session {
             return;
         }
         ackedSeq = upTo;
+        registry().store().acknowledged(id, upTo);
         long removed = 0;
         while (!queue.isEmpty() && queue.first().seq() <= upTo) {
             queue.removeFirst();
@@ -279,7 +297,10 @@ public final class Session {
             while (queue != null && !queue.isEmpty() && queue.first().seq() <= upTo) {
                 queue.removeFirst();
             }
-            ackedSeq = Math.max(ackedSeq, upTo);
+            if (upTo > ackedSeq) {
+                ackedSeq = upTo;
+                registry().store().acknowledged(id, upTo);
+            }
             releaseQueueIfEmpty();
         }
         owner.removeOffline(this);
@@ -301,7 +322,7 @@ public final class Session {
             return false;
         }
         link = null;
-        dropUnretained();
+        dropTransient();
         if (queue != null) {
             queue.sentCount = 0;
             queue.lastSentSeq = ackedSeq;
@@ -312,9 +333,9 @@ public final class Session {
     }
 
     /** Drops {@code ttl=0} messages (never kept for a later connection); on the owning loop. */
-    void dropUnretained() {
+    void dropTransient() {
         if (queue != null) {
-            metrics().messagesDropped.add(queue.removeIf(m -> !m.retained()));
+            metrics().messagesDropped.add(queue.removeIf(m -> !m.stored()));
             releaseQueueIfEmpty();
         }
     }
@@ -344,8 +365,11 @@ public final class Session {
 
     /** For refusal accounting by callers. */
     static Refusal refusalOf(PushResult r) {
-        if (r == PushResult.TOO_MANY_RETAINED) {
+        if (r == PushResult.TOO_MANY_STORED) {
             return Refusal.OFFLINE_SESSIONS_LIMIT;
+        }
+        if (r.status() == PushResult.STORE_FAILED_STATUS && r != PushResult.DRAINING) {
+            return Refusal.STORE_FAILED;
         }
         return switch (r.status()) {
             case 404 -> Refusal.CLIENT_OFFLINE;

@@ -2,6 +2,8 @@ package io.switchboard.session;
 
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.store.MemoryStore;
+import io.switchboard.store.MessageStore;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -30,19 +32,33 @@ public final class SessionRegistry {
     }
 
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionRegistry.class);
 
     private final SessionTable sessions = new SessionTable();
     private final java.util.concurrent.CopyOnWriteArrayList<SessionShard> loops =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Limits limits;
     private final GatewayMetrics metrics;
+    private final MessageStore store;
     private volatile boolean draining;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
     private final AtomicInteger offlineSessions = new AtomicInteger();
+    private final AtomicLong storeFailuresLogged = new AtomicLong();
 
-    public SessionRegistry(Limits limits, GatewayMetrics metrics) {
+    /** @param store where stored messages (ttl > 0) are kept beyond the sessions' queues */
+    public SessionRegistry(Limits limits, GatewayMetrics metrics, MessageStore store) {
         this.limits = limits;
         this.metrics = metrics;
+        this.store = store;
+    }
+
+    /** A registry whose stored messages live in memory only. */
+    public SessionRegistry(Limits limits, GatewayMetrics metrics) {
+        this(limits, metrics, new MemoryStore());
+    }
+
+    MessageStore store() {
+        return store;
     }
 
     /** Creates the shard of the sessions {@code eventLoop} will own; done once per loop at start. */
@@ -155,7 +171,7 @@ public final class SessionRegistry {
         }
         s.indexSubscriptions(); // after a move from another shard; a no-op otherwise
         if (!h.open()) {
-            s.dropUnretained(); // ttl=0 pushes that arrived while transferring were for that connection only
+            s.dropTransient(); // ttl=0 pushes that arrived while transferring were for that connection only
             if (s.queued() == 0) {
                 remove(s);
             } else {
@@ -193,6 +209,7 @@ public final class SessionRegistry {
 
     private void remove(Session s) {
         s.unsubscribeAll();
+        store.forget(s.id());
         s.state(Session.DEAD);
         sessions.remove(s);
     }
@@ -216,15 +233,16 @@ public final class SessionRegistry {
         }
         Session s = resolve(clientId, ttlSec);
         if (s == null) {
-            refuse(ttlSec > 0 ? PushResult.TOO_MANY_RETAINED : PushResult.OFFLINE, done);
+            refuse(ttlSec > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE, done);
             return;
         }
         execute(s, cur -> {
-            PushResult r = pushHere(cur, payload, ttlSec);
+            long expiresAtMs = expiry(cur, ttlSec);
+            PushResult r = pushHere(cur, payload, expiresAtMs, null);
             if (r == PushResult.RETRY) {
                 push(clientId, payload, ttlSec, done, attempt + 1);
             } else {
-                done.accept(r);
+                keep(cur, r, payload, expiresAtMs, done);
             }
         });
     }
@@ -245,7 +263,7 @@ public final class SessionRegistry {
             Session s = early == null ? resolve(r.clientId(), r.ttlSec()) : null;
             if (early != null || s == null) {
                 PushResult refusal = early != null ? early
-                        : r.ttlSec() > 0 ? PushResult.TOO_MANY_RETAINED : PushResult.OFFLINE;
+                        : r.ttlSec() > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE;
                 metrics.refused(Session.refusalOf(refusal));
                 results[i] = refusal;
                 if (remaining.decrementAndGet() == 0) {
@@ -267,9 +285,10 @@ public final class SessionRegistry {
                 };
                 Session s = sessions.get(r.clientId());
                 if (s != null && s.owner() == loop) {
-                    PushResult res = pushHere(s, r.payload(), r.ttlSec());
+                    long expiresAtMs = expiry(s, r.ttlSec());
+                    PushResult res = pushHere(s, r.payload(), expiresAtMs, null);
                     if (res != PushResult.RETRY) {
-                        done.accept(res);
+                        keep(s, res, r.payload(), expiresAtMs, done);
                         continue;
                     }
                 }
@@ -285,7 +304,7 @@ public final class SessionRegistry {
         return perLoop(loop -> {
             long[] n = new long[1];
             loop.forEachSession(s -> {
-                if (pushHere(s, payload, 0).ok()) {
+                if (pushHere(s, payload, 0, null).ok()) {
                     n[0]++;
                 }
             });
@@ -395,15 +414,18 @@ public final class SessionRegistry {
         return s;
     }
 
-    /** Pushes on the owning loop, counting a refusal under {@code reason} (or its own status when null). */
-    private PushResult pushHere(Session s, byte[] payload, int ttlSec) {
-        return pushHere(s, payload, ttlSec, null);
+    /** When a message pushed now with {@code ttlSec} expires (capped by --max-ttl); 0 for ttl 0. */
+    private long expiry(Session s, int ttlSec) {
+        int ttl = Math.min(ttlSec, limits.maxTtlSec());
+        return ttl <= 0 ? 0 : s.owner().nowMs() + ttl * 1000L;
     }
 
-    /** Pushes on the owning loop and keeps the offline bookkeeping right; each refusal is counted once. */
-    private PushResult pushHere(Session s, byte[] payload, int ttlSec, Refusal reason) {
-        int ttl = Math.min(ttlSec, limits.maxTtlSec());
-        PushResult r = s.push(payload, ttl, true);
+    /**
+     * Pushes on the owning loop and keeps the offline bookkeeping right; counts a refusal once, under
+     * {@code reason} (or its own status when null).
+     */
+    private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
+        PushResult r = s.push(payload, expiresAtMs, true);
         if (r == PushResult.RETRY) {
             return r;
         }
@@ -418,6 +440,81 @@ public final class SessionRegistry {
             metrics.refused(reason != null ? reason : Session.refusalOf(r));
         }
         return r;
+    }
+
+    /**
+     * Answers an accepted push: at once for ttl 0, else once the store kept the stored message (a failed store is
+     * answered 503; the message stays queued for a connected client).
+     */
+    private void keep(Session s, PushResult r, byte[] payload, long expiresAtMs, Consumer<PushResult> done) {
+        if (!r.ok() || expiresAtMs == 0) {
+            done.accept(r);
+            return;
+        }
+        try {
+            store.append(s.id(), r.seq(), expiresAtMs, payload, failure -> {
+                if (failure == null) {
+                    done.accept(r);
+                } else {
+                    storeFailed(s.id(), failure, done);
+                }
+            });
+        } catch (RuntimeException e) {
+            storeFailed(s.id(), e, done);
+        }
+    }
+
+    private void storeFailed(String clientId, Throwable failure, Consumer<PushResult> done) {
+        PushResult failed = PushResult.storeFailed(failure);
+        metrics.refused(Refusal.STORE_FAILED);
+        if (storeFailuresLogged.getAndIncrement() % 1000 == 0) {
+            log.warn("message store failed to keep a message for {} (every 1000th failure is logged): {}",
+                    clientId, failure.toString());
+        }
+        done.accept(failed);
+    }
+
+    // ---- recovery
+
+    /**
+     * Rebuilds the offline sessions of every client the store kept messages for; at start, before clients connect.
+     * Completes, once every shard took its sessions, with how many clients were recovered.
+     */
+    public CompletableFuture<Integer> recover() {
+        Map<SessionShard, List<Runnable>> work = new IdentityHashMap<>();
+        int[] clients = new int[1];
+        store.recover((clientId, lastSeq, messages) -> {
+            SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
+            Session s = new Session(clientId, home, Session.OFFLINE, home.nowMs(), seqOrigin(home));
+            if (sessions.putIfAbsent(s) != null) {
+                throw new IllegalStateException("the store recovered client " + clientId + " twice");
+            }
+            clients[0]++;
+            work.computeIfAbsent(home, k -> new ArrayList<>()).add(() -> {
+                s.restore(lastSeq, messages);
+                if (s.queued() == 0) {
+                    remove(s);
+                } else {
+                    home.addOffline(s);
+                }
+            });
+        });
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        AtomicInteger remaining = new AtomicInteger(work.size());
+        if (work.isEmpty()) {
+            done.complete(0);
+        }
+        work.forEach((shard, tasks) -> shard.execute(() -> {
+            try {
+                tasks.forEach(Runnable::run);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+            if (remaining.decrementAndGet() == 0) {
+                done.complete(clients[0]);
+            }
+        }));
+        return done;
     }
 
     private CompletableFuture<Long> perLoop(java.util.function.Function<SessionShard, Long> work) {

@@ -27,6 +27,8 @@ final class SwbRig {
     final Map<EventLoop, SessionShard> loops = new IdentityHashMap<>();
     final List<EmbeddedChannel> channels = new ArrayList<>();
     SessionRegistry registry;
+    /** Where stored messages go; replace before {@link #start()}. */
+    io.switchboard.store.MessageStore store = new io.switchboard.store.MemoryStore();
     SwbContext context;
 
     SwbRig() {
@@ -39,7 +41,7 @@ final class SwbRig {
         config.validate();
         registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics, store);
         ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {

@@ -1,0 +1,56 @@
+package io.switchboard.store;
+
+import java.util.List;
+
+/**
+ * Where the gateway keeps stored messages (pushed with {@code ttl > 0}) until their client acknowledges them or they
+ * expire, so that they outlive what the sessions hold in memory: the process (an on-disk log) or the node (Redis, in
+ * a cluster). The session core still keeps every message it delivers in its own queue; a store only records them.
+ *
+ * <p>A push with a ttl is answered once {@link #append} completes, so an implementation decides what a 200 promises
+ * (written, or on disk). A failed append is answered 503; the message may still reach a connected client (it was
+ * queued first), so a backend that retries can cause a duplicate with a new seq, never a loss.
+ *
+ * <p>Threading: every call for one client comes from the event loop that owns its session at that moment, in seq
+ * order; calls for different clients come from several loops at once. {@link Appended#done} may run on any thread.
+ */
+public interface MessageStore extends AutoCloseable {
+    /** Records one stored message; {@code done} runs once it is kept (or could not be). */
+    void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done);
+
+    /** The client acknowledged every message up to {@code seq}: none of them needs keeping any more. */
+    void acknowledged(String clientId, long seq);
+
+    /** The gateway holds nothing more for {@code clientId} (its session ended): forget it. */
+    void forget(String clientId);
+
+    /**
+     * Hands every client with messages still kept to {@code into}, once, at start, before any client connects; a
+     * store that keeps nothing across restarts hands none.
+     */
+    void recover(Recovery into);
+
+    @Override
+    void close();
+
+    /** Completion of {@link #append}. */
+    @FunctionalInterface
+    interface Appended {
+        /** @param failure null when the message is kept; else why not */
+        void done(Throwable failure);
+    }
+
+    /** Receives what a store kept across a restart. */
+    @FunctionalInterface
+    interface Recovery {
+        /**
+         * @param lastSeq  the highest seq this client was ever given (its next message gets a higher one)
+         * @param messages its unacknowledged, unexpired messages in seq order
+         */
+        void client(String clientId, long lastSeq, List<Stored> messages);
+    }
+
+    /** One message as a store keeps it. */
+    record Stored(long seq, long expiresAtMs, byte[] payload) {
+    }
+}

@@ -1,0 +1,144 @@
+package io.switchboard.protocol.swb;
+
+import static io.switchboard.protocol.swb.SwbRig.out;
+import static io.switchboard.protocol.swb.SwbRig.send;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.session.PushResult;
+import io.switchboard.store.MessageStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The store seam: stored pushes (ttl > 0) are answered once the store kept them, and the store hears of acks. */
+class StoreSeamTest {
+    /** Records every call; appends complete only when the test says so. */
+    static final class RecordingStore implements MessageStore {
+        final List<String> calls = new ArrayList<>();
+        final List<Appended> pending = new ArrayList<>();
+        List<Stored> recovered = List.of();
+        long recoveredLastSeq;
+
+        @Override
+        public void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done) {
+            calls.add("append " + clientId + " " + seq + " " + new String(payload, StandardCharsets.US_ASCII));
+            pending.add(done);
+        }
+
+        @Override
+        public void acknowledged(String clientId, long seq) {
+            calls.add("ack " + clientId + " " + seq);
+        }
+
+        @Override
+        public void forget(String clientId) {
+            calls.add("forget " + clientId);
+        }
+
+        @Override
+        public void recover(Recovery into) {
+            if (!recovered.isEmpty()) {
+                into.client("a", recoveredLastSeq, recovered);
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private final SwbRig rig = new SwbRig();
+    private final RecordingStore store = new RecordingStore();
+
+    @AfterEach
+    void tearDown() {
+        rig.close();
+    }
+
+    private AtomicReference<PushResult> push(String id, String payload, int ttl) {
+        AtomicReference<PushResult> r = new AtomicReference<>();
+        rig.registry.push(id, payload.getBytes(StandardCharsets.US_ASCII), ttl, r::set);
+        rig.runAll();
+        return r;
+    }
+
+    /** Starts the rig on the recording store with client "a" connected. */
+    private EmbeddedChannel startWithClientA() {
+        rig.store = store;
+        rig.start();
+        EmbeddedChannel ch = rig.connect();
+        send(ch, "HELLO a\n");
+        out(ch);
+        return ch;
+    }
+
+    @Test
+    void shouldAnswerAStoredPushOnlyOnceTheStoreKeptItAndNeverStoreTtlZero() {
+        EmbeddedChannel ch = startWithClientA();
+        AtomicReference<PushResult> transientPush = push("a", "now", 0);
+        assertEquals(200, transientPush.get().status(), "ttl 0 does not wait for the store");
+        AtomicReference<PushResult> stored = push("a", "kept", 60);
+        assertNull(stored.get(), "not answered before the store kept it");
+        assertEquals(List.of("append a 2 kept"), store.calls);
+        store.pending.get(0).done(null);
+        assertEquals(200, stored.get().status());
+        assertEquals(2, stored.get().seq());
+    }
+
+    @Test
+    void shouldAnswer503AndCountTheRefusalWhenTheStoreFails() {
+        rig.store = store;
+        rig.start();
+        rig.connect(); // a loop for the offline session
+        AtomicReference<PushResult> stored = push("b", "kept", 60);
+        store.pending.get(0).done(new IOException("disk full"));
+        assertEquals(503, stored.get().status());
+        assertTrue(stored.get().error().contains("disk full"), stored.get().error());
+        assertEquals(1, rig.metrics.refusals(Refusal.STORE_FAILED));
+        assertEquals(0, rig.metrics.refusals(Refusal.DRAINING));
+    }
+
+    @Test
+    void shouldTellTheStoreOfAcknowledgementsAndOfSessionsThatEnd() {
+        EmbeddedChannel ch = startWithClientA();
+        push("a", "m1", 60);
+        store.pending.forEach(p -> p.done(null));
+        assertEquals("MSG 1 2\nm1\n", out(ch));
+        send(ch, "ACK 1\n");
+        ch.close();
+        rig.runAll();
+        assertEquals(List.of("append a 1 m1", "ack a 1", "forget a"), store.calls);
+    }
+
+    @Test
+    void shouldRecoverStoredMessagesAndContinueTheirSeq() {
+        store.recovered = List.of(new MessageStore.Stored(6, rig.clock.nowMs() + 60_000, bytes("six")),
+                new MessageStore.Stored(7, rig.clock.nowMs() + 60_000, bytes("seven")));
+        store.recoveredLastSeq = 9; // seq 8 and 9 were acked or expired before the restart
+        rig.store = store;
+        rig.start();
+        rig.connect(); // a loop for the recovered session
+        var recovered = rig.registry.recover();
+        rig.runAll();
+        assertEquals(1, recovered.join());
+        assertEquals(1, rig.registry.offlineSessions());
+        EmbeddedChannel ch = rig.connect();
+        send(ch, "HELLO a resume=5\n");
+        rig.runAll();
+        assertEquals("WELCOME a v=1 hb=60 seq=9\nMSG 6 3\nsix\nMSG 7 5\nseven\n", out(ch));
+        AtomicReference<PushResult> next = push("a", "x", 0);
+        assertEquals(10, next.get().seq(), "a recovered client's seq never goes backwards");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}
