@@ -3,6 +3,7 @@ package io.switchboard.session;
 import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.service.PushResult;
 
 /**
  * One client's delivery state, independent of the wire protocol: its seq counter, the messages not yet
@@ -20,6 +21,8 @@ public final class Session {
     static final byte TRANSFERRING = 3;
     /** Removed from the registry; tasks that still reach it re-resolve the id. */
     static final byte DEAD = 4;
+    /** What {@link #push} answers for a session that died on the way: the caller resolves the id again. */
+    static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     private final String id;
     private volatile LoopState owner;
@@ -119,7 +122,7 @@ public final class Session {
      */
     PushResult push(byte[] payload, int ttlSec, boolean flush) {
         if (state == DEAD) {
-            return PushResult.RETRY;
+            return RETRY;
         }
         if (ttlSec == 0 && link == null && state != TRANSFERRING) {
             return PushResult.OFFLINE;

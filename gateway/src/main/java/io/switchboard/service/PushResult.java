@@ -1,7 +1,7 @@
-package io.switchboard.session;
+package io.switchboard.service;
 
 /**
- * Outcome of one push, as the backend API reports it.
+ * Outcome of one push, as the backend API reports it. Immutable.
  *
  * @param status    HTTP-like status: 200 accepted, 404 client offline (ttl 0), 413 too large,
  *                  429 client queue full, 503 draining
@@ -15,7 +15,6 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
     public static final PushResult TOO_MANY_RETAINED = new PushResult(429, 0, false,
             "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
-    static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     public static PushResult accepted(long seq, boolean delivered) {
         return new PushResult(200, seq, delivered, null);
