@@ -9,7 +9,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -23,25 +22,28 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.service.AdminService;
+import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushRequest;
+import io.switchboard.service.PushResult;
+import io.switchboard.service.PushService;
 import io.switchboard.swb.SwbIds;
-import io.switchboard.server.GatewayServer;
-import io.switchboard.session.ClientInfo;
-import io.switchboard.session.PushResult;
-import io.switchboard.session.SessionRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes backend API requests to the session registry and answers in JSON (Prometheus text for
- * {@code /metrics}). Every refusal is a JSON body {@code {"error": "...", "status": N}}. Sharable: it keeps no
- * per-connection state; answers may be written from the session loops.
+ * Routes backend API requests to the core ({@link PushService}, {@link AdminService}) and answers in JSON
+ * (Prometheus text for {@code /metrics}). Every refusal is a JSON body {@code {"error": "...", "status": N}}; a
+ * request whose work fails (a failed future, or a service that throws) is answered 500 in its own place in the
+ * connection's order. Sharable: it keeps no per-connection state; answers may be written from the session loops.
  */
 @ChannelHandler.Sharable
 final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -50,20 +52,22 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final int DISCONNECT_DEFAULT_CODE = 503;
     private static final java.util.Set<Integer> BYE_CODES = java.util.Set.of(400, 401, 403, 408, 409, 413, 429, 503);
 
-    private final GatewayServer gateway;
-    private final SessionRegistry registry;
+    private final PushService push;
+    private final AdminService admin;
     private final GatewayMetrics metrics;
     private final StatsCollector stats;
+    private final int maxPayloadBytes;
     private final byte[] apiToken;
 
-    ApiHandler(GatewayServer gateway, EventLoop apiLoop) {
-        this.gateway = gateway;
-        this.registry = gateway.registry();
-        this.metrics = gateway.metrics();
-        this.stats = new StatsCollector(gateway);
-        this.apiToken = gateway.config().apiToken == null ? null
-                : ("Bearer " + gateway.config().apiToken).getBytes(StandardCharsets.UTF_8);
-        apiLoop.scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS);
+    ApiHandler(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
+               StatsCollector stats) {
+        this.push = push;
+        this.admin = admin;
+        this.metrics = metrics;
+        this.stats = stats;
+        this.maxPayloadBytes = settings.maxPayloadBytes();
+        this.apiToken = settings.token() == null ? null
+                : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -93,8 +97,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpMethod method = req.method();
         try {
             if (path.equals("/healthz") && method.equals(HttpMethod.GET)) {
-                ObjectNode n = JSON.createObjectNode().put("status", gateway.draining() ? "draining" : "ok");
-                send(ex, gateway.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
+                ObjectNode n = JSON.createObjectNode().put("status", admin.draining() ? "draining" : "ok");
+                send(ex, admin.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
                 return;
             }
             if (!authorized(req)) {
@@ -110,7 +114,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             // Answer this request's own place in the order, or every later answer on the connection would wait.
             metrics.loopErrors.increment();
             log.warn("API request {} {} failed: {}", method, path, e.toString());
-            error(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e.getClass().getSimpleName());
+            internalError(ex, e);
         }
     }
 
@@ -123,15 +127,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else if (path.equals("/v1/stats") && method.equals(HttpMethod.GET)) {
             send(ex, HttpResponseStatus.OK, stats.json(boolParam(q, "gc")));
         } else if (path.equals("/v1/drain") && method.equals(HttpMethod.POST)) {
-            gateway.drain();
+            admin.drain();
             send(ex, HttpResponseStatus.ACCEPTED, JSON.createObjectNode().put("draining", true)
-                    .put("drain_period_s", gateway.config().drainPeriodSec));
+                    .put("drain_period_s", admin.drainPeriodSec()));
         } else if (path.equals("/v1/broadcast") && method.equals(HttpMethod.POST)) {
             byte[] payload = body(req);
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
-            answerCount(ex, req, registry.broadcast(payload), null);
+            answerCount(ex, req, push.broadcast(payload), null);
         } else if (path.equals("/v1/messages") && method.equals(HttpMethod.POST)) {
             batch(ex, req);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("topics")
@@ -141,7 +145,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
-            answerCount(ex, req, registry.publish(topic, payload), topic);
+            answerCount(ex, req, push.publish(topic, payload), topic);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
             pushOne(ex, req, id(parts[3], "client id"), ttl(q));
@@ -164,12 +168,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void pushOne(Exchange ex, FullHttpRequest req, String clientId, int ttlSec) {
         byte[] payload = body(req);
-        registry.push(clientId, payload, ttlSec, r -> {
+        whenDone(ex, push.push(clientId, payload, ttlSec), (to, r) -> {
             if (r.ok()) {
-                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
+                send(to, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
                         .put("delivered", r.delivered()));
             } else {
-                error(ex, HttpResponseStatus.valueOf(r.status()), r.error());
+                error(to, HttpResponseStatus.valueOf(r.status()), r.error());
             }
         });
     }
@@ -186,7 +190,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (messages == null || !messages.isArray()) {
             throw new BadRequest("body must have a \"messages\" array");
         }
-        List<SessionRegistry.PushRequest> requests = new ArrayList<>(messages.size());
+        List<PushRequest> requests = new ArrayList<>(messages.size());
         for (JsonNode m : messages) {
             String client = m.path("client").asText(null);
             if (client == null || !SwbIds.isValid(client)) {
@@ -208,9 +212,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (ttl < 0) {
                 throw new BadRequest("ttl must be >= 0");
             }
-            requests.add(new SessionRegistry.PushRequest(client, payload, ttl));
+            requests.add(new PushRequest(client, payload, ttl));
         }
-        registry.pushBatch(requests).whenComplete((results, err) -> {
+        whenDone(ex, push.pushBatch(requests), (to, results) -> {
             ObjectNode out = JSON.createObjectNode();
             ArrayNode arr = out.putArray("results");
             int accepted = 0;
@@ -225,18 +229,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
             }
             out.put("accepted", accepted).put("refused", results.length - accepted);
-            send(ex, HttpResponseStatus.OK, out);
+            send(to, HttpResponseStatus.OK, out);
         });
     }
 
     private void clientInfo(Exchange ex, FullHttpRequest req, String clientId) {
-        registry.info(clientId).whenComplete((info, err) -> {
+        whenDone(ex, push.info(clientId), (to, info) -> {
             if (info == null) {
-                error(ex, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
+                error(to, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
                         + " (not connected and nothing retained)");
                 return;
             }
-            send(ex, HttpResponseStatus.OK, toJson(info));
+            send(to, HttpResponseStatus.OK, toJson(info));
         });
     }
 
@@ -251,22 +255,43 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (text.length() > 200) {
             text = text.substring(0, 200);
         }
-        registry.disconnect(clientId, code, text).whenComplete((done, err) -> {
+        whenDone(ex, push.disconnect(clientId, code, text), (to, done) -> {
             if (Boolean.TRUE.equals(done)) {
-                send(ex, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
+                send(to, HttpResponseStatus.OK, JSON.createObjectNode().put("disconnected", true));
             } else {
-                error(ex, HttpResponseStatus.NOT_FOUND, "client " + clientId + " is not connected");
+                error(to, HttpResponseStatus.NOT_FOUND, "client " + clientId + " is not connected");
             }
         });
     }
 
     private void answerCount(Exchange ex, FullHttpRequest req, CompletableFuture<Long> f, String topic) {
-        f.whenComplete((n, err) -> {
+        whenDone(ex, f, (to, n) -> {
             ObjectNode out = JSON.createObjectNode();
             if (topic != null) {
                 out.put("topic", topic);
             }
-            send(ex, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
+            send(to, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
+        });
+    }
+
+    /**
+     * Answers {@code ex} once {@code f} completes: {@code answer} writes the answer of a result; a failed future,
+     * or an answer that throws, is answered 500 instead, so the connection's later answers are never held up.
+     */
+    private <T> void whenDone(Exchange ex, CompletableFuture<T> f, BiConsumer<Exchange, T> answer) {
+        f.whenComplete((result, err) -> {
+            if (err != null) {
+                // The service counted and logged the failure where it happened; here it only needs its answer.
+                internalError(ex, err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
+                return;
+            }
+            try {
+                answer.accept(ex, result);
+            } catch (RuntimeException e) {
+                metrics.loopErrors.increment();
+                log.warn("API answer failed: {}", e.toString());
+                internalError(ex, e);
+            }
         });
     }
 
@@ -299,17 +324,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private boolean tooLarge(Exchange ex, FullHttpRequest req, byte[] payload) {
-        if (payload.length > gateway.config().maxPayloadBytes) {
+        if (payload.length > maxPayloadBytes) {
             metrics.refused(Refusal.PAYLOAD_TOO_LARGE);
             error(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload of " + payload.length
-                    + " bytes is larger than --max-payload " + gateway.config().maxPayloadBytes);
+                    + " bytes is larger than --max-payload " + maxPayloadBytes);
             return true;
         }
         return false;
     }
 
     private boolean refusedWhileDraining(Exchange ex, FullHttpRequest req) {
-        if (registry.draining()) {
+        if (admin.draining()) {
             metrics.refused(Refusal.DRAINING);
             error(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is draining");
             return true;
@@ -370,6 +395,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     // ---- responses
+
+    private static void internalError(Exchange ex, Throwable cause) {
+        error(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + cause.getClass().getSimpleName());
+    }
 
     private static void error(Exchange ex, HttpResponseStatus status, String msg) {
         send(ex, status, JSON.createObjectNode().put("error", msg).put("status", status.code()));

@@ -8,14 +8,16 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.switchboard.config.ServerConfig;
-import io.switchboard.server.GatewayServer;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.service.AdminService;
+import io.switchboard.service.PushService;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The backend-facing HTTP API on its own port and its own event loop, so backend traffic never runs on the
- * loops that serve clients. Thread-safe.
+ * loops that serve clients. It reaches the core only through {@link PushService} and {@link AdminService}.
+ * Thread-safe.
  */
 public final class ApiServer implements AutoCloseable {
     /** Largest request body: a batch of pushes may carry many payloads. */
@@ -29,14 +31,18 @@ public final class ApiServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static ApiServer start(ServerConfig config, GatewayServer gateway) throws InterruptedException {
-        EventLoopGroup group = config.transport.newGroup(1, new DefaultThreadFactory("swb-api", true));
+    /** Binds the API and starts sampling the per-second rates on its loop. */
+    public static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics)
+            throws InterruptedException {
+        EventLoopGroup group = settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true));
         try {
-            ApiHandler handler = new ApiHandler(gateway, group.next());
-            int maxBody = Math.max(MAX_BODY_BYTES, config.maxPayloadBytes * 2);
+            StatsCollector stats = new StatsCollector(metrics, admin);
+            group.next().scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS);
+            ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
+            int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
             Channel ch = new ServerBootstrap()
                     .group(group)
-                    .channel(config.transport.serverChannelClass())
+                    .channel(settings.transport().serverChannelClass())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -47,7 +53,7 @@ public final class ApiServer implements AutoCloseable {
                             c.pipeline().addLast(new HttpServerCodec(), new JsonObjectAggregator(maxBody), handler);
                         }
                     })
-                    .bind(config.apiBind, config.apiPort).sync().channel();
+                    .bind(settings.bind(), settings.port()).sync().channel();
             return new ApiServer(group, ch);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

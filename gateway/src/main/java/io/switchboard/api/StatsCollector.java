@@ -1,26 +1,24 @@
 package io.switchboard.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.process.ProcFiles;
 import io.switchboard.metrics.Refusal;
-import io.switchboard.server.GatewayServer;
-import java.io.IOException;
+import io.switchboard.service.AdminService;
+import io.switchboard.service.CoreStats;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Builds {@code /v1/stats} (JSON) and {@code /metrics} (Prometheus text) from the gateway's counters, memory
- * readings and per-second rates. {@link #sampleRates} runs once a second on the API loop; the rest may run on
+ * Builds {@code /v1/stats} (JSON) and {@code /metrics} (Prometheus text) from the gateway's counters, the core's
+ * state ({@link AdminService#stats()}), memory readings and per-second rates. {@link #sampleRates} runs once a second on the API loop; the rest may run on
  * any thread.
  */
 final class StatsCollector {
-    private final GatewayServer gateway;
     private final GatewayMetrics m;
+    private final AdminService admin;
     private long lastPushes;
     private long lastWritten;
     private long lastAccepted;
@@ -28,9 +26,9 @@ final class StatsCollector {
     private volatile double messagesPerSec;
     private volatile double acceptsPerSec;
 
-    StatsCollector(GatewayServer gateway) {
-        this.gateway = gateway;
-        this.m = gateway.metrics();
+    StatsCollector(GatewayMetrics metrics, AdminService admin) {
+        this.m = metrics;
+        this.admin = admin;
     }
 
     void sampleRates() {
@@ -53,14 +51,15 @@ final class StatsCollector {
         long rss = rssBytes();
         long online = m.sessionsOnline.get();
         long open = m.connectionsOpen.get();
+        CoreStats core = admin.stats();
         ObjectNode n = ApiHandler.JSON.createObjectNode();
-        n.put("uptime_s", (gateway.config().clock.nowMs() - gateway.startedAtMs()) / 1000);
-        n.put("draining", gateway.draining());
+        n.put("uptime_s", core.uptimeMs() / 1000);
+        n.put("draining", admin.draining());
         n.put("connections", open);
-        n.put("max_connections", gateway.guard().maxConnections());
+        n.put("max_connections", core.maxConnections());
         n.put("sessions_online", online);
-        n.put("sessions_known", gateway.registry().size());
-        n.put("sessions_offline_retained", offlineRetained());
+        n.put("sessions_known", core.sessionsKnown());
+        n.put("sessions_offline_retained", core.sessionsOfflineRetained());
         n.put("handshakes_total", m.handshakes.sum());
         n.put("connections_accepted_total", m.connectionsAccepted.sum());
         n.put("takeovers_total", m.takeovers.sum());
@@ -95,13 +94,14 @@ final class StatsCollector {
 
     String prometheus() {
         StringBuilder sb = new StringBuilder(4096);
+        CoreStats core = admin.stats();
         gauge(sb, "switchboard_connections", "Open client connections.", m.connectionsOpen.get());
         gauge(sb, "switchboard_max_connections", "Configured maximum of client connections.",
-                gateway.guard().maxConnections());
+                core.maxConnections());
         gauge(sb, "switchboard_sessions_online", "Clients connected and welcomed.", m.sessionsOnline.get());
         gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with retained messages.",
-                gateway.registry().size());
-        gauge(sb, "switchboard_draining", "1 while draining.", gateway.draining() ? 1 : 0);
+                core.sessionsKnown());
+        gauge(sb, "switchboard_draining", "1 while draining.", admin.draining() ? 1 : 0);
         counter(sb, "switchboard_connections_accepted_total", "Connections accepted by the listener.",
                 m.connectionsAccepted.sum());
         counter(sb, "switchboard_handshakes_total", "Completed handshakes.", m.handshakes.sum());
@@ -126,23 +126,16 @@ final class StatsCollector {
         }
         sb.append("# HELP switchboard_loop_connections Connections per event loop.\n")
                 .append("# TYPE switchboard_loop_connections gauge\n");
-        for (SessionShard l : gateway.loops()) {
-            sb.append("switchboard_loop_connections{loop=\"").append(l.index()).append("\"} ")
-                    .append(l.memberCount()).append('\n');
+        List<Integer> perLoop = core.loopConnections();
+        for (int i = 0; i < perLoop.size(); i++) {
+            sb.append("switchboard_loop_connections{loop=\"").append(i).append("\"} ")
+                    .append(perLoop.get(i)).append('\n');
         }
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         gauge(sb, "switchboard_heap_used_bytes", "JVM heap in use.", heap.getUsed());
         gauge(sb, "switchboard_heap_max_bytes", "JVM maximum heap.", heap.getMax());
         gauge(sb, "switchboard_rss_bytes", "Resident set size of the process.", rssBytes());
         return sb.toString();
-    }
-
-    private long offlineRetained() {
-        long n = 0;
-        for (SessionShard l : gateway.loops()) {
-            n += l.offlineCount(); // read from another thread: an estimate, good enough for stats
-        }
-        return n;
     }
 
     private static void gauge(StringBuilder sb, String name, String help, long v) {

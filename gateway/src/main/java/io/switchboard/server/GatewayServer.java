@@ -14,6 +14,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.switchboard.api.ApiServer;
+import io.switchboard.api.ApiSettings;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.session.ShardMember;
@@ -123,7 +124,9 @@ public final class GatewayServer implements AutoCloseable {
             config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
                     config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), config.tcpUserTimeoutMs);
             this.listener = b.bind(config.bind, config.port).sync().channel();
-            this.api = ApiServer.start(config, this);
+            // The one place that composes the API with the core: it sees only these two services.
+            this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
+                    config.apiToken, config.maxPayloadBytes), registry, new GatewayAdmin(this), metrics);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;

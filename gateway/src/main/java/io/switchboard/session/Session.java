@@ -2,6 +2,7 @@ package io.switchboard.session;
 
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.service.PushResult;
 
 /**
  * One client's delivery state, independent of the wire protocol: its seq counter, the messages not yet
@@ -19,6 +20,8 @@ public final class Session {
     static final byte TRANSFERRING = 3;
     /** Removed from the registry; tasks that still reach it re-resolve the id. */
     static final byte DEAD = 4;
+    /** What {@link #push} answers for a session that died on the way: the caller resolves the id again. */
+    static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     private final String id;
     private volatile SessionShard owner;
@@ -203,7 +206,7 @@ public final class Session {
      */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush) {
         if (state == DEAD) {
-            return PushResult.RETRY;
+            return RETRY;
         }
         if (expiresAtMs == 0 && link == null && state != TRANSFERRING) {
             return PushResult.OFFLINE;

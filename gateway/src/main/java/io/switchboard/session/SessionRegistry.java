@@ -4,6 +4,10 @@ import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
+import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushRequest;
+import io.switchboard.service.PushResult;
+import io.switchboard.service.PushService;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -11,7 +15,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one shared index {@code client id -> session}, and the only way work reaches a session from another
@@ -19,20 +26,18 @@ import java.util.function.Consumer;
  * it touches many clients. The index ({@link SessionTable}) holds the session itself; nothing else is allocated
  * per client.
  *
- * <p>Thread-safe. Results are delivered on the owning loop's thread.
+ * <p>Thread-safe. Results are delivered on the owning loop's thread. As the {@link PushService}, every task it hands
+ * to a loop completes its future exceptionally when it throws (counted in {@code loopErrors}, logged once).
  */
-public final class SessionRegistry {
+public final class SessionRegistry implements PushService {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+
     /** Per-client delivery limits. */
     public record Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
                          int maxTtlSec, boolean seqOriginFromClock, int maxOfflineSessions) {
     }
 
-    /** One item of a batch push. */
-    public record PushRequest(String clientId, byte[] payload, int ttlSec) {
-    }
-
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionRegistry.class);
 
     private final SessionTable sessions = new SessionTable();
     private final java.util.concurrent.CopyOnWriteArrayList<SessionShard> loops =
@@ -216,12 +221,17 @@ public final class SessionRegistry {
 
     // ---- pushes
 
-    /** Pushes to one client; {@code done} runs on the session's loop (or the caller's thread when refused early). */
-    public void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
-        push(clientId, payload, ttlSec, done, 0);
+    /** Pushes to one client; completes on the session's loop (or the caller's thread when refused early). */
+    @Override
+    public CompletableFuture<PushResult> push(String clientId, byte[] payload, int ttlSec) {
+        CompletableFuture<PushResult> f = new CompletableFuture<>();
+        push(clientId, payload, ttlSec, f::complete, f, 0);
+        return f;
     }
 
-    private void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done, int attempt) {
+    /** {@code done} gets the result; {@code failed} completes exceptionally when the loop task throws. */
+    private void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done,
+                      CompletableFuture<?> failed, int attempt) {
         PushResult early = precheck(payload, ttlSec);
         if (early != null) {
             refuse(early, done);
@@ -236,11 +246,11 @@ public final class SessionRegistry {
             refuse(ttlSec > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE, done);
             return;
         }
-        execute(s, cur -> {
+        execute(s, failed, "push", cur -> {
             long expiresAtMs = expiry(cur, ttlSec);
             PushResult r = pushHere(cur, payload, expiresAtMs, null);
-            if (r == PushResult.RETRY) {
-                push(clientId, payload, ttlSec, done, attempt + 1);
+            if (r == Session.RETRY) {
+                push(clientId, payload, ttlSec, done, failed, attempt + 1);
             } else {
                 keep(cur, r, payload, expiresAtMs, done);
             }
@@ -248,6 +258,7 @@ public final class SessionRegistry {
     }
 
     /** Pushes many messages, one task per owning loop; the future completes with results in request order. */
+    @Override
     public CompletableFuture<PushResult[]> pushBatch(List<PushRequest> requests) {
         PushResult[] results = new PushResult[requests.size()];
         CompletableFuture<PushResult[]> future = new CompletableFuture<>();
@@ -274,34 +285,45 @@ public final class SessionRegistry {
             byLoop.computeIfAbsent(s.owner(), k -> new ArrayList<>()).add(i);
         }
         byLoop.forEach((loop, indexes) -> loop.execute(() -> {
-            for (int i : indexes) {
-                PushRequest r = requests.get(i);
-                int index = i;
-                Consumer<PushResult> done = res -> {
-                    results[index] = res;
-                    if (remaining.decrementAndGet() == 0) {
-                        future.complete(results);
-                    }
-                };
-                Session s = sessions.get(r.clientId());
-                if (s != null && s.owner() == loop) {
-                    long expiresAtMs = expiry(s, r.ttlSec());
-                    PushResult res = pushHere(s, r.payload(), expiresAtMs, null);
-                    if (res != PushResult.RETRY) {
-                        keep(s, res, r.payload(), expiresAtMs, done);
-                        continue;
-                    }
-                }
-                push(r.clientId(), r.payload(), r.ttlSec(), done, 1);
+            try {
+                pushBatchHere(loop, indexes, requests, results, remaining, future);
+            } catch (RuntimeException | Error e) {
+                failed(future, "batch push", indexes.size() + " messages", loop, e);
             }
         }));
         return future;
     }
 
+    /** One loop's share of a batch; the last result in completes {@code future}. */
+    private void pushBatchHere(SessionShard loop, List<Integer> indexes, List<PushRequest> requests,
+                               PushResult[] results, AtomicInteger remaining, CompletableFuture<PushResult[]> future) {
+        for (int i : indexes) {
+            PushRequest r = requests.get(i);
+            int index = i;
+            Consumer<PushResult> done = res -> {
+                results[index] = res;
+                if (remaining.decrementAndGet() == 0) {
+                    future.complete(results);
+                }
+            };
+            Session s = sessions.get(r.clientId());
+            if (s != null && s.owner() == loop) {
+                long expiresAtMs = expiry(s, r.ttlSec());
+                PushResult res = pushHere(s, r.payload(), expiresAtMs, null);
+                if (res != Session.RETRY) {
+                    keep(s, res, r.payload(), expiresAtMs, done);
+                    continue;
+                }
+            }
+            push(r.clientId(), r.payload(), r.ttlSec(), done, future, 1);
+        }
+    }
+
     /** Sends to every connected client: one task per loop. Completes with the number of clients reached. */
+    @Override
     public CompletableFuture<Long> broadcast(byte[] payload) {
         metrics.broadcasts.increment();
-        return perLoop(loop -> {
+        return perLoop("broadcast", loop -> {
             long[] n = new long[1];
             loop.forEachSession(s -> {
                 if (pushHere(s, payload, 0, null).ok()) {
@@ -313,8 +335,9 @@ public final class SessionRegistry {
     }
 
     /** Sends to every connected subscriber of {@code topic} (best effort, ttl 0): one task per loop. */
+    @Override
     public CompletableFuture<Long> publish(String topic, byte[] payload) {
-        return perLoop(loop -> {
+        return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, s -> {
                 if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL).ok()) {
@@ -327,6 +350,7 @@ public final class SessionRegistry {
     }
 
     /** A snapshot of one client, or {@code null} when unknown. */
+    @Override
     public CompletableFuture<ClientInfo> info(String clientId) {
         CompletableFuture<ClientInfo> f = new CompletableFuture<>();
         Session s = sessions.get(clientId);
@@ -334,7 +358,7 @@ public final class SessionRegistry {
             f.complete(null);
             return f;
         }
-        execute(s, cur -> {
+        execute(s, f, "info", cur -> {
             if (cur.dead()) {
                 f.complete(null);
                 return;
@@ -347,6 +371,7 @@ public final class SessionRegistry {
     }
 
     /** Closes the client's connection with {@code BYE code reason}; completes false when it was not connected. */
+    @Override
     public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
         Session s = sessions.get(clientId);
@@ -354,7 +379,7 @@ public final class SessionRegistry {
             f.complete(false);
             return f;
         }
-        execute(s, cur -> {
+        execute(s, f, "disconnect", cur -> {
             ClientLink l = cur.link();
             if (l == null) {
                 f.complete(false);
@@ -426,7 +451,7 @@ public final class SessionRegistry {
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
         PushResult r = s.push(payload, expiresAtMs, true);
-        if (r == PushResult.RETRY) {
+        if (r == Session.RETRY) {
             return r;
         }
         if (s.state() == Session.OFFLINE) {
@@ -517,22 +542,63 @@ public final class SessionRegistry {
         return done;
     }
 
-    private CompletableFuture<Long> perLoop(java.util.function.Function<SessionShard, Long> work) {
+    /**
+     * Runs {@code work} once on every loop and completes with the sum; every loop does its share even when another
+     * one fails, and the future then completes exceptionally with the first failure.
+     */
+    private CompletableFuture<Long> perLoop(String what, java.util.function.Function<SessionShard, Long> work) {
         CompletableFuture<Long> f = new CompletableFuture<>();
         AtomicLong total = new AtomicLong();
         AtomicInteger remaining = new AtomicInteger(loops.size());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (SessionShard loop : loops) {
             loop.execute(() -> {
                 try {
                     total.addAndGet(work.apply(loop));
-                } catch (RuntimeException e) {
-                    metrics.loopErrors.increment();
+                } catch (RuntimeException | Error e) {
+                    countAndLog(what, "every session of the loop", loop, e);
+                    failure.compareAndSet(null, e);
                 }
                 if (remaining.decrementAndGet() == 0) {
-                    f.complete(total.get());
+                    Throwable e = failure.get();
+                    if (e == null) {
+                        f.complete(total.get());
+                    } else {
+                        f.completeExceptionally(e);
+                    }
                 }
             });
         }
         return f;
+    }
+
+    /**
+     * Like {@link #execute(Session, Consumer)}, but a task that throws (or cannot follow a moved session) completes
+     * {@code failed} exceptionally instead of leaving it pending.
+     */
+    private void execute(Session s, CompletableFuture<?> failed, String what, Consumer<Session> task) {
+        SessionShard at = s.owner();
+        at.execute(() -> {
+            try {
+                if (s.owner() != at) {
+                    execute(s, failed, what, task);
+                } else {
+                    task.accept(s);
+                }
+            } catch (RuntimeException | Error e) {
+                failed(failed, what, "client " + s.id(), at, e);
+            }
+        });
+    }
+
+    /** A loop task of {@code what} threw: counted, logged once with its context, and handed to the waiting caller. */
+    private void failed(CompletableFuture<?> f, String what, String subject, SessionShard loop, Throwable e) {
+        countAndLog(what, subject, loop, e);
+        f.completeExceptionally(e);
+    }
+
+    private void countAndLog(String what, String subject, SessionShard loop, Throwable e) {
+        metrics.loopErrors.increment();
+        log.warn("{} ({}) failed on loop {}: {}", what, subject, loop.index(), e.toString());
     }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.service.PushResult;
 import io.switchboard.clock.ManualClock;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -25,37 +25,9 @@ class SessionExpiryTest {
         loopChannel.finishAndReleaseAll();
     }
 
-    static final class FakeLink implements ClientLink {
-        final List<String> written = new ArrayList<>();
-        boolean writable = true;
-
-        @Override
-        public void writeMessage(Message m) {
-            written.add(new String(m.payload(), StandardCharsets.US_ASCII));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public boolean isWritable() {
-            return writable;
-        }
-
-        @Override
-        public void close(int code, String text, long retryMs) {
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test";
-        }
-    }
-
     private PushResult push(String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        registry.push("c", payload.getBytes(StandardCharsets.US_ASCII), ttl, r::set);
+        registry.push("c", payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
         loopChannel.runPendingTasks();
         return r.get();
     }
@@ -63,26 +35,7 @@ class SessionExpiryTest {
     @Test
     void shouldKeepDeliveringWhenAWindowFullOfExpiredMessagesIsSkipped() {
         SessionShard loop = registry.addShard(loopChannel.eventLoop(), clock);
-        registry.hello("c", new Handshake() {
-            @Override
-            public SessionShard shard() {
-                return loop;
-            }
-
-            @Override
-            public boolean open() {
-                return true;
-            }
-
-            @Override
-            public void complete(Session s) {
-                s.attach(link, 0, clock.nowMs());
-            }
-
-            @Override
-            public void superseded() {
-            }
-        });
+        FakeConnections.connect(registry, "c", link, loop, clock);
         loopChannel.runPendingTasks();
         push("m1", 60);                 // written, not yet acknowledged
         link.writable = false;          // the client stops reading; the socket fills

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.metrics.Refusal;
-import io.switchboard.session.PushResult;
+import io.switchboard.service.PushResult;
 import io.switchboard.store.MessageStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +65,7 @@ class StoreSeamTest {
 
     private AtomicReference<PushResult> push(String id, String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        rig.registry.push(id, payload.getBytes(StandardCharsets.US_ASCII), ttl, r::set);
+        rig.registry.push(id, payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
         rig.runAll();
         return r;
     }

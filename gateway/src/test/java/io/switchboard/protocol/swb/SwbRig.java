@@ -9,7 +9,7 @@ import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
-import io.switchboard.session.PushResult;
+import io.switchboard.service.PushResult;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.clock.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +95,7 @@ final class SwbRig {
 
     PushResult push(String id, String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        registry.push(id, payload.getBytes(StandardCharsets.ISO_8859_1), ttl, r::set);
+        registry.push(id, payload.getBytes(StandardCharsets.ISO_8859_1), ttl).thenAccept(r::set);
         runAll();
         if (r.get() == null) {
             throw new AssertionError("push not answered");

@@ -1,7 +1,7 @@
-package io.switchboard.session;
+package io.switchboard.service;
 
 /**
- * Outcome of one push, as the backend API reports it.
+ * Outcome of one push, as the backend API reports it. Immutable.
  *
  * @param status    HTTP-like status: 200 accepted, 404 client offline (ttl 0), 413 too large,
  *                  429 client queue full, 503 draining
@@ -17,7 +17,6 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
             "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
     /** The status of a push whose stored message the store could not keep. */
     public static final int STORE_FAILED_STATUS = 503;
-    static final PushResult RETRY = new PushResult(-1, 0, false, "session moved");
 
     public static PushResult accepted(long seq, boolean delivered) {
         return new PushResult(200, seq, delivered, null);

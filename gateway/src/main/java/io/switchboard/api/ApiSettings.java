@@ -1,0 +1,15 @@
+package io.switchboard.api;
+
+import io.switchboard.transport.Transport;
+
+/**
+ * What the backend API is configured with, taken from the server's configuration when it starts. Immutable.
+ *
+ * @param bind            address the API listens on
+ * @param port            port the API listens on (0: any free port)
+ * @param transport       the event-loop transport of the API's own loop
+ * @param token           bearer token every request but {@code /healthz} must carry, or {@code null} for none
+ * @param maxPayloadBytes largest payload one pushed message may have
+ */
+public record ApiSettings(String bind, int port, Transport transport, String token, int maxPayloadBytes) {
+}

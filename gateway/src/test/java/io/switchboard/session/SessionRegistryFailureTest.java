@@ -1,0 +1,142 @@
+package io.switchboard.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.switchboard.clock.ManualClock;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushRequest;
+import io.switchboard.service.PushResult;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registry as the API's push service: a task that throws on a session's loop completes the caller's future
+ * exceptionally (counted as a loop error) instead of leaving it, and every later answer on its API connection,
+ * pending forever. Each loop is an EmbeddedChannel's, run explicitly.
+ */
+class SessionRegistryFailureTest {
+    private final ManualClock clock = new ManualClock();
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final SessionRegistry registry = new SessionRegistry(
+            new SessionRegistry.Limits(8, 100, 1 << 20, 1 << 16, 3600, false, 1000), metrics);
+    private final EmbeddedChannel loop0 = new EmbeddedChannel();
+    private final EmbeddedChannel loop1 = new EmbeddedChannel();
+    private final FakeLink bad = new FakeLink();
+    private final FakeLink good = new FakeLink();
+
+    @BeforeEach
+    void connectOneClientPerLoop() {
+        FakeConnections.connect(registry, "bad", bad, addLoop(0, loop0), clock);
+        FakeConnections.connect(registry, "good", good, addLoop(1, loop1), clock);
+        runLoops();
+    }
+
+    @AfterEach
+    void tearDown() {
+        loop0.finishAndReleaseAll();
+        loop1.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldFailPushWhenWritingToTheConnectionThrows() {
+        bad.failWrites = true;
+        CompletableFuture<PushResult> f = registry.push("bad", bytes("x"), 0);
+        runLoops();
+
+        assertFailedWith(IllegalStateException.class, f);
+        assertEquals(1, metrics.loopErrors.sum());
+    }
+
+    @Test
+    void shouldFailBatchWhenOneLoopsShareThrowsWhileTheOtherLoopDeliversItsShare() {
+        bad.failWrites = true;
+        CompletableFuture<PushResult[]> f = registry.pushBatch(List.of(new PushRequest("good", bytes("1"), 0),
+                new PushRequest("bad", bytes("2"), 0)));
+        runLoops();
+
+        assertFailedWith(IllegalStateException.class, f);
+        assertEquals(List.of("1"), good.written);
+        assertEquals(1, metrics.loopErrors.sum());
+    }
+
+    @Test
+    void shouldFailInfoWhenReadingTheConnectionThrows() {
+        bad.failAddress = true;
+        CompletableFuture<ClientInfo> f = registry.info("bad");
+        runLoops();
+
+        assertFailedWith(IllegalStateException.class, f);
+        assertEquals(1, metrics.loopErrors.sum());
+    }
+
+    @Test
+    void shouldFailDisconnectWhenClosingTheConnectionThrows() {
+        bad.failClose = true;
+        CompletableFuture<Boolean> f = registry.disconnect("bad", 503, "bye");
+        runLoops();
+
+        assertFailedWith(IllegalStateException.class, f);
+        assertEquals(1, metrics.loopErrors.sum());
+    }
+
+    @Test
+    void shouldFailBroadcastOnlyAfterEveryLoopDidItsShare() {
+        bad.failWrites = true;
+        CompletableFuture<Long> f = registry.broadcast(bytes("all"));
+        runLoops();
+
+        assertFailedWith(IllegalStateException.class, f);
+        assertEquals(List.of("all"), good.written, "the healthy loop still delivered");
+        assertEquals(1, metrics.loopErrors.sum());
+    }
+
+    @Test
+    void shouldKeepAnsweringOnTheLoopAfterAFailedTask() throws Exception {
+        bad.failAddress = true;
+        CompletableFuture<ClientInfo> failed = registry.info("bad");
+        runLoops();
+        CompletableFuture<PushResult> later = registry.push("good", bytes("y"), 0);
+        CompletableFuture<Boolean> gone = registry.disconnect("nobody", 503, "bye");
+        runLoops();
+
+        assertTrue(failed.isCompletedExceptionally());
+        assertEquals(200, later.get().status());
+        assertEquals(false, gone.get());
+    }
+
+    // ---- rig
+
+    private SessionShard addLoop(int index, EmbeddedChannel ch) {
+        SessionShard loop = registry.addShard(ch.eventLoop(), clock);
+        return loop;
+    }
+
+    private void runLoops() {
+        for (int i = 0; i < 3; i++) {
+            loop0.runPendingTasks();
+            loop1.runPendingTasks();
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void assertFailedWith(Class<? extends Throwable> type, CompletableFuture<?> f) {
+        assertTrue(f.isDone(), "the future completed");
+        ExecutionException e = assertThrows(ExecutionException.class, f::get);
+        assertInstanceOf(type, e.getCause());
+        assertSame(FakeLink.FAILURE_MESSAGE, e.getCause().getMessage());
+    }
+}
