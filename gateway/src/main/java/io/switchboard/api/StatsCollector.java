@@ -54,7 +54,7 @@ final class StatsCollector {
         long online = m.sessionsOnline.get();
         long open = m.connectionsOpen.get();
         ObjectNode n = ApiHandler.JSON.createObjectNode();
-        n.put("uptime_s", (gateway.config().clock.nowMs() - gateway.startedAtMs()) / 1000);
+        n.put("uptime_s", (gateway.services().clock().nowMs() - gateway.startedAtMs()) / 1000);
         n.put("draining", gateway.draining());
         n.put("connections", open);
         n.put("max_connections", gateway.guard().maxConnections());

@@ -52,6 +52,7 @@ public final class GatewayServer implements AutoCloseable {
     static final int MAX_PROXY_TLV_BYTES = 4096;
 
     private final ServerConfig config;
+    private final GatewayServices services;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final EventLoopGroup group;
     private final List<LoopState> loops;
@@ -63,9 +64,10 @@ public final class GatewayServer implements AutoCloseable {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
 
-    private GatewayServer(ServerConfig config) throws InterruptedException {
+    private GatewayServer(ServerConfig config, GatewayServices services) throws InterruptedException {
         this.config = config;
-        this.startedAtMs = config.clock.nowMs();
+        this.services = services;
+        this.startedAtMs = services.clock().nowMs();
         config.transport.ensureAvailable();
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
@@ -76,7 +78,7 @@ public final class GatewayServer implements AutoCloseable {
         int i = 0;
         for (EventExecutor e : group) {
             EventLoop loop = (EventLoop) e;
-            LoopState s = new LoopState(i++, loop, config.clock);
+            LoopState s = new LoopState(i++, loop, services.clock());
             states.add(s);
             byLoop.put(loop, s);
         }
@@ -86,8 +88,8 @@ public final class GatewayServer implements AutoCloseable {
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics);
         loops.forEach(registry::addLoop);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
-                config.clock);
-        SwbContext shared = new SwbContext(config, registry, guard, metrics, Map.copyOf(byLoop)::get);
+                services.clock());
+        SwbContext shared = new SwbContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
         for (LoopState s : loops) {
             s.loop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
@@ -125,9 +127,9 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Validates {@code config}, binds the client listener and the API, and starts the loops. */
-    public static GatewayServer start(ServerConfig config) throws InterruptedException {
-        return new GatewayServer(config.validate());
+    /** Binds the client listener and the API, and starts the loops. */
+    public static GatewayServer start(ServerConfig config, GatewayServices services) throws InterruptedException {
+        return new GatewayServer(config, services);
     }
 
     private void tickSafely(LoopState s) {
@@ -143,6 +145,10 @@ public final class GatewayServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    public GatewayServices services() {
+        return services;
     }
 
     public GatewayMetrics metrics() {
@@ -276,7 +282,7 @@ public final class GatewayServer implements AutoCloseable {
     public void close() {
         listener.close();
         api.close();
-        config.upstream.close();
+        services.upstream().close();
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
