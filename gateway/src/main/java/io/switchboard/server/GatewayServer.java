@@ -18,6 +18,8 @@ import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.LoopMember;
 import io.switchboard.loop.LoopState;
+import io.switchboard.loop.LoopTasks;
+import io.switchboard.process.DrainWaiter;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.protocol.swb.SwbConnection;
 import io.switchboard.protocol.swb.SwbContext;
@@ -133,12 +135,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void tickSafely(LoopState s) {
-        try {
-            s.tick();
-        } catch (RuntimeException e) {
-            metrics.loopErrors.increment();
-            log.warn("timer tick failed on loop {}: {}", s.index(), e.toString());
-        }
+        LoopTasks.survive(s::tick, metrics.loopErrors, log, "timer tick", s.index());
     }
 
     // ---- accessors
@@ -226,22 +223,11 @@ public final class GatewayServer implements AutoCloseable {
         for (LoopState s : loops) {
             s.execute(() -> drainLoop(s, slices, loopsDone));
         }
-        Thread waiter = new Thread(() -> {
-            try {
-                loopsDone.await(config.drainPeriodSec + 30L, TimeUnit.SECONDS);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (guard.open() > 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(20); // waiting for sockets to finish closing; bounded
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                close();
-                drained.complete(null);
-            }
-        }, "swb-drain");
-        waiter.setDaemon(true);
-        waiter.start();
+        DrainWaiter.start("swb-drain", () -> {
+            loopsDone.await(config.drainPeriodSec + 30L, TimeUnit.SECONDS);
+            // the sockets sent away are still closing
+            DrainWaiter.pollUntil(() -> guard.open() == 0, TimeUnit.SECONDS.toNanos(5), 20);
+        }, this::close, drained);
         return drained;
     }
 
