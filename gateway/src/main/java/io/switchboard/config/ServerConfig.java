@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
  * the offending option in one line. Each setting is declared once, on {@link Builder} (and {@link ListenerOptions}):
  * its option name, description, unit (in the field name) and default; {@link #DEFAULTS} holds the defaults for
  * whoever wants to show or compare them. Services (authenticator, upstream, clock) are not settings: they travel
- * separately. Safe to share between threads.
+ * separately ({@link GatewayServices}). Safe to share between threads.
  */
 public final class ServerConfig {
     /** Every setting at its default. */
@@ -38,7 +38,7 @@ public final class ServerConfig {
     /** Null: the API needs no token. */
     public final String apiToken;
 
-    // Auth and upstream: the settings; the services made from them are {@code GatewayServices}
+    // Auth and upstream: the settings; the services made from them are {@link GatewayServices}
     /** {@code none} or {@code jwt}. */
     public final String auth;
     /** A secret: never print it. */
@@ -93,7 +93,6 @@ public final class ServerConfig {
     public final int reconnectSpreadMs;
 
     private ServerConfig(Builder b) {
-        b.parseWords();
         bind = b.bind;
         port = b.port;
         transport = b.transport;
@@ -141,6 +140,7 @@ public final class ServerConfig {
         validate(b);
     }
 
+    /** Checks every setting, in the order the messages have always come; {@code listener} checks its own. */
     private void validate(ListenerOptions listener) {
         switch (auth) {
             case "none" -> {
@@ -311,6 +311,7 @@ public final class ServerConfig {
 
         /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */
         public ServerConfig build() {
+            parseWords();
             return new ServerConfig(this);
         }
 

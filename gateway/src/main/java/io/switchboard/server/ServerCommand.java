@@ -2,6 +2,7 @@ package io.switchboard.server;
 
 import io.switchboard.process.DrainOnSignals;
 import io.switchboard.auth.Authenticator;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.doctor.Doctor;
 import java.io.PrintWriter;

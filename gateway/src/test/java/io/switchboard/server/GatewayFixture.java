@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.config.ServerConfig;
 import java.io.IOException;
 import java.util.ArrayList;

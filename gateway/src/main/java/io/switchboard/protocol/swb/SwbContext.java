@@ -4,7 +4,7 @@ import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.LoopState;
 import io.switchboard.metrics.GatewayMetrics;
-import io.switchboard.server.GatewayServices;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.session.SessionRegistry;
 import io.netty.channel.EventLoop;
 import java.util.function.Function;

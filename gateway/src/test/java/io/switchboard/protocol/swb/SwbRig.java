@@ -7,7 +7,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.switchboard.auth.Authenticator;
 import io.switchboard.config.ServerConfig;
-import io.switchboard.server.GatewayServices;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.upstream.UpstreamSink;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.LoopState;

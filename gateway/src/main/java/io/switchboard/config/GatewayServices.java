@@ -1,9 +1,8 @@
-package io.switchboard.server;
+package io.switchboard.config;
 
 import io.switchboard.auth.Authenticator;
 import io.switchboard.auth.JwtAuthenticator;
 import io.switchboard.clock.Clock;
-import io.switchboard.config.ServerConfig;
 import io.switchboard.upstream.UpstreamSink;
 import io.switchboard.upstream.UpstreamSinks;
 import java.util.Objects;
