@@ -1,126 +1,189 @@
 package io.switchboard.config;
 
-import io.switchboard.clock.Clock;
-import io.switchboard.auth.Authenticator;
+import io.switchboard.options.ListenerOptions;
+import io.switchboard.options.Ranges;
 import io.switchboard.transport.Transport;
-import io.switchboard.upstream.UpstreamSink;
+import picocli.CommandLine.Option;
 
 /**
- * Every gateway setting with its default; the command line fills it, tests set fields directly.
- * {@link #validate()} names the offending option in one line. Built once before start, then read-only.
+ * Every gateway setting, immutable and valid: made by {@link Builder#build()}, which checks every setting and names
+ * the offending option in one line. Each setting is declared once, on {@link Builder} (and {@link ListenerOptions}):
+ * its option name, description, unit (in the field name) and default; {@link #DEFAULTS} holds the defaults for
+ * whoever wants to show or compare them. Services (authenticator, upstream, clock) are not settings: they travel
+ * separately ({@link GatewayServices}). Safe to share between threads.
  */
 public final class ServerConfig {
+    /** Every setting at its default. */
+    public static final ServerConfig DEFAULTS = new Builder().build();
+
     // Listening
-    public String bind = "0.0.0.0";
-    public int port = 7000;
-    public Transport transport = Transport.EPOLL;
-    public int eventLoops = Runtime.getRuntime().availableProcessors();
-    public boolean reusePort = false;
-    public int backlog = 4096;
-    public String nodeName = null;
+    public final String bind;
+    public final int port;
+    public final Transport transport;
+    public final int eventLoops;
+    public final boolean reusePort;
+    public final int backlog;
+    public final String nodeName;
     /**
      * Every client connection starts with a PROXY protocol header (v1 or v2), as a layer-4 proxy in front sends it:
      * admission limits, logs and the API use the client address it announces. Off: the TCP peer is the client.
      */
-    public boolean acceptProxy = false;
+    public final boolean acceptProxy;
     /** Seconds a connection has to send its complete PROXY header (with {@link #acceptProxy}). */
-    public int acceptProxyTimeoutSec = 10;
+    public final int acceptProxyTimeoutSec;
 
     // Backend API
-    public String apiBind = "127.0.0.1";
-    public int apiPort = 8080;
-    public String apiToken = null;
+    public final String apiBind;
+    public final int apiPort;
+    /** Null: the API needs no token. */
+    public final String apiToken;
 
-    // Auth and upstream
-    public Authenticator authenticator = Authenticator.NONE;
-    public UpstreamSink upstream = UpstreamSink.NONE;
-    public int maxPendingSendsPerClient = 64;
-    public int maxSubscriptionsPerClient = 100;
+    // Auth and upstream: the settings; the services made from them are {@link GatewayServices}
+    /** {@code none} or {@code jwt}. */
+    public final String auth;
+    /** A secret: never print it. */
+    public final String jwtSecret;
+    public final String jwtPublicKey;
+    public final int jwtLeewaySec;
+    /** {@code webhook:URL}, or null: SENDs get NACK 503. */
+    public final String upstreamUrl;
+    public final int maxPendingSendsPerClient;
+    public final int maxSubscriptionsPerClient;
 
     // Protocol limits
-    public int handshakeTimeoutSec = 10;
-    public int heartbeatDefaultSec = 60;
-    public int heartbeatMinSec = 5;
-    public int heartbeatMaxSec = 3600;
-    public int idleGraceSec = 10;
-    public int maxLineBytes = 1024;
-    public int maxPayloadBytes = 64 * 1024;
+    public final int handshakeTimeoutSec;
+    public final int heartbeatDefaultSec;
+    public final int heartbeatMinSec;
+    public final int heartbeatMaxSec;
+    public final int idleGraceSec;
+    public final int maxLineBytes;
+    public final int maxPayloadBytes;
 
     // Delivery
-    public int windowMessages = 128;
-    public int maxQueuedMessagesPerClient = 1000;
-    public long maxQueuedBytesPerClient = 1024 * 1024;
-    public int maxTtlSec = 7 * 24 * 3600;
+    public final int windowMessages;
+    public final int maxQueuedMessagesPerClient;
+    public final long maxQueuedBytesPerClient;
+    public final int maxTtlSec;
     /**
      * A new session's seq numbers start from the clock (true, the default: a resume from an older session of the
      * same client can never hide new messages) or from 0 (seq 1, 2, 3 for every new session: easier to read by
      * hand, but a client that resumes from a forgotten session may miss messages pushed while it was away).
      */
-    public boolean seqOriginFromClock = true;
+    public final boolean seqOriginFromClock;
     /** Offline clients kept for their retained messages, at most; a retained push to one more gets 429. */
-    public int maxOfflineSessions = 1_000_000;
-    public int writeBufferLowBytes = 32 * 1024;
-    public int writeBufferHighBytes = 64 * 1024;
+    public final int maxOfflineSessions;
+    /** Half of {@link #writeBufferHighBytes}, at least 1. */
+    public final int writeBufferLowBytes;
+    public final int writeBufferHighBytes;
 
     // Protection
-    public int maxConnections = 1_000_000;
-    public int maxConnectionsPerIp = 0;
-    public int acceptRatePerSec = 0;
+    public final int maxConnections;
+    public final int maxConnectionsPerIp;
+    public final int acceptRatePerSec;
 
     // TCP keepalive (seconds; 0 = kernel default) and TCP_USER_TIMEOUT (ms; 0 = off)
-    public boolean tcpKeepalive = true;
-    public int tcpKeepIdleSec = 120;
-    public int tcpKeepIntervalSec = 30;
-    public int tcpKeepCount = 4;
-    public int tcpUserTimeoutMs = 0;
+    public final boolean tcpKeepalive;
+    public final int tcpKeepIdleSec;
+    public final int tcpKeepIntervalSec;
+    public final int tcpKeepCount;
+    public final int tcpUserTimeoutMs;
 
     // Drain
-    public int drainPeriodSec = 10;
-    public int reconnectSpreadMs = 30_000;
+    public final int drainPeriodSec;
+    public final int reconnectSpreadMs;
 
-    // Time
-    public Clock clock = Clock.SYSTEM;
+    private ServerConfig(Builder b) {
+        bind = b.bind;
+        port = b.port;
+        transport = b.transport;
+        eventLoops = b.eventLoops;
+        reusePort = b.reusePort;
+        backlog = b.backlog;
+        nodeName = b.nodeName;
+        acceptProxy = b.acceptProxy;
+        acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
+        apiBind = b.apiBind;
+        apiPort = b.apiPort;
+        apiToken = b.apiToken == null || b.apiToken.isEmpty() ? null : b.apiToken;
+        auth = b.auth;
+        jwtSecret = b.jwtSecret;
+        jwtPublicKey = b.jwtPublicKey;
+        jwtLeewaySec = b.jwtLeewaySec;
+        upstreamUrl = b.upstreamUrl;
+        maxPendingSendsPerClient = b.maxPendingSendsPerClient;
+        maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
+        handshakeTimeoutSec = b.handshakeTimeoutSec;
+        heartbeatDefaultSec = b.heartbeatDefaultSec;
+        heartbeatMinSec = b.heartbeatMinSec;
+        heartbeatMaxSec = b.heartbeatMaxSec;
+        idleGraceSec = b.idleGraceSec;
+        maxLineBytes = b.maxLineBytes;
+        maxPayloadBytes = b.maxPayloadBytes;
+        windowMessages = b.windowMessages;
+        maxQueuedMessagesPerClient = b.maxQueuedMessagesPerClient;
+        maxQueuedBytesPerClient = b.maxQueuedBytesPerClient;
+        maxTtlSec = b.maxTtlSec;
+        seqOriginFromClock = b.seqOriginFromClock;
+        maxOfflineSessions = b.maxOfflineSessions;
+        writeBufferHighBytes = b.writeBufferHighBytes;
+        writeBufferLowBytes = Math.max(1, b.writeBufferHighBytes / 2);
+        maxConnections = b.maxConnections;
+        maxConnectionsPerIp = b.maxConnectionsPerIp;
+        acceptRatePerSec = b.acceptRatePerSec;
+        tcpKeepalive = b.tcpKeepalive;
+        tcpKeepIdleSec = b.tcpKeepIdleSec;
+        tcpKeepIntervalSec = b.tcpKeepIntervalSec;
+        tcpKeepCount = b.tcpKeepCount;
+        tcpUserTimeoutMs = b.tcpUserTimeoutMs;
+        drainPeriodSec = b.drainPeriodSec;
+        reconnectSpreadMs = b.reconnectSpreadMs;
+        validate(b);
+    }
 
-    /** Checks every setting; throws {@link IllegalArgumentException} naming the option and the accepted range. */
-    public ServerConfig validate() {
-        range("--port", port, 0, 65535);
-        range("--api-port", apiPort, 0, 65535);
-        range("--event-loops", eventLoops, 1, 1024);
-        range("--backlog", backlog, 1, 1 << 20);
-        range("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
-        range("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
-        range("--hb-min", heartbeatMinSec, 1, 86_400);
-        range("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);
-        range("--hb-default", heartbeatDefaultSec, 0, heartbeatMaxSec);
-        range("--idle-grace", idleGraceSec, 0, 3600);
-        range("--max-line", maxLineBytes, 64, 64 * 1024);
-        range("--max-payload", maxPayloadBytes, 1, 16 * 1024 * 1024);
-        range("--window", windowMessages, 1, 65_536);
-        range("--max-queued", maxQueuedMessagesPerClient, 1, 10_000_000);
+    /** Checks every setting, in the order the messages have always come; {@code listener} checks its own. */
+    private void validate(ListenerOptions listener) {
+        switch (auth) {
+            case "none" -> {
+                if (jwtSecret != null || jwtPublicKey != null) {
+                    throw new IllegalArgumentException("--jwt-secret/--jwt-public-key need --auth jwt");
+                }
+            }
+            case "jwt" -> { }
+            default -> throw new IllegalArgumentException("--auth must be none or jwt, not '" + auth + "'");
+        }
+        Ranges.check("--port", port, 0, 65535);
+        Ranges.check("--api-port", apiPort, 0, 65535);
+        listener.validateListener();
+        Ranges.check("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
+        Ranges.check("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
+        Ranges.check("--hb-min", heartbeatMinSec, 1, 86_400);
+        Ranges.check("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);
+        Ranges.check("--hb-default", heartbeatDefaultSec, 0, heartbeatMaxSec);
+        Ranges.check("--idle-grace", idleGraceSec, 0, 3600);
+        Ranges.check("--max-line", maxLineBytes, 64, 64 * 1024);
+        Ranges.check("--max-payload", maxPayloadBytes, 1, 16 * 1024 * 1024);
+        Ranges.check("--window", windowMessages, 1, 65_536);
+        Ranges.check("--max-queued", maxQueuedMessagesPerClient, 1, 10_000_000);
         if (maxQueuedBytesPerClient < maxPayloadBytes) {
             throw new IllegalArgumentException("--max-queued-bytes (" + maxQueuedBytesPerClient
                     + ") must be at least --max-payload (" + maxPayloadBytes + ")");
         }
-        range("--max-ttl", maxTtlSec, 0, 365 * 86_400);
-        range("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
-        range("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
-        range("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
-        range("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
-        range("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
-        range("--max-subscriptions", maxSubscriptionsPerClient, 0, 100_000);
-        range("--tcp-keepidle", tcpKeepIdleSec, 0, 32_767);
-        range("--tcp-keepintvl", tcpKeepIntervalSec, 0, 32_767);
-        range("--tcp-keepcnt", tcpKeepCount, 0, 127);
-        range("--tcp-user-timeout", tcpUserTimeoutMs, 0, Integer.MAX_VALUE);
-        range("--drain-period", drainPeriodSec, 0, 3600);
-        range("--reconnect-spread", reconnectSpreadMs, 0, 3_600_000);
+        Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
+        Ranges.check("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
+        Ranges.check("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
+        Ranges.check("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
+        Ranges.check("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
+        Ranges.check("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
+        Ranges.check("--max-subscriptions", maxSubscriptionsPerClient, 0, 100_000);
+        Ranges.check("--tcp-user-timeout", tcpUserTimeoutMs, 0, Integer.MAX_VALUE);
+        Ranges.check("--drain-period", drainPeriodSec, 0, 3600);
+        Ranges.check("--reconnect-spread", reconnectSpreadMs, 0, 3_600_000);
         if (writeBufferLowBytes <= 0 || writeBufferHighBytes < writeBufferLowBytes) {
             throw new IllegalArgumentException("write buffer watermarks must satisfy 0 < low <= high");
         }
         if (nodeName != null && !io.switchboard.swb.SwbIds.isValid(nodeName)) {
             throw new IllegalArgumentException("--node must be 1-128 characters of [A-Za-z0-9._:@-]");
         }
-        return this;
     }
 
     /** Clamps a heartbeat a client asked for to the server's limits; 0 stays 0 (no application heartbeats). */
@@ -134,9 +197,139 @@ public final class ServerConfig {
         return Math.max(heartbeatMinSec, Math.min(heartbeatMaxSec, requestedSec));
     }
 
-    private static void range(String name, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", not " + value);
+    /**
+     * The one declaration of every gateway setting: field name (with its unit), {@code switchboard server} option,
+     * description and default (the initial value; {@code --help} shows it). {@code ServerCommand} mixes it in; tests
+     * set the fields directly. {@link #build()} validates. Mutable, for one thread.
+     */
+    public static final class Builder extends ListenerOptions {
+        private static final String DEFAULT_SEQ_ORIGIN = "clock";
+
+        @Option(names = "--bind", description = "Address for client connections.")
+        public String bind = "0.0.0.0";
+        @Option(names = "--port", description = "Port for client connections (SWB/1).")
+        public int port = 7000;
+        @Option(names = "--node", paramLabel = "<node>", description = "Node name announced in WELCOME (node=...).")
+        public String nodeName;
+        @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every "
+                + "client connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy "
+                + "send-proxy): limits, logs and the API use the client address it announces. Only behind such a "
+                + "proxy.")
+        public boolean acceptProxy;
+        @Option(names = "--accept-proxy-timeout", paramLabel = "<acceptProxyTimeout>", description = "Seconds a "
+                + "connection has to send its complete PROXY header (with --accept-proxy); then it is closed.")
+        public int acceptProxyTimeoutSec = 10;
+
+        @Option(names = "--api-bind", description = "Address of the backend HTTP API.")
+        public String apiBind = "127.0.0.1";
+        @Option(names = "--api-port", description = "Port of the backend HTTP API.")
+        public int apiPort = 8080;
+        @Option(names = "--api-token",
+                description = "Require 'Authorization: Bearer TOKEN' on the API (all but /healthz).")
+        public String apiToken;
+
+        @Option(names = "--auth", description = "Client authentication: none or jwt.")
+        public String auth = "none";
+        @Option(names = "--jwt-secret", description = "HS256 secret for --auth jwt (at least 32 bytes).")
+        public String jwtSecret;
+        @Option(names = "--jwt-public-key", description = "PEM public key (RSA or EC) for --auth jwt.")
+        public String jwtPublicKey;
+        @Option(names = "--jwt-leeway", description = "Clock skew allowed on exp/nbf, seconds.")
+        public int jwtLeewaySec = 30;
+
+        @Option(names = "--upstream", paramLabel = "<upstream>",
+                description = "Where client SENDs go: webhook:URL. Unset: SENDs get NACK 503.")
+        public String upstreamUrl;
+        @Option(names = "--max-pending-sends", paramLabel = "<maxPendingSends>",
+                description = "Unanswered SENDs per client before NACK 429.")
+        public int maxPendingSendsPerClient = 64;
+
+        @Option(names = "--handshake-timeout", paramLabel = "<handshakeTimeout>",
+                description = "Seconds a new connection has to send HELLO.")
+        public int handshakeTimeoutSec = 10;
+        @Option(names = "--hb-default", paramLabel = "<hbDefault>",
+                description = "Heartbeat (s) for clients that do not ask; 0 = TCP keepalive only.")
+        public int heartbeatDefaultSec = 60;
+        @Option(names = "--hb-min", paramLabel = "<hbMin>", description = "Smallest heartbeat (s) a client may ask for.")
+        public int heartbeatMinSec = 5;
+        @Option(names = "--hb-max", paramLabel = "<hbMax>", description = "Largest heartbeat (s) a client may ask for.")
+        public int heartbeatMaxSec = 3600;
+        @Option(names = "--idle-grace", paramLabel = "<idleGrace>",
+                description = "Seconds added to 2 x hb before an idle client is closed.")
+        public int idleGraceSec = 10;
+        @Option(names = "--max-line", paramLabel = "<maxLine>", description = "Longest control line in bytes (413 beyond).")
+        public int maxLineBytes = 1024;
+        @Option(names = "--max-payload", paramLabel = "<maxPayload>",
+                description = "Largest payload in bytes, up to 16 MiB (413 beyond).")
+        public int maxPayloadBytes = 64 * 1024;
+        @Option(names = "--max-subscriptions", paramLabel = "<maxSubscriptions>",
+                description = "Topics one client may subscribe to.")
+        public int maxSubscriptionsPerClient = 100;
+
+        @Option(names = "--window", paramLabel = "<window>", description = "Unacknowledged messages in flight per client.")
+        public int windowMessages = 128;
+        @Option(names = "--max-queued", paramLabel = "<maxQueued>",
+                description = "Messages queued per client (pushes beyond get 429).")
+        public int maxQueuedMessagesPerClient = 1000;
+        @Option(names = "--max-queued-bytes", paramLabel = "<maxQueuedBytes>",
+                description = "Payload bytes queued per client (pushes beyond get 429).")
+        public long maxQueuedBytesPerClient = 1024 * 1024;
+        @Option(names = "--max-ttl", paramLabel = "<maxTtl>", description = "Longest retention a push may ask for, seconds.")
+        public int maxTtlSec = 7 * 24 * 3600;
+        @Option(names = "--max-offline-sessions",
+                description = "Offline clients kept for retained messages (429 beyond).")
+        public int maxOfflineSessions = 1_000_000;
+        /** Set from {@code --seq-origin} by {@link #parseWords()}. */
+        public boolean seqOriginFromClock = seqOriginFromClock(DEFAULT_SEQ_ORIGIN);
+        // The word as typed, parsed by parseWords() so that a wrong one is reported like any invalid setting.
+        @Option(names = "--seq-origin", defaultValue = DEFAULT_SEQ_ORIGIN, description = "Where a new session's seq "
+                + "starts: clock (a resume from an older session never hides new messages) or zero (1, 2, 3... "
+                + "easier by hand; a resume from a forgotten session can skip messages).")
+        private String seqOrigin;
+        @Option(names = "--write-buffer-high", paramLabel = "<writeBufferHigh>",
+                description = "Bytes buffered per slow client before writes pause.")
+        public int writeBufferHighBytes = 64 * 1024;
+
+        @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond).")
+        public int maxConnections = 1_000_000;
+        @Option(names = "--max-connections-per-ip", description = "Connections per source address; 0 = unlimited.")
+        public int maxConnectionsPerIp;
+        @Option(names = "--accept-rate", paramLabel = "<acceptRate>",
+                description = "New connections per second; 0 = unlimited (429 beyond).")
+        public int acceptRatePerSec;
+
+        @Option(names = "--tcp-user-timeout",
+                description = "TCP_USER_TIMEOUT in ms (unacked data drops the peer); 0 = off.")
+        public int tcpUserTimeoutMs;
+
+        @Option(names = "--drain-period", paramLabel = "<drainPeriod>",
+                description = "Seconds over which clients are sent away on drain.")
+        public int drainPeriodSec = 10;
+        @Option(names = "--reconnect-spread", paramLabel = "<reconnectSpread>",
+                description = "Clients are told to retry within 1 s + this many ms.")
+        public int reconnectSpreadMs = 30_000;
+
+        /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */
+        public ServerConfig build() {
+            parseWords();
+            return new ServerConfig(this);
+        }
+
+        @Override
+        public void parseWords() {
+            super.parseWords();
+            if (seqOrigin != null) {
+                seqOriginFromClock = seqOriginFromClock(seqOrigin);
+                seqOrigin = null;
+            }
+        }
+
+        private static boolean seqOriginFromClock(String word) {
+            return switch (word) {
+                case "clock" -> true;
+                case "zero" -> false;
+                default -> throw new IllegalArgumentException("--seq-origin must be clock or zero, not '" + word + "'");
+            };
         }
     }
 }

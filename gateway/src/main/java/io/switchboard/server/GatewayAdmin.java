@@ -41,7 +41,7 @@ final class GatewayAdmin implements AdminService {
             offlineRetained += l.offlineCount(); // read from another thread: an estimate, good enough for stats
             perLoop.add(l.memberCount());
         }
-        return new CoreStats(gateway.config().clock.nowMs() - gateway.startedAtMs(),
+        return new CoreStats(gateway.services().clock().nowMs() - gateway.startedAtMs(),
                 gateway.guard().maxConnections(), gateway.registry().size(), offlineRetained, perLoop);
     }
 }

@@ -15,8 +15,11 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.switchboard.api.ApiServer;
 import io.switchboard.api.ApiSettings;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.LoopTasks;
+import io.switchboard.process.DrainWaiter;
 import io.switchboard.session.ShardMember;
 import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
@@ -55,6 +58,7 @@ public final class GatewayServer implements AutoCloseable {
     static final int MAX_PROXY_TLV_BYTES = 4096;
 
     private final ServerConfig config;
+    private final GatewayServices services;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final EventLoopGroup group;
     private final List<SessionShard> loops;
@@ -68,9 +72,10 @@ public final class GatewayServer implements AutoCloseable {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
 
-    private GatewayServer(ServerConfig config) throws InterruptedException {
+    private GatewayServer(ServerConfig config, GatewayServices services) throws InterruptedException {
         this.config = config;
-        this.startedAtMs = config.clock.nowMs();
+        this.services = services;
+        this.startedAtMs = services.clock().nowMs();
         config.transport.ensureAvailable();
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
@@ -82,14 +87,14 @@ public final class GatewayServer implements AutoCloseable {
         List<SessionShard> shards = new ArrayList<>();
         Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
         for (EventExecutor e : group) {
-            SessionShard s = registry.addShard((EventLoop) e, config.clock);
+            SessionShard s = registry.addShard((EventLoop) e, services.clock());
             shards.add(s);
             byLoop.put(s.eventLoop(), s);
         }
         this.loops = List.copyOf(shards);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
-                config.clock);
-        SwbContext shared = new SwbContext(config, registry, guard, metrics, Map.copyOf(byLoop)::get);
+                services.clock());
+        SwbContext shared = new SwbContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
         for (SessionShard s : loops) {
             s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
@@ -141,24 +146,23 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Validates {@code config}, binds the client listener and the API, and starts the loops. */
-    public static GatewayServer start(ServerConfig config) throws InterruptedException {
-        return new GatewayServer(config.validate());
+    /** Binds the client listener and the API, and starts the loops. */
+    public static GatewayServer start(ServerConfig config, GatewayServices services) throws InterruptedException {
+        return new GatewayServer(config, services);
     }
 
     private void tickSafely(SessionShard s) {
-        try {
-            s.tick();
-        } catch (RuntimeException e) {
-            metrics.loopErrors.increment();
-            log.warn("timer tick failed on loop {}: {}", s.index(), e.toString());
-        }
+        LoopTasks.survive(s::tick, metrics.loopErrors, log, "timer tick", s.index());
     }
 
     // ---- accessors
 
     public ServerConfig config() {
         return config;
+    }
+
+    public GatewayServices services() {
+        return services;
     }
 
     public GatewayMetrics metrics() {
@@ -236,22 +240,11 @@ public final class GatewayServer implements AutoCloseable {
         for (SessionShard s : loops) {
             s.execute(() -> drainLoop(s, slices, loopsDone));
         }
-        Thread waiter = new Thread(() -> {
-            try {
-                loopsDone.await(config.drainPeriodSec + 30L, TimeUnit.SECONDS);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (guard.open() > 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(20); // waiting for sockets to finish closing; bounded
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                close();
-                drained.complete(null);
-            }
-        }, "swb-drain");
-        waiter.setDaemon(true);
-        waiter.start();
+        DrainWaiter.start("swb-drain", () -> {
+            loopsDone.await(config.drainPeriodSec + 30L, TimeUnit.SECONDS);
+            // the sockets sent away are still closing
+            DrainWaiter.pollUntil(() -> guard.open() == 0, TimeUnit.SECONDS.toNanos(5), 20);
+        }, this::close, drained);
         return drained;
     }
 
@@ -292,7 +285,7 @@ public final class GatewayServer implements AutoCloseable {
     public void close() {
         listener.close();
         api.close();
-        config.upstream.close();
+        services.upstream().close();
         store.close();
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);

@@ -1,11 +1,14 @@
 package io.switchboard.server;
 
+import io.switchboard.auth.Authenticator;
 import io.switchboard.clock.ManualClock;
+import io.switchboard.upstream.UpstreamSink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.switchboard.config.GatewayServices;
 import io.switchboard.config.ServerConfig;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,7 +27,10 @@ public final class GatewayFixture implements AutoCloseable {
 
     public final ManualClock clock = new ManualClock(START_MS);
     /** Adjust before {@link #start()}. */
-    public final ServerConfig config = new ServerConfig();
+    public final ServerConfig.Builder config = new ServerConfig.Builder();
+    /** Who may connect and where SENDs go; replace before {@link #start()}. */
+    public Authenticator authenticator = Authenticator.NONE;
+    public UpstreamSink upstream = UpstreamSink.NONE;
     private final List<SwbTestClient> clients = new ArrayList<>();
     private GatewayServer server;
     private ApiClient api;
@@ -34,13 +40,12 @@ public final class GatewayFixture implements AutoCloseable {
         config.port = 0;
         config.apiBind = "127.0.0.1";
         config.apiPort = 0;
-        config.clock = clock;
         config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own tests
     }
 
     public GatewayFixture start() throws InterruptedException {
-        server = GatewayServer.start(config);
-        api = new ApiClient(server.apiPort(), config.apiToken);
+        server = GatewayServer.start(config.build(), new GatewayServices(authenticator, upstream, clock));
+        api = new ApiClient(server.apiPort(), server.config().apiToken);
         return this;
     }
 

@@ -41,7 +41,7 @@ class GatewayUpstreamTest {
             }
         });
         webhook.start();
-        gw.config.upstream = UpstreamSinks.parse("webhook:http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook");
+        gw.upstream = UpstreamSinks.parse("webhook:http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook");
     }
 
     @AfterEach

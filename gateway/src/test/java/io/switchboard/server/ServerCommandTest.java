@@ -21,7 +21,7 @@ class ServerCommandTest {
         ServerConfig on = parse("--accept-proxy", "--accept-proxy-timeout", "3");
         assertTrue(on.acceptProxy);
         assertEquals(3, on.acceptProxyTimeoutSec);
-        assertThrows(IllegalArgumentException.class, () -> parse("--accept-proxy-timeout", "0").validate());
+        assertThrows(IllegalArgumentException.class, () -> parse("--accept-proxy-timeout", "0"));
     }
 
     @Test

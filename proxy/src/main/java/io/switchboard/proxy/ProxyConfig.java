@@ -1,6 +1,8 @@
 package io.switchboard.proxy;
 
 import io.switchboard.clock.Clock;
+import io.switchboard.options.ListenerOptions;
+import io.switchboard.options.Ranges;
 import io.switchboard.transport.Transport;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -15,16 +17,9 @@ import java.util.Set;
  * {@link #validate()} names the offending option in one line. Read-only once the proxy runs: a reload builds a new
  * instance.
  */
-public final class ProxyConfig {
-    // Listening (fixed for the life of the process: a reload that changes them is refused)
-    public Transport transport = Transport.EPOLL;
-    public int eventLoops = Runtime.getRuntime().availableProcessors();
-    public boolean reusePort = false;
-    public int backlog = 4096;
-    public boolean tcpKeepalive = true;
-    public int tcpKeepIdleSec = 120;
-    public int tcpKeepIntervalSec = 30;
-    public int tcpKeepCount = 4;
+public final class ProxyConfig extends ListenerOptions {
+    // Listening: the inherited settings and these are fixed for the life of the process (a reload that changes
+    // them is refused)
     public String metricsBind = "127.0.0.1";
     /** Port of the Prometheus endpoint; -1 = off, 0 = any free port. */
     public int metricsPort = -1;
@@ -73,16 +68,12 @@ public final class ProxyConfig {
                         + (routes.size() > 1 ? " (listen " + r.name() + ")" : ""));
             }
         }
-        range("--event-loops", eventLoops, 1, 1024);
-        range("--backlog", backlog, 1, 1 << 20);
+        validateListener();
         range("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
         range("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         range("--rate-per-ip", ratePerIp, 0, Integer.MAX_VALUE);
         range("--drain-timeout", drainTimeoutSec, 0, 86_400);
         range("--metrics-port", metricsPort, -1, 65535);
-        range("--tcp-keepidle", tcpKeepIdleSec, 0, 32_767);
-        range("--tcp-keepintvl", tcpKeepIntervalSec, 0, 32_767);
-        range("--tcp-keepcnt", tcpKeepCount, 0, 127);
         if (sourcePorts != null && (sourcePorts[0] < 1 || sourcePorts[1] < sourcePorts[0] || sourcePorts[1] > 65535)) {
             throw new IllegalArgumentException("--source-ports wants 1 <= LO <= HI <= 65535");
         }
@@ -121,8 +112,6 @@ public final class ProxyConfig {
     }
 
     static void range(String option, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", not " + value);
-        }
+        Ranges.check(option, value, min, max);
     }
 }

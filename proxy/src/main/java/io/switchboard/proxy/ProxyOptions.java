@@ -1,7 +1,6 @@
 package io.switchboard.proxy;
 
 import io.switchboard.options.ListenerOptions;
-import io.switchboard.transport.Transport;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -37,14 +36,7 @@ public final class ProxyOptions {
     /** A configuration with these settings and no route yet. */
     ProxyConfig toConfig() {
         ProxyConfig c = new ProxyConfig();
-        c.transport = Transport.parse(listener.transport);
-        c.eventLoops = listener.eventLoops;
-        c.reusePort = listener.reusePort;
-        c.backlog = listener.backlog;
-        c.tcpKeepalive = listener.tcpKeepalive;
-        c.tcpKeepIdleSec = listener.tcpKeepIdle;
-        c.tcpKeepIntervalSec = listener.tcpKeepIntvl;
-        c.tcpKeepCount = listener.tcpKeepCnt;
+        listener.copyTo(c);
         c.sources = source == null || source.isBlank() ? java.util.List.of() : Addresses.sources("--source", source);
         c.sourcePorts = sourcePorts == null || sourcePorts.isBlank() ? null
                 : Addresses.portRange("--source-ports", sourcePorts);

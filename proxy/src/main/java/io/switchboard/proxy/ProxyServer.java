@@ -14,6 +14,8 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.switchboard.limits.AddressRate;
 import io.switchboard.limits.ConnectionGuard;
+import io.switchboard.loop.LoopTasks;
+import io.switchboard.process.DrainWaiter;
 import io.switchboard.transport.LocalAddressSharing;
 import io.switchboard.transport.Transport;
 import java.util.ArrayList;
@@ -136,15 +138,12 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void tickSafely(ProxyLoop pl) {
-        try {
+        LoopTasks.survive(() -> {
             pl.tick();
             if (pl.index == 0) {
                 rate.sweep(config.clock.nowMs() / 1000);
             }
-        } catch (RuntimeException e) {
-            metrics.loopErrors.increment();
-            log.warn("sweep failed on loop {}: {}", pl.index, e.toString());
-        }
+        }, metrics.loopErrors, log, "sweep", pl.index);
     }
 
     // ---- reload
@@ -376,36 +375,24 @@ public final class ProxyServer implements AutoCloseable {
                 l.channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
         }
-        Thread waiter = new Thread(this::awaitDrain, "swb-proxy-drain");
-        waiter.setDaemon(true);
-        waiter.start();
+        DrainWaiter.start("swb-proxy-drain", this::awaitDrain, this::close, drained);
         return drained;
     }
 
-    private void awaitDrain() {
-        long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.drainTimeoutSec);
-        try {
-            while (metrics.active.get() > 0 && System.nanoTime() - deadlineNs < 0) {
-                Thread.sleep(50); // polling a counter on a bounded wait; connections end on their own meanwhile
+    private void awaitDrain() throws InterruptedException {
+        DrainWaiter.pollUntil(() -> metrics.active.get() == 0, TimeUnit.SECONDS.toNanos(config.drainTimeoutSec), 50);
+        long left = metrics.active.get();
+        if (left > 0) {
+            metrics.drainClosed.add(left);
+            log.info("drain timeout: closing {} connections", left);
+            CountDownLatch done = new CountDownLatch(loops.size());
+            for (ProxyLoop pl : loops) {
+                pl.loop.execute(() -> {
+                    pl.closeAll();
+                    done.countDown();
+                });
             }
-            long left = metrics.active.get();
-            if (left > 0) {
-                metrics.drainClosed.add(left);
-                log.info("drain timeout: closing {} connections", left);
-                CountDownLatch done = new CountDownLatch(loops.size());
-                for (ProxyLoop pl : loops) {
-                    pl.loop.execute(() -> {
-                        pl.closeAll();
-                        done.countDown();
-                    });
-                }
-                done.await(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            close();
-            drained.complete(null);
+            done.await(10, TimeUnit.SECONDS);
         }
     }
 

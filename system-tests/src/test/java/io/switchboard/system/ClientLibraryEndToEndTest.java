@@ -356,7 +356,7 @@ class ClientLibraryEndToEndTest {
 
     @Test
     void shouldStopAfterBye401AndConnectWithTheRightToken() throws Exception {
-        gw.config.authenticator = (clientId, token, nowMs) -> "good".equals(token) ? null : "bad token";
+        gw.authenticator = (clientId, token, nowMs) -> "good".equals(token) ? null : "bad token";
         gw.start();
         Recorder badRec = new Recorder();
         SwitchboardClient bad = client("guarded", badRec, b -> b.token("bad").reconnectBackoffMs(1, 1));
@@ -380,7 +380,7 @@ class ClientLibraryEndToEndTest {
 
     @Test
     void shouldStopWhenTheServerSaysBye401AndConnectAgainAfterUpdateToken() throws Exception {
-        gw.config.authenticator = (clientId, token, nowMs) -> "v2".equals(token) ? null : "token expired";
+        gw.authenticator = (clientId, token, nowMs) -> "v2".equals(token) ? null : "token expired";
         gw.start();
         assertEquals(1, gw.api().post("/v1/clients/expiring/messages?ttl=60", "one").json().get("seq").asLong());
         Recorder rec = new Recorder();

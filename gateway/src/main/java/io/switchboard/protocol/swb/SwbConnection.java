@@ -372,7 +372,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             closeWith(503, "draining", retrySpreadMs());
             return;
         }
-        String authFailure = at.shared.config().authenticator.verify(clientId, token, at.shard.nowMs());
+        String authFailure = at.shared.services().authenticator().verify(clientId, token, at.shard.nowMs());
         if (authFailure != null) {
             at.shared.metrics().refused(Refusal.AUTH_FAILED);
             closeWith(401, sanitize(authFailure), 0);
@@ -456,7 +456,7 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             return;
         }
         pendingSends++;
-        at.shared.config().upstream.offer(session.id(), sendId, payload, new UpstreamSink.Callback() {
+        at.shared.services().upstream().offer(session.id(), sendId, payload, new UpstreamSink.Callback() {
             @Override
             public void accepted() {
                 answerSend("SENT " + sendId, true);

@@ -318,7 +318,7 @@ class SwbConnectionTest {
 
     @Test
     void shouldRefuseClientWhoseTokenFailsAuthentication() {
-        rig.config.authenticator = (id, token, now) -> "secret".equals(token) ? null : "bad token";
+        rig.authenticator = (id, token, now) -> "secret".equals(token) ? null : "bad token";
         rig.start();
         assertEquals("BYE 401 bad token\n", out(hello("HELLO a token=nope\n")));
         assertEquals("WELCOME a v=1 hb=60 seq=0\n", out(hello("HELLO a token=secret\n")));

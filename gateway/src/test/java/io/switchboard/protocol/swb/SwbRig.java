@@ -5,7 +5,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.switchboard.auth.Authenticator;
 import io.switchboard.config.ServerConfig;
+import io.switchboard.config.GatewayServices;
+import io.switchboard.upstream.UpstreamSink;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
@@ -22,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** Drives SWB/1 connections on EmbeddedChannels: each channel is its own event loop with its own SessionShard. */
 final class SwbRig {
     final ManualClock clock = new ManualClock();
-    final ServerConfig config = new ServerConfig();
+    final ServerConfig.Builder config = new ServerConfig.Builder();
+    Authenticator authenticator = Authenticator.NONE;
     final GatewayMetrics metrics = new GatewayMetrics();
     final Map<EventLoop, SessionShard> loops = new IdentityHashMap<>();
     final List<EmbeddedChannel> channels = new ArrayList<>();
@@ -32,19 +36,19 @@ final class SwbRig {
     SwbContext context;
 
     SwbRig() {
-        config.clock = clock;
         config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own test
     }
 
     /** Freezes the configuration; call after adjusting {@link #config}. */
     SwbRig start() {
-        config.validate();
+        ServerConfig config = this.config.build();
         registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics, store);
         ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
-        context = new SwbContext(config, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
+        GatewayServices services = new GatewayServices(authenticator, UpstreamSink.NONE, clock);
+        context = new SwbContext(config, services, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
             return registry.addShard(l, clock);
         }));
         return this;
