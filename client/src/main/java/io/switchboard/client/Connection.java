@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.swb.SwbFrames;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,7 +75,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         long now = client.nanoTime();
         lastReadNs = now;
-        write(FrameEncoder.line(ctx.alloc(), helloLine));
+        write(SwbFrames.line(ctx.alloc(), helloLine));
         ctx.flush();
         handshakeTask = client.schedule(this::handshakeDeadline, client.connectTimeoutMs);
     }
@@ -93,7 +94,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
             case Frame.Msg m -> onMsg(m);
             case Frame.Signal s -> {
                 if (s == Frame.Signal.PING) {
-                    write(FrameEncoder.line(ctx.alloc(), "PONG"));
+                    write(SwbFrames.pong(ctx.alloc()));
                 }
             }
             case Frame.WelcomeFrame w -> onWelcome(w.welcome());
@@ -243,7 +244,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
             if (unacked > 0) {
                 writeAck();
             }
-            write(FrameEncoder.line(ctx.alloc(), "BYE"));
+            write(SwbFrames.line(ctx.alloc(), "BYE"));
             flush();
             closing = true;
             cancelTimers();
@@ -255,7 +256,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     private void writeAck() {
-        write(FrameEncoder.ack(ctx.alloc(), client.highestSeq()));
+        write(SwbFrames.ack(ctx.alloc(), client.highestSeq()));
         unacked = 0;
     }
 
@@ -301,7 +302,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
         long idleNs = now - lastWriteNs;
         if (idleNs >= heartbeatNs) {
-            write(FrameEncoder.line(ctx.alloc(), "PING"));
+            write(SwbFrames.ping(ctx.alloc()));
             flush();
             idleNs = 0;
         }

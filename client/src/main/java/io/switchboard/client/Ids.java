@@ -1,26 +1,15 @@
 package io.switchboard.client;
 
+import io.switchboard.swb.SwbIds;
+
 /** SWB/1 identifier and token rules, checked before anything reaches the wire. Stateless. */
 final class Ids {
-    /** Identifiers (client ids, topics, send ids) are 1–128 bytes of {@code [A-Za-z0-9._:@-]}. */
-    static final int MAX_ID_BYTES = 128;
-
     private Ids() {
     }
 
+    /** Identifiers (client ids, topics, send ids): {@link SwbIds}, the one rule the server applies too. */
     static boolean isValidId(String s) {
-        if (s == null || s.isEmpty() || s.length() > MAX_ID_BYTES) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
+        return s != null && SwbIds.isValid(s);
     }
 
     static String requireId(String s, String what) {

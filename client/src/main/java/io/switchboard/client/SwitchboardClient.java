@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.switchboard.swb.SwbFrames;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -204,7 +205,7 @@ public final class SwitchboardClient implements AutoCloseable {
                 result.completeExceptionally(new IllegalStateException("a send with id " + id + " is already pending"));
                 return;
             }
-            c.writeAndFlush(FrameEncoder.send(c.alloc(), id, payload), f -> {
+            c.writeAndFlush(SwbFrames.send(c.alloc(), id, payload), f -> {
                 if (!f.isSuccess() && pendingSends.remove(id, result)) {
                     result.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL,
                             "send failed: " + f.cause(), f.cause()));
@@ -239,7 +240,7 @@ public final class SwitchboardClient implements AutoCloseable {
             pendingSubs.put(topic, result);
             Connection c = connection;
             if (state == State.CONNECTED && c != null) {
-                c.writeAndFlush(FrameEncoder.line(c.alloc(), "SUB", topic), null);
+                c.writeAndFlush(SwbFrames.line(c.alloc(), "SUB", topic), null);
             }
         }, result);
         return result;
@@ -273,7 +274,7 @@ public final class SwitchboardClient implements AutoCloseable {
                 return;
             }
             pendingUnsubs.put(topic, result);
-            c.writeAndFlush(FrameEncoder.line(c.alloc(), "UNSUB", topic), null);
+            c.writeAndFlush(SwbFrames.line(c.alloc(), "UNSUB", topic), null);
         }, result);
         return result;
     }
@@ -359,7 +360,7 @@ public final class SwitchboardClient implements AutoCloseable {
     private void startAttempt() {
         state = State.CONNECTING;
         long resume = resuming ? highestSeq : -1;
-        Connection c = new Connection(this, resume, FrameEncoder.helloLine(clientId, token, resume, heartbeatSeconds));
+        Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, token, resume, heartbeatSeconds));
         connection = c;
         Bootstrap b = bootstrap.clone().handler(c);
         ChannelFuture f = localAddress == null ? b.connect(host, port)
@@ -392,7 +393,7 @@ public final class SwitchboardClient implements AutoCloseable {
             highestSeq = w.seq();
         }
         for (String topic : topics) {
-            c.write(FrameEncoder.line(c.alloc(), "SUB", topic));
+            c.write(SwbFrames.line(c.alloc(), "SUB", topic));
         }
         if (connectFuture != null) {
             connectFuture.complete(w);
@@ -633,7 +634,7 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     private static void checkHelloLength(String clientId, String token, int heartbeatSeconds) {
-        int length = FrameEncoder.helloLine(clientId, token, Long.MAX_VALUE, heartbeatSeconds).length() + 1;
+        int length = SwbFrames.helloLine(clientId, token, Long.MAX_VALUE, heartbeatSeconds).length() + 1;
         if (length > FrameDecoder.MAX_LINE_BYTES) {
             throw new IllegalArgumentException("HELLO would be " + length + " bytes, over the SWB/1 limit of "
                     + FrameDecoder.MAX_LINE_BYTES + " (token too long?)");

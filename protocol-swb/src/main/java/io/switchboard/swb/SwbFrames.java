@@ -5,13 +5,18 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 
-/** Encodes SWB/1 server frames into pooled buffers. Stateless; callers own the returned buffers. */
+/**
+ * Encodes SWB/1 frames, both directions, into pooled buffers: server frames first, then client frames. Stateless;
+ * callers own the returned buffers.
+ */
 public final class SwbFrames {
     private static final byte LF = '\n';
     private static final byte SP = ' ';
     private static final byte[] MSG = "MSG ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ACK = "ACK ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SEND = "SEND ".getBytes(StandardCharsets.US_ASCII);
 
     private SwbFrames() {}
 
@@ -61,6 +66,55 @@ public final class SwbFrames {
         ByteBufUtil.writeAscii(b, text);
         b.writeByte(LF);
         return b;
+    }
+
+    // ---- client to server
+
+    /**
+     * The {@code HELLO} line without its LF; {@code resumeSeq < 0} and {@code hbSec < 0} leave those attributes
+     * out, {@code token == null} leaves the token out.
+     */
+    public static String helloLine(String clientId, String token, long resumeSeq, int hbSec) {
+        StringBuilder sb = new StringBuilder(64).append("HELLO ").append(clientId).append(" v=1");
+        if (token != null) {
+            sb.append(" token=").append(token);
+        }
+        if (resumeSeq >= 0) {
+            sb.append(" resume=").append(resumeSeq);
+        }
+        if (hbSec >= 0) {
+            sb.append(" hb=").append(hbSec);
+        }
+        return sb.toString();
+    }
+
+    /** {@code <verb> <word>\n}, e.g. {@code SUB news}. ASCII only. */
+    public static ByteBuf line(ByteBufAllocator alloc, String verb, String word) {
+        ByteBuf b = alloc.ioBuffer(verb.length() + word.length() + 2);
+        ByteBufUtil.writeAscii(b, verb);
+        b.writeByte(SP);
+        ByteBufUtil.writeAscii(b, word);
+        return b.writeByte(LF);
+    }
+
+    /** {@code ACK <seq>\n}. */
+    public static ByteBuf ack(ByteBufAllocator alloc, long seq) {
+        ByteBuf b = alloc.ioBuffer(ACK.length + 20 + 1);
+        b.writeBytes(ACK);
+        writeLong(b, seq);
+        return b.writeByte(LF);
+    }
+
+    /** {@code SEND <id> <n>\n<payload>\n} in one buffer. */
+    public static ByteBuf send(ByteBufAllocator alloc, String id, byte[] payload) {
+        ByteBuf b = alloc.ioBuffer(SEND.length + id.length() + 1 + 10 + 1 + payload.length + 1);
+        b.writeBytes(SEND);
+        ByteBufUtil.writeAscii(b, id);
+        b.writeByte(SP);
+        writeLong(b, payload.length);
+        b.writeByte(LF);
+        b.writeBytes(payload);
+        return b.writeByte(LF);
     }
 
     static void writeLong(ByteBuf b, long v) {

@@ -50,8 +50,8 @@ public abstract sealed class BenchConnection extends ChannelInboundHandlerAdapte
     abstract void onConnected();
 
     /**
-     * Decodes at most one frame from {@code in}. Returns false, reading nothing, when the frame is not complete
-     * yet; true when it consumed one. May {@link #fail} instead.
+     * Decodes the next frame from {@code in} (or every whole one: SWB/1's shared parser does). Returns false,
+     * reading nothing, when the frame is not complete yet; true when it consumed some. May {@link #fail} instead.
      */
     abstract boolean decodeOne(ByteBuf in);
 

@@ -1,16 +1,21 @@
 package io.switchboard.bench.protocol;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
+import io.switchboard.swb.SwbFrames;
+import io.switchboard.swb.SwbServerFrameParser;
+import io.switchboard.swb.SwbVerb;
 
 /**
  * An SWB/1 client like a real device: {@code HELLO}, established on {@code WELCOME}, one cumulative {@code ACK}
  * per read batch, {@code PING} when it has sent nothing for {@code hb} seconds, {@code PONG} to a server
- * {@code PING}. {@code BYE} and {@code ERR} count as errors. Owned by its channel's event loop.
+ * {@code PING}. {@code BYE} and {@code ERR} count as errors; input that is not SWB/1 fails the connection. Frames
+ * are parsed by the shared {@link SwbServerFrameParser}. Owned by its channel's event loop.
  */
-final class SwbBenchConnection extends BenchConnection {
-    private int payloadLength = -1;
-    private long payloadSeq;
+final class SwbBenchConnection extends BenchConnection implements SwbServerFrameParser.Handler {
+    /** Lines as long as any peer sends a bench client, payloads up to the SWB/1 maximum of 16 MiB. */
+    private static final SwbServerFrameParser PARSER = new SwbServerFrameParser(MAX_LINE, MAX_FRAME - MAX_LINE);
+    private static final int MAX_ERR_REASON = 40;
+
     private long highestSeq;
     private long ackedSeq;
 
@@ -25,72 +30,81 @@ final class SwbBenchConnection extends BenchConnection {
 
     @Override
     void onConnected() {
-        write("HELLO " + clientId + " v=1 hb=" + hbSec() + "\n");
+        write(SwbFrames.line(ctx.alloc(), SwbFrames.helloLine(clientId, null, -1, hbSec())));
     }
 
     @Override
     void ping() {
-        write("PING\n");
+        write(SwbFrames.ping(ctx.alloc()));
     }
 
     @Override
     void onReadComplete() {
         if (highestSeq > ackedSeq) {
             ackedSeq = highestSeq;
-            write("ACK " + highestSeq + "\n");
+            write(SwbFrames.ack(ctx.alloc(), highestSeq));
         }
+    }
+
+    /** Parses every whole frame there is (the parser leaves an incomplete one unread). */
+    @Override
+    boolean decodeOne(ByteBuf b) {
+        int before = b.readerIndex();
+        PARSER.parse(b, this);
+        return b.readerIndex() != before;
     }
 
     @Override
-    boolean decodeOne(ByteBuf b) {
-        if (payloadLength >= 0) {
-            if (b.readableBytes() < payloadLength + 1) {
-                return false;
-            }
-            if (payloadSeq > highestSeq) {
-                highestSeq = payloadSeq;
-            }
-            onPayload(b, b.readerIndex(), payloadLength);
-            b.skipBytes(payloadLength + 1);
-            payloadLength = -1;
-            return true;
-        }
-        int from = b.readerIndex();
-        int to = takeLine(b);
-        if (to < 0) {
-            return false;
-        }
-        if (startsWith(b, from, to, "MSG ")) {
-            onMsgLine(b, from + 4, to);
-        } else if (startsWith(b, from, to, "WELCOME ")) {
-            established();
-        } else if (startsWith(b, from, to, "PING") && to - from == 4) {
-            write("PONG\n");
-        } else if (startsWith(b, from, to, "BYE ") || startsWith(b, from, to, "ERR ")) {
-            report(reason(b.toString(from, to - from, StandardCharsets.US_ASCII)));
-        }
-        return true;
+    public void onWelcome(String clientId, int hbSec, long seq, String node) {
+        established();
     }
 
-    /** {@code MSG <seq> <n>}: the payload of {@code n} bytes and an LF follow. */
-    private void onMsgLine(ByteBuf b, int from, int to) {
-        int sp = b.indexOf(from, to, (byte) ' ');
-        long seq = sp < 0 ? -1 : parseLong(b, from, sp);
-        long n = sp < 0 ? -1 : parseLong(b, sp + 1, to);
-        if (seq < 0 || n < 0 || n > MAX_FRAME) {
-            fail("swb: malformed MSG line");
-            return;
+    @Override
+    public void onMsg(long seq, ByteBuf buf, int index, int length) {
+        if (seq > highestSeq) {
+            highestSeq = seq;
         }
-        payloadSeq = seq;
-        payloadLength = (int) n;
+        onPayload(buf, index, length);
     }
 
-    /** {@code BYE 409 taken over retry=1500} → {@code BYE 409 taken over}; long ERR lines are cut. */
-    static String reason(String line) {
-        if (line.startsWith("BYE ")) {
-            String code = line.length() >= 7 ? line.substring(4, 7) : line;
-            return "BYE " + code + (line.length() > 8 ? " " + line.substring(8).replaceAll(" retry=.*", "") : "");
-        }
-        return line.length() > 40 ? line.substring(0, 40) : line;
+    @Override
+    public void onPing() {
+        write(SwbFrames.pong(ctx.alloc()));
+    }
+
+    @Override
+    public void onPong() {
+    }
+
+    @Override
+    public void onSent(String id) {
+    }
+
+    @Override
+    public void onNack(String id, int code, String text) {
+    }
+
+    @Override
+    public void onOk(String verb, String subject) {
+    }
+
+    /** Long ERR lines are cut, to keep the error counter's keys few. */
+    @Override
+    public void onErr(int code, String text) {
+        String line = "ERR " + code + (text.isEmpty() ? "" : " " + text);
+        report(line.length() > MAX_ERR_REASON ? line.substring(0, MAX_ERR_REASON) : line);
+    }
+
+    /** Counted without its retry hint: {@code BYE 409 taken over retry=1500} is {@code BYE 409 taken over}. */
+    @Override
+    public void onBye(int code, String text, long retryMs) {
+        report("BYE " + code + (text.isEmpty() ? "" : " " + text));
+    }
+
+    /** One error key per verb, not per offending line. */
+    @Override
+    public void onMalformed(SwbVerb verb, String reason) {
+        fail(verb == null ? "swb: line too long" : verb == SwbVerb.UNKNOWN ? "swb: unknown frame"
+                : "swb: malformed " + verb + " line");
     }
 }

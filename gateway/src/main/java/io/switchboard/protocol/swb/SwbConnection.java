@@ -1,7 +1,8 @@
 package io.switchboard.protocol.swb;
 
+import io.switchboard.swb.SwbClientFrameParser;
 import io.switchboard.swb.SwbFrames;
-import io.switchboard.swb.SwbIds;
+import io.switchboard.swb.SwbVerb;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
-import io.switchboard.config.ServerConfig;
 import io.switchboard.session.ShardMember;
 import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.Refusal;
@@ -23,14 +23,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One SWB/1 connection: the only handler in its channel's pipeline. It decodes frames incrementally (keeping a
- * buffer only while a frame is incomplete), drives the handshake, and is the {@link ClientLink} through which its
- * {@link Session} writes messages. Deadlines live on the loop's coarse wheel, not in a per-channel timer.
+ * One SWB/1 connection: the only handler in its channel's pipeline. It decodes frames with the shared SWB/1 parser
+ * (keeping a buffer only while a frame is incomplete), drives the handshake, and is the {@link ClientLink} through
+ * which its {@link Session} writes messages. Deadlines live on the loop's coarse wheel, not in a per-channel timer.
  *
  * <p>With {@code --accept-proxy}, Netty's {@code HAProxyMessageDecoder} sits in front of it until the PROXY header
  * is decoded (it then removes itself and passes on any bytes that came with the header): admission waits for the
@@ -38,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Owned by the channel's event loop: every method runs there.
  */
-public final class SwbConnection extends ChannelInboundHandlerAdapter implements ShardMember, ClientLink, Handshake {
+public final class SwbConnection extends ChannelInboundHandlerAdapter
+        implements ShardMember, ClientLink, Handshake, SwbClientFrameParser.Handler {
     private static final Logger log = LoggerFactory.getLogger(SwbConnection.class);
 
     private static final byte NEW = 0;
@@ -53,22 +53,12 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     /** Seconds a closing connection gets to flush its BYE before it is closed regardless. */
     static final int CLOSE_GRACE_SEC = 5;
 
-    private static final byte[] HELLO = ascii("HELLO");
-    private static final byte[] PING = ascii("PING");
-    private static final byte[] PONG = ascii("PONG");
-    private static final byte[] ACK = ascii("ACK");
-    private static final byte[] SEND = ascii("SEND");
-    private static final byte[] SUB = ascii("SUB");
-    private static final byte[] UNSUB = ascii("UNSUB");
-    private static final byte[] BYE = ascii("BYE");
-
     private final SwbLoop at;
     private ChannelHandlerContext ctx;
     private Session session;
     private ByteBuf cumulation;
-    /** While reading a SEND payload: its id (String). During the handshake: the {@link Hello} being completed. */
+    /** During the handshake: the {@link Hello} being completed. */
     private Object pending;
-    private int payloadLength = -1;
     private int hbSec;
     /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
     private int timeSec;
@@ -80,8 +70,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     private byte phase = NEW;
     /**
      * The client's address as its PROXY header announced it (with {@code --accept-proxy}); null when the TCP peer is
-     * the client. It takes bytes that were alignment padding: the object stays 64 B (JOL; with or without compact
-     * object headers), so a connection costs no more for it.
+     * the client. With compact object headers it takes bytes that were alignment padding: the object is 56 B with
+     * them, 64 B without (JOL).
      */
     private InetSocketAddress announced;
 
@@ -245,128 +235,63 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
     // ---- decoding
 
     private void decode(ByteBuf buf) {
-        ServerConfig cfg = at.shared.config();
-        while (buf.isReadable() && phase != CLOSING && phase != AWAITING_SESSION) {
-            if (payloadLength >= 0) {
-                if (buf.readableBytes() < payloadLength + 1) {
-                    return;
-                }
-                byte[] payload = new byte[payloadLength];
-                buf.readBytes(payload);
-                if (buf.readByte() != '\n') {
-                    protocolError(400, "payload not followed by LF", Refusal.MALFORMED_FRAME);
-                    return;
-                }
-                String id = (String) pending;
-                payloadLength = -1;
-                pending = null;
-                onSend(id, payload);
-                continue;
-            }
-            int start = buf.readerIndex();
-            int searchEnd = Math.min(buf.writerIndex(), start + cfg.maxLineBytes);
-            int lf = buf.indexOf(start, searchEnd, (byte) '\n');
-            if (lf < 0) {
-                if (buf.readableBytes() >= cfg.maxLineBytes) {
-                    protocolError(413, "control line longer than " + cfg.maxLineBytes + " bytes",
-                            Refusal.FRAME_TOO_LARGE);
-                }
-                return;
-            }
-            int end = lf > start && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            buf.readerIndex(lf + 1);
-            onLine(buf, start, end);
-        }
+        at.parser.parse(buf, this);
     }
 
-    private void onLine(ByteBuf b, int start, int end) {
-        if (start == end) {
-            return; // an empty line (an extra Enter in telnet or nc) is harmless: ignore it
+    /** Reading stops while a HELLO waits for its session (the rest stays in the cumulation), and once closing. */
+    @Override
+    public boolean paused() {
+        return phase == CLOSING || phase == AWAITING_SESSION;
+    }
+
+    @Override
+    public boolean accept(SwbVerb verb) {
+        if (phase == NEW && verb != SwbVerb.HELLO) {
+            protocolError(400, "HELLO must be the first frame", Refusal.MALFORMED_FRAME);
+            return false;
         }
-        int verbEnd = tokenEnd(b, start, end);
-        if (verbEnd == start) {
-            protocolError(400, "line starts with a space", Refusal.MALFORMED_FRAME);
-            return;
-        }
-        if (phase == NEW) {
-            if (!matches(b, start, verbEnd, HELLO)) {
-                protocolError(400, "HELLO must be the first frame", Refusal.MALFORMED_FRAME);
-                return;
-            }
-            onHello(b, verbEnd, end);
-            return;
-        }
-        int argStart = skipSpaces(b, verbEnd, end);
-        if (matches(b, start, verbEnd, ACK)) {
-            long seq = parseLong(b, argStart, tokenEnd(b, argStart, end));
-            if (seq < 0) {
-                protocolError(400, "ACK needs a sequence number", Refusal.MALFORMED_FRAME);
-                return;
-            }
-            session.ack(seq);
-            session.pump(false);
-        } else if (matches(b, start, verbEnd, PING)) {
-            ctx.write(SwbFrames.pong(ctx.alloc()), ctx.voidPromise());
-        } else if (matches(b, start, verbEnd, PONG)) {
-            // Activity already noted; nothing to answer.
-            return;
-        } else if (matches(b, start, verbEnd, SEND)) {
-            onSendHeader(b, argStart, end);
-        } else if (matches(b, start, verbEnd, SUB)) {
-            onSub(b, argStart, end, true);
-        } else if (matches(b, start, verbEnd, UNSUB)) {
-            onSub(b, argStart, end, false);
-        } else if (matches(b, start, verbEnd, BYE)) {
-            // The client leaves: flush what is queued for it, then close.
-            phase = CLOSING;
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else if (matches(b, start, verbEnd, HELLO)) {
+        if (phase != NEW && verb == SwbVerb.HELLO) {
             ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 already welcomed"), ctx.voidPromise());
-        } else {
-            String verb = b.toString(start, Math.min(verbEnd - start, 32), StandardCharsets.US_ASCII);
-            ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 unknown command " + sanitize(verb)), ctx.voidPromise());
+            return false;
         }
+        return true;
     }
 
-    private void onHello(ByteBuf b, int from, int end) {
-        int idStart = skipSpaces(b, from, end);
-        int idEnd = tokenEnd(b, idStart, end);
-        if (!SwbIds.isValid(b, idStart, idEnd)) {
-            protocolError(400, "client id must be 1-128 characters of [A-Za-z0-9._:@-]", Refusal.MALFORMED_FRAME);
-            return;
-        }
-        String clientId = b.toString(idStart, idEnd - idStart, StandardCharsets.US_ASCII);
-        String token = null;
-        long resume = 0;
-        int hb = -1;
-        int i = skipSpaces(b, idEnd, end);
-        while (i < end) {
-            int tEnd = tokenEnd(b, i, end);
-            int eq = b.indexOf(i, tEnd, (byte) '=');
-            if (eq < 0) {
-                protocolError(400, "HELLO options are key=value", Refusal.MALFORMED_FRAME);
-                return;
-            }
-            String key = b.toString(i, eq - i, StandardCharsets.US_ASCII);
-            switch (key) {
-                case "v" -> {
-                    if (parseLong(b, eq + 1, tEnd) != 1) {
-                        protocolError(400, "unsupported protocol version (this server speaks v=1)",
-                                Refusal.MALFORMED_FRAME);
-                        return;
-                    }
-                }
-                case "token" -> token = b.toString(eq + 1, tEnd - eq - 1, StandardCharsets.US_ASCII);
-                case "resume" -> resume = parseLong(b, eq + 1, tEnd);
-                case "hb" -> hb = (int) Math.min(Integer.MAX_VALUE, parseLong(b, eq + 1, tEnd));
-                default -> { } // unknown options are ignored, for forward compatibility
-            }
-            if ((key.equals("resume") && resume < 0) || (key.equals("hb") && hb < 0)) {
-                protocolError(400, key + " must be a non-negative number", Refusal.MALFORMED_FRAME);
-                return;
-            }
-            i = skipSpaces(b, tEnd, end);
-        }
+    @Override
+    public void onAck(long seq) {
+        session.ack(seq);
+        session.pump(false);
+    }
+
+    @Override
+    public void onPing() {
+        ctx.write(SwbFrames.pong(ctx.alloc()), ctx.voidPromise());
+    }
+
+    @Override
+    public void onPong() {
+        // Activity already noted; nothing to answer.
+    }
+
+    @Override
+    public void onBye() {
+        // The client leaves: flush what is queued for it, then close.
+        phase = CLOSING;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void onError(int code, String text) {
+        ctx.write(SwbFrames.line(ctx.alloc(), "ERR " + code + " " + text), ctx.voidPromise());
+    }
+
+    @Override
+    public void onMalformed(int code, String text) {
+        protocolError(code, text, code == 413 ? Refusal.FRAME_TOO_LARGE : Refusal.MALFORMED_FRAME);
+    }
+
+    @Override
+    public void onHello(String clientId, String token, long resume, int hb) {
         if (at.shared.registry().draining()) {
             at.shared.metrics().refused(Refusal.DRAINING);
             closeWith(503, "draining", retrySpreadMs());
@@ -430,24 +355,8 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
 
     // ---- upstream and topics
 
-    private void onSendHeader(ByteBuf b, int from, int end) {
-        int idEnd = tokenEnd(b, from, end);
-        int lenStart = skipSpaces(b, idEnd, end);
-        long len = parseLong(b, lenStart, tokenEnd(b, lenStart, end));
-        if (!SwbIds.isValid(b, from, idEnd) || len < 0) {
-            protocolError(400, "SEND needs <id> <length>", Refusal.MALFORMED_FRAME);
-            return;
-        }
-        if (len > at.shared.config().maxPayloadBytes) {
-            protocolError(413, "payload larger than " + at.shared.config().maxPayloadBytes + " bytes",
-                    Refusal.FRAME_TOO_LARGE);
-            return;
-        }
-        pending = b.toString(from, idEnd - from, StandardCharsets.US_ASCII);
-        payloadLength = (int) len;
-    }
-
-    private void onSend(String sendId, byte[] payload) {
+    @Override
+    public void onSend(String sendId, byte[] payload) {
         at.shared.metrics().sendsReceived.increment();
         if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
             at.shared.metrics().refused(Refusal.SEND_TOO_MANY_PENDING);
@@ -485,15 +394,18 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void onSub(ByteBuf b, int from, int end, boolean subscribe) {
-        int tEnd = tokenEnd(b, from, end);
+    @Override
+    public void onSub(String topic) {
+        onSub(topic, true);
+    }
+
+    @Override
+    public void onUnsub(String topic) {
+        onSub(topic, false);
+    }
+
+    private void onSub(String topic, boolean subscribe) {
         String verb = subscribe ? "SUB" : "UNSUB";
-        if (!SwbIds.isValid(b, from, tEnd)) {
-            ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 " + verb + " topic must be 1-128 characters of "
-                    + "[A-Za-z0-9._:@-]"), ctx.voidPromise());
-            return;
-        }
-        String topic = b.toString(from, tEnd - from, StandardCharsets.US_ASCII);
         if (subscribe) {
             int max = at.shared.config().maxSubscriptionsPerClient;
             if (session.subscribe(topic, max) == Session.Subscribed.LIMIT) {
@@ -691,47 +603,6 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
         return s != null ? s.id() : pending instanceof Hello h ? h.clientId() : "before HELLO";
     }
 
-    private static int tokenEnd(ByteBuf b, int from, int end) {
-        int sp = b.indexOf(from, end, (byte) ' ');
-        return sp < 0 ? end : sp;
-    }
-
-    private static int skipSpaces(ByteBuf b, int from, int end) {
-        int i = from;
-        while (i < end && b.getByte(i) == ' ') {
-            i++;
-        }
-        return i;
-    }
-
-    private static boolean matches(ByteBuf b, int from, int to, byte[] word) {
-        if (to - from != word.length) {
-            return false;
-        }
-        for (int i = 0; i < word.length; i++) {
-            if (b.getByte(from + i) != word[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** A non-negative decimal of at most 18 digits, or -1. */
-    static long parseLong(ByteBuf b, int from, int to) {
-        if (to <= from || to - from > 18) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = from; i < to; i++) {
-            byte c = b.getByte(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
-    }
-
     /** Keeps text sent back to a client on one printable ASCII line. */
     static String sanitize(String s) {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
@@ -740,9 +611,5 @@ public final class SwbConnection extends ChannelInboundHandlerAdapter implements
             sb.append(c >= 0x20 && c < 0x7f ? c : '?');
         }
         return sb.toString();
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -1,4 +1,4 @@
-package io.switchboard.client;
+package io.switchboard.swb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,18 +7,18 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-class FrameEncoderTest {
+class SwbFramesTest {
 
     @Test
     void shouldWriteHelloWithOnlyTheAttributesGiven() {
-        assertEquals("HELLO alice v=1", FrameEncoder.helloLine("alice", null, -1, -1));
-        assertEquals("HELLO alice v=1 token=t.k.n resume=0 hb=30", FrameEncoder.helloLine("alice", "t.k.n", 0, 30));
-        assertEquals("HELLO alice v=1 resume=17 hb=0", FrameEncoder.helloLine("alice", null, 17, 0));
+        assertEquals("HELLO alice v=1", SwbFrames.helloLine("alice", null, -1, -1));
+        assertEquals("HELLO alice v=1 token=t.k.n resume=0 hb=30", SwbFrames.helloLine("alice", "t.k.n", 0, 30));
+        assertEquals("HELLO alice v=1 resume=17 hb=0", SwbFrames.helloLine("alice", null, 17, 0));
     }
 
     @Test
     void shouldWriteSendWithLengthPayloadAndLf() {
-        ByteBuf buf = FrameEncoder.send(ByteBufAllocator.DEFAULT, "s-1", new byte[] {'h', '\n', 'i'});
+        ByteBuf buf = SwbFrames.send(ByteBufAllocator.DEFAULT, "s-1", new byte[] {'h', '\n', 'i'});
         try {
             assertEquals("SEND s-1 3\nh\ni\n", buf.toString(StandardCharsets.ISO_8859_1));
         } finally {
@@ -28,9 +28,9 @@ class FrameEncoderTest {
 
     @Test
     void shouldWriteAckAndOneWordCommands() {
-        ByteBuf ack = FrameEncoder.ack(ByteBufAllocator.DEFAULT, 123_456_789_012L);
-        ByteBuf sub = FrameEncoder.line(ByteBufAllocator.DEFAULT, "SUB", "news");
-        ByteBuf bye = FrameEncoder.line(ByteBufAllocator.DEFAULT, "BYE");
+        ByteBuf ack = SwbFrames.ack(ByteBufAllocator.DEFAULT, 123_456_789_012L);
+        ByteBuf sub = SwbFrames.line(ByteBufAllocator.DEFAULT, "SUB", "news");
+        ByteBuf bye = SwbFrames.line(ByteBufAllocator.DEFAULT, "BYE");
         try {
             assertEquals("ACK 123456789012\n", ack.toString(StandardCharsets.US_ASCII));
             assertEquals("SUB news\n", sub.toString(StandardCharsets.US_ASCII));
