@@ -26,8 +26,8 @@ import io.switchboard.service.AdminService;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
+import io.switchboard.service.Names;
 import io.switchboard.service.PushService;
-import io.switchboard.swb.SwbIds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -193,8 +193,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         List<PushRequest> requests = new ArrayList<>(messages.size());
         for (JsonNode m : messages) {
             String client = m.path("client").asText(null);
-            if (client == null || !SwbIds.isValid(client)) {
-                throw new BadRequest("each message needs \"client\": 1-128 characters of [A-Za-z0-9._:@-]");
+            if (client == null || !Names.isValidClientId(client)) {
+                throw new BadRequest("each message needs \"client\": " + Names.RULE);
             }
             byte[] payload;
             if (m.hasNonNull("payload_b64")) {
@@ -353,8 +353,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (IllegalArgumentException e) {
             throw new BadRequest(what + " is not valid percent-encoding");
         }
-        if (!SwbIds.isValid(decoded)) {
-            throw new BadRequest(what + " must be 1-128 characters of [A-Za-z0-9._:@-]");
+        if (what.equals("topic") ? !Names.isValidTopic(decoded) : !Names.isValidClientId(decoded)) {
+            throw new BadRequest(what + " must be " + Names.RULE);
         }
         return decoded;
     }

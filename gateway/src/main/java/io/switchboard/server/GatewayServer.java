@@ -23,8 +23,9 @@ import io.switchboard.process.DrainWaiter;
 import io.switchboard.session.ShardMember;
 import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
-import io.switchboard.protocol.swb.SwbConnection;
-import io.switchboard.protocol.swb.SwbContext;
+import io.switchboard.connection.GatewayContext;
+import io.switchboard.connection.ProtocolAdapter;
+import io.switchboard.protocol.swb.SwbAdapter;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
@@ -43,7 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway: SWB/1 listener, event loops with their per-loop state, the session registry and the backend API.
+ * The gateway's composition root: the event loops and their session shards, the session registry and store, one
+ * listener per protocol adapter (SWB/1 today) and the backend API.
  * {@link #start} binds everything; {@link #drain} stops accepting and sends clients away spread over the drain
  * period; {@link #close} stops at once. Thread-safe.
  */
@@ -66,7 +68,9 @@ public final class GatewayServer implements AutoCloseable {
     /** Stored messages (ttl > 0): in memory until the on-disk and Redis stores plug in here. */
     private final MessageStore store = new MemoryStore();
     private final ConnectionGuard guard;
-    private final Channel listener;
+    private final List<ProtocolAdapter> adapters;
+    /** One per adapter, in the same order. */
+    private final List<Channel> listeners;
     private final ApiServer api;
     private final long startedAtMs;
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -94,7 +98,9 @@ public final class GatewayServer implements AutoCloseable {
         this.loops = List.copyOf(shards);
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
                 services.clock());
-        SwbContext shared = new SwbContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
+        GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
+        // The protocols clients speak: each binds its own listener onto the same loops and session core.
+        this.adapters = List.of(new SwbAdapter(shared));
         for (SessionShard s : loops) {
             s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
@@ -103,38 +109,52 @@ public final class GatewayServer implements AutoCloseable {
             if (recovered > 0) {
                 log.info("recovered the stored messages of {} clients", recovered);
             }
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(group)
-                    .channel(config.transport.serverChannelClass())
-                    .option(ChannelOption.SO_BACKLOG, config.backlog)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepalive)
-                    // One shared fixed-size read allocator: the adaptive default costs ~100 heap bytes per
-                    // channel (its own allocator, handle and calculator), for nothing on mostly idle clients.
-                    .childOption(ChannelOption.RECVBUF_ALLOCATOR, READ_ALLOCATOR)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                            new WriteBufferWaterMark(config.writeBufferLowBytes, config.writeBufferHighBytes))
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            LocalAddressSharing.share(ch);
-                            if (config.acceptProxy) {
-                                // Removes itself once the header is decoded, passing on the bytes after it.
-                                ch.pipeline().addLast(new HAProxyMessageDecoder(MAX_PROXY_TLV_BYTES));
-                            }
-                            ch.pipeline().addLast(SwbConnection.forChannel(shared, ch));
-                        }
-                    });
-            config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
-                    config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), config.tcpUserTimeoutMs);
-            this.listener = b.bind(config.bind, config.port).sync().channel();
+            List<Channel> bound = new ArrayList<>();
+            for (ProtocolAdapter adapter : adapters) {
+                bound.add(bindListener(adapter));
+            }
+            this.listeners = List.copyOf(bound);
             // The one place that composes the API with the core: it sees only these two services.
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
                     config.apiToken, config.maxPayloadBytes), registry, new GatewayAdmin(this), metrics);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
+        }
+    }
+
+    /** Binds {@code adapter}'s listener on the gateway's loops; a clash names the protocol and the address. */
+    private Channel bindListener(ProtocolAdapter adapter) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(config.transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, config.backlog)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepalive)
+                // One shared fixed-size read allocator: the adaptive default costs ~100 heap bytes per
+                // channel (its own allocator, handle and calculator), for nothing on mostly idle clients.
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, READ_ALLOCATOR)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.writeBufferLowBytes, config.writeBufferHighBytes))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        LocalAddressSharing.share(ch);
+                        if (config.acceptProxy) {
+                            // Removes itself once the header is decoded, passing on the bytes after it.
+                            ch.pipeline().addLast(new HAProxyMessageDecoder(MAX_PROXY_TLV_BYTES));
+                        }
+                        adapter.initChannel(ch);
+                    }
+                });
+        config.transport.configureListener(b, config.reusePort, new Transport.Keepalive(config.tcpKeepalive,
+                config.tcpKeepIdleSec, config.tcpKeepIntervalSec, config.tcpKeepCount), config.tcpUserTimeoutMs);
+        try {
+            return b.bind(adapter.bind(), adapter.port()).sync().channel();
+        } catch (Exception e) { // the caller shuts the loops down, closing what was bound already
+            throw new IllegalStateException("cannot listen for " + adapter.name() + " clients on " + adapter.bind()
+                    + ":" + adapter.port() + ": " + e.getMessage(), e);
         }
     }
 
@@ -187,7 +207,7 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The port clients connect to (the bound one when configured as 0). */
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
     }
 
     public int apiPort() {
@@ -234,7 +254,7 @@ public final class GatewayServer implements AutoCloseable {
         registry.startDraining();
         log.info("draining: no new connections; sending {} clients away over {} s", guard.open(),
                 config.drainPeriodSec);
-        listener.close();
+        listeners.forEach(Channel::close);
         int slices = Math.max(1, config.drainPeriodSec);
         CountDownLatch loopsDone = new CountDownLatch(loops.size());
         for (SessionShard s : loops) {
@@ -266,7 +286,7 @@ public final class GatewayServer implements AutoCloseable {
             Runnable closeSlice = () -> {
                 for (ShardMember m : members.subList(from, to)) {
                     long retryMs = 1000 + (spread > 0 ? ThreadLocalRandom.current().nextInt(spread) : 0);
-                    ((SwbConnection) m).drain(retryMs);
+                    m.drain(retryMs);
                 }
                 if (last) {
                     loopsDone.countDown();
@@ -280,10 +300,10 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Stops at once: closes the listener, the API and every connection. */
+    /** Stops at once: closes the listeners, the API and every connection. */
     @Override
     public void close() {
-        listener.close();
+        listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
         store.close();

@@ -10,4 +10,7 @@ import io.switchboard.loop.Loop;
 public interface ShardMember extends Loop.Member, Loop.Timed {
     /** The session once the handshake completed, else {@code null}. */
     Session session();
+
+    /** The server is draining: ask the client to come back after {@code retryMs}, then close. */
+    void drain(long retryMs);
 }

@@ -50,6 +50,10 @@ final class FakeConnections {
         }
 
         @Override
+        public void drain(long retryMs) {
+        }
+
+        @Override
         public void onDeadline(long nowSec) {
         }
 

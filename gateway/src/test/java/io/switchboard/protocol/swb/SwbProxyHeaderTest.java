@@ -36,11 +36,11 @@ class SwbProxyHeaderTest {
         EmbeddedChannel ch = rig.connect();
         send(ch, "PROXY TCP4 192.0.2.1 ");
         send(ch, "192.0.2.2 4000 7");
-        assertEquals(0, rig.context.guard().open(), "not admitted before the header is complete");
+        assertEquals(0, rig.guard.open(), "not admitted before the header is complete");
         assertTrue(ch.pipeline().get(HAProxyMessageDecoder.class) != null);
 
         send(ch, "000\r\nHELLO al");
-        assertEquals(1, rig.context.guard().open());
+        assertEquals(1, rig.guard.open());
         assertNull(ch.pipeline().get(HAProxyMessageDecoder.class), "the decoder leaves after the header");
         send(ch, "ice\nPING\n");
         assertEquals("WELCOME alice v=1 hb=60 seq=0\nPONG\n", out(ch));
@@ -73,7 +73,7 @@ class SwbProxyHeaderTest {
         assertFalse(ch.isOpen());
         assertEquals(1, rig.metrics.refusals(Refusal.PROXY_HEADER));
         assertEquals(0, rig.metrics.loopErrors.sum());
-        assertEquals(0, rig.context.guard().open());
+        assertEquals(0, rig.guard.open());
     }
 
     @Test
@@ -87,7 +87,7 @@ class SwbProxyHeaderTest {
         HAProxyMessage local = new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL,
                 HAProxyProxiedProtocol.UNKNOWN, null, null, 0, 0);
         try {
-            assertNull(SwbConnection.announcedSource(local));
+            assertNull(io.switchboard.connection.ClientConnection.announcedSource(local));
         } finally {
             local.release();
         }
@@ -98,7 +98,7 @@ class SwbProxyHeaderTest {
         HAProxyMessage m = new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, protocol, ip,
                 destination, 5555, 7000);
         try {
-            return SwbConnection.announcedSource(m);
+            return io.switchboard.connection.ClientConnection.announcedSource(m);
         } finally {
             m.release();
         }

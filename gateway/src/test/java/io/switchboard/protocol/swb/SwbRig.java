@@ -8,6 +8,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.switchboard.auth.Authenticator;
 import io.switchboard.config.ServerConfig;
 import io.switchboard.config.GatewayServices;
+import io.switchboard.connection.GatewayContext;
 import io.switchboard.upstream.UpstreamSink;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.session.SessionShard;
@@ -33,7 +34,8 @@ final class SwbRig {
     SessionRegistry registry;
     /** Where stored messages go; replace before {@link #start()}. */
     io.switchboard.store.MessageStore store = new io.switchboard.store.MemoryStore();
-    SwbContext context;
+    SwbAdapter adapter;
+    ConnectionGuard guard;
 
     SwbRig() {
         config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own test
@@ -45,12 +47,11 @@ final class SwbRig {
         registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics, store);
-        ConnectionGuard guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
+        guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         GatewayServices services = new GatewayServices(authenticator, UpstreamSink.NONE, clock);
-        context = new SwbContext(config, services, registry, guard, metrics, loop -> loops.computeIfAbsent(loop, l -> {
-            return registry.addShard(l, clock);
-        }));
+        adapter = new SwbAdapter(new GatewayContext(config, services, registry, guard, metrics,
+                loop -> loops.computeIfAbsent(loop, l -> registry.addShard(l, clock))));
         return this;
     }
 
@@ -61,7 +62,7 @@ final class SwbRig {
                 if (config.acceptProxy) {
                     c.pipeline().addLast(new HAProxyMessageDecoder()); // as GatewayServer sets it up
                 }
-                c.pipeline().addLast(SwbConnection.forChannel(context, c));
+                c.pipeline().addLast(adapter.newConnection(c));
             }
         });
         channels.add(ch);

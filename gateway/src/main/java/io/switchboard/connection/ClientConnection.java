@@ -1,0 +1,528 @@
+package io.switchboard.connection;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.session.ClientLink;
+import io.switchboard.session.Handshake;
+import io.switchboard.session.Session;
+import io.switchboard.session.SessionShard;
+import io.switchboard.session.ShardMember;
+import io.switchboard.transport.ProxyHeaderAddresses;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lifecycle every client connection shares, whatever its protocol: the PROXY header (with {@code --accept-proxy}),
+ * admission, the handshake and idle deadlines on its loop's wheel, the start of a session after a valid hello, the
+ * handover of a session (takeover), backpressure, drain and the lingering close. A protocol adapter extends it with
+ * its decoding ({@link #decode}), its frames ({@link #writeWelcome}, {@link #goodbye}, {@link ClientLink#writeMessage})
+ * and the mapping of its frames onto the session core. One object per connection, the only handler that stays in
+ * its pipeline, so an idle connection costs one small object and no buffer.
+ *
+ * <p>Owned by the channel's event loop: every method runs there.
+ *
+ * @param <A> the protocol adapter
+ */
+public abstract class ClientConnection<A extends ProtocolAdapter> extends ChannelInboundHandlerAdapter
+        implements ShardMember, ClientLink, Handshake {
+    private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+    private static final byte NEW = 0;
+    /** Hello accepted; waiting for the registry to hand over the session. Reads are paused. */
+    private static final byte AWAITING_SESSION = 1;
+    private static final byte OPEN = 2;
+    /** Goodbye sent or closing: input is discarded until the channel closes. */
+    private static final byte CLOSING = 3;
+    /** With {@code --accept-proxy}: waiting for the PROXY header; not admitted yet. */
+    private static final byte AWAITING_PROXY_HEADER = 4;
+
+    /** Seconds a closing connection gets to flush its goodbye before it is closed regardless. */
+    public static final int CLOSE_GRACE_SEC = 5;
+
+    /** The gateway, this loop's shard and the adapter: one shared reference. */
+    protected final ShardContext<A> at;
+    protected ChannelHandlerContext ctx;
+    private Session session;
+    /** The bytes of an incomplete frame; null whenever no frame is incomplete. */
+    private ByteBuf cumulation;
+    /** During the handshake: the {@link Hello} being completed. */
+    private Hello pending;
+    private int hbSec;
+    /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
+    private int timeSec;
+    /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
+    private int wheelPos = -1;
+    /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
+    private int memberIndex = -1;
+    private byte phase = NEW;
+    /**
+     * The client's address as its PROXY header announced it (with {@code --accept-proxy}); null when the TCP peer is
+     * the client. With compact object headers it takes bytes that were alignment padding.
+     */
+    private InetSocketAddress announced;
+
+    /** A hello waiting for its session. */
+    private record Hello(String clientId, long resumeSeq) {
+    }
+
+    /** @param at the context of the event loop this connection's channel is registered on */
+    protected ClientConnection(ShardContext<A> at) {
+        this.at = at;
+    }
+
+    // ---- what a protocol adds
+
+    /**
+     * Decodes the frames readable in {@code in} (leaving an incomplete one unread) and acts on them; returns early
+     * while {@link #inputPaused()}. Must not release {@code in}.
+     */
+    protected abstract void decode(ByteBuf in);
+
+    /** Writes the protocol's answer to a hello that got its session ({@code seq} is where the session stands). */
+    protected abstract void writeWelcome(Session s, int hbSec);
+
+    /**
+     * The protocol's last word before a close ({@code BYE} in SWB/1), or null to close without one; {@code retryMs}
+     * {@code > 0} asks the client to come back after that long.
+     */
+    protected abstract Object goodbye(int code, String text, long retryMs);
+
+    // ---- channel lifecycle
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        at.shared.metrics().connectionsAccepted.increment();
+        if (at.shared.config().acceptProxy) {
+            // The limits count the address the header announces: admission waits for it (onProxyHeader).
+            phase = AWAITING_PROXY_HEADER;
+            timeSec = (int) at.shard.nowSec() + at.shared.config().acceptProxyTimeoutSec;
+            at.shard.loop().schedule(this, timeSec);
+            return;
+        }
+        admit();
+    }
+
+    /** Admission control for the client's address; the handshake timeout starts once admitted. */
+    private void admit() {
+        Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING
+                : Refusal.of(at.shared.guard().tryAcquire(remoteIp()));
+        if (refusal != null) {
+            at.shared.metrics().refused(refusal);
+            int code = refusal == Refusal.DRAINING ? 503 : 429;
+            String text = switch (refusal) {
+                case DRAINING -> "draining";
+                case ACCEPT_RATE -> "too fast";
+                case PER_IP_LIMIT -> "too many connections from your address";
+                default -> "too many connections";
+            };
+            closeWith(code, text, refusal == Refusal.DRAINING ? retrySpreadMs() : 1000);
+            return;
+        }
+        at.shared.metrics().connectionsOpen.incrementAndGet();
+        timeSec = (int) at.shard.nowSec() + at.shared.config().handshakeTimeoutSec;
+        at.shard.loop().addMember(this);
+        at.shard.loop().schedule(this, timeSec);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        phase = CLOSING;
+        at.shard.loop().cancelDeadline(this);
+        if (memberIndex >= 0) { // admitted
+            at.shared.guard().release(remoteIp());
+            at.shared.metrics().connectionsOpen.decrementAndGet();
+            at.shard.loop().removeMember(this);
+        }
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+        releaseCumulation();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HAProxyMessage header) {
+            onProxyHeader(header);
+            return;
+        }
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            if (phase == CLOSING) {
+                return;
+            }
+            if (phase == OPEN) {
+                timeSec = (int) at.shard.nowSec();
+            }
+            if (cumulation != null) {
+                appendToCumulation(in);
+                decode(cumulation);
+                keepRemainder();
+            } else {
+                decode(in);
+                if (in.isReadable() && phase != CLOSING) {
+                    cumulation = ctx.alloc().buffer(Math.max(in.readableBytes(), 256));
+                    cumulation.writeBytes(in);
+                }
+            }
+        } finally {
+            in.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+        // A client that sends but does not read must not grow our outbound buffer without bound (every PING
+        // queues a PONG): stop reading from it until it has read what it was sent.
+        if (!ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && phase == OPEN) {
+            ctx.channel().config().setAutoRead(true);
+            if (session != null) {
+                session.pump(true);
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof HAProxyProtocolException) {
+            // The decoder closes the connection itself; count it once (a second bad line may follow in the buffer).
+            if (phase == AWAITING_PROXY_HEADER) {
+                phase = CLOSING;
+                at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            }
+            log.debug("closing connection {}: bad PROXY header: {}", ctx.channel().remoteAddress(),
+                    cause.getMessage());
+        } else if (!(cause instanceof IOException)) {
+            at.shared.metrics().loopErrors.increment();
+            log.warn("closing {} connection {} ({}) after unexpected error: {}", at.adapter.name(), remoteAddress(),
+                    clientIdForLog(), cause.toString());
+        }
+        ctx.close();
+    }
+
+    // ---- PROXY protocol header (--accept-proxy)
+
+    private void onProxyHeader(HAProxyMessage header) {
+        try {
+            if (phase != AWAITING_PROXY_HEADER) {
+                return; // timed out meanwhile
+            }
+            announced = announcedSource(header);
+            phase = NEW;
+            admit();
+        } finally {
+            header.release();
+        }
+    }
+
+    /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
+    public static InetSocketAddress announcedSource(HAProxyMessage m) {
+        return ProxyHeaderAddresses.source(m);
+    }
+
+    // ---- the handshake
+
+    /** Whether no hello was accepted yet (the protocol's first frame must be one). */
+    protected final boolean beforeHello() {
+        return phase == NEW;
+    }
+
+    /** Reading stops while a hello waits for its session (the rest stays buffered), and once closing. */
+    protected final boolean inputPaused() {
+        return phase == CLOSING || phase == AWAITING_SESSION;
+    }
+
+    /**
+     * A valid hello arrived: refuses it while draining or when authentication fails, else asks the registry for the
+     * client's session (taking it over from an older connection); {@link #complete} follows on this loop.
+     *
+     * @param hb the heartbeat the client asked for in seconds, or -1 for the server's default
+     */
+    protected final void hello(String clientId, String token, long resumeSeq, int hb) {
+        if (at.shared.registry().draining()) {
+            at.shared.metrics().refused(Refusal.DRAINING);
+            closeWith(503, "draining", retrySpreadMs());
+            return;
+        }
+        String authFailure = at.shared.services().authenticator().verify(clientId, token, at.shard.nowMs());
+        if (authFailure != null) {
+            at.shared.metrics().refused(Refusal.AUTH_FAILED);
+            closeWith(401, sanitize(authFailure), 0);
+            return;
+        }
+        hbSec = at.shared.config().clampHeartbeat(hb);
+        pending = new Hello(clientId, resumeSeq);
+        phase = AWAITING_SESSION;
+        ctx.channel().config().setAutoRead(false);
+        at.shared.registry().hello(clientId, this);
+    }
+
+    @Override
+    public final SessionShard shard() {
+        return at.shard;
+    }
+
+    @Override
+    public final boolean open() {
+        return phase == AWAITING_SESSION && ctx.channel().isActive();
+    }
+
+    @Override
+    public final void complete(Session s) {
+        long resumeSeq = pending.resumeSeq();
+        session = s;
+        pending = null;
+        phase = OPEN;
+        timeSec = (int) at.shard.nowSec();
+        s.attach(this, resumeSeq, at.shard.nowMs());
+        writeWelcome(s, hbSec);
+        s.pump(false);
+        if (hbSec > 0) {
+            at.shard.loop().schedule(this, deadlineSec());
+        } else {
+            at.shard.loop().cancelDeadline(this);
+        }
+        ctx.channel().config().setAutoRead(true);
+        if (cumulation != null) {
+            decode(cumulation);
+            keepRemainder();
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public final void superseded() {
+        if (phase == AWAITING_SESSION) {
+            closeWith(409, "taken over", 0);
+        }
+    }
+
+    /** The session once the handshake completed, else {@code null}. */
+    @Override
+    public final Session session() {
+        return session;
+    }
+
+    /** Whether the handshake completed and the connection is not closing. */
+    protected final boolean isOpen() {
+        return phase == OPEN;
+    }
+
+    /** The client leaves: flush what is queued for it, then close (no goodbye). */
+    protected final void leave() {
+        phase = CLOSING;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---- ClientLink (the protocol writes messages)
+
+    @Override
+    public final void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public final boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    /** The session let go of this connection (takeover or API disconnect): say why and close. */
+    @Override
+    public final void close(int code, String text, long retryMs) {
+        session = null;
+        closeWith(code, text, retryMs);
+    }
+
+    @Override
+    public final String remoteAddress() {
+        SocketAddress a = peer();
+        if (a instanceof InetSocketAddress isa) {
+            return isa.getAddress().getHostAddress() + ":" + isa.getPort();
+        }
+        return String.valueOf(a);
+    }
+
+    /** Drain: ask the client to come back after {@code retryMs} and close. */
+    @Override
+    public final void drain(long retryMs) {
+        if (phase != CLOSING) {
+            closeWith(503, "draining", retryMs);
+        }
+    }
+
+    // ---- deadlines (ShardMember)
+
+    @Override
+    public final long deadlineSec() {
+        if (phase != OPEN) {
+            return timeSec;
+        }
+        if (hbSec == 0) {
+            return Long.MAX_VALUE;
+        }
+        return timeSec + 2L * hbSec + at.shared.config().idleGraceSec;
+    }
+
+    @Override
+    public final void onDeadline(long nowSec) {
+        if (phase == AWAITING_PROXY_HEADER) {
+            // No protocol yet, and the peer is a proxy that failed to speak: close without a goodbye, like a bad header.
+            phase = CLOSING;
+            at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            log.debug("closing connection {}: no PROXY header within {} s", ctx.channel().remoteAddress(),
+                    at.shared.config().acceptProxyTimeoutSec);
+            ctx.close();
+        } else if (phase == NEW || phase == AWAITING_SESSION) {
+            at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
+            closeWith(408, "handshake timeout", 0);
+        } else if (phase == OPEN) {
+            at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
+            closeWith(408, "idle", 0);
+        } else if (phase == CLOSING) {
+            ctx.close(); // the goodbye could not be flushed within the grace period
+        }
+    }
+
+    @Override
+    public final int wheelSlot() {
+        return wheelPos < 0 ? -1 : wheelPos >>> 21;
+    }
+
+    @Override
+    public final int wheelIndex() {
+        return wheelPos < 0 ? -1 : wheelPos & ((1 << 21) - 1);
+    }
+
+    @Override
+    public final void wheelPosition(int slot, int index) {
+        if (index >= 1 << 21) {
+            throw new IllegalStateException("more than 2M deadlines in one second on one loop");
+        }
+        this.wheelPos = slot < 0 ? -1 : (slot << 21) | index;
+    }
+
+    @Override
+    public final int memberIndex() {
+        return memberIndex;
+    }
+
+    @Override
+    public final void memberIndex(int index) {
+        this.memberIndex = index;
+    }
+
+    // ---- closing
+
+    /** Counts {@code reason}, says why ({@code code text}) and closes: the answer to input that breaks the protocol. */
+    protected final void protocolError(int code, String text, Refusal reason) {
+        at.shared.metrics().refused(reason);
+        closeWith(code, text, 0);
+    }
+
+    /** Sends the protocol's goodbye, then closes once it is flushed; input is discarded from now on. */
+    protected final void closeWith(int code, String text, long retryMs) {
+        phase = CLOSING;
+        // The session is done with this connection now: it must not report it online or write to it meanwhile.
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+        Object last = ctx.channel().isActive() ? goodbye(code, text, retryMs) : null;
+        if (last != null) {
+            // Lingering close: goodbye, then FIN, and read (discarding) until the client closes. Closing at once
+            // with unread input would make the kernel send RST, which can destroy the goodbye before it is read.
+            ctx.writeAndFlush(last).addListener(f -> {
+                if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                    duplex.shutdownOutput();
+                } else {
+                    ctx.close();
+                }
+            });
+            ctx.channel().config().setAutoRead(true);
+            // A client that neither reads its goodbye nor closes is closed after a grace period.
+            timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
+            at.shard.loop().schedule(this, timeSec);
+        } else {
+            ctx.close();
+        }
+    }
+
+    private long retrySpreadMs() {
+        int spread = at.shared.config().reconnectSpreadMs;
+        return spread <= 0 ? 1000 : 1000 + ThreadLocalRandom.current().nextInt(spread);
+    }
+
+    // ---- the partial-frame buffer
+
+    private void appendToCumulation(ByteBuf in) {
+        int needed = in.readableBytes();
+        if (cumulation.writableBytes() < needed) {
+            cumulation.discardReadBytes();
+            cumulation.ensureWritable(needed);
+        }
+        cumulation.writeBytes(in);
+    }
+
+    /** Frees the partial-frame buffer once it is consumed, so an idle connection holds no buffer. */
+    private void keepRemainder() {
+        if (cumulation != null && (!cumulation.isReadable() || phase == CLOSING)) {
+            releaseCumulation();
+        }
+    }
+
+    private void releaseCumulation() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+
+    // ---- who the client is
+
+    /** The client: the address its PROXY header announced (behind a proxy), else the TCP peer. */
+    private SocketAddress peer() {
+        return announced != null ? announced : ctx.channel().remoteAddress();
+    }
+
+    private InetAddress remoteIp() {
+        return peer() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    }
+
+    private String clientIdForLog() {
+        Session s = session;
+        return s != null ? s.id() : pending != null ? pending.clientId() : "before hello";
+    }
+
+    /** Keeps text sent back to a client on one printable ASCII line. */
+    public static String sanitize(String s) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return sb.toString();
+    }
+}

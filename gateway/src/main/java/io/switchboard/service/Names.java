@@ -1,0 +1,40 @@
+package io.switchboard.service;
+
+/**
+ * The session core's rules for client ids and topics, whatever protocol or edge they arrive through (the backend
+ * API, SWB/1, later MQTT): 1 to 128 characters of {@code [A-Za-z0-9._:@-]}. A protocol may carry fewer (its own
+ * syntax) but the core accepts no other. Stateless.
+ */
+public final class Names {
+    /** The longest client id or topic. */
+    public static final int MAX_LENGTH = 128;
+    /** The rule in words, for error messages. */
+    public static final String RULE = "1-" + MAX_LENGTH + " characters of [A-Za-z0-9._:@-]";
+    private static final String PUNCTUATION = "._:@-";
+
+    private Names() {
+    }
+
+    public static boolean isValidClientId(CharSequence id) {
+        return isName(id);
+    }
+
+    public static boolean isValidTopic(CharSequence topic) {
+        return isName(topic);
+    }
+
+    private static boolean isName(CharSequence s) {
+        if (s == null || s.isEmpty() || s.length() > MAX_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || PUNCTUATION.indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
