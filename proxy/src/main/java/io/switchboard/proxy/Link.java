@@ -1,8 +1,6 @@
 package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -10,17 +8,12 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
-import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.Loop;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
@@ -39,6 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With {@code --splice}, once the upstream is connected the bytes go through kernel pipes instead and a
  * {@link Splicer} paces and ends them; the state machine here (admission, connect, FINs, close) stays the same.
+ *
+ * <p>The steps that need none of this connection's state live in stateless helpers ({@link Admission},
+ * {@link ProxyHeaders}, {@link Tls}, {@link EarlyBytes}, {@link ChannelEnds}, {@link LinkErrors},
+ * {@link Route#connectFailed}); the rest stays here, over 400 lines, because admission, connect and retry,
+ * forwarding and the FINs share this one object's flags and fields, and splitting them into more objects would add
+ * memory to every forwarded connection.
  */
 @Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
 final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener, Loop.Member {
@@ -53,16 +52,6 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private static final int HEADER_WAIT = 1 << 6;
     private static final int COUNTED = 1 << 7;
     private static final int RELEASED = 1 << 8;
-    /** Bytes a client may send before its upstream is connected (normally none: the client is not read yet). */
-    private static final int MAX_EARLY_BYTES = 256 * 1024;
-
-    private static final ChannelFutureListener SHUTDOWN_OUTPUT_AFTER_FLUSH = f -> {
-        if (f.isSuccess() && f.channel() instanceof DuplexChannel d) {
-            d.shutdownOutput();
-        } else {
-            f.channel().close();
-        }
-    };
 
     private final ProxyLoop loop;
     /** The route this connection was accepted under; a reload does not change it. */
@@ -124,28 +113,15 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private void onProxyHeader(HAProxyMessage m) {
         flags &= ~HEADER_WAIT;
         proxied = ProxyHeaders.addresses(m);
-        InetAddress source = proxied != null ? proxied[0].getAddress()
-                : ((InetSocketAddress) client.remoteAddress()).getAddress();
-        if (admit(source)) {
+        if (admit(ProxyHeaders.source(client, proxied))) {
             connectNext();
         }
     }
 
     private boolean admit(InetAddress ip) {
-        ProxyServer s = loop.server;
-        RouteConfig rc = route.config;
-        if (rc.deny.contains(ip) || (!rc.allow.isEmpty() && !rc.allow.contains(ip))) {
-            refuse(ProxyMetrics.Refused.DENIED);
-            return false;
-        }
-        if (!s.rate.tryAcquire(ip, s.config.clock.nowMs() / 1000)) {
-            refuse(ProxyMetrics.Refused.RATE_PER_IP);
-            return false;
-        }
-        ConnectionGuard.Refused r = s.guard.tryAcquire(ip);
-        if (r != null) {
-            refuse(r == ConnectionGuard.Refused.PER_IP_LIMIT ? ProxyMetrics.Refused.PER_IP_LIMIT
-                    : ProxyMetrics.Refused.MAX_CONNECTIONS);
+        ProxyMetrics.Refused refused = Admission.refusal(loop.server, route.config, ip);
+        if (refused != null) {
+            refuse(refused);
             return false;
         }
         flags |= ADMITTED;
@@ -231,13 +207,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
         Upstream failed = target;
         releaseTarget();
-        RouteConfig rc = route.config;
-        if (kind.blamesUpstream() && failed.failed(nowMs, rc.maxFails, rc.failTimeoutSec * 1000L)) {
-            s.metrics.upstreamMarkedDown.increment();
-            log.warn("upstream {} of {} marked down for {} s: connect {} ({})", failed.label(), route.name(),
-                    rc.failTimeoutSec,
-                    kind.label(), cause.getMessage());
-        }
+        route.connectFailed(failed, kind, cause, nowMs, s.metrics);
         connectNext();
     }
 
@@ -249,7 +219,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         s.metrics.forwarded.increment();
         lastActiveSec = loop.nowSec;
         if (route.config.sendProxy != RouteConfig.SendProxy.OFF) {
-            writeProxyHeader();
+            ProxyHeaders.write(upstream, route.config.sendProxy, client, proxied);
         }
         if (early != null) {
             ByteBuf e = early;
@@ -271,26 +241,6 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             client.read();
         }
         upstream.read();
-    }
-
-    private void writeProxyHeader() {
-        InetSocketAddress src;
-        InetSocketAddress dst;
-        if (proxied != null) {
-            src = proxied[0];
-            dst = proxied[1];
-        } else {
-            src = (InetSocketAddress) client.remoteAddress();
-            dst = (InetSocketAddress) client.localAddress();
-        }
-        HAProxyMessage header = ProxyHeaders.header(route.config.sendProxy, src, dst);
-        // The encoder is needed for this one message only: in and out again, so the pipeline stays one handler.
-        upstream.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
-        try {
-            upstream.write(header, upstream.voidPromise());
-        } finally {
-            upstream.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
-        }
     }
 
     // ---- forwarding
@@ -343,20 +293,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (early == null) {
-            early = b;
-        } else {
-            CompositeByteBuf c;
-            if (early instanceof CompositeByteBuf existing) {
-                c = existing;
-            } else {
-                c = client.alloc().compositeBuffer();
-                c.addComponent(true, early);
-                early = c;
-            }
-            c.addComponent(true, b);
-        }
-        if (early.readableBytes() > MAX_EARLY_BYTES) {
+        early = EarlyBytes.append(early, b, client.alloc());
+        if (early.readableBytes() > EarlyBytes.MAX_BYTES) {
             client.close();
         }
     }
@@ -397,13 +335,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent hs) {
-            if (hs.isSuccess()) {
-                loop.server.metrics.tlsHandshakes.increment();
-            } else {
-                // The SslHandler closes the channel itself (bad hello, timeout, plain text on a TLS port).
-                loop.server.metrics.refused(ProxyMetrics.Refused.TLS_HANDSHAKE);
-                log.debug("TLS handshake with {} failed: {}", client.remoteAddress(), hs.cause().toString());
-            }
+            Tls.handshakeCompleted(hs, loop.server.metrics, client);
             return;
         }
         // A TLS client's close_notify ends its input like a FIN (the OpenSSL engine cannot send after it either,
@@ -435,8 +367,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     /** {@code from}'s input ended: pass the FIN on to {@code to} after its pending bytes, or close both. */
     private void inputEnded(Channel from, Channel to, int toEofFlag) {
         if ((flags & toEofFlag) != 0) {
-            closeAfterFlush(to);
-            closeAfterFlush(from);
+            ChannelEnds.closeAfterFlush(to);
+            ChannelEnds.closeAfterFlush(from);
         } else {
             shutdownOutputAfterFlush(to);
         }
@@ -446,25 +378,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private void shutdownOutputAfterFlush(Channel to) {
         SslHandler tls = to == client && route.ssl != null ? client.pipeline().get(SslHandler.class) : null;
         if (tls != null) {
-            // After the handshake (a close_notify before it would break the handshake the client is making).
-            tls.handshakeFuture().addListener(hs -> {
-                if (hs.isSuccess()) {
-                    client.flush();
-                    tls.closeOutbound().addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
-                } else {
-                    client.close();
-                }
-            });
+            Tls.shutdownOutputAfterFlush(tls, client);
         } else {
-            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
-        }
-    }
-
-    private static void closeAfterFlush(Channel ch) {
-        if (ch.isActive()) {
-            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ch.close();
+            ChannelEnds.shutdownOutputAfterFlush(to);
         }
     }
 
@@ -476,39 +392,21 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             release();
             if (upstream != null) {
                 if ((flags & CONNECTED) != 0) {
-                    closeAfterFlush(upstream);
+                    ChannelEnds.closeAfterFlush(upstream);
                 } else {
                     upstream.close(); // still connecting: cancel
                 }
             }
         } else if (ch == upstream && (flags & CONNECTED) != 0) {
-            closeAfterFlush(client);
+            ChannelEnds.closeAfterFlush(client);
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof HAProxyProtocolException) {
-            loop.server.metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
-            log.debug("bad PROXY header from {}: {}", client.remoteAddress(), cause.getMessage());
-        } else if (tlsError(cause)) {
-            // counted as a failed handshake, or a write after the client's close_notify: ordinary ends
-            log.debug("TLS connection {} failed: {}", client.remoteAddress(), cause.toString());
-        } else if (!(cause instanceof IOException)) {
-            loop.server.metrics.loopErrors.increment();
-            log.warn("connection {} failed: {}", client.remoteAddress(), cause.toString());
-        }
+        LinkErrors.report(cause, loop.server.metrics, client);
         // Resets and broken pipes are ordinary; the other side closes after its pending bytes.
         ctx.channel().close();
-    }
-
-    private static boolean tlsError(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Frees what this connection holds; once, when the client channel closed. */
@@ -571,9 +469,6 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
     }
 
-    // ---- for tests
-
-    /** Bytes queued in this connection's two channels, not yet handed to the kernel. */
     @Override
     public int memberIndex() {
         return memberIndex;
@@ -584,13 +479,11 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         this.memberIndex = index;
     }
 
-    long queuedBytes() {
-        return pending(client) + (upstream == null ? 0 : pending(upstream)) + (early == null ? 0
-                : early.readableBytes());
-    }
+    // ---- for tests
 
-    private static long pending(Channel ch) {
-        var buf = ch.unsafe().outboundBuffer();
-        return buf == null ? 0 : buf.totalPendingWriteBytes();
+    /** Bytes queued in this connection's two channels, not yet handed to the kernel. */
+    long queuedBytes() {
+        return ChannelEnds.pendingBytes(client) + (upstream == null ? 0 : ChannelEnds.pendingBytes(upstream))
+                + (early == null ? 0 : early.readableBytes());
     }
 }

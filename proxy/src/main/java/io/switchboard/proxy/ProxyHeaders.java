@@ -1,7 +1,9 @@
 package io.switchboard.proxy;
 
+import io.netty.channel.Channel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import java.net.Inet4Address;
@@ -9,7 +11,7 @@ import java.net.InetAddress;
 import io.switchboard.transport.ProxyHeaderAddresses;
 import java.net.InetSocketAddress;
 
-/** PROXY protocol (v1 text, v2 binary) headers to and from socket addresses. Stateless. */
+/** PROXY protocol (v1 text, v2 binary) headers to and from socket addresses, and sending one upstream. Stateless. */
 final class ProxyHeaders {
     private ProxyHeaders() {}
 
@@ -36,6 +38,36 @@ final class ProxyHeaders {
         InetSocketAddress source = ProxyHeaderAddresses.source(m);
         InetSocketAddress destination = ProxyHeaderAddresses.destination(m);
         return source == null || destination == null ? null : new InetSocketAddress[] {source, destination};
+    }
+
+    /** The client's address for admission: the one an accepted header announced, else the TCP peer's. */
+    static InetAddress source(Channel client, InetSocketAddress[] proxied) {
+        return proxied != null ? proxied[0].getAddress() : ((InetSocketAddress) client.remoteAddress()).getAddress();
+    }
+
+    /**
+     * Writes (without a flush) the header announcing {@code client} to its {@code upstream}: the addresses of the
+     * header the client sent when there was one ({@code proxied}), else the client connection's own. On the
+     * connection's event loop.
+     */
+    static void write(Channel upstream, RouteConfig.SendProxy version, Channel client, InetSocketAddress[] proxied) {
+        InetSocketAddress src;
+        InetSocketAddress dst;
+        if (proxied != null) {
+            src = proxied[0];
+            dst = proxied[1];
+        } else {
+            src = (InetSocketAddress) client.remoteAddress();
+            dst = (InetSocketAddress) client.localAddress();
+        }
+        HAProxyMessage header = header(version, src, dst);
+        // The encoder is needed for this one message only: in and out again, so the pipeline stays one handler.
+        upstream.pipeline().addFirst(HAProxyMessageEncoder.INSTANCE);
+        try {
+            upstream.write(header, upstream.voidPromise());
+        } finally {
+            upstream.pipeline().remove(HAProxyMessageEncoder.INSTANCE);
+        }
     }
 
     private static String text(InetAddress a, boolean v4) {

@@ -1,14 +1,7 @@
 package io.switchboard.proxy;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -16,10 +9,7 @@ import io.switchboard.limits.AddressRate;
 import io.switchboard.limits.ConnectionGuard;
 import io.switchboard.loop.LoopTasks;
 import io.switchboard.process.DrainWaiter;
-import io.switchboard.transport.LocalAddressSharing;
-import io.switchboard.transport.Transport;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code switchboard proxy}: a TCP forwarder with one or more listeners, each with its route. Accepted connections
  * are forwarded to one of the route's upstreams, both sockets on the accepting event loop (see {@link Link}).
- * {@link #start} binds; {@link #reload} applies a new configuration without dropping connections; {@link #drain}
- * stops accepting and lets connections finish up to the drain timeout; {@link #close} stops at once. Thread-safe.
+ * {@link #start} binds (through {@link ListenerBinder}); {@link #reload} applies a new configuration without dropping
+ * connections (see {@link Reload}); {@link #drain} stops accepting and lets connections finish up to the drain
+ * timeout; {@link #close} stops at once. Thread-safe.
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
@@ -49,9 +40,9 @@ public final class ProxyServer implements AutoCloseable {
     volatile OutboundSockets outbound;
     private final EventLoopGroup group;
     private final List<ProxyLoop> loops;
-    private final Map<EventLoop, ProxyLoop> byLoop = new IdentityHashMap<>();
+    final ListenerBinder binder;
     /** Listeners by name (their configured address), in configuration order; guarded by {@code this}. */
-    private final Map<String, ProxyListener> listeners = new LinkedHashMap<>();
+    final Map<String, ProxyListener> listeners = new LinkedHashMap<>();
     private final MetricsEndpoint metricsEndpoint;
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
@@ -66,11 +57,10 @@ public final class ProxyServer implements AutoCloseable {
                 new DefaultThreadFactory("swb-proxy", true));
         List<ProxyLoop> list = new ArrayList<>();
         for (EventExecutor e : group) {
-            ProxyLoop pl = new ProxyLoop(list.size(), (EventLoop) e, this, config.clock);
-            list.add(pl);
-            byLoop.put(pl.loop, pl);
+            list.add(new ProxyLoop(list.size(), (EventLoop) e, this, config.clock));
         }
         this.loops = List.copyOf(list);
+        this.binder = new ListenerBinder(this, group, loops);
         for (ProxyLoop pl : loops) {
             pl.loop.scheduleAtFixedRate(() -> tickSafely(pl), 1, 1, TimeUnit.SECONDS);
         }
@@ -79,7 +69,7 @@ public final class ProxyServer implements AutoCloseable {
                 for (RouteConfig rc : config.routes) {
                     ProxyListener l = new ProxyListener(rc.name());
                     l.route = new Route(rc, l, null);
-                    bind(l, rc);
+                    binder.bind(l, rc);
                     listeners.put(l.name, l);
                     startHealth(l.route);
                 }
@@ -96,44 +86,17 @@ public final class ProxyServer implements AutoCloseable {
         return new ProxyServer(config.validate());
     }
 
-    private void bind(ProxyListener l, RouteConfig rc) throws InterruptedException {
-        ProxyConfig c = config;
-        ServerBootstrap b = new ServerBootstrap()
-                .group(group)
-                .channel(c.transport.serverChannelClass())
-                .option(ChannelOption.SO_BACKLOG, c.backlog)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, c.tcpKeepalive)
-                .childOption(ChannelOption.RECVBUF_ALLOCATOR, OutboundSockets.READ_ALLOCATOR)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, OutboundSockets.ONE_CHUNK)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        LocalAddressSharing.share(ch);
-                        Route route = l.route;
-                        ChannelPipeline p = ch.pipeline();
-                        if (route.config.acceptProxy) {
-                            p.addLast(new HAProxyMessageDecoder()); // the PROXY header comes before TLS
-                        }
-                        if (route.ssl != null) {
-                            SslHandler tls = route.ssl.newHandler(ch.alloc());
-                            tls.setHandshakeTimeoutMillis(route.config.tlsHandshakeTimeoutSec * 1000L);
-                            p.addLast(tls);
-                        }
-                        p.addLast(new Link(byLoop.get(ch.eventLoop()), route, ch));
-                    }
-                });
-        c.transport.configureListener(b, c.reusePort, new Transport.Keepalive(c.tcpKeepalive,
-                c.tcpKeepIdleSec, c.tcpKeepIntervalSec, c.tcpKeepCount), 0);
-        l.channel = b.bind(rc.listen).sync().channel();
-    }
-
-    private void startHealth(Route r) {
+    /** Starts {@code r}'s active health checks when it has them; with this server's monitor held. */
+    void startHealth(Route r) {
         if (r.config.healthIntervalSec > 0) {
             r.health = new HealthChecker(this, loops.get(0), r);
+        }
+    }
+
+    /** Stops {@code r}'s active health checks, if any. */
+    static void stopHealth(Route r) {
+        if (r.health != null) {
+            r.health.stop();
         }
     }
 
@@ -160,7 +123,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public synchronized String reload(ProxyConfig next) throws InterruptedException {
         try {
-            String summary = apply(next);
+            String summary = Reload.apply(this, next);
             metrics.reloads.increment();
             log.info("reloaded: {}", summary);
             return summary;
@@ -168,78 +131,6 @@ public final class ProxyServer implements AutoCloseable {
             metrics.reloadFailures.increment();
             log.warn("reload refused, the previous configuration stays: {}", e.getMessage());
             throw e;
-        }
-    }
-
-    private String apply(ProxyConfig next) throws InterruptedException {
-        if (draining) {
-            throw new IllegalArgumentException("draining");
-        }
-        next.clock = config.clock;
-        next.validate();
-        String fixed = config.fixedSettingsChanged(next);
-        if (fixed != null) {
-            throw new IllegalArgumentException(fixed + " changed: these need a restart");
-        }
-        if (!guard.canLimitPerIp(next.maxConnectionsPerIp)) {
-            throw new IllegalArgumentException("--max-connections-per-ip was off at start and can only be "
-                    + "switched on by a restart");
-        }
-        // Build everything that can fail before changing anything.
-        Map<String, Route> routes = new LinkedHashMap<>();
-        List<ProxyListener> added = new ArrayList<>();
-        for (RouteConfig rc : next.routes) {
-            ProxyListener l = listeners.get(rc.name());
-            if (l == null) {
-                l = new ProxyListener(rc.name());
-                added.add(l);
-            }
-            routes.put(rc.name(), new Route(rc, l, l.route));
-        }
-        List<ProxyListener> bound = new ArrayList<>();
-        try {
-            for (ProxyListener l : added) {
-                bind(l, routes.get(l.name).config);
-                bound.add(l);
-            }
-        } catch (Exception e) {
-            for (ProxyListener l : bound) {
-                l.channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            }
-            throw new IllegalArgumentException("cannot listen on " + (added.size() > bound.size()
-                    ? added.get(bound.size()).name : "?") + ": " + e.getMessage(), e);
-        }
-        // Commit.
-        guard.setLimits(next.maxConnections, next.maxConnectionsPerIp);
-        rate.setPerSecond(next.ratePerIp);
-        outbound = new OutboundSockets(next, metrics);
-        config = next;
-        List<String> removed = new ArrayList<>();
-        for (ProxyListener l : List.copyOf(listeners.values())) {
-            if (!routes.containsKey(l.name)) {
-                stopHealth(l.route);
-                l.channel.close();
-                listeners.remove(l.name);
-                removed.add(l.name);
-            }
-        }
-        for (Map.Entry<String, Route> e : routes.entrySet()) {
-            Route r = e.getValue();
-            ProxyListener l = r.listener;
-            if (l.route != null) {
-                stopHealth(l.route);
-            }
-            l.route = r;
-            listeners.putIfAbsent(l.name, l);
-            startHealth(r);
-        }
-        return routes.size() + " listeners (" + added.size() + " new, " + removed.size() + " removed), "
-                + next.maxConnections + " max connections";
-    }
-
-    private static void stopHealth(Route r) {
-        if (r.health != null) {
-            r.health.stop();
         }
     }
 

@@ -2,6 +2,8 @@ package io.switchboard.proxy;
 
 import io.netty.handler.ssl.SslContext;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A route as it runs: its settings, its upstreams, its TLS context and its health checks. Built at start and by
@@ -9,6 +11,9 @@ import java.util.List;
  * already being set up or forwarded. Immutable except for the health checker, started and stopped by the server.
  */
 final class Route {
+    /** The forwarded connection's log (this line was logged by {@link Link} before and keeps its name). */
+    private static final Logger log = LoggerFactory.getLogger(Link.class);
+
     final RouteConfig config;
     final ProxyListener listener;
     final Balancer balancer;
@@ -32,5 +37,17 @@ final class Route {
     /** The idle timeout in force: the listener's current route, so a reload applies to open connections too. */
     int idleTimeoutSec() {
         return listener.route.config.idleTimeoutSec;
+    }
+
+    /**
+     * Passive health: a connect to {@code u} failed for {@code kind}; after {@code --max-fails} such failures the
+     * upstream is marked down for {@code --fail-timeout} (counted and logged as it happens). On a connection's event loop.
+     */
+    void connectFailed(Upstream u, ConnectError kind, Throwable cause, long nowMs, ProxyMetrics metrics) {
+        if (kind.blamesUpstream() && u.failed(nowMs, config.maxFails, config.failTimeoutSec * 1000L)) {
+            metrics.upstreamMarkedDown.increment();
+            log.warn("upstream {} of {} marked down for {} s: connect {} ({})", u.label(), name(),
+                    config.failTimeoutSec, kind.label(), cause.getMessage());
+        }
     }
 }
