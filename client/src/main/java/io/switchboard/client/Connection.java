@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * after {@code hb} seconds without writing, batches cumulative {@code ACK}s (one per read batch once
  * {@code ackEveryMessages} are waiting, else {@code ackDelayMs} after the oldest unacknowledged message), and
  * closes when the handshake or the server goes silent. Session state (highest seq, topics, pending requests,
- * reconnecting) belongs to the client; this class reports to it.
+ * reconnecting) belongs to the client's {@link ClientSession}; this class reports to it.
  *
  * <p>Confined to the client's event loop. Timers are "wake up and check" tasks: at most one of each kind is
  * pending, and none is cancelled on the hot path.
@@ -23,7 +23,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     /** The client closes a connection it has read nothing from for this many heartbeat intervals. */
     static final int SILENT_HEARTBEATS = 3;
 
-    private final SwitchboardClient client;
+    private final ClientSession client;
     /** The {@code resume=} this connection's HELLO carried, -1 for none. */
     final long resumeSeq;
     private final String helloLine;
@@ -46,7 +46,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private Frame.Bye bye;
     private Throwable cause;
 
-    Connection(SwitchboardClient client, long resumeSeq, String helloLine) {
+    Connection(ClientSession client, long resumeSeq, String helloLine) {
         this.client = client;
         this.resumeSeq = resumeSeq;
         this.helloLine = helloLine;

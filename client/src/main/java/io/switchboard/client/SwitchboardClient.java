@@ -1,18 +1,10 @@
 package io.switchboard.client;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.switchboard.swb.SwbFrames;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -43,6 +35,10 @@ import java.util.random.RandomGenerator;
  * the completion of returned futures run on that loop, so do not block in them (use the {@code ...Async} stages of
  * {@link CompletableFuture} to move work elsewhere). Many clients may share one {@link EventLoopGroup} (see
  * {@link Builder#eventLoopGroup}); a client without one owns a one-thread group and shuts it down on close.
+ *
+ * <p>This class is the public face: it validates arguments and hands each call to the loop, where
+ * {@link ClientSession} runs the connection and reconnect state machine. It stays a little over 400 lines
+ * because the nested {@link Builder}, part of the published API, lives here.
  */
 public final class SwitchboardClient implements AutoCloseable {
     /** After sending {@code BYE} the client waits this long for the server to close before closing itself. */
@@ -52,82 +48,18 @@ public final class SwitchboardClient implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SwitchboardClient.class.getName());
 
-    private enum State { NEW, CONNECTING, CONNECTED, WAITING, STOPPED, CLOSED }
-
-    private final String host;
-    private final int port;
     private final String clientId;
     private final int heartbeatSeconds;
-    private final boolean reconnect;
-    final long connectTimeoutMs;
-    final int ackEveryMessages;
-    final long ackDelayMs;
-    final int maxPayloadBytes;
-    private final InetAddress localAddress;
-    private final Backoff backoff;
-    private final RandomGenerator random;
-    private final LongSupplier nanoClock;
-    private final Scheduler scheduler;
-    private final SwitchboardListener listener;
     private final EventLoopGroup ownedGroup;
     private final EventLoop loop;
-    private final Bootstrap bootstrap;
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
-
-    // Owned by the event loop; the volatile ones are also read by other threads.
-    private volatile String token;
-    private volatile State state = State.NEW;
-    private volatile long highestSeq;
-    private volatile Welcome welcome;
-    private boolean resuming;
-    private int attempt;
-    /** When the current connection was welcomed (nanoClock); {@link #NOT_WELCOMED} when it was not. */
-    private long welcomedAtNs = NOT_WELCOMED;
-    private static final long NOT_WELCOMED = Long.MIN_VALUE;
-    /**
-     * A connection must last this long before the backoff starts again from its base: a server that welcomes and
-     * then drops the client at once (a takeover ping-pong between two instances of one id, a crash loop) gets ever
-     * longer pauses instead of a reconnect every second.
-     */
-    static final long STABLE_CONNECTION_NS = 30_000_000_000L;
-    private Connection connection;
-    private CompletableFuture<Welcome> connectFuture;
-    private Scheduler.Cancellable reconnectTask;
-    private final Map<String, CompletableFuture<Void>> pendingSends = new HashMap<>();
-    private final Set<String> topics = new LinkedHashSet<>();
-    private final Map<String, CompletableFuture<Void>> pendingSubs = new HashMap<>();
-    private final Map<String, CompletableFuture<Void>> pendingUnsubs = new HashMap<>();
-    private long listenerFailures;
+    private final ClientSession session;
 
     private SwitchboardClient(Builder b) {
-        host = b.host;
-        port = b.port;
         clientId = b.clientId;
-        token = b.token;
         heartbeatSeconds = b.heartbeatSeconds;
-        reconnect = b.reconnect;
-        connectTimeoutMs = b.connectTimeoutMs;
-        ackEveryMessages = b.ackEveryMessages;
-        ackDelayMs = b.ackDelayMs;
-        maxPayloadBytes = b.maxPayloadBytes;
-        localAddress = b.localAddress;
-        backoff = new Backoff(b.reconnectBaseMs, b.reconnectCapMs);
-        random = b.random;
-        nanoClock = b.nanoClock;
-        scheduler = b.scheduler;
-        listener = b.listener;
-        if (b.resumeFrom >= 0) {
-            resuming = true;
-            highestSeq = b.resumeFrom;
-        }
         ownedGroup = b.group == null ? Transport.newGroup(1, "switchboard-client") : null;
         loop = (b.group == null ? ownedGroup : b.group).next();
-        bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(Transport.channelType(loop))
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMs));
+        session = new ClientSession(b, loop, ownedGroup);
     }
 
     /** A builder with the defaults listed on each of its methods. */
@@ -161,24 +93,7 @@ public final class SwitchboardClient implements AutoCloseable {
      */
     public CompletableFuture<Welcome> connect() {
         CompletableFuture<Welcome> result = new CompletableFuture<>();
-        onLoop(() -> {
-            switch (state) {
-                case CLOSED -> result.completeExceptionally(closed());
-                case CONNECTED -> result.complete(welcome);
-                case CONNECTING, WAITING -> {
-                    if (connectFuture.isDone()) {
-                        connectFuture = result; // reconnecting after an earlier success: wait for the next WELCOME
-                    } else {
-                        forward(connectFuture, result);
-                    }
-                }
-                case NEW, STOPPED -> {
-                    connectFuture = result;
-                    attempt = 0;
-                    startAttempt();
-                }
-            }
-        }, result);
+        onLoop(() -> session.connect(result), result);
         return result;
     }
 
@@ -195,23 +110,7 @@ public final class SwitchboardClient implements AutoCloseable {
         Ids.requireId(id, "send id");
         Objects.requireNonNull(payload, "payload");
         CompletableFuture<Void> result = new CompletableFuture<>();
-        onLoop(() -> {
-            Connection c = connection;
-            if (state != State.CONNECTED || c == null || !c.isOpen()) {
-                result.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL, "not connected"));
-                return;
-            }
-            if (pendingSends.putIfAbsent(id, result) != null) {
-                result.completeExceptionally(new IllegalStateException("a send with id " + id + " is already pending"));
-                return;
-            }
-            c.writeAndFlush(SwbFrames.send(c.alloc(), id, payload), f -> {
-                if (!f.isSuccess() && pendingSends.remove(id, result)) {
-                    result.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL,
-                            "send failed: " + f.cause(), f.cause()));
-                }
-            });
-        }, result);
+        onLoop(() -> session.send(id, payload, result), result);
         return result;
     }
 
@@ -226,23 +125,7 @@ public final class SwitchboardClient implements AutoCloseable {
     public CompletableFuture<Void> subscribe(String topic) {
         Ids.requireId(topic, "topic");
         CompletableFuture<Void> result = new CompletableFuture<>();
-        onLoop(() -> {
-            if (state == State.CLOSED) {
-                result.completeExceptionally(closed());
-                return;
-            }
-            CompletableFuture<Void> pending = pendingSubs.get(topic);
-            if (pending != null) {
-                forward(pending, result);
-                return;
-            }
-            topics.add(topic);
-            pendingSubs.put(topic, result);
-            Connection c = connection;
-            if (state == State.CONNECTED && c != null) {
-                c.writeAndFlush(SwbFrames.line(c.alloc(), "SUB", topic), null);
-            }
-        }, result);
+        onLoop(() -> session.subscribe(topic, result), result);
         return result;
     }
 
@@ -256,26 +139,7 @@ public final class SwitchboardClient implements AutoCloseable {
     public CompletableFuture<Void> unsubscribe(String topic) {
         Ids.requireId(topic, "topic");
         CompletableFuture<Void> result = new CompletableFuture<>();
-        onLoop(() -> {
-            topics.remove(topic);
-            CompletableFuture<Void> sub = pendingSubs.remove(topic);
-            if (sub != null) {
-                sub.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL,
-                        "unsubscribed from " + topic + " before the server confirmed the subscription"));
-            }
-            Connection c = connection;
-            if (state != State.CONNECTED || c == null || !c.isOpen()) {
-                result.complete(null);
-                return;
-            }
-            CompletableFuture<Void> pending = pendingUnsubs.get(topic);
-            if (pending != null) {
-                forward(pending, result);
-                return;
-            }
-            pendingUnsubs.put(topic, result);
-            c.writeAndFlush(SwbFrames.line(c.alloc(), "UNSUB", topic), null);
-        }, result);
+        onLoop(() -> session.unsubscribe(topic, result), result);
         return result;
     }
 
@@ -287,7 +151,7 @@ public final class SwitchboardClient implements AutoCloseable {
      */
     public void updateToken(String newToken) {
         checkHelloLength(clientId, Ids.requireToken(newToken), heartbeatSeconds);
-        token = newToken;
+        session.updateToken(newToken);
     }
 
     /**
@@ -296,12 +160,13 @@ public final class SwitchboardClient implements AutoCloseable {
      * if it has one. The future completes when the connection is closed. Idempotent.
      */
     public CompletableFuture<Void> closeAsync() {
+        CompletableFuture<Void> closeFuture = session.closeFuture();
         if (loop.inEventLoop()) {
-            closeOnLoop();
+            session.close();
             return closeFuture;
         }
         try {
-            loop.execute(this::closeOnLoop);
+            loop.execute(session::close);
         } catch (RejectedExecutionException e) {
             // The loop is gone, and with it every channel it served: nothing is left open.
             closeFuture.complete(null);
@@ -333,17 +198,17 @@ public final class SwitchboardClient implements AutoCloseable {
 
     /** The highest message sequence number received; {@code resume=} of the next reconnect. Any thread. */
     public long highestSeq() {
-        return highestSeq;
+        return session.highestSeq();
     }
 
     /** True between a successful handshake and the end of that connection. Any thread. */
     public boolean isConnected() {
-        return state == State.CONNECTED;
+        return session.isConnected();
     }
 
     /** The {@link Welcome} of the current or most recent connection, or {@code null} before the first. Any thread. */
     public Welcome welcome() {
-        return welcome;
+        return session.welcome();
     }
 
     public String clientId() {
@@ -355,248 +220,7 @@ public final class SwitchboardClient implements AutoCloseable {
         return loop;
     }
 
-    // ------------------------------------------------------------------------------- event loop: session logic
-
-    private void startAttempt() {
-        state = State.CONNECTING;
-        long resume = resuming ? highestSeq : -1;
-        Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, token, resume, heartbeatSeconds));
-        connection = c;
-        Bootstrap b = bootstrap.clone().handler(c);
-        ChannelFuture f = localAddress == null ? b.connect(host, port)
-                : b.connect(new InetSocketAddress(host, port), new InetSocketAddress(localAddress, 0));
-        c.attach(f.channel());
-        f.addListener(done -> {
-            if (!done.isSuccess()) {
-                c.end(done.cause());
-            }
-        });
-    }
-
-    private void reconnectNow() {
-        reconnectTask = null;
-        if (state == State.WAITING) {
-            startAttempt();
-        }
-    }
-
-    void onWelcome(Connection c, Welcome w) {
-        if (c != connection || state == State.CLOSED) {
-            return;
-        }
-        state = State.CONNECTED;
-        welcome = w;
-        welcomedAtNs = nanoTime();
-        resuming = true;
-        boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
-        if (reset) {
-            highestSeq = w.seq();
-        }
-        for (String topic : topics) {
-            c.write(SwbFrames.line(c.alloc(), "SUB", topic));
-        }
-        if (connectFuture != null) {
-            connectFuture.complete(w);
-        }
-        try {
-            listener.onConnected(w);
-        } catch (Throwable t) {
-            listenerFailed("onConnected", t);
-        }
-        if (reset) {
-            try {
-                listener.onSessionReset(c.resumeSeq, w.seq());
-            } catch (Throwable t) {
-                listenerFailed("onSessionReset", t);
-            }
-        }
-    }
-
-    void onMessage(long seq, byte[] payload) {
-        if (seq <= highestSeq || state == State.CLOSED) {
-            return; // a copy re-sent after resume: acknowledged by the connection, not delivered twice
-        }
-        highestSeq = seq;
-        try {
-            listener.onMessage(seq, payload);
-        } catch (Throwable t) {
-            listenerFailed("onMessage", t);
-        }
-    }
-
-    void onBye(Frame.Bye bye) {
-        try {
-            listener.onBye(bye.code(), bye.text());
-        } catch (Throwable t) {
-            listenerFailed("onBye", t);
-        }
-    }
-
-    /** {@code SENT}, {@code NACK}, {@code OK} and {@code ERR}. */
-    void onReply(Frame frame) {
-        switch (frame) {
-            case Frame.Sent s -> {
-                CompletableFuture<Void> f = pendingSends.remove(s.id());
-                if (f != null) {
-                    f.complete(null);
-                }
-            }
-            case Frame.Nack n -> {
-                CompletableFuture<Void> f = pendingSends.remove(n.id());
-                if (f != null) {
-                    f.completeExceptionally(new SwitchboardException(n.code(), "NACK " + n.id() + " " + n.code() + " " + n.text()));
-                }
-            }
-            case Frame.Ok ok -> {
-                Map<String, CompletableFuture<Void>> pending =
-                        "SUB".equals(ok.verb()) ? pendingSubs : "UNSUB".equals(ok.verb()) ? pendingUnsubs : null;
-                CompletableFuture<Void> f = pending == null ? null : pending.remove(ok.subject());
-                if (f != null) {
-                    f.complete(null);
-                }
-            }
-            case Frame.Err e -> onErr(e);
-            default -> throw new IllegalArgumentException("not a reply: " + frame);
-        }
-    }
-
-    private void onErr(Frame.Err e) {
-        // ERR <code> <verb> <subject> <text...> names the refused command when it concerns one of ours.
-        String[] words = e.text().split(" ", 3);
-        if (words.length >= 2) {
-            SwitchboardException failure = new SwitchboardException(e.code(), "ERR " + e.code() + " " + e.text());
-            CompletableFuture<Void> f = switch (words[0]) {
-                case "SUB" -> {
-                    topics.remove(words[1]);
-                    yield pendingSubs.remove(words[1]);
-                }
-                case "UNSUB" -> pendingUnsubs.remove(words[1]);
-                case "SEND" -> pendingSends.remove(words[1]);
-                default -> null;
-            };
-            if (f != null) {
-                f.completeExceptionally(failure);
-            }
-        }
-        try {
-            listener.onError(e.code(), e.text());
-        } catch (Throwable t) {
-            listenerFailed("onError", t);
-        }
-    }
-
-    void onConnectionEnded(Connection c, Throwable cause, Frame.Bye bye) {
-        if (c != connection) {
-            return;
-        }
-        connection = null;
-        SwitchboardException lost = new SwitchboardException(SwitchboardException.LOCAL,
-                "connection ended before the server answered", cause);
-        failAll(pendingSends, lost);
-        // The server forgets a connection's subscriptions with it: an unsubscribe is as good as done.
-        pendingUnsubs.values().forEach(f -> f.complete(null));
-        pendingUnsubs.clear();
-
-        if (state == State.CLOSED) {
-            notifyDisconnected(null, -1);
-            closeFuture.complete(null);
-            shutDownOwnedGroup();
-            return;
-        }
-        Throwable reason = bye != null
-                ? new SwitchboardException(bye.code(), "BYE " + bye.code() + (bye.text().isEmpty() ? "" : " " + bye.text()))
-                : cause != null ? cause
-                : new SwitchboardException(SwitchboardException.LOCAL, "connection closed by the server");
-        boolean refused = bye != null && (bye.code() == 401 || bye.code() == 403);
-        if (refused || !reconnect) {
-            state = State.STOPPED;
-            if (connectFuture != null) {
-                connectFuture.completeExceptionally(reason);
-            }
-            failAll(pendingSubs, new SwitchboardException(SwitchboardException.LOCAL, "client stopped", reason));
-            notifyDisconnected(reason, -1);
-            return;
-        }
-        if (welcomedAtNs != NOT_WELCOMED && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
-            attempt = 0;
-        }
-        welcomedAtNs = NOT_WELCOMED;
-        long delayMs = bye != null && bye.retryMs() >= 0
-                ? Backoff.retryDelayMs(bye.retryMs(), random())
-                : backoff.delayMs(attempt, random());
-        if (attempt < Integer.MAX_VALUE) {
-            attempt++;
-        }
-        state = State.WAITING;
-        reconnectTask = scheduler.schedule(loop, this::reconnectNow, delayMs);
-        notifyDisconnected(reason, delayMs);
-    }
-
-    private void closeOnLoop() {
-        if (state == State.CLOSED) {
-            return;
-        }
-        state = State.CLOSED;
-        if (reconnectTask != null) {
-            reconnectTask.cancel();
-            reconnectTask = null;
-        }
-        SwitchboardException closed = closed();
-        if (connectFuture != null) {
-            connectFuture.completeExceptionally(closed);
-        }
-        failAll(pendingSubs, closed);
-        Connection c = connection;
-        if (c == null) {
-            closeFuture.complete(null);
-            shutDownOwnedGroup();
-        } else {
-            c.closeGracefully(CLOSE_LINGER_MS);
-        }
-    }
-
-    private void notifyDisconnected(Throwable cause, long delayMs) {
-        try {
-            listener.onDisconnected(cause, delayMs);
-        } catch (Throwable t) {
-            listenerFailed("onDisconnected", t);
-        }
-    }
-
-    private void shutDownOwnedGroup() {
-        if (ownedGroup != null) {
-            ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
-    }
-
-    private void listenerFailed(String callback, Throwable t) {
-        // Logged once with its stack, then only counted at DEBUG: a failing listener must not flood the log.
-        if (listenerFailures++ == 0) {
-            LOG.log(System.Logger.Level.WARNING, "client " + clientId + ": listener " + callback
-                    + " threw; the client ignores listener failures", t);
-        } else {
-            LOG.log(System.Logger.Level.DEBUG, "client {0}: listener {1} threw ({2} failures): {3}",
-                    clientId, callback, listenerFailures, t);
-        }
-    }
-
     // --------------------------------------------------------------------------------------- plumbing
-
-    long nanoTime() {
-        return nanoClock.getAsLong();
-    }
-
-    Scheduler.Cancellable schedule(Runnable task, long delayMs) {
-        return scheduler.schedule(loop, task, delayMs);
-    }
-
-    private RandomGenerator random() {
-        return random != null ? random : ThreadLocalRandom.current();
-    }
-
-    private SwitchboardException closed() {
-        return new SwitchboardException(SwitchboardException.LOCAL, "client closed");
-    }
 
     private void onLoop(Runnable task, CompletableFuture<?> failIfRejected) {
         if (loop.inEventLoop()) {
@@ -608,28 +232,6 @@ public final class SwitchboardClient implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             failIfRejected.completeExceptionally(
                     new SwitchboardException(SwitchboardException.LOCAL, "event loop is shut down", e));
-        }
-    }
-
-    private static <T> void forward(CompletableFuture<T> from, CompletableFuture<T> to) {
-        from.whenComplete((v, t) -> {
-            if (t != null) {
-                to.completeExceptionally(t);
-            } else {
-                to.complete(v);
-            }
-        });
-    }
-
-    private static void failAll(Map<String, CompletableFuture<Void>> pending, Throwable t) {
-        if (pending.isEmpty()) {
-            return;
-        }
-        // Copy first: a failed future's dependents may call back into this client.
-        var futures = pending.values().toArray(new CompletableFuture<?>[0]);
-        pending.clear();
-        for (CompletableFuture<?> f : futures) {
-            f.completeExceptionally(t);
         }
     }
 
@@ -646,25 +248,26 @@ public final class SwitchboardClient implements AutoCloseable {
      * thread-safe; {@link #build()} validates and may be called more than once.
      */
     public static final class Builder {
-        private String host = "127.0.0.1";
-        private int port = 7000;
-        private String clientId;
-        private String token;
-        private int heartbeatSeconds = -1;
-        private boolean reconnect = true;
-        private EventLoopGroup group;
-        private SwitchboardListener listener = new SwitchboardListener() { };
-        private long connectTimeoutMs = 10_000;
-        private long reconnectBaseMs = 1_000;
-        private long reconnectCapMs = 60_000;
-        private int ackEveryMessages = 32;
-        private long ackDelayMs = 1_000;
-        private int maxPayloadBytes = MAX_PAYLOAD_BYTES;
-        private long resumeFrom = -1;
-        private InetAddress localAddress;
-        private RandomGenerator random;
-        private LongSupplier nanoClock = System::nanoTime;
-        private Scheduler scheduler = Scheduler.NETTY;
+        // Package-private: ClientSession reads the settings once build() has validated them.
+        String host = "127.0.0.1";
+        int port = 7000;
+        String clientId;
+        String token;
+        int heartbeatSeconds = -1;
+        boolean reconnect = true;
+        EventLoopGroup group;
+        SwitchboardListener listener = new SwitchboardListener() { };
+        long connectTimeoutMs = 10_000;
+        long reconnectBaseMs = 1_000;
+        long reconnectCapMs = 60_000;
+        int ackEveryMessages = 32;
+        long ackDelayMs = 1_000;
+        int maxPayloadBytes = MAX_PAYLOAD_BYTES;
+        long resumeFrom = -1;
+        InetAddress localAddress;
+        RandomGenerator random;
+        LongSupplier nanoClock = System::nanoTime;
+        Scheduler scheduler = Scheduler.NETTY;
 
         private Builder() {
         }

@@ -1,45 +1,15 @@
 package io.switchboard.upstream;
 
-import com.fasterxml.jackson.core.Base64Variants;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code --upstream webhook:URL}: forwards client {@code SEND}s to an HTTP endpoint as batched JSON POSTs
@@ -59,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * and results are handed back to the owner. Callbacks run exactly once each, on the owner thread, or on the
  * offering thread for an immediate refusal. {@link #close()} blocks for up to {@link Options#closeDeadlineMs()}
  * (plus a little) while it flushes.
+ *
+ * <p>This class is the public face and the admission check; {@link WebhookInbox} bounds and hands over what is
+ * held, {@link WebhookBatcher} is the owner thread's batching and retry logic, {@link WebhookTransport} the HTTP.
  */
 public final class WebhookSink implements UpstreamSink {
 
@@ -73,9 +46,6 @@ public final class WebhookSink implements UpstreamSink {
     /** Request header with the attempt number, 1 for the first POST of a batch. */
     public static final String ATTEMPT_HEADER = "X-Switchboard-Attempt";
 
-    private static final Logger LOG = LoggerFactory.getLogger(WebhookSink.class);
-    private static final JsonFactory JSON = new JsonFactory();
-    private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     /**
      * Settings of a webhook sink; every value is validated when constructed. Use {@link #DEFAULTS} and the
@@ -181,76 +151,16 @@ public final class WebhookSink implements UpstreamSink {
         }
     }
 
-    /** One offered message; owned by whoever removed it from {@link #inbox} (the owner, or a racing offer). */
-    private static final class Pending {
-        final String clientId;
-        final String sendId;
-        final byte[] payload;
-        final Callback callback;
-        final long receivedMs;
-
-        Pending(String clientId, String sendId, byte[] payload, Callback callback, long receivedMs) {
-            this.clientId = clientId;
-            this.sendId = sendId;
-            this.payload = payload;
-            this.callback = callback;
-            this.receivedMs = receivedMs;
-        }
-    }
-
-    /** A batch from its first POST to its outcome. Owner thread only. */
-    private static final class Batch {
-        final long id;
-        final List<Pending> items;
-        final byte[] body;
-        int attempts;
-        boolean finished;
-        Future<?> request;
-        ScheduledFuture<?> retry;
-
-        Batch(long id, List<Pending> items, byte[] body) {
-            this.id = id;
-            this.items = items;
-            this.body = body;
-        }
-    }
-
     private final URI url;
     private final Options options;
-    private final HttpClient http;
-    private final boolean ownsHttp;
     private final LongSupplier clockMs;
-    private final RandomGenerator jitter;
-    private final ScheduledThreadPoolExecutor owner;
-    private final String batchIdPrefix;
-
-    // Shared between offering threads and the owner.
-    private final ConcurrentLinkedQueue<Pending> inbox = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger inboxCount = new AtomicInteger();
-    private final AtomicLong heldMessages = new AtomicLong();
-    private final AtomicLong heldBytes = new AtomicLong();
+    private final WebhookInbox inbox;
+    private final WebhookCounters counters = new WebhookCounters();
+    private final WebhookBackoff backoff;
+    private final WebhookTransport transport;
+    private final WebhookBatcher batcher;
+    // Set once by close(); offers check it before and after queueing.
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Runnable drainTask = this::drain;
-
-    // Owner thread only.
-    private final Set<Batch> active = new LinkedHashSet<>();
-    private long batchSeq;
-    private boolean shuttingDown;
-    private boolean terminated;
-    private String lastProblem;
-    private long shutdownDeadlineNs;
-    private ScheduledFuture<?> shutdownDeadlineTask;
-    private CompletableFuture<Void> shutdownDone;
-
-    private final LongAdder offered = new LongAdder();
-    private final LongAdder accepted = new LongAdder();
-    private final LongAdder refusedBufferFull = new LongAdder();
-    private final LongAdder refusedShuttingDown = new LongAdder();
-    private final LongAdder refusedBackend = new LongAdder();
-    private final LongAdder refusedUnavailable = new LongAdder();
-    private final LongAdder batchesPosted = new LongAdder();
-    private final LongAdder retries = new LongAdder();
-    private final LongAdder callbackErrors = new LongAdder();
 
     /** A sink with {@link Options#DEFAULTS}. */
     public WebhookSink(URI url) {
@@ -273,30 +183,10 @@ public final class WebhookSink implements UpstreamSink {
         this.url = checkUrl(url, "upstream webhook " + url);
         this.options = options;
         this.clockMs = clockMs;
-        this.jitter = jitter;
-        if (http == null) {
-            this.http = HttpClient.newBuilder()
-                    .connectTimeout(Duration.ofMillis(options.requestTimeoutMs()))
-                    // Plain http stays HTTP/1.1 (no h2c upgrade dance); https negotiates HTTP/2 by ALPN.
-                    .version("https".equalsIgnoreCase(url.getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build();
-            this.ownsHttp = true;
-        } else {
-            this.http = http;
-            this.ownsHttp = false;
-        }
-        int instance = INSTANCES.incrementAndGet();
-        this.owner = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "switchboard-webhook-" + instance);
-            t.setDaemon(true);
-            return t;
-        });
-        owner.setRemoveOnCancelPolicy(true);
-        owner.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        owner.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
-        // Unique across processes sharing a port and across restarts, so backends can deduplicate retries.
-        this.batchIdPrefix = UUID.randomUUID() + "-";
+        this.inbox = new WebhookInbox(options.bufferMaxMessages(), options.bufferMaxBytes());
+        this.backoff = new WebhookBackoff(options.retryBaseMs(), options.retryCapMs(), jitter);
+        this.transport = new WebhookTransport(this.url, options, http);
+        this.batcher = new WebhookBatcher(this.url, options, inbox, transport, backoff, counters);
     }
 
     /**
@@ -351,326 +241,33 @@ public final class WebhookSink implements UpstreamSink {
 
     @Override
     public void offer(String clientId, String sendId, byte[] payload, Callback callback) {
-        offered.increment();
+        counters.offered.increment();
         if (closed.get()) {
-            refuseNow(callback, refusedShuttingDown, 503, "shutting down");
+            counters.complete(callback, counters.refusedShuttingDown, 503, "shutting down");
             return;
         }
         int bytes = payload.length;
-        if (heldMessages.incrementAndGet() > options.bufferMaxMessages()) {
-            heldMessages.decrementAndGet();
-            refuseNow(callback, refusedBufferFull, 503, "upstream buffer full");
+        if (!inbox.reserve(bytes)) {
+            counters.complete(callback, counters.refusedBufferFull, 503, "upstream buffer full");
             return;
         }
-        if (heldBytes.addAndGet(bytes) > options.bufferMaxBytes()) {
-            release(bytes);
-            refuseNow(callback, refusedBufferFull, 503, "upstream buffer full");
-            return;
-        }
-        Pending p = new Pending(clientId, sendId, payload, callback, clockMs.getAsLong());
-        // Count before enqueueing, so the owner never sees an element it has not counted.
-        int queued = inboxCount.incrementAndGet();
-        inbox.offer(p);
+        WebhookMessage p = new WebhookMessage(clientId, sendId, payload, callback, clockMs.getAsLong());
+        int queued = inbox.add(p);
         if (closed.get()) {
             // close() may have started after the first check and the owner may already have swept the inbox:
             // whoever removes p from the queue completes it.
             if (inbox.remove(p)) {
-                inboxCount.decrementAndGet();
-                release(bytes);
-                refuseNow(callback, refusedShuttingDown, 503, "shutting down");
+                inbox.release(bytes);
+                counters.complete(callback, counters.refusedShuttingDown, 503, "shutting down");
             }
             return;
         }
-        // Wake the owner once per linger window (queue went non-empty) and once per full batch.
-        try {
-            if (queued % options.maxBatchMessages() == 0 || (queued == 1 && options.lingerMs() == 0)) {
-                owner.execute(drainTask);
-            } else if (queued == 1) {
-                owner.schedule(drainTask, options.lingerMs(), TimeUnit.MILLISECONDS);
-            }
-        } catch (RejectedExecutionException e) {
-            // Only after close(); the shutdown sweep or the removal above has taken care of p.
-        }
+        batcher.wake(queued);
     }
 
-    private void release(int bytes) {
-        heldBytes.addAndGet(-bytes);
-        heldMessages.decrementAndGet();
-    }
-
-    private void refuseNow(Callback callback, LongAdder reason, int code, String text) {
-        reason.increment();
-        try {
-            callback.refused(code, text);
-        } catch (RuntimeException e) {
-            callbackFailed(e);
-        }
-    }
-
-    private void callbackFailed(RuntimeException e) {
-        callbackErrors.increment();
-        if (callbackErrors.sum() == 1) {
-            LOG.warn("upstream callback threw (logged once, counted in callbackErrors)", e);
-        }
-    }
-
-    // ---- owner thread -------------------------------------------------------------------------------------
-
-    private void drain() {
-        if (terminated) {
-            // close() has finished: anything still queued lost a race with it, and is refused here.
-            Pending p;
-            while ((p = inbox.poll()) != null) {
-                inboxCount.decrementAndGet();
-                complete(p, refusedShuttingDown, 503, "shutting down");
-            }
-            return;
-        }
-        int max = options.maxBatchMessages();
-        while (active.size() < options.maxInFlightBatches()) {
-            Pending first = inbox.poll();
-            if (first == null) {
-                break;
-            }
-            List<Pending> items = new ArrayList<>(Math.min(max, Math.max(1, inboxCount.get())));
-            items.add(first);
-            Pending p;
-            while (items.size() < max && (p = inbox.poll()) != null) {
-                items.add(p);
-            }
-            inboxCount.addAndGet(-items.size());
-            start(items);
-        }
-        // A message counted by an offer that raced with the polls above is covered by no wake-up: arm one.
-        if (inboxCount.get() > 0 && active.size() < options.maxInFlightBatches()) {
-            schedule(drainTask, options.lingerMs());
-        }
-    }
-
-    private void start(List<Pending> items) {
-        byte[] body;
-        try {
-            body = encode(items);
-        } catch (RuntimeException e) {
-            LOG.error("cannot encode an upstream batch of {} messages", items.size(), e);
-            for (Pending p : items) {
-                complete(p, refusedUnavailable, 503, "backend unavailable");
-            }
-            return;
-        }
-        Batch b = new Batch(++batchSeq, items, body);
-        active.add(b);
-        batchesPosted.increment();
-        post(b);
-    }
-
-    private static byte[] encode(List<Pending> pendings) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + pendings.size() * 96);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("messages");
-            for (Pending p : pendings) {
-                g.writeStartObject();
-                g.writeStringField("client", p.clientId);
-                g.writeStringField("id", p.sendId);
-                g.writeFieldName("payload_b64");
-                // Standard alphabet with padding, no line breaks (RFC 4648 section 4).
-                g.writeBinary(Base64Variants.MIME_NO_LINEFEEDS, p.payload, 0, p.payload.length);
-                g.writeNumberField("received_ms", p.receivedMs);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    private void post(Batch b) {
-        b.attempts++;
-        long timeoutMs = options.requestTimeoutMs();
-        if (shuttingDown) {
-            timeoutMs = Math.max(1, Math.min(timeoutMs, TimeUnit.NANOSECONDS.toMillis(shutdownDeadlineNs - System.nanoTime())));
-        }
-        HttpRequest.Builder req = HttpRequest.newBuilder(url)
-                .timeout(Duration.ofMillis(timeoutMs))
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "switchboard-webhook")
-                .header(BATCH_HEADER, batchIdPrefix + b.id)
-                .header(ATTEMPT_HEADER, Integer.toString(b.attempts))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(b.body));
-        if (options.bearerToken() != null) {
-            req.header("Authorization", "Bearer " + options.bearerToken());
-        }
-        CompletableFuture<HttpResponse<Void>> sent;
-        try {
-            sent = http.sendAsync(req.build(), HttpResponse.BodyHandlers.discarding());
-        } catch (RuntimeException e) {
-            // Report it from a fresh owner task rather than recursing into drain() from here.
-            if (schedule(() -> onResult(b, null, e), 0) == null) {
-                finish(b, refusedShuttingDown, 503, "shutting down");
-            }
-            return;
-        }
-        b.request = sent;
-        // Back to the owner; if the owner is gone (after close) the batch was already completed.
-        sent.whenCompleteAsync((resp, err) -> onResult(b, resp, err), owner);
-    }
-
-    private void onResult(Batch b, HttpResponse<Void> resp, Throwable err) {
-        if (b.finished) {
-            return;
-        }
-        b.request = null;
-        String problem;
-        if (err == null) {
-            int status = resp.statusCode();
-            if (status >= 200 && status < 300) {
-                if (lastProblem != null) {
-                    lastProblem = null;
-                    LOG.info("upstream webhook {} accepts batches again (HTTP {})", url, status);
-                }
-                finish(b, null, 0, null);
-                return;
-            }
-            if (status != 429 && status < 500) {
-                noteProblem("HTTP " + status + ", permanent: NACK 502");
-                finish(b, refusedBackend, 502, "backend refused: HTTP " + status);
-                return;
-            }
-            problem = "HTTP " + status;
-        } else {
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            problem = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
-        }
-        noteProblem(problem + ", retrying; NACK 503 after " + options.maxAttempts() + " attempts");
-        if (b.attempts >= options.maxAttempts()) {
-            finish(b, refusedUnavailable, 503, "backend unavailable");
-            return;
-        }
-        b.retry = schedule(() -> retry(b), backoffMs(b.attempts));
-        if (b.retry == null) {
-            finish(b, refusedShuttingDown, 503, "shutting down");
-        }
-    }
-
-    /** Logs a problem once until it changes or the webhook recovers (an outage must not flood the log). */
-    private void noteProblem(String problem) {
-        if (!problem.equals(lastProblem)) {
-            lastProblem = problem;
-            LOG.warn("upstream webhook {}: {}", url, problem);
-        }
-    }
-
-    private void retry(Batch b) {
-        if (b.finished) {
-            return;
-        }
-        b.retry = null;
-        retries.increment();
-        post(b);
-    }
-
-    /** Delay after the {@code attempts}-th failure: base·2^(attempts-1), capped, jittered into [d/2, d]. */
+    /** Delay after the {@code attempts}-th failure (see {@link WebhookBackoff}). */
     long backoffMs(int attempts) {
-        int shift = Math.min(attempts - 1, 30);
-        long d = Math.min(options.retryCapMs(), options.retryBaseMs() << shift);
-        if (d <= 0 || d > options.retryCapMs()) {
-            d = options.retryCapMs();
-        }
-        long half = d / 2;
-        return half + jitter.nextLong(d - half + 1);
-    }
-
-    private void finish(Batch b, LongAdder reason, int code, String text) {
-        b.finished = true;
-        active.remove(b);
-        if (b.retry != null) {
-            b.retry.cancel(false);
-            b.retry = null;
-        }
-        if (b.request != null) {
-            b.request.cancel(true);
-            b.request = null;
-        }
-        for (Pending p : b.items) {
-            complete(p, reason, code, text);
-        }
-        if (shuttingDown && !terminated && active.isEmpty() && inbox.peek() == null) {
-            terminate();
-        } else {
-            drain();
-        }
-    }
-
-    /** Releases the message's share of the buffer, counts, and calls back ({@code reason == null}: accepted). */
-    private void complete(Pending p, LongAdder reason, int code, String text) {
-        release(p.payload.length);
-        try {
-            if (reason == null) {
-                accepted.increment();
-                p.callback.accepted();
-            } else {
-                reason.increment();
-                p.callback.refused(code, text);
-            }
-        } catch (RuntimeException e) {
-            callbackFailed(e);
-        }
-    }
-
-    private ScheduledFuture<?> schedule(Runnable task, long delayMs) {
-        try {
-            return owner.schedule(task, delayMs, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            return null;
-        }
-    }
-
-    // ---- shutdown -----------------------------------------------------------------------------------------
-
-    private void beginShutdown(CompletableFuture<Void> done) {
-        shuttingDown = true;
-        shutdownDone = done;
-        shutdownDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.closeDeadlineMs());
-        shutdownDeadlineTask = schedule(this::shutdownDeadlineReached, options.closeDeadlineMs());
-        drain();
-        if (!terminated && active.isEmpty() && inbox.peek() == null) {
-            terminate();
-        }
-    }
-
-    private void shutdownDeadlineReached() {
-        if (terminated) {
-            return;
-        }
-        for (Batch b : List.copyOf(active)) {
-            if (!b.finished) {
-                b.finished = true;
-                active.remove(b);
-                if (b.retry != null) {
-                    b.retry.cancel(false);
-                }
-                if (b.request != null) {
-                    b.request.cancel(true);
-                }
-                for (Pending p : b.items) {
-                    complete(p, refusedShuttingDown, 503, "shutting down");
-                }
-            }
-        }
-        terminate();
-    }
-
-    /** Owner: flush attempt over. Refuses whatever is still queued and releases {@link #close()}. */
-    private void terminate() {
-        terminated = true;
-        if (shutdownDeadlineTask != null) {
-            shutdownDeadlineTask.cancel(false);
-        }
-        drain();
-        shutdownDone.complete(null);
+        return backoff.delayMs(attempts);
     }
 
     /**
@@ -681,37 +278,22 @@ public final class WebhookSink implements UpstreamSink {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            try {
-                owner.execute(() -> beginShutdown(done));
-                done.get(options.closeDeadlineMs() + 5_000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-                LOG.error("upstream webhook {}: flush on close did not finish cleanly", url, e);
-            }
-            owner.shutdown();
-            if (ownsHttp) {
-                http.shutdownNow();
-            }
+            batcher.flushAndStop();
+            transport.close();
         }
-        try {
-            owner.awaitTermination(options.closeDeadlineMs() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        batcher.awaitTermination();
     }
 
     // ---- counters -----------------------------------------------------------------------------------------
 
     /** Messages offered, including those refused at once. */
     public long offered() {
-        return offered.sum();
+        return counters.offered.sum();
     }
 
     /** Messages the webhook accepted (2xx). */
     public long accepted() {
-        return accepted.sum();
+        return counters.accepted.sum();
     }
 
     /**
@@ -720,37 +302,32 @@ public final class WebhookSink implements UpstreamSink {
      * exhausted). A fresh unmodifiable snapshot.
      */
     public Map<String, Long> refusedByReason() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put(BUFFER_FULL, refusedBufferFull.sum());
-        m.put(SHUTTING_DOWN, refusedShuttingDown.sum());
-        m.put(BACKEND_REFUSED, refusedBackend.sum());
-        m.put(BACKEND_UNAVAILABLE, refusedUnavailable.sum());
-        return Collections.unmodifiableMap(m);
+        return counters.refusedByReason();
     }
 
     /** Batches formed and posted (each counted once, however many attempts it took). */
     public long batchesPosted() {
-        return batchesPosted.sum();
+        return counters.batchesPosted.sum();
     }
 
     /** Re-posts of a batch after a failed attempt. */
     public long retries() {
-        return retries.sum();
+        return counters.retries.sum();
     }
 
     /** Gauge: messages held now (queued, in flight or awaiting a retry). */
     public long bufferedMessages() {
-        return heldMessages.get();
+        return inbox.heldMessages();
     }
 
     /** Gauge: payload bytes held now. */
     public long bufferedBytes() {
-        return heldBytes.get();
+        return inbox.heldBytes();
     }
 
     /** Callbacks that threw (a bug in the caller; counted and logged once). */
     public long callbackErrors() {
-        return callbackErrors.sum();
+        return counters.callbackErrors.sum();
     }
 
     @Override

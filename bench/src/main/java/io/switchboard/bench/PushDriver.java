@@ -1,0 +1,108 @@
+package io.switchboard.bench;
+
+import io.switchboard.bench.protocol.BenchConnection;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * Drives pushes through the API at a paced rate (latency counted from each push's intended send time) and a
+ * broadcast to all. Runs on the run's calling thread; replies arrive on the HTTP client's threads.
+ */
+final class PushDriver {
+    /** API requests in flight at most: keeps the bench's HTTP connections (and files) bounded. */
+    static final int MAX_PUSHES_IN_FLIGHT = 64;
+    private final BenchRun.Plan plan;
+    private final BenchStats stats;
+    private final BenchApi api;
+    private final PrintWriter out;
+    /** Reports the phase once a second. */
+    private final Consumer<String> progress;
+
+    PushDriver(BenchRun.Plan plan, BenchStats stats, BenchApi api, PrintWriter out, Consumer<String> progress) {
+        this.plan = plan;
+        this.stats = stats;
+        this.api = api;
+        this.out = out;
+        this.progress = progress;
+    }
+
+    void push(long durationNs) {
+        Semaphore inFlight = new Semaphore(MAX_PUSHES_IN_FLIGHT);
+        int rate = plan.pushRate();
+        long intervalNs = 1_000_000_000L / rate;
+        long warmupNs = Math.min(plan.pushWarmup().toNanos(), durationNs / 2);
+        long count = (durationNs + warmupNs) / intervalNs;
+        // Warm both clocks up (class loading, first calls) before pairing them, so intended times are not skewed.
+        for (int i = 0; i < 1000; i++) {
+            EpochClock.micros();
+            System.nanoTime();
+        }
+        long t0Micros = EpochClock.micros();
+        Pacer pacer = new Pacer(rate, 0);
+        long nextProgress = pacer.startNs() + 1_000_000_000L;
+        int n = Math.max(1, plan.connections());
+        for (long i = 0; i < count; i++) {
+            long now = pacer.awaitTurn(i);
+            if (now >= nextProgress) {
+                progress.accept(i * intervalNs < warmupNs ? "warming up" : "pushing");
+                nextProgress += 1_000_000_000L;
+            }
+            // The intended send time goes in the payload: a late send counts against latency (no coordinated
+            // omission). Warm-up pushes are marked 'W' and not recorded.
+            long intendedMicros = t0Micros + (i * intervalNs) / 1000;
+            char kind = i * intervalNs < warmupNs ? 'W' : 'P';
+            String id = plan.idPrefix() + (plan.idOffset() + ThreadLocalRandom.current().nextInt(n));
+            HttpRequest req = api.request("/v1/clients/" + id + "/messages")
+                    .POST(HttpRequest.BodyPublishers.ofString(kind + Long.toString(intendedMicros))).build();
+            // Waiting here delays this and later sends; their latency still counts from the intended time.
+            inFlight.acquireUninterruptibly();
+            stats.pushesSent.increment();
+            api.http().sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((res, err) -> {
+                inFlight.release();
+                if (err != null || res.statusCode() != 200) {
+                    stats.pushesFailed.increment();
+                    stats.error(err != null ? "push: " + BenchConnection.shortMessage(err)
+                            : "push: HTTP " + res.statusCode());
+                }
+            });
+        }
+        // Let the last pushes arrive.
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < settle) {
+            LockSupport.parkNanos(50_000_000);
+        }
+        progress.accept("pushed");
+    }
+
+    /** Sends one broadcast and waits until every connected client got it (or 60 s); returns ms to the last one. */
+    long broadcast() throws IOException, InterruptedException {
+        long target = stats.open.sum();
+        long sentMicros = EpochClock.micros();
+        long t0 = System.nanoTime();
+        HttpResponse<String> res = api.http().send(api.request("/v1/broadcast")
+                .POST(HttpRequest.BodyPublishers.ofString("B" + sentMicros)).build(), HttpResponse.BodyHandlers.ofString());
+        long apiMs = (System.nanoTime() - t0) / 1_000_000;
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+        long lastMs = -1;
+        while (System.nanoTime() < deadline) {
+            if (stats.broadcastReceived.sum() >= target) {
+                lastMs = (System.nanoTime() - t0) / 1_000_000;
+                break;
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        stats.drainIntervals();
+        long maxUs = stats.broadcastTotal.getMaxValue();
+        out.printf("bench: broadcast answered %s in %d ms; %d/%d clients received it; last arrival %.1f ms after "
+                        + "the request%n", res.body().trim(), apiMs, stats.broadcastReceived.sum(), target,
+                maxUs / 1000.0);
+        return lastMs < 0 ? -1 : Math.round(maxUs / 1000.0);
+    }
+}

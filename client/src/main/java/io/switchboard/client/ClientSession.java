@@ -1,0 +1,351 @@
+package io.switchboard.client;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.switchboard.swb.SwbFrames;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * The state machine behind a {@link SwitchboardClient}: connect, welcome, lose the connection, wait out the
+ * backoff, reconnect with {@code resume=}, give up or close; it drops re-sent duplicates and routes the server's
+ * replies to {@link PendingSends} and {@link Subscriptions}. Each {@link Connection} reports here.
+ *
+ * <p>Confined to the client's event loop; the volatile fields are also read by other threads.
+ */
+final class ClientSession {
+    private enum State { NEW, CONNECTING, CONNECTED, WAITING, STOPPED, CLOSED }
+
+    /**
+     * A connection must last this long before the backoff starts again from its base: a server that welcomes and
+     * then drops the client at once (a takeover ping-pong between two instances of one id, a crash loop) gets ever
+     * longer pauses instead of a reconnect every second.
+     */
+    static final long STABLE_CONNECTION_NS = 30_000_000_000L;
+    private static final long NOT_WELCOMED = Long.MIN_VALUE;
+
+    private final String host;
+    private final int port;
+    private final String clientId;
+    private final int heartbeatSeconds;
+    private final boolean reconnect;
+    final long connectTimeoutMs;
+    final int ackEveryMessages;
+    final long ackDelayMs;
+    final int maxPayloadBytes;
+    private final InetAddress localAddress;
+    private final Backoff backoff;
+    private final RandomGenerator random;
+    private final LongSupplier nanoClock;
+    private final Scheduler scheduler;
+    private final GuardedListener listener;
+    private final EventLoopGroup ownedGroup;
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final PendingSends sends = new PendingSends();
+    private final Subscriptions subscriptions = new Subscriptions();
+
+    private volatile String token;
+    private volatile State state = State.NEW;
+    private volatile long highestSeq;
+    private volatile Welcome welcome;
+    private boolean resuming;
+    private int attempt;
+    /** When the current connection was welcomed (nanoClock); {@link #NOT_WELCOMED} when it was not. */
+    private long welcomedAtNs = NOT_WELCOMED;
+    private Connection connection;
+    private CompletableFuture<Welcome> connectFuture;
+    private Scheduler.Cancellable reconnectTask;
+
+    /** Takes the builder's validated settings; {@code ownedGroup} is shut down when the client ends, if not null. */
+    ClientSession(SwitchboardClient.Builder b, EventLoop loop, EventLoopGroup ownedGroup) {
+        host = b.host;
+        port = b.port;
+        clientId = b.clientId;
+        token = b.token;
+        heartbeatSeconds = b.heartbeatSeconds;
+        reconnect = b.reconnect;
+        connectTimeoutMs = b.connectTimeoutMs;
+        ackEveryMessages = b.ackEveryMessages;
+        ackDelayMs = b.ackDelayMs;
+        maxPayloadBytes = b.maxPayloadBytes;
+        localAddress = b.localAddress;
+        backoff = new Backoff(b.reconnectBaseMs, b.reconnectCapMs);
+        random = b.random;
+        nanoClock = b.nanoClock;
+        scheduler = b.scheduler;
+        listener = new GuardedListener(clientId, b.listener);
+        if (b.resumeFrom >= 0) {
+            resuming = true;
+            highestSeq = b.resumeFrom;
+        }
+        this.ownedGroup = ownedGroup;
+        this.loop = loop;
+        bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(Transport.channelType(loop))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMs));
+    }
+
+    // ---------------------------------------------------------------------------------- any thread
+
+    String clientId() {
+        return clientId;
+    }
+
+    long highestSeq() {
+        return highestSeq;
+    }
+
+    boolean isConnected() {
+        return state == State.CONNECTED;
+    }
+
+    Welcome welcome() {
+        return welcome;
+    }
+
+    /** The token of the next {@code HELLO}; the caller has validated it. */
+    void updateToken(String newToken) {
+        token = newToken;
+    }
+
+    CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    // ------------------------------------------------------------------ event loop: the client's requests
+
+    void connect(CompletableFuture<Welcome> result) {
+        switch (state) {
+            case CLOSED -> result.completeExceptionally(closed());
+            case CONNECTED -> result.complete(welcome);
+            case CONNECTING, WAITING -> {
+                if (connectFuture.isDone()) {
+                    connectFuture = result; // reconnecting after an earlier success: wait for the next WELCOME
+                } else {
+                    Futures.forward(connectFuture, result);
+                }
+            }
+            case NEW, STOPPED -> {
+                connectFuture = result;
+                attempt = 0;
+                startAttempt();
+            }
+        }
+    }
+
+    void send(String id, byte[] payload, CompletableFuture<Void> result) {
+        Connection c = connection;
+        if (state != State.CONNECTED || c == null || !c.isOpen()) {
+            result.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL, "not connected"));
+            return;
+        }
+        sends.send(c, id, payload, result);
+    }
+
+    void subscribe(String topic, CompletableFuture<Void> result) {
+        if (state == State.CLOSED) {
+            result.completeExceptionally(closed());
+            return;
+        }
+        Connection c = connection;
+        subscriptions.subscribe(topic, result, state == State.CONNECTED ? c : null);
+    }
+
+    void unsubscribe(String topic, CompletableFuture<Void> result) {
+        Connection c = connection;
+        boolean open = state == State.CONNECTED && c != null && c.isOpen();
+        subscriptions.unsubscribe(topic, result, open ? c : null);
+    }
+
+    void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        if (reconnectTask != null) {
+            reconnectTask.cancel();
+            reconnectTask = null;
+        }
+        SwitchboardException closed = closed();
+        if (connectFuture != null) {
+            connectFuture.completeExceptionally(closed);
+        }
+        subscriptions.failPending(closed);
+        Connection c = connection;
+        if (c == null) {
+            closeFuture.complete(null);
+            shutDownOwnedGroup();
+        } else {
+            c.closeGracefully(SwitchboardClient.CLOSE_LINGER_MS);
+        }
+    }
+
+    // ------------------------------------------------------------------ event loop: reports of a Connection
+
+    void onWelcome(Connection c, Welcome w) {
+        if (c != connection || state == State.CLOSED) {
+            return;
+        }
+        state = State.CONNECTED;
+        welcome = w;
+        welcomedAtNs = nanoTime();
+        resuming = true;
+        boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
+        if (reset) {
+            highestSeq = w.seq();
+        }
+        subscriptions.resubscribe(c);
+        if (connectFuture != null) {
+            connectFuture.complete(w);
+        }
+        listener.onConnected(w);
+        if (reset) {
+            listener.onSessionReset(c.resumeSeq, w.seq());
+        }
+    }
+
+    void onMessage(long seq, byte[] payload) {
+        if (seq <= highestSeq || state == State.CLOSED) {
+            return; // a copy re-sent after resume: acknowledged by the connection, not delivered twice
+        }
+        highestSeq = seq;
+        listener.onMessage(seq, payload);
+    }
+
+    void onBye(Frame.Bye bye) {
+        listener.onBye(bye.code(), bye.text());
+    }
+
+    /** {@code SENT}, {@code NACK}, {@code OK} and {@code ERR}. */
+    void onReply(Frame frame) {
+        switch (frame) {
+            case Frame.Sent s -> sends.onSent(s);
+            case Frame.Nack n -> sends.onNack(n);
+            case Frame.Ok ok -> subscriptions.onOk(ok);
+            case Frame.Err e -> onErr(e);
+            default -> throw new IllegalArgumentException("not a reply: " + frame);
+        }
+    }
+
+    private void onErr(Frame.Err e) {
+        // ERR <code> <verb> <subject> <text...> names the refused command when it concerns one of ours.
+        String[] words = e.text().split(" ", 3);
+        if (words.length >= 2) {
+            SwitchboardException failure = new SwitchboardException(e.code(), "ERR " + e.code() + " " + e.text());
+            CompletableFuture<Void> f = switch (words[0]) {
+                case "SUB" -> subscriptions.subRefused(words[1]);
+                case "UNSUB" -> subscriptions.unsubRefused(words[1]);
+                case "SEND" -> sends.refused(words[1]);
+                default -> null;
+            };
+            if (f != null) {
+                f.completeExceptionally(failure);
+            }
+        }
+        listener.onError(e.code(), e.text());
+    }
+
+    void onConnectionEnded(Connection c, Throwable cause, Frame.Bye bye) {
+        if (c != connection) {
+            return;
+        }
+        connection = null;
+        sends.failAll(new SwitchboardException(SwitchboardException.LOCAL,
+                "connection ended before the server answered", cause));
+        subscriptions.connectionEnded();
+
+        if (state == State.CLOSED) {
+            listener.onDisconnected(null, -1);
+            closeFuture.complete(null);
+            shutDownOwnedGroup();
+            return;
+        }
+        Throwable reason = bye != null
+                ? new SwitchboardException(bye.code(), "BYE " + bye.code() + (bye.text().isEmpty() ? "" : " " + bye.text()))
+                : cause != null ? cause
+                : new SwitchboardException(SwitchboardException.LOCAL, "connection closed by the server");
+        boolean refused = bye != null && (bye.code() == 401 || bye.code() == 403);
+        if (refused || !reconnect) {
+            state = State.STOPPED;
+            if (connectFuture != null) {
+                connectFuture.completeExceptionally(reason);
+            }
+            subscriptions.failPending(new SwitchboardException(SwitchboardException.LOCAL, "client stopped", reason));
+            listener.onDisconnected(reason, -1);
+            return;
+        }
+        if (welcomedAtNs != NOT_WELCOMED && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
+            attempt = 0;
+        }
+        welcomedAtNs = NOT_WELCOMED;
+        long delayMs = bye != null && bye.retryMs() >= 0
+                ? Backoff.retryDelayMs(bye.retryMs(), random())
+                : backoff.delayMs(attempt, random());
+        if (attempt < Integer.MAX_VALUE) {
+            attempt++;
+        }
+        state = State.WAITING;
+        reconnectTask = scheduler.schedule(loop, this::reconnectNow, delayMs);
+        listener.onDisconnected(reason, delayMs);
+    }
+
+    // ---------------------------------------------------------------------------------------- plumbing
+
+    private void startAttempt() {
+        state = State.CONNECTING;
+        long resume = resuming ? highestSeq : -1;
+        Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, token, resume, heartbeatSeconds));
+        connection = c;
+        Bootstrap b = bootstrap.clone().handler(c);
+        ChannelFuture f = localAddress == null ? b.connect(host, port)
+                : b.connect(new InetSocketAddress(host, port), new InetSocketAddress(localAddress, 0));
+        c.attach(f.channel());
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                c.end(done.cause());
+            }
+        });
+    }
+
+    private void reconnectNow() {
+        reconnectTask = null;
+        if (state == State.WAITING) {
+            startAttempt();
+        }
+    }
+
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    Scheduler.Cancellable schedule(Runnable task, long delayMs) {
+        return scheduler.schedule(loop, task, delayMs);
+    }
+
+    private void shutDownOwnedGroup() {
+        if (ownedGroup != null) {
+            ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private RandomGenerator random() {
+        return random != null ? random : ThreadLocalRandom.current();
+    }
+
+    static SwitchboardException closed() {
+        return new SwitchboardException(SwitchboardException.LOCAL, "client closed");
+    }
+}

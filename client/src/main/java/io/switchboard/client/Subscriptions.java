@@ -1,0 +1,92 @@
+package io.switchboard.client;
+
+import io.switchboard.swb.SwbFrames;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The client's topics (re-subscribed on every connection) and the {@code SUB}/{@code UNSUB} requests waiting for
+ * the server's {@code OK} or {@code ERR}. Confined to the client's event loop.
+ */
+final class Subscriptions {
+    private final Set<String> topics = new LinkedHashSet<>();
+    private final Map<String, CompletableFuture<Void>> pendingSubs = new HashMap<>();
+    private final Map<String, CompletableFuture<Void>> pendingUnsubs = new HashMap<>();
+
+    /** Adds {@code topic}; writes {@code SUB} now when {@code connected} is not null, else on the next welcome. */
+    void subscribe(String topic, CompletableFuture<Void> result, Connection connected) {
+        CompletableFuture<Void> pending = pendingSubs.get(topic);
+        if (pending != null) {
+            Futures.forward(pending, result);
+            return;
+        }
+        topics.add(topic);
+        pendingSubs.put(topic, result);
+        if (connected != null) {
+            connected.writeAndFlush(SwbFrames.line(connected.alloc(), "SUB", topic), null);
+        }
+    }
+
+    /** Drops {@code topic}; writes {@code UNSUB} when {@code open} is not null, else completes at once. */
+    void unsubscribe(String topic, CompletableFuture<Void> result, Connection open) {
+        topics.remove(topic);
+        CompletableFuture<Void> sub = pendingSubs.remove(topic);
+        if (sub != null) {
+            sub.completeExceptionally(new SwitchboardException(SwitchboardException.LOCAL,
+                    "unsubscribed from " + topic + " before the server confirmed the subscription"));
+        }
+        if (open == null) {
+            result.complete(null);
+            return;
+        }
+        CompletableFuture<Void> pending = pendingUnsubs.get(topic);
+        if (pending != null) {
+            Futures.forward(pending, result);
+            return;
+        }
+        pendingUnsubs.put(topic, result);
+        open.writeAndFlush(SwbFrames.line(open.alloc(), "UNSUB", topic), null);
+    }
+
+    /** Writes {@code SUB} for every topic on a newly welcomed connection (flushed with its read batch). */
+    void resubscribe(Connection c) {
+        for (String topic : topics) {
+            c.write(SwbFrames.line(c.alloc(), "SUB", topic));
+        }
+    }
+
+    /** {@code OK SUB <topic>} or {@code OK UNSUB <topic>}. */
+    void onOk(Frame.Ok ok) {
+        Map<String, CompletableFuture<Void>> pending =
+                "SUB".equals(ok.verb()) ? pendingSubs : "UNSUB".equals(ok.verb()) ? pendingUnsubs : null;
+        CompletableFuture<Void> f = pending == null ? null : pending.remove(ok.subject());
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    /** Removes and returns the subscription an {@code ERR ... SUB <topic>} refused (dropping the topic), or null. */
+    CompletableFuture<Void> subRefused(String topic) {
+        topics.remove(topic);
+        return pendingSubs.remove(topic);
+    }
+
+    /** Removes and returns the unsubscription an {@code ERR ... UNSUB <topic>} refused, or null. */
+    CompletableFuture<Void> unsubRefused(String topic) {
+        return pendingUnsubs.remove(topic);
+    }
+
+    /** The server forgets a connection's subscriptions with it: an unsubscribe is as good as done. */
+    void connectionEnded() {
+        pendingUnsubs.values().forEach(f -> f.complete(null));
+        pendingUnsubs.clear();
+    }
+
+    /** The client gave up or closed: pending subscriptions fail (the topics stay for a later connect). */
+    void failPending(Throwable t) {
+        Futures.failAll(pendingSubs, t);
+    }
+}
