@@ -177,12 +177,12 @@ class ProtocolSeamTest {
         assertEquals("OK 0\n", out(ch));
         assertEquals(1, metrics.sessionsOnline.get());
 
-        PushResult r = await(registry.push("dev1", "hi".getBytes(StandardCharsets.US_ASCII), 60));
+        PushResult r = await(registry.pushes().push("dev1", "hi".getBytes(StandardCharsets.US_ASCII), 60));
         assertEquals(200, r.status());
         assertTrue(r.delivered());
         assertEquals("M 1 hi\n", out(ch));
         send(ch, "DONE 1\n");
-        assertEquals(0, await(registry.info("dev1")).queued(), "the ack reached the session");
+        assertEquals(0, await(registry.pushes().info("dev1")).queued(), "the ack reached the session");
     }
 
     @Test
@@ -193,7 +193,7 @@ class ProtocolSeamTest {
         EmbeddedChannel toyClient = connect(toy);
         send(toyClient, "LOGIN dev1\n");
         out(toyClient);
-        await(registry.push("dev1", "kept".getBytes(StandardCharsets.US_ASCII), 60));
+        await(registry.pushes().push("dev1", "kept".getBytes(StandardCharsets.US_ASCII), 60));
         assertEquals("M 1 kept\n", out(toyClient));
 
         EmbeddedChannel swbClient = connect(swb);

@@ -64,7 +64,7 @@ class GatewayTimeoutTest {
         gw.advanceSec(15);
         c.ack(1);
         // No PING here, it would count as activity itself: wait until the server has read the ACK.
-        GatewayFixture.await(() -> gw.server().registry().info("acker").join().ackedSeq() == 1,
+        GatewayFixture.await(() -> gw.server().registry().pushes().info("acker").join().ackedSeq() == 1,
                 "the server processed the ACK");
         gw.advanceSec(15); // 30 s after HELLO but only 15 s after the ACK
         assertEquals(0, idleTimeouts());

@@ -27,7 +27,7 @@ class SessionExpiryTest {
 
     private PushResult push(String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        registry.push("c", payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
+        registry.pushes().push("c", payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
         loopChannel.runPendingTasks();
         return r.get();
     }
@@ -44,7 +44,7 @@ class SessionExpiryTest {
         push("fresh", 60);
         clock.advanceSec(2);            // e1 and e2 expire while waiting
         link.writable = true;
-        Session s = registry.resolveForTest("c");
+        Session s = registry.find("c");
         s.pump(true);                   // e1 is skipped behind m1: the window (2) is full of m1 and a dead message
         assertEquals(List.of("m1"), link.written);
         s.ack(1);                       // the client acknowledges m1, all it ever saw

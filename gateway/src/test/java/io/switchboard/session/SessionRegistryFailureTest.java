@@ -51,7 +51,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailPushWhenWritingToTheConnectionThrows() {
         bad.failWrites = true;
-        CompletableFuture<PushResult> f = registry.push("bad", bytes("x"), 0);
+        CompletableFuture<PushResult> f = registry.pushes().push("bad", bytes("x"), 0);
         runLoops();
 
         assertFailedWith(IllegalStateException.class, f);
@@ -61,7 +61,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailBatchWhenOneLoopsShareThrowsWhileTheOtherLoopDeliversItsShare() {
         bad.failWrites = true;
-        CompletableFuture<PushResult[]> f = registry.pushBatch(List.of(new PushRequest("good", bytes("1"), 0),
+        CompletableFuture<PushResult[]> f = registry.pushes().pushBatch(List.of(new PushRequest("good", bytes("1"), 0),
                 new PushRequest("bad", bytes("2"), 0)));
         runLoops();
 
@@ -73,7 +73,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailInfoWhenReadingTheConnectionThrows() {
         bad.failAddress = true;
-        CompletableFuture<ClientInfo> f = registry.info("bad");
+        CompletableFuture<ClientInfo> f = registry.pushes().info("bad");
         runLoops();
 
         assertFailedWith(IllegalStateException.class, f);
@@ -83,7 +83,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailDisconnectWhenClosingTheConnectionThrows() {
         bad.failClose = true;
-        CompletableFuture<Boolean> f = registry.disconnect("bad", 503, "bye");
+        CompletableFuture<Boolean> f = registry.pushes().disconnect("bad", 503, "bye");
         runLoops();
 
         assertFailedWith(IllegalStateException.class, f);
@@ -93,7 +93,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailBroadcastOnlyAfterEveryLoopDidItsShare() {
         bad.failWrites = true;
-        CompletableFuture<Long> f = registry.broadcast(bytes("all"));
+        CompletableFuture<Long> f = registry.pushes().broadcast(bytes("all"));
         runLoops();
 
         assertFailedWith(IllegalStateException.class, f);
@@ -104,10 +104,10 @@ class SessionRegistryFailureTest {
     @Test
     void shouldKeepAnsweringOnTheLoopAfterAFailedTask() throws Exception {
         bad.failAddress = true;
-        CompletableFuture<ClientInfo> failed = registry.info("bad");
+        CompletableFuture<ClientInfo> failed = registry.pushes().info("bad");
         runLoops();
-        CompletableFuture<PushResult> later = registry.push("good", bytes("y"), 0);
-        CompletableFuture<Boolean> gone = registry.disconnect("nobody", 503, "bye");
+        CompletableFuture<PushResult> later = registry.pushes().push("good", bytes("y"), 0);
+        CompletableFuture<Boolean> gone = registry.pushes().disconnect("nobody", 503, "bye");
         runLoops();
 
         assertTrue(failed.isCompletedExceptionally());

@@ -65,7 +65,7 @@ class StoreSeamTest {
 
     private AtomicReference<PushResult> push(String id, String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        rig.registry.push(id, payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
+        rig.registry.pushes().push(id, payload.getBytes(StandardCharsets.US_ASCII), ttl).thenAccept(r::set);
         rig.runAll();
         return r;
     }

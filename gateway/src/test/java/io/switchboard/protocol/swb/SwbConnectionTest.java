@@ -346,12 +346,12 @@ class SwbConnectionTest {
         EmbeddedChannel b = hello("HELLO b\n");
         out(a);
         out(b);
-        var published = rig.registry.publish("news", "n".getBytes(StandardCharsets.US_ASCII));
+        var published = rig.registry.pushes().publish("news", "n".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(1L, published.get());
         assertEquals("MSG 1 1\nn\n", out(a));
         assertEquals("", out(b));
-        var all = rig.registry.broadcast("all".getBytes(StandardCharsets.US_ASCII));
+        var all = rig.registry.pushes().broadcast("all".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(2L, all.get());
         assertEquals("MSG 2 3\nall\n", out(a));
@@ -367,12 +367,12 @@ class SwbConnectionTest {
         rig.runAll();
         assertEquals("BYE 409 taken over\n", out(older));
         out(newer);
-        var published = rig.registry.publish("news", "n".getBytes(StandardCharsets.US_ASCII));
+        var published = rig.registry.pushes().publish("news", "n".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(1L, published.get(), "the subscription moved with the session to the new shard");
         assertEquals("MSG 1 1\nn\n", out(newer));
         assertEquals("OK UNSUB news\n", exchange(newer, "UNSUB news\n"));
-        var again = rig.registry.publish("news", "m".getBytes(StandardCharsets.US_ASCII));
+        var again = rig.registry.pushes().publish("news", "m".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(0L, again.get());
     }
@@ -386,13 +386,13 @@ class SwbConnectionTest {
         out(first);
         first.close();
         rig.runAll();
-        var whileAway = rig.registry.publish("news", "x".getBytes(StandardCharsets.US_ASCII));
+        var whileAway = rig.registry.pushes().publish("news", "x".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(0L, whileAway.get(), "topic pushes are ttl 0: nobody to deliver to");
         EmbeddedChannel second = hello("HELLO a resume=1\n");
         rig.runAll();
         out(second);
-        var back = rig.registry.publish("news", "y".getBytes(StandardCharsets.US_ASCII));
+        var back = rig.registry.pushes().publish("news", "y".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(1L, back.get());
         assertEquals("MSG 2 1\ny\n", out(second));
@@ -406,7 +406,7 @@ class SwbConnectionTest {
         ch.close();
         rig.runAll();
         assertEquals(0, rig.registry.size());
-        var published = rig.registry.publish("news", "x".getBytes(StandardCharsets.US_ASCII));
+        var published = rig.registry.pushes().publish("news", "x".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(0L, published.get());
         assertEquals(0, rig.loops.values().iterator().next().topicCount(), "the topic index let go of it");

@@ -100,7 +100,7 @@ final class SwbRig {
 
     PushResult push(String id, String payload, int ttl) {
         AtomicReference<PushResult> r = new AtomicReference<>();
-        registry.push(id, payload.getBytes(StandardCharsets.ISO_8859_1), ttl).thenAccept(r::set);
+        registry.pushes().push(id, payload.getBytes(StandardCharsets.ISO_8859_1), ttl).thenAccept(r::set);
         runAll();
         if (r.get() == null) {
             throw new AssertionError("push not answered");
