@@ -26,6 +26,7 @@ import io.switchboard.service.AdminService;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
+import io.switchboard.api.ApiRequests.BadRequest;
 import io.switchboard.service.Names;
 import io.switchboard.service.PushService;
 import java.nio.charset.StandardCharsets;
@@ -125,13 +126,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendText(ex, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
         } else if (path.equals("/v1/stats") && method.equals(HttpMethod.GET)) {
-            send(ex, HttpResponseStatus.OK, stats.json(boolParam(q, "gc")));
+            send(ex, HttpResponseStatus.OK, stats.json(ApiRequests.boolParam(q, "gc")));
         } else if (path.equals("/v1/drain") && method.equals(HttpMethod.POST)) {
             admin.drain();
             send(ex, HttpResponseStatus.ACCEPTED, JSON.createObjectNode().put("draining", true)
                     .put("drain_period_s", admin.drainPeriodSec()));
         } else if (path.equals("/v1/broadcast") && method.equals(HttpMethod.POST)) {
-            byte[] payload = body(req);
+            byte[] payload = ApiRequests.body(req);
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
@@ -140,17 +141,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             batch(ex, req);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("topics")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            String topic = id(parts[3], "topic");
-            byte[] payload = body(req);
+            String topic = ApiRequests.id(parts[3], "topic");
+            byte[] payload = ApiRequests.body(req);
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
             answerCount(ex, req, push.publish(topic, payload), topic);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            pushOne(ex, req, id(parts[3], "client id"), ttl(q));
+            pushOne(ex, req, ApiRequests.id(parts[3], "client id"), ApiRequests.ttl(q));
         } else if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
-            String clientId = id(parts[3], "client id");
+            String clientId = ApiRequests.id(parts[3], "client id");
             if (method.equals(HttpMethod.GET)) {
                 clientInfo(ex, req, clientId);
             } else if (method.equals(HttpMethod.DELETE)) {
@@ -167,7 +168,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // ---- endpoints
 
     private void pushOne(Exchange ex, FullHttpRequest req, String clientId, int ttlSec) {
-        byte[] payload = body(req);
+        byte[] payload = ApiRequests.body(req);
         whenDone(ex, push.push(clientId, payload, ttlSec), (to, r) -> {
             if (r.ok()) {
                 send(to, HttpResponseStatus.OK, JSON.createObjectNode().put("seq", r.seq())
@@ -181,7 +182,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void batch(Exchange ex, FullHttpRequest req) {
         JsonNode root;
         try {
-            root = JSON.readTree(body(req));
+            root = JSON.readTree(ApiRequests.body(req));
         } catch (java.io.IOException e) {
             throw new BadRequest("body must be JSON: {\"messages\":[{\"client\":\"id\",\"payload\":\"text\","
                     + "\"ttl\":0}]}");
@@ -245,8 +246,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void disconnect(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String clientId) {
-        String reason = param(q, "reason", "disconnected by backend");
-        int code = intParam(q, "code", DISCONNECT_DEFAULT_CODE);
+        String reason = ApiRequests.param(q, "reason", "disconnected by backend");
+        int code = ApiRequests.intParam(q, "code", DISCONNECT_DEFAULT_CODE);
         if (!BYE_CODES.contains(code)) {
             throw new BadRequest("code must be one of " + new java.util.TreeSet<>(BYE_CODES));
         }
@@ -342,58 +343,6 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return false;
     }
 
-    private static byte[] body(FullHttpRequest req) {
-        return ByteBufUtil.getBytes(req.content());
-    }
-
-    private static String id(String raw, String what) {
-        String decoded;
-        try {
-            decoded = QueryStringDecoder.decodeComponent(raw);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest(what + " is not valid percent-encoding");
-        }
-        if (what.equals("topic") ? !Names.isValidTopic(decoded) : !Names.isValidClientId(decoded)) {
-            throw new BadRequest(what + " must be " + Names.RULE);
-        }
-        return decoded;
-    }
-
-    private static int ttl(QueryStringDecoder q) {
-        int ttl = intParam(q, "ttl", 0);
-        if (ttl < 0) {
-            throw new BadRequest("ttl must be a number of seconds >= 0");
-        }
-        return ttl;
-    }
-
-    private static String param(QueryStringDecoder q, String name, String dflt) {
-        List<String> v;
-        try {
-            v = q.parameters().get(name);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest("the query string is not valid percent-encoding");
-        }
-        return v == null || v.isEmpty() ? dflt : v.get(0);
-    }
-
-    private static int intParam(QueryStringDecoder q, String name, int dflt) {
-        String v = param(q, name, null);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new BadRequest(name + " must be a whole number, not '" + v + "'");
-        }
-    }
-
-    private static boolean boolParam(QueryStringDecoder q, String name) {
-        String v = param(q, name, "false");
-        return v.equals("true") || v.equals("1");
-    }
-
     // ---- responses
 
     private static void internalError(Exchange ex, Throwable cause) {
@@ -430,10 +379,4 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ctx.close();
     }
 
-    /** A request the API refuses with 400 and this message. */
-    static final class BadRequest extends RuntimeException {
-        BadRequest(String message) {
-            super(message, null, false, false);
-        }
-    }
 }

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * handover of a session (takeover), backpressure, drain and the lingering close. A protocol adapter extends it with
  * its decoding ({@link #decode}), its frames ({@link #writeWelcome}, {@link #goodbye}, {@link ClientLink#writeMessage})
  * and the mapping of its frames onto the session core. One object per connection, the only handler that stays in
- * its pipeline, so an idle connection costs one small object and no buffer.
+ * its pipeline, so an idle connection costs one small object and no buffer; that is also why it is one class of
+ * some 500 lines rather than several collaborating objects, each of which would add a header and a reference to
+ * every idle connection.
  *
  * <p>Owned by the channel's event loop: every method runs there.
  *
@@ -388,7 +390,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     @Override
     public final void onDeadline(long nowSec) {
         if (phase == AWAITING_PROXY_HEADER) {
-            // No protocol yet, and the peer is a proxy that failed to speak: close without a goodbye, like a bad header.
+            // No protocol yet, and the peer is a proxy that failed to speak: close without a goodbye, as for a bad
+            // header.
             phase = CLOSING;
             at.shared.metrics().refused(Refusal.PROXY_HEADER);
             log.debug("closing connection {}: no PROXY header within {} s", ctx.channel().remoteAddress(),

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * it touches many clients. The index ({@link SessionTable}) holds the session itself; nothing else is allocated
  * per client.
  *
- * <p>Thread-safe. Pushes reach sessions through {@link #pushes()}, the core's {@link io.switchboard.service.PushService}.
+ * <p>Thread-safe. Pushes reach sessions through {@link #pushes()}, the core's
+ * {@link io.switchboard.service.PushService}.
  */
 public final class SessionRegistry {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);

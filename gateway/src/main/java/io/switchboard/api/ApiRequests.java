@@ -1,0 +1,75 @@
+package io.switchboard.api;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.switchboard.service.Names;
+import java.util.List;
+
+/**
+ * Reading a backend API request: its body, path segments (client ids, topics) and query parameters, each checked
+ * with a one-line reason ({@link BadRequest}, answered 400). Stateless.
+ */
+final class ApiRequests {
+    private ApiRequests() {
+    }
+
+    static byte[] body(FullHttpRequest req) {
+        return ByteBufUtil.getBytes(req.content());
+    }
+
+    static String id(String raw, String what) {
+        String decoded;
+        try {
+            decoded = QueryStringDecoder.decodeComponent(raw);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(what + " is not valid percent-encoding");
+        }
+        if (what.equals("topic") ? !Names.isValidTopic(decoded) : !Names.isValidClientId(decoded)) {
+            throw new BadRequest(what + " must be " + Names.RULE);
+        }
+        return decoded;
+    }
+
+    static int ttl(QueryStringDecoder q) {
+        int ttl = intParam(q, "ttl", 0);
+        if (ttl < 0) {
+            throw new BadRequest("ttl must be a number of seconds >= 0");
+        }
+        return ttl;
+    }
+
+    static String param(QueryStringDecoder q, String name, String dflt) {
+        List<String> v;
+        try {
+            v = q.parameters().get(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("the query string is not valid percent-encoding");
+        }
+        return v == null || v.isEmpty() ? dflt : v.get(0);
+    }
+
+    static int intParam(QueryStringDecoder q, String name, int dflt) {
+        String v = param(q, name, null);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new BadRequest(name + " must be a whole number, not '" + v + "'");
+        }
+    }
+
+    static boolean boolParam(QueryStringDecoder q, String name) {
+        String v = param(q, name, "false");
+        return v.equals("true") || v.equals("1");
+    }
+
+    /** A request the API refuses with 400 and this message. */
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+}
