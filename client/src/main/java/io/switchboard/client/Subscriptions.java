@@ -9,10 +9,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The client's topics (re-subscribed on every connection) and the {@code SUB}/{@code UNSUB} requests waiting for
- * the server's {@code OK} or {@code ERR}. Confined to the client's event loop.
+ * the server's {@code OK} or {@code ERR}. Subscriptions belong to the server's session, which can outlive a
+ * connection (a resume while it still keeps stored messages), so a topic dropped while no connection could say so is
+ * unsubscribed on the next one. Confined to the client's event loop.
  */
 final class Subscriptions {
     private final Set<String> topics = new LinkedHashSet<>();
+    /** Topics dropped while no connection could carry the {@code UNSUB}: sent on the next welcome. */
+    private final Set<String> unsubscribeOnWelcome = new LinkedHashSet<>();
     private final Map<String, CompletableFuture<Void>> pendingSubs = new HashMap<>();
     private final Map<String, CompletableFuture<Void>> pendingUnsubs = new HashMap<>();
 
@@ -24,6 +28,7 @@ final class Subscriptions {
             return;
         }
         topics.add(topic);
+        unsubscribeOnWelcome.remove(topic);
         pendingSubs.put(topic, result);
         if (connected != null) {
             connected.writeAndFlush(SwbFrames.line(connected.alloc(), "SUB", topic), null);
@@ -39,6 +44,7 @@ final class Subscriptions {
                     "unsubscribed from " + topic + " before the server confirmed the subscription"));
         }
         if (open == null) {
+            unsubscribeOnWelcome.add(topic);
             result.complete(null);
             return;
         }
@@ -51,8 +57,15 @@ final class Subscriptions {
         open.writeAndFlush(SwbFrames.line(open.alloc(), "UNSUB", topic), null);
     }
 
-    /** Writes {@code SUB} for every topic on a newly welcomed connection (flushed with its read batch). */
+    /**
+     * Writes {@code UNSUB} for every topic dropped while disconnected, then {@code SUB} for every topic, on a newly
+     * welcomed connection (flushed with its read batch).
+     */
     void resubscribe(Connection c) {
+        for (String topic : unsubscribeOnWelcome) {
+            c.write(SwbFrames.line(c.alloc(), "UNSUB", topic));
+        }
+        unsubscribeOnWelcome.clear();
         for (String topic : topics) {
             c.write(SwbFrames.line(c.alloc(), "SUB", topic));
         }
@@ -79,8 +92,12 @@ final class Subscriptions {
         return pendingUnsubs.remove(topic);
     }
 
-    /** The server forgets a connection's subscriptions with it: an unsubscribe is as good as done. */
+    /**
+     * An unanswered {@code UNSUB} is as good as done for the caller (the topic is no longer re-subscribed); it is sent
+     * again on the next connection in case the server kept the session with its subscriptions.
+     */
     void connectionEnded() {
+        unsubscribeOnWelcome.addAll(pendingUnsubs.keySet());
         pendingUnsubs.values().forEach(f -> f.complete(null));
         pendingUnsubs.clear();
     }

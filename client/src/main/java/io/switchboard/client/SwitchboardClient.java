@@ -131,8 +131,8 @@ public final class SwitchboardClient implements AutoCloseable {
 
     /**
      * Unsubscribes from {@code topic} and stops re-subscribing it. The future completes on
-     * {@code OK UNSUB <topic>}, at once when not connected, or when the connection ends first (the server drops a
-     * connection's subscriptions with it).
+     * {@code OK UNSUB <topic>}, at once when not connected, or when the connection ends first; then the
+     * {@code UNSUB} is sent on the next connection, since the server may keep the session and its subscriptions.
      *
      * @throws IllegalArgumentException if {@code topic} is not an SWB/1 identifier
      */

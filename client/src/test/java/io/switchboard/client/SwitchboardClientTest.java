@@ -522,6 +522,31 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldUnsubscribeOnTheNextConnectionWhatWasDroppedWhileDisconnected() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        CompletableFuture<Void> news = c.subscribe("news");
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.expect("SUB news");
+        p.send("OK SUB news");
+        news.get(5, TimeUnit.SECONDS);
+
+        p.close();
+        expectDisconnected(1_000);
+        c.unsubscribe("news").get(5, TimeUnit.SECONDS); // done for the caller at once
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p2.expect("UNSUB news"); // the server may have kept the session's subscription
+        p2.send("OK UNSUB news");
+        p2.send("PING");
+        p2.expect("PONG"); // and no SUB news
+
+        CompletableFuture<Void> again = c.subscribe("news");
+        p2.expect("SUB news");
+        p2.send("OK SUB news");
+        again.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void shouldFailARefusedSubscriptionAndNotRetryIt() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);

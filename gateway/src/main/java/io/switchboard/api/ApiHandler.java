@@ -238,7 +238,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         whenDone(ex, push.info(clientId), (to, info) -> {
             if (info == null) {
                 error(to, HttpResponseStatus.NOT_FOUND, "unknown client " + clientId
-                        + " (not connected and nothing retained)");
+                        + " (not connected and nothing stored)");
                 return;
             }
             send(to, HttpResponseStatus.OK, toJson(info));

@@ -99,7 +99,7 @@ final class StatsCollector {
         gauge(sb, "switchboard_max_connections", "Configured maximum of client connections.",
                 core.maxConnections());
         gauge(sb, "switchboard_sessions_online", "Clients connected and welcomed.", m.sessionsOnline.get());
-        gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with retained messages.",
+        gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with stored messages.",
                 core.sessionsKnown());
         gauge(sb, "switchboard_draining", "1 while draining.", admin.draining() ? 1 : 0);
         counter(sb, "switchboard_connections_accepted_total", "Connections accepted by the listener.",

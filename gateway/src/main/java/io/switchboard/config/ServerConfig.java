@@ -70,7 +70,7 @@ public final class ServerConfig {
      * hand, but a client that resumes from a forgotten session may miss messages pushed while it was away).
      */
     public final boolean seqOriginFromClock;
-    /** Offline clients kept for their retained messages, at most; a retained push to one more gets 429. */
+    /** Offline clients kept for their stored messages, at most; a stored push (ttl > 0) to one more gets 429. */
     public final int maxOfflineSessions;
     /** Half of {@link #writeBufferHighBytes}, at least 1. */
     public final int writeBufferLowBytes;
@@ -277,7 +277,7 @@ public final class ServerConfig {
         @Option(names = "--max-ttl", paramLabel = "<maxTtl>", description = "Longest retention a push may ask for, seconds.")
         public int maxTtlSec = 7 * 24 * 3600;
         @Option(names = "--max-offline-sessions",
-                description = "Offline clients kept for retained messages (429 beyond).")
+                description = "Offline clients kept for stored (ttl > 0) messages (429 beyond).")
         public int maxOfflineSessions = 1_000_000;
         /** Set from {@code --seq-origin} by {@link #parseWords()}. */
         public boolean seqOriginFromClock = seqOriginFromClock(DEFAULT_SEQ_ORIGIN);
