@@ -29,6 +29,12 @@ final class Subscriptions {
         }
         topics.add(topic);
         unsubscribeOnWelcome.remove(topic);
+        // An UNSUB still in flight is undone by this SUB, which the server reads after it: a later unsubscribe
+        // must send its own UNSUB instead of waiting on that one.
+        CompletableFuture<Void> undone = pendingUnsubs.remove(topic);
+        if (undone != null) {
+            undone.complete(null);
+        }
         pendingSubs.put(topic, result);
         if (connected != null) {
             connected.writeAndFlush(SwbFrames.line(connected.alloc(), "SUB", topic), null);
@@ -63,6 +69,8 @@ final class Subscriptions {
      */
     void resubscribe(Connection c) {
         for (String topic : unsubscribeOnWelcome) {
+            // Tracked like any UNSUB: if this connection ends before the OK, the next one sends it again.
+            pendingUnsubs.putIfAbsent(topic, new CompletableFuture<>());
             c.write(SwbFrames.line(c.alloc(), "UNSUB", topic));
         }
         unsubscribeOnWelcome.clear();

@@ -547,6 +547,51 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldSendTheUnsubscribeAgainWhenTheConnectionCarryingItEndsBeforeItsOk() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        c.subscribe("news");
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.expect("SUB news");
+        p.send("OK SUB news");
+        p.close();
+        expectDisconnected(1_000);
+        c.unsubscribe("news").get(5, TimeUnit.SECONDS);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p2.expect("UNSUB news");
+        assertTrue(events.next().startsWith("connected "));
+        p2.close(); // before the OK
+        String e = events.next();
+        assertTrue(e.startsWith("disconnected "), e);
+        time.advanceMs(60_000);
+        FakeServer.Peer p3 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p3.expect("UNSUB news");
+        p3.send("OK UNSUB news");
+        p3.send("PING");
+        p3.expect("PONG");
+    }
+
+    @Test
+    void shouldSendANewUnsubscribeAfterASubscribeThatUndidTheOneInFlight() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        c.subscribe("news");
+        p.expect("SUB news");
+        p.send("OK SUB news");
+        CompletableFuture<Void> first = c.unsubscribe("news");
+        p.expect("UNSUB news");
+        c.subscribe("news");
+        p.expect("SUB news");
+        CompletableFuture<Void> second = c.unsubscribe("news");
+        p.expect("UNSUB news"); // its own, not a wait on the first
+        p.send("OK UNSUB news");
+        p.send("OK SUB news");
+        p.send("OK UNSUB news");
+        first.get(5, TimeUnit.SECONDS);
+        second.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void shouldFailARefusedSubscriptionAndNotRetryIt() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);

@@ -260,6 +260,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * A valid hello arrived: refuses it while draining or when authentication fails, else asks the registry for the
      * client's session (taking it over from an older connection); {@link #complete} follows on this loop.
      *
+     * @param resumeSeq the seq the client resumes from, or -1 for a fresh start (the session's subscriptions are
+     *                  then dropped: a new process of the same client makes its own)
      * @param hb the heartbeat the client asked for in seconds, or -1 for the server's default
      */
     protected final void hello(String clientId, String token, long resumeSeq, int hb) {
@@ -298,7 +300,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         pending = null;
         phase = OPEN;
         timeSec = (int) at.shard.nowSec();
-        s.attach(this, resumeSeq, at.shard.nowMs());
+        if (resumeSeq < 0) {
+            s.clearSubscriptions();
+        }
+        s.attach(this, Math.max(0, resumeSeq), at.shard.nowMs());
         writeWelcome(s, hbSec);
         s.pump(false);
         if (hbSec > 0) {

@@ -35,13 +35,12 @@ final class GatewayAdmin implements AdminService {
 
     @Override
     public CoreStats stats() {
-        long offlineRetained = 0;
         List<Integer> perLoop = new ArrayList<>(gateway.loops().size());
         for (SessionShard l : gateway.loops()) {
-            offlineRetained += l.offlineCount(); // read from another thread: an estimate, good enough for stats
-            perLoop.add(l.memberCount());
+            perLoop.add(l.memberCount()); // read from another thread: an estimate, good enough for stats
         }
         return new CoreStats(gateway.services().clock().nowMs() - gateway.startedAtMs(),
-                gateway.guard().maxConnections(), gateway.registry().size(), offlineRetained, perLoop);
+                gateway.guard().maxConnections(), gateway.registry().size(), gateway.registry().offlineSessions(),
+                perLoop);
     }
 }

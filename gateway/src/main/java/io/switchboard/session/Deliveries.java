@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +32,8 @@ public final class Deliveries implements PushService {
     private static final Logger log = LoggerFactory.getLogger(Deliveries.class);
     /** A push follows a session that moves between loops at most this many times, then counts it offline. */
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
+    /** A stored push whose store has not reported within this long is answered 503. */
+    static final long STORE_APPEND_TIMEOUT_MS = 10_000;
 
     private final SessionRegistry registry;
     private final GatewayMetrics metrics;
@@ -265,16 +268,15 @@ public final class Deliveries implements PushService {
             done.accept(r);
             return;
         }
+        StoreAnswer answer = new StoreAnswer(r, s.id(), done, (id, failure) -> storeFailed(id, failure, done));
         try {
-            registry.store().append(s.id(), r.seq(), expiresAtMs, payload, failure -> {
-                if (failure == null) {
-                    done.accept(r);
-                } else {
-                    storeFailed(s.id(), failure, done);
-                }
-            });
+            registry.store().append(s.id(), r.seq(), expiresAtMs, payload, answer);
         } catch (RuntimeException e) {
-            storeFailed(s.id(), e, done);
+            answer.done(e);
+        }
+        if (!answer.answered()) {
+            // A store that never reports would hold this answer, and every later one on the same API connection.
+            s.owner().eventLoop().schedule(answer, STORE_APPEND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -295,9 +297,10 @@ public final class Deliveries implements PushService {
     private CompletableFuture<Long> perLoop(String what, java.util.function.Function<SessionShard, Long> work) {
         CompletableFuture<Long> f = new CompletableFuture<>();
         AtomicLong total = new AtomicLong();
-        AtomicInteger remaining = new AtomicInteger(registry.loops().size());
+        List<SessionShard> shards = registry.loops();
+        AtomicInteger remaining = new AtomicInteger(shards.size());
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (SessionShard loop : registry.loops()) {
+        for (SessionShard loop : shards) {
             loop.execute(() -> {
                 try {
                     total.addAndGet(work.apply(loop));

@@ -136,6 +136,11 @@ public final class Session {
         }
     }
 
+    /** Drops every subscription: a connection that starts afresh (no resume) makes its own; on the owner's loop. */
+    public void clearSubscriptions() {
+        unsubscribeAll();
+    }
+
     /** Drops every subscription (the session is being removed). */
     void unsubscribeAll() {
         if (topics != null) {
@@ -237,11 +242,14 @@ public final class Session {
             return;
         }
         ackedSeq = upTo;
-        registry().store().acknowledged(id, upTo);
         long removed = 0;
+        boolean storedAcked = false;
         while (!queue.isEmpty() && queue.first().seq() <= upTo) {
-            queue.removeFirst();
+            storedAcked |= queue.removeFirst().stored();
             removed++;
+        }
+        if (storedAcked) {
+            registry().store().acknowledged(id, upTo);
         }
         metrics().messagesAcked.add(removed);
         // Expired messages skipped behind the acknowledged ones count as in flight but the client never saw them,
@@ -297,11 +305,12 @@ public final class Session {
     public void attach(ClientLink newLink, long resumeSeq, long nowMs) {
         if (resumeSeq > 0) {
             long upTo = Math.min(resumeSeq, lastSeq);
+            boolean storedAcked = false;
             while (queue != null && !queue.isEmpty() && queue.first().seq() <= upTo) {
-                queue.removeFirst();
+                storedAcked |= queue.removeFirst().stored();
             }
-            if (upTo > ackedSeq) {
-                ackedSeq = upTo;
+            ackedSeq = Math.max(ackedSeq, upTo);
+            if (storedAcked) {
                 registry().store().acknowledged(id, upTo);
             }
             releaseQueueIfEmpty();

@@ -1,9 +1,7 @@
 package io.switchboard.session;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -13,41 +11,66 @@ import java.util.function.Consumer;
  * per publish) or an MQTT wildcard filter ({@code +} for one level, {@code #} for the rest, levels separated by
  * {@code /}), matched by a scan of the wildcard filters only. SWB/1 topics cannot contain wildcards; MQTT's can.
  *
- * <p>Owned by the shard's event loop; not thread-safe. Subscribing and unsubscribing are O(1) per filter.
+ * <p>Owned by the shard's event loop; not thread-safe. Subscribing and unsubscribing are O(1) per filter; a filter
+ * with one subscriber costs one map entry.
  */
 public final class TopicIndex {
-    private final Map<String, Set<Session>> exact = new HashMap<>();
-    private final Map<String, Set<Session>> wildcards = new HashMap<>();
+    /**
+     * Per filter: the one subscribing {@link Session} itself (the common case of a per-client topic costs one map
+     * entry), or a {@code HashSet<Session>} once there are several.
+     */
+    private final Map<String, Object> exact = new HashMap<>();
+    private final Map<String, Object> wildcards = new HashMap<>();
 
     /** Adds {@code s} as a subscriber of {@code filter}; returns false when it already was one. */
     public boolean add(String filter, Session s) {
-        return (isWildcard(filter) ? wildcards : exact).computeIfAbsent(filter, f -> new LinkedHashSet<>()).add(s);
+        Map<String, Object> map = isWildcard(filter) ? wildcards : exact;
+        Object subs = map.get(filter);
+        if (subs == null) {
+            map.put(filter, s);
+            return true;
+        }
+        if (subs == s) {
+            return false;
+        }
+        if (subs instanceof Session one) {
+            Set<Session> set = new HashSet<>(4);
+            set.add(one);
+            set.add(s);
+            map.put(filter, set);
+            return true;
+        }
+        return asSet(subs).add(s);
     }
 
     /** Removes {@code s} from {@code filter}'s subscribers; returns false when it was not one. */
     public boolean remove(String filter, Session s) {
-        Map<String, Set<Session>> map = isWildcard(filter) ? wildcards : exact;
-        Set<Session> subs = map.get(filter);
-        if (subs == null || !subs.remove(s)) {
+        Map<String, Object> map = isWildcard(filter) ? wildcards : exact;
+        Object subs = map.get(filter);
+        if (subs == s) {
+            map.remove(filter);
+            return true;
+        }
+        if (!(subs instanceof Set<?>) || !asSet(subs).remove(s)) {
             return false;
         }
-        if (subs.isEmpty()) {
-            map.remove(filter);
+        Set<Session> set = asSet(subs);
+        if (set.size() == 1) {
+            map.put(filter, set.iterator().next());
         }
         return true;
     }
 
     /**
      * Calls {@code action} for each subscription whose filter matches {@code topic}: a session subscribed through
-     * several matching filters is called once per filter (as MQTT 3.1.1 allows).
+     * several matching filters is called once per filter (as MQTT 3.1.1 allows). Iterates in place, allocating
+     * nothing: {@code action} must not subscribe or unsubscribe (a connection that fails while being written to
+     * detaches from its session later, in its own close task).
      */
     public void forEachMatch(String topic, Consumer<Session> action) {
-        Set<Session> subs = exact.get(topic);
-        if (subs != null) {
-            forEachOf(subs, action);
-        }
+        forEachOf(exact.get(topic), action);
         if (!wildcards.isEmpty()) {
-            for (Map.Entry<String, Set<Session>> e : wildcards.entrySet()) {
+            for (Map.Entry<String, Object> e : wildcards.entrySet()) {
                 if (matches(e.getKey(), topic)) {
                     forEachOf(e.getValue(), action);
                 }
@@ -60,12 +83,19 @@ public final class TopicIndex {
         return exact.size() + wildcards.size();
     }
 
-    private static void forEachOf(Set<Session> subs, Consumer<Session> action) {
-        // A copy when the action might unsubscribe (a push that closes a connection): cheap next to the pushes.
-        List<Session> copy = new ArrayList<>(subs);
-        for (Session s : copy) {
-            action.accept(s);
+    private static void forEachOf(Object subs, Consumer<Session> action) {
+        if (subs instanceof Session one) {
+            action.accept(one);
+        } else if (subs != null) {
+            for (Session s : asSet(subs)) {
+                action.accept(s);
+            }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<Session> asSet(Object subs) {
+        return (Set<Session>) subs;
     }
 
     static boolean isWildcard(String filter) {

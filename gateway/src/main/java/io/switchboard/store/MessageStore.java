@@ -15,7 +15,10 @@ import java.util.List;
  * order; calls for different clients come from several loops at once. {@link Appended#done} may run on any thread.
  */
 public interface MessageStore extends AutoCloseable {
-    /** Records one stored message; {@code done} runs once it is kept (or could not be). */
+    /**
+     * Records one stored message; {@code done} runs once it is kept (or could not be), exactly once. A store that
+     * has not reported within 10 s gets the push answered 503 regardless (what it reports later is ignored).
+     */
     void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done);
 
     /** The client acknowledged every message up to {@code seq}: none of them needs keeping any more. */

@@ -52,6 +52,27 @@ class TopicIndexTest {
         assertEquals(1, index.filterCount(), "empty filters are dropped");
     }
 
+    @Test
+    void shouldGrowFromOneSubscriberToManyAndShrinkBack() {
+        TopicIndex index = new TopicIndex();
+        List<Session> all = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Session s = session("s" + i);
+            all.add(s);
+            assertTrue(index.add("news", s));
+        }
+        assertEquals(100, matches(index, "news").size());
+        for (int i = 0; i < 99; i++) {
+            assertTrue(index.remove("news", all.get(i)));
+        }
+        assertEquals(List.of("s99"), matches(index, "news"));
+        assertFalse(index.remove("news", all.get(0)), "gone already");
+        assertFalse(index.add("news", all.get(99)), "still there");
+        assertTrue(index.remove("news", all.get(99)));
+        assertEquals(0, index.filterCount());
+        assertEquals(List.of(), matches(index, "news"));
+    }
+
     private static List<String> matches(TopicIndex index, String topic) {
         List<String> ids = new ArrayList<>();
         index.forEachMatch(topic, s -> ids.add(s.id()));

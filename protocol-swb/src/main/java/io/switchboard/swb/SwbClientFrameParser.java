@@ -56,7 +56,8 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
 
         /**
          * {@code HELLO <client-id> [v=1] [token=<t>] [resume=<seq>] [hb=<seconds>]}, the id valid; {@code token} is
-         * null and {@code resumeSeq} 0 when absent, {@code hbSec} -1 when absent. Unknown options are ignored.
+         * null when absent, {@code resumeSeq} -1 when absent, {@code hbSec} -1 when absent. Unknown options are
+         * ignored.
          */
         void onHello(String clientId, String token, long resumeSeq, int hbSec);
 
@@ -156,7 +157,7 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
         }
         String clientId = ascii(in, from, idEnd);
         String token = null;
-        long resume = 0;
+        long resume = -1;
         int hb = -1;
         int i = skipSpaces(in, idEnd, end);
         while (i < end) {

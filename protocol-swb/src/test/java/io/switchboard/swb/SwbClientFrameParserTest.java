@@ -120,7 +120,7 @@ class SwbClientFrameParserTest {
     @Test
     void shouldAcceptControlLineOfExactlyTheLimitIncludingLf() {
         String line = "HELLO a x=" + "y".repeat(MAX_LINE - 11); // + LF = MAX_LINE bytes
-        assertEquals(List.of("HELLO a token=null resume=0 hb=-1"), parseWhole(line + "\n"));
+        assertEquals(List.of("HELLO a token=null resume=-1 hb=-1"), parseWhole(line + "\n"));
     }
 
     @Test
@@ -188,7 +188,7 @@ class SwbClientFrameParserTest {
         ByteBuf in = alloc.chunk("HELLO a\nPING\nACK 1\n");
         ByteBuf pending = parser.feed(alloc, null, in, rec);
         in.release();
-        assertEquals(List.of("HELLO a token=null resume=0 hb=-1"), rec.events);
+        assertEquals(List.of("HELLO a token=null resume=-1 hb=-1"), rec.events);
         assertNotNull(pending);
         assertEquals("PING\nACK 1\n", pending.toString(StandardCharsets.US_ASCII));
 
@@ -201,7 +201,7 @@ class SwbClientFrameParserTest {
         parser.parse(pending, rec);
         assertFalse(pending.isReadable());
         pending.release();
-        assertEquals(List.of("HELLO a token=null resume=0 hb=-1", "PING", "ACK 1", "PONG"), rec.events);
+        assertEquals(List.of("HELLO a token=null resume=-1 hb=-1", "PING", "ACK 1", "PONG"), rec.events);
     }
 
     @Test

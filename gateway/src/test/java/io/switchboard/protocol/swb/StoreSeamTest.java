@@ -107,6 +107,22 @@ class StoreSeamTest {
     }
 
     @Test
+    void shouldAnswer503WhenTheStoreNeverReportsAndIgnoreItsLateReport() {
+        EmbeddedChannel ch = startWithClientA();
+        ch.freezeTime();
+        AtomicReference<PushResult> stored = push("a", "kept", 60);
+        assertNull(stored.get());
+        ch.advanceTimeBy(10, java.util.concurrent.TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals(503, stored.get().status(), "a silent store cannot hold the answer");
+        assertTrue(stored.get().error().contains("did not answer"), stored.get().error());
+        store.pending.get(0).done(null); // too late: the answer was given
+        store.pending.get(0).done(null);
+        assertEquals(503, stored.get().status());
+        assertEquals(1, rig.metrics.refusals(Refusal.STORE_FAILED));
+    }
+
+    @Test
     void shouldTellTheStoreOfAcknowledgementsAndOfSessionsThatEnd() {
         EmbeddedChannel ch = startWithClientA();
         push("a", "m1", 60);

@@ -363,7 +363,7 @@ class SwbConnectionTest {
         rig.start();
         EmbeddedChannel older = hello("HELLO a\nSUB news\n");
         assertEquals("WELCOME a v=1 hb=60 seq=0\nOK SUB news\n", out(older));
-        EmbeddedChannel newer = hello("HELLO a\n"); // its own channel: another event loop, another shard
+        EmbeddedChannel newer = hello("HELLO a resume=0\n"); // its own channel: another event loop, another shard
         rig.runAll();
         assertEquals("BYE 409 taken over\n", out(older));
         out(newer);
@@ -375,6 +375,20 @@ class SwbConnectionTest {
         var again = rig.registry.pushes().publish("news", "m".getBytes(StandardCharsets.US_ASCII));
         rig.runAll();
         assertEquals(0L, again.get());
+    }
+
+    @Test
+    void shouldDropTheSessionsSubscriptionsWhenAHelloStartsAfreshWithoutResume() throws Exception {
+        rig.start();
+        EmbeddedChannel older = hello("HELLO a\nSUB news\n");
+        out(older);
+        EmbeddedChannel newer = hello("HELLO a\nSUB sport\n"); // a new process of the same client: no resume
+        rig.runAll();
+        assertEquals("BYE 409 taken over\n", out(older));
+        assertEquals("WELCOME a v=1 hb=60 seq=0\nOK SUB sport\n", out(newer));
+        var news = rig.registry.pushes().publish("news", "n".getBytes(StandardCharsets.US_ASCII));
+        rig.runAll();
+        assertEquals(0L, news.get(), "it never subscribed to news");
     }
 
     @Test
