@@ -2,6 +2,7 @@ package io.switchboard.config;
 
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
+import io.switchboard.options.Sizes;
 import io.switchboard.transport.Transport;
 import picocli.CommandLine.Option;
 
@@ -63,6 +64,11 @@ public final class ServerConfig {
     public final int windowMessages;
     public final int maxQueuedMessagesPerClient;
     public final long maxQueuedBytesPerClient;
+    /**
+     * Payload bytes queued for all clients together, online and offline; a push beyond gets 503 instead of running the
+     * heap out. Defaults to a quarter of the maximum heap.
+     */
+    public final long maxQueuedTotalBytes;
     public final int maxTtlSec;
     /**
      * A new session's seq numbers start from the clock (true, the default: a resume from an older session of the
@@ -122,6 +128,7 @@ public final class ServerConfig {
         windowMessages = b.windowMessages;
         maxQueuedMessagesPerClient = b.maxQueuedMessagesPerClient;
         maxQueuedBytesPerClient = b.maxQueuedBytesPerClient;
+        maxQueuedTotalBytes = b.maxQueuedTotalBytes;
         maxTtlSec = b.maxTtlSec;
         seqOriginFromClock = b.seqOriginFromClock;
         maxOfflineSessions = b.maxOfflineSessions;
@@ -166,6 +173,10 @@ public final class ServerConfig {
         Ranges.check("--max-queued", maxQueuedMessagesPerClient, 1, 10_000_000);
         if (maxQueuedBytesPerClient < maxPayloadBytes) {
             throw new IllegalArgumentException("--max-queued-bytes (" + maxQueuedBytesPerClient
+                    + ") must be at least --max-payload (" + maxPayloadBytes + ")");
+        }
+        if (maxQueuedTotalBytes < maxPayloadBytes) {
+            throw new IllegalArgumentException("--max-queued-total (" + maxQueuedTotalBytes
                     + ") must be at least --max-payload (" + maxPayloadBytes + ")");
         }
         Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
@@ -274,6 +285,13 @@ public final class ServerConfig {
         @Option(names = "--max-queued-bytes", paramLabel = "<maxQueuedBytes>",
                 description = "Payload bytes queued per client (pushes beyond get 429).")
         public long maxQueuedBytesPerClient = 1024 * 1024;
+        /** Set from {@code --max-queued-total} by {@link #parseWords()}; a quarter of the maximum heap by default. */
+        public long maxQueuedTotalBytes = Runtime.getRuntime().maxMemory() / 4;
+        // The size as typed (256m, 1g, bytes), parsed by parseWords() so that a wrong one is reported like any setting.
+        @Option(names = "--max-queued-total", paramLabel = "<size>", description = "Payload bytes queued for all "
+                + "clients together, online and offline, as bytes or 256m, 1g (pushes beyond get 503). Default: a "
+                + "quarter of the maximum heap (-Xmx).")
+        private String maxQueuedTotal;
         @Option(names = "--max-ttl", paramLabel = "<maxTtl>", description = "Longest retention a push may ask for, seconds.")
         public int maxTtlSec = 7 * 24 * 3600;
         @Option(names = "--max-offline-sessions",
@@ -321,6 +339,10 @@ public final class ServerConfig {
             if (seqOrigin != null) {
                 seqOriginFromClock = seqOriginFromClock(seqOrigin);
                 seqOrigin = null;
+            }
+            if (maxQueuedTotal != null) {
+                maxQueuedTotalBytes = Sizes.parse("--max-queued-total", maxQueuedTotal);
+                maxQueuedTotal = null;
             }
         }
 

@@ -42,6 +42,7 @@ final class GatewayAdmin implements AdminService {
             perLoop.add(l.memberCount());
         }
         return new CoreStats(gateway.services().clock().nowMs() - gateway.startedAtMs(),
-                gateway.guard().maxConnections(), gateway.registry().size(), offlineRetained, perLoop);
+                gateway.guard().maxConnections(), gateway.registry().size(), offlineRetained, perLoop,
+                gateway.registry().queuedBytes().usedBytes(), gateway.registry().queuedBytes().maxBytes());
     }
 }

@@ -87,10 +87,11 @@ public final class ServerCommand implements Callable<Integer> {
                 ? "none" : "jwt", services.upstream() == io.switchboard.upstream.UpstreamSink.NONE
                 ? "none (SEND answered NACK 503)" : "webhook");
         out.printf("switchboard server: limits: max-connections %d%s, hb %d s (%d-%d), window %d, queue %d msgs/%d B "
-                        + "per client, payload %d B, line %d B%n",
+                        + "per client, %d B queued in all (--max-queued-total), payload %d B, line %d B%n",
                 cfg.maxConnections, cfg.maxConnectionsPerIp > 0 ? ", per-ip " + cfg.maxConnectionsPerIp : "",
                 cfg.heartbeatDefaultSec, cfg.heartbeatMinSec, cfg.heartbeatMaxSec, cfg.windowMessages,
-                cfg.maxQueuedMessagesPerClient, cfg.maxQueuedBytesPerClient, cfg.maxPayloadBytes, cfg.maxLineBytes);
+                cfg.maxQueuedMessagesPerClient, cfg.maxQueuedBytesPerClient, cfg.maxQueuedTotalBytes,
+                cfg.maxPayloadBytes, cfg.maxLineBytes);
         out.printf("switchboard server: open-file limit %s; max heap %d MiB%n", openFileLimit(),
                 Runtime.getRuntime().maxMemory() >> 20);
         out.flush();
