@@ -1,9 +1,11 @@
 package io.switchboard.config;
 
+import io.switchboard.doctor.OpenFileLimit;
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
 import io.switchboard.options.Sizes;
 import io.switchboard.transport.Transport;
+import java.util.OptionalLong;
 import picocli.CommandLine.Option;
 
 /**
@@ -215,6 +217,9 @@ public final class ServerConfig {
      */
     public static final class Builder extends ListenerOptions {
         private static final String DEFAULT_SEQ_ORIGIN = "clock";
+        /** Where the open-file limit cannot be read. */
+        static final int MAX_CONNECTIONS_WITHOUT_FILE_LIMIT = 1_000_000;
+        private static final int DEFAULT_MAX_CONNECTIONS = defaultMaxConnections(OpenFileLimit.current());
 
         @Option(names = "--bind", description = "Address for client connections.")
         public String bind = "0.0.0.0";
@@ -308,8 +313,9 @@ public final class ServerConfig {
                 description = "Bytes buffered per slow client before writes pause.")
         public int writeBufferHighBytes = 64 * 1024;
 
-        @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond).")
-        public int maxConnections = 1_000_000;
+        @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond); by "
+                + "default what the open-file limit allows, less the files the JVM keeps (see switchboard doctor).")
+        public int maxConnections = DEFAULT_MAX_CONNECTIONS;
         @Option(names = "--max-connections-per-ip", description = "Connections per source address; 0 = unlimited.")
         public int maxConnectionsPerIp;
         @Option(names = "--accept-rate", paramLabel = "<acceptRate>",
@@ -326,6 +332,18 @@ public final class ServerConfig {
         @Option(names = "--reconnect-spread", paramLabel = "<reconnectSpread>",
                 description = "Clients are told to retry within 1 s + this many ms.")
         public int reconnectSpreadMs = 30_000;
+
+        /**
+         * {@code --max-connections}'s default under an open-file limit of {@code openFiles}: as many connections as
+         * it leaves room for after the reserve {@code switchboard doctor} counts (at least 1), so that clients past it
+         * read {@code BYE 429} instead of waiting in the accept queue for a file; 1,000,000 where the limit is unknown.
+         */
+        public static int defaultMaxConnections(OptionalLong openFiles) {
+            if (openFiles.isEmpty()) {
+                return MAX_CONNECTIONS_WITHOUT_FILE_LIMIT;
+            }
+            return Math.clamp(OpenFileLimit.serverConnections(openFiles.getAsLong()), 1, Integer.MAX_VALUE);
+        }
 
         /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */
         public ServerConfig build() {

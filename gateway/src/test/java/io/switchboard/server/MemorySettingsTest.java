@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.switchboard.config.ServerConfig;
+import io.switchboard.doctor.OpenFileLimit;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
-/** The settings that bound the gateway's memory and files: {@code --max-queued-total}. */
+/** The settings that bound the gateway's memory and files: {@code --max-queued-total}, {@code --max-connections}. */
 class MemorySettingsTest {
 
     @Test
@@ -36,6 +38,20 @@ class MemorySettingsTest {
             "--max-queued-total=1k|--max-queued-total (1024) must be at least --max-payload (65536)"})
     void shouldNameTheOptionOfAnInvalidQueuedTotal(String arg, String message) {
         assertEquals(message, assertThrows(IllegalArgumentException.class, () -> parse(arg)).getMessage());
+    }
+
+    @Test
+    void shouldDefaultMaxConnectionsToWhatTheOpenFileLimitAllows() {
+        assertEquals(19_872, ServerConfig.Builder.defaultMaxConnections(OptionalLong.of(19_936)),
+                "19,936 files less the 64 the doctor reserves");
+        assertEquals(1_048_512, ServerConfig.Builder.defaultMaxConnections(OptionalLong.of(1 << 20)));
+        assertEquals(1, ServerConfig.Builder.defaultMaxConnections(OptionalLong.of(10)), "at least one");
+        assertEquals(Integer.MAX_VALUE, ServerConfig.Builder.defaultMaxConnections(OptionalLong.of(Long.MAX_VALUE)),
+                "unlimited");
+        assertEquals(1_000_000, ServerConfig.Builder.defaultMaxConnections(OptionalLong.empty()), "unknown");
+        assertEquals(ServerConfig.Builder.defaultMaxConnections(OpenFileLimit.current()),
+                ServerConfig.DEFAULTS.maxConnections, "this process's limit");
+        assertEquals(5, parse("--max-connections=5").maxConnections, "an explicit value wins");
     }
 
     private static ServerConfig parse(String... args) {
