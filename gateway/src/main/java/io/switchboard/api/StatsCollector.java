@@ -60,6 +60,8 @@ final class StatsCollector {
         n.put("sessions_online", online);
         n.put("sessions_known", core.sessionsKnown());
         n.put("sessions_offline_retained", core.sessionsOfflineRetained());
+        n.put("queued_bytes", core.queuedBytes());
+        n.put("max_queued_total_bytes", core.maxQueuedTotalBytes());
         n.put("handshakes_total", m.handshakes.sum());
         n.put("connections_accepted_total", m.connectionsAccepted.sum());
         n.put("takeovers_total", m.takeovers.sum());
@@ -101,6 +103,10 @@ final class StatsCollector {
         gauge(sb, "switchboard_sessions_online", "Clients connected and welcomed.", m.sessionsOnline.get());
         gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with stored messages.",
                 core.sessionsKnown());
+        gauge(sb, "switchboard_queued_bytes", "Payload bytes queued for all clients, online and offline.",
+                core.queuedBytes());
+        gauge(sb, "switchboard_max_queued_total_bytes", "Budget of queued payload bytes (--max-queued-total).",
+                core.maxQueuedTotalBytes());
         gauge(sb, "switchboard_draining", "1 while draining.", admin.draining() ? 1 : 0);
         counter(sb, "switchboard_connections_accepted_total", "Connections accepted by the listener.",
                 m.connectionsAccepted.sum());

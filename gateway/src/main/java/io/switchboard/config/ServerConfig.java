@@ -1,8 +1,11 @@
 package io.switchboard.config;
 
+import io.switchboard.doctor.OpenFileLimit;
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
+import io.switchboard.options.Sizes;
 import io.switchboard.transport.Transport;
+import java.util.OptionalLong;
 import picocli.CommandLine.Option;
 
 /**
@@ -63,6 +66,11 @@ public final class ServerConfig {
     public final int windowMessages;
     public final int maxQueuedMessagesPerClient;
     public final long maxQueuedBytesPerClient;
+    /**
+     * Payload bytes queued for all clients together, online and offline; a push beyond gets 503 instead of running the
+     * heap out. Defaults to a quarter of the maximum heap.
+     */
+    public final long maxQueuedTotalBytes;
     public final int maxTtlSec;
     /**
      * A new session's seq numbers start from the clock (true, the default: a resume from an older session of the
@@ -122,6 +130,7 @@ public final class ServerConfig {
         windowMessages = b.windowMessages;
         maxQueuedMessagesPerClient = b.maxQueuedMessagesPerClient;
         maxQueuedBytesPerClient = b.maxQueuedBytesPerClient;
+        maxQueuedTotalBytes = b.maxQueuedTotalBytes;
         maxTtlSec = b.maxTtlSec;
         seqOriginFromClock = b.seqOriginFromClock;
         maxOfflineSessions = b.maxOfflineSessions;
@@ -168,6 +177,10 @@ public final class ServerConfig {
             throw new IllegalArgumentException("--max-queued-bytes (" + maxQueuedBytesPerClient
                     + ") must be at least --max-payload (" + maxPayloadBytes + ")");
         }
+        if (maxQueuedTotalBytes < maxPayloadBytes) {
+            throw new IllegalArgumentException("--max-queued-total (" + maxQueuedTotalBytes
+                    + ") must be at least --max-payload (" + maxPayloadBytes + ")");
+        }
         Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
         Ranges.check("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
         Ranges.check("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
@@ -204,6 +217,9 @@ public final class ServerConfig {
      */
     public static final class Builder extends ListenerOptions {
         private static final String DEFAULT_SEQ_ORIGIN = "clock";
+        /** Where the open-file limit cannot be read. */
+        static final int MAX_CONNECTIONS_WITHOUT_FILE_LIMIT = 1_000_000;
+        private static final int DEFAULT_MAX_CONNECTIONS = defaultMaxConnections(OpenFileLimit.current());
 
         @Option(names = "--bind", description = "Address for client connections.")
         public String bind = "0.0.0.0";
@@ -274,6 +290,13 @@ public final class ServerConfig {
         @Option(names = "--max-queued-bytes", paramLabel = "<maxQueuedBytes>",
                 description = "Payload bytes queued per client (pushes beyond get 429).")
         public long maxQueuedBytesPerClient = 1024 * 1024;
+        /** Set from {@code --max-queued-total} by {@link #parseWords()}; a quarter of the maximum heap by default. */
+        public long maxQueuedTotalBytes = Runtime.getRuntime().maxMemory() / 4;
+        // The size as typed (256m, 1g, bytes), parsed by parseWords() so that a wrong one is reported like any setting.
+        @Option(names = "--max-queued-total", paramLabel = "<size>", description = "Payload bytes queued for all "
+                + "clients together, online and offline, as bytes or 256m, 1g (pushes beyond get 503). Default: a "
+                + "quarter of the maximum heap (-Xmx).")
+        private String maxQueuedTotal;
         @Option(names = "--max-ttl", paramLabel = "<maxTtl>", description = "Longest retention a push may ask for, seconds.")
         public int maxTtlSec = 7 * 24 * 3600;
         @Option(names = "--max-offline-sessions",
@@ -290,8 +313,9 @@ public final class ServerConfig {
                 description = "Bytes buffered per slow client before writes pause.")
         public int writeBufferHighBytes = 64 * 1024;
 
-        @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond).")
-        public int maxConnections = 1_000_000;
+        @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond); by "
+                + "default what the open-file limit allows, less the files the JVM keeps (see switchboard doctor).")
+        public int maxConnections = DEFAULT_MAX_CONNECTIONS;
         @Option(names = "--max-connections-per-ip", description = "Connections per source address; 0 = unlimited.")
         public int maxConnectionsPerIp;
         @Option(names = "--accept-rate", paramLabel = "<acceptRate>",
@@ -309,6 +333,18 @@ public final class ServerConfig {
                 description = "Clients are told to retry within 1 s + this many ms.")
         public int reconnectSpreadMs = 30_000;
 
+        /**
+         * {@code --max-connections}'s default under an open-file limit of {@code openFiles}: as many connections as
+         * it leaves room for after the reserve {@code switchboard doctor} counts (at least 1), so that clients past it
+         * read {@code BYE 429} instead of waiting in the accept queue for a file; 1,000,000 where the limit is unknown.
+         */
+        public static int defaultMaxConnections(OptionalLong openFiles) {
+            if (openFiles.isEmpty()) {
+                return MAX_CONNECTIONS_WITHOUT_FILE_LIMIT;
+            }
+            return Math.clamp(OpenFileLimit.serverConnections(openFiles.getAsLong()), 1, Integer.MAX_VALUE);
+        }
+
         /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */
         public ServerConfig build() {
             parseWords();
@@ -321,6 +357,10 @@ public final class ServerConfig {
             if (seqOrigin != null) {
                 seqOriginFromClock = seqOriginFromClock(seqOrigin);
                 seqOrigin = null;
+            }
+            if (maxQueuedTotal != null) {
+                maxQueuedTotalBytes = Sizes.parse("--max-queued-total", maxQueuedTotal);
+                maxQueuedTotal = null;
             }
         }
 

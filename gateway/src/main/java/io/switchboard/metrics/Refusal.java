@@ -19,6 +19,8 @@ public enum Refusal {
     CLIENT_OFFLINE,
     QUEUE_FULL,
     OFFLINE_SESSIONS_LIMIT,
+    /** Every client's queues together held {@code --max-queued-total} payload bytes; the push was answered 503. */
+    QUEUED_TOTAL,
     /** The message store could not keep a stored message (ttl > 0); the push was answered 503. */
     STORE_FAILED,
     PAYLOAD_TOO_LARGE,

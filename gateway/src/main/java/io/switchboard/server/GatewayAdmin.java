@@ -41,6 +41,6 @@ final class GatewayAdmin implements AdminService {
         }
         return new CoreStats(gateway.services().clock().nowMs() - gateway.startedAtMs(),
                 gateway.guard().maxConnections(), gateway.registry().size(), gateway.registry().offlineSessions(),
-                perLoop);
+                perLoop, gateway.registry().queuedBytes().usedBytes(), gateway.registry().queuedBytes().maxBytes());
     }
 }

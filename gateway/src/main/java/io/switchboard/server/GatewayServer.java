@@ -87,7 +87,8 @@ public final class GatewayServer implements AutoCloseable {
         group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions), metrics, store);
+                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions, config.maxQueuedTotalBytes),
+                metrics, store);
         List<SessionShard> shards = new ArrayList<>();
         Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
         for (EventExecutor e : group) {

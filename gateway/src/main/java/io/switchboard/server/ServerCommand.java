@@ -86,11 +86,14 @@ public final class ServerCommand implements Callable<Integer> {
         out.printf("switchboard server: auth %s; upstream %s%n", services.authenticator() == Authenticator.NONE
                 ? "none" : "jwt", services.upstream() == io.switchboard.upstream.UpstreamSink.NONE
                 ? "none (SEND answered NACK 503)" : "webhook");
-        out.printf("switchboard server: limits: max-connections %d%s, hb %d s (%d-%d), window %d, queue %d msgs/%d B "
-                        + "per client, payload %d B, line %d B%n",
-                cfg.maxConnections, cfg.maxConnectionsPerIp > 0 ? ", per-ip " + cfg.maxConnectionsPerIp : "",
+        out.printf("switchboard server: limits: max-connections %d%s%s, hb %d s (%d-%d), window %d, queue %d msgs/%d B "
+                        + "per client, %d B queued in all (--max-queued-total), payload %d B, line %d B%n",
+                cfg.maxConnections, cfg.maxConnections == ServerConfig.DEFAULTS.maxConnections
+                        ? " (what the open-file limit allows)" : "",
+                cfg.maxConnectionsPerIp > 0 ? ", per-ip " + cfg.maxConnectionsPerIp : "",
                 cfg.heartbeatDefaultSec, cfg.heartbeatMinSec, cfg.heartbeatMaxSec, cfg.windowMessages,
-                cfg.maxQueuedMessagesPerClient, cfg.maxQueuedBytesPerClient, cfg.maxPayloadBytes, cfg.maxLineBytes);
+                cfg.maxQueuedMessagesPerClient, cfg.maxQueuedBytesPerClient, cfg.maxQueuedTotalBytes,
+                cfg.maxPayloadBytes, cfg.maxLineBytes);
         out.printf("switchboard server: open-file limit %s; max heap %d MiB%n", openFileLimit(),
                 Runtime.getRuntime().maxMemory() >> 20);
         out.flush();

@@ -11,10 +11,18 @@ import java.util.List;
  * @param sessionsKnown           sessions held, online or offline with retained messages
  * @param sessionsOfflineRetained sessions kept offline for their retained messages (an estimate)
  * @param loopConnections         connections per event loop, by loop index
+ * @param queuedBytes             payload bytes queued for all clients, online and offline
+ * @param maxQueuedTotalBytes     the budget for {@code queuedBytes} ({@code --max-queued-total})
  */
 public record CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
-                        List<Integer> loopConnections) {
+                        List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes) {
     public CoreStats {
         loopConnections = List.copyOf(loopConnections);
+    }
+
+    /** Without the queued-bytes readings (0 of an unlimited budget). */
+    public CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
+                     List<Integer> loopConnections) {
+        this(uptimeMs, maxConnections, sessionsKnown, sessionsOfflineRetained, loopConnections, 0, Long.MAX_VALUE);
     }
 }

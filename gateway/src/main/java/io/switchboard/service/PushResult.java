@@ -4,7 +4,7 @@ package io.switchboard.service;
  * Outcome of one push, as the backend API reports it. Immutable.
  *
  * @param status    HTTP-like status: 200 accepted, 404 client offline (ttl 0), 413 too large,
- *                  429 client queue full, 503 draining
+ *                  429 client queue full, 503 draining, store failure or the server's queued-bytes budget used up
  * @param seq       the seq assigned, or 0 when refused
  * @param delivered true when written to the client's connection at once; false when queued
  */
@@ -15,6 +15,9 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
     public static final PushResult TOO_MANY_STORED = new PushResult(429, 0, false,
             "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
+    /** Every client's queues together hold as many payload bytes as the server allows: the backend may retry later. */
+    public static final PushResult QUEUED_TOTAL_FULL = new PushResult(503, 0, false,
+            "the server's budget for queued messages is used up (--max-queued-total)");
     /** The status of a push whose stored message the store could not keep. */
     public static final int STORE_FAILED_STATUS = 503;
 

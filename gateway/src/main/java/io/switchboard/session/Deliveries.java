@@ -223,6 +223,10 @@ public final class Deliveries implements PushService {
         if (payload.length > registry.limits().maxPayloadBytes()) {
             return PushResult.TOO_LARGE;
         }
+        if (registry.queuedBytes().full(payload.length)) {
+            // Early, before an offline session is made or a loop is woken; the loop's own check is the exact one.
+            return PushResult.QUEUED_TOTAL_FULL;
+        }
         return null;
     }
 
@@ -238,8 +242,8 @@ public final class Deliveries implements PushService {
     }
 
     /**
-     * Pushes on the owning loop and keeps the offline bookkeeping right; counts a refusal once, under
-     * {@code reason} (or its own status when null).
+     * Pushes on the owning loop and keeps the offline bookkeeping right; counts a refusal once, a full client queue
+     * under {@code reason} (when not null), any other refusal under its own reason.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
         PushResult r = s.push(payload, expiresAtMs, true);
@@ -254,7 +258,7 @@ public final class Deliveries implements PushService {
             }
         }
         if (!r.ok()) {
-            metrics.refused(reason != null ? reason : Session.refusalOf(r));
+            metrics.refused(reason != null && r == PushResult.QUEUE_FULL ? reason : Session.refusalOf(r));
         }
         return r;
     }

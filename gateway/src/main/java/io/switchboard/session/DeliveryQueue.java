@@ -5,7 +5,8 @@ import java.util.function.Predicate;
 
 /**
  * A session's messages not yet acknowledged, in seq order, with how many of them are written to the current
- * connection. Exists only while a session has messages queued, so an idle session costs one null field.
+ * connection. Exists only while a session has messages queued, so an idle session costs one null field. Every
+ * payload byte that enters or leaves it is counted in the shared {@link QueuedBytes} budget, here and nowhere else.
  * Owned by the session's loop; not thread-safe.
  */
 final class DeliveryQueue {
@@ -17,9 +18,11 @@ final class DeliveryQueue {
     /** Seq of the last message written (or skipped as expired) on the current connection. */
     long lastSentSeq;
     long bytes;
+    private final QueuedBytes total;
 
-    DeliveryQueue(long lastSentSeq) {
+    DeliveryQueue(long lastSentSeq, QueuedBytes total) {
         this.lastSentSeq = lastSentSeq;
+        this.total = total;
     }
 
     int size() {
@@ -38,7 +41,22 @@ final class DeliveryQueue {
         return size == 0 ? null : items[head];
     }
 
+    /** Appends {@code m} if the shared budget has room for its payload; false, changing nothing, when it has not. */
+    boolean offer(Message m) {
+        if (!total.tryTake(m.payload().length)) {
+            return false;
+        }
+        append(m);
+        return true;
+    }
+
+    /** Appends {@code m} whatever the shared budget (what a store kept across a restart is loaded whole). */
     void add(Message m) {
+        total.take(m.payload().length);
+        append(m);
+    }
+
+    private void append(Message m) {
         if (size == items.length) {
             Message[] bigger = new Message[items.length * 2];
             for (int i = 0; i < size; i++) {
@@ -58,6 +76,7 @@ final class DeliveryQueue {
         head = (head + 1) & (items.length - 1);
         size--;
         bytes -= m.payload().length;
+        total.give(m.payload().length);
         if (sentCount > 0) {
             sentCount--;
         }
@@ -67,13 +86,14 @@ final class DeliveryQueue {
     /** Removes every message matching {@code drop}, keeping order and the in-flight count right; returns how many. */
     int removeIf(Predicate<Message> drop) {
         int removed = 0;
+        long removedBytes = 0;
         int kept = 0;
         int sentKept = 0;
         Message[] compact = new Message[items.length];
         for (int i = 0; i < size; i++) {
             Message m = get(i);
             if (drop.test(m)) {
-                bytes -= m.payload().length;
+                removedBytes += m.payload().length;
                 removed++;
             } else {
                 if (i < sentCount) {
@@ -87,6 +107,8 @@ final class DeliveryQueue {
         head = 0;
         size = kept;
         sentCount = sentKept;
+        bytes -= removedBytes;
+        total.give(removedBytes);
         return removed;
     }
 }

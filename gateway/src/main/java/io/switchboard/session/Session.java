@@ -82,7 +82,7 @@ public final class Session {
         this.ackedSeq = kept.isEmpty() ? this.lastSeq : kept.get(0).seq() - 1;
         for (io.switchboard.store.MessageStore.Stored m : kept) {
             if (queue == null) {
-                queue = new DeliveryQueue(ackedSeq);
+                queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
             }
             queue.add(new Message(m.seq(), m.payload(), m.expiresAtMs()));
             this.lastSeq = Math.max(this.lastSeq, m.seq());
@@ -222,11 +222,15 @@ public final class Session {
         if (queued() >= limits.maxQueuedMessages() || queuedBytes() + payload.length > limits.maxQueuedBytes()) {
             return PushResult.QUEUE_FULL;
         }
-        long seq = ++lastSeq;
+        long seq = lastSeq + 1;
         if (queue == null) {
-            queue = new DeliveryQueue(ackedSeq);
+            queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
         }
-        queue.add(new Message(seq, payload, expiresAtMs));
+        if (!queue.offer(new Message(seq, payload, expiresAtMs))) {
+            releaseQueueIfEmpty();
+            return PushResult.QUEUED_TOTAL_FULL;
+        }
+        lastSeq = seq;
         metrics().pushesAccepted.increment();
         pump(flush);
         return PushResult.accepted(seq, queue == null || queue.lastSentSeq >= seq);
@@ -361,6 +365,14 @@ public final class Session {
         return queue == null;
     }
 
+    /** Drops every queued message (the session is being removed), giving their bytes back to the budget. */
+    void dropQueue() {
+        if (queue != null) {
+            metrics().messagesDropped.add(queue.removeIf(m -> true));
+            queue = null;
+        }
+    }
+
     private void dropExpiredHead(long nowMs) {
         while (queue != null && queue.sentCount == 0 && !queue.isEmpty() && queue.first().expired(nowMs)) {
             queue.removeFirst();
@@ -379,6 +391,9 @@ public final class Session {
     static Refusal refusalOf(PushResult r) {
         if (r == PushResult.TOO_MANY_STORED) {
             return Refusal.OFFLINE_SESSIONS_LIMIT;
+        }
+        if (r == PushResult.QUEUED_TOTAL_FULL) {
+            return Refusal.QUEUED_TOTAL;
         }
         if (r.status() == PushResult.STORE_FAILED_STATUS && r != PushResult.DRAINING) {
             return Refusal.STORE_FAILED;

@@ -29,9 +29,18 @@ import org.slf4j.LoggerFactory;
 public final class SessionRegistry {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
 
-    /** Per-client delivery limits. */
+    /**
+     * Delivery limits: per client, and {@code maxQueuedTotalBytes}, the payload bytes queued for all clients
+     * together ({@code --max-queued-total}).
+     */
     public record Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
-                         int maxTtlSec, boolean seqOriginFromClock, int maxOfflineSessions) {
+                         int maxTtlSec, boolean seqOriginFromClock, int maxOfflineSessions, long maxQueuedTotalBytes) {
+        /** Per-client limits only: no budget for all clients together. */
+        public Limits(int windowMessages, int maxQueuedMessages, long maxQueuedBytes, int maxPayloadBytes,
+                      int maxTtlSec, boolean seqOriginFromClock, int maxOfflineSessions) {
+            this(windowMessages, maxQueuedMessages, maxQueuedBytes, maxPayloadBytes, maxTtlSec, seqOriginFromClock,
+                    maxOfflineSessions, Long.MAX_VALUE);
+        }
     }
 
 
@@ -45,12 +54,15 @@ public final class SessionRegistry {
     private volatile boolean draining;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
     private final AtomicInteger offlineSessions = new AtomicInteger();
+    /** Payload bytes queued for all clients, bounded by {@link Limits#maxQueuedTotalBytes}. */
+    private final QueuedBytes queuedBytes;
 
     /** @param store where stored messages (ttl > 0) are kept beyond the sessions' queues */
     public SessionRegistry(Limits limits, GatewayMetrics metrics, MessageStore store) {
         this.limits = limits;
         this.metrics = metrics;
         this.store = store;
+        this.queuedBytes = new QueuedBytes(limits.maxQueuedTotalBytes());
         this.pushes = new Deliveries(this);
     }
 
@@ -81,6 +93,11 @@ public final class SessionRegistry {
 
     public GatewayMetrics metrics() {
         return metrics;
+    }
+
+    /** The budget of payload bytes queued for all clients, and its use. */
+    public QueuedBytes queuedBytes() {
+        return queuedBytes;
     }
 
     public List<SessionShard> loops() {
@@ -215,6 +232,7 @@ public final class SessionRegistry {
     }
 
     void remove(Session s) {
+        s.dropQueue(); // empty on every path today; should one change, the budget still gets its bytes back
         s.unsubscribeAll();
         store.forget(s.id());
         s.state(Session.DEAD);

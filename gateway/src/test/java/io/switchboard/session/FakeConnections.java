@@ -12,6 +12,12 @@ final class FakeConnections {
 
     /** Sends {@code HELLO clientId} as if from a connection on {@code loop}; completes when the loop runs. */
     static void connect(SessionRegistry registry, String clientId, ClientLink link, SessionShard loop, Clock clock) {
+        connect(registry, clientId, link, loop, clock, 0);
+    }
+
+    /** As {@link #connect}, resuming from {@code resumeSeq} as {@code HELLO ... resume=<seq>} does. */
+    static void connect(SessionRegistry registry, String clientId, ClientLink link, SessionShard loop, Clock clock,
+                        long resumeSeq) {
         registry.hello(clientId, new Handshake() {
             @Override
             public SessionShard shard() {
@@ -25,7 +31,7 @@ final class FakeConnections {
 
             @Override
             public void complete(Session s) {
-                s.attach(link, 0, clock.nowMs());
+                s.attach(link, resumeSeq, clock.nowMs());
                 loop.loop().addMember(new Member(s)); // broadcasts reach a loop's members
             }
 

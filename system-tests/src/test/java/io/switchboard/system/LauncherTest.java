@@ -1,0 +1,76 @@
+package io.switchboard.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./switchboard} launcher's JVM flags, seen by a stand-in {@code java} that prints its arguments: a copy
+ * of the launcher runs in a directory with a prebuilt (empty) jar, so nothing is built.
+ */
+@Timeout(60)
+class LauncherTest {
+    private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldExitOnOutOfMemoryUnlessJavaOptsSaysOtherwise() throws Exception {
+        List<String> plain = launch("");
+        assertTrue(plain.contains("-XX:+ExitOnOutOfMemoryError"), plain.toString());
+        assertEquals(List.of("-jar", dir.resolve("dist/target/switchboard.jar").toString(), "server"),
+                plain.subList(plain.size() - 3, plain.size()));
+
+        // HotSpot takes the last of two settings of a flag: JAVA_OPTS must come after the launcher's own.
+        List<String> overridden = launch("-XX:-ExitOnOutOfMemoryError -Xmx96m");
+        int own = overridden.indexOf("-XX:+ExitOnOutOfMemoryError");
+        int opts = overridden.indexOf("-XX:-ExitOnOutOfMemoryError");
+        assertTrue(own >= 0 && opts > own, overridden.toString());
+        assertTrue(overridden.indexOf("-Xmx96m") < overridden.indexOf("-jar"), overridden.toString());
+    }
+
+    /** Runs a copy of the launcher with {@code javaOpts}; returns the arguments its {@code java} got. */
+    private List<String> launch(String javaOpts) throws IOException, InterruptedException {
+        Files.createDirectories(dir.resolve("scripts"));
+        Files.copy(REPO.resolve("switchboard"), dir.resolve("switchboard"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(REPO.resolve("scripts/jdk.sh"), dir.resolve("scripts/jdk.sh"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.createDirectories(dir.resolve("dist/target"));
+        Files.write(dir.resolve("dist/target/switchboard.jar"), new byte[0]);
+        Path jdk = dir.resolve("jdk/bin");
+        Files.createDirectories(jdk);
+        // Answers the launcher's version probe as a JDK 25, and otherwise prints one argument per line.
+        executable(jdk.resolve("java"), """
+                #!/bin/sh
+                if [ "$1" = -XshowSettings:properties ]; then echo '    java.specification.version = 25'; exit 0; fi
+                for a in "$@"; do echo "$a"; done
+                """);
+        executable(jdk.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        ProcessBuilder pb = new ProcessBuilder("bash", dir.resolve("switchboard").toString(), "server")
+                .redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+        pb.environment().put("JAVA_OPTS", javaOpts);
+        pb.environment().remove("SWITCHBOARD_REBUILD");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the launcher ends");
+        assertEquals(0, p.exitValue(), out);
+        return out.lines().toList();
+    }
+
+    private static void executable(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+}
