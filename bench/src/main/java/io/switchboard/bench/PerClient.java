@@ -20,7 +20,8 @@ record PerClient(long bytes, String reason) {
             return new PerClient(0, "no clients connected");
         }
         if (clients < MIN_CLIENTS) {
-            return new PerClient(0, clients + " clients, too few to measure (at least " + MIN_CLIENTS + ")");
+            return new PerClient(0, "only " + clients + (clients == 1 ? " client" : " clients")
+                    + ", too few to measure (at least " + MIN_CLIENTS + " needed)");
         }
         if (after < before) {
             return new PerClient(0, "the total shrank by " + (before - after) + " B while they connected");

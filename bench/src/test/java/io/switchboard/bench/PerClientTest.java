@@ -34,7 +34,7 @@ class PerClientTest {
     void shouldSayNotApplicableWithTooFewClientsForTheProcessNoise() {
         PerClient per = PerClient.of(1_000, 9_000, 1);
         assertFalse(per.known());
-        assertEquals("n/a (1 clients, too few to measure (at least 100))", per.text());
+        assertEquals("n/a (only 1 client, too few to measure (at least 100 needed))", per.text());
         assertFalse(PerClient.of(-1, 9_000, 1_000).known(), "a total that was not read");
     }
 }
