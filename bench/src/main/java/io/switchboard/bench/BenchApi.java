@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.switchboard.process.ProcFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -51,15 +52,15 @@ final class BenchApi {
         long rss = -1;
         long sessions = -1;
         if (plan.api() != null) {
+            HttpRequest req = request("/v1/stats" + (gc ? "?gc=true" : "")).GET().build();
             try {
-                HttpResponse<String> res = http.send(request("/v1/stats" + (gc ? "?gc=true" : "")).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> res = http.send(req, HttpResponse.BodyHandlers.ofString());
                 JsonNode n = JSON.readTree(res.body());
                 heap = n.path("memory").path("heap_used_bytes").asLong(-1);
                 rss = n.path("memory").path("rss_bytes").asLong(-1);
                 sessions = n.path("sessions_online").asLong(-1);
             } catch (IOException e) {
-                out.println("bench: could not read " + plan.api() + "/v1/stats: " + e.getMessage());
+                out.println(unreadable(req.uri(), e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -69,6 +70,13 @@ final class BenchApi {
             pidRss += procRss(pid);
         }
         return new ServerReading(heap, rss, sessions, plan.serverPids().isEmpty() ? -1 : pidRss);
+    }
+
+    /** The line for a failed read: the URL as requested, and the exception's class when it has no message. */
+    static String unreadable(URI uri, Exception e) {
+        String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
+        return "bench: could not read " + uri + ": " + why;
     }
 
     static long procRss(long pid) {

@@ -123,7 +123,6 @@ final class BenchReport {
     void print(long established, double rampSec, double handshakeRate, ServerReading before,
                       ServerReading after, ServerReading end, long slabBefore, long slabAfter,
                       long broadcastMs) {
-        long clients = Math.max(1, established);
         out.println();
         out.println("== switchboard bench report");
         row("connections established", established + " / " + plan.connections());
@@ -141,22 +140,19 @@ final class BenchReport {
         report.put("connections_target", plan.connections()).put("connections_established", established)
                 .put("ramp_s", rampSec).put("handshakes_per_s", handshakeRate);
         if (before.heapBytes() >= 0 && after.heapBytes() >= 0) {
-            long sessions = Math.max(1, after.sessions() - Math.max(0, before.sessions()));
-            long heapPer = (after.heapBytes() - before.heapBytes()) / sessions;
-            long rssPer = (after.rssBytes() - before.rssBytes()) / sessions;
-            row("server heap per client (after full GC)", heapPer + " B");
-            row("server RSS per client", rssPer + " B");
-            report.put("server_heap_per_client_bytes", heapPer).put("server_rss_per_client_bytes", rssPer);
+            long sessions = after.sessions() - Math.max(0, before.sessions());
+            perClient("server heap per client (after full GC)", "server_heap_per_client_bytes",
+                    PerClient.of(before.heapBytes(), after.heapBytes(), sessions));
+            perClient("server RSS per client", "server_rss_per_client_bytes",
+                    PerClient.of(before.rssBytes(), after.rssBytes(), sessions));
         }
         if (before.pidRssBytes() >= 0) {
-            long per = (after.pidRssBytes() - before.pidRssBytes()) / clients;
-            row("server processes RSS per client", per + " B");
-            report.put("server_pids_rss_per_client_bytes", per);
+            perClient("server processes RSS per client", "server_pids_rss_per_client_bytes",
+                    PerClient.of(before.pidRssBytes(), after.pidRssBytes(), established));
         }
         if (slabBefore > 0 && slabAfter > 0) {
-            long per = (slabAfter - slabBefore) / clients;
-            row("kernel slab per connection (both ends)", per + " B");
-            report.put("kernel_slab_per_connection_both_ends_bytes", per);
+            perClient("kernel slab per connection (both ends)", "kernel_slab_per_connection_both_ends_bytes",
+                    PerClient.of(slabBefore, slabAfter, established));
         }
         if (stats.pushTotal.getTotalCount() > 0) {
             Histogram h = stats.pushTotal;
@@ -212,6 +208,16 @@ final class BenchReport {
             HtmlReport.write(plan.html(), "switchboard bench: " + plan.connections() + " connections", timeline,
                     stats.pushTotal, rows);
             out.println("bench: wrote " + plan.html());
+        }
+    }
+
+    /** A per-client row; in the JSON the figure, or null and the reason under {@code key + "_note"}. */
+    private void perClient(String name, String key, PerClient per) {
+        row(name, per.text());
+        if (per.known()) {
+            report.put(key, per.bytes());
+        } else {
+            report.putNull(key).put(key + "_note", per.reason());
         }
     }
 

@@ -4,6 +4,8 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +17,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.knowm.xchart.VectorGraphicsEncoder;
@@ -32,6 +36,13 @@ final class HtmlReport {
     static final int WIDTH = 900;
     static final int HEIGHT = 380;
     static final int RENDER_TIMEOUT_SEC = 20;
+    /** At most this many points per timeline series: more than the chart's pixels only add bytes. */
+    static final int MAX_TIMELINE_POINTS = 450;
+    /** SVG coordinates keep one decimal: a tenth of a pixel, where XChart writes up to 17 digits. */
+    private static final Pattern LONG_DECIMAL = Pattern.compile("-?\\d+\\.\\d{2,}");
+    /** One segment as the SVG encoder writes it; a series is one such element per pair of points. */
+    private static final Pattern LINE = Pattern.compile(
+            "<line style=\"([^\"]*)\" x1=\"([^\"]*)\" x2=\"([^\"]*)\" y1=\"([^\"]*)\" y2=\"([^\"]*)\"/>\\s*");
 
     private HtmlReport() {}
 
@@ -53,6 +64,7 @@ final class HtmlReport {
                         + "figure{margin:1.5em 0}</style></head><body>\n<h1>").append(esc(title)).append("</h1>\n")
                 .append("<p>Generated ").append(esc(Instant.now().toString())).append(" by switchboard bench.</p>\n");
         if (!timeline.isEmpty()) {
+            timeline = thin(timeline, MAX_TIMELINE_POINTS);
             h.append("<h2>Connections over time</h2>\n<figure>").append(svg(connectionsChart(timeline)))
                     .append("</figure>\n");
             if (timeline.stream().anyMatch(s -> s.pushesPerSec() > 0)) {
@@ -72,6 +84,28 @@ final class HtmlReport {
         }
         h.append("</table>\n</body></html>\n");
         return h.toString();
+    }
+
+    /**
+     * The timeline in at most {@code maxPoints} samples: each run of consecutive seconds becomes one sample with
+     * the run's last counters, its mean push rate and its highest p99 (so that a latency spike stays visible).
+     */
+    static List<BenchRun.Sample> thin(List<BenchRun.Sample> timeline, int maxPoints) {
+        if (timeline.size() <= maxPoints) {
+            return timeline;
+        }
+        int per = (timeline.size() + maxPoints - 1) / maxPoints;
+        List<BenchRun.Sample> out = new ArrayList<>(maxPoints);
+        for (int from = 0; from < timeline.size(); from += per) {
+            List<BenchRun.Sample> run = timeline.subList(from, Math.min(timeline.size(), from + per));
+            BenchRun.Sample last = run.get(run.size() - 1);
+            double rate = run.stream().mapToDouble(BenchRun.Sample::pushesPerSec).average().orElse(0);
+            double p99 = run.stream().mapToDouble(BenchRun.Sample::pushP99Ms).filter(v -> !Double.isNaN(v)).max()
+                    .orElse(Double.NaN);
+            out.add(new BenchRun.Sample(last.elapsedSec(), last.established(), last.open(), last.errors(), rate,
+                    p99));
+        }
+        return out;
     }
 
     static XYChart connectionsChart(List<BenchRun.Sample> timeline) {
@@ -108,7 +142,9 @@ final class HtmlReport {
 
     /**
      * Latency against percentile, the x axis being {@code log10(1 / (1 - p))} so that the tail gets room: 90% at 1,
-     * 99% at 2, 99.9% at 3 (XChart's logarithmic axis ignores custom tick labels, so the log is taken here).
+     * 99% at 2, 99.9% at 3 (XChart's logarithmic axis ignores custom tick labels, so the log is taken here). Ticks
+     * fall on whole numbers only, so that they read 0%, 90%, 99%, 99.9%, ... rather than 68.38% or 96.838%: XChart
+     * takes a step of 1 when the tick spacing hint spans about one unit of the axis.
      */
     static XYChart percentileChart(Histogram h) {
         XYChart c = chart("Push latency by percentile", "percentile", "latency (ms)");
@@ -131,8 +167,10 @@ final class HtmlReport {
         }
         line(c, "push latency", x.stream().mapToDouble(Double::doubleValue).toArray(),
                 y.stream().mapToDouble(Double::doubleValue).toArray());
+        double axisMax = Math.max(1, Math.ceil(maxX));
         c.getStyler().setXAxisMin(0.0);
-        c.getStyler().setXAxisMax(Math.max(1, Math.ceil(maxX)));
+        c.getStyler().setXAxisMax(axisMax);
+        c.getStyler().setXAxisTickMarkSpacingHint((int) Math.ceil(WIDTH / axisMax));
         c.getStyler().setxAxisTickLabelsFormattingFunction(HtmlReport::percentileLabel);
         return c;
     }
@@ -161,7 +199,11 @@ final class HtmlReport {
                 .yAxisTitle(yTitle).build();
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setPlotBackgroundColor(Color.WHITE);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        // Below the plot, not over the data.
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        // Solid: the SVG encoder turns dashed grid lines into filled outlines of every dash (~18 KB a line).
+        c.getStyler().setPlotGridLinesStroke(new BasicStroke(0.5f));
         c.getStyler().setMarkerSize(0);
         return c;
     }
@@ -194,13 +236,63 @@ final class HtmlReport {
         }
     }
 
-    /** The SVG text with the XML prologue and doctype removed, so that it can sit inside HTML. */
+    /**
+     * The SVG text with the XML prologue and doctype removed, so that it can sit inside HTML, and its numbers cut to
+     * one decimal. XChart draws every letter as an outline (TextLayout.getOutline), whatever the encoder's text
+     * hint, so text cannot stay text; the digits are most of the bytes.
+     */
     private static String encodeSvg(XYChart chart) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         VectorGraphicsEncoder.saveVectorGraphic(chart, bytes, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
         String s = bytes.toString(StandardCharsets.UTF_8);
         int start = s.indexOf("<svg");
-        return start < 0 ? s : s.substring(start);
+        return joinLines(shortenNumbers(start < 0 ? s : s.substring(start)));
+    }
+
+    /**
+     * Consecutive segments of one style where each starts at the previous one's end, as one polyline: a series of
+     * n points is then one element instead of n - 1 (each repeating its style).
+     */
+    static String joinLines(String svg) {
+        Matcher m = LINE.matcher(svg);
+        StringBuilder out = new StringBuilder(svg.length());
+        StringBuilder points = new StringBuilder();
+        String style = null;
+        String endX = null;
+        String endY = null;
+        int copied = 0;
+        while (m.find()) {
+            boolean continues = style != null && m.start() == copied && style.equals(m.group(1))
+                    && endX.equals(m.group(2)) && endY.equals(m.group(4));
+            if (!continues) {
+                flushPolyline(out, style, points);
+                out.append(svg, copied, m.start());
+                style = m.group(1);
+                points.setLength(0);
+                points.append(m.group(2)).append(',').append(m.group(4));
+            }
+            points.append(' ').append(m.group(3)).append(',').append(m.group(5));
+            endX = m.group(3);
+            endY = m.group(5);
+            copied = m.end();
+        }
+        flushPolyline(out, style, points);
+        return out.append(svg, copied, svg.length()).toString();
+    }
+
+    private static void flushPolyline(StringBuilder out, String style, CharSequence points) {
+        if (style != null) {
+            out.append("<polyline style=\"").append(style).append("\" points=\"").append(points).append("\"/>\n");
+        }
+    }
+
+    /** Every decimal number with more than one decimal, rounded to one. */
+    static String shortenNumbers(String svg) {
+        return LONG_DECIMAL.matcher(svg).replaceAll(m -> {
+            String r = BigDecimal.valueOf(Double.parseDouble(m.group())).setScale(1, RoundingMode.HALF_UP)
+                    .stripTrailingZeros().toPlainString();
+            return r.equals("-0") ? "0" : r;
+        });
     }
 
     static String esc(String s) {

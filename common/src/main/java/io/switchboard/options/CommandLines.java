@@ -1,5 +1,6 @@
 package io.switchboard.options;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,10 +18,28 @@ public final class CommandLines {
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine cmd = ex.getCommandLine();
             cmd.getErr().println("switchboard: " + ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException unmatched) {
+                String suggestion = suggestion(unmatched);
+                if (suggestion != null) {
+                    cmd.getErr().println(suggestion);
+                }
+            }
             cmd.getErr().println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
             return 2;
         });
         return cl;
+    }
+
+    /**
+     * "Did you mean server?" for a mistyped subcommand or option (picocli's nearest names, at most three), or null
+     * when nothing is near.
+     */
+    static String suggestion(CommandLine.UnmatchedArgumentException ex) {
+        List<String> near = ex.getSuggestions();
+        if (near == null || near.isEmpty()) {
+            return null;
+        }
+        return "Did you mean " + String.join(" or ", near.subList(0, Math.min(3, near.size()))) + "?";
     }
 
     /** A {@code switchboard} root with just {@code subcommands}, configured like the real one (for tests). */

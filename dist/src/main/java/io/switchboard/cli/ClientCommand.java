@@ -3,7 +3,6 @@ package io.switchboard.cli;
 import io.switchboard.client.SwitchboardClient;
 import io.switchboard.client.SwitchboardListener;
 import io.switchboard.client.Welcome;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -16,8 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code switchboard client}: connects as one SWB/1 client and prints each pushed message's payload on its own line
- * to stdout, like {@code mosquitto_sub}; status lines go to stderr. Exit codes: 0 after {@code --count} messages,
+ * {@code switchboard client}: connects as one SWB/1 client and prints each pushed message on its own line to
+ * stdout, like {@code mosquitto_sub} (as {@code -F} says, by default the payload with line breaks escaped); status
+ * lines go to stderr. Exit codes: 0 after {@code --count} messages,
  * 1 when the client gives up (BYE 401/403, or any loss with {@code --no-reconnect}), 2 on a usage error.
  * Callbacks run on the client's event loop; the calling thread only waits for the outcome.
  */
@@ -26,8 +26,8 @@ import picocli.CommandLine.Option;
         versionProvider = Main.Version.class,
         sortOptions = false,
         description = {
-                "Connect to a Switchboard server as one client and print each message pushed to it, one payload "
-                        + "per line on stdout (like mosquitto_sub). Status lines go to stderr.",
+                "Connect to a Switchboard server as one client and print each message pushed to it, one message "
+                        + "per line on stdout (like mosquitto_sub; -F chooses the format). Status lines go to stderr.",
                 "Reconnects with exponential backoff and jitter, resuming after the last message received, "
                         + "and subscribes its topics again.",
                 ""},
@@ -68,16 +68,23 @@ public final class ClientCommand implements Callable<Integer> {
     long count;
 
     @Option(names = "--verbose",
-            description = "Print 'seq=<seq> bytes=<n> ' before each payload, and more status. Default: off.")
+            description = "Print 'seq=<seq> bytes=<n> ' before each payload (without -F), and more status. Default: off.")
     boolean verbose;
+
+    @Option(names = {"-F", "--format"}, paramLabel = "FORMAT",
+            description = "Print each message as FORMAT, then a line break (like mosquitto_sub -F): "
+                    + PushFormat.DIRECTIVES_HELP + ". Default: the payload with CR and LF written as \\r and \\n, "
+                    + "so that one message is one line.")
+    String format;
 
     @Option(names = "--no-reconnect",
             description = "Exit with 1 when the connection fails or ends, instead of reconnecting. Default: reconnect.")
     boolean noReconnect;
 
-    /** Payload bytes go out unchanged (binary-safe, like mosquitto_sub), so stdout is a byte stream here. */
+    /** Messages are printed as bytes ({@code -F '%p'} writes payloads unchanged, binary-safe), so a byte stream. */
     PrintStream payloadOut = System.out;
 
+    private volatile PushFormat lineFormat;
     private volatile SwitchboardClient client;
     private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
     private long received; // event loop only
@@ -90,6 +97,13 @@ public final class ClientCommand implements Callable<Integer> {
         if (heartbeatSeconds < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--hb must be >= 0, got " + heartbeatSeconds);
         }
+        PushFormat printed;
+        try {
+            printed = format == null ? PushFormat.lines(verbose) : PushFormat.parse(format);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-F: " + e.getMessage());
+        }
+        lineFormat = printed;
         SwitchboardClient c;
         try {
             c = SwitchboardClient.builder()
@@ -162,15 +176,8 @@ public final class ClientCommand implements Callable<Integer> {
             if (exitCode.isDone()) {
                 return;
             }
-            if (verbose) {
-                payloadOut.print("seq=" + seq + " bytes=" + payload.length + " ");
-            }
-            try {
-                payloadOut.write(payload);
-            } catch (IOException e) {
-                // PrintStream.write(byte[]) declares IOException but never throws it; it sets checkError() instead.
-            }
-            payloadOut.write('\n');
+            byte[] line = lineFormat.format(id, seq, payload);
+            payloadOut.write(line, 0, line.length);
             payloadOut.flush();
             if (count > 0 && ++received >= count) {
                 // Close from here: acknowledges exactly these N messages, the rest stay on the server.

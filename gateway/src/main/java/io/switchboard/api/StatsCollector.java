@@ -17,6 +17,9 @@ import java.util.Map;
  * any thread.
  */
 final class StatsCollector {
+    /** Fewer sessions than this make whole-process totals per session meaningless (the baseline dominates). */
+    static final long MIN_SESSIONS_FOR_ESTIMATES = 100;
+
     private final GatewayMetrics m;
     private final AdminService admin;
     private long lastPushes;
@@ -84,14 +87,33 @@ final class StatsCollector {
         ObjectNode mem = n.putObject("memory");
         mem.put("heap_used_bytes", heap.getUsed()).put("heap_max_bytes", heap.getMax()).put("rss_bytes", rss)
                 .put("gc_before_reading", gcFirst);
-        if (online > 0) {
-            mem.put("heap_per_session_bytes", heap.getUsed() / online);
-        }
-        if (open > 0 && rss > 0) {
-            mem.put("rss_per_connection_bytes", rss / open);
-        }
+        perSessionEstimates(mem, heap.getUsed(), rss, online, open);
         n.put("loop_errors_total", m.loopErrors.sum());
         return n;
+    }
+
+    /**
+     * Adds {@code heap_per_session_bytes} and {@code rss_per_connection_bytes}: whole-process totals divided by the
+     * sessions (connections), so they include the process's own baseline and mean something only with many of
+     * them. Below {@link #MIN_SESSIONS_FOR_ESTIMATES} they are null, with {@code per_session_note} saying why.
+     */
+    static void perSessionEstimates(ObjectNode mem, long heapUsedBytes, long rssBytes, long online, long open) {
+        boolean enough = online >= MIN_SESSIONS_FOR_ESTIMATES;
+        if (enough) {
+            mem.put("heap_per_session_bytes", heapUsedBytes / online);
+        } else {
+            mem.putNull("heap_per_session_bytes");
+        }
+        if (open >= MIN_SESSIONS_FOR_ESTIMATES && rssBytes > 0) {
+            mem.put("rss_per_connection_bytes", rssBytes / open);
+        } else {
+            mem.putNull("rss_per_connection_bytes");
+        }
+        if (!enough || open < MIN_SESSIONS_FOR_ESTIMATES) {
+            mem.put("per_session_note", "per-session figures need at least " + MIN_SESSIONS_FOR_ESTIMATES
+                    + " sessions and connections: below that they are mostly the process's own baseline"
+                    + " (switchboard bench measures the growth per client)");
+        }
     }
 
     String prometheus() {

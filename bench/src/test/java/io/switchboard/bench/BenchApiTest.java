@@ -1,0 +1,46 @@
+package io.switchboard.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.options.CommandLines;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.URI;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+/** A stats read that fails says which URL and why, even when the exception has no message. */
+@Timeout(60)
+class BenchApiTest {
+    @Test
+    void shouldNameTheExceptionClassWhenItHasNoMessage() {
+        assertEquals("bench: could not read http://h:1/v1/stats: java.net.ConnectException",
+                BenchApi.unreadable(URI.create("http://h:1/v1/stats"), new ConnectException()));
+        assertEquals("bench: could not read http://h:1/v1/stats: ConnectException: refused",
+                BenchApi.unreadable(URI.create("http://h:1/v1/stats"), new ConnectException("refused")));
+    }
+
+    @Test
+    void shouldReportAnUnreachableApiWithoutADoubleSlashOrNull() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        CommandLine cl = CommandLines.rootWith(new BenchCommand());
+        cl.parseArgs("bench", "--api", "http://127.0.0.1:" + port);
+        BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+        StringWriter text = new StringWriter();
+
+        BenchApi.ServerReading r = new BenchApi(bench.plan(), new PrintWriter(text, true)).readServer(false);
+
+        assertEquals(-1, r.heapBytes());
+        String line = text.toString().strip();
+        assertTrue(line.startsWith("bench: could not read http://127.0.0.1:" + port + "/v1/stats: "), line);
+        assertFalse(line.endsWith("null"), line);
+    }
+}
