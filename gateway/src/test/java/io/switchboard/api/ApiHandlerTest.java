@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The API's routing and answers on an {@link EmbeddedChannel}, against fake services: no sockets, no loops. */
 class ApiHandlerTest {
     private static final int MAX_PAYLOAD_BYTES = 1024;
+    private static final int MAX_TTL_SEC = 3600;
 
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final FakePush push = new FakePush();
@@ -275,8 +276,10 @@ class ApiHandlerTest {
     // ---- rig
 
     private EmbeddedChannel channel(String token) {
-        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, token, MAX_PAYLOAD_BYTES);
-        return new EmbeddedChannel(new ApiHandler(settings, push, admin, metrics, new StatsCollector(metrics, admin)));
+        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, token, MAX_PAYLOAD_BYTES, MAX_TTL_SEC,
+                10, 10, 30);
+        StatsCollector stats = new StatsCollector(metrics, admin, new ApiConnections(settings, metrics, System::nanoTime));
+        return new EmbeddedChannel(new ApiHandler(settings, push, admin, metrics, stats));
     }
 
     private static FullHttpRequest request(String method, String uri, String body) {
@@ -324,7 +327,7 @@ class ApiHandlerTest {
     }
 
     /** Records each call and hands back one pending future that the test completes or fails. */
-    private static final class FakePush implements PushService {
+    static final class FakePush implements PushService {
         final List<String> calls = new ArrayList<>();
         CompletableFuture<Object> pending;
         RuntimeException throwNow;
@@ -388,7 +391,7 @@ class ApiHandlerTest {
         }
     }
 
-    private static final class FakeAdmin implements AdminService {
+    static final class FakeAdmin implements AdminService {
         boolean draining;
         int drains;
 
