@@ -23,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The API's open connections: the cap ({@code --api-max-connections}), each request's header and body deadlines
@@ -31,6 +33,7 @@ import java.util.function.LongSupplier;
  * any thread.
  */
 final class ApiConnections {
+    private static final Logger log = LoggerFactory.getLogger(ApiConnections.class);
     private static final int IDLE = 0;
     private static final int HEADERS = 1;
     private static final int BODY = 2;
@@ -88,8 +91,20 @@ final class ApiConnections {
         return d;
     }
 
-    /** Closes every connection whose request is past its deadline; once a second on the API loop. */
+    /**
+     * Closes every connection whose request is past its deadline; once a second on the API loop. A failure is
+     * counted and logged, and the next second sweeps again (a periodic task that throws would never run again).
+     */
     void sweep() {
+        try {
+            sweepOnce();
+        } catch (RuntimeException e) {
+            metrics.loopErrors.increment();
+            log.warn("API deadline sweep failed: {}", e.toString());
+        }
+    }
+
+    private void sweepOnce() {
         long now = monotonicNs.getAsLong();
         List<Deadline> late = null;
         for (Deadline d : open) {

@@ -1,11 +1,13 @@
 package io.switchboard.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -271,6 +273,42 @@ class ApiHandlerTest {
         List<Answer> answers = answers();
         assertEquals(404, answers.get(0).status);
         assertEquals(200, answers.get(1).status);
+    }
+
+    // ---- backpressure and half-close
+
+    @Test
+    void shouldStopReadingWhileTooManyAnswersWaitAndReadAgainOnceTheyAreWritten() {
+        List<CompletableFuture<Object>> waiting = new ArrayList<>();
+        for (int i = 0; i < Exchange.MAX_PENDING_ANSWERS; i++) {
+            assertTrue(channel.config().isAutoRead(), "before request " + i);
+            send("GET", "/v1/clients/a", null);
+            waiting.add(push.pending);
+        }
+        assertFalse(channel.config().isAutoRead(), "no more requests are read while their answers wait");
+
+        waiting.get(0).complete(null);
+        assertTrue(channel.config().isAutoRead(), "one answer written: read again");
+        waiting.forEach(f -> f.complete(null));
+        assertEquals(Exchange.MAX_PENDING_ANSWERS, answers().size());
+    }
+
+    @Test
+    void shouldAnswerWhatWasReadBeforeAHalfCloseAndThenClose() {
+        send("POST", "/v1/clients/a/messages?ttl=600", "x");
+        channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertTrue(channel.isOpen(), "the push's answer is still to come");
+
+        push.complete(PushResult.accepted(7, false));
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen(), "closed once answered");
+        FullHttpResponse res = channel.readOutbound();
+        try {
+            assertEquals(200, res.status().code());
+            assertEquals("close", res.headers().get(HttpHeaderNames.CONNECTION));
+        } finally {
+            res.release();
+        }
     }
 
     // ---- rig
