@@ -109,11 +109,11 @@ class ApiHardeningTest {
         RawHttp c = RawHttp.connect(gw.server().apiPort());
         c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n"
                 + "x".repeat(1024));
-        GatewayFixture.await(() -> gw.server().metrics().apiRequests.sum() == 0 && apiConnections() == 2,
-                "the partial request's connection is open");
+        GatewayFixture.await(() -> apiConnections() == 2, "the partial request's connection is open");
         c.socket.setSoLinger(true, 0);
         c.close(); // RST
         GatewayFixture.await(() -> apiConnections() == 1, "the reset connection is closed");
+        // A later request than the one that saw the close: the close's aftermath (codec, aggregator) has run.
         JsonNode stats = gw.stats();
         assertEquals(0, stats.get("loop_errors_total").asLong());
         assertEquals(0, stats.get("refusals").get("api_bad_request").asLong());
