@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.service.AdminService;
@@ -58,6 +59,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final GatewayMetrics metrics;
     private final StatsCollector stats;
     private final int maxPayloadBytes;
+    private final int maxTtlSec;
+    /** The token alone (the scheme is compared apart, case-insensitively), or null: no token needed. */
     private final byte[] apiToken;
 
     ApiHandler(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
@@ -67,13 +70,19 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.metrics = metrics;
         this.stats = stats;
         this.maxPayloadBytes = settings.maxPayloadBytes();
-        this.apiToken = settings.token() == null ? null
-                : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
+        this.maxTtlSec = settings.maxTtlSec();
+        this.apiToken = settings.token() == null ? null : settings.token().getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         metrics.apiRequests.increment();
+        if (req.decoderResult().isFailure() && !ctx.channel().isActive()) {
+            // The peer went away in the middle of a request (a reset mid-body): nobody to answer, nothing wrong here.
+            log.debug("API request from {} aborted: {}", ctx.channel().remoteAddress(),
+                    req.decoderResult().cause().toString());
+            return;
+        }
         if (req.decoderResult().isFailure()) {
             // The decoder gave up on this request (line or headers too long, bad syntax): never act on half of it.
             metrics.refused(Refusal.API_BAD_REQUEST);
@@ -102,12 +111,26 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 send(ex, admin.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
                 return;
             }
-            if (!authorized(req)) {
-                metrics.refused(Refusal.API_UNAUTHORIZED);
-                error(ex, HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token (see --api-token)");
+            String[] parts = path.split("/");
+            List<HttpMethod> allowed = allowedMethods(path, parts);
+            if (!allowed.isEmpty() && !allowed.contains(method) && (path.equals("/healthz") || authorized(req))) {
+                String allow = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
+                error(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + allow + " on " + path,
+                        HttpHeaderNames.ALLOW, allow);
                 return;
             }
-            route(ex, req, q, path, method);
+            if (!authorized(req)) {
+                metrics.refused(Refusal.API_UNAUTHORIZED);
+                error(ex, HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token (see --api-token)",
+                        HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"switchboard\"");
+                return;
+            }
+            if (allowed.isEmpty()) {
+                error(ex, HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path
+                        + " (see README, 'Backend API')");
+                return;
+            }
+            route(ex, req, q, path, parts, method);
         } catch (BadRequest e) {
             metrics.refused(Refusal.API_BAD_REQUEST);
             error(ex, HttpResponseStatus.BAD_REQUEST, e.getMessage());
@@ -119,10 +142,36 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path,
+    /** The methods an endpoint answers; none: no such endpoint. {@code parts} is {@code path} split at '/'. */
+    private static List<HttpMethod> allowedMethods(String path, String[] parts) {
+        switch (path) {
+            case "/healthz", "/metrics", "/v1/stats" -> {
+                return GET;
+            }
+            case "/v1/drain", "/v1/broadcast", "/v1/messages" -> {
+                return POST;
+            }
+            default -> {
+                // parts[0] is "" because the path starts with '/'
+                if (parts.length == 5 && parts[1].equals("v1") && (parts[2].equals("topics")
+                        || parts[2].equals("clients")) && parts[4].equals("messages")) {
+                    return POST;
+                }
+                if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
+                    return GET_DELETE;
+                }
+                return List.of();
+            }
+        }
+    }
+
+    private static final List<HttpMethod> GET = List.of(HttpMethod.GET);
+    private static final List<HttpMethod> POST = List.of(HttpMethod.POST);
+    private static final List<HttpMethod> GET_DELETE = List.of(HttpMethod.GET, HttpMethod.DELETE);
+
+    /** Serves a request whose method {@link #allowedMethods} allows on its path. */
+    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path, String[] parts,
                        HttpMethod method) {
-        String[] parts = path.split("/");
-        // parts[0] is "" because the path starts with '/'
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendText(ex, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
         } else if (path.equals("/v1/stats") && method.equals(HttpMethod.GET)) {
@@ -149,15 +198,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             answerCount(ex, req, push.publish(topic, payload), topic);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            pushOne(ex, req, ApiRequests.id(parts[3], "client id"), ApiRequests.ttl(q));
+            pushOne(ex, req, ApiRequests.id(parts[3], "client id"), ApiRequests.ttl(q, maxTtlSec));
         } else if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
             String clientId = ApiRequests.id(parts[3], "client id");
             if (method.equals(HttpMethod.GET)) {
                 clientInfo(ex, req, clientId);
-            } else if (method.equals(HttpMethod.DELETE)) {
-                disconnect(ex, req, q, clientId);
             } else {
-                error(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET or DELETE on " + path);
+                disconnect(ex, req, q, clientId);
             }
         } else {
             error(ex, HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " " + path
@@ -209,10 +256,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } else {
                 throw new BadRequest("message to " + client + " needs \"payload\" (text) or \"payload_b64\"");
             }
-            int ttl = m.path("ttl").asInt(0);
-            if (ttl < 0) {
-                throw new BadRequest("ttl must be >= 0");
-            }
+            int ttl = ApiRequests.ttl(m.get("ttl"), maxTtlSec);
             requests.add(new PushRequest(client, payload, ttl));
         }
         whenDone(ex, push.pushBatch(requests), (to, results) -> {
@@ -251,8 +295,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!BYE_CODES.contains(code)) {
             throw new BadRequest("code must be one of " + new java.util.TreeSet<>(BYE_CODES));
         }
-        // One printable line well under the protocol's 1,024-byte control-line limit.
-        String text = reason.replaceAll("[^\\x20-\\x7e]", "?");
+        // One printable line well under the protocol's 1,024-byte control-line limit, and no word the client would
+        // take for the server's retry hint (BYE <code> <text> [retry=<ms>]).
+        String text = reason.replaceAll("[^\\x20-\\x7e]", "?").replaceAll("(?i)retry=", "retry:");
         if (text.length() > 200) {
             text = text.substring(0, 200);
         }
@@ -321,7 +366,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return true;
         }
         String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        return h != null && MessageDigest.isEqual(apiToken, h.getBytes(StandardCharsets.UTF_8));
+        // credentials = auth-scheme 1*SP token68, the scheme case-insensitive (RFC 9110 11.4, RFC 6750 2.1)
+        String scheme = "Bearer ";
+        if (h == null || !h.regionMatches(true, 0, scheme, 0, scheme.length())) {
+            return false;
+        }
+        int start = scheme.length();
+        while (start < h.length() && h.charAt(start) == ' ') {
+            start++;
+        }
+        return MessageDigest.isEqual(apiToken, h.substring(start).getBytes(StandardCharsets.UTF_8));
     }
 
     private boolean tooLarge(Exchange ex, FullHttpRequest req, byte[] payload) {
@@ -353,7 +407,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         send(ex, status, JSON.createObjectNode().put("error", msg).put("status", status.code()));
     }
 
+    /** An error answer with one extra header ({@code Allow}, {@code WWW-Authenticate}). */
+    private static void error(Exchange ex, HttpResponseStatus status, String msg, CharSequence header, String value) {
+        send(ex, status, JSON.createObjectNode().put("error", msg).put("status", status.code()), header, value);
+    }
+
     private static void send(Exchange ex, HttpResponseStatus status, JsonNode n) {
+        send(ex, status, n, null, null);
+    }
+
+    private static void send(Exchange ex, HttpResponseStatus status, JsonNode n, CharSequence header, String value) {
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(n);
@@ -361,7 +424,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             body = "{\"error\":\"internal\"}".getBytes(StandardCharsets.US_ASCII);
             status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
         }
-        ex.respond(status, body, "application/json");
+        ex.respond(status, body, "application/json", header, value);
     }
 
     private static void sendText(Exchange ex, HttpResponseStatus status, String text, String contentType) {
@@ -369,10 +432,29 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // A half-close: the requests already read are answered, then the connection is closed.
+            Exchange.inputClosed(ctx);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange.updateReading(ctx.channel());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Errors inside a request are answered in routeing (its own place in the order); what reaches here is a
         // broken connection or codec: log it once and close.
-        if (!(cause instanceof java.io.IOException)) {
+        if (cause instanceof java.io.IOException
+                || cause instanceof io.netty.handler.codec.PrematureChannelClosureException) {
+            // The peer reset or vanished (an aborted request): its business, not a fault of the server.
+            log.debug("API connection {} ended: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
             metrics.loopErrors.increment();
             log.warn("API connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         }

@@ -1,5 +1,6 @@
 package io.switchboard.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -31,12 +32,38 @@ final class ApiRequests {
         return decoded;
     }
 
-    static int ttl(QueryStringDecoder q) {
-        int ttl = intParam(q, "ttl", 0);
-        if (ttl < 0) {
-            throw new BadRequest("ttl must be a number of seconds >= 0");
+    /** The {@code ttl} parameter of a push: absent is 0; else digits only, 0 to {@code maxTtlSec}. */
+    static int ttl(QueryStringDecoder q, int maxTtlSec) {
+        String v = param(q, "ttl", null);
+        if (v == null) {
+            return 0;
         }
-        return ttl;
+        if (v.isEmpty() || v.length() > 10 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw badTtl(maxTtlSec);
+        }
+        return checkTtl(Long.parseLong(v), maxTtlSec);
+    }
+
+    /** The {@code "ttl"} of a batch item: absent is 0; else a JSON integer (not a string, not 1e3), 0 to max. */
+    static int ttl(JsonNode v, int maxTtlSec) {
+        if (v == null) {
+            return 0;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw badTtl(maxTtlSec);
+        }
+        return checkTtl(v.longValue(), maxTtlSec);
+    }
+
+    private static int checkTtl(long ttl, int maxTtlSec) {
+        if (ttl < 0 || ttl > maxTtlSec) {
+            throw badTtl(maxTtlSec);
+        }
+        return (int) ttl;
+    }
+
+    private static BadRequest badTtl(int maxTtlSec) {
+        return new BadRequest("ttl must be a whole number of seconds from 0 to " + maxTtlSec + " (--max-ttl)");
     }
 
     static String param(QueryStringDecoder q, String name, String dflt) {

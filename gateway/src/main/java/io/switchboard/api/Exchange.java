@@ -1,6 +1,7 @@
 package io.switchboard.api;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -11,13 +12,21 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One request and its place in its connection's order. Answers may be ready on any thread (many complete on a
  * session's loop) and in any order; they are written on the connection's own loop strictly in request order, as
  * HTTP/1.1 requires for pipelined requests.
+ *
+ * <p>Backpressure: a connection is not read while its answers cannot be written (the channel is not writable) or
+ * while {@link #MAX_PENDING_ANSWERS} of its requests wait for their answers to be written, so a client that pipelines
+ * requests and never reads holds a bounded amount of memory. Once its input is shut down (a half-close) the
+ * connection is closed after the answers of the requests already received are written.
  */
 final class Exchange {
+    /** Requests taken but not answered on the wire after which the connection is no longer read. */
+    static final int MAX_PENDING_ANSWERS = 64;
     private static final AttributeKey<Order> ORDER = AttributeKey.valueOf("switchboard.api.order");
 
     private final ChannelHandlerContext ctx;
@@ -30,32 +39,74 @@ final class Exchange {
         this.keepAlive = keepAlive;
     }
 
+    /** Gives a new connection its order, with the gauge of connections whose reading is paused; on its loop. */
+    static void attach(Channel ch, AtomicInteger readingPaused) {
+        ch.attr(ORDER).set(new Order(readingPaused));
+    }
+
     /**
      * Takes the next place in the connection's order; call on the connection's loop, in request order. Returns
      * {@code null} once a request without keep-alive was taken: the connection closes after answering it.
      */
     static Exchange begin(ChannelHandlerContext ctx, boolean keepAlive) {
-        Order order = ctx.channel().attr(ORDER).get();
-        if (order == null) {
-            order = new Order();
-            ctx.channel().attr(ORDER).set(order);
-        }
+        Order order = order(ctx.channel());
         if (order.closing) {
             return null;
         }
         order.closing = !keepAlive;
-        return new Exchange(ctx, order.nextTicket++, keepAlive);
+        Exchange ex = new Exchange(ctx, order.nextTicket++, keepAlive);
+        updateReading(ctx.channel(), order);
+        return ex;
+    }
+
+    /** Requests of this connection taken but whose answers are not yet written; on the connection's loop. */
+    static long pendingAnswers(Channel ch) {
+        Order order = ch.attr(ORDER).get();
+        return order == null ? 0 : order.nextTicket - order.nextToWrite;
+    }
+
+    /** Reads again, or stops reading, as the channel's writability and its pending answers say; on its loop. */
+    static void updateReading(Channel ch) {
+        updateReading(ch, order(ch));
+    }
+
+    /**
+     * The peer shut its output down: no request follows. Closes the connection once the answers of the requests
+     * already taken are written (at once when there are none); on the connection's loop.
+     */
+    static void inputClosed(ChannelHandlerContext ctx) {
+        Order order = order(ctx.channel());
+        order.closing = true;
+        if (order.nextToWrite == order.nextTicket) {
+            // Whatever is still in the outbound buffer goes out before the close.
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** The connection closed: its paused reading no longer counts; on its loop. */
+    static void closed(Channel ch) {
+        Order order = ch.attr(ORDER).get();
+        if (order != null && order.paused) {
+            order.paused = false;
+            if (order.readingPaused != null) {
+                order.readingPaused.decrementAndGet();
+            }
+        }
     }
 
     /** Answers this request; safe from any thread. */
     void respond(HttpResponseStatus status, byte[] body, String contentType) {
+        respond(status, body, contentType, null, null);
+    }
+
+    /** Answers this request with one extra header (none when {@code headerName} is null); safe from any thread. */
+    void respond(HttpResponseStatus status, byte[] body, String contentType, CharSequence headerName,
+                 String headerValue) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        if (keepAlive) {
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        } else {
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (headerName != null) {
+            res.headers().set(headerName, headerValue);
         }
         if (ctx.executor().inEventLoop()) {
             deliver(res);
@@ -65,28 +116,61 @@ final class Exchange {
     }
 
     private void deliver(FullHttpResponse res) {
-        Order order = ctx.channel().attr(ORDER).get();
+        Order order = order(ctx.channel());
         order.ready.put(ticket, new Object[] {res, keepAlive});
         while (!order.ready.isEmpty() && order.ready.firstKey() == order.nextToWrite) {
             Object[] next = order.ready.pollFirstEntry().getValue();
+            FullHttpResponse answer = (FullHttpResponse) next[0];
             order.nextToWrite++;
-            if ((Boolean) next[1]) {
-                ctx.writeAndFlush(next[0], ctx.voidPromise());
+            // The last answer of a closing connection (no keep-alive, or the input shut down) says so and closes.
+            boolean last = !(Boolean) next[1] || order.closing && order.nextToWrite == order.nextTicket;
+            answer.headers().set(HttpHeaderNames.CONNECTION,
+                    last ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
+            if (!last) {
+                ctx.writeAndFlush(answer, ctx.voidPromise());
             } else {
-                ctx.writeAndFlush(next[0]).addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
                 // Nothing after a closing answer is written; release what is still waiting.
                 order.ready.values().forEach(r -> ((FullHttpResponse) r[0]).release());
                 order.ready.clear();
                 return;
             }
         }
+        updateReading(ctx.channel(), order);
+    }
+
+    private static Order order(Channel ch) {
+        Order order = ch.attr(ORDER).get();
+        if (order == null) {
+            order = new Order(null); // a channel set up without ApiServer's initializer (tests)
+            ch.attr(ORDER).set(order);
+        }
+        return order;
+    }
+
+    private static void updateReading(Channel ch, Order order) {
+        boolean read = ch.isWritable() && order.nextTicket - order.nextToWrite < MAX_PENDING_ANSWERS;
+        if (read == !order.paused) {
+            return;
+        }
+        order.paused = !read;
+        if (order.readingPaused != null) {
+            order.readingPaused.addAndGet(read ? -1 : 1);
+        }
+        ch.config().setAutoRead(read);
     }
 
     /** A connection's request order. Owned by the connection's loop. */
     private static final class Order {
+        final AtomicInteger readingPaused;
         long nextTicket;
         long nextToWrite;
         boolean closing;
+        boolean paused;
         final TreeMap<Long, Object[]> ready = new TreeMap<>();
+
+        Order(AtomicInteger readingPaused) {
+            this.readingPaused = readingPaused;
+        }
     }
 }

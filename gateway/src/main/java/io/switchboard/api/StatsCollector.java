@@ -22,6 +22,7 @@ final class StatsCollector {
 
     private final GatewayMetrics m;
     private final AdminService admin;
+    private final ApiConnections api;
     private long lastPushes;
     private long lastWritten;
     private long lastAccepted;
@@ -29,9 +30,10 @@ final class StatsCollector {
     private volatile double messagesPerSec;
     private volatile double acceptsPerSec;
 
-    StatsCollector(GatewayMetrics metrics, AdminService admin) {
+    StatsCollector(GatewayMetrics metrics, AdminService admin, ApiConnections api) {
         this.m = metrics;
         this.admin = admin;
+        this.api = api;
     }
 
     void sampleRates() {
@@ -89,6 +91,8 @@ final class StatsCollector {
                 .put("gc_before_reading", gcFirst);
         perSessionEstimates(mem, heap.getUsed(), rss, online, open);
         n.put("loop_errors_total", m.loopErrors.sum());
+        n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
+                .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum());
         return n;
     }
 
@@ -146,6 +150,9 @@ final class StatsCollector {
         counter(sb, "switchboard_sends_accepted_total", "SENDs the upstream accepted.", m.sendsAccepted.sum());
         counter(sb, "switchboard_loop_errors_total", "Unexpected errors survived by event loops.", m.loopErrors.sum());
         counter(sb, "switchboard_api_requests_total", "Backend API requests.", m.apiRequests.sum());
+        gauge(sb, "switchboard_api_connections", "Open backend API connections.", api.open());
+        gauge(sb, "switchboard_api_reading_paused", "API connections not read until their answers are written.",
+                api.readingPaused.get());
         sb.append("# HELP switchboard_refusals_total Refusals and forced closes by reason.\n")
                 .append("# TYPE switchboard_refusals_total counter\n");
         for (Map.Entry<Refusal, Long> e : m.refusalSnapshot().entrySet()) {

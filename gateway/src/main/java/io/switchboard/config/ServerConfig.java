@@ -40,6 +40,9 @@ public final class ServerConfig {
     public final int apiPort;
     /** Null: the API needs no token. */
     public final String apiToken;
+    public final int apiMaxConnections;
+    public final int apiHeaderTimeoutSec;
+    public final int apiBodyTimeoutSec;
 
     // Auth and upstream: the settings; the services made from them are {@link GatewayServices}
     /** {@code none} or {@code jwt}. */
@@ -113,6 +116,9 @@ public final class ServerConfig {
         apiBind = b.apiBind;
         apiPort = b.apiPort;
         apiToken = b.apiToken == null || b.apiToken.isEmpty() ? null : b.apiToken;
+        apiMaxConnections = b.apiMaxConnections;
+        apiHeaderTimeoutSec = b.apiHeaderTimeoutSec;
+        apiBodyTimeoutSec = b.apiBodyTimeoutSec;
         auth = b.auth;
         jwtSecret = b.jwtSecret;
         jwtPublicKey = b.jwtPublicKey;
@@ -162,6 +168,9 @@ public final class ServerConfig {
         }
         Ranges.check("--port", port, 0, 65535);
         Ranges.check("--api-port", apiPort, 0, 65535);
+        Ranges.check("--api-max-connections", apiMaxConnections, 1, 100_000);
+        Ranges.check("--api-header-timeout", apiHeaderTimeoutSec, 1, 3600);
+        Ranges.check("--api-body-timeout", apiBodyTimeoutSec, 1, 3600);
         listener.validateListener();
         Ranges.check("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
         Ranges.check("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
@@ -243,6 +252,15 @@ public final class ServerConfig {
         @Option(names = "--api-token",
                 description = "Require 'Authorization: Bearer TOKEN' on the API (all but /healthz).")
         public String apiToken;
+        @Option(names = "--api-max-connections", paramLabel = "<apiMaxConnections>",
+                description = "API connections open at once; one more is answered 503 and closed.")
+        public int apiMaxConnections = 1000;
+        @Option(names = "--api-header-timeout", paramLabel = "<apiHeaderTimeout>", description = "Seconds an API "
+                + "request has from its first byte (a new connection: from its opening) to its last header line.")
+        public int apiHeaderTimeoutSec = 10;
+        @Option(names = "--api-body-timeout", paramLabel = "<apiBodyTimeout>",
+                description = "Seconds an API request has from its headers to the end of its body.")
+        public int apiBodyTimeoutSec = 30;
 
         @Option(names = "--auth", description = "Client authentication: none or jwt.")
         public String auth = "none";

@@ -30,7 +30,11 @@ public enum Refusal {
     SEND_TOO_MANY_PENDING,
     DISCONNECTED_BY_API,
     API_UNAUTHORIZED,
-    API_BAD_REQUEST;
+    API_BAD_REQUEST,
+    /** One API connection more than {@code --api-max-connections}: answered 503 and closed. */
+    API_MAX_CONNECTIONS,
+    /** An API request's headers or body did not arrive within {@code --api-header-timeout}/{@code --api-body-timeout}. */
+    API_TIMEOUT;
 
     /** The gateway's reason for an admission refusal; null when admitted. */
     public static Refusal of(io.switchboard.limits.ConnectionGuard.Refused r) {

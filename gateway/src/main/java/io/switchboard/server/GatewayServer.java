@@ -117,7 +117,9 @@ public final class GatewayServer implements AutoCloseable {
             this.listeners = List.copyOf(bound);
             // The one place that composes the API with the core: it sees only these two services.
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
-                    config.apiToken, config.maxPayloadBytes), registry.pushes(), new GatewayAdmin(this), metrics);
+                    config.apiToken, config.maxPayloadBytes, config.maxTtlSec, config.apiMaxConnections,
+                    config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec), registry.pushes(), new GatewayAdmin(this),
+                    metrics);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;

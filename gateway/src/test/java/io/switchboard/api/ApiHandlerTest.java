@@ -1,11 +1,13 @@
 package io.switchboard.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -34,6 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The API's routing and answers on an {@link EmbeddedChannel}, against fake services: no sockets, no loops. */
 class ApiHandlerTest {
     private static final int MAX_PAYLOAD_BYTES = 1024;
+    private static final int MAX_TTL_SEC = 3600;
 
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final FakePush push = new FakePush();
@@ -272,11 +275,49 @@ class ApiHandlerTest {
         assertEquals(200, answers.get(1).status);
     }
 
+    // ---- backpressure and half-close
+
+    @Test
+    void shouldStopReadingWhileTooManyAnswersWaitAndReadAgainOnceTheyAreWritten() {
+        List<CompletableFuture<Object>> waiting = new ArrayList<>();
+        for (int i = 0; i < Exchange.MAX_PENDING_ANSWERS; i++) {
+            assertTrue(channel.config().isAutoRead(), "before request " + i);
+            send("GET", "/v1/clients/a", null);
+            waiting.add(push.pending);
+        }
+        assertFalse(channel.config().isAutoRead(), "no more requests are read while their answers wait");
+
+        waiting.get(0).complete(null);
+        assertTrue(channel.config().isAutoRead(), "one answer written: read again");
+        waiting.forEach(f -> f.complete(null));
+        assertEquals(Exchange.MAX_PENDING_ANSWERS, answers().size());
+    }
+
+    @Test
+    void shouldAnswerWhatWasReadBeforeAHalfCloseAndThenClose() {
+        send("POST", "/v1/clients/a/messages?ttl=600", "x");
+        channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertTrue(channel.isOpen(), "the push's answer is still to come");
+
+        push.complete(PushResult.accepted(7, false));
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen(), "closed once answered");
+        FullHttpResponse res = channel.readOutbound();
+        try {
+            assertEquals(200, res.status().code());
+            assertEquals("close", res.headers().get(HttpHeaderNames.CONNECTION));
+        } finally {
+            res.release();
+        }
+    }
+
     // ---- rig
 
     private EmbeddedChannel channel(String token) {
-        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, token, MAX_PAYLOAD_BYTES);
-        return new EmbeddedChannel(new ApiHandler(settings, push, admin, metrics, new StatsCollector(metrics, admin)));
+        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, token, MAX_PAYLOAD_BYTES, MAX_TTL_SEC,
+                10, 10, 30);
+        StatsCollector stats = new StatsCollector(metrics, admin, new ApiConnections(settings, metrics, System::nanoTime));
+        return new EmbeddedChannel(new ApiHandler(settings, push, admin, metrics, stats));
     }
 
     private static FullHttpRequest request(String method, String uri, String body) {
@@ -324,7 +365,7 @@ class ApiHandlerTest {
     }
 
     /** Records each call and hands back one pending future that the test completes or fails. */
-    private static final class FakePush implements PushService {
+    static final class FakePush implements PushService {
         final List<String> calls = new ArrayList<>();
         CompletableFuture<Object> pending;
         RuntimeException throwNow;
@@ -388,7 +429,7 @@ class ApiHandlerTest {
         }
     }
 
-    private static final class FakeAdmin implements AdminService {
+    static final class FakeAdmin implements AdminService {
         boolean draining;
         int drains;
 

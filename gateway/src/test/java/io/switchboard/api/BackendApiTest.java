@@ -262,7 +262,7 @@ class BackendApiTest {
     @Test
     void shouldAnswerUnknownEndpointWith404Json() throws Exception {
         gw.start();
-        for (String path : List.of("/", "/v1", "/v2/clients/a", "/v1/clients/a/other", "/v1/drain")) {
+        for (String path : List.of("/", "/v1", "/v2/clients/a", "/v1/clients/a/other", "/v1/drain/now")) {
             ApiClient.Response r = gw.api().get(path);
             assertEquals(404, r.status(), path);
             assertTrue(r.contentType().startsWith("application/json"), path + ": " + r.contentType());

@@ -1,0 +1,191 @@
+package io.switchboard.api;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.Refusal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's open connections: the cap ({@code --api-max-connections}), each request's header and body deadlines
+ * ({@code --api-header-timeout}, {@code --api-body-timeout}), checked by one sweep a second rather than a timer per
+ * request, and the gauges {@code /v1/stats} shows. Owned by the API's one event loop; the gauges may be read from
+ * any thread.
+ */
+final class ApiConnections {
+    private static final Logger log = LoggerFactory.getLogger(ApiConnections.class);
+    private static final int IDLE = 0;
+    private static final int HEADERS = 1;
+    private static final int BODY = 2;
+
+    private final GatewayMetrics metrics;
+    private final LongSupplier monotonicNs;
+    private final int maxConnections;
+    private final int headerTimeoutSec;
+    private final int bodyTimeoutSec;
+    private final Set<Deadline> open = new LinkedHashSet<>();
+    private final AtomicInteger openGauge = new AtomicInteger();
+    /** Connections not read for now because their answers are not written (see {@link Exchange}). */
+    final AtomicInteger readingPaused = new AtomicInteger();
+
+    ApiConnections(ApiSettings settings, GatewayMetrics metrics, LongSupplier monotonicNs) {
+        this.metrics = metrics;
+        this.monotonicNs = monotonicNs;
+        this.maxConnections = settings.maxConnections();
+        this.headerTimeoutSec = settings.headerTimeoutSec();
+        this.bodyTimeoutSec = settings.bodyTimeoutSec();
+    }
+
+    int open() {
+        return openGauge.get();
+    }
+
+    int maxConnections() {
+        return maxConnections;
+    }
+
+    /**
+     * Admits a new connection and returns its two deadline handlers (the first goes before the HTTP codec, the
+     * second after it), or refuses it beyond the cap: answered 503, closed and counted, and {@code null} returned.
+     */
+    Deadline admit(Channel ch) {
+        if (open.size() >= maxConnections) {
+            metrics.refused(Refusal.API_MAX_CONNECTIONS);
+            byte[] body = ("{\"error\":\"too many API connections (--api-max-connections " + maxConnections
+                    + ")\",\"status\":503}").getBytes(StandardCharsets.US_ASCII);
+            String head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\nConnection: close\r\n\r\n";
+            ch.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return null;
+        }
+        Deadline d = new Deadline(ch);
+        open.add(d);
+        openGauge.set(open.size());
+        Exchange.attach(ch, readingPaused);
+        ch.closeFuture().addListener(f -> {
+            open.remove(d);
+            openGauge.set(open.size());
+            Exchange.closed(ch);
+        });
+        return d;
+    }
+
+    /**
+     * Closes every connection whose request is past its deadline; once a second on the API loop. A failure is
+     * counted and logged, and the next second sweeps again (a periodic task that throws would never run again).
+     */
+    void sweep() {
+        try {
+            sweepOnce();
+        } catch (RuntimeException e) {
+            metrics.loopErrors.increment();
+            log.warn("API deadline sweep failed: {}", e.toString());
+        }
+    }
+
+    private void sweepOnce() {
+        long now = monotonicNs.getAsLong();
+        List<Deadline> late = null;
+        for (Deadline d : open) {
+            if (d.phase == IDLE) {
+                continue;
+            }
+            if (!d.ch.config().isAutoRead()) {
+                // Not reading is the server's doing (its answers wait to be written): the peer is not late.
+                d.deadlineNs = now + TimeUnit.SECONDS.toNanos(d.phase == HEADERS ? headerTimeoutSec : bodyTimeoutSec);
+            } else if (now - d.deadlineNs >= 0) {
+                if (late == null) {
+                    late = new ArrayList<>();
+                }
+                late.add(d);
+            }
+        }
+        if (late != null) {
+            late.forEach(Deadline::expire);
+        }
+    }
+
+    /**
+     * One connection's request deadline. Before the codec it sees the raw bytes (the first byte of a request starts
+     * its header deadline); after it, through {@link #afterCodec()}, the decoded request (headers done: the body
+     * deadline; its last content: no deadline until the next request's first byte). Owned by the API loop.
+     */
+    final class Deadline extends ChannelInboundHandlerAdapter {
+        private final Channel ch;
+        private int phase = HEADERS; // a new connection owes its first request's headers
+        private long deadlineNs;
+
+        Deadline(Channel ch) {
+            this.ch = ch;
+            this.deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(headerTimeoutSec);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (phase == IDLE) {
+                phase = HEADERS;
+                deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(headerTimeoutSec);
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        ChannelInboundHandlerAdapter afterCodec() {
+            return new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof HttpRequest) {
+                        phase = BODY;
+                        deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(bodyTimeoutSec);
+                    }
+                    if (msg instanceof LastHttpContent) {
+                        // Bytes of a next request read together with this one's end are not seen as a new read;
+                        // such a connection is held like an idle keep-alive one, within the cap.
+                        phase = IDLE;
+                    }
+                    ctx.fireChannelRead(msg);
+                }
+            };
+        }
+
+        private void expire() {
+            metrics.refused(Refusal.API_TIMEOUT);
+            String what = phase == HEADERS
+                    ? "request headers not complete within " + headerTimeoutSec + " s (--api-header-timeout)"
+                    : "request body not complete within " + bodyTimeoutSec + " s (--api-body-timeout)";
+            phase = IDLE;
+            if (Exchange.pendingAnswers(ch) > 0) {
+                // An answer now would be read as the answer to an earlier request: close without one.
+                ch.close();
+                return;
+            }
+            byte[] body = ("{\"error\":\"" + what + "\",\"status\":408}").getBytes(StandardCharsets.US_ASCII);
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.wrappedBuffer(body));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ch.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

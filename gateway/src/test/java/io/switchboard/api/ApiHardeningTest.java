@@ -1,0 +1,224 @@
+package io.switchboard.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.switchboard.server.ApiClient;
+import io.switchboard.server.GatewayFixture;
+import io.switchboard.server.SwbTestClient;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The backend API against misbehaving or unusual peers on real sockets (issue 10): backpressure, half-closes, resets, strict parameters. */
+@Timeout(60)
+class ApiHardeningTest {
+    private final GatewayFixture gw = new GatewayFixture();
+
+    @AfterEach
+    void closeGateway() {
+        gw.close();
+    }
+
+    private JsonNode apiStats() throws Exception {
+        return gw.stats().get("api");
+    }
+
+    // ---- backpressure
+
+    @Test
+    void shouldStopReadingAConnectionThatPipelinesRequestsAndNeverReadsItsAnswers() throws Exception {
+        gw.start();
+        int requests = 20_000;
+        byte[] all = "GET /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n".repeat(requests).getBytes(StandardCharsets.US_ASCII);
+        try (RawHttp greedy = RawHttp.connect(gw.server().apiPort(), 4096)) {
+            OutputStream out = greedy.socket.getOutputStream();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(all);
+                    out.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            GatewayFixture.await(() -> {
+                try {
+                    return apiStats().get("reading_paused").asInt() == 1;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "the API stops reading the connection whose answers are not read");
+
+            long received = apiStats().get("requests_total").asLong();
+            assertTrue(received < requests / 2, "read " + received + " of " + requests + " requests");
+            int polls = 20;
+            for (int i = 0; i < polls - 1; i++) {
+                apiStats();
+            }
+            assertEquals(received + polls, apiStats().get("requests_total").asLong(),
+                    "only the stats requests themselves were read meanwhile");
+
+            for (int i = 0; i < requests; i++) {
+                assertEquals(200, greedy.read().status(), "answer " + i);
+            }
+            writer.join();
+            assertEquals(0, apiStats().get("reading_paused").asInt(), "read again once its answers went out");
+        }
+    }
+
+    // ---- half-close and aborted requests
+
+    @Test
+    void shouldAnswerARequestFollowedByAHalfCloseAndThenClose() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("POST /v1/clients/x/messages?ttl=600 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+            c.socket.shutdownOutput(); // nc -N
+            RawHttp.Answer a = c.read();
+            assertEquals(200, a.status(), a.body());
+            assertTrue(a.body().contains("\"seq\":1"), a.body());
+            // (Connection: close only when the half-close was read before the answer was ready: a race here.)
+            assertTrue(c.atEof());
+        }
+        SwbTestClient x = gw.hello("x");
+        assertEquals("hello", x.readMsg().text());
+        x.sync(); // stored once, delivered once
+    }
+
+    @Test
+    void shouldAnswerAnHttp10RequestAndClose() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("GET /healthz HTTP/1.0\r\n\r\n");
+            assertEquals(200, c.read().status());
+            assertTrue(c.atEof());
+        }
+    }
+
+    @Test
+    void shouldTakeARequestAbortedByAResetForNeitherAnErrorNorARefusal() throws Exception {
+        gw.start();
+        RawHttp c = RawHttp.connect(gw.server().apiPort());
+        c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n"
+                + "x".repeat(1024));
+        GatewayFixture.await(() -> apiConnections() == 2, "the partial request's connection is open");
+        c.socket.setSoLinger(true, 0);
+        c.close(); // RST
+        GatewayFixture.await(() -> apiConnections() == 1, "the reset connection is closed");
+        // A later request than the one that saw the close: the close's aftermath (codec, aggregator) has run.
+        JsonNode stats = gw.stats();
+        assertEquals(0, stats.get("loop_errors_total").asLong());
+        assertEquals(0, stats.get("refusals").get("api_bad_request").asLong());
+    }
+
+    private int apiConnections() {
+        try {
+            return apiStats().get("connections").asInt(); // counts the fixture's own connection
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ---- ttl
+
+    @Test
+    void shouldAcceptExactlyWholeTtlsUpToMaxTtlInBothForms() throws Exception {
+        gw.config.maxTtlSec = 600;
+        gw.start();
+        for (String ttl : List.of("1", "600")) { // (0 to an offline client is a 404: nothing to keep it for)
+            assertEquals(200, gw.api().post("/v1/clients/off/messages?ttl=" + ttl, "x").status(), ttl);
+            ApiClient.Response r = gw.api().post("/v1/messages",
+                    "{\"messages\":[{\"client\":\"off\",\"payload\":\"x\",\"ttl\":" + ttl + "}]}");
+            assertEquals(200, r.status(), ttl + ": " + r.body());
+        }
+        String message = "ttl must be a whole number of seconds from 0 to 600 (--max-ttl)";
+        for (String ttl : List.of("601", "-1", "+5", "1.0", "1e3", "x", "", "99999999999999999999", "2147483648")) {
+            ApiClient.Response r = gw.api().post("/v1/clients/off/messages?ttl=" + ttl, "x");
+            assertEquals(400, r.status(), ttl);
+            assertEquals(message, r.json().get("error").asText(), ttl);
+        }
+        for (String ttl : List.of("601", "-1", "\"10\"", "1e308", "10.0", "1.5", "99999999999999999999", "null",
+                "true", "[1]")) {
+            ApiClient.Response r = gw.api().post("/v1/messages",
+                    "{\"messages\":[{\"client\":\"off\",\"payload\":\"x\",\"ttl\":" + ttl + "}]}");
+            assertEquals(400, r.status(), ttl + ": " + r.body());
+            assertEquals(message, r.json().get("error").asText(), ttl);
+        }
+    }
+
+    // ---- methods, authorization, disconnect reasons
+
+    @Test
+    void shouldAnswerAWrongMethodOnAKnownPathWith405AndAllow() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("HEAD /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n");
+            RawHttp.Answer head = readHeadAnswer(c);
+            assertEquals(405, head.status());
+            assertEquals("GET", head.headers().get("allow"));
+            c.send("PUT /v1/clients/a HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            RawHttp.Answer put = c.read();
+            assertEquals(405, put.status());
+            assertEquals("GET, DELETE", put.headers().get("allow"));
+            c.send("GET /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals("POST", c.read().headers().get("allow"));
+            c.send("POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            assertEquals("GET", c.read().headers().get("allow"));
+            c.send("PUT /v1/nothing HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            assertEquals(404, c.read().status());
+        }
+    }
+
+    /** A HEAD answer carries Content-Length but no body. */
+    private static RawHttp.Answer readHeadAnswer(RawHttp c) throws IOException {
+        c.send(""); // nothing: the answer's headers are read by hand below
+        java.io.InputStream in = c.socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertTrue(b >= 0, "closed inside a HEAD answer");
+            head.append((char) b);
+        }
+        String[] lines = head.toString().split("\r\n");
+        java.util.Map<String, String> headers = new java.util.TreeMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+                    lines[i].substring(colon + 1).trim());
+        }
+        return new RawHttp.Answer(Integer.parseInt(lines[0].split(" ")[1]), headers, "");
+    }
+
+    @Test
+    void shouldTakeTheBearerSchemeInAnyCaseAndChallengeWithWwwAuthenticate() throws Exception {
+        gw.config.apiToken = "s3cret";
+        gw.start();
+        for (String header : List.of("Bearer s3cret", "bearer s3cret", "BEARER s3cret", "Bearer  s3cret")) {
+            assertEquals(200, gw.api().send("GET", "/v1/stats", null, header).status(), header);
+        }
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("GET /v1/stats HTTP/1.1\r\nHost: t\r\nAuthorization: bearer wrong\r\n\r\n");
+            RawHttp.Answer a = c.read();
+            assertEquals(401, a.status());
+            assertNotNull(a.headers().get("www-authenticate"));
+            assertTrue(a.headers().get("www-authenticate").startsWith("Bearer"), a.headers().toString());
+        }
+    }
+
+    @Test
+    void shouldNotLetADisconnectReasonForgeARetryHint() throws Exception {
+        gw.start();
+        SwbTestClient a = gw.hello("a");
+        assertEquals(200, gw.api().delete("/v1/clients/a?reason=go%20retry%3D1").status());
+        String bye = a.readLine();
+        assertEquals("BYE 503 go retry:1", bye);
+    }
+}

@@ -1,0 +1,135 @@
+package io.switchboard.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.server.GatewayFixture;
+import io.switchboard.transport.Transport;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The API server's connection cap and request deadlines on real sockets, against fake services; the deadlines'
+ * clock is driven by the test and the once-a-second sweep run on demand, so nothing waits for time to pass.
+ */
+@Timeout(30)
+class ApiServerLimitsTest {
+    private static final int HEADER_TIMEOUT_SEC = 10;
+    private static final int BODY_TIMEOUT_SEC = 30;
+
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final AtomicLong nowNs = new AtomicLong(1_000_000_000L);
+    private ApiServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void start(int maxConnections) throws InterruptedException {
+        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, maxConnections,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC);
+        server = ApiServer.start(settings, new ApiHandlerTest.FakePush(), new ApiHandlerTest.FakeAdmin(), metrics,
+                nowNs::get);
+    }
+
+    private RawHttp connectAdmitted(int expectedOpen) throws Exception {
+        RawHttp c = RawHttp.connect(server.port());
+        GatewayFixture.await(() -> server.openConnections() == expectedOpen, "the API admitted the connection");
+        return c;
+    }
+
+    private void advanceSecAndSweep(long sec) throws Exception {
+        nowNs.addAndGet(TimeUnit.SECONDS.toNanos(sec));
+        server.sweepNow();
+    }
+
+    @Test
+    void shouldAnswer503AndCloseAConnectionBeyondTheCap() throws Exception {
+        start(2);
+        try (RawHttp a = connectAdmitted(1); RawHttp b = connectAdmitted(2); RawHttp c = RawHttp.connect(server.port())) {
+            RawHttp.Answer refused = c.read();
+            assertEquals(503, refused.status());
+            assertTrue(refused.body().contains("--api-max-connections 2"), refused.body());
+            assertEquals("close", refused.headers().get("connection"));
+            assertTrue(c.atEof());
+            assertEquals(1, metrics.refusals(Refusal.API_MAX_CONNECTIONS));
+
+            a.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, a.read().status(), "the admitted connections are served");
+            a.close();
+            GatewayFixture.await(() -> server.openConnections() == 1, "the closed connection is forgotten");
+            try (RawHttp d = connectAdmitted(2)) {
+                d.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals(200, d.read().status(), "a freed place is taken again");
+            }
+        }
+    }
+
+    @Test
+    void shouldCloseARequestWhoseHeadersDoNotCompleteInTime() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\n");
+            advanceSecAndSweep(HEADER_TIMEOUT_SEC - 1);
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+
+            advanceSecAndSweep(1);
+            RawHttp.Answer a = c.read();
+            assertEquals(408, a.status());
+            assertTrue(a.body().contains("--api-header-timeout"), a.body());
+            assertTrue(c.atEof());
+            assertEquals(1, metrics.refusals(Refusal.API_TIMEOUT));
+        }
+    }
+
+    @Test
+    void shouldCloseAConnectionThatNeverSendsARequest() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            advanceSecAndSweep(HEADER_TIMEOUT_SEC);
+            assertEquals(408, c.read().status());
+            assertTrue(c.atEof());
+        }
+    }
+
+    @Test
+    void shouldCloseARequestWhoseBodyDoesNotCompleteInTime() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            // The partial POSTs of the issue: 1 MB announced, 1 KB sent. "100 Continue" shows the headers were read.
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n"
+                    + "Expect: 100-continue\r\n\r\n" + "x".repeat(1024));
+            assertEquals(100, c.read().status());
+            advanceSecAndSweep(BODY_TIMEOUT_SEC - 1);
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT), "the header deadline ended with the headers");
+
+            advanceSecAndSweep(1);
+            RawHttp.Answer a = c.read();
+            assertEquals(408, a.status());
+            assertTrue(a.body().contains("--api-body-timeout"), a.body());
+            assertTrue(c.atEof());
+            assertEquals(1, metrics.refusals(Refusal.API_TIMEOUT));
+        }
+    }
+
+    @Test
+    void shouldKeepAnIdleKeepAliveConnectionBetweenRequests() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, c.read().status());
+            advanceSecAndSweep(3600);
+            c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, c.read().status());
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+        }
+    }
+}
