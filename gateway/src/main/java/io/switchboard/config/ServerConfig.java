@@ -1,5 +1,6 @@
 package io.switchboard.config;
 
+import io.switchboard.options.CidrList;
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
 import io.switchboard.transport.Transport;
@@ -31,6 +32,11 @@ public final class ServerConfig {
     public final boolean acceptProxy;
     /** Seconds a connection has to send its complete PROXY header (with {@link #acceptProxy}). */
     public final int acceptProxyTimeoutSec;
+    /**
+     * The peers trusted to send a PROXY header (with {@link #acceptProxy}): anyone else could announce any address
+     * and so escape the per-address limit; their connections are refused.
+     */
+    public final CidrList acceptProxyFrom;
 
     // Backend API
     public final String apiBind;
@@ -102,6 +108,7 @@ public final class ServerConfig {
         nodeName = b.nodeName;
         acceptProxy = b.acceptProxy;
         acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
+        acceptProxyFrom = CidrList.parse("--accept-proxy-from", b.acceptProxyFrom);
         apiBind = b.apiBind;
         apiPort = b.apiPort;
         apiToken = b.apiToken == null || b.apiToken.isEmpty() ? null : b.apiToken;
@@ -155,6 +162,9 @@ public final class ServerConfig {
         Ranges.check("--api-port", apiPort, 0, 65535);
         listener.validateListener();
         Ranges.check("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
+        if (acceptProxy && acceptProxyFrom.isEmpty()) {
+            throw new IllegalArgumentException("--accept-proxy-from needs at least one address block");
+        }
         Ranges.check("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
         Ranges.check("--hb-min", heartbeatMinSec, 1, 86_400);
         Ranges.check("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);
@@ -219,6 +229,10 @@ public final class ServerConfig {
         @Option(names = "--accept-proxy-timeout", paramLabel = "<acceptProxyTimeout>", description = "Seconds a "
                 + "connection has to send its complete PROXY header (with --accept-proxy); then it is closed.")
         public int acceptProxyTimeoutSec = 10;
+        @Option(names = "--accept-proxy-from", paramLabel = "CIDR[,CIDR...]", description = "With --accept-proxy: "
+                + "the only peers (the proxies) whose PROXY header is believed; a connection from anywhere else is "
+                + "refused (proxy_untrusted), since its header could announce any address.")
+        public String acceptProxyFrom = "127.0.0.0/8,::1";
 
         @Option(names = "--api-bind", description = "Address of the backend HTTP API.")
         public String apiBind = "127.0.0.1";

@@ -108,6 +108,15 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         this.ctx = ctx;
         at.shared.metrics().connectionsAccepted.increment();
         if (at.shared.config().acceptProxy) {
+            if (!trustedProxy(ctx.channel().remoteAddress())) {
+                // Its header could announce any address and so escape the per-address limit: refuse it unheard,
+                // without a goodbye, as for a bad header.
+                phase = CLOSING;
+                at.shared.metrics().refused(Refusal.PROXY_UNTRUSTED);
+                log.debug("closing connection {}: not in --accept-proxy-from", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
             // The limits count the address the header announces: admission waits for it (onProxyHeader).
             phase = AWAITING_PROXY_HEADER;
             timeSec = (int) at.shard.nowSec() + at.shared.config().acceptProxyTimeoutSec;
@@ -237,6 +246,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         } finally {
             header.release();
         }
+    }
+
+    private boolean trustedProxy(SocketAddress peer) {
+        return peer instanceof InetSocketAddress isa && at.shared.config().acceptProxyFrom.contains(isa.getAddress());
     }
 
     /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */

@@ -11,6 +11,8 @@ public enum Refusal {
     HANDSHAKE_TIMEOUT,
     /** With {@code --accept-proxy}: a malformed PROXY header, or none complete within its timeout. */
     PROXY_HEADER,
+    /** With {@code --accept-proxy}: a connection from a peer outside {@code --accept-proxy-from}. */
+    PROXY_UNTRUSTED,
     IDLE_TIMEOUT,
     AUTH_FAILED,
     MALFORMED_FRAME,
