@@ -153,7 +153,8 @@ public final class JwtAuthenticator implements Authenticator {
             throw new IllegalArgumentException("--jwt-secret and --jwt-public-key are mutually exclusive: give one");
         }
         if (!hasSecret && !hasKey) {
-            throw new IllegalArgumentException("JWT authentication needs --jwt-secret SECRET or --jwt-public-key FILE");
+            throw new IllegalArgumentException("JWT authentication needs --jwt-secret-file FILE (or "
+                    + "SWITCHBOARD_JWT_SECRET) or --jwt-public-key FILE");
         }
         if (hasSecret) {
             return hmac(jwtSecret, leewayMs, requireExp);

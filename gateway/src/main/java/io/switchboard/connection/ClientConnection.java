@@ -249,7 +249,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     }
 
     private boolean trustedProxy(SocketAddress peer) {
-        return peer instanceof InetSocketAddress isa && at.shared.config().acceptProxyFrom.contains(isa.getAddress());
+        return peer instanceof InetSocketAddress isa && at.shared.config().trustedProxy(isa.getAddress());
     }
 
     /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
