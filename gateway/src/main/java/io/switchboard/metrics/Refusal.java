@@ -15,6 +15,8 @@ public enum Refusal {
     PROXY_UNTRUSTED,
     IDLE_TIMEOUT,
     AUTH_FAILED,
+    /** A session's token expired (its {@code exp} plus leeway passed) before the client sent a fresh one. */
+    TOKEN_EXPIRED,
     MALFORMED_FRAME,
     FRAME_TOO_LARGE,
     TAKEN_OVER,
