@@ -141,6 +141,8 @@ class SwbClientFrameParserTest {
             "' HELLO a'                  | MALFORMED 400 line starts with a space",
             "HELLO bad/id                | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
             "HELLO                       | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "HELLO .                     | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "HELLO ..                    | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
             "HELLO a v=2                 | MALFORMED 400 unsupported protocol version (this server speaks v=1)",
             "HELLO a v=                  | MALFORMED 400 unsupported protocol version (this server speaks v=1)",
             "HELLO a resume=x            | MALFORMED 400 resume must be a non-negative number",
