@@ -253,8 +253,9 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
     }
 
+    /** A peer without an IP address (in-process, or a Unix socket) is on this host: trusted like loopback. */
     private boolean trustedProxy(SocketAddress peer) {
-        return peer instanceof InetSocketAddress isa && at.shared.config().trustedProxy(isa.getAddress());
+        return !(peer instanceof InetSocketAddress isa) || at.shared.config().trustedProxy(isa.getAddress());
     }
 
     /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
