@@ -16,6 +16,14 @@ public interface Authenticator {
      */
     String verify(String clientId, String token, long nowMs);
 
+    /**
+     * Until when a token {@link #verify} just accepted stays valid, in epoch milliseconds (leeway included): the
+     * session is closed then unless the client sent a fresh one. {@link Long#MAX_VALUE} when it never expires.
+     */
+    default long validUntilMs(String token) {
+        return Long.MAX_VALUE;
+    }
+
     /** Accepts everyone: {@code --auth none}. */
     Authenticator NONE = (clientId, token, nowMs) -> null;
 }

@@ -153,7 +153,8 @@ public final class JwtAuthenticator implements Authenticator {
             throw new IllegalArgumentException("--jwt-secret and --jwt-public-key are mutually exclusive: give one");
         }
         if (!hasSecret && !hasKey) {
-            throw new IllegalArgumentException("JWT authentication needs --jwt-secret SECRET or --jwt-public-key FILE");
+            throw new IllegalArgumentException("JWT authentication needs --jwt-secret-file FILE (or "
+                    + "SWITCHBOARD_JWT_SECRET) or --jwt-public-key FILE");
         }
         if (hasSecret) {
             return hmac(jwtSecret, leewayMs, requireExp);
@@ -269,12 +270,29 @@ public final class JwtAuthenticator implements Authenticator {
             notYetValid.increment();
             return "token not yet valid";
         }
-        if (!clientId.equals(claims.getSubject())) {
+        // The claims parser turns a numeric sub into a string; the raw claim tells: only a string names a client.
+        Object sub = signed.getPayload().toJSONObject().get("sub");
+        if (sub != null && !(sub instanceof String)) {
+            subMismatch.increment();
+            return "token sub must be a string";
+        }
+        if (!clientId.equals(sub)) {
             subMismatch.increment();
             return "token sub does not match client id";
         }
         accepted.increment();
         return null;
+    }
+
+    /** {@code exp} plus the leeway of a token {@link #verify} accepted; {@link Long#MAX_VALUE} without {@code exp}. */
+    @Override
+    public long validUntilMs(String token) {
+        try {
+            Date exp = JWTParser.parse(token).getJWTClaimsSet().getExpirationTime();
+            return exp == null ? Long.MAX_VALUE : exp.getTime() + leewayMs;
+        } catch (ParseException | RuntimeException e) {
+            return 0; // unreachable for an accepted token; expired is the safe answer
+        }
     }
 
     /**

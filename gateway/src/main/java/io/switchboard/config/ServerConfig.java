@@ -1,6 +1,7 @@
 package io.switchboard.config;
 
 import io.switchboard.doctor.OpenFileLimit;
+import io.switchboard.options.CidrList;
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
 import io.switchboard.options.Sizes;
@@ -34,15 +35,24 @@ public final class ServerConfig {
     public final boolean acceptProxy;
     /** Seconds a connection has to send its complete PROXY header (with {@link #acceptProxy}). */
     public final int acceptProxyTimeoutSec;
+    /**
+     * The peers trusted to send a PROXY header (with {@link #acceptProxy}): anyone else could announce any address
+     * and so escape the per-address limit; their connections are refused.
+     */
+    public final String acceptProxyFrom;
+    /** {@link #acceptProxyFrom} parsed. */
+    private final CidrList trustedProxies;
 
     // Backend API
     public final String apiBind;
     public final int apiPort;
-    /** Null: the API needs no token. */
+    /** Null: the API needs no token. A secret: never print it. */
     public final String apiToken;
     public final int apiMaxConnections;
     public final int apiHeaderTimeoutSec;
     public final int apiBodyTimeoutSec;
+    /** The API may listen on a non-loopback address without a token. */
+    public final boolean apiInsecure;
 
     // Auth and upstream: the settings; the services made from them are {@link GatewayServices}
     /** {@code none} or {@code jwt}. */
@@ -113,14 +123,19 @@ public final class ServerConfig {
         nodeName = b.nodeName;
         acceptProxy = b.acceptProxy;
         acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
+        acceptProxyFrom = b.acceptProxyFrom;
+        trustedProxies = CidrList.parse("--accept-proxy-from", b.acceptProxyFrom);
         apiBind = b.apiBind;
         apiPort = b.apiPort;
-        apiToken = b.apiToken == null || b.apiToken.isEmpty() ? null : b.apiToken;
+        apiToken = Secrets.resolve("--api-token", b.apiToken, "--api-token-file", b.apiTokenFile,
+                Secrets.API_TOKEN_ENV, b.environment);
+        apiInsecure = b.apiInsecure;
         apiMaxConnections = b.apiMaxConnections;
         apiHeaderTimeoutSec = b.apiHeaderTimeoutSec;
         apiBodyTimeoutSec = b.apiBodyTimeoutSec;
         auth = b.auth;
-        jwtSecret = b.jwtSecret;
+        jwtSecret = Secrets.resolve("--jwt-secret", b.jwtSecret, "--jwt-secret-file", b.jwtSecretFile,
+                b.auth.equals("jwt") ? Secrets.JWT_SECRET_ENV : null, b.environment);
         jwtPublicKey = b.jwtPublicKey;
         jwtLeewaySec = b.jwtLeewaySec;
         upstreamUrl = b.upstreamUrl;
@@ -173,6 +188,9 @@ public final class ServerConfig {
         Ranges.check("--api-body-timeout", apiBodyTimeoutSec, 1, 3600);
         listener.validateListener();
         Ranges.check("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
+        if (acceptProxy && trustedProxies.isEmpty()) {
+            throw new IllegalArgumentException("--accept-proxy-from needs at least one address block");
+        }
         Ranges.check("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
         Ranges.check("--hb-min", heartbeatMinSec, 1, 86_400);
         Ranges.check("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);
@@ -206,6 +224,28 @@ public final class ServerConfig {
         if (nodeName != null && !io.switchboard.swb.SwbIds.isValid(nodeName)) {
             throw new IllegalArgumentException("--node must be 1-128 characters of [A-Za-z0-9._:@-]");
         }
+        if (apiToken == null && !apiInsecure && !Secrets.isLoopback(apiBind)) {
+            throw new IllegalArgumentException("--api-bind " + apiBind + " is reachable from other hosts and the API "
+                    + "has no token: give one with --api-token-file FILE (or " + Secrets.API_TOKEN_ENV
+                    + "), or accept the risk with --api-insecure");
+        }
+    }
+
+    /** Whether {@code address} is one of the peers trusted to send a PROXY header ({@link #acceptProxyFrom}). */
+    public boolean trustedProxy(java.net.InetAddress address) {
+        return trustedProxies.contains(address);
+    }
+
+    /**
+     * The one-line warning to print at start when any client that reaches a non-loopback {@link #bind} may claim any
+     * client id ({@code --auth none}); null when there is nothing to warn about.
+     */
+    public String openAuthWarning() {
+        if (!auth.equals("none") || Secrets.isLoopback(bind)) {
+            return null;
+        }
+        return "--auth none on " + bind + ": anyone who reaches this address may connect as any client id "
+                + "(use --auth jwt, or --bind 127.0.0.1)";
     }
 
     /** Clamps a heartbeat a client asked for to the server's limits; 0 stays 0 (no application heartbeats). */
@@ -244,13 +284,18 @@ public final class ServerConfig {
         @Option(names = "--accept-proxy-timeout", paramLabel = "<acceptProxyTimeout>", description = "Seconds a "
                 + "connection has to send its complete PROXY header (with --accept-proxy); then it is closed.")
         public int acceptProxyTimeoutSec = 10;
+        @Option(names = "--accept-proxy-from", paramLabel = "CIDR[,CIDR...]", description = "With --accept-proxy: "
+                + "the only peers (the proxies) whose PROXY header is believed; a connection from anywhere else is "
+                + "refused (proxy_untrusted), since its header could announce any address.")
+        public String acceptProxyFrom = "127.0.0.0/8,::1";
 
         @Option(names = "--api-bind", description = "Address of the backend HTTP API.")
         public String apiBind = "127.0.0.1";
         @Option(names = "--api-port", description = "Port of the backend HTTP API.")
         public int apiPort = 8080;
         @Option(names = "--api-token",
-                description = "Require 'Authorization: Bearer TOKEN' on the API (all but /healthz).")
+                description = "Require 'Authorization: Bearer TOKEN' on the API (all but /healthz). Visible in ps: "
+                        + "prefer --api-token-file or SWITCHBOARD_API_TOKEN.")
         public String apiToken;
         @Option(names = "--api-max-connections", paramLabel = "<apiMaxConnections>",
                 description = "API connections open at once; one more is answered 503 and closed.")
@@ -261,11 +306,21 @@ public final class ServerConfig {
         @Option(names = "--api-body-timeout", paramLabel = "<apiBodyTimeout>",
                 description = "Seconds an API request has from its headers to the end of its body.")
         public int apiBodyTimeoutSec = 30;
+        @Option(names = "--api-token-file", paramLabel = "FILE",
+                description = "Read the API token from FILE (its first line); or set SWITCHBOARD_API_TOKEN.")
+        public String apiTokenFile;
+        @Option(names = "--api-insecure", description = "Allow --api-bind on a non-loopback address without a "
+                + "token: anyone who reaches it may push to and disconnect any client.")
+        public boolean apiInsecure;
 
         @Option(names = "--auth", description = "Client authentication: none or jwt.")
         public String auth = "none";
-        @Option(names = "--jwt-secret", description = "HS256 secret for --auth jwt (at least 32 bytes).")
+        @Option(names = "--jwt-secret", description = "HS256 secret for --auth jwt (at least 32 bytes). Visible in "
+                + "ps: prefer --jwt-secret-file or SWITCHBOARD_JWT_SECRET.")
         public String jwtSecret;
+        @Option(names = "--jwt-secret-file", paramLabel = "FILE",
+                description = "Read the HS256 secret from FILE (its first line); or set SWITCHBOARD_JWT_SECRET.")
+        public String jwtSecretFile;
         @Option(names = "--jwt-public-key", description = "PEM public key (RSA or EC) for --auth jwt.")
         public String jwtPublicKey;
         @Option(names = "--jwt-leeway", description = "Clock skew allowed on exp/nbf, seconds.")
@@ -362,6 +417,8 @@ public final class ServerConfig {
             }
             return Math.clamp(OpenFileLimit.serverConnections(openFiles.getAsLong()), 1, Integer.MAX_VALUE);
         }
+        /** Where {@code SWITCHBOARD_API_TOKEN} and {@code SWITCHBOARD_JWT_SECRET} are looked up; tests replace it. */
+        public java.util.function.UnaryOperator<String> environment = System::getenv;
 
         /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */
         public ServerConfig build() {

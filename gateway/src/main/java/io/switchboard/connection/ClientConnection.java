@@ -70,6 +70,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     private int memberIndex = -1;
     private byte phase = NEW;
     /**
+     * With a token that expires: the loop second its validity ends (the session is closed then), else 0. With compact
+     * object headers it takes bytes that were alignment padding, so clients without tokens pay nothing for it.
+     */
+    private int tokenUntilSec;
+    /**
      * The client's address as its PROXY header announced it (with {@code --accept-proxy}); null when the TCP peer is
      * the client. With compact object headers it takes bytes that were alignment padding.
      */
@@ -108,6 +113,15 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         this.ctx = ctx;
         at.shared.metrics().connectionsAccepted.increment();
         if (at.shared.config().acceptProxy) {
+            if (!trustedProxy(ctx.channel().remoteAddress())) {
+                // Its header could announce any address and so escape the per-address limit: refuse it unheard,
+                // without a goodbye, as for a bad header.
+                phase = CLOSING;
+                at.shared.metrics().refused(Refusal.PROXY_UNTRUSTED);
+                log.debug("closing connection {}: not in --accept-proxy-from", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
             // The limits count the address the header announces: admission waits for it (onProxyHeader).
             phase = AWAITING_PROXY_HEADER;
             timeSec = (int) at.shard.nowSec() + at.shared.config().acceptProxyTimeoutSec;
@@ -239,6 +253,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
     }
 
+    /** A peer without an IP address (in-process, or a Unix socket) is on this host: trusted like loopback. */
+    private boolean trustedProxy(SocketAddress peer) {
+        return !(peer instanceof InetSocketAddress isa) || at.shared.config().trustedProxy(isa.getAddress());
+    }
+
     /** The client address a PROXY header announces, or null when the TCP peer stands for itself. */
     public static InetSocketAddress announcedSource(HAProxyMessage m) {
         return ProxyHeaderAddresses.source(m);
@@ -270,10 +289,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             closeWith(503, "draining", retrySpreadMs());
             return;
         }
-        String authFailure = at.shared.services().authenticator().verify(clientId, token, at.shard.nowMs());
-        if (authFailure != null) {
-            at.shared.metrics().refused(Refusal.AUTH_FAILED);
-            closeWith(401, sanitize(authFailure), 0);
+        if (!authenticate(clientId, token)) {
             return;
         }
         hbSec = at.shared.config().clampHeartbeat(hb);
@@ -281,6 +297,39 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         phase = AWAITING_SESSION;
         ctx.channel().config().setAutoRead(false);
         at.shared.registry().hello(clientId, this);
+    }
+
+    /**
+     * A fresh token for the open session ({@code AUTH} in SWB/1), before the one it has expires: true when accepted
+     * (the session now lives until the new token expires); else the connection is closing with 401.
+     */
+    protected final boolean renewToken(String token) {
+        if (!authenticate(session.id(), token)) {
+            return false;
+        }
+        at.shard.loop().schedule(this, deadlineSec());
+        return true;
+    }
+
+    /** Verifies {@code token} for {@code clientId} and notes when it expires; closes with 401 when it is refused. */
+    private boolean authenticate(String clientId, String token) {
+        var authenticator = at.shared.services().authenticator();
+        long nowMs = at.shard.nowMs();
+        String authFailure = authenticator.verify(clientId, token, nowMs);
+        if (authFailure != null) {
+            at.shared.metrics().refused(Refusal.AUTH_FAILED);
+            closeWith(401, sanitize(authFailure), 0);
+            return false;
+        }
+        long untilMs = authenticator.validUntilMs(token);
+        if (untilMs == Long.MAX_VALUE) {
+            tokenUntilSec = 0;
+        } else {
+            // Loop seconds, rounded up: the wheel's deadlines are whole loop seconds.
+            long untilSec = at.shard.nowSec() + Math.max(1, Math.ceilDiv(untilMs - nowMs, 1000L));
+            tokenUntilSec = (int) Math.min(untilSec, Integer.MAX_VALUE);
+        }
+        return true;
     }
 
     @Override
@@ -306,7 +355,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         s.attach(this, Math.max(0, resumeSeq), at.shard.nowMs());
         writeWelcome(s, hbSec);
         s.pump(false);
-        if (hbSec > 0) {
+        if (deadlineSec() != Long.MAX_VALUE) {
             at.shard.loop().schedule(this, deadlineSec());
         } else {
             at.shard.loop().cancelDeadline(this);
@@ -386,10 +435,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (phase != OPEN) {
             return timeSec;
         }
-        if (hbSec == 0) {
-            return Long.MAX_VALUE;
-        }
-        return timeSec + 2L * hbSec + at.shared.config().idleGraceSec;
+        long idleSec = hbSec == 0 ? Long.MAX_VALUE : timeSec + 2L * hbSec + at.shared.config().idleGraceSec;
+        return tokenUntilSec == 0 ? idleSec : Math.min(idleSec, tokenUntilSec);
     }
 
     @Override
@@ -405,6 +452,9 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         } else if (phase == NEW || phase == AWAITING_SESSION) {
             at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
             closeWith(408, "handshake timeout", 0);
+        } else if (phase == OPEN && tokenUntilSec != 0 && nowSec >= tokenUntilSec) {
+            at.shared.metrics().refused(Refusal.TOKEN_EXPIRED);
+            closeWith(401, "token expired", 0);
         } else if (phase == OPEN) {
             at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
             closeWith(408, "idle", 0);

@@ -11,8 +11,12 @@ public enum Refusal {
     HANDSHAKE_TIMEOUT,
     /** With {@code --accept-proxy}: a malformed PROXY header, or none complete within its timeout. */
     PROXY_HEADER,
+    /** With {@code --accept-proxy}: a connection from a peer outside {@code --accept-proxy-from}. */
+    PROXY_UNTRUSTED,
     IDLE_TIMEOUT,
     AUTH_FAILED,
+    /** A session's token expired (its {@code exp} plus leeway passed) before the client sent a fresh one. */
+    TOKEN_EXPIRED,
     MALFORMED_FRAME,
     FRAME_TOO_LARGE,
     TAKEN_OVER,

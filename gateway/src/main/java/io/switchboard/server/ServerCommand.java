@@ -60,6 +60,11 @@ public final class ServerCommand implements Callable<Integer> {
             return 1;
         }
         printBanner(out, cfg, services, gateway);
+        String openAuth = cfg.openAuthWarning();
+        if (openAuth != null) {
+            err.println("switchboard server: warning: " + openAuth);
+            err.flush();
+        }
         Doctor.startupWarning("server", cfg.maxConnections).ifPresent(w -> {
             err.println("switchboard server: warning: " + w);
             err.flush();

@@ -2,7 +2,8 @@ package io.switchboard.service;
 
 /**
  * The session core's rules for client ids and topics, whatever protocol or edge they arrive through (the backend
- * API, SWB/1, later MQTT): 1 to 128 characters of {@code [A-Za-z0-9._:@-]}. A protocol may carry fewer (its own
+ * API, SWB/1, later MQTT): 1 to 128 characters of {@code [A-Za-z0-9._:@-]}, but not {@code .} or {@code ..} (path
+ * segments in the API). A protocol may carry fewer (its own
  * syntax) but the core accepts no other. Stateless.
  */
 public final class Names {
@@ -24,7 +25,7 @@ public final class Names {
     }
 
     private static boolean isName(CharSequence s) {
-        if (s == null || s.isEmpty() || s.length() > MAX_LENGTH) {
+        if (s == null || s.isEmpty() || s.length() > MAX_LENGTH || ".".contentEquals(s) || "..".contentEquals(s)) {
             return false;
         }
         for (int i = 0; i < s.length(); i++) {

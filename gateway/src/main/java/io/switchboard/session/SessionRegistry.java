@@ -45,6 +45,12 @@ public final class SessionRegistry {
 
 
     private final SessionTable sessions = new SessionTable();
+    /**
+     * The newest hello of each client id whose handshake has not completed: only it may complete, so an older hello
+     * still on its way between loops can never win. An entry lives only while a handshake is in flight.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Handshake> newestHello =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.CopyOnWriteArrayList<SessionShard> loops =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Limits limits;
@@ -146,6 +152,11 @@ public final class SessionRegistry {
      * of the same id is told {@code BYE 409 taken over}; the newest connection wins.
      */
     public void hello(String clientId, Handshake h) {
+        newestHello.put(clientId, h); // the order of these puts decides which hello is the newest
+        claim(clientId, h);
+    }
+
+    private void claim(String clientId, Handshake h) {
         SessionShard here = h.shard();
         Session s = sessions.get(clientId);
         if (s == null) {
@@ -160,8 +171,18 @@ public final class SessionRegistry {
     }
 
     private void transfer(Session s, Handshake h) {
+        if (newestHello.get(s.id()) != h) {
+            supersede(h); // a newer hello came meanwhile: this one must not take the session from it
+            return;
+        }
         if (s.dead()) {
-            h.shard().execute(() -> hello(s.id(), h));
+            h.shard().execute(() -> {
+                if (newestHello.get(s.id()) == h) {
+                    claim(s.id(), h);
+                } else {
+                    supersede(h);
+                }
+            });
             return;
         }
         ClientLink old = s.link();
@@ -186,11 +207,12 @@ public final class SessionRegistry {
     }
 
     private void complete(Session s, Handshake h) {
-        if (s.owner() != h.shard() || s.state() != Session.TRANSFERRING || s.link() != null) {
+        // Atomically the last look: a newer hello that came after this check finds the session completed and takes
+        // it over in turn.
+        boolean newest = newestHello.remove(s.id(), h);
+        if (!newest || s.owner() != h.shard() || s.state() != Session.TRANSFERRING || s.link() != null) {
             // A newer HELLO for the same id claimed the session between our transfer and now: it wins.
-            metrics.takeovers.increment();
-            metrics.refused(Refusal.TAKEN_OVER);
-            h.superseded();
+            supersede(h);
             return;
         }
         s.indexSubscriptions(); // after a move from another shard; a no-op otherwise
@@ -207,6 +229,12 @@ public final class SessionRegistry {
         metrics.sessionsOnline.incrementAndGet();
         metrics.handshakes.increment();
         h.complete(s);
+    }
+
+    private void supersede(Handshake h) {
+        metrics.takeovers.increment();
+        metrics.refused(Refusal.TAKEN_OVER);
+        h.superseded();
     }
 
     /** Called by the protocol adapter, on the session's loop, when a connection that owned {@code s} closed. */

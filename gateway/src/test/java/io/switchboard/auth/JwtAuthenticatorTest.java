@@ -91,6 +91,28 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRejectANumericSubEvenWhenItsDigitsAreTheClientId() throws Exception {
+        JwtAuthenticator auth = hmacAuth();
+        String token = hs256(SECRET, new JWTClaimsSet.Builder().claim("sub", 12345)
+                .expirationTime(new Date(NOW_MS + 60_000)).build());
+
+        assertEquals("token sub must be a string", auth.verify("12345", token, NOW_MS));
+        assertEquals(1L, auth.rejectionsByReason().get(JwtAuthenticator.SUB_MISMATCH));
+    }
+
+    @Test
+    void shouldTellUntilWhenAnAcceptedTokenIsValid() throws Exception {
+        JwtAuthenticator auth = JwtAuthenticator.hmac(SECRET, 5_000, false);
+        String expiring = hs256(SECRET, claims(CLIENT, NOW_MS + 60_000).build());
+        assertNull(auth.verify(CLIENT, expiring, NOW_MS));
+        assertEquals(NOW_MS + 65_000, auth.validUntilMs(expiring), "exp plus the leeway");
+
+        String forever = hs256(SECRET, new JWTClaimsSet.Builder().subject(CLIENT).build());
+        assertNull(auth.verify(CLIENT, forever, NOW_MS));
+        assertEquals(Long.MAX_VALUE, auth.validUntilMs(forever));
+    }
+
+    @Test
     void shouldRejectTokenSignedWithWrongSecret() throws Exception {
         JwtAuthenticator auth = hmacAuth();
         String token = hs256("another-secret-that-is-long-enough-32b", claims(CLIENT, NOW_MS + 60_000).build());

@@ -153,6 +153,19 @@ class GatewayHandshakeTest {
     }
 
     @Test
+    void shouldRefuseTheClientIdsDotAndDotDot() throws Exception {
+        gw.start();
+        for (String id : new String[] {".", ".."}) {
+            SwbTestClient c = gw.connect();
+            c.send("HELLO " + id);
+            assertEquals("BYE 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]", c.readLine(), id);
+            c.expectEof();
+        }
+        assertEquals(0, gw.server().registry().size(), "no session for either");
+        assertEquals("WELCOME ... v=1 hb=60 seq=0", gw.connect().hello("..."), "only those two are refused");
+    }
+
+    @Test
     void shouldAnswerSecondHelloWithErrAndKeepConnection() throws Exception {
         gw.start();
         SwbTestClient c = gw.hello("twice");

@@ -1,6 +1,8 @@
 package io.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -10,8 +12,11 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.switchboard.config.ServerConfig;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.options.CidrList;
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,6 +135,35 @@ class GatewayProxyProtocolTest {
     }
 
     @Test
+    void shouldRefuseAProxyHeaderFromAPeerOutsideAcceptProxyFrom() throws Exception {
+        gw.config.acceptProxyFrom = "127.0.0.2/32";
+        gw.config.maxConnectionsPerIp = 1;
+        gw.start();
+        // From 127.0.0.1: not the proxy, so whatever header it would send is not believed; it is closed unheard
+        // (what it writes meanwhile would only make the kernel answer with a reset).
+        SwbTestClient forged = gw.connect();
+        forged.expectEof();
+        gw.assertRefusals("proxy_untrusted", 1);
+        gw.assertRefusals("proxy_header", 0);
+        assertEquals(0, gw.server().guard().open(), "never admitted");
+
+        SwbTestClient proxied = gw.connectFrom("127.0.0.2");
+        proxied.sendRaw(concat(v1("203.0.113.99", 4001), "HELLO proxied\n"));
+        proxied.expectLine("WELCOME proxied ");
+        assertEquals("203.0.113.99:4001", gw.clientInfo("proxied").get("remote").asText());
+    }
+
+    @Test
+    void shouldTrustOnlyLoopbackProxiesByDefault() {
+        ServerConfig c = ServerConfig.DEFAULTS;
+        assertTrue(c.trustedProxy(InetAddress.getLoopbackAddress()));
+        assertTrue(c.trustedProxy(address("127.9.9.9")));
+        assertTrue(c.trustedProxy(address("::1")));
+        assertFalse(c.trustedProxy(address("10.0.0.1")));
+        assertFalse(c.trustedProxy(address("2001:db8::1")));
+    }
+
+    @Test
     void shouldCloseConnectionWithoutACompleteHeaderWithinTheHeaderTimeout() throws Exception {
         gw.config.acceptProxyTimeoutSec = 5;
         gw.start();
@@ -183,6 +217,10 @@ class GatewayProxyProtocolTest {
 
     private long proxyHeaderRefusals() {
         return gw.server().metrics().refusals(Refusal.PROXY_HEADER);
+    }
+
+    private static InetAddress address(String literal) {
+        return CidrList.literal("test", literal);
     }
 
     /** A v1 header announcing a TCP4 connection from {@code ip:port} to the gateway. */

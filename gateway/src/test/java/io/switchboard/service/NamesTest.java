@@ -20,6 +20,13 @@ class NamesTest {
         assertFalse(Names.isValidClientId("a b"));
         assertFalse(Names.isValidTopic("news/eu"));
         assertFalse(Names.isValidClientId("é"));
+        assertFalse(Names.isValidClientId("."), "a path segment of its own in the API");
+        assertFalse(Names.isValidClientId(".."));
+        assertTrue(Names.isValidClientId("..."));
+        assertTrue(Names.isValidClientId(".a"));
+        for (String s : new String[] {".", "..", "...", ".a", "a."}) {
+            assertEquals(SwbIds.isValid(s), Names.isValidClientId(s), s);
+        }
     }
 
     /** SWB/1 carries exactly the names the core accepts: a client the API can reach can always say HELLO. */

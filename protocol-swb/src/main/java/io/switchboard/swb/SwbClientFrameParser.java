@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Parses the frames an SWB/1 client sends (what a server reads): {@code HELLO}, {@code ACK}, {@code PING},
- * {@code PONG}, {@code SEND} with its payload, {@code SUB}, {@code UNSUB}, {@code BYE}. Arguments are separated by
- * one or more spaces; words after the ones a verb takes are ignored, as are blank lines.
+ * {@code PONG}, {@code SEND} with its payload, {@code SUB}, {@code UNSUB}, {@code AUTH}, {@code BYE}. Arguments are
+ * separated by one or more spaces; words after the ones a verb takes are ignored, as are blank lines.
  *
  * <p>What is wrong with a frame is reported with the status code and text a server answers: {@link
  * Handler#onError} for a refused command the connection survives ({@code ERR}: unknown verb, bad topic),
@@ -27,6 +27,7 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
     private static final byte[] SUB = ascii("SUB");
     private static final byte[] UNSUB = ascii("UNSUB");
     private static final byte[] BYE = ascii("BYE");
+    private static final byte[] AUTH = ascii("AUTH");
     private static final byte[] VERSION = ascii("v");
     private static final byte[] TOKEN = ascii("token");
     private static final byte[] RESUME = ascii("resume");
@@ -79,6 +80,9 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
 
         /** {@code BYE}: the client leaves. */
         void onBye();
+
+        /** {@code AUTH <token>}: a fresh token for the session, before the one it has expires. */
+        void onAuth(String token);
 
         /** Answer {@code ERR <code> <text>}: the command was refused; the connection stays open. */
         void onError(int code, String text);
@@ -144,6 +148,14 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
             case PONG -> h.onPong();
             case SUB, UNSUB -> topic(in, h, verb, arg, tokenEnd(in, arg, end));
             case BYE -> h.onBye();
+            case AUTH -> {
+                int tokenEnd = tokenEnd(in, arg, end);
+                if (tokenEnd == arg) {
+                    h.onError(400, "AUTH needs a token");
+                } else {
+                    h.onAuth(ascii(in, arg, tokenEnd));
+                }
+            }
             default -> h.onError(400,
                     "unknown command " + printable(in, start, Math.min(verbEnd, start + MAX_VERB_ECHO)));
         }
@@ -250,6 +262,8 @@ public final class SwbClientFrameParser extends SwbParser<SwbClientFrameParser.H
             return SwbVerb.HELLO;
         } else if (matches(b, from, to, BYE)) {
             return SwbVerb.BYE;
+        } else if (matches(b, from, to, AUTH)) {
+            return SwbVerb.AUTH;
         }
         return SwbVerb.UNKNOWN;
     }

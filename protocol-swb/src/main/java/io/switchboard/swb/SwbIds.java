@@ -2,7 +2,10 @@ package io.switchboard.swb;
 
 import io.netty.buffer.ByteBuf;
 
-/** SWB/1 identifiers: 1-128 bytes of {@code [A-Za-z0-9._:@-]} (client ids, topics, send ids). Stateless. */
+/**
+ * SWB/1 identifiers: 1-128 bytes of {@code [A-Za-z0-9._:@-]} other than {@code .} and {@code ..} (client ids,
+ * topics, send ids; an id is a path segment in the backend API, where those two mean something else). Stateless.
+ */
 public final class SwbIds {
     public static final int MAX_LENGTH = 128;
     private static final boolean[] ALLOWED = new boolean[128];
@@ -35,7 +38,7 @@ public final class SwbIds {
                 return false;
             }
         }
-        return true;
+        return !(s.charAt(0) == '.' && (n == 1 || (n == 2 && s.charAt(1) == '.')));
     }
 
     /** Whether bytes {@code [from, to)} of {@code buf} form a valid identifier. */
@@ -50,6 +53,6 @@ public final class SwbIds {
                 return false;
             }
         }
-        return true;
+        return !(buf.getByte(from) == '.' && (n == 1 || (n == 2 && buf.getByte(from + 1) == '.')));
     }
 }

@@ -6,7 +6,7 @@ package io.switchboard.swb;
  */
 public enum SwbVerb {
     // client to server
-    HELLO, ACK, SEND, SUB, UNSUB,
+    HELLO, ACK, SEND, SUB, UNSUB, AUTH,
     // server to client
     WELCOME, MSG, SENT, NACK, OK, ERR,
     // both directions

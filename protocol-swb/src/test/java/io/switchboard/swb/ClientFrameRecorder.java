@@ -65,6 +65,11 @@ class ClientFrameRecorder extends FrameRecorder implements SwbClientFrameParser.
     }
 
     @Override
+    public void onAuth(String token) {
+        record("AUTH " + token);
+    }
+
+    @Override
     public void onError(int code, String text) {
         record("ERR " + code + " " + text);
     }

@@ -32,6 +32,8 @@ class SwbClientFrameParserTest {
             + "UNSUB news\n"
             + "FROB x\n"
             + "SUB t/2\n"
+            + "AUTH  n.e.w extra\n"
+            + "AUTH\n"
             + "BYE\n";
     private static final List<String> ALL_FRAMES_PARSED = List.of(
             "HELLO alice token=t.k.n resume=5 hb=30",
@@ -44,6 +46,8 @@ class SwbClientFrameParserTest {
             "UNSUB news",
             "ERR 400 unknown command FROB",
             "ERR 400 SUB topic must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "AUTH n.e.w",
+            "ERR 400 AUTH needs a token",
             "BYE");
 
     private final SwbClientFrameParser parser = new SwbClientFrameParser(MAX_LINE, MAX_PAYLOAD);
@@ -137,6 +141,8 @@ class SwbClientFrameParserTest {
             "' HELLO a'                  | MALFORMED 400 line starts with a space",
             "HELLO bad/id                | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
             "HELLO                       | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "HELLO .                     | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "HELLO ..                    | MALFORMED 400 client id must be 1-128 characters of [A-Za-z0-9._:@-]",
             "HELLO a v=2                 | MALFORMED 400 unsupported protocol version (this server speaks v=1)",
             "HELLO a v=                  | MALFORMED 400 unsupported protocol version (this server speaks v=1)",
             "HELLO a resume=x            | MALFORMED 400 resume must be a non-negative number",

@@ -1,5 +1,6 @@
 package io.switchboard.proxy;
 
+import io.switchboard.options.CidrList;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -120,20 +121,7 @@ final class Addresses {
 
     /** An address literal only: a source or CIDR list must not trigger DNS lookups. */
     static InetAddress literal(String option, String text) {
-        String s = text.trim();
-        if (s.startsWith("[") && s.endsWith("]")) {
-            s = s.substring(1, s.length() - 1);
-        }
-        boolean looksLiteral = !s.isEmpty() && (s.indexOf(':') >= 0 || s.chars().allMatch(c -> c == '.'
-                || (c >= '0' && c <= '9')));
-        if (looksLiteral) {
-            try {
-                return InetAddress.getByName(s);
-            } catch (UnknownHostException e) {
-                // fall through
-            }
-        }
-        throw new IllegalArgumentException(option + ": '" + text + "' is not an IP address");
+        return CidrList.literal(option, text);
     }
 
     private static String lastOctetReplaced(InetAddress from, String octet, String option) {

@@ -1,5 +1,6 @@
 package io.switchboard.proxy;
 
+import io.switchboard.options.CidrList;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

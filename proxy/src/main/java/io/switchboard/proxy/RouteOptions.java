@@ -1,5 +1,6 @@
 package io.switchboard.proxy;
 
+import io.switchboard.options.CidrList;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

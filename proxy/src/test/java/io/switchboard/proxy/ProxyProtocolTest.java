@@ -13,6 +13,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.switchboard.options.CidrList;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -13,7 +13,7 @@ import io.switchboard.upstream.UpstreamSink;
 
 /**
  * The SWB/1 adapter: one client connection speaking SWB/1. It decodes frames with the shared parser and maps them
- * onto the session core (HELLO starts a session, ACK acknowledges, SUB/UNSUB change the session's subscriptions,
+ * onto the session core (HELLO starts a session, AUTH renews its token, ACK acknowledges, SUB/UNSUB change the session's subscriptions,
  * SEND goes to the upstream sink), and writes the core's messages as {@code MSG} frames. Everything a connection
  * does whatever its protocol (admission, deadlines, takeover, drain, lingering close) is {@link ClientConnection}'s.
  *
@@ -87,6 +87,13 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
     @Override
     public void onHello(String clientId, String token, long resume, int hb) {
         hello(clientId, token, resume, hb);
+    }
+
+    @Override
+    public void onAuth(String token) {
+        if (renewToken(token)) {
+            ctx.write(SwbFrames.line(ctx.alloc(), "OK AUTH"), ctx.voidPromise());
+        }
     }
 
     // ---- upstream and topics

@@ -1,15 +1,17 @@
-package io.switchboard.proxy;
+package io.switchboard.options;
 
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A list of address blocks ({@code 10.0.0.0/8,::1/128,192.0.2.7}) and whether an address falls in one.
+ * Shared by the proxy ({@code --allow}, {@code --deny}) and the gateway ({@code --accept-proxy-from}).
  * Immutable and thread-safe; a lookup allocates nothing beyond {@link InetAddress#getAddress()}'s copy.
  */
-final class CidrList {
-    static final CidrList EMPTY = new CidrList(new byte[0][], new int[0]);
+public final class CidrList {
+    public static final CidrList EMPTY = new CidrList(new byte[0][], new int[0]);
 
     private final byte[][] networks;
     private final int[] prefixBits;
@@ -20,7 +22,7 @@ final class CidrList {
     }
 
     /** Parses a comma-separated list; null or blank is the empty list. */
-    static CidrList parse(String option, String text) {
+    public static CidrList parse(String option, String text) {
         if (text == null || text.isBlank()) {
             return EMPTY;
         }
@@ -32,7 +34,7 @@ final class CidrList {
                 continue;
             }
             int slash = part.indexOf('/');
-            InetAddress a = Addresses.literal(option, slash < 0 ? part : part.substring(0, slash));
+            InetAddress a = literal(option, slash < 0 ? part : part.substring(0, slash));
             byte[] addr = a.getAddress();
             int max = addr.length * 8;
             int prefix = max;
@@ -52,15 +54,15 @@ final class CidrList {
         return new CidrList(nets.toArray(new byte[0][]), bits.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return networks.length == 0;
     }
 
-    int size() {
+    public int size() {
         return networks.length;
     }
 
-    boolean contains(InetAddress address) {
+    public boolean contains(InetAddress address) {
         if (networks.length == 0 || address == null) {
             return false;
         }
@@ -71,6 +73,24 @@ final class CidrList {
             }
         }
         return false;
+    }
+
+    /** An IP address literal ({@code 10.0.0.1}, {@code ::1}, {@code [::1]}), never a name to resolve. */
+    public static InetAddress literal(String option, String text) {
+        String s = text.trim();
+        if (s.startsWith("[") && s.endsWith("]")) {
+            s = s.substring(1, s.length() - 1);
+        }
+        boolean looksLiteral = !s.isEmpty() && (s.indexOf(':') >= 0 || s.chars().allMatch(c -> c == '.'
+                || (c >= '0' && c <= '9')));
+        if (looksLiteral) {
+            try {
+                return InetAddress.getByName(s);
+            } catch (UnknownHostException e) {
+                // fall through
+            }
+        }
+        throw new IllegalArgumentException(option + ": '" + text + "' is not an IP address");
     }
 
     private static boolean matches(byte[] net, int prefix, byte[] a) {
