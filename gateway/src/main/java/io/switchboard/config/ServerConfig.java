@@ -192,7 +192,7 @@ public final class ServerConfig {
             throw new IllegalArgumentException("--accept-proxy-from needs at least one address block");
         }
         Ranges.check("--handshake-timeout", handshakeTimeoutSec, 1, 3600);
-        Ranges.check("--hb-min", heartbeatMinSec, 1, 86_400);
+        Ranges.check("--hb-min", heartbeatMinSec, 0, 86_400);
         Ranges.check("--hb-max", heartbeatMaxSec, heartbeatMinSec, 86_400);
         Ranges.check("--hb-default", heartbeatDefaultSec, 0, heartbeatMaxSec);
         Ranges.check("--idle-grace", idleGraceSec, 0, 3600);
@@ -253,8 +253,9 @@ public final class ServerConfig {
         if (requestedSec < 0) {
             return heartbeatDefaultSec;
         }
-        if (requestedSec == 0) {
-            return 0;
+        if (requestedSec == 0 && heartbeatMinSec > 0) {
+            // No heartbeats would mean never idle-closed: only a server with --hb-min 0 allows that.
+            return heartbeatMinSec;
         }
         return Math.max(heartbeatMinSec, Math.min(heartbeatMaxSec, requestedSec));
     }
@@ -339,7 +340,8 @@ public final class ServerConfig {
         @Option(names = "--hb-default", paramLabel = "<hbDefault>",
                 description = "Heartbeat (s) for clients that do not ask; 0 = TCP keepalive only.")
         public int heartbeatDefaultSec = 60;
-        @Option(names = "--hb-min", paramLabel = "<hbMin>", description = "Smallest heartbeat (s) a client may ask for.")
+        @Option(names = "--hb-min", paramLabel = "<hbMin>", description = "Smallest heartbeat (s) a client may ask for; 0 lets a client "
+                + "ask for none (hb=0: TCP keepalive only, never idle-closed).")
         public int heartbeatMinSec = 5;
         @Option(names = "--hb-max", paramLabel = "<hbMax>", description = "Largest heartbeat (s) a client may ask for.")
         public int heartbeatMaxSec = 3600;

@@ -64,7 +64,8 @@ class GatewayHandshakeTest {
         assertEquals("WELCOME high v=1 hb=300 seq=0", gw.connect().hello("high", "hb=100000"));
         assertEquals("WELCOME within v=1 hb=30 seq=0", gw.connect().hello("within", "hb=30"));
         assertEquals("WELCOME unasked v=1 hb=60 seq=0", gw.connect().hello("unasked"));
-        assertEquals("WELCOME none v=1 hb=0 seq=0", gw.connect().hello("none", "v=1", "hb=0"));
+        assertEquals("WELCOME none v=1 hb=5 seq=0", gw.connect().hello("none", "v=1", "hb=0"),
+                "no heartbeats only where --hb-min 0 allows it");
     }
 
     @Test

@@ -43,7 +43,8 @@ class SwbConnectionTest {
         rig.start();
         assertEquals("WELCOME a v=1 hb=10 seq=0 node=n1\n", out(hello("HELLO a v=1 hb=2\n")));
         assertEquals("WELCOME b v=1 hb=100 seq=0 node=n1\n", out(hello("HELLO b hb=999\n")));
-        assertEquals("WELCOME c v=1 hb=0 seq=0 node=n1\n", out(hello("HELLO c hb=0\n")));
+        assertEquals("WELCOME c v=1 hb=10 seq=0 node=n1\n", out(hello("HELLO c hb=0\n")),
+                "hb=0 (never idle-closed) only where --hb-min 0 allows it");
     }
 
     @Test
@@ -308,6 +309,7 @@ class SwbConnectionTest {
 
     @Test
     void shouldNeverTimeOutClientWithoutApplicationHeartbeats() {
+        rig.config.heartbeatMinSec = 0;
         rig.start();
         EmbeddedChannel ch = hello("HELLO a hb=0\n");
         out(ch);
