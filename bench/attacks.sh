@@ -97,7 +97,7 @@ rss1 = rss_mb()
 s.close()
 bounded = read < 100_000 and api["reading_paused"] >= 1 and rss1 - rss0 < 200
 line(2, "100,000 pipelined GET /v1/stats, never read", "bounded" if bounded else "FAILED",
-     f"{sent:,} sent (the rest waits in kernel buffers), {read:,} read before the server paused the connection; "
+     f"{sent:,} written (into kernel buffers), {read:,} read by the server before it paused the connection; "
      f"RSS {rss0:.0f} -> {rss1:.0f} MB")
 
 # 3. half-close after a stored push
