@@ -39,6 +39,16 @@ class LauncherTest {
         assertTrue(overridden.indexOf("-Xmx96m") < overridden.indexOf("-jar"), overridden.toString());
     }
 
+    @Test
+    void shouldLeaveTheCollectorToJavaOptsWhenItPicksOne() throws Exception {
+        List<String> plain = launch("");
+        assertTrue(plain.contains("-XX:+UseG1GC"), plain.toString());
+        List<String> serial = launch("-XX:+UseSerialGC -Xmn8m");
+        assertTrue(serial.contains("-XX:+UseSerialGC"), serial.toString());
+        assertTrue(!serial.contains("-XX:+UseG1GC") && !serial.contains("-XX:MaxGCPauseMillis=50"),
+                "one collector only, or the JVM refuses to start: " + serial);
+    }
+
     /** Runs a copy of the launcher with {@code javaOpts}; returns the arguments its {@code java} got. */
     private List<String> launch(String javaOpts) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("scripts"));
