@@ -6,6 +6,7 @@ import io.switchboard.process.ProcFiles;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.service.AdminService;
 import io.switchboard.service.CoreStats;
+import io.switchboard.service.StoreStats;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.List;
@@ -26,6 +27,8 @@ final class StatsCollector {
     private long lastPushes;
     private long lastWritten;
     private long lastAccepted;
+    private long lastFsyncs;
+    private volatile double fsyncsPerSec;
     private volatile double pushesPerSec;
     private volatile double messagesPerSec;
     private volatile double acceptsPerSec;
@@ -46,6 +49,9 @@ final class StatsCollector {
         lastPushes = p;
         lastWritten = w;
         lastAccepted = a;
+        long f = admin.stats().store().fsyncs();
+        fsyncsPerSec = f - lastFsyncs;
+        lastFsyncs = f;
     }
 
     ObjectNode json(boolean gcFirst) {
@@ -90,6 +96,7 @@ final class StatsCollector {
         mem.put("heap_used_bytes", heap.getUsed()).put("heap_max_bytes", heap.getMax()).put("rss_bytes", rss)
                 .put("gc_before_reading", gcFirst);
         perSessionEstimates(mem, heap.getUsed(), rss, online, open);
+        storeJson(n.putObject("store"), core.store());
         n.put("loop_errors_total", m.loopErrors.sum());
         n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
                 .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum());
@@ -118,6 +125,39 @@ final class StatsCollector {
                     + " sessions and connections: below that they are mostly the process's own baseline"
                     + " (switchboard bench measures the growth per client)");
         }
+    }
+
+    private void storeJson(ObjectNode n, StoreStats s) {
+        n.put("kind", s.kind()).put("live_bytes", s.liveBytes()).put("max_bytes", s.maxBytes())
+                .put("disk_bytes", s.diskBytes()).put("records", s.liveRecords()).put("segments", s.segments())
+                .put("fsyncs_total", s.fsyncs()).put("fsyncs_per_s", fsyncsPerSec)
+                .put("fsync_seconds_total", s.fsyncSecondsTotal()).put("failures_total", s.failures())
+                .put("recovery_ms", s.recoveryMs()).put("recovered_messages", s.recoveredMessages())
+                .put("recovered_clients", s.recoveredClients());
+    }
+
+    private static void storePrometheus(StringBuilder sb, StoreStats s) {
+        gauge(sb, "switchboard_store_live_bytes", "Bytes of stored messages kept (records with framing).",
+                s.liveBytes());
+        gauge(sb, "switchboard_store_max_bytes", "Bound on the stored bytes (--max-store-bytes); 507 beyond.",
+                s.maxBytes());
+        gauge(sb, "switchboard_store_disk_bytes", "Bytes of the store's segment files.", s.diskBytes());
+        gauge(sb, "switchboard_store_records", "Stored messages kept.", s.liveRecords());
+        gauge(sb, "switchboard_store_segments", "Segment files of the store.", s.segments());
+        counter(sb, "switchboard_store_failures_total", "Store writes that failed (stored pushes answered 503).",
+                s.failures());
+        gauge(sb, "switchboard_store_recovery_seconds", "How long reading the store took at start.",
+                s.recoveryMs() / 1000.0);
+        sb.append("# HELP switchboard_store_fsync_seconds Time each fsync of the store took.\n")
+                .append("# TYPE switchboard_store_fsync_seconds histogram\n");
+        List<Double> bounds = StoreStats.FSYNC_BUCKET_SECONDS;
+        for (int i = 0; i < s.fsyncBuckets().size(); i++) {
+            sb.append("switchboard_store_fsync_seconds_bucket{le=\"")
+                    .append(i < bounds.size() ? bounds.get(i).toString() : "+Inf").append("\"} ")
+                    .append(s.fsyncBuckets().get(i)).append('\n');
+        }
+        sb.append("switchboard_store_fsync_seconds_sum ").append(s.fsyncSecondsTotal()).append('\n')
+                .append("switchboard_store_fsync_seconds_count ").append(s.fsyncs()).append('\n');
     }
 
     String prometheus() {
@@ -166,11 +206,17 @@ final class StatsCollector {
             sb.append("switchboard_loop_connections{loop=\"").append(i).append("\"} ")
                     .append(perLoop.get(i)).append('\n');
         }
+        storePrometheus(sb, core.store());
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         gauge(sb, "switchboard_heap_used_bytes", "JVM heap in use.", heap.getUsed());
         gauge(sb, "switchboard_heap_max_bytes", "JVM maximum heap.", heap.getMax());
         gauge(sb, "switchboard_rss_bytes", "Resident set size of the process.", rssBytes());
         return sb.toString();
+    }
+
+    private static void gauge(StringBuilder sb, String name, String help, double v) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(v).append('\n');
     }
 
     private static void gauge(StringBuilder sb, String name, String help, long v) {

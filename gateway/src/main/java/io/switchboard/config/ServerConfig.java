@@ -5,6 +5,7 @@ import io.switchboard.options.CidrList;
 import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
 import io.switchboard.options.Sizes;
+import io.switchboard.store.disk.DiskStore;
 import io.switchboard.transport.Transport;
 import java.util.OptionalLong;
 import picocli.CommandLine.Option;
@@ -93,6 +94,19 @@ public final class ServerConfig {
     public final boolean seqOriginFromClock;
     /** Offline clients kept for their stored messages, at most; a stored push (ttl > 0) to one more gets 429. */
     public final int maxOfflineSessions;
+
+    // Stored messages (ttl > 0)
+    /** {@code disk} (kept across restarts, the default) or {@code memory} (lost with the process). */
+    public final String store;
+    /** The disk store's directory (with {@code store = disk}). */
+    public final java.nio.file.Path dataDir;
+    /** What a 200 for a stored push promises (with {@code store = disk}). */
+    public final DiskStore.Fsync storeFsync;
+    public final int storeFsyncIntervalMs;
+    /** A segment file is sealed past this size. */
+    public final long storeSegmentBytes;
+    /** Live stored bytes kept at most (pushes beyond get 507); 0 = a quarter of the free space at start. */
+    public final long maxStoreBytes;
     /** Half of {@link #writeBufferHighBytes}, at least 1. */
     public final int writeBufferLowBytes;
     public final int writeBufferHighBytes;
@@ -155,6 +169,12 @@ public final class ServerConfig {
         maxTtlSec = b.maxTtlSec;
         seqOriginFromClock = b.seqOriginFromClock;
         maxOfflineSessions = b.maxOfflineSessions;
+        store = b.store;
+        dataDir = java.nio.file.Path.of(b.dataDir);
+        storeFsync = b.storeFsyncPolicy;
+        storeFsyncIntervalMs = b.storeFsyncIntervalMs;
+        storeSegmentBytes = b.storeSegmentBytes;
+        maxStoreBytes = b.maxStoreBytes;
         writeBufferHighBytes = b.writeBufferHighBytes;
         writeBufferLowBytes = Math.max(1, b.writeBufferHighBytes / 2);
         maxConnections = b.maxConnections;
@@ -210,6 +230,16 @@ public final class ServerConfig {
         }
         Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
         Ranges.check("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
+        if (!store.equals("disk") && !store.equals("memory")) {
+            throw new IllegalArgumentException("--store must be disk or memory, not '" + store + "'");
+        }
+        Ranges.check("--store-fsync-interval", storeFsyncIntervalMs, 1, 3_600_000);
+        if (storeSegmentBytes < 1024 * 1024 || storeSegmentBytes > (1L << 40)) {
+            throw new IllegalArgumentException("--store-segment must be between 1m and 1t, not " + storeSegmentBytes);
+        }
+        if (maxStoreBytes < 0) {
+            throw new IllegalArgumentException("--max-store-bytes must not be negative");
+        }
         Ranges.check("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
         Ranges.check("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         Ranges.check("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
@@ -384,6 +414,34 @@ public final class ServerConfig {
                 + "starts: clock (a resume from an older session never hides new messages) or zero (1, 2, 3... "
                 + "easier by hand; a resume from a forgotten session can skip messages).")
         private String seqOrigin;
+        @Option(names = "--store", paramLabel = "disk|memory", description = "Where stored messages (pushed with "
+                + "ttl > 0) are kept: disk (they survive a restart or a crash) or memory (lost with the process).")
+        public String store = "disk";
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "Directory of the disk store, created on "
+                + "start and used by one process at a time.")
+        public String dataDir = "data";
+        /** Set from {@code --store-fsync} by {@link #parseWords()}. */
+        public DiskStore.Fsync storeFsyncPolicy = DiskStore.Fsync.BATCH;
+        @Option(names = "--store-fsync", paramLabel = "always|batch|interval", description = "When a stored push "
+                + "is synced to disk before its 200: always (one fsync each), batch (one fsync for the pushes that "
+                + "arrived together; the default) or interval (written to the kernel before the 200, synced every "
+                + "--store-fsync-interval: a crash of the process loses nothing, a power loss up to the interval).")
+        private String storeFsync;
+        @Option(names = "--store-fsync-interval", paramLabel = "MS",
+                description = "Milliseconds between fsyncs with --store-fsync interval.")
+        public int storeFsyncIntervalMs = 1000;
+        /** Set from {@code --store-segment} by {@link #parseWords()}. */
+        public long storeSegmentBytes = 64L * 1024 * 1024;
+        @Option(names = "--store-segment", paramLabel = "<size>", description = "Size at which a segment file of "
+                + "the disk store is sealed and a new one started (64m).")
+        private String storeSegment;
+        /** Set from {@code --max-store-bytes} by {@link #parseWords()}; 0 = a quarter of the free space at start. */
+        public long maxStoreBytes;
+        @Option(names = "--max-store-bytes", paramLabel = "<size>", description = "Bytes of stored messages the "
+                + "disk store keeps (records with their framing), as bytes or 512m, 10g; a stored push beyond gets "
+                + "507. Files take at most about twice this plus a segment. Default: a quarter of the free space "
+                + "in --data-dir at start.")
+        private String maxStore;
         @Option(names = "--write-buffer-high", paramLabel = "<writeBufferHigh>",
                 description = "Bytes buffered per slow client before writes pause.")
         public int writeBufferHighBytes = 64 * 1024;
@@ -434,6 +492,18 @@ public final class ServerConfig {
             if (seqOrigin != null) {
                 seqOriginFromClock = seqOriginFromClock(seqOrigin);
                 seqOrigin = null;
+            }
+            if (storeFsync != null) {
+                storeFsyncPolicy = DiskStore.Fsync.parse("--store-fsync", storeFsync);
+                storeFsync = null;
+            }
+            if (storeSegment != null) {
+                storeSegmentBytes = Sizes.parse("--store-segment", storeSegment);
+                storeSegment = null;
+            }
+            if (maxStore != null) {
+                maxStoreBytes = Sizes.parse("--max-store-bytes", maxStore);
+                maxStore = null;
             }
             if (maxQueuedTotal != null) {
                 maxQueuedTotalBytes = Sizes.parse("--max-queued-total", maxQueuedTotal);

@@ -27,6 +27,8 @@ public enum Refusal {
     QUEUED_TOTAL,
     /** The message store could not keep a stored message (ttl > 0); the push was answered 503. */
     STORE_FAILED,
+    /** The message store held {@code --max-store-bytes}; the stored push was answered 507. */
+    STORE_FULL,
     PAYLOAD_TOO_LARGE,
     TOPIC_QUEUE_FULL,
     TOO_MANY_SUBSCRIPTIONS,

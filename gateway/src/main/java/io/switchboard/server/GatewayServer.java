@@ -29,6 +29,7 @@ import io.switchboard.protocol.swb.SwbAdapter;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
+import io.switchboard.store.disk.DiskStore;
 import io.switchboard.transport.LocalAddressSharing;
 import io.switchboard.transport.Transport;
 import java.net.InetSocketAddress;
@@ -65,8 +66,8 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final List<SessionShard> loops;
     private final SessionRegistry registry;
-    /** Stored messages (ttl > 0): in memory until the on-disk and Redis stores plug in here. */
-    private final MessageStore store = new MemoryStore();
+    /** Stored messages (ttl > 0): on disk or in memory ({@code --store}). */
+    private final MessageStore store;
     private final ConnectionGuard guard;
     private final List<ProtocolAdapter> adapters;
     /** One per adapter, in the same order. */
@@ -84,7 +85,13 @@ public final class GatewayServer implements AutoCloseable {
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
-        group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
+        this.store = openStore(config, services);
+        try {
+            group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions, config.maxQueuedTotalBytes),
@@ -121,9 +128,30 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec), registry.pushes(), new GatewayAdmin(this),
                     metrics);
         } catch (Exception | Error e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            store.close();
             throw e;
         }
+    }
+
+    /**
+     * The store {@code --store} names: the disk store in {@code --data-dir} (locked; bounded by
+     * {@code --max-store-bytes}, by default a quarter of the free space there) or memory only.
+     */
+    private static MessageStore openStore(ServerConfig config, GatewayServices services) {
+        if (config.store.equals("memory")) {
+            return new MemoryStore();
+        }
+        long max = config.maxStoreBytes;
+        if (max == 0) {
+            long free = DiskStore.usableBytes(config.dataDir);
+            max = free > 0 ? Math.max(free / 4, 1024 * 1024) : 1L << 30;
+        }
+        DiskStore store = DiskStore.open(new DiskStore.Settings(config.dataDir, config.storeFsync,
+                config.storeFsyncIntervalMs, config.storeSegmentBytes, max), services.clock());
+        log.info("store: disk in {} (fsync {}, up to {} bytes of stored messages)", store.directory(),
+                config.storeFsync.word(), max);
+        return store;
     }
 
     /** Binds {@code adapter}'s listener on the gateway's loops; a clash names the protocol and the address. */
@@ -190,6 +218,10 @@ public final class GatewayServer implements AutoCloseable {
 
     public GatewayMetrics metrics() {
         return metrics;
+    }
+
+    public MessageStore store() {
+        return store;
     }
 
     public SessionRegistry registry() {
@@ -309,8 +341,8 @@ public final class GatewayServer implements AutoCloseable {
         listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
-        store.close();
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);
+        store.close(); // after the loops: the acknowledgements they recorded last are written too
     }
 }

@@ -13,16 +13,19 @@ import java.util.List;
  * @param loopConnections         connections per event loop, by loop index
  * @param queuedBytes             payload bytes queued for all clients, online and offline
  * @param maxQueuedTotalBytes     the budget for {@code queuedBytes} ({@code --max-queued-total})
+ * @param store                   what the message store holds and how it performs
  */
 public record CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
-                        List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes) {
+                        List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes,
+                        io.switchboard.service.StoreStats store) {
     public CoreStats {
         loopConnections = List.copyOf(loopConnections);
     }
 
-    /** Without the queued-bytes readings (0 of an unlimited budget). */
+    /** Without the queued-bytes readings (0 of an unlimited budget) and with a memory store. */
     public CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
                      List<Integer> loopConnections) {
-        this(uptimeMs, maxConnections, sessionsKnown, sessionsOfflineRetained, loopConnections, 0, Long.MAX_VALUE);
+        this(uptimeMs, maxConnections, sessionsKnown, sessionsOfflineRetained, loopConnections, 0, Long.MAX_VALUE,
+                io.switchboard.service.StoreStats.memory());
     }
 }

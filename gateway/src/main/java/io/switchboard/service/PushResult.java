@@ -4,7 +4,8 @@ package io.switchboard.service;
  * Outcome of one push, as the backend API reports it. Immutable.
  *
  * @param status    HTTP-like status: 200 accepted, 404 client offline (ttl 0), 413 too large,
- *                  429 client queue full, 503 draining, store failure or the server's queued-bytes budget used up
+ *                  429 client queue full, 503 draining, store failure or the server's queued-bytes budget used up,
+ *                  507 the message store is full
  * @param seq       the seq assigned, or 0 when refused
  * @param delivered true when written to the client's connection at once; false when queued
  */
@@ -18,6 +19,10 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     /** Every client's queues together hold as many payload bytes as the server allows: the backend may retry later. */
     public static final PushResult QUEUED_TOTAL_FULL = new PushResult(503, 0, false,
             "the server's budget for queued messages is used up (--max-queued-total)");
+    /** The store keeps as many stored bytes as it may (--max-store-bytes): the backend may retry later. */
+    public static final PushResult STORE_FULL = new PushResult(507, 0, false,
+            "the message store is full (--max-store-bytes): stored pushes are refused until clients acknowledge "
+                    + "or messages expire");
     /** The status of a push whose stored message the store could not keep. */
     public static final int STORE_FAILED_STATUS = 503;
 

@@ -223,6 +223,9 @@ public final class Deliveries implements PushService {
         if (payload.length > registry.limits().maxPayloadBytes()) {
             return PushResult.TOO_LARGE;
         }
+        if (ttlSec > 0 && registry.store().full(payload.length)) {
+            return PushResult.STORE_FULL;
+        }
         if (registry.queuedBytes().full(payload.length)) {
             // Early, before an offline session is made or a loop is woken; the loop's own check is the exact one.
             return PushResult.QUEUED_TOTAL_FULL;

@@ -392,6 +392,9 @@ public final class Session {
         if (r == PushResult.TOO_MANY_STORED) {
             return Refusal.OFFLINE_SESSIONS_LIMIT;
         }
+        if (r == PushResult.STORE_FULL) {
+            return Refusal.STORE_FULL;
+        }
         if (r == PushResult.QUEUED_TOTAL_FULL) {
             return Refusal.QUEUED_TOTAL;
         }

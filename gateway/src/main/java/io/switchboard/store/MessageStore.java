@@ -1,5 +1,6 @@
 package io.switchboard.store;
 
+import io.switchboard.service.StoreStats;
 import java.util.List;
 
 /**
@@ -32,6 +33,19 @@ public interface MessageStore extends AutoCloseable {
      * store that keeps nothing across restarts hands none.
      */
     void recover(Recovery into);
+
+    /**
+     * Whether a stored message of {@code payloadBytes} would take the store past its bound: such a push is refused
+     * (507) before it is queued. About exact: pushes checked at the same moment may pass it by a few messages.
+     */
+    default boolean full(int payloadBytes) {
+        return false;
+    }
+
+    /** What the store holds and how it performs, for the stats endpoints; any thread. */
+    default StoreStats stats() {
+        return StoreStats.memory();
+    }
 
     @Override
     void close();

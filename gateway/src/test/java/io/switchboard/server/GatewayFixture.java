@@ -41,7 +41,17 @@ public final class GatewayFixture implements AutoCloseable {
         config.apiBind = "127.0.0.1";
         config.apiPort = 0;
         config.seqOriginFromClock = false; // seq 1, 2, 3 keeps expectations readable; the clock origin has its own tests
+        // The default store (disk), in a directory of this fixture's own: the tests run on what users run.
+        try {
+            dataDir = java.nio.file.Files.createTempDirectory("swb-fixture-data");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        config.dataDir = dataDir.toString();
     }
+
+    /** The disk store's directory (deleted on {@link #close()}). */
+    public final java.nio.file.Path dataDir;
 
     public GatewayFixture start() throws InterruptedException {
         server = GatewayServer.start(config.build(), new GatewayServices(authenticator, upstream, clock));
@@ -135,12 +145,32 @@ public final class GatewayFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        stop();
+        try (var files = java.nio.file.Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory: left for the system to clean
+        }
+    }
+
+    /** Stops the gateway as {@link GatewayServer#close()} does and starts a new one on the same settings and data. */
+    public GatewayFixture restart() throws InterruptedException {
+        stop();
+        config.port = 0;
+        config.apiPort = 0;
+        return start();
+    }
+
+    private void stop() {
         clients.forEach(SwbTestClient::close);
+        clients.clear();
         if (api != null) {
             api.close();
+            api = null;
         }
         if (server != null) {
             server.close();
+            server = null;
         }
     }
 }

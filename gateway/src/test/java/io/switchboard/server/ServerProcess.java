@@ -42,6 +42,9 @@ final class ServerProcess implements AutoCloseable {
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
                 "--bind", "127.0.0.1", "--port", "0", "--api-port", "0"));
+        if (!List.of(serverArgs).contains("--store") && !List.of(serverArgs).contains("--data-dir")) {
+            cmd.addAll(List.of("--store", "memory")); // many run at once: none needs a data directory of its own
+        }
         cmd.addAll(List.of(serverArgs));
         ServerProcess p = new ServerProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
         p.readBanner();
@@ -107,6 +110,14 @@ final class ServerProcess implements AutoCloseable {
     private void append(String line) {
         synchronized (output) {
             output.append(line).append('\n');
+        }
+    }
+
+    /** Kills the process with SIGKILL (no drain, no shutdown hook, nothing flushed) and waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            fail("the server survived SIGKILL");
         }
     }
 

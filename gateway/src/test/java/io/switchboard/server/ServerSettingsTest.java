@@ -78,7 +78,8 @@ class ServerSettingsTest {
         for (Field f : ServerConfig.class.getFields()) {
             assertTrue(Modifier.isFinal(f.getModifiers()), f.getName() + " is final");
             Class<?> t = f.getType();
-            assertTrue(t.isPrimitive() || t == String.class || t.isEnum() || t == ServerConfig.class,
+            assertTrue(t.isPrimitive() || t == String.class || t.isEnum() || t == ServerConfig.class
+                            || t == java.nio.file.Path.class,
                     f.getName() + " holds an immutable value, not " + t);
         }
         assertEquals(0, ServerConfig.class.getConstructors().length, "made only by the builder");

@@ -1,0 +1,210 @@
+package io.switchboard.store.disk;
+
+import io.switchboard.clock.Clock;
+import io.switchboard.store.MessageStore;
+import io.switchboard.service.StoreStats;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded on-disk store: an append-only log of segment files under one data directory, written by one thread
+ * ({@link StoreWriter}) with group commit, read back at start ({@link Recovery}), compacted as records die. What a
+ * 200 promises depends on {@link Fsync}. Appends, acknowledgements and forgets from the event loops go through one
+ * bounded queue, so they reach the log in the order they were made. Thread-safe.
+ */
+public final class DiskStore implements MessageStore {
+    private static final Logger log = LoggerFactory.getLogger(DiskStore.class);
+    /** Operations waiting for the writer, at most; an append beyond is answered 503 at once. */
+    static final int QUEUE_CAPACITY = 1 << 20;
+    /** A stored message's bytes on disk beyond its payload and id, for {@link #full}. */
+    private static final int RECORD_OVERHEAD = Records.messageBytes(0, 0);
+
+    /** When a stored push's bytes are synced to disk, and so what its 200 promises. */
+    public enum Fsync {
+        /** One fsync per message before its 200: survives a power loss; the slowest. */
+        ALWAYS,
+        /** One fsync for every push that arrived while the previous one ran, before their 200s: survives a power loss. */
+        BATCH,
+        /** Written to the kernel before the 200, synced every interval: survives a crash of the process, not of the machine. */
+        INTERVAL;
+
+        public static Fsync parse(String option, String word) {
+            try {
+                return valueOf(word.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + " must be always, batch or interval, not '" + word + "'");
+            }
+        }
+
+        public String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param dir             where the segment files live (created if missing, locked while open)
+     * @param fsync           what a 200 promises
+     * @param fsyncIntervalMs how often {@link Fsync#INTERVAL} syncs
+     * @param segmentBytes    a segment is sealed and a new one started past this size
+     * @param maxBytes        live record bytes kept at most; a stored push beyond is refused with 507
+     */
+    public record Settings(Path dir, Fsync fsync, long fsyncIntervalMs, long segmentBytes, long maxBytes) {
+    }
+
+    private final Settings settings;
+    private final Clock clock;
+    private final DataDirectory dir;
+    private final StoreCounters counters = new StoreCounters();
+    private final LinkedBlockingQueue<StoreWriter.Op> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+    private volatile Thread writer;
+    private volatile boolean closed;
+
+    private DiskStore(Settings settings, Clock clock, DataDirectory dir) {
+        this.settings = settings;
+        this.clock = clock;
+        this.dir = dir;
+    }
+
+    /**
+     * Opens (creating if needed) and locks the data directory; {@link #recover} then reads it and starts the writer.
+     * Throws {@link IllegalStateException} with one line for the operator when the directory cannot be used.
+     */
+    public static DiskStore open(Settings settings, Clock clock) {
+        return new DiskStore(settings, clock, DataDirectory.open(settings.dir()));
+    }
+
+    /** The data directory, absolute. */
+    public Path directory() {
+        return dir.path;
+    }
+
+    /** Free bytes on the data directory's filesystem for this process, or -1 when unknown. */
+    public static long usableBytes(Path dir) {
+        try {
+            Path p = dir.toAbsolutePath();
+            while (p != null && !java.nio.file.Files.exists(p)) {
+                p = p.getParent();
+            }
+            return p == null ? -1 : java.nio.file.Files.getFileStore(p).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public synchronized void recover(Recovery into) {
+        if (writer != null) {
+            throw new IllegalStateException("the store recovered already");
+        }
+        io.switchboard.store.disk.Recovery.Result r;
+        StoreWriter w;
+        try {
+            r = io.switchboard.store.disk.Recovery.run(dir, clock.nowMs(), into);
+            counters.accountedBytes.set(r.liveBytes());
+            counters.liveRecords.set(r.liveRecords());
+            counters.recoveryMs = r.ms();
+            counters.recoveredMessages = r.liveRecords();
+            counters.recoveredClients = r.clients();
+            w = new StoreWriter(dir, settings, clock, queue, counters, r);
+            w.openActive();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the store in " + dir.path + ": "
+                    + DataDirectory.reason(e), e);
+        }
+        Thread t = new Thread(w, "swb-store-writer");
+        t.setDaemon(true);
+        writer = t;
+        t.start();
+    }
+
+    @Override
+    public void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done) {
+        StoreWriter.Op op = new StoreWriter.Op(StoreWriter.Op.MESSAGE, clientId, seq, expiresAtMs, payload, done);
+        IOException refused = refusal();
+        if (refused == null) {
+            counters.accountedBytes.addAndGet(op.recordBytes);
+            if (queue.offer(op)) {
+                return;
+            }
+            counters.accountedBytes.addAndGet(-op.recordBytes);
+            refused = new IOException("the store's write queue is full (" + QUEUE_CAPACITY + " operations "
+                    + "waiting): the disk is not keeping up");
+        }
+        counters.failures.increment();
+        done.done(refused);
+    }
+
+    /** Why an append cannot be taken now, or null. */
+    private IOException refusal() {
+        Thread w = writer;
+        if (closed) {
+            return new IOException("the store is closed");
+        }
+        if (w == null) {
+            return new IOException("the store has not recovered yet");
+        }
+        if (!w.isAlive()) {
+            return new IOException("the store's writer stopped on an error (see the log)");
+        }
+        return null;
+    }
+
+    @Override
+    public void acknowledged(String clientId, long seq) {
+        offerQuietly(new StoreWriter.Op(StoreWriter.Op.ACK, clientId, seq, 0, null, null));
+    }
+
+    @Override
+    public void forget(String clientId) {
+        offerQuietly(new StoreWriter.Op(StoreWriter.Op.FORGET, clientId, 0, 0, null, null));
+    }
+
+    /**
+     * An acknowledgement or forget the queue has no room for is lost: its messages are delivered again after a
+     * restart (with their seq, so clients drop them); counted as a failure.
+     */
+    private void offerQuietly(StoreWriter.Op op) {
+        if (closed || !queue.offer(op)) {
+            counters.failures.increment();
+        }
+    }
+
+    @Override
+    public boolean full(int payloadBytes) {
+        return counters.accountedBytes.get() + RECORD_OVERHEAD + payloadBytes > settings.maxBytes();
+    }
+
+    @Override
+    public StoreStats stats() {
+        return counters.snapshot(settings.maxBytes());
+    }
+
+    /** Writes what is queued, syncs, and releases the directory; waits up to 30 s for the writer. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        Thread w = writer;
+        if (w != null) {
+            try {
+                queue.put(new StoreWriter.Op(StoreWriter.Op.STOP, null, 0, 0, null, null));
+                w.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (w.isAlive()) {
+                log.warn("store: the writer did not finish within 30 s; what it had not synced may be lost");
+            }
+        }
+        dir.close();
+    }
+}

@@ -1,0 +1,163 @@
+package io.switchboard.store.disk;
+
+import io.switchboard.store.MessageStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads every segment at start, oldest first, and rebuilds what is still kept: per client the messages after its
+ * last acknowledgement (a later copy of a record, made by compaction, wins over the original), without the expired
+ * ones; a {@code forget} record ends what came before it. A torn or damaged tail is cut (one log line per file) and
+ * everything before it is kept. Hands each client to the session core and leaves the writer an index of where the
+ * live records are. Runs once, on the starting thread.
+ */
+final class Recovery implements Records.Visitor {
+    private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+    /** What the writer starts from. */
+    record Result(TreeMap<Integer, Segment> segments, Map<String, ClientRecords> index, long liveBytes,
+                  long liveRecords, long clients, long ms, int lastSegmentId) {
+    }
+
+    private record Pending(long seq, long expiresAtMs, byte[] payload, int segment, int recordBytes) {
+    }
+
+    private static final class Client {
+        long lastSeq;
+        long ackedUpTo = Long.MIN_VALUE;
+        final List<Pending> pending = new ArrayList<>(2);
+    }
+
+    private final Map<String, Client> clients = new HashMap<>();
+    private int segment;
+
+    private Recovery() {
+    }
+
+    static Result run(DataDirectory dir, long nowMs, MessageStore.Recovery into) throws IOException {
+        long started = System.nanoTime();
+        Recovery r = new Recovery();
+        TreeMap<Integer, Segment> segments = new TreeMap<>();
+        int lastId = 0;
+        long readBytes = 0;
+        for (int id : dir.segmentIds()) {
+            lastId = id;
+            Segment s = r.readSegment(dir, id);
+            if (s != null) {
+                segments.put(id, s);
+                readBytes += s.size;
+            }
+        }
+        Map<String, ClientRecords> index = new HashMap<>();
+        long[] totals = new long[3]; // live bytes, live records, clients
+        r.clients.forEach((id, c) -> {
+            List<MessageStore.Stored> kept = r.keep(id, c, nowMs, segments, index, totals);
+            if (!kept.isEmpty()) {
+                totals[2]++;
+                into.client(id, c.lastSeq, kept);
+            }
+        });
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        log.info("store: {}: recovered {} messages of {} clients from {} segments ({} bytes) in {} ms",
+                dir.path, totals[1], totals[2], segments.size(), readBytes, ms);
+        return new Result(segments, index, totals[0], totals[1], totals[2], ms, lastId);
+    }
+
+    /** Reads segment {@code id}; cuts a damaged tail; returns null (and deletes the file) when it holds nothing. */
+    private Segment readSegment(DataDirectory dir, int id) throws IOException {
+        segment = id;
+        var path = dir.segmentPath(id);
+        long validEnd;
+        long fileSize;
+        String problem;
+        try (SegmentReader reader = SegmentReader.open(path)) {
+            reader.readAll(this);
+            validEnd = reader.validEnd();
+            fileSize = reader.fileSize();
+            problem = reader.problem();
+        }
+        if (problem != null) {
+            log.warn("store: {}: cut {} bytes at offset {}: found {} there; the {} bytes before it are intact",
+                    path.getFileName(), fileSize - validEnd, validEnd, problem, validEnd);
+        }
+        if (validEnd <= Records.MAGIC.length) {
+            Files.deleteIfExists(path);
+            dir.sync();
+            return null;
+        }
+        if (validEnd < fileSize) {
+            DataDirectory.truncate(path, validEnd);
+        }
+        return new Segment(id, path, validEnd);
+    }
+
+    @Override
+    public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
+        Client c = clients.computeIfAbsent(clientId, k -> new Client());
+        c.lastSeq = Math.max(c.lastSeq, seq);
+        if (seq > c.ackedUpTo) {
+            c.pending.add(new Pending(seq, expiresAtMs, payload, segment, recordBytes));
+        }
+    }
+
+    @Override
+    public void ack(String clientId, long seq) {
+        Client c = clients.computeIfAbsent(clientId, k -> new Client());
+        c.lastSeq = Math.max(c.lastSeq, seq);
+        if (seq > c.ackedUpTo) {
+            c.ackedUpTo = seq;
+            if (!c.pending.isEmpty() && c.pending.get(0).seq() <= seq) {
+                c.pending.removeIf(p -> p.seq() <= seq);
+            }
+        }
+    }
+
+    @Override
+    public void forget(String clientId) {
+        clients.remove(clientId);
+    }
+
+    /**
+     * The client's kept messages in seq order: one per seq (the last read, which is where the record lives now),
+     * unexpired; indexes them and counts them in their segments.
+     */
+    private List<MessageStore.Stored> keep(String id, Client c, long nowMs, TreeMap<Integer, Segment> segments,
+                                           Map<String, ClientRecords> index, long[] totals) {
+        List<Pending> all = c.pending;
+        all.sort(Comparator.comparingLong(Pending::seq)); // stable: of equal seqs, the one read last stays last
+        List<MessageStore.Stored> kept = new ArrayList<>(all.size());
+        ClientRecords records = null;
+        for (int i = 0; i < all.size(); i++) {
+            Pending p = all.get(i);
+            if (i + 1 < all.size() && all.get(i + 1).seq() == p.seq()) {
+                continue; // an older copy of the same record
+            }
+            if (p.expiresAtMs() <= nowMs) {
+                continue;
+            }
+            Segment s = segments.get(p.segment());
+            if (s == null) {
+                continue; // its segment was cut away entirely (it cannot be: a kept record's segment stays)
+            }
+            if (records == null) {
+                records = new ClientRecords(Records.id(id));
+                index.put(id, records);
+            }
+            records.add(p.seq(), p.expiresAtMs(), p.segment(), p.recordBytes());
+            s.liveBytes += p.recordBytes();
+            s.liveRecords++;
+            totals[0] += p.recordBytes();
+            totals[1]++;
+            kept.add(new MessageStore.Stored(p.seq(), p.expiresAtMs(), p.payload()));
+        }
+        return kept;
+    }
+}

@@ -1,0 +1,525 @@
+package io.switchboard.store.disk;
+
+import io.switchboard.clock.Clock;
+import io.switchboard.store.MessageStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store's one writer thread: takes every operation waiting in the queue as one batch, appends its records to
+ * the active segment with one write, syncs once for the whole batch ({@code batch}), once per message
+ * ({@code always}) or on a timer ({@code interval}), then answers the batch's appends. Between batches it rolls
+ * full segments, drops expired records from its index, and compacts: when the files hold more than twice the live
+ * bytes plus a segment, the oldest segment's live records are copied forward, in slices, and the file deleted.
+ *
+ * <p>Only the oldest segment is ever deleted: acknowledgement and forget records in a newer one may still be what
+ * keeps an older record from counting at recovery.
+ */
+final class StoreWriter implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(StoreWriter.class);
+    private static final int MAX_BATCH = 4096;
+    private static final int BUFFER_BYTES = 1024 * 1024;
+    private static final long SWEEP_INTERVAL_MS = 10_000;
+    private static final long COMPACTION_SLICE_BYTES = 4 * 1024 * 1024;
+    private static final long IDLE_WAIT_MS = 1000;
+
+    /** One operation for the writer. */
+    static final class Op {
+        static final byte MESSAGE = Records.MESSAGE;
+        static final byte ACK = Records.ACK;
+        static final byte FORGET = Records.FORGET;
+        static final byte STOP = 0;
+
+        final byte type;
+        final String clientId;
+        final byte[] id;
+        final long seq;
+        final long expiresAtMs;
+        final byte[] payload;
+        final MessageStore.Appended done;
+        /** For a message: its record's size, counted in {@link StoreCounters#accountedBytes} until it dies. */
+        final int recordBytes;
+        /** Set by the writer once the message is in its index (so a failure takes it out again). */
+        boolean indexed;
+
+        Op(byte type, String clientId, long seq, long expiresAtMs, byte[] payload, MessageStore.Appended done) {
+            this.type = type;
+            this.clientId = clientId;
+            this.id = clientId == null ? null : Records.id(clientId);
+            this.seq = seq;
+            this.expiresAtMs = expiresAtMs;
+            this.payload = payload;
+            this.done = done;
+            this.recordBytes = type == MESSAGE ? Records.messageBytes(id.length, payload.length) : 0;
+        }
+    }
+
+    private final DataDirectory dir;
+    private final DiskStore.Settings settings;
+    private final Clock clock;
+    private final BlockingQueue<Op> queue;
+    private final StoreCounters counters;
+    private final TreeMap<Integer, Segment> segments;
+    private final Map<String, ClientRecords> clients;
+    private final ClientRecords.Dropped dropped = this::dropped;
+    private final List<Op> batch = new ArrayList<>(MAX_BATCH);
+    /** Appends of the current batch not answered yet. */
+    private final List<Op> unanswered = new ArrayList<>();
+    private ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private Segment active;
+    private int lastSegmentId;
+    private boolean unsynced;
+    private long lastSyncMs;
+    private long nextSweepMs;
+    private long failuresLogged;
+    private SegmentReader compacting;
+    private Segment compactingSegment;
+
+    StoreWriter(DataDirectory dir, DiskStore.Settings settings, Clock clock, BlockingQueue<Op> queue,
+                StoreCounters counters, Recovery.Result recovered) {
+        this.dir = dir;
+        this.settings = settings;
+        this.clock = clock;
+        this.queue = queue;
+        this.counters = counters;
+        this.segments = recovered.segments();
+        this.clients = recovered.index();
+        this.lastSegmentId = recovered.lastSegmentId();
+        long disk = 0;
+        for (Segment s : segments.values()) {
+            disk += s.size;
+        }
+        counters.diskBytes.set(disk);
+        counters.segments = segments.size();
+        this.nextSweepMs = clock.nowMs() + SWEEP_INTERVAL_MS;
+    }
+
+    /** Opens the first active segment, on the starting thread, so that a directory that cannot take one fails the start. */
+    void openActive() throws IOException {
+        roll();
+    }
+
+    @Override
+    public void run() {
+        boolean stopping = false;
+        try {
+            while (!stopping) {
+                Op first = queue.poll(waitMs(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, MAX_BATCH - 1);
+                    stopping = process(batch);
+                    batch.clear();
+                }
+                if (!stopping) {
+                    housekeeping();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            log.error("store: the writer stopped on an unexpected error; stored pushes are answered 503 from now on",
+                    e);
+        } finally {
+            shutdown();
+        }
+    }
+
+    private long waitMs() {
+        if (compacting != null) {
+            return 0;
+        }
+        long wait = IDLE_WAIT_MS;
+        if (unsynced && settings.fsync() == DiskStore.Fsync.INTERVAL) {
+            wait = Math.max(0, lastSyncMs + settings.fsyncIntervalMs() - clock.nowMs());
+        }
+        return wait;
+    }
+
+    /** Writes one batch and answers its appends; true when it held the stop request. */
+    private boolean process(List<Op> ops) {
+        boolean stop = false;
+        long goodSize = active == null ? -1 : active.size;
+        int i = 0;
+        try {
+            if (active == null) {
+                roll();
+                goodSize = active.size;
+            }
+            for (; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                switch (op.type) {
+                    case Op.MESSAGE -> {
+                        message(op);
+                        if (settings.fsync() == DiskStore.Fsync.ALWAYS) {
+                            flushAndSync();
+                            answer(null);
+                            goodSize = active.size;
+                        }
+                    }
+                    case Op.ACK -> ack(op);
+                    case Op.FORGET -> forget(op);
+                    default -> stop = true;
+                }
+            }
+            flush();
+            if (!unanswered.isEmpty() && settings.fsync() != DiskStore.Fsync.INTERVAL) {
+                sync();
+            }
+            answer(null);
+            if (active.size >= settings.segmentBytes()) {
+                roll();
+            }
+        } catch (IOException | RuntimeException e) {
+            // The ops not reached yet fail with the batch; a stop request among them still stops.
+            for (; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                if (op.type == Op.MESSAGE && !op.indexed) {
+                    unanswered.add(op);
+                } else if (op.type == Op.STOP) {
+                    stop = true;
+                }
+            }
+            writeFailed(goodSize, e);
+        }
+        return stop;
+    }
+
+    private void message(Op op) throws IOException {
+        ensureRoom(op.recordBytes);
+        Records.putMessage(out, op.id, op.seq, op.expiresAtMs, op.payload);
+        appended(op.recordBytes);
+        clients.computeIfAbsent(op.clientId, k -> new ClientRecords(op.id))
+                .add(op.seq, op.expiresAtMs, active.id, op.recordBytes);
+        op.indexed = true;
+        active.liveBytes += op.recordBytes;
+        active.liveRecords++;
+        counters.liveRecords.incrementAndGet();
+        unanswered.add(op);
+    }
+
+    private void ack(Op op) throws IOException {
+        ClientRecords r = clients.get(op.clientId);
+        if (r == null || r.dropUpTo(op.seq, dropped) == 0) {
+            return; // nothing of it was kept: no record needed
+        }
+        if (r.isEmpty()) {
+            clients.remove(op.clientId);
+        }
+        int bytes = Records.ackBytes(op.id.length);
+        ensureRoom(bytes);
+        Records.putAck(out, op.id, op.seq);
+        appended(bytes);
+    }
+
+    private void forget(Op op) throws IOException {
+        ClientRecords r = clients.remove(op.clientId);
+        if (r == null || r.dropUpTo(Long.MAX_VALUE, dropped) == 0) {
+            return;
+        }
+        int bytes = Records.forgetBytes(op.id.length);
+        ensureRoom(bytes);
+        Records.putForget(out, op.id);
+        appended(bytes);
+    }
+
+    private void appended(int bytes) {
+        active.size += bytes;
+        counters.diskBytes.addAndGet(bytes);
+        unsynced = true;
+    }
+
+    /** A record stopped being live (acknowledged, forgotten, expired, or its append failed). */
+    private void dropped(int segment, int recordBytes) {
+        Segment s = segments.get(segment);
+        if (s != null) {
+            s.liveBytes -= recordBytes;
+            s.liveRecords--;
+        }
+        counters.liveRecords.decrementAndGet();
+        counters.accountedBytes.addAndGet(-recordBytes);
+    }
+
+    private void ensureRoom(int bytes) throws IOException {
+        if (out.remaining() >= bytes) {
+            return;
+        }
+        flush();
+        if (out.capacity() < bytes) {
+            out = ByteBuffer.allocate(bytes); // a record larger than the usual buffer: a heap buffer, once
+        }
+    }
+
+    private void flush() throws IOException {
+        out.flip();
+        try {
+            while (out.hasRemaining()) {
+                active.channel.write(out);
+            }
+        } finally {
+            out.clear();
+            if (!out.isDirect()) {
+                out = ByteBuffer.allocateDirect(BUFFER_BYTES);
+            }
+        }
+    }
+
+    private void sync() throws IOException {
+        long t0 = System.nanoTime();
+        active.channel.force(false);
+        counters.fsynced(System.nanoTime() - t0);
+        unsynced = false;
+        lastSyncMs = clock.nowMs();
+    }
+
+    private void flushAndSync() throws IOException {
+        flush();
+        sync();
+    }
+
+    private void answer(Throwable failure) {
+        for (Op op : unanswered) {
+            if (failure != null) {
+                counters.failures.increment();
+            }
+            try {
+                op.done.done(failure);
+            } catch (RuntimeException e) {
+                log.warn("store: answering an append failed: {}", e.toString());
+            }
+        }
+        unanswered.clear();
+    }
+
+    /**
+     * A write or sync failed (disk full, I/O error): the batch's unanswered appends are answered with the failure
+     * and leave the index; the segment is cut back to its last good size and sealed, so the next batch starts a
+     * new one (after a failed fsync the kernel may have dropped pages it reported dirty: never write behind it).
+     */
+    private void writeFailed(long goodSize, Exception e) {
+        out.clear();
+        for (int i = unanswered.size() - 1; i >= 0; i--) {
+            Op op = unanswered.get(i);
+            if (!op.indexed) {
+                counters.accountedBytes.addAndGet(-op.recordBytes);
+                continue;
+            }
+            ClientRecords r = clients.get(op.clientId);
+            if (r != null && r.dropLast(op.seq, dropped) && r.isEmpty()) {
+                clients.remove(op.clientId);
+            }
+        }
+        if (failuresLogged++ % 1000 == 0) {
+            log.warn("store: writing to {} failed ({}); {} stored pushes answered 503 (every 1000th failure is "
+                    + "logged)", active == null ? dir.path : active, e.toString(), unanswered.size());
+        }
+        if (unanswered.isEmpty()) {
+            counters.failures.increment();
+        }
+        answer(e);
+        abortCompaction();
+        if (active != null) {
+            try {
+                if (goodSize >= 0 && active.size > goodSize) {
+                    counters.diskBytes.addAndGet(goodSize - active.size);
+                    active.channel.truncate(goodSize);
+                    active.size = goodSize;
+                }
+                active.channel.force(false);
+            } catch (IOException again) {
+                // sealed as it is: recovery cuts whatever is torn at its end
+            }
+            seal(active);
+            active = null;
+        }
+    }
+
+    /** Seals the active segment (synced) and opens the next one. */
+    private void roll() throws IOException {
+        if (active != null) {
+            flushAndSync();
+            seal(active);
+            active = null;
+        }
+        Segment s = dir.create(++lastSegmentId);
+        segments.put(s.id, s);
+        active = s;
+        counters.diskBytes.addAndGet(s.size);
+        counters.segments = segments.size();
+    }
+
+    private void seal(Segment s) {
+        try {
+            s.channel.close();
+        } catch (IOException ignored) {
+            // nothing more to write to it
+        }
+        s.channel = null;
+    }
+
+    // ---- between batches
+
+    private void housekeeping() {
+        long now = clock.nowMs();
+        try {
+            if (unsynced && settings.fsync() == DiskStore.Fsync.INTERVAL
+                    && now - lastSyncMs >= settings.fsyncIntervalMs() && active != null) {
+                sync();
+            }
+            if (now >= nextSweepMs) {
+                nextSweepMs = now + SWEEP_INTERVAL_MS;
+                sweep(now);
+            }
+            compact();
+        } catch (IOException | RuntimeException e) {
+            writeFailed(active == null ? -1 : active.size, e);
+        }
+    }
+
+    /** Drops expired records from the index (the sessions drop their own copies). */
+    void sweep(long nowMs) {
+        for (Iterator<ClientRecords> it = clients.values().iterator(); it.hasNext(); ) {
+            ClientRecords r = it.next();
+            if (r.dropExpired(nowMs, dropped) > 0 && r.isEmpty()) {
+                it.remove();
+            }
+        }
+    }
+
+    /** One slice of compaction, when due. */
+    private void compact() throws IOException {
+        if (compacting == null) {
+            if (active == null) {
+                return;
+            }
+            Segment oldest = segments.firstEntry().getValue();
+            while (oldest != active && oldest.liveRecords == 0) {
+                delete(oldest); // nothing in it counts any more: no copying needed
+                oldest = segments.firstEntry().getValue();
+            }
+            if (oldest == active || counters.diskBytes.get() <= 2 * counters.accountedBytes.get()
+                    + settings.segmentBytes()) {
+                return;
+            }
+            compactingSegment = oldest;
+            compacting = SegmentReader.open(oldest.path);
+        }
+        boolean more = compacting.read(copier, COMPACTION_SLICE_BYTES);
+        flush();
+        if (!more) {
+            if (compacting.problem() != null) {
+                log.warn("store: compacting {}: stopped at offset {} ({}); the records after it were cut at "
+                        + "recovery or are damaged since", compactingSegment, compacting.validEnd(),
+                        compacting.problem());
+            }
+            compacting.close();
+            compacting = null;
+            sync(); // the copies are durable before the original goes
+            delete(compactingSegment);
+            compactingSegment = null;
+        }
+        if (active.size >= settings.segmentBytes()) {
+            roll();
+        }
+    }
+
+    /** Copies live message records of the segment being compacted to the active one. */
+    private final Records.Visitor copier = new Records.Visitor() {
+        @Override
+        public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
+            ClientRecords r = clients.get(clientId);
+            int i = r == null ? -1 : r.indexOf(seq);
+            if (i < 0 || r.segment(i) != compactingSegment.id) {
+                return;
+            }
+            try {
+                ensureRoom(recordBytes);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            Records.putMessage(out, r.id, seq, expiresAtMs, payload);
+            appended(recordBytes);
+            r.moveTo(i, active.id);
+            compactingSegment.liveBytes -= recordBytes;
+            compactingSegment.liveRecords--;
+            active.liveBytes += recordBytes;
+            active.liveRecords++;
+        }
+
+        @Override
+        public void ack(String clientId, long seq) {
+            // the oldest segment's acknowledgements concern only records in it: they go with it
+        }
+
+        @Override
+        public void forget(String clientId) {
+        }
+    };
+
+    private void delete(Segment s) throws IOException {
+        dir.delete(s);
+        segments.remove(s.id);
+        counters.diskBytes.addAndGet(-s.size);
+        counters.segments = segments.size();
+    }
+
+    private void abortCompaction() {
+        if (compacting != null) {
+            try {
+                compacting.close();
+            } catch (IOException ignored) {
+                // only read
+            }
+            compacting = null;
+            compactingSegment = null;
+        }
+    }
+
+    /** After the stop request (or a fatal error): syncs and closes the active segment; deletes it if empty. */
+    private void shutdown() {
+        abortCompaction();
+        if (active != null) {
+            try {
+                flushAndSync();
+                seal(active);
+                if (!active.hasRecords()) {
+                    delete(active);
+                }
+            } catch (IOException e) {
+                log.warn("store: closing {} failed: {}", active, e.toString());
+            }
+            active = null;
+        }
+        // Appends that raced with the stop: answered, never left hanging.
+        List<Op> left = new ArrayList<>();
+        queue.drainTo(left);
+        IOException closed = new IOException("the store is closed");
+        for (Op op : left) {
+            if (op.done != null) {
+                op.done.done(closed);
+            }
+        }
+    }
+
+    // ---- for tests
+
+    /** Compacts until nothing is due; on the writer's thread only (tests drive a writer without its thread). */
+    void compactFully() throws IOException {
+        do {
+            compact();
+        } while (compacting != null);
+    }
+
+    int segmentCount() {
+        return segments.size();
+    }
+}

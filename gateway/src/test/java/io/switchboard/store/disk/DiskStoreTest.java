@@ -1,0 +1,267 @@
+package io.switchboard.store.disk;
+
+import static io.switchboard.store.disk.StoreRig.append;
+import static io.switchboard.store.disk.StoreRig.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.store.MessageStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiskStoreTest {
+    @TempDir
+    Path dir;
+
+    private static List<Long> seqs(StoreRig.Client c) {
+        return c.messages().stream().map(MessageStore.Stored::seq).toList();
+    }
+
+    private static List<String> payloads(StoreRig.Client c) {
+        return c.messages().stream().map(m -> StoreRig.text(m.payload())).toList();
+    }
+
+    private List<Path> segmentFiles() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".swblog")).sorted().toList();
+        }
+    }
+
+    @Test
+    void pendingMessagesComeBackInSeqOrderWithTheirExpiryAndTheLastSeq() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 5, exp, "five");
+        append(s, "b", 1, exp, "b-one");
+        append(s, "a", 6, exp + 1, "six");
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of(5L, 6L), seqs(got.get("a")));
+        assertEquals(List.of("five", "six"), payloads(got.get("a")));
+        assertEquals(exp + 1, got.get("a").messages().get(1).expiresAtMs());
+        assertEquals(6, got.get("a").lastSeq());
+        assertEquals(List.of("b-one"), payloads(got.get("b")));
+    }
+
+    @Test
+    void acknowledgedMessagesAreNotRecoveredButStillCountForTheLastSeq() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        for (int seq = 1; seq <= 5; seq++) {
+            append(s, "a", seq, exp, "m" + seq);
+        }
+        append(s, "b", 1, exp, "b1");
+        s.acknowledged("a", 3);
+        s.acknowledged("b", 1);
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of(4L, 5L), seqs(got.get("a")));
+        assertFalse(got.containsKey("b"), "b has nothing left to keep");
+    }
+
+    @Test
+    void expiredMessagesAreNotRecovered() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        append(s, "a", 1, StoreRig.START_MS + 1_000, "short");
+        append(s, "a", 2, StoreRig.START_MS + 60_000, "long");
+        append(s, "b", 1, StoreRig.START_MS + 1_000, "short");
+        rig.clock.advanceMs(2_000);
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of("long"), payloads(got.get("a")));
+        assertEquals(2, got.get("a").lastSeq());
+        assertFalse(got.containsKey("b"));
+    }
+
+    @Test
+    void aForgottenClientStartsAfreshEvenWithLowerSeqs() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 7, exp, "old");
+        s.forget("a");
+        append(s, "a", 1, exp, "new"); // a new session numbering from 1 (--seq-origin zero)
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of("new"), payloads(got.get("a")));
+        assertEquals(1, got.get("a").lastSeq());
+    }
+
+    @Test
+    void aTornLastRecordIsCutAtEveryByteAndTheRestRecovered() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 1, exp, "kept");
+        append(s, "a", 2, exp, "torn");
+        s.close();
+        Path seg = segmentFiles().getFirst();
+        byte[] whole = Files.readAllBytes(seg);
+        int last = Records.messageBytes(1, 4);
+        for (int cut = whole.length - last; cut < whole.length; cut++) {
+            Files.write(seg, java.util.Arrays.copyOf(whole, cut));
+            Map<String, StoreRig.Client> got = new TreeMap<>();
+            rig.open(got).close();
+            assertEquals(List.of("kept"), payloads(got.get("a")), "cut at " + cut);
+            assertEquals(whole.length - last, Files.size(seg), "the torn tail is cut off the file, cut at " + cut);
+        }
+    }
+
+    @Test
+    void aStoreWritesOnlyToTheNewestSegmentAfterARestartAndKeepsOlderOnes() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        append(s, "a", 1, StoreRig.START_MS + 60_000, "one");
+        s.close();
+        assertEquals(1, segmentFiles().size(), "an empty active segment is removed on close");
+        s = rig.open();
+        append(s, "a", 2, StoreRig.START_MS + 60_000, "two");
+        s.close();
+        assertEquals(2, segmentFiles().size());
+        assertEquals(List.of(1L, 2L), seqs(rig.reopen(rig.open()).get("a")));
+    }
+
+    @Test
+    void compactionKeepsExactlyTheLiveRecordsAndBoundsTheFiles() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 16 * 1024;
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 600_000;
+        String payload = "p".repeat(200);
+        // 40 clients, 50 messages each (~0.5 MB over ~30 segments); every client acknowledges all but its last 2,
+        // and every fifth client is forgotten after acknowledging everything.
+        for (int seq = 1; seq <= 50; seq++) {
+            for (int c = 0; c < 40; c++) {
+                append(s, "c" + c, seq, exp, payload + seq);
+            }
+        }
+        long before = s.stats().diskBytes();
+        for (int c = 0; c < 40; c++) {
+            if (c % 5 == 0) {
+                s.acknowledged("c" + c, 50);
+                s.forget("c" + c);
+            } else {
+                s.acknowledged("c" + c, 48);
+            }
+        }
+        long live = 32L * 2 * Records.messageBytes(3, payload.length() + 2);
+        await(() -> s.stats().diskBytes() <= 2 * s.stats().liveBytes() + rig.segmentBytes + 2 * Records.MAGIC.length
+                && s.stats().liveBytes() <= live, () -> "compaction: " + s.stats());
+        assertTrue(s.stats().diskBytes() < before / 4, s.stats() + " against " + before);
+        assertEquals(64, s.stats().liveRecords());
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(32, got.size());
+        for (int c = 0; c < 40; c++) {
+            StoreRig.Client client = got.get("c" + c);
+            if (c % 5 == 0) {
+                assertEquals(null, client, "c" + c);
+            } else {
+                assertEquals(List.of(49L, 50L), seqs(client), "c" + c);
+                assertEquals(List.of(payload + 49, payload + 50), payloads(client));
+            }
+        }
+    }
+
+    @Test
+    void aRecordCopiedByCompactionIsRecoveredOnceEvenWhenTheOriginalSurvivedACrash() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 4 * 1024;
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 600_000;
+        append(s, "keep", 1, exp, "k".repeat(100));
+        for (int seq = 1; seq <= 100; seq++) {
+            append(s, "gone", seq, exp, "g".repeat(100));
+        }
+        Path first = segmentFiles().getFirst();
+        byte[] original = Files.readAllBytes(first);
+        s.acknowledged("gone", 100);
+        await(() -> !Files.exists(first), "the first segment compacted away");
+        s.close();
+        // As if the process had died after copying and before deleting: the original is back.
+        Files.write(first, original);
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of(1L), seqs(got.get("keep")));
+        assertFalse(got.containsKey("gone"), "acknowledged in a later segment");
+    }
+
+    @Test
+    void everyPolicyKeepsWhatIt200d() {
+        for (DiskStore.Fsync policy : DiskStore.Fsync.values()) {
+            Path d = dir.resolve(policy.word());
+            StoreRig rig = new StoreRig(d);
+            rig.fsync = policy;
+            DiskStore s = rig.open();
+            for (int seq = 1; seq <= 20; seq++) {
+                append(s, "a", seq, StoreRig.START_MS + 60_000, "m" + seq);
+            }
+            if (policy != DiskStore.Fsync.INTERVAL) {
+                assertTrue(s.stats().fsyncs() >= (policy == DiskStore.Fsync.ALWAYS ? 20 : 1), policy + ": "
+                        + s.stats());
+            }
+            assertEquals(20, rig.reopen(s).get("a").messages().size(), policy.word());
+        }
+    }
+
+    @Test
+    void theBoundRefusesMoreAndAcknowledgementsMakeRoom() {
+        StoreRig rig = new StoreRig(dir);
+        int record = Records.messageBytes(1, 100);
+        rig.maxBytes = 3L * record;
+        DiskStore s = rig.open();
+        assertFalse(s.full(100));
+        for (int seq = 1; seq <= 3; seq++) {
+            append(s, "a", seq, StoreRig.START_MS + 60_000, "x".repeat(100));
+        }
+        assertTrue(s.full(100), s.stats().toString());
+        s.acknowledged("a", 2);
+        await(() -> !s.full(100), "room after the acknowledgement");
+        s.close();
+    }
+
+    @Test
+    void aSecondStoreOnTheSameDirectoryIsRefusedWithTheOwnersPid() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        IllegalStateException e = assertThrows(IllegalStateException.class, rig::open);
+        assertTrue(e.getMessage().contains("in use by another switchboard process (pid "
+                + ProcessHandle.current().pid() + ")") && e.getMessage().contains("--data-dir"), e.getMessage());
+        s.close();
+        rig.open().close(); // released
+    }
+
+    @Test
+    void aDirectoryThatCannotBeCreatedIsOneLineNamingIt() throws IOException {
+        Path file = Files.writeString(dir.resolve("a-file"), "");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new StoreRig(file.resolve("data")).open());
+        assertTrue(e.getMessage().startsWith("cannot create the data directory " + file.resolve("data"))
+                && e.getMessage().contains("--data-dir") && !e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void anAppendBeforeRecoveryOrAfterCloseFailsAtOnce() throws Exception {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = DiskStore.open(new DiskStore.Settings(dir, DiskStore.Fsync.BATCH, 50, 64 * 1024, 1 << 30),
+                rig.clock);
+        CompletableFuture<Throwable> early = new CompletableFuture<>();
+        s.append("a", 1, StoreRig.START_MS + 1000, new byte[1], early::complete);
+        assertTrue(early.get(1, TimeUnit.SECONDS).getMessage().contains("not recovered"));
+        s.recover((id, lastSeq, m) -> { });
+        s.close();
+        CompletableFuture<Throwable> late = new CompletableFuture<>();
+        s.append("a", 1, StoreRig.START_MS + 1000, new byte[1], late::complete);
+        assertTrue(late.get(1, TimeUnit.SECONDS).getMessage().contains("closed"));
+        assertEquals(2, s.stats().failures());
+    }
+}
