@@ -17,7 +17,7 @@ BODY_TIMEOUT=${BODY_TIMEOUT:-5}
 jar=$(bench_jar)
 java=$(java_cmd)
 # The launcher's own flags (what an operator runs), with the small heap of the report.
-$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -XX:+ExitOnOutOfMemoryError -Xmx$HEAP -jar "$jar" server \
+$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -XX:+ExitOnOutOfMemoryError -Xmx$HEAP -jar "$jar" server --data-dir "$bench_tmp/data" \
   --port "$PORT" --api-port "$API_PORT" --api-body-timeout "$BODY_TIMEOUT" > "$bench_tmp/server.log" 2>&1 &
 server_pid=$!
 bench_pids+=("$server_pid")

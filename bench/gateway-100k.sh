@@ -44,7 +44,7 @@ jar=$(bench_jar)
 java=$(java_cmd)
 server_pids=()
 for i in $(seq 1 "$SERVERS"); do
-  $java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -jar "$jar" server --port "$PORT" --reuse-port \
+  $java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -jar "$jar" server --port "$PORT" --reuse-port --data-dir "$bench_tmp/data-$i" \
     --api-port $((API_PORT_BASE + i)) --max-connections "$PER_SERVER" --node "s$i" \
     > "$bench_tmp/server-$i.log" 2>&1 &
   server_pids+=($!)

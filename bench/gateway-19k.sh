@@ -18,7 +18,7 @@ SERVER_HEAP=${SERVER_HEAP:-1g}
 jar=$(bench_jar)
 java=$(java_cmd)
 # A fixed, pre-touched heap: RSS growth then shows what is not heap (kernel-side buffers are not in RSS).
-$java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -XX:+AlwaysPreTouch -jar "$jar" server --port "$PORT" --api-port "$API_PORT" \
+$java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -XX:+AlwaysPreTouch -jar "$jar" server --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data" \
   --max-connections $((CLIENTS + 100)) > "$bench_tmp/server.log" 2>&1 &
 server_pid=$!
 bench_pids+=("$server_pid")

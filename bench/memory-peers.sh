@@ -76,7 +76,7 @@ skipped() {
 
 # ---- Switchboard: the production launcher's JVM flags, heap capped but not pre-touched (its growth is RSS).
 port=$BASE_PORT
-$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx$SERVER_HEAP -jar "$jar" server --port "$port" \
+$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx$SERVER_HEAP -jar "$jar" server --port "$port" --data-dir "$bench_tmp/data" \
   --api-port $((port + 1)) --max-connections $((N + 100)) > "$bench_tmp/switchboard.log" 2>&1 &
 pid=$!
 bench_pids+=("$pid")

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 io.switchboard.server.ServerCommand.class,
                 io.switchboard.bench.BenchCommand.class,
+                io.switchboard.bench.PushLoadCommand.class,
                 io.switchboard.proxy.ProxyCommand.class,
                 ClientCommand.class,
                 io.switchboard.doctor.DoctorCommand.class,
