@@ -24,7 +24,8 @@ public final class Doctor {
             new TcpMemoryCheck(),
             new MemoryCheck(),
             new HeapCheck(),
-            new KernelCheck());
+            new KernelCheck(),
+            new DataDirCheck());
 
     private final SystemFiles files;
     private final long jvmMaxHeapBytes;
@@ -43,7 +44,7 @@ public final class Doctor {
         Context ctx = new Context(files, request, privilege, KernelVersion.read(files), jvmMaxHeapBytes);
         List<CheckResult> results = new ArrayList<>();
         for (Check check : CHECKS) {
-            if (check.appliesTo(request.role())) {
+            if (check.appliesTo(request)) {
                 results.add(runSafely(check, ctx));
             }
         }

@@ -30,14 +30,16 @@ import picocli.CommandLine.TypeConversionException;
                 "Finds every limit that caps connections here and prints the exact fix.",
                 "Checks the open-file limits, fs.nr_open, fs.file-max, epoll watches, local ports and tcp_tw_reuse"
                         + " (proxy, client), accept backlogs (server, proxy), conntrack, TCP buffer memory,"
-                        + " memory and cgroup limit, JVM heap and kernel features.",
+                        + " memory and cgroup limit, JVM heap, kernel features and the data directory (server).",
                 "Nothing is changed: --write-sysctl only writes a file for you to review and apply."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:the target is reachable",
-                "1:a limit caps connections below the target",
+                "1:a limit caps connections below the target, or the server would not start (its data directory)",
                 "2:usage error"})
 public final class DoctorCommand implements Callable<Integer> {
+    /** The server's default {@code --data-dir}. */
+    static final String DEFAULT_DATA_DIR = "data";
 
     @Spec
     CommandSpec spec;
@@ -63,6 +65,12 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--destinations", paramLabel = "N", defaultValue = "1",
             description = "Destination address:port pairs the proxy or client connects to. Default: ${DEFAULT-VALUE}.")
     int destinations;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = DEFAULT_DATA_DIR,
+            description = "The server's --data-dir, relative to the working directory as for the server: checked for"
+                    + " role server (writable, not locked by another server, filesystem, free space)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    Path dataDir;
 
     @Option(names = "--json", description = "Print JSON (shape in docs/doctor.md) instead of the table. Default: off.")
     boolean json;
@@ -93,7 +101,8 @@ public final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         validate();
         Report report = new Doctor(root, jvmMaxHeapBytes.getAsLong())
-                .examine(new Request(role, target, pid == null ? 0 : pid, sources, destinations));
+                .examine(new Request(role, target, pid == null ? 0 : pid, sources, destinations,
+                        role == Role.SERVER ? dataDir : null));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(JsonReport.render(report));
@@ -156,6 +165,9 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         if (destinations != 1) {
             parts.addAll(List.of("--destinations", Integer.toString(destinations)));
+        }
+        if (role == Role.SERVER && !dataDir.toString().equals(DEFAULT_DATA_DIR)) {
+            parts.addAll(List.of("--data-dir", dataDir.toString()));
         }
         return String.join(" ", parts);
     }

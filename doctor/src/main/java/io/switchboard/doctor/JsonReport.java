@@ -32,6 +32,8 @@ final class JsonReport {
         }
         root.put("sources", req.sources());
         root.put("destinations", req.destinations());
+        // Absolute, as the check reports it; null when the role has no data directory.
+        root.put("dataDir", req.dataDir() == null ? null : DataDirCheck.absolute(req.dataDir()).toString());
         root.put("reachable", report.reachable());
         if (report.maxConnections().isPresent()) {
             root.put("maxConnections", report.maxConnections().getAsLong());

@@ -26,14 +26,26 @@ record Report(Request request, List<CheckResult> checks, Privilege privilege) {
         return firstLimit().map(c -> OptionalLong.of(c.allows())).orElse(OptionalLong.empty());
     }
 
-    /** Whether nothing known caps connections below the target. */
+    /** The first check that keeps the process from starting, if any. */
+    Optional<CheckResult> firstFailure() {
+        return checks.stream().filter(c -> c.status() == Status.FAIL).findFirst();
+    }
+
+    /** Whether the process can start and nothing known caps connections below the target. */
     boolean reachable() {
-        return checks.stream().noneMatch(c -> c.status() == Status.LIMIT)
+        return checks.stream().noneMatch(c -> c.status().compareTo(Status.LIMIT) >= 0)
                 && maxConnections().orElse(Long.MAX_VALUE) >= request.target();
     }
 
-    /** "This process can hold at most N connections here; the first limit is X (current)." */
+    /**
+     * "This process would not start here: X (current)." when a check fails, else "This process can
+     * hold at most N connections here; the first limit is X (current)."
+     */
     String headline() {
+        Optional<CheckResult> failure = firstFailure();
+        if (failure.isPresent()) {
+            return request.subject() + " would not start here: " + failure.get().name() + " (" + failure.get().current() + ").";
+        }
         Optional<CheckResult> first = firstLimit();
         if (first.isEmpty()) {
             return request.subject() + ": no limit found that caps connections (values unknown).";

@@ -9,7 +9,9 @@ public enum Status {
     /** Allows the target, but something deserves attention (unknown value, a risk under bursts or load). */
     WARN,
     /** Caps connections below the target. */
-    LIMIT;
+    LIMIT,
+    /** Keeps the process from starting or running as asked at all (an unusable data directory), whatever the target. */
+    FAIL;
 
     /** Lower-case name as printed and in JSON. */
     public String label() {

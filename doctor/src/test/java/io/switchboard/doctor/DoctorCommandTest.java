@@ -37,6 +37,10 @@ class DoctorCommandTest {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         List<String> all = new ArrayList<>(List.of("--root", fx.root.toString()));
+        if (!List.of(args).contains("--data-dir")) {
+            // Not the working directory's "data": every run looks at a directory of its own.
+            all.addAll(List.of("--data-dir", dir.resolve("data").toString()));
+        }
         all.addAll(List.of(args));
         return cl.execute(all.toArray(String[]::new));
     }
@@ -86,7 +90,7 @@ class DoctorCommandTest {
         assertEquals(1, code);
         Set<String> top = new TreeSet<>();
         json.fieldNames().forEachRemaining(top::add);
-        assertEquals(new TreeSet<>(List.of("formatVersion", "role", "target", "pid", "sources", "destinations", "reachable",
+        assertEquals(new TreeSet<>(List.of("formatVersion", "role", "target", "pid", "sources", "destinations", "dataDir", "reachable",
                 "maxConnections", "firstLimit", "headline", "privilege", "checks")), top);
         assertEquals(JsonReport.FORMAT_VERSION, json.get("formatVersion").asInt());
         assertEquals("server", json.get("role").asText());
@@ -100,7 +104,7 @@ class DoctorCommandTest {
             Set<String> fields = new TreeSet<>();
             check.fieldNames().forEachRemaining(fields::add);
             assertEquals(new TreeSet<>(checkFields), fields, check.toString());
-            assertTrue(Set.of("ok", "warn", "limit").contains(check.get("status").asText()));
+            assertTrue(Set.of("ok", "warn", "limit", "fail").contains(check.get("status").asText()));
             for (JsonNode fix : check.get("fixes")) {
                 assertTrue(fix.has("kind") && fix.has("where") && fix.has("text") && fix.has("apply"), fix.toString());
             }
@@ -108,6 +112,46 @@ class DoctorCommandTest {
         JsonNode files = json.get("checks").get(0);
         assertEquals(20_000, files.get("values").get("hard").asLong());
         assertTrue(files.get("fixes").findValuesAsText("kind").contains("systemd"));
+    }
+
+    @Test
+    void shouldAcceptDataDirAndShowItInJsonForServer() throws Exception {
+        Path data = dir.resolve("store");
+        int code = run("--target", "1000", "--json", "--data-dir", data.toString());
+        JsonNode json = new ObjectMapper().readTree(out.toString());
+        JsonNode check = null;
+        for (JsonNode c : json.get("checks")) {
+            if (c.get("id").asText().equals(DataDirCheck.ID)) {
+                check = c;
+            }
+        }
+
+        assertEquals(0, code, err.toString());
+        assertEquals(data.toString(), json.get("dataDir").asText());
+        assertEquals(data.toString(), check.get("values").get("directory").asText());
+        assertTrue(check.get("values").get("usableBytes").asLong() > 0, check.toString());
+        assertTrue(check.get("detail").asText().contains("unless --max-store-bytes says otherwise"), check.toString());
+    }
+
+    @Test
+    void shouldLeaveDataDirOutForOtherRoles() throws Exception {
+        run("--role", "proxy", "--target", "1000", "--json");
+        JsonNode json = new ObjectMapper().readTree(out.toString());
+
+        assertTrue(json.get("dataDir").isNull());
+        assertFalse(json.get("checks").findValuesAsText("id").contains(DataDirCheck.ID));
+    }
+
+    @Test
+    void shouldExitOneAndSayServerWouldNotStartWhenDataDirCannotBeCreated() throws Exception {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Path data = file.resolve("data");
+        int code = run("--target", "1000", "--data-dir", data.toString());
+
+        assertEquals(1, code, err.toString());
+        assertTrue(out.toString().startsWith("This process would not start here: data directory (" + data
+                + ": cannot be created)."), out.toString());
+        assertTrue(out.toString().contains("\n[fail] data directory: " + data + ": cannot be created\n"), out.toString());
     }
 
     @Test
@@ -182,11 +226,12 @@ class DoctorCommandTest {
     void shouldExplainEveryOptionWithItsDefaultInHelp() {
         assertEquals(0, run("--help"));
         String help = out.toString().replaceAll("\\s+", " ");
-        for (String option : List.of("--target", "--role", "--pid", "--sources", "--destinations", "--json", "--write-sysctl")) {
+        for (String option : List.of("--target", "--role", "--pid", "--sources", "--destinations", "--data-dir", "--json",
+                "--write-sysctl")) {
             assertTrue(help.contains(option), option + " missing from help");
         }
         assertFalse(help.contains("--root"), "--root is for tests only");
-        assertTrue(help.contains("Default: 1000000") && help.contains("Default: server"), help);
+        assertTrue(help.contains("Default: 1000000") && help.contains("Default: server") && help.contains("Default: data"), help);
         assertTrue(help.contains("Exit codes"), help);
     }
 }

@@ -25,6 +25,10 @@ final class FixtureTree {
                 22 27 0:21 / /proc rw,relatime - proc proc rw
                 27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
                 """);
+        write(Mount.MOUNTS, """
+                /dev/vda / ext4 rw,relatime 0 0
+                proc /proc proc rw,relatime 0 0
+                """);
         write("/proc/self/uid_map", "         0          0 4294967295\n");
         write("/proc/self/cgroup", "0::/user.slice/session-1.scope\n");
         write("/proc/1/cgroup", "0::/init.scope\n");
@@ -113,6 +117,16 @@ final class FixtureTree {
                 601 600 0:51 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
                 602 601 0:51 /sys /proc/sys ro,nosuid,nodev,noexec,relatime - proc proc rw
                 """);
+    }
+
+    /** Mounts {@code type} at {@code mountPoint} on top of the other lines of /proc/self/mounts. */
+    FixtureTree mount(String mountPoint, String type, String options) {
+        try {
+            String table = Files.readString(root.resolve(Mount.MOUNTS.substring(1)));
+            return write(Mount.MOUNTS, table + type + " " + mountPoint.replace(" ", "\\040") + " " + type + " " + options + " 0 0\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     FixtureTree memInfo(long totalBytes, long availableBytes) {

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * The store's directory: created if missing, locked for one process at a time (a {@code LOCK} file holding the
- * owner's pid, locked with {@code flock} so a killed owner releases it), its segment files listed, created and
+ * owner's pid, locked with an fcntl lock (FileChannel.tryLock) so a killed owner releases it), its segment files listed, created and
  * deleted, the directory itself synced after each so a new or removed file survives a power loss. Thread-safe
  * enough for its use: opened once, then used by the writer thread.
  */
