@@ -356,6 +356,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else {
             n.putNull("remote");
         }
+        if (info.protocol() != null) {
+            n.put("protocol", info.protocol());
+        }
         return n;
     }
 

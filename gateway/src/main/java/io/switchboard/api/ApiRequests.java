@@ -27,7 +27,7 @@ final class ApiRequests {
             throw new BadRequest(what + " is not valid percent-encoding");
         }
         if (what.equals("topic") ? !Names.isValidTopic(decoded) : !Names.isValidClientId(decoded)) {
-            throw new BadRequest(what + " must be " + Names.RULE);
+            throw new BadRequest(what + " must be " + (what.equals("topic") ? Names.TOPIC_RULE : Names.RULE));
         }
         return decoded;
     }

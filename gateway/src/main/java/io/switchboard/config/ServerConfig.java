@@ -95,6 +95,12 @@ public final class ServerConfig {
     /** Offline clients kept for their stored messages, at most; a stored push (ttl > 0) to one more gets 429. */
     public final int maxOfflineSessions;
 
+    // MQTT
+    /** The MQTT listener's port on {@link #bind}; -1 = no MQTT listener. */
+    public final int mqttPort;
+    /** The topic a push to a client is published on to an MQTT client; {@code {id}} stands for its client id. */
+    public final String mqttPushTopic;
+
     // Stored messages (ttl > 0)
     /** {@code disk} (kept across restarts, the default) or {@code memory} (lost with the process). */
     public final String store;
@@ -169,6 +175,8 @@ public final class ServerConfig {
         maxTtlSec = b.maxTtlSec;
         seqOriginFromClock = b.seqOriginFromClock;
         maxOfflineSessions = b.maxOfflineSessions;
+        mqttPort = b.mqttPort;
+        mqttPushTopic = b.mqttPushTopic;
         store = b.store;
         dataDir = java.nio.file.Path.of(b.dataDir);
         storeFsync = b.storeFsyncPolicy;
@@ -230,6 +238,11 @@ public final class ServerConfig {
         }
         Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
         Ranges.check("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);
+        Ranges.check("--mqtt-port", mqttPort, -1, 65535);
+        if (!mqttPushTopic.contains("{id}") || !io.switchboard.service.Names.isValidTopic(mqttPushTopic.replace("{id}", "x"))) {
+            throw new IllegalArgumentException("--mqtt-push-topic must contain {id} and otherwise be "
+                    + io.switchboard.service.Names.TOPIC_RULE + ", not '" + mqttPushTopic + "'");
+        }
         if (!store.equals("disk") && !store.equals("memory")) {
             throw new IllegalArgumentException("--store must be disk or memory, not '" + store + "'");
         }
@@ -414,6 +427,12 @@ public final class ServerConfig {
                 + "starts: clock (a resume from an older session never hides new messages) or zero (1, 2, 3... "
                 + "easier by hand; a resume from a forgotten session can skip messages).")
         private String seqOrigin;
+        @Option(names = "--mqtt-port", paramLabel = "<port>", description = "Port for MQTT 3.1.1 and 5 clients on "
+                + "--bind; -1 (the default) = no MQTT listener, 0 = any free port.")
+        public int mqttPort = -1;
+        @Option(names = "--mqtt-push-topic", paramLabel = "<topic>", description = "Topic a push to an MQTT client "
+                + "is published on ({id} is its client id): QoS 1 when pushed with a ttl, QoS 0 otherwise.")
+        public String mqttPushTopic = "push/{id}";
         @Option(names = "--store", paramLabel = "disk|memory", description = "Where stored messages (pushed with "
                 + "ttl > 0) are kept: disk (they survive a restart or a crash) or memory (lost with the process).")
         public String store = "disk";

@@ -412,6 +412,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     }
 
     @Override
+    public final String protocol() {
+        return at.adapter.name();
+    }
+
+    @Override
     public final String remoteAddress() {
         SocketAddress a = peer();
         if (a instanceof InetSocketAddress isa) {

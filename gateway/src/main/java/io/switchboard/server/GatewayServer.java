@@ -25,6 +25,7 @@ import io.switchboard.session.SessionShard;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.connection.GatewayContext;
 import io.switchboard.connection.ProtocolAdapter;
+import io.switchboard.protocol.mqtt.MqttAdapter;
 import io.switchboard.protocol.swb.SwbAdapter;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.store.MemoryStore;
@@ -108,7 +109,8 @@ public final class GatewayServer implements AutoCloseable {
                 services.clock());
         GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
         // The protocols clients speak: each binds its own listener onto the same loops and session core.
-        this.adapters = List.of(new SwbAdapter(shared));
+        this.adapters = config.mqttPort >= 0 ? List.of(new SwbAdapter(shared), new MqttAdapter(shared))
+                : List.of(new SwbAdapter(shared));
         for (SessionShard s : loops) {
             s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
@@ -243,6 +245,16 @@ public final class GatewayServer implements AutoCloseable {
     /** The port clients connect to (the bound one when configured as 0). */
     public int port() {
         return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
+    }
+
+    /** The MQTT listener's bound port, or -1 without {@code --mqtt-port}. */
+    public int mqttPort() {
+        for (int i = 0; i < adapters.size(); i++) {
+            if (adapters.get(i) instanceof MqttAdapter) {
+                return ((InetSocketAddress) listeners.get(i).localAddress()).getPort();
+            }
+        }
+        return -1;
     }
 
     public int apiPort() {

@@ -86,6 +86,10 @@ public final class ServerCommand implements Callable<Integer> {
         out.printf("switchboard server: clients on %s:%d (SWB/1, %s, %d event loops%s%s)%n", cfg.bind, g.port(),
                 cfg.transport, cfg.eventLoops, cfg.reusePort ? ", SO_REUSEPORT" : "",
                 cfg.acceptProxy ? ", PROXY header expected" : "");
+        if (g.mqttPort() >= 0) {
+            out.printf("switchboard server: MQTT 3.1.1/5 on %s:%d (pushes on %s)%n", cfg.bind, g.mqttPort(),
+                    cfg.mqttPushTopic);
+        }
         out.printf("switchboard server: backend API on http://%s:%d%s%n", cfg.apiBind, g.apiPort(),
                 cfg.apiToken != null ? " (bearer token required)" : "");
         out.printf("switchboard server: auth %s; upstream %s%n", services.authenticator() == Authenticator.NONE

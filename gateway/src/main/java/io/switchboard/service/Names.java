@@ -20,18 +20,29 @@ public final class Names {
         return isName(id);
     }
 
+    /**
+     * A topic name: as a client id, and {@code /} may separate its levels (MQTT's topic names; in the API's path it
+     * is written {@code %2F}).
+     */
     public static boolean isValidTopic(CharSequence topic) {
-        return isName(topic);
+        return isName(topic, "/");
     }
 
+    /** The topic rule in words, for error messages. */
+    public static final String TOPIC_RULE = RULE + " and /";
+
     private static boolean isName(CharSequence s) {
+        return isName(s, "");
+    }
+
+    private static boolean isName(CharSequence s, String alsoAllowed) {
         if (s == null || s.isEmpty() || s.length() > MAX_LENGTH || ".".contentEquals(s) || "..".contentEquals(s)) {
             return false;
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || PUNCTUATION.indexOf(c) >= 0;
+                    || PUNCTUATION.indexOf(c) >= 0 || alsoAllowed.indexOf(c) >= 0;
             if (!ok) {
                 return false;
             }

@@ -18,4 +18,24 @@ public interface ClientLink {
 
     /** The client's address as {@code ip:port}. */
     String remoteAddress();
+
+    /** The protocol the client speaks ({@code swb}, {@code mqtt}), for {@code GET /v1/clients/{id}}. */
+    String protocol();
+
+    /**
+     * Messages this connection takes unacknowledged at most, below the server's window (MQTT 5's receive maximum);
+     * unlimited by default.
+     */
+    default int windowLimit() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * Whether the client acknowledges messages pushed with ttl 0 (SWB/1's cumulative ACK covers them); false for
+     * MQTT, where QoS 0 has no acknowledgement: such a message then counts as delivered once written, unless an
+     * unacknowledged one is ahead of it (the cumulative acknowledgement of that one covers it).
+     */
+    default boolean acknowledgesTransient() {
+        return true;
+    }
 }

@@ -163,7 +163,7 @@ public final class Deliveries implements PushService {
         return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, s -> {
-                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL).ok()) {
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic).ok()) {
                     n[0]++;
                 }
             });
@@ -188,6 +188,7 @@ public final class Deliveries implements PushService {
             }
             ClientLink l = cur.link();
             f.complete(new ClientInfo(cur.id(), cur.online(), cur.sinceMs(), l == null ? null : l.remoteAddress(),
+                    l == null ? null : l.protocol(),
                     cur.lastSeq(), cur.ackedSeq(), cur.queued(), cur.queuedBytes(), cur.inFlight()));
         });
         return f;
@@ -249,7 +250,12 @@ public final class Deliveries implements PushService {
      * under {@code reason} (when not null), any other refusal under its own reason.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
-        PushResult r = s.push(payload, expiresAtMs, true);
+        return pushHere(s, payload, expiresAtMs, reason, null);
+    }
+
+    /** {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}. */
+    private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic) {
+        PushResult r = s.push(payload, expiresAtMs, true, topic);
         if (r == Session.RETRY) {
             return r;
         }

@@ -6,8 +6,14 @@ package io.switchboard.session;
  *
  * @param expiresAtMs epoch ms after which a retained message is dropped; 0 for a {@code ttl=0} message,
  *                    which is delivered only to the current connection and never re-sent
+ * @param topic       the topic it was published to, or null for a push to the client itself (protocols that name
+ *                    topics on the wire, such as MQTT, need it)
  */
-public record Message(long seq, byte[] payload, long expiresAtMs) {
+public record Message(long seq, byte[] payload, long expiresAtMs, String topic) {
+    public Message(long seq, byte[] payload, long expiresAtMs) {
+        this(seq, payload, expiresAtMs, null);
+    }
+
     public boolean stored() {
         return expiresAtMs != 0;
     }

@@ -210,6 +210,11 @@ public final class Session {
      * current connection; otherwise it is a stored message, kept until acknowledged or expired.
      */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush) {
+        return push(payload, expiresAtMs, flush, null);
+    }
+
+    /** {@link #push(byte[], long, boolean)} of a message published to {@code topic} (null: to the client itself). */
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic) {
         if (state == DEAD) {
             return RETRY;
         }
@@ -226,7 +231,7 @@ public final class Session {
         if (queue == null) {
             queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
         }
-        if (!queue.offer(new Message(seq, payload, expiresAtMs))) {
+        if (!queue.offer(new Message(seq, payload, expiresAtMs, topic))) {
             releaseQueueIfEmpty();
             return PushResult.QUEUED_TOTAL_FULL;
         }
@@ -272,7 +277,7 @@ public final class Session {
         if (link == null || q == null) {
             return;
         }
-        int window = registry().limits().windowMessages();
+        int window = Math.min(registry().limits().windowMessages(), link.windowLimit());
         long nowMs = owner.nowMs();
         int written = 0;
         while (q.sentCount < q.size() && q.sentCount < window && link.isWritable()) {
@@ -289,9 +294,14 @@ public final class Session {
                 continue;
             }
             link.writeMessage(m);
-            q.sentCount++;
             q.lastSentSeq = m.seq();
             written++;
+            if (q.sentCount == 0 && !m.stored() && !link.acknowledgesTransient()) {
+                q.removeFirst(); // delivered at most once: nothing will acknowledge it
+                ackedSeq = m.seq();
+            } else {
+                q.sentCount++;
+            }
         }
         if (written > 0) {
             metrics().messagesWritten.add(written);

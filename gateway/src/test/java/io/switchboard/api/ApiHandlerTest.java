@@ -106,7 +106,7 @@ class ApiHandlerTest {
     @Test
     void shouldAnswerClientInfoOrNotFound() {
         send("GET", "/v1/clients/a", null);
-        push.complete(new ClientInfo("a", true, 1000, "127.0.0.1:5000", 9, 8, 1, 10, 1));
+        push.complete(new ClientInfo("a", true, 1000, "127.0.0.1:5000", "swb", 9, 8, 1, 10, 1));
         send("GET", "/v1/clients/ghost", null);
         push.complete(null);
 

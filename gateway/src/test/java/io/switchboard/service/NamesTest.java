@@ -18,7 +18,9 @@ class NamesTest {
         assertFalse(Names.isValidClientId(""));
         assertFalse(Names.isValidClientId(null));
         assertFalse(Names.isValidClientId("a b"));
-        assertFalse(Names.isValidTopic("news/eu"));
+        assertTrue(Names.isValidTopic("news/eu"), "topics have levels (MQTT's)");
+        assertFalse(Names.isValidClientId("news/eu"));
+        assertFalse(Names.isValidTopic("news/+"), "a filter, not a topic");
         assertFalse(Names.isValidClientId("é"));
         assertFalse(Names.isValidClientId("."), "a path segment of its own in the API");
         assertFalse(Names.isValidClientId(".."));
@@ -43,7 +45,9 @@ class NamesTest {
             assertEquals(SwbIds.isValid(s), Names.isValidClientId(s), s);
         }
         for (char c = 0; c < 256; c++) {
-            assertEquals(SwbIds.isValid(String.valueOf(c)), Names.isValidTopic(String.valueOf(c)), "char " + (int) c);
+            // Topics are SWB/1's names plus '/' between levels (MQTT's topics; SWB/1 SUB carries those without).
+            assertEquals(SwbIds.isValid(String.valueOf(c)) || c == '/', Names.isValidTopic(String.valueOf(c)),
+                    "char " + (int) c);
         }
     }
 }

@@ -41,6 +41,11 @@ final class FakeLink implements ClientLink {
     }
 
     @Override
+    public String protocol() {
+        return "fake";
+    }
+
+    @Override
     public String remoteAddress() {
         if (failAddress) {
             throw new IllegalStateException(FAILURE_MESSAGE);

@@ -153,6 +153,11 @@ class SessionTakeoverRaceTest {
         }
 
         @Override
+        public String protocol() {
+            return "test";
+        }
+
+        @Override
         public String remoteAddress() {
             return "test";
         }

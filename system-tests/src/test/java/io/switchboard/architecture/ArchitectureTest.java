@@ -30,7 +30,7 @@ class ArchitectureTest {
     @Test
     void shouldSeeEveryModule() {
         for (String p : new String[] {"io.switchboard.session", "io.switchboard.proxy", "io.switchboard.bench",
-                "io.switchboard.client", "io.switchboard.doctor", "io.switchboard.swb", "io.switchboard.loop",
+                "io.switchboard.client", "io.switchboard.doctor", "io.switchboard.swb", "io.switchboard.mqtt", "io.switchboard.loop",
                 "io.switchboard.cli"}) {
             org.junit.jupiter.api.Assertions.assertTrue(classes.containPackage(p), "classes of " + p + " imported");
         }
@@ -55,7 +55,7 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("io.switchboard.session..", "io.switchboard.service..",
                         "io.switchboard.store..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.switchboard.protocol..",
-                        "io.switchboard.swb..", "io.switchboard.api..", "io.switchboard.server..",
+                        "io.switchboard.swb..", "io.switchboard.mqtt..", "io.switchboard.api..", "io.switchboard.server..",
                         "io.netty.handler.codec..")
                 .check(classes);
     }
@@ -64,7 +64,7 @@ class ArchitectureTest {
     void sharedModulesShouldNotDependOnTheCapabilitiesBuiltOnThem() {
         noClasses().that().resideInAnyPackage("io.switchboard.transport..", "io.switchboard.limits..",
                         "io.switchboard.clock..", "io.switchboard.loop..", "io.switchboard.process..",
-                        "io.switchboard.options..", "io.switchboard.swb..")
+                        "io.switchboard.options..", "io.switchboard.swb..", "io.switchboard.mqtt..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.switchboard.session..",
                         "io.switchboard.server..", "io.switchboard.api..", "io.switchboard.proxy..",
                         "io.switchboard.bench..", "io.switchboard.protocol..", "io.switchboard.client..",

@@ -1,0 +1,56 @@
+package io.switchboard.protocol.mqtt;
+
+import io.netty.channel.Channel;
+import io.switchboard.connection.GatewayContext;
+import io.switchboard.connection.ProtocolAdapter;
+import io.switchboard.connection.ShardContext;
+
+/**
+ * MQTT 3.1.1 and 5 over TCP on {@code --bind}:{@code --mqtt-port}: one {@link MqttConnection} per channel, decoding
+ * with the stateless codec of {@code protocol-mqtt} from the connection's own buffer (no decoder object per idle
+ * connection). Immutable after construction; safe from any thread.
+ */
+public final class MqttAdapter implements ProtocolAdapter {
+    /** Room for the fixed header, topic and properties of a PUBLISH around a payload of --max-payload. */
+    static final int PACKET_OVERHEAD_BYTES = 8 * 1024;
+
+    private final ShardContext.PerLoop<MqttAdapter> contexts;
+    final int maxPacketBytes;
+    /** {@code --mqtt-push-topic} split around {@code {id}}: the topic of a push to a client is prefix + id + suffix. */
+    private final String pushTopicPrefix;
+    private final String pushTopicSuffix;
+
+    public MqttAdapter(GatewayContext shared) {
+        this.contexts = new ShardContext.PerLoop<>(shared, this);
+        this.maxPacketBytes = shared.config().maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+        String t = shared.config().mqttPushTopic;
+        int at = t.indexOf("{id}");
+        this.pushTopicPrefix = at < 0 ? t : t.substring(0, at);
+        this.pushTopicSuffix = at < 0 ? "" : t.substring(at + 4);
+    }
+
+    @Override
+    public String name() {
+        return "mqtt";
+    }
+
+    @Override
+    public String bind() {
+        return contexts.shared().config().bind;
+    }
+
+    @Override
+    public int port() {
+        return contexts.shared().config().mqttPort;
+    }
+
+    @Override
+    public void initChannel(Channel ch) {
+        ch.pipeline().addLast(new MqttConnection(contexts.of(ch.eventLoop())));
+    }
+
+    /** The topic a push to {@code clientId} is published on. */
+    String pushTopic(String clientId) {
+        return pushTopicPrefix + clientId + pushTopicSuffix;
+    }
+}

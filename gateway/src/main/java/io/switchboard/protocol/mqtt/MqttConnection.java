@@ -1,0 +1,333 @@
+package io.switchboard.protocol.mqtt;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.connection.ClientConnection;
+import io.switchboard.connection.ShardContext;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.mqtt.Connect;
+import io.switchboard.mqtt.ConnackProperties;
+import io.switchboard.mqtt.Disconnect;
+import io.switchboard.mqtt.MqttDecoder;
+import io.switchboard.mqtt.MqttEncoder;
+import io.switchboard.mqtt.MqttMalformed;
+import io.switchboard.mqtt.MqttPacket;
+import io.switchboard.mqtt.MqttReasonCodes;
+import io.switchboard.mqtt.MqttVersion;
+import io.switchboard.mqtt.PingReq;
+import io.switchboard.mqtt.PubAck;
+import io.switchboard.mqtt.PubRel;
+import io.switchboard.mqtt.Publish;
+import io.switchboard.mqtt.Subscribe;
+import io.switchboard.mqtt.Subscription;
+import io.switchboard.mqtt.Unsubscribe;
+import io.switchboard.service.Names;
+import io.switchboard.session.Message;
+import io.switchboard.session.Session;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The MQTT adapter: one client connection speaking MQTT 3.1.1 or 5, mapped onto the session core. {@code CONNECT}
+ * is the hello (client id, the password as the token with {@code --auth jwt}, keep-alive as the heartbeat; clean
+ * start drops the session's subscriptions, otherwise they and the unacknowledged messages carry over). A push to the
+ * client is a {@code PUBLISH} on its push topic: QoS 1 when it was stored (ttl > 0), acknowledged by {@code PUBACK},
+ * which this connection maps onto the core's cumulative acknowledgement; QoS 0 otherwise. {@code SUBSCRIBE} and
+ * {@code UNSUBSCRIBE} go to the core's topic index (shared with SWB/1 and the API's topic pushes); a client's
+ * {@code PUBLISH} (QoS 0, 1 or 2) reaches the topic's subscribers. Closes say why in MQTT's terms: a CONNACK reason
+ * before the session, a v5 DISCONNECT after it (v3.1.1 has none: the connection just closes).
+ *
+ * <p>Owned by the channel's event loop: every method runs there. Idle, it adds a few fields to
+ * {@link ClientConnection}: nothing is allocated per connection unless QoS 1 messages are in flight.
+ */
+public final class MqttConnection extends ClientConnection<MqttAdapter> {
+    private static final int FLAG_CONNACK_SENT = 1;
+    private static final int FLAG_CLEAN_START = 2;
+    private static final int FLAG_ASSIGNED_ID = 4;
+
+    /** Protocol level of the CONNECT (4 = 3.1.1, 5); 0 before it. */
+    private byte version;
+    private byte flags;
+    /** The keep-alive the client asked for, to tell it in CONNACK when the server chose another. */
+    private char keepAliveRequested;
+    /** v5 receive maximum: QoS 1 messages the client takes unacknowledged; 0 = no limit of its own. */
+    private char receiveMaximum;
+    /** QoS 1 messages written and not acknowledged yet, in order; null while none. */
+    private Inflight inflight;
+    /** Packet ids of QoS 2 PUBLISHes received and not released yet (exactly once); null while none. */
+    private Inflight qos2Received;
+
+    MqttConnection(ShardContext<MqttAdapter> at) {
+        super(at);
+    }
+
+    private boolean flag(int f) {
+        return (flags & f) != 0;
+    }
+
+    private void set(int f) {
+        flags |= (byte) f;
+    }
+
+    // ---- decoding
+
+    @Override
+    protected void decode(ByteBuf in) {
+        while (!inputPaused() && in.isReadable()) {
+            MqttPacket p;
+            try {
+                int length = MqttDecoder.packetLength(in, at.adapter.maxPacketBytes);
+                if (length < 0) {
+                    return;
+                }
+                p = MqttDecoder.decode(in, length, version);
+            } catch (MqttMalformed e) {
+                malformed(e);
+                return;
+            }
+            handle(p);
+        }
+    }
+
+    private void malformed(MqttMalformed e) {
+        if (beforeHello() && e.reasonCode() == MqttReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
+            // Answer in the oldest form every client reads, then close.
+            version = MqttVersion.V311;
+        }
+        protocolError(-e.reasonCode(), e.getMessage(), e.reasonCode() == MqttReasonCodes.PACKET_TOO_LARGE
+                ? Refusal.FRAME_TOO_LARGE : Refusal.MALFORMED_FRAME);
+    }
+
+    private void handle(MqttPacket p) {
+        if (beforeHello()) {
+            if (p instanceof Connect c) {
+                connect(c);
+            } else {
+                protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "CONNECT must be the first packet",
+                        Refusal.MALFORMED_FRAME);
+            }
+            return;
+        }
+        switch (p) {
+            case Publish pub -> publish(pub);
+            case PubAck ack -> pubAck(ack.packetId());
+            case PubRel rel -> pubRel(rel.packetId());
+            case Subscribe sub -> subscribe(sub);
+            case Unsubscribe unsub -> unsubscribe(unsub);
+            case PingReq ping -> ctx.write(MqttEncoder.pingresp(ctx.alloc()), ctx.voidPromise());
+            case Disconnect d -> leave();
+            case Connect c -> protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "a second CONNECT",
+                    Refusal.MALFORMED_FRAME);
+            default -> protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "unexpected " + p.getClass().getSimpleName(),
+                    Refusal.MALFORMED_FRAME);
+        }
+    }
+
+    // ---- the handshake
+
+    private void connect(Connect c) {
+        version = (byte) c.version();
+        keepAliveRequested = (char) c.keepAliveSec();
+        receiveMaximum = (char) (c.version() == MqttVersion.V5 ? c.receiveMaximum() : 0);
+        if (c.cleanStart()) {
+            set(FLAG_CLEAN_START);
+        }
+        String id = c.clientId();
+        if (id.isEmpty()) {
+            if (!c.cleanStart() && c.version() != MqttVersion.V5) {
+                protocolError(-MqttReasonCodes.CLIENT_ID_NOT_VALID, "an empty client id needs a clean session",
+                        Refusal.AUTH_FAILED);
+                return;
+            }
+            id = "mqtt-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+            set(FLAG_ASSIGNED_ID);
+        }
+        if (!Names.isValidClientId(id)) {
+            protocolError(-MqttReasonCodes.CLIENT_ID_NOT_VALID, "client id must be " + Names.RULE,
+                    Refusal.MALFORMED_FRAME);
+            return;
+        }
+        String token = c.password() == null ? null : new String(c.password(), StandardCharsets.UTF_8);
+        hello(id, token, c.cleanStart() ? -1 : 0, c.keepAliveSec());
+    }
+
+    @Override
+    protected void writeWelcome(Session s, int hbSec) {
+        boolean present = !flag(FLAG_CLEAN_START) && (s.subscriptionCount() > 0 || s.queued() > 0);
+        ConnackProperties props = null;
+        if (version == MqttVersion.V5) {
+            props = ConnackProperties.none()
+                    .withAssignedClientId(flag(FLAG_ASSIGNED_ID) ? s.id() : null)
+                    .withServerKeepAliveSec(hbSec != keepAliveRequested ? hbSec : -1)
+                    .withReceiveMaximum(at.shared.config().windowMessages)
+                    .withMaximumPacketSize(at.adapter.maxPacketBytes)
+                    .withRetainAvailable(false)
+                    .withTopicAliasMaximum(0)
+                    .withMaximumQos(-1)
+                    .withSharedSubscriptionAvailable(false)
+                    .withSubscriptionIdentifiersAvailable(false)
+                    .withWildcardSubscriptionAvailable(true);
+        }
+        ctx.write(MqttEncoder.connack(ctx.alloc(), version, present, MqttReasonCodes.SUCCESS, props),
+                ctx.voidPromise());
+        set(FLAG_CONNACK_SENT);
+    }
+
+    /**
+     * Why the connection closes, in MQTT: the codes of {@link ClientConnection} (HTTP-like: 401, 409, 503, ...) or,
+     * negated, an MQTT reason code this class chose itself. A CONNACK refusal before the session, a v5 DISCONNECT
+     * after it; nothing for v3.1.1 after it, nor before any CONNECT.
+     */
+    @Override
+    protected Object goodbye(int code, String text, long retryMs) {
+        if (version == 0) {
+            return null;
+        }
+        int reason = code < 0 ? -code : reasonFor(code, flag(FLAG_CONNACK_SENT));
+        if (!flag(FLAG_CONNACK_SENT)) {
+            set(FLAG_CONNACK_SENT);
+            int answer = version == MqttVersion.V5 ? reason : MqttReasonCodes.connackCodeFor(version, reason);
+            ConnackProperties props = version == MqttVersion.V5
+                    ? ConnackProperties.none().withReasonString(sanitize(text)) : null;
+            return MqttEncoder.connack(ctx.alloc(), version, false, answer, props);
+        }
+        if (version != MqttVersion.V5) {
+            return null;
+        }
+        return MqttEncoder.disconnect(ctx.alloc(), version, reason, sanitize(text), null);
+    }
+
+    private static int reasonFor(int code, boolean sessionStarted) {
+        return switch (code) {
+            case 400 -> MqttReasonCodes.MALFORMED_PACKET;
+            case 401 -> sessionStarted ? MqttReasonCodes.NOT_AUTHORIZED : MqttReasonCodes.BAD_USERNAME_OR_PASSWORD;
+            case 403 -> MqttReasonCodes.NOT_AUTHORIZED;
+            case 408 -> sessionStarted ? MqttReasonCodes.KEEP_ALIVE_TIMEOUT : MqttReasonCodes.SERVER_UNAVAILABLE;
+            case 409 -> MqttReasonCodes.SESSION_TAKEN_OVER;
+            case 413 -> MqttReasonCodes.PACKET_TOO_LARGE;
+            case 429 -> sessionStarted ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SERVER_BUSY;
+            case 503 -> sessionStarted ? MqttReasonCodes.SERVER_SHUTTING_DOWN : MqttReasonCodes.SERVER_UNAVAILABLE;
+            default -> MqttReasonCodes.UNSPECIFIED_ERROR;
+        };
+    }
+
+    // ---- pushes to the client
+
+    @Override
+    public void writeMessage(Message m) {
+        String topic = m.topic() != null ? m.topic() : at.adapter.pushTopic(session().id());
+        if (m.stored() && m.topic() == null) {
+            if (inflight == null) {
+                inflight = new Inflight();
+            }
+            int packetId = inflight.add(m.seq());
+            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 1, false, false, packetId,
+                    List.of()), ctx.voidPromise());
+        } else {
+            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 0, false, false, 0, List.of()),
+                    ctx.voidPromise());
+        }
+    }
+
+    /** QoS 0 messages are not acknowledged in MQTT: the core counts them delivered once written. */
+    @Override
+    public boolean acknowledgesTransient() {
+        return false;
+    }
+
+    @Override
+    public int windowLimit() {
+        return receiveMaximum == 0 ? Integer.MAX_VALUE : receiveMaximum;
+    }
+
+    /**
+     * A PUBACK: the client has every QoS 1 message up to this one (they are acknowledged in order), and the QoS 0
+     * ones written after it until the next QoS 1 one: the core's cumulative acknowledgement covers all of them.
+     */
+    private void pubAck(int packetId) {
+        if (inflight == null || !inflight.acknowledge(packetId)) {
+            return; // not one of ours (already acknowledged, or from an earlier connection): nothing to do
+        }
+        long upTo = inflight.isEmpty() ? Long.MAX_VALUE : inflight.firstSeq() - 1;
+        if (inflight.isEmpty()) {
+            inflight = null;
+        }
+        session().ack(upTo);
+        session().pump(false);
+    }
+
+    // ---- the client's own packets
+
+    private void publish(Publish p) {
+        if (p.topicAlias() != 0) {
+            protocolError(-MqttReasonCodes.TOPIC_ALIAS_INVALID, "topic aliases are not accepted (maximum 0)",
+                    Refusal.MALFORMED_FRAME);
+            return;
+        }
+        if (!Names.isValidTopic(p.topic())) {
+            protocolError(-MqttReasonCodes.TOPIC_NAME_INVALID, "topic must be " + Names.TOPIC_RULE,
+                    Refusal.MALFORMED_FRAME);
+            return;
+        }
+        at.shared.metrics().sendsReceived.increment();
+        if (p.qos() == 2) {
+            if (qos2Received == null) {
+                qos2Received = new Inflight();
+            }
+            if (!qos2Received.contains(p.packetId())) {
+                qos2Received.addPacketId(p.packetId());
+                at.shared.registry().pushes().publish(p.topic(), p.payload());
+            }
+            ctx.write(MqttEncoder.pubrec(ctx.alloc(), version, p.packetId(), MqttReasonCodes.SUCCESS),
+                    ctx.voidPromise());
+            return;
+        }
+        at.shared.registry().pushes().publish(p.topic(), p.payload());
+        if (p.qos() == 1) {
+            ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), MqttReasonCodes.SUCCESS),
+                    ctx.voidPromise());
+        }
+    }
+
+    private void pubRel(int packetId) {
+        int reason = MqttReasonCodes.SUCCESS;
+        if (qos2Received == null || !qos2Received.removePacketId(packetId)) {
+            reason = MqttReasonCodes.PACKET_ID_NOT_FOUND;
+        } else if (qos2Received.isEmpty()) {
+            qos2Received = null;
+        }
+        ctx.write(MqttEncoder.pubcomp(ctx.alloc(), version, packetId, reason), ctx.voidPromise());
+    }
+
+    private void subscribe(Subscribe s) {
+        int max = at.shared.config().maxSubscriptionsPerClient;
+        int[] codes = new int[s.subscriptions().size()];
+        for (int i = 0; i < codes.length; i++) {
+            Subscription sub = s.subscriptions().get(i);
+            String filter = sub.filter();
+            if (filter.startsWith("$share/")) {
+                codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
+                        : MqttReasonCodes.UNSPECIFIED_ERROR;
+            } else if (!Names.isValidTopic(filter.replace('+', 'x').replace('#', 'x'))) {
+                codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.TOPIC_FILTER_INVALID
+                        : MqttReasonCodes.UNSPECIFIED_ERROR;
+            } else if (session().subscribe(filter, max) == Session.Subscribed.LIMIT) {
+                at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED
+                        : MqttReasonCodes.UNSPECIFIED_ERROR;
+            } else {
+                codes[i] = Math.min(sub.qos(), 1); // topic messages are best effort: granted QoS at most 1
+            }
+        }
+        ctx.write(MqttEncoder.suback(ctx.alloc(), version, s.packetId(), codes), ctx.voidPromise());
+    }
+
+    private void unsubscribe(Unsubscribe u) {
+        int[] codes = new int[u.filters().size()];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = session().unsubscribe(u.filters().get(i)) ? MqttReasonCodes.SUCCESS
+                    : MqttReasonCodes.NO_SUBSCRIPTION_EXISTED;
+        }
+        ctx.write(MqttEncoder.unsuback(ctx.alloc(), version, u.packetId(), codes), ctx.voidPromise());
+    }
+}

@@ -1,0 +1,137 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real MQTT clients against the gateway's MQTT listener: mosquitto_sub and mosquitto_pub (3.1.1 and 5) and the
+ * Python paho client (5). Skipped where they are not installed (.ci/run installs mosquitto-clients and
+ * python3-paho-mqtt).
+ */
+@Timeout(60)
+class GatewayMqttInteropTest {
+    private final GatewayFixture gw = new GatewayFixture();
+    @TempDir
+    Path tmp;
+
+    @AfterEach
+    void close() {
+        gw.close();
+    }
+
+    private static boolean installed(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    private void awaitOnline(String id) {
+        GatewayFixture.await(() -> {
+            try {
+                ApiClient.Response r = gw.api().get("/v1/clients/" + id);
+                return r.status() == 200 && r.json().get("online").asBoolean();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, id + " online");
+    }
+
+    private static String finish(Process p) throws Exception {
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the client finished");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    @Test
+    void mosquittoClientsReceivePushesAndPublishToSwbSubscribers() throws Exception {
+        Assumptions.assumeTrue(installed("mosquitto_sub", "--help") || installed("which", "mosquitto_sub"),
+                "mosquitto_sub not installed (apt-get install mosquitto-clients)");
+        gw.config.mqttPort = 0;
+        gw.start();
+        String port = Integer.toString(gw.server().mqttPort());
+        for (String version : List.of("mqttv311", "mqttv5")) {
+            String id = "mosq-" + version;
+            Process sub = new ProcessBuilder("mosquitto_sub", "-V", version, "-h", "127.0.0.1", "-p", port,
+                    "-i", id, "-q", "1", "-t", "push/" + id, "-C", "2").redirectErrorStream(true).start();
+            awaitOnline(id);
+            gw.api().post("/v1/clients/" + id + "/messages?ttl=3600", "stored one");
+            gw.api().post("/v1/clients/" + id + "/messages", "live one");
+            assertEquals("stored one\nlive one\n", finish(sub), version);
+        }
+        SwbTestClient swb = gw.hello("reader");
+        swb.send("SUB news");
+        swb.expectLine("OK SUB news");
+        finish(new ProcessBuilder("mosquitto_pub", "-V", "mqttv5", "-h", "127.0.0.1", "-p", port, "-i", "pub",
+                "-q", "1", "-t", "news", "-m", "from mosquitto").redirectErrorStream(true).start());
+        assertEquals("from mosquitto", swb.readMsg().text());
+    }
+
+    @Test
+    void pahoV5ClientSubscribesWithWildcardsAndAcknowledgesStoredPushes() throws Exception {
+        // Debian's python3 (where apt-get puts paho), else whichever is first on the PATH.
+        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
+        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
+                "paho not installed (apt-get install python3-paho-mqtt)");
+        gw.config.mqttPort = 0;
+        gw.start();
+        Path script = tmp.resolve("client.py");
+        Files.writeString(script, """
+                import sys, time, paho.mqtt.client as mqtt
+                port = int(sys.argv[1]); got = []
+                def on_connect(c, u, f, rc, props=None):
+                    c.subscribe("sensors/#", qos=1)
+                def on_subscribe(c, u, mid, granted, props=None):
+                    print("subscribed", flush=True)
+                def on_message(c, u, m):
+                    got.append("%s %d %s" % (m.topic, m.qos, m.payload.decode()))
+                try:
+                    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="paho", protocol=mqtt.MQTTv5)
+                except AttributeError:
+                    c = mqtt.Client(client_id="paho", protocol=mqtt.MQTTv5)
+                c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
+                c.connect("127.0.0.1", port, 30)
+                c.loop_start()
+                deadline = time.time() + 15
+                while len(got) < 2 and time.time() < deadline:
+                    time.sleep(0.05)
+                time.sleep(0.3)  # paho sends the PUBACK after on_message returns
+                print("\\n".join(got), flush=True)
+                c.disconnect(); c.loop_stop()
+                """);
+        Process paho = new ProcessBuilder(python, script.toString(), Integer.toString(gw.server().mqttPort()))
+                .redirectErrorStream(true).start();
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                paho.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("subscribed", out.readLine());
+        assertEquals(1, gw.api().post("/v1/topics/sensors%2Fhall/messages", "19.0").json().get("delivered")
+                .asInt());
+        gw.api().post("/v1/clients/paho/messages?ttl=600", "direct");
+        assertTrue(paho.waitFor(20, TimeUnit.SECONDS), "paho finished");
+        assertEquals(List.of("sensors/hall 0 19.0", "push/paho 1 direct"), out.lines().toList());
+        assertEquals(0, paho.exitValue());
+        GatewayFixture.await(() -> {
+            try {
+                return gw.api().get("/v1/clients/paho").status() == 404;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "paho's session ends once its stored push is acknowledged and it left");
+    }
+}

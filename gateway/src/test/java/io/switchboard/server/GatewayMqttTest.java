@@ -1,0 +1,245 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** MQTT 3.1.1 and 5 clients on the same session core as SWB/1, over real sockets. */
+@Timeout(60)
+class GatewayMqttTest {
+    private static final int V311 = 4;
+    private static final int V5 = 5;
+    private final GatewayFixture gw = new GatewayFixture();
+    private final java.util.List<MqttTestClient> mqtt = new java.util.ArrayList<>();
+
+    @BeforeEach
+    void listenForMqtt() {
+        gw.config.mqttPort = 0;
+    }
+
+    @AfterEach
+    void close() {
+        mqtt.forEach(MqttTestClient::close);
+        gw.close();
+    }
+
+    private MqttTestClient open(int version) throws Exception {
+        MqttTestClient c = MqttTestClient.open(gw.server().mqttPort(), version);
+        mqtt.add(c);
+        return c;
+    }
+
+    private MqttTestClient connected(String id, int version, boolean clean) throws Exception {
+        MqttTestClient c = open(version);
+        assertEquals(0, c.connect(id, clean), "CONNACK accepted");
+        return c;
+    }
+
+    private JsonNode push(String client, String payload, int ttl) throws Exception {
+        ApiClient.Response r = gw.api().post("/v1/clients/" + client + "/messages?ttl=" + ttl, payload);
+        assertEquals(200, r.status(), r.body());
+        return r.json();
+    }
+
+    @Test
+    void aPushIsAPublishOnThePushTopicQos0WithoutTtlAndQos1WithOne() throws Exception {
+        gw.start();
+        for (int version : new int[] {V311, V5}) {
+            String id = "dev-" + version;
+            MqttTestClient c = connected(id, version, true);
+            push(id, "live", 0);
+            MqttTestClient.Pub live = c.readPublish();
+            assertEquals("push/" + id, live.topic());
+            assertEquals(0, live.qos());
+            assertEquals("live", live.text());
+
+            long seq = push(id, "kept", 3600).get("seq").asLong();
+            MqttTestClient.Pub kept = c.readPublish();
+            assertEquals(1, kept.qos());
+            assertEquals("kept", kept.text());
+            assertTrue(kept.packetId() > 0);
+            JsonNode info = gw.api().get("/v1/clients/" + id).json();
+            assertEquals("mqtt", info.get("protocol").asText(), info.toString());
+            assertEquals(1, info.get("in_flight").asInt(), "the QoS 1 message waits for its PUBACK: " + info);
+
+            c.puback(kept.packetId());
+            c.pingreq();
+            c.expect(MqttTestClient.PINGRESP);
+            info = gw.api().get("/v1/clients/" + id).json();
+            assertEquals(seq, info.get("acked").asLong(), info.toString());
+            assertEquals(0, info.get("queued").asInt(), info.toString());
+        }
+    }
+
+    @Test
+    void storedPushesWaitForAPersistentSessionAndComeOnceAcknowledged() throws Exception {
+        gw.start();
+        push("meter", "one", 3600);
+        push("meter", "two", 3600);
+        MqttTestClient c = connected("meter", V311, false);
+        MqttTestClient.Pub one = c.readPublish();
+        MqttTestClient.Pub two = c.readPublish();
+        assertEquals("one", one.text());
+        assertEquals("two", two.text());
+        c.puback(one.packetId()); // two stays unacknowledged
+        c.pingreq();
+        c.expect(MqttTestClient.PINGRESP);
+        c.close();
+
+        MqttTestClient again = open(V311);
+        again.sendConnect("meter", false, 60, null, null, 0);
+        MqttTestClient.Packet connack = again.connack();
+        assertTrue(MqttTestClient.sessionPresent(connack), "the session with its message was kept");
+        MqttTestClient.Pub resent = again.readPublish();
+        assertEquals("two", resent.text(), "only the unacknowledged one is sent again");
+        again.puback(resent.packetId());
+        again.pingreq();
+        again.expect(MqttTestClient.PINGRESP);
+    }
+
+    @Test
+    void qos0PushesFlowWithoutAcknowledgementsBeyondTheWindow() throws Exception {
+        gw.config.windowMessages = 4;
+        gw.start();
+        MqttTestClient c = connected("fast", V311, true);
+        for (int i = 0; i < 20; i++) {
+            push("fast", "m" + i, 0);
+        }
+        for (int i = 0; i < 20; i++) {
+            assertEquals("m" + i, c.readPublish().text());
+        }
+        assertEquals(0, gw.api().get("/v1/clients/fast").json().get("queued").asInt());
+    }
+
+    @Test
+    void aReceiveMaximumHoldsQos1MessagesUntilAcknowledged() throws Exception {
+        gw.start();
+        MqttTestClient c = open(V5);
+        c.sendConnect("slow", true, 60, null, null, 2);
+        assertEquals(0, c.connack().body()[1]);
+        for (int i = 0; i < 3; i++) {
+            push("slow", "m" + i, 3600);
+        }
+        MqttTestClient.Pub first = c.readPublish();
+        c.readPublish();
+        c.expectSilence(300);
+        c.puback(first.packetId());
+        assertEquals("m2", c.readPublish().text(), "the third one once the first is acknowledged");
+    }
+
+    @Test
+    void wildcardSubscribersGetTopicPushesFromTheApiAndPublishesFromSwbAndMqttClients() throws Exception {
+        gw.start();
+        MqttTestClient sub = connected("watcher", V5, true);
+        assertEquals(1, sub.subscribeAndWait(1, "sensors/+/temp", 1), "granted QoS 1");
+        assertEquals(0, sub.subscribeAndWait(2, "news", 0));
+
+        ApiClient.Response r = gw.api().post("/v1/topics/sensors%2Fkitchen%2Ftemp/messages", "21.5");
+        assertEquals(1, r.json().get("delivered").asInt(), r.body());
+        MqttTestClient.Pub p = sub.readPublish();
+        assertEquals("sensors/kitchen/temp", p.topic());
+        assertEquals("21.5", p.text());
+
+        SwbTestClient swb = gw.hello("swb-reader");
+        swb.send("SUB news");
+        swb.expectLine("OK SUB news");
+        MqttTestClient pub = connected("publisher", V311, true);
+        pub.publish("news", "extra", 1, 7);
+        MqttTestClient.Packet ack = pub.expect(MqttTestClient.PUBACK);
+        assertEquals(7, ack.body()[1]);
+        assertEquals("extra", swb.readMsg().text(), "an SWB/1 subscriber gets an MQTT client's publish");
+        assertEquals("extra", sub.readPublish().text());
+
+        sub.unsubscribe(3, "news");
+        sub.expect(MqttTestClient.UNSUBACK);
+        pub.publish("news", "again", 0, 0);
+        assertEquals("again", swb.readMsg().text());
+        sub.expectSilence(300);
+    }
+
+    @Test
+    void aQos2PublishIsDeliveredOnceEvenWhenSentAgain() throws Exception {
+        gw.start();
+        SwbTestClient swb = gw.hello("reader");
+        swb.send("SUB alarms");
+        swb.expectLine("OK SUB alarms");
+        MqttTestClient pub = connected("alarm", V5, true);
+        pub.publish("alarms", "fire", 2, 9);
+        pub.expect(MqttTestClient.PUBREC);
+        pub.publish("alarms", "fire", 2, 9, true); // the PUBREC "got lost": sent again with DUP
+        pub.expect(MqttTestClient.PUBREC);
+        pub.pubrel(9);
+        MqttTestClient.Packet comp = pub.expect(MqttTestClient.PUBCOMP);
+        assertEquals(9, comp.body()[1]);
+        assertEquals("fire", swb.readMsg().text());
+        swb.sync(); // nothing else pending: delivered once
+    }
+
+    @Test
+    void aSecondConnectionWithTheSameIdTakesTheSessionOver() throws Exception {
+        gw.start();
+        MqttTestClient old5 = connected("twin", V5, true);
+        MqttTestClient new5 = connected("twin", V5, true);
+        assertEquals(0x8E, old5.readDisconnect(), "session taken over");
+        old5.expectEof();
+        MqttTestClient old3 = connected("twin3", V311, true);
+        connected("twin3", V311, true);
+        old3.expectEof(); // 3.1.1 has no server DISCONNECT: just closed
+        push("twin", "to the new one", 0);
+        assertEquals("to the new one", new5.readPublish().text());
+    }
+
+    @Test
+    void refusalsAreConnackReasonCodes() throws Exception {
+        gw.start();
+        MqttTestClient wrongFirst = open(V311);
+        wrongFirst.pingreq();
+        wrongFirst.expectEof();
+
+        MqttTestClient future = open(V311);
+        future.sendRaw(new byte[] {0x10, 12, 0, 4, 'M', 'Q', 'T', 'T', 9, 2, 0, 60, 0, 0});
+        assertEquals(1, future.connack().body()[1], "unacceptable protocol version (3.1.1's code)");
+        future.expectEof();
+
+        MqttTestClient badId = open(V5);
+        badId.sendConnect("not valid!", true, 60, null, null, 0);
+        assertEquals(0x85, badId.connack().body()[1] & 0xFF, "client identifier not valid");
+        badId.expectEof();
+
+        MqttTestClient anonymous = open(V5);
+        anonymous.sendConnect("", true, 60, null, null, 0);
+        MqttTestClient.Packet ok = anonymous.connack();
+        assertEquals(0, ok.body()[1], "an empty id with clean start gets one assigned");
+        gw.assertRefusals("malformed_frame", 3); // the first packet, the version, the client id
+    }
+
+    @Test
+    void aDrainSaysServerShuttingDownToV5Clients() throws Exception {
+        gw.config.drainPeriodSec = 0;
+        gw.start();
+        MqttTestClient c = connected("leaving", V5, true);
+        gw.api().post("/v1/drain", "");
+        assertEquals(0x8B, c.readDisconnect(), "server shutting down");
+        c.expectEof();
+    }
+
+    @Test
+    void aWrongTokenWithJwtAuthIsBadUsernameOrPassword() throws Exception {
+        gw.authenticator = io.switchboard.auth.JwtAuthenticator.hmac("0123456789abcdef0123456789abcdef", 0, false);
+        gw.start();
+        MqttTestClient c = open(V5);
+        c.sendConnect("dev", true, 60, "dev", "not-a-jwt", 0);
+        assertEquals(0x86, c.connack().body()[1] & 0xFF);
+        c.expectEof();
+        MqttTestClient v3 = open(V311);
+        v3.sendConnect("dev", true, 60, null, null, 0);
+        assertEquals(4, v3.connack().body()[1], "3.1.1: bad user name or password");
+        assertFalse(gw.api().get("/v1/clients/dev").status() == 200, "no session was made");
+    }
+}

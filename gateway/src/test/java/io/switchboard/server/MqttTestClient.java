@@ -1,0 +1,297 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A blocking MQTT 3.1.1/5 client for tests, its packets encoded and parsed by hand (independently of the gateway's
+ * codec): CONNECT, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, PUBACK, PUBREL, PINGREQ, DISCONNECT out; any packet in.
+ */
+public final class MqttTestClient implements AutoCloseable {
+    public static final int CONNACK = 2;
+    public static final int PUBLISH = 3;
+    public static final int PUBACK = 4;
+    public static final int PUBREC = 5;
+    public static final int PUBCOMP = 7;
+    public static final int SUBACK = 9;
+    public static final int UNSUBACK = 11;
+    public static final int PINGRESP = 13;
+    public static final int DISCONNECT = 14;
+
+    /** One packet as read: its type, the fixed header's flags and the rest. */
+    public record Packet(int type, int flags, byte[] body) {
+    }
+
+    /** A PUBLISH as read. */
+    public record Pub(String topic, int qos, boolean dup, int packetId, byte[] payload) {
+        public String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final int version;
+
+    private MqttTestClient(Socket socket, int version) throws IOException {
+        this.socket = socket;
+        this.version = version;
+        socket.setSoTimeout(SwbTestClient.READ_TIMEOUT_MS);
+        socket.setTcpNoDelay(true);
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    /** Opens a connection that will speak MQTT {@code version} (4 = 3.1.1, 5). */
+    public static MqttTestClient open(int port, int version) throws IOException {
+        return new MqttTestClient(new Socket("127.0.0.1", port), version);
+    }
+
+    // ---- out
+
+    /** Sends CONNECT. {@code receiveMaximum} 0 sends none (v5). */
+    public void sendConnect(String clientId, boolean cleanStart, int keepAliveSec, String username, String password,
+                            int receiveMaximum) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        string(b, "MQTT");
+        b.write(version);
+        int flags = (cleanStart ? 0x02 : 0) | (username != null ? 0x80 : 0) | (password != null ? 0x40 : 0);
+        b.write(flags);
+        b.write(keepAliveSec >> 8);
+        b.write(keepAliveSec);
+        if (version == 5) {
+            ByteArrayOutputStream props = new ByteArrayOutputStream();
+            if (receiveMaximum > 0) {
+                props.write(0x21);
+                props.write(receiveMaximum >> 8);
+                props.write(receiveMaximum);
+            }
+            varint(b, props.size());
+            b.writeBytes(props.toByteArray());
+        }
+        string(b, clientId);
+        if (username != null) {
+            string(b, username);
+        }
+        if (password != null) {
+            string(b, password);
+        }
+        send(0x10, b);
+    }
+
+    /** CONNECT and CONNACK; returns the CONNACK's reason (return) code. */
+    public int connect(String clientId, boolean cleanStart) throws IOException {
+        sendConnect(clientId, cleanStart, 60, null, null, 0);
+        return connack().body()[1] & 0xFF;
+    }
+
+    public Packet connack() throws IOException {
+        return expect(CONNACK);
+    }
+
+    /** Whether a CONNACK says a session was present. */
+    public static boolean sessionPresent(Packet connack) {
+        return (connack.body()[0] & 1) != 0;
+    }
+
+    /** A packet id and, in v5, an empty property list: how SUBSCRIBE and UNSUBSCRIBE start. */
+    private ByteArrayOutputStream idAndNoProperties(int packetId) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(packetId >> 8);
+        b.write(packetId);
+        if (version == 5) {
+            b.write(0);
+        }
+        return b;
+    }
+
+    public void subscribe(int packetId, String filter, int qos) throws IOException {
+        ByteArrayOutputStream b = idAndNoProperties(packetId);
+        string(b, filter);
+        b.write(qos);
+        send(0x82, b);
+    }
+
+    /** SUBSCRIBE and SUBACK; returns the granted QoS or failure code. */
+    public int subscribeAndWait(int packetId, String filter, int qos) throws IOException {
+        subscribe(packetId, filter, qos);
+        Packet ack = expect(SUBACK);
+        int at = 2 + (version == 5 ? 1 + (ack.body()[2] & 0xFF) : 0);
+        return ack.body()[at] & 0xFF;
+    }
+
+    public void unsubscribe(int packetId, String filter) throws IOException {
+        ByteArrayOutputStream b = idAndNoProperties(packetId);
+        string(b, filter);
+        send(0xA2, b);
+    }
+
+    public void publish(String topic, String payload, int qos, int packetId) throws IOException {
+        publish(topic, payload, qos, packetId, false);
+    }
+
+    public void publish(String topic, String payload, int qos, int packetId, boolean dup) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        string(b, topic);
+        if (qos > 0) {
+            b.write(packetId >> 8);
+            b.write(packetId);
+        }
+        if (version == 5) {
+            b.write(0);
+        }
+        b.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
+        send(0x30 | (dup ? 0x08 : 0) | qos << 1, b);
+    }
+
+    public void puback(int packetId) throws IOException {
+        idOnly(0x40, packetId);
+    }
+
+    public void pubrel(int packetId) throws IOException {
+        idOnly(0x62, packetId);
+    }
+
+    public void pingreq() throws IOException {
+        out.write(new byte[] {(byte) 0xC0, 0});
+        out.flush();
+    }
+
+    public void disconnect() throws IOException {
+        out.write(new byte[] {(byte) 0xE0, 0});
+        out.flush();
+    }
+
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    private void idOnly(int header, int packetId) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(packetId >> 8);
+        b.write(packetId);
+        send(header, b);
+    }
+
+    private void send(int header, ByteArrayOutputStream body) throws IOException {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.write(header);
+        varint(p, body.size());
+        p.writeBytes(body.toByteArray());
+        out.write(p.toByteArray());
+        out.flush();
+    }
+
+    private static void string(ByteArrayOutputStream b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        b.write(bytes.length >> 8);
+        b.write(bytes.length);
+        b.writeBytes(bytes);
+    }
+
+    private static void varint(ByteArrayOutputStream b, int n) {
+        do {
+            int digit = n % 128;
+            n /= 128;
+            b.write(n > 0 ? digit | 0x80 : digit);
+        } while (n > 0);
+    }
+
+    // ---- in
+
+    public Packet read() throws IOException {
+        int header = in.readUnsignedByte();
+        int length = 0;
+        int shift = 0;
+        int digit;
+        do {
+            digit = in.readUnsignedByte();
+            length |= (digit & 0x7F) << shift;
+            shift += 7;
+        } while ((digit & 0x80) != 0);
+        byte[] body = new byte[length];
+        in.readFully(body);
+        return new Packet(header >> 4, header & 0x0F, body);
+    }
+
+    public Packet expect(int type) throws IOException {
+        Packet p = read();
+        assertEquals(type, p.type(), "packet type");
+        return p;
+    }
+
+    public Pub readPublish() throws IOException {
+        Packet p = expect(PUBLISH);
+        byte[] b = p.body();
+        int topicLength = (b[0] & 0xFF) << 8 | (b[1] & 0xFF);
+        String topic = new String(b, 2, topicLength, StandardCharsets.UTF_8);
+        int at = 2 + topicLength;
+        int qos = (p.flags() >> 1) & 3;
+        int packetId = 0;
+        if (qos > 0) {
+            packetId = (b[at] & 0xFF) << 8 | (b[at + 1] & 0xFF);
+            at += 2;
+        }
+        if (version == 5) {
+            int propsLength = 0;
+            int shift = 0;
+            int digit;
+            do {
+                digit = b[at++] & 0xFF;
+                propsLength |= (digit & 0x7F) << shift;
+                shift += 7;
+            } while ((digit & 0x80) != 0);
+            at += propsLength;
+        }
+        byte[] payload = java.util.Arrays.copyOfRange(b, at, b.length);
+        return new Pub(topic, qos, (p.flags() & 0x08) != 0, packetId, payload);
+    }
+
+    /** The reason code of a v5 DISCONNECT from the server. */
+    public int readDisconnect() throws IOException {
+        Packet p = expect(DISCONNECT);
+        return p.body().length == 0 ? 0 : p.body()[0] & 0xFF;
+    }
+
+    /** Expects nothing more within {@code ms}. */
+    public void expectSilence(int ms) throws IOException {
+        socket.setSoTimeout(ms);
+        try {
+            Packet p = read();
+            throw new AssertionError("expected nothing, got packet type " + p.type());
+        } catch (SocketTimeoutException expected) {
+            // nothing arrived
+        } finally {
+            socket.setSoTimeout(SwbTestClient.READ_TIMEOUT_MS);
+        }
+    }
+
+    /** Expects the server to close the connection. */
+    public void expectEof() throws IOException {
+        try {
+            Packet p = read();
+            throw new AssertionError("expected the connection to close, got packet type " + p.type());
+        } catch (EOFException | java.net.SocketException expected) {
+            close();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}

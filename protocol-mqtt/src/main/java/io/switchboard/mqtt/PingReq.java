@@ -1,0 +1,5 @@
+package io.switchboard.mqtt;
+
+/** PINGREQ. */
+public record PingReq() implements MqttPacket {
+}
