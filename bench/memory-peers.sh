@@ -4,7 +4,8 @@
 # (`bench --server-pid PID --api none`: RSS after the ramp minus before, over the connections established), the
 # kernel slab per connection (both ends, /proc/meminfo), and each peer's RSS per connection against Switchboard's.
 #   flock /tmp/swb-build.lock bench/memory-peers.sh      # nothing builds meanwhile; N=2000 for a quick run
-# Clients: Switchboard SWB/1 (HELLO, hb); MQTT 3.1.1 with one QoS 0 subscription; Redis SUBSCRIBE; NATS SUB.
+# Clients: Switchboard SWB/1 (HELLO, hb); MQTT 3.1.1 with one QoS 0 subscription (Switchboard's MQTT listener and
+# Mosquitto); Redis SUBSCRIBE; NATS SUB.
 # Needs mosquitto, redis-server and nats-server (Debian packages of those names); a missing one is skipped.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -85,6 +86,17 @@ measure switchboard "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_ro
   swb "$port" "$pid"
 stop "$pid"
 
+# ---- Switchboard's MQTT listener: the same server and flags, MQTT 3.1.1 clients as for Mosquitto.
+port=$((BASE_PORT + 5))
+$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx$SERVER_HEAP -jar "$jar" server --port "$port" --data-dir "$bench_tmp/data-mqtt" \
+  --mqtt-port $((port + 2)) --api-port $((port + 1)) --max-connections $((N + 100)) > "$bench_tmp/switchboard-mqtt.log" 2>&1 &
+pid=$!
+bench_pids+=("$pid")
+wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+measure switchboard-mqtt "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_root/pom.xml" | head -n1) jdk$(switchboard_java_major "$JAVA_HOME")" \
+  mqtt $((port + 2)) "$pid"
+stop "$pid"
+
 # ---- Mosquitto: one anonymous listener, no persistence, no per-connection log lines.
 port=$((BASE_PORT + 10))
 if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then
@@ -146,13 +158,13 @@ awk -F '\t' -v n="$N" '
   NR == 1 { base = $4 }
   { rows[NR] = $0 }
   END {
-    printf "%-12s %-21s %12s %13s %22s %19s\n", "peer", "version", "established", "RSS per conn",
+    printf "%-17s %-21s %12s %13s %22s %19s\n", "peer", "version", "established", "RSS per conn",
       "kernel slab per conn*", "RSS vs Switchboard"
     for (i = 1; i <= NR; i++) {
       split(rows[i], f, "\t")
       ratio = (f[4] == "-" || base == "-" || base <= 0) ? "-" : sprintf("%.2fx", f[4] / base)
       est = f[3] == "-" ? "-" : f[3] "/" n
-      printf "%-12s %-21s %12s %13s %22s %19s\n", f[1], f[2], est, fmt(f[4]), fmt(f[5]), ratio
+      printf "%-17s %-21s %12s %13s %22s %19s\n", f[1], f[2], est, fmt(f[4]), fmt(f[5]), ratio
     }
     print "* both ends of each loopback connection (bench client and peer), from /proc/meminfo Slab"
   }' "$results"
