@@ -3,12 +3,13 @@ package io.switchboard.mqtt;
 import static io.switchboard.mqtt.MqttReasonCodes.MALFORMED_PACKET;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
-/** Reads MQTT's field types from one packet's bytes, never past its end. For one packet, one thread. */
+/**
+ * Reads MQTT's data types from one packet's bytes, never past its end: every read is checked against the end first,
+ * so a field that runs past it is an {@link MqttMalformed}, never a read of the next packet. For one packet, one
+ * thread.
+ */
 final class FieldReader {
     private final ByteBuf buf;
     private final int end;
@@ -43,7 +44,7 @@ final class FieldReader {
         return buf.readUnsignedInt();
     }
 
-    /** A variable byte integer (1 to 4 bytes). */
+    /** A variable byte integer: 1 to 4 bytes, 0 to 268,435,455. */
     int varint(String what) throws MqttMalformed {
         int value = 0;
         for (int i = 0; i < 4; i++) {
@@ -56,43 +57,32 @@ final class FieldReader {
         throw new MqttMalformed(MALFORMED_PACKET, what + " is a variable byte integer longer than 4 bytes");
     }
 
+    /** Binary data: a two-byte length, then as many bytes. */
     byte[] binary(String what) throws MqttMalformed {
         int n = u16(what);
-        return bytes(n, what);
-    }
-
-    byte[] bytes(int n, String what) throws MqttMalformed {
         need(n, what);
         byte[] b = new byte[n];
         buf.readBytes(b);
         return b;
     }
 
+    /** The rest of the packet (a PUBLISH payload). */
     byte[] rest() {
         byte[] b = new byte[remaining()];
         buf.readBytes(b);
         return b;
     }
 
-    /** A UTF-8 string: well formed, without U+0000 (MQTT's rules). */
+    /** A UTF-8 encoded string: a two-byte length, then well-formed UTF-8 without U+0000 (MQTT's rules). */
     String utf8(String what) throws MqttMalformed {
         int n = u16(what);
         need(n, what);
         int at = buf.readerIndex();
-        for (int i = 0; i < n; i++) {
-            if (buf.getByte(at + i) == 0) {
-                throw new MqttMalformed(MALFORMED_PACKET, what + " contains U+0000");
-            }
-        }
-        String s;
-        try {
-            s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(n == 0 ? ByteBuffer.allocate(0) : buf.nioBuffer(at, n)).toString();
-        } catch (CharacterCodingException e) {
-            throw new MqttMalformed(MALFORMED_PACKET, what + " is not well-formed UTF-8");
+        String problem = Utf8.check(buf, at, at + n);
+        if (problem != null) {
+            throw new MqttMalformed(MALFORMED_PACKET, what + " " + problem);
         }
         buf.skipBytes(n);
-        return s;
+        return n == 0 ? "" : buf.toString(at, n, StandardCharsets.UTF_8);
     }
 }

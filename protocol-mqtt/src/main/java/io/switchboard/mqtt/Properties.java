@@ -7,8 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The MQTT 5 properties of one packet: read and checked (a known identifier, allowed in this packet, at most once
- * except user properties and subscription identifiers), kept by identifier. For one packet.
+ * The MQTT 5 properties of one packet, read and checked as MQTT 5 section 2.2.2 says: an identifier that is unknown
+ * or not allowed in this packet makes it malformed; one given twice (but user properties, which may repeat) is a
+ * protocol error, and so are the values the specification forbids (a boolean other than 0 or 1, a receive maximum,
+ * maximum packet size or subscription identifier of 0). Kept by identifier; the arrays are only allocated for a
+ * packet that has properties of their kind. For one packet.
  */
 final class Properties {
     static final int PAYLOAD_FORMAT = 0x01;
@@ -38,29 +41,71 @@ final class Properties {
     static final int WILDCARD_AVAILABLE = 0x28;
     static final int SUB_IDS_AVAILABLE = 0x29;
     static final int SHARED_AVAILABLE = 0x2A;
+    private static final int IDS = 0x2B;
 
-    /** Where each property may appear (client packets only). */
-    static final int[] CONNECT = {SESSION_EXPIRY, RECEIVE_MAXIMUM, MAXIMUM_PACKET_SIZE, TOPIC_ALIAS_MAXIMUM,
-        REQUEST_RESPONSE_INFO, REQUEST_PROBLEM_INFO, USER_PROPERTY, AUTH_METHOD, AUTH_DATA};
-    static final int[] WILL = {WILL_DELAY, PAYLOAD_FORMAT, MESSAGE_EXPIRY, CONTENT_TYPE, RESPONSE_TOPIC,
-        CORRELATION_DATA, USER_PROPERTY};
-    static final int[] PUBLISH = {PAYLOAD_FORMAT, MESSAGE_EXPIRY, TOPIC_ALIAS, RESPONSE_TOPIC, CORRELATION_DATA,
-        USER_PROPERTY, CONTENT_TYPE};
-    static final int[] ACK = {REASON_STRING, USER_PROPERTY};
-    static final int[] SUBSCRIBE = {SUBSCRIPTION_ID, USER_PROPERTY};
-    static final int[] UNSUBSCRIBE = {USER_PROPERTY};
-    static final int[] DISCONNECT = {SESSION_EXPIRY, REASON_STRING, USER_PROPERTY, SERVER_REFERENCE};
-    static final int[] AUTH = {AUTH_METHOD, AUTH_DATA, REASON_STRING, USER_PROPERTY};
+    // The value types of MQTT 5 section 2.2.2.2.
+    private static final byte UNKNOWN = 0;
+    private static final byte BYTE = 1;
+    private static final byte TWO_BYTES = 2;
+    private static final byte FOUR_BYTES = 4;
+    private static final byte VARINT = 5;
+    private static final byte STRING = 6;
+    private static final byte BINARY = 7;
+    private static final byte PAIR = 8;
+    private static final byte[] KIND = new byte[IDS];
 
+    static {
+        for (int id : new int[] {PAYLOAD_FORMAT, REQUEST_PROBLEM_INFO, REQUEST_RESPONSE_INFO, MAXIMUM_QOS,
+            RETAIN_AVAILABLE, WILDCARD_AVAILABLE, SUB_IDS_AVAILABLE, SHARED_AVAILABLE}) {
+            KIND[id] = BYTE;
+        }
+        for (int id : new int[] {SERVER_KEEP_ALIVE, RECEIVE_MAXIMUM, TOPIC_ALIAS_MAXIMUM, TOPIC_ALIAS}) {
+            KIND[id] = TWO_BYTES;
+        }
+        for (int id : new int[] {MESSAGE_EXPIRY, SESSION_EXPIRY, WILL_DELAY, MAXIMUM_PACKET_SIZE}) {
+            KIND[id] = FOUR_BYTES;
+        }
+        KIND[SUBSCRIPTION_ID] = VARINT;
+        for (int id : new int[] {CONTENT_TYPE, RESPONSE_TOPIC, ASSIGNED_CLIENT_ID, AUTH_METHOD, RESPONSE_INFO,
+            SERVER_REFERENCE, REASON_STRING}) {
+            KIND[id] = STRING;
+        }
+        KIND[CORRELATION_DATA] = BINARY;
+        KIND[AUTH_DATA] = BINARY;
+        KIND[USER_PROPERTY] = PAIR;
+    }
+
+    /** Where each property may appear in a packet from a client, as a set of identifiers. */
+    static final long CONNECT = set(SESSION_EXPIRY, RECEIVE_MAXIMUM, MAXIMUM_PACKET_SIZE, TOPIC_ALIAS_MAXIMUM,
+            REQUEST_RESPONSE_INFO, REQUEST_PROBLEM_INFO, USER_PROPERTY, AUTH_METHOD, AUTH_DATA);
+    static final long WILL = set(WILL_DELAY, PAYLOAD_FORMAT, MESSAGE_EXPIRY, CONTENT_TYPE, RESPONSE_TOPIC,
+            CORRELATION_DATA, USER_PROPERTY);
+    static final long PUBLISH = set(PAYLOAD_FORMAT, MESSAGE_EXPIRY, TOPIC_ALIAS, RESPONSE_TOPIC, CORRELATION_DATA,
+            USER_PROPERTY, CONTENT_TYPE);
+    static final long ACK = set(REASON_STRING, USER_PROPERTY);
+    static final long SUBSCRIBE = set(SUBSCRIPTION_ID, USER_PROPERTY);
+    static final long UNSUBSCRIBE = set(USER_PROPERTY);
+    static final long DISCONNECT = set(SESSION_EXPIRY, REASON_STRING, USER_PROPERTY, SERVER_REFERENCE);
+    static final long AUTH = set(AUTH_METHOD, AUTH_DATA, REASON_STRING, USER_PROPERTY);
+
+    /** A packet without properties (or a 3.1.1 packet). */
     static final Properties NONE = new Properties();
 
-    private final long[] numbers = new long[0x2B];
-    private final Object[] values = new Object[0x2B];
-    private final boolean[] present = new boolean[0x2B];
+    private long seen;
+    private long[] numbers;
+    private Object[] values;
     private List<UserProperty> user = List.of();
 
-    /** Reads the property length and the properties, allowing only {@code allowed}. */
-    static Properties read(FieldReader r, int[] allowed, String packet) throws MqttMalformed {
+    private static long set(int... ids) {
+        long s = 0;
+        for (int id : ids) {
+            s |= 1L << id;
+        }
+        return s;
+    }
+
+    /** Reads the property length and the properties it covers, allowing only the identifiers in {@code allowed}. */
+    static Properties read(FieldReader r, long allowed, String packet) throws MqttMalformed {
         int length = r.varint(packet + " property length");
         if (length > r.remaining()) {
             throw new MqttMalformed(MALFORMED_PACKET, packet + " properties run past the end of the packet");
@@ -72,23 +117,22 @@ final class Properties {
         int endRemaining = r.remaining() - length;
         while (r.remaining() > endRemaining) {
             int id = r.varint(packet + " property identifier");
-            if (!allowedIn(id, allowed)) {
-                throw new MqttMalformed(id < 0x2B && kind(id) != 0 ? PROTOCOL_ERROR : MALFORMED_PACKET,
-                        "property 0x" + Integer.toHexString(id) + " is not allowed in " + packet);
-            }
-            if (id != USER_PROPERTY && p.present[id]) {
-                throw new MqttMalformed(PROTOCOL_ERROR, "property 0x" + Integer.toHexString(id) + " twice in "
-                        + packet);
-            }
-            p.present[id] = true;
             String what = packet + " property 0x" + Integer.toHexString(id);
-            switch (kind(id)) {
-                case 1 -> p.numbers[id] = r.u8(what);
-                case 2 -> p.numbers[id] = r.u16(what);
-                case 4 -> p.numbers[id] = r.u32(what);
-                case 'v' -> p.numbers[id] = r.varint(what);
-                case 's' -> p.values[id] = r.utf8(what);
-                case 'b' -> p.values[id] = r.binary(what);
+            if (id >= IDS || (allowed & (1L << id)) == 0) {
+                throw new MqttMalformed(MALFORMED_PACKET, what + (id < IDS && KIND[id] != UNKNOWN
+                        ? " is not allowed there" : " is unknown"));
+            }
+            if (id != USER_PROPERTY && (p.seen & (1L << id)) != 0) {
+                throw new MqttMalformed(PROTOCOL_ERROR, what + " is given twice");
+            }
+            p.seen |= 1L << id;
+            switch (KIND[id]) {
+                case BYTE -> p.putNumber(id, r.u8(what));
+                case TWO_BYTES -> p.putNumber(id, r.u16(what));
+                case FOUR_BYTES -> p.putNumber(id, r.u32(what));
+                case VARINT -> p.putNumber(id, r.varint(what));
+                case STRING -> p.putValue(id, r.utf8(what));
+                case BINARY -> p.putValue(id, r.binary(what));
                 default -> {
                     if (p.user.isEmpty()) {
                         p.user = new ArrayList<>(2);
@@ -96,52 +140,73 @@ final class Properties {
                     p.user.add(new UserProperty(r.utf8(what), r.utf8(what)));
                 }
             }
+            check(id, p, what);
         }
         if (r.remaining() != endRemaining) {
             throw new MqttMalformed(MALFORMED_PACKET, packet + " properties overrun their length");
         }
+        if (!p.user.isEmpty()) {
+            p.user = List.copyOf(p.user);
+        }
         return p;
     }
 
-    private static boolean allowedIn(int id, int[] allowed) {
-        for (int a : allowed) {
-            if (a == id) {
-                return true;
+    /** The values MQTT 5 forbids for a property, wherever it appears. */
+    private static void check(int id, Properties p, String what) throws MqttMalformed {
+        switch (id) {
+            case PAYLOAD_FORMAT, REQUEST_PROBLEM_INFO, REQUEST_RESPONSE_INFO -> {
+                if (p.numbers[id] > 1) {
+                    throw new MqttMalformed(PROTOCOL_ERROR, what + " is " + p.numbers[id] + ", not 0 or 1");
+                }
+            }
+            case RECEIVE_MAXIMUM, MAXIMUM_PACKET_SIZE, SUBSCRIPTION_ID -> {
+                if (p.numbers[id] == 0) {
+                    throw new MqttMalformed(PROTOCOL_ERROR, what + " is 0");
+                }
+            }
+            case TOPIC_ALIAS -> {
+                if (p.numbers[id] == 0) {
+                    throw new MqttMalformed(MqttReasonCodes.TOPIC_ALIAS_INVALID, what + " (topic alias) is 0");
+                }
+            }
+            case RESPONSE_TOPIC -> {
+                if (!MqttTopics.validTopicName((String) p.values[id])) {
+                    throw new MqttMalformed(PROTOCOL_ERROR, what + " (response topic) is empty or has wildcards");
+                }
+            }
+            default -> {
             }
         }
-        return false;
     }
 
-    /** 1, 2, 4 bytes, 'v'arint, 's'tring, 'b'inary, 'p'air; 0 unknown. */
-    static int kind(int id) {
-        return switch (id) {
-            case PAYLOAD_FORMAT, REQUEST_PROBLEM_INFO, REQUEST_RESPONSE_INFO, MAXIMUM_QOS, RETAIN_AVAILABLE,
-                 WILDCARD_AVAILABLE, SUB_IDS_AVAILABLE, SHARED_AVAILABLE -> 1;
-            case SERVER_KEEP_ALIVE, RECEIVE_MAXIMUM, TOPIC_ALIAS_MAXIMUM, TOPIC_ALIAS -> 2;
-            case MESSAGE_EXPIRY, SESSION_EXPIRY, WILL_DELAY, MAXIMUM_PACKET_SIZE -> 4;
-            case SUBSCRIPTION_ID -> 'v';
-            case CONTENT_TYPE, RESPONSE_TOPIC, ASSIGNED_CLIENT_ID, AUTH_METHOD, RESPONSE_INFO, SERVER_REFERENCE,
-                 REASON_STRING -> 's';
-            case CORRELATION_DATA, AUTH_DATA -> 'b';
-            case USER_PROPERTY -> 'p';
-            default -> 0;
-        };
+    private void putNumber(int id, long v) {
+        if (numbers == null) {
+            numbers = new long[IDS];
+        }
+        numbers[id] = v;
+    }
+
+    private void putValue(int id, Object v) {
+        if (values == null) {
+            values = new Object[IDS];
+        }
+        values[id] = v;
     }
 
     boolean has(int id) {
-        return present[id];
+        return (seen & (1L << id)) != 0;
     }
 
     long number(int id, long absent) {
-        return present[id] ? numbers[id] : absent;
+        return has(id) ? numbers[id] : absent;
     }
 
     String string(int id) {
-        return (String) values[id];
+        return has(id) ? (String) values[id] : null;
     }
 
     byte[] binary(int id) {
-        return (byte[]) values[id];
+        return has(id) ? (byte[]) values[id] : null;
     }
 
     List<UserProperty> user() {
