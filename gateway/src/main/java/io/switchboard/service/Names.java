@@ -28,6 +28,14 @@ public final class Names {
         return isName(topic, "/");
     }
 
+    /**
+     * A topic filter: a topic whose levels may also be the wildcards {@code +} and {@code #} (their placement is
+     * the protocol's to check, as MQTT's codec does).
+     */
+    public static boolean isValidTopicFilter(CharSequence filter) {
+        return isName(filter, "/+#");
+    }
+
     /** The topic rule in words, for error messages. */
     public static final String TOPIC_RULE = RULE + " and /";
 

@@ -308,7 +308,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (filter.startsWith("$share/")) {
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
-            } else if (!Names.isValidTopic(filter.replace('+', 'x').replace('#', 'x'))) {
+            } else if (!Names.isValidTopicFilter(filter)) {
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.TOPIC_FILTER_INVALID
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
             } else if (session().subscribe(filter, max) == Session.Subscribed.LIMIT) {
