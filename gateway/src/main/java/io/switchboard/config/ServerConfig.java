@@ -117,6 +117,17 @@ public final class ServerConfig {
     public final int writeBufferLowBytes;
     public final int writeBufferHighBytes;
 
+    // WebSocket
+    /** The WebSocket listener's port on {@link #bind} ({@code /swb} and {@code /mqtt}); -1 = none. */
+    public final int wsPort;
+    /**
+     * Origins a browser may open a WebSocket from: empty = the page's own (its Origin names the Host it connects
+     * to), {@code *} = any; requests without an Origin (not from a browser) are always let in.
+     */
+    public final java.util.List<String> wsAllowedOrigins;
+    /** Largest WebSocket frame a client may send (payload bytes); larger ones close with 1009. */
+    public final int wsMaxFrameBytes;
+
     // Protection
     public final int maxConnections;
     public final int maxConnectionsPerIp;
@@ -185,6 +196,11 @@ public final class ServerConfig {
         maxStoreBytes = b.maxStoreBytes;
         writeBufferHighBytes = b.writeBufferHighBytes;
         writeBufferLowBytes = Math.max(1, b.writeBufferHighBytes / 2);
+        wsPort = b.wsPort;
+        wsAllowedOrigins = b.wsAllowedOrigins.isBlank() ? java.util.List.of()
+                : java.util.Arrays.stream(b.wsAllowedOrigins.split(",")).map(String::strip)
+                        .filter(o -> !o.isEmpty()).toList();
+        wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : maxPayloadBytes + 8 * 1024;
         maxConnections = b.maxConnections;
         maxConnectionsPerIp = b.maxConnectionsPerIp;
         acceptRatePerSec = b.acceptRatePerSec;
@@ -253,7 +269,14 @@ public final class ServerConfig {
         if (maxStoreBytes < 0) {
             throw new IllegalArgumentException("--max-store-bytes must not be negative");
         }
-        Ranges.check("--max-connections", maxConnections, 1, Integer.MAX_VALUE);
+        Ranges.check("--ws-port", wsPort, -1, 65535);
+        Ranges.check("--ws-max-frame", wsMaxFrameBytes, 126, Integer.MAX_VALUE);
+        for (String origin : wsAllowedOrigins) {
+            if (!origin.equals("*") && !origin.matches("(?i)(https?|null)(://[^/\\s]+)?")) {
+                throw new IllegalArgumentException("--ws-allowed-origins takes origins such as https://app.example.com"
+                        + " (scheme://host[:port], comma separated) or *, not '" + origin + "'");
+            }
+        }
         Ranges.check("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         Ranges.check("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
         Ranges.check("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
@@ -461,6 +484,17 @@ public final class ServerConfig {
                 + "507. Files take at most about twice this plus a segment. Default: a quarter of the free space "
                 + "in --data-dir at start.")
         private String maxStore;
+        @Option(names = "--ws-port", paramLabel = "<port>", description = "Port for WebSocket clients on --bind: "
+                + "/swb carries SWB/1, /mqtt carries MQTT (subprotocol mqtt); -1 (the default) = no WebSocket "
+                + "listener, 0 = any free port.")
+        public int wsPort = -1;
+        @Option(names = "--ws-allowed-origins", paramLabel = "<origins>", description = "Comma-separated origins "
+                + "(https://app.example.com) whose pages may connect over WebSocket, or * for any. Default: only "
+                + "a page served from the host it connects to; clients that send no Origin (not browsers) always.")
+        public String wsAllowedOrigins = "";
+        @Option(names = "--ws-max-frame", paramLabel = "<bytes>", description = "Largest WebSocket frame a client "
+                + "may send; larger ones close the connection with 1009. Default: --max-payload plus 8 KiB.")
+        public int wsMaxFrameBytes = 0;
         @Option(names = "--write-buffer-high", paramLabel = "<writeBufferHigh>",
                 description = "Bytes buffered per slow client before writes pause.")
         public int writeBufferHighBytes = 64 * 1024;

@@ -389,7 +389,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     /** The client leaves: flush what is queued for it, then close (no goodbye). */
     protected final void leave() {
         phase = CLOSING;
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        Object end = framingClose(0, "bye");
+        ctx.writeAndFlush(end != null ? end : Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     // ---- ClientLink (the protocol writes messages)
@@ -513,7 +514,15 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (s != null) {
             at.shared.registry().connectionClosed(s, this);
         }
-        Object last = ctx.channel().isActive() ? goodbye(code, text, retryMs) : null;
+        boolean active = ctx.channel().isActive();
+        Object last = active ? goodbye(code, text, retryMs) : null;
+        Object end = active ? framingClose(code, text) : null;
+        if (last != null && end != null) {
+            ctx.write(last, ctx.voidPromise());
+            last = end;
+        } else if (last == null) {
+            last = end;
+        }
         if (last != null) {
             // Lingering close: goodbye, then FIN, and read (discarding) until the client closes. Closing at once
             // with unread input would make the kernel send RST, which can destroy the goodbye before it is read.
@@ -531,6 +540,12 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         } else {
             ctx.close();
         }
+    }
+
+    /** The close of a {@link Framing} in front of this connection (WebSocket), or null over plain TCP. */
+    private Object framingClose(int code, String text) {
+        Framing framing = ctx.pipeline().get(Framing.class);
+        return framing == null ? null : framing.closeFrame(ctx.alloc(), code, sanitize(text));
     }
 
     private long retrySpreadMs() {

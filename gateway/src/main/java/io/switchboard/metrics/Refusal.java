@@ -18,6 +18,10 @@ public enum Refusal {
     /** A session's token expired (its {@code exp} plus leeway passed) before the client sent a fresh one. */
     TOKEN_EXPIRED,
     MALFORMED_FRAME,
+    /** A WebSocket upgrade that was not one (not GET, wrong path or version, no key) or did not complete in time. */
+    WS_HANDSHAKE,
+    /** A browser page from an origin not in {@code --ws-allowed-origins} asked for a WebSocket: answered 403. */
+    WS_ORIGIN,
     FRAME_TOO_LARGE,
     TAKEN_OVER,
     CLIENT_OFFLINE,

@@ -27,6 +27,7 @@ import io.switchboard.connection.GatewayContext;
 import io.switchboard.connection.ProtocolAdapter;
 import io.switchboard.protocol.mqtt.MqttAdapter;
 import io.switchboard.protocol.swb.SwbAdapter;
+import io.switchboard.protocol.ws.WebSocketAdapter;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's composition root: the event loops and their session shards, the session registry and store, one
- * listener per protocol adapter (SWB/1 today) and the backend API.
+ * listener per protocol adapter (SWB/1, MQTT, WebSocket) and the backend API.
  * {@link #start} binds everything; {@link #drain} stops accepting and sends clients away spread over the drain
  * period; {@link #close} stops at once. Thread-safe.
  */
@@ -109,8 +110,14 @@ public final class GatewayServer implements AutoCloseable {
                 services.clock());
         GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
         // The protocols clients speak: each binds its own listener onto the same loops and session core.
-        this.adapters = config.mqttPort >= 0 ? List.of(new SwbAdapter(shared), new MqttAdapter(shared))
-                : List.of(new SwbAdapter(shared));
+        List<ProtocolAdapter> protocols = new ArrayList<>(List.of(new SwbAdapter(shared)));
+        if (config.mqttPort >= 0) {
+            protocols.add(new MqttAdapter(shared));
+        }
+        if (config.wsPort >= 0) {
+            protocols.add(new WebSocketAdapter(shared));
+        }
+        this.adapters = List.copyOf(protocols);
         for (SessionShard s : loops) {
             s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
         }
@@ -249,8 +256,17 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The MQTT listener's bound port, or -1 without {@code --mqtt-port}. */
     public int mqttPort() {
+        return listenerPort(MqttAdapter.class);
+    }
+
+    /** The WebSocket listener's bound port, or -1 without {@code --ws-port}. */
+    public int wsPort() {
+        return listenerPort(WebSocketAdapter.class);
+    }
+
+    private int listenerPort(Class<? extends ProtocolAdapter> protocol) {
         for (int i = 0; i < adapters.size(); i++) {
-            if (adapters.get(i) instanceof MqttAdapter) {
+            if (protocol.isInstance(adapters.get(i))) {
                 return ((InetSocketAddress) listeners.get(i).localAddress()).getPort();
             }
         }

@@ -90,6 +90,9 @@ public final class ServerCommand implements Callable<Integer> {
             out.printf("switchboard server: MQTT 3.1.1/5 on %s:%d (pushes on %s)%n", cfg.bind, g.mqttPort(),
                     cfg.mqttPushTopic);
         }
+        if (g.wsPort() >= 0) {
+            out.printf("switchboard server: WebSocket on %s:%d (SWB/1 on /swb, MQTT on /mqtt)%n", cfg.bind, g.wsPort());
+        }
         out.printf("switchboard server: backend API on http://%s:%d%s%n", cfg.apiBind, g.apiPort(),
                 cfg.apiToken != null ? " (bearer token required)" : "");
         out.printf("switchboard server: auth %s; upstream %s%n", services.authenticator() == Authenticator.NONE

@@ -43,12 +43,21 @@ public final class MqttTestClient implements AutoCloseable {
     private final int version;
 
     private MqttTestClient(Socket socket, int version) throws IOException {
+        this(socket, socket.getInputStream(), socket.getOutputStream(), version);
+    }
+
+    private MqttTestClient(Socket socket, java.io.InputStream in, OutputStream out, int version) throws IOException {
         this.socket = socket;
         this.version = version;
         socket.setSoTimeout(SwbTestClient.READ_TIMEOUT_MS);
         socket.setTcpNoDelay(true);
-        this.in = new DataInputStream(socket.getInputStream());
-        this.out = socket.getOutputStream();
+        this.in = new DataInputStream(in);
+        this.out = out;
+    }
+
+    /** MQTT {@code version} over an upgraded WebSocket ({@code /mqtt}). */
+    public static MqttTestClient over(WsTestClient ws, int version) throws IOException {
+        return new MqttTestClient(ws.socket(), ws.payloadStream(), ws.messageStream(), version);
     }
 
     /** Opens a connection that will speak MQTT {@code version} (4 = 3.1.1, 5). */

@@ -75,9 +75,16 @@ class ServerSettingsTest {
 
     @Test
     void shouldBeImmutable() throws Exception {
+        ServerConfig any = new ServerConfig.Builder().build();
         for (Field f : ServerConfig.class.getFields()) {
             assertTrue(Modifier.isFinal(f.getModifiers()), f.getName() + " is final");
             Class<?> t = f.getType();
+            if (t == java.util.List.class && !Modifier.isStatic(f.getModifiers())) {
+                java.util.List<?> list = (java.util.List<?>) f.get(any);
+                assertThrows(UnsupportedOperationException.class, () -> list.add(null),
+                        f.getName() + " is an unmodifiable list");
+                continue;
+            }
             assertTrue(t.isPrimitive() || t == String.class || t.isEnum() || t == ServerConfig.class
                             || t == java.nio.file.Path.class,
                     f.getName() + " holds an immutable value, not " + t);

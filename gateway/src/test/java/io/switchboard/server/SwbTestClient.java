@@ -35,11 +35,20 @@ public final class SwbTestClient implements AutoCloseable {
     private final OutputStream out;
 
     private SwbTestClient(Socket socket) throws IOException {
+        this(socket, socket.getInputStream(), socket.getOutputStream());
+    }
+
+    private SwbTestClient(Socket socket, InputStream in, OutputStream out) throws IOException {
         this.socket = socket;
         socket.setSoTimeout(READ_TIMEOUT_MS);
         socket.setTcpNoDelay(true);
-        this.in = new BufferedInputStream(socket.getInputStream());
-        this.out = socket.getOutputStream();
+        this.in = new BufferedInputStream(in);
+        this.out = out;
+    }
+
+    /** SWB/1 over an upgraded WebSocket ({@code /swb}): each write is one binary message. */
+    public static SwbTestClient over(WsTestClient ws) throws IOException {
+        return new SwbTestClient(ws.socket(), ws.payloadStream(), ws.messageStream());
     }
 
     /** Connects to {@code host:port}, from {@code localAddress} when not null (any loopback address works). */

@@ -19,8 +19,18 @@ public final class MqttAdapter implements ProtocolAdapter {
     /** {@code --mqtt-push-topic} split around {@code {id}}: the topic of a push to a client is prefix + id + suffix. */
     private final String pushTopicPrefix;
     private final String pushTopicSuffix;
+    private final String name;
 
     public MqttAdapter(GatewayContext shared) {
+        this(shared, "mqtt");
+    }
+
+    /**
+     * @param name what its connections' protocol is called in metrics and the API ({@code mqtt}; {@code mqtt-ws} for
+     *             MQTT over WebSocket, whose listener is the WebSocket adapter's)
+     */
+    public MqttAdapter(GatewayContext shared, String name) {
+        this.name = name;
         this.contexts = new ShardContext.PerLoop<>(shared, this);
         this.maxPacketBytes = shared.config().maxPayloadBytes + PACKET_OVERHEAD_BYTES;
         String t = shared.config().mqttPushTopic;
@@ -31,7 +41,7 @@ public final class MqttAdapter implements ProtocolAdapter {
 
     @Override
     public String name() {
-        return "mqtt";
+        return name;
     }
 
     @Override
@@ -46,7 +56,12 @@ public final class MqttAdapter implements ProtocolAdapter {
 
     @Override
     public void initChannel(Channel ch) {
-        ch.pipeline().addLast(new MqttConnection(contexts.of(ch.eventLoop())));
+        ch.pipeline().addLast(newConnection(ch));
+    }
+
+    /** The handler of a channel registered with its event loop. */
+    public MqttConnection newConnection(Channel ch) {
+        return new MqttConnection(contexts.of(ch.eventLoop()));
     }
 
     /** The topic a push to {@code clientId} is published on. */

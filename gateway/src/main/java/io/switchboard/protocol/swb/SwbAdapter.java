@@ -13,15 +13,25 @@ import io.switchboard.swb.SwbClientFrameParser;
 public final class SwbAdapter implements ProtocolAdapter {
     final SwbClientFrameParser parser;
     private final ShardContext.PerLoop<SwbAdapter> contexts;
+    private final String name;
 
     public SwbAdapter(GatewayContext shared) {
+        this(shared, "swb");
+    }
+
+    /**
+     * @param name what its connections' protocol is called in metrics and the API ({@code swb}; {@code swb-ws} for
+     *             SWB/1 over WebSocket, whose listener is the WebSocket adapter's)
+     */
+    public SwbAdapter(GatewayContext shared, String name) {
+        this.name = name;
         this.parser = new SwbClientFrameParser(shared.config().maxLineBytes, shared.config().maxPayloadBytes);
         this.contexts = new ShardContext.PerLoop<>(shared, this);
     }
 
     @Override
     public String name() {
-        return "swb";
+        return name;
     }
 
     @Override

@@ -1,0 +1,442 @@
+package io.switchboard.protocol.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.switchboard.connection.ClientConnection;
+import io.switchboard.connection.Framing;
+import io.switchboard.metrics.Refusal;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * WebSocket (RFC 6455) in front of a client connection, as one handler for the connection's life: first the HTTP
+ * upgrade (parsed by hand, answered 101 or refused with an HTTP status), which picks the protocol by path and adds
+ * its connection behind this handler; then the frames. Client frames are unmasked in place and their payloads
+ * passed on as they arrive, so a message is never gathered whole here and the protocol above sees the byte stream
+ * it would see over TCP (one or more of its frames per WebSocket message, text or binary, or one split across
+ * messages). What the connection writes leaves as one binary message per write. Pings are answered here;
+ * a close is echoed and ends the connection. No extension is ever agreed (permessage-deflate would cost some
+ * 300 KB of native memory per connection).
+ *
+ * <p>Owned by the channel's event loop. Idle it holds a few ints and no buffer.
+ */
+public final class WebSocketFraming extends ChannelDuplexHandler implements Framing {
+    private static final byte HANDSHAKE = 0;
+    private static final byte OPEN = 1;
+    /** A close frame was sent or received: input is discarded, nothing more is written. */
+    private static final byte CLOSED = 2;
+
+    private static final int OP_CONTINUATION = 0;
+    private static final int OP_TEXT = 1;
+    private static final int OP_BINARY = 2;
+    private static final int OP_CLOSE = 8;
+    private static final int OP_PING = 9;
+    private static final int OP_PONG = 10;
+    private static final int MAX_CONTROL_PAYLOAD = 125;
+
+    static final int CLOSE_NORMAL = 1000;
+    static final int CLOSE_GOING_AWAY = 1001;
+    static final int CLOSE_PROTOCOL_ERROR = 1002;
+    static final int CLOSE_POLICY_VIOLATION = 1008;
+    static final int CLOSE_TOO_BIG = 1009;
+    static final int CLOSE_TRY_AGAIN_LATER = 1013;
+
+    private final WebSocketAdapter adapter;
+    /** During the handshake: the request head so far; after it: an incomplete frame header or control frame. */
+    private ByteBuf pending;
+    private ScheduledFuture<?> handshakeTimeout;
+    /** With {@code --accept-proxy}: the decoded PROXY header, held until the upgrade adds the connection. */
+    private Object proxyHeader;
+    /** Payload bytes of the current data frame not read yet; 0 = a frame header comes next. */
+    private int remaining;
+    /** The current data frame's masking key, and the key byte the next payload byte is masked with. */
+    private int mask;
+    private byte maskIndex;
+    private byte phase = HANDSHAKE;
+    /** A fragmented message is under way: continuation frames are expected, a new message is not. */
+    private boolean inMessage;
+
+    WebSocketFraming(WebSocketAdapter adapter) {
+        this.adapter = adapter;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        // The connection (and its admission) comes with the upgrade; until then this deadline bounds the wait.
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            if (phase == HANDSHAKE) {
+                refuse(ctx, 408, "no WebSocket upgrade request within the handshake timeout");
+            }
+        }, adapter.handshakeTimeoutSec(), TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHandshakeTimeout();
+        releasePending();
+        ReferenceCountUtil.release(proxyHeader);
+        proxyHeader = null;
+        phase = CLOSED;
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in)) {
+            if (phase == HANDSHAKE && proxyHeader == null) {
+                proxyHeader = msg; // the PROXY header (--accept-proxy), for the connection the upgrade starts
+            } else {
+                ctx.fireChannelRead(msg);
+            }
+            return;
+        }
+        switch (phase) {
+            case HANDSHAKE -> handshake(ctx, in);
+            case OPEN -> frames(ctx, in);
+            default -> in.release();
+        }
+    }
+
+    // ---- the upgrade
+
+    private void handshake(ChannelHandlerContext ctx, ByteBuf in) {
+        if (pending == null) {
+            pending = ctx.alloc().heapBuffer(Math.min(in.readableBytes(), UpgradeRequest.MAX_HEAD_BYTES));
+        }
+        pending.writeBytes(in);
+        in.release();
+        int end = headEnd(pending);
+        if (end < 0) {
+            if (pending.readableBytes() > UpgradeRequest.MAX_HEAD_BYTES) {
+                refuse(ctx, 431, "request head longer than " + UpgradeRequest.MAX_HEAD_BYTES + " bytes");
+            }
+            return;
+        }
+        if (end - pending.readerIndex() > UpgradeRequest.MAX_HEAD_BYTES) {
+            refuse(ctx, 431, "request head longer than " + UpgradeRequest.MAX_HEAD_BYTES + " bytes");
+            return;
+        }
+        byte[] head = new byte[end - pending.readerIndex()];
+        pending.readBytes(head);
+        pending.skipBytes(4);
+        UpgradeRequest request;
+        try {
+            request = UpgradeRequest.parse(head);
+        } catch (UpgradeRequest.Refused e) {
+            refuse(ctx, e.status, e.getMessage());
+            return;
+        }
+        WebSocketAdapter.Route route = adapter.route(request.path());
+        if (route == null) {
+            refuse(ctx, 404, "no WebSocket endpoint " + ClientConnection.sanitize(request.path())
+                    + ": use /swb (SWB/1) or /mqtt (MQTT)");
+            return;
+        }
+        if (!request.originAllowed(adapter.allowedOrigins())) {
+            adapter.shared().metrics().refused(Refusal.WS_ORIGIN);
+            answerAndClose(ctx, 403, "origin " + ClientConnection.sanitize(request.origin())
+                    + " is not in --ws-allowed-origins");
+            return;
+        }
+        cancelHandshakeTimeout();
+        String subprotocol = request.subprotocols().contains(route.subprotocol()) ? route.subprotocol() : null;
+        ctx.write(Unpooled.wrappedBuffer(request.switchingProtocols(subprotocol)), ctx.voidPromise());
+        phase = OPEN;
+        ByteBuf rest = pending;
+        pending = null;
+        // The protocol's connection starts now: admission, the hello's deadline, as over TCP.
+        ctx.pipeline().addLast(route.connection().apply(ctx.channel()));
+        ctx.fireChannelActive();
+        if (proxyHeader != null) {
+            Object header = proxyHeader;
+            proxyHeader = null;
+            ctx.fireChannelRead(header);
+        }
+        if (rest.isReadable() && phase == OPEN) {
+            frames(ctx, rest);
+        } else {
+            rest.release();
+        }
+        ctx.flush();
+    }
+
+    /** Where the blank line ending the request head starts in {@code b}, or -1 while there is none. */
+    private static int headEnd(ByteBuf b) {
+        for (int i = b.readerIndex(), last = b.writerIndex() - 4; i <= last; i++) {
+            if (b.getInt(i) == 0x0d0a0d0a) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Refuses the upgrade: counted, answered with an HTTP status, closed. */
+    private void refuse(ChannelHandlerContext ctx, int status, String reason) {
+        adapter.shared().metrics().refused(Refusal.WS_HANDSHAKE);
+        answerAndClose(ctx, status, reason);
+    }
+
+    private void answerAndClose(ChannelHandlerContext ctx, int status, String reason) {
+        phase = CLOSED;
+        cancelHandshakeTimeout();
+        releasePending();
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(UpgradeRequest.refusal(status, reason)))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---- frames from the client
+
+    private void frames(ChannelHandlerContext ctx, ByteBuf in) {
+        ByteBuf buf = in;
+        if (pending != null) {
+            pending.writeBytes(in);
+            in.release();
+            buf = pending;
+            pending = null;
+        }
+        try {
+            while (buf.isReadable() && phase == OPEN) {
+                if (remaining > 0) {
+                    int n = Math.min(remaining, buf.readableBytes());
+                    ByteBuf chunk = buf.readRetainedSlice(n);
+                    unmask(chunk);
+                    remaining -= n;
+                    ctx.fireChannelRead(chunk);
+                } else if (!frameHeader(ctx, buf)) {
+                    break; // incomplete
+                }
+            }
+            if (buf.isReadable() && phase == OPEN) {
+                pending = ctx.alloc().heapBuffer(Math.max(buf.readableBytes(), 16));
+                pending.writeBytes(buf);
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Reads the frame header at {@code buf}'s reader index (and a control frame whole): false, reading nothing,
+     * when it is not all there yet.
+     */
+    private boolean frameHeader(ChannelHandlerContext ctx, ByteBuf buf) {
+        int at = buf.readerIndex();
+        int available = buf.readableBytes();
+        if (available < 2) {
+            return false;
+        }
+        int b0 = buf.getUnsignedByte(at);
+        int b1 = buf.getUnsignedByte(at + 1);
+        boolean fin = (b0 & 0x80) != 0;
+        int opcode = b0 & 0x0f;
+        long length = b1 & 0x7f;
+        int headerLength = 2;
+        if (length == 126) {
+            headerLength = 4;
+            if (available < headerLength) {
+                return false;
+            }
+            length = buf.getUnsignedShort(at + 2);
+        } else if (length == 127) {
+            headerLength = 10;
+            if (available < headerLength) {
+                return false;
+            }
+            length = buf.getLong(at + 2);
+        }
+        headerLength += 4;
+        if (available < headerLength) {
+            return false;
+        }
+        if ((b0 & 0x70) != 0) {
+            return fail(ctx, CLOSE_PROTOCOL_ERROR, "no extension was agreed: RSV bits must be 0");
+        }
+        if ((b1 & 0x80) == 0) {
+            return fail(ctx, CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+        }
+        if (length < 0 || length > adapter.maxFrameBytes()) {
+            adapter.shared().metrics().refused(Refusal.FRAME_TOO_LARGE);
+            return fail(ctx, CLOSE_TOO_BIG, "frame larger than " + adapter.maxFrameBytes() + " bytes");
+        }
+        int maskKey = buf.getInt(at + headerLength - 4);
+        if (opcode >= OP_CLOSE) {
+            if (!fin || length > MAX_CONTROL_PAYLOAD) {
+                return fail(ctx, CLOSE_PROTOCOL_ERROR, "control frames are unfragmented and at most 125 bytes");
+            }
+            if (available < headerLength + length) {
+                return false;
+            }
+            buf.skipBytes(headerLength);
+            ByteBuf payload = buf.readSlice((int) length);
+            mask = maskKey;
+            maskIndex = 0;
+            unmask(payload);
+            control(ctx, opcode, payload);
+            return true;
+        }
+        switch (opcode) {
+            case OP_CONTINUATION -> {
+                if (!inMessage) {
+                    return fail(ctx, CLOSE_PROTOCOL_ERROR, "a continuation frame outside a message");
+                }
+            }
+            case OP_TEXT, OP_BINARY -> {
+                if (inMessage) {
+                    return fail(ctx, CLOSE_PROTOCOL_ERROR, "a new message before the previous one ended");
+                }
+            }
+            default -> {
+                return fail(ctx, CLOSE_PROTOCOL_ERROR, "unknown opcode " + opcode);
+            }
+        }
+        buf.skipBytes(headerLength);
+        inMessage = !fin;
+        mask = maskKey;
+        maskIndex = 0;
+        remaining = (int) length;
+        return true;
+    }
+
+    private void control(ChannelHandlerContext ctx, int opcode, ByteBuf payload) {
+        switch (opcode) {
+            case OP_PING -> {
+                ctx.write(frame(ctx.alloc(), 0x80 | OP_PONG, payload), ctx.voidPromise());
+                ctx.fireChannelRead(Unpooled.EMPTY_BUFFER); // the client is alive: its connection notes activity
+            }
+            case OP_PONG -> ctx.fireChannelRead(Unpooled.EMPTY_BUFFER);
+            case OP_CLOSE -> {
+                if (payload.readableBytes() == 1) {
+                    fail(ctx, CLOSE_PROTOCOL_ERROR, "a close frame's payload is a 2-byte code and a reason");
+                    return;
+                }
+                int code = payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex())
+                        : CLOSE_NORMAL;
+                phase = CLOSED;
+                ctx.writeAndFlush(close(ctx.alloc(), code, "")).addListener(ChannelFutureListener.CLOSE);
+            }
+            default -> fail(ctx, CLOSE_PROTOCOL_ERROR, "unknown control opcode " + opcode);
+        }
+    }
+
+    /** Ends the connection for a framing error: counted, a close frame with {@code code}, then closed. */
+    private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
+        if (code != CLOSE_TOO_BIG) {
+            adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME);
+        }
+        phase = CLOSED;
+        releasePending();
+        ctx.writeAndFlush(close(ctx.alloc(), code, reason)).addListener(ChannelFutureListener.CLOSE);
+        return false;
+    }
+
+    private void unmask(ByteBuf b) {
+        int i = b.readerIndex();
+        int end = b.writerIndex();
+        int k = maskIndex;
+        for (; i < end; i++) {
+            b.setByte(i, b.getByte(i) ^ (mask >>> (24 - 8 * k)));
+            k = (k + 1) & 3;
+        }
+        maskIndex = (byte) k;
+    }
+
+    // ---- frames to the client
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof CloseFrame close) {
+            phase = CLOSED;
+            ctx.write(close.frame, promise);
+            return;
+        }
+        int length = msg instanceof ByteBuf b ? b.readableBytes() : 0;
+        if (length == 0 || phase == HANDSHAKE) {
+            ctx.write(msg, promise); // the handshake's own answers, and empty flush markers
+        } else if (phase == CLOSED) {
+            ReferenceCountUtil.release(msg); // after a close frame nothing may follow
+            promise.trySuccess();
+        } else {
+            ctx.write(header(ctx.alloc(), 0x80 | OP_BINARY, length), ctx.voidPromise());
+            ctx.write(msg, promise);
+        }
+    }
+
+    /**
+     * After the protocol's goodbye, a close frame saying why in WebSocket terms: 1000 when the client left, 1001
+     * when the server drains or stops, 1013 for load refusals, 1009 for an oversize frame, 1008 for a protocol's
+     * own error, and 4000 plus the code for the others (4401 unauthorized, 4408 idle, 4409 taken over).
+     */
+    @Override
+    public Object closeFrame(ByteBufAllocator alloc, int code, String text) {
+        if (phase != OPEN) {
+            return null;
+        }
+        return new CloseFrame(close(alloc, closeCode(code), text));
+    }
+
+    static int closeCode(int code) {
+        if (code < 0) {
+            return -code == 0x95 ? CLOSE_TOO_BIG : CLOSE_POLICY_VIOLATION; // an MQTT reason code
+        }
+        return switch (code) {
+            case 0, 200 -> CLOSE_NORMAL;
+            case 503 -> CLOSE_GOING_AWAY;
+            case 429 -> CLOSE_TRY_AGAIN_LATER;
+            case 413 -> CLOSE_TOO_BIG;
+            default -> code >= 400 && code < 1000 ? 4000 + code : CLOSE_POLICY_VIOLATION;
+        };
+    }
+
+    /** A close frame, written as it is (not wrapped in a binary message). */
+    private record CloseFrame(ByteBuf frame) {
+    }
+
+    private static ByteBuf close(ByteBufAllocator alloc, int code, String reason) {
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(text.length, MAX_CONTROL_PAYLOAD - 2);
+        ByteBuf payload = alloc.buffer(2 + n).writeShort(code).writeBytes(text, 0, n);
+        try {
+            return frame(alloc, 0x80 | OP_CLOSE, payload);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** A whole unmasked frame with a copy of {@code payload} (control frames: at most 125 bytes). */
+    private static ByteBuf frame(ByteBufAllocator alloc, int firstByte, ByteBuf payload) {
+        int n = payload.readableBytes();
+        return alloc.buffer(2 + n).writeByte(firstByte).writeByte(n).writeBytes(payload, payload.readerIndex(), n);
+    }
+
+    /** The header of an unmasked frame of {@code length} payload bytes. */
+    static ByteBuf header(ByteBufAllocator alloc, int firstByte, int length) {
+        if (length < 126) {
+            return alloc.buffer(2).writeByte(firstByte).writeByte(length);
+        }
+        if (length < 65536) {
+            return alloc.buffer(4).writeByte(firstByte).writeByte(126).writeShort(length);
+        }
+        return alloc.buffer(10).writeByte(firstByte).writeByte(127).writeLong(length);
+    }
+
+    private void cancelHandshakeTimeout() {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+            handshakeTimeout = null;
+        }
+    }
+
+    private void releasePending() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.switchboard.metrics.Refusal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** WebSocket clients (SWB/1 on /swb, MQTT on /mqtt) on the same session core, over real sockets. */
+@Timeout(60)
+class GatewayWebSocketTest {
+    private final GatewayFixture gw = new GatewayFixture();
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    @BeforeEach
+    void listenForWebSockets() {
+        gw.config.wsPort = 0;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : clients) {
+            c.close();
+        }
+        gw.close();
+    }
+
+    private int port() {
+        return gw.server().wsPort();
+    }
+
+    private WsTestClient ws(String path, String... headers) throws Exception {
+        WsTestClient c = WsTestClient.open(port(), path, headers);
+        clients.add(c);
+        return c;
+    }
+
+    private WsTestClient.Answer answer(String request) throws Exception {
+        WsTestClient c = WsTestClient.request(port(), request);
+        clients.add(c);
+        return c.answer();
+    }
+
+    private long push(String client, String payload, int ttl) throws Exception {
+        ApiClient.Response r = gw.api().post("/v1/clients/" + client + "/messages?ttl=" + ttl, payload);
+        assertEquals(200, r.status(), r.body());
+        return r.json().get("seq").asLong();
+    }
+
+    @Test
+    void theJdkWebSocketClientSpeaksSwbAndReceivesAPush() throws Exception {
+        gw.start();
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        WebSocket.Listener listener = new WebSocket.Listener() {
+            private final StringBuilder message = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+                message.append(StandardCharsets.UTF_8.decode(data));
+                if (last) {
+                    received.add(message.toString());
+                    message.setLength(0);
+                }
+                ws.request(1);
+                return null;
+            }
+        };
+        HttpClient http = HttpClient.newHttpClient();
+        WebSocket socket = http.newWebSocketBuilder().subprotocols("swb")
+                .buildAsync(URI.create("ws://127.0.0.1:" + port() + "/swb"), listener).get(5, TimeUnit.SECONDS);
+        try {
+            assertEquals("swb", socket.getSubprotocol());
+            socket.sendText("HELLO browser\n", true).get(5, TimeUnit.SECONDS);
+            assertTrue(received.poll(5, TimeUnit.SECONDS).startsWith("WELCOME browser "));
+            long seq = push("browser", "hello over websocket", 60);
+            assertEquals("MSG " + seq + " 20\nhello over websocket\n", received.poll(5, TimeUnit.SECONDS));
+            JsonNode info = gw.api().get("/v1/clients/browser").json();
+            assertEquals("swb-ws", info.get("protocol").asText(), info.toString());
+            socket.sendText("ACK " + seq + "\n", true).get(5, TimeUnit.SECONDS);
+            GatewayFixture.await(() -> {
+                try {
+                    return gw.api().get("/v1/clients/browser").json().get("queued").asInt() == 0;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "the ACK reached the session");
+        } finally {
+            socket.abort();
+            http.close();
+        }
+    }
+
+    @Test
+    void swbFramesMaySpanMessagesAndFragmentsWithPingsBetween() throws Exception {
+        gw.start();
+        WsTestClient c = ws("/swb");
+        SwbTestClient swb = SwbTestClient.over(c);
+        byte[] hello = "HELLO frag\n".getBytes(StandardCharsets.US_ASCII);
+        // One SWB/1 frame in a fragmented message (text, continuation), a ping between the fragments.
+        c.sendFrame(WsTestClient.OP_TEXT, java.util.Arrays.copyOfRange(hello, 0, 4), true);
+        c.sendFrame(0x80 | WsTestClient.OP_PING, "are you there".getBytes(StandardCharsets.US_ASCII), true);
+        c.sendFrame(0x80 | WsTestClient.OP_CONTINUATION, java.util.Arrays.copyOfRange(hello, 4, hello.length), true);
+        WsTestClient.Frame pong = c.readFrame();
+        assertEquals(WsTestClient.OP_PONG, pong.opcode());
+        assertEquals("are you there", new String(pong.payload(), StandardCharsets.US_ASCII));
+        assertTrue(swb.readLine().startsWith("WELCOME frag "));
+        // Two frames in one message, then one frame cut across two messages, the header itself cut in two writes.
+        c.sendBinary("PING\nPING\n".getBytes(StandardCharsets.US_ASCII));
+        assertEquals("PONG", swb.readLine());
+        assertEquals("PONG", swb.readLine());
+        byte[] sub = "SUB news\n".getBytes(StandardCharsets.US_ASCII);
+        c.sendBinary(java.util.Arrays.copyOfRange(sub, 0, 3));
+        java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+        frame.write(0x80 | WsTestClient.OP_BINARY);
+        frame.write(0x80 | (sub.length - 3));
+        byte[] key = {1, 2, 3, 4};
+        frame.write(key);
+        for (int i = 3; i < sub.length; i++) {
+            frame.write(sub[i] ^ key[(i - 3) & 3]);
+        }
+        byte[] bytes = frame.toByteArray();
+        c.sendRaw(java.util.Arrays.copyOfRange(bytes, 0, 3));
+        Thread.sleep(50);
+        c.sendRaw(java.util.Arrays.copyOfRange(bytes, 3, bytes.length));
+        assertEquals("OK SUB news", swb.readLine());
+        assertEquals(200, gw.api().post("/v1/topics/news/messages", "extra").status());
+        assertEquals("extra", swb.readMsg().text());
+    }
+
+    @Test
+    void mqttRidesOnTheMqttSubprotocol() throws Exception {
+        gw.start();
+        WsTestClient c = ws("/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        assertEquals("mqtt", c.answer().headers().get("sec-websocket-protocol"));
+        MqttTestClient m = MqttTestClient.over(c, 5);
+        assertEquals(0, m.connect("sensor", true));
+        push("sensor", "reading", 3600);
+        MqttTestClient.Pub p = m.readPublish();
+        assertEquals("push/sensor", p.topic());
+        assertEquals(1, p.qos());
+        assertEquals("reading", p.text());
+        assertEquals("mqtt-ws", gw.api().get("/v1/clients/sensor").json().get("protocol").asText());
+        m.puback(p.packetId());
+        m.pingreq();
+        m.expect(MqttTestClient.PINGRESP);
+        assertEquals(0, gw.api().get("/v1/clients/sensor").json().get("queued").asInt());
+    }
+
+    @Test
+    void upgradesThatAreNotOneAreAnsweredWithTheirHttpStatus() throws Exception {
+        gw.start();
+        int port = port();
+        assertEquals(404, answer(WsTestClient.upgradeRequest(port, "/nope")).status());
+        assertEquals(405, answer(WsTestClient.upgradeRequest(port, "/swb").replace("GET ", "POST ")).status());
+        WsTestClient.Answer plain = answer("GET /swb HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(426, plain.status());
+        assertTrue(plain.body().contains("WebSocket"), plain.body());
+        WsTestClient.Answer version = answer(WsTestClient.upgradeRequest(port, "/swb")
+                .replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"));
+        assertEquals(426, version.status());
+        assertEquals("13", version.headers().get("sec-websocket-version"));
+        assertEquals(400, answer(WsTestClient.upgradeRequest(port, "/swb")
+                .replaceAll("Sec-WebSocket-Key: .*\r\n", "Sec-WebSocket-Key: short\r\n")).status());
+        assertEquals(431, answer(WsTestClient.upgradeRequest(port, "/swb", "X-Big: " + "a".repeat(9000)))
+                .status());
+        assertEquals(6, gw.server().metrics().refusals(Refusal.WS_HANDSHAKE));
+    }
+
+    @Test
+    void browsersOnlyFromTheSameOriginByDefault() throws Exception {
+        gw.start();
+        int port = port();
+        WsTestClient.Answer foreign = answer(WsTestClient.upgradeRequest(port, "/swb", "Origin: https://evil.example"));
+        assertEquals(403, foreign.status());
+        assertTrue(foreign.body().contains("--ws-allowed-origins"), foreign.body());
+        assertEquals(1, gw.server().metrics().refusals(Refusal.WS_ORIGIN));
+        assertEquals(101, answer(WsTestClient.upgradeRequest(port, "/swb", "Origin: http://127.0.0.1:" + port))
+                .status(), "the page's own host");
+        assertEquals(101, answer(WsTestClient.upgradeRequest(port, "/swb")).status(), "no Origin: not a browser");
+    }
+
+    @Test
+    void allowedOriginsAreListedOrAny() throws Exception {
+        gw.config.wsAllowedOrigins = "https://app.example.com, https://admin.example.com";
+        gw.start();
+        int port = port();
+        assertEquals(101, answer(WsTestClient.upgradeRequest(port, "/swb", "Origin: https://APP.example.com"))
+                .status());
+        assertEquals(403, answer(WsTestClient.upgradeRequest(port, "/swb", "Origin: http://127.0.0.1:" + port))
+                .status(), "a list replaces the same-origin rule");
+    }
+
+    @Test
+    void anUpgradeThatNeverComesTimesOut() throws Exception {
+        gw.config.handshakeTimeoutSec = 1;
+        gw.start();
+        WsTestClient.Answer a = answer("GET /swb HTTP/1.1\r\n"); // and nothing more
+        assertEquals(408, a.status());
+    }
+
+    @Test
+    void framingErrorsCloseWithTheirCode() throws Exception {
+        gw.config.wsMaxFrameBytes = 200;
+        gw.start();
+        WsTestClient unmasked = ws("/swb");
+        unmasked.sendFrame(0x80 | WsTestClient.OP_TEXT, "HELLO x\n".getBytes(StandardCharsets.US_ASCII), false);
+        assertEquals(1002, unmasked.readClose().closeCode());
+
+        WsTestClient rsv = ws("/swb");
+        rsv.sendFrame(0xC0 | WsTestClient.OP_TEXT, "HELLO x\n".getBytes(StandardCharsets.US_ASCII), true);
+        assertEquals(1002, rsv.readClose().closeCode());
+
+        WsTestClient stray = ws("/swb");
+        stray.sendFrame(0x80 | WsTestClient.OP_CONTINUATION, "x".getBytes(StandardCharsets.US_ASCII), true);
+        assertEquals(1002, stray.readClose().closeCode());
+
+        WsTestClient big = ws("/swb");
+        big.sendFrame(0x80 | WsTestClient.OP_BINARY, new byte[201], true);
+        WsTestClient.Frame tooBig = big.readClose();
+        assertEquals(1009, tooBig.closeCode());
+        assertTrue(tooBig.closeReason().contains("200"), tooBig.closeReason());
+        assertEquals(3, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
+        assertEquals(1, gw.server().metrics().refusals(Refusal.FRAME_TOO_LARGE));
+    }
+
+    @Test
+    void theProtocolsGoodbyeComesInsideThenTheCloseFrame() throws Exception {
+        gw.start();
+        WsTestClient c = ws("/swb");
+        SwbTestClient swb = SwbTestClient.over(c);
+        swb.send("ACK 1"); // before HELLO: a protocol error
+        assertTrue(swb.readLine().startsWith("BYE 400 "));
+        assertNull(swb.readLine());
+        assertEquals(4400, c.closeFrame().closeCode());
+
+        WsTestClient polite = ws("/swb");
+        SwbTestClient leaving = SwbTestClient.over(polite);
+        leaving.hello("leaver");
+        leaving.send("BYE");
+        assertNull(leaving.readLine());
+        assertEquals(1000, polite.closeFrame().closeCode());
+    }
+
+    @Test
+    void drainSaysGoingAway() throws Exception {
+        gw.config.drainPeriodSec = 1;
+        gw.start();
+        WsTestClient c = ws("/swb");
+        SwbTestClient swb = SwbTestClient.over(c);
+        swb.hello("drained");
+        WsTestClient m = ws("/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        MqttTestClient mqtt = MqttTestClient.over(m, 4);
+        assertEquals(0, mqtt.connect("drained-mqtt", true));
+        assertEquals(202, gw.api().post("/v1/drain", "").status());
+        assertTrue(swb.readLine().startsWith("BYE 503 draining"));
+        assertNull(swb.readLine());
+        assertEquals(1001, c.closeFrame().closeCode());
+        assertEquals(1001, m.readClose().closeCode(), "MQTT 3.1.1 has no DISCONNECT from the server: only the close");
+    }
+}
