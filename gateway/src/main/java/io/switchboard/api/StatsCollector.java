@@ -92,6 +92,11 @@ final class StatsCollector {
         for (Map.Entry<Refusal, Long> e : m.refusalSnapshot().entrySet()) {
             refusals.put(e.getKey().label(), e.getValue());
         }
+        ObjectNode byProtocol = n.putObject("refusals_by_protocol");
+        m.refusalsByProtocol().forEach((protocol, counts) -> {
+            ObjectNode p = byProtocol.putObject(protocol);
+            counts.forEach((reason, count) -> p.put(reason.label(), count));
+        });
         ObjectNode mem = n.putObject("memory");
         mem.put("heap_used_bytes", heap.getUsed()).put("heap_max_bytes", heap.getMax()).put("rss_bytes", rss)
                 .put("gc_before_reading", gcFirst);
@@ -199,6 +204,12 @@ final class StatsCollector {
             sb.append("switchboard_refusals_total{reason=\"").append(e.getKey().label()).append("\"} ")
                     .append(e.getValue()).append('\n');
         }
+        sb.append("# HELP switchboard_client_refusals_total Refusals and forced closes of client connections by "
+                + "the protocol they spoke (swb, mqtt, ws: a WebSocket upgrade, swb-ws, mqtt-ws) and reason.\n")
+                .append("# TYPE switchboard_client_refusals_total counter\n");
+        m.refusalsByProtocol().forEach((protocol, counts) -> counts.forEach((reason, count) ->
+                sb.append("switchboard_client_refusals_total{protocol=\"").append(protocol).append("\",reason=\"")
+                        .append(reason.label()).append("\"} ").append(count).append('\n')));
         sb.append("# HELP switchboard_loop_connections Connections per event loop.\n")
                 .append("# TYPE switchboard_loop_connections gauge\n");
         List<Integer> perLoop = core.loopConnections();

@@ -117,7 +117,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
                 // Its header could announce any address and so escape the per-address limit: refuse it unheard,
                 // without a goodbye, as for a bad header.
                 phase = CLOSING;
-                at.shared.metrics().refused(Refusal.PROXY_UNTRUSTED);
+                refused(Refusal.PROXY_UNTRUSTED);
                 log.debug("closing connection {}: not in --accept-proxy-from", ctx.channel().remoteAddress());
                 ctx.close();
                 return;
@@ -136,7 +136,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING
                 : Refusal.of(at.shared.guard().tryAcquire(remoteIp()));
         if (refusal != null) {
-            at.shared.metrics().refused(refusal);
+            refused(refusal);
             int code = refusal == Refusal.DRAINING ? 503 : 429;
             String text = switch (refusal) {
                 case DRAINING -> "draining";
@@ -226,7 +226,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             // The decoder closes the connection itself; count it once (a second bad line may follow in the buffer).
             if (phase == AWAITING_PROXY_HEADER) {
                 phase = CLOSING;
-                at.shared.metrics().refused(Refusal.PROXY_HEADER);
+                refused(Refusal.PROXY_HEADER);
             }
             log.debug("closing connection {}: bad PROXY header: {}", ctx.channel().remoteAddress(),
                     cause.getMessage());
@@ -285,7 +285,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      */
     protected final void hello(String clientId, String token, long resumeSeq, int hb) {
         if (at.shared.registry().draining()) {
-            at.shared.metrics().refused(Refusal.DRAINING);
+            refused(Refusal.DRAINING);
             closeWith(503, "draining", retrySpreadMs());
             return;
         }
@@ -317,7 +317,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         long nowMs = at.shard.nowMs();
         String authFailure = authenticator.verify(clientId, token, nowMs);
         if (authFailure != null) {
-            at.shared.metrics().refused(Refusal.AUTH_FAILED);
+            refused(Refusal.AUTH_FAILED);
             closeWith(401, sanitize(authFailure), 0);
             return false;
         }
@@ -451,18 +451,18 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             // No protocol yet, and the peer is a proxy that failed to speak: close without a goodbye, as for a bad
             // header.
             phase = CLOSING;
-            at.shared.metrics().refused(Refusal.PROXY_HEADER);
+            refused(Refusal.PROXY_HEADER);
             log.debug("closing connection {}: no PROXY header within {} s", ctx.channel().remoteAddress(),
                     at.shared.config().acceptProxyTimeoutSec);
             ctx.close();
         } else if (phase == NEW || phase == AWAITING_SESSION) {
-            at.shared.metrics().refused(Refusal.HANDSHAKE_TIMEOUT);
+            refused(Refusal.HANDSHAKE_TIMEOUT);
             closeWith(408, "handshake timeout", 0);
         } else if (phase == OPEN && tokenUntilSec != 0 && nowSec >= tokenUntilSec) {
-            at.shared.metrics().refused(Refusal.TOKEN_EXPIRED);
+            refused(Refusal.TOKEN_EXPIRED);
             closeWith(401, "token expired", 0);
         } else if (phase == OPEN) {
-            at.shared.metrics().refused(Refusal.IDLE_TIMEOUT);
+            refused(Refusal.IDLE_TIMEOUT);
             closeWith(408, "idle", 0);
         } else if (phase == CLOSING) {
             ctx.close(); // the goodbye could not be flushed within the grace period
@@ -499,9 +499,14 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     // ---- closing
 
+    /** Counts a refusal of this connection, by reason and by its protocol. */
+    protected final void refused(Refusal reason) {
+        at.shared.metrics().refused(reason, at.adapter.name());
+    }
+
     /** Counts {@code reason}, says why ({@code code text}) and closes: the answer to input that breaks the protocol. */
     protected final void protocolError(int code, String text, Refusal reason) {
-        at.shared.metrics().refused(reason);
+        refused(reason);
         closeWith(code, text, 0);
     }
 

@@ -2,6 +2,8 @@ package io.switchboard.metrics;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -27,6 +29,8 @@ public final class GatewayMetrics {
     public final LongAdder loopErrors = new LongAdder();
     public final LongAdder apiRequests = new LongAdder();
     private final EnumMap<Refusal, LongAdder> refusals = new EnumMap<>(Refusal.class);
+    /** The refusals of client connections again, by the protocol they spoke (swb, mqtt, ws, swb-ws, mqtt-ws). */
+    private final ConcurrentHashMap<String, EnumMap<Refusal, LongAdder>> byProtocol = new ConcurrentHashMap<>();
 
     public GatewayMetrics() {
         for (Refusal r : Refusal.values()) {
@@ -36,6 +40,36 @@ public final class GatewayMetrics {
 
     public void refused(Refusal reason) {
         refusals.get(reason).increment();
+    }
+
+    /** A refusal of a client connection speaking {@code protocol}: counted by reason and by protocol. */
+    public void refused(Refusal reason, String protocol) {
+        refusals.get(reason).increment();
+        byProtocol.computeIfAbsent(protocol, p -> {
+            EnumMap<Refusal, LongAdder> m = new EnumMap<>(Refusal.class);
+            for (Refusal r : Refusal.values()) {
+                m.put(r, new LongAdder());
+            }
+            return m;
+        }).get(reason).increment();
+    }
+
+    /** Refusals of connections speaking {@code protocol} for {@code reason}. */
+    public long refusals(Refusal reason, String protocol) {
+        EnumMap<Refusal, LongAdder> m = byProtocol.get(protocol);
+        return m == null ? 0 : m.get(reason).sum();
+    }
+
+    /** Refusals of client connections by protocol (sorted) and reason, only those that happened. */
+    public Map<String, Map<Refusal, Long>> refusalsByProtocol() {
+        Map<String, Map<Refusal, Long>> all = new TreeMap<>();
+        byProtocol.forEach((protocol, counters) -> counters.forEach((reason, n) -> {
+            long sum = n.sum();
+            if (sum > 0) {
+                all.computeIfAbsent(protocol, p -> new EnumMap<>(Refusal.class)).put(reason, sum);
+            }
+        }));
+        return all;
     }
 
     public long refusals(Refusal reason) {

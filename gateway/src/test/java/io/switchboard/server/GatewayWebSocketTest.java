@@ -237,6 +237,12 @@ class GatewayWebSocketTest {
         assertTrue(tooBig.closeReason().contains("200"), tooBig.closeReason());
         assertEquals(3, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
         assertEquals(1, gw.server().metrics().refusals(Refusal.FRAME_TOO_LARGE));
+        assertEquals(3, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"), "labelled by protocol");
+        JsonNode byProtocol = gw.stats().get("refusals_by_protocol");
+        assertEquals(3, byProtocol.path("ws").path("malformed_frame").asInt(), byProtocol.toString());
+        String metrics = gw.api().get("/metrics").body();
+        assertTrue(metrics.contains("switchboard_client_refusals_total{protocol=\"ws\",reason=\"frame_too_large\"} 1"),
+                metrics);
     }
 
     @Test
@@ -248,6 +254,8 @@ class GatewayWebSocketTest {
         assertTrue(swb.readLine().startsWith("BYE 400 "));
         assertNull(swb.readLine());
         assertEquals(4400, c.closeFrame().closeCode());
+        assertEquals(1, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "swb-ws"));
+        assertEquals(0, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "swb"));
 
         WsTestClient polite = ws("/swb");
         SwbTestClient leaving = SwbTestClient.over(polite);

@@ -312,7 +312,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.TOPIC_FILTER_INVALID
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
             } else if (session().subscribe(filter, max) == Session.Subscribed.LIMIT) {
-                at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
             } else {

@@ -102,7 +102,7 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
     public void onSend(String sendId, byte[] payload) {
         at.shared.metrics().sendsReceived.increment();
         if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
-            at.shared.metrics().refused(Refusal.SEND_TOO_MANY_PENDING);
+            refused(Refusal.SEND_TOO_MANY_PENDING);
             ctx.write(SwbFrames.line(ctx.alloc(), "NACK " + sendId + " 429 too many unanswered SENDs"),
                     ctx.voidPromise());
             return;
@@ -130,7 +130,7 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
         if (accepted) {
             at.shared.metrics().sendsAccepted.increment();
         } else {
-            at.shared.metrics().refused(Refusal.SEND_NACKED);
+            refused(Refusal.SEND_NACKED);
         }
         if (isOpen()) {
             ctx.writeAndFlush(SwbFrames.line(ctx.alloc(), line), ctx.voidPromise());
@@ -152,7 +152,7 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
         if (subscribe) {
             int max = at.shared.config().maxSubscriptionsPerClient;
             if (session().subscribe(topic, max) == Session.Subscribed.LIMIT) {
-                at.shared.metrics().refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
+                refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
                 ctx.write(SwbFrames.line(ctx.alloc(), "ERR 429 SUB " + topic + " too many subscriptions (max "
                         + max + ")"), ctx.voidPromise());
                 return;

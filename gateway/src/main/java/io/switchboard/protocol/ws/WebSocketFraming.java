@@ -140,7 +140,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             return;
         }
         if (!request.originAllowed(adapter.allowedOrigins())) {
-            adapter.shared().metrics().refused(Refusal.WS_ORIGIN);
+            adapter.shared().metrics().refused(Refusal.WS_ORIGIN, adapter.name());
             answerAndClose(ctx, 403, "origin " + ClientConnection.sanitize(request.origin())
                     + " is not in --ws-allowed-origins");
             return;
@@ -179,7 +179,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     /** Refuses the upgrade: counted, answered with an HTTP status, closed. */
     private void refuse(ChannelHandlerContext ctx, int status, String reason) {
-        adapter.shared().metrics().refused(Refusal.WS_HANDSHAKE);
+        adapter.shared().metrics().refused(Refusal.WS_HANDSHAKE, adapter.name());
         answerAndClose(ctx, status, reason);
     }
 
@@ -262,7 +262,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             return fail(ctx, CLOSE_PROTOCOL_ERROR, "client frames must be masked");
         }
         if (length < 0 || length > adapter.maxFrameBytes()) {
-            adapter.shared().metrics().refused(Refusal.FRAME_TOO_LARGE);
+            adapter.shared().metrics().refused(Refusal.FRAME_TOO_LARGE, adapter.name());
             return fail(ctx, CLOSE_TOO_BIG, "frame larger than " + adapter.maxFrameBytes() + " bytes");
         }
         int maskKey = buf.getInt(at + headerLength - 4);
@@ -328,7 +328,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     /** Ends the connection for a framing error: counted, a close frame with {@code code}, then closed. */
     private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
         if (code != CLOSE_TOO_BIG) {
-            adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME);
+            adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME, adapter.name());
         }
         phase = CLOSED;
         releasePending();
