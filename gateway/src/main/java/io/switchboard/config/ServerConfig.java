@@ -128,6 +128,12 @@ public final class ServerConfig {
     /** Largest WebSocket frame a client may send (payload bytes); larger ones close with 1009. */
     public final int wsMaxFrameBytes;
 
+    // TLS on the MQTT and WebSocket listeners (null: plain); the certificate chain and PKCS#8 key, in PEM
+    public final java.nio.file.Path mqttTlsCert;
+    public final java.nio.file.Path mqttTlsKey;
+    public final java.nio.file.Path wsTlsCert;
+    public final java.nio.file.Path wsTlsKey;
+
     // Protection
     public final int maxConnections;
     public final int maxConnectionsPerIp;
@@ -201,6 +207,10 @@ public final class ServerConfig {
                 : java.util.Arrays.stream(b.wsAllowedOrigins.split(",")).map(String::strip)
                         .filter(o -> !o.isEmpty()).toList();
         wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : maxPayloadBytes + 8 * 1024;
+        mqttTlsCert = path(b.mqttTlsCert);
+        mqttTlsKey = path(b.mqttTlsKey);
+        wsTlsCert = path(b.wsTlsCert);
+        wsTlsKey = path(b.wsTlsKey);
         maxConnections = b.maxConnections;
         maxConnectionsPerIp = b.maxConnectionsPerIp;
         acceptRatePerSec = b.acceptRatePerSec;
@@ -270,6 +280,12 @@ public final class ServerConfig {
             throw new IllegalArgumentException("--max-store-bytes must not be negative");
         }
         Ranges.check("--ws-port", wsPort, -1, 65535);
+        if ((mqttTlsCert == null) != (mqttTlsKey == null)) {
+            throw new IllegalArgumentException("--mqtt-tls-cert and --mqtt-tls-key go together: give both or neither");
+        }
+        if ((wsTlsCert == null) != (wsTlsKey == null)) {
+            throw new IllegalArgumentException("--ws-tls-cert and --ws-tls-key go together: give both or neither");
+        }
         Ranges.check("--ws-max-frame", wsMaxFrameBytes, 126, Integer.MAX_VALUE);
         for (String origin : wsAllowedOrigins) {
             if (!origin.equals("*") && !origin.matches("(?i)(https?|null)(://[^/\\s]+)?")) {
@@ -315,6 +331,10 @@ public final class ServerConfig {
     }
 
     /** Clamps a heartbeat a client asked for to the server's limits; 0 stays 0 (no application heartbeats). */
+    private static java.nio.file.Path path(String file) {
+        return file == null || file.isBlank() ? null : java.nio.file.Path.of(file);
+    }
+
     public int clampHeartbeat(int requestedSec) {
         if (requestedSec < 0) {
             return heartbeatDefaultSec;
@@ -495,6 +515,18 @@ public final class ServerConfig {
         @Option(names = "--ws-max-frame", paramLabel = "<bytes>", description = "Largest WebSocket frame a client "
                 + "may send; larger ones close the connection with 1009. Default: --max-payload plus 8 KiB.")
         public int wsMaxFrameBytes = 0;
+        @Option(names = "--mqtt-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
+                + "MQTT listener (mqtts); with --mqtt-tls-key. Default: plain MQTT.")
+        public String mqttTlsCert;
+        @Option(names = "--mqtt-tls-key", paramLabel = "PEM", description = "Private key of --mqtt-tls-cert: PEM, "
+                + "PKCS#8 (BEGIN PRIVATE KEY; convert a PKCS#1 key with openssl pkcs8 -topk8 -nocrypt).")
+        public String mqttTlsKey;
+        @Option(names = "--ws-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
+                + "WebSocket listener (wss://); with --ws-tls-key. Default: plain ws://.")
+        public String wsTlsCert;
+        @Option(names = "--ws-tls-key", paramLabel = "PEM", description = "Private key of --ws-tls-cert: PEM, "
+                + "PKCS#8.")
+        public String wsTlsKey;
         @Option(names = "--write-buffer-high", paramLabel = "<writeBufferHigh>",
                 description = "Bytes buffered per slow client before writes pause.")
         public int writeBufferHighBytes = 64 * 1024;

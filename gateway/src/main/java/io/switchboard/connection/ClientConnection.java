@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
+import io.netty.handler.ssl.SslHandler;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.session.ClientLink;
 import io.switchboard.session.Handshake;
@@ -532,7 +533,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             // Lingering close: goodbye, then FIN, and read (discarding) until the client closes. Closing at once
             // with unread input would make the kernel send RST, which can destroy the goodbye before it is read.
             ctx.writeAndFlush(last).addListener(f -> {
-                if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                if (f.isSuccess() && tls != null) {
+                    tls.closeOutbound().addListener(c -> ((DuplexChannel) ctx.channel()).shutdownOutput());
+                } else if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
                     duplex.shutdownOutput();
                 } else {
                     ctx.close();

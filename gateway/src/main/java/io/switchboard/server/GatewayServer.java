@@ -28,6 +28,9 @@ import io.switchboard.connection.ProtocolAdapter;
 import io.switchboard.protocol.mqtt.MqttAdapter;
 import io.switchboard.protocol.swb.SwbAdapter;
 import io.switchboard.protocol.ws.WebSocketAdapter;
+import io.switchboard.transport.ServerTls;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.switchboard.session.SessionRegistry;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
@@ -128,7 +131,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             List<Channel> bound = new ArrayList<>();
             for (ProtocolAdapter adapter : adapters) {
-                bound.add(bindListener(adapter));
+                bound.add(bindListener(adapter, tlsFor(adapter)));
             }
             this.listeners = List.copyOf(bound);
             // The one place that composes the API with the core: it sees only these two services.
@@ -163,8 +166,24 @@ public final class GatewayServer implements AutoCloseable {
         return store;
     }
 
-    /** Binds {@code adapter}'s listener on the gateway's loops; a clash names the protocol and the address. */
-    private Channel bindListener(ProtocolAdapter adapter) throws InterruptedException {
+    /** The TLS context of {@code adapter}'s listener ({@code --mqtt-tls-cert}, {@code --ws-tls-cert}), or null. */
+    private SslContext tlsFor(ProtocolAdapter adapter) {
+        if (adapter instanceof MqttAdapter && config.mqttTlsCert != null) {
+            return ServerTls.context(config.mqttTlsCert, config.mqttTlsKey, ServerTls.auto(),
+                    "--mqtt-tls-cert " + config.mqttTlsCert + " with --mqtt-tls-key " + config.mqttTlsKey);
+        }
+        if (adapter instanceof WebSocketAdapter && config.wsTlsCert != null) {
+            return ServerTls.context(config.wsTlsCert, config.wsTlsKey, ServerTls.auto(),
+                    "--ws-tls-cert " + config.wsTlsCert + " with --ws-tls-key " + config.wsTlsKey);
+        }
+        return null;
+    }
+
+    /**
+     * Binds {@code adapter}'s listener on the gateway's loops, behind TLS when {@code tls} is given; a clash names
+     * the protocol and the address.
+     */
+    private Channel bindListener(ProtocolAdapter adapter, SslContext tls) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(config.transport.serverChannelClass())
@@ -184,6 +203,12 @@ public final class GatewayServer implements AutoCloseable {
                         if (config.acceptProxy) {
                             // Removes itself once the header is decoded, passing on the bytes after it.
                             ch.pipeline().addLast(new HAProxyMessageDecoder(MAX_PROXY_TLV_BYTES));
+                        }
+                        if (tls != null) {
+                            // Decrypts before the protocol (and after a PROXY header, which comes in clear text).
+                            SslHandler handler = tls.newHandler(ch.alloc());
+                            handler.setHandshakeTimeoutMillis(config.handshakeTimeoutSec * 1000L);
+                            ch.pipeline().addLast(handler);
                         }
                         adapter.initChannel(ch);
                     }

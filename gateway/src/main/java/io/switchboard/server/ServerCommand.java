@@ -87,11 +87,12 @@ public final class ServerCommand implements Callable<Integer> {
                 cfg.transport, cfg.eventLoops, cfg.reusePort ? ", SO_REUSEPORT" : "",
                 cfg.acceptProxy ? ", PROXY header expected" : "");
         if (g.mqttPort() >= 0) {
-            out.printf("switchboard server: MQTT 3.1.1/5 on %s:%d (pushes on %s)%n", cfg.bind, g.mqttPort(),
-                    cfg.mqttPushTopic);
+            out.printf("switchboard server: MQTT 3.1.1/5%s on %s:%d (pushes on %s)%n",
+                    cfg.mqttTlsCert != null ? " over TLS" : "", cfg.bind, g.mqttPort(), cfg.mqttPushTopic);
         }
         if (g.wsPort() >= 0) {
-            out.printf("switchboard server: WebSocket on %s:%d (SWB/1 on /swb, MQTT on /mqtt)%n", cfg.bind, g.wsPort());
+            out.printf("switchboard server: WebSocket%s on %s:%d (SWB/1 on /swb, MQTT on /mqtt)%n",
+                    cfg.wsTlsCert != null ? " over TLS (wss)" : "", cfg.bind, g.wsPort());
         }
         out.printf("switchboard server: backend API on http://%s:%d%s%n", cfg.apiBind, g.apiPort(),
                 cfg.apiToken != null ? " (bearer token required)" : "");

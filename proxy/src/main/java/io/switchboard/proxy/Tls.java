@@ -3,11 +3,11 @@ package io.switchboard.proxy;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import javax.net.ssl.SSLException;
+import io.switchboard.transport.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +28,7 @@ final class Tls {
     /** The engine a route gets. */
     static SslProvider provider(RouteConfig.TlsProvider wanted) {
         return switch (wanted) {
-            case AUTO -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+            case AUTO -> ServerTls.auto();
             case JDK -> SslProvider.JDK;
             case OPENSSL -> {
                 if (!OpenSsl.isAvailable()) {
@@ -41,20 +41,8 @@ final class Tls {
     }
 
     static SslContext serverContext(RouteConfig r) {
-        SslProvider provider = provider(r.tlsProvider);
-        try {
-            return SslContextBuilder.forServer(r.tlsCert.toFile(), r.tlsKey.toFile())
-                    .sslProvider(provider)
-                    .build();
-        } catch (SSLException | IllegalArgumentException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            throw new IllegalArgumentException("listen " + r.name() + ": cannot use --tls-cert " + r.tlsCert
-                    + " with --tls-key " + r.tlsKey + ": " + root.getMessage() + " (a PEM certificate chain and its "
-                    + "unencrypted PKCS#8 key are expected: openssl pkcs8 -topk8 -nocrypt converts a PKCS#1 key)", e);
-        }
+        return ServerTls.context(r.tlsCert, r.tlsKey, provider(r.tlsProvider), "listen " + r.name() + ": --tls-cert "
+                + r.tlsCert + " with --tls-key " + r.tlsKey);
     }
 
     /** The TLS handler for a channel accepted under {@code route}, with the route's handshake timeout. */

@@ -1,0 +1,42 @@
+package io.switchboard.transport;
+
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.nio.file.Path;
+import javax.net.ssl.SSLException;
+
+/**
+ * TLS termination contexts for a listener, from a PEM certificate chain and an unencrypted PKCS#8 private key: with
+ * BoringSSL (netty-tcnative) when it loads on this machine, else the JDK's engine. Shared by the proxy's routes and
+ * the gateway's MQTT and WebSocket listeners. Stateless.
+ */
+public final class ServerTls {
+    private ServerTls() {}
+
+    /** OPENSSL when netty-tcnative loads here, else JDK. */
+    public static SslProvider auto() {
+        return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+    }
+
+    /**
+     * A server context.
+     *
+     * @param options how the operator named the two files ({@code --tls-cert ... with --tls-key ...}), for the error
+     * @throws IllegalArgumentException one line saying what is wrong with the files and how to fix it
+     */
+    public static SslContext context(Path cert, Path key, SslProvider provider, String options) {
+        try {
+            return SslContextBuilder.forServer(cert.toFile(), key.toFile()).sslProvider(provider).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new IllegalArgumentException("cannot use " + options + ": " + root.getMessage() + " (a PEM "
+                    + "certificate chain and its unencrypted PKCS#8 key are expected: openssl pkcs8 -topk8 -nocrypt "
+                    + "converts a PKCS#1 key)", e);
+        }
+    }
+}
