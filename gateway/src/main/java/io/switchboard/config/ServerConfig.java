@@ -65,6 +65,12 @@ public final class ServerConfig {
     /** {@code webhook:URL}, or null: SENDs get NACK 503. */
     public final String upstreamUrl;
     public final int maxPendingSendsPerClient;
+    /** Frames a second a client may send (every protocol); 0 = no limit. */
+    public final int clientRate;
+    /** Frames a client may save up beyond a second's worth. */
+    public final int clientBurst;
+    /** Seconds in a row over {@link #clientRate} before the client is closed with 429; 0 = never. */
+    public final int clientRateGraceSec;
     public final int maxSubscriptionsPerClient;
 
     // Protocol limits
@@ -177,6 +183,9 @@ public final class ServerConfig {
         jwtLeewaySec = b.jwtLeewaySec;
         upstreamUrl = b.upstreamUrl;
         maxPendingSendsPerClient = b.maxPendingSendsPerClient;
+        clientRate = b.clientRate;
+        clientBurst = b.clientBurst > 0 ? b.clientBurst : 2 * b.clientRate;
+        clientRateGraceSec = b.clientRateGraceSec;
         maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
         handshakeTimeoutSec = b.handshakeTimeoutSec;
         heartbeatDefaultSec = b.heartbeatDefaultSec;
@@ -296,6 +305,9 @@ public final class ServerConfig {
         Ranges.check("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         Ranges.check("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
         Ranges.check("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
+        Ranges.check("--client-rate", clientRate, 0, 100_000_000);
+        Ranges.check("--client-burst", clientBurst, clientRate == 0 ? 0 : clientRate, 100_000_000);
+        Ranges.check("--client-rate-grace", clientRateGraceSec, 0, 3600);
         Ranges.check("--max-subscriptions", maxSubscriptionsPerClient, 0, 100_000);
         Ranges.check("--tcp-user-timeout", tcpUserTimeoutMs, 0, Integer.MAX_VALUE);
         Ranges.check("--drain-period", drainPeriodSec, 0, 3600);
@@ -419,6 +431,17 @@ public final class ServerConfig {
         @Option(names = "--max-pending-sends", paramLabel = "<maxPendingSends>",
                 description = "Unanswered SENDs per client before NACK 429.")
         public int maxPendingSendsPerClient = 64;
+        @Option(names = "--client-rate", paramLabel = "<frames>", description = "Frames a second one client may "
+                + "send (PING, ACK, SEND, SUB, MQTT packets, WebSocket pings; over every protocol); beyond it the "
+                + "client is not read until the next second, so one flooding client cannot slow the others. "
+                + "0 = no limit.")
+        public int clientRate = 2000;
+        @Option(names = "--client-burst", paramLabel = "<frames>", description = "Frames a client may save up for "
+                + "a burst, at least --client-rate. Default: twice --client-rate.")
+        public int clientBurst = 0;
+        @Option(names = "--client-rate-grace", paramLabel = "<sec>", description = "Seconds in a row a client may "
+                + "stay over --client-rate before it is closed with 429; 0 = throttle only, never close.")
+        public int clientRateGraceSec = 10;
 
         @Option(names = "--handshake-timeout", paramLabel = "<handshakeTimeout>",
                 description = "Seconds a new connection has to send HELLO.")

@@ -70,6 +70,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
     private int memberIndex = -1;
     private byte phase = NEW;
+    /** Over its frame budget ({@code --client-rate}): not read until the next second refills it. */
+    private boolean throttled;
     /**
      * With a token that expires: the loop second its validity ends (the session is closed then), else 0. With compact
      * object headers it takes bytes that were alignment padding, so clients without tokens pay nothing for it.
@@ -184,6 +186,9 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             }
             if (phase == OPEN) {
                 timeSec = (int) at.shard.nowSec();
+                if (!in.isReadable()) {
+                    countFrame(); // a framing layer's control frame (a WebSocket ping), passed on empty
+                }
             }
             if (cumulation != null) {
                 appendToCumulation(in);
@@ -213,7 +218,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && phase == OPEN) {
+        if (ctx.channel().isWritable() && phase == OPEN && !throttled) {
             ctx.channel().config().setAutoRead(true);
             if (session != null) {
                 session.pump(true);
@@ -273,8 +278,67 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     /** Reading stops while a hello waits for its session (the rest stays buffered), and once closing. */
     protected final boolean inputPaused() {
-        return phase == CLOSING || phase == AWAITING_SESSION;
+        return phase == CLOSING || phase == AWAITING_SESSION || throttled;
     }
+
+    // ---- fair share
+
+    /**
+     * Counts one frame the client sent against its budget ({@code --client-rate} frames a second, up to {@code
+     * --client-burst} saved), as the frame is handled. When that was the last one, reading stops: the decoder sees
+     * {@link #inputPaused()} before the next frame, the socket is not read and TCP pushes back, until the next loop
+     * second refills the budget. A client that runs out {@code --client-rate-grace} seconds in a row is closed with
+     * 429. Frames before the session (the hello) are not counted: a connection sends one.
+     */
+    protected final void countFrame() {
+        int rate = at.shared.config().clientRate;
+        Session s = session;
+        if (rate == 0 || s == null || throttled) {
+            return;
+        }
+        int nowSec = (int) at.shard.nowSec();
+        int burst = at.shared.config().clientBurst;
+        if (!s.spendFrame(nowSec, rate, burst) || !s.frameBudgetLeft(nowSec, rate, burst)) {
+            throttle(s);
+        }
+    }
+
+    private void throttle(Session s) {
+        int graceSec = at.shared.config().clientRateGraceSec;
+        if (graceSec > 0 && s.overBudgetSeconds() >= graceSec) {
+            refused(Refusal.THROTTLED_CLOSED);
+            closeWith(429, "more than " + at.shared.config().clientRate + " frames a second for " + graceSec
+                    + " s", 1000);
+            return;
+        }
+        refused(Refusal.THROTTLED);
+        throttled = true;
+        ctx.channel().config().setAutoRead(false);
+        at.shard.resumeNextTick(this::unthrottle);
+    }
+
+    /** The next second: the budget refills; read what waited, then the socket again. */
+    private void unthrottle() {
+        Session s = session;
+        if (!throttled || phase != OPEN || s == null) {
+            return;
+        }
+        if (!s.frameBudgetLeft((int) at.shard.nowSec(), at.shared.config().clientRate,
+                at.shared.config().clientBurst)) {
+            at.shard.resumeNextTick(this::unthrottle); // a tick within the same loop second
+            return;
+        }
+        throttled = false;
+        if (cumulation != null) {
+            decode(cumulation);
+            keepRemainder();
+            ctx.flush();
+        }
+        if (!throttled && phase == OPEN && ctx.channel().isWritable()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
 
     /**
      * A valid hello arrived: refuses it while draining or when authentication fails, else asks the registry for the

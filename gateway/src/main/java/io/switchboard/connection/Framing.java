@@ -7,7 +7,8 @@ import io.netty.channel.ChannelHandler;
  * A framing layer in front of a {@link ClientConnection} in its pipeline (WebSocket): it unwraps the client's bytes
  * before the connection decodes them and wraps what the connection writes, so the protocol above does not know it
  * is there, except when the connection closes: then the framing has its own last word, written after the
- * protocol's goodbye. Owned by the channel's event loop.
+ * protocol's goodbye. A control frame of its own (a ping) is passed on as an empty buffer: the connection counts it
+ * as activity and against the client's frame budget. Owned by the channel's event loop.
  */
 public interface Framing extends ChannelHandler {
     /**

@@ -18,6 +18,10 @@ public enum Refusal {
     /** A session's token expired (its {@code exp} plus leeway passed) before the client sent a fresh one. */
     TOKEN_EXPIRED,
     MALFORMED_FRAME,
+    /** A client used up its frame budget ({@code --client-rate}): not read until the next second. */
+    THROTTLED,
+    /** A client over its frame budget {@code --client-rate-grace} seconds in a row: closed with 429. */
+    THROTTLED_CLOSED,
     /** A WebSocket upgrade that was not one (not GET, wrong path or version, no key) or did not complete in time. */
     WS_HANDSHAKE,
     /** A browser page from an origin not in {@code --ws-allowed-origins} asked for a WebSocket: answered 403. */

@@ -33,6 +33,14 @@ public final class Session {
     private long ackedSeq;
     /** Seconds since {@link #SINCE_EPOCH_SEC}: an int is good until 2088. */
     private int sinceSec;
+    /**
+     * The client's frame budget ({@code --client-rate}): frames it may still send in loop second
+     * {@link #budgetSec}. Kept by the session, so a client cannot refill it by reconnecting.
+     */
+    private int budgetTokens;
+    private int budgetSec;
+    /** Consecutive seconds the budget ran out, up to 127. */
+    private byte overBudgetSec;
     private byte state;
 
     /** 2020-01-01T00:00:00Z, the origin of {@link #sinceSec}. */
@@ -44,6 +52,7 @@ public final class Session {
         this.state = state;
         this.lastSeq = seqOrigin;
         this.ackedSeq = seqOrigin;
+        this.budgetSec = Integer.MIN_VALUE; // the first frame finds a full budget
         since(nowMs);
     }
 
@@ -53,6 +62,35 @@ public final class Session {
 
     public String id() {
         return id;
+    }
+
+    /**
+     * Counts one frame from the client against its budget of {@code rate} frames a second, up to {@code burst}
+     * saved: false when none was left this second. Owner loop only.
+     */
+    public boolean spendFrame(int nowSec, int rate, int burst) {
+        if (!frameBudgetLeft(nowSec, rate, burst)) {
+            return false;
+        }
+        budgetTokens--;
+        return true;
+    }
+
+    /** Whether the client may send another frame in second {@code nowSec} (refilling at a new second). */
+    public boolean frameBudgetLeft(int nowSec, int rate, int burst) {
+        if (nowSec != budgetSec) {
+            long elapsed = (long) nowSec - budgetSec;
+            boolean ranOutLastSecond = budgetTokens <= 0 && elapsed == 1;
+            overBudgetSec = ranOutLastSecond ? (byte) Math.min(overBudgetSec + 1, Byte.MAX_VALUE) : 0;
+            budgetTokens = (int) Math.min(burst, Math.max(budgetTokens, 0) + elapsed * rate);
+            budgetSec = nowSec;
+        }
+        return budgetTokens > 0;
+    }
+
+    /** Seconds in a row, until the last one, in which the client used up its frame budget. Owner loop only. */
+    public int overBudgetSeconds() {
+        return overBudgetSec;
     }
 
     /** The loop that owns this session now (may change during a takeover). */

@@ -23,6 +23,8 @@ public final class SessionShard {
     /** Offline sessions kept for stored messages; a set so that an online session pays nothing for it. */
     private final LinkedHashSet<Session> offline = new LinkedHashSet<>();
     private long nextOfflineSweepSec = OFFLINE_SWEEP_EVERY_SEC;
+    /** Connections over their frame budget, resumed at the next tick; empty unless a client floods. */
+    private java.util.ArrayList<Runnable> resumeNextTick = new java.util.ArrayList<>();
 
     SessionShard(int index, EventLoop eventLoop, Clock clock, SessionRegistry registry) {
         this.loop = new Loop<>(index, eventLoop, clock);
@@ -67,6 +69,11 @@ public final class SessionShard {
     /** Advances time: fires due deadlines and sweeps offline sessions. Called once a second by the server. */
     public void tick() {
         loop.tick();
+        if (!resumeNextTick.isEmpty()) {
+            java.util.ArrayList<Runnable> due = resumeNextTick;
+            resumeNextTick = new java.util.ArrayList<>();
+            due.forEach(Runnable::run);
+        }
         if (loop.nowSec() >= nextOfflineSweepSec) {
             nextOfflineSweepSec = loop.nowSec() + OFFLINE_SWEEP_EVERY_SEC;
             // Over a copy: the sweep removes sessions from the set.
@@ -74,6 +81,11 @@ public final class SessionShard {
                 registry.sweepOffline(s);
             }
         }
+    }
+
+    /** Runs {@code resume} at the next tick, when a new loop second has refilled the frame budgets. */
+    public void resumeNextTick(Runnable resume) {
+        resumeNextTick.add(resume);
     }
 
     /** Calls {@code action} for every connection on this shard that completed its handshake. */

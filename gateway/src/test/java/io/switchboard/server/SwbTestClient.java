@@ -31,7 +31,7 @@ public final class SwbTestClient implements AutoCloseable {
     }
 
     private final Socket socket;
-    private final InputStream in;
+    private final BufferedInputStream in;
     private final OutputStream out;
 
     private SwbTestClient(Socket socket) throws IOException {
@@ -165,6 +165,21 @@ public final class SwbTestClient implements AutoCloseable {
         int b = in.read();
         assertEquals(-1, b, "expected the server to close the connection");
         close();
+    }
+
+    /** Whether nothing arrives within {@code ms}; what does arrive stays for the next read. */
+    public boolean silentFor(int ms) throws IOException {
+        socket.setSoTimeout(ms);
+        try {
+            in.mark(1);
+            int b = in.read();
+            in.reset();
+            return false;
+        } catch (java.net.SocketTimeoutException e) {
+            return true;
+        } finally {
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+        }
     }
 
     /** Leaves politely: {@code BYE}, then waits for the server to close. */

@@ -108,6 +108,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
             return;
         }
+        countFrame();
         switch (p) {
             case Publish pub -> publish(pub);
             case PubAck ack -> pubAck(ack.packetId());

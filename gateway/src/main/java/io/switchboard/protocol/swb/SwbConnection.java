@@ -46,6 +46,7 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
             protocolError(400, "HELLO must be the first frame", Refusal.MALFORMED_FRAME);
             return false;
         }
+        countFrame();
         if (!beforeHello() && verb == SwbVerb.HELLO) {
             ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 already welcomed"), ctx.voidPromise());
             return false;

@@ -1,0 +1,123 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.metrics.Refusal;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Fair share: a client's frames count against its budget (--client-rate a second, --client-burst saved); over it,
+ * the client is not read until the next second, and after --client-rate-grace seconds in a row it is closed. Time
+ * is the fixture's manual clock: the budget refills only when a test moves it.
+ */
+@Timeout(60)
+class GatewayFairShareTest {
+    private final GatewayFixture gw = new GatewayFixture();
+
+    @BeforeEach
+    void budget() {
+        gw.config.clientRate = 100;
+        gw.config.clientBurst = 200;
+        gw.config.clientRateGraceSec = 3;
+    }
+
+    @AfterEach
+    void close() {
+        gw.close();
+    }
+
+    private static byte[] pings(int n) {
+        return "PING\n".repeat(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void expectPongs(SwbTestClient c, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            assertEquals("PONG", c.readLine(), "PONG " + (i + 1) + " of " + n);
+        }
+    }
+
+    @Test
+    void aFloodingClientIsThrottledThenClosedWhileOthersGoOn() throws Exception {
+        gw.start();
+        SwbTestClient quiet = gw.hello("quiet");
+        SwbTestClient flood = gw.hello("flood");
+        flood.sendRaw(pings(3000));
+        expectPongs(flood, 200); // the burst
+        assertTrue(flood.silentFor(300), "the 201st PING waits for the next second");
+        assertEquals(200, gw.push("quiet", "still here").status());
+        assertEquals("still here", quiet.readMsg().text());
+        quiet.sync();
+        assertEquals(1, gw.server().metrics().refusals(Refusal.THROTTLED, "swb"));
+
+        gw.advanceSec(1);
+        expectPongs(flood, 100); // one second's worth
+        assertTrue(flood.silentFor(300));
+        gw.advanceSec(1);
+        expectPongs(flood, 100);
+        assertTrue(flood.silentFor(300));
+        gw.advanceSec(1); // the third second in a row over budget: the frame that spends it closes instead
+        expectPongs(flood, 99);
+        assertTrue(flood.readLine().startsWith("BYE 429 more than 100 frames a second for 3 s"));
+        gw.assertRefusals("throttled_closed", 1);
+        quiet.sync();
+    }
+
+    @Test
+    void aClientWithinItsBudgetIsNeverThrottled() throws Exception {
+        gw.start();
+        SwbTestClient c = gw.hello("steady");
+        for (int second = 0; second < 5; second++) {
+            c.sendRaw(pings(100)); // exactly the rate, every second
+            expectPongs(c, 100);
+            gw.advanceSec(1);
+        }
+        c.sync();
+        gw.assertRefusals("throttled", 0);
+    }
+
+    @Test
+    void theBudgetStaysWithTheSessionAcrossAReconnect() throws Exception {
+        gw.start();
+        SwbTestClient first = gw.hello("device");
+        first.sendRaw(pings(200));
+        expectPongs(first, 200);
+        SwbTestClient again = gw.hello("device"); // takes the session over within the same second
+        again.sendRaw(pings(10));
+        assertEquals("PONG", again.readLine(), "the frame that finds the budget spent is still answered");
+        assertTrue(again.silentFor(300), "but no more until the next second");
+        gw.advanceSec(1);
+        expectPongs(again, 9);
+    }
+
+    @Test
+    void mqttPacketsAndWebSocketPingsCountToo() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.config.wsPort = 0;
+        gw.start();
+        MqttTestClient mqtt = MqttTestClient.open(gw.server().mqttPort(), 4);
+        assertEquals(0, mqtt.connect("meter", true));
+        for (int i = 0; i < 300; i++) {
+            mqtt.pingreq();
+        }
+        for (int i = 0; i < 200; i++) {
+            mqtt.expect(MqttTestClient.PINGRESP);
+        }
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "mqtt") == 1, "mqtt throttled");
+
+        WsTestClient ws = WsTestClient.open(gw.server().wsPort(), "/swb");
+        SwbTestClient browser = SwbTestClient.over(ws);
+        browser.hello("tab");
+        for (int i = 0; i < 250; i++) {
+            ws.sendFrame(0x80 | WsTestClient.OP_PING, new byte[0], true);
+        }
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "swb-ws") == 1,
+                "WebSocket pings count against the budget");
+        mqtt.close();
+        ws.close();
+    }
+}
