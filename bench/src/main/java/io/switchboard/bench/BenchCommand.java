@@ -36,10 +36,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The protocols Switchboard speaks, whose clients can receive pushes made through its API. */
+    private static final java.util.List<String> SWITCHBOARD_PROTOCOLS = java.util.List.of("swb", "mqtt", "ws",
+            "ws-mqtt");
+
     @Option(names = "--target", description = "Server address(es), HOST:PORT[,HOST:PORT...], used round-robin.")
     String target = "127.0.0.1:7000";
     @Option(names = "--protocol", description = "What the clients speak: swb (SWB/1), raw (connect and hold), mqtt "
-            + "(3.1.1, subscribed to bench/<id>), redis (SUBSCRIBE bench:<id>) or nats (SUB bench.<id>).")
+            + "(3.1.1, subscribed to bench/<id>; against Switchboard's --mqtt-port pushes arrive on push/<id>), "
+            + "redis (SUBSCRIBE bench:<id>), nats (SUB bench.<id>), ws (SWB/1 over WebSocket on /swb of "
+            + "Switchboard's --ws-port) or ws-mqtt (MQTT over WebSocket on /mqtt).")
     String protocol = "swb";
     @Option(names = "--echo-check", description = "With --protocol raw: send 16 bytes every --hb seconds and check "
             + "that they come back (through a proxy to an echo server).")
@@ -143,9 +149,9 @@ public final class BenchCommand implements Callable<Integer> {
                     + "--hb and --push-rate not negative");
         }
         BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
-        if (!protocol.equals("swb") && (pushRate > 0 || broadcast)) {
+        if (!SWITCHBOARD_PROTOCOLS.contains(protocol) && (pushRate > 0 || broadcast)) {
             throw new IllegalArgumentException("--push-rate and --broadcast go through Switchboard's API: they need "
-                    + "--protocol swb");
+                    + "--protocol " + String.join(", ", SWITCHBOARD_PROTOCOLS) + " against Switchboard");
         }
         int workerCount = asWorker > 0 ? 1 : WorkerSplit.workers(workers, connections);
         Duration stormWaitDuration = BenchArgs.duration(stormWait);

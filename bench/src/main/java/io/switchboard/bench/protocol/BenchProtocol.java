@@ -10,7 +10,7 @@ import java.util.List;
 @FunctionalInterface
 public interface BenchProtocol {
     /** The names {@link #parse} accepts. */
-    List<String> NAMES = List.of("swb", "raw", "mqtt", "redis", "nats");
+    List<String> NAMES = List.of("swb", "raw", "mqtt", "redis", "nats", "ws", "ws-mqtt");
 
     /**
      * The handler for a new connection of client {@code clientId}, reporting to {@code env} (its event loop's) and
@@ -20,7 +20,8 @@ public interface BenchProtocol {
     ChannelHandler newHandler(BenchEnv env, String clientId, int hbSec, long connectStartNs);
 
     /**
-     * {@code swb}, {@code raw}, {@code mqtt}, {@code redis} or {@code nats}; {@code echoCheck} (raw only, needs a
+     * {@code swb}, {@code raw}, {@code mqtt}, {@code redis}, {@code nats}, {@code ws} (SWB/1 over WebSocket on
+     * {@code /swb}) or {@code ws-mqtt} (MQTT over WebSocket on {@code /mqtt}); {@code echoCheck} (raw only, needs a
      * heartbeat) makes raw clients send a probe every {@code hbSec} and check that it comes back.
      *
      * @throws IllegalArgumentException naming the option at fault
@@ -38,6 +39,10 @@ public interface BenchProtocol {
             case "mqtt" -> MqttBenchConnection::new;
             case "redis" -> RedisBenchConnection::new;
             case "nats" -> NatsBenchConnection::new;
+            case "ws" -> (env, id, hb, start) -> WebSocketClientFraming.over("/swb", null,
+                    new SwbBenchConnection(env, id, hb, start));
+            case "ws-mqtt" -> (env, id, hb, start) -> WebSocketClientFraming.over("/mqtt", "mqtt",
+                    new MqttBenchConnection(env, id, hb, start));
             default -> throw new IllegalArgumentException("--protocol must be one of " + String.join(", ", NAMES)
                     + ", not '" + name + "'");
         };

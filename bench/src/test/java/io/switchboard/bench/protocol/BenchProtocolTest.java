@@ -19,9 +19,18 @@ class BenchProtocolTest {
         Map<String, Class<?>> expected = Map.of("swb", SwbBenchConnection.class, "raw", RawBenchConnection.class,
                 "mqtt", MqttBenchConnection.class, "redis", RedisBenchConnection.class, "nats",
                 NatsBenchConnection.class);
-        assertEquals(expected.keySet(), Set.copyOf(BenchProtocol.NAMES));
+        assertEquals(expected.keySet(), Set.copyOf(tcpProtocols()));
         expected.forEach((name, type) -> assertInstanceOf(type,
                 BenchProtocol.parse(name, false, 30).newHandler(env, "c1", 30, System.nanoTime())));
+        for (String ws : List.of("ws", "ws-mqtt")) { // framing and connection, added to the channel together
+            assertInstanceOf(io.netty.channel.ChannelInitializer.class,
+                    BenchProtocol.parse(ws, false, 30).newHandler(env, "c1", 30, System.nanoTime()));
+        }
+    }
+
+    /** The protocols whose handler is one {@link BenchConnection} (not the WebSocket ones). */
+    private static List<String> tcpProtocols() {
+        return BenchProtocol.NAMES.stream().filter(n -> !n.startsWith("ws")).toList();
     }
 
     @Test
@@ -47,7 +56,7 @@ class BenchProtocolTest {
     void shouldReleaseHalfReceivedFrameWhenConnectionCloses() {
         Map<String, String> halfFrames = Map.of("swb", "MSG 1 10\nhalf", "raw", "half a probe",
                 "mqtt", "\u0030\u0020half a PUBLISH", "redis", "*3\r\n$7\r\nmess", "nats", "INFO {\"server_id\":");
-        assertEquals(Set.copyOf(BenchProtocol.NAMES), halfFrames.keySet());
+        assertEquals(Set.copyOf(tcpProtocols()), halfFrames.keySet()); // WebSocket: WebSocketClientFramingTest
         halfFrames.forEach((name, half) -> {
             BenchConnection conn = (BenchConnection) BenchProtocol.parse(name, name.equals("raw"), 5)
                     .newHandler(env, "c1", 5, System.nanoTime());
