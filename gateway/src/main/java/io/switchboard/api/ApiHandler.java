@@ -195,6 +195,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
             }
+            if (ApiRequests.boolParam(q, "retain") && !push.retain(topic, payload)) {
+                error(ex, HttpResponseStatus.INSUFFICIENT_STORAGE, "retained messages are full "
+                        + "(--max-retained, --max-retained-bytes): not published");
+                return;
+            }
             answerCount(ex, req, push.publish(topic, payload), topic);
         } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
                 && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {

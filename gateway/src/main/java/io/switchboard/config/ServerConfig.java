@@ -134,6 +134,10 @@ public final class ServerConfig {
     /** Largest WebSocket frame a client may send (payload bytes); larger ones close with 1009. */
     public final int wsMaxFrameBytes;
 
+    /** Retained messages (MQTT) kept at most, by count and by bytes (topic plus payload). */
+    public final int maxRetained;
+    public final long maxRetainedBytes;
+
     // TLS on the MQTT and WebSocket listeners (null: plain); the certificate chain and PKCS#8 key, in PEM
     public final java.nio.file.Path mqttTlsCert;
     public final java.nio.file.Path mqttTlsKey;
@@ -216,6 +220,8 @@ public final class ServerConfig {
                 : java.util.Arrays.stream(b.wsAllowedOrigins.split(",")).map(String::strip)
                         .filter(o -> !o.isEmpty()).toList();
         wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : maxPayloadBytes + 8 * 1024;
+        maxRetained = b.maxRetained;
+        maxRetainedBytes = b.maxRetainedBytes;
         mqttTlsCert = path(b.mqttTlsCert);
         mqttTlsKey = path(b.mqttTlsKey);
         wsTlsCert = path(b.wsTlsCert);
@@ -289,6 +295,10 @@ public final class ServerConfig {
             throw new IllegalArgumentException("--max-store-bytes must not be negative");
         }
         Ranges.check("--ws-port", wsPort, -1, 65535);
+        Ranges.check("--max-retained", maxRetained, 0, 100_000_000);
+        if (maxRetainedBytes < 0) {
+            throw new IllegalArgumentException("--max-retained-bytes must not be negative");
+        }
         if ((mqttTlsCert == null) != (mqttTlsKey == null)) {
             throw new IllegalArgumentException("--mqtt-tls-cert and --mqtt-tls-key go together: give both or neither");
         }
@@ -538,6 +548,14 @@ public final class ServerConfig {
         @Option(names = "--ws-max-frame", paramLabel = "<bytes>", description = "Largest WebSocket frame a client "
                 + "may send; larger ones close the connection with 1009. Default: --max-payload plus 8 KiB.")
         public int wsMaxFrameBytes = 0;
+        @Option(names = "--max-retained", paramLabel = "<count>", description = "Retained messages (MQTT's, and "
+                + "the API's ?retain=true) kept at most, one per topic; a new topic beyond is refused. In memory.")
+        public int maxRetained = 100_000;
+        /** Set from {@code --max-retained-bytes} by {@link #parseWords()}. */
+        public long maxRetainedBytes = 64L * 1024 * 1024;
+        @Option(names = "--max-retained-bytes", paramLabel = "<size>", description = "Bytes (topics and payloads) "
+                + "of retained messages kept at most (64m).")
+        private String maxRetainedSize;
         @Option(names = "--mqtt-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
                 + "MQTT listener (mqtts); with --mqtt-tls-key. Default: plain MQTT.")
         public String mqttTlsCert;
@@ -612,6 +630,10 @@ public final class ServerConfig {
             if (maxStore != null) {
                 maxStoreBytes = Sizes.parse("--max-store-bytes", maxStore);
                 maxStore = null;
+            }
+            if (maxRetainedSize != null) {
+                maxRetainedBytes = Sizes.parse("--max-retained-bytes", maxRetainedSize);
+                maxRetainedSize = null;
             }
             if (maxQueuedTotal != null) {
                 maxQueuedTotalBytes = Sizes.parse("--max-queued-total", maxQueuedTotal);

@@ -39,6 +39,8 @@ public enum Refusal {
     STORE_FULL,
     PAYLOAD_TOO_LARGE,
     TOPIC_QUEUE_FULL,
+    /** A retained message for a new topic beyond {@code --max-retained} or {@code --max-retained-bytes}. */
+    RETAINED_FULL,
     TOO_MANY_SUBSCRIPTIONS,
     SEND_NACKED,
     SEND_TOO_MANY_PENDING,

@@ -29,6 +29,7 @@ import io.switchboard.connection.ProtocolAdapter;
 import io.switchboard.protocol.mqtt.MqttAdapter;
 import io.switchboard.protocol.swb.SwbAdapter;
 import io.switchboard.protocol.ws.WebSocketAdapter;
+import io.switchboard.session.RetainedMessages;
 import io.switchboard.transport.ServerTls;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -107,7 +108,7 @@ public final class GatewayServer implements AutoCloseable {
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
                 config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
                 config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions, config.maxQueuedTotalBytes),
-                metrics, store);
+                metrics, store, new RetainedMessages(config.maxRetained, config.maxRetainedBytes));
         List<SessionShard> shards = new ArrayList<>();
         Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
         for (EventExecutor e : group) {

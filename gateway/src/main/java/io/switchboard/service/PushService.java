@@ -26,6 +26,12 @@ public interface PushService {
     /** Sends to every connected subscriber of {@code topic} (ttl 0); completes with the number reached. */
     CompletableFuture<Long> publish(String topic, byte[] payload);
 
+    /**
+     * Keeps {@code payload} as {@code topic}'s retained message for new MQTT subscriptions (an empty one deletes
+     * it): false when the retained messages are full ({@code --max-retained}, {@code --max-retained-bytes}).
+     */
+    boolean retain(String topic, byte[] payload);
+
     /** A snapshot of one client; completes with {@code null} when the client is unknown. */
     CompletableFuture<ClientInfo> info(String clientId);
 

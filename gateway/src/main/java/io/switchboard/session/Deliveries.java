@@ -172,6 +172,15 @@ public final class Deliveries implements PushService {
         });
     }
 
+    @Override
+    public boolean retain(String topic, byte[] payload) {
+        if (registry.retained().retain(topic, payload) == RetainedMessages.Outcome.FULL) {
+            metrics.refused(Refusal.RETAINED_FULL);
+            return false;
+        }
+        return true;
+    }
+
     /** A snapshot of one client, or {@code null} when unknown. */
     @Override
     public CompletableFuture<ClientInfo> info(String clientId) {

@@ -57,6 +57,7 @@ public final class SessionRegistry {
     private final GatewayMetrics metrics;
     private final MessageStore store;
     private final Deliveries pushes;
+    private final RetainedMessages retained;
     private volatile boolean draining;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
     private final AtomicInteger offlineSessions = new AtomicInteger();
@@ -65,6 +66,12 @@ public final class SessionRegistry {
 
     /** @param store where stored messages (ttl > 0) are kept beyond the sessions' queues */
     public SessionRegistry(Limits limits, GatewayMetrics metrics, MessageStore store) {
+        this(limits, metrics, store, new RetainedMessages(100_000, 64L << 20));
+    }
+
+    /** @param retained the topics' retained messages (MQTT), bounded by their own limits */
+    public SessionRegistry(Limits limits, GatewayMetrics metrics, MessageStore store, RetainedMessages retained) {
+        this.retained = retained;
         this.limits = limits;
         this.metrics = metrics;
         this.store = store;
@@ -80,6 +87,11 @@ public final class SessionRegistry {
     /** Pushes, broadcasts, topic pushes, info and disconnects: the core's door for the API and other edges. */
     public Deliveries pushes() {
         return pushes;
+    }
+
+    /** The topics' retained messages. */
+    public RetainedMessages retained() {
+        return retained;
     }
 
     MessageStore store() {

@@ -415,6 +415,12 @@ class ApiHandlerTest {
         }
 
         @Override
+        public boolean retain(String topic, byte[] payload) {
+            call("retain " + topic + " " + text(payload));
+            return true;
+        }
+
+        @Override
         public CompletableFuture<ClientInfo> info(String clientId) {
             return call("info " + clientId);
         }

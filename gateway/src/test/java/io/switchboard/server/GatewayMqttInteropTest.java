@@ -84,6 +84,31 @@ class GatewayMqttInteropTest {
     }
 
     @Test
+    void mosquittoRetainsAndItsWillReachesASubscriberWhenKilled() throws Exception {
+        Assumptions.assumeTrue(installed("which", "mosquitto_sub"),
+                "mosquitto_sub not installed (apt-get install mosquitto-clients)");
+        gw.config.mqttPort = 0;
+        gw.start();
+        String port = Integer.toString(gw.server().mqttPort());
+        finish(new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", "thermo", "-q", "1", "-r",
+                "-t", "home/temp", "-m", "21.5").redirectErrorStream(true).start());
+        // %r is the retained flag, %t the topic, %p the payload.
+        assertEquals("1 home/temp 21.5\n", finish(new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p",
+                port, "-i", "reader", "-t", "home/#", "-C", "1", "-F", "%r %t %p").redirectErrorStream(true)
+                .start()));
+
+        Process watcher = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "watcher",
+                "-t", "status/#", "-C", "1", "-F", "%t %p").redirectErrorStream(true).start();
+        awaitOnline("watcher");
+        Process device = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "device",
+                "-t", "cmd/device", "--will-topic", "status/device", "--will-payload", "lost")
+                .redirectErrorStream(true).start();
+        awaitOnline("device");
+        device.destroyForcibly(); // SIGKILL: no DISCONNECT
+        assertEquals("status/device lost\n", finish(watcher));
+    }
+
+    @Test
     void pahoV5ClientSubscribesWithWildcardsAndAcknowledgesStoredPushes() throws Exception {
         // Debian's python3 (where apt-get puts paho), else whichever is first on the PATH.
         String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";

@@ -31,7 +31,7 @@ public final class MqttTestClient implements AutoCloseable {
     }
 
     /** A PUBLISH as read. */
-    public record Pub(String topic, int qos, boolean dup, int packetId, byte[] payload) {
+    public record Pub(String topic, int qos, boolean dup, int packetId, byte[] payload, boolean retain) {
         public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
@@ -97,6 +97,40 @@ public final class MqttTestClient implements AutoCloseable {
         send(0x10, b);
     }
 
+    /**
+     * CONNECT (clean start, keep-alive 60) with a will on {@code willTopic}: retained when asked, and in v5 with a
+     * Will Delay Interval when {@code willDelaySec > 0}; then the CONNACK's reason code.
+     */
+    public int connectWithWill(String clientId, String willTopic, String willPayload, boolean willRetain,
+                               int willDelaySec) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        string(b, "MQTT");
+        b.write(version);
+        b.write(0x02 | 0x04 | (willRetain ? 0x20 : 0));
+        b.write(0);
+        b.write(60);
+        if (version == 5) {
+            b.write(0); // no CONNECT properties
+        }
+        string(b, clientId);
+        if (version == 5) {
+            if (willDelaySec > 0) {
+                b.write(5);
+                b.write(0x18);
+                b.write(willDelaySec >>> 24);
+                b.write(willDelaySec >>> 16);
+                b.write(willDelaySec >>> 8);
+                b.write(willDelaySec);
+            } else {
+                b.write(0);
+            }
+        }
+        string(b, willTopic);
+        string(b, willPayload);
+        send(0x10, b);
+        return connack().body()[1] & 0xFF;
+    }
+
     /** CONNECT and CONNACK; returns the CONNACK's reason (return) code. */
     public int connect(String clientId, boolean cleanStart) throws IOException {
         sendConnect(clientId, cleanStart, 60, null, null, 0);
@@ -148,7 +182,17 @@ public final class MqttTestClient implements AutoCloseable {
         publish(topic, payload, qos, packetId, false);
     }
 
+    /** A PUBLISH with the retain flag set. */
+    public void publishRetained(String topic, String payload, int qos, int packetId) throws IOException {
+        publish(topic, payload, qos, packetId, false, true);
+    }
+
     public void publish(String topic, String payload, int qos, int packetId, boolean dup) throws IOException {
+        publish(topic, payload, qos, packetId, dup, false);
+    }
+
+    private void publish(String topic, String payload, int qos, int packetId, boolean dup, boolean retain)
+            throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         string(b, topic);
         if (qos > 0) {
@@ -159,7 +203,7 @@ public final class MqttTestClient implements AutoCloseable {
             b.write(0);
         }
         b.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
-        send(0x30 | (dup ? 0x08 : 0) | qos << 1, b);
+        send(0x30 | (dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0), b);
     }
 
     public void puback(int packetId) throws IOException {
@@ -263,7 +307,7 @@ public final class MqttTestClient implements AutoCloseable {
             at += propsLength;
         }
         byte[] payload = java.util.Arrays.copyOfRange(b, at, b.length);
-        return new Pub(topic, qos, (p.flags() & 0x08) != 0, packetId, payload);
+        return new Pub(topic, qos, (p.flags() & 0x08) != 0, packetId, payload, (p.flags() & 1) != 0);
     }
 
     /** The reason code of a v5 DISCONNECT from the server. */

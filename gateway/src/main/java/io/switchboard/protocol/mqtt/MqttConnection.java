@@ -20,6 +20,7 @@ import io.switchboard.mqtt.Publish;
 import io.switchboard.mqtt.Subscribe;
 import io.switchboard.mqtt.Subscription;
 import io.switchboard.mqtt.Unsubscribe;
+import io.switchboard.mqtt.Will;
 import io.switchboard.service.Names;
 import io.switchboard.session.Message;
 import io.switchboard.session.Session;
@@ -44,6 +45,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private static final int FLAG_CONNACK_SENT = 1;
     private static final int FLAG_CLEAN_START = 2;
     private static final int FLAG_ASSIGNED_ID = 4;
+    /** The longest will delay honoured (a day): a scheduled will holds its payload until then. */
+    private static final long MAX_WILL_DELAY_SEC = 86_400;
 
     /** Protocol level of the CONNECT (4 = 3.1.1, 5); 0 before it. */
     private byte version;
@@ -56,6 +59,15 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private Inflight inflight;
     /** Packet ids of QoS 2 PUBLISHes received and not released yet (exactly once); null while none. */
     private Inflight qos2Received;
+    /**
+     * The CONNECT's will, published when the connection ends without a normal DISCONNECT (or with v5's 0x04);
+     * null when it has none or it was discarded.
+     */
+    private PendingWill will;
+
+    /** A will, and the session it belongs to once the CONNECT was accepted (null before). */
+    private record PendingWill(Will will, Session session) {
+    }
 
     MqttConnection(ShardContext<MqttAdapter> at) {
         super(at);
@@ -116,7 +128,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             case Subscribe sub -> subscribe(sub);
             case Unsubscribe unsub -> unsubscribe(unsub);
             case PingReq ping -> ctx.write(MqttEncoder.pingresp(ctx.alloc()), ctx.voidPromise());
-            case Disconnect d -> leave();
+            case Disconnect d -> {
+                if (d.reasonCode() != MqttReasonCodes.DISCONNECT_WITH_WILL_MESSAGE) {
+                    will = null; // a normal DISCONNECT discards the will
+                }
+                leave();
+            }
             case Connect c -> protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "a second CONNECT",
                     Refusal.MALFORMED_FRAME);
             default -> protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "unexpected " + p.getClass().getSimpleName(),
@@ -148,6 +165,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     Refusal.MALFORMED_FRAME);
             return;
         }
+        if (c.will() != null && !Names.isValidTopic(c.will().topic())) {
+            protocolError(-MqttReasonCodes.TOPIC_NAME_INVALID, "will topic must be " + Names.TOPIC_RULE,
+                    Refusal.MALFORMED_FRAME);
+            return;
+        }
+        will = c.will() == null ? null : new PendingWill(c.will(), null);
         String token = c.password() == null ? null : new String(c.password(), StandardCharsets.UTF_8);
         hello(id, token, c.cleanStart() ? -1 : 0, c.keepAliveSec());
     }
@@ -162,7 +185,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     .withServerKeepAliveSec(hbSec != keepAliveRequested ? hbSec : -1)
                     .withReceiveMaximum(at.shared.config().windowMessages)
                     .withMaximumPacketSize(at.adapter.maxPacketBytes)
-                    .withRetainAvailable(false)
                     .withTopicAliasMaximum(0)
                     .withMaximumQos(-1)
                     .withSharedSubscriptionAvailable(false)
@@ -172,6 +194,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         ctx.write(MqttEncoder.connack(ctx.alloc(), version, present, MqttReasonCodes.SUCCESS, props),
                 ctx.voidPromise());
         set(FLAG_CONNACK_SENT);
+        if (will != null) {
+            will = new PendingWill(will.will(), s);
+        }
     }
 
     /**
@@ -181,6 +206,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      */
     @Override
     protected Object goodbye(int code, String text, long retryMs) {
+        if (code == 503 || !flag(FLAG_CONNACK_SENT)) {
+            // Sent away by a drain (the client comes back elsewhere at once), or never connected: not a failure
+            // its subscribers should hear of.
+            will = null;
+        }
         if (version == 0) {
             return null;
         }
@@ -271,6 +301,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return;
         }
         at.shared.metrics().sendsReceived.increment();
+        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())) {
+            refuseRetained(p);
+            return;
+        }
         if (p.qos() == 2) {
             if (qos2Received == null) {
                 qos2Received = new Inflight();
@@ -290,6 +324,47 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
     }
 
+    /** A retained PUBLISH the retained messages have no room for: not published, and said so where MQTT can. */
+    private void refuseRetained(Publish p) {
+        int reason = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SUCCESS;
+        if (p.qos() == 1) {
+            ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
+        } else if (p.qos() == 2) {
+            ctx.write(MqttEncoder.pubrec(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
+        }
+    }
+
+    // ---- the will
+
+    @Override
+    public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+        super.channelInactive(ctx);
+        PendingWill w = will;
+        will = null;
+        if (w != null && w.session() != null) {
+            publishWill(w.will(), w.session());
+        }
+    }
+
+    /** Publishes {@code w} now, or after its v5 delay unless a connection of the same session came back. */
+    private void publishWill(Will w, Session s) {
+        Runnable publish = () -> {
+            if (w.delayIntervalSec() > 0 && s.online()) {
+                return; // the client reconnected within the delay
+            }
+            var pushes = at.shared.registry().pushes();
+            if (!w.retain() || pushes.retain(w.topic(), w.payload())) {
+                pushes.publish(w.topic(), w.payload());
+            }
+        };
+        if (w.delayIntervalSec() > 0) {
+            at.shard.eventLoop().schedule(publish, Math.min(w.delayIntervalSec(), MAX_WILL_DELAY_SEC),
+                    java.util.concurrent.TimeUnit.SECONDS);
+        } else {
+            publish.run();
+        }
+    }
+
     private void pubRel(int packetId) {
         int reason = MqttReasonCodes.SUCCESS;
         if (qos2Received == null || !qos2Received.removePacketId(packetId)) {
@@ -303,24 +378,41 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private void subscribe(Subscribe s) {
         int max = at.shared.config().maxSubscriptionsPerClient;
         int[] codes = new int[s.subscriptions().size()];
+        boolean[] sendRetained = new boolean[codes.length];
         for (int i = 0; i < codes.length; i++) {
             Subscription sub = s.subscriptions().get(i);
             String filter = sub.filter();
             if (filter.startsWith("$share/")) {
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
-            } else if (!Names.isValidTopicFilter(filter)) {
+                continue;
+            }
+            if (!Names.isValidTopicFilter(filter)) {
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.TOPIC_FILTER_INVALID
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
-            } else if (session().subscribe(filter, max) == Session.Subscribed.LIMIT) {
+                continue;
+            }
+            Session.Subscribed added = session().subscribe(filter, max);
+            if (added == Session.Subscribed.LIMIT) {
                 refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
-            } else {
-                codes[i] = Math.min(sub.qos(), 1); // topic messages are best effort: granted QoS at most 1
+                continue;
             }
+            codes[i] = Math.min(sub.qos(), 1); // topic messages are best effort: granted QoS at most 1
+            // Retain handling (v5; 0 in 3.1.1): 0 always, 1 only for a new subscription, 2 never.
+            sendRetained[i] = sub.retainHandling() == 0
+                    || (sub.retainHandling() == 1 && added == Session.Subscribed.ADDED);
         }
         ctx.write(MqttEncoder.suback(ctx.alloc(), version, s.packetId(), codes), ctx.voidPromise());
+        for (int i = 0; i < codes.length; i++) {
+            if (sendRetained[i]) {
+                // After the SUBACK, at QoS 0 with the retain flag set, as MQTT asks.
+                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), (topic, payload) ->
+                        ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, payload, 0, true, false, 0,
+                                List.of()), ctx.voidPromise()));
+            }
+        }
     }
 
     private void unsubscribe(Unsubscribe u) {

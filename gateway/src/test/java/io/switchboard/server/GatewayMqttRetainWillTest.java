@@ -1,0 +1,147 @@
+package io.switchboard.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.metrics.Refusal;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** MQTT retained messages (from clients and the API) and will messages, over real sockets. */
+@Timeout(60)
+class GatewayMqttRetainWillTest {
+    private static final int V311 = 4;
+    private static final int V5 = 5;
+    private final GatewayFixture gw = new GatewayFixture();
+    private final List<MqttTestClient> clients = new ArrayList<>();
+
+    @BeforeEach
+    void listenForMqtt() {
+        gw.config.mqttPort = 0;
+    }
+
+    @AfterEach
+    void close() {
+        clients.forEach(MqttTestClient::close);
+        gw.close();
+    }
+
+    private MqttTestClient connected(String id, int version) throws Exception {
+        MqttTestClient c = MqttTestClient.open(gw.server().mqttPort(), version);
+        clients.add(c);
+        assertEquals(0, c.connect(id, true));
+        return c;
+    }
+
+    @Test
+    void aRetainedMessageReachesLaterSubscribersUntilDeleted() throws Exception {
+        gw.start();
+        MqttTestClient sensor = connected("sensor", V311);
+        sensor.publishRetained("sensors/hall/temp", "22.5", 1, 1);
+        sensor.expect(MqttTestClient.PUBACK);
+
+        MqttTestClient later = connected("dashboard", V5);
+        assertEquals(0, later.subscribeAndWait(1, "sensors/+/temp", 0));
+        MqttTestClient.Pub p = later.readPublish();
+        assertEquals("sensors/hall/temp", p.topic());
+        assertEquals("22.5", p.text());
+        assertTrue(p.retain(), "a retained message is sent with the retain flag");
+
+        sensor.publishRetained("sensors/hall/temp", "23.0", 0, 0); // replaces it; delivered live to dashboard
+        MqttTestClient.Pub live = later.readPublish();
+        assertEquals("23.0", live.text());
+        assertTrue(!live.retain(), "a live delivery to an existing subscription carries no retain flag");
+        sensor.publishRetained("sensors/hall/temp", "", 0, 0); // deletes it
+        later.readPublish();
+
+        MqttTestClient third = connected("third", V311);
+        assertEquals(0, third.subscribeAndWait(1, "sensors/#", 0));
+        third.expectSilence(300);
+    }
+
+    @Test
+    void theApiRetainsTooAndTheStoreIsBounded() throws Exception {
+        gw.config.maxRetained = 1;
+        gw.start();
+        assertEquals(200, gw.api().post("/v1/topics/config%2Flevel/messages?retain=true", "7").status());
+        MqttTestClient c = connected("reader", V5);
+        assertEquals(0, c.subscribeAndWait(1, "config/level", 0));
+        assertEquals("7", c.readPublish().text());
+
+        ApiClient.Response full = gw.api().post("/v1/topics/config%2Fother/messages?retain=true", "8");
+        assertEquals(507, full.status(), full.body());
+        assertTrue(full.body().contains("--max-retained"), full.body());
+        assertEquals(200, gw.api().post("/v1/topics/config%2Flevel/messages?retain=true", "9").status(),
+                "replacing an existing topic's message needs no room");
+        c.readPublish();
+
+        MqttTestClient v5 = connected("publisher", V5);
+        v5.publishRetained("config/third", "x", 1, 5);
+        MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
+        assertEquals(0x97, ack.body()[2] & 0xFF, "v5: quota exceeded");
+        assertEquals(2, gw.server().metrics().refusals(Refusal.RETAINED_FULL));
+    }
+
+    @Test
+    void retainHandlingTwoSendsNoneAndOneOnlyForANewSubscription() throws Exception {
+        gw.start();
+        gw.api().post("/v1/topics/status/messages?retain=true", "up");
+        MqttTestClient c = connected("opts", V5);
+        assertEquals(0, c.subscribeAndWait(1, "status", 2 << 4)); // retain handling 2
+        c.expectSilence(300);
+        c.unsubscribe(2, "status");
+        c.expect(MqttTestClient.UNSUBACK);
+        assertEquals(0, c.subscribeAndWait(3, "status", 1 << 4)); // retain handling 1, new subscription
+        assertEquals("up", c.readPublish().text());
+        assertEquals(0, c.subscribeAndWait(4, "status", 1 << 4)); // the same again: not new
+        c.expectSilence(300);
+    }
+
+    @Test
+    void aWillIsPublishedWhenTheConnectionDropsAndNotAfterANormalDisconnect() throws Exception {
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V311);
+        assertEquals(0, watcher.subscribeAndWait(1, "devices/+/status", 0));
+
+        MqttTestClient dropped = MqttTestClient.open(gw.server().mqttPort(), V311);
+        assertEquals(0, dropped.connectWithWill("dev1", "devices/dev1/status", "offline", true, 0));
+        dropped.close(); // no DISCONNECT
+        MqttTestClient.Pub will = watcher.readPublish();
+        assertEquals("devices/dev1/status", will.topic());
+        assertEquals("offline", will.text());
+
+        MqttTestClient polite = MqttTestClient.open(gw.server().mqttPort(), V311);
+        assertEquals(0, polite.connectWithWill("dev2", "devices/dev2/status", "offline", false, 0));
+        polite.disconnect();
+        polite.expectEof();
+        watcher.expectSilence(300);
+
+        MqttTestClient late = connected("late", V311);
+        assertEquals(0, late.subscribeAndWait(1, "devices/#", 0));
+        MqttTestClient.Pub retained = late.readPublish();
+        assertEquals("devices/dev1/status", retained.topic(), "the will was retained");
+        assertTrue(retained.retain());
+    }
+
+    @Test
+    void v5DisconnectWithWillPublishesItAndAWillDelayWaitsForAReconnect() throws Exception {
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+
+        MqttTestClient leaving = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, leaving.connectWithWill("leaver", "w/leaver", "gone", false, 0));
+        leaving.sendRaw(new byte[] {(byte) 0xE0, 1, 0x04}); // DISCONNECT, reason "with will message"
+        assertEquals("gone", watcher.readPublish().text());
+
+        MqttTestClient delayed = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, delayed.connectWithWill("slow", "w/slow", "late", false, 1));
+        delayed.close();
+        watcher.expectSilence(300); // not before its delay
+        assertEquals("late", watcher.readPublish().text(), "after the 1 s delay");
+    }
+}
