@@ -17,7 +17,15 @@ public interface UpstreamSink extends AutoCloseable {
      * @param payload  the payload bytes; the sink owns this array from now on
      * @param callback told exactly once whether the backend accepted the message
      */
-    void offer(String clientId, String sendId, byte[] payload, Callback callback);
+    default void offer(String clientId, String sendId, byte[] payload, Callback callback) {
+        offer(clientId, sendId, null, payload, callback);
+    }
+
+    /**
+     * Offers one upstream message published to {@code topic} (an MQTT client's PUBLISH), or with no topic (null:
+     * a SWB/1 {@code SEND}); otherwise as {@link #offer(String, String, byte[], Callback)}.
+     */
+    void offer(String clientId, String sendId, String topic, byte[] payload, Callback callback);
 
     /** Stops accepting, refuses what is still buffered after a short flush attempt, and releases threads. */
     @Override
@@ -34,7 +42,7 @@ public interface UpstreamSink extends AutoCloseable {
     /** {@code --upstream} not set: every SEND is refused with 503. */
     UpstreamSink NONE = new UpstreamSink() {
         @Override
-        public void offer(String clientId, String sendId, byte[] payload, Callback callback) {
+        public void offer(String clientId, String sendId, String topic, byte[] payload, Callback callback) {
             callback.refused(503, "no upstream configured");
         }
 

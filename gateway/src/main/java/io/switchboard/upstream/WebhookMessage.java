@@ -7,13 +7,17 @@ package io.switchboard.upstream;
 final class WebhookMessage {
     final String clientId;
     final String sendId;
+    /** The topic of an MQTT PUBLISH, or null for a SWB/1 SEND. */
+    final String topic;
     final byte[] payload;
     final UpstreamSink.Callback callback;
     final long receivedMs;
 
-    WebhookMessage(String clientId, String sendId, byte[] payload, UpstreamSink.Callback callback, long receivedMs) {
+    WebhookMessage(String clientId, String sendId, String topic, byte[] payload, UpstreamSink.Callback callback,
+                   long receivedMs) {
         this.clientId = clientId;
         this.sendId = sendId;
+        this.topic = topic;
         this.payload = payload;
         this.callback = callback;
         this.receivedMs = receivedMs;

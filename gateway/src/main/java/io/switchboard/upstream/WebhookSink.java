@@ -240,7 +240,7 @@ public final class WebhookSink implements UpstreamSink {
     }
 
     @Override
-    public void offer(String clientId, String sendId, byte[] payload, Callback callback) {
+    public void offer(String clientId, String sendId, String topic, byte[] payload, Callback callback) {
         counters.offered.increment();
         if (closed.get()) {
             counters.complete(callback, counters.refusedShuttingDown, 503, "shutting down");
@@ -251,7 +251,7 @@ public final class WebhookSink implements UpstreamSink {
             counters.complete(callback, counters.refusedBufferFull, 503, "upstream buffer full");
             return;
         }
-        WebhookMessage p = new WebhookMessage(clientId, sendId, payload, callback, clockMs.getAsLong());
+        WebhookMessage p = new WebhookMessage(clientId, sendId, topic, payload, callback, clockMs.getAsLong());
         int queued = inbox.add(p);
         if (closed.get()) {
             // close() may have started after the first check and the owner may already have swept the inbox:

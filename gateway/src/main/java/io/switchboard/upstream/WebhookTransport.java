@@ -82,6 +82,9 @@ final class WebhookTransport {
                 g.writeStartObject();
                 g.writeStringField("client", p.clientId);
                 g.writeStringField("id", p.sendId);
+                if (p.topic != null) {
+                    g.writeStringField("topic", p.topic);
+                }
                 g.writeFieldName("payload_b64");
                 // Standard alphabet with padding, no line breaks (RFC 4648 section 4).
                 g.writeBinary(Base64Variants.MIME_NO_LINEFEEDS, p.payload, 0, p.payload.length);

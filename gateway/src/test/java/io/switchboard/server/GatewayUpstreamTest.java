@@ -68,6 +68,50 @@ class GatewayUpstreamTest {
     }
 
     @Test
+    void anMqttPublishGoesUpstreamWithItsTopicAndIsPubackedOnlyOnceAccepted() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.start();
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        try {
+            assertEquals(0, m.connect("meter", true));
+            m.publish("meters/m1", "42 kWh", 1, 7);
+            JsonNode body = posted.poll(5, TimeUnit.SECONDS);
+            assertTrue(body != null, "the webhook got the PUBLISH");
+            JsonNode msg = body.get("messages").get(0);
+            assertEquals("meter", msg.get("client").asText());
+            assertEquals("meters/m1", msg.get("topic").asText());
+            assertEquals("7", msg.get("id").asText());
+            assertEquals("42 kWh", new String(Base64.getDecoder().decode(msg.get("payload_b64").asText()),
+                    StandardCharsets.UTF_8));
+            m.expectSilence(300); // no PUBACK before the backend answered
+            answerGate.countDown();
+            MqttTestClient.Packet ack = m.expect(MqttTestClient.PUBACK);
+            assertEquals(7, ((ack.body()[0] & 0xFF) << 8) | (ack.body()[1] & 0xFF));
+        } finally {
+            m.close();
+        }
+    }
+
+    @Test
+    void aRefusedMqttPublishIsAV5ReasonCodeAndClosesA311Connection() throws Exception {
+        status.set(400);
+        answerGate.countDown();
+        gw.config.mqttPort = 0;
+        gw.start();
+        try (MqttTestClient v5 = MqttTestClient.open(gw.server().mqttPort(), 5);
+             MqttTestClient v311 = MqttTestClient.open(gw.server().mqttPort(), 4)) {
+            assertEquals(0, v5.connect("five", true));
+            v5.publish("t/x", "a", 1, 3);
+            MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
+            assertEquals(0x80, ack.body()[2] & 0xFF, "unspecified error");
+            assertEquals(0, v311.connect("three", true));
+            v311.publish("t/x", "b", 1, 4);
+            v311.expectEof(); // 3.1.1 cannot refuse: it sends the PUBLISH again when it comes back
+        }
+        gw.assertRefusals("send_nacked", 2);
+    }
+
+    @Test
     void shouldNackWhenTheWebhookRefusesTheMessage() throws Exception {
         status.set(400);
         answerGate.countDown();

@@ -24,6 +24,7 @@ import io.switchboard.mqtt.Will;
 import io.switchboard.service.Names;
 import io.switchboard.session.Message;
 import io.switchboard.session.Session;
+import io.switchboard.upstream.UpstreamSink;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,6 +65,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * null when it has none or it was discarded.
      */
     private PendingWill will;
+    /** Client PUBLISHes offered to the upstream and not answered yet; bounded by --max-pending-sends. */
+    private short pendingUpstream;
 
     /** A will, and the session it belongs to once the CONNECT was accepted (null before). */
     private record PendingWill(Will will, Session session) {
@@ -305,6 +308,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             refuseRetained(p);
             return;
         }
+        boolean toUpstream = at.shared.services().upstream() != UpstreamSink.NONE;
         if (p.qos() == 2) {
             if (qos2Received == null) {
                 qos2Received = new Inflight();
@@ -312,26 +316,97 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (!qos2Received.contains(p.packetId())) {
                 qos2Received.addPacketId(p.packetId());
                 at.shared.registry().pushes().publish(p.topic(), p.payload());
+                if (toUpstream) {
+                    offerUpstream(p); // PUBREC once the backend has it
+                    return;
+                }
             }
-            ctx.write(MqttEncoder.pubrec(ctx.alloc(), version, p.packetId(), MqttReasonCodes.SUCCESS),
-                    ctx.voidPromise());
+            answer(p, MqttReasonCodes.SUCCESS);
             return;
         }
         at.shared.registry().pushes().publish(p.topic(), p.payload());
-        if (p.qos() == 1) {
-            ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), MqttReasonCodes.SUCCESS),
-                    ctx.voidPromise());
+        if (toUpstream) {
+            offerUpstream(p); // QoS 1: PUBACK once the backend has it
+        } else if (p.qos() == 1) {
+            answer(p, MqttReasonCodes.SUCCESS);
         }
     }
 
-    /** A retained PUBLISH the retained messages have no room for: not published, and said so where MQTT can. */
-    private void refuseRetained(Publish p) {
-        int reason = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SUCCESS;
+    /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
+    private void answer(Publish p, int reason) {
         if (p.qos() == 1) {
             ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
         } else if (p.qos() == 2) {
             ctx.write(MqttEncoder.pubrec(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
         }
+    }
+
+    /**
+     * Offers a client's PUBLISH to the upstream sink (--upstream) like a SWB/1 SEND, with its topic: a QoS 1 or 2
+     * PUBLISH is acknowledged only once the backend accepted it. A refusal is a v5 PUBACK/PUBREC 0x80 with the
+     * reason; MQTT 3.1.1 cannot refuse, so the connection is closed and the client sends it again when it comes
+     * back. At most --max-pending-sends unanswered per client (0x97 quota exceeded, or a close in 3.1.1).
+     */
+    private void offerUpstream(Publish p) {
+        if (pendingUpstream >= at.shared.config().maxPendingSendsPerClient) {
+            refused(Refusal.SEND_TOO_MANY_PENDING);
+            upstreamRefused(p, MqttReasonCodes.QUOTA_EXCEEDED, "too many PUBLISHes waiting for the upstream");
+            return;
+        }
+        pendingUpstream++;
+        at.shared.services().upstream().offer(session().id(), Integer.toString(p.packetId()), p.topic(), p.payload(),
+                new UpstreamSink.Callback() {
+                    @Override
+                    public void accepted() {
+                        upstreamAnswered(p, true, null);
+                    }
+
+                    @Override
+                    public void refused(int code, String reason) {
+                        upstreamAnswered(p, false, code + " " + reason);
+                    }
+                });
+    }
+
+    private void upstreamAnswered(Publish p, boolean accepted, String why) {
+        if (!at.shard.inLoop()) {
+            at.shard.execute(() -> upstreamAnswered(p, accepted, why));
+            return;
+        }
+        pendingUpstream--;
+        if (accepted) {
+            at.shared.metrics().sendsAccepted.increment();
+        } else {
+            refused(Refusal.SEND_NACKED);
+        }
+        if (!isOpen()) {
+            return;
+        }
+        if (accepted) {
+            answer(p, MqttReasonCodes.SUCCESS);
+        } else {
+            upstreamRefused(p, MqttReasonCodes.UNSPECIFIED_ERROR, "upstream refused: " + why);
+        }
+        ctx.flush();
+    }
+
+    private void upstreamRefused(Publish p, int reason, String why) {
+        if (p.qos() == 0) {
+            return; // at most once: nothing to say
+        }
+        if (p.qos() == 2 && qos2Received != null) {
+            qos2Received.removePacketId(p.packetId()); // a refused PUBREC ends the exchange: no PUBREL follows
+        }
+        if (version == MqttVersion.V5) {
+            answer(p, reason);
+        } else {
+            closeWith(-reason, sanitize(why), 0); // 3.1.1 has no refusal: the client resends after reconnecting
+        }
+    }
+
+    /** A retained PUBLISH the retained messages have no room for: not published, and said so where MQTT can. */
+    private void refuseRetained(Publish p) {
+        answer(p, version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SUCCESS);
     }
 
     // ---- the will
