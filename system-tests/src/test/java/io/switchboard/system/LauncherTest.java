@@ -40,13 +40,18 @@ class LauncherTest {
     }
 
     @Test
-    void shouldLeaveTheCollectorToJavaOptsWhenItPicksOne() throws Exception {
+    void shouldPickTheLeanCollectorUnlessTheHeapIsLargeOrJavaOptsPicksOne() throws Exception {
         List<String> plain = launch("");
-        assertTrue(plain.contains("-XX:+UseG1GC"), plain.toString());
-        List<String> serial = launch("-XX:+UseSerialGC -Xmn8m");
-        assertTrue(serial.contains("-XX:+UseSerialGC"), serial.toString());
-        assertTrue(!serial.contains("-XX:+UseG1GC") && !serial.contains("-XX:MaxGCPauseMillis=50"),
-                "one collector only, or the JVM refuses to start: " + serial);
+        assertTrue(plain.contains("-XX:+UseSerialGC") && plain.contains("-Xmn8m"), plain.toString());
+        assertTrue(!plain.contains("-XX:+UseG1GC"), plain.toString());
+        assertTrue(launch("-Xmx1g").contains("-XX:+UseSerialGC"), "a small heap stays lean");
+        List<String> large = launch("-Xmx4g");
+        assertTrue(large.contains("-XX:+UseG1GC") && !large.contains("-XX:+UseSerialGC")
+                && !large.contains("-Xmn8m"), large.toString());
+        List<String> zgc = launch("-XX:+UseZGC");
+        assertTrue(zgc.contains("-XX:+UseZGC"), zgc.toString());
+        assertTrue(!zgc.contains("-XX:+UseG1GC") && !zgc.contains("-XX:+UseSerialGC")
+                && !zgc.contains("-XX:MaxGCPauseMillis=50"), "one collector only, or the JVM refuses to start: " + zgc);
     }
 
     /** Runs a copy of the launcher with {@code javaOpts}; returns the arguments its {@code java} got. */
