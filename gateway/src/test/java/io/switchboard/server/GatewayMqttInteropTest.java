@@ -84,6 +84,33 @@ class GatewayMqttInteropTest {
     }
 
     @Test
+    void mosquittoQos2PublishesArriveOnceAndAPersistentSessionGetsWhatWasPushedWhileAway() throws Exception {
+        Assumptions.assumeTrue(installed("which", "mosquitto_sub"),
+                "mosquitto_sub not installed (apt-get install mosquitto-clients)");
+        gw.config.mqttPort = 0;
+        gw.start();
+        String port = Integer.toString(gw.server().mqttPort());
+        SwbTestClient swb = gw.hello("listener");
+        swb.send("SUB alerts");
+        swb.expectLine("OK SUB alerts");
+        finish(new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", "q2", "-q", "2",
+                "-t", "alerts", "-m", "exactly once").redirectErrorStream(true).start());
+        assertEquals("exactly once", swb.readMsg().text());
+        swb.sync(); // and nothing more
+
+        // A persistent session (-c, QoS 1): subscribed once, away while a stored push arrives, then back.
+        Process first = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "persistent",
+                "-c", "-q", "1", "-t", "push/persistent", "-C", "1").redirectErrorStream(true).start();
+        awaitOnline("persistent");
+        gw.api().post("/v1/clients/persistent/messages?ttl=600", "first");
+        assertEquals("first\n", finish(first));
+        gw.api().post("/v1/clients/persistent/messages?ttl=600", "while away");
+        assertEquals("while away\n", finish(new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port,
+                "-i", "persistent", "-c", "-q", "1", "-t", "push/persistent", "-C", "1").redirectErrorStream(true)
+                .start()));
+    }
+
+    @Test
     void mosquittoRetainsAndItsWillReachesASubscriberWhenKilled() throws Exception {
         Assumptions.assumeTrue(installed("which", "mosquitto_sub"),
                 "mosquitto_sub not installed (apt-get install mosquitto-clients)");
