@@ -134,6 +134,8 @@ public final class ServerConfig {
     /** Largest WebSocket frame a client may send (payload bytes); larger ones close with 1009. */
     public final int wsMaxFrameBytes;
 
+    /** Longest an MQTT session outlives its connection with nothing stored (persistent sessions), seconds. */
+    public final int mqttMaxSessionExpirySec;
     /** Retained messages (MQTT) kept at most, by count and by bytes (topic plus payload). */
     public final int maxRetained;
     public final long maxRetainedBytes;
@@ -220,6 +222,7 @@ public final class ServerConfig {
                 : java.util.Arrays.stream(b.wsAllowedOrigins.split(",")).map(String::strip)
                         .filter(o -> !o.isEmpty()).toList();
         wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : maxPayloadBytes + 8 * 1024;
+        mqttMaxSessionExpirySec = b.mqttMaxSessionExpirySec;
         maxRetained = b.maxRetained;
         maxRetainedBytes = b.maxRetainedBytes;
         mqttTlsCert = path(b.mqttTlsCert);
@@ -296,6 +299,7 @@ public final class ServerConfig {
         }
         Ranges.check("--ws-port", wsPort, -1, 65535);
         Ranges.check("--max-retained", maxRetained, 0, 100_000_000);
+        Ranges.check("--mqtt-max-session-expiry", mqttMaxSessionExpirySec, 0, Integer.MAX_VALUE);
         if (maxRetainedBytes < 0) {
             throw new IllegalArgumentException("--max-retained-bytes must not be negative");
         }
@@ -548,6 +552,11 @@ public final class ServerConfig {
         @Option(names = "--ws-max-frame", paramLabel = "<bytes>", description = "Largest WebSocket frame a client "
                 + "may send; larger ones close the connection with 1009. Default: --max-payload plus 8 KiB.")
         public int wsMaxFrameBytes = 0;
+        @Option(names = "--mqtt-max-session-expiry", paramLabel = "<sec>", description = "Longest an MQTT session "
+                + "(its subscriptions) outlives its connection with nothing stored for it: a 3.1.1 persistent session "
+                + "(clean session 0) is kept this long, a v5 session its Session Expiry Interval up to this (told in "
+                + "CONNACK). Stored messages keep a session for their ttl regardless. 0 = not at all.")
+        public int mqttMaxSessionExpirySec = 7 * 86_400;
         @Option(names = "--max-retained", paramLabel = "<count>", description = "Retained messages (MQTT's, and "
                 + "the API's ?retain=true) kept at most, one per topic; a new topic beyond is refused. In memory.")
         public int maxRetained = 100_000;

@@ -39,6 +39,11 @@ public final class Session {
      */
     private int budgetTokens;
     private int budgetSec;
+    /**
+     * Until when (seconds since {@link #SINCE_EPOCH_SEC}) the session outlives its connection even with nothing
+     * stored: an MQTT persistent session's expiry; 0 = not at all (the session ends with its last stored message).
+     */
+    private int keepUntilSec;
     /** Consecutive seconds the budget ran out, up to 127. */
     private byte overBudgetSec;
     private byte state;
@@ -76,7 +81,21 @@ public final class Session {
         return true;
     }
 
-    /** Whether the client may send another frame in second {@code nowSec} (refilling at a new second). */
+    /**
+     * Keeps this session (its subscriptions and acknowledgement state) for {@code seconds} after its connection
+     * closes, though nothing is stored for it (an MQTT persistent session); 0 ends it with its connection as
+     * before. Owner loop only.
+     */
+    public void keepOfflineFor(long seconds, long nowMs) {
+        keepUntilSec = seconds <= 0 ? 0
+                : (int) Math.min(Integer.MAX_VALUE, nowMs / 1000 - SINCE_EPOCH_SEC + seconds);
+    }
+
+    private boolean keptAt(long nowMs) {
+        return keepUntilSec != 0 && nowMs / 1000 - SINCE_EPOCH_SEC < keepUntilSec;
+    }
+
+    /** Whether the client may send another frame this second. {@code nowSec} (refilling at a new second). */
     public boolean frameBudgetLeft(int nowSec, int rate, int burst) {
         if (nowSec != budgetSec) {
             long elapsed = (long) nowSec - budgetSec;
@@ -393,7 +412,7 @@ public final class Session {
         }
         since(nowMs);
         state = nextState;
-        return queue == null && nextState == OFFLINE;
+        return queue == null && nextState == OFFLINE && !keptAt(nowMs);
     }
 
     /** Drops {@code ttl=0} messages (never kept for a later connection); on the owning loop. */
@@ -410,7 +429,7 @@ public final class Session {
             metrics().messagesExpired.add(queue.removeIf(m -> m.expired(nowMs)));
             releaseQueueIfEmpty();
         }
-        return queue == null;
+        return queue == null && !keptAt(nowMs);
     }
 
     /** Drops every queued message (the session is being removed), giving their bytes back to the budget. */

@@ -258,6 +258,10 @@ public final class SessionRegistry {
         metrics.sessionsOnline.decrementAndGet();
         if (s.detach(link, Session.OFFLINE, s.owner().nowMs())) {
             remove(s);
+        } else if (s.queued() == 0 && offlineSessions.get() >= limits.maxOfflineSessions()) {
+            // Kept only for its expiry (MQTT), and no room: it ends as if it had none.
+            metrics.refused(Refusal.OFFLINE_SESSIONS_LIMIT);
+            remove(s);
         } else {
             s.owner().addOffline(s);
         }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** MQTT retained messages (from clients and the API) and will messages, over real sockets. */
+/** MQTT retained messages (from clients and the API), will messages and session expiry, over real sockets. */
 @Timeout(60)
 class GatewayMqttRetainWillTest {
     private static final int V311 = 4;
@@ -143,5 +143,50 @@ class GatewayMqttRetainWillTest {
         delayed.close();
         watcher.expectSilence(300); // not before its delay
         assertEquals("late", watcher.readPublish().text(), "after the 1 s delay");
+    }
+
+    private MqttTestClient reconnect(String id, int version, long expirySec) throws Exception {
+        MqttTestClient c = MqttTestClient.open(gw.server().mqttPort(), version);
+        clients.add(c);
+        c.sendConnect(id, false, 60, null, null, 0, expirySec);
+        return c;
+    }
+
+    @Test
+    void aPersistentSessionKeepsItsSubscriptionsWithNothingStoredUntilItExpires() throws Exception {
+        gw.config.mqttMaxSessionExpirySec = 3600;
+        gw.start();
+        // 3.1.1, clean session 0: the session (and its subscription) outlives the connection.
+        MqttTestClient first = reconnect("keeper", V311, -1);
+        first.connack();
+        assertEquals(0, first.subscribeAndWait(1, "news/#", 0));
+        first.disconnect();
+        first.expectEof();
+        MqttTestClient back = reconnect("keeper", V311, -1);
+        assertTrue(MqttTestClient.sessionPresent(back.connack()), "the session was kept");
+        assertEquals(1, gw.api().post("/v1/topics/news%2Fdaily/messages", "kept").json().get("delivered").asInt());
+        assertEquals("kept", back.readPublish().text(), "without subscribing again");
+
+        // v5 without a Session Expiry Interval: the session ends with the connection.
+        MqttTestClient brief = reconnect("brief", V5, -1);
+        brief.connack();
+        assertEquals(0, brief.subscribeAndWait(1, "news/#", 0));
+        brief.disconnect();
+        brief.expectEof();
+        MqttTestClient again = reconnect("brief", V5, -1);
+        assertTrue(!MqttTestClient.sessionPresent(again.connack()), "expiry 0: nothing kept");
+
+        // v5 with 60 s: kept, then gone once the clock passed it (the offline sweep runs every few seconds).
+        MqttTestClient timed = reconnect("timed", V5, 60);
+        timed.connack();
+        assertEquals(0, timed.subscribeAndWait(1, "news/#", 0));
+        timed.disconnect();
+        timed.expectEof();
+        gw.advanceSec(30);
+        gw.advanceSec(5);
+        assertEquals(200, gw.api().get("/v1/clients/timed").status(), "kept within its expiry");
+        gw.advanceSec(40);
+        gw.advanceSec(5);
+        assertEquals(404, gw.api().get("/v1/clients/timed").status(), "gone after it");
     }
 }

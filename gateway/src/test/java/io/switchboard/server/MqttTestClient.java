@@ -70,6 +70,12 @@ public final class MqttTestClient implements AutoCloseable {
     /** Sends CONNECT. {@code receiveMaximum} 0 sends none (v5). */
     public void sendConnect(String clientId, boolean cleanStart, int keepAliveSec, String username, String password,
                             int receiveMaximum) throws IOException {
+        sendConnect(clientId, cleanStart, keepAliveSec, username, password, receiveMaximum, -1);
+    }
+
+    /** As above, with a v5 Session Expiry Interval when {@code sessionExpirySec >= 0}. */
+    public void sendConnect(String clientId, boolean cleanStart, int keepAliveSec, String username, String password,
+                            int receiveMaximum, long sessionExpirySec) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         string(b, "MQTT");
         b.write(version);
@@ -79,6 +85,13 @@ public final class MqttTestClient implements AutoCloseable {
         b.write(keepAliveSec);
         if (version == 5) {
             ByteArrayOutputStream props = new ByteArrayOutputStream();
+            if (sessionExpirySec >= 0) {
+                props.write(0x11);
+                props.write((int) (sessionExpirySec >>> 24));
+                props.write((int) (sessionExpirySec >>> 16));
+                props.write((int) (sessionExpirySec >>> 8));
+                props.write((int) sessionExpirySec);
+            }
             if (receiveMaximum > 0) {
                 props.write(0x21);
                 props.write(receiveMaximum >> 8);

@@ -65,6 +65,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * null when it has none or it was discarded.
      */
     private PendingWill will;
+    /** Seconds the session outlives this connection with nothing stored (granted from the CONNECT). */
+    private int sessionExpirySec;
     /** Client PUBLISHes offered to the upstream and not answered yet; bounded by --max-pending-sends. */
     private short pendingUpstream;
 
@@ -132,6 +134,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             case Unsubscribe unsub -> unsubscribe(unsub);
             case PingReq ping -> ctx.write(MqttEncoder.pingresp(ctx.alloc()), ctx.voidPromise());
             case Disconnect d -> {
+                if (d.sessionExpirySec() >= 0 && session() != null) {
+                    // v5 may change the expiry as it leaves (not from 0 to more, which is a protocol error we
+                    // forgive by capping as at CONNECT).
+                    session().keepOfflineFor(Math.min(d.sessionExpirySec(),
+                            at.shared.config().mqttMaxSessionExpirySec), at.shard.nowMs());
+                }
                 if (d.reasonCode() != MqttReasonCodes.DISCONNECT_WITH_WILL_MESSAGE) {
                     will = null; // a normal DISCONNECT discards the will
                 }
@@ -174,6 +182,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return;
         }
         will = c.will() == null ? null : new PendingWill(c.will(), null);
+        long maxExpiry = at.shared.config().mqttMaxSessionExpirySec;
+        // 3.1.1: a persistent session (clean session 0) lasts; v5: as long as asked (0 when absent), both capped.
+        sessionExpirySec = (int) Math.min(maxExpiry, c.version() == MqttVersion.V5 ? c.sessionExpirySec()
+                : c.cleanStart() ? 0 : maxExpiry);
         String token = c.password() == null ? null : new String(c.password(), StandardCharsets.UTF_8);
         hello(id, token, c.cleanStart() ? -1 : 0, c.keepAliveSec());
     }
@@ -187,6 +199,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     .withAssignedClientId(flag(FLAG_ASSIGNED_ID) ? s.id() : null)
                     .withServerKeepAliveSec(hbSec != keepAliveRequested ? hbSec : -1)
                     .withReceiveMaximum(at.shared.config().windowMessages)
+                    .withSessionExpirySec(sessionExpirySec > 0 ? sessionExpirySec : -1)
                     .withMaximumPacketSize(at.adapter.maxPacketBytes)
                     .withTopicAliasMaximum(0)
                     .withMaximumQos(-1)
@@ -197,6 +210,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         ctx.write(MqttEncoder.connack(ctx.alloc(), version, present, MqttReasonCodes.SUCCESS, props),
                 ctx.voidPromise());
         set(FLAG_CONNACK_SENT);
+        s.keepOfflineFor(sessionExpirySec, at.shard.nowMs());
         if (will != null) {
             will = new PendingWill(will.will(), s);
         }

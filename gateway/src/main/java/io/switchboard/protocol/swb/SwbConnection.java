@@ -173,6 +173,7 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
 
     @Override
     protected void writeWelcome(Session s, int hbSec) {
+        s.keepOfflineFor(0, at.shard.nowMs()); // SWB/1 sessions end with their last stored message
         ctx.write(SwbFrames.welcome(ctx.alloc(), s.id(), hbSec, s.lastSeq(), at.shared.config().nodeName),
                 ctx.voidPromise());
     }
