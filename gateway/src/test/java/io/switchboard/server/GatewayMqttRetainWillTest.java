@@ -189,4 +189,41 @@ class GatewayMqttRetainWillTest {
         gw.advanceSec(5);
         assertEquals(404, gw.api().get("/v1/clients/timed").status(), "gone after it");
     }
+
+    /** A v5 PUBLISH QoS 0 on {@code topic} (may be empty) with a Topic Alias property. */
+    private static byte[] publishWithAlias(String topic, int alias, String payload) {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        byte[] t = topic.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        body.write(t.length >> 8);
+        body.write(t.length);
+        body.writeBytes(t);
+        body.writeBytes(new byte[] {3, 0x23, 0, (byte) alias}); // properties: topic alias
+        body.writeBytes(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        byte[] b = body.toByteArray();
+        java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+        p.write(0x30);
+        p.write(b.length);
+        p.writeBytes(b);
+        return p.toByteArray();
+    }
+
+    @Test
+    void v5TopicAliasesAreSetThenUsedAndAnUnknownOneCloses() throws Exception {
+        gw.start();
+        MqttTestClient reader = connected("reader", V311);
+        assertEquals(0, reader.subscribeAndWait(1, "plant/line1/temp", 0));
+        MqttTestClient v5 = connected("aliaser", V5);
+        v5.sendRaw(publishWithAlias("plant/line1/temp", 3, "20"));
+        v5.sendRaw(publishWithAlias("", 3, "21")); // the alias alone
+        assertEquals("20", reader.readPublish().text());
+        MqttTestClient.Pub second = reader.readPublish();
+        assertEquals("plant/line1/temp", second.topic());
+        assertEquals("21", second.text());
+
+        v5.sendRaw(publishWithAlias("", 9, "x")); // never set
+        assertEquals(0x82, v5.readDisconnect(), "protocol error");
+        MqttTestClient big = connected("big", V5);
+        big.sendRaw(publishWithAlias("a/b", 200, "x")); // above the maximum told in CONNACK
+        assertEquals(0x94, big.readDisconnect(), "topic alias invalid");
+    }
 }

@@ -48,6 +48,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private static final int FLAG_ASSIGNED_ID = 4;
     /** The longest will delay honoured (a day): a scheduled will holds its payload until then. */
     private static final long MAX_WILL_DELAY_SEC = 86_400;
+    /** Topic aliases a v5 client may set (told in CONNACK): 16 topic strings at most per connection that uses them. */
+    static final int TOPIC_ALIAS_MAXIMUM = 16;
 
     /** Protocol level of the CONNECT (4 = 3.1.1, 5); 0 before it. */
     private byte version;
@@ -65,6 +67,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * null when it has none or it was discarded.
      */
     private PendingWill will;
+    /** v5 topic aliases the client set (index = alias); null until it sets one. */
+    private String[] topicAliases;
     /** Seconds the session outlives this connection with nothing stored (granted from the CONNECT). */
     private int sessionExpirySec;
     /** Client PUBLISHes offered to the upstream and not answered yet; bounded by --max-pending-sends. */
@@ -201,7 +205,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     .withReceiveMaximum(at.shared.config().windowMessages)
                     .withSessionExpirySec(sessionExpirySec > 0 ? sessionExpirySec : -1)
                     .withMaximumPacketSize(at.adapter.maxPacketBytes)
-                    .withTopicAliasMaximum(0)
+                    .withTopicAliasMaximum(TOPIC_ALIAS_MAXIMUM)
                     .withMaximumQos(-1)
                     .withSharedSubscriptionAvailable(false)
                     .withSubscriptionIdentifiersAvailable(false)
@@ -306,11 +310,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     // ---- the client's own packets
 
-    private void publish(Publish p) {
-        if (p.topicAlias() != 0) {
-            protocolError(-MqttReasonCodes.TOPIC_ALIAS_INVALID, "topic aliases are not accepted (maximum 0)",
-                    Refusal.MALFORMED_FRAME);
-            return;
+    private void publish(Publish received) {
+        Publish p = resolveAlias(received);
+        if (p == null) {
+            return; // closing: a bad alias
         }
         if (!Names.isValidTopic(p.topic())) {
             protocolError(-MqttReasonCodes.TOPIC_NAME_INVALID, "topic must be " + Names.TOPIC_RULE,
@@ -344,6 +347,38 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         } else if (p.qos() == 1) {
             answer(p, MqttReasonCodes.SUCCESS);
         }
+    }
+
+    /**
+     * v5 topic aliases (client to server): a PUBLISH with a topic and an alias sets the alias, one with an alias and
+     * no topic uses it. Returns the PUBLISH with its topic, or null after closing for a bad alias.
+     */
+    private Publish resolveAlias(Publish p) {
+        int alias = p.topicAlias();
+        if (alias == 0) {
+            return p;
+        }
+        if (alias > TOPIC_ALIAS_MAXIMUM) {
+            protocolError(-MqttReasonCodes.TOPIC_ALIAS_INVALID, "topic alias " + alias + " above the maximum "
+                    + TOPIC_ALIAS_MAXIMUM, Refusal.MALFORMED_FRAME);
+            return null;
+        }
+        if (!p.topic().isEmpty()) {
+            if (topicAliases == null) {
+                topicAliases = new String[TOPIC_ALIAS_MAXIMUM + 1];
+            }
+            topicAliases[alias] = p.topic();
+            return p;
+        }
+        String topic = topicAliases == null ? null : topicAliases[alias];
+        if (topic == null) {
+            protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "topic alias " + alias + " was never set",
+                    Refusal.MALFORMED_FRAME);
+            return null;
+        }
+        return new Publish(topic, p.payload(), p.qos(), p.retain(), p.dup(), p.packetId(), alias,
+                p.messageExpirySec(), p.userProperties(), p.contentType(), p.responseTopic(), p.correlationData(),
+                p.payloadFormat());
     }
 
     /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
