@@ -160,10 +160,15 @@ public final class Deliveries implements PushService {
     /** Sends to every connected subscriber of {@code topic} (best effort, ttl 0): one task per loop. */
     @Override
     public CompletableFuture<Long> publish(String topic, byte[] payload) {
+        return publish(topic, payload, null);
+    }
+
+    /** As {@link #publish(String, byte[])}, with the publisher's name/value {@code properties} (MQTT 5). */
+    public CompletableFuture<Long> publish(String topic, byte[] payload, java.util.List<String> properties) {
         return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, s -> {
-                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic).ok()) {
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties).ok()) {
                     n[0]++;
                 }
             });
@@ -259,17 +264,18 @@ public final class Deliveries implements PushService {
      * under {@code reason} (when not null), any other refusal under its own reason.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
-        return pushHere(s, payload, expiresAtMs, reason, null);
+        return pushHere(s, payload, expiresAtMs, reason, null, null);
     }
 
     /** {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}. */
-    private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic) {
-        PushResult r = s.push(payload, expiresAtMs, true, topic);
+    private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic,
+                                java.util.List<String> properties) {
+        PushResult r = s.push(payload, expiresAtMs, true, topic, properties);
         if (r == Session.RETRY) {
             return r;
         }
         if (s.state() == Session.OFFLINE) {
-            if (s.queued() == 0) {
+            if (s.queued() == 0 && !s.keptAt(s.owner().nowMs())) {
                 registry.remove(s);
             } else {
                 s.owner().addOffline(s);

@@ -8,10 +8,16 @@ package io.switchboard.session;
  *                    which is delivered only to the current connection and never re-sent
  * @param topic       the topic it was published to, or null for a push to the client itself (protocols that name
  *                    topics on the wire, such as MQTT, need it)
+ * @param properties  name/value pairs (name, value, name, value ...) the publisher attached (MQTT 5 user
+ *                    properties), passed on to protocols that carry them; null when none
  */
-public record Message(long seq, byte[] payload, long expiresAtMs, String topic) {
+public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties) {
     public Message(long seq, byte[] payload, long expiresAtMs) {
-        this(seq, payload, expiresAtMs, null);
+        this(seq, payload, expiresAtMs, null, null);
+    }
+
+    public Message(long seq, byte[] payload, long expiresAtMs, String topic) {
+        this(seq, payload, expiresAtMs, topic, null);
     }
 
     public boolean stored() {

@@ -91,7 +91,8 @@ public final class Session {
                 : (int) Math.min(Integer.MAX_VALUE, nowMs / 1000 - SINCE_EPOCH_SEC + seconds);
     }
 
-    private boolean keptAt(long nowMs) {
+    /** Whether an expiry keeps this session past its connection at {@code nowMs} (see {@link #keepOfflineFor}). */
+    boolean keptAt(long nowMs) {
         return keepUntilSec != 0 && nowMs / 1000 - SINCE_EPOCH_SEC < keepUntilSec;
     }
 
@@ -272,6 +273,11 @@ public final class Session {
 
     /** {@link #push(byte[], long, boolean)} of a message published to {@code topic} (null: to the client itself). */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic) {
+        return push(payload, expiresAtMs, flush, topic, null);
+    }
+
+    /** As above, with the publisher's name/value {@code properties} (null: none). */
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties) {
         if (state == DEAD) {
             return RETRY;
         }
@@ -288,7 +294,7 @@ public final class Session {
         if (queue == null) {
             queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
         }
-        if (!queue.offer(new Message(seq, payload, expiresAtMs, topic))) {
+        if (!queue.offer(new Message(seq, payload, expiresAtMs, topic, properties))) {
             releaseQueueIfEmpty();
             return PushResult.QUEUED_TOTAL_FULL;
         }

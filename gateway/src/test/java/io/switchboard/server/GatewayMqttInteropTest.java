@@ -186,4 +186,40 @@ class GatewayMqttInteropTest {
             }
         }, "paho's session ends once its stored push is acknowledged and it left");
     }
+
+    @Test
+    void pahoV5UserPropertiesPassFromPublisherToSubscriber() throws Exception {
+        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
+        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
+                "paho not installed (apt-get install python3-paho-mqtt)");
+        gw.config.mqttPort = 0;
+        gw.start();
+        Path script = tmp.resolve("props.py");
+        Files.writeString(script, """
+                import sys, time, paho.mqtt.client as mqtt
+                from paho.mqtt.properties import Properties
+                from paho.mqtt.packettypes import PacketTypes
+                port = int(sys.argv[1]); got = []; subscribed = []
+                def client(name):
+                    try:
+                        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
+                    except AttributeError:
+                        return mqtt.Client(client_id=name, protocol=mqtt.MQTTv5)
+                sub = client("props-sub")
+                sub.on_subscribe = lambda c, u, mid, granted, props=None: subscribed.append(1)
+                sub.on_message = lambda c, u, m: got.append(sorted(getattr(m.properties, "UserProperty", [])))
+                sub.connect("127.0.0.1", port, 30); sub.loop_start(); sub.subscribe("plant/#", qos=0)
+                while not subscribed: time.sleep(0.02)
+                pub = client("props-pub"); pub.connect("127.0.0.1", port, 30); pub.loop_start()
+                props = Properties(PacketTypes.PUBLISH); props.UserProperty = [("site", "north"), ("unit", "C")]
+                pub.publish("plant/temp", "19", qos=1, properties=props)
+                deadline = time.time() + 10
+                while not got and time.time() < deadline: time.sleep(0.02)
+                print(got[0] if got else "nothing", flush=True)
+                pub.disconnect(); sub.disconnect(); pub.loop_stop(); sub.loop_stop()
+                """);
+        Process p = new ProcessBuilder(python, script.toString(), Integer.toString(gw.server().mqttPort()))
+                .redirectErrorStream(true).start();
+        assertEquals("[('site', 'north'), ('unit', 'C')]\n", finish(p));
+    }
 }

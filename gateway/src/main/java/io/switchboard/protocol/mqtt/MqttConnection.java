@@ -20,6 +20,7 @@ import io.switchboard.mqtt.Publish;
 import io.switchboard.mqtt.Subscribe;
 import io.switchboard.mqtt.Subscription;
 import io.switchboard.mqtt.Unsubscribe;
+import io.switchboard.mqtt.UserProperty;
 import io.switchboard.mqtt.Will;
 import io.switchboard.service.Names;
 import io.switchboard.session.Message;
@@ -276,8 +277,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 1, false, false, packetId,
                     List.of()), ctx.voidPromise());
         } else {
-            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 0, false, false, 0, List.of()),
-                    ctx.voidPromise());
+            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 0, false, false, 0,
+                    userProperties(m)), ctx.voidPromise());
         }
     }
 
@@ -332,7 +333,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
             if (!qos2Received.contains(p.packetId())) {
                 qos2Received.addPacketId(p.packetId());
-                at.shared.registry().pushes().publish(p.topic(), p.payload());
+                at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p));
                 if (toUpstream) {
                     offerUpstream(p); // PUBREC once the backend has it
                     return;
@@ -341,7 +342,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             answer(p, MqttReasonCodes.SUCCESS);
             return;
         }
-        at.shared.registry().pushes().publish(p.topic(), p.payload());
+        at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p));
         if (toUpstream) {
             offerUpstream(p); // QoS 1: PUBACK once the backend has it
         } else if (p.qos() == 1) {
@@ -379,6 +380,36 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return new Publish(topic, p.payload(), p.qos(), p.retain(), p.dup(), p.packetId(), alias,
                 p.messageExpirySec(), p.userProperties(), p.contentType(), p.responseTopic(), p.correlationData(),
                 p.payloadFormat());
+    }
+
+    /** A v5 PUBLISH's user properties as the core's name/value pairs, or null when it has none. */
+    private static List<String> userProperties(Publish p) {
+        return pairs(p.userProperties());
+    }
+
+    /** User properties (a PUBLISH's, a will's) as the core's name/value pairs, or null when none. */
+    private static List<String> pairs(List<UserProperty> properties) {
+        if (properties == null || properties.isEmpty()) {
+            return null;
+        }
+        List<String> pairs = new java.util.ArrayList<>(2 * properties.size());
+        for (UserProperty u : properties) {
+            pairs.add(u.name());
+            pairs.add(u.value());
+        }
+        return pairs;
+    }
+
+    /** The core's name/value pairs as user properties for a v5 PUBLISH (none for 3.1.1). */
+    private List<UserProperty> userProperties(Message m) {
+        if (m.properties() == null || version != MqttVersion.V5) {
+            return List.of();
+        }
+        List<UserProperty> props = new java.util.ArrayList<>(m.properties().size() / 2);
+        for (int i = 0; i + 1 < m.properties().size(); i += 2) {
+            props.add(new UserProperty(m.properties().get(i), m.properties().get(i + 1)));
+        }
+        return props;
     }
 
     /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
@@ -478,7 +509,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
             var pushes = at.shared.registry().pushes();
             if (!w.retain() || pushes.retain(w.topic(), w.payload())) {
-                pushes.publish(w.topic(), w.payload());
+                pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()));
             }
         };
         if (w.delayIntervalSec() > 0) {
