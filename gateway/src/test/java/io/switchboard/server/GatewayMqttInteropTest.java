@@ -41,6 +41,17 @@ class GatewayMqttInteropTest {
         }
     }
 
+    /**
+     * A python3 with paho (Debian's, where apt-get puts it, else the first on the PATH); skips the test when none
+     * has it.
+     */
+    static String pahoPython() {
+        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
+        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
+                "paho not installed (apt-get install python3-paho-mqtt)");
+        return python;
+    }
+
     private void awaitOnline(String id) {
         GatewayFixture.await(() -> {
             try {
@@ -137,10 +148,7 @@ class GatewayMqttInteropTest {
 
     @Test
     void pahoV5ClientSubscribesWithWildcardsAndAcknowledgesStoredPushes() throws Exception {
-        // Debian's python3 (where apt-get puts paho), else whichever is first on the PATH.
-        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
-        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
-                "paho not installed (apt-get install python3-paho-mqtt)");
+        String python = pahoPython();
         gw.config.mqttPort = 0;
         gw.start();
         Path script = tmp.resolve("client.py");
@@ -189,9 +197,7 @@ class GatewayMqttInteropTest {
 
     @Test
     void pahoV5UserPropertiesPassFromPublisherToSubscriber() throws Exception {
-        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
-        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
-                "paho not installed (apt-get install python3-paho-mqtt)");
+        String python = pahoPython();
         gw.config.mqttPort = 0;
         gw.start();
         Path script = tmp.resolve("props.py");

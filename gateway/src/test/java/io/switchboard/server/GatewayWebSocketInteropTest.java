@@ -146,9 +146,7 @@ class GatewayWebSocketInteropTest {
 
     @Test
     void pahoSpeaksMqtt5OverWebSocket() throws Exception {
-        String python = installed("/usr/bin/python3", "-c", "import paho.mqtt.client") ? "/usr/bin/python3" : "python3";
-        Assumptions.assumeTrue(installed(python, "-c", "import paho.mqtt.client"),
-                "paho not installed (apt-get install python3-paho-mqtt)");
+        String python = GatewayMqttInteropTest.pahoPython();
         gw.config.wsPort = 0;
         gw.start();
         Path script = tmp.resolve("client.py");
