@@ -220,6 +220,30 @@ class GatewayMqttTest {
     }
 
     @Test
+    void malformedPacketsCloseWithTheirReasonCodes() throws Exception {
+        gw.start();
+        record Case(String what, byte[] packet, int reason) {
+        }
+        java.util.List<Case> cases = java.util.List.of(
+                new Case("a wildcard in a PUBLISH topic", new byte[] {0x30, 6, 0, 3, 'a', '/', '+', 0}, 0x90),
+                new Case("a topic that is not UTF-8", new byte[] {0x30, 6, 0, 3, 'a', (byte) 0xC3, 0x28, 0}, 0x81),
+                new Case("a remaining length of five bytes",
+                        new byte[] {0x30, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F}, 0x81),
+                new Case("a packet over the maximum packet size",
+                        new byte[] {0x30, (byte) 0x80, (byte) 0x80, 0x10}, 0x95)); // 262,144 bytes announced
+        for (Case c : cases) {
+            MqttTestClient client = connected("bad-" + cases.indexOf(c), V5, true);
+            client.sendRaw(c.packet());
+            assertEquals(c.reason(), client.readDisconnect(), c.what());
+            client.expectEof();
+        }
+        MqttTestClient v311 = connected("bad-311", V311, true);
+        v311.sendRaw(new byte[] {0x30, 6, 0, 3, 'a', '/', '#', 0});
+        v311.expectEof(); // 3.1.1 has no DISCONNECT from the server: the connection just closes
+        assertEquals(0, gw.server().metrics().loopErrors.sum(), "no stack trace, no unexpected error");
+    }
+
+    @Test
     void aDrainSaysServerShuttingDownToV5Clients() throws Exception {
         gw.config.drainPeriodSec = 0;
         gw.start();
