@@ -78,6 +78,10 @@ public final class BenchCommand implements Callable<Integer> {
     String apiToken;
     @Option(names = "--push-rate", description = "Pushes per second to random clients through the API; 0 = none.")
     int pushRate = 0;
+    @Option(names = "--publish-via", description = "Make the --push-rate pushes through a peer's own protocol "
+            + "instead of Switchboard's API, on the first --target: redis (PUBLISH bench:<id>), nats (PUB bench.<id>) "
+            + "or mqtt (PUBLISH bench/<id>, QoS 0); the same as --protocol. For side-by-side latency with the peers.")
+    String publishVia;
     @Option(names = "--push-duration", description = "How long to push (within --hold).")
     String pushDuration = "20s";
     @Option(names = "--push-warmup", description = "Pushes sent first and not measured (JIT, connection pools).")
@@ -114,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** The parent's options a worker does not get as they are: the work split, the API side, the outputs. */
     static final Set<String> NOT_FOR_WORKERS = Set.of("--workers", "--as-worker", "--connections", "--rate",
             "--id-offset", "--source", "--max-pending-connects", "--storm", "--storm-wait", "--hold", "--api",
-            "--api-token", "--push-rate", "--push-duration", "--push-warmup", "--broadcast", "--server-pid",
+            "--api-token", "--push-rate", "--publish-via", "--push-duration", "--push-warmup", "--broadcast", "--server-pid",
             "--json", "--report");
 
     @Override
@@ -149,7 +153,15 @@ public final class BenchCommand implements Callable<Integer> {
                     + "--hb and --push-rate not negative");
         }
         BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
-        if (!SWITCHBOARD_PROTOCOLS.contains(protocol) && (pushRate > 0 || broadcast)) {
+        if (publishVia != null) {
+            if (!PeerPublisher.PROTOCOLS.contains(publishVia) || !publishVia.equals(protocol)) {
+                throw new IllegalArgumentException("--publish-via takes redis, nats or mqtt, the same as --protocol, "
+                        + "not '" + publishVia + "'");
+            }
+            if (broadcast) {
+                throw new IllegalArgumentException("--broadcast goes through Switchboard's API: not with --publish-via");
+            }
+        } else if (!SWITCHBOARD_PROTOCOLS.contains(protocol) && (pushRate > 0 || broadcast)) {
             throw new IllegalArgumentException("--push-rate and --broadcast go through Switchboard's API: they need "
                     + "--protocol " + String.join(", ", SWITCHBOARD_PROTOCOLS) + " against Switchboard");
         }
@@ -167,7 +179,7 @@ public final class BenchCommand implements Callable<Integer> {
                 serverPids,
                 BenchArgs.duration(connectTimeout), maxPendingConnects, json, proto, workerCount,
                 workerCount > 1 ? workerPassThrough() : List.of(), asWorker, storm, stormWaitDuration, html,
-                BenchArgs.duration(rampUp));
+                BenchArgs.duration(rampUp), publishVia);
     }
 
     /**

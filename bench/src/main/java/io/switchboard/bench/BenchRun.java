@@ -29,7 +29,7 @@ final class BenchRun {
                 URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
                 List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json,
                 BenchProtocol protocol, int workers, List<String> workerArgs, int asWorker, boolean storm,
-                Duration stormWait, Path html, Duration rampUp) {
+                Duration stormWait, Path html, Duration rampUp, String publishVia) {
         /** This process is worker {@code asWorker} of a --workers parent: it reports on stdout, obeys stdin. */
         boolean isWorker() {
             return asWorker > 0;
@@ -117,7 +117,7 @@ final class BenchRun {
             report.loaded(after);
 
             long holdEnd = System.nanoTime() + plan.hold().toNanos();
-            if (plan.pushRate() > 0 && plan.api() != null) {
+            if (plan.pushRate() > 0 && (plan.api() != null || plan.publishVia() != null)) {
                 pushes.push(Math.min(plan.pushDuration().toNanos(), Math.max(0, holdEnd - System.nanoTime())));
             }
             long broadcastMs = -1;

@@ -34,6 +34,25 @@ final class PushDriver {
     }
 
     void push(long durationNs) {
+        PeerPublisher publisher = null;
+        if (plan.publishVia() != null) {
+            try {
+                publisher = PeerPublisher.connect(plan.publishVia(), plan.targets().get(0));
+            } catch (IOException e) {
+                stats.error("publish: " + BenchConnection.shortMessage(e));
+                return;
+            }
+        }
+        try {
+            push(durationNs, publisher);
+        } finally {
+            if (publisher != null) {
+                publisher.close();
+            }
+        }
+    }
+
+    private void push(long durationNs, PeerPublisher publisher) {
         Semaphore inFlight = new Semaphore(MAX_PUSHES_IN_FLIGHT);
         int rate = plan.pushRate();
         long intervalNs = 1_000_000_000L / rate;
@@ -59,6 +78,16 @@ final class PushDriver {
             long intendedMicros = t0Micros + (i * intervalNs) / 1000;
             char kind = i * intervalNs < warmupNs ? 'W' : 'P';
             String id = plan.idPrefix() + (plan.idOffset() + ThreadLocalRandom.current().nextInt(n));
+            if (publisher != null) {
+                stats.pushesSent.increment();
+                try {
+                    publisher.publish(id, kind + Long.toString(intendedMicros));
+                } catch (IOException e) {
+                    stats.pushesFailed.increment();
+                    stats.error("publish: " + BenchConnection.shortMessage(e));
+                }
+                continue;
+            }
             HttpRequest req = api.request("/v1/clients/" + id + "/messages")
                     .POST(HttpRequest.BodyPublishers.ofString(kind + Long.toString(intendedMicros))).build();
             // Waiting here delays this and later sends; their latency still counts from the intended time.

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Issue 15's side-by-side: push latency to CLIENTS held clients at PUSH_RATE pushes/s to random ones for PUSH_FOR,
+# latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g)
+# and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
+# protocol by `switchboard bench --publish-via`; each peer a fresh process per run, RUNS runs, medians, server CPU,
+# and every figure's ratio to Redis's. The run with one flooding client is bench/fair-share.sh.
+#   bench/latency-peers.sh               # about 8 minutes; RUNS=1 PUSH_FOR=10s for a quick look
+# Needs redis-server, nats-server and mosquitto (Debian packages); a missing one is skipped. 127.0.0.1 only.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLIENTS=${CLIENTS:-2000}
+RUNS=${RUNS:-3}
+PUSH_RATE=${PUSH_RATE:-2000}
+PUSH_FOR=${PUSH_FOR:-30s}
+HOLD=${HOLD:-34s}
+BASE_PORT=${BASE_PORT:-17800}
+
+jar=$(bench_jar)
+java=$(java_cmd)
+have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || echo "/usr/bin/$1"; }
+
+# start PEER PORT: starts the peer, prints its pid.
+start() {
+  case $1 in
+    switchboard) $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
+                   --api-port $(($2 + 1)) --data-dir "$bench_tmp/data-$2-$RANDOM" > "$bench_tmp/$1.log" 2>&1 & ;;
+    redis) "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
+             > "$bench_tmp/$1.log" 2>&1 & ;;
+    nats) "$(bin nats-server)" -a 127.0.0.1 -p "$2" > "$bench_tmp/$1.log" 2>&1 & ;;
+    mosquitto) printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\n' "$2" > "$bench_tmp/mosq.conf"
+               "$(bin mosquitto)" -c "$bench_tmp/mosq.conf" > "$bench_tmp/$1.log" 2>&1 & ;;
+  esac
+  echo $!
+}
+
+wait_port() {
+  local deadline=$(( $(date +%s) + 30 ))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "latency-peers: nothing listens on :$1" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+run() { # peer run
+  local peer=$1 i=$2 port=$((BASE_PORT + 10 * i)) proto via=()
+  case $peer in
+    switchboard) proto=swb ;;
+    redis) proto=redis; via=(--publish-via redis --api none) ;;
+    nats) proto=nats; via=(--publish-via nats --api none) ;;
+    mosquitto) proto=mqtt; via=(--publish-via mqtt --api none) ;;
+  esac
+  local pid; pid=$(start "$peer" "$port")
+  bench_pids+=("$pid")
+  wait_port "$port"
+  [ "$peer" = switchboard ] && { wait_http "http://127.0.0.1:$((port + 1))/healthz" 30; via=(--api "http://127.0.0.1:$((port + 1))"); }
+  local cpu0 t0 cpu1 t1
+  cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat"); t0=$(date +%s%N)
+  $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
+    --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
+    --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$bench_tmp/bench-$peer-$i.log" 2>&1 || true
+  cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  python3 - "$bench_tmp/$peer-$i.json" "$peer" "$i" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 10000000 ))" <<'PY'
+import json, sys
+path, peer, i, ticks, centis = sys.argv[1:6]
+try:
+    r = json.load(open(path))
+except (OSError, ValueError):
+    print("%-11s run %s: no report" % (peer, i)); sys.exit(0)
+p = r.get("push_latency_ms", {})
+print("%-11s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%" % (peer, i,
+      p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
+      r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis))))
+PY
+}
+
+peers=(switchboard)
+for p in redis nats mosquitto; do
+  case $p in redis) b=redis-server ;; nats) b=nats-server ;; *) b=mosquitto ;; esac
+  if have "$b"; then peers+=("$p"); else echo "latency-peers: $b not installed: $p skipped" >&2; fi
+done
+echo "latency-peers: ${peers[*]}; $CLIENTS clients, $PUSH_RATE pushes/s for $PUSH_FOR, $RUNS runs each (fresh process each)"
+for i in $(seq 1 "$RUNS"); do
+  for peer in "${peers[@]}"; do
+    run "$peer" "$i" | tee -a "$bench_tmp/results.txt"
+  done
+done
+python3 - "$bench_tmp/results.txt" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%", line)
+    if m:
+        rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+base = med.get("redis")
+print("\nmedians       p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
+for peer in ("switchboard", "redis", "nats", "mosquitto"):
+    if peer not in med:
+        continue
+    m = med[peer]
+    ratio = lambda a, b: "%.2fx" % (a / b) if base and b > 0 else "-"
+    print("%-11s %8.3f %8.3f %9.3f %9.0f%%   %12s  %12s" % (peer, m[0], m[1], m[2], m[5], ratio(m[1], base[1] if base else 0),
+          ratio(m[5], base[5] if base else 0)))
+PY

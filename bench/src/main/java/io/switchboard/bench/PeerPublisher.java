@@ -1,0 +1,135 @@
+package io.switchboard.bench;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Publishes the bench's pushes through a peer's own protocol, so that push latency is measured the same way on
+ * Switchboard (its API) and on the peers (what their users publish with): Redis {@code PUBLISH bench:<id>}, NATS
+ * {@code PUB bench.<id>}, MQTT 3.1.1 {@code PUBLISH bench/<id>} at QoS 0 (Mosquitto). One TCP connection, written by
+ * the pushing thread and flushed per message; a daemon thread reads and discards the answers (and answers a NATS
+ * server's PING). Not thread-safe for publishing: one thread publishes.
+ */
+final class PeerPublisher implements AutoCloseable {
+    /** The protocols it publishes with. */
+    static final java.util.List<String> PROTOCOLS = java.util.List.of("redis", "nats", "mqtt");
+
+    private final String protocol;
+    private final Socket socket;
+    private final OutputStream out;
+
+    private PeerPublisher(String protocol, Socket socket) throws IOException {
+        this.protocol = protocol;
+        this.socket = socket;
+        socket.setTcpNoDelay(true);
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+    }
+
+    /** Connects to the peer at {@code target} and does its handshake. */
+    static PeerPublisher connect(String protocol, InetSocketAddress target) throws IOException {
+        if (!PROTOCOLS.contains(protocol)) {
+            throw new IllegalArgumentException("--publish-via must be one of " + String.join(", ", PROTOCOLS)
+                    + ", not '" + protocol + "'");
+        }
+        Socket s = new Socket();
+        s.connect(target, 5000);
+        PeerPublisher p = new PeerPublisher(protocol, s);
+        p.handshake();
+        Thread reader = new Thread(p::drain, "bench-publisher-reader");
+        reader.setDaemon(true);
+        reader.start();
+        return p;
+    }
+
+    private void handshake() throws IOException {
+        switch (protocol) {
+            case "nats" -> out.write("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            case "mqtt" -> {
+                byte[] id = ("bench-pub-" + ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII);
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                b.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, (byte) id.length});
+                b.writeBytes(id);
+                out.write(0x10);
+                remainingLength(out, b.size());
+                b.writeTo(out);
+            }
+            default -> { // redis: nothing to say first
+            }
+        }
+        out.flush();
+    }
+
+    /** Publishes {@code payload} to client {@code clientId}'s channel, subject or topic, and flushes. */
+    synchronized void publish(String clientId, String payload) throws IOException {
+        byte[] p = payload.getBytes(StandardCharsets.US_ASCII);
+        switch (protocol) {
+            case "redis" -> {
+                String channel = "bench:" + clientId;
+                out.write(("*3\r\n$7\r\nPUBLISH\r\n$" + channel.length() + "\r\n" + channel + "\r\n$" + p.length
+                        + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(p);
+                out.write('\r');
+                out.write('\n');
+            }
+            case "nats" -> {
+                out.write(("PUB bench." + clientId + " " + p.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(p);
+                out.write('\r');
+                out.write('\n');
+            }
+            default -> {
+                byte[] topic = ("bench/" + clientId).getBytes(StandardCharsets.UTF_8);
+                out.write(0x30);
+                remainingLength(out, 2 + topic.length + p.length);
+                out.write(topic.length >> 8);
+                out.write(topic.length);
+                out.write(topic);
+                out.write(p);
+            }
+        }
+        out.flush();
+    }
+
+    /** Reads and discards what the peer answers; a NATS PING gets its PONG. */
+    private void drain() {
+        try {
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[16 * 1024];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (protocol.equals("nats") && new String(buf, 0, n, StandardCharsets.US_ASCII).contains("PING\r\n")) {
+                    synchronized (this) {
+                        out.write("PONG\r\n".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                    }
+                }
+            }
+        } catch (IOException closed) {
+            // the run ended or the peer closed: the pushes then fail and are counted
+        }
+    }
+
+    private static void remainingLength(OutputStream o, int length) throws IOException {
+        do {
+            int digit = length & 0x7F;
+            length >>>= 7;
+            o.write(length > 0 ? digit | 0x80 : digit);
+        } while (length > 0);
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}
