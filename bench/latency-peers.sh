@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Issue 15's side-by-side: push latency to CLIENTS held clients at PUSH_RATE pushes/s to random ones for PUSH_FOR,
-# latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g)
+# latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g:
+# once from the JDK's HTTP client with up to 64 requests in flight, once pipelined on one HTTP/1.1 connection as
+# the peers get their publishes, switchboard_pipelined)
 # and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
 # protocol by `switchboard bench --publish-via`; each peer a fresh process per run, RUNS runs, medians, server CPU,
 # and every figure's ratio to Redis's. The run with one flooding client is bench/fair-share.sh.
@@ -23,7 +25,7 @@ bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbi
 # start PEER PORT: starts the peer, prints its pid.
 start() {
   case $1 in
-    switchboard) $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
+    switchboard*) $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
                    --api-port $(($2 + 1)) --data-dir "$bench_tmp/data-$2-$RANDOM" > "$bench_tmp/$1.log" 2>&1 & ;;
     redis) "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
              > "$bench_tmp/$1.log" 2>&1 & ;;
@@ -45,7 +47,7 @@ wait_port() {
 run() { # peer run
   local peer=$1 i=$2 port=$((BASE_PORT + 10 * i)) proto via=()
   case $peer in
-    switchboard) proto=swb ;;
+    switchboard|switchboard_pipelined) proto=swb ;;
     redis) proto=redis; via=(--publish-via redis --api none) ;;
     nats) proto=nats; via=(--publish-via nats --api none) ;;
     mosquitto) proto=mqtt; via=(--publish-via mqtt --api none) ;;
@@ -53,7 +55,11 @@ run() { # peer run
   local pid; pid=$(start "$peer" "$port")
   bench_pids+=("$pid")
   wait_port "$port"
-  [ "$peer" = switchboard ] && { wait_http "http://127.0.0.1:$((port + 1))/healthz" 30; via=(--api "http://127.0.0.1:$((port + 1))"); }
+  case $peer in
+    switchboard) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30; via=(--api "http://127.0.0.1:$((port + 1))") ;;
+    switchboard_pipelined) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+                           via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http) ;;
+  esac
   local cpu0 t0 cpu1 t1
   cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat"); t0=$(date +%s%N)
   $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
@@ -68,15 +74,15 @@ path, peer, i, ticks, centis = sys.argv[1:6]
 try:
     r = json.load(open(path))
 except (OSError, ValueError):
-    print("%-11s run %s: no report" % (peer, i)); sys.exit(0)
+    print("%-21s run %s: no report" % (peer, i)); sys.exit(0)
 p = r.get("push_latency_ms", {})
-print("%-11s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%" % (peer, i,
+print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%" % (peer, i,
       p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
       r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis))))
 PY
 }
 
-peers=(switchboard)
+peers=(switchboard switchboard_pipelined)
 for p in redis nats mosquitto; do
   case $p in redis) b=redis-server ;; nats) b=nats-server ;; *) b=mosquitto ;; esac
   if have "$b"; then peers+=("$p"); else echo "latency-peers: $b not installed: $p skipped" >&2; fi
@@ -96,12 +102,12 @@ for line in open(sys.argv[1]):
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
-print("\nmedians       p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
-for peer in ("switchboard", "redis", "nats", "mosquitto"):
+print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
+for peer in ("switchboard", "switchboard_pipelined", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]
     ratio = lambda a, b: "%.2fx" % (a / b) if base and b > 0 else "-"
-    print("%-11s %8.3f %8.3f %9.3f %9.0f%%   %12s  %12s" % (peer, m[0], m[1], m[2], m[5], ratio(m[1], base[1] if base else 0),
+    print("%-21s %8.3f %8.3f %9.3f %9.0f%%   %12s  %12s" % (peer, m[0], m[1], m[2], m[5], ratio(m[1], base[1] if base else 0),
           ratio(m[5], base[5] if base else 0)))
 PY

@@ -80,7 +80,8 @@ public final class BenchCommand implements Callable<Integer> {
     int pushRate = 0;
     @Option(names = "--publish-via", description = "Make the --push-rate pushes through a peer's own protocol "
             + "instead of Switchboard's API, on the first --target: redis (PUBLISH bench:<id>), nats (PUB bench.<id>) "
-            + "or mqtt (PUBLISH bench/<id>, QoS 0); the same as --protocol. For side-by-side latency with the peers.")
+            + "or mqtt (PUBLISH bench/<id>, QoS 0), the same as --protocol; or http: Switchboard's --api, its pushes "
+            + "pipelined on one HTTP/1.1 connection as the peers' are. For side-by-side latency with the peers.")
     String publishVia;
     @Option(names = "--push-duration", description = "How long to push (within --hold).")
     String pushDuration = "20s";
@@ -154,9 +155,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
         if (publishVia != null) {
-            if (!PeerPublisher.PROTOCOLS.contains(publishVia) || !publishVia.equals(protocol)) {
-                throw new IllegalArgumentException("--publish-via takes redis, nats or mqtt, the same as --protocol, "
-                        + "not '" + publishVia + "'");
+            boolean http = publishVia.equals("http");
+            if (!PeerPublisher.PROTOCOLS.contains(publishVia) || (http ? api == null || api.equals("none")
+                    || !SWITCHBOARD_PROTOCOLS.contains(protocol) : !publishVia.equals(protocol))) {
+                throw new IllegalArgumentException("--publish-via takes redis, nats or mqtt (the same as --protocol), "
+                        + "or http (Switchboard's --api, pipelined on one connection), not '" + publishVia + "'");
             }
             if (broadcast) {
                 throw new IllegalArgumentException("--broadcast goes through Switchboard's API: not with --publish-via");

@@ -12,34 +12,39 @@ import java.nio.charset.StandardCharsets;
 /**
  * Publishes the bench's pushes through a peer's own protocol, so that push latency is measured the same way on
  * Switchboard (its API) and on the peers (what their users publish with): Redis {@code PUBLISH bench:<id>}, NATS
- * {@code PUB bench.<id>}, MQTT 3.1.1 {@code PUBLISH bench/<id>} at QoS 0 (Mosquitto). One TCP connection, written by
+ * {@code PUB bench.<id>}, MQTT 3.1.1 {@code PUBLISH bench/<id>} at QoS 0 (Mosquitto); and Switchboard's own API the
+ * same way ({@code http}: {@code POST /v1/clients/<id>/messages} pipelined on one HTTP/1.1 keep-alive connection,
+ * so the comparison holds without the JDK HTTP client's own costs). One TCP connection, written by
  * the pushing thread and flushed per message; a daemon thread reads and discards the answers (and answers a NATS
  * server's PING). Not thread-safe for publishing: one thread publishes.
  */
 final class PeerPublisher implements AutoCloseable {
     /** The protocols it publishes with. */
-    static final java.util.List<String> PROTOCOLS = java.util.List.of("redis", "nats", "mqtt");
+    static final java.util.List<String> PROTOCOLS = java.util.List.of("redis", "nats", "mqtt", "http");
 
     private final String protocol;
+    /** The {@code Authorization} header line for http (with --api-token), else empty. */
+    private final String authorization;
     private final Socket socket;
     private final OutputStream out;
 
-    private PeerPublisher(String protocol, Socket socket) throws IOException {
+    private PeerPublisher(String protocol, Socket socket, String apiToken) throws IOException {
         this.protocol = protocol;
+        this.authorization = apiToken == null ? "" : "Authorization: Bearer " + apiToken + "\r\n";
         this.socket = socket;
         socket.setTcpNoDelay(true);
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
     }
 
-    /** Connects to the peer at {@code target} and does its handshake. */
-    static PeerPublisher connect(String protocol, InetSocketAddress target) throws IOException {
+    /** Connects to the peer at {@code target} and does its handshake ({@code apiToken}: http only, may be null). */
+    static PeerPublisher connect(String protocol, InetSocketAddress target, String apiToken) throws IOException {
         if (!PROTOCOLS.contains(protocol)) {
             throw new IllegalArgumentException("--publish-via must be one of " + String.join(", ", PROTOCOLS)
                     + ", not '" + protocol + "'");
         }
         Socket s = new Socket();
         s.connect(target, 5000);
-        PeerPublisher p = new PeerPublisher(protocol, s);
+        PeerPublisher p = new PeerPublisher(protocol, s, apiToken);
         p.handshake();
         Thread reader = new Thread(p::drain, "bench-publisher-reader");
         reader.setDaemon(true);
@@ -77,6 +82,11 @@ final class PeerPublisher implements AutoCloseable {
                 out.write(p);
                 out.write('\r');
                 out.write('\n');
+            }
+            case "http" -> {
+                out.write(("POST /v1/clients/" + clientId + "/messages HTTP/1.1\r\nHost: bench\r\n" + authorization
+                        + "Content-Length: " + p.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(p);
             }
             case "nats" -> {
                 out.write(("PUB bench." + clientId + " " + p.length + "\r\n").getBytes(StandardCharsets.US_ASCII));

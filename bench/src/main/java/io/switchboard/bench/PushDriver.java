@@ -37,7 +37,10 @@ final class PushDriver {
         PeerPublisher publisher = null;
         if (plan.publishVia() != null) {
             try {
-                publisher = PeerPublisher.connect(plan.publishVia(), plan.targets().get(0));
+                java.net.InetSocketAddress to = plan.publishVia().equals("http")
+                        ? new java.net.InetSocketAddress(plan.api().getHost(), plan.api().getPort())
+                        : plan.targets().get(0);
+                publisher = PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
             } catch (IOException e) {
                 stats.error("publish: " + BenchConnection.shortMessage(e));
                 return;
