@@ -45,7 +45,10 @@ wait_port() {
 }
 
 run() { # peer run
-  local peer=$1 i=$2 port=$((BASE_PORT + 10 * i)) proto via=()
+  local peer=$1 i=$2 proto via=() offset
+  # A port of its own for every peer and run: a server just stopped may still hold its own a moment.
+  case $peer in switchboard) offset=0 ;; switchboard_pipelined) offset=2 ;; redis) offset=4 ;; nats) offset=6 ;; *) offset=8 ;; esac
+  local port=$((BASE_PORT + 10 * i + offset))
   case $peer in
     switchboard|switchboard_pipelined) proto=swb ;;
     redis) proto=redis; via=(--publish-via redis --api none) ;;
@@ -98,8 +101,10 @@ import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%", line)
-    if m:
+    if m and int(m.group(5)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
+    elif m or "no report" in line:
+        print("failed run, left out of the medians:", line.strip())
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
 print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
