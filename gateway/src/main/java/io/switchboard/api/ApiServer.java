@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.metrics.GatewayMetrics;
@@ -41,6 +42,14 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** As {@link #start(ApiSettings, PushService, AdminService, GatewayMetrics)} with the deadlines' clock given. */
+    /**
+     * Requests the HTTP codec holds decoded ahead of their answers. Reading pauses at {@link Exchange}'s 64 pending
+     * answers, but one read already taken can hold many more small pipelined requests (a 64 KiB read, some 40 bytes
+     * each): Netty's default of 128 closed a backend that pipelined pushes fast. Bounded by the bytes of that one
+     * read.
+     */
+    static final int MAX_PIPELINED_REQUESTS = 4096;
+
     static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
                            LongSupplier monotonicNs) throws InterruptedException {
         EventLoopGroup group = settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true));
@@ -67,7 +76,8 @@ public final class ApiServer implements AutoCloseable {
                             }
                             // Answers go out in request order even when they complete on session loops
                             // (see Exchange).
-                            c.pipeline().addLast(deadline, new HttpServerCodec(), deadline.afterCodec(),
+                            c.pipeline().addLast(deadline, new HttpServerCodec(new HttpDecoderConfig(), MAX_PIPELINED_REQUESTS),
+                                    deadline.afterCodec(),
                                     new JsonObjectAggregator(maxBody), handler);
                         }
                     })
