@@ -29,6 +29,12 @@ public final class ServerConfig {
     public final boolean reusePort;
     public final int backlog;
     public final String nodeName;
+    /** {@code redis://HOST:PORT} or {@code rediss://...}: share the clients with other nodes; null = one process. */
+    public final String cluster;
+    /** The cluster Redis's password (a secret: never print it), or null. */
+    public final String clusterPassword;
+    /** Milliseconds any one Redis command may take before what waits on it fails (503). */
+    public final int clusterTimeoutMs;
     /**
      * Every client connection starts with a PROXY protocol header (v1 or v2), as a layer-4 proxy in front sends it:
      * admission limits, logs and the API use the client address it announces. Off: the TCP peer is the client.
@@ -170,6 +176,11 @@ public final class ServerConfig {
         reusePort = b.reusePort;
         backlog = b.backlog;
         nodeName = b.nodeName;
+        cluster = b.cluster;
+        clusterPassword = b.clusterPasswordFile == null ? null
+                : Secrets.resolve("--cluster-password", null, "--cluster-password-file", b.clusterPasswordFile, null,
+                        b.environment);
+        clusterTimeoutMs = b.clusterTimeoutMs;
         acceptProxy = b.acceptProxy;
         acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
         acceptProxyFrom = b.acceptProxyFrom;
@@ -329,6 +340,19 @@ public final class ServerConfig {
         if (writeBufferLowBytes <= 0 || writeBufferHighBytes < writeBufferLowBytes) {
             throw new IllegalArgumentException("write buffer watermarks must satisfy 0 < low <= high");
         }
+        if (cluster != null) {
+            if (!cluster.startsWith("redis://") && !cluster.startsWith("rediss://")) {
+                throw new IllegalArgumentException("--cluster takes redis://HOST:PORT or rediss://HOST:PORT, not '"
+                        + cluster + "'");
+            }
+            if (nodeName == null) {
+                throw new IllegalArgumentException("--cluster needs --node NAME, a name unique among the nodes");
+            }
+        }
+        if (clusterTimeoutMs < 10 || clusterTimeoutMs > 60_000) {
+            throw new IllegalArgumentException("--cluster-timeout must be between 10 and 60000 ms, not "
+                    + clusterTimeoutMs);
+        }
         if (nodeName != null && !io.switchboard.swb.SwbIds.isValid(nodeName)) {
             throw new IllegalArgumentException("--node must be 1-128 characters of [A-Za-z0-9._:@-]");
         }
@@ -387,8 +411,20 @@ public final class ServerConfig {
         public String bind = "0.0.0.0";
         @Option(names = "--port", description = "Port for client connections (SWB/1).")
         public int port = 7000;
-        @Option(names = "--node", paramLabel = "<node>", description = "Node name announced in WELCOME (node=...).")
+        @Option(names = "--node", paramLabel = "<node>", description = "Node name announced in WELCOME (node=...); "
+                + "with --cluster, this node's name in the cluster, unique among the nodes (required).")
         public String nodeName;
+        @Option(names = "--cluster", paramLabel = "redis://HOST:PORT", description = "Share one namespace of clients "
+                + "with every gateway started with the same Redis (rediss:// for TLS): a push through any node reaches "
+                + "the client wherever it is connected, and stored messages live in Redis (not in --data-dir). "
+                + "Unset: one process on its own store.")
+        public String cluster;
+        @Option(names = "--cluster-password-file", paramLabel = "FILE",
+                description = "Read the cluster Redis's password from FILE (its first line).")
+        public String clusterPasswordFile;
+        @Option(names = "--cluster-timeout", paramLabel = "<ms>", description = "Milliseconds a Redis command may "
+                + "take; past it, a handshake is refused with 503 (the client retries) and a push answered 503.")
+        public int clusterTimeoutMs = 2000;
         @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every "
                 + "client connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy "
                 + "send-proxy): limits, logs and the API use the client address it announces. Only behind such a "

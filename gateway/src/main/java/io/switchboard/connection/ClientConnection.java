@@ -440,6 +440,14 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
     }
 
+    @Override
+    public final void unavailable(String reason) {
+        if (phase == AWAITING_SESSION) {
+            refused(Refusal.CLUSTER_UNAVAILABLE);
+            closeWith(503, sanitize(reason), retrySpreadMs());
+        }
+    }
+
     /** The session once the handshake completed, else {@code null}. */
     @Override
     public final Session session() {

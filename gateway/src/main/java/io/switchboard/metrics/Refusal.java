@@ -37,6 +37,13 @@ public enum Refusal {
     STORE_FAILED,
     /** The message store held {@code --max-store-bytes}; the stored push was answered 507. */
     STORE_FULL,
+    /**
+     * In a cluster ({@code --cluster}): Redis did not answer in time, so a handshake was refused with 503 or a push
+     * that needed it was answered 503.
+     */
+    CLUSTER_UNAVAILABLE,
+    /** In a cluster: the node holding the client did not answer a push routed to it in time (answered 503). */
+    CLUSTER_NODE_SILENT,
     PAYLOAD_TOO_LARGE,
     TOPIC_QUEUE_FULL,
     /** A retained message for a new topic beyond {@code --max-retained} or {@code --max-retained-bytes}. */

@@ -34,6 +34,7 @@ import io.switchboard.transport.ServerTls;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.switchboard.session.SessionRegistry;
+import io.switchboard.cluster.ClusterProvider;
 import io.switchboard.store.MemoryStore;
 import io.switchboard.store.MessageStore;
 import io.switchboard.store.disk.DiskStore;
@@ -81,6 +82,8 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionRegistry registry;
     /** Stored messages (ttl > 0): on disk or in memory ({@code --store}). */
     private final MessageStore store;
+    /** This node's membership of a cluster ({@code --cluster}), or null in one process. */
+    private final ClusterProvider.Cluster cluster;
     private final ConnectionGuard guard;
     private final List<ProtocolAdapter> adapters;
     /** One per adapter, in the same order. */
@@ -98,11 +101,12 @@ public final class GatewayServer implements AutoCloseable {
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
-        this.store = openStore(config, services);
+        this.cluster = config.cluster == null ? null : ClusterProvider.load().open(config, metrics, services.clock());
+        this.store = cluster != null ? cluster.store() : openStore(config, services);
         try {
             group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
         } catch (RuntimeException | Error e) {
-            store.close();
+            closeStore();
             throw e;
         }
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
@@ -117,6 +121,10 @@ public final class GatewayServer implements AutoCloseable {
             byLoop.put(s.eventLoop(), s);
         }
         this.loops = List.copyOf(shards);
+        if (cluster != null) {
+            registry.useDirectory(cluster.directory());
+            cluster.start(registry);
+        }
         this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
                 services.clock());
         GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
@@ -149,7 +157,7 @@ public final class GatewayServer implements AutoCloseable {
                     metrics);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-            store.close();
+            closeStore();
             throw e;
         }
     }
@@ -404,6 +412,19 @@ public final class GatewayServer implements AutoCloseable {
         services.upstream().close();
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);
-        store.close(); // after the loops: the acknowledgements they recorded last are written too
+        closeStore(); // after the loops: the acknowledgements (and cluster releases) they recorded last are written too
+    }
+
+    private void closeStore() {
+        if (cluster != null) {
+            cluster.close();
+        } else {
+            store.close();
+        }
+    }
+
+    /** This node's membership of a cluster, or null in one process. */
+    public ClusterProvider.Cluster cluster() {
+        return cluster;
     }
 }

@@ -96,6 +96,11 @@ public final class ServerCommand implements Callable<Integer> {
         }
         out.printf("switchboard server: backend API on http://%s:%d%s%n", cfg.apiBind, g.apiPort(),
                 cfg.apiToken != null ? " (bearer token required)" : "");
+        if (cfg.cluster != null) {
+            out.printf("switchboard server: cluster node %s on %s (clients, stored messages and routing shared there;"
+                    + " commands time out after %d ms)%n", cfg.nodeName, cfg.cluster.replaceAll("//[^@/]*@", "//***@"),
+                    cfg.clusterTimeoutMs);
+        }
         out.printf("switchboard server: auth %s; upstream %s%n", services.authenticator() == Authenticator.NONE
                 ? "none" : "jwt", services.upstream() == io.switchboard.upstream.UpstreamSink.NONE
                 ? "none (SEND answered NACK 503)" : "webhook");

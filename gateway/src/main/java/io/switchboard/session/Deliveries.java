@@ -66,14 +66,55 @@ public final class Deliveries implements PushService {
         }
         Session s = registry.resolve(clientId, ttlSec);
         if (s == null) {
-            refuse(ttlSec > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE, done);
+            if (registry.directory().shared()) {
+                registry.directory().pushElsewhere(clientId, payload, ttlSec, done);
+            } else {
+                refuse(ttlSec > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE, done);
+            }
             return;
         }
         execute(s, failed, "push", cur -> {
+            if (cur.state() == Session.OFFLINE && registry.directory().shared()) {
+                registry.directory().pushElsewhere(clientId, payload, ttlSec, done); // left between resolve and now
+                return;
+            }
             long expiresAtMs = expiry(cur, ttlSec);
             PushResult r = pushHere(cur, payload, expiresAtMs, null);
             if (r == Session.RETRY) {
                 push(clientId, payload, ttlSec, done, failed, attempt + 1);
+            } else {
+                keep(cur, r, payload, expiresAtMs, done);
+            }
+        });
+    }
+
+    /**
+     * In a cluster: a push another node routed here for a client it found claimed by this node. {@code done} gets
+     * the result, or {@code null} when the client is not connected here (it left, or was never here): the caller
+     * then treats it as offline.
+     */
+    public void pushIfHere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        PushResult early = precheck(payload, ttlSec);
+        if (early != null) {
+            refuse(early, done);
+            return;
+        }
+        Session s = registry.find(clientId);
+        if (s == null) {
+            done.accept(null);
+            return;
+        }
+        CompletableFuture<Void> failed = new CompletableFuture<>();
+        failed.whenComplete((v, e) -> done.accept(PushResult.storeFailed(e))); // the loop task threw: answer 503
+        execute(s, failed, "routed push", cur -> {
+            if (cur.dead() || cur.state() == Session.OFFLINE) {
+                done.accept(null);
+                return;
+            }
+            long expiresAtMs = expiry(cur, ttlSec);
+            PushResult r = pushHere(cur, payload, expiresAtMs, null);
+            if (r == Session.RETRY) {
+                done.accept(null);
             } else {
                 keep(cur, r, payload, expiresAtMs, done);
             }
@@ -95,6 +136,16 @@ public final class Deliveries implements PushService {
             PushRequest r = requests.get(i);
             PushResult early = precheck(r.payload(), r.ttlSec());
             Session s = early == null ? registry.resolve(r.clientId(), r.ttlSec()) : null;
+            if (early == null && s == null && registry.directory().shared()) {
+                int index = i;
+                registry.directory().pushElsewhere(r.clientId(), r.payload(), r.ttlSec(), res -> {
+                    results[index] = res;
+                    if (remaining.decrementAndGet() == 0) {
+                        future.complete(results);
+                    }
+                });
+                continue;
+            }
             if (early != null || s == null) {
                 PushResult refusal = early != null ? early
                         : r.ttlSec() > 0 ? PushResult.TOO_MANY_STORED : PushResult.OFFLINE;
@@ -298,7 +349,7 @@ public final class Deliveries implements PushService {
         }
         StoreAnswer answer = new StoreAnswer(r, s.id(), done, (id, failure) -> storeFailed(id, failure, done));
         try {
-            registry.store().append(s.id(), r.seq(), expiresAtMs, payload, answer);
+            registry.store().append(s.id(), s.epoch(), r.seq(), expiresAtMs, payload, answer);
         } catch (RuntimeException e) {
             answer.done(e);
         }

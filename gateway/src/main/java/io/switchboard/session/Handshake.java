@@ -18,4 +18,12 @@ public interface Handshake {
 
     /** A newer connection of the same client claimed the session first: tell this one {@code BYE 409} and close. */
     void superseded();
+
+    /**
+     * The session could not be had (in a cluster: the shared directory is unreachable): tell this connection
+     * {@code BYE 503 reason} and close; the client retries after its backoff. Only a cluster calls it.
+     */
+    default void unavailable(String reason) {
+        superseded();
+    }
 }

@@ -31,6 +31,8 @@ public final class Session {
     private java.util.ArrayList<String> topics;
     private long lastSeq;
     private long ackedSeq;
+    /** In a cluster, the epoch of this node's claim on the client (fences what it writes); 0 in one process. */
+    private long epoch;
     /** Seconds since {@link #SINCE_EPOCH_SEC}: an int is good until 2088. */
     private int sinceSec;
     /**
@@ -59,6 +61,15 @@ public final class Session {
         this.ackedSeq = seqOrigin;
         this.budgetSec = Integer.MIN_VALUE; // the first frame finds a full budget
         since(nowMs);
+    }
+
+    /** In a cluster, the epoch of this node's claim on the client; 0 in one process. */
+    public long epoch() {
+        return epoch;
+    }
+
+    void epoch(long epoch) {
+        this.epoch = epoch;
     }
 
     private void since(long nowMs) {
@@ -442,6 +453,17 @@ public final class Session {
     void dropQueue() {
         if (queue != null) {
             metrics().messagesDropped.add(queue.removeIf(m -> true));
+            queue = null;
+        }
+    }
+
+    /**
+     * The session leaves this node while its stored messages stay kept by the cluster's store: frees its queue (and
+     * the budget's bytes) without counting the messages dropped.
+     */
+    void handOverQueue() {
+        if (queue != null) {
+            queue.removeIf(m -> true);
             queue = null;
         }
     }

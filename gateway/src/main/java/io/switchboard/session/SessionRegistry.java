@@ -59,6 +59,8 @@ public final class SessionRegistry {
     private final Deliveries pushes;
     private final RetainedMessages retained;
     private volatile boolean draining;
+    /** Who holds which client when several nodes share the clients; {@link ClientDirectory#LOCAL} in one process. */
+    private volatile ClientDirectory directory = ClientDirectory.LOCAL;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
     private final AtomicInteger offlineSessions = new AtomicInteger();
     /** Payload bytes queued for all clients, bounded by {@link Limits#maxQueuedTotalBytes}. */
@@ -96,6 +98,16 @@ public final class SessionRegistry {
 
     MessageStore store() {
         return store;
+    }
+
+    /** Shares the clients with other nodes through {@code directory}; set once, before any client connects. */
+    public void useDirectory(ClientDirectory directory) {
+        this.directory = directory;
+    }
+
+    /** Who holds which client: {@link ClientDirectory#LOCAL} unless this node is part of a cluster. */
+    public ClientDirectory directory() {
+        return directory;
     }
 
     /** Creates the shard of the sessions {@code eventLoop} will own; done once per loop at start. */
@@ -164,8 +176,79 @@ public final class SessionRegistry {
      * of the same id is told {@code BYE 409 taken over}; the newest connection wins.
      */
     public void hello(String clientId, Handshake h) {
-        newestHello.put(clientId, h); // the order of these puts decides which hello is the newest
-        claim(clientId, h);
+        ClientDirectory d = directory;
+        if (!d.shared()) {
+            newestHello.put(clientId, h); // the order of these puts decides which hello is the newest
+            claim(clientId, h);
+            return;
+        }
+        // In a cluster the client is claimed in the directory first. The put and the claim's dispatch are one step
+        // per client id (the map's lock), so the newest hello here is also the one whose claim got the highest epoch.
+        newestHello.compute(clientId, (id, older) -> {
+            d.claim(clientId, new ClusterClaims(clientId, h));
+            return h;
+        });
+    }
+
+    /** Takes a directory's answer to one hello's claim back to that connection's loop. */
+    private final class ClusterClaims implements ClientDirectory.Claimed {
+        private final String id;
+        private final Handshake h;
+
+        ClusterClaims(String id, Handshake h) {
+            this.id = id;
+            this.h = h;
+        }
+
+        @Override
+        public void claimed(long epoch, long lastSeq, List<MessageStore.Stored> kept) {
+            h.shard().execute(() -> {
+                ClusterHandshake claimed = new ClusterHandshake(h, epoch, lastSeq, kept);
+                if (newestHello.replace(id, h, claimed)) {
+                    claim(id, claimed);
+                } else {
+                    supersede(h);
+                }
+            });
+        }
+
+        @Override
+        public void failed(String reason) {
+            h.shard().execute(() -> {
+                if (newestHello.remove(id, h)) {
+                    metrics.refused(Refusal.CLUSTER_UNAVAILABLE);
+                    h.unavailable(reason);
+                } else {
+                    supersede(h);
+                }
+            });
+        }
+    }
+
+    /**
+     * Another node claimed {@code clientId} under {@code epoch}: a session here held under an older claim closes its
+     * connection with {@code BYE 409 taken over} and leaves this node (its stored messages are the store's).
+     */
+    public void takenOver(String clientId, long epoch) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return;
+        }
+        execute(s, cur -> {
+            if (cur.dead() || cur.state() == Session.TRANSFERRING || cur.epoch() >= epoch) {
+                return; // gone, or being claimed here again (that claim decides), or already newer
+            }
+            ClientLink old = cur.link();
+            if (old != null) {
+                cur.detach(old, Session.OFFLINE, cur.owner().nowMs());
+                metrics.takeovers.increment();
+                metrics.refused(Refusal.TAKEN_OVER);
+                metrics.sessionsOnline.decrementAndGet();
+                old.close(409, "taken over", 0);
+            }
+            cur.owner().removeOffline(cur);
+            handOver(cur);
+        });
     }
 
     private void claim(String clientId, Handshake h) {
@@ -228,6 +311,18 @@ public final class SessionRegistry {
             return;
         }
         s.indexSubscriptions(); // after a move from another shard; a no-op otherwise
+        if (h instanceof ClusterHandshake claimed) {
+            // The directory's copy is the whole truth: what this session held was written there before it was
+            // answered, and a write it lost to this claim's epoch was answered 503.
+            s.handOverQueue();
+            s.restore(claimed.lastSeq(), claimed.kept());
+            s.epoch(claimed.epoch());
+            if (!h.open()) {
+                s.dropTransient();
+                handOver(s);
+                return;
+            }
+        }
         if (!h.open()) {
             s.dropTransient(); // ttl=0 pushes that arrived while transferring were for that connection only
             if (s.queued() == 0) {
@@ -256,7 +351,10 @@ public final class SessionRegistry {
             return;
         }
         metrics.sessionsOnline.decrementAndGet();
-        if (s.detach(link, Session.OFFLINE, s.owner().nowMs())) {
+        boolean nothingKept = s.detach(link, Session.OFFLINE, s.owner().nowMs());
+        if (directory.shared()) {
+            handOver(s); // offline, the client is the cluster's: its stored messages are in the shared store
+        } else if (nothingKept) {
             remove(s);
         } else if (s.queued() == 0 && offlineSessions.get() >= limits.maxOfflineSessions()) {
             // Kept only for its expiry (MQTT), and no room: it ends as if it had none.
@@ -283,6 +381,18 @@ public final class SessionRegistry {
         sessions.remove(s);
     }
 
+    /**
+     * In a cluster: the session leaves this node (its connection ended or another node claimed it) and the
+     * directory is told, so that the next claim, anywhere, continues after its seqs.
+     */
+    private void handOver(Session s) {
+        s.handOverQueue();
+        s.unsubscribeAll();
+        s.state(Session.DEAD);
+        sessions.remove(s);
+        directory.release(s.id(), s.epoch(), s.lastSeq());
+    }
+
     /** The session held for {@code clientId}, or null. */
     Session find(String clientId) {
         return sessions.get(clientId);
@@ -306,7 +416,7 @@ public final class SessionRegistry {
      */
     Session resolve(String clientId, int ttlSec) {
         Session s = sessions.get(clientId);
-        if (s == null && ttlSec > 0 && offlineSessions.get() < limits.maxOfflineSessions()) {
+        if (s == null && ttlSec > 0 && !directory.shared() && offlineSessions.get() < limits.maxOfflineSessions()) {
             SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
             s = sessions.computeIfAbsent(clientId,
                     id -> new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));

@@ -22,6 +22,15 @@ public interface MessageStore extends AutoCloseable {
      */
     void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done);
 
+    /**
+     * {@link #append} by the session that holds the client under {@code epoch} (in a cluster: its node's claim; 0 in
+     * one process). A store shared by several nodes refuses the append when a newer claim took the client, so that a
+     * node that lost a client can never write beside its new owner; a store of one process ignores the epoch.
+     */
+    default void append(String clientId, long epoch, long seq, long expiresAtMs, byte[] payload, Appended done) {
+        append(clientId, seq, expiresAtMs, payload, done);
+    }
+
     /** The client acknowledged every message up to {@code seq}: none of them needs keeping any more. */
     void acknowledged(String clientId, long seq);
 

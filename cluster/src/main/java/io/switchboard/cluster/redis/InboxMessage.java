@@ -1,0 +1,94 @@
+package io.switchboard.cluster.redis;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * What nodes send each other through their inbox streams, one field per stream entry: a push routed to the client's
+ * owner, the owner's reply, and the notice that another node took a client over. Immutable.
+ */
+sealed interface InboxMessage {
+    /** Push {@code payload} to {@code clientId}, held by the receiving node; answer {@code from} with {@code id}. */
+    record Push(long id, String from, String clientId, int ttlSec, byte[] payload) implements InboxMessage {
+    }
+
+    /**
+     * The answer to {@link Push} {@code id}: {@code status} as the API answers, or {@link #NOT_HERE} when the
+     * client was not connected to the answering node.
+     */
+    record Reply(long id, int status, long seq, boolean delivered, String error) implements InboxMessage {
+        static final int NOT_HERE = 0;
+    }
+
+    /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
+    record TakenOver(String clientId, long epoch) implements InboxMessage {
+    }
+
+    static byte[] encode(InboxMessage m) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            switch (m) {
+                case Push p -> {
+                    out.writeByte('P');
+                    out.writeLong(p.id());
+                    out.writeUTF(p.from());
+                    out.writeUTF(p.clientId());
+                    out.writeInt(p.ttlSec());
+                    out.writeInt(p.payload().length);
+                    out.write(p.payload());
+                }
+                case Reply r -> {
+                    out.writeByte('R');
+                    out.writeLong(r.id());
+                    out.writeInt(r.status());
+                    out.writeLong(r.seq());
+                    out.writeBoolean(r.delivered());
+                    out.writeUTF(r.error() == null ? "" : r.error());
+                }
+                case TakenOver t -> {
+                    out.writeByte('T');
+                    out.writeUTF(t.clientId());
+                    out.writeLong(t.epoch());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The message in {@code bytes}; throws {@link IOException} when they are not one. */
+    static InboxMessage decode(byte[] bytes) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+        int type = in.readByte();
+        switch (type) {
+            case 'P' -> {
+                long id = in.readLong();
+                String from = in.readUTF();
+                String clientId = in.readUTF();
+                int ttlSec = in.readInt();
+                int n = in.readInt();
+                if (n < 0 || n > bytes.length) {
+                    throw new IOException("bad payload length " + n);
+                }
+                return new Push(id, from, clientId, ttlSec, in.readNBytes(n));
+            }
+            case 'R' -> {
+                long id = in.readLong();
+                int status = in.readInt();
+                long seq = in.readLong();
+                boolean delivered = in.readBoolean();
+                String error = in.readUTF();
+                return new Reply(id, status, seq, delivered, error.isEmpty() ? null : error);
+            }
+            case 'T' -> {
+                return new TakenOver(in.readUTF(), in.readLong());
+            }
+            default -> throw new IOException("unknown inbox message type " + type);
+        }
+    }
+}

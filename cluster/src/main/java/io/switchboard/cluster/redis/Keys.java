@@ -1,0 +1,45 @@
+package io.switchboard.cluster.redis;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The cluster's key names in Redis. A client's keys share the hash tag {@code {id}}, so every script touches one
+ * slot and runs unchanged on Redis Cluster; a node's keys are tagged with its name.
+ */
+final class Keys {
+    private static final String PREFIX = "swb:";
+    /** The set of node names that ever joined (their leases say which are alive). */
+    static final byte[] NODES = bytes(PREFIX + "nodes");
+
+    private Keys() {
+    }
+
+    /** The client's record, a hash: {@code n} owner node, {@code e} claim epoch, {@code s} last seq. */
+    static byte[] record(String clientId) {
+        return bytes(PREFIX + "{" + clientId + "}:o");
+    }
+
+    /** The client's stored messages, a list of {@code seq:expiresAtMs:payload}. */
+    static byte[] stored(String clientId) {
+        return bytes(PREFIX + "{" + clientId + "}:q");
+    }
+
+    /** Both of a client's keys, as the scripts take them. */
+    static byte[][] client(String clientId) {
+        return new byte[][] {record(clientId), stored(clientId)};
+    }
+
+    /** The node's lease: present while the node is alive (refreshed well before it expires). */
+    static byte[] lease(String node) {
+        return bytes(PREFIX + "node:{" + node + "}");
+    }
+
+    /** The node's inbox, a stream other nodes add pushes, replies and takeover notices to. */
+    static byte[] inbox(String node) {
+        return bytes(PREFIX + "inbox:{" + node + "}");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,182 @@
+package io.switchboard.cluster.redis;
+
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.switchboard.session.SessionRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's inbox, a Redis Stream the other nodes add to (pushes for clients held here, replies to the pushes this
+ * node routed, takeover notices), read in order with blocking reads on a connection of its own; and the sending side:
+ * requests to other nodes' inboxes, each answered or timed out. A stream, unlike pub/sub, keeps what arrives while
+ * the reading connection reconnects. Trimmed to about {@link #MAX_ENTRIES} entries.
+ *
+ * <p>Thread-safe; entries are handled on Lettuce's I/O thread, which only hands work to the event loops.
+ */
+final class NodeInbox {
+    private static final Logger log = LoggerFactory.getLogger(NodeInbox.class);
+    static final long BLOCK_MS = 1_000;
+    private static final int READ_COUNT = 512;
+    static final long MAX_ENTRIES = 100_000;
+    /** Pushes routed to other nodes and not answered yet; one more is answered 503 at once. */
+    static final int MAX_WAITING = 100_000;
+    private static final byte[] FIELD = {'m'};
+
+    private final RedisCluster cluster;
+    private final StatefulRedisConnection<byte[], byte[]> reader;
+    private final byte[] key;
+    /** A routed push waiting for its reply until {@code deadlineNs}. */
+    private record Waiting(Consumer<InboxMessage.Reply> done, long deadlineNs) {
+    }
+
+    private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile String lastId;
+    private volatile boolean stopped;
+    private volatile SessionRegistry registry;
+    /** Pushes other nodes routed here. */
+    final LongAdder pushesIn = new LongAdder();
+    private final AtomicLong badEntriesLogged = new AtomicLong();
+
+    NodeInbox(RedisCluster cluster, StatefulRedisConnection<byte[], byte[]> reader) {
+        this.cluster = cluster;
+        this.reader = reader;
+        this.key = Keys.inbox(cluster.node);
+        // Start after what is there: requests sent to an earlier process of this node were answered 503 long ago.
+        List<StreamMessage<byte[], byte[]>> last = reader.sync().xrevrange(key, Range.create("-", "+"),
+                Limit.from(1));
+        this.lastId = last.isEmpty() ? "0-0" : last.get(0).getId();
+    }
+
+    void start(SessionRegistry registry) {
+        this.registry = registry;
+        readNext();
+        cluster.timer().scheduleAtFixedRate(this::expireWaiting, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    /** Answers, as unanswered, the routed pushes whose reply is overdue. */
+    private void expireWaiting() {
+        long now = System.nanoTime();
+        for (var e : waiting.entrySet()) {
+            if (now - e.getValue().deadlineNs() > 0 && waiting.remove(e.getKey(), e.getValue())) {
+                e.getValue().done().accept(null);
+            }
+        }
+    }
+
+    private void readNext() {
+        if (stopped) {
+            return;
+        }
+        reader.async().xread(XReadArgs.Builder.block(BLOCK_MS).count(READ_COUNT), XReadArgs.StreamOffset.from(key,
+                lastId)).whenComplete((streams, e) -> {
+                    if (stopped) {
+                        return;
+                    }
+                    if (e != null) {
+                        cluster.redisFailed("reading the inbox", e);
+                        cluster.timer().schedule(this::readNext, 500, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    if (streams != null) {
+                        for (StreamMessage<byte[], byte[]> m : streams) {
+                            lastId = m.getId();
+                            handle(m);
+                        }
+                    }
+                    readNext();
+                });
+    }
+
+    private void handle(StreamMessage<byte[], byte[]> entry) {
+        InboxMessage m;
+        try {
+            byte[] body = entry.getBody().values().stream().findFirst().orElse(new byte[0]);
+            m = InboxMessage.decode(body);
+        } catch (IOException | RuntimeException e) {
+            if (badEntriesLogged.getAndIncrement() % 1000 == 0) {
+                log.warn("cluster: skipped inbox entry {} that is not a message ({})", entry.getId(), e.toString());
+            }
+            return;
+        }
+        switch (m) {
+            case InboxMessage.Reply r -> {
+                Waiting w = waiting.remove(r.id());
+                if (w != null) {
+                    w.done().accept(r);
+                }
+            }
+            case InboxMessage.Push p -> {
+                pushesIn.increment();
+                registry.pushes().pushIfHere(p.clientId(), p.payload(), p.ttlSec(), r -> send(p.from(),
+                        r == null ? new InboxMessage.Reply(p.id(), InboxMessage.Reply.NOT_HERE, 0, false, null)
+                                : new InboxMessage.Reply(p.id(), r.status(), r.seq(), r.delivered(), r.error())));
+            }
+            case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
+        }
+    }
+
+    /** Adds {@code m} to {@code node}'s inbox; a failure is counted and logged once per outage. */
+    void send(String node, InboxMessage m) {
+        cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
+                InboxMessage.encode(m)).whenComplete((id, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("sending to node " + node, e);
+                    }
+                });
+    }
+
+    /**
+     * Routes a push to {@code node}, which holds the client; {@code done} gets its reply, or {@code null} when it
+     * could not be sent or was not answered within twice the command timeout.
+     */
+    void request(String node, String clientId, byte[] payload, int ttlSec, Consumer<InboxMessage.Reply> done) {
+        if (waiting.size() >= MAX_WAITING || stopped) {
+            done.accept(null);
+            return;
+        }
+        long id = ids.incrementAndGet();
+        waiting.put(id, new Waiting(done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2L * cluster.timeoutMs)));
+        byte[] message = InboxMessage.encode(new InboxMessage.Push(id, cluster.node, clientId, ttlSec, payload));
+        cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
+                message).whenComplete((entryId, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("routing a push to node " + node, e);
+                        Waiting failed = waiting.remove(id);
+                        if (failed != null) {
+                            failed.done().accept(null);
+                        }
+                    }
+                });
+    }
+
+    /** Stops reading; every routed push still waiting is answered as unanswered. */
+    void stop() {
+        stopped = true;
+        for (Long id : List.copyOf(waiting.keySet())) {
+            Waiting w = waiting.remove(id);
+            if (w != null) {
+                w.done().accept(null);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return new String(key, StandardCharsets.UTF_8);
+    }
+}

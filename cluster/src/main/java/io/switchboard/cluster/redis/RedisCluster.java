@@ -1,0 +1,332 @@
+package io.switchboard.cluster.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.clock.Clock;
+import io.switchboard.session.ClientDirectory;
+import io.switchboard.cluster.ClusterProvider;
+import io.switchboard.config.ServerConfig;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.session.SessionRegistry;
+import io.switchboard.store.MessageStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One gateway's membership of a cluster on Redis: the connections (one for commands and scripts, one for the
+ * blocking reads of this node's inbox), the node's lease, the view of which nodes are alive, and the store and
+ * directory built on them. Lettuce runs on one I/O thread; its request queue is bounded and commands are rejected
+ * at once while disconnected, every command has {@code --cluster-timeout}, so a Redis outage is a quick 503, never a
+ * hang or a growing queue.
+ *
+ * <p>Thread-safe.
+ */
+public final class RedisCluster implements ClusterProvider.Cluster {
+    private static final Logger log = LoggerFactory.getLogger(RedisCluster.class);
+    /** A lease lives this long unless refreshed; refreshed every third of it. */
+    static final long LEASE_MS = 6_000;
+    /** An offline client's record (its epoch and last seq) is kept this long after its last connection. */
+    static final long KEEP_OFFLINE_RECORD_MS = TimeUnit.DAYS.toMillis(7);
+    /** Commands waiting to be written while Redis is slow: beyond it, commands fail at once. */
+    private static final int REQUEST_QUEUE = 65_536;
+
+    final String node;
+    final Clock clock;
+    final GatewayMetrics metrics;
+    final int timeoutMs;
+    final boolean seqOriginFromClock;
+    final int maxStoredPerClient;
+    private final String instance = UUID.randomUUID().toString();
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<byte[], byte[]> commands;
+    private final StatefulRedisConnection<byte[], byte[]> reader;
+    private final NodeInbox inbox;
+    private final RedisStore store;
+    private final RedisDirectory directory;
+    final Script claim = Script.load("claim", ScriptOutputType.MULTI);
+    final Script release = Script.load("release", ScriptOutputType.INTEGER);
+    final Script push = Script.load("push", ScriptOutputType.MULTI);
+    final Script append = Script.load("append", ScriptOutputType.INTEGER);
+    final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
+    private volatile Set<String> alive = Set.of();
+    private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    private final AtomicBoolean down = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Redis commands that failed (timeout, disconnected, error), by what they were for. */
+    final LongAdder failures = new LongAdder();
+
+    private RedisCluster(ServerConfig config, GatewayMetrics metrics, Clock clock) {
+        this.node = config.nodeName;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.timeoutMs = config.clusterTimeoutMs;
+        this.seqOriginFromClock = config.seqOriginFromClock;
+        this.maxStoredPerClient = config.maxQueuedMessagesPerClient;
+        RedisURI uri = RedisURI.create(config.cluster);
+        uri.setTimeout(Duration.ofMillis(timeoutMs));
+        if (config.clusterPassword != null) {
+            uri = RedisURI.builder(uri).withPassword(config.clusterPassword.toCharArray()).build();
+        }
+        if (System.getProperty("io.lettuce.core.iouring") == null) {
+            System.setProperty("io.lettuce.core.iouring", "false"); // epoll, as the gateway; and no warning per use
+        }
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.client = RedisClient.create(resources, uri);
+        client.setOptions(ClientOptions.builder()
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(REQUEST_QUEUE)
+                .timeoutOptions(TimeoutOptions.enabled())
+                .autoReconnect(true)
+                .build());
+        try {
+            this.commands = client.connect(ByteArrayCodec.INSTANCE);
+            this.reader = client.connect(ByteArrayCodec.INSTANCE);
+            reader.setTimeout(Duration.ofMillis(NodeInbox.BLOCK_MS + timeoutMs));
+            this.inbox = new NodeInbox(this, reader);
+            joinAsNode();
+        } catch (RuntimeException e) {
+            shutdownClient();
+            throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + reason(e), e);
+        }
+        this.store = new RedisStore(this);
+        this.directory = new RedisDirectory(this, inbox);
+    }
+
+    /** Connects as node {@code config.nodeName}; throws {@link IllegalStateException} with one line when it cannot. */
+    public static RedisCluster open(ServerConfig config, GatewayMetrics metrics, Clock clock) {
+        return new RedisCluster(config, metrics, clock);
+    }
+
+    /**
+     * Takes this node's lease; waits up to a lease's life for an older one of the same name (a process of this node
+     * killed just now) to lapse, and refuses to start beside a live node of the same name.
+     */
+    private void joinAsNode() {
+        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEASE_MS + 1_000);
+        boolean logged = false;
+        while (true) {
+            String ok = await(redis.set(Keys.lease(node), Script.bytes(instance), SetArgs.Builder.nx().px(LEASE_MS)));
+            if ("OK".equals(ok)) {
+                break;
+            }
+            if (System.nanoTime() - deadlineNs > 0) {
+                throw new IllegalStateException("node " + node + " is alive in the cluster already (its lease "
+                        + new String(Keys.lease(node), StandardCharsets.UTF_8) + " is held): give this process "
+                        + "another --node");
+            }
+            if (!logged) {
+                log.info("cluster: waiting up to {} ms for the lease of an earlier process of node {} to lapse",
+                        LEASE_MS, node);
+                logged = true;
+            }
+            sleep(250);
+        }
+        refreshAlive();
+    }
+
+    @Override
+    public void start(SessionRegistry registry) {
+        directory.start(registry);
+        inbox.start(registry);
+        EventExecutor timer = resources.eventExecutorGroup().next();
+        timers.add(timer.scheduleAtFixedRate(this::tick, LEASE_MS / 3, LEASE_MS / 3, TimeUnit.MILLISECONDS));
+        log.info("cluster: node {} joined ({} nodes alive)", node, alive.size());
+    }
+
+    /** Refreshes the lease and the view of live nodes. On Lettuce's computation thread. */
+    private void tick() {
+        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
+        redis.set(Keys.lease(node), Script.bytes(instance), SetArgs.Builder.px(LEASE_MS)).whenComplete((ok, e) -> {
+            if (e != null) {
+                redisFailed("lease refresh", e);
+            } else {
+                redisBack();
+            }
+        });
+        refreshAlive();
+    }
+
+    private void refreshAlive() {
+        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
+        redis.sadd(Keys.NODES, Script.bytes(node)); // again each time: a Redis that restarted empty learns it back
+        redis.smembers(Keys.NODES).thenCompose(members -> {
+            List<String> names = new ArrayList<>(members.size());
+            List<CompletableFuture<byte[]>> leases = new ArrayList<>(members.size());
+            for (byte[] m : members) {
+                String name = new String(m, StandardCharsets.UTF_8);
+                names.add(name);
+                leases.add(redis.get(Keys.lease(name)).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(leases.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                Set<String> now = new java.util.HashSet<>();
+                for (int i = 0; i < names.size(); i++) {
+                    if (leases.get(i).join() != null) {
+                        now.add(names.get(i));
+                    }
+                }
+                now.add(node);
+                return Set.copyOf(now);
+            });
+        }).whenComplete((now, e) -> {
+            if (e == null) {
+                alive = now;
+            }
+        });
+    }
+
+    /**
+     * Whether {@code other} holds its lease: from the view refreshed every two seconds when it says so, else asked
+     * of Redis (a node that joined since is not missed); this node always is. Completes exceptionally when Redis
+     * does not answer.
+     */
+    CompletableFuture<Boolean> alive(String other) {
+        if (other.equals(node) || alive.contains(other)) {
+            return CompletableFuture.completedFuture(true);
+        }
+        return commands.async().exists(Keys.lease(other)).toCompletableFuture().thenApply(n -> n > 0);
+    }
+
+    RedisAsyncCommands<byte[], byte[]> redis() {
+        return commands.async();
+    }
+
+    /** A Redis command failed: counted; logged once per outage (until one succeeds again). */
+    void redisFailed(String what, Throwable e) {
+        failures.increment();
+        if (down.compareAndSet(false, true)) {
+            log.warn("cluster: Redis failed ({}): {}; pushes that need it are answered 503, new handshakes are "
+                    + "refused with 503 until it answers again", what, reason(e));
+        }
+    }
+
+    /** A Redis command succeeded: ends an outage logged by {@link #redisFailed}. */
+    void redisBack() {
+        if (down.compareAndSet(true, false)) {
+            log.info("cluster: Redis answers again");
+        }
+    }
+
+    boolean redisDown() {
+        return down.get();
+    }
+
+    EventExecutor timer() {
+        return resources.eventExecutorGroup().next();
+    }
+
+    @Override
+    public MessageStore store() {
+        return store;
+    }
+
+    @Override
+    public ClientDirectory directory() {
+        return directory;
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", node);
+        m.put("nodes_alive", alive.size());
+        m.put("nodes", alive.stream().sorted().toList());
+        m.put("redis_up", !down.get());
+        m.put("redis_failures", failures.sum());
+        m.put("routed_pushes", directory.routed.sum());
+        m.put("routed_in", inbox.pushesIn.sum());
+        m.put("owner_silent", directory.silent.sum());
+        return m;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        timers.forEach(t -> t.cancel(false));
+        inbox.stop();
+        try {
+            // The releases the closing connections issued are queued before this: it answers after them.
+            commands.async().del(Keys.lease(node)).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("cluster: could not remove node {}'s lease on close ({}); it lapses within {} ms", node,
+                    reason(e), LEASE_MS);
+        }
+        reader.close(); // ends the blocking read before the threads its answer would run on stop
+        commands.close();
+        shutdownClient();
+    }
+
+    private void shutdownClient() {
+        try {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } finally {
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    private <T> T await(io.lettuce.core.RedisFuture<T> f) {
+        try {
+            return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (Exception e) {
+            throw new IllegalStateException(reason(e), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    /** One line for a failure: its cause's message, without a stack trace. */
+    static String reason(Throwable e) {
+        Throwable c = e;
+        while ((c instanceof java.util.concurrent.CompletionException
+                || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        String m = c.getMessage();
+        if (c.getCause() != null && c.getCause().getMessage() != null && (m == null || !m.contains(c.getCause()
+                .getMessage()))) {
+            m = (m == null ? "" : m + ": ") + c.getCause().getMessage();
+        }
+        return m == null ? c.getClass().getSimpleName() : m;
+    }
+
+    /** The URI without a password in it, for messages. */
+    private static String redact(String uri) {
+        return uri.replaceAll("//[^@/]*@", "//***@");
+    }
+}

@@ -1,0 +1,166 @@
+package io.switchboard.cluster.redis;
+
+import io.switchboard.session.ClientDirectory;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.service.PushResult;
+import io.switchboard.session.SessionRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Who holds which client, in Redis: a record per client (owner node, claim epoch, last seq), claimed and released
+ * only by the epoch-checked scripts, so a late release from an old connection never removes a newer owner. A push
+ * for a client not held here runs one script that either names the owner (the push goes to its inbox) or, for an
+ * offline client, assigns the seq and keeps the message.
+ *
+ * <p>Thread-safe; callbacks run on Lettuce's threads and only hand work on.
+ */
+final class RedisDirectory implements ClientDirectory {
+    /** A push follows a client that moves between nodes at most this many times, then is answered 503. */
+    private static final int MAX_HOPS = 3;
+    private static final byte[] KEEP_OFFLINE_RECORD_MS = Script.bytes(RedisCluster.KEEP_OFFLINE_RECORD_MS);
+
+    private final RedisCluster cluster;
+    private final NodeInbox inbox;
+    private volatile SessionRegistry registry;
+    /** Pushes sent to another node's inbox. */
+    final LongAdder routed = new LongAdder();
+    /** Routed pushes their owner node did not answer in time (answered 503). */
+    final LongAdder silent = new LongAdder();
+
+    RedisDirectory(RedisCluster cluster, NodeInbox inbox) {
+        this.cluster = cluster;
+        this.inbox = inbox;
+    }
+
+    void start(SessionRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public void claim(String clientId, Claimed done) {
+        cluster.claim.<List<Object>>run(cluster.redis(), Keys.client(clientId), Script.bytes(cluster.node))
+                .whenComplete((reply, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("claiming a client", e);
+                        done.failed("cluster unavailable");
+                        return;
+                    }
+                    cluster.redisBack();
+                    String previous = new String((byte[]) reply.get(0), StandardCharsets.UTF_8);
+                    long epoch = StoredEntries.number(reply.get(1));
+                    long lastSeq = StoredEntries.number(reply.get(2));
+                    List<?> entries = reply.get(3) instanceof List<?> l ? l : List.of();
+                    if (!previous.isEmpty() && !previous.equals(cluster.node)) {
+                        // Sent even when that node looks dead: if it is only slow, it must still let go.
+                        inbox.send(previous, new InboxMessage.TakenOver(clientId, epoch));
+                    }
+                    done.claimed(epoch, Math.max(0, lastSeq), StoredEntries.unexpired(entries, cluster.clock.nowMs()));
+                });
+    }
+
+    @Override
+    public void release(String clientId, long epoch, long lastSeq) {
+        cluster.release.<Long>run(cluster.redis(), Keys.client(clientId), Script.bytes(cluster.node),
+                Script.bytes(epoch), Script.bytes(lastSeq), KEEP_OFFLINE_RECORD_MS).whenComplete((released, e) -> {
+                    if (e != null) {
+                        // The record still names this node: pushes routed here are answered "not here" and then
+                        // kept for the offline client, so nothing is lost; the next claim replaces the record.
+                        cluster.redisFailed("releasing a client", e);
+                    }
+                });
+    }
+
+    @Override
+    public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        attempt(clientId, payload, ttlSec, "", 0, done);
+    }
+
+    /** One step of a push: {@code notOwner} is a node known not to hold the client ("" for none). */
+    private void attempt(String clientId, byte[] payload, int ttlSec, String notOwner, int hops,
+                         Consumer<PushResult> done) {
+        long nowMs = cluster.clock.nowMs();
+        long ttlMs = ttlSec <= 0 ? 0 : ttlSec * 1000L;
+        cluster.push.<List<Object>>run(cluster.redis(), Keys.client(clientId), Script.bytes(notOwner),
+                Script.bytes(ttlMs), payload, Script.bytes(cluster.maxStoredPerClient),
+                Script.bytes(cluster.seqOriginFromClock ? "1" : "0"), KEEP_OFFLINE_RECORD_MS, Script.bytes(nowMs))
+                .whenComplete((reply, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("pushing", e);
+                        refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false,
+                                "the cluster's Redis did not answer: " + RedisCluster.reason(e)), done);
+                        return;
+                    }
+                    cluster.redisBack();
+                    long code = StoredEntries.number(reply.get(0));
+                    if (code == 0) {
+                        cluster.metrics.pushesAccepted.increment();
+                        done.accept(PushResult.accepted(StoredEntries.number(reply.get(1)), false));
+                    } else if (code == 2) {
+                        refuse(Refusal.CLIENT_OFFLINE, PushResult.OFFLINE, done);
+                    } else if (code == 3) {
+                        refuse(Refusal.QUEUE_FULL, PushResult.QUEUE_FULL, done);
+                    } else {
+                        String owner = new String((byte[]) reply.get(1), StandardCharsets.UTF_8);
+                        toOwner(clientId, payload, ttlSec, owner, hops, done);
+                    }
+                });
+    }
+
+    private void toOwner(String clientId, byte[] payload, int ttlSec, String owner, int hops,
+                         Consumer<PushResult> done) {
+        if (hops >= MAX_HOPS) {
+            refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false,
+                    "the client moved between nodes while the push followed it; retry"), done);
+        } else if (owner.equals(cluster.node)) {
+            // The record names this node, but the session is not here (it just left, or a release was lost).
+            registry.pushes().pushIfHere(clientId, payload, ttlSec, r -> {
+                if (r != null) {
+                    done.accept(r);
+                } else {
+                    attempt(clientId, payload, ttlSec, owner, hops + 1, done);
+                }
+            });
+        } else {
+            cluster.alive(owner).whenComplete((alive, e) -> {
+                if (e != null) {
+                    cluster.redisFailed("checking a node's lease", e);
+                    refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false,
+                            "the cluster's Redis did not answer: " + RedisCluster.reason(e)), done);
+                } else if (!alive) {
+                    attempt(clientId, payload, ttlSec, owner, hops + 1, done); // its node is gone: client offline
+                } else {
+                    route(clientId, payload, ttlSec, owner, hops, done);
+                }
+            });
+        }
+    }
+
+    private void route(String clientId, byte[] payload, int ttlSec, String owner, int hops,
+                       Consumer<PushResult> done) {
+        routed.increment();
+        inbox.request(owner, clientId, payload, ttlSec, reply -> {
+            if (reply == null) {
+                silent.increment();
+                refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + owner
+                        + ", which holds the client, did not answer in time; retry"), done);
+            } else if (reply.status() == InboxMessage.Reply.NOT_HERE) {
+                attempt(clientId, payload, ttlSec, owner, hops + 1, done);
+            } else {
+                done.accept(new PushResult(reply.status(), reply.seq(), reply.delivered(), reply.error()));
+            }
+        });
+    }
+
+    private void refuse(Refusal reason, PushResult r, Consumer<PushResult> done) {
+        cluster.metrics.refused(reason);
+        done.accept(r);
+    }
+}

@@ -1,0 +1,73 @@
+package io.switchboard.cluster.redis;
+
+import io.switchboard.store.MessageStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Reads a client's stored messages as Redis keeps them: {@code seq:expiresAtMs:payload}, payload bytes as given. */
+final class StoredEntries {
+    private StoredEntries() {
+    }
+
+    /**
+     * The unexpired messages among {@code entries} (in list order, which is seq order), skipping any entry that is
+     * not of the form above.
+     */
+    static List<MessageStore.Stored> unexpired(List<?> entries, long nowMs) {
+        List<MessageStore.Stored> kept = new ArrayList<>(entries.size());
+        for (Object o : entries) {
+            if (!(o instanceof byte[] e)) {
+                continue;
+            }
+            int first = indexOf(e, 0);
+            int second = first < 0 ? -1 : indexOf(e, first + 1);
+            if (second < 0) {
+                continue;
+            }
+            long seq = parse(e, 0, first);
+            long expiresAtMs = parse(e, first + 1, second);
+            if (seq <= 0 || expiresAtMs < 0 || expiresAtMs <= nowMs) {
+                continue;
+            }
+            kept.add(new MessageStore.Stored(seq, expiresAtMs, Arrays.copyOfRange(e, second + 1, e.length)));
+        }
+        return kept;
+    }
+
+    private static int indexOf(byte[] e, int from) {
+        for (int i = from; i < e.length && i < from + 20; i++) {
+            if (e[i] == ':') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The decimal number in {@code e[from, to)}, or -1 when it is not one. */
+    static long parse(byte[] e, int from, int to) {
+        if (to <= from || to - from > 19) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = from; i < to; i++) {
+            int d = e[i] - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            n = n * 10 + d;
+        }
+        return n;
+    }
+
+    /** A reply element (bytes of a decimal number, or a Long) as a long; -1 when it is neither. */
+    static long number(Object o) {
+        if (o instanceof Long n) {
+            return n;
+        }
+        if (o instanceof byte[] b) {
+            return parse(b, 0, b.length);
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,30 @@
+-- A push for a client the calling node does not hold. KEYS[1] = record, KEYS[2] = stored messages.
+-- ARGV[1] = a node known not to hold the client ("" for none): its claim counts as none (dead, or it said so),
+-- ARGV[2] = ttl in ms ("0": not kept), ARGV[3] = payload, ARGV[4] = stored messages a client may have,
+-- ARGV[5] = "1" when a new client's seqs start from the clock, ARGV[6] = ms an offline client's record is kept,
+-- ARGV[7] = the gateway's clock in ms (expiry and seqs are in the gateways' time, as their sessions' are).
+-- Returns {1, node}: held by that node, push there; {2}: offline and not kept (ttl 0);
+-- {3}: its stored messages are full; {0, seq}: kept for the offline client under seq.
+local h = redis.call('HMGET', KEYS[1], 'n', 's')
+if h[1] and h[1] ~= ARGV[1] then
+  return {1, h[1]}
+end
+if ARGV[2] == '0' then
+  return {2}
+end
+if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[4]) then
+  return {3}
+end
+local nowMs = tonumber(ARGV[7])
+local s = tonumber(h[2] or '0')
+-- From the clock, as a new session's seqs: above any seq a node that died gave without writing it here.
+if ARGV[5] == '1' and s < nowMs * 1000 then s = nowMs * 1000 end
+local seq = string.format('%.0f', s + 1)
+local ttl = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 's', seq)
+redis.call('RPUSH', KEYS[2], seq .. ':' .. string.format('%.0f', nowMs + ttl) .. ':' .. ARGV[3])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+local keep = tonumber(ARGV[6])
+if ttl > keep then keep = ttl end
+if h[1] == false and redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+return {0, seq}

@@ -1,0 +1,158 @@
+package io.switchboard.cluster.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.server.ApiClient;
+import io.switchboard.server.GatewayFixture;
+import io.switchboard.server.SwbTestClient;
+import java.io.IOException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two gateways in one namespace of clients on a real Redis: a push through either reaches the client wherever it is
+ * connected, stored messages follow the client to the other node, a HELLO on one node takes the client over from the
+ * other, and a Redis outage is a quick 503 that ends by itself.
+ */
+@Timeout(60)
+class ClusterTest {
+    private RedisProcess redis;
+    private final GatewayFixture a = new GatewayFixture();
+    private final GatewayFixture b = new GatewayFixture();
+
+    @BeforeEach
+    void startCluster() throws Exception {
+        redis = RedisProcess.start();
+        for (GatewayFixture gw : new GatewayFixture[] {a, b}) {
+            gw.config.cluster = redis.uri();
+            gw.config.clusterTimeoutMs = 500;
+        }
+        a.config.nodeName = "a";
+        b.config.nodeName = "b";
+        a.start();
+        b.start();
+    }
+
+    @AfterEach
+    void stop() {
+        a.close();
+        b.close();
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void shouldDeliverAPushMadeThroughTheOtherNode() throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        ApiClient.Response r = b.push("alice", "hello from b");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.json().get("delivered").asBoolean(), r.body());
+        SwbTestClient.Msg m = alice.readMsg();
+        assertEquals("hello from b", m.text());
+        assertEquals(r.json().get("seq").asLong(), m.seq());
+        // And its own node's pushes continue the same seqs.
+        assertEquals(m.seq() + 1, a.push("alice", "hello from a").json().get("seq").asLong());
+        assertEquals("hello from a", alice.readMsg().text());
+    }
+
+    @Test
+    void shouldAnswer404ForAClientConnectedNowhereAndTtlZero() throws Exception {
+        ApiClient.Response r = b.push("nobody", "x");
+        assertEquals(404, r.status(), r.body());
+    }
+
+    @Test
+    void shouldKeepAStoredMessageForAnOfflineClientAndDeliverItOnEitherNode() throws Exception {
+        ApiClient.Response r = a.api().post("/v1/clients/bob/messages?ttl=60", "kept for bob");
+        assertEquals(200, r.status(), r.body());
+        assertFalse(r.json().get("delivered").asBoolean(), r.body());
+        long seq = r.json().get("seq").asLong();
+
+        SwbTestClient bob = b.hello("bob");
+        SwbTestClient.Msg m = bob.readMsg();
+        assertEquals(seq, m.seq());
+        assertEquals("kept for bob", m.text());
+        bob.ack(seq);
+        bob.sync();
+        bob.leave();
+
+        // Acknowledged on b: a's next session of bob gets nothing again, and continues after the seq.
+        SwbTestClient again = a.connect();
+        assertTrue(again.hello("bob", "resume=0").contains("seq=" + seq), "WELCOME carries the last seq");
+        assertTrue(again.silentFor(300), "an acknowledged message was sent again");
+        assertEquals(seq + 1, b.push("bob", "next").json().get("seq").asLong());
+        assertEquals("next", again.readMsg().text());
+    }
+
+    @Test
+    void shouldSendAStoredMessageOnceItsClientLeftTheNodeThatTookIt() throws Exception {
+        SwbTestClient carol = a.hello("carol");
+        carol.leave();
+        GatewayFixture.await(() -> a.server().registry().size() == 0, "carol's session left a");
+        ApiClient.Response r = b.api().post("/v1/clients/carol/messages?ttl=60", "while away");
+        assertEquals(200, r.status(), r.body());
+        assertFalse(r.json().get("delivered").asBoolean(), r.body());
+
+        SwbTestClient back = b.hello("carol", "resume=0");
+        assertEquals("while away", back.readMsg().text());
+    }
+
+    @Test
+    void shouldTakeTheClientOverFromTheOtherNode() throws Exception {
+        SwbTestClient first = a.hello("dave");
+        SwbTestClient second = b.hello("dave");
+        assertEquals("BYE 409 taken over", first.readLine());
+        first.expectEof();
+        GatewayFixture.await(() -> a.server().registry().size() == 0, "dave's old session left a");
+
+        // The old connection's release came after b's claim: it must not have removed b as the owner.
+        ApiClient.Response r = a.push("dave", "to the new connection");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.json().get("delivered").asBoolean(), r.body());
+        assertEquals("to the new connection", second.readMsg().text());
+    }
+
+    @Test
+    void shouldAnswer503WhileRedisIsDownAndRecoverByItself() throws Exception {
+        SwbTestClient local = a.hello("erin");
+        SwbTestClient remote = b.hello("frank");
+        redis.stop();
+
+        // A client connected here is reached without Redis; one on the other node and a stored message are not.
+        assertEquals(200, a.push("erin", "still here").status());
+        assertEquals("still here", local.readMsg().text());
+        long startNs = System.nanoTime();
+        ApiClient.Response r = a.push("frank", "elsewhere");
+        assertEquals(503, r.status(), r.body());
+        assertTrue(System.nanoTime() - startNs < 3_000_000_000L, "503 within the command timeout");
+        assertEquals(503, a.api().post("/v1/clients/erin/messages?ttl=60", "stored").status());
+
+        // A new handshake needs Redis: refused with 503, the client retries later.
+        SwbTestClient refused = a.connect();
+        refused.send("HELLO gina");
+        assertTrue(refused.readLine().startsWith("BYE 503 cluster unavailable"));
+        assertTrue(remote.silentFor(100), "the other node's client kept its connection");
+
+        redis.startAgain();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        String welcome = null;
+        while (welcome == null && System.nanoTime() < deadline) {
+            try (SwbTestClient retry = a.connect()) {
+                retry.send("HELLO gina");
+                String line = retry.readLine();
+                if (line.startsWith("WELCOME")) {
+                    welcome = line;
+                }
+            } catch (IOException e) {
+                // refused: try again
+            }
+            Thread.sleep(100);
+        }
+        assertTrue(welcome != null, "a handshake succeeded once Redis was back");
+    }
+}

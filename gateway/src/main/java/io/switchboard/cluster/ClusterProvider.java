@@ -1,0 +1,47 @@
+package io.switchboard.cluster;
+
+import io.switchboard.clock.Clock;
+import io.switchboard.config.ServerConfig;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.session.ClientDirectory;
+import io.switchboard.session.SessionRegistry;
+import io.switchboard.store.MessageStore;
+import java.util.ServiceLoader;
+
+/**
+ * Makes the cluster {@code --cluster} names (the {@code switchboard-cluster} module, found with
+ * {@link ServiceLoader}): the gateway core knows only this seam, never the Redis client behind it.
+ */
+public interface ClusterProvider {
+    /**
+     * Connects to the cluster {@code config.cluster} names as node {@code config.nodeName}; throws
+     * {@link IllegalStateException} with one line for the operator when it cannot (Redis unreachable, bad password).
+     * {@code clock} is the sessions' own (stored messages expire on it).
+     */
+    Cluster open(ServerConfig config, GatewayMetrics metrics, Clock clock);
+
+    /** The provider on the classpath; one line naming what is missing when there is none. */
+    static ClusterProvider load() {
+        return ServiceLoader.load(ClusterProvider.class).findFirst().orElseThrow(() -> new IllegalStateException(
+                "--cluster needs the cluster module (switchboard-cluster), which this build does not contain"));
+    }
+
+    /** One node's membership of a cluster: its shared store and directory. Closed after the loops stopped. */
+    interface Cluster extends AutoCloseable {
+        /** Where stored messages live (shared by every node). */
+        MessageStore store();
+
+        /** Who holds which client. */
+        ClientDirectory directory();
+
+        /** Starts taking work from the other nodes for {@code registry}'s clients; once, before clients connect. */
+        void start(SessionRegistry registry);
+
+        /** What the cluster looks like from here, for {@code GET /v1/stats}: a small JSON-ready map. */
+        java.util.Map<String, Object> stats();
+
+        /** Leaves the cluster: stops reading, waits a bounded time for what was written, disconnects. */
+        @Override
+        void close();
+    }
+}

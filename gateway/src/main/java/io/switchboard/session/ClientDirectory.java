@@ -1,0 +1,73 @@
+package io.switchboard.session;
+
+import io.switchboard.service.PushResult;
+import io.switchboard.store.MessageStore;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Which node holds which client, when several gateway processes share one namespace of clients (a cluster): the
+ * session core asks it before a {@code HELLO} completes, tells it when a connection ends, and hands it the pushes
+ * for clients not connected here. {@link #LOCAL}, the single-process default, holds every client itself.
+ *
+ * <p>Thread-safe. Every callback runs exactly once, on any thread (the caller moves work to its own loop).
+ */
+public interface ClientDirectory {
+    /** One process, no cluster: never asked anything but {@link #shared()}. */
+    ClientDirectory LOCAL = new ClientDirectory() {
+        @Override
+        public boolean shared() {
+            return false;
+        }
+
+        @Override
+        public void claim(String clientId, Claimed done) {
+            throw new UnsupportedOperationException("no cluster");
+        }
+
+        @Override
+        public void release(String clientId, long epoch, long lastSeq) {
+        }
+
+        @Override
+        public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+            done.accept(PushResult.OFFLINE);
+        }
+    };
+
+    /**
+     * True when other nodes may hold clients: then the core keeps no offline sessions of its own (the directory
+     * keeps their stored messages) and sends pushes for clients it does not hold to {@link #pushElsewhere}.
+     */
+    boolean shared();
+
+    /**
+     * Claims {@code clientId} for this node (its connection sent a valid {@code HELLO}): the claim gets an epoch
+     * higher than any before it, and the node that held the client before is told to close its connection.
+     */
+    void claim(String clientId, Claimed done);
+
+    /**
+     * The connection that held {@code clientId} under {@code epoch} ended: the client is offline unless a newer
+     * claim already took it; {@code lastSeq} is the highest seq its session gave, for the next owner to continue.
+     */
+    void release(String clientId, long epoch, long lastSeq);
+
+    /**
+     * A push for a client not connected to this node: to its owner node, or kept for it while offline
+     * ({@code ttlSec > 0}); {@code done} gets the answer the API gives.
+     */
+    void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done);
+
+    /** The outcome of {@link #claim}. */
+    interface Claimed {
+        /**
+         * The client is this node's under {@code epoch}; {@code lastSeq} is the highest seq it was ever given and
+         * {@code kept} its stored, unacknowledged, unexpired messages in seq order.
+         */
+        void claimed(long epoch, long lastSeq, List<MessageStore.Stored> kept);
+
+        /** The claim could not be made (the cluster is unreachable): {@code reason} is one line for the client. */
+        void failed(String reason);
+    }
+}
