@@ -361,6 +361,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else {
             n.putNull("remote");
         }
+        if (info.node() != null) {
+            n.put("node", info.node());
+        }
         if (info.protocol() != null) {
             n.put("protocol", info.protocol());
         }

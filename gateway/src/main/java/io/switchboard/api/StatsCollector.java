@@ -102,6 +102,9 @@ final class StatsCollector {
                 .put("gc_before_reading", gcFirst);
         perSessionEstimates(mem, heap.getUsed(), rss, online, open);
         storeJson(n.putObject("store"), core.store());
+        if (core.cluster() != null) {
+            n.set("cluster", ApiHandler.JSON.valueToTree(core.cluster()));
+        }
         n.put("loop_errors_total", m.loopErrors.sum());
         n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
                 .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum());

@@ -14,12 +14,21 @@ import java.util.List;
  * @param queuedBytes             payload bytes queued for all clients, online and offline
  * @param maxQueuedTotalBytes     the budget for {@code queuedBytes} ({@code --max-queued-total})
  * @param store                   what the message store holds and how it performs
+ * @param cluster                 in a cluster, what it looks like from this node (JSON-ready); else null
  */
 public record CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
                         List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes,
-                        io.switchboard.service.StoreStats store) {
+                        io.switchboard.service.StoreStats store, java.util.Map<String, Object> cluster) {
     public CoreStats {
         loopConnections = List.copyOf(loopConnections);
+    }
+
+    /** Outside a cluster. */
+    public CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
+                     List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes,
+                     io.switchboard.service.StoreStats store) {
+        this(uptimeMs, maxConnections, sessionsKnown, sessionsOfflineRetained, loopConnections, queuedBytes,
+                maxQueuedTotalBytes, store, null);
     }
 
     /** Without the queued-bytes readings (0 of an unlimited budget) and with a memory store. */

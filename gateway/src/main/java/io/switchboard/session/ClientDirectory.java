@@ -1,8 +1,10 @@
 package io.switchboard.session;
 
+import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushResult;
 import io.switchboard.store.MessageStore;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -33,6 +35,21 @@ public interface ClientDirectory {
         public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
             done.accept(PushResult.OFFLINE);
         }
+
+        @Override
+        public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
+            return CompletableFuture.completedFuture(0L);
+        }
+
+        @Override
+        public String node() {
+            return null;
+        }
+
+        @Override
+        public CompletableFuture<ClientInfo> info(String clientId) {
+            return CompletableFuture.completedFuture(null);
+        }
     };
 
     /**
@@ -58,6 +75,22 @@ public interface ClientDirectory {
      * ({@code ttlSec > 0}); {@code done} gets the answer the API gives.
      */
     void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done);
+
+    /**
+     * A broadcast ({@code topic} null) or a topic message made on this node, for the clients of every other node
+     * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
+     * in time as none.
+     */
+    CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties);
+
+    /** This node's name in the cluster; null in one process. */
+    String node();
+
+    /**
+     * What the cluster knows of a client not held here: online on another node, or offline with stored messages;
+     * completes with null when it knows nothing of it.
+     */
+    CompletableFuture<ClientInfo> info(String clientId);
 
     /** The outcome of {@link #claim}. */
     interface Claimed {

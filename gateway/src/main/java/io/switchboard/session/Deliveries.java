@@ -197,6 +197,11 @@ public final class Deliveries implements PushService {
     @Override
     public CompletableFuture<Long> broadcast(byte[] payload) {
         metrics.broadcasts.increment();
+        return withOtherNodes(broadcastHere(payload), registry.directory().fanOut(null, payload, null));
+    }
+
+    /** A broadcast to this node's clients only (in a cluster, each node runs its own). */
+    public CompletableFuture<Long> broadcastHere(byte[] payload) {
         return perLoop("broadcast", loop -> {
             long[] n = new long[1];
             loop.forEachSession(s -> {
@@ -216,6 +221,18 @@ public final class Deliveries implements PushService {
 
     /** As {@link #publish(String, byte[])}, with the publisher's name/value {@code properties} (MQTT 5). */
     public CompletableFuture<Long> publish(String topic, byte[] payload, java.util.List<String> properties) {
+        return withOtherNodes(publishHere(topic, payload, properties),
+                registry.directory().fanOut(topic, payload, properties));
+    }
+
+    /** Sums what this node's clients and the other nodes' clients got (in one process, the others are none). */
+    private static CompletableFuture<Long> withOtherNodes(CompletableFuture<Long> here,
+                                                          CompletableFuture<Long> elsewhere) {
+        return here.thenCombine(elsewhere, Long::sum);
+    }
+
+    /** A topic message to this node's subscribers only (in a cluster, each node runs its own). */
+    public CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties) {
         return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, s -> {
@@ -242,7 +259,11 @@ public final class Deliveries implements PushService {
     public CompletableFuture<ClientInfo> info(String clientId) {
         CompletableFuture<ClientInfo> f = new CompletableFuture<>();
         Session s = registry.find(clientId);
+        ClientDirectory directory = registry.directory();
         if (s == null) {
+            if (directory.shared()) {
+                return directory.info(clientId);
+            }
             f.complete(null);
             return f;
         }
@@ -254,7 +275,8 @@ public final class Deliveries implements PushService {
             ClientLink l = cur.link();
             f.complete(new ClientInfo(cur.id(), cur.online(), cur.sinceMs(), l == null ? null : l.remoteAddress(),
                     l == null ? null : l.protocol(),
-                    cur.lastSeq(), cur.ackedSeq(), cur.queued(), cur.queuedBytes(), cur.inFlight()));
+                    cur.lastSeq(), cur.ackedSeq(), cur.queued(), cur.queuedBytes(), cur.inFlight(),
+                    directory.node()));
         });
         return f;
     }

@@ -24,6 +24,14 @@ sealed interface InboxMessage {
         static final int NOT_HERE = 0;
     }
 
+    /**
+     * A broadcast ({@code topic} empty) or topic message for the receiving node's own clients; answer {@code from}
+     * with {@code id} and the number reached (as the reply's seq).
+     */
+    record FanOut(long id, String from, String topic, java.util.List<String> properties, byte[] payload)
+            implements InboxMessage {
+    }
+
     /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
     record TakenOver(String clientId, long epoch) implements InboxMessage {
     }
@@ -48,6 +56,19 @@ sealed interface InboxMessage {
                     out.writeLong(r.seq());
                     out.writeBoolean(r.delivered());
                     out.writeUTF(r.error() == null ? "" : r.error());
+                }
+                case FanOut f -> {
+                    out.writeByte('F');
+                    out.writeLong(f.id());
+                    out.writeUTF(f.from());
+                    out.writeUTF(f.topic() == null ? "" : f.topic());
+                    java.util.List<String> props = f.properties() == null ? java.util.List.of() : f.properties();
+                    out.writeInt(props.size());
+                    for (String p : props) {
+                        out.writeUTF(p);
+                    }
+                    out.writeInt(f.payload().length);
+                    out.write(f.payload());
                 }
                 case TakenOver t -> {
                     out.writeByte('T');
@@ -87,6 +108,25 @@ sealed interface InboxMessage {
             }
             case 'T' -> {
                 return new TakenOver(in.readUTF(), in.readLong());
+            }
+            case 'F' -> {
+                long id = in.readLong();
+                String from = in.readUTF();
+                String topic = in.readUTF();
+                int count = in.readInt();
+                if (count < 0 || count > bytes.length) {
+                    throw new IOException("bad property count " + count);
+                }
+                java.util.List<String> props = new java.util.ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    props.add(in.readUTF());
+                }
+                int n = in.readInt();
+                if (n < 0 || n > bytes.length) {
+                    throw new IOException("bad payload length " + n);
+                }
+                return new FanOut(id, from, topic.isEmpty() ? null : topic, props.isEmpty() ? null : props,
+                        in.readNBytes(n));
             }
             default -> throw new IOException("unknown inbox message type " + type);
         }

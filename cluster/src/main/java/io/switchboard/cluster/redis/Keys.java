@@ -10,6 +10,8 @@ final class Keys {
     private static final String PREFIX = "swb:";
     /** The set of node names that ever joined (their leases say which are alive). */
     static final byte[] NODES = bytes(PREFIX + "nodes");
+    /** A hash: node name -> its online clients, as the node last published it. */
+    static final byte[] ONLINE = bytes(PREFIX + "online");
 
     private Keys() {
     }

@@ -126,6 +126,12 @@ final class NodeInbox {
                         r == null ? new InboxMessage.Reply(p.id(), InboxMessage.Reply.NOT_HERE, 0, false, null)
                                 : new InboxMessage.Reply(p.id(), r.status(), r.seq(), r.delivered(), r.error())));
             }
+            case InboxMessage.FanOut f -> {
+                var reached = f.topic() == null ? registry.pushes().broadcastHere(f.payload())
+                        : registry.pushes().publishHere(f.topic(), f.payload(), f.properties());
+                reached.whenComplete((n, e) -> send(f.from(), new InboxMessage.Reply(f.id(), e == null ? 200 : 500,
+                        e == null ? n : 0, false, e == null ? null : e.toString())));
+            }
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
         }
     }
@@ -145,15 +151,24 @@ final class NodeInbox {
      * could not be sent or was not answered within twice the command timeout.
      */
     void request(String node, String clientId, byte[] payload, int ttlSec, Consumer<InboxMessage.Reply> done) {
+        request(node, id -> new InboxMessage.Push(id, cluster.node, clientId, ttlSec, payload), done);
+    }
+
+    /**
+     * Sends {@code node} the request {@code message} makes of a fresh id; {@code done} gets the reply, or
+     * {@code null} when it could not be sent or was not answered within twice the command timeout.
+     */
+    void request(String node, java.util.function.LongFunction<InboxMessage> message,
+                 Consumer<InboxMessage.Reply> done) {
         if (waiting.size() >= MAX_WAITING || stopped) {
             done.accept(null);
             return;
         }
         long id = ids.incrementAndGet();
         waiting.put(id, new Waiting(done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2L * cluster.timeoutMs)));
-        byte[] message = InboxMessage.encode(new InboxMessage.Push(id, cluster.node, clientId, ttlSec, payload));
+        byte[] bytes = InboxMessage.encode(message.apply(id));
         cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
-                message).whenComplete((entryId, e) -> {
+                bytes).whenComplete((entryId, e) -> {
                     if (e != null) {
                         cluster.redisFailed("routing a push to node " + node, e);
                         Waiting failed = waiting.remove(id);

@@ -73,6 +73,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script append = Script.load("append", ScriptOutputType.INTEGER);
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
     private volatile Set<String> alive = Set.of();
+    /** Online clients per node as each last published them (every two seconds). */
+    private volatile Map<String, Long> onlineByNode = Map.of();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -146,7 +148,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
             sleep(250);
         }
-        refreshAlive();
+        try {
+            refreshAlive().get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(reason(e), e);
+        }
     }
 
     @Override
@@ -171,10 +177,19 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         refreshAlive();
     }
 
-    private void refreshAlive() {
+    /** Learns which nodes hold their lease, and publishes this node's count of online clients beside it. */
+    CompletableFuture<Set<String>> refreshAlive() {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         redis.sadd(Keys.NODES, Script.bytes(node)); // again each time: a Redis that restarted empty learns it back
-        redis.smembers(Keys.NODES).thenCompose(members -> {
+        redis.hset(Keys.ONLINE, Script.bytes(node), Script.bytes(metrics.sessionsOnline.get()));
+        redis.hgetall(Keys.ONLINE).whenComplete((counts, e) -> {
+            if (e == null) {
+                Map<String, Long> byNode = new java.util.TreeMap<>();
+                counts.forEach((k, v) -> byNode.put(new String(k, StandardCharsets.UTF_8), StoredEntries.number(v)));
+                onlineByNode = byNode;
+            }
+        });
+        return redis.smembers(Keys.NODES).thenCompose(members -> {
             List<String> names = new ArrayList<>(members.size());
             List<CompletableFuture<byte[]>> leases = new ArrayList<>(members.size());
             for (byte[] m : members) {
@@ -196,7 +211,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             if (e == null) {
                 alive = now;
             }
-        });
+        }).toCompletableFuture();
     }
 
     /**
@@ -209,6 +224,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             return CompletableFuture.completedFuture(true);
         }
         return commands.async().exists(Keys.lease(other)).toCompletableFuture().thenApply(n -> n > 0);
+    }
+
+    /** The nodes that held their lease at the last look (every two seconds), this one included. */
+    Set<String> aliveNodes() {
+        return alive;
     }
 
     RedisAsyncCommands<byte[], byte[]> redis() {
@@ -255,6 +275,16 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("node", node);
         m.put("nodes_alive", alive.size());
         m.put("nodes", alive.stream().sorted().toList());
+        Map<String, Long> clients = new LinkedHashMap<>();
+        long total = 0;
+        for (var e : onlineByNode.entrySet()) {
+            if (alive.contains(e.getKey())) {
+                clients.put(e.getKey(), e.getValue());
+                total += Math.max(0, e.getValue());
+            }
+        }
+        m.put("clients_online", total);
+        m.put("clients_per_node", clients);
         m.put("redis_up", !down.get());
         m.put("redis_failures", failures.sum());
         m.put("routed_pushes", directory.routed.sum());

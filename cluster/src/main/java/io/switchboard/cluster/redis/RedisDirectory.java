@@ -2,10 +2,14 @@ package io.switchboard.cluster.redis;
 
 import io.switchboard.session.ClientDirectory;
 import io.switchboard.metrics.Refusal;
+import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushResult;
 import io.switchboard.session.SessionRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -20,6 +24,9 @@ import java.util.function.Consumer;
 final class RedisDirectory implements ClientDirectory {
     /** A push follows a client that moves between nodes at most this many times, then is answered 503. */
     private static final int MAX_HOPS = 3;
+    private static final byte[] OWNER = {'n'};
+    private static final byte[] LAST_SEQ = {'s'};
+    private static final byte[] EPOCH = {'e'};
     private static final byte[] KEEP_OFFLINE_RECORD_MS = Script.bytes(RedisCluster.KEEP_OFFLINE_RECORD_MS);
 
     private final RedisCluster cluster;
@@ -157,6 +164,66 @@ final class RedisDirectory implements ClientDirectory {
                 done.accept(new PushResult(reply.status(), reply.seq(), reply.delivered(), reply.error()));
             }
         });
+    }
+
+    @Override
+    public String node() {
+        return cluster.node;
+    }
+
+    @Override
+    public CompletableFuture<ClientInfo> info(String clientId) {
+        var redis = cluster.redis();
+        var record = redis.hmget(Keys.record(clientId), OWNER, LAST_SEQ, EPOCH).toCompletableFuture();
+        var stored = redis.llen(Keys.stored(clientId)).toCompletableFuture();
+        return record.thenCombine(stored, (fields, queued) -> {
+            String owner = fields.get(0).hasValue() ? new String(fields.get(0).getValue(), StandardCharsets.UTF_8)
+                    : null;
+            long lastSeq = fields.get(1).hasValue() ? StoredEntries.number(fields.get(1).getValue()) : 0;
+            boolean known = owner != null || fields.get(2).hasValue() || queued > 0;
+            return known ? new Object[] {owner, lastSeq, queued} : null;
+        }).thenCompose(r -> {
+            if (r == null) {
+                return CompletableFuture.completedFuture((ClientInfo) null);
+            }
+            String owner = (String) r[0];
+            CompletableFuture<Boolean> online = owner == null ? CompletableFuture.completedFuture(false)
+                    : cluster.alive(owner);
+            return online.thenApply(up -> new ClientInfo(clientId, up, 0, null, null, (long) r[1], 0,
+                    (int) Math.min(Integer.MAX_VALUE, (long) r[2]), 0, 0, up ? owner : null));
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
+        // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
+        return cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes())
+                .thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
+    }
+
+    private CompletableFuture<Long> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,
+                                           List<String> properties) {
+        List<String> others = nodes.stream().filter(n -> !n.equals(cluster.node)).toList();
+        CompletableFuture<Long> all = new CompletableFuture<>();
+        if (others.isEmpty()) {
+            all.complete(0L);
+            return all;
+        }
+        AtomicLong reached = new AtomicLong();
+        AtomicInteger remaining = new AtomicInteger(others.size());
+        for (String other : others) {
+            inbox.request(other, id -> new InboxMessage.FanOut(id, cluster.node, topic, properties, payload), reply -> {
+                if (reply == null) {
+                    silent.increment();
+                } else if (reply.status() == 200) {
+                    reached.addAndGet(reply.seq());
+                }
+                if (remaining.decrementAndGet() == 0) {
+                    all.complete(reached.get());
+                }
+            });
+        }
+        return all;
     }
 
     private void refuse(Refusal reason, PushResult r, Consumer<PushResult> done) {

@@ -118,6 +118,57 @@ class ClusterTest {
     }
 
     @Test
+    void shouldBroadcastToTheClientsOfEveryNodeOnce() throws Exception {
+        SwbTestClient onA = a.hello("xavier");
+        SwbTestClient onB = b.hello("yvonne");
+        ApiClient.Response r = a.api().post("/v1/broadcast", "to all");
+        assertEquals(200, r.status(), r.body());
+        assertEquals(2, r.json().get("delivered").asLong(), r.body());
+        assertEquals("to all", onA.readMsg().text());
+        assertEquals("to all", onB.readMsg().text());
+        assertTrue(onA.silentFor(200) && onB.silentFor(200), "a client got the broadcast twice");
+    }
+
+    @Test
+    void shouldPublishToTheSubscribersOfEveryNode() throws Exception {
+        SwbTestClient onA = a.hello("sub-a");
+        SwbTestClient onB = b.hello("sub-b");
+        SwbTestClient other = b.hello("not-subscribed");
+        for (SwbTestClient c : new SwbTestClient[] {onA, onB}) {
+            c.send("SUB news");
+            c.expectLine("OK SUB news");
+        }
+        ApiClient.Response r = b.api().post("/v1/topics/news/messages", "headline");
+        assertEquals(200, r.status(), r.body());
+        assertEquals(2, r.json().get("delivered").asLong(), r.body());
+        assertEquals("headline", onA.readMsg().text());
+        assertEquals("headline", onB.readMsg().text());
+        assertTrue(other.silentFor(200), "a client that did not subscribe got the topic message");
+    }
+
+    @Test
+    void shouldTellWhereAClientIsFromEitherNode() throws Exception {
+        SwbTestClient alice = a.hello("where");
+        var here = a.clientInfo("where");
+        assertEquals("a", here.get("node").asText());
+        assertTrue(here.has("remote"), here.toString());
+        var there = b.clientInfo("where");
+        assertTrue(there.get("online").asBoolean(), there.toString());
+        assertEquals("a", there.get("node").asText(), there.toString());
+
+        alice.leave();
+        GatewayFixture.await(() -> a.server().registry().size() == 0, "the session left a");
+        var gone = b.clientInfo("where");
+        assertFalse(gone.get("online").asBoolean(), gone.toString());
+        assertFalse(gone.has("node"), gone.toString());
+        assertEquals(404, b.api().get("/v1/clients/never-seen").status());
+
+        var cluster = b.stats().get("cluster");
+        assertEquals("b", cluster.get("node").asText(), cluster.toString());
+        assertEquals(2, cluster.get("nodes_alive").asInt(), cluster.toString());
+    }
+
+    @Test
     void shouldAnswer503WhileRedisIsDownAndRecoverByItself() throws Exception {
         SwbTestClient local = a.hello("erin");
         SwbTestClient remote = b.hello("frank");
