@@ -59,7 +59,10 @@ class ServerSettingsTest {
             "--hb-max=4|--hb-max must be between 5 and 86400, not 4",
             "--max-queued-bytes=10|--max-queued-bytes (10) must be at least --max-payload (65536)",
             "--write-buffer-high=0|write buffer watermarks must satisfy 0 < low <= high",
-            "--node=a/b|--node must be 1-128 characters of [A-Za-z0-9._:@-]"})
+            "--node=a/b|--node must be 1-128 characters of [A-Za-z0-9._:@-]",
+            "--cluster=redis://127.0.0.1:6379|--cluster needs --node NAME, a name unique among the nodes",
+            "--cluster=127.0.0.1:6379|--cluster takes redis://HOST:PORT or rediss://HOST:PORT, not '127.0.0.1:6379'",
+            "--cluster-timeout=5|--cluster-timeout must be between 10 and 60000 ms, not 5"})
     void shouldNameTheOptionOfAnInvalidSetting(String arg, String message) {
         assertEquals(message, assertThrows(IllegalArgumentException.class, () -> parse(arg)).getMessage());
     }

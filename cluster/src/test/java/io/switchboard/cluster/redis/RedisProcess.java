@@ -28,14 +28,17 @@ final class RedisProcess implements AutoCloseable {
     private final Path dir;
     private Process process;
     private final List<String> log = new ArrayList<>();
+    private final List<String> extraArgs;
 
-    private RedisProcess(Path binary, int port, Path dir) {
+    private RedisProcess(Path binary, int port, Path dir, List<String> extraArgs) {
         this.binary = binary;
         this.port = port;
         this.dir = dir;
+        this.extraArgs = extraArgs;
     }
 
-    static RedisProcess start() throws IOException {
+    /** @param extraArgs more redis-server options, such as {@code --requirepass SECRET} */
+    static RedisProcess start(String... extraArgs) throws IOException {
         Path binary = DIRS.stream().map(d -> Path.of(d, "redis-server")).filter(Files::isExecutable).findFirst()
                 .orElse(null);
         if (binary == null) {
@@ -48,7 +51,8 @@ final class RedisProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        RedisProcess r = new RedisProcess(binary, port, Files.createTempDirectory("swb-cluster-redis"));
+        RedisProcess r = new RedisProcess(binary, port, Files.createTempDirectory("swb-cluster-redis"),
+                List.of(extraArgs));
         r.startAgain();
         return r;
     }
@@ -59,8 +63,10 @@ final class RedisProcess implements AutoCloseable {
 
     /** Starts redis-server (again) on its port; returns once it accepts connections. */
     void startAgain() throws IOException {
-        Process p = new ProcessBuilder(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--port", String.valueOf(port), "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+        command.addAll(extraArgs);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),

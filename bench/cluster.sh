@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Issue 12's cluster figures, on one redis-server (Debian package, AOF everysec) and gateway processes joined with
+# --cluster, each on ports of its own so that where a client is held is known:
+#   1. push latency to CLIENTS clients held on node a, PUSH_RATE pushes/s to random ones for PUSH_FOR, latency from
+#      each push's intended send time: pushed through a's own API (local) and through b's (cross-node: b's API, Redis,
+#      a's inbox), alternated, RUNS runs each, medians and the difference;
+#   2. one broadcast through b reaching every client held on a (cross-node);
+#   3. Redis memory per idle online client: used_memory with MEM_CLIENTS held on a, less before, divided;
+#   4. kill -9 of node c while KILL_CLIENTS clients on it hold KILL_MSGS stored messages each (pushed through a,
+#      unacknowledged); the clients reconnect to a and count what comes back: lost must be 0.
+#   bench/cluster.sh                      # about 6 minutes; RUNS=1 PUSH_FOR=10s for a quick look
+# Needs redis-server. 127.0.0.1 only; every process it starts is stopped at the end.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLIENTS=${CLIENTS:-2000}
+RUNS=${RUNS:-3}
+PUSH_RATE=${PUSH_RATE:-1000}
+PUSH_FOR=${PUSH_FOR:-20s}
+HOLD=${HOLD:-24s}
+MEM_CLIENTS=${MEM_CLIENTS:-10000}
+KILL_CLIENTS=${KILL_CLIENTS:-200}
+KILL_MSGS=${KILL_MSGS:-5}
+BASE_PORT=${BASE_PORT:-17900}
+
+command -v redis-server >/dev/null || { echo "cluster: redis-server is not installed (apt-get install redis-server)" >&2; exit 2; }
+jar=$(bench_jar)
+java=$(java_cmd)
+rport=$BASE_PORT
+redis_cli() { redis-cli -p "$rport" "$@"; }
+
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly yes --appendfsync everysec \
+  --maxclients 1000 > "$bench_tmp/redis.log" 2>&1 &
+bench_pids+=($!)
+deadline=$(( $(date +%s) + 10 ))
+until redis_cli ping >/dev/null 2>&1; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "cluster: redis-server did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
+declare -A node_pid
+# node NAME OFFSET: a gateway on client port BASE+OFFSET, API on BASE+OFFSET+1.
+node() {
+  local name=$1 port=$((BASE_PORT + $2))
+  $java -Xmx1g -XX:+UseSerialGC -jar "$jar" server --cluster "redis://127.0.0.1:$rport" --node "$name" --port "$port" \
+    --api-port $((port + 1)) --max-connections 19000 > "$bench_tmp/node-$name.log" 2>&1 &
+  node_pid[$name]=$!
+  bench_pids+=($!)
+  wait_http "http://127.0.0.1:$((port + 1))/healthz" 60
+}
+node a 10
+node b 20
+node c 30
+a_port=$((BASE_PORT + 10)); a_api=http://127.0.0.1:$((BASE_PORT + 11)); b_api=http://127.0.0.1:$((BASE_PORT + 21))
+c_port=$((BASE_PORT + 30))
+echo "cluster: redis :$rport, nodes a b c ($(redis_cli scard swb:nodes) joined); $CLIENTS clients on a, $PUSH_RATE pushes/s for $PUSH_FOR, $RUNS runs"
+
+run() { # kind run
+  local kind=$1 i=$2 api=$a_api
+  [ "$kind" = cross ] && api=$b_api
+  $java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$a_port" --api "$api" --connections "$CLIENTS" --rate 2000 \
+    --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --workers 1 --id-prefix "$kind$i-" \
+    --json "$bench_tmp/$kind-$i.json" > "$bench_tmp/bench-$kind-$i.log" 2>&1 || true
+  python3 - "$bench_tmp/$kind-$i.json" "$kind" "$i" <<'PY'
+import json, sys
+path, kind, i = sys.argv[1:4]
+try:
+    r = json.load(open(path))
+except (OSError, ValueError):
+    print("%-6s run %s: no report" % (kind, i)); sys.exit(0)
+p = r.get("push_latency_ms", {})
+print("%-6s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d" % (kind, i, p.get("p50.0", -1),
+      p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0), r.get("pushes_received", 0)))
+PY
+}
+for i in $(seq 1 "$RUNS"); do
+  run local "$i" | tee -a "$bench_tmp/results.txt"
+  run cross "$i" | tee -a "$bench_tmp/results.txt"
+done
+
+# Broadcast through b to the clients held on a; and Redis memory per online client, in the same hold.
+before=$(redis_cli info memory | awk -F: '/^used_memory:/{print $2+0}')
+$java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$a_port" --api "$b_api" --connections "$MEM_CLIENTS" --rate 3000 \
+  --hold 12s --hb 60 --broadcast --workers auto --id-prefix mem- --json "$bench_tmp/mem.json" \
+  > "$bench_tmp/bench-mem.log" 2>&1 &
+mem_bench=$!
+bench_pids+=($mem_bench)
+sleep 8
+during=$(redis_cli info memory | awk -F: '/^used_memory:/{print $2+0}')
+online=$(curl -fs "$a_api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions_online"])')
+wait "$mem_bench" || true
+
+# kill -9 of node c with stored, unacknowledged messages on its clients.
+kill_result=$(python3 - "$c_port" "$a_port" "$a_api" "$KILL_CLIENTS" "$KILL_MSGS" "${node_pid[c]}" <<'PY'
+import os, signal, socket, sys, time, urllib.request
+c_port, a_port, a_api, n, per, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+def hello(port, cid):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    f = s.makefile("rb")
+    s.sendall(b"HELLO %s resume=0\n" % cid.encode())
+    line = f.readline()
+    if not line.startswith(b"WELCOME"):
+        raise SystemExit("hello %s: %r" % (cid, line))
+    return s, f
+def read_msgs(f, want, until):
+    got = []
+    while len(got) < want and time.time() < until:
+        try:
+            line = f.readline()
+        except socket.timeout:
+            break
+        if not line:
+            break
+        if line.startswith(b"MSG "):
+            length = int(line.split()[2])
+            got.append(f.read(length + 1)[:-1].decode())
+    return got
+ids = ["kill-%d" % j for j in range(n)]
+conns = [hello(c_port, cid) for cid in ids]
+answered = 0
+for cid in ids:
+    for k in range(per):
+        req = urllib.request.Request("%s/v1/clients/%s/messages?ttl=300" % (a_api, cid), data=b"m%d" % k, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            answered += r.status == 200
+for s, f in conns:                      # each client got its messages from c, and acknowledges none
+    read_msgs(f, per, time.time() + 5)
+os.kill(pid, signal.SIGKILL)
+t0 = time.time()
+back = 0
+received = 0
+for cid in ids:
+    deadline = time.time() + 10
+    while True:
+        try:
+            s, f = hello(a_port, cid)
+            break
+        except (OSError, SystemExit):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    back += 1
+    received += len(read_msgs(f, per, time.time() + 5))
+    s.close()
+print("clients %d/%d back on a in %.1f s; stored messages answered 200: %d, received again: %d, lost: %d" % (back, n,
+      time.time() - t0, answered, received, answered - received))
+PY
+) || kill_result="failed: $kill_result"
+
+python3 - "$bench_tmp/results.txt" "$bench_tmp/mem.json" "$before" "$during" "$online" "$kill_result" <<'PY'
+import json, re, statistics, sys
+results, mem_json, before, during, online, kill = sys.argv[1:7]
+rows = {}
+for line in open(results):
+    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)", line)
+    if m and int(m.group(5)) > 0:
+        rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
+    elif m or "no report" in line:
+        print("failed run, left out of the medians:", line.strip())
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+print("\nmedians                    p50 ms   p99 ms  p99.9 ms")
+for kind, label in (("local", "local (a's API)"), ("cross", "cross-node (b's API)")):
+    if kind in med:
+        m = med[kind]
+        print("%-24s %8.3f %8.3f %9.3f" % (label, m[0], m[1], m[2]))
+if "local" in med and "cross" in med:
+    l, c = med["local"], med["cross"]
+    print("%-24s %+8.3f %+8.3f %+9.3f   (target: p99 at most +1 ms)" % ("cross - local", c[0] - l[0], c[1] - l[1], c[2] - l[2]))
+try:
+    r = json.load(open(mem_json))
+    print("broadcast through b to %s clients on a: last arrival %s ms" % (r.get("broadcast_received", "?"),
+          r.get("broadcast_last_arrival_ms", "?")))
+except (OSError, ValueError):
+    print("broadcast: no report")
+n = int(online or 0)
+if n > 0:
+    print("Redis memory per online client: %.0f B (%d online on a, used_memory %d -> %d; target at most 200 B)" % (
+          (int(during) - int(before)) / n, n, int(before), int(during)))
+print("kill -9 of node c:", kill)
+PY
