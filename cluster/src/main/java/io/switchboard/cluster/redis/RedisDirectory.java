@@ -32,6 +32,12 @@ final class RedisDirectory implements ClientDirectory {
     private final RedisCluster cluster;
     private final NodeInbox inbox;
     private volatile SessionRegistry registry;
+    /**
+     * Hints: the node each recently pushed-to client was found on. A hint is only ever a guess (the node it names
+     * delivers only to a session it holds), so a stale one costs a round trip, never a wrong delivery.
+     */
+    private final java.util.Map<String, String> owners = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_OWNER_HINTS = 65_536;
     /** Pushes sent to another node's inbox. */
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
@@ -87,7 +93,35 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        String hint = owners.get(clientId);
+        if (hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)) {
+            // Straight to the node that held the client at the last push: one Redis write fewer. Only a node that
+            // holds a session of the client delivers; one that does not answers "not here", and the script decides.
+            routed.increment();
+            inbox.request(hint, clientId, payload, ttlSec, reply -> {
+                if (reply == null) {
+                    owners.remove(clientId, hint);
+                    silent.increment();
+                    refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + hint
+                            + ", which holds the client, did not answer in time; retry"), done);
+                } else if (reply.status() == InboxMessage.Reply.NOT_HERE) {
+                    owners.remove(clientId, hint);
+                    attempt(clientId, payload, ttlSec, "", 1, done);
+                } else {
+                    done.accept(new PushResult(reply.status(), reply.seq(), reply.delivered(), reply.error()));
+                }
+            });
+            return;
+        }
         attempt(clientId, payload, ttlSec, "", 0, done);
+    }
+
+    /** Remembers where a push found {@code clientId}; bounded: past the bound, every hint is dropped at once. */
+    private void hint(String clientId, String owner) {
+        if (owners.size() >= MAX_OWNER_HINTS) {
+            owners.clear();
+        }
+        owners.put(clientId, owner);
     }
 
     /** One step of a push: {@code notOwner} is a node known not to hold the client ("" for none). */
@@ -161,6 +195,7 @@ final class RedisDirectory implements ClientDirectory {
             } else if (reply.status() == InboxMessage.Reply.NOT_HERE) {
                 attempt(clientId, payload, ttlSec, owner, hops + 1, done);
             } else {
+                hint(clientId, owner);
                 done.accept(new PushResult(reply.status(), reply.seq(), reply.delivered(), reply.error()));
             }
         });

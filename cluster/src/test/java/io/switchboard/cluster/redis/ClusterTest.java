@@ -92,6 +92,8 @@ class ClusterTest {
     @Test
     void shouldSendAStoredMessageOnceItsClientLeftTheNodeThatTookIt() throws Exception {
         SwbTestClient carol = a.hello("carol");
+        assertEquals(200, b.push("carol", "while here").status()); // b now remembers carol on a
+        assertEquals("while here", carol.readMsg().text());
         carol.leave();
         GatewayFixture.await(() -> a.server().registry().size() == 0, "carol's session left a");
         ApiClient.Response r = b.api().post("/v1/clients/carol/messages?ttl=60", "while away");
