@@ -145,6 +145,7 @@ print("clients %d/%d back on a in %.1f s; stored messages answered 200: %d, rece
       time.time() - t0, answered, received, answered - received))
 PY
 ) || kill_result="failed: $kill_result"
+{ wait "${node_pid[c]}"; } 2>/dev/null || true   # reaped here, quietly: its SIGKILL was the test
 
 python3 - "$bench_tmp/results.txt" "$bench_tmp/mem.json" "$before" "$during" "$online" "$kill_result" <<'PY'
 import json, re, statistics, sys

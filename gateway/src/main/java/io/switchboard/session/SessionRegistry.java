@@ -185,7 +185,13 @@ public final class SessionRegistry {
         // In a cluster the client is claimed in the directory first. The put and the claim's dispatch are one step
         // per client id (the map's lock), so the newest hello here is also the one whose claim got the highest epoch.
         newestHello.compute(clientId, (id, older) -> {
-            d.claim(clientId, new ClusterClaims(clientId, h));
+            ClusterClaims answer = new ClusterClaims(clientId, h);
+            try {
+                d.claim(clientId, answer);
+            } catch (RuntimeException e) {
+                log.warn("claiming {} in the cluster failed: {}", clientId, e.toString());
+                answer.failed("cluster unavailable"); // answered on the connection's loop, after this put
+            }
             return h;
         });
     }
