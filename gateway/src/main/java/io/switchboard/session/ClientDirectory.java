@@ -50,6 +50,11 @@ public interface ClientDirectory {
         public CompletableFuture<ClientInfo> info(String clientId) {
             return CompletableFuture.completedFuture(null);
         }
+
+        @Override
+        public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+            return CompletableFuture.completedFuture(false);
+        }
     };
 
     /**
@@ -91,6 +96,12 @@ public interface ClientDirectory {
      * completes with null when it knows nothing of it.
      */
     CompletableFuture<ClientInfo> info(String clientId);
+
+    /**
+     * Closes the connection of a client held by another node with {@code BYE code reason}; completes with false
+     * when no node holds it (or the one that does did not answer in time).
+     */
+    CompletableFuture<Boolean> disconnect(String clientId, int code, String reason);
 
     /** The outcome of {@link #claim}. */
     interface Claimed {

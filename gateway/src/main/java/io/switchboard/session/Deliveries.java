@@ -121,6 +121,15 @@ public final class Deliveries implements PushService {
         });
     }
 
+    /**
+     * In a cluster: a disconnect another node routed here. Completes false when the client is not connected here
+     * (never asks the cluster again).
+     */
+    public CompletableFuture<Boolean> disconnectIfHere(String clientId, int code, String reason) {
+        return registry.find(clientId) == null ? CompletableFuture.completedFuture(false)
+                : disconnect(clientId, code, reason);
+    }
+
     /** Pushes many messages, one task per owning loop; the future completes with results in request order. */
     @Override
     public CompletableFuture<PushResult[]> pushBatch(List<PushRequest> requests) {
@@ -287,6 +296,9 @@ public final class Deliveries implements PushService {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
         Session s = registry.find(clientId);
         if (s == null) {
+            if (registry.directory().shared()) {
+                return registry.directory().disconnect(clientId, code, reason);
+            }
             f.complete(false);
             return f;
         }

@@ -32,6 +32,10 @@ sealed interface InboxMessage {
             implements InboxMessage {
     }
 
+    /** Close {@code clientId}'s connection with {@code BYE code reason}; answer 200 with seq 1 when it was here. */
+    record Disconnect(long id, String from, String clientId, int code, String reason) implements InboxMessage {
+    }
+
     /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
     record TakenOver(String clientId, long epoch) implements InboxMessage {
     }
@@ -69,6 +73,14 @@ sealed interface InboxMessage {
                     }
                     out.writeInt(f.payload().length);
                     out.write(f.payload());
+                }
+                case Disconnect d -> {
+                    out.writeByte('D');
+                    out.writeLong(d.id());
+                    out.writeUTF(d.from());
+                    out.writeUTF(d.clientId());
+                    out.writeInt(d.code());
+                    out.writeUTF(d.reason());
                 }
                 case TakenOver t -> {
                     out.writeByte('T');
@@ -108,6 +120,9 @@ sealed interface InboxMessage {
             }
             case 'T' -> {
                 return new TakenOver(in.readUTF(), in.readLong());
+            }
+            case 'D' -> {
+                return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());
             }
             case 'F' -> {
                 long id = in.readLong();

@@ -132,6 +132,9 @@ final class NodeInbox {
                 reached.whenComplete((n, e) -> send(f.from(), new InboxMessage.Reply(f.id(), e == null ? 200 : 500,
                         e == null ? n : 0, false, e == null ? null : e.toString())));
             }
+            case InboxMessage.Disconnect d -> registry.pushes().disconnectIfHere(d.clientId(), d.code(), d.reason())
+                    .whenComplete((was, e) -> send(d.from(), new InboxMessage.Reply(d.id(), e == null ? 200 : 500,
+                            Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
         }
     }

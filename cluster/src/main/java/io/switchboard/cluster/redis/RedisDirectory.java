@@ -230,6 +230,20 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
+    public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+        return cluster.redis().hget(Keys.record(clientId), OWNER).toCompletableFuture().thenCompose(owner -> {
+            String node = owner == null ? null : new String(owner, StandardCharsets.UTF_8);
+            if (node == null || node.equals(cluster.node)) {
+                return CompletableFuture.completedFuture(false); // held nowhere (or here, where it was not found)
+            }
+            CompletableFuture<Boolean> done = new CompletableFuture<>();
+            inbox.request(node, id -> new InboxMessage.Disconnect(id, cluster.node, clientId, code, reason),
+                    reply -> done.complete(reply != null && reply.status() == 200 && reply.seq() == 1));
+            return done;
+        });
+    }
+
+    @Override
     public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
         // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
         return cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes())

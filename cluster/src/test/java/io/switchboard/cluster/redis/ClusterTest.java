@@ -149,6 +149,30 @@ class ClusterTest {
     }
 
     @Test
+    void shouldDisconnectAClientThroughTheOtherNode() throws Exception {
+        SwbTestClient kicked = a.hello("kicked");
+        ApiClient.Response r = b.api().delete("/v1/clients/kicked?code=403&reason=bye");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(kicked.readLine().startsWith("BYE 403 bye"));
+        GatewayFixture.await(() -> a.server().registry().size() == 0, "the session left a");
+        assertEquals(404, b.api().delete("/v1/clients/kicked").status(), "not connected anywhere any more");
+    }
+
+    @Test
+    void shouldReleaseItsClientsWhenANodeDrains() throws Exception {
+        SwbTestClient leaving = a.hello("drained");
+        a.server().drain();
+        assertTrue(leaving.readLine().startsWith("BYE 503 draining"));
+        GatewayFixture.await(() -> a.server().registry().size() == 0, "the session left a");
+        // Released: a stored push through b is kept for the client, which finds it on b.
+        ApiClient.Response r = b.api().post("/v1/clients/drained/messages?ttl=60", "after the drain");
+        assertEquals(200, r.status(), r.body());
+        assertFalse(r.json().get("delivered").asBoolean(), r.body());
+        SwbTestClient back = b.hello("drained", "resume=0");
+        assertEquals("after the drain", back.readMsg().text());
+    }
+
+    @Test
     void shouldTellWhereAClientIsFromEitherNode() throws Exception {
         SwbTestClient alice = a.hello("where");
         var here = a.clientInfo("where");
