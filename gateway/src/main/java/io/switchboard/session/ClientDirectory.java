@@ -1,6 +1,7 @@
 package io.switchboard.session;
 
 import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.store.MessageStore;
 import java.util.List;
@@ -80,6 +81,18 @@ public interface ClientDirectory {
      * ({@code ttlSec > 0}); {@code done} gets the answer the API gives.
      */
     void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done);
+
+    /**
+     * Many pushes for clients not connected here (a batch): {@code done} gets each request's answer with its index,
+     * once per request, in any order. A cluster groups them per owner node; by default they go one by one.
+     */
+    default void pushManyElsewhere(List<PushRequest> requests, java.util.function.ObjIntConsumer<PushResult> done) {
+        for (int i = 0; i < requests.size(); i++) {
+            int index = i;
+            PushRequest r = requests.get(i);
+            pushElsewhere(r.clientId(), r.payload(), r.ttlSec(), res -> done.accept(res, index));
+        }
+    }
 
     /**
      * A broadcast ({@code topic} null) or a topic message made on this node, for the clients of every other node

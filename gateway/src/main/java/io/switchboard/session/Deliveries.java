@@ -94,14 +94,14 @@ public final class Deliveries implements PushService {
      * then treats it as offline.
      */
     public void pushIfHere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        Session s = registry.find(clientId);
+        if (s == null) {
+            done.accept(null); // not here, whatever this node's state: the sender asks the cluster again
+            return;
+        }
         PushResult early = precheck(payload, ttlSec);
         if (early != null) {
             refuse(early, done);
-            return;
-        }
-        Session s = registry.find(clientId);
-        if (s == null) {
-            done.accept(null);
             return;
         }
         CompletableFuture<Void> failed = new CompletableFuture<>();
@@ -141,18 +141,13 @@ public final class Deliveries implements PushService {
         }
         AtomicInteger remaining = new AtomicInteger(requests.size());
         Map<SessionShard, List<Integer>> byLoop = new IdentityHashMap<>();
+        List<Integer> elsewhere = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
             PushRequest r = requests.get(i);
             PushResult early = precheck(r.payload(), r.ttlSec());
             Session s = early == null ? registry.resolve(r.clientId(), r.ttlSec()) : null;
             if (early == null && s == null && registry.directory().shared()) {
-                int index = i;
-                registry.directory().pushElsewhere(r.clientId(), r.payload(), r.ttlSec(), res -> {
-                    results[index] = res;
-                    if (remaining.decrementAndGet() == 0) {
-                        future.complete(results);
-                    }
-                });
+                elsewhere.add(i);
                 continue;
             }
             if (early != null || s == null) {
@@ -166,6 +161,15 @@ public final class Deliveries implements PushService {
                 continue;
             }
             byLoop.computeIfAbsent(s.owner(), k -> new ArrayList<>()).add(i);
+        }
+        if (!elsewhere.isEmpty()) {
+            // Clients other nodes hold (or offline ones): the directory groups them per owner node.
+            registry.directory().pushManyElsewhere(elsewhere.stream().map(requests::get).toList(), (res, k) -> {
+                results[elsewhere.get(k)] = res;
+                if (remaining.decrementAndGet() == 0) {
+                    future.complete(results);
+                }
+            });
         }
         byLoop.forEach((loop, indexes) -> loop.execute(() -> {
             try {

@@ -36,6 +36,18 @@ sealed interface InboxMessage {
     record Disconnect(long id, String from, String clientId, int code, String reason) implements InboxMessage {
     }
 
+    /** One push of a {@link PushBatch}. */
+    record Item(String clientId, int ttlSec, byte[] payload) {
+    }
+
+    /** Several pushes for clients held by the receiving node, in order; answered with one {@link BatchReply}. */
+    record PushBatch(long id, String from, java.util.List<Item> items) implements InboxMessage {
+    }
+
+    /** The answers to {@link PushBatch} {@code id}, one {@link Reply} (its id unused) per item, in item order. */
+    record BatchReply(long id, java.util.List<Reply> replies) implements InboxMessage {
+    }
+
     /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
     record TakenOver(String clientId, long epoch) implements InboxMessage {
     }
@@ -74,6 +86,29 @@ sealed interface InboxMessage {
                     out.writeInt(f.payload().length);
                     out.write(f.payload());
                 }
+                case PushBatch b -> {
+                    out.writeByte('p');
+                    out.writeLong(b.id());
+                    out.writeUTF(b.from());
+                    out.writeInt(b.items().size());
+                    for (Item item : b.items()) {
+                        out.writeUTF(item.clientId());
+                        out.writeInt(item.ttlSec());
+                        out.writeInt(item.payload().length);
+                        out.write(item.payload());
+                    }
+                }
+                case BatchReply b -> {
+                    out.writeByte('r');
+                    out.writeLong(b.id());
+                    out.writeInt(b.replies().size());
+                    for (Reply r : b.replies()) {
+                        out.writeInt(r.status());
+                        out.writeLong(r.seq());
+                        out.writeBoolean(r.delivered());
+                        out.writeUTF(r.error() == null ? "" : r.error());
+                    }
+                }
                 case Disconnect d -> {
                     out.writeByte('D');
                     out.writeLong(d.id());
@@ -92,6 +127,14 @@ sealed interface InboxMessage {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
         return bytes.toByteArray();
+    }
+
+    /** A count or length read from {@code bytes}: never more than they hold. */
+    private static int count(int n, byte[] bytes) throws IOException {
+        if (n < 0 || n > bytes.length) {
+            throw new IOException("bad count " + n);
+        }
+        return n;
     }
 
     /** The message in {@code bytes}; throws {@link IOException} when they are not one. */
@@ -120,6 +163,31 @@ sealed interface InboxMessage {
             }
             case 'T' -> {
                 return new TakenOver(in.readUTF(), in.readLong());
+            }
+            case 'p' -> {
+                long id = in.readLong();
+                String from = in.readUTF();
+                int count = count(in.readInt(), bytes);
+                java.util.List<Item> items = new java.util.ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    String clientId = in.readUTF();
+                    int ttlSec = in.readInt();
+                    items.add(new Item(clientId, ttlSec, in.readNBytes(count(in.readInt(), bytes))));
+                }
+                return new PushBatch(id, from, items);
+            }
+            case 'r' -> {
+                long id = in.readLong();
+                int count = count(in.readInt(), bytes);
+                java.util.List<Reply> replies = new java.util.ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    int status = in.readInt();
+                    long seq = in.readLong();
+                    boolean delivered = in.readBoolean();
+                    String error = in.readUTF();
+                    replies.add(new Reply(id, status, seq, delivered, error.isEmpty() ? null : error));
+                }
+                return new BatchReply(id, replies);
             }
             case 'D' -> {
                 return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());

@@ -40,7 +40,7 @@ final class NodeInbox {
     private final StatefulRedisConnection<byte[], byte[]> reader;
     private final byte[] key;
     /** A routed push waiting for its reply until {@code deadlineNs}. */
-    private record Waiting(Consumer<InboxMessage.Reply> done, long deadlineNs) {
+    private record Waiting(Consumer<InboxMessage> done, long deadlineNs) {
     }
 
     private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
@@ -50,6 +50,8 @@ final class NodeInbox {
     private volatile SessionRegistry registry;
     /** Pushes other nodes routed here. */
     final LongAdder pushesIn = new LongAdder();
+    /** Requests this node sent to other nodes' inboxes (a batch is one). */
+    final LongAdder requestsOut = new LongAdder();
     private final AtomicLong badEntriesLogged = new AtomicLong();
 
     NodeInbox(RedisCluster cluster, StatefulRedisConnection<byte[], byte[]> reader) {
@@ -114,17 +116,28 @@ final class NodeInbox {
             return;
         }
         switch (m) {
-            case InboxMessage.Reply r -> {
-                Waiting w = waiting.remove(r.id());
-                if (w != null) {
-                    w.done().accept(r);
+            case InboxMessage.Reply r -> answered(r.id(), r);
+            case InboxMessage.BatchReply r -> answered(r.id(), r);
+            case InboxMessage.PushBatch b -> {
+                pushesIn.add(b.items().size());
+                InboxMessage.Reply[] replies = new InboxMessage.Reply[b.items().size()];
+                java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(
+                        replies.length);
+                for (int i = 0; i < replies.length; i++) {
+                    int k = i;
+                    InboxMessage.Item item = b.items().get(i);
+                    registry.pushes().pushIfHere(item.clientId(), item.payload(), item.ttlSec(), r -> {
+                        replies[k] = reply(b.id(), r);
+                        if (left.decrementAndGet() == 0) {
+                            send(b.from(), new InboxMessage.BatchReply(b.id(), List.of(replies)));
+                        }
+                    });
                 }
             }
             case InboxMessage.Push p -> {
                 pushesIn.increment();
-                registry.pushes().pushIfHere(p.clientId(), p.payload(), p.ttlSec(), r -> send(p.from(),
-                        r == null ? new InboxMessage.Reply(p.id(), InboxMessage.Reply.NOT_HERE, 0, false, null)
-                                : new InboxMessage.Reply(p.id(), r.status(), r.seq(), r.delivered(), r.error())));
+                registry.pushes().pushIfHere(p.clientId(), p.payload(), p.ttlSec(),
+                        r -> send(p.from(), reply(p.id(), r)));
             }
             case InboxMessage.FanOut f -> {
                 var reached = f.topic() == null ? registry.pushes().broadcastHere(f.payload())
@@ -137,6 +150,19 @@ final class NodeInbox {
                             Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
         }
+    }
+
+    private void answered(long id, InboxMessage reply) {
+        Waiting w = waiting.remove(id);
+        if (w != null) {
+            w.done().accept(reply);
+        }
+    }
+
+    /** The reply to request {@code id} for a push's result here ({@code null}: the client is not here). */
+    private static InboxMessage.Reply reply(long id, io.switchboard.service.PushResult r) {
+        return r == null ? new InboxMessage.Reply(id, InboxMessage.Reply.NOT_HERE, 0, false, null)
+                : new InboxMessage.Reply(id, r.status(), r.seq(), r.delivered(), r.error());
     }
 
     /** Adds {@code m} to {@code node}'s inbox; a failure is counted and logged once per outage. */
@@ -163,11 +189,23 @@ final class NodeInbox {
      */
     void request(String node, java.util.function.LongFunction<InboxMessage> message,
                  Consumer<InboxMessage.Reply> done) {
+        requestAny(node, message, m -> done.accept(m instanceof InboxMessage.Reply r ? r : null));
+    }
+
+    /** Sends {@code node} a batch of pushes; {@code done} gets its answers, or {@code null} as in {@link #request}. */
+    void requestBatch(String node, java.util.List<InboxMessage.Item> items, Consumer<InboxMessage.BatchReply> done) {
+        requestAny(node, id -> new InboxMessage.PushBatch(id, cluster.node, items),
+                m -> done.accept(m instanceof InboxMessage.BatchReply r ? r : null));
+    }
+
+    private void requestAny(String node, java.util.function.LongFunction<InboxMessage> message,
+                            Consumer<InboxMessage> done) {
         if (waiting.size() >= MAX_WAITING || stopped) {
             done.accept(null);
             return;
         }
         long id = ids.incrementAndGet();
+        requestsOut.increment();
         waiting.put(id, new Waiting(done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2L * cluster.timeoutMs)));
         byte[] bytes = InboxMessage.encode(message.apply(id));
         cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,

@@ -289,6 +289,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("redis_failures", failures.sum());
         m.put("routed_pushes", directory.routed.sum());
         m.put("routed_in", inbox.pushesIn.sum());
+        m.put("routed_requests", inbox.requestsOut.sum());
         m.put("owner_silent", directory.silent.sum());
         return m;
     }

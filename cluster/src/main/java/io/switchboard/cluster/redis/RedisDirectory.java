@@ -3,6 +3,7 @@ package io.switchboard.cluster.redis;
 import io.switchboard.session.ClientDirectory;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.session.SessionRegistry;
 import java.nio.charset.StandardCharsets;
@@ -127,8 +128,24 @@ final class RedisDirectory implements ClientDirectory {
     /** One step of a push: {@code notOwner} is a node known not to hold the client ("" for none). */
     private void attempt(String clientId, byte[] payload, int ttlSec, String notOwner, int hops,
                          Consumer<PushResult> done) {
+        runPushScript(clientId, payload, ttlSec, notOwner, (owner, e) -> {
+            if (owner != null) {
+                toOwner(clientId, payload, ttlSec, owner, hops, done);
+            } else {
+                done.accept(e);
+            }
+        });
+    }
+
+    /**
+     * Runs the push script: {@code then} gets the owner node (and null), or null and the answer (the push was kept
+     * for an offline client, refused, or Redis failed).
+     */
+    private void runPushScript(String clientId, byte[] payload, int ttlSec, String notOwner,
+                               java.util.function.BiConsumer<String, PushResult> then) {
         long nowMs = cluster.clock.nowMs();
         long ttlMs = ttlSec <= 0 ? 0 : ttlSec * 1000L;
+        Consumer<PushResult> done = r -> then.accept(null, r);
         cluster.push.<List<Object>>run(cluster.redis(), Keys.client(clientId), Script.bytes(notOwner),
                 Script.bytes(ttlMs), payload, Script.bytes(cluster.maxStoredPerClient),
                 Script.bytes(cluster.seqOriginFromClock ? "1" : "0"), KEEP_OFFLINE_RECORD_MS, Script.bytes(nowMs))
@@ -149,10 +166,84 @@ final class RedisDirectory implements ClientDirectory {
                     } else if (code == 3) {
                         refuse(Refusal.QUEUE_FULL, PushResult.QUEUE_FULL, done);
                     } else {
-                        String owner = new String((byte[]) reply.get(1), StandardCharsets.UTF_8);
-                        toOwner(clientId, payload, ttlSec, owner, hops, done);
+                        then.accept(new String((byte[]) reply.get(1), StandardCharsets.UTF_8), null);
                     }
                 });
+    }
+
+    /**
+     * A batch's pushes for clients not held here: those with a hint, and those whose owner the script names, go to
+     * each owner node in one inbox message (in request order, so one client's pushes keep their order); the rest
+     * are answered as single pushes are.
+     */
+    @Override
+    public void pushManyElsewhere(List<PushRequest> requests, java.util.function.ObjIntConsumer<PushResult> done) {
+        java.util.Map<String, List<Integer>> hinted = new java.util.LinkedHashMap<>();
+        List<Integer> unhinted = new java.util.ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            String hint = owners.get(requests.get(i).clientId());
+            if (hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)) {
+                hinted.computeIfAbsent(hint, k -> new java.util.ArrayList<>()).add(i);
+            } else {
+                unhinted.add(i);
+            }
+        }
+        hinted.forEach((node, indexes) -> sendBatch(node, requests, indexes, done));
+        if (unhinted.isEmpty()) {
+            return;
+        }
+        // The scripts' answers come back in the order they were sent (one connection): grouped in that order.
+        java.util.Map<String, List<Integer>> found = new java.util.LinkedHashMap<>();
+        AtomicInteger pending = new AtomicInteger(unhinted.size());
+        for (int i : unhinted) {
+            PushRequest r = requests.get(i);
+            runPushScript(r.clientId(), r.payload(), r.ttlSec(), "", (owner, result) -> {
+                if (owner == null) {
+                    done.accept(result, i);
+                } else if (!owner.equals(cluster.node) && cluster.aliveNodes().contains(owner)) {
+                    synchronized (found) {
+                        found.computeIfAbsent(owner, k -> new java.util.ArrayList<>()).add(i);
+                    }
+                } else {
+                    toOwner(r.clientId(), r.payload(), r.ttlSec(), owner, 0, res -> done.accept(res, i));
+                }
+                if (pending.decrementAndGet() == 0) {
+                    synchronized (found) {
+                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, done));
+                    }
+                }
+            });
+        }
+    }
+
+    private void sendBatch(String node, List<PushRequest> requests, List<Integer> indexes,
+                           java.util.function.ObjIntConsumer<PushResult> done) {
+        List<InboxMessage.Item> items = new java.util.ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            PushRequest r = requests.get(i);
+            items.add(new InboxMessage.Item(r.clientId(), r.ttlSec(), r.payload()));
+        }
+        routed.add(items.size());
+        inbox.requestBatch(node, items, reply -> {
+            for (int k = 0; k < indexes.size(); k++) {
+                int i = indexes.get(k);
+                PushRequest r = requests.get(i);
+                InboxMessage.Reply one = reply == null || reply.replies().size() != items.size() ? null
+                        : reply.replies().get(k);
+                if (one == null) {
+                    owners.remove(r.clientId(), node);
+                    silent.increment();
+                    refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + node
+                            + ", which holds the client, did not answer in time; retry"), res -> done.accept(res, i));
+                } else if (one.status() == InboxMessage.Reply.NOT_HERE) {
+                    owners.remove(r.clientId(), node);
+                    attempt(r.clientId(), r.payload(), r.ttlSec(), node, 1, res -> done.accept(res, i));
+                } else {
+                    hint(r.clientId(), node);
+                    done.accept(new PushResult(one.status(), one.seq(), one.delivered(), one.error()), i);
+                }
+            }
+        });
     }
 
     private void toOwner(String clientId, byte[] payload, int ttlSec, String owner, int hops,
