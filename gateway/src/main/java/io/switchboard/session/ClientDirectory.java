@@ -95,6 +95,13 @@ public interface ClientDirectory {
     }
 
     /**
+     * A shard of this node got its first subscriber of {@code filter} ({@code added}), or lost its last: a cluster
+     * sends topic messages only to nodes with a subscriber. On the shard's loop; must not block.
+     */
+    default void topicInterest(String filter, boolean wildcard, boolean added) {
+    }
+
+    /**
      * A broadcast ({@code topic} null) or a topic message made on this node, for the clients of every other node
      * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
      * in time as none.

@@ -19,7 +19,7 @@ public final class SessionShard {
 
     private final Loop<ShardMember> loop;
     private final SessionRegistry registry;
-    private final TopicIndex topics = new TopicIndex();
+    private final TopicIndex topics;
     /** Offline sessions kept for stored messages; a set so that an online session pays nothing for it. */
     private final LinkedHashSet<Session> offline = new LinkedHashSet<>();
     private long nextOfflineSweepSec = OFFLINE_SWEEP_EVERY_SEC;
@@ -27,6 +27,8 @@ public final class SessionShard {
     private java.util.ArrayList<Runnable> resumeNextTick = new java.util.ArrayList<>();
 
     SessionShard(int index, EventLoop eventLoop, Clock clock, SessionRegistry registry) {
+        this.topics = new TopicIndex((filter, wildcard, added) -> registry.directory().topicInterest(filter, wildcard,
+                added));
         this.loop = new Loop<>(index, eventLoop, clock);
         this.registry = registry;
     }

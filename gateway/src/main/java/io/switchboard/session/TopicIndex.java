@@ -21,6 +21,24 @@ public final class TopicIndex {
      */
     private final Map<String, Object> exact = new HashMap<>();
     private final Map<String, Object> wildcards = new HashMap<>();
+    /** Told when a filter gets its first subscriber here, and when it loses its last. */
+    private final Interest interest;
+
+    /** Hears which filters this index has subscribers for (a cluster tells the other nodes). */
+    @FunctionalInterface
+    public interface Interest {
+        Interest NONE = (filter, wildcard, added) -> { };
+
+        void changed(String filter, boolean wildcard, boolean added);
+    }
+
+    public TopicIndex() {
+        this(Interest.NONE);
+    }
+
+    public TopicIndex(Interest interest) {
+        this.interest = interest;
+    }
 
     /** Adds {@code s} as a subscriber of {@code filter}; returns false when it already was one. */
     public boolean add(String filter, Session s) {
@@ -28,6 +46,7 @@ public final class TopicIndex {
         Object subs = map.get(filter);
         if (subs == null) {
             map.put(filter, s);
+            interest.changed(filter, map == wildcards, true);
             return true;
         }
         if (subs == s) {
@@ -49,6 +68,7 @@ public final class TopicIndex {
         Object subs = map.get(filter);
         if (subs == s) {
             map.remove(filter);
+            interest.changed(filter, map == wildcards, false);
             return true;
         }
         if (!(subs instanceof Set<?>) || !asSet(subs).remove(s)) {

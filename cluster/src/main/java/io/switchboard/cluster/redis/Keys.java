@@ -31,6 +31,14 @@ final class Keys {
         return new byte[][] {record(clientId), stored(clientId)};
     }
 
+    /** The nodes with a subscriber of exactly {@code filter} (no wildcard), a set. */
+    static byte[] subscribers(String filter) {
+        return bytes(PREFIX + "sub:{" + filter + "}");
+    }
+
+    /** The nodes with a subscriber of some wildcard filter (they get every topic message), a set. */
+    static final byte[] WILDCARD_NODES = bytes(PREFIX + "wildcard-nodes");
+
     /** The node's lease: present while the node is alive (refreshed well before it expires). */
     static byte[] lease(String node) {
         return bytes(PREFIX + "node:{" + node + "}");

@@ -39,6 +39,11 @@ final class RedisDirectory implements ClientDirectory {
      */
     private final java.util.Map<String, String> owners = new java.util.concurrent.ConcurrentHashMap<>();
     private static final int MAX_OWNER_HINTS = 65_536;
+    /** Per filter with a subscriber here: how many of this node's shards have one (wildcards under one key). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> interest =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** The key of {@link #interest} that counts every wildcard filter together (not a valid topic). */
+    private static final String WILDCARD = "\u0000wildcards";
     /** Pushes sent to another node's inbox. */
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
@@ -335,10 +340,52 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
+    public void topicInterest(String filter, boolean wildcard, boolean added) {
+        // Counted over this node's shards; Redis hears of the first and the last only, in the order they happened
+        // (the command is sent inside the count's update, so a later change cannot overtake it).
+        interest.compute(wildcard ? WILDCARD : filter, (f, n) -> {
+            int count = (n == null ? 0 : n) + (added ? 1 : -1);
+            if (count == 1 && added || count == 0 && !added) {
+                byte[] key = wildcard ? Keys.WILDCARD_NODES : Keys.subscribers(filter);
+                var sent = added ? cluster.redis().sadd(key, Script.bytes(cluster.node))
+                        : cluster.redis().srem(key, Script.bytes(cluster.node));
+                sent.whenComplete((v, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("recording a topic's subscribers", e);
+                    }
+                });
+            }
+            return count <= 0 ? null : count;
+        });
+    }
+
+    @Override
     public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
         // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
-        return cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes())
-                .thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
+        CompletableFuture<java.util.Set<String>> alive = cluster.refreshAlive()
+                .handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes());
+        if (topic == null) {
+            return alive.thenCompose(nodes -> fanOut(nodes, null, payload, properties));
+        }
+        // A topic message: only the nodes with a subscriber of the topic itself or of some wildcard filter.
+        var exact = cluster.redis().smembers(Keys.subscribers(topic)).toCompletableFuture();
+        var wild = cluster.redis().smembers(Keys.WILDCARD_NODES).toCompletableFuture();
+        return alive.thenCompose(nodes -> exact.thenCombine(wild, (x, w) -> {
+            java.util.Set<String> interested = new java.util.HashSet<>();
+            for (java.util.Set<byte[]> set : List.of(x, w)) {
+                for (byte[] n : set) {
+                    interested.add(new String(n, StandardCharsets.UTF_8));
+                }
+            }
+            interested.retainAll(nodes);
+            return interested;
+        }).handle((interested, e) -> {
+            if (e != null) {
+                cluster.redisFailed("reading a topic's subscribers", e);
+                return nodes; // every live node, rather than none
+            }
+            return interested;
+        })).thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
     }
 
     private CompletableFuture<Long> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.server.ApiClient;
 import io.switchboard.server.GatewayFixture;
+import io.switchboard.server.MqttTestClient;
 import io.switchboard.server.SwbTestClient;
 import java.io.IOException;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +31,7 @@ class ClusterTest {
         for (GatewayFixture gw : new GatewayFixture[] {a, b}) {
             gw.config.cluster = redis.uri();
             gw.config.clusterTimeoutMs = 500;
+            gw.config.mqttPort = 0;
         }
         a.config.nodeName = "a";
         b.config.nodeName = "b";
@@ -219,6 +221,45 @@ class ClusterTest {
         assertFalse(r.json().get("delivered").asBoolean(), r.body());
         SwbTestClient back = b.hello("drained", "resume=0");
         assertEquals("after the drain", back.readMsg().text());
+    }
+
+    @Test
+    void shouldSendATopicMessageOnlyToNodesWithASubscriber() throws Exception {
+        long before = routedRequests(b);
+        assertEquals(0, b.api().post("/v1/topics/quiet/messages", "x").json().get("delivered").asLong());
+        assertEquals(before, routedRequests(b), "no node subscribes to 'quiet': nothing sent to a");
+
+        SwbTestClient sub = a.hello("only-on-a");
+        sub.send("SUB loud");
+        sub.expectLine("OK SUB loud");
+        GatewayFixture.await(() -> routedAfterPublish(b, "loud") == 1, "a registered its subscriber of 'loud'");
+        assertEquals("m", sub.readMsg().text().substring(0, 1));
+
+        // An MQTT wildcard subscriber on a makes a get every topic message (it matches them there).
+        try (MqttTestClient mqtt = MqttTestClient.open(a.server().mqttPort(), 4)) {
+            mqtt.connect("wild", true);
+            mqtt.subscribeAndWait(1, "sensors/+/temp", 0);
+            GatewayFixture.await(() -> routedAfterPublish(b, "sensors/7/temp") == 1, "a gets wildcard topics");
+            assertEquals("sensors/7/temp", mqtt.readPublish().topic());
+        }
+    }
+
+    private static long routedRequests(GatewayFixture gw) {
+        try {
+            return gw.stats().get("cluster").get("routed_requests").asLong();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Publishes "m" to {@code topic} through {@code gw}; returns how many clients it reached. */
+    private static long routedAfterPublish(GatewayFixture gw, String topic) {
+        try {
+            return gw.api().post("/v1/topics/" + topic.replace("/", "%2F") + "/messages", "m").json()
+                    .get("delivered").asLong();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
