@@ -11,6 +11,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.clock.Clock;
 import io.switchboard.session.ClientDirectory;
@@ -61,6 +62,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final int maxStoredPerClient;
     private final String instance = UUID.randomUUID().toString();
     private final ClientResources resources;
+    private final DefaultEventLoopGroupProvider ioThreads;
+    private final io.netty.util.concurrent.EventExecutorGroup timerThread;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> commands;
     private final StatefulRedisConnection<byte[], byte[]> reader;
@@ -96,7 +99,13 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         if (System.getProperty("io.lettuce.core.iouring") == null) {
             System.setProperty("io.lettuce.core.iouring", "false"); // epoll, as the gateway; and no warning per use
         }
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        // One I/O thread and one timer thread (Lettuce's own pools have at least two each): given as shared groups,
+        // so they are shut down here, after the client.
+        this.ioThreads = new DefaultEventLoopGroupProvider(1);
+        this.timerThread = new io.netty.util.concurrent.DefaultEventExecutorGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("swb-cluster-timer", true));
+        this.resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThreads)
+                .eventExecutorGroup(timerThread).build();
         this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -318,6 +327,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         } finally {
             resources.shutdown(0, 2, TimeUnit.SECONDS);
+            ioThreads.shutdown(0, 2, TimeUnit.SECONDS);
+            timerThread.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         }
     }
 
