@@ -59,6 +59,10 @@ public final class SessionRegistry {
     private final Deliveries pushes;
     private final RetainedMessages retained;
     private volatile boolean draining;
+    /** Takeover notices from other nodes that arrived while a claim of this node was on its way: id -> epoch. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> fences =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_FENCES = 10_000;
     /** Who holds which client when several nodes share the clients; {@link ClientDirectory#LOCAL} in one process. */
     private volatile ClientDirectory directory = ClientDirectory.LOCAL;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
@@ -196,6 +200,19 @@ public final class SessionRegistry {
         });
     }
 
+    /**
+     * Notes that another node claimed {@code clientId} under {@code epoch} while this node's own claim was on its
+     * way (the notice can overtake the claim's answer): that claim completes only if its epoch is newer. Bounded:
+     * past {@link #MAX_FENCES} pending notices, the oldest are dropped (a dropped one leaves the old connection open
+     * until it ends, fenced in Redis all the same).
+     */
+    private void fence(String clientId, long epoch) {
+        if (fences.size() >= MAX_FENCES) {
+            fences.clear();
+        }
+        fences.merge(clientId, epoch, Math::max);
+    }
+
     /** Takes a directory's answer to one hello's claim back to that connection's loop. */
     private final class ClusterClaims implements ClientDirectory.Claimed {
         private final String id;
@@ -238,11 +255,18 @@ public final class SessionRegistry {
     public void takenOver(String clientId, long epoch) {
         Session s = sessions.get(clientId);
         if (s == null) {
+            if (newestHello.containsKey(clientId)) {
+                fence(clientId, epoch); // a claim of this node is on its way: it must not complete if older
+            }
             return;
         }
         execute(s, cur -> {
-            if (cur.dead() || cur.state() == Session.TRANSFERRING || cur.epoch() >= epoch) {
-                return; // gone, or being claimed here again (that claim decides), or already newer
+            if (cur.state() == Session.TRANSFERRING) {
+                fence(clientId, epoch); // being claimed here again: that claim completes only if newer
+                return;
+            }
+            if (cur.dead() || cur.epoch() >= epoch) {
+                return; // gone, or already held under a newer claim
             }
             ClientLink old = cur.link();
             if (old != null) {
@@ -318,6 +342,15 @@ public final class SessionRegistry {
         }
         s.indexSubscriptions(); // after a move from another shard; a no-op otherwise
         if (h instanceof ClusterHandshake claimed) {
+            Long fence = fences.remove(s.id());
+            if (fence != null && fence > claimed.epoch()) {
+                // Another node claimed the client after this claim (its notice came first): it wins.
+                supersede(h);
+                s.dropTransient();
+                s.epoch(claimed.epoch()); // its release names its own claim: Redis ignores it, as it must
+                handOver(s);
+                return;
+            }
             // The directory's copy is the whole truth: what this session held was written there before it was
             // answered, and a write it lost to this claim's epoch was answered 503.
             s.handOverQueue();

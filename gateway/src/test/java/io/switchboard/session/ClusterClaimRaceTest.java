@@ -1,0 +1,164 @@
+package io.switchboard.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.switchboard.clock.ManualClock;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.service.ClientInfo;
+import io.switchboard.service.PushResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * In a cluster, another node's takeover notice can arrive before this node's own (older) claim is answered: the
+ * older claim must then not complete, or two connections of one client would be open on two nodes. The directory
+ * is a stub whose claims the test answers by hand, on a loop the test runs.
+ */
+class ClusterClaimRaceTest {
+    private static final String ID = "meter-7";
+    private final ManualClock clock = new ManualClock();
+    private final SessionRegistry registry = new SessionRegistry(
+            new SessionRegistry.Limits(8, 100, 1 << 20, 1 << 16, 3600, false, 1000), new GatewayMetrics());
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+    private final SessionShard shard = registry.addShard(channel.eventLoop(), clock);
+    private final StubDirectory directory = new StubDirectory();
+
+    ClusterClaimRaceTest() {
+        registry.useDirectory(directory);
+    }
+
+    @AfterEach
+    void tearDown() {
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldNotCompleteAClaimOlderThanATakeoverNoticeThatOvertookIt() {
+        Conn conn = new Conn();
+        registry.hello(ID, conn);
+        registry.takenOver(ID, 200); // another node's claim, epoch 200: its notice comes first
+        directory.claims.get(0).claimed(100, 0, List.of()); // then this node's own answer, epoch 100
+        channel.runPendingTasks();
+
+        assertTrue(conn.superseded, "the older claim's connection is told 409");
+        assertNull(registry.find(ID), "and no session of the client stays here");
+        assertEquals(List.of(ID + "@100"), directory.released, "its release is fenced by its own epoch");
+    }
+
+    @Test
+    void shouldCompleteAClaimNewerThanALateNotice() {
+        Conn conn = new Conn();
+        registry.hello(ID, conn);
+        registry.takenOver(ID, 50); // a stale notice of an older claim elsewhere
+        directory.claims.get(0).claimed(100, 0, List.of());
+        channel.runPendingTasks();
+
+        assertSame(conn, registry.find(ID).link());
+        assertEquals(100, registry.find(ID).epoch());
+    }
+
+    /** Records claims for the test to answer; records releases. */
+    private static final class StubDirectory implements ClientDirectory {
+        final List<Claimed> claims = new ArrayList<>();
+        final List<String> released = new ArrayList<>();
+
+        @Override
+        public boolean shared() {
+            return true;
+        }
+
+        @Override
+        public void claim(String clientId, Claimed done) {
+            claims.add(done);
+        }
+
+        @Override
+        public void release(String clientId, long epoch, long lastSeq) {
+            released.add(clientId + "@" + epoch);
+        }
+
+        @Override
+        public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+            done.accept(PushResult.OFFLINE);
+        }
+
+        @Override
+        public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
+            return CompletableFuture.completedFuture(0L);
+        }
+
+        @Override
+        public String node() {
+            return "here";
+        }
+
+        @Override
+        public CompletableFuture<ClientInfo> info(String clientId) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+            return CompletableFuture.completedFuture(false);
+        }
+    }
+
+    private final class Conn implements Handshake, ClientLink {
+        boolean superseded;
+
+        @Override
+        public SessionShard shard() {
+            return shard;
+        }
+
+        @Override
+        public boolean open() {
+            return !superseded;
+        }
+
+        @Override
+        public void complete(Session s) {
+            s.attach(this, 0, clock.nowMs());
+        }
+
+        @Override
+        public void superseded() {
+            superseded = true;
+        }
+
+        @Override
+        public void writeMessage(Message m) {
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public boolean isWritable() {
+            return true;
+        }
+
+        @Override
+        public void close(int code, String text, long retryMs) {
+        }
+
+        @Override
+        public String protocol() {
+            return "test";
+        }
+
+        @Override
+        public String remoteAddress() {
+            return "test";
+        }
+    }
+}
