@@ -11,7 +11,8 @@ import java.util.function.Consumer;
 /**
  * Which node holds which client, when several gateway processes share one namespace of clients (a cluster): the
  * session core asks it before a {@code HELLO} completes, tells it when a connection ends, and hands it the pushes
- * for clients not connected here. {@link #LOCAL}, the single-process default, holds every client itself.
+ * for clients not connected here. {@link #LOCAL}, the single-process default, holds every client itself; the
+ * default methods answer as one process does (no other node).
  *
  * <p>Thread-safe. Every callback runs exactly once, on any thread (the caller moves work to its own loop).
  */
@@ -37,25 +38,6 @@ public interface ClientDirectory {
             done.accept(PushResult.OFFLINE);
         }
 
-        @Override
-        public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
-            return CompletableFuture.completedFuture(0L);
-        }
-
-        @Override
-        public String node() {
-            return null;
-        }
-
-        @Override
-        public CompletableFuture<ClientInfo> info(String clientId) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
-            return CompletableFuture.completedFuture(false);
-        }
     };
 
     /**
@@ -106,22 +88,30 @@ public interface ClientDirectory {
      * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
      * in time as none.
      */
-    CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties);
+    default CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
+        return CompletableFuture.completedFuture(0L); // one process: no other node
+    }
 
     /** This node's name in the cluster; null in one process. */
-    String node();
+    default String node() {
+        return null;
+    }
 
     /**
      * What the cluster knows of a client not held here: online on another node, or offline with stored messages;
      * completes with null when it knows nothing of it.
      */
-    CompletableFuture<ClientInfo> info(String clientId);
+    default CompletableFuture<ClientInfo> info(String clientId) {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /**
      * Closes the connection of a client held by another node with {@code BYE code reason}; completes with false
      * when no node holds it (or the one that does did not answer in time).
      */
-    CompletableFuture<Boolean> disconnect(String clientId, int code, String reason);
+    default CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+        return CompletableFuture.completedFuture(false);
+    }
 
     /** The outcome of {@link #claim}. */
     interface Claimed {

@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.clock.ManualClock;
 import io.switchboard.metrics.GatewayMetrics;
-import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushResult;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +59,7 @@ class ClusterClaimRaceTest {
         directory.claims.get(0).claimed(100, 0, List.of());
         channel.runPendingTasks();
 
-        assertSame(conn, registry.find(ID).link());
+        assertSame(conn.link, registry.find(ID).link());
         assertEquals(100, registry.find(ID).epoch());
     }
 
@@ -89,29 +87,11 @@ class ClusterClaimRaceTest {
         public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
             done.accept(PushResult.OFFLINE);
         }
-
-        @Override
-        public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
-            return CompletableFuture.completedFuture(0L);
-        }
-
-        @Override
-        public String node() {
-            return "here";
-        }
-
-        @Override
-        public CompletableFuture<ClientInfo> info(String clientId) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
-            return CompletableFuture.completedFuture(false);
-        }
     }
 
-    private final class Conn implements Handshake, ClientLink {
+    /** A connection's handshake; once complete, its link to the session is a {@link FakeLink}. */
+    private final class Conn implements Handshake {
+        final FakeLink link = new FakeLink();
         boolean superseded;
 
         @Override
@@ -126,39 +106,12 @@ class ClusterClaimRaceTest {
 
         @Override
         public void complete(Session s) {
-            s.attach(this, 0, clock.nowMs());
+            s.attach(link, 0, clock.nowMs());
         }
 
         @Override
         public void superseded() {
             superseded = true;
-        }
-
-        @Override
-        public void writeMessage(Message m) {
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public boolean isWritable() {
-            return true;
-        }
-
-        @Override
-        public void close(int code, String text, long retryMs) {
-        }
-
-        @Override
-        public String protocol() {
-            return "test";
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test";
         }
     }
 }
