@@ -35,6 +35,8 @@ public final class ServerConfig {
     public final String clusterPassword;
     /** Milliseconds any one Redis command may take before what waits on it fails (503). */
     public final int clusterTimeoutMs;
+    /** PEM certificates trusted for a {@code rediss://} cluster's Redis; null: the JDK's trust store. */
+    public final String clusterTlsCa;
     /**
      * Every client connection starts with a PROXY protocol header (v1 or v2), as a layer-4 proxy in front sends it:
      * admission limits, logs and the API use the client address it announces. Off: the TCP peer is the client.
@@ -181,6 +183,7 @@ public final class ServerConfig {
                 : Secrets.resolve("--cluster-password", null, "--cluster-password-file", b.clusterPasswordFile, null,
                         b.environment);
         clusterTimeoutMs = b.clusterTimeoutMs;
+        clusterTlsCa = b.clusterTlsCa;
         acceptProxy = b.acceptProxy;
         acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
         acceptProxyFrom = b.acceptProxyFrom;
@@ -348,6 +351,12 @@ public final class ServerConfig {
             if (nodeName == null) {
                 throw new IllegalArgumentException("--cluster needs --node NAME, a name unique among the nodes");
             }
+            if (clusterTlsCa != null && !cluster.startsWith("rediss://")) {
+                throw new IllegalArgumentException("--cluster-tls-ca needs --cluster rediss://... (TLS)");
+            }
+            if (clusterTlsCa != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(clusterTlsCa))) {
+                throw new IllegalArgumentException("--cluster-tls-ca: cannot read " + clusterTlsCa);
+            }
         }
         if (clusterTimeoutMs < 10 || clusterTimeoutMs > 60_000) {
             throw new IllegalArgumentException("--cluster-timeout must be between 10 and 60000 ms, not "
@@ -425,6 +434,10 @@ public final class ServerConfig {
         @Option(names = "--cluster-timeout", paramLabel = "<ms>", description = "Milliseconds a Redis command may "
                 + "take; past it, a handshake is refused with 503 (the client retries) and a push answered 503.")
         public int clusterTimeoutMs = 2000;
+        @Option(names = "--cluster-tls-ca", paramLabel = "FILE", description = "With --cluster rediss://...: the PEM "
+                + "certificates (a CA, or Redis's own self-signed one) that Redis's certificate must chain to. "
+                + "Unset: the JDK's trusted CAs.")
+        public String clusterTlsCa;
         @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every "
                 + "client connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy "
                 + "send-proxy): limits, logs and the API use the client address it announces. Only behind such a "

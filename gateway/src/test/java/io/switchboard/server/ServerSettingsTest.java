@@ -68,6 +68,20 @@ class ServerSettingsTest {
     }
 
     @Test
+    void shouldWantTlsForTheClusterCertificates() {
+        assertEquals("--cluster-tls-ca needs --cluster rediss://... (TLS)", assertThrows(IllegalArgumentException.class,
+                () -> parse("--cluster=redis://127.0.0.1:6379", "--node=a", "--cluster-tls-ca=/etc/hosts"))
+                .getMessage());
+    }
+
+    @Test
+    void shouldNameTheClusterCaFileThatCannotBeRead() {
+        assertEquals("--cluster-tls-ca: cannot read /nonexistent/ca.pem", assertThrows(IllegalArgumentException.class,
+                () -> parse("--cluster=rediss://127.0.0.1:6379", "--node=a", "--cluster-tls-ca=/nonexistent/ca.pem"))
+                .getMessage());
+    }
+
+    @Test
     void shouldTakeTheCommandLineWords() {
         ServerConfig c = parse("--transport=nio", "--seq-origin=zero", "--write-buffer-high=1000", "--api-token=");
         assertEquals(io.switchboard.transport.Transport.NIO, c.transport);

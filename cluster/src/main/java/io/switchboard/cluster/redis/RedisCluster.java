@@ -107,7 +107,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         this.resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThreads)
                 .eventExecutorGroup(timerThread).build();
         this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
+        ClientOptions.Builder options = ClientOptions.builder();
+        if (config.clusterTlsCa != null) {
+            options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider()
+                    .trustManager(new java.io.File(config.clusterTlsCa)).build());
+        }
+        client.setOptions(options
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(REQUEST_QUEUE)
                 .timeoutOptions(TimeoutOptions.enabled())

@@ -51,6 +51,33 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void shouldJoinARedisOverTlsTrustingTheGivenCertificate() throws Exception {
+        Path dir = Files.createTempDirectory("swb-redis-tls");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        for (Path p : new Path[] {cert, key}) {
+            try (var in = ClusterSettingsTest.class.getResourceAsStream("/tls/" + p.getFileName())) {
+                Files.copy(in, p);
+            }
+        }
+        int tlsPort;
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            tlsPort = s.getLocalPort();
+        }
+        try (RedisProcess redis = RedisProcess.start("--tls-port", String.valueOf(tlsPort), "--tls-cert-file",
+                cert.toString(), "--tls-key-file", key.toString(), "--tls-auth-clients", "no");
+             GatewayFixture gw = new GatewayFixture()) {
+            gw.config.cluster = "rediss://127.0.0.1:" + tlsPort;
+            gw.config.nodeName = "tls";
+            gw.config.clusterTlsCa = cert.toString();
+            gw.start();
+            SwbTestClient c = gw.hello("over-tls");
+            assertEquals(200, gw.api().post("/v1/clients/over-tls/messages?ttl=60", "kept").status());
+            assertEquals("kept", c.readMsg().text());
+        }
+    }
+
+    @Test
     void shouldRefuseToStartWhenRedisIsNotThere() throws Exception {
         try (GatewayFixture gw = new GatewayFixture()) {
             gw.config.cluster = "redis://127.0.0.1:1";
