@@ -84,6 +84,13 @@ public interface ClientDirectory {
     }
 
     /**
+     * This node kept {@code payload} as {@code topic}'s retained message (an empty one deleted it): a cluster keeps
+     * it for the nodes that start later and hands it to the others, so an MQTT subscriber gets it on any node.
+     */
+    default void retained(String topic, byte[] payload) {
+    }
+
+    /**
      * A broadcast ({@code topic} null) or a topic message made on this node, for the clients of every other node
      * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
      * in time as none.

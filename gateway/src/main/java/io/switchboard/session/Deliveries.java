@@ -264,6 +264,7 @@ public final class Deliveries implements PushService {
             metrics.refused(Refusal.RETAINED_FULL);
             return false;
         }
+        registry.directory().retained(topic, payload);
         return true;
     }
 

@@ -48,6 +48,10 @@ sealed interface InboxMessage {
     record BatchReply(long id, java.util.List<Reply> replies) implements InboxMessage {
     }
 
+    /** {@code topic}'s retained message is now {@code payload} (empty: none); no answer. */
+    record Retained(String topic, byte[] payload) implements InboxMessage {
+    }
+
     /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
     record TakenOver(String clientId, long epoch) implements InboxMessage {
     }
@@ -108,6 +112,12 @@ sealed interface InboxMessage {
                         out.writeBoolean(r.delivered());
                         out.writeUTF(r.error() == null ? "" : r.error());
                     }
+                }
+                case Retained r -> {
+                    out.writeByte('K');
+                    out.writeUTF(r.topic());
+                    out.writeInt(r.payload().length);
+                    out.write(r.payload());
                 }
                 case Disconnect d -> {
                     out.writeByte('D');
@@ -188,6 +198,10 @@ sealed interface InboxMessage {
                     replies.add(new Reply(id, status, seq, delivered, error.isEmpty() ? null : error));
                 }
                 return new BatchReply(id, replies);
+            }
+            case 'K' -> {
+                String topic = in.readUTF();
+                return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)));
             }
             case 'D' -> {
                 return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());

@@ -39,6 +39,9 @@ final class Keys {
     /** The nodes with a subscriber of some wildcard filter (they get every topic message), a set. */
     static final byte[] WILDCARD_NODES = bytes(PREFIX + "wildcard-nodes");
 
+    /** Every topic's retained message (MQTT), a hash: topic -> payload. */
+    static final byte[] RETAINED = bytes(PREFIX + "retained");
+
     /** The node's lease: present while the node is alive (refreshed well before it expires). */
     static byte[] lease(String node) {
         return bytes(PREFIX + "node:{" + node + "}");

@@ -149,6 +149,12 @@ final class NodeInbox {
                     .whenComplete((was, e) -> send(d.from(), new InboxMessage.Reply(d.id(), e == null ? 200 : 500,
                             Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
+            case InboxMessage.Retained r -> {
+                if (registry.retained().retain(r.topic(), r.payload())
+                        == io.switchboard.session.RetainedMessages.Outcome.FULL) {
+                    registry.metrics().refused(io.switchboard.metrics.Refusal.RETAINED_FULL);
+                }
+            }
         }
     }
 

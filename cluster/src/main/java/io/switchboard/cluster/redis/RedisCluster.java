@@ -172,6 +172,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     @Override
     public void start(SessionRegistry registry) {
         directory.start(registry);
+        try {
+            int retained = directory.loadRetained(registry.retained());
+            if (retained > 0) {
+                log.info("cluster: loaded {} retained messages", retained);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not load the cluster's retained messages: " + reason(e), e);
+        }
         inbox.start(registry);
         EventExecutor timer = resources.eventExecutorGroup().next();
         timers.add(timer.scheduleAtFixedRate(this::tick, LEASE_MS / 3, LEASE_MS / 3, TimeUnit.MILLISECONDS));

@@ -340,6 +340,41 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
+    public void retained(String topic, byte[] payload) {
+        var redis = cluster.redis();
+        var kept = payload.length == 0 ? redis.hdel(Keys.RETAINED, Script.bytes(topic))
+                : redis.hset(Keys.RETAINED, Script.bytes(topic), payload);
+        kept.whenComplete((v, e) -> {
+            if (e != null) {
+                cluster.redisFailed("keeping a retained message", e);
+            }
+        });
+        // A fresh look at the nodes: one that joined after this node's last look loaded the hash before this write,
+        // or is seen now (it joins the node set before it loads).
+        cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes()).thenAccept(nodes -> {
+            for (String other : nodes) {
+                if (!other.equals(cluster.node)) {
+                    inbox.send(other, new InboxMessage.Retained(topic, payload));
+                }
+            }
+        });
+    }
+
+    /** Loads every retained message the cluster keeps into this node's; at start. Returns how many were taken. */
+    int loadRetained(io.switchboard.session.RetainedMessages into) throws Exception {
+        java.util.Map<byte[], byte[]> all = cluster.redis().hgetall(Keys.RETAINED)
+                .get(Math.max(cluster.timeoutMs, 10_000), java.util.concurrent.TimeUnit.MILLISECONDS);
+        int taken = 0;
+        for (var e : all.entrySet()) {
+            if (into.retain(new String(e.getKey(), StandardCharsets.UTF_8), e.getValue())
+                    != io.switchboard.session.RetainedMessages.Outcome.FULL) {
+                taken++;
+            }
+        }
+        return taken;
+    }
+
+    @Override
     public void topicInterest(String filter, boolean wildcard, boolean added) {
         // Counted over this node's shards; Redis hears of the first and the last only, in the order they happened
         // (the command is sent inside the count's update, so a later change cannot overtake it).

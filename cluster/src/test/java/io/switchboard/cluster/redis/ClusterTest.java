@@ -244,6 +244,32 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void shouldGiveAnMqttSubscriberOnEitherNodeTheRetainedMessage() throws Exception {
+        assertEquals(200, a.api().post("/v1/topics/status%2Fpump/messages?retain=true", "on").status());
+        GatewayFixture.await(() -> b.server().registry().retained().count() == 1, "b heard of the retained message");
+        try (MqttTestClient onB = MqttTestClient.open(b.server().mqttPort(), 4)) {
+            onB.connect("retain-b", true);
+            onB.subscribeAndWait(1, "status/#", 0);
+            MqttTestClient.Pub p = onB.readPublish();
+            assertEquals("status/pump", p.topic());
+            assertEquals("on", p.text());
+            assertTrue(p.retain(), "sent as retained");
+        }
+        // A node that starts later loads it from Redis.
+        try (GatewayFixture late = new GatewayFixture()) {
+            late.config.cluster = redis.uri();
+            late.config.nodeName = "late";
+            late.config.mqttPort = 0;
+            late.start();
+            try (MqttTestClient onLate = MqttTestClient.open(late.server().mqttPort(), 4)) {
+                onLate.connect("retain-late", true);
+                onLate.subscribeAndWait(1, "status/pump", 0);
+                assertEquals("on", onLate.readPublish().text());
+            }
+        }
+    }
+
     private static long routedRequests(GatewayFixture gw) {
         try {
             return gw.stats().get("cluster").get("routed_requests").asLong();
