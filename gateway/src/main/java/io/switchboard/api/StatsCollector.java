@@ -221,12 +221,41 @@ final class StatsCollector {
                     .append(perLoop.get(i)).append('\n');
         }
         storePrometheus(sb, core.store());
+        if (core.cluster() != null) {
+            clusterPrometheus(sb, core.cluster());
+        }
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         gauge(sb, "switchboard_heap_used_bytes", "JVM heap in use.", heap.getUsed());
         gauge(sb, "switchboard_heap_max_bytes", "JVM maximum heap.", heap.getMax());
         gauge(sb, "switchboard_rss_bytes", "Resident set size of the process.", rssBytes());
         return sb.toString();
     }
+
+    /**
+     * The cluster's readings ({@code --cluster}): its numbers and flags as {@code switchboard_cluster_*} (counters
+     * end in {@code _total}), its clients per node as one labelled gauge.
+     */
+    private static void clusterPrometheus(StringBuilder sb, java.util.Map<String, Object> cluster) {
+        cluster.forEach((key, value) -> {
+            String name = "switchboard_cluster_" + key;
+            if (value instanceof Boolean b) {
+                gauge(sb, name, "Cluster: " + key.replace('_', ' ') + " (1 yes, 0 no).", b ? 1 : 0);
+            } else if (value instanceof Number n && CLUSTER_COUNTERS.contains(key)) {
+                counter(sb, name + "_total", "Cluster: " + key.replace('_', ' ') + " since start.", n.longValue());
+            } else if (value instanceof Number n) {
+                gauge(sb, name, "Cluster: " + key.replace('_', ' ') + ".", n.longValue());
+            } else if (value instanceof java.util.Map<?, ?> perNode) {
+                sb.append("# HELP ").append(name).append(" Cluster: ").append(key.replace('_', ' '))
+                        .append(", by node.\n# TYPE ").append(name).append(" gauge\n");
+                perNode.forEach((node, v) -> sb.append(name).append("{node=\"").append(node).append("\"} ")
+                        .append(v).append('\n'));
+            }
+        });
+    }
+
+    /** The cluster readings that only grow. */
+    private static final java.util.Set<String> CLUSTER_COUNTERS = java.util.Set.of("redis_failures",
+            "routed_pushes", "routed_in", "routed_requests", "owner_silent");
 
     private static void gauge(StringBuilder sb, String name, String help, double v) {
         sb.append("# HELP ").append(name).append(' ').append(help).append('\n')

@@ -309,6 +309,10 @@ class ClusterTest {
         var cluster = b.stats().get("cluster");
         assertEquals("b", cluster.get("node").asText(), cluster.toString());
         assertEquals(2, cluster.get("nodes_alive").asInt(), cluster.toString());
+        String metrics = b.api().get("/metrics").body();
+        assertTrue(metrics.contains("\nswitchboard_cluster_nodes_alive 2\n"), metrics);
+        assertTrue(metrics.contains("\nswitchboard_cluster_redis_up 1\n"), metrics);
+        assertTrue(metrics.contains("\n# TYPE switchboard_cluster_routed_pushes_total counter\n"), metrics);
     }
 
     private static com.fasterxml.jackson.databind.JsonNode infoOn(GatewayFixture gw, String clientId) {
