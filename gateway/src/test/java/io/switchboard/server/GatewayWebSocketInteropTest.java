@@ -43,6 +43,15 @@ class GatewayWebSocketInteropTest {
         }
     }
 
+    /** Deletes a directory tree, leaving whatever cannot be deleted (a leftover in /tmp is no test failure). */
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // best effort
+        }
+    }
+
     private static String chromium() {
         for (String c : List.of("chromium", "chromium-browser", "google-chrome")) {
             if (installed("which", c)) {
@@ -102,13 +111,16 @@ class GatewayWebSocketInteropTest {
         });
         pages.start();
         Process browser = null;
+        // Chromium's helper processes may still write into the profile after the browser exits: it lives outside
+        // the JUnit temporary directory (whose cleanup fails the test on a file written meanwhile), deleted after.
+        Path profile = Files.createTempDirectory("swb-chromium-profile");
         try {
             String origin = "http://127.0.0.1:" + pages.getAddress().getPort();
             gw.config.wsPort = 0;
             gw.config.wsAllowedOrigins = origin; // a page from another port is another origin
             gw.start();
             browser = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + tmp.resolve("profile"),
+                    "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + profile,
                     "--remote-debugging-port=0", origin + "/#" + gw.server().wsPort())
                     .redirectErrorStream(true).redirectOutput(tmp.resolve("chromium.log").toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -138,9 +150,15 @@ class GatewayWebSocketInteropTest {
             }, "the page acknowledged the stored push");
         } finally {
             if (browser != null) {
-                browser.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                List<ProcessHandle> all = new java.util.ArrayList<>(browser.descendants().toList());
+                all.add(browser.toHandle());
+                all.forEach(ProcessHandle::destroyForcibly);
+                for (ProcessHandle h : all) {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                }
             }
             pages.stop(0);
+            deleteQuietly(profile);
         }
     }
 
