@@ -7,13 +7,16 @@
 # server RSS per connection summed over the server PIDs, handshake rate) and stops everything it started, also on
 # Ctrl-C or failure.
 #
-# No pushes or broadcast in this run: each server process's API knows only the clients that process holds, and
-# which process holds a client is the kernel's SO_REUSEPORT hash of its address and port, which the bench cannot
-# choose. A push through one API would find about one client in six; pushing across processes needs cluster
-# routing. (bench/gateway-19k.sh measures push latency on one process.)
+# Without CLUSTER=1, no pushes or broadcast: each server process's API knows only the clients that process holds,
+# and which process holds a client is the kernel's SO_REUSEPORT hash of its address and port, which the bench
+# cannot choose. With CLUSTER=1 the servers are one cluster (--cluster on a redis-server this script starts), and
+# the bench pushes PUSH_RATE/s to random clients through server 1's API and times a broadcast through it: every
+# client is reached whichever process holds it; the table adds Redis memory per client.
+# (bench/gateway-19k.sh measures push latency on one process.)
 #
 #   flock /tmp/swb-build.lock bench/gateway-100k.sh       # CLIENTS=20000 HOLD=20s for a quick run; STORM=1 adds
-#                                                          # a reconnect storm; REPORT=/tmp/r.html an HTML report
+#                                                          # a reconnect storm; REPORT=/tmp/r.html an HTML report;
+#                                                          # CLUSTER=1 one namespace over the six processes
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLIENTS=${CLIENTS:-100000}
@@ -28,6 +31,9 @@ SOURCES=${SOURCES:-127.0.0.2-127.0.0.20}
 SERVER_HEAP=${SERVER_HEAP:-768m}
 STORM=${STORM:-0}
 REPORT=${REPORT:-}
+CLUSTER=${CLUSTER:-0}
+PUSH_RATE=${PUSH_RATE:-1000}
+REDIS_PORT=${REDIS_PORT:-17099}
 
 if [ $((SERVERS * PER_SERVER)) -lt "$CLIENTS" ]; then
   echo "bench: $SERVERS servers x $PER_SERVER clients = $((SERVERS * PER_SERVER)) < CLIENTS=$CLIENTS; raise SERVERS" >&2
@@ -42,10 +48,21 @@ fi
 
 jar=$(bench_jar)
 java=$(java_cmd)
+cluster=()
+redis_used() { redis-cli -p "$REDIS_PORT" info memory 2>/dev/null | awk -F: '/^used_memory:/{print $2+0}'; }
+if [ "$CLUSTER" = 1 ]; then
+  command -v redis-server >/dev/null || { echo "bench: CLUSTER=1 needs redis-server (apt-get install redis-server)" >&2; exit 2; }
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly no \
+    > "$bench_tmp/redis.log" 2>&1 &
+  bench_pids+=($!)
+  until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+  cluster=(--cluster "redis://127.0.0.1:$REDIS_PORT")
+  echo "bench: cluster on redis-server :$REDIS_PORT (no persistence: a benchmark)"
+fi
 server_pids=()
 for i in $(seq 1 "$SERVERS"); do
   $java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -jar "$jar" server --port "$PORT" --reuse-port --data-dir "$bench_tmp/data-$i" \
-    --api-port $((API_PORT_BASE + i)) --max-connections "$PER_SERVER" --node "s$i" \
+    --api-port $((API_PORT_BASE + i)) --max-connections "$PER_SERVER" --node "s$i" "${cluster[@]}" \
     > "$bench_tmp/server-$i.log" 2>&1 &
   server_pids+=($!)
   bench_pids+=($!)
@@ -53,6 +70,7 @@ done
 for i in $(seq 1 "$SERVERS"); do
   wait_http "http://127.0.0.1:$((API_PORT_BASE + i))/healthz" 60
 done
+redis_before=$([ "$CLUSTER" = 1 ] && redis_used || echo 0)
 echo "bench: $SERVERS server processes on :$PORT (SO_REUSEPORT; pids ${server_pids[*]}; APIs :$((API_PORT_BASE + 1))-:$((API_PORT_BASE + SERVERS))), heap $SERVER_HEAP, at most $PER_SERVER clients each"
 
 # Connections per server, sampled every 5 s; the sample with the most connections in total is kept.
@@ -70,7 +88,10 @@ sample_servers() {
   best=0
   while sleep 5; do
     s=$(sample_servers)
-    if [ "${s%% *}" -gt "$best" ]; then best=${s%% *}; echo "$s" > "$bench_tmp/peak"; fi
+    if [ "${s%% *}" -gt "$best" ]; then
+      best=${s%% *}; echo "$s" > "$bench_tmp/peak"
+      [ "$CLUSTER" = 1 ] && redis_used > "$bench_tmp/redis-peak"
+    fi
   done
 ) &
 bench_pids+=($!)
@@ -78,6 +99,7 @@ bench_pids+=($!)
 extra=()
 [ "$STORM" = 1 ] && extra+=(--storm)
 [ -n "$REPORT" ] && extra+=(--report "$REPORT")
+[ "$CLUSTER" = 1 ] && extra+=(--push-rate "$PUSH_RATE" --broadcast)
 pids_csv=$(IFS=,; echo "${server_pids[*]}")
 echo "bench: $CLIENTS clients at $RATE/s from $SOURCES, hold $HOLD, heartbeat ${HB}s, workers auto"
 set +e
@@ -103,6 +125,13 @@ if [ -s "$bench_tmp/bench.json" ]; then
   printf '%-50s %s\n' "handshake rate (first connect to last WELCOME)" "$(jq -r '.handshakes_per_s | floor' "$j") /s"
   printf '%-50s %s\n' "accept queue overflows / drops during the ramp" "$(jq -r '"\(.ramp_listen_overflows) / \(.ramp_listen_drops)"' "$j")"
   printf '%-50s %s\n' "still open at end / errors" "$(jq -r '"\(.open_at_end) / \(.errors | if length == 0 then "none" else tostring end)"' "$j")"
+  if [ "$CLUSTER" = 1 ]; then
+    printf '%-50s %s\n' "pushes through server 1: sent / measured" "$(jq -r '"\(.pushes_sent) / \(.pushes_received), failed \(.pushes_failed)"' "$j")"
+    printf '%-50s %s\n' "push latency p50 / p99 / p99.9 (any process)" "$(jq -r '.push_latency_ms | "\(."p50.0") / \(."p99.0") / \(."p99.9") ms"' "$j")"
+    printf '%-50s %s\n' "broadcast through server 1: reached, last arrival" "$(jq -r '"\(.broadcast_received) clients, \(.broadcast_last_arrival_ms) ms"' "$j")"
+    redis_peak=$(cat "$bench_tmp/redis-peak" 2>/dev/null || echo 0)
+    printf '%-50s %s\n' "Redis memory per client (at the peak sample)" "$(( (redis_peak - redis_before) / (${peak%% *} > 0 ? ${peak%% *} : 1) )) B"
+  fi
   if [ "$STORM" = 1 ]; then
     printf '%-50s %s\n' "storm: back / dropped, 99% back after" "$(jq -r '.storm | "\(.back) / \(.dropped), \(.to_99_percent_back_ms) ms"' "$j")"
   fi
