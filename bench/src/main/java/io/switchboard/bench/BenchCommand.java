@@ -103,8 +103,9 @@ public final class BenchCommand implements Callable<Integer> {
     Path html;
     @Option(names = "--workers", paramLabel = "auto|N", description = "Processes holding the connections: 'auto' = 1 "
             + "up to 15,000 connections, else one per 15,000 (each process stays well under a 20,000 open-file "
-            + "cap). With N > 1 this process starts N workers of the same program, drives pushes and broadcast "
-            + "itself and merges their counts and latencies.")
+            + "cap). With N > 1 this process starts N workers of the same program one after the other (each ramps "
+            + "at the whole --rate once the one before is done; none is started while the machine has under 1 GiB "
+            + "available), drives pushes and broadcast itself and merges their counts and latencies.")
     String workers = "auto";
     @Option(names = "--storm", description = "After the pushes and broadcast, drop every connection at once and "
             + "reconnect them with exponential backoff and full jitter (base 1 s, cap 60 s, or the server's BYE "

@@ -2,6 +2,7 @@ package io.switchboard.bench;
 
 import io.switchboard.bench.BenchApi.ServerReading;
 import io.switchboard.bench.protocol.BenchProtocol;
+import io.switchboard.process.ProcFiles;
 import io.switchboard.transport.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -9,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -148,41 +148,66 @@ final class BenchRun {
 
     // ---- worker processes (--workers)
 
-    /** Starts the worker processes and waits until each has finished its ramp (or exited, or stalled 30 s). */
+    /**
+     * Starts the worker processes one after the other, each when the one before has finished its ramp (or exited),
+     * so that only one JVM starts and one ramp runs at a time at the full --rate: dozens of JVMs started together
+     * on a small machine starve each other. Stops starting more when the workers make no progress for
+     * {@value #WORKER_STALL_SEC} s or the machine's available memory falls below {@link #MIN_AVAILABLE_BYTES},
+     * saying which, and goes on with the clients it has.
+     */
     private void rampWorkers() throws IOException {
         int n = plan.workers();
-        List<List<String>> args = new ArrayList<>();
-        for (int w = 0; w < n; w++) {
-            args.add(WorkerSplit.childArgs(w, n, plan.connections(), plan.idOffset(), plan.rate(),
-                    plan.maxPendingConnects(), plan.sources(), plan.stormWait(), plan.workerArgs()));
-        }
-        fleet = WorkerFleet.start(WorkerFleet.javaLauncher(), args, stats, out);
-        out.printf("bench: started %d worker processes (pids %s), %d connections each at most, %s%n", n,
-                fleet.pids(), WorkerSplit.share(plan.connections(), n, 0),
+        fleet = WorkerFleet.create(stats, out);
+        out.printf("bench: starting %d worker processes one after the other, %d connections each at most, %s%n", n,
+                WorkerSplit.share(plan.connections(), n, 0),
                 plan.sources().size() >= n ? "each with its own slice of the " + plan.sources().size()
                         + " source addresses" : plan.sources().isEmpty() ? "default source address"
                         : "sharing the " + plan.sources().size() + " source addresses");
         out.flush();
+        List<String> launcher = WorkerFleet.javaLauncher();
         long lastCount = -1;
         long lastChange = System.nanoTime();
-        while (!fleet.allReady()) {
-            sleepUntilNextSecond();
-            progress(stats.attempted.sum() < plan.connections() ? "connecting" : "handshaking");
-            if (fleet.alive() == 0) {
-                out.println("bench: every worker exited before its ramp was over");
+        int launched = 0;
+        while (true) {
+            if (fleet.lastReady() && launched < n) {
+                long available = ProcFiles.meminfoBytes("MemAvailable:");
+                if (available >= 0 && available < MIN_AVAILABLE_BYTES) {
+                    out.printf("bench: the machine has %d MB available, below %d MB: not starting workers %d-%d; "
+                                    + "continuing with %d clients%n", available >> 20, MIN_AVAILABLE_BYTES >> 20,
+                            launched + 1, n, stats.established.sum());
+                    break;
+                }
+                fleet.launch(launcher, WorkerSplit.childArgs(launched, n, plan.connections(), plan.idOffset(),
+                        plan.rate(), plan.maxPendingConnects(), plan.sources(), plan.stormWait(), plan.workerArgs()));
+                launched++;
+                lastChange = System.nanoTime();
+                continue;
+            }
+            if (fleet.allReady()) {
                 break;
             }
+            sleepUntilNextSecond();
+            progress((stats.attempted.sum() < plan.connections() ? "connecting" : "handshaking")
+                    + " w" + launched + "/" + n);
             long count = stats.attempted.sum() + stats.established.sum() + stats.errorCount();
             if (count != lastCount) {
                 lastCount = count;
                 lastChange = System.nanoTime();
             } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(WORKER_STALL_SEC)) {
-                out.println("bench: the workers made no progress for " + WORKER_STALL_SEC + " s; continuing with "
-                        + stats.established.sum() + " clients");
+                out.println("bench: the workers made no progress for " + WORKER_STALL_SEC + " s (worker " + launched
+                        + " of " + n + " was ramping); continuing with " + stats.established.sum() + " clients");
                 break;
             }
         }
+        if (fleet.alive() == 0) {
+            out.println("bench: every worker exited before its ramp was over");
+        }
+        out.printf("bench: %d worker processes (pids %s)%n", fleet.size(), fleet.pids());
+        out.flush();
     }
+
+    /** Below this much available memory (MemAvailable) a parent starts no more workers. */
+    static final long MIN_AVAILABLE_BYTES = 1L << 30;
 
     /** How long a parent waits for its workers' ramp to move before it goes on without them. */
     static final int WORKER_STALL_SEC = 30;

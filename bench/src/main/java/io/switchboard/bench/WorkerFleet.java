@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,12 +23,17 @@ import java.util.concurrent.TimeUnit;
 final class WorkerFleet implements AutoCloseable {
     /** How long a worker may take to close its connections and exit after {@code stop}, or after destroy(). */
     static final long STOP_GRACE_MS = 5_000;
-    /** Heap of each worker: it holds 15,000 connections at about 2 KB of heap each, so this is ample. */
-    static final String WORKER_HEAP = "-Xmx512m";
+    /**
+     * Heap of each worker: it holds up to ~19,000 connections at about 2 KB of heap each, so 512 MB is ample; a
+     * small fixed young generation and a small initial heap keep what the process touches (its RSS) near what it
+     * holds: without them the JVM starts with 1/64 of the machine's memory and touches all of its young part.
+     */
+    static final List<String> WORKER_HEAP = List.of("-Xms32m", "-Xmx512m", "-Xmn8m", "-Xss512k");
 
     private final BenchStats stats;
     private final PrintWriter log;
-    private final List<Worker> workers = new ArrayList<>();
+    // Appended by the main thread while the shutdown hook may read it.
+    private final List<Worker> workers = new CopyOnWriteArrayList<>();
     private final Thread shutdownHook = new Thread(this::destroyAll, "bench-workers-shutdown");
 
     /** One worker process and what its reader thread learned from it. */
@@ -83,7 +89,7 @@ final class WorkerFleet implements AutoCloseable {
         if (inherited.stream().noneMatch(a -> a.startsWith("-XX:+Use") && a.endsWith("GC"))) {
             cmd.add("-XX:+UseSerialGC");
         }
-        cmd.add(WORKER_HEAP);
+        cmd.addAll(WORKER_HEAP);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.switchboard.cli.Main");
@@ -98,29 +104,23 @@ final class WorkerFleet implements AutoCloseable {
                 || jvmArg.startsWith("--add-opens") || jvmArg.startsWith("--add-exports");
     }
 
-    /**
-     * Starts one process per argument list ({@code launcher} + that list); on failure stops those already started.
-     */
-    static WorkerFleet start(List<String> launcher, List<List<String>> argsPerWorker, BenchStats stats,
-                             PrintWriter log) throws IOException {
+    /** A fleet with no worker yet: {@link #launch} adds them one at a time. */
+    static WorkerFleet create(BenchStats stats, PrintWriter log) {
         WorkerFleet fleet = new WorkerFleet(stats, log);
         Runtime.getRuntime().addShutdownHook(fleet.shutdownHook);
-        try {
-            for (int i = 0; i < argsPerWorker.size(); i++) {
-                List<String> cmd = new ArrayList<>(launcher);
-                cmd.addAll(argsPerWorker.get(i));
-                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                Worker w = fleet.new Worker(i + 1, p);
-                fleet.workers.add(w);
-                w.reader = new Thread(() -> fleet.read(w), "bench-worker-" + w.number);
-                w.reader.setDaemon(true);
-                w.reader.start();
-            }
-        } catch (IOException | RuntimeException e) {
-            fleet.close();
-            throw e;
-        }
         return fleet;
+    }
+
+    /** Starts one more worker process ({@code launcher} + {@code args}); its number is {@link #size()} after. */
+    void launch(List<String> launcher, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Worker w = new Worker(workers.size() + 1, p);
+        workers.add(w);
+        w.reader = new Thread(() -> read(w), "bench-worker-" + w.number);
+        w.reader.setDaemon(true);
+        w.reader.start();
     }
 
     private void read(Worker w) {
@@ -187,6 +187,12 @@ final class WorkerFleet implements AutoCloseable {
     /** Every worker finished its ramp, or exited. */
     boolean allReady() {
         return workers.stream().allMatch(w -> w.ready || w.exited);
+    }
+
+    /** The newest worker finished its ramp, or exited (true when there is none). */
+    boolean lastReady() {
+        Worker w = workers.isEmpty() ? null : workers.get(workers.size() - 1);
+        return w == null || w.ready || w.exited;
     }
 
     /** Every worker finished its storm, or exited. */

@@ -71,16 +71,17 @@ final class WorkerSplit {
     }
 
     /**
-     * The arguments of worker {@code w}'s {@code bench} command: its own share of the work, no API (the parent
-     * pushes), then {@code passThrough} (the parent's own options that apply unchanged, such as --target or --hb).
+     * The arguments of worker {@code w}'s {@code bench} command: its own share of the connections, the whole
+     * --rate and --max-pending-connects (the parent ramps its workers one at a time), no API (the parent pushes),
+     * then {@code passThrough} (the parent's own options that apply unchanged, such as --target or --hb).
      */
     static List<String> childArgs(int w, int workers, int connections, int firstId, int rate, int maxPendingConnects,
                                   List<InetAddress> sources, Duration stormWait, List<String> passThrough) {
         List<String> a = new ArrayList<>(List.of("bench", "--as-worker", Integer.toString(w + 1),
                 "--connections", Integer.toString(share(connections, workers, w)),
                 "--id-offset", Integer.toString(idOffset(firstId, connections, workers, w)),
-                "--rate", Integer.toString(positiveShare(rate, workers, w)),
-                "--max-pending-connects", Integer.toString(positiveShare(maxPendingConnects, workers, w)),
+                "--rate", Integer.toString(rate),
+                "--max-pending-connects", Integer.toString(maxPendingConnects),
                 "--storm-wait", stormWait.toMillis() + "ms",
                 "--api", "none"));
         List<InetAddress> mine = sources(sources, workers, w);

@@ -100,7 +100,7 @@ class WorkerSplitTest {
         List<String> args = WorkerSplit.childArgs(1, 2, 401, 10, 1000, 2000,
                 BenchArgs.sources("127.0.0.2-127.0.0.5"), Duration.ofSeconds(90), List.of("--target", "h:1"));
         assertEquals(List.of("bench", "--as-worker", "2", "--connections", "200", "--id-offset", "211",
-                "--rate", "500", "--max-pending-connects", "1000", "--storm-wait", "90000ms", "--api", "none",
+                "--rate", "1000", "--max-pending-connects", "2000", "--storm-wait", "90000ms", "--api", "none",
                 "--source", "127.0.0.4-127.0.0.5", "--target", "h:1"), args);
     }
 

@@ -78,7 +78,8 @@ class BenchWorkersTest {
                 "--report", html.toString());
 
         assertEquals(0, r.exitCode(), r.out());
-        assertTrue(r.out().contains("started 2 worker processes"), r.out());
+        assertTrue(r.out().contains("starting 2 worker processes one after the other"), r.out());
+        assertTrue(r.out().contains("2 worker processes (pids"), r.out());
         JsonNode j = r.json();
         assertEquals(2, j.get("workers").asInt());
         assertEquals(400, j.get("connections_established").asInt(), r.out());
