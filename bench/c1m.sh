@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Issue 14's one-million run: a redis-server, SERVERS gateway processes in one cluster sharing PORT (--reuse-port,
+# each under the 20,000 open-file cap), and `switchboard bench` holding CLIENTS handshaked SWB/1 sessions from
+# worker processes of its own (started one after the other) across SOURCES loopback addresses, heartbeat HB s, for
+# HOLD after the ramp; meanwhile PUSH_RATE pushes/s to random clients through server 1's API (any process may hold
+# the client) and one broadcast through it to all. Every process uses the launcher's own JVM settings
+# (./switchboard, lean by default). Prints one table: sessions held, system memory per session (MemAvailable
+# before the servers start, less at the fullest sample) split into gateway processes, bench processes, Redis and
+# the rest (the kernel: sockets at both ends), handshake rate, push latency, broadcast time, errors.
+#
+#   flock /tmp/swb-build.lock bench/c1m.sh            # ~20 minutes; CLIENTS=200000 HOLD=60s for a smaller run
+#
+# Safety: a watcher stops the run (everything it started) when MemAvailable falls below MIN_AVAILABLE_MB, and the
+# bench itself starts no more workers below 1 GiB; both say so. Loopback only; everything stops at the end or on
+# Ctrl-C. Sysctls: none are changed (ip_local_port_range gives each source address 28,000 ports; SOURCES has
+# two addresses per worker).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLIENTS=${CLIENTS:-1000000}
+PER_SERVER=${PER_SERVER:-18500}   # average per gateway; SO_REUSEPORT's hash spreads them unevenly
+SERVERS=${SERVERS:-$(( (CLIENTS + PER_SERVER - 1) / PER_SERVER ))}
+MAX_PER_SERVER=${MAX_PER_SERVER:-19600}
+PER_WORKER=${PER_WORKER:-18500}
+WORKERS=${WORKERS:-$(( (CLIENTS + PER_WORKER - 1) / PER_WORKER ))}
+RATE=${RATE:-2000}
+HOLD=${HOLD:-300s}
+HB=${HB:-300}
+PUSH_RATE=${PUSH_RATE:-1000}
+PUSH_FOR=${PUSH_FOR:-60s}
+PUSH_WARMUP=${PUSH_WARMUP:-20s}   # not measured: the push path compiles (lean JVMs, two compiler threads)
+PORT=${PORT:-17100}
+API_PORT_BASE=${API_PORT_BASE:-18100}
+REDIS_PORT=${REDIS_PORT:-17099}
+SERVER_OPTS=${SERVER_OPTS:--Xmx384m}
+MIN_AVAILABLE_MB=${MIN_AVAILABLE_MB:-700}
+# Two source addresses per worker, from 127.0.0.2 up.
+last_source=$(( 2 + 2 * WORKERS - 1 ))
+SOURCES=${SOURCES:-127.0.0.2-127.0.$((last_source / 256)).$((last_source % 256))}
+
+if [ "$SERVERS" -gt 500 ] || [ "$MAX_PER_SERVER" -gt 19800 ]; then
+  echo "c1m: SERVERS=$SERVERS and MAX_PER_SERVER=$MAX_PER_SERVER: at most 500 servers of at most 19,800 clients" >&2
+  exit 2
+fi
+command -v redis-server >/dev/null || { echo "c1m: needs redis-server (apt-get install redis-server)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "c1m: needs jq (apt-get install jq)" >&2; exit 2; }
+
+jar=$(bench_jar)
+export SWITCHBOARD_JAR=$jar
+sb="$bench_root/switchboard"   # called directly, so that $! is the JVM (the launcher execs it)
+mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+pss_kb() { # PIDS...: summed proportional set size (shared pages split fairly between the processes)
+  local s=0 p v
+  for p in "$@"; do
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+    s=$((s + ${v:-0}))
+  done
+  echo "$s"
+}
+
+available0=$(mem_available_kb)
+echo "c1m: $CLIENTS clients on $SERVERS gateways (at most $MAX_PER_SERVER each) and $WORKERS bench workers;" \
+  "MemAvailable $((available0 / 1024)) MB at the start"
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly no \
+  > "$bench_tmp/redis.log" 2>&1 &
+redis_pid=$!
+bench_pids+=("$redis_pid")
+deadline=$(( $(date +%s) + 10 ))
+until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "c1m: redis-server did not start (see $bench_tmp/redis.log)" >&2; exit 1; }
+  sleep 0.1
+done
+
+# The gateways one at a time: each compiles its hot code while the others are idle.
+server_pids=()
+t0=$(date +%s)
+for i in $(seq 1 "$SERVERS"); do
+  JAVA_OPTS="$SERVER_OPTS" "$sb" server --port "$PORT" --reuse-port --bind 127.0.0.1 \
+    --api-port $((API_PORT_BASE + i)) --data-dir "$bench_tmp/data-$i" --max-connections "$MAX_PER_SERVER" \
+    --node "g$i" --cluster "redis://127.0.0.1:$REDIS_PORT" > "$bench_tmp/server-$i.log" 2>&1 &
+  server_pids+=($!)
+  bench_pids+=($!)
+  wait_http "http://127.0.0.1:$((API_PORT_BASE + i))/healthz" 60 || { tail -5 "$bench_tmp/server-$i.log" >&2; exit 1; }
+  [ $((i % 10)) = 0 ] && echo "c1m: $i of $SERVERS gateways up ($(( $(date +%s) - t0 )) s)"
+done
+echo "c1m: $SERVERS gateways up in $(( $(date +%s) - t0 )) s, joined: $(redis-cli -p "$REDIS_PORT" scard swb:nodes)"
+
+# Every 10 s: sessions held (sum over the gateways' /v1/stats), MemAvailable, and who holds the memory; the sample
+# with the most sessions is kept. Stops the run when memory runs low.
+sessions_now() {
+  local total=0 i c
+  for i in $(seq 1 "$SERVERS"); do
+    c=$(curl -fs --max-time 2 "http://127.0.0.1:$((API_PORT_BASE + i))/v1/stats" | jq -r '.connections // 0' 2>/dev/null || true)
+    total=$((total + ${c:-0}))
+  done
+  echo "$total"
+}
+(
+  best=-1
+  while sleep 10; do
+    avail=$(mem_available_kb)
+    if [ "$avail" -lt $((MIN_AVAILABLE_MB * 1024)) ]; then
+      echo "c1m: MemAvailable $((avail / 1024)) MB is below MIN_AVAILABLE_MB=$MIN_AVAILABLE_MB: stopping the run" >&2
+      echo "memory" > "$bench_tmp/stopped"
+      kill -TERM $$ 2>/dev/null
+      exit 0
+    fi
+    s=$(sessions_now)
+    if [ "$s" -gt "$best" ]; then
+      best=$s
+      bench_pid=$(cat "$bench_tmp/bench.pid" 2>/dev/null || true)
+      bench_all=()
+      if [ -n "$bench_pid" ]; then
+        mapfile -t bench_all < <(echo "$bench_pid"; pgrep -P "$bench_pid")
+      fi
+      echo "$s $avail $(pss_kb "${server_pids[@]}") $(pss_kb "${bench_all[@]}") $(pss_kb "$redis_pid") ${#bench_all[@]}" \
+        > "$bench_tmp/peak"
+    fi
+  done
+) &
+bench_pids+=($!)
+
+pids_csv=$(IFS=,; echo "${server_pids[*]}")
+echo "c1m: bench: $CLIENTS clients at $RATE/s from $SOURCES, heartbeat ${HB}s, hold $HOLD;" \
+  "$PUSH_RATE pushes/s for $PUSH_FOR and a broadcast through gateway 1"
+set +e
+"$sb" bench --target "127.0.0.1:$PORT" --api "http://127.0.0.1:$((API_PORT_BASE + 1))" --workers "$WORKERS" \
+  --source "$SOURCES" --connections "$CLIENTS" --rate "$RATE" --hold "$HOLD" --hb "$HB" \
+  --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --push-warmup "$PUSH_WARMUP" --broadcast \
+  --server-pid "$pids_csv" --json "$bench_tmp/bench.json" &
+bench_pid=$!
+echo "$bench_pid" > "$bench_tmp/bench.pid"
+bench_pids+=("$bench_pid")
+wait "$bench_pid"
+status=$?
+set -e
+
+j="$bench_tmp/bench.json"
+[ -s "$j" ] || { echo "c1m: the bench wrote no report (exit $status)" >&2; exit 1; }
+read -r peak_sessions peak_avail gw_kb bench_kb redis_kb bench_procs < "$bench_tmp/peak" || true
+peak_sessions=${peak_sessions:-0}
+per() { echo $(( $1 * 1024 / (peak_sessions > 0 ? peak_sessions : 1) )); }
+used_kb=$((available0 - ${peak_avail:-$available0}))
+rest_kb=$((used_kb - ${gw_kb:-0} - ${bench_kb:-0} - ${redis_kb:-0}))
+echo
+echo "== c1m: $CLIENTS clients, $SERVERS gateways sharing :$PORT, $(jq -r '.workers // 1' "$j") bench workers"
+row() { printf '%-52s %s\n' "$1" "$2"; }
+row "sessions held (handshaked, bench) / target" "$(jq -r '"\(.connections_established) / \(.connections_target)"' "$j")"
+row "sessions held (gateways, fullest 10 s sample)" "$peak_sessions"
+row "system memory used at that sample (MemAvailable)" "$((used_kb / 1024)) MB = $(per "$used_kb") B per session"
+row "  gateway processes ($SERVERS, summed PSS)" "$((gw_kb / 1024)) MB = $(per "${gw_kb:-0}") B per session"
+row "  bench processes (${bench_procs:-0}, summed PSS)" "$((bench_kb / 1024)) MB = $(per "${bench_kb:-0}") B per session"
+row "  redis-server (PSS)" "$((redis_kb / 1024)) MB = $(per "${redis_kb:-0}") B per session"
+row "  the rest: kernel (sockets, both ends) and cache" "$((rest_kb / 1024)) MB = $(per "$rest_kb") B per session"
+row "handshake rate (first connect to last WELCOME)" "$(jq -r '.handshakes_per_s | floor' "$j") /s"
+row "pushes through gateway 1: sent / measured / failed" "$(jq -r '"\(.pushes_sent) / \(.pushes_received) / \(.pushes_failed)"' "$j")"
+row "push latency p50 / p99 / p99.9" "$(jq -r '.push_latency_ms | "\(."p50.0") / \(."p99.0") / \(."p99.9") ms"' "$j")"
+row "broadcast through gateway 1: reached, last arrival" "$(jq -r '"\(.broadcast_received) clients, \(.broadcast_last_arrival_ms) ms"' "$j")"
+row "still open at end / errors" "$(jq -r '"\(.open_at_end) / \(.errors | if length == 0 then "none" else tostring end)"' "$j")"
+failed_servers=0
+for p in "${server_pids[@]}"; do kill -0 "$p" 2>/dev/null || failed_servers=$((failed_servers + 1)); done
+row "gateways that exited during the run" "$failed_servers"
+exit "$status"
