@@ -1,5 +1,6 @@
 package io.switchboard.transport;
 
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -27,8 +28,24 @@ public final class ServerTls {
      * @throws IllegalArgumentException one line saying what is wrong with the files and how to fix it
      */
     public static SslContext context(Path cert, Path key, SslProvider provider, String options) {
+        return context(cert, key, provider, options, new String[0]);
+    }
+
+    /**
+     * A server context that offers {@code alpn} (in the server's order of preference; none: no ALPN), e.g. h2 and
+     * http/1.1; a client that offers none of them gets the listener's default.
+     *
+     * @throws IllegalArgumentException one line saying what is wrong with the files and how to fix it
+     */
+    public static SslContext context(Path cert, Path key, SslProvider provider, String options, String... alpn) {
         try {
-            return SslContextBuilder.forServer(cert.toFile(), key.toFile()).sslProvider(provider).build();
+            SslContextBuilder b = SslContextBuilder.forServer(cert.toFile(), key.toFile()).sslProvider(provider);
+            if (alpn.length > 0) {
+                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+            }
+            return b.build();
         } catch (SSLException | IllegalArgumentException e) {
             Throwable root = e;
             while (root.getCause() != null) {

@@ -45,6 +45,9 @@ final class ApiConnections {
     private final int bodyTimeoutSec;
     private final Set<Deadline> open = new LinkedHashSet<>();
     private final AtomicInteger openGauge = new AtomicInteger();
+    /** The HTTP/2 streams open on all connections: each request's own deadline. */
+    private final Set<Deadline> streams = new LinkedHashSet<>();
+    private final AtomicInteger streamsGauge = new AtomicInteger();
     /** Connections not read for now because their answers are not written (see {@link Exchange}). */
     final AtomicInteger readingPaused = new AtomicInteger();
 
@@ -62,6 +65,27 @@ final class ApiConnections {
 
     int maxConnections() {
         return maxConnections;
+    }
+
+    /** HTTP/2 streams open now on all API connections. */
+    int openStreams() {
+        return streamsGauge.get();
+    }
+
+    /**
+     * Admits one HTTP/2 stream (one request) of an admitted connection and returns its deadline handler, which goes
+     * after the stream's HTTP/1 conversion: the stream's body must be complete within {@code --api-body-timeout}.
+     * Their number per connection is bounded by the connection's SETTINGS_MAX_CONCURRENT_STREAMS.
+     */
+    Deadline admitStream(Channel stream) {
+        Deadline d = new Deadline(stream);
+        streams.add(d);
+        streamsGauge.set(streams.size());
+        stream.closeFuture().addListener(f -> {
+            streams.remove(d);
+            streamsGauge.set(streams.size());
+        });
+        return d;
     }
 
     /**
@@ -106,8 +130,16 @@ final class ApiConnections {
 
     private void sweepOnce() {
         long now = monotonicNs.getAsLong();
-        List<Deadline> late = null;
-        for (Deadline d : open) {
+        List<Deadline> late = lateOnes(open, now, null);
+        late = lateOnes(streams, now, late);
+        if (late != null) {
+            late.forEach(Deadline::expire);
+        }
+    }
+
+    /** Adds to {@code late} (made when needed) the deadlines of {@code all} that are past. */
+    private List<Deadline> lateOnes(Set<Deadline> all, long now, List<Deadline> late) {
+        for (Deadline d : all) {
             if (d.phase == IDLE) {
                 continue;
             }
@@ -121,9 +153,7 @@ final class ApiConnections {
                 late.add(d);
             }
         }
-        if (late != null) {
-            late.forEach(Deadline::expire);
-        }
+        return late;
     }
 
     /**
@@ -135,15 +165,23 @@ final class ApiConnections {
         private final Channel ch;
         private int phase = HEADERS; // a new connection owes its first request's headers
         private long deadlineNs;
+        /** Speaks HTTP/2: its requests are streams with deadlines of their own; the connection may idle. */
+        private boolean multiplexed;
 
         Deadline(Channel ch) {
             this.ch = ch;
             this.deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(headerTimeoutSec);
         }
 
+        /** The connection switched to HTTP/2 (by ALPN, its preface, or an upgrade): no deadline of its own now. */
+        void multiplexed() {
+            multiplexed = true;
+            phase = IDLE;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (phase == IDLE) {
+            if (phase == IDLE && !multiplexed) {
                 phase = HEADERS;
                 deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(headerTimeoutSec);
             }

@@ -6,8 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.service.AdminService;
@@ -42,14 +40,6 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** As {@link #start(ApiSettings, PushService, AdminService, GatewayMetrics)} with the deadlines' clock given. */
-    /**
-     * Requests the HTTP codec holds decoded ahead of their answers. Reading pauses at {@link Exchange}'s 64 pending
-     * answers, but one read already taken can hold many more small pipelined requests (a 64 KiB read, some 40 bytes
-     * each): Netty's default of 128 closed a backend that pipelined pushes fast. Bounded by the bytes of that one
-     * read.
-     */
-    static final int MAX_PIPELINED_REQUESTS = 4096;
-
     static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
                            LongSupplier monotonicNs) throws InterruptedException {
         EventLoopGroup group = settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true));
@@ -60,6 +50,7 @@ public final class ApiServer implements AutoCloseable {
             group.next().scheduleAtFixedRate(connections::sweep, 1, 1, TimeUnit.SECONDS);
             ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
             int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
+            ApiPipeline pipeline = new ApiPipeline(settings, connections, handler, maxBody);
             Channel ch = new ServerBootstrap()
                     .group(group)
                     .channel(settings.transport().serverChannelClass())
@@ -70,15 +61,7 @@ public final class ApiServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                            ApiConnections.Deadline deadline = connections.admit(c);
-                            if (deadline == null) {
-                                return; // over --api-max-connections: answered 503 and closing
-                            }
-                            // Answers go out in request order even when they complete on session loops
-                            // (see Exchange).
-                            c.pipeline().addLast(deadline, new HttpServerCodec(new HttpDecoderConfig(), MAX_PIPELINED_REQUESTS),
-                                    deadline.afterCodec(),
-                                    new JsonObjectAggregator(maxBody), handler);
+                            pipeline.init(c);
                         }
                     })
                     .bind(settings.bind(), settings.port()).sync().channel();
@@ -98,6 +81,11 @@ public final class ApiServer implements AutoCloseable {
     /** API connections open now. */
     int openConnections() {
         return connections.open();
+    }
+
+    /** HTTP/2 streams open now on all API connections. */
+    int openStreams() {
+        return connections.openStreams();
     }
 
     public int port() {

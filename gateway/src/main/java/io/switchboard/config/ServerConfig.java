@@ -60,6 +60,11 @@ public final class ServerConfig {
     public final int apiMaxConnections;
     public final int apiHeaderTimeoutSec;
     public final int apiBodyTimeoutSec;
+    /** HTTP/2 requests one API connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+    public final int apiMaxStreams;
+    /** TLS on the API (null: plain HTTP/1.1 and h2c); h2 or HTTP/1.1 by ALPN. PEM chain and PKCS#8 key. */
+    public final java.nio.file.Path apiTlsCert;
+    public final java.nio.file.Path apiTlsKey;
     /** The API may listen on a non-loopback address without a token. */
     public final boolean apiInsecure;
 
@@ -196,6 +201,9 @@ public final class ServerConfig {
         apiMaxConnections = b.apiMaxConnections;
         apiHeaderTimeoutSec = b.apiHeaderTimeoutSec;
         apiBodyTimeoutSec = b.apiBodyTimeoutSec;
+        apiMaxStreams = b.apiMaxStreams;
+        apiTlsCert = path(b.apiTlsCert);
+        apiTlsKey = path(b.apiTlsKey);
         auth = b.auth;
         jwtSecret = Secrets.resolve("--jwt-secret", b.jwtSecret, "--jwt-secret-file", b.jwtSecretFile,
                 b.auth.equals("jwt") ? Secrets.JWT_SECRET_ENV : null, b.environment);
@@ -272,6 +280,10 @@ public final class ServerConfig {
         Ranges.check("--api-max-connections", apiMaxConnections, 1, 100_000);
         Ranges.check("--api-header-timeout", apiHeaderTimeoutSec, 1, 3600);
         Ranges.check("--api-body-timeout", apiBodyTimeoutSec, 1, 3600);
+        Ranges.check("--api-max-streams", apiMaxStreams, 1, 100_000);
+        if ((apiTlsCert == null) != (apiTlsKey == null)) {
+            throw new IllegalArgumentException("--api-tls-cert and --api-tls-key go together: give both or neither");
+        }
         listener.validateListener();
         Ranges.check("--accept-proxy-timeout", acceptProxyTimeoutSec, 1, 3600);
         if (acceptProxy && trustedProxies.isEmpty()) {
@@ -468,6 +480,17 @@ public final class ServerConfig {
         @Option(names = "--api-body-timeout", paramLabel = "<apiBodyTimeout>",
                 description = "Seconds an API request has from its headers to the end of its body.")
         public int apiBodyTimeoutSec = 30;
+        @Option(names = "--api-max-streams", paramLabel = "<streams>", description = "HTTP/2 requests one API "
+                + "connection may have in flight at once (h2c, or h2 with --api-tls-cert); the client waits for a "
+                + "free stream beyond. Default: 1000.")
+        public int apiMaxStreams = io.switchboard.api.ApiSettings.DEFAULT_MAX_STREAMS;
+        @Option(names = "--api-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
+                + "API (https; h2 or HTTP/1.1 by ALPN); with --api-tls-key. Default: plain HTTP, where HTTP/2 is "
+                + "spoken with prior knowledge or after Upgrade: h2c.")
+        public String apiTlsCert;
+        @Option(names = "--api-tls-key", paramLabel = "PEM", description = "Private key of --api-tls-cert: PEM, "
+                + "PKCS#8.")
+        public String apiTlsKey;
         @Option(names = "--api-token-file", paramLabel = "FILE",
                 description = "Read the API token from FILE (its first line); or set SWITCHBOARD_API_TOKEN.")
         public String apiTokenFile;

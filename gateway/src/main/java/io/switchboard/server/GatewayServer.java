@@ -153,8 +153,8 @@ public final class GatewayServer implements AutoCloseable {
             // The one place that composes the API with the core: it sees only these two services.
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
                     config.apiToken, config.maxPayloadBytes, config.maxTtlSec, config.apiMaxConnections,
-                    config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec), registry.pushes(), new GatewayAdmin(this),
-                    metrics);
+                    config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiMaxStreams, apiTls()),
+                    registry.pushes(), new GatewayAdmin(this), metrics);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             closeStore();
@@ -180,6 +180,15 @@ public final class GatewayServer implements AutoCloseable {
         log.info("store: disk in {} (fsync {}, up to {} bytes of stored messages)", store.directory(),
                 config.storeFsync.word(), max);
         return store;
+    }
+
+    /** The API's TLS context, offering h2 and HTTP/1.1 by ALPN ({@code --api-tls-cert}), or null. */
+    private SslContext apiTls() {
+        if (config.apiTlsCert == null) {
+            return null;
+        }
+        return ServerTls.context(config.apiTlsCert, config.apiTlsKey, ServerTls.auto(), "--api-tls-cert "
+                + config.apiTlsCert + " with --api-tls-key " + config.apiTlsKey, "h2", "http/1.1");
     }
 
     /** The TLS context of {@code adapter}'s listener ({@code --mqtt-tls-cert}, {@code --ws-tls-cert}), or null. */

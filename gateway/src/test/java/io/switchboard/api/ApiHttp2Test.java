@@ -1,0 +1,147 @@
+package io.switchboard.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.metrics.Refusal;
+import io.switchboard.server.GatewayFixture;
+import io.switchboard.service.PushResult;
+import io.switchboard.transport.Transport;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * HTTP/2 on the API's plain port: prior knowledge and {@code Upgrade: h2c}, each request a stream answered by the
+ * same handler as HTTP/1.1; the connection may idle, each stream has its own body deadline. Real sockets, fake
+ * services, the deadlines' clock driven by the test.
+ */
+@Timeout(30)
+class ApiHttp2Test {
+    private static final int HEADER_TIMEOUT_SEC = 10;
+    private static final int BODY_TIMEOUT_SEC = 30;
+
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final AtomicLong nowNs = new AtomicLong(1_000_000_000L);
+    private final ApiHandlerTest.FakePush push = new ApiHandlerTest.FakePush();
+    private ApiServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void start() throws InterruptedException {
+        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC);
+        server = ApiServer.start(settings, push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);
+    }
+
+    private void advanceSecAndSweep(long sec) throws Exception {
+        nowNs.addAndGet(TimeUnit.SECONDS.toNanos(sec));
+        server.sweepNow();
+    }
+
+    private static String body(FullHttpResponse res) {
+        try {
+            return res.content().toString(StandardCharsets.UTF_8);
+        } finally {
+            res.release();
+        }
+    }
+
+    private static int status(CompletableFuture<FullHttpResponse> answer) throws Exception {
+        FullHttpResponse res = answer.get(5, TimeUnit.SECONDS);
+        int status = res.status().code();
+        res.release();
+        return status;
+    }
+
+    @Test
+    void shouldServeRequestsAsStreamsOverOneConnectionWithPriorKnowledge() throws Exception {
+        start();
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            FullHttpResponse health = h2.send("GET", "/healthz", null).get(5, TimeUnit.SECONDS);
+            assertEquals(200, health.status().code());
+            assertFalse(health.headers().contains("connection"), "no HTTP/1 connection header over HTTP/2");
+            assertTrue(body(health).contains("\"ok\""));
+
+            CompletableFuture<FullHttpResponse> pushed = h2.send("POST", "/v1/clients/a/messages", "hello");
+            GatewayFixture.await(() -> push.calls.contains("push a hello ttl=0"), "the push reached the service");
+            push.complete(PushResult.accepted(42, true));
+            FullHttpResponse ok = pushed.get(5, TimeUnit.SECONDS);
+            assertEquals(200, ok.status().code());
+            assertEquals("{\"seq\":42,\"delivered\":true}", body(ok));
+
+            FullHttpResponse missing = h2.send("GET", "/v1/nothing", null).get(5, TimeUnit.SECONDS);
+            assertEquals(404, missing.status().code());
+            assertTrue(body(missing).contains("no such endpoint"));
+            assertEquals(1, server.openConnections(), "one connection carried every request");
+        }
+    }
+
+    @Test
+    void shouldKeepAnIdleHttp2ConnectionButTimeOutAStreamWhoseBodyNeverComes() throws Exception {
+        start();
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            assertEquals(200, status(h2.send("GET", "/healthz", null)));
+            advanceSecAndSweep(HEADER_TIMEOUT_SEC * 3);
+            assertTrue(h2.isOpen(), "an HTTP/2 connection between requests is idle, not late");
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+
+            CompletableFuture<FullHttpResponse> stuck = h2.sendHeadersOnly("/v1/clients/a/messages");
+            GatewayFixture.await(() -> server.openStreams() == 1, "the stream is open on the server");
+            server.sweepNow(); // a turn of the API loop: the stream's headers, read with its opening, are taken
+            advanceSecAndSweep(BODY_TIMEOUT_SEC - 1);
+            assertFalse(stuck.isDone());
+            advanceSecAndSweep(1);
+            FullHttpResponse late = stuck.get(5, TimeUnit.SECONDS);
+            assertEquals(408, late.status().code());
+            assertTrue(body(late).contains("--api-body-timeout"));
+            assertEquals(1, metrics.refusals(Refusal.API_TIMEOUT));
+
+            assertTrue(h2.isOpen(), "only the late stream ended");
+            assertEquals(200, status(h2.send("GET", "/healthz", null)));
+            GatewayFixture.await(() -> server.openStreams() == 0, "finished streams are forgotten");
+        }
+    }
+
+    @Test
+    void shouldCloseAnHttp2ConnectionWhoseClientShutsItsOutputDown() throws Exception {
+        start();
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            assertEquals(200, status(h2.send("GET", "/healthz", null)));
+            assertEquals(1, server.openConnections());
+            h2.shutdownOutput();
+            GatewayFixture.await(() -> server.openConnections() == 0, "the half-closed connection is closed");
+        }
+    }
+
+    @Test
+    void shouldUpgradeAnHttp11ConnectionThatAsksForH2c() throws Exception {
+        start();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.port() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, first.statusCode());
+        assertEquals(HttpClient.Version.HTTP_2, first.version(), "the JDK client upgraded with Upgrade: h2c");
+        HttpResponse<String> second = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.port() + "/v1/nothing")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, second.statusCode());
+        assertEquals(HttpClient.Version.HTTP_2, second.version());
+        assertEquals(1, server.openConnections());
+    }
+}
