@@ -2,7 +2,7 @@
 # Issue 15's side-by-side: push latency to CLIENTS held clients at PUSH_RATE pushes/s to random ones for PUSH_FOR,
 # latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g:
 # once from the JDK's HTTP client with up to 64 requests in flight, once pipelined on one HTTP/1.1 connection as
-# the peers get their publishes, switchboard_pipelined)
+# the peers get their publishes, switchboard_pipelined, and once as streams of one HTTP/2 connection, switchboard_h2)
 # and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
 # protocol by `switchboard bench --publish-via`; each peer a fresh process per run, RUNS runs, medians, server CPU,
 # and every figure's ratio to Redis's. The run with one flooding client is bench/fair-share.sh.
@@ -47,10 +47,11 @@ wait_port() {
 run() { # peer run
   local peer=$1 i=$2 proto via=() offset
   # A port of its own for every peer and run: a server just stopped may still hold its own a moment.
-  case $peer in switchboard) offset=0 ;; switchboard_pipelined) offset=2 ;; redis) offset=4 ;; nats) offset=6 ;; *) offset=8 ;; esac
-  local port=$((BASE_PORT + 10 * i + offset))
+  case $peer in switchboard) offset=0 ;; switchboard_pipelined) offset=2 ;; switchboard_h2) offset=10 ;;
+                redis) offset=4 ;; nats) offset=6 ;; *) offset=8 ;; esac
+  local port=$((BASE_PORT + 12 * i + offset))
   case $peer in
-    switchboard|switchboard_pipelined) proto=swb ;;
+    switchboard*) proto=swb ;;
     redis) proto=redis; via=(--publish-via redis --api none) ;;
     nats) proto=nats; via=(--publish-via nats --api none) ;;
     mosquitto) proto=mqtt; via=(--publish-via mqtt --api none) ;;
@@ -62,6 +63,8 @@ run() { # peer run
     switchboard) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30; via=(--api "http://127.0.0.1:$((port + 1))") ;;
     switchboard_pipelined) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                            via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http) ;;
+    switchboard_h2) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+                    via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
   esac
   local cpu0 t0 cpu1 t1
   cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat"); t0=$(date +%s%N)
@@ -85,7 +88,7 @@ print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  ser
 PY
 }
 
-peers=(switchboard switchboard_pipelined)
+peers=(switchboard switchboard_pipelined switchboard_h2)
 for p in redis nats mosquitto; do
   case $p in redis) b=redis-server ;; nats) b=nats-server ;; *) b=mosquitto ;; esac
   if have "$b"; then peers+=("$p"); else echo "latency-peers: $b not installed: $p skipped" >&2; fi
@@ -108,7 +111,7 @@ for line in open(sys.argv[1]):
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
 print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
-for peer in ("switchboard", "switchboard_pipelined", "redis", "nats", "mosquitto"):
+for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]

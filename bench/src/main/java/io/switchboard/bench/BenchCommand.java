@@ -81,7 +81,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--publish-via", description = "Make the --push-rate pushes through a peer's own protocol "
             + "instead of Switchboard's API, on the first --target: redis (PUBLISH bench:<id>), nats (PUB bench.<id>) "
             + "or mqtt (PUBLISH bench/<id>, QoS 0), the same as --protocol; or http: Switchboard's --api, its pushes "
-            + "pipelined on one HTTP/1.1 connection as the peers' are. For side-by-side latency with the peers.")
+            + "pipelined on one HTTP/1.1 connection as the peers' are; or http2: the same pushes as "
+            + "streams of one HTTP/2 connection (prior knowledge). For side-by-side latency with the peers.")
     String publishVia;
     @Option(names = "--push-duration", description = "How long to push (within --hold).")
     String pushDuration = "20s";
@@ -156,11 +157,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
         if (publishVia != null) {
-            boolean http = publishVia.equals("http");
-            if (!PeerPublisher.PROTOCOLS.contains(publishVia) || (http ? api == null || api.equals("none")
+            boolean http = publishVia.equals("http") || publishVia.equals("http2");
+            if (!(PeerPublisher.PROTOCOLS.contains(publishVia) || publishVia.equals("http2")) || (http ? api == null || api.equals("none")
                     || !SWITCHBOARD_PROTOCOLS.contains(protocol) : !publishVia.equals(protocol))) {
                 throw new IllegalArgumentException("--publish-via takes redis, nats or mqtt (the same as --protocol), "
-                        + "or http (Switchboard's --api, pipelined on one connection), not '" + publishVia + "'");
+                        + "or http / http2 (Switchboard's --api on one connection: HTTP/1.1 pipelined, or HTTP/2 streams), "
+                        + "not '" + publishVia + "'");
             }
             if (broadcast) {
                 throw new IllegalArgumentException("--broadcast goes through Switchboard's API: not with --publish-via");

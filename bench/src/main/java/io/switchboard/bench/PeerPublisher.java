@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * the pushing thread and flushed per message; a daemon thread reads and discards the answers (and answers a NATS
  * server's PING). Not thread-safe for publishing: one thread publishes.
  */
-final class PeerPublisher implements AutoCloseable {
+final class PeerPublisher implements Publisher {
     /** The protocols it publishes with. */
     static final java.util.List<String> PROTOCOLS = java.util.List.of("redis", "nats", "mqtt", "http");
 
@@ -72,7 +72,8 @@ final class PeerPublisher implements AutoCloseable {
     }
 
     /** Publishes {@code payload} to client {@code clientId}'s channel, subject or topic, and flushes. */
-    synchronized void publish(String clientId, String payload) throws IOException {
+    @Override
+    public synchronized void publish(String clientId, String payload) throws IOException {
         byte[] p = payload.getBytes(StandardCharsets.US_ASCII);
         switch (protocol) {
             case "redis" -> {

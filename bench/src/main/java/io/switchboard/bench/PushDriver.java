@@ -34,13 +34,15 @@ final class PushDriver {
     }
 
     void push(long durationNs) {
-        PeerPublisher publisher = null;
+        Publisher publisher = null;
         if (plan.publishVia() != null) {
             try {
-                java.net.InetSocketAddress to = plan.publishVia().equals("http")
+                java.net.InetSocketAddress to = plan.publishVia().startsWith("http")
                         ? new java.net.InetSocketAddress(plan.api().getHost(), plan.api().getPort())
                         : plan.targets().get(0);
-                publisher = PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
+                publisher = plan.publishVia().equals("http2")
+                        ? Http2Publisher.connect(to, plan.apiToken(), stats, plan.transport())
+                        : PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
             } catch (IOException e) {
                 stats.error("publish: " + BenchConnection.shortMessage(e));
                 return;
@@ -55,7 +57,7 @@ final class PushDriver {
         }
     }
 
-    private void push(long durationNs, PeerPublisher publisher) {
+    private void push(long durationNs, Publisher publisher) {
         Semaphore inFlight = new Semaphore(MAX_PUSHES_IN_FLIGHT);
         int rate = plan.pushRate();
         long intervalNs = 1_000_000_000L / rate;

@@ -103,6 +103,22 @@ class BenchWorkersTest {
     }
 
     @Test
+    void shouldPublishEveryPushAsAStreamOfOneHttp2Connection() throws Exception {
+        gw.start();
+        Result r = bench("-c", "50", "--rate", "2000", "--hold", "3s", "--push-rate", "200", "--push-duration", "2s",
+                "--push-warmup", "0s", "--publish-via", "http2");
+
+        assertEquals(0, r.exitCode(), r.out());
+        JsonNode j = r.json();
+        assertEquals(0, j.get("pushes_failed").asInt(), r.out());
+        long sent = j.get("pushes_sent").asLong();
+        assertTrue(sent >= 300, r.out());
+        assertEquals(sent, j.get("pushes_received").asLong(), r.out());
+        assertEquals(sent, gw.stats().get("messages").get("pushes_accepted").asLong(), "each push accepted once: "
+                + r.out());
+    }
+
+    @Test
     void shouldDropAndBringBackEveryConnectionInOneProcess() throws Exception {
         gw.start();
 
