@@ -16,10 +16,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -29,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The API's open connections: the cap ({@code --api-max-connections}), each request's header and body deadlines
  * ({@code --api-header-timeout}, {@code --api-body-timeout}), checked by one sweep a second rather than a timer per
- * request, and the gauges {@code /v1/stats} shows. Owned by the API's one event loop; the gauges may be read from
- * any thread.
+ * request, and the gauges {@code /v1/stats} shows. Thread-safe: connections live on several loops when the API
+ * shares the client loops; each {@link Deadline} is changed on its channel's loop only, and a late one is closed
+ * there.
  */
 final class ApiConnections {
     private static final Logger log = LoggerFactory.getLogger(ApiConnections.class);
@@ -43,10 +42,11 @@ final class ApiConnections {
     private final int maxConnections;
     private final int headerTimeoutSec;
     private final int bodyTimeoutSec;
-    private final Set<Deadline> open = new LinkedHashSet<>();
+    private final Set<Deadline> open = ConcurrentHashMap.newKeySet();
+    /** Connections admitted and not closed: the cap is taken here before a connection joins {@link #open}. */
     private final AtomicInteger openGauge = new AtomicInteger();
     /** The HTTP/2 streams open on all connections: each request's own deadline. */
-    private final Set<Deadline> streams = new LinkedHashSet<>();
+    private final Set<Deadline> streams = ConcurrentHashMap.newKeySet();
     private final AtomicInteger streamsGauge = new AtomicInteger();
     /** Connections not read for now because their answers are not written (see {@link Exchange}). */
     final AtomicInteger readingPaused = new AtomicInteger();
@@ -80,10 +80,10 @@ final class ApiConnections {
     Deadline admitStream(Channel stream) {
         Deadline d = new Deadline(stream);
         streams.add(d);
-        streamsGauge.set(streams.size());
+        streamsGauge.incrementAndGet();
         stream.closeFuture().addListener(f -> {
             streams.remove(d);
-            streamsGauge.set(streams.size());
+            streamsGauge.decrementAndGet();
         });
         return d;
     }
@@ -93,7 +93,8 @@ final class ApiConnections {
      * second after it), or refuses it beyond the cap: answered 503, closed and counted, and {@code null} returned.
      */
     Deadline admit(Channel ch) {
-        if (open.size() >= maxConnections) {
+        if (openGauge.incrementAndGet() > maxConnections) {
+            openGauge.decrementAndGet();
             metrics.refused(Refusal.API_MAX_CONNECTIONS);
             byte[] body = ("{\"error\":\"too many API connections (--api-max-connections " + maxConnections
                     + ")\",\"status\":503}").getBytes(StandardCharsets.US_ASCII);
@@ -105,18 +106,25 @@ final class ApiConnections {
         }
         Deadline d = new Deadline(ch);
         open.add(d);
-        openGauge.set(open.size());
         Exchange.attach(ch, readingPaused);
         ch.closeFuture().addListener(f -> {
             open.remove(d);
-            openGauge.set(open.size());
+            openGauge.decrementAndGet();
             Exchange.closed(ch);
         });
         return d;
     }
 
+    /** Closes every API connection now (the API stops); from any thread. */
+    void closeAll() {
+        for (Deadline d : open) {
+            d.ch.close();
+        }
+    }
+
     /**
-     * Closes every connection whose request is past its deadline; once a second on the API loop. A failure is
+     * Closes every connection whose request is past its deadline; once a second on one loop, each late connection
+     * checked again and closed on its own loop. A failure is
      * counted and logged, and the next second sweeps again (a periodic task that throws would never run again).
      */
     void sweep() {
@@ -130,41 +138,29 @@ final class ApiConnections {
 
     private void sweepOnce() {
         long now = monotonicNs.getAsLong();
-        List<Deadline> late = lateOnes(open, now, null);
-        late = lateOnes(streams, now, late);
-        if (late != null) {
-            late.forEach(Deadline::expire);
-        }
+        checkLate(open, now);
+        checkLate(streams, now);
     }
 
-    /** Adds to {@code late} (made when needed) the deadlines of {@code all} that are past. */
-    private List<Deadline> lateOnes(Set<Deadline> all, long now, List<Deadline> late) {
+    /** Hands each deadline of {@code all} that looks past (or paused) to its channel's loop for a decision. */
+    private static void checkLate(Set<Deadline> all, long now) {
         for (Deadline d : all) {
-            if (d.phase == IDLE) {
-                continue;
-            }
-            if (!d.ch.config().isAutoRead()) {
-                // Not reading is the server's doing (its answers wait to be written): the peer is not late.
-                d.deadlineNs = now + TimeUnit.SECONDS.toNanos(d.phase == HEADERS ? headerTimeoutSec : bodyTimeoutSec);
-            } else if (now - d.deadlineNs >= 0) {
-                if (late == null) {
-                    late = new ArrayList<>();
-                }
-                late.add(d);
+            if (d.phase != IDLE && (now - d.deadlineNs >= 0 || !d.ch.config().isAutoRead())) {
+                d.ch.eventLoop().execute(() -> d.check(now));
             }
         }
-        return late;
     }
 
     /**
      * One connection's request deadline. Before the codec it sees the raw bytes (the first byte of a request starts
      * its header deadline); after it, through {@link #afterCodec()}, the decoded request (headers done: the body
-     * deadline; its last content: no deadline until the next request's first byte). Owned by the API loop.
+     * deadline; its last content: no deadline until the next request's first byte). Changed on its channel's loop
+     * only; the sweep reads it from another.
      */
     final class Deadline extends ChannelInboundHandlerAdapter {
         private final Channel ch;
-        private int phase = HEADERS; // a new connection owes its first request's headers
-        private long deadlineNs;
+        private volatile int phase = HEADERS; // a new connection owes its first request's headers
+        private volatile long deadlineNs;
         /** Speaks HTTP/2: its requests are streams with deadlines of their own; the connection may idle. */
         private boolean multiplexed;
 
@@ -204,6 +200,19 @@ final class ApiConnections {
                     ctx.fireChannelRead(msg);
                 }
             };
+        }
+
+        /** On the channel's loop: closes the request if it is still late at {@code now}. */
+        private void check(long now) {
+            if (phase == IDLE) {
+                return;
+            }
+            if (!ch.config().isAutoRead()) {
+                // Not reading is the server's doing (its answers wait to be written): the peer is not late.
+                deadlineNs = now + TimeUnit.SECONDS.toNanos(phase == HEADERS ? headerTimeoutSec : bodyTimeoutSec);
+            } else if (now - deadlineNs >= 0) {
+                expire();
+            }
         }
 
         private void expire() {

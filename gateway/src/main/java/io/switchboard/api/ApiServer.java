@@ -10,44 +10,68 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.service.AdminService;
 import io.switchboard.service.PushService;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The backend-facing HTTP API on its own port and its own event loop, so backend traffic never runs on the
- * loops that serve clients. It reaches the core only through {@link PushService} and {@link AdminService}.
- * Thread-safe.
+ * The backend-facing HTTP API on its own port. Its connections are served either on the event loops that serve
+ * clients ({@code --api-loop shared}, the default: a push to a client on the same loop as the API connection takes no
+ * thread hop, and no extra thread wakes per push) or on one loop of its own ({@code --api-loop own}: a huge batch or
+ * a slow {@code /metrics} never delays a client). It reaches the core only through {@link PushService} and
+ * {@link AdminService}. Thread-safe.
  */
 public final class ApiServer implements AutoCloseable {
     /** Largest request body: a batch of pushes may carry many payloads. */
     static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
 
     private final EventLoopGroup group;
+    /** The group is the API's own (shut down with it), not the client loops it was given. */
+    private final boolean ownGroup;
     private final Channel channel;
     private final ApiConnections connections;
+    private final List<ScheduledFuture<?>> periodic;
 
-    private ApiServer(EventLoopGroup group, Channel channel, ApiConnections connections) {
+    private ApiServer(EventLoopGroup group, boolean ownGroup, Channel channel, ApiConnections connections,
+                      List<ScheduledFuture<?>> periodic) {
         this.group = group;
+        this.ownGroup = ownGroup;
         this.channel = channel;
         this.connections = connections;
+        this.periodic = periodic;
     }
 
-    /** Binds the API and starts sampling the per-second rates and sweeping request deadlines on its loop. */
-    public static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics)
-            throws InterruptedException {
-        return start(settings, push, admin, metrics, System::nanoTime);
+    /**
+     * Binds the API and starts sampling the per-second rates and sweeping request deadlines.
+     *
+     * @param clientLoops the loops that serve clients, to serve the API connections on as well; {@code null}: the
+     *                    API gets one loop of its own
+     */
+    public static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
+                                  EventLoopGroup clientLoops) throws InterruptedException {
+        return start(settings, push, admin, metrics, System::nanoTime, clientLoops);
     }
 
-    /** As {@link #start(ApiSettings, PushService, AdminService, GatewayMetrics)} with the deadlines' clock given. */
+    /** On a loop of its own, with the deadlines' clock given (tests). */
     static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
                            LongSupplier monotonicNs) throws InterruptedException {
-        EventLoopGroup group = settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true));
+        return start(settings, push, admin, metrics, monotonicNs, null);
+    }
+
+    private static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
+                                   LongSupplier monotonicNs, EventLoopGroup clientLoops) throws InterruptedException {
+        boolean own = clientLoops == null;
+        EventLoopGroup group = own ? settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true))
+                : clientLoops;
+        List<ScheduledFuture<?>> periodic = new ArrayList<>();
         try {
             ApiConnections connections = new ApiConnections(settings, metrics, monotonicNs);
             StatsCollector stats = new StatsCollector(metrics, admin, connections);
-            group.next().scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS);
-            group.next().scheduleAtFixedRate(connections::sweep, 1, 1, TimeUnit.SECONDS);
+            periodic.add(group.next().scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS));
+            periodic.add(group.next().scheduleAtFixedRate(connections::sweep, 1, 1, TimeUnit.SECONDS));
             ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
             int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
             ApiPipeline pipeline = new ApiPipeline(settings, connections, handler, maxBody);
@@ -65,9 +89,12 @@ public final class ApiServer implements AutoCloseable {
                         }
                     })
                     .bind(settings.bind(), settings.port()).sync().channel();
-            return new ApiServer(group, ch, connections);
+            return new ApiServer(group, own, ch, connections, periodic);
         } catch (Exception | Error e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            periodic.forEach(f -> f.cancel(false));
+            if (own) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
             throw e;
         }
     }
@@ -92,9 +119,14 @@ public final class ApiServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
+    /** Stops listening and closes every API connection (on client loops, the loops go on). */
     @Override
     public void close() {
-        channel.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        periodic.forEach(f -> f.cancel(false));
+        channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.closeAll();
+        if (ownGroup) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
     }
 }

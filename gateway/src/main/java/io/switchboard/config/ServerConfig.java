@@ -60,6 +60,8 @@ public final class ServerConfig {
     public final int apiMaxConnections;
     public final int apiHeaderTimeoutSec;
     public final int apiBodyTimeoutSec;
+    /** API connections are served on the client loops (true) or on one loop of their own. */
+    public final boolean apiOnClientLoops;
     /** HTTP/2 requests one API connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
     public final int apiMaxStreams;
     /** TLS on the API (null: plain HTTP/1.1 and h2c); h2 or HTTP/1.1 by ALPN. PEM chain and PKCS#8 key. */
@@ -202,6 +204,10 @@ public final class ServerConfig {
         apiHeaderTimeoutSec = b.apiHeaderTimeoutSec;
         apiBodyTimeoutSec = b.apiBodyTimeoutSec;
         apiMaxStreams = b.apiMaxStreams;
+        if (!b.apiLoop.equals("shared") && !b.apiLoop.equals("own")) {
+            throw new IllegalArgumentException("--api-loop must be shared or own, not '" + b.apiLoop + "'");
+        }
+        apiOnClientLoops = b.apiLoop.equals("shared");
         apiTlsCert = path(b.apiTlsCert);
         apiTlsKey = path(b.apiTlsKey);
         auth = b.auth;
@@ -480,6 +486,11 @@ public final class ServerConfig {
         @Option(names = "--api-body-timeout", paramLabel = "<apiBodyTimeout>",
                 description = "Seconds an API request has from its headers to the end of its body.")
         public int apiBodyTimeoutSec = 30;
+        @Option(names = "--api-loop", paramLabel = "shared|own", description = "Where API connections are served: "
+                + "shared (default): on the client event loops, so a push to a client on the same loop takes no "
+                + "thread hop and no extra thread wakes per push (least CPU, lowest latency); own: on one thread of "
+                + "their own, so a huge batch or a slow /metrics never delays a client.")
+        public String apiLoop = "shared";
         @Option(names = "--api-max-streams", paramLabel = "<streams>", description = "HTTP/2 requests one API "
                 + "connection may have in flight at once (h2c, or h2 with --api-tls-cert); the client waits for a "
                 + "free stream beyond. Default: 1000.")

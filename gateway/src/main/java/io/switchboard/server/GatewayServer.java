@@ -154,7 +154,7 @@ public final class GatewayServer implements AutoCloseable {
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
                     config.apiToken, config.maxPayloadBytes, config.maxTtlSec, config.apiMaxConnections,
                     config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiMaxStreams, apiTls()),
-                    registry.pushes(), new GatewayAdmin(this), metrics);
+                    registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             closeStore();

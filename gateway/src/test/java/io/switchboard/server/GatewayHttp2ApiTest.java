@@ -79,6 +79,26 @@ class GatewayHttp2ApiTest {
     }
 
     @Test
+    void anApiOnALoopOfItsOwnAnswersAlike() throws Exception {
+        gw.config.apiLoop = "own";
+        gw.start();
+        try (SwbTestClient device = gw.hello("own-1")) {
+            ApiClient.Response r = gw.push("own-1", "via its own loop");
+            assertEquals(200, r.status(), r.body());
+            assertEquals(Set.of("via its own loop"), receive(device, 1));
+            assertEquals(404, gw.push("nobody", "x").status());
+        }
+    }
+
+    @Test
+    void aWrongApiLoopIsRefusedWithOneLine() {
+        gw.config.apiLoop = "mine";
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                gw.config::build);
+        assertEquals("--api-loop must be shared or own, not 'mine'", e.getMessage());
+    }
+
+    @Test
     void theTlsPortSpeaksH2ByAlpnAndStillServesHttp11() throws Exception {
         gw.config.apiTlsCert = resource("cert.pem");
         gw.config.apiTlsKey = resource("key.pem");
