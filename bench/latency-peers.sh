@@ -4,8 +4,11 @@
 # once from the JDK's HTTP client with up to 64 requests in flight, once pipelined on one HTTP/1.1 connection as
 # the peers get their publishes, switchboard_pipelined, and once as streams of one HTTP/2 connection, switchboard_h2)
 # and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
-# protocol by `switchboard bench --publish-via`; each peer a fresh process per run, RUNS runs, medians, server CPU,
-# and every figure's ratio to Redis's. The run with one flooding client is bench/fair-share.sh.
+# protocol by `switchboard bench --publish-via`; then the fan-out: one broadcast (Switchboard's /v1/broadcast, or
+# a publish to bench:all / bench.all / bench/all, which every peer client also subscribes to) timed to its last
+# arrival. Each peer a fresh process per run, RUNS runs, medians, server CPU while the measured pushes run (not the
+# start-up, ramp and warm-up), and every figure's ratio to Redis's. The run with one flooding client is
+# bench/fair-share.sh.
 #   bench/latency-peers.sh               # about 8 minutes; RUNS=1 PUSH_FOR=10s for a quick look
 # Needs redis-server, nats-server and mosquitto (Debian packages); a missing one is skipped. 127.0.0.1 only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -66,12 +69,23 @@ run() { # peer run
     switchboard_h2) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                     via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
   esac
-  local cpu0 t0 cpu1 t1
-  cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat"); t0=$(date +%s%N)
+  local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 seen=0 lines bpid
   $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
-    --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$bench_tmp/bench-$peer-$i.log" 2>&1 || true
-  cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
+    --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$log" 2>&1 &
+  bpid=$!
+  # Server CPU over the measured pushes only: from the bench's first progress line in the 'pushing' phase (after the
+  # warm-up, the ramp and the JIT's first compilations) to its last one, so a JVM's start-up is not billed to pushes.
+  while kill -0 "$bpid" 2>/dev/null; do
+    lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
+    if [ "${lines:-0}" -gt "$seen" ]; then
+      seen=$lines
+      cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
+      if [ "$seen" -eq 1 ]; then cpu0=$cpu1; t0=$t1; fi
+    fi
+    sleep 0.1
+  done
+  wait "$bpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   python3 - "$bench_tmp/$peer-$i.json" "$peer" "$i" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 10000000 ))" <<'PY'
@@ -82,9 +96,10 @@ try:
 except (OSError, ValueError):
     print("%-21s run %s: no report" % (peer, i)); sys.exit(0)
 p = r.get("push_latency_ms", {})
-print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%" % (peer, i,
-      p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
-      r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis))))
+fan = r.get("broadcast_last_arrival_ms", -1) if r.get("broadcast_received", 0) >= r.get("connections_established", 1) else -1
+print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%  fan-out %d ms" % (
+      peer, i, p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
+      r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis)), fan))
 PY
 }
 
@@ -103,19 +118,19 @@ python3 - "$bench_tmp/results.txt" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%", line)
+    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%  fan-out (-?\d+) ms", line)
     if m and int(m.group(5)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
     elif m or "no report" in line:
         print("failed run, left out of the medians:", line.strip())
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
-print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU   p99 vs Redis  CPU vs Redis")
+print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  fan-out ms   p99 vs Redis  CPU vs Redis  fan-out vs Redis")
 for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]
     ratio = lambda a, b: "%.2fx" % (a / b) if base and b > 0 else "-"
-    print("%-21s %8.3f %8.3f %9.3f %9.0f%%   %12s  %12s" % (peer, m[0], m[1], m[2], m[5], ratio(m[1], base[1] if base else 0),
-          ratio(m[5], base[5] if base else 0)))
+    print("%-21s %8.3f %8.3f %9.3f %9.0f%%  %10.0f   %12s  %12s  %16s" % (peer, m[0], m[1], m[2], m[5], m[6],
+          ratio(m[1], base[1] if base else 0), ratio(m[5], base[5] if base else 0), ratio(m[6], base[6] if base else 0)))
 PY

@@ -88,7 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
     String pushDuration = "20s";
     @Option(names = "--push-warmup", description = "Pushes sent first and not measured (JIT, connection pools).")
     String pushWarmup = "5s";
-    @Option(names = "--broadcast", description = "Time one broadcast reaching every client.")
+    @Option(names = "--broadcast", description = "Time one broadcast reaching every client: through the API, or "
+            + "with --publish-via through that protocol (the peers' clients then also subscribe to bench:all, "
+            + "bench.all or bench/all).")
     boolean broadcast;
     @Option(names = "--server-pid", split = ",", description = "Server process ids to read RSS from (/proc/PID/status).")
     List<Long> serverPids = new ArrayList<>();
@@ -117,6 +119,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** Set by a --workers parent on the processes it starts (their number, from 1); 0 = not a worker. */
     @Option(names = "--as-worker", hidden = true)
     int asWorker;
+    /** Set by a --workers parent timing a peer's broadcast: the clients also subscribe to the broadcast channel. */
+    @Option(names = "--subscribe-broadcast", hidden = true)
+    boolean subscribeBroadcast;
 
     /** The parent's options a worker does not get as they are: the work split, the API side, the outputs. */
     static final Set<String> NOT_FOR_WORKERS = Set.of("--workers", "--as-worker", "--connections", "--rate",
@@ -155,7 +160,9 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--rate, --event-loops and --max-pending-connects must be positive; "
                     + "--hb and --push-rate not negative");
         }
-        BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb);
+        // A broadcast through a peer reaches the clients subscribed to its broadcast channel: all of them.
+        boolean peerBroadcast = subscribeBroadcast || broadcast && publishVia != null && !publishVia.startsWith("http");
+        BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb, peerBroadcast);
         if (publishVia != null) {
             boolean http = publishVia.equals("http") || publishVia.equals("http2");
             if (!(PeerPublisher.PROTOCOLS.contains(publishVia) || publishVia.equals("http2")) || (http ? api == null || api.equals("none")
@@ -164,12 +171,10 @@ public final class BenchCommand implements Callable<Integer> {
                         + "or http / http2 (Switchboard's --api on one connection: HTTP/1.1 pipelined, or HTTP/2 streams), "
                         + "not '" + publishVia + "'");
             }
-            if (broadcast) {
-                throw new IllegalArgumentException("--broadcast goes through Switchboard's API: not with --publish-via");
-            }
         } else if (!SWITCHBOARD_PROTOCOLS.contains(protocol) && (pushRate > 0 || broadcast)) {
-            throw new IllegalArgumentException("--push-rate and --broadcast go through Switchboard's API: they need "
-                    + "--protocol " + String.join(", ", SWITCHBOARD_PROTOCOLS) + " against Switchboard");
+            throw new IllegalArgumentException("--push-rate and --broadcast go through Switchboard's API, or a peer's "
+                    + "protocol with --publish-via: they need --protocol " + String.join(", ", SWITCHBOARD_PROTOCOLS)
+                    + " against Switchboard, or --publish-via " + protocol);
         }
         int workerCount = asWorker > 0 ? 1 : WorkerSplit.workers(workers, connections);
         Duration stormWaitDuration = BenchArgs.duration(stormWait);
@@ -184,8 +189,17 @@ public final class BenchCommand implements Callable<Integer> {
                 apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup), broadcast,
                 serverPids,
                 BenchArgs.duration(connectTimeout), maxPendingConnects, json, proto, workerCount,
-                workerCount > 1 ? workerPassThrough() : List.of(), asWorker, storm, stormWaitDuration, html,
+                workerCount > 1 ? workerArgs(peerBroadcast) : List.of(), asWorker, storm, stormWaitDuration, html,
                 BenchArgs.duration(rampUp), publishVia);
+    }
+
+    /** What every worker is given besides its share: {@link #workerPassThrough}, and the broadcast subscription. */
+    private List<String> workerArgs(boolean peerBroadcast) {
+        List<String> args = workerPassThrough();
+        if (peerBroadcast && !args.contains("--subscribe-broadcast")) {
+            args.add("--subscribe-broadcast");
+        }
+        return args;
     }
 
     /**

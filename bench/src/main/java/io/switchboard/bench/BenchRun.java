@@ -121,7 +121,7 @@ final class BenchRun {
                 pushes.push(Math.min(plan.pushDuration().toNanos(), Math.max(0, holdEnd - System.nanoTime())));
             }
             long broadcastMs = -1;
-            if (plan.broadcast() && plan.api() != null) {
+            if (plan.broadcast() && (plan.api() != null || plan.publishVia() != null)) {
                 broadcastMs = pushes.broadcast();
             }
             if (plan.storm()) {

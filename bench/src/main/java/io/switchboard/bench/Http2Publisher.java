@@ -77,11 +77,20 @@ final class Http2Publisher implements Publisher {
 
     @Override
     public void publish(String clientId, String payload) throws IOException {
+        post("/v1/clients/" + clientId + "/messages", payload);
+    }
+
+    @Override
+    public void broadcast(String payload) throws IOException {
+        post("/v1/broadcast", payload);
+    }
+
+    /** Posts {@code payload} to {@code path} as a new stream. */
+    private void post(String path, String payload) throws IOException {
         if (!channel.isActive()) {
             throw new IOException("HTTP/2 connection closed");
         }
-        Http2Headers h = new DefaultHttp2Headers().method(POST).scheme(HTTP).authority(authority)
-                .path("/v1/clients/" + clientId + "/messages");
+        Http2Headers h = new DefaultHttp2Headers().method(POST).scheme(HTTP).authority(authority).path(path);
         if (authorization != null) {
             h.set("authorization", authorization);
         }

@@ -73,7 +73,17 @@ final class PeerPublisher implements Publisher {
 
     /** Publishes {@code payload} to client {@code clientId}'s channel, subject or topic, and flushes. */
     @Override
-    public synchronized void publish(String clientId, String payload) throws IOException {
+    public void publish(String clientId, String payload) throws IOException {
+        send(clientId, "/v1/clients/" + clientId + "/messages", payload);
+    }
+
+    @Override
+    public void broadcast(String payload) throws IOException {
+        send(io.switchboard.bench.protocol.BenchConnection.BROADCAST_ID, "/v1/broadcast", payload);
+    }
+
+    /** Publishes {@code payload} to the channel of {@code clientId}, or (http) posts it to {@code path}. */
+    private synchronized void send(String clientId, String path, String payload) throws IOException {
         byte[] p = payload.getBytes(StandardCharsets.US_ASCII);
         switch (protocol) {
             case "redis" -> {
@@ -85,7 +95,7 @@ final class PeerPublisher implements Publisher {
                 out.write('\n');
             }
             case "http" -> {
-                out.write(("POST /v1/clients/" + clientId + "/messages HTTP/1.1\r\nHost: bench\r\n" + authorization
+                out.write(("POST " + path + " HTTP/1.1\r\nHost: bench\r\n" + authorization
                         + "Content-Length: " + p.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.write(p);
             }

@@ -33,16 +33,21 @@ final class PushDriver {
         this.progress = progress;
     }
 
+    /** A connection of {@code --publish-via}'s protocol, to the API or to the peer. */
+    private Publisher openPublisher() throws IOException {
+        java.net.InetSocketAddress to = plan.publishVia().startsWith("http")
+                ? new java.net.InetSocketAddress(plan.api().getHost(), plan.api().getPort())
+                : plan.targets().get(0);
+        return plan.publishVia().equals("http2")
+                ? Http2Publisher.connect(to, plan.apiToken(), stats, plan.transport())
+                : PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
+    }
+
     void push(long durationNs) {
         Publisher publisher = null;
         if (plan.publishVia() != null) {
             try {
-                java.net.InetSocketAddress to = plan.publishVia().startsWith("http")
-                        ? new java.net.InetSocketAddress(plan.api().getHost(), plan.api().getPort())
-                        : plan.targets().get(0);
-                publisher = plan.publishVia().equals("http2")
-                        ? Http2Publisher.connect(to, plan.apiToken(), stats, plan.transport())
-                        : PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
+                publisher = openPublisher();
             } catch (IOException e) {
                 stats.error("publish: " + BenchConnection.shortMessage(e));
                 return;
@@ -115,13 +120,33 @@ final class PushDriver {
         progress.accept("pushed");
     }
 
-    /** Sends one broadcast and waits until every connected client got it (or 60 s); returns ms to the last one. */
+    /**
+     * Sends one broadcast (through the API, or --publish-via's protocol on a connection of its own) and waits until
+     * every connected client got it (or 60 s); returns ms from the request to the last arrival, -1 when not all came.
+     */
     long broadcast() throws IOException, InterruptedException {
         long target = stats.open.sum();
+        Publisher publisher = plan.publishVia() == null ? null : openPublisher();
+        try {
+            return broadcast(target, publisher);
+        } finally {
+            if (publisher != null) {
+                publisher.close();
+            }
+        }
+    }
+
+    private long broadcast(long target, Publisher publisher) throws IOException, InterruptedException {
         long sentMicros = EpochClock.micros();
         long t0 = System.nanoTime();
-        HttpResponse<String> res = api.http().send(api.request("/v1/broadcast")
-                .POST(HttpRequest.BodyPublishers.ofString("B" + sentMicros)).build(), HttpResponse.BodyHandlers.ofString());
+        String answer;
+        if (publisher != null) {
+            publisher.broadcast("B" + sentMicros);
+            answer = "(published through " + plan.publishVia() + ")";
+        } else {
+            answer = api.http().send(api.request("/v1/broadcast").POST(HttpRequest.BodyPublishers.ofString(
+                    "B" + sentMicros)).build(), HttpResponse.BodyHandlers.ofString()).body().trim();
+        }
         long apiMs = (System.nanoTime() - t0) / 1_000_000;
         long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
         long lastMs = -1;
@@ -135,7 +160,7 @@ final class PushDriver {
         stats.drainIntervals();
         long maxUs = stats.broadcastTotal.getMaxValue();
         out.printf("bench: broadcast answered %s in %d ms; %d/%d clients received it; last arrival %.1f ms after "
-                        + "the request%n", res.body().trim(), apiMs, stats.broadcastReceived.sum(), target,
+                        + "the request%n", answer, apiMs, stats.broadcastReceived.sum(), target,
                 maxUs / 1000.0);
         return lastMs < 0 ? -1 : Math.round(maxUs / 1000.0);
     }

@@ -124,6 +124,24 @@ class WorkerSplitTest {
     }
 
     @Test
+    void shouldTellWorkersToSubscribeToThePeersBroadcastChannelWhenTheParentTimesABroadcastThroughAPeer() {
+        CommandLine cl = CommandLines.rootWith(new BenchCommand());
+        cl.parseArgs("bench", "--protocol", "redis", "--publish-via", "redis", "--api", "none", "--broadcast",
+                "-c", "40000");
+        BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+
+        BenchRun.Plan plan = bench.plan();
+
+        assertEquals(List.of("--protocol", "redis", "--subscribe-broadcast"), plan.workerArgs());
+        assertTrue(plan.broadcast());
+        CommandLine worker = CommandLines.rootWith(new BenchCommand());
+        worker.parseArgs("bench", "--as-worker", "1", "--protocol", "redis", "--subscribe-broadcast", "-c", "100");
+        BenchCommand child = worker.getSubcommands().get("bench").getCommand();
+        assertFalse(child.plan().broadcast(), "the parent times the broadcast; its workers only subscribe");
+        assertTrue(child.subscribeBroadcast);
+    }
+
+    @Test
     void shouldPassAFlagToWorkersWithoutAValueSoTheyCanParseIt() {
         CommandLine cl = CommandLines.rootWith(new BenchCommand());
         cl.parseArgs("bench", "--protocol", "raw", "--echo-check", "--hb", "5", "-c", "40000");

@@ -20,6 +20,11 @@ public abstract sealed class BenchConnection extends ChannelInboundHandlerAdapte
     static final int MAX_LINE = 64 * 1024;
     /** More than any frame a peer sends a bench client (SWB/1 payloads go up to 16 MiB). */
     static final int MAX_FRAME = 16 * 1024 * 1024 + MAX_LINE;
+    /**
+     * The client id of the channel, subject or topic every peer client also subscribes to when the run times a
+     * broadcast through a peer ({@code bench:all}, {@code bench.all}, {@code bench/all}): the peers' fan-out.
+     */
+    public static final String BROADCAST_ID = "all";
 
     private final BenchEnv env;
     final String clientId;

@@ -27,6 +27,14 @@ public interface BenchProtocol {
      * @throws IllegalArgumentException naming the option at fault
      */
     static BenchProtocol parse(String name, boolean echoCheck, int hbSec) {
+        return parse(name, echoCheck, hbSec, false);
+    }
+
+    /**
+     * As {@link #parse(String, boolean, int)}; with {@code broadcastToo} the peers' clients (mqtt, redis, nats) also
+     * subscribe to the broadcast channel ({@link BenchConnection#BROADCAST_ID}), as a run timing their fan-out needs.
+     */
+    static BenchProtocol parse(String name, boolean echoCheck, int hbSec, boolean broadcastToo) {
         if (echoCheck && !"raw".equals(name)) {
             throw new IllegalArgumentException("--echo-check works with --protocol raw only");
         }
@@ -36,13 +44,13 @@ public interface BenchProtocol {
         return switch (name) {
             case "swb" -> SwbBenchConnection::new;
             case "raw" -> (env, id, hb, start) -> new RawBenchConnection(env, id, hb, start, echoCheck);
-            case "mqtt" -> MqttBenchConnection::new;
-            case "redis" -> RedisBenchConnection::new;
-            case "nats" -> NatsBenchConnection::new;
+            case "mqtt" -> (env, id, hb, start) -> new MqttBenchConnection(env, id, hb, start, broadcastToo);
+            case "redis" -> (env, id, hb, start) -> new RedisBenchConnection(env, id, hb, start, broadcastToo);
+            case "nats" -> (env, id, hb, start) -> new NatsBenchConnection(env, id, hb, start, broadcastToo);
             case "ws" -> (env, id, hb, start) -> WebSocketClientFraming.over("/swb", null,
                     new SwbBenchConnection(env, id, hb, start));
             case "ws-mqtt" -> (env, id, hb, start) -> WebSocketClientFraming.over("/mqtt", "mqtt",
-                    new MqttBenchConnection(env, id, hb, start));
+                    new MqttBenchConnection(env, id, hb, start, false));
             default -> throw new IllegalArgumentException("--protocol must be one of " + String.join(", ", NAMES)
                     + ", not '" + name + "'");
         };

@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * An MQTT 3.1.1 client, its few packets encoded by hand (no codec handlers per connection): {@code CONNECT}
- * (client id, clean session, keep-alive = hb) → {@code CONNACK} 0, then {@code SUBSCRIBE bench/<id>} at QoS 0 →
+ * (client id, clean session, keep-alive = hb) → {@code CONNACK} 0, then {@code SUBSCRIBE bench/<id>} at QoS 0 (with
+ * {@code bench/all} in the same packet when the run times a broadcast) →
  * {@code SUBACK}, which counts as established; {@code PINGREQ} when it has sent nothing for hb; each
  * {@code PUBLISH} counts as a message. Owned by its channel's event loop.
  */
@@ -23,8 +24,12 @@ final class MqttBenchConnection extends BenchConnection {
     private static final int PROTOCOL_LEVEL_311 = 4;
     private static final int CLEAN_SESSION = 0x02;
 
-    MqttBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs) {
+    /** Also subscribed to {@code bench/all}, the broadcast topic. */
+    private final boolean broadcastToo;
+
+    MqttBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs, boolean broadcastToo) {
         super(env, clientId, hbSec, connectStartNs);
+        this.broadcastToo = broadcastToo;
     }
 
     @Override
@@ -47,11 +52,15 @@ final class MqttBenchConnection extends BenchConnection {
 
     private void subscribe() {
         byte[] topic = ("bench/" + clientId).getBytes(StandardCharsets.UTF_8);
-        int remaining = 2 + 2 + topic.length + 1;
+        byte[] all = ("bench/" + BROADCAST_ID).getBytes(StandardCharsets.UTF_8);
+        int remaining = 2 + 2 + topic.length + 1 + (broadcastToo ? 2 + all.length + 1 : 0);
         ByteBuf p = ctx.alloc().ioBuffer(5 + remaining);
         p.writeByte(SUBSCRIBE << 4 | 0x02); // the reserved flags of SUBSCRIBE are 0010
         writeRemainingLength(p, remaining);
         p.writeShort(SUBSCRIBE_PACKET_ID).writeShort(topic.length).writeBytes(topic).writeByte(0);
+        if (broadcastToo) {
+            p.writeShort(all.length).writeBytes(all).writeByte(0);
+        }
         write(p);
     }
 
@@ -100,8 +109,12 @@ final class MqttBenchConnection extends BenchConnection {
                 }
             }
             case SUBACK -> {
-                int granted = remaining >= 3 ? b.getUnsignedByte(i + 2) : 0x80;
-                if (granted == 0x80) {
+                // One return code per topic filter after the packet id; 0x80 refuses that filter.
+                boolean refused = remaining < 3;
+                for (int k = i + 2; k < i + remaining; k++) {
+                    refused |= b.getUnsignedByte(k) == 0x80;
+                }
+                if (refused) {
                     fail("mqtt: SUBSCRIBE refused");
                 } else {
                     established();

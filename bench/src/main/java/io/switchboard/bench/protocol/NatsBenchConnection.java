@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A NATS client: on the server's {@code INFO} it sends {@code CONNECT} (not verbose), {@code SUB bench.<id> 1}
- * and {@code PING}; the {@code PONG} counts as established (the server has processed the subscription). It
+ * (and {@code SUB bench.all 2} when the run times a broadcast) and {@code PING}; the {@code PONG} counts as established (the server has processed the subscription). It
  * answers the server's {@code PING}, sends its own when it has sent nothing for hb, and counts each {@code MSG}.
  * A {@code -ERR} counts as an error (the server closes when it is fatal). Owned by its channel's event loop.
  */
@@ -15,8 +15,12 @@ final class NatsBenchConnection extends BenchConnection {
     private boolean connectSent;
     private int payloadLength = -1;
 
-    NatsBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs) {
+    /** Also subscribed to {@code bench.all}, the broadcast subject. */
+    private final boolean broadcastToo;
+
+    NatsBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs, boolean broadcastToo) {
         super(env, clientId, hbSec, connectStartNs);
+        this.broadcastToo = broadcastToo;
     }
 
     @Override
@@ -66,7 +70,8 @@ final class NatsBenchConnection extends BenchConnection {
         } else if (startsWith(b, from, to, "INFO ")) {
             if (!connectSent) {
                 connectSent = true;
-                write(CONNECT + "SUB bench." + clientId + " 1\r\nPING\r\n");
+                write(CONNECT + "SUB bench." + clientId + " 1\r\n"
+                        + (broadcastToo ? "SUB bench." + BROADCAST_ID + " 2\r\n" : "") + "PING\r\n");
             }
         } else if (startsWith(b, from, to, "-ERR")) {
             report("nats: " + b.toString(from, Math.min(to - from, 60), StandardCharsets.UTF_8));

@@ -4,8 +4,8 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A Redis pub/sub client speaking RESP2: {@code SUBSCRIBE bench:<id>}, established on the {@code subscribe}
- * confirmation; each {@code message} counts as a message; {@code PING} (allowed while subscribed) when it has
+ * A Redis pub/sub client speaking RESP2: {@code SUBSCRIBE bench:<id>} (and {@code bench:all} when the run times a
+ * broadcast), established on the first {@code subscribe} confirmation; each {@code message} counts as a message; {@code PING} (allowed while subscribed) when it has
  * sent nothing for hb. An error reply counts as an error and closes. Owned by its channel's event loop.
  */
 final class RedisBenchConnection extends BenchConnection {
@@ -22,8 +22,12 @@ final class RedisBenchConnection extends BenchConnection {
     private int payloadFrom;
     private int payloadLength;
 
-    RedisBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs) {
+    /** Also subscribed to {@code bench:all}, the broadcast channel. */
+    private final boolean broadcastToo;
+
+    RedisBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs, boolean broadcastToo) {
         super(env, clientId, hbSec, connectStartNs);
+        this.broadcastToo = broadcastToo;
     }
 
     @Override
@@ -33,9 +37,13 @@ final class RedisBenchConnection extends BenchConnection {
 
     @Override
     void onConnected() {
-        String channel = "bench:" + clientId;
-        write("*2\r\n$9\r\nSUBSCRIBE\r\n$" + channel.getBytes(StandardCharsets.UTF_8).length + "\r\n" + channel
-                + "\r\n");
+        StringBuilder command = new StringBuilder("*").append(broadcastToo ? 3 : 2).append("\r\n$9\r\nSUBSCRIBE\r\n");
+        for (String id : broadcastToo ? new String[] {clientId, BROADCAST_ID} : new String[] {clientId}) {
+            String channel = "bench:" + id;
+            command.append('$').append(channel.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(channel)
+                    .append("\r\n");
+        }
+        write(command.toString());
     }
 
     @Override

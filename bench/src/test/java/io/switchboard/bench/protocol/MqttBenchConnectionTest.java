@@ -31,7 +31,7 @@ class MqttBenchConnectionTest {
     private static final byte[] SUBACK_QOS0 = bytes(0x90, 3, 0, 1, 0);
 
     private final RecordingEnv env = new RecordingEnv();
-    private final MqttBenchConnection conn = new MqttBenchConnection(env, "c1", 30, System.nanoTime());
+    private final MqttBenchConnection conn = new MqttBenchConnection(env, "c1", 30, System.nanoTime(), false);
     private final EmbeddedChannel ch = Wire.open(conn);
 
     @AfterEach
@@ -67,6 +67,24 @@ class MqttBenchConnectionTest {
         feed(ch, SUBACK_QOS0);
         assertEquals(1, env.established());
         assertEquals(List.of(), env.errors());
+    }
+
+    @Test
+    void shouldAlsoSubscribeToTheBroadcastTopicWhenAskedAndFailWhenEitherIsRefused() {
+        RecordingEnv env2 = new RecordingEnv();
+        EmbeddedChannel ch2 = Wire.open(new MqttBenchConnection(env2, "c1", 30, System.nanoTime(), true));
+        try {
+            writtenBytes(ch2);
+            feed(ch2, CONNACK_ACCEPTED);
+            // Remaining length 25: packet id, "bench/c1" at QoS 0, "bench/all" at QoS 0.
+            assertArrayEquals(concat(bytes(0x82, 25, 0, 1, 0, 8), ascii("bench/c1"), bytes(0, 0, 9), ascii("bench/all"),
+                    bytes(0)), writtenBytes(ch2));
+            feed(ch2, bytes(0x90, 4, 0, 1, 0, 0x80));
+            assertEquals(0, env2.established());
+            assertEquals(List.of("mqtt: SUBSCRIBE refused"), env2.errors());
+        } finally {
+            Wire.closeAndAssertReleased(ch2);
+        }
     }
 
     @Test

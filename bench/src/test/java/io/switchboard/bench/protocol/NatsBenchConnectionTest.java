@@ -18,7 +18,7 @@ class NatsBenchConnectionTest {
     private static final String INFO = "INFO {\"server_id\":\"X\",\"version\":\"2.9.10\",\"max_payload\":1048576}\r\n";
 
     private final RecordingEnv env = new RecordingEnv();
-    private final NatsBenchConnection conn = new NatsBenchConnection(env, "c1", 30, System.nanoTime());
+    private final NatsBenchConnection conn = new NatsBenchConnection(env, "c1", 30, System.nanoTime(), false);
     private final EmbeddedChannel ch = Wire.open(conn);
 
     @AfterEach
@@ -41,6 +41,24 @@ class NatsBenchConnectionTest {
         feed(ch, "PONG\r\n");
         assertEquals(1, env.established());
         assertEquals(List.of(), env.errors());
+    }
+
+    @Test
+    void shouldAlsoSubscribeToTheBroadcastSubjectWhenAsked() {
+        RecordingEnv env2 = new RecordingEnv();
+        EmbeddedChannel ch2 = Wire.open(new NatsBenchConnection(env2, "c1", 30, System.nanoTime(), true));
+        try {
+            feed(ch2, INFO);
+            assertEquals("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB bench.c1 1\r\nSUB bench.all 2\r\n"
+                    + "PING\r\n", written(ch2));
+            feed(ch2, "PONG\r\n");
+            String b = "B" + (BenchConnection.epochMicros() - 4_000);
+            feed(ch2, "MSG bench.all 2 " + b.length() + "\r\n" + b + "\r\n");
+            assertEquals(1, env2.broadcastLatenciesUs().size());
+            assertEquals(List.of(), env2.errors());
+        } finally {
+            Wire.closeAndAssertReleased(ch2);
+        }
     }
 
     @Test

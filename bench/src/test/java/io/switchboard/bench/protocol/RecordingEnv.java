@@ -17,6 +17,7 @@ final class RecordingEnv implements BenchEnv {
     private int messages;
     private int pings;
     private final List<Long> pushLatenciesUs = new ArrayList<>();
+    private final List<Long> broadcastLatenciesUs = new ArrayList<>();
     private final List<Long> handshakesNs = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
 
@@ -55,6 +56,7 @@ final class RecordingEnv implements BenchEnv {
 
     @Override
     public synchronized void broadcastLatency(long latencyUs) {
+        broadcastLatenciesUs.add(latencyUs);
         notifyAll();
     }
 
@@ -68,6 +70,10 @@ final class RecordingEnv implements BenchEnv {
     public synchronized void error(String reason) {
         errors.add(reason);
         notifyAll();
+    }
+
+    synchronized List<Long> broadcastLatenciesUs() {
+        return List.copyOf(broadcastLatenciesUs);
     }
 
     synchronized int open() {

@@ -18,7 +18,7 @@ class RedisBenchConnectionTest {
     private static final String SUBSCRIBED = "*3\r\n$9\r\nsubscribe\r\n$8\r\nbench:c1\r\n:1\r\n";
 
     private final RecordingEnv env = new RecordingEnv();
-    private final RedisBenchConnection conn = new RedisBenchConnection(env, "c1", 30, System.nanoTime());
+    private final RedisBenchConnection conn = new RedisBenchConnection(env, "c1", 30, System.nanoTime(), false);
     private final EmbeddedChannel ch = Wire.open(conn);
 
     @AfterEach
@@ -37,6 +37,24 @@ class RedisBenchConnectionTest {
         feed(ch, SUBSCRIBED);
         assertEquals(1, env.established());
         assertEquals(List.of(), env.errors());
+    }
+
+    @Test
+    void shouldAlsoSubscribeToTheBroadcastChannelWhenAskedAndTimeBroadcasts() {
+        RecordingEnv env2 = new RecordingEnv();
+        EmbeddedChannel ch2 = Wire.open(new RedisBenchConnection(env2, "c1", 30, System.nanoTime(), true));
+        try {
+            assertEquals("*3\r\n$9\r\nSUBSCRIBE\r\n$8\r\nbench:c1\r\n$9\r\nbench:all\r\n", written(ch2));
+            feed(ch2, SUBSCRIBED + "*3\r\n$9\r\nsubscribe\r\n$9\r\nbench:all\r\n:2\r\n");
+            assertEquals(1, env2.established());
+            String b = "B" + (BenchConnection.epochMicros() - 4_000);
+            feed(ch2, "*3\r\n$7\r\nmessage\r\n$9\r\nbench:all\r\n$" + b.length() + "\r\n" + b + "\r\n");
+            assertEquals(1, env2.broadcastLatenciesUs().size());
+            assertTrue(env2.broadcastLatenciesUs().get(0) >= 4_000);
+            assertEquals(List.of(), env2.errors());
+        } finally {
+            Wire.closeAndAssertReleased(ch2);
+        }
     }
 
     @Test

@@ -25,6 +25,7 @@ import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +72,66 @@ class RealPeersTest {
         args.addAll(List.of(protocolArgs));
         int exit = cmd.execute(args.toArray(String[]::new));
         assertEquals(0, exit, out.toString());
+    }
+
+    /**
+     * Runs {@code switchboard bench} publishing 100 pushes/s for a second through {@code --publish-via} and timing a
+     * broadcast the same way; asserts every push and the broadcast reached every client.
+     */
+    private static void assertBenchPublishesAndBroadcasts(int port, String... args) throws IOException {
+        Path json = Files.createTempFile("bench-peer", ".json");
+        try {
+            StringWriter out = new StringWriter();
+            CommandLine cmd = new CommandLine(new BenchCommand());
+            cmd.setOut(new PrintWriter(out, true));
+            cmd.setErr(new PrintWriter(out, true));
+            List<String> all = new ArrayList<>(List.of("--target", "127.0.0.1:" + port, "--connections",
+                    String.valueOf(CLIENTS), "--rate", "5000", "--hold", "3s", "--event-loops", "1", "--transport",
+                    "nio", "--id-prefix", "b-", "--push-rate", "100", "--push-duration", "1s", "--push-warmup", "0s",
+                    "--broadcast", "--json", json.toString()));
+            all.addAll(List.of(args));
+            assertEquals(0, cmd.execute(all.toArray(String[]::new)), out.toString());
+            var r = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+            assertEquals(0, r.get("pushes_failed").asLong(), out.toString());
+            assertTrue(r.get("pushes_sent").asLong() >= 90, out.toString());
+            assertEquals(r.get("pushes_sent").asLong(), r.get("pushes_received").asLong(), out.toString());
+            assertEquals(CLIENTS, r.get("broadcast_received").asLong(), out.toString());
+            assertTrue(r.get("broadcast_last_arrival_ms").asLong() >= 0, out.toString());
+        } finally {
+            Files.deleteIfExists(json);
+        }
+    }
+
+    @Test
+    void shouldPublishAndBroadcastThroughRealRedis() throws IOException {
+        try (Peer peer = Peer.redis(installed("redis-server"))) {
+            assertBenchPublishesAndBroadcasts(peer.port, "--protocol", "redis", "--publish-via", "redis", "--api",
+                    "none");
+        }
+    }
+
+    @Test
+    void shouldPublishAndBroadcastThroughRealNatsServer() throws IOException {
+        try (Peer peer = Peer.nats(installed("nats-server"))) {
+            assertBenchPublishesAndBroadcasts(peer.port, "--protocol", "nats", "--publish-via", "nats", "--api",
+                    "none");
+        }
+    }
+
+    @Test
+    void shouldPublishAndBroadcastThroughRealMosquitto() throws IOException {
+        try (Peer peer = Peer.mosquitto(installed("mosquitto"))) {
+            assertBenchPublishesAndBroadcasts(peer.port, "--protocol", "mqtt", "--publish-via", "mqtt", "--api",
+                    "none");
+        }
+    }
+
+    @Test
+    void shouldPublishAndBroadcastThroughSwitchboardsApiPipelined() throws Exception {
+        try (GatewayFixture gateway = new GatewayFixture().start()) {
+            assertBenchPublishesAndBroadcasts(gateway.server().port(), "--api", "http://127.0.0.1:"
+                    + gateway.server().apiPort(), "--publish-via", "http");
+        }
     }
 
     /** One client on its own, reporting to {@link #env}; returns once it is established. */
