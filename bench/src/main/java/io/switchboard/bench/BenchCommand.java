@@ -65,6 +65,12 @@ public final class BenchCommand implements Callable<Integer> {
     int idOffset = 0;
     @Option(names = "--hb", description = "Heartbeat each client asks for, seconds (it PINGs when idle that long).")
     int hb = 30;
+    @Option(names = "--ack-every", description = "SWB/1 clients acknowledge at the end of a read batch once this many "
+            + "messages wait (the client library's default)...")
+    int ackEvery = io.switchboard.bench.protocol.BenchProtocol.DEFAULT_ACK_EVERY;
+    @Option(names = "--ack-delay", description = "... else this long after the oldest unacknowledged one (the "
+            + "library's default); 0s acknowledges every read batch at once.")
+    String ackDelay = io.switchboard.bench.protocol.BenchProtocol.DEFAULT_ACK_DELAY_MS + "ms";
     @Option(names = "--source", description = "Local source addresses: 127.0.0.2-127.0.0.50,127.0.1.1 "
             + "(IP_BIND_ADDRESS_NO_PORT; each address has its own ports).")
     String source;
@@ -162,7 +168,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         // A broadcast through a peer reaches the clients subscribed to its broadcast channel: all of them.
         boolean peerBroadcast = subscribeBroadcast || broadcast && publishVia != null && !publishVia.startsWith("http");
-        BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb, peerBroadcast);
+        BenchProtocol proto = BenchProtocol.parse(protocol, echoCheck, hb, peerBroadcast, ackEvery,
+                BenchArgs.duration(ackDelay).toMillis());
         if (publishVia != null) {
             boolean http = publishVia.equals("http") || publishVia.equals("http2");
             if (!(PeerPublisher.PROTOCOLS.contains(publishVia) || publishVia.equals("http2")) || (http ? api == null || api.equals("none")

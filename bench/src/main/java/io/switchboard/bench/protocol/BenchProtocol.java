@@ -27,14 +27,25 @@ public interface BenchProtocol {
      * @throws IllegalArgumentException naming the option at fault
      */
     static BenchProtocol parse(String name, boolean echoCheck, int hbSec) {
-        return parse(name, echoCheck, hbSec, false);
+        return parse(name, echoCheck, hbSec, false, DEFAULT_ACK_EVERY, DEFAULT_ACK_DELAY_MS);
     }
+
+    /** SWB/1 clients acknowledge once this many messages wait, as the client library does by default. */
+    int DEFAULT_ACK_EVERY = 32;
+    /** ... or this long after the oldest unacknowledged one. */
+    long DEFAULT_ACK_DELAY_MS = 1_000;
 
     /**
      * As {@link #parse(String, boolean, int)}; with {@code broadcastToo} the peers' clients (mqtt, redis, nats) also
-     * subscribe to the broadcast channel ({@link BenchConnection#BROADCAST_ID}), as a run timing their fan-out needs.
+     * subscribe to the broadcast channel ({@link BenchConnection#BROADCAST_ID}), as a run timing their fan-out needs;
+     * SWB/1 clients (swb, ws) acknowledge once {@code ackEvery} messages wait or {@code ackDelayMs} after the oldest
+     * (0: every read batch).
      */
-    static BenchProtocol parse(String name, boolean echoCheck, int hbSec, boolean broadcastToo) {
+    static BenchProtocol parse(String name, boolean echoCheck, int hbSec, boolean broadcastToo, int ackEvery,
+                               long ackDelayMs) {
+        if (ackEvery < 1 || ackDelayMs < 0) {
+            throw new IllegalArgumentException("--ack-every must be at least 1 and --ack-delay not negative");
+        }
         if (echoCheck && !"raw".equals(name)) {
             throw new IllegalArgumentException("--echo-check works with --protocol raw only");
         }
@@ -42,13 +53,13 @@ public interface BenchProtocol {
             throw new IllegalArgumentException("--echo-check sends a probe every --hb seconds: --hb must be positive");
         }
         return switch (name) {
-            case "swb" -> SwbBenchConnection::new;
+            case "swb" -> (env, id, hb, start) -> new SwbBenchConnection(env, id, hb, start, ackEvery, ackDelayMs);
             case "raw" -> (env, id, hb, start) -> new RawBenchConnection(env, id, hb, start, echoCheck);
             case "mqtt" -> (env, id, hb, start) -> new MqttBenchConnection(env, id, hb, start, broadcastToo);
             case "redis" -> (env, id, hb, start) -> new RedisBenchConnection(env, id, hb, start, broadcastToo);
             case "nats" -> (env, id, hb, start) -> new NatsBenchConnection(env, id, hb, start, broadcastToo);
             case "ws" -> (env, id, hb, start) -> WebSocketClientFraming.over("/swb", null,
-                    new SwbBenchConnection(env, id, hb, start));
+                    new SwbBenchConnection(env, id, hb, start, ackEvery, ackDelayMs));
             case "ws-mqtt" -> (env, id, hb, start) -> WebSocketClientFraming.over("/mqtt", "mqtt",
                     new MqttBenchConnection(env, id, hb, start, false));
             default -> throw new IllegalArgumentException("--protocol must be one of " + String.join(", ", NAMES)

@@ -6,9 +6,10 @@ import io.switchboard.swb.SwbServerFrameParser;
 import io.switchboard.swb.SwbVerb;
 
 /**
- * An SWB/1 client like a real device: {@code HELLO}, established on {@code WELCOME}, one cumulative {@code ACK}
- * per read batch, {@code PING} when it has sent nothing for {@code hb} seconds, {@code PONG} to a server
- * {@code PING}. {@code BYE} and {@code ERR} count as errors; input that is not SWB/1 fails the connection. Frames
+ * An SWB/1 client like a real device: {@code HELLO}, established on {@code WELCOME}, cumulative {@code ACK}s as the
+ * client library sends them (at the end of a read batch once {@code ackEvery} messages wait, else {@code ackDelayMs}
+ * after the oldest unacknowledged one; a delay of 0 acknowledges every read batch), {@code PING} when it has sent
+ * nothing for {@code hb} seconds, {@code PONG} to a server {@code PING}. {@code BYE} and {@code ERR} count as errors; input that is not SWB/1 fails the connection. Frames
  * are parsed by the shared {@link SwbServerFrameParser}. Owned by its channel's event loop.
  */
 final class SwbBenchConnection extends BenchConnection implements SwbServerFrameParser.Handler {
@@ -16,11 +17,19 @@ final class SwbBenchConnection extends BenchConnection implements SwbServerFrame
     private static final SwbServerFrameParser PARSER = new SwbServerFrameParser(MAX_LINE, MAX_FRAME - MAX_LINE);
     private static final int MAX_ERR_REASON = 40;
 
+    private final int ackEvery;
+    private final long ackDelayMs;
     private long highestSeq;
     private long ackedSeq;
+    /** Messages received since the last ACK. */
+    private int unacked;
+    /** The ACK due {@code ackDelayMs} after the oldest unacknowledged message, while one is. */
+    private io.netty.util.concurrent.ScheduledFuture<?> ackTimer;
 
-    SwbBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs) {
+    SwbBenchConnection(BenchEnv env, String clientId, int hbSec, long connectStartNs, int ackEvery, long ackDelayMs) {
         super(env, clientId, hbSec, connectStartNs);
+        this.ackEvery = ackEvery;
+        this.ackDelayMs = ackDelayMs;
     }
 
     @Override
@@ -40,6 +49,32 @@ final class SwbBenchConnection extends BenchConnection implements SwbServerFrame
 
     @Override
     void onReadComplete() {
+        if (unacked == 0) {
+            return;
+        }
+        if (unacked >= ackEvery || ackDelayMs == 0) {
+            ack();
+        } else if (ackTimer == null) {
+            ackTimer = ctx.executor().schedule(this::ackDue, ackDelayMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The oldest unacknowledged message has waited {@code ackDelayMs}. */
+    private void ackDue() {
+        ackTimer = null;
+        if (unacked > 0 && ctx.channel().isActive()) {
+            ack();
+            ctx.flush();
+        }
+    }
+
+    /** Acknowledges everything received (written; the caller flushes). */
+    private void ack() {
+        if (ackTimer != null) {
+            ackTimer.cancel(false);
+            ackTimer = null;
+        }
+        unacked = 0;
         if (highestSeq > ackedSeq) {
             ackedSeq = highestSeq;
             write(SwbFrames.ack(ctx.alloc(), highestSeq));
@@ -64,6 +99,7 @@ final class SwbBenchConnection extends BenchConnection implements SwbServerFrame
         if (seq > highestSeq) {
             highestSeq = seq;
         }
+        unacked++;
         onPayload(buf, index, length);
     }
 

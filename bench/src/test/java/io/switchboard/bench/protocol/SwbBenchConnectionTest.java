@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class SwbBenchConnectionTest {
     private final RecordingEnv env = new RecordingEnv();
-    private final SwbBenchConnection conn = new SwbBenchConnection(env, "c1", 30, System.nanoTime());
+    private final SwbBenchConnection conn = new SwbBenchConnection(env, "c1", 30, System.nanoTime(), 1, 0);
     private final EmbeddedChannel ch = Wire.open(conn);
 
     @AfterEach
@@ -50,6 +50,33 @@ class SwbBenchConnectionTest {
         assertEquals(2, env.messages());
         assertEquals(1, env.pushLatenciesUs().size());
         assertTrue(env.pushLatenciesUs().get(0) >= 5_000, env.pushLatenciesUs().toString());
+    }
+
+    @Test
+    void shouldAckAsTheClientLibraryDoesOnceEnoughWaitOrTheOldestHasWaitedTheDelay() {
+        RecordingEnv env2 = new RecordingEnv();
+        EmbeddedChannel lazy = Wire.open(new SwbBenchConnection(env2, "c2", 30, System.nanoTime(), 3, 1000));
+        try {
+            written(lazy);
+            feed(lazy, "WELCOME c2 v=1 hb=30 seq=5\n");
+            feed(lazy, "MSG 6 1\na\n");
+            feed(lazy, "MSG 7 1\nb\n");
+            assertEquals("", written(lazy), "two of three: not yet");
+            lazy.advanceTimeBy(999, java.util.concurrent.TimeUnit.MILLISECONDS);
+            lazy.runScheduledPendingTasks();
+            assertEquals("", written(lazy));
+            lazy.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+            lazy.runScheduledPendingTasks();
+            assertEquals("ACK 7\n", written(lazy), "one second after the oldest");
+            feed(lazy, "MSG 8 1\nc\nMSG 9 1\nd\nMSG 10 1\ne\n");
+            assertEquals("ACK 10\n", written(lazy), "three waiting: at once");
+            lazy.advanceTimeBy(2, java.util.concurrent.TimeUnit.SECONDS);
+            lazy.runScheduledPendingTasks();
+            assertEquals("", written(lazy), "nothing left to acknowledge");
+            assertEquals(5, env2.messages());
+        } finally {
+            Wire.closeAndAssertReleased(lazy);
+        }
     }
 
     @Test

@@ -29,7 +29,7 @@ class WebSocketClientFramingTest {
     WebSocketClientFramingTest() throws Exception {
         ch.config().setAllocator(new UnpooledByteBufAllocator(true));
         ch.pipeline().addLast(new WebSocketClientFraming("/swb", null),
-                new SwbBenchConnection(env, "c1", 30, System.nanoTime()));
+                new SwbBenchConnection(env, "c1", 30, System.nanoTime(), 1, 0));
         ch.register();
     }
 
