@@ -5,6 +5,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -28,6 +30,8 @@ final class Exchange {
     /** Requests taken but not answered on the wire after which the connection is no longer read. */
     static final int MAX_PENDING_ANSWERS = 64;
     private static final AttributeKey<Order> ORDER = AttributeKey.valueOf("switchboard.api.order");
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
 
     private final ChannelHandlerContext ctx;
     private final long ticket;
@@ -102,7 +106,9 @@ final class Exchange {
     /** Answers this request with one extra header (none when {@code headerName} is null); safe from any thread. */
     void respond(HttpResponseStatus status, byte[] body, String contentType, CharSequence headerName,
                  String headerValue) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        // Headers this class sets itself (no validation to pay for), and no trailers: answers have a Content-Length.
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body),
+                HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         if (headerName != null) {

@@ -50,6 +50,15 @@ class ApiHandlerTest {
 
     // ---- routing and answers
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"1,true", "0,false", "9223372036854775807,false",
+            "1795400000000001,true"})
+    void shouldWriteThePushAnswerByHandAsJacksonWritesIt(long seq, boolean delivered) throws Exception {
+        var jackson = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(jackson.writeValueAsString(jackson.createObjectNode().put("seq", seq).put("delivered", delivered)),
+                new String(ApiHandler.pushAnswer(seq, delivered), StandardCharsets.US_ASCII));
+    }
+
     @Test
     void shouldHandOnePushToThePushServiceAndAnswerItsSeq() {
         send("POST", "/v1/clients/app%3A7/messages?ttl=30", "hello");
