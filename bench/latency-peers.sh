@@ -2,14 +2,16 @@
 # Issue 15's side-by-side: push latency to CLIENTS held clients at PUSH_RATE pushes/s to random ones for PUSH_FOR,
 # latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g:
 # once from the JDK's HTTP client with up to 64 requests in flight, once pipelined on one HTTP/1.1 connection as
-# the peers get their publishes, switchboard_pipelined, and once as streams of one HTTP/2 connection, switchboard_h2)
+# the peers get their publishes, switchboard_pipelined, once as streams of one HTTP/2 connection, switchboard_h2, and
+# pipelined on a server with one event loop, switchboard_1loop, single-threaded as Redis and Mosquitto are)
 # and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
 # protocol by `switchboard bench --publish-via`; then the fan-out: one broadcast (Switchboard's /v1/broadcast, or
 # a publish to bench:all / bench.all / bench/all, which every peer client also subscribes to) timed to its last
 # arrival. Each peer a fresh process per run, RUNS runs, medians, server CPU while the measured pushes run (not the
 # start-up, ramp and warm-up), and every figure's ratio to Redis's. The run with one flooding client is
 # bench/fair-share.sh.
-#   bench/latency-peers.sh               # about 8 minutes; RUNS=1 PUSH_FOR=10s for a quick look
+#   bench/latency-peers.sh               # about 12 minutes; RUNS=1 PUSH_FOR=10s for a quick look,
+#   PEERS="switchboard_pipelined redis"  # some of them only
 # Needs redis-server, nats-server and mosquitto (Debian packages); a missing one is skipped. 127.0.0.1 only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -17,6 +19,9 @@ CLIENTS=${CLIENTS:-2000}
 RUNS=${RUNS:-3}
 PUSH_RATE=${PUSH_RATE:-2000}
 PUSH_FOR=${PUSH_FOR:-30s}
+# Pushes sent first and not measured: the JVM's JIT compiles the push path in about its first 10 s; the peers get
+# the same warm-up. PUSH_WARMUP=5s shows Switchboard still compiling.
+PUSH_WARMUP=${PUSH_WARMUP:-15s}
 HOLD=${HOLD:-34s}
 BASE_PORT=${BASE_PORT:-17800}
 
@@ -28,8 +33,10 @@ bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbi
 # start PEER PORT: starts the peer, prints its pid.
 start() {
   case $1 in
-    switchboard*) $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
-                   --api-port $(($2 + 1)) --data-dir "$bench_tmp/data-$2-$RANDOM" > "$bench_tmp/$1.log" 2>&1 & ;;
+    switchboard*) local loops=(); [ "$1" = switchboard_1loop ] && loops=(--event-loops 1)
+                  $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
+                   --api-port $(($2 + 1)) "${loops[@]}" --data-dir "$bench_tmp/data-$2-$RANDOM" \
+                   > "$bench_tmp/$1.log" 2>&1 & ;;
     redis) "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
              > "$bench_tmp/$1.log" 2>&1 & ;;
     nats) "$(bin nats-server)" -a 127.0.0.1 -p "$2" > "$bench_tmp/$1.log" 2>&1 & ;;
@@ -51,8 +58,9 @@ run() { # peer run
   local peer=$1 i=$2 proto via=() offset
   # A port of its own for every peer and run: a server just stopped may still hold its own a moment.
   case $peer in switchboard) offset=0 ;; switchboard_pipelined) offset=2 ;; switchboard_h2) offset=10 ;;
+                switchboard_1loop) offset=12 ;;
                 redis) offset=4 ;; nats) offset=6 ;; *) offset=8 ;; esac
-  local port=$((BASE_PORT + 12 * i + offset))
+  local port=$((BASE_PORT + 14 * i + offset))
   case $peer in
     switchboard*) proto=swb ;;
     redis) proto=redis; via=(--publish-via redis --api none) ;;
@@ -64,7 +72,7 @@ run() { # peer run
   wait_port "$port"
   case $peer in
     switchboard) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30; via=(--api "http://127.0.0.1:$((port + 1))") ;;
-    switchboard_pipelined) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+    switchboard_pipelined|switchboard_1loop) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                            via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http) ;;
     switchboard_h2) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                     via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
@@ -72,7 +80,7 @@ run() { # peer run
   local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 seen=0 lines bpid
   $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
-    --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$log" 2>&1 &
+    --push-warmup "$PUSH_WARMUP" --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$log" 2>&1 &
   bpid=$!
   # Server CPU over the measured pushes only: from the bench's first progress line in the 'pushing' phase (after the
   # warm-up, the ramp and the JIT's first compilations) to its last one, so a JVM's start-up is not billed to pushes.
@@ -83,7 +91,7 @@ run() { # peer run
       cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
       if [ "$seen" -eq 1 ]; then cpu0=$cpu1; t0=$t1; fi
     fi
-    sleep 0.1
+    sleep 0.25
   done
   wait "$bpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
@@ -103,12 +111,14 @@ print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  ser
 PY
 }
 
-peers=(switchboard switchboard_pipelined switchboard_h2)
-for p in redis nats mosquitto; do
-  case $p in redis) b=redis-server ;; nats) b=nats-server ;; *) b=mosquitto ;; esac
-  if have "$b"; then peers+=("$p"); else echo "latency-peers: $b not installed: $p skipped" >&2; fi
+peers=()
+for p in ${PEERS:-switchboard switchboard_pipelined switchboard_h2 switchboard_1loop redis nats mosquitto}; do
+  case $p in redis) b=redis-server ;; nats) b=nats-server ;; mosquitto) b=mosquitto ;;
+             switchboard|switchboard_pipelined|switchboard_h2|switchboard_1loop) b= ;;
+             *) echo "latency-peers: unknown peer '$p' in PEERS" >&2; exit 2 ;; esac
+  if [ -z "$b" ] || have "$b"; then peers+=("$p"); else echo "latency-peers: $b not installed: $p skipped" >&2; fi
 done
-echo "latency-peers: ${peers[*]}; $CLIENTS clients, $PUSH_RATE pushes/s for $PUSH_FOR, $RUNS runs each (fresh process each)"
+echo "latency-peers: ${peers[*]}; $CLIENTS clients, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP of warm-up, $RUNS runs each (fresh process each)"
 for i in $(seq 1 "$RUNS"); do
   for peer in "${peers[@]}"; do
     run "$peer" "$i" | tee -a "$bench_tmp/results.txt"
@@ -126,7 +136,7 @@ for line in open(sys.argv[1]):
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
 print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  fan-out ms   p99 vs Redis  CPU vs Redis  fan-out vs Redis")
-for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "redis", "nats", "mosquitto"):
+for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "switchboard_1loop", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]
