@@ -103,7 +103,7 @@ public final class Session {
     }
 
     /** Whether an expiry keeps this session past its connection at {@code nowMs} (see {@link #keepOfflineFor}). */
-    boolean keptAt(long nowMs) {
+    public boolean keptAt(long nowMs) {
         return keepUntilSec != 0 && nowMs / 1000 - SINCE_EPOCH_SEC < keepUntilSec;
     }
 

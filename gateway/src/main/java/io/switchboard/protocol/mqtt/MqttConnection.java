@@ -148,6 +148,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 if (d.reasonCode() != MqttReasonCodes.DISCONNECT_WITH_WILL_MESSAGE) {
                     will = null; // a normal DISCONNECT discards the will
                 }
+                if (session() != null && !session().keptAt(at.shard.nowMs())) {
+                    // The session ends with this connection: its subscriptions go now, before the socket closes,
+                    // so a CONNECT that arrives on another loop before this close is handled finds none.
+                    session().clearSubscriptions();
+                }
                 leave();
             }
             case Connect c -> protocolError(-MqttReasonCodes.PROTOCOL_ERROR, "a second CONNECT",
