@@ -117,22 +117,26 @@ public final class SwbFrames {
         return b.writeByte(LF);
     }
 
+    /** Writes {@code v} in decimal: its digits counted first, then set from the last one back. */
     static void writeLong(ByteBuf b, long v) {
         if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                ByteBufUtil.writeAscii(b, Long.toString(v));
+                return;
+            }
             b.writeByte('-');
             v = -v;
         }
-        if (v < 10) {
-            b.writeByte((int) ('0' + v));
-            return;
+        int digits = 1;
+        for (long rest = v / 10; rest != 0; rest /= 10) {
+            digits++;
         }
-        long div = 1;
-        while (v / div >= 10) {
-            div *= 10;
+        int end = b.writerIndex() + digits;
+        b.ensureWritable(digits);
+        for (int at = end - 1; at >= end - digits; at--) {
+            b.setByte(at, (int) ('0' + v % 10));
+            v /= 10;
         }
-        while (div > 0) {
-            b.writeByte((int) ('0' + (v / div) % 10));
-            div /= 10;
-        }
+        b.writerIndex(end);
     }
 }

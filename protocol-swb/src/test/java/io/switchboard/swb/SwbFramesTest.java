@@ -41,4 +41,23 @@ class SwbFramesTest {
             bye.release();
         }
     }
+
+    @Test
+    void shouldWriteNumbersAsLongToStringDoes() {
+        long[] values = {0, 1, 9, 10, 99, 100, 12_345, 999_999_999_999L, 1_000_000_000_000L, Long.MAX_VALUE,
+            Long.MAX_VALUE - 1, -1, -10, -987_654_321L, Long.MIN_VALUE, Long.MIN_VALUE + 1};
+        java.util.Random random = new java.util.Random(15);
+        ByteBuf buf = ByteBufAllocator.DEFAULT.buffer(4); // grows: the digits are set past the writer index
+        try {
+            for (int i = 0; i < values.length + 10_000; i++) {
+                long v = i < values.length ? values[i] : random.nextLong() >> random.nextInt(64);
+                buf.clear().writeByte('>');
+                SwbFrames.writeLong(buf, v);
+                buf.writeByte('<');
+                assertEquals(">" + v + "<", buf.toString(StandardCharsets.US_ASCII));
+            }
+        } finally {
+            buf.release();
+        }
+    }
 }
