@@ -93,8 +93,13 @@ final class ApiConnections {
      * second after it), or refuses it beyond the cap: answered 503, closed and counted, and {@code null} returned.
      */
     Deadline admit(Channel ch) {
+        // Its deadline joins the sweep before the gauge counts it: whoever sees the connection counted (a test
+        // advancing its clock, an operator) finds its deadline running from before that moment.
+        Deadline d = new Deadline(ch);
+        open.add(d);
         if (openGauge.incrementAndGet() > maxConnections) {
             openGauge.decrementAndGet();
+            open.remove(d);
             metrics.refused(Refusal.API_MAX_CONNECTIONS);
             byte[] body = ("{\"error\":\"too many API connections (--api-max-connections " + maxConnections
                     + ")\",\"status\":503}").getBytes(StandardCharsets.US_ASCII);
@@ -104,8 +109,6 @@ final class ApiConnections {
                     .addListener(ChannelFutureListener.CLOSE);
             return null;
         }
-        Deadline d = new Deadline(ch);
-        open.add(d);
         Exchange.attach(ch, readingPaused);
         ch.closeFuture().addListener(f -> {
             open.remove(d);
