@@ -1,6 +1,7 @@
 package io.switchboard.loop;
 
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
 import io.switchboard.clock.Clock;
 import java.util.Arrays;
 import java.util.List;
@@ -66,6 +67,14 @@ public final class Loop<M extends Loop.Member> {
 
     public boolean inLoop() {
         return loop.inEventLoop();
+    }
+
+    /**
+     * True on this loop's own thread when no task waits in its queue: work handed to this loop may then run at once
+     * without overtaking anything handed over before it.
+     */
+    public boolean inLoopWithNothingQueued() {
+        return loop.inEventLoop() && loop instanceof SingleThreadEventExecutor e && e.pendingTasks() == 0;
     }
 
     /** Runs {@code task} on this loop (from any thread). */

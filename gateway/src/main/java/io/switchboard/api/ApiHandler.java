@@ -457,6 +457,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        push.flushPushes(); // the clients' messages first, then the answers saying they were sent
+        Exchange.readComplete(ctx); // one flush for the answers of everything just read
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Exchange.updateReading(ctx.channel());
         ctx.fireChannelWritabilityChanged();

@@ -13,7 +13,10 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
+import java.util.Queue;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -36,6 +39,8 @@ final class Exchange {
     private final ChannelHandlerContext ctx;
     private final long ticket;
     private final boolean keepAlive;
+    /** Set once by {@link #respond}; the loop takes it when writing. */
+    private FullHttpResponse answer;
 
     private Exchange(ChannelHandlerContext ctx, long ticket, boolean keepAlive) {
         this.ctx = ctx;
@@ -58,6 +63,7 @@ final class Exchange {
             return null;
         }
         order.closing = !keepAlive;
+        order.reading = true;
         Exchange ex = new Exchange(ctx, order.nextTicket++, keepAlive);
         updateReading(ctx.channel(), order);
         return ex;
@@ -114,42 +120,94 @@ final class Exchange {
         if (headerName != null) {
             res.headers().set(headerName, headerValue);
         }
+        answer = res;
+        Order order = order(ctx.channel());
         if (ctx.executor().inEventLoop()) {
-            deliver(res);
-        } else {
-            ctx.executor().execute(() -> deliver(res));
+            place(order);
+            if (!order.reading) {
+                flush(order); // else channelReadComplete flushes everything answered during the read at once
+            }
+            return;
+        }
+        // From another loop: answers that complete together cross over in one task and leave in one flush.
+        order.arrived.offer(this);
+        if (order.drainQueued.compareAndSet(false, true)) {
+            ctx.executor().execute(() -> drain(order));
         }
     }
 
-    private void deliver(FullHttpResponse res) {
-        Order order = order(ctx.channel());
-        order.ready.put(ticket, new Object[] {res, keepAlive});
-        while (!order.ready.isEmpty() && order.ready.firstKey() == order.nextToWrite) {
-            Object[] next = order.ready.pollFirstEntry().getValue();
-            FullHttpResponse answer = (FullHttpResponse) next[0];
-            order.nextToWrite++;
-            // The last answer of a closing connection (no keep-alive, or the input shut down) says so and closes.
-            boolean last = !(Boolean) next[1] || order.closing && order.nextToWrite == order.nextTicket;
-            answer.headers().set(HttpHeaderNames.CONNECTION,
-                    last ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
-            if (!last) {
-                ctx.writeAndFlush(answer, ctx.voidPromise());
-            } else {
-                ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
-                // Nothing after a closing answer is written; release what is still waiting.
-                order.ready.values().forEach(r -> ((FullHttpResponse) r[0]).release());
-                order.ready.clear();
+    /** Every request read since the last call was answered or handed on: writes out what is waiting; on the loop. */
+    static void readComplete(ChannelHandlerContext ctx) {
+        Order order = ctx.channel().attr(ORDER).get();
+        if (order != null) {
+            order.reading = false;
+            flush(order);
+        }
+    }
+
+    private static void drain(Order order) {
+        order.drainQueued.set(false); // before polling: an answer offered from now on queues a new drain
+        Exchange ex;
+        while ((ex = order.arrived.poll()) != null) {
+            ex.place(order);
+        }
+        flush(order); // a task runs between reads: nothing else would flush these
+    }
+
+    private static void flush(Order order) {
+        if (order.unflushed != null) {
+            ChannelHandlerContext ctx = order.unflushed;
+            order.unflushed = null;
+            ctx.flush();
+            // Written but unflushed answers count against writability: with them gone, reading may resume.
+            updateReading(ctx.channel(), order);
+        }
+    }
+
+    /** Writes this answer when its turn has come, and every answer waiting behind it; on the connection's loop. */
+    private void place(Order order) {
+        if (ticket != order.nextToWrite) {
+            order.ready.put(ticket, this); // an earlier request is not answered yet
+            return;
+        }
+        Exchange next = this;
+        while (next != null) {
+            if (next.write(order)) {
                 return;
             }
+            next = order.ready.isEmpty() || order.ready.firstKey() != order.nextToWrite ? null
+                    : order.ready.pollFirstEntry().getValue();
         }
         updateReading(ctx.channel(), order);
+    }
+
+    /** Writes this answer, next in order; true when it was the connection's last. */
+    private boolean write(Order order) {
+        FullHttpResponse res = answer;
+        answer = null;
+        order.nextToWrite++;
+        // The last answer of a closing connection (no keep-alive, or the input shut down) says so and closes.
+        boolean last = !keepAlive || order.closing && order.nextToWrite == order.nextTicket;
+        res.headers().set(HttpHeaderNames.CONNECTION, last ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
+        if (!last) {
+            ctx.write(res, ctx.voidPromise());
+            order.unflushed = ctx;
+            return false;
+        }
+        order.unflushed = null;
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        // Nothing after a closing answer is written; release what is still waiting.
+        order.ready.values().forEach(r -> r.answer.release());
+        order.ready.clear();
+        return true;
     }
 
     private static Order order(Channel ch) {
         Order order = ch.attr(ORDER).get();
         if (order == null) {
-            order = new Order(null); // a channel set up without ApiServer's initializer (tests)
-            ch.attr(ORDER).set(order);
+            Order made = new Order(null); // a channel set up without ApiServer's initializer (tests)
+            order = ch.attr(ORDER).setIfAbsent(made);
+            order = order == null ? made : order;
         }
         return order;
     }
@@ -173,7 +231,15 @@ final class Exchange {
         long nextToWrite;
         boolean closing;
         boolean paused;
-        final TreeMap<Long, Object[]> ready = new TreeMap<>();
+        /** A request is being read: answers written meanwhile are flushed together when the read completes. */
+        boolean reading;
+        /** The context of answers written but not flushed yet, or null. */
+        ChannelHandlerContext unflushed;
+        /** Answers ready before an earlier request's: written once their turn comes. */
+        final TreeMap<Long, Exchange> ready = new TreeMap<>();
+        /** Answers completed on other threads, not yet placed. */
+        final Queue<Exchange> arrived = new ConcurrentLinkedQueue<>();
+        final AtomicBoolean drainQueued = new AtomicBoolean();
 
         Order(AtomicInteger readingPaused) {
             this.readingPaused = readingPaused;

@@ -72,6 +72,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     private byte phase = NEW;
     /** Over its frame budget ({@code --client-rate}): not read until the next second refills it. */
     private boolean throttled;
+    /** Pushes were written and the flush waits for the end of the loop's current work (in alignment padding). */
+    private boolean flushQueued;
     /**
      * With a token that expires: the loop second its validity ends (the session is closed then), else 0. With compact
      * object headers it takes bytes that were alignment padding, so clients without tokens pay nothing for it.
@@ -470,6 +472,17 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public final void flush() {
+        if (!flushQueued) {
+            flushQueued = at.shard.flushSoon(this);
+            if (!flushQueued) {
+                ctx.flush();
+            }
+        }
+    }
+
+    @Override
+    public final void flushNow() {
+        flushQueued = false;
         ctx.flush();
     }
 

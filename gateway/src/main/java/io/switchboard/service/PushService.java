@@ -40,4 +40,12 @@ public interface PushService {
      * connected.
      */
     CompletableFuture<Boolean> disconnect(String clientId, int code, String reason);
+
+    /**
+     * Writes out the messages pushed so far from the calling thread when it is one of the session loops (a no-op
+     * elsewhere): the API calls it at the end of each read, before its answers, so that a client's message leaves
+     * before the answer that says it was delivered, and a burst of pushes to one client leaves in one write.
+     */
+    default void flushPushes() {
+    }
 }

@@ -8,7 +8,16 @@ public interface ClientLink {
     /** Queues one message on the connection (no flush). */
     void writeMessage(Message m);
 
+    /**
+     * Writes out what was queued: at the end of the loop's current work ({@link SessionShard#flushSoon}), so that
+     * the pushes of one burst to this client leave in one write, or at once where the loop cannot defer it.
+     */
     void flush();
+
+    /** Writes out what was queued, now (a link that never defers its flush needs nothing more). */
+    default void flushNow() {
+        flush();
+    }
 
     /** Whether the connection's outbound buffer is below its high-water mark. */
     boolean isWritable();

@@ -171,7 +171,7 @@ public final class Deliveries implements PushService {
                 }
             });
         }
-        byLoop.forEach((loop, indexes) -> loop.execute(() -> {
+        byLoop.forEach((loop, indexes) -> loop.executeNowOrLater(() -> {
             try {
                 pushBatchHere(loop, indexes, requests, results, remaining, future);
             } catch (RuntimeException | Error e) {
@@ -321,6 +321,16 @@ public final class Deliveries implements PushService {
         return f;
     }
 
+    @Override
+    public void flushPushes() {
+        for (SessionShard loop : registry.loops()) {
+            if (loop.inLoop()) {
+                loop.flushWritten();
+                return;
+            }
+        }
+    }
+
     private PushResult precheck(byte[] payload, int ttlSec) {
         if (registry.draining()) {
             return PushResult.DRAINING;
@@ -445,7 +455,8 @@ public final class Deliveries implements PushService {
      */
     private void execute(Session s, CompletableFuture<?> failed, String what, Consumer<Session> task) {
         SessionShard at = s.owner();
-        at.execute(() -> {
+        // Called on the session's own loop (an API request read there) it runs at once: no task, no hand-over.
+        at.executeNowOrLater(() -> {
             try {
                 if (s.owner() != at) {
                     execute(s, failed, what, task);

@@ -1,10 +1,12 @@
 package io.switchboard.session;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.switchboard.clock.Clock;
 import io.switchboard.loop.Loop;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -25,6 +27,11 @@ public final class SessionShard {
     private long nextOfflineSweepSec = OFFLINE_SWEEP_EVERY_SEC;
     /** Connections over their frame budget, resumed at the next tick; empty unless a client floods. */
     private java.util.ArrayList<Runnable> resumeNextTick = new java.util.ArrayList<>();
+    /** Connections written to and not flushed yet in this iteration of the loop ({@link #flushSoon}). */
+    private final java.util.ArrayList<ClientLink> written = new java.util.ArrayList<>();
+    private final Runnable flushWritten = this::flushWritten;
+    /** Pushes run inside an API read on this loop: their flushes wait for {@link #flushWritten()}. */
+    private boolean holdFlushes;
 
     SessionShard(int index, EventLoop eventLoop, Clock clock, SessionRegistry registry) {
         this.topics = new TopicIndex((filter, wildcard, added) -> registry.directory().topicInterest(filter, wildcard,
@@ -52,6 +59,55 @@ public final class SessionShard {
 
     public void execute(Runnable task) {
         loop.execute(task);
+    }
+
+    /**
+     * Runs {@code task} at once when called on this loop with nothing queued before it (a push from an API request
+     * read on the session's own loop: no hand-over), else hands it over as {@link #execute} does. Only for tasks
+     * that may run inside the caller's own work. Run at once, the flushes of its pushes wait for
+     * {@link #flushWritten()} (the API calls it at the end of its read) or the end of the loop's current work.
+     */
+    public void executeNowOrLater(Runnable task) {
+        if (loop.inLoopWithNothingQueued()) {
+            holdFlushes = true; // the caller's read may push more to the same clients: one write for them all
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /**
+     * While the pushes of an API read run on this loop ({@link #executeNowOrLater}): flushes {@code link} at
+     * {@link #flushWritten()}, at the latest once this loop's current work is done (after the events and tasks of
+     * this iteration), so that many pushes to one client in one read leave in one write. False otherwise, or when
+     * this loop cannot defer it (not a Netty event loop, or shutting down): the caller flushes at once.
+     */
+    public boolean flushSoon(ClientLink link) {
+        if (!holdFlushes || !(loop.eventLoop() instanceof SingleThreadEventLoop l)) {
+            return false; // a push of its own (a task, a broadcast): its message leaves at once
+        }
+        if (written.isEmpty()) {
+            try {
+                l.executeAfterEventLoopIteration(flushWritten);
+            } catch (RejectedExecutionException e) {
+                return false;
+            }
+        }
+        written.add(link);
+        return true;
+    }
+
+    /**
+     * Flushes every connection written to since the last call; on the loop. The API calls it before it answers the
+     * requests of one read, so that a client's message leaves before the push's answer does.
+     */
+    public void flushWritten() {
+        // A flush can make a connection writable again and so queue more (and another flush): the list may grow.
+        for (int i = 0; i < written.size(); i++) {
+            written.get(i).flushNow();
+        }
+        written.clear();
+        holdFlushes = false;
     }
 
     /** Loop seconds (see {@link Loop#nowSec()}). */

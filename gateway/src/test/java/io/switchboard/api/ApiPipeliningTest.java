@@ -59,4 +59,59 @@ class ApiPipeliningTest {
             writer.join(10_000);
         }
     }
+
+    @Test
+    void pipelinedPushesToClientsOnEveryLoopAreAnsweredInRequestOrder() throws Exception {
+        gw.config.eventLoops = 2;
+        gw.start();
+        int clients = 4; // connections go round the loops: two on each, one of them the API connection's own
+        java.util.List<io.switchboard.server.SwbTestClient> held = new java.util.ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            held.add(gw.hello("c" + c));
+        }
+        int n = 1000; // 250 per client: within its window and queue, so every push is accepted
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            requests.append("POST /v1/clients/c").append(i % clients)
+                    .append("/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+        }
+        try (Socket s = new Socket("127.0.0.1", gw.server().apiPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(requests.toString().getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder got = new StringBuilder();
+            byte[] buf = new byte[64 * 1024];
+            java.util.regex.Pattern answer = java.util.regex.Pattern.compile(
+                    "HTTP/1\\.1 (\\d+) [^\\r]*\\r\\n(?:[^\\r]+\\r\\n)*\\r\\n\\{\"seq\":(\\d+),\"delivered\":(?:true|false)\\}");
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            while (seen.size() < n) {
+                int r = in.read(buf);
+                if (r < 0) {
+                    break;
+                }
+                got.append(new String(buf, 0, r, StandardCharsets.US_ASCII));
+                java.util.regex.Matcher m = answer.matcher(got);
+                int end = 0;
+                while (m.find()) {
+                    seen.add(m.group(1) + " seq " + m.group(2));
+                    end = m.end();
+                }
+                got.delete(0, end);
+            }
+            assertEquals(n, seen.size(), "every request answered");
+            for (int i = 0; i < n; i++) {
+                // request i went to client i % 4 as its (i / 4 + 1)-th push: its answer is in request i's place
+                assertEquals("200 seq " + (i / clients + 1), seen.get(i), "answer " + i);
+            }
+        }
+        // Each client got its messages, in order: the flushes put off to the end of a loop's work all happened.
+        for (int c = 0; c < clients; c++) {
+            for (long seq = 1; seq <= n / clients; seq++) {
+                assertEquals(seq, held.get(c).readMsg().seq(), "client c" + c);
+                if (seq % 32 == 0) {
+                    held.get(c).ack(seq); // beyond its window (128) the rest waits for acknowledgements
+                }
+            }
+        }
+    }
 }
