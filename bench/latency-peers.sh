@@ -12,6 +12,10 @@
 # bench/fair-share.sh.
 #   bench/latency-peers.sh               # about 12 minutes; RUNS=1 PUSH_FOR=10s for a quick look,
 #   PEERS="switchboard_pipelined redis"  # some of them only
+#   BENCH_ARGS="--ack-delay 20s"         # more options for every `switchboard bench` (see bench --help)
+#   SWITCHBOARD_JAR=/tmp/other.jar       # another build (an A/B comparison in one session)
+#   SERVER_ARGS="--transport io_uring"   # more options for every Switchboard server (see server --help)
+#   SERVER_JAVA_OPTS="-XX:+UseZGC"       # more JVM options for every Switchboard server
 # Needs redis-server, nats-server and mosquitto (Debian packages); a missing one is skipped. 127.0.0.1 only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,6 +28,9 @@ PUSH_FOR=${PUSH_FOR:-30s}
 PUSH_WARMUP=${PUSH_WARMUP:-15s}
 HOLD=${HOLD:-34s}
 BASE_PORT=${BASE_PORT:-17800}
+BENCH_ARGS=${BENCH_ARGS:-}
+SERVER_ARGS=${SERVER_ARGS:-}
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-}
 
 jar=$(bench_jar)
 java=$(java_cmd)
@@ -34,8 +41,8 @@ bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbi
 start() {
   case $1 in
     switchboard*) local loops=(); [ "$1" = switchboard_1loop ] && loops=(--event-loops 1)
-                  $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g -jar "$jar" server --port "$2" \
-                   --api-port $(($2 + 1)) "${loops[@]}" --data-dir "$bench_tmp/data-$2-$RANDOM" \
+                  $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g $SERVER_JAVA_OPTS -jar "$jar" server --port "$2" \
+                   --api-port $(($2 + 1)) "${loops[@]}" $SERVER_ARGS --data-dir "$bench_tmp/data-$2-$RANDOM" \
                    > "$bench_tmp/$1.log" 2>&1 & ;;
     redis) "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
              > "$bench_tmp/$1.log" 2>&1 & ;;
@@ -80,7 +87,8 @@ run() { # peer run
   local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 seen=0 lines bpid
   $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
-    --push-warmup "$PUSH_WARMUP" --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" > "$log" 2>&1 &
+    --push-warmup "$PUSH_WARMUP" --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" \
+    $BENCH_ARGS > "$log" 2>&1 &
   bpid=$!
   # Server CPU over the measured pushes only: from the bench's first progress line in the 'pushing' phase (after the
   # warm-up, the ramp and the JIT's first compilations) to its last one, so a JVM's start-up is not billed to pushes.

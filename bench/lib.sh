@@ -17,7 +17,15 @@ trap bench_cleanup EXIT
 # Ctrl-C or SIGTERM ends the script (cleanup runs through the EXIT trap).
 trap 'exit 130' INT TERM
 
+# The jar under test: dist/target/switchboard.jar (built when missing), or SWITCHBOARD_JAR=path (an A/B comparison
+# of two builds in one session).
 bench_jar() {
+  if [ -n "${SWITCHBOARD_JAR:-}" ]; then
+    [ -f "$SWITCHBOARD_JAR" ] || { echo "bench: SWITCHBOARD_JAR=$SWITCHBOARD_JAR: no such file" >&2; exit 2; }
+    cp "$SWITCHBOARD_JAR" "$bench_tmp/switchboard.jar"
+    echo "$bench_tmp/switchboard.jar"
+    return
+  fi
   if [ ! -f "$bench_root/dist/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then
     echo "bench: building the jar ..." >&2
     (cd "$bench_root" && flock /tmp/swb-build.lock mvn -q -B -DskipTests install >&2)
