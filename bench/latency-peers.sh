@@ -16,6 +16,7 @@
 #   SWITCHBOARD_JAR=/tmp/other.jar       # another build (an A/B comparison in one session)
 #   SERVER_ARGS="--transport io_uring"   # more options for every Switchboard server (see server --help)
 #   SERVER_JAVA_OPTS="-XX:+UseZGC"       # more JVM options for every Switchboard server
+#   SERVER_CPUS=0 BENCH_CPUS=1           # servers and load generator on cores of their own (taskset)
 # Needs redis-server, nats-server and mosquitto (Debian packages); a missing one is skipped. 127.0.0.1 only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,18 +38,22 @@ java=$(java_cmd)
 have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
 bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || echo "/usr/bin/$1"; }
 
+# SERVER_CPUS / BENCH_CPUS (taskset lists, e.g. 0 and 1): each server and the load generator on cores of their own.
+pin_server=(); [ -n "${SERVER_CPUS:-}" ] && pin_server=(taskset -c "$SERVER_CPUS")
+pin_bench=(); [ -n "${BENCH_CPUS:-}" ] && pin_bench=(taskset -c "$BENCH_CPUS")
+
 # start PEER PORT: starts the peer, prints its pid.
 start() {
   case $1 in
     switchboard*) local loops=(); [ "$1" = switchboard_1loop ] && loops=(--event-loops 1)
-                  $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g $SERVER_JAVA_OPTS -jar "$jar" server --port "$2" \
+                  "${pin_server[@]}" $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g $SERVER_JAVA_OPTS -jar "$jar" server --port "$2" \
                    --api-port $(($2 + 1)) "${loops[@]}" $SERVER_ARGS --data-dir "$bench_tmp/data-$2-$RANDOM" \
                    > "$bench_tmp/$1.log" 2>&1 & ;;
-    redis) "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
+    redis) "${pin_server[@]}" "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
              > "$bench_tmp/$1.log" 2>&1 & ;;
-    nats) "$(bin nats-server)" -a 127.0.0.1 -p "$2" > "$bench_tmp/$1.log" 2>&1 & ;;
+    nats) "${pin_server[@]}" "$(bin nats-server)" -a 127.0.0.1 -p "$2" > "$bench_tmp/$1.log" 2>&1 & ;;
     mosquitto) printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\n' "$2" > "$bench_tmp/mosq.conf"
-               "$(bin mosquitto)" -c "$bench_tmp/mosq.conf" > "$bench_tmp/$1.log" 2>&1 & ;;
+               "${pin_server[@]}" "$(bin mosquitto)" -c "$bench_tmp/mosq.conf" > "$bench_tmp/$1.log" 2>&1 & ;;
   esac
   echo $!
 }
@@ -85,7 +90,7 @@ run() { # peer run
                     via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
   esac
   local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 seen=0 lines bpid
-  $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
+  "${pin_bench[@]}" $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
     --push-warmup "$PUSH_WARMUP" --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" \
     $BENCH_ARGS > "$log" 2>&1 &
