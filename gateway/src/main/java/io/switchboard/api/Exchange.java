@@ -125,14 +125,14 @@ final class Exchange {
         if (ctx.executor().inEventLoop()) {
             place(order);
             if (!order.reading) {
-                flush(order); // else channelReadComplete flushes everything answered during the read at once
+                flush(ctx, order); // else channelReadComplete flushes everything answered during the read at once
             }
             return;
         }
         // From another loop: answers that complete together cross over in one task and leave in one flush.
         order.arrived.offer(this);
         if (order.drainQueued.compareAndSet(false, true)) {
-            ctx.executor().execute(() -> drain(order));
+            ctx.executor().execute(() -> drain(ctx, order));
         }
     }
 
@@ -141,23 +141,22 @@ final class Exchange {
         Order order = ctx.channel().attr(ORDER).get();
         if (order != null) {
             order.reading = false;
-            flush(order);
+            flush(ctx, order);
         }
     }
 
-    private static void drain(Order order) {
+    private static void drain(ChannelHandlerContext ctx, Order order) {
         order.drainQueued.set(false); // before polling: an answer offered from now on queues a new drain
         Exchange ex;
         while ((ex = order.arrived.poll()) != null) {
             ex.place(order);
         }
-        flush(order); // a task runs between reads: nothing else would flush these
+        flush(ctx, order); // a task runs between reads: nothing else would flush these
     }
 
-    private static void flush(Order order) {
-        if (order.unflushed != null) {
-            ChannelHandlerContext ctx = order.unflushed;
-            order.unflushed = null;
+    private static void flush(ChannelHandlerContext ctx, Order order) {
+        if (order.unflushed) {
+            order.unflushed = false;
             ctx.flush();
             // Written but unflushed answers count against writability: with them gone, reading may resume.
             updateReading(ctx.channel(), order);
@@ -191,10 +190,10 @@ final class Exchange {
         res.headers().set(HttpHeaderNames.CONNECTION, last ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
         if (!last) {
             ctx.write(res, ctx.voidPromise());
-            order.unflushed = ctx;
+            order.unflushed = true;
             return false;
         }
-        order.unflushed = null;
+        order.unflushed = false;
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
         // Nothing after a closing answer is written; release what is still waiting.
         order.ready.values().forEach(r -> r.answer.release());
@@ -233,8 +232,8 @@ final class Exchange {
         boolean paused;
         /** A request is being read: answers written meanwhile are flushed together when the read completes. */
         boolean reading;
-        /** The context of answers written but not flushed yet, or null. */
-        ChannelHandlerContext unflushed;
+        /** Answers were written and not flushed yet. */
+        boolean unflushed;
         /** Answers ready before an earlier request's: written once their turn comes. */
         final TreeMap<Long, Exchange> ready = new TreeMap<>();
         /** Answers completed on other threads, not yet placed. */
