@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who holds which client, in Redis: a record per client (owner node, claim epoch, last seq), claimed and released
@@ -23,6 +25,7 @@ import java.util.function.Consumer;
  * <p>Thread-safe; callbacks run on Lettuce's threads and only hand work on.
  */
 final class RedisDirectory implements ClientDirectory {
+    private static final Logger log = LoggerFactory.getLogger(RedisDirectory.class);
     /** A push follows a client that moves between nodes at most this many times, then is answered 503. */
     private static final int MAX_HOPS = 3;
     private static final byte[] OWNER = {'n'};
@@ -48,6 +51,8 @@ final class RedisDirectory implements ClientDirectory {
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
     final LongAdder silent = new LongAdder();
+    /** Broadcasts and topic messages whose count left out nodes that did not answer in time (logged 1 in 100). */
+    private final AtomicLong shortCounts = new AtomicLong();
 
     RedisDirectory(RedisCluster cluster, NodeInbox inbox) {
         this.cluster = cluster;
@@ -433,14 +438,22 @@ final class RedisDirectory implements ClientDirectory {
         }
         AtomicLong reached = new AtomicLong();
         AtomicInteger remaining = new AtomicInteger(others.size());
+        AtomicInteger unanswered = new AtomicInteger();
         for (String other : others) {
             inbox.request(other, id -> new InboxMessage.FanOut(id, cluster.node, topic, properties, payload), reply -> {
                 if (reply == null) {
                     silent.increment();
+                    unanswered.incrementAndGet();
                 } else if (reply.status() == 200) {
                     reached.addAndGet(reply.seq());
                 }
                 if (remaining.decrementAndGet() == 0) {
+                    if (unanswered.get() > 0 && shortCounts.getAndIncrement() % 100 == 0) {
+                        log.warn("cluster: {} of {} other nodes did not answer a {} within {} ms: the answer's "
+                                + "count leaves their clients out, though they may have been reached (1 in 100 "
+                                + "logged)", unanswered.get(), others.size(),
+                                topic == null ? "broadcast" : "topic message", 2L * cluster.timeoutMs);
+                    }
                     all.complete(reached.get());
                 }
             });
