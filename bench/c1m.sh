@@ -6,7 +6,8 @@
 # the client) and one broadcast through it to all. Every process uses the launcher's own JVM settings
 # (./switchboard, lean by default). Prints one table: sessions held, system memory per session (MemAvailable
 # before the servers start, less at the fullest sample) split into gateway processes, bench processes, Redis and
-# the rest (the kernel: sockets at both ends), handshake rate, push latency, broadcast time, errors.
+# the rest (the kernel: sockets at both ends), handshake rate, push latency, broadcast time, the CPU in use while
+# every client is held (10 s samples), errors.
 #
 #   flock /tmp/swb-build.lock bench/c1m.sh            # ~20 minutes; CLIENTS=200000 HOLD=60s for a smaller run
 #
@@ -145,9 +146,15 @@ sessions_now() {
   done
   echo "$total"
 }
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; } # busy idle, all cores
 (
   best=-1
+  read -r busy0 idle0 < <(cpu_ticks)
   while sleep 10; do
+    # The machine's CPU use in the last 10 s, kept while every client is held: how much room is left to push.
+    read -r busy1 idle1 < <(cpu_ticks)
+    busy_pct=$(( 100 * (busy1 - busy0) / ((busy1 - busy0) + (idle1 - idle0) + 1) ))
+    busy0=$busy1 idle0=$idle1
     avail=$(mem_available_kb)
     if [ "$avail" -lt $((MIN_AVAILABLE_MB * 1024)) ]; then
       echo "c1m: MemAvailable $((avail / 1024)) MB is below MIN_AVAILABLE_MB=$MIN_AVAILABLE_MB: stopping the run" >&2
@@ -156,6 +163,7 @@ sessions_now() {
       exit 0
     fi
     s=$(sessions_now)
+    [ "$s" -ge "$CLIENTS" ] && echo "$busy_pct $(cut -d' ' -f1 /proc/loadavg)" >> "$bench_tmp/cpu-held"
     if [ "$s" -gt "$best" ]; then
       best=$s
       bench_pid=$(cat "$bench_tmp/bench.pid" 2>/dev/null || true)
@@ -206,6 +214,10 @@ row "handshake rate (first connect to last WELCOME)" "$(jq -r '.handshakes_per_s
 row "pushes through gateway 1: sent / measured / failed" "$(jq -r '"\(.pushes_sent) / \(.pushes_received) / \(.pushes_failed)"' "$j")"
 row "push latency p50 / p99 / p99.9" "$(jq -r '.push_latency_ms | "\(."p50.0") / \(."p99.0") / \(."p99.9") ms"' "$j")"
 row "broadcast through gateway 1: reached, last arrival" "$(jq -r '"\(.broadcast_received) clients, \(.broadcast_last_arrival_ms) ms"' "$j")"
+if [ -s "$bench_tmp/cpu-held" ]; then
+  row "CPU busy (all cores) while all held: median, max" "$(sort -n "$bench_tmp/cpu-held" | awk '{b[NR] = $1} END {print b[int((NR + 1) / 2)] "%, " b[NR] "% (" NR " samples of 10 s)"}')"
+  row "load average while all held: median" "$(sort -k2 -g "$bench_tmp/cpu-held" | awk '{l[NR] = $2} END {print l[int((NR + 1) / 2)]}')"
+fi
 row "packets dropped by the kernel's backlog queue" "$(( $(softnet_drops) - drops0 ))"
 row "still open at end / errors" "$(jq -r '"\(.open_at_end) / \(.errors | if length == 0 then "none" else tostring end)"' "$j")"
 failed_servers=0
