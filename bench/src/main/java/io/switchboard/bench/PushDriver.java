@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -154,10 +156,10 @@ final class PushDriver {
         } else {
             try {
                 answer = api.http().send(api.request("/v1/broadcast")
-                        .timeout(java.time.Duration.ofSeconds(BROADCAST_WAIT_S))
+                        .timeout(Duration.ofSeconds(BROADCAST_WAIT_S))
                         .POST(HttpRequest.BodyPublishers.ofString("B" + sentMicros)).build(),
                         HttpResponse.BodyHandlers.ofString()).body().trim();
-            } catch (java.net.http.HttpTimeoutException e) {
+            } catch (HttpTimeoutException e) {
                 stats.error("broadcast_unanswered");
                 answer = "no answer within " + BROADCAST_WAIT_S + " s";
             }
