@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15's side-by-side: push latency to CLIENTS held clients at PUSH_RATE pushes/s to random ones for PUSH_FOR,
-# latency from each push's intended send time, on Switchboard (pushed through its API, launcher's GC flags, -Xmx1g:
+# latency from each push's intended send time, on Switchboard (pushed through its API, started by the launcher, -Xmx1g:
 # once from the JDK's HTTP client with up to 64 requests in flight, once pipelined on one HTTP/1.1 connection as
 # the peers get their publishes, switchboard_pipelined, once as streams of one HTTP/2 connection, switchboard_h2, and
 # pipelined on a server with one event loop, switchboard_1loop, single-threaded as Redis and Mosquitto are)
@@ -46,7 +46,8 @@ pin_bench=(); [ -n "${BENCH_CPUS:-}" ] && pin_bench=(taskset -c "$BENCH_CPUS")
 start() {
   case $1 in
     switchboard*) local loops=(); [ "$1" = switchboard_1loop ] && loops=(--event-loops 1)
-                  "${pin_server[@]}" $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx1g $SERVER_JAVA_OPTS -jar "$jar" server --port "$2" \
+                  "${pin_server[@]}" env SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g $SERVER_JAVA_OPTS" \
+                   "$bench_root/switchboard" server --port "$2" \
                    --api-port $(($2 + 1)) "${loops[@]}" $SERVER_ARGS --data-dir "$bench_tmp/data-$2-$RANDOM" \
                    > "$bench_tmp/$1.log" 2>&1 & ;;
     redis) "${pin_server[@]}" "$(bin redis-server)" --port "$2" --save '' --appendonly no --maxclients $((CLIENTS + 100)) \
