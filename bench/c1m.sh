@@ -33,6 +33,10 @@ HB=${HB:-300}
 PUSH_RATE=${PUSH_RATE:-1000}
 PUSH_FOR=${PUSH_FOR:-60s}
 PUSH_WARMUP=${PUSH_WARMUP:-20s}   # not measured: the push path compiles (lean JVMs, two compiler threads)
+# API pushes in flight at most (the bench's HTTP connections to gateway 1, below its --api-max-connections of
+# 1,000): at a million clients a routed push took ~116 ms to be answered, and the bench's default of 64 in flight
+# then moved only ~550 pushes/s of the 1,000 asked for.
+PUSH_CONCURRENCY=${PUSH_CONCURRENCY:-512}
 PORT=${PORT:-17100}
 API_PORT_BASE=${API_PORT_BASE:-18100}
 REDIS_PORT=${REDIS_PORT:-17099}
@@ -180,12 +184,12 @@ bench_pids+=($!)
 
 pids_csv=$(IFS=,; echo "${server_pids[*]}")
 echo "c1m: bench: $CLIENTS clients at $RATE/s from $SOURCES, heartbeat ${HB}s, hold $HOLD;" \
-  "$PUSH_RATE pushes/s for $PUSH_FOR and a broadcast through gateway 1"
+  "$PUSH_RATE pushes/s ($PUSH_CONCURRENCY in flight at most) for $PUSH_FOR and a broadcast through gateway 1"
 set +e
 JAVA_OPTS="${JAVA_OPTS:-} $bench_aot" "$sb" bench --target "127.0.0.1:$PORT" --api "http://127.0.0.1:$((API_PORT_BASE + 1))" --workers "$WORKERS" \
   --source "$SOURCES" --connections "$CLIENTS" --rate "$RATE" --hold "$HOLD" --hb "$HB" \
   --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --push-warmup "$PUSH_WARMUP" --broadcast \
-  --server-pid "$pids_csv" --json "$bench_tmp/bench.json" &
+  --push-concurrency "$PUSH_CONCURRENCY" --server-pid "$pids_csv" --json "$bench_tmp/bench.json" &
 bench_pid=$!
 echo "$bench_pid" > "$bench_tmp/bench.pid"
 bench_pids+=("$bench_pid")

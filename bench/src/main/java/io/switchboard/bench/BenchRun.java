@@ -29,7 +29,7 @@ final class BenchRun {
                 URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
                 List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json,
                 BenchProtocol protocol, int workers, List<String> workerArgs, int asWorker, boolean storm,
-                Duration stormWait, Path html, Duration rampUp, String publishVia) {
+                Duration stormWait, Path html, Duration rampUp, String publishVia, int pushConcurrency) {
         /** This process is worker {@code asWorker} of a --workers parent: it reports on stdout, obeys stdin. */
         boolean isWorker() {
             return asWorker > 0;

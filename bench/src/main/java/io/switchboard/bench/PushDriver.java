@@ -18,8 +18,8 @@ import java.util.function.Consumer;
  * broadcast to all. Runs on the run's calling thread; replies arrive on the HTTP client's threads.
  */
 final class PushDriver {
-    /** API requests in flight at most: keeps the bench's HTTP connections (and files) bounded. */
-    static final int MAX_PUSHES_IN_FLIGHT = 64;
+    /** API requests in flight at most unless --push-concurrency says otherwise: bounds the HTTP connections. */
+    static final int DEFAULT_PUSHES_IN_FLIGHT = 64;
     private final BenchRun.Plan plan;
     private final BenchStats stats;
     private final BenchApi api;
@@ -65,7 +65,7 @@ final class PushDriver {
     }
 
     private void push(long durationNs, Publisher publisher) {
-        Semaphore inFlight = new Semaphore(MAX_PUSHES_IN_FLIGHT);
+        Semaphore inFlight = new Semaphore(plan.pushConcurrency());
         int rate = plan.pushRate();
         long intervalNs = 1_000_000_000L / rate;
         long warmupNs = Math.min(plan.pushWarmup().toNanos(), durationNs / 2);

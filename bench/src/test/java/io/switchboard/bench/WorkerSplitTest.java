@@ -108,7 +108,7 @@ class WorkerSplitTest {
     void shouldPassTheCommandLinesOwnOptionsToWorkersButNotTheSplitOrTheApiSide() {
         CommandLine cl = CommandLines.rootWith(new BenchCommand());
         cl.parseArgs("bench", "--target", "127.0.0.1:7001", "-c", "40000", "--hb", "5", "--protocol", "swb",
-                "--push-rate", "10", "--workers", "auto", "--source", "127.0.0.2-127.0.0.9", "--storm",
+                "--push-rate", "10", "--push-concurrency", "300", "--workers", "auto", "--source", "127.0.0.2-127.0.0.9", "--storm",
                 "--json", "/tmp/x.json", "--event-loops", "1");
         BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
 
@@ -121,6 +121,7 @@ class WorkerSplitTest {
         assertEquals(pass, plan.workerArgs());
         assertTrue(plan.storm());
         assertFalse(plan.isWorker());
+        assertEquals(300, plan.pushConcurrency());
     }
 
     @Test
