@@ -34,8 +34,9 @@ PUSH_RATE=${PUSH_RATE:-1000}
 PUSH_FOR=${PUSH_FOR:-60s}
 PUSH_WARMUP=${PUSH_WARMUP:-20s}   # not measured: the push path compiles (lean JVMs, two compiler threads)
 # API pushes in flight at most (the bench's HTTP connections to gateway 1, below its --api-max-connections of
-# 1,000): at a million clients a routed push took ~116 ms to be answered, and the bench's default of 64 in flight
-# then moved only ~550 pushes/s of the 1,000 asked for.
+# 1,000), so that the bench's own cap (64 by default) is not what limits the push rate. At a million clients on
+# two cores it was not: ~550 pushes/s moved of the 1,000 asked for both with 64 and with 512 in flight (2026-12-04,
+# one run each); the cores were the limit.
 PUSH_CONCURRENCY=${PUSH_CONCURRENCY:-512}
 PORT=${PORT:-17100}
 API_PORT_BASE=${API_PORT_BASE:-18100}
