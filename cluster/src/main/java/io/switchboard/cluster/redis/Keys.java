@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The cluster's key names in Redis. A client's keys share the hash tag {@code {id}}, so every script touches one
- * slot and runs unchanged on Redis Cluster; a node's keys are tagged with its name.
+ * slot and runs unchanged on Redis Cluster; a node's inbox is tagged with its name, the leases share one tag.
  */
 final class Keys {
     private static final String PREFIX = "swb:";
@@ -42,9 +42,13 @@ final class Keys {
     /** Every topic's retained message (MQTT), a hash: topic -> payload. */
     static final byte[] RETAINED = bytes(PREFIX + "retained");
 
-    /** The node's lease: present while the node is alive (refreshed well before it expires). */
+    /**
+     * The node's lease: present while the node is alive (refreshed well before it expires). Every node's lease is
+     * under the one hash tag {@code {nodes}}, so that a node reads them all with one {@code MGET} (one slot on Redis
+     * Cluster too) instead of one {@code GET} per node: N nodes cost Redis N commands per refresh, not N squared.
+     */
     static byte[] lease(String node) {
-        return bytes(PREFIX + "node:{" + node + "}");
+        return bytes(PREFIX + "{nodes}:lease:" + node);
     }
 
     /** The node's inbox, a stream other nodes add pushes, replies and takeover notices to. */

@@ -213,16 +213,17 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         });
         return redis.smembers(Keys.NODES).thenCompose(members -> {
             List<String> names = new ArrayList<>(members.size());
-            List<CompletableFuture<byte[]>> leases = new ArrayList<>(members.size());
             for (byte[] m : members) {
-                String name = new String(m, StandardCharsets.UTF_8);
-                names.add(name);
-                leases.add(redis.get(Keys.lease(name)).toCompletableFuture());
+                names.add(new String(m, StandardCharsets.UTF_8));
             }
-            return CompletableFuture.allOf(leases.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            if (names.isEmpty()) {
+                return CompletableFuture.completedFuture(Set.of(node));
+            }
+            // Every lease in one command (they share a hash tag), answered in the order asked.
+            return redis.mget(names.stream().map(Keys::lease).toArray(byte[][]::new)).thenApply(leases -> {
                 Set<String> now = new java.util.HashSet<>();
                 for (int i = 0; i < names.size(); i++) {
-                    if (leases.get(i).join() != null) {
+                    if (leases.get(i).hasValue()) {
                         now.add(names.get(i));
                     }
                 }
