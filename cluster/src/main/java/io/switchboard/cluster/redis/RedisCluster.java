@@ -119,8 +119,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 .autoReconnect(true)
                 .build());
         try {
-            this.commands = client.connect(ByteArrayCodec.INSTANCE);
-            this.reader = client.connect(ByteArrayCodec.INSTANCE);
+            this.commands = connect(client);
+            this.reader = connect(client);
             reader.setTimeout(Duration.ofMillis(NodeInbox.BLOCK_MS + timeoutMs));
             this.inbox = new NodeInbox(this, reader);
             joinAsNode();
@@ -130,6 +130,30 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         }
         this.store = new RedisStore(this);
         this.directory = new RedisDirectory(this, inbox);
+    }
+
+    /**
+     * One connection. Lettuce 7.7 now and then reports a handshake Redis refused (a wrong password) as the channel
+     * closing under it ("RedisHandshakeHandler not registered", "Connection closed prematurely"; once in 150 starts
+     * against a wrong password here), which tells the operator nothing: such a failure is tried once more, and the
+     * second answer names the cause. Other failures (refused, timed out) are not retried: they would only double
+     * the wait for the same answer.
+     */
+    private static StatefulRedisConnection<byte[], byte[]> connect(RedisClient client) {
+        try {
+            return client.connect(ByteArrayCodec.INSTANCE);
+        } catch (RuntimeException first) {
+            String why = reason(first);
+            if (!why.contains("not registered") && !why.contains("closed prematurely")) {
+                throw first;
+            }
+            try {
+                return client.connect(ByteArrayCodec.INSTANCE);
+            } catch (RuntimeException second) {
+                second.addSuppressed(first);
+                throw second;
+            }
+        }
     }
 
     /** Connects as node {@code config.nodeName}; throws {@link IllegalStateException} with one line when it cannot. */
