@@ -206,6 +206,9 @@ final class BenchRun {
         out.flush();
     }
 
+    /** How often a holding worker looks for its parent's commands (and whether the parent lives). */
+    static final long HOLD_POLL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
     /** Below this much available memory (MemAvailable) a parent starts no more workers. */
     static final long MIN_AVAILABLE_BYTES = 1L << 30;
 
@@ -243,7 +246,9 @@ final class BenchRun {
                     nextReport += 1_000_000_000L;
                     progress("holding");
                 }
-                LockSupport.parkNanos(10_000_000);
+                // The parent's stop or storm waits at most this long; 100 wake-ups a second in each of ~55 workers
+                // (at a million clients) cost more than that wait is worth.
+                LockSupport.parkNanos(HOLD_POLL_NS);
             }
         } catch (WorkerStopped e) {
             // Told to stop (or orphaned) during the ramp: close what was opened and leave.
