@@ -85,8 +85,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--push-rate", description = "Pushes per second to random clients through the API; 0 = none.")
     int pushRate = 0;
     @Option(names = "--push-concurrency", description = "API pushes in flight at most (each waits for its answer; "
-            + "the JDK's HTTP client opens up to this many API connections). Throughput is at most this many per "
-            + "answer time: 64 answered in 116 ms is 550 pushes/s, as at a million clients on two cores.")
+            + "the JDK's HTTP client opens up to this many API connections). Pushes per second are at most this "
+            + "many per answer time: 64 answered in 116 ms each allow at most 550 pushes/s.")
     int pushConcurrency = PushDriver.DEFAULT_PUSHES_IN_FLIGHT;
     @Option(names = "--publish-via", description = "Make the --push-rate pushes through a peer's own protocol "
             + "instead of Switchboard's API, on the first --target: redis (PUBLISH bench:<id>), nats (PUB bench.<id>) "

@@ -134,7 +134,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
 
     /**
      * One connection. Lettuce 7.7 now and then reports a handshake Redis refused (a wrong password) as the channel
-     * closing under it ("RedisHandshakeHandler not registered", "Connection closed prematurely"; once in 150 starts
+     * closing under it ("RedisHandshakeHandler not registered", "Connection closed prematurely"; 2 in 750 starts
      * against a wrong password here), which tells the operator nothing: such a failure is tried once more, and the
      * second answer names the cause. Other failures (refused, timed out) are not retried: they would only double
      * the wait for the same answer.
