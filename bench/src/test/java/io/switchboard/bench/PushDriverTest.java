@@ -25,7 +25,8 @@ class PushDriverTest {
         AtomicInteger most = new AtomicInteger();
         CountDownLatch release = new CountDownLatch(1);
         HttpServer api = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 100);
-        api.setExecutor(Executors.newCachedThreadPool());
+        java.util.concurrent.ExecutorService handlers = Executors.newCachedThreadPool();
+        api.setExecutor(handlers);
         api.createContext("/", exchange -> {
             most.accumulateAndGet(open.incrementAndGet(), Math::max);
             try {
@@ -64,6 +65,7 @@ class PushDriverTest {
         } finally {
             release.countDown();
             api.stop(0);
+            handlers.shutdownNow();
         }
     }
 
