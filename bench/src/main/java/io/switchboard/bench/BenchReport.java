@@ -149,6 +149,12 @@ final class BenchReport {
         if (before.pidRssBytes() >= 0) {
             perClient("server processes RSS per client", "server_pids_rss_per_client_bytes",
                     PerClient.of(before.pidRssBytes(), after.pidRssBytes(), established));
+            // Read again at the end of the hold: right after the ramp the JIT compilers' freed arenas (trimmed
+            // every 2 s) and the ramp's garbage are still in the RSS; an idle session's cost is what stays.
+            if (end.pidRssBytes() >= 0) {
+                perClient("server processes RSS per client, end of hold", "server_pids_rss_per_client_end_bytes",
+                        PerClient.of(before.pidRssBytes(), end.pidRssBytes(), stats.open.sum()));
+            }
         }
         if (slabBefore > 0 && slabAfter > 0) {
             perClient("kernel slab per connection (both ends)", "kernel_slab_per_connection_both_ends_bytes",
