@@ -30,6 +30,7 @@ import io.switchboard.service.PushResult;
 import io.switchboard.api.ApiRequests.BadRequest;
 import io.switchboard.service.Names;
 import io.switchboard.service.PushService;
+import io.switchboard.service.Reach;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -314,13 +315,21 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
-    private void answerCount(Exchange ex, FullHttpRequest req, CompletableFuture<Long> f, String topic) {
-        whenDone(ex, f, (to, n) -> {
+    /**
+     * The answer to a broadcast or topic message: the clients reached and, in a cluster, only when there are any,
+     * the other nodes that did not confirm theirs (their clients are not counted, though they may have it).
+     */
+    private void answerCount(Exchange ex, FullHttpRequest req, CompletableFuture<Reach> f, String topic) {
+        whenDone(ex, f, (to, reach) -> {
             ObjectNode out = JSON.createObjectNode();
             if (topic != null) {
                 out.put("topic", topic);
             }
-            send(to, HttpResponseStatus.OK, out.put("delivered", n == null ? 0 : n));
+            out.put("delivered", reach.delivered());
+            if (!reach.unconfirmedNodes().isEmpty()) {
+                reach.unconfirmedNodes().forEach(out.putArray("unconfirmed_nodes")::add);
+            }
+            send(to, HttpResponseStatus.OK, out);
         });
     }
 

@@ -20,11 +20,14 @@ public interface PushService {
     /** Pushes many messages, one task per owning loop; completes with one result per request, in request order. */
     CompletableFuture<PushResult[]> pushBatch(List<PushRequest> requests);
 
-    /** Sends to every connected client (ttl 0); completes with the number of clients reached. */
-    CompletableFuture<Long> broadcast(byte[] payload);
+    /**
+     * Sends to every connected client (ttl 0); completes with the number of clients reached and, in a cluster, the
+     * nodes that did not answer.
+     */
+    CompletableFuture<Reach> broadcast(byte[] payload);
 
-    /** Sends to every connected subscriber of {@code topic} (ttl 0); completes with the number reached. */
-    CompletableFuture<Long> publish(String topic, byte[] payload);
+    /** Sends to every connected subscriber of {@code topic} (ttl 0); completes with what it reached. */
+    CompletableFuture<Reach> publish(String topic, byte[] payload);
 
     /**
      * Keeps {@code payload} as {@code topic}'s retained message for new MQTT subscriptions (an empty one deletes

@@ -3,6 +3,7 @@ package io.switchboard.session;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
+import io.switchboard.service.Reach;
 import io.switchboard.store.MessageStore;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -93,10 +94,10 @@ public interface ClientDirectory {
     /**
      * A broadcast ({@code topic} null) or a topic message made on this node, for the clients of every other node
      * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
-     * in time as none.
+     * in time as none and naming it.
      */
-    default CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
-        return CompletableFuture.completedFuture(0L); // one process: no other node
+    default CompletableFuture<Reach> fanOut(String topic, byte[] payload, List<String> properties) {
+        return CompletableFuture.completedFuture(Reach.of(0)); // one process: no other node
     }
 
     /** This node's name in the cluster; null in one process. */

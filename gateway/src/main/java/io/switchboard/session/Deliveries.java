@@ -6,6 +6,7 @@ import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.service.PushService;
+import io.switchboard.service.Reach;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -206,9 +207,9 @@ public final class Deliveries implements PushService {
         }
     }
 
-    /** Sends to every connected client: one task per loop. Completes with the number of clients reached. */
+    /** Sends to every connected client: one task per loop. Completes with what it reached. */
     @Override
-    public CompletableFuture<Long> broadcast(byte[] payload) {
+    public CompletableFuture<Reach> broadcast(byte[] payload) {
         metrics.broadcasts.increment();
         return withOtherNodes(broadcastHere(payload), registry.directory().fanOut(null, payload, null));
     }
@@ -228,20 +229,20 @@ public final class Deliveries implements PushService {
 
     /** Sends to every connected subscriber of {@code topic} (best effort, ttl 0): one task per loop. */
     @Override
-    public CompletableFuture<Long> publish(String topic, byte[] payload) {
+    public CompletableFuture<Reach> publish(String topic, byte[] payload) {
         return publish(topic, payload, null);
     }
 
     /** As {@link #publish(String, byte[])}, with the publisher's name/value {@code properties} (MQTT 5). */
-    public CompletableFuture<Long> publish(String topic, byte[] payload, java.util.List<String> properties) {
+    public CompletableFuture<Reach> publish(String topic, byte[] payload, java.util.List<String> properties) {
         return withOtherNodes(publishHere(topic, payload, properties),
                 registry.directory().fanOut(topic, payload, properties));
     }
 
     /** Sums what this node's clients and the other nodes' clients got (in one process, the others are none). */
-    private static CompletableFuture<Long> withOtherNodes(CompletableFuture<Long> here,
-                                                          CompletableFuture<Long> elsewhere) {
-        return here.thenCombine(elsewhere, Long::sum);
+    private static CompletableFuture<Reach> withOtherNodes(CompletableFuture<Long> here,
+                                                           CompletableFuture<Reach> elsewhere) {
+        return here.thenCombine(elsewhere, (n, others) -> Reach.of(n).plus(others));
     }
 
     /** A topic message to this node's subscribers only (in a cluster, each node runs its own). */

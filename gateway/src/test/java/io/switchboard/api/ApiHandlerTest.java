@@ -21,6 +21,7 @@ import io.switchboard.service.CoreStats;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.service.PushService;
+import io.switchboard.service.Reach;
 import io.switchboard.transport.Transport;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -101,15 +102,27 @@ class ApiHandlerTest {
     @Test
     void shouldAnswerBroadcastAndTopicWithTheNumberReached() {
         send("POST", "/v1/broadcast", "all");
-        push.complete(5L);
+        push.complete(Reach.of(5));
         send("POST", "/v1/topics/news/messages", "n");
-        push.complete(2L);
+        push.complete(Reach.of(2));
 
         assertEquals(List.of("broadcast all", "publish news n"), push.calls);
         List<Answer> answers = answers();
         assertEquals(5, answers.get(0).json.get("delivered").asLong());
         assertEquals("news", answers.get(1).json.get("topic").asText());
         assertEquals(2, answers.get(1).json.get("delivered").asLong());
+        assertFalse(answers.get(0).json.has("unconfirmed_nodes"), "every node confirmed: no list");
+    }
+
+    @Test
+    void shouldNameTheNodesThatDidNotConfirmABroadcast() {
+        send("POST", "/v1/broadcast", "all");
+        push.complete(new Reach(7, List.of("b", "c")));
+
+        Answer a = onlyAnswer();
+        assertEquals(200, a.status);
+        assertEquals(7, a.json.get("delivered").asLong());
+        assertEquals("[\"b\",\"c\"]", a.json.get("unconfirmed_nodes").toString());
     }
 
     @Test
@@ -274,7 +287,7 @@ class ApiHandlerTest {
         send("GET", "/v1/clients/a", null);
         CompletableFuture<Object> first = push.pending;
         send("POST", "/v1/broadcast", "x");
-        push.complete(1L);
+        push.complete(Reach.of(1));
         assertEquals(List.of(), answers());
 
         first.complete(null);
@@ -414,12 +427,12 @@ class ApiHandlerTest {
         }
 
         @Override
-        public CompletableFuture<Long> broadcast(byte[] payload) {
+        public CompletableFuture<Reach> broadcast(byte[] payload) {
             return call("broadcast " + text(payload));
         }
 
         @Override
-        public CompletableFuture<Long> publish(String topic, byte[] payload) {
+        public CompletableFuture<Reach> publish(String topic, byte[] payload) {
             return call("publish " + topic + " " + text(payload));
         }
 

@@ -12,6 +12,7 @@ import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
+import io.switchboard.service.Reach;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -93,7 +94,7 @@ class SessionRegistryFailureTest {
     @Test
     void shouldFailBroadcastOnlyAfterEveryLoopDidItsShare() {
         bad.failWrites = true;
-        CompletableFuture<Long> f = registry.pushes().broadcast(bytes("all"));
+        CompletableFuture<Reach> f = registry.pushes().broadcast(bytes("all"));
         runLoops();
 
         assertFailedWith(IllegalStateException.class, f);

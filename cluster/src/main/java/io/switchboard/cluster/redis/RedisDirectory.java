@@ -5,6 +5,7 @@ import io.switchboard.metrics.Refusal;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
+import io.switchboard.service.Reach;
 import io.switchboard.session.SessionRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -400,7 +401,7 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
-    public CompletableFuture<Long> fanOut(String topic, byte[] payload, List<String> properties) {
+    public CompletableFuture<Reach> fanOut(String topic, byte[] payload, List<String> properties) {
         // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
         CompletableFuture<java.util.Set<String>> alive = cluster.refreshAlive()
                 .handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes());
@@ -428,33 +429,38 @@ final class RedisDirectory implements ClientDirectory {
         })).thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
     }
 
-    private CompletableFuture<Long> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,
-                                           List<String> properties) {
-        List<String> others = nodes.stream().filter(n -> !n.equals(cluster.node)).toList();
-        CompletableFuture<Long> all = new CompletableFuture<>();
+    private CompletableFuture<Reach> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,
+                                            List<String> properties) {
+        List<String> others = nodes.stream().filter(n -> !n.equals(cluster.node)).sorted().toList();
+        CompletableFuture<Reach> all = new CompletableFuture<>();
         if (others.isEmpty()) {
-            all.complete(0L);
+            all.complete(Reach.of(0));
             return all;
         }
         AtomicLong reached = new AtomicLong();
         AtomicInteger remaining = new AtomicInteger(others.size());
-        AtomicInteger unanswered = new AtomicInteger();
+        java.util.Queue<String> unconfirmed = new java.util.concurrent.ConcurrentLinkedQueue<>();
         for (String other : others) {
             inbox.request(other, id -> new InboxMessage.FanOut(id, cluster.node, topic, properties, payload), reply -> {
-                if (reply == null) {
-                    silent.increment();
-                    unanswered.incrementAndGet();
-                } else if (reply.status() == 200) {
+                if (reply == null || reply.status() != 200) {
+                    // Not answered in time, or failed there (500): its clients are not counted, the node is named.
+                    if (reply == null) {
+                        silent.increment();
+                    }
+                    unconfirmed.add(other);
+                } else {
                     reached.addAndGet(reply.seq());
                 }
                 if (remaining.decrementAndGet() == 0) {
-                    if (unanswered.get() > 0 && shortCounts.getAndIncrement() % 100 == 0) {
-                        log.warn("cluster: {} of {} other nodes did not answer a {} within {} ms: the answer's "
-                                + "count leaves their clients out, though they may have been reached (1 in 100 "
-                                + "logged)", unanswered.get(), others.size(),
-                                topic == null ? "broadcast" : "topic message", 2L * cluster.timeoutMs);
+                    List<String> names = unconfirmed.stream().sorted().toList();
+                    if (!names.isEmpty() && shortCounts.getAndIncrement() % 100 == 0) {
+                        log.warn("cluster: {} of {} other nodes did not confirm a {} (no answer within {} ms, or a "
+                                + "failure there: {}): the answer names them and its count leaves their clients out, "
+                                + "though they may have been reached (1 in 100 logged)", names.size(), others.size(),
+                                topic == null ? "broadcast" : "topic message", 2L * cluster.timeoutMs,
+                                String.join(", ", names.subList(0, Math.min(10, names.size()))));
                     }
-                    all.complete(reached.get());
+                    all.complete(new Reach(reached.get(), names));
                 }
             });
         }

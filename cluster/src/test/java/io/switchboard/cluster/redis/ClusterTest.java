@@ -128,9 +128,31 @@ class ClusterTest {
         ApiClient.Response r = a.api().post("/v1/broadcast", "to all");
         assertEquals(200, r.status(), r.body());
         assertEquals(2, r.json().get("delivered").asLong(), r.body());
+        assertFalse(r.json().has("unconfirmed_nodes"), r.body());
         assertEquals("to all", onA.readMsg().text());
         assertEquals("to all", onB.readMsg().text());
         assertTrue(onA.silentFor(200) && onB.silentFor(200), "a client got the broadcast twice");
+    }
+
+    @Test
+    void shouldNameANodeThatHoldsItsLeaseButDoesNotAnswerABroadcast() throws Exception {
+        SwbTestClient onA = a.hello("xavier");
+        SwbTestClient onB = b.hello("yvonne");
+        // "ghost" joined and holds its lease, but nothing reads its inbox (a node stuck, or cut off from Redis).
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            c.sync().sadd(new String(Keys.NODES, java.nio.charset.StandardCharsets.UTF_8), "ghost");
+            c.sync().set(new String(Keys.lease("ghost"), java.nio.charset.StandardCharsets.UTF_8), "1",
+                    io.lettuce.core.SetArgs.Builder.px(60_000));
+        } finally {
+            client.shutdown();
+        }
+        ApiClient.Response r = a.api().post("/v1/broadcast", "to all");
+        assertEquals(200, r.status(), r.body());
+        assertEquals(2, r.json().get("delivered").asLong(), r.body());
+        assertEquals("[\"ghost\"]", r.json().get("unconfirmed_nodes").toString(), r.body());
+        assertEquals("to all", onA.readMsg().text());
+        assertEquals("to all", onB.readMsg().text());
     }
 
     @Test
