@@ -44,7 +44,11 @@ final class NodeInbox {
     }
 
     private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
-    private final AtomicLong ids = new AtomicLong();
+    /**
+     * Request ids, from a random start: a reply to an earlier process of this node (restarted at once, its requests
+     * answered after the new one began reading) must not be taken for the answer to one of this process's requests.
+     */
+    private final AtomicLong ids = new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1);
     private volatile String lastId;
     private volatile boolean stopped;
     private volatile SessionRegistry registry;
