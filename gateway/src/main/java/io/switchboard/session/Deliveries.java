@@ -405,7 +405,7 @@ public final class Deliveries implements PushService {
         }
         if (!answer.answered()) {
             // A store that never reports would hold this answer, and every later one on the same API connection.
-            s.owner().eventLoop().schedule(answer, STORE_APPEND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            answer.timeout(s.owner().eventLoop().schedule(answer, STORE_APPEND_TIMEOUT_MS, TimeUnit.MILLISECONDS));
         }
     }
 
