@@ -44,6 +44,12 @@ public enum Refusal {
     CLUSTER_UNAVAILABLE,
     /** In a cluster: the node holding the client did not answer a push routed to it in time (answered 503). */
     CLUSTER_NODE_SILENT,
+    /**
+     * In a cluster: a push reached the node that is claiming its client (a HELLO there is between its claim in Redis
+     * and its session): answered 503, retry. Kept aside instead, it would miss the session, which starts from the
+     * stored messages its claim read.
+     */
+    CLUSTER_CLIENT_CONNECTING,
     PAYLOAD_TOO_LARGE,
     TOPIC_QUEUE_FULL,
     /** A retained message for a new topic beyond {@code --max-retained} or {@code --max-retained-bytes}. */

@@ -14,6 +14,9 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult QUEUE_FULL = new PushResult(429, 0, false, "client queue is full");
     public static final PushResult TOO_LARGE = new PushResult(413, 0, false, "payload larger than --max-payload");
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
+    /** In a cluster: the client is connecting to the node that holds it; a retry finds its session. */
+    public static final PushResult CONNECTING = new PushResult(503, 0, false,
+            "the client is connecting to its node right now; retry");
     public static final PushResult TOO_MANY_STORED = new PushResult(429, 0, false,
             "client is not connected and the server keeps no more offline sessions (--max-offline-sessions)");
     /** Every client's queues together hold as many payload bytes as the server allows: the backend may retry later. */

@@ -97,8 +97,19 @@ public final class Deliveries implements PushService {
     public void pushIfHere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
         Session s = registry.find(clientId);
         if (s == null) {
-            done.accept(null); // not here, whatever this node's state: the sender asks the cluster again
-            return;
+            // "Not here" lets the sender's script void this node's claim and keep the message aside, so it must not
+            // be said while a HELLO here is claiming the client: its session would start from the stored messages
+            // its claim read before, without this one, and a later ACK would trim it unsent. A claim that completes
+            // puts its session before it stops claiming, so one of the two looks sees it.
+            if (registry.claiming(clientId)) {
+                refuse(PushResult.CONNECTING, done);
+                return;
+            }
+            s = registry.find(clientId);
+            if (s == null) {
+                done.accept(null); // not here: the sender asks the cluster again
+                return;
+            }
         }
         PushResult early = precheck(payload, ttlSec);
         if (early != null) {
@@ -109,13 +120,13 @@ public final class Deliveries implements PushService {
         failed.whenComplete((v, e) -> done.accept(PushResult.storeFailed(e))); // the loop task threw: answer 503
         execute(s, failed, "routed push", cur -> {
             if (cur.dead() || cur.state() == Session.OFFLINE) {
-                done.accept(null);
+                notHere(clientId, done);
                 return;
             }
             long expiresAtMs = expiry(cur, ttlSec);
             PushResult r = pushHere(cur, payload, expiresAtMs, null);
             if (r == Session.RETRY) {
-                done.accept(null);
+                notHere(clientId, done);
             } else {
                 keep(cur, r, payload, expiresAtMs, done);
             }
@@ -386,6 +397,15 @@ public final class Deliveries implements PushService {
             metrics.refused(reason != null && r == PushResult.QUEUE_FULL ? reason : Session.refusalOf(r));
         }
         return r;
+    }
+
+    /** A routed push's "not here", or 503 while a HELLO here is claiming the client (see {@link #pushIfHere}). */
+    private void notHere(String clientId, Consumer<PushResult> done) {
+        if (registry.claiming(clientId)) {
+            refuse(PushResult.CONNECTING, done);
+        } else {
+            done.accept(null);
+        }
     }
 
     /**

@@ -493,6 +493,9 @@ public final class Session {
         if (r == PushResult.QUEUED_TOTAL_FULL) {
             return Refusal.QUEUED_TOTAL;
         }
+        if (r == PushResult.CONNECTING) {
+            return Refusal.CLUSTER_CLIENT_CONNECTING;
+        }
         if (r.status() == PushResult.STORE_FAILED_STATUS && r != PushResult.DRAINING) {
             return Refusal.STORE_FAILED;
         }

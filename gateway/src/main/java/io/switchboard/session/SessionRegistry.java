@@ -201,6 +201,14 @@ public final class SessionRegistry {
     }
 
     /**
+     * Whether a HELLO for {@code clientId} on this node is between its start and its session (in a cluster: its claim
+     * in the directory is on its way, or answered and not yet applied).
+     */
+    public boolean claiming(String clientId) {
+        return newestHello.containsKey(clientId);
+    }
+
+    /**
      * Notes that another node claimed {@code clientId} under {@code epoch} while this node's own claim was on its
      * way (the notice can overtake the claim's answer): that claim completes only if its epoch is newer. Bounded:
      * past {@link #MAX_FENCES} pending notices, the oldest are dropped (a dropped one leaves the old connection open
@@ -241,8 +249,26 @@ public final class SessionRegistry {
                 if (newestHello.remove(id, h)) {
                     metrics.refused(Refusal.CLUSTER_UNAVAILABLE);
                     h.unavailable(reason);
+                    abandoned(id);
                 } else {
                     supersede(h);
+                }
+            });
+        }
+    }
+
+    /**
+     * The newest hello for {@code clientId} failed its claim: a session an older hello left TRANSFERRING for it (that
+     * one gave way at its completion) has nobody to complete it, and would take pushes no connection ever reads. It
+     * leaves this node; its release is fenced by its own, older epoch, and what is pushed next is kept in Redis.
+     */
+    private void abandoned(String clientId) {
+        Session s = sessions.get(clientId);
+        if (s != null) {
+            execute(s, cur -> {
+                if (!newestHello.containsKey(clientId) && !cur.dead() && cur.state() == Session.TRANSFERRING
+                        && cur.link() == null) {
+                    handOver(cur);
                 }
             });
         }

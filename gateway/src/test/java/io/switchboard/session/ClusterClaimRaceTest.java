@@ -63,6 +63,66 @@ class ClusterClaimRaceTest {
         assertEquals(100, registry.find(ID).epoch());
     }
 
+    @Test
+    void shouldAnswer503NotNotHereToARoutedPushWhileAHelloHereIsClaimingTheClient() {
+        registry.hello(ID, new Conn());
+        // The claim is made in Redis (this node named as owner) but not yet answered here: no session yet. "Not
+        // here" would let the sender keep the message aside, behind the stored messages the claim read.
+        List<PushResult> answers = new ArrayList<>();
+        registry.pushes().pushIfHere(ID, bytes("during the claim"), 60, answers::add);
+        channel.runPendingTasks();
+        assertEquals(List.of(PushResult.CONNECTING), answers);
+
+        directory.claims.get(0).claimed(100, 0, List.of());
+        channel.runPendingTasks();
+        registry.pushes().pushIfHere(ID, bytes("after it"), 0, answers::add);
+        channel.runPendingTasks();
+        assertEquals(200, answers.get(1).status(), "once the session is here, the push goes to it");
+    }
+
+    @Test
+    void shouldAnswerNotHereToARoutedPushForAClientNotClaimedHere() {
+        List<PushResult> answers = new ArrayList<>();
+        registry.pushes().pushIfHere(ID, bytes("x"), 60, answers::add);
+        channel.runPendingTasks();
+        assertEquals(1, answers.size());
+        assertNull(answers.get(0), "not here: the sender asks the cluster again");
+    }
+
+    @Test
+    void shouldLetGoOfASessionLeftTransferringWhenTheNewestHellosClaimFails() {
+        EmbeddedChannel other = new EmbeddedChannel();
+        SessionShard second = registry.addShard(other.eventLoop(), clock);
+        try {
+            registry.hello(ID, new Conn());
+            directory.claims.get(0).claimed(100, 0, List.of());
+            channel.runPendingTasks();
+            Conn moving = new Conn(second);
+            registry.hello(ID, moving);
+            directory.claims.get(1).claimed(200, 0, List.of());
+            other.runPendingTasks(); // its claim: the session goes TRANSFERRING and is sent to the second loop
+            channel.runPendingTasks();
+            Conn newest = new Conn(second);
+            registry.hello(ID, newest); // a newer hello, before the move completes
+            other.runPendingTasks(); // the move's completion gives way to the newest hello
+            assertTrue(moving.superseded);
+            assertEquals(Session.TRANSFERRING, registry.find(ID).state());
+
+            directory.claims.get(2).failed("cluster unavailable"); // and the newest hello's claim fails
+            other.runPendingTasks();
+            channel.runPendingTasks();
+
+            assertNull(registry.find(ID), "no session stays here that no connection will ever complete");
+            assertEquals(List.of(ID + "@100"), directory.released, "released under its own (fenced) epoch");
+        } finally {
+            other.finishAndReleaseAll();
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Records claims for the test to answer; records releases. */
     private static final class StubDirectory implements ClientDirectory {
         final List<Claimed> claims = new ArrayList<>();
@@ -92,11 +152,20 @@ class ClusterClaimRaceTest {
     /** A connection's handshake; once complete, its link to the session is a {@link FakeLink}. */
     private final class Conn implements Handshake {
         final FakeLink link = new FakeLink();
+        final SessionShard at;
         boolean superseded;
+
+        Conn() {
+            this(shard);
+        }
+
+        Conn(SessionShard at) {
+            this.at = at;
+        }
 
         @Override
         public SessionShard shard() {
-            return shard;
+            return at;
         }
 
         @Override
