@@ -57,6 +57,9 @@ final class NodeInbox {
     /** Requests this node sent to other nodes' inboxes (a batch is one). */
     final LongAdder requestsOut = new LongAdder();
     private final AtomicLong badEntriesLogged = new AtomicLong();
+    /** Inbox entries (and overdue answers) whose handling threw. */
+    final LongAdder handlerFailures = new LongAdder();
+    private final AtomicLong handlerFailuresLogged = new AtomicLong();
 
     NodeInbox(RedisCluster cluster, StatefulRedisConnection<byte[], byte[]> reader) {
         this.cluster = cluster;
@@ -74,13 +77,28 @@ final class NodeInbox {
         cluster.timer().scheduleAtFixedRate(this::expireWaiting, 100, 100, TimeUnit.MILLISECONDS);
     }
 
-    /** Answers, as unanswered, the routed pushes whose reply is overdue. */
+    /**
+     * Answers, as unanswered, the routed pushes whose reply is overdue. One answer that throws must not end the
+     * periodic task (a failed run cancels it): the waiting pushes would never be answered.
+     */
     private void expireWaiting() {
         long now = System.nanoTime();
         for (var e : waiting.entrySet()) {
             if (now - e.getValue().deadlineNs() > 0 && waiting.remove(e.getKey(), e.getValue())) {
-                e.getValue().done().accept(null);
+                try {
+                    e.getValue().done().accept(null);
+                } catch (RuntimeException failure) {
+                    handlerFailed("answering an overdue request", failure);
+                }
             }
+        }
+    }
+
+    /** A handler threw: counted and logged (rate-limited); the inbox reads on. */
+    private void handlerFailed(String what, RuntimeException e) {
+        handlerFailures.increment();
+        if (handlerFailuresLogged.getAndIncrement() % 1000 == 0) {
+            log.warn("cluster: {} failed ({}); the inbox goes on (1 in 1000 logged)", what, e.toString(), e);
         }
     }
 
@@ -101,7 +119,13 @@ final class NodeInbox {
                     if (streams != null) {
                         for (StreamMessage<byte[], byte[]> m : streams) {
                             lastId = m.getId();
-                            handle(m);
+                            try {
+                                handle(m);
+                            } catch (RuntimeException failure) {
+                                // Thrown out of this callback, it would end the reading for good: the node would
+                                // hold its lease and answer nothing routed to it.
+                                handlerFailed("handling inbox entry " + m.getId(), failure);
+                            }
                         }
                     }
                     readNext();

@@ -338,6 +338,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("routed_in", inbox.pushesIn.sum());
         m.put("routed_requests", inbox.requestsOut.sum());
         m.put("owner_silent", directory.silent.sum());
+        m.put("inbox_failures", inbox.handlerFailures.sum());
         return m;
     }
 
