@@ -140,6 +140,11 @@ final class Recovery implements Records.Visitor {
             if (i + 1 < all.size() && all.get(i + 1).seq() == p.seq()) {
                 continue; // an older copy of the same record
             }
+            if (p.seq() <= c.ackedUpTo) {
+                // Acknowledged: a copy compaction made can be read after a younger message and before the ACK,
+                // so the ACK's removal above (which only looks when the oldest pending is covered) can miss it.
+                continue;
+            }
             if (p.expiresAtMs() <= nowMs) {
                 continue;
             }

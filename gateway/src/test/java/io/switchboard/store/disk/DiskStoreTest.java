@@ -55,6 +55,29 @@ class DiskStoreTest {
     }
 
     @Test
+    void anAcknowledgedMessageCompactionCopiedIsNotRecoveredAfterAYoungerOne() throws IOException {
+        // As compaction leaves them: seq 10's original segment is gone, its copy sits in a later segment than seq 20,
+        // and the ACK of 10 came after the copy.
+        long exp = StoreRig.START_MS + 60_000;
+        byte[] id = Records.id("a");
+        java.nio.ByteBuffer two = java.nio.ByteBuffer.allocate(1024).put(Records.MAGIC);
+        Records.putMessage(two, id, 20, exp, StoreRig.bytes("twenty"));
+        java.nio.ByteBuffer three = java.nio.ByteBuffer.allocate(1024).put(Records.MAGIC);
+        Records.putMessage(three, id, 10, exp, StoreRig.bytes("ten, copied"));
+        Records.putAck(three, id, 10);
+        Files.write(dir.resolve(String.format("segment-%010d.swblog", 2)),
+                java.util.Arrays.copyOf(two.array(), two.position()));
+        Files.write(dir.resolve(String.format("segment-%010d.swblog", 3)),
+                java.util.Arrays.copyOf(three.array(), three.position()));
+
+        Map<String, StoreRig.Client> got = new java.util.LinkedHashMap<>();
+        new StoreRig(dir).open(got).close();
+
+        assertEquals(List.of(20L), seqs(got.get("a")), "10 was acknowledged: it must not come back");
+        assertEquals(20, got.get("a").lastSeq());
+    }
+
+    @Test
     void acknowledgedMessagesAreNotRecoveredButStillCountForTheLastSeq() {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
