@@ -176,6 +176,8 @@ final class StoreWriter implements Runnable {
                 sync();
             }
             answer(null);
+            // Answered: from here a failure (the roll's sync) must not cut these records away again.
+            goodSize = active.size;
             if (active.size >= settings.segmentBytes()) {
                 roll();
             }
