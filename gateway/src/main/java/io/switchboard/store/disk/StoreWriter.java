@@ -415,8 +415,22 @@ final class StoreWriter implements Runnable {
             compactingSegment = oldest;
             compacting = SegmentReader.open(oldest.path);
         }
+        copied.clear();
         boolean more = compacting.read(copier, COMPACTION_SLICE_BYTES);
         flush();
+        // Only now, the slice's copies written, does the index say they live in the active segment: moved before,
+        // a failed write would leave the originals' segment counted empty, and it would be deleted.
+        for (Copied c : copied) {
+            int i = c.records().indexOf(c.seq());
+            if (i >= 0 && c.records().segment(i) == compactingSegment.id) {
+                c.records().moveTo(i, active.id);
+                compactingSegment.liveBytes -= c.bytes();
+                compactingSegment.liveRecords--;
+                active.liveBytes += c.bytes();
+                active.liveRecords++;
+            }
+        }
+        copied.clear();
         if (!more) {
             if (compacting.problem() != null) {
                 log.warn("store: compacting {}: stopped at offset {} ({}); the records after it were cut at "
@@ -434,6 +448,13 @@ final class StoreWriter implements Runnable {
         }
     }
 
+    /** A record the running compaction slice copied to the active segment, moved in the index once written. */
+    private record Copied(ClientRecords records, long seq, int bytes) {
+    }
+
+    /** The running slice's copies (at most a slice's worth of records). */
+    private final List<Copied> copied = new ArrayList<>();
+
     /** Copies live message records of the segment being compacted to the active one. */
     private final Records.Visitor copier = new Records.Visitor() {
         @Override
@@ -450,11 +471,7 @@ final class StoreWriter implements Runnable {
             }
             Records.putMessage(out, r.id, seq, expiresAtMs, payload);
             appended(recordBytes);
-            r.moveTo(i, active.id);
-            compactingSegment.liveBytes -= recordBytes;
-            compactingSegment.liveRecords--;
-            active.liveBytes += recordBytes;
-            active.liveRecords++;
+            copied.add(new Copied(r, seq, recordBytes));
         }
 
         @Override
@@ -475,6 +492,7 @@ final class StoreWriter implements Runnable {
     }
 
     private void abortCompaction() {
+        copied.clear(); // not written: the originals stay where the index says
         if (compacting != null) {
             try {
                 compacting.close();
