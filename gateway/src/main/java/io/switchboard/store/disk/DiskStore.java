@@ -196,8 +196,15 @@ public final class DiskStore implements MessageStore {
         Thread w = writer;
         if (w != null) {
             try {
-                queue.put(new StoreWriter.Op(StoreWriter.Op.STOP, null, 0, 0, null, null));
-                w.join(TimeUnit.SECONDS.toMillis(30));
+                // Bounded: a writer that died (an Error) leaves a full queue nobody takes from, and a put would
+                // hang the shutdown for good.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                StoreWriter.Op stop = new StoreWriter.Op(StoreWriter.Op.STOP, null, 0, 0, null, null);
+                while (w.isAlive() && !queue.offer(stop, 100, TimeUnit.MILLISECONDS)
+                        && System.nanoTime() - deadline < 0) {
+                    // the writer is draining the queue
+                }
+                w.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
