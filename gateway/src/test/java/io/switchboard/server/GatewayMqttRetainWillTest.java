@@ -87,6 +87,35 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void oneSubscribeNamingAFilterManyTimesGetsTheRetainedMessagesOnce() throws Exception {
+        gw.start();
+        gw.api().post("/v1/topics/status/messages?retain=true", "up");
+        MqttTestClient c = connected("many", V311);
+        String[] filters = new String[500];
+        java.util.Arrays.fill(filters, "#");
+        c.subscribe(1, 0, filters);
+        c.expect(MqttTestClient.SUBACK);
+        assertEquals("up", c.readPublish().text());
+        c.expectSilence(300);
+    }
+
+    @Test
+    void theRetainedMessagesOneSubscribeSendsAreBoundedByMaxQueuedBytes() throws Exception {
+        gw.config.maxPayloadBytes = 1000;
+        gw.config.maxQueuedBytesPerClient = 1000;
+        gw.start();
+        for (String t : List.of("a", "b", "c")) {
+            gw.api().post("/v1/topics/" + t + "/messages?retain=true", "x".repeat(600));
+        }
+        MqttTestClient c = connected("bounded", V311);
+        assertEquals(0, c.subscribeAndWait(1, "#", 0));
+        assertEquals(600, c.readPublish().payload().length);
+        c.expectSilence(300); // 1,200 bytes would exceed the 1,000 allowed: the other two are skipped
+        assertTrue(gw.api().get("/v1/stats").body().contains("\"topic_queue_full\":2"),
+                gw.api().get("/v1/stats").body());
+    }
+
+    @Test
     void retainHandlingTwoSendsNoneAndOneOnlyForANewSubscription() throws Exception {
         gw.start();
         gw.api().post("/v1/topics/status/messages?retain=true", "up");

@@ -171,9 +171,16 @@ public final class MqttTestClient implements AutoCloseable {
     }
 
     public void subscribe(int packetId, String filter, int qos) throws IOException {
+        subscribe(packetId, qos, filter);
+    }
+
+    /** One SUBSCRIBE naming every filter in {@code filters}, each with options {@code qos}. */
+    public void subscribe(int packetId, int qos, String... filters) throws IOException {
         ByteArrayOutputStream b = idAndNoProperties(packetId);
-        string(b, filter);
-        b.write(qos);
+        for (String filter : filters) {
+            string(b, filter);
+            b.write(qos);
+        }
         send(0x82, b);
     }
 

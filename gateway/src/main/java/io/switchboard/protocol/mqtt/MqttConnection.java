@@ -565,13 +565,29 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     || (sub.retainHandling() == 1 && added == Session.Subscribed.ADDED);
         }
         ctx.write(MqttEncoder.suback(ctx.alloc(), version, s.packetId(), codes), ctx.voidPromise());
+        // After the SUBACK, at QoS 0 with the retain flag set, as MQTT asks: once per filter however often one
+        // SUBSCRIBE names it, and at most --max-queued-bytes of payload per SUBSCRIBE. Unbounded, one packet naming
+        // '#' thousands of times wrote the whole retained store thousands of times into this connection's buffer.
+        // The rest is skipped and counted (topic_queue_full); reading stops while the buffer is full, so the next
+        // SUBSCRIBE waits until the client has read these.
+        long[] budget = {at.shared.config().maxQueuedBytesPerClient};
+        int[] skipped = {0};
+        java.util.Set<String> sent = new java.util.HashSet<>();
         for (int i = 0; i < codes.length; i++) {
-            if (sendRetained[i]) {
-                // After the SUBACK, at QoS 0 with the retain flag set, as MQTT asks.
-                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), (topic, payload) ->
-                        ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, payload, 0, true, false, 0,
-                                List.of()), ctx.voidPromise()));
+            if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
+                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), (topic, payload) -> {
+                    if (payload.length > budget[0]) {
+                        skipped[0]++;
+                        return;
+                    }
+                    budget[0] -= payload.length;
+                    ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, payload, 0, true, false, 0,
+                            List.of()), ctx.voidPromise());
+                });
             }
+        }
+        for (int k = 0; k < skipped[0]; k++) {
+            refused(Refusal.TOPIC_QUEUE_FULL);
         }
     }
 
