@@ -20,6 +20,12 @@ public final class MqttAdapter implements ProtocolAdapter {
     private final String pushTopicPrefix;
     private final String pushTopicSuffix;
     private final String name;
+    /**
+     * Each client's will waiting out its v5 delay, by client id: one at most, a newer one replaces it, so a client
+     * that connects and drops again and again with a long delay holds one payload, not one per drop.
+     */
+    final java.util.concurrent.ConcurrentHashMap<String, MqttConnection.DelayedWill> delayedWills =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public MqttAdapter(GatewayContext shared) {
         this(shared, "mqtt");

@@ -506,6 +506,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
     }
 
+    /** A will waiting out its delay: its timer, the session it belongs to, and its publishing (which checks it). */
+    record DelayedWill(java.util.concurrent.Future<?> timer, Session session, Runnable publish) {
+    }
+
     /** Publishes {@code w} now, or after its v5 delay unless a connection of the same session came back. */
     private void publishWill(Will w, Session s) {
         Runnable publish = () -> {
@@ -518,8 +522,20 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
         };
         if (w.delayIntervalSec() > 0) {
-            at.shard.eventLoop().schedule(publish, Math.min(w.delayIntervalSec(), MAX_WILL_DELAY_SEC),
-                    java.util.concurrent.TimeUnit.SECONDS);
+            var wills = at.adapter.delayedWills;
+            java.util.concurrent.CompletableFuture<DelayedWill> self = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.Future<?> timer = at.shard.eventLoop().schedule(() -> {
+                wills.remove(s.id(), self.getNow(null));
+                publish.run();
+            }, Math.min(w.delayIntervalSec(), MAX_WILL_DELAY_SEC), java.util.concurrent.TimeUnit.SECONDS);
+            DelayedWill mine = new DelayedWill(timer, s, publish);
+            self.complete(mine);
+            DelayedWill older = wills.put(s.id(), mine);
+            if (older != null && older.timer().cancel(false) && older.session() != s) {
+                // The client connected again since, to a new session: the old one ended, so its will is due now
+                // (the same session resumed would have made it void, as its own check would have found).
+                older.publish().run();
+            }
         } else {
             publish.run();
         }
