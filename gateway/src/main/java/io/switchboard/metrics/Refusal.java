@@ -56,6 +56,8 @@ public enum Refusal {
     RETAINED_FULL,
     TOO_MANY_SUBSCRIPTIONS,
     SEND_NACKED,
+    /** An MQTT client's PUBLISH (or will) on a push topic ({@code --mqtt-push-topic}), where only the backend publishes. */
+    PUBLISH_NOT_AUTHORIZED,
     SEND_TOO_MANY_PENDING,
     DISCONNECTED_BY_API,
     API_UNAUTHORIZED,

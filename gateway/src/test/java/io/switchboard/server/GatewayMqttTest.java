@@ -134,6 +134,23 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aClientCannotPublishOnAnotherClientsPushTopic() throws Exception {
+        gw.start();
+        MqttTestClient victim = connected("dev-1", V5, true);
+        assertEquals(1, victim.subscribeAndWait(1, "push/dev-1", 1));
+        MqttTestClient mallory5 = connected("mallory", V5, true);
+        mallory5.publish("push/dev-1", "reboot now", 1, 3);
+        MqttTestClient.Packet ack = mallory5.expect(MqttTestClient.PUBACK);
+        assertEquals(0x87, ack.body()[2] & 0xFF, "v5: not authorized");
+        MqttTestClient mallory3 = connected("mallory3", V311, true);
+        mallory3.publish("push/dev-1", "reboot now", 1, 4);
+        mallory3.expect(MqttTestClient.PUBACK); // 3.1.1 cannot refuse: a positive PUBACK, and nothing delivered
+        victim.expectSilence(300);
+        assertEquals(200, gw.push("dev-1", "from the backend").status());
+        assertEquals("from the backend", victim.readPublish().text());
+    }
+
+    @Test
     void wildcardSubscribersGetTopicPushesFromTheApiAndPublishesFromSwbAndMqttClients() throws Exception {
         gw.start();
         MqttTestClient sub = connected("watcher", V5, true);

@@ -74,4 +74,14 @@ public final class MqttAdapter implements ProtocolAdapter {
     String pushTopic(String clientId) {
         return pushTopicPrefix + clientId + pushTopicSuffix;
     }
+
+    /**
+     * Whether {@code topic} is some client's push topic: only the backend publishes there (a client's PUBLISH or
+     * will on it would reach a subscriber looking like a push). A template of {id} alone names no such topic.
+     */
+    boolean isPushTopic(String topic) {
+        return (!pushTopicPrefix.isEmpty() || !pushTopicSuffix.isEmpty())
+                && topic.length() > pushTopicPrefix.length() + pushTopicSuffix.length()
+                && topic.startsWith(pushTopicPrefix) && topic.endsWith(pushTopicSuffix);
+    }
 }

@@ -327,6 +327,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return;
         }
         at.shared.metrics().sendsReceived.increment();
+        if (at.adapter.isPushTopic(p.topic())) {
+            // Only the backend pushes there. v5 is told 0x87; 3.1.1 has no refusal: its PUBACK is positive, as
+            // MQTT asks of a server that does not authorize a PUBLISH, and the message goes nowhere.
+            refused(Refusal.PUBLISH_NOT_AUTHORIZED);
+            answer(p, MqttReasonCodes.NOT_AUTHORIZED);
+            return;
+        }
         if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())) {
             refuseRetained(p);
             return;
@@ -512,6 +519,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     /** Publishes {@code w} now, or after its v5 delay unless a connection of the same session came back. */
     private void publishWill(Will w, Session s) {
+        if (at.adapter.isPushTopic(w.topic())) {
+            refused(Refusal.PUBLISH_NOT_AUTHORIZED); // only the backend publishes on push topics
+            return;
+        }
         Runnable publish = () -> {
             if (w.delayIntervalSec() > 0 && s.online()) {
                 return; // the client reconnected within the delay
