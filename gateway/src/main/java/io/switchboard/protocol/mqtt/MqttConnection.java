@@ -208,7 +208,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             props = ConnackProperties.none()
                     .withAssignedClientId(flag(FLAG_ASSIGNED_ID) ? s.id() : null)
                     .withServerKeepAliveSec(hbSec != keepAliveRequested ? hbSec : -1)
-                    .withReceiveMaximum(at.shared.config().windowMessages)
+                    .withReceiveMaximum(receiveMaximumToAnnounce())
                     .withSessionExpirySec(sessionExpirySec > 0 ? sessionExpirySec : -1)
                     .withMaximumPacketSize(at.adapter.maxPacketBytes)
                     .withTopicAliasMaximum(TOPIC_ALIAS_MAXIMUM)
@@ -224,6 +224,18 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         if (will != null) {
             will = new PendingWill(will.will(), s);
         }
+    }
+
+    /**
+     * The QoS 1 and 2 PUBLISHes this client may have unanswered: --window, but with --upstream no more than
+     * --max-pending-sends (beyond, they are refused 0x97), and at most 65,535 (MQTT's largest; 0 is an error).
+     */
+    private int receiveMaximumToAnnounce() {
+        int n = at.shared.config().windowMessages;
+        if (at.shared.services().upstream() != UpstreamSink.NONE) {
+            n = Math.min(n, at.shared.config().maxPendingSendsPerClient);
+        }
+        return Math.max(1, Math.min(n, 65_535));
     }
 
     /**
