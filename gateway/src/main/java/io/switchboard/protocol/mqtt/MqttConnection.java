@@ -273,7 +273,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             case 401 -> sessionStarted ? MqttReasonCodes.NOT_AUTHORIZED : MqttReasonCodes.BAD_USERNAME_OR_PASSWORD;
             case 403 -> MqttReasonCodes.NOT_AUTHORIZED;
             case 408 -> sessionStarted ? MqttReasonCodes.KEEP_ALIVE_TIMEOUT : MqttReasonCodes.SERVER_UNAVAILABLE;
-            case 409 -> MqttReasonCodes.SESSION_TAKEN_OVER;
+            // A handshake overtaken by a newer one: 0x8E is no CONNACK code.
+            case 409 -> sessionStarted ? MqttReasonCodes.SESSION_TAKEN_OVER : MqttReasonCodes.SERVER_BUSY;
             case 413 -> MqttReasonCodes.PACKET_TOO_LARGE;
             case 429 -> sessionStarted ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SERVER_BUSY;
             case 503 -> sessionStarted ? MqttReasonCodes.SERVER_SHUTTING_DOWN : MqttReasonCodes.SERVER_UNAVAILABLE;
