@@ -134,6 +134,19 @@ class GatewayMqttTest {
     }
 
     @Test
+    void moreUnreleasedQos2MessagesThanTheReceiveMaximumCloseTheConnection() throws Exception {
+        gw.config.windowMessages = 2;
+        gw.start();
+        MqttTestClient c = connected("hoarder", V5, true);
+        for (int id = 1; id <= 2; id++) {
+            c.publish("t/x", "m" + id, 2, id); // never released
+            c.expect(MqttTestClient.PUBREC);
+        }
+        c.publish("t/x", "m3", 2, 3);
+        assertEquals(0x93, c.readDisconnect(), "receive maximum exceeded");
+    }
+
+    @Test
     void aClientCannotPublishOnAnotherClientsPushTopic() throws Exception {
         gw.start();
         MqttTestClient victim = connected("dev-1", V5, true);

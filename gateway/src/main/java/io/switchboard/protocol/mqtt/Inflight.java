@@ -17,6 +17,10 @@ final class Inflight {
         return size == 0;
     }
 
+    int size() {
+        return size;
+    }
+
     private int slot(int i) {
         return (head + i) & (seqs.length - 1);
     }

@@ -357,6 +357,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 qos2Received = new Inflight();
             }
             if (!qos2Received.contains(p.packetId())) {
+                if (qos2Received.size() >= receiveMaximumToAnnounce()) {
+                    // More unreleased QoS 2 messages than the CONNACK allowed: each would be kept until its PUBREL.
+                    protocolError(-MqttReasonCodes.RECEIVE_MAXIMUM_EXCEEDED, "more than "
+                            + receiveMaximumToAnnounce() + " QoS 2 messages not released", Refusal.MALFORMED_FRAME);
+                    return;
+                }
                 qos2Received.addPacketId(p.packetId());
                 at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p));
                 if (toUpstream) {
