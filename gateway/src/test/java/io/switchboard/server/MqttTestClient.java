@@ -76,6 +76,12 @@ public final class MqttTestClient implements AutoCloseable {
     /** As above, with a v5 Session Expiry Interval when {@code sessionExpirySec >= 0}. */
     public void sendConnect(String clientId, boolean cleanStart, int keepAliveSec, String username, String password,
                             int receiveMaximum, long sessionExpirySec) throws IOException {
+        sendConnect(clientId, cleanStart, keepAliveSec, username, password, receiveMaximum, sessionExpirySec, 0);
+    }
+
+    /** As above, with a v5 Maximum Packet Size when {@code maximumPacketSize > 0}. */
+    public void sendConnect(String clientId, boolean cleanStart, int keepAliveSec, String username, String password,
+                            int receiveMaximum, long sessionExpirySec, int maximumPacketSize) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         string(b, "MQTT");
         b.write(version);
@@ -96,6 +102,13 @@ public final class MqttTestClient implements AutoCloseable {
                 props.write(0x21);
                 props.write(receiveMaximum >> 8);
                 props.write(receiveMaximum);
+            }
+            if (maximumPacketSize > 0) {
+                props.write(0x27);
+                props.write(maximumPacketSize >>> 24);
+                props.write(maximumPacketSize >>> 16);
+                props.write(maximumPacketSize >>> 8);
+                props.write(maximumPacketSize);
             }
             varint(b, props.size());
             b.writeBytes(props.toByteArray());

@@ -93,8 +93,7 @@ public final class MqttEncoder {
         boolean v5 = version == MqttVersion.V5;
         int topicBytes = utf8Bytes(topic);
         int propertyLength = v5 ? userProperties(null, userProperties) : 0;
-        long remaining = 2L + topicBytes + (qos > 0 ? 2 : 0) + (v5 ? varintSize(propertyLength) + propertyLength : 0)
-                + payloadLength;
+        long remaining = publishRemaining(v5, topicBytes, qos, propertyLength, payloadLength);
         if (remaining > MAX_REMAINING_LENGTH) {
             throw new IllegalArgumentException("a PUBLISH of " + remaining + " bytes is longer than MQTT allows");
         }
@@ -109,6 +108,24 @@ public final class MqttEncoder {
             userProperties(b, userProperties);
         }
         return b;
+    }
+
+    /** The remaining length of a PUBLISH of these parts. */
+    private static long publishRemaining(boolean v5, int topicBytes, int qos, int propertyLength, int payloadLength) {
+        return 2L + topicBytes + (qos > 0 ? 2 : 0) + (v5 ? varintSize(propertyLength) + propertyLength : 0)
+                + payloadLength;
+    }
+
+    /**
+     * The whole size of the PUBLISH {@link #publish} would encode from these arguments (fixed header included): what a
+     * v5 client's Maximum Packet Size is compared with.
+     */
+    public static long publishBytes(int version, String topic, int payloadLength, int qos,
+                                    List<UserProperty> userProperties) {
+        boolean v5 = version == MqttVersion.V5;
+        int propertyLength = v5 ? userProperties(null, userProperties) : 0;
+        long remaining = publishRemaining(v5, utf8Bytes(topic), qos, propertyLength, payloadLength);
+        return 1 + varintSize((int) Math.min(remaining, Integer.MAX_VALUE)) + remaining;
     }
 
     /** PUBACK; see {@link #pubcomp} for the forms. */

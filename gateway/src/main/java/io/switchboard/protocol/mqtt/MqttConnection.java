@@ -68,6 +68,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * null when it has none or it was discarded.
      */
     private PendingWill will;
+    /** v5: the largest packet the client takes (its CONNECT's Maximum Packet Size); 0 for no limit. */
+    private long maxPacketToClient;
     /** v5 topic aliases the client set (index = alias); null until it sets one. */
     private String[] topicAliases;
     /** Seconds the session outlives this connection with nothing stored (granted from the CONNECT). */
@@ -168,6 +170,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         version = (byte) c.version();
         keepAliveRequested = (char) c.keepAliveSec();
         receiveMaximum = (char) (c.version() == MqttVersion.V5 ? c.receiveMaximum() : 0);
+        maxPacketToClient = c.version() == MqttVersion.V5 ? c.maximumPacketSize() : 0;
         if (c.cleanStart()) {
             set(FLAG_CLEAN_START);
         }
@@ -287,7 +290,16 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     @Override
     public void writeMessage(Message m) {
         String topic = m.topic() != null ? m.topic() : at.adapter.pushTopic(session().id());
-        if (m.stored() && m.topic() == null) {
+        boolean qos1 = m.stored() && m.topic() == null;
+        if (maxPacketToClient > 0 && MqttEncoder.publishBytes(version, topic, m.payload().length, qos1 ? 1 : 0,
+                qos1 ? List.of() : userProperties(m)) > maxPacketToClient) {
+            // Larger than the client takes (v5 Maximum Packet Size): not sent, as MQTT asks, and counted. A QoS 1
+            // one is not put in flight either, so the next PUBACK (or the queue emptying) acknowledges it, instead of
+            // it being sent first again at every reconnect and cutting the client off each time.
+            refused(Refusal.PAYLOAD_TOO_LARGE);
+            return;
+        }
+        if (qos1) {
             if (inflight == null) {
                 inflight = new Inflight();
             }
