@@ -297,6 +297,18 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             // one is not put in flight either, so the next PUBACK (or the queue emptying) acknowledges it, instead of
             // it being sent first again at every reconnect and cutting the client off each time.
             refused(Refusal.PAYLOAD_TOO_LARGE);
+            if (qos1 && (inflight == null || inflight.isEmpty())) {
+                // Nothing in flight before it whose PUBACK would cover it: acknowledged here, after this pump, or
+                // it would hold a place in the window for good.
+                long seq = m.seq();
+                ctx.executor().execute(() -> {
+                    Session s = session();
+                    if (s != null && (inflight == null || inflight.isEmpty())) {
+                        s.ack(seq);
+                        s.pump(false);
+                    }
+                });
+            }
             return;
         }
         if (qos1) {
@@ -369,7 +381,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 qos2Received = new Inflight();
             }
             if (!qos2Received.contains(p.packetId())) {
-                if (qos2Received.size() >= receiveMaximumToAnnounce()) {
+                if (version == MqttVersion.V5 && qos2Received.size() >= receiveMaximumToAnnounce()) {
                     // More unreleased QoS 2 messages than the CONNACK allowed: each would be kept until its PUBREL.
                     protocolError(-MqttReasonCodes.RECEIVE_MAXIMUM_EXCEEDED, "more than "
                             + receiveMaximumToAnnounce() + " QoS 2 messages not released", Refusal.MALFORMED_FRAME);
@@ -626,9 +638,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // After the SUBACK, at QoS 0 with the retain flag set, as MQTT asks: once per filter however often one
         // SUBSCRIBE names it, and at most --max-queued-bytes of payload per SUBSCRIBE. Unbounded, one packet naming
         // '#' thousands of times wrote the whole retained store thousands of times into this connection's buffer.
-        // The rest is skipped and counted (topic_queue_full); reading stops while the buffer is full, so the next
-        // SUBSCRIBE waits until the client has read these.
-        long[] budget = {at.shared.config().maxQueuedBytesPerClient};
+        // Also no more than the connection's write buffer takes now (many SUBSCRIBEs in one read are handled
+        // before reading pauses). The rest is skipped and counted (topic_queue_full).
+        long[] budget = {Math.min(at.shared.config().maxQueuedBytesPerClient,
+                ctx.channel().bytesBeforeUnwritable())};
         int[] skipped = {0};
         java.util.Set<String> sent = new java.util.HashSet<>();
         for (int i = 0; i < codes.length; i++) {

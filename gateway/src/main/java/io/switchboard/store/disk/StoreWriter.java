@@ -418,8 +418,11 @@ final class StoreWriter implements Runnable {
         copied.clear();
         boolean more = compacting.read(copier, COMPACTION_SLICE_BYTES);
         flush();
-        // Only now, the slice's copies written, does the index say they live in the active segment: moved before,
-        // a failed write would leave the originals' segment counted empty, and it would be deleted.
+        if (!copied.isEmpty()) {
+            sync();
+        }
+        // Only now, the slice's copies written and synced, does the index say they live in the active segment: moved
+        // before, a failed write would leave the originals' segment counted empty, and it would be deleted.
         for (Copied c : copied) {
             int i = c.records().indexOf(c.seq());
             if (i >= 0 && c.records().segment(i) == compactingSegment.id) {
