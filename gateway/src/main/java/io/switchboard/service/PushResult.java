@@ -13,6 +13,9 @@ public record PushResult(int status, long seq, boolean delivered, String error) 
     public static final PushResult OFFLINE = new PushResult(404, 0, false, "client is not connected and ttl is 0");
     public static final PushResult QUEUE_FULL = new PushResult(429, 0, false, "client queue is full");
     public static final PushResult TOO_LARGE = new PushResult(413, 0, false, "payload larger than --max-payload");
+    /** The connected client takes no message this large (an MQTT 5 client's Maximum Packet Size). */
+    public static final PushResult TOO_LARGE_FOR_CLIENT = new PushResult(413, 0, false,
+            "payload larger than the connected client accepts (its MQTT Maximum Packet Size)");
     public static final PushResult DRAINING = new PushResult(503, 0, false, "server is draining");
     /** In a cluster: the client is connecting to the node that holds it; a retry finds its session. */
     public static final PushResult CONNECTING = new PushResult(503, 0, false,

@@ -47,4 +47,13 @@ public interface ClientLink {
     default boolean acknowledgesTransient() {
         return true;
     }
+
+    /**
+     * Whether this connection can take {@code m} at all: false when it is larger than the client said it accepts
+     * (MQTT 5's Maximum Packet Size). A push the connected client could never receive is refused (413) instead of
+     * being answered 200 and then not sent. True by default.
+     */
+    default boolean takes(Message m) {
+        return true;
+    }
 }

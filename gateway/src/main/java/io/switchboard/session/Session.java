@@ -302,10 +302,14 @@ public final class Session {
             return PushResult.QUEUE_FULL;
         }
         long seq = lastSeq + 1;
+        Message m = new Message(seq, payload, expiresAtMs, topic, properties);
+        if (link != null && !link.takes(m)) {
+            return PushResult.TOO_LARGE_FOR_CLIENT;
+        }
         if (queue == null) {
             queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
         }
-        if (!queue.offer(new Message(seq, payload, expiresAtMs, topic, properties))) {
+        if (!queue.offer(m)) {
             releaseQueueIfEmpty();
             return PushResult.QUEUED_TOTAL_FULL;
         }

@@ -136,19 +136,37 @@ class GatewayMqttTest {
     @Test
     void aStoredPushLargerThanTheClientsMaximumPacketSizeIsNotSentAndDoesNotBlockTheNextOnes() throws Exception {
         gw.start();
+        push("small", "x".repeat(500), 60); // kept while the client is away: no limit known yet
         MqttTestClient c = open(V5);
-        c.sendConnect("small", true, 60, null, null, 0, -1, 200);
+        c.sendConnect("small", false, 60, null, null, 0, 60, 200);
         assertEquals(0, c.connack().body()[1] & 0xFF);
-        push("small", "x".repeat(500), 60); // its PUBLISH would be over 200 bytes, and nothing else is in flight
+        // Its PUBLISH would be over 200 bytes, and nothing else is in flight.
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (gw.clientInfo("small").get("queued").asInt() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertEquals(0, gw.clientInfo("small").get("queued").asInt(), "not sent, and not holding the window");
-        push("small", "x".repeat(500), 60);
         push("small", "fits", 60);
         MqttTestClient.Pub p = c.readPublish();
-        assertEquals("fits", p.text(), "the ones too large were not sent");
+        assertEquals("fits", p.text(), "the one too large was not sent");
+        gw.assertRefusals("payload_too_large", 1);
+    }
+
+    @Test
+    void aPushLargerThanTheConnectedClientsMaximumPacketSizeIsRefused413() throws Exception {
+        gw.start();
+        MqttTestClient c = open(V5);
+        c.sendConnect("small", true, 60, null, null, 0, -1, 200);
+        assertEquals(0, c.connack().body()[1] & 0xFF);
+        for (int ttl : new int[] {60, 0}) {
+            ApiClient.Response r = gw.api().post("/v1/clients/small/messages?ttl=" + ttl, "x".repeat(500));
+            assertEquals(413, r.status(), "ttl " + ttl + ": " + r.body());
+            assertTrue(r.body().contains("Maximum Packet Size"), r.body());
+        }
+        assertEquals(0, gw.clientInfo("small").get("queued").asInt(), "nothing kept");
+        push("small", "fits", 60);
+        assertEquals("fits", c.readPublish().text());
+        c.expectSilence(300);
         gw.assertRefusals("payload_too_large", 2);
     }
 

@@ -288,11 +288,25 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     // ---- pushes to the client
 
     @Override
+    public boolean takes(Message m) {
+        return maxPacketToClient == 0 || !tooLarge(m, topicOf(m), m.stored() && m.topic() == null);
+    }
+
+    private String topicOf(Message m) {
+        return m.topic() != null ? m.topic() : at.adapter.pushTopic(session().id());
+    }
+
+    /** Whether {@code m} as a PUBLISH is larger than the client's Maximum Packet Size (v5; none: never). */
+    private boolean tooLarge(Message m, String topic, boolean qos1) {
+        return maxPacketToClient > 0 && MqttEncoder.publishBytes(version, topic, m.payload().length, qos1 ? 1 : 0,
+                qos1 ? List.of() : userProperties(m)) > maxPacketToClient;
+    }
+
+    @Override
     public void writeMessage(Message m) {
-        String topic = m.topic() != null ? m.topic() : at.adapter.pushTopic(session().id());
+        String topic = topicOf(m);
         boolean qos1 = m.stored() && m.topic() == null;
-        if (maxPacketToClient > 0 && MqttEncoder.publishBytes(version, topic, m.payload().length, qos1 ? 1 : 0,
-                qos1 ? List.of() : userProperties(m)) > maxPacketToClient) {
+        if (tooLarge(m, topic, qos1)) {
             // Larger than the client takes (v5 Maximum Packet Size): not sent, as MQTT asks, and counted. A QoS 1
             // one is not put in flight either, so the next PUBACK (or the queue emptying) acknowledges it, instead of
             // it being sent first again at every reconnect and cutting the client off each time.
