@@ -168,10 +168,62 @@ class GatewayMqttRetainWillTest {
         assertEquals("gone", watcher.readPublish().text());
 
         MqttTestClient delayed = MqttTestClient.open(gw.server().mqttPort(), V5);
-        assertEquals(0, delayed.connectWithWill("slow", "w/slow", "late", false, 1));
+        assertEquals(0, delayed.connectWithWill("slow", "w/slow", "late", false, 1, true, 60));
         delayed.close();
         watcher.expectSilence(300); // not before its delay
         assertEquals("late", watcher.readPublish().text(), "after the 1 s delay");
+    }
+
+    @Test
+    void aDelayedWillIsPublishedAtOnceWhenTheSessionEndsWithTheConnection() throws Exception {
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        MqttTestClient brief = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, brief.connectWithWill("brief", "w/brief", "gone", false, 3600, true, 0)); // expiry 0
+        brief.close();
+        assertEquals("gone", watcher.readPublish().text(), "the session ended: the will does not wait an hour");
+    }
+
+    @Test
+    void aDelayedWillIsPublishedWhenTheClientComesBackToANewSession() throws Exception {
+        MqttTestClient watcher = watcherAndDroppedWithWill("dev", 3600);
+        watcher.expectSilence(300); // waiting out its delay
+        connected("dev", V5); // Clean Start: the earlier session ended
+        assertEquals("gone", watcher.readPublish().text());
+    }
+
+    @Test
+    void aDelayedWillIsVoidOnceItsSessionResumesEvenIfTheClientDropsAgainWithoutOne() throws Exception {
+        MqttTestClient watcher = watcherAndDroppedWithWill("dev", 2);
+        MqttTestClient back = reconnect("dev", V5, 3600); // the same session, no will this time
+        assertEquals(0, back.connack().body()[1] & 0xFF);
+        back.close();
+        watcher.expectSilence(3_000); // past the first connection's 2 s delay
+    }
+
+    /**
+     * Starts the gateway, subscribes a watcher to {@code w/#}, and connects {@code id} (session expiry an hour) with
+     * a will on {@code w/id} delayed {@code willDelaySec}, then drops it and waits until the server saw the drop.
+     */
+    private MqttTestClient watcherAndDroppedWithWill(String id, int willDelaySec) throws Exception {
+        gw.config.mqttMaxSessionExpirySec = 3600;
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, first.connectWithWill(id, "w/" + id, "gone", false, willDelaySec, true, 3600));
+        first.close();
+        awaitOffline(id);
+        return watcher;
+    }
+
+    private void awaitOffline(String id) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (gw.clientInfo(id).get("online").asBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(!gw.clientInfo(id).get("online").asBoolean(), id + " still online");
     }
 
     private MqttTestClient reconnect(String id, int version, long expirySec) throws Exception {

@@ -129,32 +129,43 @@ public final class MqttTestClient implements AutoCloseable {
      */
     public int connectWithWill(String clientId, String willTopic, String willPayload, boolean willRetain,
                                int willDelaySec) throws IOException {
+        return connectWithWill(clientId, willTopic, willPayload, willRetain, willDelaySec, true, 0);
+    }
+
+    /** As above, with Clean Start and (v5, when above 0) a Session Expiry Interval. */
+    public int connectWithWill(String clientId, String willTopic, String willPayload, boolean willRetain,
+                               int willDelaySec, boolean cleanStart, int sessionExpirySec) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         string(b, "MQTT");
         b.write(version);
-        b.write(0x02 | 0x04 | (willRetain ? 0x20 : 0));
+        b.write((cleanStart ? 0x02 : 0) | 0x04 | (willRetain ? 0x20 : 0));
         b.write(0);
         b.write(60);
         if (version == 5) {
-            b.write(0); // no CONNECT properties
+            intPropertyOrNone(b, 0x11, sessionExpirySec); // CONNECT properties: Session Expiry Interval
         }
         string(b, clientId);
         if (version == 5) {
-            if (willDelaySec > 0) {
-                b.write(5);
-                b.write(0x18);
-                b.write(willDelaySec >>> 24);
-                b.write(willDelaySec >>> 16);
-                b.write(willDelaySec >>> 8);
-                b.write(willDelaySec);
-            } else {
-                b.write(0);
-            }
+            intPropertyOrNone(b, 0x18, willDelaySec); // will properties: Will Delay Interval
         }
         string(b, willTopic);
         string(b, willPayload);
         send(0x10, b);
         return connack().body()[1] & 0xFF;
+    }
+
+    /** A v5 property block holding one four-byte integer property when {@code value > 0}, else an empty one. */
+    private static void intPropertyOrNone(ByteArrayOutputStream b, int property, int value) {
+        if (value <= 0) {
+            b.write(0);
+            return;
+        }
+        b.write(5);
+        b.write(property);
+        b.write(value >>> 24);
+        b.write(value >>> 16);
+        b.write(value >>> 8);
+        b.write(value);
     }
 
     /** CONNECT and CONNACK; returns the CONNACK's reason (return) code. */

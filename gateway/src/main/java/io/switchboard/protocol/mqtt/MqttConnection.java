@@ -144,8 +144,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 if (d.sessionExpirySec() >= 0 && session() != null) {
                     // v5 may change the expiry as it leaves (not from 0 to more, which is a protocol error we
                     // forgive by capping as at CONNECT).
-                    session().keepOfflineFor(Math.min(d.sessionExpirySec(),
-                            at.shared.config().mqttMaxSessionExpirySec), at.shard.nowMs());
+                    sessionExpirySec = (int) Math.min(d.sessionExpirySec(),
+                            at.shared.config().mqttMaxSessionExpirySec);
+                    session().keepOfflineFor(sessionExpirySec, at.shard.nowMs());
                 }
                 if (d.reasonCode() != MqttReasonCodes.DISCONNECT_WITH_WILL_MESSAGE) {
                     will = null; // a normal DISCONNECT discards the will
@@ -224,6 +225,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 ctx.voidPromise());
         set(FLAG_CONNACK_SENT);
         s.keepOfflineFor(sessionExpirySec, at.shard.nowMs());
+        endDelayedWill(s);
         if (will != null) {
             will = new PendingWill(will.will(), s);
         }
@@ -574,6 +576,20 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     record DelayedWill(java.util.concurrent.Future<?> timer, Session session, Runnable publish) {
     }
 
+    /**
+     * The client is connected again (authenticated, its session attached): a will of its previous connection still
+     * waiting out its delay is void when this connection continues that session, and due now when it started a new
+     * one (Clean Start, even where the server reuses the session object; MQTT 5 3.1.3.2.2: the will is published when
+     * the delay passes or the session ends, whichever is first). Either way it no longer waits: a later drop of this
+     * connection must not publish the earlier connection's will.
+     */
+    private void endDelayedWill(Session s) {
+        DelayedWill older = at.adapter.delayedWills.remove(s.id());
+        if (older != null && older.timer().cancel(false) && (flag(FLAG_CLEAN_START) || older.session() != s)) {
+            older.publish().run();
+        }
+    }
+
     /** Publishes {@code w} now, or after its v5 delay unless a connection of the same session came back. */
     private void publishWill(Will w, Session s) {
         if (at.adapter.isPushTopic(w.topic())) {
@@ -581,21 +597,23 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return;
         }
         Runnable publish = () -> {
-            if (w.delayIntervalSec() > 0 && s.online()) {
-                return; // the client reconnected within the delay
-            }
             var pushes = at.shared.registry().pushes();
             if (!w.retain() || pushes.retain(w.topic(), w.payload())) {
                 pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()));
             }
         };
-        if (w.delayIntervalSec() > 0) {
+        // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
+        // session that ends with the connection (Session Expiry 0) has its will published now.
+        long delaySec = Math.min(Math.min(w.delayIntervalSec(), sessionExpirySec), MAX_WILL_DELAY_SEC);
+        if (delaySec > 0) {
             var wills = at.adapter.delayedWills;
             java.util.concurrent.CompletableFuture<DelayedWill> self = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.Future<?> timer = at.shard.eventLoop().schedule(() -> {
                 wills.remove(s.id(), self.getNow(null));
-                publish.run();
-            }, Math.min(w.delayIntervalSec(), MAX_WILL_DELAY_SEC), java.util.concurrent.TimeUnit.SECONDS);
+                if (!s.online()) { // else the client reconnected within the delay (see endDelayedWill)
+                    publish.run();
+                }
+            }, delaySec, java.util.concurrent.TimeUnit.SECONDS);
             DelayedWill mine = new DelayedWill(timer, s, publish);
             self.complete(mine);
             DelayedWill older = wills.put(s.id(), mine);
