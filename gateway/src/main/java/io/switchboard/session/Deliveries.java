@@ -246,7 +246,17 @@ public final class Deliveries implements PushService {
 
     /** As {@link #publish(String, byte[])}, with the publisher's name/value {@code properties} (MQTT 5). */
     public CompletableFuture<Reach> publish(String topic, byte[] payload, java.util.List<String> properties) {
-        return withOtherNodes(publishHere(topic, payload, properties),
+        return publish(topic, payload, properties, null);
+    }
+
+    /**
+     * As {@link #publish(String, byte[], java.util.List)}, published by client {@code publisherId} (null: by the
+     * backend): a subscription of that client made with No Local does not get it. The publisher's session is on this
+     * node (it is connected here), so the other nodes need not know who published.
+     */
+    public CompletableFuture<Reach> publish(String topic, byte[] payload, java.util.List<String> properties,
+                                            String publisherId) {
+        return withOtherNodes(publishHere(topic, payload, properties, publisherId),
                 registry.directory().fanOut(topic, payload, properties));
     }
 
@@ -258,9 +268,17 @@ public final class Deliveries implements PushService {
 
     /** A topic message to this node's subscribers only (in a cluster, each node runs its own). */
     public CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties) {
+        return publishHere(topic, payload, properties, null);
+    }
+
+    private CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties,
+                                                String publisherId) {
         return perLoop("publish", loop -> {
             long[] n = new long[1];
-            loop.topics().forEachMatch(topic, s -> {
+            loop.topics().forEachMatch(topic, (filter, s) -> {
+                if (publisherId != null && s.isNoLocal(filter) && s.id().equals(publisherId)) {
+                    return; // its own message, and it asked not to get those back
+                }
                 if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties).ok()) {
                     n[0]++;
                 }

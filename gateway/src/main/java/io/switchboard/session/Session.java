@@ -29,6 +29,8 @@ public final class Session {
     private ClientLink link;
     /** Topic filters this session subscribes to (they outlive a connection of the same session); null when none. */
     private java.util.ArrayList<String> topics;
+    /** Those of {@link #topics} subscribed with MQTT 5's No Local (not sent this client's own messages); or null. */
+    private java.util.ArrayList<String> noLocalTopics;
     private long lastSeq;
     private long ackedSeq;
     /** In a cluster, the epoch of this node's claim on the client (fences what it writes); 0 in one process. */
@@ -165,7 +167,16 @@ public final class Session {
 
     /** Subscribes to {@code filter} unless already subscribed or at {@code max} subscriptions; on the owner's loop. */
     public Subscribed subscribe(String filter, int max) {
+        return subscribe(filter, max, false);
+    }
+
+    /**
+     * As {@link #subscribe(String, int)}; with {@code noLocal}, messages this client publishes itself are not sent
+     * to it through this filter (MQTT 5). Subscribing again to the same filter replaces that option.
+     */
+    public Subscribed subscribe(String filter, int max, boolean noLocal) {
         if (topics != null && topics.contains(filter)) {
+            setNoLocal(filter, noLocal);
             return Subscribed.ALREADY;
         }
         int n = topics == null ? 0 : topics.size();
@@ -177,7 +188,24 @@ public final class Session {
         }
         topics.add(filter);
         owner.topics().add(filter, this);
+        setNoLocal(filter, noLocal);
         return Subscribed.ADDED;
+    }
+
+    private void setNoLocal(String filter, boolean noLocal) {
+        if (noLocal && !isNoLocal(filter)) {
+            if (noLocalTopics == null) {
+                noLocalTopics = new java.util.ArrayList<>(1);
+            }
+            noLocalTopics.add(filter);
+        } else if (!noLocal && noLocalTopics != null && noLocalTopics.remove(filter) && noLocalTopics.isEmpty()) {
+            noLocalTopics = null;
+        }
+    }
+
+    /** Whether this session subscribed to {@code filter} with No Local: its own messages do not come back. */
+    boolean isNoLocal(String filter) {
+        return noLocalTopics != null && noLocalTopics.contains(filter);
     }
 
     /** Drops the subscription to {@code filter}; false when there was none. On the owner's loop. */
@@ -186,6 +214,7 @@ public final class Session {
             return false;
         }
         owner.topics().remove(filter, this);
+        setNoLocal(filter, false);
         if (topics.isEmpty()) {
             topics = null;
         }
@@ -217,6 +246,7 @@ public final class Session {
                 owner.topics().remove(t, this);
             }
             topics = null;
+            noLocalTopics = null;
         }
     }
 

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Which sessions of one shard subscribe to which topic filters. A filter is either an exact topic (a hash lookup
@@ -82,17 +82,18 @@ public final class TopicIndex {
     }
 
     /**
-     * Calls {@code action} for each subscription whose filter matches {@code topic}: a session subscribed through
+     * Calls {@code action} with the filter and the session of each subscription whose filter matches
+     * {@code topic}: a session subscribed through
      * several matching filters is called once per filter (as MQTT 3.1.1 allows). Iterates in place, allocating
      * nothing: {@code action} must not subscribe or unsubscribe (a connection that fails while being written to
      * detaches from its session later, in its own close task).
      */
-    public void forEachMatch(String topic, Consumer<Session> action) {
-        forEachOf(exact.get(topic), action);
+    public void forEachMatch(String topic, BiConsumer<String, Session> action) {
+        forEachOf(topic, exact.get(topic), action);
         if (!wildcards.isEmpty()) {
             for (Map.Entry<String, Object> e : wildcards.entrySet()) {
                 if (matches(e.getKey(), topic)) {
-                    forEachOf(e.getValue(), action);
+                    forEachOf(e.getKey(), e.getValue(), action);
                 }
             }
         }
@@ -103,12 +104,12 @@ public final class TopicIndex {
         return exact.size() + wildcards.size();
     }
 
-    private static void forEachOf(Object subs, Consumer<Session> action) {
+    private static void forEachOf(String filter, Object subs, BiConsumer<String, Session> action) {
         if (subs instanceof Session one) {
-            action.accept(one);
+            action.accept(filter, one);
         } else if (subs != null) {
             for (Session s : asSet(subs)) {
-                action.accept(s);
+                action.accept(filter, s);
             }
         }
     }

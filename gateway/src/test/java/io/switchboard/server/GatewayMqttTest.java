@@ -184,6 +184,24 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aV5SubscriptionWithNoLocalDoesNotGetTheClientsOwnMessages() throws Exception {
+        gw.start();
+        MqttTestClient me = connected("me", V5, true);
+        MqttTestClient other = connected("other", V5, true);
+        int noLocal = 0x04; // subscription options: QoS 0, No Local
+        assertEquals(0, me.subscribeAndWait(1, "chat/#", noLocal));
+        assertEquals(0, other.subscribeAndWait(1, "chat/#", noLocal));
+        me.publish("chat/room", "from me", 0, 0);
+        assertEquals("from me", other.readPublish().text(), "others get it");
+        me.expectSilence(300);
+        other.publish("chat/room", "from other", 0, 0);
+        assertEquals("from other", me.readPublish().text(), "only the client's own messages are left out");
+        assertEquals(0, me.subscribeAndWait(2, "chat/#", 0)); // subscribing again replaces the options
+        me.publish("chat/room", "echo", 0, 0);
+        assertEquals("echo", me.readPublish().text());
+    }
+
+    @Test
     void aClientCannotPublishOnAnotherClientsPushTopic() throws Exception {
         gw.start();
         MqttTestClient victim = connected("dev-1", V5, true);

@@ -75,7 +75,7 @@ class TopicIndexTest {
 
     private static List<String> matches(TopicIndex index, String topic) {
         List<String> ids = new ArrayList<>();
-        index.forEachMatch(topic, s -> ids.add(s.id()));
+        index.forEachMatch(topic, (filter, s) -> ids.add(s.id()));
         return ids;
     }
 }

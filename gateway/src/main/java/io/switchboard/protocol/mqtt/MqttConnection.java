@@ -404,7 +404,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     return;
                 }
                 qos2Received.addPacketId(p.packetId());
-                at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p));
+                at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
                 if (toUpstream) {
                     offerUpstream(p); // PUBREC once the backend has it
                     return;
@@ -413,7 +413,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             answer(p, MqttReasonCodes.SUCCESS);
             return;
         }
-        at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p));
+        at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
         if (toUpstream) {
             offerUpstream(p); // QoS 1: PUBACK once the backend has it
         } else if (p.qos() == 1) {
@@ -599,7 +599,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         Runnable publish = () -> {
             var pushes = at.shared.registry().pushes();
             if (!w.retain() || pushes.retain(w.topic(), w.payload())) {
-                pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()));
+                pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()), s.id());
             }
         };
         // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
@@ -654,7 +654,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
                 continue;
             }
-            Session.Subscribed added = session().subscribe(filter, max);
+            Session.Subscribed added = session().subscribe(filter, max, sub.noLocal());
             if (added == Session.Subscribed.LIMIT) {
                 refused(Refusal.TOO_MANY_SUBSCRIPTIONS);
                 codes[i] = version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED
