@@ -9,6 +9,14 @@ public interface ClientLink {
     void writeMessage(Message m);
 
     /**
+     * As {@link #writeMessage(Message)}; {@code again} when it was written before, to an earlier connection of the
+     * session, and is sent again because it was not acknowledged (MQTT marks such a PUBLISH DUP).
+     */
+    default void writeMessage(Message m, boolean again) {
+        writeMessage(m);
+    }
+
+    /**
      * Writes out what was queued: at the end of the loop's current work ({@link SessionShard#flushSoon}), so that
      * the pushes of one burst to this client leave in one write, or at once where the loop cannot defer it.
      */

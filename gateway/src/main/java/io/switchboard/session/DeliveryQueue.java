@@ -17,6 +17,8 @@ final class DeliveryQueue {
     int sentCount;
     /** Seq of the last message written (or skipped as expired) on the current connection. */
     long lastSentSeq;
+    /** Seq of the last message written to any connection of the session (those up to it are sent again). */
+    long writtenUpTo;
     long bytes;
     private final QueuedBytes total;
 

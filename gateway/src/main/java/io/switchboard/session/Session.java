@@ -401,8 +401,9 @@ public final class Session {
                 }
                 continue;
             }
-            link.writeMessage(m);
+            link.writeMessage(m, m.seq() <= q.writtenUpTo);
             q.lastSentSeq = m.seq();
+            q.writtenUpTo = Math.max(q.writtenUpTo, m.seq());
             written++;
             if (q.sentCount == 0 && !m.stored() && !link.acknowledgesTransient()) {
                 q.removeFirst(); // delivered at most once: nothing will acknowledge it

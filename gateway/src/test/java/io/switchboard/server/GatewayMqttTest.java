@@ -98,6 +98,9 @@ class GatewayMqttTest {
         assertTrue(MqttTestClient.sessionPresent(connack), "the session with its message was kept");
         MqttTestClient.Pub resent = again.readPublish();
         assertEquals("two", resent.text(), "only the unacknowledged one is sent again");
+        assertTrue(resent.dup(), "marked as sent before");
+        assertEquals(two.packetId(), resent.packetId(), "with the packet id it had");
+        assertTrue(!one.dup() && !two.dup());
         again.puback(resent.packetId());
         again.pingreq();
         again.expect(MqttTestClient.PINGRESP);

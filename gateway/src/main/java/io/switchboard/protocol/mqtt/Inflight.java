@@ -11,7 +11,8 @@ final class Inflight {
     private char[] packetIds = new char[8];
     private int head;
     private int size;
-    private char nextPacketId = 1;
+    /** Whether an id in flight is not the one its seq gives (it was taken): then every new id is checked. */
+    private boolean shifted;
 
     boolean isEmpty() {
         return size == 0;
@@ -25,12 +26,29 @@ final class Inflight {
         return (head + i) & (seqs.length - 1);
     }
 
-    /** Adds a message with {@code seq}; returns the packet id it is sent with. */
+    /**
+     * Adds a message with {@code seq}; returns the packet id it is sent with: one that follows from the seq (1 to
+     * 65535, then again), so a message sent again after a reconnect has the id it had before, as MQTT asks. The seqs
+     * in flight are ascending and, but for gaps (messages of an earlier connection not kept), fewer than 65,535
+     * apart: only when they are that far apart can the id be taken already, and the next free one is used.
+     */
     int add(long seq) {
-        char id = nextPacketId;
-        nextPacketId = (char) (id == 0xFFFF ? 1 : id + 1);
+        if (size == 0) {
+            shifted = false;
+        }
+        char id = packetIdOf(seq);
+        if (size > 0 && (shifted || seq - firstSeq() >= 0xFFFF)) {
+            while (contains(id)) {
+                id = (char) (id == 0xFFFF ? 1 : id + 1);
+                shifted = true;
+            }
+        }
         append(seq, id);
         return id;
+    }
+
+    static char packetIdOf(long seq) {
+        return (char) (Long.remainderUnsigned(seq - 1, 0xFFFF) + 1);
     }
 
     void addPacketId(int packetId) {

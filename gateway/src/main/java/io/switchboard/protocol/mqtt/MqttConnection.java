@@ -306,6 +306,15 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public void writeMessage(Message m) {
+        writeMessage(m, false);
+    }
+
+    /**
+     * A QoS 1 message sent {@code again} (unacknowledged on an earlier connection of the session) goes with DUP set
+     * and, its packet id following from its seq, the id it had then (MQTT-3.3.1-1, MQTT-4.4.0-1).
+     */
+    @Override
+    public void writeMessage(Message m, boolean again) {
         String topic = topicOf(m);
         boolean qos1 = m.stored() && m.topic() == null;
         if (tooLarge(m, topic, qos1)) {
@@ -332,7 +341,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 inflight = new Inflight();
             }
             int packetId = inflight.add(m.seq());
-            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 1, false, false, packetId,
+            ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 1, false, again, packetId,
                     List.of()), ctx.voidPromise());
         } else {
             ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 0, false, false, 0,
