@@ -76,6 +76,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script append = Script.load("append", ScriptOutputType.INTEGER);
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
     private volatile Set<String> alive = Set.of();
+    /**
+     * How long a name in the node list may go without a lease before the cluster forgets it: its entry in the list,
+     * its published client count and its inbox are removed. Node names given by an orchestrator change with every
+     * restart, and each left these behind for good (and every lease refresh read them all). Settable for tests.
+     */
+    static volatile long forgetAfterMs = TimeUnit.MINUTES.toMillis(10);
+    /** Names in the node list seen without a lease, and since when (this process's clock, ns). */
+    private final Map<String, Long> leaselessSinceNs = new java.util.concurrent.ConcurrentHashMap<>();
     /** Online clients per node as each last published them (every two seconds). */
     private volatile Map<String, Long> onlineByNode = Map.of();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
@@ -246,12 +254,16 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             // Every lease in one command (they share a hash tag), answered in the order asked.
             return redis.mget(names.stream().map(Keys::lease).toArray(byte[][]::new)).thenApply(leases -> {
                 Set<String> now = new java.util.HashSet<>();
+                List<String> leaseless = new ArrayList<>();
                 for (int i = 0; i < names.size(); i++) {
                     if (leases.get(i).hasValue()) {
                         now.add(names.get(i));
+                    } else if (!names.get(i).equals(node)) {
+                        leaseless.add(names.get(i));
                     }
                 }
                 now.add(node);
+                forgetLongGone(leaseless);
                 return Set.copyOf(now);
             });
         }).whenComplete((now, e) -> {
@@ -259,6 +271,34 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 alive = now;
             }
         }).toCompletableFuture();
+    }
+
+    /** Forgets the nodes that have been without a lease for {@link #forgetAfterMs} (see there). */
+    private void forgetLongGone(List<String> leaseless) {
+        leaselessSinceNs.keySet().retainAll(leaseless);
+        long nowNs = System.nanoTime();
+        for (String name : leaseless) {
+            long sinceNs = leaselessSinceNs.computeIfAbsent(name, k -> nowNs);
+            if (nowNs - sinceNs >= TimeUnit.MILLISECONDS.toNanos(forgetAfterMs)) {
+                leaselessSinceNs.remove(name);
+                // Looked at once more first: a process of that name that started a moment ago keeps its inbox.
+                commands.async().exists(Keys.lease(name)).thenAccept(n -> {
+                    if (n == 0) {
+                        removeNode(name);
+                        log.info("cluster: forgot node {}: without a lease for {} s (its inbox and its place in "
+                                + "the node list removed)", name, TimeUnit.MILLISECONDS.toSeconds(forgetAfterMs));
+                    }
+                });
+            }
+        }
+    }
+
+    /** Removes {@code name} from the node list and the published counts, and deletes its inbox; the last reply. */
+    private CompletableFuture<Long> removeNode(String name) {
+        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
+        redis.srem(Keys.NODES, Script.bytes(name));
+        redis.hdel(Keys.ONLINE, Script.bytes(name));
+        return redis.del(Keys.inbox(name)).toCompletableFuture();
     }
 
     /**
@@ -350,8 +390,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         timers.forEach(t -> t.cancel(false));
         inbox.stop();
         try {
-            // The releases the closing connections issued are queued before this: it answers after them.
-            commands.async().del(Keys.lease(node)).get(timeoutMs, TimeUnit.MILLISECONDS);
+            // The releases the closing connections issued are queued before this: it answers after them. A node
+            // that leaves for good leaves nothing behind (its inbox is read no more).
+            commands.async().del(Keys.lease(node));
+            removeNode(node).get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.warn("cluster: could not remove node {}'s lease on close ({}); it lapses within {} ms", node,
                     reason(e), LEASE_MS);

@@ -156,6 +156,43 @@ class ClusterTest {
     }
 
     @Test
+    void shouldForgetANodeLongWithoutALeaseAndLeaveNothingBehindOnClose() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        long before = RedisCluster.forgetAfterMs;
+        try (var c = client.connect()) {
+            var r = c.sync();
+            String nodes = new String(Keys.NODES, java.nio.charset.StandardCharsets.UTF_8);
+            String online = new String(Keys.ONLINE, java.nio.charset.StandardCharsets.UTF_8);
+            String inbox = new String(Keys.inbox("gone"), java.nio.charset.StandardCharsets.UTF_8);
+            // "gone" was a node (another name each restart, as orchestrators give) and died without closing.
+            r.sadd(nodes, "gone");
+            r.hset(online, "gone", "12");
+            r.xadd(inbox, java.util.Map.of("k", "a request nobody will read"));
+            RedisCluster.forgetAfterMs = 0; // no lease since the first look is long enough here
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (r.sismember(nodes, "gone") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertFalse(r.sismember(nodes, "gone"), "still listed");
+            assertFalse(r.hexists(online, "gone"), "its count still published");
+            assertEquals(0, r.exists(inbox), "its inbox still kept");
+            assertTrue(r.sismember(nodes, "a") && r.sismember(nodes, "b"), "live nodes are kept");
+
+            b.hello("zed");
+            assertEquals(200, a.push("zed", "routed through b's inbox").status());
+            String inboxB = new String(Keys.inbox("b"), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(1, r.exists(inboxB));
+            b.close(); // a node that leaves cleanly removes its own
+            assertFalse(r.sismember(nodes, "b"));
+            assertFalse(r.hexists(online, "b"));
+            assertEquals(0, r.exists(inboxB));
+        } finally {
+            RedisCluster.forgetAfterMs = before;
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldPublishToTheSubscribersOfEveryNode() throws Exception {
         SwbTestClient onA = a.hello("sub-a");
         SwbTestClient onB = b.hello("sub-b");
