@@ -254,6 +254,11 @@ public final class Session {
         return state == ONLINE;
     }
 
+    /** Kept without a connection (not connected, nor being taken over by one). */
+    public boolean offline() {
+        return state == OFFLINE;
+    }
+
     boolean dead() {
         return state == DEAD;
     }

@@ -270,6 +270,32 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aQos2PublishSentAgainAfterAReconnectToTheSameSessionIsDeliveredOnce() throws Exception {
+        gw.start();
+        SwbTestClient swb = gw.hello("reader");
+        swb.send("SUB alarms");
+        swb.expectLine("OK SUB alarms");
+        MqttTestClient pub = connected("alarm", V311, false); // a persistent session
+        pub.publish("alarms", "fire", 2, 9);
+        pub.expect(MqttTestClient.PUBREC);
+        pub.close(); // dropped before the PUBREC reached the client
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (gw.clientInfo("alarm").get("online").asBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        MqttTestClient again = connected("alarm", V311, false);
+        again.publish("alarms", "fire", 2, 9, true); // sent again with DUP, as MQTT asks
+        again.expect(MqttTestClient.PUBREC);
+        again.pubrel(9);
+        again.expect(MqttTestClient.PUBCOMP);
+        assertEquals("fire", swb.readMsg().text());
+        swb.sync(); // nothing else pending: delivered once
+        again.publish("alarms", "smoke", 2, 9); // the id, released, is free again
+        again.expect(MqttTestClient.PUBREC);
+        assertEquals("smoke", swb.readMsg().text());
+    }
+
+    @Test
     void aSecondConnectionWithTheSameIdTakesTheSessionOver() throws Exception {
         gw.start();
         MqttTestClient old5 = connected("twin", V5, true);

@@ -226,6 +226,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         set(FLAG_CONNACK_SENT);
         s.keepOfflineFor(sessionExpirySec, at.shard.nowMs());
         endDelayedWill(s);
+        // The QoS 2 messages of the session's last connection not yet released (none for a new session).
+        Inflight unreleased = at.adapter.unparkQos2(s.id(), at.shard.nowMs());
+        if (!flag(FLAG_CLEAN_START)) {
+            qos2Received = unreleased;
+        }
         if (will != null) {
             will = new PendingWill(will.will(), s);
         }
@@ -573,7 +578,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+        Session s = session();
         super.channelInactive(ctx);
+        if (s != null && qos2Received != null && !qos2Received.isEmpty() && sessionExpirySec > 0
+                && s.offline()) {
+            // Kept with the session (not when another connection took it over: it starts without them).
+            long nowMs = at.shard.nowMs();
+            at.adapter.parkQos2(s.id(), qos2Received, nowMs + sessionExpirySec * 1000L, nowMs);
+        }
         PendingWill w = will;
         will = null;
         if (w != null && w.session() != null) {
