@@ -17,6 +17,8 @@ import java.util.function.Consumer;
  * <p>Owned by its event loop: only that thread touches it; other threads hand work over with {@link #execute}.
  */
 public final class SessionShard {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionShard.class);
+
     static final int OFFLINE_SWEEP_EVERY_SEC = 5;
 
     private final Loop<ShardMember> loop;
@@ -130,7 +132,11 @@ public final class SessionShard {
         if (!resumeNextTick.isEmpty()) {
             java.util.ArrayList<Runnable> due = resumeNextTick;
             resumeNextTick = new java.util.ArrayList<>();
-            due.forEach(Runnable::run);
+            // Each on its own: one that throws must not leave the others' connections unread for good.
+            for (Runnable r : due) {
+                io.switchboard.loop.LoopTasks.survive(r, registry.metrics().loopErrors, LOG, "resuming a reader",
+                        index());
+            }
         }
         if (loop.nowSec() >= nextOfflineSweepSec) {
             nextOfflineSweepSec = loop.nowSec() + OFFLINE_SWEEP_EVERY_SEC;

@@ -68,6 +68,42 @@ class GatewayFairShareTest {
     }
 
     @Test
+    void aClientFloodingAcksIsClosedCleanlyAndAnotherThrottledOneOnTheSameLoopGoesOn() throws Exception {
+        gw.config.eventLoops = 1;
+        gw.start();
+        SwbTestClient flood = gw.hello("acker");
+        SwbTestClient other = gw.hello("pinger");
+        flood.sendRaw("ACK 1\n".repeat(3000).getBytes(StandardCharsets.US_ASCII));
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "swb") == 1, "throttled");
+        gw.advanceSec(1);
+        gw.advanceSec(1);
+        other.sendRaw(pings(250));
+        expectPongs(other, 200); // its burst; the rest waits for the next second, as the flood's ACKs do
+        gw.advanceSec(1); // the flood's third second over budget: the ACK that spends it closes instead
+        assertTrue(flood.readLine().startsWith("BYE 429 more than 100 frames a second for 3 s"));
+        expectPongs(other, 50); // resumed in the same tick
+        assertEquals(0, gw.server().metrics().loopErrors.sum(), "no unexpected error on the loop");
+    }
+
+    @Test
+    void aSendWhosePayloadArrivesInManyReadsCountsOnce() throws Exception {
+        gw.config.clientRate = 10;
+        gw.config.clientBurst = 20;
+        gw.start();
+        SwbTestClient c = gw.hello("uploader");
+        c.sendRaw("SEND s1 1000\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] piece = "x".repeat(10).getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 100; i++) {
+            c.sendRaw(piece);
+            Thread.sleep(2); // each piece its own read, mostly
+        }
+        c.sendRaw("\n".getBytes(StandardCharsets.US_ASCII));
+        String answer = c.readLine();
+        assertTrue(answer.startsWith("SENT s1") || answer.startsWith("NACK s1"), answer);
+        gw.assertRefusals("throttled", 0);
+    }
+
+    @Test
     void aClientWithinItsBudgetIsNeverThrottled() throws Exception {
         gw.start();
         SwbTestClient c = gw.hello("steady");

@@ -133,6 +133,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return;
         }
         countFrame();
+        if (!isOpen()) {
+            return; // that packet was one too many for too long: closing with 429, nothing more handled
+        }
         switch (p) {
             case Publish pub -> publish(pub);
             case PubAck ack -> pubAck(ack.packetId());

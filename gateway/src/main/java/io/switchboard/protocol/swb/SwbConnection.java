@@ -46,7 +46,13 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
             protocolError(400, "HELLO must be the first frame", Refusal.MALFORMED_FRAME);
             return false;
         }
-        countFrame();
+        if (verb != SwbVerb.SEND) {
+            // A SEND counts once, when whole (onSend): the parser asks again at each read while its payload arrives.
+            countFrame();
+            if (!beforeHello() && !isOpen()) {
+                return false; // that frame was one too many for too long: closing with 429, nothing more handled
+            }
+        }
         if (!beforeHello() && verb == SwbVerb.HELLO) {
             ctx.write(SwbFrames.line(ctx.alloc(), "ERR 400 already welcomed"), ctx.voidPromise());
             return false;
@@ -101,6 +107,10 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
 
     @Override
     public void onSend(String sendId, byte[] payload) {
+        countFrame();
+        if (!isOpen()) {
+            return; // closing with 429: the client sends it again later
+        }
         at.shared.metrics().sendsReceived.increment();
         if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
             refused(Refusal.SEND_TOO_MANY_PENDING);
