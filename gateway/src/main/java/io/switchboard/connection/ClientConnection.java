@@ -74,6 +74,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     private boolean throttled;
     /** Pushes were written and the flush waits for the end of the loop's current work (in alignment padding). */
     private boolean flushQueued;
+    /** Whether {@link #decode} is running (a hello may complete inside it). */
+    private boolean decoding;
     /**
      * With a token that expires: the loop second its validity ends (the session is closed then), else 0. With compact
      * object headers it takes bytes that were alignment padding, so clients without tokens pay nothing for it.
@@ -194,10 +196,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             }
             if (cumulation != null) {
                 appendToCumulation(in);
-                decode(cumulation);
+                decodeOnce(cumulation);
                 keepRemainder();
             } else {
-                decode(in);
+                decodeOnce(in);
                 if (in.isReadable() && phase != CLOSING) {
                     cumulation = ctx.alloc().buffer(Math.max(in.readableBytes(), 256));
                     cumulation.writeBytes(in);
@@ -332,7 +334,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
         throttled = false;
         if (cumulation != null) {
-            decode(cumulation);
+            decodeOnce(cumulation);
             keepRemainder();
             ctx.flush();
         }
@@ -428,8 +430,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             at.shard.loop().cancelDeadline(this);
         }
         ctx.channel().config().setAutoRead(true);
-        if (cumulation != null) {
-            decode(cumulation);
+        if (cumulation != null && !decoding) {
+            // Else this completes inside the decoding of that very buffer (a hello completed at once), which goes
+            // on with what follows the hello by itself: decoding it here too would release it under that parse.
+            decodeOnce(cumulation);
             keepRemainder();
         }
         ctx.flush();
@@ -648,6 +652,16 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     }
 
     // ---- the partial-frame buffer
+
+    /** Decodes {@code buf}, noting that it is being decoded (see {@link #complete}). */
+    private void decodeOnce(ByteBuf buf) {
+        decoding = true;
+        try {
+            decode(buf);
+        } finally {
+            decoding = false;
+        }
+    }
 
     private void appendToCumulation(ByteBuf in) {
         int needed = in.readableBytes();

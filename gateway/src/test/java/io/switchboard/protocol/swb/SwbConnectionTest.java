@@ -61,6 +61,48 @@ class SwbConnectionTest {
     }
 
     @Test
+    void shouldNotTouchItsPartialFrameBufferAgainWhenAHelloSplitAcrossReadsCompletesAtOnce() {
+        rig.start();
+        EmbeddedChannel ch = rig.connect();
+        ch.config().setAllocator(new StrictAllocator());
+        send(ch, "HELLO al");
+        send(ch, "ice\n"); // completed inside the parse of the partial-frame buffer, which ends with it
+        assertEquals("WELCOME alice v=1 hb=60 seq=0\n", out(ch));
+        send(ch, "PING\n");
+        assertEquals("PONG\n", out(ch));
+        assertTrue(ch.isOpen());
+        assertEquals(0, rig.metrics.loopErrors.sum());
+    }
+
+    /** Heap buffers that refuse {@code isReadable()} once released: a recycled pooled one may belong to another. */
+    private static final class StrictAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+        StrictAllocator() {
+            super(false);
+        }
+
+        @Override
+        protected io.netty.buffer.ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return new io.netty.buffer.UnpooledHeapByteBuf(this, initialCapacity, maxCapacity) {
+                @Override
+                public boolean isReadable() {
+                    ensureAccessible();
+                    return super.isReadable();
+                }
+            };
+        }
+
+        @Override
+        protected io.netty.buffer.ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return newHeapBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+
+    @Test
     void shouldDecodeMergedFramesIncludingOnesAfterHello() {
         rig.start();
         EmbeddedChannel ch = hello("HELLO bob\nPING\nSUB news\nPING\n");
