@@ -174,13 +174,15 @@ final class Connection extends ChannelInboundHandlerAdapter {
             protocolError("MSG before WELCOME");
             return;
         }
-        client.onMessage(m.seq(), m.payload());
+        // Counted before the listener runs: a listener that closes the client from here acknowledges this message
+        // too (closeGracefully acknowledges only when something is unacknowledged).
         if (unacked++ == 0) {
             oldestUnackedNs = client.nanoTime();
             if (ackTask == null && client.ackDelayMs > 0) {
                 ackTask = client.schedule(this::ackCheck, client.ackDelayMs);
             }
         }
+        client.onMessage(m.seq(), m.payload());
     }
 
     private void onBye(Frame.Bye b) {

@@ -306,30 +306,40 @@ class SwitchboardClientTest {
 
     @Test
     void shouldAckOnlyUpToTheMessageWhoseListenerClosedTheClient() throws Exception {
+        closeFromTheListenerAt(2);
+    }
+
+    @Test
+    void shouldAckTheFirstMessageOfABatchWhenItsListenerClosesTheClient() throws Exception {
+        closeFromTheListenerAt(1); // nothing unacknowledged before it
+    }
+
+    private void closeFromTheListenerAt(long closeAt) throws Exception {
         SwitchboardClient[] self = new SwitchboardClient[1];
-        SwitchboardListener closeAtTwo = new SwitchboardListener() {
+        SwitchboardListener closing = new SwitchboardListener() {
             @Override
             public void onMessage(long seq, byte[] payload) {
                 events.onMessage(seq, payload);
-                if (seq == 2) {
+                if (seq == closeAt) {
                     self[0].closeAsync();
                 }
             }
         };
-        SwitchboardClient c = client(builder("alice").listener(closeAtTwo));
+        SwitchboardClient c = client(builder("alice").listener(closing));
         self[0] = c;
         CompletableFuture<Welcome> connected = c.connect();
         FakeServer.Peer p = server.acceptHello("HELLO alice v=1", WELCOME_0);
         connected.get(5, TimeUnit.SECONDS);
-        p.sendRaw(burst(1, 5)); // one read batch: 3, 4 and 5 arrive after the close
-        events.expect("message 1 m1");
-        events.expect("message 2 m2");
-        p.expect("ACK 2");
+        p.sendRaw(burst(1, 5)); // one read batch: those after closeAt arrive after the close
+        for (long seq = 1; seq <= closeAt; seq++) {
+            events.expect("message " + seq + " m" + seq);
+        }
+        p.expect("ACK " + closeAt);
         p.expect("BYE");
         p.close();
         c.closeAsync().get(5, TimeUnit.SECONDS);
         assertNull(events.poll(), "nothing delivered after close");
-        assertEquals(2, c.highestSeq());
+        assertEquals(closeAt, c.highestSeq());
     }
 
     // ----------------------------------------------------------------------------------------------- heartbeats
