@@ -38,6 +38,20 @@ final class Backoff {
         return random.nextLong(ceilingMs(attempt) + 1);
     }
 
+    /** A server's {@code retry} beyond this is taken as this (a bad value must not stop reconnecting for good). */
+    static final long MAX_RETRY_MS = 3_600_000;
+
+    /**
+     * The delay before attempt {@code attempt} after the server asked for {@code retryMs} (negative: it did not):
+     * at least what it asked (at most {@link #MAX_RETRY_MS}), plus jitter, and no less than the backoff's own delay,
+     * so that a client refused again and again (429) backs off further instead of coming back every second in step
+     * with every other refused client.
+     */
+    long delayMs(int attempt, long retryMs, RandomGenerator random) {
+        long backoffMs = delayMs(attempt, random);
+        return retryMs < 0 ? backoffMs : Math.max(retryDelayMs(Math.min(retryMs, MAX_RETRY_MS), random), backoffMs);
+    }
+
     /** The server's {@code retry} plus uniform jitter in {@code [0, min(retry / 10, 1 s)]}. */
     static long retryDelayMs(long retryMs, RandomGenerator random) {
         long jitter = Math.min(MAX_RETRY_JITTER_MS, retryMs / 10);

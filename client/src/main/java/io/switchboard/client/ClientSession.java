@@ -291,9 +291,7 @@ final class ClientSession {
             attempt = 0;
         }
         welcomedAtNs = NOT_WELCOMED;
-        long delayMs = bye != null && bye.retryMs() >= 0
-                ? Backoff.retryDelayMs(bye.retryMs(), random())
-                : backoff.delayMs(attempt, random());
+        long delayMs = backoff.delayMs(attempt, bye != null ? bye.retryMs() : -1, random());
         if (attempt < Integer.MAX_VALUE) {
             attempt++;
         }

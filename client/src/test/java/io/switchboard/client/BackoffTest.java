@@ -59,6 +59,15 @@ class BackoffTest {
     }
 
     @Test
+    void shouldWaitAtLeastWhatTheServerAskedAndBackOffFurtherWhenRefusedAgain() {
+        FixedRandom top = new FixedRandom(1.0);
+        assertEquals(5_500, backoff.delayMs(0, 5_000, top), "the server's retry when the backoff is shorter");
+        assertEquals(32_000, backoff.delayMs(5, 1_000, top), "the backoff when a client is refused again and again");
+        assertEquals(1_000, backoff.delayMs(0, -1, top), "no retry asked: the backoff");
+        assertEquals(3_601_000, backoff.delayMs(0, 100_000_000_000_000_000L, top), "an absurd retry is capped");
+    }
+
+    @Test
     void shouldRejectInvalidSettings() {
         assertThrows(IllegalArgumentException.class, () -> new Backoff(0, 10));
         assertThrows(IllegalArgumentException.class, () -> new Backoff(10, 5));

@@ -151,7 +151,9 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
                 case PER_IP_LIMIT -> "too many connections from your address";
                 default -> "too many connections";
             };
-            closeWith(code, text, refusal == Refusal.DRAINING ? retrySpreadMs() : 1000);
+            // Spread like a drain's: clients turned away together (a restart's reconnect storm) must not all come
+            // back in the same second.
+            closeWith(code, text, retrySpreadMs());
             return;
         }
         at.shared.metrics().connectionsOpen.incrementAndGet();
