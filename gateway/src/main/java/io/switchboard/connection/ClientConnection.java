@@ -338,8 +338,12 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (cumulation != null) {
             decodeOnce(cumulation);
             keepRemainder();
-            ctx.flush();
         }
+        if (phase == OPEN) {
+            // Deliveries a write buffer that drained while throttled left waiting (that pump was skipped).
+            s.pump(false);
+        }
+        ctx.flush();
         if (!throttled && phase == OPEN && ctx.channel().isWritable()) {
             ctx.channel().config().setAutoRead(true);
         }
