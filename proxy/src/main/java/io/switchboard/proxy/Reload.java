@@ -50,6 +50,8 @@ final class Reload {
         List<ProxyListener> bound = new ArrayList<>();
         try {
             for (ProxyListener l : added) {
+                // Routed before it listens: it accepts at once (discarded with it if the reload fails).
+                l.route = routes.get(l.name);
                 s.binder.bind(l, routes.get(l.name).config);
                 bound.add(l);
             }

@@ -28,6 +28,12 @@ final class Route {
         this.balancer = new Balancer(config.upstreams, config.balance,
                 previous == null ? List.of() : previous.balancer.upstreams());
         this.ssl = config.tls() ? Tls.serverContext(config) : null;
+        if (config.healthIntervalSec == 0) {
+            // No active checks (any more): an upstream an earlier check failed would otherwise stay down for good.
+            for (Upstream u : balancer.upstreams()) {
+                u.clearCheck();
+            }
+        }
     }
 
     String name() {

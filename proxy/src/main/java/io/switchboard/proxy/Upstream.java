@@ -58,6 +58,11 @@ public final class Upstream {
         return false;
     }
 
+    /** Forgets the last active check's failure (checks were switched off); passive marks stay. */
+    void clearCheck() {
+        checkFailed = false;
+    }
+
     /** Result of an active check; returns true when it changed the state. */
     boolean checked(boolean ok) {
         boolean changed = checkFailed == ok;

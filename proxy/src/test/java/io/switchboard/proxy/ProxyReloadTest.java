@@ -1,6 +1,7 @@
 package io.switchboard.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,6 +76,21 @@ class ProxyReloadTest {
         assertEquals(1, after.activeConnections());
         open.close();
         ProxyFixture.await("released on the kept upstream", () -> after.activeConnections() == 0);
+    }
+
+    @Test
+    void shouldForgetAFailedActiveCheckWhenAReloadSwitchesChecksOff() throws Exception {
+        TestUpstream a = fx.upstream(TestUpstream.ECHO);
+        TestUpstream b = fx.upstream(TestUpstream.ECHO);
+        fx.config.route().healthIntervalSec = 3600; // checks driven by the test
+        fx.start(a.address(), b.address());
+        b.close();
+        fx.proxy().checkUpstreamsNow();
+        assertFalse(fx.proxy().upstreams().get(1).isUp(fx.clock.nowMs()), "down by the check");
+
+        fx.proxy().reload(next()); // the same upstreams, --health-interval 0
+        assertTrue(fx.proxy().upstreams().get(1).isUp(fx.clock.nowMs()),
+                "no check will ever clear it: it must not stay down until a restart");
     }
 
     @Test
