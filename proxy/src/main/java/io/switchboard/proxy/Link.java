@@ -98,6 +98,10 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         loop.add(this);
         lastActiveSec = loop.nowSec;
         if (route.config.acceptProxy) {
+            if (!route.config.acceptProxyFrom.contains(((InetSocketAddress) client.remoteAddress()).getAddress())) {
+                refuse(ProxyMetrics.Refused.PROXY_UNTRUSTED); // unheard: its header could name any address
+                return;
+            }
             flags |= HEADER_WAIT;
             client.read(); // the decoder in front of us reads on until the header is complete
             return;

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ProxyMetrics {
     /** Why an accepted connection was closed before forwarding anything. */
     public enum Refused {
-        MAX_CONNECTIONS, PER_IP_LIMIT, RATE_PER_IP, DENIED, PROXY_HEADER, TLS_HANDSHAKE, NO_UPSTREAM;
+        MAX_CONNECTIONS, PER_IP_LIMIT, RATE_PER_IP, DENIED, PROXY_HEADER, PROXY_UNTRUSTED, TLS_HANDSHAKE, NO_UPSTREAM;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -77,6 +77,12 @@ public final class RouteConfig {
     public int healthIntervalSec = 0;
     public SendProxy sendProxy = SendProxy.OFF;
     public boolean acceptProxy = false;
+    /**
+     * The peers whose PROXY header is believed (with {@link #acceptProxy}): anyone else could announce any address
+     * and so pass --allow, --deny and the per-address limits, and have it passed on upstream.
+     */
+    public CidrList acceptProxyFrom = CidrList.parse("--accept-proxy-from", DEFAULT_ACCEPT_PROXY_FROM);
+    static final String DEFAULT_ACCEPT_PROXY_FROM = "127.0.0.0/8,::1";
     /** Seconds an accepted connection has to send its PROXY header (with {@link #acceptProxy}). */
     public int proxyHeaderTimeoutSec = 10;
     public CidrList allow = CidrList.EMPTY;

@@ -31,6 +31,10 @@ public final class RouteOptions {
     @Option(names = "--accept-proxy", arity = "0..1", description = "Expect a PROXY protocol header (v1 or v2) on "
             + "accepted connections; limits, allow/deny and the header sent upstream use its address.")
     boolean acceptProxy;
+    @Option(names = "--accept-proxy-from", paramLabel = "CIDR[,CIDR...]", description = "With --accept-proxy: the "
+            + "only peers (the proxies in front) whose PROXY header is believed; a connection from anywhere else is "
+            + "refused (proxy_untrusted), since its header could announce any address.")
+    String acceptProxyFrom = RouteConfig.DEFAULT_ACCEPT_PROXY_FROM;
     @Option(names = "--accept-proxy-timeout", description = "Seconds a connection has to send its PROXY header.")
     int acceptProxyTimeoutSec = 10;
     @Option(names = "--allow", paramLabel = "CIDR[,CIDR...]", description = "Only these source blocks (default: all).")
@@ -74,6 +78,10 @@ public final class RouteOptions {
         r.healthIntervalSec = healthIntervalSec;
         r.sendProxy = RouteConfig.SendProxy.parse(sendProxy);
         r.acceptProxy = acceptProxy;
+        r.acceptProxyFrom = CidrList.parse("--accept-proxy-from", acceptProxyFrom);
+        if (r.acceptProxyFrom.isEmpty()) {
+            throw new IllegalArgumentException("--accept-proxy-from needs at least one address block");
+        }
         r.proxyHeaderTimeoutSec = acceptProxyTimeoutSec;
         r.allow = CidrList.parse("--allow", allow);
         r.deny = CidrList.parse("--deny", deny);

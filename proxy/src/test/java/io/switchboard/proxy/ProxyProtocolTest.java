@@ -96,6 +96,28 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void shouldRefuseAPeerOutsideAcceptProxyFromUnheard() throws Exception {
+        TestUpstream upstream = fx.upstream(TestUpstream.ECHO);
+        fx.config.route().acceptProxy = true;
+        fx.config.route().allow = io.switchboard.options.CidrList.parse("--allow", "10.0.0.0/8");
+        fx.config.route().acceptProxyFrom = io.switchboard.options.CidrList.parse("--accept-proxy-from",
+                "192.0.2.0/24"); // the proxies in front; this test connects from 127.0.0.1
+        fx.start(upstream.address());
+        Socket s = fx.connect();
+        s.getOutputStream().write("PROXY TCP4 10.1.2.3 198.51.100.2 5555 443\r\nhello".getBytes(
+                StandardCharsets.US_ASCII)); // a forged address inside --allow
+        int read;
+        try {
+            read = s.getInputStream().read();
+        } catch (java.net.SocketException reset) { // closed with our bytes unread
+            read = -1;
+        }
+        assertEquals(-1, read, "closed, not forwarded");
+        assertEquals(0, upstream.accepted.get());
+        ProxyFixture.await("counted", () -> fx.proxy().metrics().refusals(ProxyMetrics.Refused.PROXY_UNTRUSTED) == 1);
+    }
+
+    @Test
     void shouldForwardBytesAndFinThatArriveWithTheHeaderBeforeTheUpstreamIsConnected() throws Exception {
         TestUpstream counter = fx.upstream(s -> {
             byte[] request = s.getInputStream().readAllBytes();
