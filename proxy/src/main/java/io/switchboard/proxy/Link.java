@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
 @Sharable // one instance per connection, in the two pipelines of that connection (same event loop)
 final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureListener, Loop.Member {
     private static final Logger log = LoggerFactory.getLogger(Link.class);
+    /** When a failure to open an upstream socket was last logged (once a minute: it comes in floods). */
+    private static final java.util.concurrent.atomic.AtomicLong lastOpenFailureLogMs =
+            new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis() - OutboundSockets.LOG_EVERY_MS);
 
     private static final int ADMITTED = 1;
     private static final int CONNECTING = 1 << 1;
@@ -163,9 +166,13 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         try {
             registered = loop.server.outbound.open(loop.loop, this, route.config.connectTimeoutMs);
         } catch (RuntimeException e) {
-            loop.server.metrics.loopErrors.increment();
-            log.warn("cannot open a socket towards {}: {}", target.label(), e.toString());
-            refuse(ProxyMetrics.Refused.NO_UPSTREAM);
+            long now = System.currentTimeMillis();
+            long last = lastOpenFailureLogMs.get();
+            if (now - last >= OutboundSockets.LOG_EVERY_MS && lastOpenFailureLogMs.compareAndSet(last, now)) {
+                log.warn("cannot open a socket towards {}: {} (switchboard_proxy_refused_total{{reason=\"local_socket\"}}"
+                        + " counts them; logged once a minute)", target.label(), e.toString());
+            }
+            refuse(ProxyMetrics.Refused.LOCAL_SOCKET);
             return;
         }
         upstream = registered.channel();
@@ -299,7 +306,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         }
         early = EarlyBytes.append(early, b, client.alloc());
         if (early.readableBytes() > EarlyBytes.MAX_BYTES) {
-            client.close();
+            refuse(ProxyMetrics.Refused.EARLY_BYTES);
         }
     }
 
@@ -360,7 +367,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             if ((flags & CONNECTED) != 0) {
                 inputEnded(client, upstream, UPSTREAM_EOF);
             } else if ((flags & HEADER_WAIT) != 0) {
-                client.close(); // no header will come
+                refuse(ProxyMetrics.Refused.PROXY_HEADER); // no header will come
             } // else onConnected shuts the upstream's output
         } else if (from == upstream && (flags & CONNECTED) != 0 && (flags & UPSTREAM_EOF) == 0) {
             flags |= UPSTREAM_EOF;

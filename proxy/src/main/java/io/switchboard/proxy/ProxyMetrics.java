@@ -12,7 +12,11 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ProxyMetrics {
     /** Why an accepted connection was closed before forwarding anything. */
     public enum Refused {
-        MAX_CONNECTIONS, PER_IP_LIMIT, RATE_PER_IP, DENIED, PROXY_HEADER, PROXY_UNTRUSTED, TLS_HANDSHAKE, NO_UPSTREAM;
+        MAX_CONNECTIONS, PER_IP_LIMIT, RATE_PER_IP, DENIED, PROXY_HEADER, PROXY_UNTRUSTED, TLS_HANDSHAKE, NO_UPSTREAM,
+        /** This process could not open a socket (file descriptors used up): not the upstream's fault. */
+        LOCAL_SOCKET,
+        /** More than the bytes held while the upstream connects ({@link EarlyBytes#MAX_BYTES}). */
+        EARLY_BYTES;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -96,6 +96,18 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void shouldCountAClientThatEndsBeforeItsHeader() throws Exception {
+        TestUpstream upstream = fx.upstream(TestUpstream.ECHO);
+        fx.config.route().acceptProxy = true;
+        fx.start(upstream.address());
+        Socket s = fx.connect();
+        s.shutdownOutput(); // a FIN, no header
+        assertEquals(-1, s.getInputStream().read());
+        ProxyFixture.await("counted", () -> fx.proxy().metrics().refusals(ProxyMetrics.Refused.PROXY_HEADER) == 1);
+        assertEquals(0, upstream.accepted.get());
+    }
+
+    @Test
     void shouldRefuseAPeerOutsideAcceptProxyFromUnheard() throws Exception {
         TestUpstream upstream = fx.upstream(TestUpstream.ECHO);
         fx.config.route().acceptProxy = true;
