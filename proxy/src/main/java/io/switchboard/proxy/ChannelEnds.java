@@ -2,6 +2,7 @@ package io.switchboard.proxy;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.DuplexChannel;
 
@@ -26,10 +27,23 @@ final class ChannelEnds {
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(SHUTDOWN_OUTPUT_AFTER_FLUSH);
     }
 
-    /** Closes {@code ch} after its pending bytes, or at once when it is no longer active. */
+    /**
+     * How long a closing side may take to accept its last bytes (at most a chunk or a pipe) before it is closed
+     * anyway: a peer that stopped reading would otherwise hold its socket, buffer and source port for good, after
+     * its connection left every count and sweep.
+     */
+    static final long CLOSE_FLUSH_LIMIT_MS = 60_000;
+
+    /** Closes {@code ch} after its pending bytes (within {@link #CLOSE_FLUSH_LIMIT_MS}), or at once when inactive. */
     static void closeAfterFlush(Channel ch) {
         if (ch.isActive()) {
-            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ChannelFuture flushed = ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            if (!flushed.isDone()) {
+                var limit = ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, CLOSE_FLUSH_LIMIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                ch.closeFuture().addListener(f -> limit.cancel(false));
+            }
         } else {
             ch.close();
         }
