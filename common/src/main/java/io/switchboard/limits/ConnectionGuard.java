@@ -21,7 +21,7 @@ public final class ConnectionGuard {
     private final int acceptRatePerSec;
     private final Clock clock;
     private final AtomicInteger open = new AtomicInteger();
-    private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp;
+    private final ConcurrentHashMap<InetAddress, Integer> perIp;
     private long rateWindowSec = Long.MIN_VALUE;
     private int acceptedInWindow;
 
@@ -43,10 +43,12 @@ public final class ConnectionGuard {
             return Refused.MAX_CONNECTIONS;
         }
         if (perIp != null && ip != null) {
-            AtomicInteger n = perIp.computeIfAbsent(ip, k -> new AtomicInteger());
+            // Counted and uncounted inside the map's own atomic steps: a count taken out of the map while another
+            // loop released the address's last connection would be lost, and the limit undercounted for good.
+            int n = perIp.merge(ip, 1, Integer::sum);
             int limit = maxPerIp;
-            if (n.incrementAndGet() > limit && limit > 0) {
-                releaseIp(ip, n);
+            if (n > limit && limit > 0) {
+                releaseIp(ip);
                 open.decrementAndGet();
                 return Refused.PER_IP_LIMIT;
             }
@@ -57,10 +59,7 @@ public final class ConnectionGuard {
     public void release(InetAddress ip) {
         open.decrementAndGet();
         if (perIp != null && ip != null) {
-            AtomicInteger n = perIp.get(ip);
-            if (n != null) {
-                releaseIp(ip, n);
-            }
+            releaseIp(ip);
         }
     }
 
@@ -98,10 +97,8 @@ public final class ConnectionGuard {
         return perIp == null ? 0 : perIp.size();
     }
 
-    private void releaseIp(InetAddress ip, AtomicInteger n) {
-        if (n.decrementAndGet() <= 0) {
-            perIp.remove(ip, n);
-        }
+    private void releaseIp(InetAddress ip) {
+        perIp.computeIfPresent(ip, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     private synchronized boolean takeAcceptToken() {
