@@ -93,6 +93,33 @@ class GatewayUpstreamTest {
     }
 
     @Test
+    void aQos2PublishSentAgainAfterAReconnectGetsItsPubrecOnlyOnceTheBackendHasIt() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.start();
+        MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), 4);
+        MqttTestClient again = MqttTestClient.open(gw.server().mqttPort(), 4);
+        try {
+            assertEquals(0, first.connect("meter", false)); // a persistent session
+            first.publish("meters/m1", "42 kWh", 2, 7);
+            assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook got it, and has not answered");
+            first.close(); // dropped before any PUBREC
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (gw.clientInfo("meter").get("online").asBoolean() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, again.connect("meter", false));
+            again.publish("meters/m1", "42 kWh", 2, 7, true); // sent again with DUP, as MQTT asks
+            again.expectSilence(300); // the backend has not answered: no PUBREC, which would end the client's copy
+            answerGate.countDown();
+            MqttTestClient.Packet rec = again.expect(MqttTestClient.PUBREC);
+            assertEquals(7, ((rec.body()[0] & 0xFF) << 8) | (rec.body()[1] & 0xFF));
+        } finally {
+            first.close();
+            again.close();
+        }
+    }
+
+    @Test
     void aRefusedMqttPublishIsAV5ReasonCodeAndClosesA311Connection() throws Exception {
         status.set(400);
         answerGate.countDown();

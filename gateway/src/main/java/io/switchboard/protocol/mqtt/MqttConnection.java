@@ -422,10 +422,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 }
                 qos2Received.addPacketId(p.packetId());
                 at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
-                if (toUpstream) {
-                    offerUpstream(p); // PUBREC once the backend has it
-                    return;
-                }
+            }
+            if (toUpstream) {
+                // PUBREC once the backend has it; a resend too (subscribers had it once): its first offer may still
+                // be on its way, have failed, or have gone with the connection that dropped, and a PUBREC now would
+                // end the client's copy before the backend has one (at least once upstream).
+                offerUpstream(p);
+                return;
             }
             answer(p, MqttReasonCodes.SUCCESS);
             return;
