@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP side of a webhook sink: encodes a batch as the JSON body of {@code docs/upstream.md} and POSTs it with
@@ -69,8 +70,23 @@ final class WebhookTransport {
      * @throws RuntimeException when the HTTP client refuses to start it
      */
     CompletableFuture<HttpResponse<Void>> send(HttpRequest request) {
-        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+        CompletableFuture<HttpResponse<Void>> sent = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+        // The request timeout of JDK 25's client ends at the response headers: a body that never ends (a webhook
+        // or proxy stalled mid-response) would hold the batch, and every SEND in it, unanswered for good. Bounded
+        // here, a second later; the exchange is cancelled (aborted) when the bound, or a cancel, ends it.
+        long limitMs = request.timeout().map(Duration::toMillis).orElse(DEFAULT_LIMIT_MS) + BODY_GRACE_MS;
+        CompletableFuture<HttpResponse<Void>> bounded = sent.copy().orTimeout(limitMs, TimeUnit.MILLISECONDS);
+        bounded.whenComplete((r, e) -> {
+            if (e != null) {
+                sent.cancel(true);
+            }
+        });
+        return bounded;
     }
+
+    /** What a response's body may take beyond the request timeout. */
+    static final long BODY_GRACE_MS = 1_000;
+    private static final long DEFAULT_LIMIT_MS = 30_000;
 
     /** The request body for {@code messages}, in order. */
     static byte[] encode(List<WebhookMessage> messages) {

@@ -300,6 +300,35 @@ class WebhookSinkTest {
     }
 
     @Test
+    void shouldNotWaitForeverForABodyThatNeverEnds() throws Exception {
+        try (ServerSocket stalled = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread server = Thread.ofVirtual().start(() -> {
+                while (!stalled.isClosed()) {
+                    try {
+                        java.net.Socket s = stalled.accept();
+                        held.add(s);
+                        s.getInputStream().read(new byte[65536]); // the request (small enough for one read)
+                        s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+                                .getBytes(StandardCharsets.US_ASCII)); // and never the rest
+                        s.getOutputStream().flush();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            WebhookSink sink = sink(URI.create("http://127.0.0.1:" + stalled.getLocalPort() + "/x"),
+                    BASE.withMaxBatchMessages(1).withRequestTimeoutMs(300).withRetries(2, 1, 5));
+            Rec a = offer(sink, "alice", "1", "x");
+            a.assertRefused(503, "backend unavailable"); // each attempt bounded, then refused as unavailable
+            for (java.net.Socket s : held) {
+                s.close();
+            }
+            server.interrupt();
+        }
+    }
+
+    @Test
     void shouldRetryAfterARequestTimeout() throws Exception {
         WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(1).withRequestTimeoutMs(300));
         hook.holdNext(1);
