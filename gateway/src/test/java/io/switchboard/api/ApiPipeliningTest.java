@@ -25,6 +25,24 @@ class ApiPipeliningTest {
     }
 
     @Test
+    void aBodyTooLargeIsRefusedInItsTurnAfterTheAnswersOfEarlierRequests() throws Exception {
+        gw.start();
+        String stored = "POST /v1/clients/away/messages?ttl=60 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi";
+        String huge = "POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: 700000000\r\n\r\n";
+        try (Socket s = new Socket("127.0.0.1", gw.server().apiPort())) {
+            s.setSoTimeout(10_000);
+            // The stored push is answered once the store has it (after a disk sync): later than the 413 is ready.
+            s.getOutputStream().write((stored + huge).getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String answers = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            int first = answers.indexOf("HTTP/1.1 ");
+            int second = answers.indexOf("HTTP/1.1 ", first + 1);
+            assertEquals("HTTP/1.1 200", answers.substring(first, first + 12), answers);
+            assertEquals("HTTP/1.1 413", answers.substring(second, second + 12), answers);
+        }
+    }
+
+    @Test
     void fiveThousandPipelinedPushesInOneWriteAreAllAnswered() throws Exception {
         gw.start();
         gw.hello("target"); // pushes to a connected client are answered from its event loop, not at once
