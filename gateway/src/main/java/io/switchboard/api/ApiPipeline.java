@@ -68,7 +68,19 @@ final class ApiPipeline {
         HttpServerCodec codec = http1Codec();
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                        ? new H2cUpgrade(deadline) : null, MAX_UPGRADE_BODY);
+                        ? new H2cUpgrade(deadline) : null, MAX_UPGRADE_BODY) {
+            /**
+             * An upgrade request is held whole before the switch, up to MAX_UPGRADE_BODY: one with a larger body
+             * (or one of unknown length) is served over HTTP/1.1 instead of refused with Netty's bare 413. Java's
+             * HttpClient asks for h2c on the first request of a connection, a batch POST included.
+             */
+            @Override
+            protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest req) {
+                return !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req)
+                        && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) <= MAX_UPGRADE_BODY
+                        && super.shouldHandleUpgradeRequest(req);
+            }
+        };
         // Adds the codec and the upgrade handler after itself; the preface instead puts HTTP/2 in their place.
         c.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge(deadline)));
         addHttp1Tail(c.pipeline(), deadline);

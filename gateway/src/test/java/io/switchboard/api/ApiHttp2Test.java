@@ -131,6 +131,16 @@ class ApiHttp2Test {
     }
 
     @Test
+    void shouldServeOverHttp11AnUpgradeRequestWhoseBodyIsTooLargeToHoldForTheSwitch() throws Exception {
+        start();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.port() + "/v1/nothing")).POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, first.statusCode(), "answered by the API, not refused by the upgrade: " + first.body());
+    }
+
+    @Test
     void shouldUpgradeAnHttp11ConnectionThatAsksForH2c() throws Exception {
         start();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
