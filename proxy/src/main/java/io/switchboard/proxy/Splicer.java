@@ -153,15 +153,6 @@ final class Splicer {
             @SuppressWarnings("deprecation") // the only splice API Netty 4.2 has; removed in 5
             ChannelFuture f = src.spliceTo(dst, Integer.MAX_VALUE); // "forever": completes only by failing
             f.addListener(this);
-            // Netty's splice into dst does not check that dst is still open: a src that went on reading after dst
-            // closed (a reset) would splice into dst's closed pipe, or make it a new one nobody closes, or write
-            // into whatever pipe reused its descriptor number. Nothing src reads can reach dst any more: src ends.
-            dst.closeFuture().addListener(closed -> {
-                if (state != DONE && src.isOpen()) {
-                    state = DONE;
-                    src.close();
-                }
-            });
             if (dst.isWritable()) {
                 scheduleRead();
             } // else the PROXY header or early bytes are still going out: writabilityChanged reads
