@@ -296,6 +296,29 @@ class GatewayMqttTest {
     }
 
     @Test
+    void qos2IdsAreKeptAlsoWhenTheServerClosesTheConnection() throws Exception {
+        gw.start();
+        MqttTestClient pub = connected("alarm", V311, false); // a persistent session, keep-alive 60 s
+        pub.publish("alarms", "fire", 2, 9);
+        pub.expect(MqttTestClient.PUBREC);
+        gw.advanceSec(60);
+        gw.advanceSec(60);
+        gw.advanceSec(20); // past two keep-alives and the grace without a packet: the server closes it
+        pub.expectEof();
+        SwbTestClient swb = gw.hello("reader"); // subscribes only now: it sees what the resend delivers
+        swb.send("SUB alarms");
+        swb.expectLine("OK SUB alarms");
+        MqttTestClient again = connected("alarm", V311, false);
+        again.publish("alarms", "fire", 2, 9, true); // sent again with DUP: delivered before, not again
+        again.expect(MqttTestClient.PUBREC);
+        again.pubrel(9);
+        again.expect(MqttTestClient.PUBCOMP);
+        again.publish("alarms", "smoke", 2, 10);
+        again.expect(MqttTestClient.PUBREC);
+        assertEquals("smoke", swb.readMsg().text(), "the resent one was not delivered a second time");
+    }
+
+    @Test
     void aSecondConnectionWithTheSameIdTakesTheSessionOver() throws Exception {
         gw.start();
         MqttTestClient old5 = connected("twin", V5, true);

@@ -30,12 +30,13 @@ public final class MqttAdapter implements ProtocolAdapter {
     /**
      * The QoS 2 packet ids a client sent and had not released when its connection dropped, by client id, kept with
      * its session (until {@code untilMs}) for its next connection: a PUBLISH it sends again (no PUBREC reached it)
-     * is then not delivered a second time. At most {@link #MAX_PARKED_QOS2} clients; past that, ones that expired
+     * is then not delivered a second time. At most {@link #MAX_PARKED_QOS2} clients, each with no more ids than the
+     * Receive Maximum it was given (a 3.1.1 client that left more is not kept); past that, ones that expired
      * are dropped, and if none has, the new one is not kept (its resend may be delivered twice, as QoS 1).
      */
     final java.util.concurrent.ConcurrentHashMap<String, ParkedQos2> unreleasedQos2 =
             new java.util.concurrent.ConcurrentHashMap<>();
-    static final int MAX_PARKED_QOS2 = 100_000;
+    static final int MAX_PARKED_QOS2 = 10_000;
 
     record ParkedQos2(Inflight ids, long untilMs) {
     }

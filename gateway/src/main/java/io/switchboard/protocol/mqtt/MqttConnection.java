@@ -63,6 +63,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private Inflight inflight;
     /** Packet ids of QoS 2 PUBLISHes received and not released yet (exactly once); null while none. */
     private Inflight qos2Received;
+    /** The session this connection was welcomed to (kept after a close by the server, which clears session()). */
+    private Session welcomedTo;
     /**
      * The CONNECT's will, published when the connection ends without a normal DISCONNECT (or with v5's 0x04);
      * null when it has none or it was discarded.
@@ -228,6 +230,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 ctx.voidPromise());
         set(FLAG_CONNACK_SENT);
         s.keepOfflineFor(sessionExpirySec, at.shard.nowMs());
+        welcomedTo = s;
         endDelayedWill(s);
         // The QoS 2 messages of the session's last connection not yet released (none for a new session).
         Inflight unreleased = at.adapter.unparkQos2(s.id(), at.shard.nowMs());
@@ -565,9 +568,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         if (p.qos() == 0) {
             return; // at most once: nothing to say
         }
-        if (p.qos() == 2 && qos2Received != null) {
+        if (p.qos() == 2 && qos2Received != null && version == MqttVersion.V5) {
             qos2Received.removePacketId(p.packetId()); // a refused PUBREC ends the exchange: no PUBREL follows
-        }
+        } // 3.1.1: the client sends it again after reconnecting; its id stays, so subscribers do not get it twice
         if (version == MqttVersion.V5) {
             answer(p, reason);
         } else {
@@ -584,10 +587,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
-        Session s = session();
+        Session s = welcomedTo; // session() is already gone when the server closed (keep-alive timeout, 429, ...)
         super.channelInactive(ctx);
         if (s != null && qos2Received != null && !qos2Received.isEmpty() && sessionExpirySec > 0
-                && s.offline()) {
+                && s.offline() && qos2Received.size() <= receiveMaximumToAnnounce()) {
             // Kept with the session (not when another connection took it over: it starts without them).
             long nowMs = at.shard.nowMs();
             at.adapter.parkQos2(s.id(), qos2Received, nowMs + sessionExpirySec * 1000L, nowMs);
@@ -611,8 +614,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * connection must not publish the earlier connection's will.
      */
     private void endDelayedWill(Session s) {
+        // By Clean Start, not by session object: in a cluster every reconnect gets a new one, resumed or not (and a
+        // session that expired meanwhile had its will published when it ended).
         DelayedWill older = at.adapter.delayedWills.remove(s.id());
-        if (older != null && older.timer().cancel(false) && (flag(FLAG_CLEAN_START) || older.session() != s)) {
+        if (older != null && older.timer().cancel(false) && flag(FLAG_CLEAN_START)) {
             older.publish().run();
         }
     }
@@ -632,6 +637,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
         // session that ends with the connection (Session Expiry 0) has its will published now.
         long delaySec = Math.min(Math.min(w.delayIntervalSec(), sessionExpirySec), MAX_WILL_DELAY_SEC);
+        if (delaySec > 0 && s.online()) {
+            // Taken over: the newer connection is attached already (it came back within the delay, and its own
+            // welcome found no will waiting yet). Void; with Clean Start MQTT would publish it, which this cannot
+            // tell from here.
+            return;
+        }
         if (delaySec > 0) {
             var wills = at.adapter.delayedWills;
             java.util.concurrent.CompletableFuture<DelayedWill> self = new java.util.concurrent.CompletableFuture<>();
