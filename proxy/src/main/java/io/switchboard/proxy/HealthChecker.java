@@ -32,8 +32,12 @@ final class HealthChecker {
     }
 
     void stop() {
+        stopped = true;
         schedule.cancel(false);
     }
+
+    /** Set by {@link #stop}: a check still in flight then marks nothing (a reload may have cleared its marks). */
+    private volatile boolean stopped;
 
     void checkNowAndWait() throws InterruptedException {
         CountDownLatch done = new CountDownLatch(route.balancer.size());
@@ -73,7 +77,7 @@ final class HealthChecker {
 
     private void finish(Upstream u, Channel ch, boolean ok, Throwable cause, CountDownLatch done) {
         ch.close();
-        if (u.checked(ok)) {
+        if (!stopped && u.checked(ok)) {
             if (ok) {
                 log.info("upstream {} of {} is up (health check connected)", u.label(), route.name());
             } else {

@@ -79,9 +79,10 @@ final class Reload {
         for (Map.Entry<String, Route> e : routes.entrySet()) {
             Route r = e.getValue();
             ProxyListener l = r.listener;
-            if (l.route != null) {
+            if (l.route != null && l.route != r) { // an added listener has its new route already
                 ProxyServer.stopHealth(l.route);
             }
+            r.clearChecksIfUnchecked();
             l.route = r;
             listeners.putIfAbsent(l.name, l);
             s.startHealth(r);

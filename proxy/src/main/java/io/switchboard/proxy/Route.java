@@ -28,8 +28,14 @@ final class Route {
         this.balancer = new Balancer(config.upstreams, config.balance,
                 previous == null ? List.of() : previous.balancer.upstreams());
         this.ssl = config.tls() ? Tls.serverContext(config) : null;
+    }
+
+    /**
+     * Without active checks (any more, after a reload): an upstream an earlier check failed would otherwise stay
+     * down for good. Called once the route is committed and the old checker stopped.
+     */
+    void clearChecksIfUnchecked() {
         if (config.healthIntervalSec == 0) {
-            // No active checks (any more): an upstream an earlier check failed would otherwise stay down for good.
             for (Upstream u : balancer.upstreams()) {
                 u.clearCheck();
             }
