@@ -32,7 +32,6 @@ import io.switchboard.service.Names;
 import io.switchboard.service.PushService;
 import io.switchboard.service.Reach;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -62,7 +61,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final int maxPayloadBytes;
     private final int maxTtlSec;
     /** The token alone (the scheme is compared apart, case-insensitively), or null: no token needed. */
-    private final byte[] apiToken;
+    private final BearerToken apiToken;
 
     ApiHandler(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
                StatsCollector stats) {
@@ -72,7 +71,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.stats = stats;
         this.maxPayloadBytes = settings.maxPayloadBytes();
         this.maxTtlSec = settings.maxTtlSec();
-        this.apiToken = settings.token() == null ? null : settings.token().getBytes(StandardCharsets.UTF_8);
+        this.apiToken = new BearerToken(settings.token());
     }
 
     @Override
@@ -381,20 +380,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // ---- request helpers
 
     private boolean authorized(FullHttpRequest req) {
-        if (apiToken == null) {
-            return true;
-        }
-        String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        // credentials = auth-scheme 1*SP token68, the scheme case-insensitive (RFC 9110 11.4, RFC 6750 2.1)
-        String scheme = "Bearer ";
-        if (h == null || !h.regionMatches(true, 0, scheme, 0, scheme.length())) {
-            return false;
-        }
-        int start = scheme.length();
-        while (start < h.length() && h.charAt(start) == ' ') {
-            start++;
-        }
-        return MessageDigest.isEqual(apiToken, h.substring(start).getBytes(StandardCharsets.UTF_8));
+        return apiToken.admits(req.headers());
     }
 
     private boolean tooLarge(Exchange ex, FullHttpRequest req, byte[] payload) {

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.AsciiString;
+import io.switchboard.metrics.GatewayMetrics;
 import java.util.Collection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ final class ApiPipeline {
     /** Names of the HTTP/1 handlers after the codec, taken out when the connection switches to HTTP/2. */
     private static final String H1_DEADLINE = "h1-deadline";
     private static final String H1_AGGREGATOR = "h1-aggregator";
+    private static final String H1_TOKEN = "h1-token";
     private static final String H1_HANDLER = "h1-api";
     /** Largest body of a request that asks to upgrade to h2c (it is answered over HTTP/2 as stream 1). */
     private static final int MAX_UPGRADE_BODY = 64 * 1024;
@@ -47,7 +49,14 @@ final class ApiPipeline {
     private final ApiHandler handler;
     private final int maxBody;
 
-    ApiPipeline(ApiSettings settings, ApiConnections connections, ApiHandler handler, int maxBody) {
+    /** The bearer token, checked on each request's head (see {@link TokenGate}). */
+    private final BearerToken token;
+    private final GatewayMetrics metrics;
+
+    ApiPipeline(ApiSettings settings, ApiConnections connections, ApiHandler handler, int maxBody,
+                GatewayMetrics metrics) {
+        this.token = new BearerToken(settings.token());
+        this.metrics = metrics;
         this.settings = settings;
         this.connections = connections;
         this.handler = handler;
@@ -101,6 +110,9 @@ final class ApiPipeline {
     /** What follows the HTTP/1.1 codec; answers go out in request order even when ready on session loops. */
     private void addHttp1Tail(ChannelPipeline p, ApiConnections.Deadline deadline) {
         p.addLast(H1_DEADLINE, deadline.afterCodec());
+        if (token.required()) {
+            p.addLast(H1_TOKEN, new TokenGate(token, metrics));
+        }
         p.addLast(H1_AGGREGATOR, new JsonObjectAggregator(maxBody));
         p.addLast(H1_HANDLER, handler);
     }
@@ -132,8 +144,11 @@ final class ApiPipeline {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         ApiConnections.Deadline d = connections.admitStream(stream);
-                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), d.afterCodec(),
-                                new JsonObjectAggregator(maxBody), handler);
+                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), d.afterCodec());
+                        if (token.required()) {
+                            stream.pipeline().addLast(new TokenGate(token, metrics));
+                        }
+                        stream.pipeline().addLast(new JsonObjectAggregator(maxBody), handler);
                     }
                 }),
                 Http2ConnectionTail.INSTANCE};
@@ -164,7 +179,7 @@ final class ApiPipeline {
     }
 
     private static void removeHttp1Tail(ChannelPipeline p) {
-        for (String name : new String[] {H1_DEADLINE, H1_AGGREGATOR, H1_HANDLER}) {
+        for (String name : new String[] {H1_DEADLINE, H1_TOKEN, H1_AGGREGATOR, H1_HANDLER}) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

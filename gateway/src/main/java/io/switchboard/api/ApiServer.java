@@ -74,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
             periodic.add(group.next().scheduleAtFixedRate(connections::sweep, 1, 1, TimeUnit.SECONDS));
             ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
             int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
-            ApiPipeline pipeline = new ApiPipeline(settings, connections, handler, maxBody);
+            ApiPipeline pipeline = new ApiPipeline(settings, connections, handler, maxBody, metrics);
             Channel ch = new ServerBootstrap()
                     .group(group)
                     .channel(settings.transport().serverChannelClass())

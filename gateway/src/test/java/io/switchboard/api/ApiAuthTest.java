@@ -37,6 +37,29 @@ class ApiAuthTest {
     }
 
     @Test
+    void shouldRefuseARequestWithoutTheTokenBeforeItsBodyIsGathered() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.server().apiPort())) {
+            s.setSoTimeout(5_000);
+            // Headers of a 30 MB body, and none of the body: the answer must not wait for it.
+            s.getOutputStream().write(("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: 30000000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            byte[] head = new byte[12];
+            int n = 0;
+            while (n < head.length) {
+                int r = s.getInputStream().read(head, n, head.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            assertEquals("HTTP/1.1 401", new String(head, 0, n, StandardCharsets.US_ASCII));
+        }
+        gw.assertRefusals("api_unauthorized", 1);
+        assertEquals(200, gw.api().send("GET", "/healthz", null, null).status(), "the health check needs none");
+    }
+
+    @Test
     void shouldRefuseRequestWithWrongBearerToken() throws Exception {
         for (String header : new String[] {"Bearer wrong", "Bearer s3cret2", "Bearer s3cre", "Bearers3cret",
                 "s3cret", "Basic czNjcmV0"}) {
