@@ -36,7 +36,11 @@ final class TokenGate extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest req) {
             discarding = false;
-            if (!token.admits(req.headers()) && !isHealthCheck(req.uri())) {
+            if (req.decoderResult().isFailure()) {
+                ctx.fireChannelRead(msg); // a request the decoder could not read: answered 400/414/431 as before
+                return;
+            }
+            if (!token.admits(req.headers()) && (!isHealthCheck(req.uri()) || hasBody(req))) {
                 discarding = !(msg instanceof LastHttpContent); // a FullHttpRequest has its body already
                 ReferenceCountUtil.release(msg);
                 refuse(ctx);
@@ -58,6 +62,12 @@ final class TokenGate extends ChannelInboundHandlerAdapter {
         metrics.refused(Refusal.API_UNAUTHORIZED);
         ex.respond(HttpResponseStatus.UNAUTHORIZED, REFUSAL, "application/json", HttpHeaderNames.WWW_AUTHENTICATE,
                 "Bearer realm=\"switchboard\"");
+    }
+
+    /** A health check needs no token, but one with a body does: it would be gathered whole like any other. */
+    private static boolean hasBody(HttpRequest req) {
+        return io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) > 0
+                || io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req);
     }
 
     private static boolean isHealthCheck(String uri) {

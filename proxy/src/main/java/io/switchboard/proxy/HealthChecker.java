@@ -32,8 +32,30 @@ final class HealthChecker {
     }
 
     void stop() {
-        stopped = true;
-        schedule.cancel(false);
+        stop(null);
+    }
+
+    /**
+     * Stops, then runs {@code then} (null: nothing), on the checker's loop: every check finishes there, so none
+     * marks an upstream after it (a reload clearing the marks in {@code then} must not see one set again).
+     */
+    void stop(Runnable then) {
+        Runnable stop = () -> {
+            stopped = true;
+            schedule.cancel(false);
+            if (then != null) {
+                then.run();
+            }
+        };
+        if (loop.loop.inEventLoop()) {
+            stop.run();
+            return;
+        }
+        try {
+            loop.loop.execute(stop);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            stop.run(); // the loop runs no check any more
+        }
     }
 
     /** Set by {@link #stop}: a check still in flight then marks nothing (a reload may have cleared its marks). */

@@ -79,10 +79,11 @@ final class Reload {
         for (Map.Entry<String, Route> e : routes.entrySet()) {
             Route r = e.getValue();
             ProxyListener l = r.listener;
-            if (l.route != null && l.route != r) { // an added listener has its new route already
-                ProxyServer.stopHealth(l.route);
+            if (l.route != null && l.route != r && l.route.health != null) {
+                l.route.health.stop(r::clearChecksIfUnchecked); // cleared after its last check (on its loop)
+            } else {
+                r.clearChecksIfUnchecked();
             }
-            r.clearChecksIfUnchecked();
             l.route = r;
             listeners.putIfAbsent(l.name, l);
             s.startHealth(r);

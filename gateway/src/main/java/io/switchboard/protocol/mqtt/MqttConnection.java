@@ -614,10 +614,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * connection must not publish the earlier connection's will.
      */
     private void endDelayedWill(Session s) {
-        // By Clean Start, not by session object: in a cluster every reconnect gets a new one, resumed or not (and a
-        // session that expired meanwhile had its will published when it ended).
+        // By Clean Start, and in one process also by session object (see below); not by object in a cluster, where
+        // every reconnect gets a new one, resumed or not.
         DelayedWill older = at.adapter.delayedWills.remove(s.id());
-        if (older != null && older.timer().cancel(false) && flag(FLAG_CLEAN_START)) {
+        if (older != null && older.timer().cancel(false) && (flag(FLAG_CLEAN_START)
+                || older.session() != s && !at.shared.registry().directory().shared())) {
+            // In one process a new session object means the old session ended (removed, e.g. past the offline
+            // sessions limit), so its will is due; in a cluster every reconnect has a new one.
             older.publish().run();
         }
     }
