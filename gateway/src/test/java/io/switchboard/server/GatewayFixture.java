@@ -133,6 +133,17 @@ public final class GatewayFixture implements AutoCloseable {
      * Waits, boundedly, for a condition that the server reaches on its own threads with no frame to show it
      * (such as a socket's close having been processed). Yields instead of sleeping; fails after 5 s.
      */
+    /** Waits until the server has seen client {@code id}'s connection end (its session kept offline). */
+    public void awaitOffline(String id) {
+        await(() -> {
+            try {
+                return !clientInfo(id).get("online").asBoolean();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, id + " offline");
+    }
+
     public static void await(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + CONDITION_TIMEOUT_NS;
         while (!condition.getAsBoolean()) {

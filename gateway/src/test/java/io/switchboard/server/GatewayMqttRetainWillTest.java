@@ -214,16 +214,8 @@ class GatewayMqttRetainWillTest {
         MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), V5);
         assertEquals(0, first.connectWithWill(id, "w/" + id, "gone", false, willDelaySec, true, 3600));
         first.close();
-        awaitOffline(id);
+        gw.awaitOffline(id);
         return watcher;
-    }
-
-    private void awaitOffline(String id) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (gw.clientInfo(id).get("online").asBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertTrue(!gw.clientInfo(id).get("online").asBoolean(), id + " still online");
     }
 
     private MqttTestClient reconnect(String id, int version, long expirySec) throws Exception {

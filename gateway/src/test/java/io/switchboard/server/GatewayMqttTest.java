@@ -279,10 +279,7 @@ class GatewayMqttTest {
         pub.publish("alarms", "fire", 2, 9);
         pub.expect(MqttTestClient.PUBREC);
         pub.close(); // dropped before the PUBREC reached the client
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (gw.clientInfo("alarm").get("online").asBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        gw.awaitOffline("alarm");
         MqttTestClient again = connected("alarm", V311, false);
         again.publish("alarms", "fire", 2, 9, true); // sent again with DUP, as MQTT asks
         again.expect(MqttTestClient.PUBREC);

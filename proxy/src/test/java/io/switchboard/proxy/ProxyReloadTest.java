@@ -85,14 +85,7 @@ class ProxyReloadTest {
         fx.config.route().healthIntervalSec = 3600; // checks driven by the test
         fx.start(a.address(), b.address());
         b.close();
-        ProxyFixture.await("b refuses connections", () -> {
-            try (java.net.Socket probe = new java.net.Socket()) {
-                probe.connect(b.address(), 1000);
-                return false;
-            } catch (java.io.IOException e) {
-                return true;
-            }
-        });
+        ProxyFixture.await("b refuses connections", () -> TestUpstream.refuses(b.address()));
         fx.proxy().checkUpstreamsNow();
         assertFalse(fx.proxy().upstreams().get(1).isUp(fx.clock.nowMs()), "down by the check");
 

@@ -75,7 +75,7 @@ class ProxyUpstreamTest {
         assertTrue(fx.proxy().upstreams().get(1).isUp(now));
 
         b.close();
-        ProxyFixture.await("b refuses connections", () -> refuses(b.address()));
+        ProxyFixture.await("b refuses connections", () -> TestUpstream.refuses(b.address()));
         fx.proxy().checkUpstreamsNow();
         assertFalse(fx.proxy().upstreams().get(1).isUp(now));
         fx.clock.advanceSec(3600);
@@ -118,14 +118,6 @@ class ProxyUpstreamTest {
         assertEquals(2, b.accepted.get());
     }
 
-    private static boolean refuses(InetSocketAddress a) {
-        try (Socket s = new Socket()) {
-            s.connect(a, 1000);
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
-    }
 
     /** An address on loopback where nothing listens: connects are refused at once. */
     static InetSocketAddress refusingAddress() throws IOException {

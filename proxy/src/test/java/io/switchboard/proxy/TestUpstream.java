@@ -53,6 +53,16 @@ final class TestUpstream implements Closeable {
         threads.execute(() -> acceptLoop(behaviour));
     }
 
+    /** Whether a connect to {@code a} is refused (a closed upstream may still accept for a moment). */
+    static boolean refuses(InetSocketAddress a) {
+        try (Socket s = new Socket()) {
+            s.connect(a, 1000);
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     int port() {
         return server.getLocalPort();
     }
