@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's open connections: the cap ({@code --api-max-connections}), each request's header and body deadlines
- * ({@code --api-header-timeout}, {@code --api-body-timeout}), checked by one sweep a second rather than a timer per
- * request, and the gauges {@code /v1/stats} shows. Thread-safe: connections live on several loops when the API
- * shares the client loops; each {@link Deadline} is changed on its channel's loop only, and a late one is closed
- * there.
+ * ({@code --api-header-timeout}, {@code --api-body-timeout}) and each connection's idle deadline between requests
+ * ({@code --api-idle-timeout}), checked by one sweep a second rather than a timer per request, and the gauges
+ * {@code /v1/stats} shows. Thread-safe: connections live on several loops when the API shares the client loops; each
+ * {@link Deadline} is changed on its channel's loop only, and a late one is closed there.
  */
 final class ApiConnections {
     private static final Logger log = LoggerFactory.getLogger(ApiConnections.class);
@@ -42,6 +42,7 @@ final class ApiConnections {
     private final int maxConnections;
     private final int headerTimeoutSec;
     private final int bodyTimeoutSec;
+    private final int idleTimeoutSec;
     private final Set<Deadline> open = ConcurrentHashMap.newKeySet();
     /** Connections admitted and not closed: the cap is taken here before a connection joins {@link #open}. */
     private final AtomicInteger openGauge = new AtomicInteger();
@@ -57,6 +58,7 @@ final class ApiConnections {
         this.maxConnections = settings.maxConnections();
         this.headerTimeoutSec = settings.headerTimeoutSec();
         this.bodyTimeoutSec = settings.bodyTimeoutSec();
+        this.idleTimeoutSec = settings.idleTimeoutSec();
     }
 
     int open() {
@@ -78,12 +80,20 @@ final class ApiConnections {
      * Their number per connection is bounded by the connection's SETTINGS_MAX_CONCURRENT_STREAMS.
      */
     Deadline admitStream(Channel stream) {
-        Deadline d = new Deadline(stream);
+        Deadline d = new Deadline(stream, true);
         streams.add(d);
         streamsGauge.incrementAndGet();
+        // The connection is not idle while it has a stream open (a stream shares its connection's loop).
+        Deadline connection = stream.parent().pipeline().get(Deadline.class);
+        if (connection != null) {
+            connection.streamsOpen++;
+        }
         stream.closeFuture().addListener(f -> {
             streams.remove(d);
             streamsGauge.decrementAndGet();
+            if (connection != null && --connection.streamsOpen == 0) {
+                connection.idleFrom(monotonicNs.getAsLong());
+            }
         });
         return d;
     }
@@ -95,7 +105,7 @@ final class ApiConnections {
     Deadline admit(Channel ch) {
         // Its deadline joins the sweep before the gauge counts it: whoever sees the connection counted (a test
         // advancing its clock, an operator) finds its deadline running from before that moment.
-        Deadline d = new Deadline(ch);
+        Deadline d = new Deadline(ch, false);
         open.add(d);
         if (openGauge.incrementAndGet() > maxConnections) {
             openGauge.decrementAndGet();
@@ -148,7 +158,7 @@ final class ApiConnections {
     /** Hands each deadline of {@code all} that looks past (or paused) to its channel's loop for a decision. */
     private static void checkLate(Set<Deadline> all, long now) {
         for (Deadline d : all) {
-            if (d.phase != IDLE && (now - d.deadlineNs >= 0 || !d.ch.config().isAutoRead())) {
+            if (now - d.deadlineNs >= 0 || d.phase != IDLE && !d.ch.config().isAutoRead()) {
                 d.ch.eventLoop().execute(() -> d.check(now));
             }
         }
@@ -162,20 +172,31 @@ final class ApiConnections {
      */
     final class Deadline extends ChannelInboundHandlerAdapter {
         private final Channel ch;
+        /** One HTTP/2 stream (a request), not a connection: it never idles out. */
+        private final boolean stream;
         private volatile int phase = HEADERS; // a new connection owes its first request's headers
         private volatile long deadlineNs;
-        /** Speaks HTTP/2: its requests are streams with deadlines of their own; the connection may idle. */
+        /** Speaks HTTP/2: its requests are streams with deadlines of their own. */
         private boolean multiplexed;
+        /** HTTP/2 streams open on this connection: while there are any, it is not idle. */
+        private int streamsOpen;
 
-        Deadline(Channel ch) {
+        Deadline(Channel ch, boolean stream) {
             this.ch = ch;
+            this.stream = stream;
             this.deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(headerTimeoutSec);
         }
 
         /** The connection switched to HTTP/2 (by ALPN, its preface, or an upgrade): no deadline of its own now. */
         void multiplexed() {
             multiplexed = true;
+            idleFrom(monotonicNs.getAsLong());
+        }
+
+        /** No request in progress from {@code now}: closed at {@code --api-idle-timeout} unless one starts. */
+        private void idleFrom(long now) {
             phase = IDLE;
+            deadlineNs = now + TimeUnit.SECONDS.toNanos(idleTimeoutSec);
         }
 
         @Override
@@ -198,16 +219,17 @@ final class ApiConnections {
                     if (msg instanceof LastHttpContent) {
                         // Bytes of a next request read together with this one's end are not seen as a new read;
                         // such a connection is held like an idle keep-alive one, within the cap.
-                        phase = IDLE;
+                        idleFrom(monotonicNs.getAsLong());
                     }
                     ctx.fireChannelRead(msg);
                 }
             };
         }
 
-        /** On the channel's loop: closes the request if it is still late at {@code now}. */
+        /** On the channel's loop: closes the request (or the idle connection) if it is still late at {@code now}. */
         private void check(long now) {
             if (phase == IDLE) {
+                checkIdle(now);
                 return;
             }
             if (!ch.config().isAutoRead()) {
@@ -216,6 +238,25 @@ final class ApiConnections {
             } else if (now - deadlineNs >= 0) {
                 expire();
             }
+        }
+
+        /**
+         * An idle connection past {@code --api-idle-timeout} is closed without an answer (HTTP/2: after a GOAWAY), as
+         * a keep-alive connection may be; one whose answers are still being made, or with a stream open, is not idle,
+         * and its idle time starts again. A stream's own deadline never idles out: it ends with its request.
+         */
+        private void checkIdle(long now) {
+            if (now - deadlineNs < 0 || stream) {
+                return;
+            }
+            if (Exchange.pendingAnswers(ch) > 0 || streamsOpen > 0 || !ch.config().isAutoRead()) {
+                idleFrom(now);
+                return;
+            }
+            metrics.apiIdleClosed.increment();
+            log.debug("API connection {} idle for {} s (--api-idle-timeout): closed", ch.remoteAddress(),
+                    idleTimeoutSec);
+            ch.close();
         }
 
         private void expire() {

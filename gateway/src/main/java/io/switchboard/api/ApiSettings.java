@@ -16,20 +16,23 @@ import io.switchboard.transport.Transport;
  * @param headerTimeoutSec seconds a request has from its first byte (or the connection's opening) to its last
  *                         header line
  * @param bodyTimeoutSec   seconds a request has from its last header line to the end of its body
+ * @param idleTimeoutSec   seconds a connection may stay open with no request in progress (HTTP/2: no stream open)
  * @param maxStreams       HTTP/2 requests one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS)
  * @param tls              TLS on the API port (h2 or HTTP/1.1 chosen by ALPN), or {@code null}: plain HTTP, where
  *                         HTTP/2 is spoken when the client starts with its preface or asks to upgrade (h2c)
  */
 public record ApiSettings(String bind, int port, Transport transport, String token, int maxPayloadBytes,
                           int maxTtlSec, int maxConnections, int headerTimeoutSec, int bodyTimeoutSec,
-                          int maxStreams, SslContext tls) {
+                          int idleTimeoutSec, int maxStreams, SslContext tls) {
     /** HTTP/2 streams per connection when not configured ({@code --api-max-streams}). */
     public static final int DEFAULT_MAX_STREAMS = 1000;
+    /** Seconds an idle API connection is kept when not configured ({@code --api-idle-timeout}). */
+    public static final int DEFAULT_IDLE_TIMEOUT_SEC = 300;
 
-    /** Plain HTTP with the default stream limit. */
+    /** Plain HTTP with the default stream limit and idle timeout. */
     public ApiSettings(String bind, int port, Transport transport, String token, int maxPayloadBytes, int maxTtlSec,
                        int maxConnections, int headerTimeoutSec, int bodyTimeoutSec) {
         this(bind, port, transport, token, maxPayloadBytes, maxTtlSec, maxConnections, headerTimeoutSec,
-                bodyTimeoutSec, DEFAULT_MAX_STREAMS, null);
+                bodyTimeoutSec, DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_MAX_STREAMS, null);
     }
 }

@@ -108,7 +108,8 @@ final class StatsCollector {
         n.put("loop_errors_total", m.loopErrors.sum());
         n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
                 .put("http2_streams", api.openStreams())
-                .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum());
+                .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum())
+                .put("idle_closed_total", m.apiIdleClosed.sum());
         return n;
     }
 
@@ -199,6 +200,8 @@ final class StatsCollector {
         counter(sb, "switchboard_sends_accepted_total", "SENDs the upstream accepted.", m.sendsAccepted.sum());
         counter(sb, "switchboard_loop_errors_total", "Unexpected errors survived by event loops.", m.loopErrors.sum());
         counter(sb, "switchboard_api_requests_total", "Backend API requests.", m.apiRequests.sum());
+        counter(sb, "switchboard_api_idle_closed_total", "API connections closed after --api-idle-timeout.",
+                m.apiIdleClosed.sum());
         gauge(sb, "switchboard_api_connections", "Open backend API connections.", api.open());
         gauge(sb, "switchboard_api_streams", "HTTP/2 streams (requests) open on backend API connections.",
                 api.openStreams());

@@ -60,6 +60,7 @@ public final class ServerConfig {
     public final int apiMaxConnections;
     public final int apiHeaderTimeoutSec;
     public final int apiBodyTimeoutSec;
+    public final int apiIdleTimeoutSec;
     /** API connections are served on the client loops (true) or on one loop of their own. */
     public final boolean apiOnClientLoops;
     /** HTTP/2 requests one API connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
@@ -203,6 +204,7 @@ public final class ServerConfig {
         apiMaxConnections = b.apiMaxConnections;
         apiHeaderTimeoutSec = b.apiHeaderTimeoutSec;
         apiBodyTimeoutSec = b.apiBodyTimeoutSec;
+        apiIdleTimeoutSec = b.apiIdleTimeoutSec;
         apiMaxStreams = b.apiMaxStreams;
         if (!b.apiLoop.equals("shared") && !b.apiLoop.equals("own")) {
             throw new IllegalArgumentException("--api-loop must be shared or own, not '" + b.apiLoop + "'");
@@ -286,6 +288,7 @@ public final class ServerConfig {
         Ranges.check("--api-max-connections", apiMaxConnections, 1, 100_000);
         Ranges.check("--api-header-timeout", apiHeaderTimeoutSec, 1, 3600);
         Ranges.check("--api-body-timeout", apiBodyTimeoutSec, 1, 3600);
+        Ranges.check("--api-idle-timeout", apiIdleTimeoutSec, 1, 86400);
         Ranges.check("--api-max-streams", apiMaxStreams, 1, 100_000);
         if ((apiTlsCert == null) != (apiTlsKey == null)) {
             throw new IllegalArgumentException("--api-tls-cert and --api-tls-key go together: give both or neither");
@@ -486,6 +489,10 @@ public final class ServerConfig {
         @Option(names = "--api-body-timeout", paramLabel = "<apiBodyTimeout>",
                 description = "Seconds an API request has from its headers to the end of its body.")
         public int apiBodyTimeoutSec = 30;
+        @Option(names = "--api-idle-timeout", paramLabel = "<apiIdleTimeout>", description = "Seconds an API "
+                + "connection may stay open with no request in progress (HTTP/2: no stream open); then it is "
+                + "closed (HTTP/2: after a GOAWAY). Keep your client's pool idle time below it. Default: 300.")
+        public int apiIdleTimeoutSec = io.switchboard.api.ApiSettings.DEFAULT_IDLE_TIMEOUT_SEC;
         @Option(names = "--api-loop", paramLabel = "shared|own", description = "Where API connections are served: "
                 + "shared (default): on the client event loops, so a push to a client on the same loop takes no "
                 + "thread hop and no extra thread wakes per push (least CPU, lowest latency); own: on one thread of "

@@ -28,6 +28,8 @@ public final class GatewayMetrics {
     public final LongAdder takeovers = new LongAdder();
     public final LongAdder loopErrors = new LongAdder();
     public final LongAdder apiRequests = new LongAdder();
+    /** API connections closed after {@code --api-idle-timeout} with no request. */
+    public final LongAdder apiIdleClosed = new LongAdder();
     private final EnumMap<Refusal, LongAdder> refusals = new EnumMap<>(Refusal.class);
     /** The refusals of client connections again, by the protocol they spoke (swb, mqtt, ws, swb-ws, mqtt-ws). */
     private final ConcurrentHashMap<String, EnumMap<Refusal, LongAdder>> byProtocol = new ConcurrentHashMap<>();

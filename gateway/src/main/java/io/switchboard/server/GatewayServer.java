@@ -153,7 +153,8 @@ public final class GatewayServer implements AutoCloseable {
             // The one place that composes the API with the core: it sees only these two services.
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
                     config.apiToken, config.maxPayloadBytes, config.maxTtlSec, config.apiMaxConnections,
-                    config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiMaxStreams, apiTls()),
+                    config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiIdleTimeoutSec,
+                    config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -94,12 +94,34 @@ class ApiHttp2Test {
     }
 
     @Test
+    void shouldCloseAnHttp2ConnectionIdleForTheIdleTimeoutButNotWhileAStreamIsOpen() throws Exception {
+        start();
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            CompletableFuture<FullHttpResponse> pushed = h2.send("POST", "/v1/clients/a/messages", "hello");
+            GatewayFixture.await(() -> push.calls.contains("push a hello ttl=0"), "the push reached the service");
+            advanceSecAndSweep(ApiSettings.DEFAULT_IDLE_TIMEOUT_SEC * 2);
+            assertTrue(h2.isOpen(), "a connection with a stream in progress is not idle");
+            push.complete(PushResult.accepted(42, true));
+            assertEquals(200, status(pushed));
+            GatewayFixture.await(() -> server.openStreams() == 0, "the finished stream is forgotten");
+
+            advanceSecAndSweep(ApiSettings.DEFAULT_IDLE_TIMEOUT_SEC - 1);
+            assertTrue(h2.isOpen(), "idle from its last stream on");
+            advanceSecAndSweep(1);
+            GatewayFixture.await(() -> !h2.isOpen(), "idle for --api-idle-timeout: closed");
+            assertEquals(1, metrics.apiIdleClosed.sum());
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+        }
+    }
+
+    @Test
     void shouldKeepAnIdleHttp2ConnectionButTimeOutAStreamWhoseBodyNeverComes() throws Exception {
         start();
         try (H2TestClient h2 = new H2TestClient(server.port())) {
             assertEquals(200, status(h2.send("GET", "/healthz", null)));
             advanceSecAndSweep(HEADER_TIMEOUT_SEC * 3);
             assertTrue(h2.isOpen(), "an HTTP/2 connection between requests is idle, not late");
+            assertEquals(0, metrics.apiIdleClosed.sum());
             assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
 
             CompletableFuture<FullHttpResponse> stuck = h2.sendHeadersOnly("/v1/clients/a/messages");

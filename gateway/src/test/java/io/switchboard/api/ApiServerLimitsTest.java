@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.metrics.Refusal;
 import io.switchboard.server.GatewayFixture;
+import io.switchboard.service.PushResult;
 import io.switchboard.transport.Transport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,9 +22,11 @@ import org.junit.jupiter.api.Timeout;
 class ApiServerLimitsTest {
     private static final int HEADER_TIMEOUT_SEC = 10;
     private static final int BODY_TIMEOUT_SEC = 30;
+    private static final int IDLE_TIMEOUT_SEC = ApiSettings.DEFAULT_IDLE_TIMEOUT_SEC;
 
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final AtomicLong nowNs = new AtomicLong(1_000_000_000L);
+    private final ApiHandlerTest.FakePush push = new ApiHandlerTest.FakePush();
     private ApiServer server;
 
     @AfterEach
@@ -36,7 +39,7 @@ class ApiServerLimitsTest {
     private void start(int maxConnections) throws InterruptedException {
         ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, maxConnections,
                 HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC);
-        server = ApiServer.start(settings, new ApiHandlerTest.FakePush(), new ApiHandlerTest.FakeAdmin(), metrics,
+        server = ApiServer.start(settings, push, new ApiHandlerTest.FakeAdmin(), metrics,
                 nowNs::get);
     }
 
@@ -121,15 +124,38 @@ class ApiServerLimitsTest {
     }
 
     @Test
-    void shouldKeepAnIdleKeepAliveConnectionBetweenRequests() throws Exception {
+    void shouldKeepAnIdleKeepAliveConnectionBetweenRequestsUntilTheIdleTimeout() throws Exception {
         start(10);
         try (RawHttp c = connectAdmitted(1)) {
             c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
             assertEquals(200, c.read().status());
-            advanceSecAndSweep(3600);
+            advanceSecAndSweep(IDLE_TIMEOUT_SEC - 1);
             c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertEquals(200, c.read().status());
+            assertEquals(200, c.read().status(), "idle for less than --api-idle-timeout: kept");
             assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+
+            advanceSecAndSweep(IDLE_TIMEOUT_SEC - 1);
+            assertEquals(0, metrics.apiIdleClosed.sum(), "the second request started the idle time again");
+            advanceSecAndSweep(1);
+            assertTrue(c.atEof(), "idle for --api-idle-timeout: closed");
+            assertEquals(1, metrics.apiIdleClosed.sum());
+            assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT), "closing an idle connection is no refusal");
+            GatewayFixture.await(() -> server.openConnections() == 0, "its place is freed");
+        }
+    }
+
+    @Test
+    void shouldNotCloseAConnectionAsIdleWhileItsAnswerIsBeingMade() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+            GatewayFixture.await(() -> push.calls.contains("push a hi ttl=0"), "the push reached the service");
+            advanceSecAndSweep(IDLE_TIMEOUT_SEC * 2);
+            assertEquals(0, metrics.apiIdleClosed.sum(), "a request in progress is not idle");
+            push.complete(PushResult.accepted(7, true));
+            assertEquals(200, c.read().status(), "the answer arrives");
+            advanceSecAndSweep(IDLE_TIMEOUT_SEC);
+            assertTrue(c.atEof(), "idle from its answer on: closed");
         }
     }
 }
