@@ -202,6 +202,40 @@ class GatewayMqttRetainWillTest {
         watcher.expectSilence(3_000); // past the first connection's 2 s delay
     }
 
+    @Test
+    void aDelayedWillIsPublishedWhenACleanStartConnectionTakesTheSessionOver() throws Exception {
+        MqttTestClient watcher = watcherAndConnectedWithWill("dev", 3600);
+        connected("dev", V5); // Clean Start: the session the will belongs to ends
+        takenOver.close(); // as a client does when told 0x8E (session taken over)
+        assertEquals("gone", watcher.readPublish().text(), "not an hour later");
+    }
+
+    @Test
+    void aDelayedWillIsVoidWhenAConnectionTakesTheSessionOverAndContinuesIt() throws Exception {
+        MqttTestClient watcher = watcherAndConnectedWithWill("dev", 2);
+        assertEquals(0, reconnect("dev", V5, 3600).connack().body()[1] & 0xFF);
+        takenOver.close();
+        watcher.expectSilence(3_000); // past the first connection's 2 s delay
+    }
+
+    /** The connection {@link #watcherAndConnectedWithWill} opened. */
+    private MqttTestClient takenOver;
+
+    /**
+     * Starts the gateway, subscribes a watcher to {@code w/#}, and connects {@code id} (session expiry an hour) with
+     * a will on {@code w/id} delayed {@code willDelaySec}; that connection ({@link #takenOver}) stays open.
+     */
+    private MqttTestClient watcherAndConnectedWithWill(String id, int willDelaySec) throws Exception {
+        gw.config.mqttMaxSessionExpirySec = 3600;
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        takenOver = MqttTestClient.open(gw.server().mqttPort(), V5);
+        clients.add(takenOver);
+        assertEquals(0, takenOver.connectWithWill(id, "w/" + id, "gone", false, willDelaySec, true, 3600));
+        return watcher;
+    }
+
     /**
      * Starts the gateway, subscribes a watcher to {@code w/#}, and connects {@code id} (session expiry an hour) with
      * a will on {@code w/id} delayed {@code willDelaySec}, then drops it and waits until the server saw the drop.

@@ -641,9 +641,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // session that ends with the connection (Session Expiry 0) has its will published now.
         long delaySec = Math.min(Math.min(w.delayIntervalSec(), sessionExpirySec), MAX_WILL_DELAY_SEC);
         if (delaySec > 0 && s.online()) {
-            // Taken over: the newer connection is attached already (it came back within the delay, and its own
-            // welcome found no will waiting yet). Void; with Clean Start MQTT would publish it, which this cannot
-            // tell from here.
+            // Taken over: the newer connection is attached already (its own welcome found no will waiting yet).
+            // Void if it continues the session; due now if it started a new one with Clean Start (MQTT 5 3.1.4:
+            // the original session ended on the takeover).
+            if (s.link() instanceof MqttConnection newer && newer != this && newer.flag(FLAG_CLEAN_START)) {
+                publish.run();
+            }
             return;
         }
         if (delaySec > 0) {
