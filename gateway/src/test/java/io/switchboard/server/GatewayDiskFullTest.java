@@ -47,9 +47,11 @@ class GatewayDiskFullTest {
         return p.waitFor(20, TimeUnit.SECONDS) ? p.exitValue() : -1;
     }
 
-    @Test
-    void aFullDiskIsAnswered503AndCountedAndTheGatewayKeepsServing() throws Exception {
-        gw.start();
+    /** Stored pushes of 60 KB to {@code a} until one is refused: that answer, and how many were accepted before. */
+    private record Filled(ApiClient.Response refused, int accepted) {
+    }
+
+    private Filled fillTheDisk() throws Exception {
         String payload = "x".repeat(60_000);
         int accepted = 0;
         ApiClient.Response refused = null;
@@ -62,6 +64,35 @@ class GatewayDiskFullTest {
             }
         }
         assertTrue(accepted >= 5 && accepted < 18, accepted + " accepted on a 1 MiB disk");
+        return new Filled(refused, accepted);
+    }
+
+    /** Client {@code a} reads every message stored for it (and the refused one, queued before it failed) and acks. */
+    private void readAndAcknowledge(int accepted) throws Exception {
+        SwbTestClient a = gw.hello("a");
+        for (int seq = 1; seq <= accepted + 1; seq++) {
+            assertEquals(seq, a.readMsg().seq());
+        }
+        a.ack(accepted + 1);
+        a.sync();
+    }
+
+    private void awaitStoredPushesTakenAgain() {
+        GatewayFixture.await(() -> {
+            try {
+                return gw.api().post("/v1/clients/c/messages?ttl=3600", "again").status() == 200;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "a stored push accepted once space is free");
+    }
+
+    @Test
+    void aFullDiskIsAnswered503AndCountedAndTheGatewayKeepsServing() throws Exception {
+        gw.start();
+        Filled filled = fillTheDisk();
+        int accepted = filled.accepted();
+        ApiClient.Response refused = filled.refused();
         assertEquals(503, refused.status(), refused.body());
         assertTrue(refused.json().get("error").asText().contains("message store could not keep"), refused.body());
         JsonNode stats = gw.stats();
@@ -78,20 +109,29 @@ class GatewayDiskFullTest {
 
         // Every push answered 200 is delivered (in order, with its seq), and the refused one too: it was queued
         // before the store failed; its 503 tells the backend to retry (a duplicate at worst), never a loss.
-        SwbTestClient a = gw.hello("a");
-        for (int seq = 1; seq <= accepted + 1; seq++) {
-            assertEquals(seq, a.readMsg().seq());
-        }
-        a.ack(accepted + 1);
-        a.sync();
+        readAndAcknowledge(accepted);
         // Acknowledged: the old segments are dropped, and the store takes stored pushes again.
-        GatewayFixture.await(() -> {
-            try {
-                return gw.api().post("/v1/clients/c/messages?ttl=3600", "again").status() == 200;
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }, "a stored push accepted once space is free");
+        awaitStoredPushesTakenAgain();
         assertEquals(200, gw.api().get("/healthz").status());
+    }
+
+    @Test
+    void aDiskTooFullForEvenANewSegmentIsFreedByDeletingWhatTheAcknowledgementsEnded() throws Exception {
+        gw.start();
+        Filled filled = fillTheDisk();
+        assertEquals(503, filled.refused().status(), filled.refused().body());
+        // Someone else takes the rest of the disk: the store cannot open a segment, not even for the ACK's record.
+        try (var out = Files.newOutputStream(mount.resolve("filler"))) {
+            byte[] page = new byte[4096];
+            for (int i = 0; i < 1024; i++) {
+                out.write(page);
+            }
+        } catch (IOException full) {
+            // as intended
+        }
+        assertEquals(503, gw.api().post("/v1/clients/c/messages?ttl=3600", "x").status(), "nothing fits now");
+        readAndAcknowledge(filled.accepted());
+        // The acknowledged messages' segments are deleted although no segment can be opened: that frees the disk.
+        awaitStoredPushesTakenAgain();
     }
 }

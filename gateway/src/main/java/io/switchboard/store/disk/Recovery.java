@@ -103,9 +103,15 @@ final class Recovery implements Records.Visitor {
     public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
         Client c = clients.computeIfAbsent(clientId, k -> new Client());
         c.lastSeq = Math.max(c.lastSeq, seq);
-        if (seq > c.ackedUpTo) {
-            c.pending.add(new Pending(seq, expiresAtMs, payload, segment, recordBytes));
+        if (seq <= c.ackedUpTo) {
+            // Written after an ACK that covers it: a new session of the same id that started its seqs again
+            // (--seq-origin zero, or a wall clock stepped back), whose predecessor's records all ended before it,
+            // acknowledged (the writer writes no FORGET for a client it holds nothing of). The log is in the order
+            // written, and compaction never copies a record after the ACK that ended it: what came before is over.
+            c.pending.clear();
+            c.ackedUpTo = Long.MIN_VALUE;
         }
+        c.pending.add(new Pending(seq, expiresAtMs, payload, segment, recordBytes));
     }
 
     @Override

@@ -78,8 +78,10 @@ final class StoreWriter implements Runnable {
     private Segment active;
     private int lastSegmentId;
     private boolean unsynced;
-    private long lastSyncMs;
-    private long nextSweepMs;
+    /** When the last sync and the next expiry sweep are or were, in {@link Clock#monotonicNs()} as ms: a wall-clock
+     * step must not stop the interval syncs for as long as it stepped back. */
+    private long lastSyncMonoMs;
+    private long nextSweepMonoMs;
     private long failuresLogged;
     private SegmentReader compacting;
     private Segment compactingSegment;
@@ -100,7 +102,7 @@ final class StoreWriter implements Runnable {
         }
         counters.diskBytes.set(disk);
         counters.segments = segments.size();
-        this.nextSweepMs = clock.nowMs() + SWEEP_INTERVAL_MS;
+        this.nextSweepMonoMs = monoMs() + SWEEP_INTERVAL_MS;
     }
 
     /** Opens the first active segment, on the starting thread, so that a directory that cannot take one fails the start. */
@@ -134,13 +136,17 @@ final class StoreWriter implements Runnable {
         }
     }
 
+    private long monoMs() {
+        return clock.monotonicNs() / 1_000_000L;
+    }
+
     private long waitMs() {
         if (compacting != null) {
             return 0;
         }
         long wait = IDLE_WAIT_MS;
-        if (unsynced && settings.fsync() == DiskStore.Fsync.INTERVAL) {
-            wait = Math.max(0, lastSyncMs + settings.fsyncIntervalMs() - clock.nowMs());
+        if (unsynced && active != null && settings.fsync() == DiskStore.Fsync.INTERVAL) {
+            wait = Math.max(0, lastSyncMonoMs + settings.fsyncIntervalMs() - monoMs());
         }
         return wait;
     }
@@ -187,6 +193,8 @@ final class StoreWriter implements Runnable {
                 Op op = ops.get(i);
                 if (op.type == Op.MESSAGE && !op.indexed) {
                     unanswered.add(op);
+                } else if (op.type == Op.ACK || op.type == Op.FORGET) {
+                    unindex(op);
                 } else if (op.type == Op.STOP) {
                     stop = true;
                 }
@@ -209,13 +217,29 @@ final class StoreWriter implements Runnable {
         unanswered.add(op);
     }
 
-    private void ack(Op op) throws IOException {
+    /**
+     * Takes what an ACK or a FORGET ends out of the index; true when that was anything (then its record is written).
+     * Also for the ops of a failed batch, whose records are not written: what they ended stops counting against the
+     * size limit and is not copied by compaction (after a restart before its segment goes, it is delivered again).
+     */
+    private boolean unindex(Op op) {
+        if (op.type == Op.FORGET) {
+            ClientRecords r = clients.remove(op.clientId);
+            return r != null && r.dropUpTo(Long.MAX_VALUE, dropped) > 0;
+        }
         ClientRecords r = clients.get(op.clientId);
         if (r == null || r.dropUpTo(op.seq, dropped) == 0) {
-            return; // nothing of it was kept: no record needed
+            return false; // nothing of it was kept: no record needed
         }
         if (r.isEmpty()) {
             clients.remove(op.clientId);
+        }
+        return true;
+    }
+
+    private void ack(Op op) throws IOException {
+        if (!unindex(op)) {
+            return;
         }
         int bytes = Records.ackBytes(op.id.length);
         ensureRoom(bytes);
@@ -224,8 +248,7 @@ final class StoreWriter implements Runnable {
     }
 
     private void forget(Op op) throws IOException {
-        ClientRecords r = clients.remove(op.clientId);
-        if (r == null || r.dropUpTo(Long.MAX_VALUE, dropped) == 0) {
+        if (!unindex(op)) {
             return;
         }
         int bytes = Records.forgetBytes(op.id.length);
@@ -280,7 +303,7 @@ final class StoreWriter implements Runnable {
         active.channel.force(false);
         counters.fsynced(System.nanoTime() - t0);
         unsynced = false;
-        lastSyncMs = clock.nowMs();
+        lastSyncMonoMs = monoMs();
     }
 
     private void flushAndSync() throws IOException {
@@ -343,6 +366,7 @@ final class StoreWriter implements Runnable {
             seal(active);
             active = null;
         }
+        unsynced = false; // sealed, synced as far as it could be: no interval sync is due until the next segment
     }
 
     /** Seals the active segment (synced) and opens the next one. */
@@ -352,7 +376,15 @@ final class StoreWriter implements Runnable {
             seal(active);
             active = null;
         }
-        Segment s = dir.create(++lastSegmentId);
+        // A failed create (disk full, retried every batch) takes no id, unless it left its file behind.
+        Segment s;
+        try {
+            s = dir.create(lastSegmentId + 1);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            lastSegmentId++;
+            throw e;
+        }
+        lastSegmentId = s.id;
         segments.put(s.id, s);
         active = s;
         counters.diskBytes.addAndGet(s.size);
@@ -371,15 +403,15 @@ final class StoreWriter implements Runnable {
     // ---- between batches
 
     private void housekeeping() {
-        long now = clock.nowMs();
+        long mono = monoMs();
         try {
             if (unsynced && settings.fsync() == DiskStore.Fsync.INTERVAL
-                    && now - lastSyncMs >= settings.fsyncIntervalMs() && active != null) {
+                    && mono - lastSyncMonoMs >= settings.fsyncIntervalMs() && active != null) {
                 sync();
             }
-            if (now >= nextSweepMs) {
-                nextSweepMs = now + SWEEP_INTERVAL_MS;
-                sweep(now);
+            if (mono - nextSweepMonoMs >= 0) {
+                nextSweepMonoMs = mono + SWEEP_INTERVAL_MS;
+                sweep(clock.nowMs()); // expiry itself is wall-clock time, kept across restarts
             }
             compact();
         } catch (IOException | RuntimeException e) {
@@ -400,13 +432,14 @@ final class StoreWriter implements Runnable {
     /** One slice of compaction, when due. */
     private void compact() throws IOException {
         if (compacting == null) {
+            // Also while no segment is open (the disk is full): deleting what no longer counts is what frees it.
+            Segment oldest = segments.isEmpty() ? null : segments.firstEntry().getValue();
+            while (oldest != null && oldest != active && oldest.liveRecords == 0) {
+                delete(oldest); // nothing in it counts any more: no copying needed
+                oldest = segments.isEmpty() ? null : segments.firstEntry().getValue();
+            }
             if (active == null) {
                 return;
-            }
-            Segment oldest = segments.firstEntry().getValue();
-            while (oldest != active && oldest.liveRecords == 0) {
-                delete(oldest); // nothing in it counts any more: no copying needed
-                oldest = segments.firstEntry().getValue();
             }
             if (oldest == active || counters.diskBytes.get() <= 2 * counters.accountedBytes.get()
                     + settings.segmentBytes()) {

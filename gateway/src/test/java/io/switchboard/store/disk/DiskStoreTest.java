@@ -121,6 +121,20 @@ class DiskStoreTest {
     }
 
     @Test
+    void aNewSessionNumberingAgainAfterItsPredecessorWasAcknowledgedIsRecovered() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 7, exp, "old");
+        s.acknowledged("a", 7); // nothing of a is kept now: its forget below writes no record
+        s.forget("a");
+        append(s, "a", 1, exp, "new"); // a new session numbering from 1 (--seq-origin zero), answered stored
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of("new"), payloads(got.get("a")), "not taken for acknowledged by the old ACK of 7");
+        assertTrue(got.get("a").lastSeq() >= 1);
+    }
+
+    @Test
     void aTornLastRecordIsCutAtEveryByteAndTheRestRecovered() throws IOException {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
@@ -234,6 +248,34 @@ class DiskStoreTest {
             }
             assertEquals(20, rig.reopen(s).get("a").messages().size(), policy.word());
         }
+    }
+
+    @Test
+    void intervalSyncsGoOnWhenTheWallClockStepsBack() {
+        java.util.concurrent.atomic.AtomicLong wallMs = new java.util.concurrent.atomic.AtomicLong(StoreRig.START_MS);
+        java.util.concurrent.atomic.AtomicLong monoMs = new java.util.concurrent.atomic.AtomicLong(1_000);
+        io.switchboard.clock.Clock clock = new io.switchboard.clock.Clock() {
+            @Override
+            public long nowMs() {
+                return wallMs.get();
+            }
+
+            @Override
+            public long monotonicNs() {
+                return monoMs.get() * 1_000_000L;
+            }
+        };
+        DiskStore s = DiskStore.open(new DiskStore.Settings(dir, DiskStore.Fsync.INTERVAL, 50, 64 * 1024, 1 << 30),
+                clock);
+        s.recover((id, lastSeq, m) -> { });
+        append(s, "a", 1, StoreRig.START_MS + 3_600_000, "one");
+        monoMs.addAndGet(100);
+        await(() -> s.stats().fsyncs() >= 1, "the first interval sync");
+        wallMs.addAndGet(-3_600_000); // NTP steps the clock back an hour
+        append(s, "a", 2, StoreRig.START_MS + 3_600_000, "two");
+        monoMs.addAndGet(100);
+        await(() -> s.stats().fsyncs() >= 2, () -> "a sync 100 ms later, not an hour: " + s.stats());
+        s.close();
     }
 
     @Test
