@@ -140,26 +140,72 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     /** Admission control for the client's address; the handshake timeout starts once admitted. */
     private void admit() {
-        Refusal refusal = at.shared.registry().draining() ? Refusal.DRAINING
-                : Refusal.of(at.shared.guard().tryAcquire(remoteIp()));
+        Framing framing = ctx.pipeline().get(Framing.class);
+        boolean handedOver = framing != null && framing.handOverAdmission();
+        Refusal refusal = admission(at.shared, handedOver ? null : remoteIp());
         if (refusal != null) {
+            if (handedOver) {
+                at.shared.guard().release(remoteIp());
+            }
             refused(refusal);
-            int code = refusal == Refusal.DRAINING ? 503 : 429;
-            String text = switch (refusal) {
-                case DRAINING -> "draining";
-                case ACCEPT_RATE -> "too fast";
-                case PER_IP_LIMIT -> "too many connections from your address";
-                default -> "too many connections";
-            };
             // Spread like a drain's: clients turned away together (a restart's reconnect storm) must not all come
             // back in the same second.
-            closeWith(code, text, retrySpreadMs());
+            closeWith(refusalStatus(refusal), refusalText(refusal), retrySpreadMs());
             return;
         }
         at.shared.metrics().connectionsOpen.incrementAndGet();
         timeSec = (int) at.shard.nowSec() + at.shared.config().handshakeTimeoutSec;
         at.shard.loop().addMember(this);
         at.shard.loop().schedule(this, timeSec);
+    }
+
+    /**
+     * Whether a new connection from {@code ip} is refused, and why (null: admitted, and its place under the limits
+     * taken): draining, or over a connection limit. {@code ip} null: its place was taken already, only draining
+     * refuses.
+     */
+    public static Refusal admission(GatewayContext shared, InetAddress ip) {
+        if (shared.registry().draining()) {
+            return Refusal.DRAINING;
+        }
+        return ip == null ? null : Refusal.of(shared.guard().tryAcquire(ip));
+    }
+
+    /** The HTTP-like status a refusal of {@link #admission} is answered with. */
+    public static int refusalStatus(Refusal refusal) {
+        return refusal == Refusal.DRAINING ? 503 : 429;
+    }
+
+    /** Its one line for the client. */
+    public static String refusalText(Refusal refusal) {
+        return switch (refusal) {
+            case DRAINING -> "draining";
+            case ACCEPT_RATE -> "too fast";
+            case PER_IP_LIMIT -> "too many connections from your address";
+            default -> "too many connections";
+        };
+    }
+
+    /**
+     * The framing in front ends the connection: for an error of its own ({@code code}, HTTP-like: the protocol's
+     * goodbye, then the framing's close, then a lingering close), or because the client closed it ({@code code}
+     * 0: what is queued for it is flushed, then the framing's close). Either way the session is let go at once, so
+     * nothing more is written to (and reported delivered on) a connection that is ending.
+     */
+    public final void framingEnded(int code, String text) {
+        if (phase == CLOSING) {
+            return;
+        }
+        if (code != 0) {
+            closeWith(code, text, 0);
+            return;
+        }
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+        leave();
     }
 
     @Override

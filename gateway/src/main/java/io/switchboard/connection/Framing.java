@@ -19,4 +19,12 @@ public interface Framing extends ChannelHandler {
      * @param text one printable line
      */
     Object closeFrame(ByteBufAllocator alloc, int code, String text);
+
+    /**
+     * True once, when the framing admitted the connection itself (it held the client address's place under the
+     * connection limits while its own handshake ran): the connection takes that place over instead of asking again.
+     */
+    default boolean handOverAdmission() {
+        return false;
+    }
 }

@@ -246,6 +246,63 @@ class GatewayWebSocketTest {
     }
 
     @Test
+    void socketsThatNeverUpgradeHoldTheirPlaceUnderTheConnectionLimits() throws Exception {
+        gw.config.maxConnectionsPerIp = 2;
+        gw.start();
+        java.net.Socket silent = new java.net.Socket("127.0.0.1", port());
+        clients.add(silent);
+        WsTestClient upgraded = ws("/swb");
+        WsTestClient.Answer refused = answer(WsTestClient.upgradeRequest(port(), "/swb"));
+        assertEquals(429, refused.status());
+        assertTrue(refused.body().contains("too many connections from your address"), refused.body());
+        assertEquals(1, gw.server().metrics().refusals(Refusal.PER_IP_LIMIT));
+
+        silent.close(); // freed without an upgrade
+        GatewayFixture.await(() -> {
+            try (WsTestClient again = WsTestClient.request(port(), WsTestClient.upgradeRequest(port(), "/swb"))) {
+                return again.answer().status() == 101;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "the silent socket's place taken again");
+        SwbTestClient swb = SwbTestClient.over(upgraded);
+        swb.hello("counted-once"); // the upgraded connection took its framing's place, not a second one
+        assertEquals(200, gw.api().get("/v1/clients/counted-once").status());
+    }
+
+    @Test
+    void aTooLargeFrameIsAnswered1009AlsoWhileItsRestIsStillComing() throws Exception {
+        gw.config.wsMaxFrameBytes = 1000;
+        gw.start();
+        WsTestClient big = ws("/swb");
+        SwbTestClient swb = SwbTestClient.over(big);
+        swb.hello("big");
+        // 2 MB sent: the server stops reading at the header; the unread rest must not reset the close away.
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                big.sendFrame(0x80 | WsTestClient.OP_BINARY, new byte[2_000_000], true);
+            } catch (java.io.IOException ignored) {
+                // the server may close first
+            }
+        });
+        assertTrue(swb.readLine().startsWith("BYE 413 "), "the protocol's goodbye first");
+        assertNull(swb.readLine());
+        assertEquals(1009, big.closeFrame().closeCode());
+        writer.join(10_000);
+    }
+
+    @Test
+    void aCloseFrameWithACodeNoEndpointMaySendIsAProtocolError() throws Exception {
+        gw.start();
+        WsTestClient c = ws("/swb");
+        c.sendFrame(0x80 | WsTestClient.OP_CLOSE, new byte[] {0x03, (byte) 0xED}, true); // 1005: never on the wire
+        assertEquals(1002, c.readClose().closeCode());
+        WsTestClient ok = ws("/swb");
+        ok.sendFrame(0x80 | WsTestClient.OP_CLOSE, new byte[] {0x0F, (byte) 0xA0}, true); // 4000: an application's
+        assertEquals(4000, ok.readClose().closeCode(), "echoed");
+    }
+
+    @Test
     void theProtocolsGoodbyeComesInsideThenTheCloseFrame() throws Exception {
         gw.start();
         WsTestClient c = ws("/swb");

@@ -62,6 +62,13 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     private byte phase = HANDSHAKE;
     /** A fragmented message is under way: continuation frames are expected, a new message is not. */
     private boolean inMessage;
+    /** The client address whose place under the connection limits this holds until the connection takes it. */
+    private java.net.InetAddress admitted;
+    /** Where the search for the end of the request head goes on (it is not searched from the start each read). */
+    private int headScanned;
+    /** The close frame's code and reason when this framing ends the connection itself (0: the connection's). */
+    private int ownCloseCode;
+    private String ownCloseReason;
 
     WebSocketFraming(WebSocketAdapter adapter) {
         this.adapter = adapter;
@@ -69,7 +76,20 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        // The connection (and its admission) comes with the upgrade; until then this deadline bounds the wait.
+        // The socket holds its place under the connection limits from now, as over TCP (else sockets that never
+        // upgrade would escape them); the connection the upgrade adds takes that place over. With --accept-proxy
+        // the limits count the address the PROXY header announces: the connection admits it then.
+        if (!adapter.shared().config().acceptProxy
+                && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress peer) {
+            Refusal refusal = ClientConnection.admission(adapter.shared(), peer.getAddress());
+            if (refusal != null) {
+                adapter.shared().metrics().refused(refusal, adapter.name());
+                answerAndClose(ctx, ClientConnection.refusalStatus(refusal), ClientConnection.refusalText(refusal));
+                return;
+            }
+            admitted = peer.getAddress();
+        }
+        // The connection comes with the upgrade; until then this deadline bounds the wait.
         handshakeTimeout = ctx.executor().schedule(() -> {
             if (phase == HANDSHAKE) {
                 refuse(ctx, 408, "no WebSocket upgrade request within the handshake timeout");
@@ -81,6 +101,10 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
         releasePending();
+        if (admitted != null) { // never upgraded: its place is freed here
+            adapter.shared().guard().release(admitted);
+            admitted = null;
+        }
         ReferenceCountUtil.release(proxyHeader);
         proxyHeader = null;
         phase = CLOSED;
@@ -104,6 +128,33 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         }
     }
 
+    @Override
+    public boolean handOverAdmission() {
+        boolean held = admitted != null;
+        admitted = null;
+        return held;
+    }
+
+    /**
+     * Before the upgrade nothing stands behind this handler: a reset, a failed TLS handshake or a bad PROXY header
+     * ends the socket quietly here (counted where it is a refusal) instead of reaching the pipeline's end as a
+     * warning with a stack trace. After it the connection handles its own.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (ctx.pipeline().get(ClientConnection.class) != null) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        if (cause instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException && phase == HANDSHAKE) {
+            adapter.shared().metrics().refused(Refusal.PROXY_HEADER, adapter.name());
+        }
+        org.slf4j.LoggerFactory.getLogger(WebSocketFraming.class).debug("closing WebSocket {} before its upgrade: {}",
+                ctx.channel().remoteAddress(), cause.toString());
+        phase = CLOSED;
+        ctx.close();
+    }
+
     // ---- the upgrade
 
     private void handshake(ChannelHandlerContext ctx, ByteBuf in) {
@@ -112,7 +163,8 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         }
         pending.writeBytes(in);
         in.release();
-        int end = headEnd(pending);
+        int end = headEnd(pending, Math.max(pending.readerIndex(), headScanned - 3));
+        headScanned = pending.writerIndex();
         if (end < 0) {
             if (pending.readableBytes() > UpgradeRequest.MAX_HEAD_BYTES) {
                 refuse(ctx, 431, "request head longer than " + UpgradeRequest.MAX_HEAD_BYTES + " bytes");
@@ -167,9 +219,9 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         ctx.flush();
     }
 
-    /** Where the blank line ending the request head starts in {@code b}, or -1 while there is none. */
-    private static int headEnd(ByteBuf b) {
-        for (int i = b.readerIndex(), last = b.writerIndex() - 4; i <= last; i++) {
+    /** Where the blank line ending the request head starts in {@code b}, from {@code from} on, or -1. */
+    private static int headEnd(ByteBuf b, int from) {
+        for (int i = from, last = b.writerIndex() - 4; i <= last; i++) {
             if (b.getInt(i) == 0x0d0a0d0a) {
                 return i;
             }
@@ -307,7 +359,11 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     private void control(ChannelHandlerContext ctx, int opcode, ByteBuf payload) {
         switch (opcode) {
             case OP_PING -> {
-                ctx.write(frame(ctx.alloc(), 0x80 | OP_PONG, payload), ctx.voidPromise());
+                if (ctx.channel().isWritable()) {
+                    // Else dropped (RFC 6455 5.5.3 lets a pong answer only the latest ping): a client that pings
+                    // without reading, before its hello too, must not grow the outbound buffer without bound.
+                    ctx.write(frame(ctx.alloc(), 0x80 | OP_PONG, payload), ctx.voidPromise());
+                }
                 ctx.fireChannelRead(Unpooled.EMPTY_BUFFER); // the client is alive: its connection notes activity
             }
             case OP_PONG -> ctx.fireChannelRead(Unpooled.EMPTY_BUFFER);
@@ -318,22 +374,59 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                 }
                 int code = payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex())
                         : CLOSE_NORMAL;
-                phase = CLOSED;
-                ctx.writeAndFlush(close(ctx.alloc(), code, "")).addListener(ChannelFutureListener.CLOSE);
+                if (!sendableCloseCode(code) || !utf8(payload.skipBytes(Math.min(2, payload.readableBytes())))) {
+                    fail(ctx, CLOSE_PROTOCOL_ERROR, "a close frame's code must be one an endpoint may send, its "
+                            + "reason UTF-8");
+                    return;
+                }
+                endWith(ctx, code, "", 0); // the client's close, echoed
             }
             default -> fail(ctx, CLOSE_PROTOCOL_ERROR, "unknown control opcode " + opcode);
         }
     }
 
-    /** Ends the connection for a framing error: counted, a close frame with {@code code}, then closed. */
+    /** Ends the connection for a framing error: counted, and closed with {@code code} (see {@link #endWith}). */
     private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
         if (code != CLOSE_TOO_BIG) {
             adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME, adapter.name());
         }
-        phase = CLOSED;
-        releasePending();
-        ctx.writeAndFlush(close(ctx.alloc(), code, reason)).addListener(ChannelFutureListener.CLOSE);
+        endWith(ctx, code, reason, code == CLOSE_TOO_BIG ? 413 : 400);
         return false;
+    }
+
+    /**
+     * Ends the connection with a close frame of {@code code}: through the connection behind, which lets its session
+     * go at once and closes as it always does ({@code connectionCode} 0, the client's own close: flushed, then this
+     * close frame; else its goodbye, this close frame, and a lingering close, so that the close frame is read
+     * before the unread rest of a too large frame could make the kernel reset the connection).
+     */
+    private void endWith(ChannelHandlerContext ctx, int code, String reason, int connectionCode) {
+        releasePending();
+        ClientConnection<?> connection = ctx.pipeline().get(ClientConnection.class);
+        if (connection != null && phase == OPEN) {
+            ownCloseCode = code;
+            ownCloseReason = reason;
+            connection.framingEnded(connectionCode, reason); // writes this close frame through closeFrame
+        }
+        if (phase != CLOSED) { // no connection behind, or it was ending already
+            phase = CLOSED;
+            ctx.writeAndFlush(close(ctx.alloc(), code, reason)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** RFC 6455 7.4: a code a close frame may carry (not 1004-1006, 1015, nor unassigned ones below 3000). */
+    static boolean sendableCloseCode(int code) {
+        return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006
+                || code >= 3000 && code <= 4999;
+    }
+
+    private static boolean utf8(ByteBuf b) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(b.nioBuffer());
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
     }
 
     private void unmask(ByteBuf b) {
@@ -377,6 +470,9 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     public Object closeFrame(ByteBufAllocator alloc, int code, String text) {
         if (phase != OPEN) {
             return null;
+        }
+        if (ownCloseCode != 0) {
+            return new CloseFrame(close(alloc, ownCloseCode, ownCloseReason));
         }
         return new CloseFrame(close(alloc, closeCode(code), text));
     }
