@@ -236,7 +236,7 @@ final class ApiConnections {
                 // Not reading is the server's doing (its answers wait to be written): the peer is not late.
                 deadlineNs = now + TimeUnit.SECONDS.toNanos(phase == HEADERS ? headerTimeoutSec : bodyTimeoutSec);
             } else if (now - deadlineNs >= 0) {
-                expire();
+                expire(now);
             }
         }
 
@@ -256,15 +256,22 @@ final class ApiConnections {
             metrics.apiIdleClosed.increment();
             log.debug("API connection {} idle for {} s (--api-idle-timeout): closed", ch.remoteAddress(),
                     idleTimeoutSec);
+            closing(now);
             ch.close();
         }
 
-        private void expire() {
+        /** Closing (its last answer or GOAWAY may still be on its way): no deadline of any kind from now. */
+        private void closing(long now) {
+            phase = IDLE;
+            deadlineNs = now + Long.MAX_VALUE / 2;
+        }
+
+        private void expire(long now) {
             metrics.refused(Refusal.API_TIMEOUT);
             String what = phase == HEADERS
                     ? "request headers not complete within " + headerTimeoutSec + " s (--api-header-timeout)"
                     : "request body not complete within " + bodyTimeoutSec + " s (--api-body-timeout)";
-            phase = IDLE;
+            closing(now);
             if (Exchange.pendingAnswers(ch) > 0) {
                 // An answer now would be read as the answer to an earlier request: close without one.
                 ch.close();

@@ -261,6 +261,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      */
     @Override
     protected Object goodbye(int code, String text, long retryMs) {
+        if (code == 409 && will != null && will.session() != null) {
+            // Taken over: told on the session's loop before the newer connection gets the session, so the will
+            // waits (or goes, without a delay) now, and the newer connection's welcome finds it: due at once if it
+            // starts a new session with Clean Start (MQTT 5 3.1.4: the old one ended), void if it continues it.
+            PendingWill w = will;
+            will = null;
+            publishWill(w.will(), w.session());
+        }
         if (code == 503 || !flag(FLAG_CONNACK_SENT)) {
             // Sent away by a drain (the client comes back elsewhere at once), or never connected: not a failure
             // its subscribers should hear of.
@@ -641,12 +649,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // session that ends with the connection (Session Expiry 0) has its will published now.
         long delaySec = Math.min(Math.min(w.delayIntervalSec(), sessionExpirySec), MAX_WILL_DELAY_SEC);
         if (delaySec > 0 && s.online()) {
-            // Taken over: the newer connection is attached already (its own welcome found no will waiting yet).
-            // Void if it continues the session; due now if it started a new one with Clean Start (MQTT 5 3.1.4:
-            // the original session ended on the takeover).
-            if (s.link() instanceof MqttConnection newer && newer != this && newer.flag(FLAG_CLEAN_START)) {
-                publish.run();
-            }
+            // The client is connected again already (its welcome found no will waiting yet): void. A takeover does
+            // not come here: its will is handed over when it is told (see goodbye).
             return;
         }
         if (delaySec > 0) {

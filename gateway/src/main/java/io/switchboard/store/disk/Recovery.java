@@ -107,7 +107,8 @@ final class Recovery implements Records.Visitor {
             // Written after an ACK that covers it: a new session of the same id that started its seqs again
             // (--seq-origin zero, or a wall clock stepped back), whose predecessor's records all ended before it,
             // acknowledged (the writer writes no FORGET for a client it holds nothing of). The log is in the order
-            // written, and compaction never copies a record after the ACK that ended it: what came before is over.
+            // written, and compaction copies only records live in the index (the same seq, expiry and size), never
+            // one after the ACK that ended it: what came before is over.
             c.pending.clear();
             c.ackedUpTo = Long.MIN_VALUE;
         }

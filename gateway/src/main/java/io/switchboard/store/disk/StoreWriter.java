@@ -102,7 +102,8 @@ final class StoreWriter implements Runnable {
         }
         counters.diskBytes.set(disk);
         counters.segments = segments.size();
-        this.nextSweepMonoMs = monoMs() + SWEEP_INTERVAL_MS;
+        this.lastSyncMonoMs = monoMs(); // the monotonic clock's origin is arbitrary: never 0 as a start
+        this.nextSweepMonoMs = lastSyncMonoMs + SWEEP_INTERVAL_MS;
     }
 
     /** Opens the first active segment, on the starting thread, so that a directory that cannot take one fails the start. */
@@ -497,7 +498,10 @@ final class StoreWriter implements Runnable {
         public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
             ClientRecords r = clients.get(clientId);
             int i = r == null ? -1 : r.indexOf(seq);
-            if (i < 0 || r.segment(i) != compactingSegment.id) {
+            // The very record the index names, not only its seq: an earlier session of the same id that numbered
+            // from the same origin (--seq-origin zero) can have left an acknowledged record with that seq here.
+            if (i < 0 || r.segment(i) != compactingSegment.id || r.expiresAtMs(i) != expiresAtMs
+                    || r.recordBytes(i) != recordBytes) {
                 return;
             }
             try {

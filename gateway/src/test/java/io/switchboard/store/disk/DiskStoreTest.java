@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.store.MessageStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -207,6 +208,32 @@ class DiskStoreTest {
                 assertEquals(List.of(payload + 49, payload + 50), payloads(client));
             }
         }
+    }
+
+    @Test
+    void compactionCopiesTheRecordTheIndexNamesNotAnEarlierSessionsOneWithTheSameSeq() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 4 * 1024;
+        DiskStore s = rig.open();
+        append(s, "a", 1, StoreRig.START_MS + 600_000, "old-session");
+        s.acknowledged("a", 1);
+        s.forget("a"); // nothing of a kept: no record
+        append(s, "a", 1, StoreRig.START_MS + 700_000, "new-session"); // numbering from 1 again (--seq-origin zero)
+        for (int seq = 1; seq <= 100; seq++) {
+            append(s, "gone", seq, StoreRig.START_MS + 600_000, "g".repeat(100));
+        }
+        Path first = segmentFiles().getFirst();
+        s.acknowledged("gone", 100);
+        await(() -> !Files.exists(first), "the first segment compacted away");
+        s.close();
+        StringBuilder files = new StringBuilder();
+        for (Path p : segmentFiles()) {
+            files.append(new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1));
+        }
+        assertFalse(files.toString().contains("old-session"), "the acknowledged record was copied forward");
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("new-session"), payloads(got.get("a")));
     }
 
     @Test
