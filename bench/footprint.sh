@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Issue 14's per-process figures, with the launcher's own settings (./switchboard server, plus JAVA_OPTS if given):
-# the idle gateway's private memory (Private_Clean + Private_Dirty from /proc/PID/smaps_rollup, 5 s after start) and
+# the idle gateway's private memory (Private_Clean + Private_Dirty from /proc/PID/smaps_rollup, IDLE_AFTER s after
+# it answered /healthz, 15 by default: settled, the JIT compilers' start-up memory trimmed; 5 s read ~6 MB more): all
+# it maps that no other process maps now, libjvm's and the class archives' file pages included) and its dirty part
+# alone (Private_Dirty: what each further gateway process costs, the file pages being shared between them), and
 # its RSS growth per idle handshaked SWB/1 session while N clients are held (bench --server-pid, no API calls),
 # read twice: right after the ramp, and at the end of a HOLD-second hold (what an idle session costs once the
 # ramp's garbage and the JIT compilers' freed memory are gone; the target is judged on this one); RUNS fresh
@@ -14,6 +17,7 @@ N=${N:-19000}
 RUNS=${RUNS:-3}
 RATE=${RATE:-5000}
 HOLD=${HOLD:-30}
+IDLE_AFTER=${IDLE_AFTER:-15}
 PORT=${PORT:-17600}
 API_PORT=${API_PORT:-18600}
 fd_cap=$(ulimit -n)
@@ -25,17 +29,30 @@ fi
 jar=$(bench_jar)
 java=$(java_cmd)
 private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
+dirty_kb() { awk '/^Private_Dirty:/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-idle=() per=() per_ramp=()
+idle=() dirty=() per=() per_ramp=()
 echo "footprint: ./switchboard server${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'}; $N idle SWB/1 clients, $RUNS runs"
+# The launcher's class archive (see ./switchboard) is written when a server exits without one: one short start and
+# stop first, so that every measured run maps it as a user's second start does; then a pause, so that its pages are
+# written back (a page not yet written to disk counts as dirty in every process that maps it).
+"$bench_root/switchboard" server --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-warm" \
+  --drain-period 1 > "$bench_tmp/server-warm.log" 2>&1 &
+wpid=$!
+wait_http "http://127.0.0.1:$API_PORT/healthz" 60
+kill "$wpid" 2>/dev/null || true
+wait "$wpid" 2>/dev/null || true
+sync
+sleep 2
 for run in $(seq 1 "$RUNS"); do
   "$bench_root/switchboard" server --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-$run" \
     --max-connections $((N + 100)) > "$bench_tmp/server-$run.log" 2>&1 &
   spid=$!
   bench_pids+=("$spid")
   wait_http "http://127.0.0.1:$API_PORT/healthz" 60
-  sleep 5
+  sleep "$IDLE_AFTER"
   idle_kb=$(private_kb "$spid")
+  idle_dirty=$(dirty_kb "$spid")
   idle_rss=$(rss_kb "$spid")
   $java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$PORT" --connections "$N" --rate "$RATE" --hold "${HOLD}s" --hb 300 \
     --api none --server-pid "$spid" --json "$bench_tmp/run-$run.json" > "$bench_tmp/bench-$run.log" 2>&1 || true
@@ -43,12 +60,14 @@ for run in $(seq 1 "$RUNS"); do
   ramp=$(grep -o '"server_pids_rss_per_client_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//')
   b=$(grep -o '"server_pids_rss_per_client_end_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//')
   est=$(grep -o '"connections_established" *: *[0-9]*' "$j" | sed 's/.*: *//')
-  echo "footprint: run $run: idle private $((idle_kb / 1024)) MB (RSS $((idle_rss / 1024)) MB), RSS per session" \
+  echo "footprint: run $run: idle private $((idle_kb / 1024)) MB, of it dirty $((idle_dirty / 1024)) MB" \
+    "(RSS $((idle_rss / 1024)) MB), RSS per session" \
     "${b:-?} B after the ${HOLD} s hold (${ramp:-?} B right after the ramp; $est established)"
-  idle+=("$idle_kb") per+=("${b:-0}") per_ramp+=("${ramp:-0}")
+  idle+=("$idle_kb") dirty+=("$idle_dirty") per+=("${b:-0}") per_ramp+=("${ramp:-0}")
   kill "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-echo "footprint: medians: idle private $(( $(median "${idle[@]}" | cut -d. -f1) / 1024 )) MB, RSS per idle session $(median "${per[@]}") B" \
+echo "footprint: medians: idle private $(( $(median "${idle[@]}" | cut -d. -f1) / 1024 )) MB (dirty" \
+  "$(( $(median "${dirty[@]}" | cut -d. -f1) / 1024 )) MB), RSS per idle session $(median "${per[@]}") B" \
   "after the hold ($(median "${per_ramp[@]}") B right after the ramp) (targets: 40 MB, 1,500 B)"

@@ -54,6 +54,26 @@ class LauncherTest {
                 && !zgc.contains("-XX:MaxGCPauseMillis=50"), "one collector only, or the JVM refuses to start: " + zgc);
     }
 
+    @Test
+    void shouldMapAClassArchiveOfItsOwnUnlessJavaOptsNamesOneAndDropAStaleOne() throws Exception {
+        String archive = dir.resolve("dist/target/switchboard.jar.server.jsa").toString();
+        List<String> plain = launch("");
+        assertTrue(plain.contains("-XX:+AutoCreateSharedArchive") && plain.contains("-XX:SharedArchiveFile=" + archive),
+                plain.toString());
+        assertTrue(plain.indexOf("-XX:SharedArchiveFile=" + archive) < plain.indexOf("-jar"), plain.toString());
+        List<String> aot = launch("-XX:AOTCache=/tmp/gateway.aot");
+        assertTrue(!aot.contains("-XX:+AutoCreateSharedArchive")
+                && aot.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")), "one archive only: " + aot);
+        assertTrue(launch("-Xshare:off").stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")));
+
+        // The JVM writes a new archive only where there is none: one older than the jar goes first.
+        Path stale = Path.of(archive);
+        Files.write(stale, new byte[1]);
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(0));
+        launch("");
+        assertTrue(!Files.exists(stale), "the stale archive was removed");
+    }
+
     /** Runs a copy of the launcher with {@code javaOpts}; returns the arguments its {@code java} got. */
     private List<String> launch(String javaOpts) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("scripts"));
