@@ -31,6 +31,7 @@ final class StoreWriter implements Runnable {
     private static final long SWEEP_INTERVAL_MS = 10_000;
     private static final long COMPACTION_SLICE_BYTES = 4 * 1024 * 1024;
     private static final long IDLE_WAIT_MS = 1000;
+    private static final long COMPACTION_RETRY_MS = 60_000;
 
     /** One operation for the writer. */
     static final class Op {
@@ -85,6 +86,8 @@ final class StoreWriter implements Runnable {
     private long failuresLogged;
     private SegmentReader compacting;
     private Segment compactingSegment;
+    /** After a segment could not be read or deleted: no compaction before this (monotonic ms). */
+    private long compactionPausedUntilMonoMs;
 
     StoreWriter(DataDirectory dir, DiskStore.Settings settings, Clock clock, BlockingQueue<Op> queue,
                 StoreCounters counters, Recovery.Result recovered) {
@@ -434,9 +437,17 @@ final class StoreWriter implements Runnable {
     private void compact() throws IOException {
         if (compacting == null) {
             // Also while no segment is open (the disk is full): deleting what no longer counts is what frees it.
+            if (monoMs() - compactionPausedUntilMonoMs < 0) {
+                return;
+            }
             Segment oldest = segments.isEmpty() ? null : segments.firstEntry().getValue();
             while (oldest != null && oldest != active && oldest.liveRecords == 0) {
-                delete(oldest); // nothing in it counts any more: no copying needed
+                try {
+                    delete(oldest); // nothing in it counts any more: no copying needed
+                } catch (IOException e) {
+                    compactionFailed(oldest, "deleting", e);
+                    return;
+                }
                 oldest = segments.isEmpty() ? null : segments.firstEntry().getValue();
             }
             if (active == null) {
@@ -446,11 +457,23 @@ final class StoreWriter implements Runnable {
                     + settings.segmentBytes()) {
                 return;
             }
+            try {
+                compacting = SegmentReader.open(oldest.path);
+            } catch (IOException e) {
+                compactionFailed(oldest, "opening", e);
+                return;
+            }
             compactingSegment = oldest;
-            compacting = SegmentReader.open(oldest.path);
         }
         copied.clear();
-        boolean more = compacting.read(copier, COMPACTION_SLICE_BYTES);
+        boolean more;
+        IOException readError = null;
+        try {
+            more = compacting.read(copier, COMPACTION_SLICE_BYTES);
+        } catch (IOException e) { // reading the old segment; a failed write of a copy is an UncheckedIOException
+            readError = e;
+            more = true;
+        }
         flush();
         if (!copied.isEmpty()) {
             sync();
@@ -468,7 +491,12 @@ final class StoreWriter implements Runnable {
             }
         }
         copied.clear();
-        if (!more) {
+        if (readError != null) {
+            // What was copied so far is written and moved; the rest stays where it is, and the active segment too.
+            Segment failed = compactingSegment;
+            abortCompaction();
+            compactionFailed(failed, "reading", readError);
+        } else if (!more) {
             if (compacting.problem() != null) {
                 log.warn("store: compacting {}: stopped at offset {} ({}); the records after it were cut at "
                         + "recovery or are damaged since", compactingSegment, compacting.validEnd(),
@@ -477,11 +505,28 @@ final class StoreWriter implements Runnable {
             compacting.close();
             compacting = null;
             sync(); // the copies are durable before the original goes
-            delete(compactingSegment);
+            Segment done = compactingSegment;
             compactingSegment = null;
+            try {
+                delete(done);
+            } catch (IOException e) {
+                compactionFailed(done, "deleting", e);
+            }
         }
         if (active.size >= settings.segmentBytes()) {
             roll();
+        }
+    }
+
+    /**
+     * A segment could not be read or deleted by compaction (a bad sector, out of file descriptors, ...): not a
+     * failure of the writes, so the active segment stays open; compaction waits a minute before it tries again.
+     */
+    private void compactionFailed(Segment s, String doing, IOException e) {
+        compactionPausedUntilMonoMs = monoMs() + COMPACTION_RETRY_MS;
+        if (failuresLogged++ % 1000 == 0) {
+            log.warn("store: compaction: {} {} failed ({}); trying again in {} s (every 1000th failure is logged)", doing,
+                    s, e.toString(), COMPACTION_RETRY_MS / 1000);
         }
     }
 

@@ -237,6 +237,27 @@ class DiskStoreTest {
     }
 
     @Test
+    void aSegmentCompactionCannotReadLeavesTheActiveSegmentOpen() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 4 * 1024;
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 600_000;
+        append(s, "keep", 1, exp, "k".repeat(100));
+        for (int seq = 1; seq <= 100; seq++) {
+            append(s, "gone", seq, exp, "g".repeat(100));
+        }
+        Files.delete(segmentFiles().getFirst()); // unreadable from now on (a bad sector, say): "keep" lives there
+        s.acknowledged("gone", 100); // compaction is due, and fails on that segment
+        int before = s.stats().segments();
+        for (int seq = 2; seq <= 31; seq++) {
+            append(s, "keep", seq, exp, "k"); // each one a batch, housekeeping after each
+        }
+        assertTrue(s.stats().segments() <= before + 1, "a new segment per batch: " + s.stats() + ", before "
+                + before);
+        s.close();
+    }
+
+    @Test
     void aRecordCopiedByCompactionIsRecoveredOnceEvenWhenTheOriginalSurvivedACrash() throws IOException {
         StoreRig rig = new StoreRig(dir);
         rig.segmentBytes = 4 * 1024;
