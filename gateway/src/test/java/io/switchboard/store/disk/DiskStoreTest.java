@@ -219,9 +219,7 @@ class DiskStoreTest {
         s.acknowledged("a", 1);
         s.forget("a"); // nothing of a kept: no record
         append(s, "a", 1, StoreRig.START_MS + 700_000, "new-session"); // numbering from 1 again (--seq-origin zero)
-        for (int seq = 1; seq <= 100; seq++) {
-            append(s, "gone", seq, StoreRig.START_MS + 600_000, "g".repeat(100));
-        }
+        fillSegments(s);
         Path first = segmentFiles().getFirst();
         s.acknowledged("gone", 100);
         await(() -> !Files.exists(first), "the first segment compacted away");
@@ -239,18 +237,12 @@ class DiskStoreTest {
     @Test
     void aSegmentCompactionCannotReadLeavesTheActiveSegmentOpen() throws IOException {
         StoreRig rig = new StoreRig(dir);
-        rig.segmentBytes = 4 * 1024;
-        DiskStore s = rig.open();
-        long exp = StoreRig.START_MS + 600_000;
-        append(s, "keep", 1, exp, "k".repeat(100));
-        for (int seq = 1; seq <= 100; seq++) {
-            append(s, "gone", seq, exp, "g".repeat(100));
-        }
+        DiskStore s = keepOneAndFillSegments(rig, "keep");
         Files.delete(segmentFiles().getFirst()); // unreadable from now on (a bad sector, say): "keep" lives there
         s.acknowledged("gone", 100); // compaction is due, and fails on that segment
         int before = s.stats().segments();
         for (int seq = 2; seq <= 31; seq++) {
-            append(s, "keep", seq, exp, "k"); // each one a batch, housekeeping after each
+            append(s, "keep", seq, StoreRig.START_MS + 600_000, "k"); // each one a batch, housekeeping after each
         }
         assertTrue(s.stats().segments() <= before + 1, "a new segment per batch: " + s.stats() + ", before "
                 + before);
@@ -260,13 +252,7 @@ class DiskStoreTest {
     @Test
     void aRecordCopiedByCompactionIsRecoveredOnceEvenWhenTheOriginalSurvivedACrash() throws IOException {
         StoreRig rig = new StoreRig(dir);
-        rig.segmentBytes = 4 * 1024;
-        DiskStore s = rig.open();
-        long exp = StoreRig.START_MS + 600_000;
-        append(s, "keep", 1, exp, "k".repeat(100));
-        for (int seq = 1; seq <= 100; seq++) {
-            append(s, "gone", seq, exp, "g".repeat(100));
-        }
+        DiskStore s = keepOneAndFillSegments(rig, "keep");
         Path first = segmentFiles().getFirst();
         byte[] original = Files.readAllBytes(first);
         s.acknowledged("gone", 100);
@@ -278,6 +264,25 @@ class DiskStoreTest {
         rig.open(got).close();
         assertEquals(List.of(1L), seqs(got.get("keep")));
         assertFalse(got.containsKey("gone"), "acknowledged in a later segment");
+    }
+
+    /**
+     * Opens a store of 4 KiB segments with one record of {@code keep} (seq 1) in its first segment, followed by 100
+     * records of client "gone" over the next ones ({@link #fillSegments}).
+     */
+    private static DiskStore keepOneAndFillSegments(StoreRig rig, String keep) {
+        rig.segmentBytes = 4 * 1024;
+        DiskStore s = rig.open();
+        append(s, keep, 1, StoreRig.START_MS + 600_000, "k".repeat(100));
+        fillSegments(s);
+        return s;
+    }
+
+    /** 100 records of 100 bytes for client "gone", seqs 1-100: acknowledged, they make compaction due. */
+    private static void fillSegments(DiskStore s) {
+        for (int seq = 1; seq <= 100; seq++) {
+            append(s, "gone", seq, StoreRig.START_MS + 600_000, "g".repeat(100));
+        }
     }
 
     @Test
