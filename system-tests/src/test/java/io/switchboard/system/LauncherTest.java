@@ -65,6 +65,8 @@ class LauncherTest {
         assertTrue(!aot.contains("-XX:+AutoCreateSharedArchive")
                 && aot.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")), "one archive only: " + aot);
         assertTrue(launch("-Xshare:off").stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")));
+        assertTrue(!launch("-XX:StartFlightRecording").contains("-XX:+AutoCreateSharedArchive"),
+                "a process writing the archive would run without the recording");
 
         // The JVM writes a new archive only where there is none: one older than the jar goes first.
         Path stale = Path.of(archive);
