@@ -36,6 +36,9 @@ final class ApiConnections {
     private static final int IDLE = 0;
     private static final int HEADERS = 1;
     private static final int BODY = 2;
+    /** Closing after its last answer (a 408, a GOAWAY): closed for good if that is not written within the grace. */
+    private static final int CLOSING = 3;
+    private static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final GatewayMetrics metrics;
     private final LongSupplier monotonicNs;
@@ -212,6 +215,10 @@ final class ApiConnections {
             return new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (phase == CLOSING) {
+                        ctx.fireChannelRead(msg); // no deadline but the close's own
+                        return;
+                    }
                     if (msg instanceof HttpRequest) {
                         phase = BODY;
                         deadlineNs = monotonicNs.getAsLong() + TimeUnit.SECONDS.toNanos(bodyTimeoutSec);
@@ -228,6 +235,12 @@ final class ApiConnections {
 
         /** On the channel's loop: closes the request (or the idle connection) if it is still late at {@code now}. */
         private void check(long now) {
+            if (phase == CLOSING) {
+                if (now - deadlineNs >= 0) {
+                    ch.close(); // its last answer could not be written (the peer does not read): closed without
+                }
+                return;
+            }
             if (phase == IDLE) {
                 checkIdle(now);
                 return;
@@ -260,10 +273,13 @@ final class ApiConnections {
             ch.close();
         }
 
-        /** Closing (its last answer or GOAWAY may still be on its way): no deadline of any kind from now. */
+        /**
+         * Closing (its last answer or GOAWAY may still be on its way): no request deadline or idle close from now,
+         * and closed for good after a grace if that answer cannot be written.
+         */
         private void closing(long now) {
-            phase = IDLE;
-            deadlineNs = now + Long.MAX_VALUE / 2;
+            phase = CLOSING;
+            deadlineNs = now + CLOSE_GRACE_NS;
         }
 
         private void expire(long now) {

@@ -646,6 +646,13 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         at.shared.metrics().refused(reason, at.adapter.name());
     }
 
+    /**
+     * The server closes this connection for {@code code} (as {@link #closeWith}), whether its socket is still open
+     * or not: a protocol's last word on the session (an MQTT will at a takeover). Nothing by default.
+     */
+    protected void closing(int code) {
+    }
+
     /** Counts {@code reason}, says why ({@code code text}) and closes: the answer to input that breaks the protocol. */
     protected final void protocolError(int code, String text, Refusal reason) {
         refused(reason);
@@ -654,6 +661,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     /** Sends the protocol's goodbye, then closes once it is flushed; input is discarded from now on. */
     protected final void closeWith(int code, String text, long retryMs) {
+        closing(code);
         phase = CLOSING;
         // The session is done with this connection now: it must not report it online or write to it meanwhile.
         Session s = session;

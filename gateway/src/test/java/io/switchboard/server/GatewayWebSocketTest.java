@@ -271,6 +271,22 @@ class GatewayWebSocketTest {
     }
 
     @Test
+    void behindAProxyTheAnnouncedAddressHoldsItsPlaceFromItsHeaderOn() throws Exception {
+        gw.config.acceptProxy = true;
+        gw.config.maxConnectionsPerIp = 1;
+        gw.start();
+        String header = "PROXY TCP4 192.0.2.7 192.0.2.250 5555 7000\r\n";
+        java.net.Socket silent = new java.net.Socket("127.0.0.1", port());
+        clients.add(silent);
+        silent.getOutputStream().write(header.getBytes(StandardCharsets.US_ASCII)); // and no upgrade
+        GatewayFixture.await(() -> gw.server().guard().open() == 1, "the announced address counted");
+        assertEquals(429, answer(header + WsTestClient.upgradeRequest(port(), "/swb")).status());
+        assertEquals(101, answer(header.replace("192.0.2.7", "192.0.2.8") + WsTestClient.upgradeRequest(port(), "/swb"))
+                .status(), "another address is let in");
+        GatewayFixture.await(() -> gw.server().guard().open() == 2, "counted once each");
+    }
+
+    @Test
     void aTooLargeFrameIsAnswered1009AlsoWhileItsRestIsStillComing() throws Exception {
         gw.config.wsMaxFrameBytes = 1000;
         gw.start();

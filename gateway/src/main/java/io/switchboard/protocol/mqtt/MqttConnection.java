@@ -259,16 +259,22 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * negated, an MQTT reason code this class chose itself. A CONNACK refusal before the session, a v5 DISCONNECT
      * after it; nothing for v3.1.1 after it, nor before any CONNECT.
      */
+    /**
+     * Taken over: told on the session's loop before the newer connection gets the session (its socket may be gone
+     * already), so the will waits (or goes, without a delay) now, and the newer connection's welcome finds it: due at
+     * once if it starts a new session with Clean Start (MQTT 5 3.1.4: the old one ended), void if it continues it.
+     */
     @Override
-    protected Object goodbye(int code, String text, long retryMs) {
+    protected void closing(int code) {
         if (code == 409 && will != null && will.session() != null) {
-            // Taken over: told on the session's loop before the newer connection gets the session, so the will
-            // waits (or goes, without a delay) now, and the newer connection's welcome finds it: due at once if it
-            // starts a new session with Clean Start (MQTT 5 3.1.4: the old one ended), void if it continues it.
             PendingWill w = will;
             will = null;
             publishWill(w.will(), w.session());
         }
+    }
+
+    @Override
+    protected Object goodbye(int code, String text, long retryMs) {
         if (code == 503 || !flag(FLAG_CONNACK_SENT)) {
             // Sent away by a drain (the client comes back elsewhere at once), or never connected: not a failure
             // its subscribers should hear of.

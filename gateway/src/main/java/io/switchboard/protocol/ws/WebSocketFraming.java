@@ -78,16 +78,18 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     public void channelActive(ChannelHandlerContext ctx) {
         // The socket holds its place under the connection limits from now, as over TCP (else sockets that never
         // upgrade would escape them); the connection the upgrade adds takes that place over. With --accept-proxy
-        // the limits count the address the PROXY header announces: the connection admits it then.
-        if (!adapter.shared().config().acceptProxy
-                && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress peer) {
-            Refusal refusal = ClientConnection.admission(adapter.shared(), peer.getAddress());
-            if (refusal != null) {
-                adapter.shared().metrics().refused(refusal, adapter.name());
-                answerAndClose(ctx, ClientConnection.refusalStatus(refusal), ClientConnection.refusalText(refusal));
+        // the limits count the address the PROXY header announces, from its arrival (see channelRead).
+        if (adapter.shared().config().acceptProxy) {
+            if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress peer
+                    && !adapter.shared().config().trustedProxy(peer.getAddress())) {
+                // As over TCP: its header could announce any address and so escape the limits. Unheard.
+                adapter.shared().metrics().refused(Refusal.PROXY_UNTRUSTED, adapter.name());
+                phase = CLOSED;
+                ctx.close();
                 return;
             }
-            admitted = peer.getAddress();
+        } else if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress peer && !admit(ctx, peer)) {
+            return;
         }
         // The connection comes with the upgrade; until then this deadline bounds the wait.
         handshakeTimeout = ctx.executor().schedule(() -> {
@@ -116,6 +118,12 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         if (!(msg instanceof ByteBuf in)) {
             if (phase == HANDSHAKE && proxyHeader == null) {
                 proxyHeader = msg; // the PROXY header (--accept-proxy), for the connection the upgrade starts
+                java.net.InetSocketAddress announced = msg instanceof io.netty.handler.codec.haproxy.HAProxyMessage m
+                        ? ClientConnection.announcedSource(m) : null;
+                java.net.SocketAddress client = announced != null ? announced : ctx.channel().remoteAddress();
+                if (client instanceof java.net.InetSocketAddress isa) {
+                    admit(ctx, isa); // the address the header announces holds the place from now
+                }
             } else {
                 ctx.fireChannelRead(msg);
             }
@@ -126,6 +134,18 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             case OPEN -> frames(ctx, in);
             default -> in.release();
         }
+    }
+
+    /** Takes {@code client}'s place under the limits, or refuses the socket (answered, counted): false then. */
+    private boolean admit(ChannelHandlerContext ctx, java.net.InetSocketAddress client) {
+        Refusal refusal = ClientConnection.admission(adapter.shared(), client.getAddress());
+        if (refusal != null) {
+            adapter.shared().metrics().refused(refusal, adapter.name());
+            answerAndClose(ctx, ClientConnection.refusalStatus(refusal), ClientConnection.refusalText(refusal));
+            return false;
+        }
+        admitted = client.getAddress();
+        return true;
     }
 
     @Override
