@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Issue 12's cluster figures, on one redis-server (Debian package, AOF everysec) and gateway processes joined with
-# --cluster, each on ports of its own so that where a client is held is known:
+# Issue 12's cluster figures, on one redis-server (Debian package, AOF everysec) and gateway processes (started by
+# the launcher, with its JVM settings) joined with --cluster, each on ports of its own so that where a client is held
+# is known:
 #   1. push latency to CLIENTS clients held on node a, PUSH_RATE pushes/s to random ones for PUSH_FOR, latency from
 #      each push's intended send time: pushed through a's own API (local) and through b's (cross-node: b's API, Redis,
 #      a's inbox), alternated, RUNS runs each, medians and the difference;
@@ -9,6 +10,8 @@
 #   4. kill -9 of node c while KILL_CLIENTS clients on it hold KILL_MSGS stored messages each (pushed through a,
 #      unacknowledged); the clients reconnect to a and count what comes back: lost must be 0.
 #   bench/cluster.sh                      # about 6 minutes; RUNS=1 PUSH_FOR=10s for a quick look
+#   SWITCHBOARD_JAR=/tmp/other.jar        # another build (an A/B comparison in one session)
+#   NODE_JAVA_OPTS="-Xlog:gc:file=/tmp/gc-%p.log"   # more JVM options for every gateway node
 # Needs redis-server. 127.0.0.1 only; every process it starts is stopped at the end.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,6 +24,7 @@ MEM_CLIENTS=${MEM_CLIENTS:-10000}
 KILL_CLIENTS=${KILL_CLIENTS:-200}
 KILL_MSGS=${KILL_MSGS:-5}
 BASE_PORT=${BASE_PORT:-17900}
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
 
 command -v redis-server >/dev/null || { echo "cluster: redis-server is not installed (apt-get install redis-server)" >&2; exit 2; }
 jar=$(bench_jar)
@@ -41,7 +45,8 @@ declare -A node_pid
 # node NAME OFFSET: a gateway on client port BASE+OFFSET, API on BASE+OFFSET+1.
 node() {
   local name=$1 port=$((BASE_PORT + $2))
-  $java -Xmx1g -XX:+UseSerialGC -jar "$jar" server --cluster "redis://127.0.0.1:$rport" --node "$name" --port "$port" \
+  # Started by the launcher, with the JVM settings a user's `switchboard server` gets.
+  env SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g $NODE_JAVA_OPTS" "$bench_root/switchboard" server --cluster "redis://127.0.0.1:$rport" --node "$name" --port "$port" \
     --api-port $((port + 1)) --max-connections 19000 > "$bench_tmp/node-$name.log" 2>&1 &
   node_pid[$name]=$!
   bench_pids+=($!)

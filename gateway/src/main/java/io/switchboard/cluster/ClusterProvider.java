@@ -16,9 +16,10 @@ public interface ClusterProvider {
     /**
      * Connects to the cluster {@code config.cluster} names as node {@code config.nodeName}; throws
      * {@link IllegalStateException} with one line for the operator when it cannot (Redis unreachable, bad password).
-     * {@code clock} is the sessions' own (stored messages expire on it).
+     * {@code clock} is the sessions' own (stored messages expire on it); {@code loops}, the gateway's event loops,
+     * may carry the cluster's own connections (it is closed before they stop). Called off the loops.
      */
-    Cluster open(ServerConfig config, GatewayMetrics metrics, Clock clock);
+    Cluster open(ServerConfig config, GatewayMetrics metrics, Clock clock, io.netty.channel.EventLoopGroup loops);
 
     /** The provider on the classpath; one line naming what is missing when there is none. */
     static ClusterProvider load() {
@@ -26,7 +27,10 @@ public interface ClusterProvider {
                 "--cluster needs the cluster module (switchboard-cluster), which this build does not contain"));
     }
 
-    /** One node's membership of a cluster: its shared store and directory. Closed after the loops stopped. */
+    /**
+     * One node's membership of a cluster: its shared store and directory. Closed after the client connections
+     * closed (their releases are written) and before the loops stop (its connections may be on them).
+     */
     interface Cluster extends AutoCloseable {
         /** Where stored messages live (shared by every node). */
         MessageStore store();

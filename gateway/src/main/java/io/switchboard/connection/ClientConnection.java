@@ -576,6 +576,13 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
     }
 
+    @Override
+    public final void closeNow() {
+        if (ctx != null) {
+            ctx.channel().close();
+        }
+    }
+
     // ---- deadlines (ShardMember)
 
     @Override

@@ -101,12 +101,13 @@ public final class GatewayServer implements AutoCloseable {
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
-        this.cluster = config.cluster == null ? null : ClusterProvider.load().open(config, metrics, services.clock());
-        this.store = cluster != null ? cluster.store() : openStore(config, services);
+        group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
         try {
-            group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
+            this.cluster = config.cluster == null ? null : ClusterProvider.load().open(config, metrics,
+                    services.clock(), group);
+            this.store = cluster != null ? cluster.store() : openStore(config, services);
         } catch (RuntimeException | Error e) {
-            closeStore();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw e;
         }
         this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
@@ -157,8 +158,13 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
+            if (cluster != null) {
+                cluster.close(); // before the loops: its connections may be on them
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-            closeStore();
+            if (cluster == null) {
+                store.close();
+            }
             throw e;
         }
     }
@@ -420,16 +426,37 @@ public final class GatewayServer implements AutoCloseable {
         listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
+        if (cluster != null) {
+            // The client connections first, so that their releases are written; then the cluster, whose
+            // connections may be on the loops; then the loops.
+            closeClientConnections();
+            cluster.close();
+        }
         Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);
-        closeStore(); // after the loops: the acknowledgements (and cluster releases) they recorded last are written too
+        if (cluster == null) {
+            store.close(); // after the loops: the acknowledgements they recorded last are written too
+        }
     }
 
-    private void closeStore() {
-        if (cluster != null) {
-            cluster.close();
-        } else {
-            store.close();
+    /**
+     * Closes every client connection on its loop and waits (up to 10 s) until each loop has also run what their
+     * closing queued behind (the session ends, which record releases and acknowledgements).
+     */
+    private void closeClientConnections() {
+        CountDownLatch closed = new CountDownLatch(loops.size());
+        for (SessionShard s : loops) {
+            s.execute(() -> {
+                s.membersSnapshot().forEach(ShardMember::closeNow);
+                s.execute(closed::countDown); // queued behind the closed channels' inactive events
+            });
+        }
+        try {
+            if (!closed.await(10, TimeUnit.SECONDS)) {
+                log.warn("client connections still closing after 10 s; leaving the cluster anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

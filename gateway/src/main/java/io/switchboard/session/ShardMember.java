@@ -13,4 +13,7 @@ public interface ShardMember extends Loop.Member, Loop.Timed {
 
     /** The server is draining: ask the client to come back after {@code retryMs}, then close. */
     void drain(long retryMs);
+
+    /** The server stops: close the connection at once, without a goodbye. On the loop. */
+    void closeNow();
 }

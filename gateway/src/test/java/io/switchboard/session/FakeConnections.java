@@ -60,6 +60,10 @@ final class FakeConnections {
         }
 
         @Override
+        public void closeNow() {
+        }
+
+        @Override
         public void onDeadline(long nowSec) {
         }
 

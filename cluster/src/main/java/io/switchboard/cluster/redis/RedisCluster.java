@@ -12,6 +12,8 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.clock.Clock;
 import io.switchboard.session.ClientDirectory;
@@ -62,7 +64,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final int maxStoredPerClient;
     private final String instance = UUID.randomUUID().toString();
     private final ClientResources resources;
-    private final DefaultEventLoopGroupProvider ioThreads;
+    private final EventLoopGroupProvider ioThreads;
     private final io.netty.util.concurrent.EventExecutorGroup timerThread;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> commands;
@@ -92,7 +94,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     /** Redis commands that failed (timeout, disconnected, error), by what they were for. */
     final LongAdder failures = new LongAdder();
 
-    private RedisCluster(ServerConfig config, GatewayMetrics metrics, Clock clock) {
+    private RedisCluster(ServerConfig config, GatewayMetrics metrics, Clock clock, EventLoopGroup loops) {
         this.node = config.nodeName;
         this.clock = clock;
         this.metrics = metrics;
@@ -107,9 +109,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         if (System.getProperty("io.lettuce.core.iouring") == null) {
             System.setProperty("io.lettuce.core.iouring", "false"); // epoll, as the gateway; and no warning per use
         }
-        // One I/O thread and one timer thread (Lettuce's own pools have at least two each): given as shared groups,
-        // so they are shut down here, after the client.
-        this.ioThreads = new DefaultEventLoopGroupProvider(1);
+        // Lettuce's I/O on the gateway's loops where its channels can register there (epoll, which Lettuce picks
+        // first), else one thread of its own; and one timer thread (Lettuce's own pools have at least two each):
+        // given as shared groups, so they are shut down here, after the client.
+        this.ioThreads = config.transport == io.switchboard.transport.Transport.EPOLL ? new GatewayLoops(loops)
+                : new DefaultEventLoopGroupProvider(1);
         this.timerThread = new io.netty.util.concurrent.DefaultEventExecutorGroup(1,
                 new io.netty.util.concurrent.DefaultThreadFactory("swb-cluster-timer", true));
         this.resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThreads)
@@ -164,9 +168,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         }
     }
 
-    /** Connects as node {@code config.nodeName}; throws {@link IllegalStateException} with one line when it cannot. */
-    public static RedisCluster open(ServerConfig config, GatewayMetrics metrics, Clock clock) {
-        return new RedisCluster(config, metrics, clock);
+    /**
+     * Connects as node {@code config.nodeName}, on the gateway's event loops {@code loops} (never blocked by it);
+     * throws {@link IllegalStateException} with one line when it cannot. Called off the loops.
+     */
+    public static RedisCluster open(ServerConfig config, GatewayMetrics metrics, Clock clock, EventLoopGroup loops) {
+        return new RedisCluster(config, metrics, clock, loops);
     }
 
     /**

@@ -8,7 +8,8 @@ import io.switchboard.metrics.GatewayMetrics;
 /** The cluster on Redis, as {@code --cluster redis://...} finds it ({@link java.util.ServiceLoader}). */
 public final class RedisClusterProvider implements ClusterProvider {
     @Override
-    public Cluster open(ServerConfig config, GatewayMetrics metrics, Clock clock) {
-        return RedisCluster.open(config, metrics, clock);
+    public Cluster open(ServerConfig config, GatewayMetrics metrics, Clock clock,
+                        io.netty.channel.EventLoopGroup loops) {
+        return RedisCluster.open(config, metrics, clock, loops);
     }
 }

@@ -2,6 +2,7 @@ package io.switchboard.cluster.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.server.ApiClient;
@@ -283,6 +284,28 @@ class ClusterTest {
         assertFalse(r.json().get("delivered").asBoolean(), r.body());
         SwbTestClient back = b.hello("drained", "resume=0");
         assertEquals("after the drain", back.readMsg().text());
+    }
+
+    @Test
+    void shouldReleaseItsClientsWhenANodeClosesWithThemConnected() throws Exception {
+        // The cluster's connections run on the node's event loops: closing must write the releases of the clients
+        // still connected before those loops stop, or their records keep naming a node that is gone.
+        // Not one of the fixture's clients, which it closes before the gateway: this one is open when a closes.
+        io.switchboard.server.SwbTestClient stays = io.switchboard.server.SwbTestClient.connect("127.0.0.1",
+                a.server().port(), null);
+        stays.hello("stays");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            var r = c.sync();
+            byte[] owner = {'n'};
+            GatewayFixture.await(() -> r.hget(Keys.record("stays"), owner) != null, "the claim in Redis");
+            assertEquals("a", new String(r.hget(Keys.record("stays"), owner), java.nio.charset.StandardCharsets.UTF_8));
+            a.close();
+            assertNull(r.hget(Keys.record("stays"), owner), "the record still names the closed node");
+        } finally {
+            client.shutdown();
+            stays.close();
+        }
     }
 
     @Test
