@@ -121,6 +121,14 @@ public interface ClientDirectory {
         return CompletableFuture.completedFuture(false);
     }
 
+    /**
+     * Whether a node claimed {@code clientId} after the claim made under {@code epoch} (the client connected again,
+     * here or elsewhere); false when no newer claim is known. Completes exceptionally when the cluster cannot say.
+     */
+    default CompletableFuture<Boolean> claimedSince(String clientId, long epoch) {
+        return CompletableFuture.completedFuture(false); // one process: its own sessions tell
+    }
+
     /** The outcome of {@link #claim}. */
     interface Claimed {
         /**

@@ -309,6 +309,12 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
+    public CompletableFuture<Boolean> claimedSince(String clientId, long epoch) {
+        return cluster.redis().hget(Keys.record(clientId), EPOCH).toCompletableFuture()
+                .thenApply(e -> e != null && Long.parseLong(new String(e, StandardCharsets.UTF_8)) > epoch);
+    }
+
+    @Override
     public CompletableFuture<ClientInfo> info(String clientId) {
         var redis = cluster.redis();
         var record = redis.hmget(Keys.record(clientId), OWNER, LAST_SEQ, EPOCH).toCompletableFuture();

@@ -355,6 +355,33 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void shouldVoidADelayedWillWhenItsClientComesBackOnTheOtherNodeAndPublishItWhenItDoesNot() throws Exception {
+        try (MqttTestClient watcher = MqttTestClient.open(a.server().mqttPort(), 5)) {
+            assertEquals(0, watcher.connect("watcher", true));
+            assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+            // Dropped on a without a DISCONNECT: its will waits out its 2 s there ...
+            dropWithWill("dev", 2);
+            // ... and the client continues its session on b within them: a must not publish it.
+            try (MqttTestClient back = MqttTestClient.open(b.server().mqttPort(), 5)) {
+                back.sendConnect("dev", false, 60, null, null, 0, 3600);
+                assertEquals(0, back.connack().body()[1] & 0xFF);
+                watcher.expectSilence(3_000);
+            }
+            // A client that does not come back has its will published after the delay.
+            dropWithWill("dev2", 1);
+            assertEquals("w/dev2", watcher.readPublish().topic());
+        }
+    }
+
+    /** Connects {@code id} to a (v5, session kept an hour) with a will on w/id delayed {@code sec}, and drops it. */
+    private void dropWithWill(String id, int sec) throws Exception {
+        MqttTestClient first = MqttTestClient.open(a.server().mqttPort(), 5);
+        assertEquals(0, first.connectWithWill(id, "w/" + id, "gone", false, sec, true, 3600));
+        first.close();
+        a.awaitOffline(id);
+    }
+
     private static long routedRequests(GatewayFixture gw) {
         try {
             return gw.stats().get("cluster").get("routed_requests").asLong();

@@ -665,7 +665,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             java.util.concurrent.Future<?> timer = at.shard.eventLoop().schedule(() -> {
                 wills.remove(s.id(), self.getNow(null));
                 if (!s.online()) { // else the client reconnected within the delay (see endDelayedWill)
-                    publish.run();
+                    publishUnlessClaimedSince(s, publish);
                 }
             }, delaySec, java.util.concurrent.TimeUnit.SECONDS);
             DelayedWill mine = new DelayedWill(timer, s, publish);
@@ -679,6 +679,25 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         } else {
             publish.run();
         }
+    }
+
+    /**
+     * Runs {@code publish} (a will whose delay passed) unless, in a cluster, the client connected again on another
+     * node since {@code s}'s claim: that node cannot tell this one, and whether it continued the session or started
+     * a new one is not known here, so the will is void either way (a continued session must not get it, MQTT 5
+     * 3.1.3.2.2). When the cluster cannot say (Redis unreachable), the will is published.
+     */
+    private void publishUnlessClaimedSince(Session s, Runnable publish) {
+        io.switchboard.session.ClientDirectory directory = at.shared.registry().directory();
+        if (!directory.shared()) {
+            publish.run();
+            return;
+        }
+        directory.claimedSince(s.id(), s.epoch()).whenComplete((again, e) -> {
+            if (!Boolean.TRUE.equals(again)) {
+                publish.run();
+            }
+        });
     }
 
     private void pubRel(int packetId) {
