@@ -82,6 +82,7 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionRegistry registry;
     /** Stored messages (ttl > 0): on disk or in memory ({@code --store}). */
     private final MessageStore store;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     /** This node's membership of a cluster ({@code --cluster}), or null in one process. */
     private final ClusterProvider.Cluster cluster;
     private final ConnectionGuard guard;
@@ -420,9 +421,15 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Stops at once: closes the listeners, the API and every connection. */
+    /**
+     * Stops at once: closes the listeners, the API and every connection. Once: a later call (a second signal while a
+     * drain closes) returns at once.
+     */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
