@@ -196,8 +196,15 @@ final class ApiConnections {
             idleFrom(monotonicNs.getAsLong());
         }
 
-        /** No request in progress from {@code now}: closed at {@code --api-idle-timeout} unless one starts. */
+        /**
+         * No request in progress from {@code now}: closed at {@code --api-idle-timeout} unless one starts. Not once
+         * closing: an HTTP/2 stream that ends while its connection closes must not trade the close's grace for
+         * the idle timeout.
+         */
         private void idleFrom(long now) {
+            if (phase == CLOSING) {
+                return;
+            }
             phase = IDLE;
             deadlineNs = now + TimeUnit.SECONDS.toNanos(idleTimeoutSec);
         }
