@@ -159,10 +159,13 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
-            if (cluster != null) {
-                cluster.close(); // before the loops: its connections may be on them
+            try {
+                if (cluster != null) {
+                    cluster.close(); // before the loops: its connections may be on them
+                }
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (cluster == null) {
                 store.close();
             }
@@ -430,17 +433,21 @@ public final class GatewayServer implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        registry.startDraining(); // no new sessions: a hello arriving now is sent away
         listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
-        if (cluster != null) {
-            // The client connections first, so that their releases are written; then the cluster, whose
-            // connections may be on the loops; then the loops.
-            closeClientConnections();
-            cluster.close();
+        try {
+            if (cluster != null) {
+                // The client connections first, so that their releases are written; then the cluster, whose
+                // connections may be on the loops; then the loops.
+                closeClientConnections();
+                cluster.close();
+            }
+        } finally {
+            Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            f.awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
-        Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        f.awaitUninterruptibly(10, TimeUnit.SECONDS);
         if (cluster == null) {
             store.close(); // after the loops: the acknowledgements they recorded last are written too
         }

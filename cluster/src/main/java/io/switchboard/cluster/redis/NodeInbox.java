@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * requests to other nodes' inboxes, each answered or timed out. A stream, unlike pub/sub, keeps what arrives while
  * the reading connection reconnects. Trimmed to about {@link #MAX_ENTRIES} entries.
  *
- * <p>Thread-safe; entries are handled on Lettuce's I/O thread, which only hands work to the event loops.
+ * <p>Thread-safe; entries are handled on the inbox connection's I/O thread (a gateway loop, see {@link GatewayLoops}):
+ * a push for a client on that loop is delivered there at once, others are handed to their loops.
  */
 final class NodeInbox {
     private static final Logger log = LoggerFactory.getLogger(NodeInbox.class);

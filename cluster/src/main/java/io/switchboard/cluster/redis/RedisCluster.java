@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One gateway's membership of a cluster on Redis: the connections (one for commands and scripts, one for the
  * blocking reads of this node's inbox), the node's lease, the view of which nodes are alive, and the store and
- * directory built on them. Lettuce runs on one I/O thread; its request queue is bounded and commands are rejected
+ * directory built on them. Lettuce's I/O runs on the gateway's loops (epoll; else a thread of its own, see
+ * {@link GatewayLoops}); its request queue is bounded and commands are rejected
  * at once while disconnected, every command has {@code --cluster-timeout}, so a Redis outage is a quick 503, never a
  * hang or a growing queue.
  *
@@ -112,8 +113,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         // Lettuce's I/O on the gateway's loops where its channels can register there (epoll, which Lettuce picks
         // first), else one thread of its own; and one timer thread (Lettuce's own pools have at least two each):
         // given as shared groups, so they are shut down here, after the client.
-        this.ioThreads = config.transport == io.switchboard.transport.Transport.EPOLL ? new GatewayLoops(loops)
-                : new DefaultEventLoopGroupProvider(1);
+        this.ioThreads = config.transport == io.switchboard.transport.Transport.EPOLL
+                && io.lettuce.core.resource.Transports.socketChannelClass()
+                        == io.netty.channel.epoll.EpollSocketChannel.class
+                ? new GatewayLoops(loops) : new DefaultEventLoopGroupProvider(1);
         this.timerThread = new io.netty.util.concurrent.DefaultEventExecutorGroup(1,
                 new io.netty.util.concurrent.DefaultThreadFactory("swb-cluster-timer", true));
         this.resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThreads)
@@ -405,14 +408,24 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             log.warn("cluster: could not remove node {}'s lease on close ({}); it lapses within {} ms", node,
                     reason(e), LEASE_MS);
         }
-        reader.close(); // ends the blocking read before the threads its answer would run on stop
-        commands.close();
+        // Each step bounded: their answers come on the gateway's loops, and one that is stuck must not hold the
+        // node's exit (the loops are stopped after this).
+        closeBounded(reader.closeAsync(), "the inbox connection"); // ends the blocking read first
+        closeBounded(commands.closeAsync(), "the command connection");
         shutdownClient();
+    }
+
+    private void closeBounded(java.util.concurrent.CompletableFuture<?> closing, String what) {
+        try {
+            closing.get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("cluster: closing {} did not finish in 2 s ({}); going on", what, reason(e));
+        }
     }
 
     private void shutdownClient() {
         try {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            closeBounded(client.shutdownAsync(0, 2, TimeUnit.SECONDS), "the Redis client");
         } finally {
             resources.shutdown(0, 2, TimeUnit.SECONDS);
             ioThreads.shutdown(0, 2, TimeUnit.SECONDS);

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * for a client not held here runs one script that either names the owner (the push goes to its inbox) or, for an
  * offline client, assigns the seq and keeps the message.
  *
- * <p>Thread-safe; callbacks run on Lettuce's threads and only hand work on.
+ * <p>Thread-safe; callbacks run on Lettuce's I/O threads (gateway loops, see {@link GatewayLoops}) and never block.
  */
 final class RedisDirectory implements ClientDirectory {
     private static final Logger log = LoggerFactory.getLogger(RedisDirectory.class);
