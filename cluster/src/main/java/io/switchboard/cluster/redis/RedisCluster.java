@@ -418,8 +418,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private void closeBounded(java.util.concurrent.CompletableFuture<?> closing, String what) {
         try {
             closing.get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("cluster: interrupted while closing {}; going on", what);
         } catch (Exception e) {
-            log.warn("cluster: closing {} did not finish in 2 s ({}); going on", what, reason(e));
+            log.warn("cluster: closing {} failed or took over 2 s ({}); going on", what, reason(e));
         }
     }
 
