@@ -13,7 +13,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.Future;
 import io.switchboard.api.ApiServer;
 import io.switchboard.api.ApiSettings;
 import io.switchboard.config.GatewayServices;
@@ -82,6 +81,7 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionRegistry registry;
     /** Stored messages (ttl > 0): on disk or in memory ({@code --store}). */
     private final MessageStore store;
+    /** Set by the first {@link #close()}. */
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     /** This node's membership of a cluster ({@code --cluster}), or null in one process. */
     private final ClusterProvider.Cluster cluster;
@@ -159,16 +159,7 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
-            try {
-                if (cluster != null) {
-                    cluster.close(); // before the loops: its connections may be on them
-                }
-            } finally {
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-            }
-            if (cluster == null) {
-                store.close();
-            }
+            leaveStopAndCloseStore(1, 5);
             throw e;
         }
     }
@@ -437,19 +428,27 @@ public final class GatewayServer implements AutoCloseable {
         listeners.forEach(Channel::close);
         api.close();
         services.upstream().close();
+        if (cluster != null) {
+            closeClientConnections(); // first, so that their releases are written before the cluster is left
+        }
+        leaveStopAndCloseStore(2, 10);
+    }
+
+    /**
+     * Leaves the cluster (before the loops: its connections may be on them), stops the loops (within
+     * {@code timeoutSec}, waiting up to {@code awaitSec}) even if leaving failed, then closes the embedded store
+     * (after the loops: the acknowledgements they recorded last are written too).
+     */
+    private void leaveStopAndCloseStore(int timeoutSec, int awaitSec) {
         try {
             if (cluster != null) {
-                // The client connections first, so that their releases are written; then the cluster, whose
-                // connections may be on the loops; then the loops.
-                closeClientConnections();
                 cluster.close();
             }
         } finally {
-            Future<?> f = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-            f.awaitUninterruptibly(10, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, timeoutSec, TimeUnit.SECONDS).awaitUninterruptibly(awaitSec, TimeUnit.SECONDS);
         }
         if (cluster == null) {
-            store.close(); // after the loops: the acknowledgements they recorded last are written too
+            store.close();
         }
     }
 
