@@ -111,38 +111,42 @@ public final class GatewayServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw e;
         }
-        this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
-                config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
-                config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions, config.maxQueuedTotalBytes),
-                metrics, store, new RetainedMessages(config.maxRetained, config.maxRetainedBytes));
-        List<SessionShard> shards = new ArrayList<>();
-        Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
-        for (EventExecutor e : group) {
-            SessionShard s = registry.addShard((EventLoop) e, services.clock());
-            shards.add(s);
-            byLoop.put(s.eventLoop(), s);
-        }
-        this.loops = List.copyOf(shards);
-        if (cluster != null) {
-            registry.useDirectory(cluster.directory());
-            cluster.start(registry);
-        }
-        this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
-                services.clock());
-        GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics, Map.copyOf(byLoop)::get);
-        // The protocols clients speak: each binds its own listener onto the same loops and session core.
-        List<ProtocolAdapter> protocols = new ArrayList<>(List.of(new SwbAdapter(shared)));
-        if (config.mqttPort >= 0) {
-            protocols.add(new MqttAdapter(shared));
-        }
-        if (config.wsPort >= 0) {
-            protocols.add(new WebSocketAdapter(shared));
-        }
-        this.adapters = List.copyOf(protocols);
-        for (SessionShard s : loops) {
-            s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
-        }
+        // From here a start that fails half-way (Redis gone while the cluster loads its retained messages, a port
+        // taken, ...) leaves the cluster, stops the loops and closes the store it opened: nothing stays behind in a
+        // process that goes on (a test's JVM).
         try {
+            this.registry = new SessionRegistry(new SessionRegistry.Limits(config.windowMessages,
+                    config.maxQueuedMessagesPerClient, config.maxQueuedBytesPerClient, config.maxPayloadBytes,
+                    config.maxTtlSec, config.seqOriginFromClock, config.maxOfflineSessions, config.maxQueuedTotalBytes),
+                    metrics, store, new RetainedMessages(config.maxRetained, config.maxRetainedBytes));
+            List<SessionShard> shards = new ArrayList<>();
+            Map<EventLoop, SessionShard> byLoop = new IdentityHashMap<>();
+            for (EventExecutor e : group) {
+                SessionShard s = registry.addShard((EventLoop) e, services.clock());
+                shards.add(s);
+                byLoop.put(s.eventLoop(), s);
+            }
+            this.loops = List.copyOf(shards);
+            if (cluster != null) {
+                registry.useDirectory(cluster.directory());
+                cluster.start(registry);
+            }
+            this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, config.acceptRatePerSec,
+                    services.clock());
+            GatewayContext shared = new GatewayContext(config, services, registry, guard, metrics,
+                    Map.copyOf(byLoop)::get);
+            // The protocols clients speak: each binds its own listener onto the same loops and session core.
+            List<ProtocolAdapter> protocols = new ArrayList<>(List.of(new SwbAdapter(shared)));
+            if (config.mqttPort >= 0) {
+                protocols.add(new MqttAdapter(shared));
+            }
+            if (config.wsPort >= 0) {
+                protocols.add(new WebSocketAdapter(shared));
+            }
+            this.adapters = List.copyOf(protocols);
+            for (SessionShard s : loops) {
+                s.eventLoop().scheduleAtFixedRate(() -> tickSafely(s), 1, 1, TimeUnit.SECONDS);
+            }
             int recovered = awaitRecovery();
             if (recovered > 0) {
                 log.info("recovered the stored messages of {} clients", recovered);

@@ -3,6 +3,7 @@ package io.switchboard.cluster.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.server.ApiClient;
@@ -472,5 +473,27 @@ class ClusterTest {
             Thread.sleep(100);
         }
         assertTrue(welcome != null, "a handshake succeeded once Redis was back");
+    }
+
+    @Test
+    void shouldLeaveTheClusterWhenItsStartFailsHalfWay() throws Exception {
+        // The cluster's retained messages cannot be read (the key holds a string): node c joins (takes its lease and
+        // its place in the node list), then fails while loading them.
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            c.sync().set(new String(Keys.RETAINED, java.nio.charset.StandardCharsets.UTF_8), "not a hash");
+            try (GatewayFixture node = new GatewayFixture()) {
+                node.config.cluster = redis.uri();
+                node.config.clusterTimeoutMs = 500;
+                node.config.nodeName = "c";
+                assertThrows(IllegalStateException.class, node::start);
+            }
+            // It left what it joined: no lease that others take for a live node, no place in the node list.
+            assertEquals(0L, c.sync().exists(new String(Keys.lease("c"), java.nio.charset.StandardCharsets.UTF_8)));
+            assertFalse(c.sync().smembers(new String(Keys.NODES, java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("c"));
+        } finally {
+            client.shutdown();
+        }
     }
 }
