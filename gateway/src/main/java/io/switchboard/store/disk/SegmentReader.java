@@ -11,7 +11,14 @@ import java.util.Arrays;
  * Reads one segment file from the start, a bounded number of bytes per {@link #read} call (so compaction can work
  * in slices between appends), through a buffer that grows only to the largest record. Stops for good at the end of
  * the file or at the first record that is torn or damaged: {@link #validEnd()} is then where the intact records end
- * and {@link #problem()} says what was found after them. For one thread.
+ * and {@link #problem()} says what was found after them.
+ *
+ * <p>One exception: a whole record (its length possible, its bytes all there) whose checksum or fields are wrong,
+ * followed by an intact record, is skipped ({@link #skipped()}) and the reading goes on: a damaged byte in the
+ * middle of an older segment (the disk's, or a stray write) loses that record, not every record after it. A damaged
+ * record that nothing intact follows is taken for the torn tail of a crash and stopped at, as before; two damaged
+ * records in a row stop at the first (its length may be the damaged part, and what follows it garbage). For one
+ * thread.
  */
 final class SegmentReader implements AutoCloseable {
     private static final int INITIAL_BUFFER = 256 * 1024;
@@ -25,6 +32,11 @@ final class SegmentReader implements AutoCloseable {
     private long offset;
     private boolean ended;
     private String problem;
+    /** A whole record found damaged, kept aside until the next one says whether to skip it or stop there; -1: none. */
+    private long suspectAt = -1;
+    private String suspectWhy;
+    private long skipped;
+    private String firstSkipped;
 
     private SegmentReader(Path path, FileChannel channel) throws IOException {
         this.path = path;
@@ -79,19 +91,41 @@ final class SegmentReader implements AutoCloseable {
                 break;
             }
             int bodyStart = buf.position() + Records.FRAME;
-            if (Records.crc(buf, bodyStart, length) != crc) {
-                stop(offset, "a record whose checksum does not match");
-                break;
-            }
-            ByteBuffer body = buf.duplicate().position(bodyStart).limit(bodyStart + length);
-            if (!Records.decode(body, length, visitor)) {
-                stop(offset, "a record whose fields do not fit its length");
-                break;
+            // decode visits nothing when the fields do not fit.
+            String damage = Records.crc(buf, bodyStart, length) != crc ? "a record whose checksum does not match"
+                    : !Records.decode(buf.duplicate().position(bodyStart).limit(bodyStart + length), length, visitor)
+                    ? "a record whose fields do not fit its length" : null;
+            if (damage != null) {
+                if (suspectAt >= 0) {
+                    stop(offset, damage); // two in a row: stopped at the first (see stop)
+                    break;
+                }
+                suspectAt = offset;
+                suspectWhy = damage;
+            } else {
+                if (suspectAt >= 0) {
+                    // An intact record after the damaged one: that one is skipped, the reading goes on.
+                    skipped++;
+                    if (firstSkipped == null) {
+                        firstSkipped = suspectWhy + " at offset " + suspectAt;
+                    }
+                    suspectAt = -1;
+                }
             }
             buf.position(bodyStart + length);
             offset += Records.FRAME + length;
         }
         return !ended;
+    }
+
+    /** Damaged records skipped so far because an intact one followed each. */
+    long skipped() {
+        return skipped;
+    }
+
+    /** What the first skipped record was and where, or null when none was skipped. */
+    String firstSkipped() {
+        return firstSkipped;
     }
 
     /** Reads everything left. */
@@ -119,7 +153,16 @@ final class SegmentReader implements AutoCloseable {
         return path;
     }
 
+    /**
+     * Ends the reading at {@code at}, or at the damaged record kept aside before it: nothing intact followed that
+     * one, so it is where the intact records end (a crash's torn tail, most likely).
+     */
     private void stop(long at, String why) {
+        if (suspectAt >= 0) {
+            at = suspectAt;
+            why = suspectWhy + (why == null ? ", and nothing after it" : ", then " + why);
+            suspectAt = -1;
+        }
         offset = at;
         ended = true;
         problem = why;

@@ -497,6 +497,11 @@ final class StoreWriter implements Runnable {
             abortCompaction();
             compactionFailed(failed, "reading", readError);
         } else if (!more) {
+            if (compacting.skipped() > 0) {
+                log.warn("store: compacting {}: skipped {} records damaged since recovery (the first: {}); the "
+                        + "live records after them were copied", compactingSegment, compacting.skipped(),
+                        compacting.firstSkipped());
+            }
             if (compacting.problem() != null) {
                 log.warn("store: compacting {}: stopped at offset {} ({}); the records after it were cut at "
                         + "recovery or are damaged since", compactingSegment, compacting.validEnd(),

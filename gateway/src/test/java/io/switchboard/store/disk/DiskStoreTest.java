@@ -156,6 +156,50 @@ class DiskStoreTest {
     }
 
     @Test
+    void aDamagedRecordWithIntactOnesAfterItIsSkippedAndTheRestKept() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        for (int i = 1; i <= 4; i++) {
+            append(s, "a", i, exp, "m" + i);
+        }
+        s.close();
+        Path seg = segmentFiles().getFirst();
+        byte[] whole = Files.readAllBytes(seg);
+        int record = Records.messageBytes(1, 2);
+        assertEquals(Records.MAGIC.length + 4 * record, whole.length);
+
+        // A flipped byte in the second record's payload: that message is lost, not the two after it.
+        byte[] damaged = whole.clone();
+        damaged[Records.MAGIC.length + 2 * record - 1] ^= 0x40;
+        Files.write(seg, damaged);
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
+        assertEquals(whole.length, Files.size(seg), "nothing is cut");
+
+        // Damaged last: taken for a torn tail, cut there as before.
+        damaged = whole.clone();
+        damaged[whole.length - 1] ^= 0x40;
+        Files.write(seg, damaged);
+        got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1", "m2", "m3"), payloads(got.get("a")));
+        assertEquals(whole.length - record, Files.size(seg), "the damaged tail is cut off");
+
+        // Two damaged in a row (the second read may be garbage the first one's length pointed at): cut at the first.
+        // The fourth stays intact and is cut with them.
+        damaged = whole.clone();
+        damaged[Records.MAGIC.length + 2 * record - 1] ^= 0x40;
+        damaged[Records.MAGIC.length + 3 * record - 1] ^= 0x40;
+        Files.write(seg, damaged);
+        got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1"), payloads(got.get("a")));
+        assertEquals(Records.MAGIC.length + record, Files.size(seg));
+    }
+
+    @Test
     void aStoreWritesOnlyToTheNewestSegmentAfterARestartAndKeepsOlderOnes() throws IOException {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
