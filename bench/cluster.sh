@@ -6,12 +6,13 @@
 #      PUSH_WARMUP not measured), latency from each push's intended send time: pushed through a's own API (local) and
 #      through b's (cross-node: b's API, Redis, a's inbox), alternated, RUNS runs each; medians, and the median of
 #      each run's own difference (a local run and the cross-node run right after it see the machine in much the same
-#      mood; two load generators at once, tried, loaded the two cores so that both read several times worse);
+#      mood; two load generators at once, tried, loaded the two cores so that both read several times worse),
+#      after a local and a cross-node run not counted (the nodes' JIT);
 #   2. one broadcast through b reaching every client held on a (cross-node);
 #   3. Redis memory per idle online client: used_memory with MEM_CLIENTS held on a, less before, divided;
 #   4. kill -9 of node c while KILL_CLIENTS clients on it hold KILL_MSGS stored messages each (pushed through a,
 #      unacknowledged); the clients reconnect to a and count what comes back: lost must be 0.
-#   bench/cluster.sh                      # about 6 minutes; RUNS=1 PUSH_FOR=10s for a quick look
+#   bench/cluster.sh                      # about 8 minutes; RUNS=1 PUSH_FOR=10s PUSH_WARMUP=5s for a quick look
 #   SWITCHBOARD_JAR=/tmp/other.jar        # another build (an A/B comparison in one session)
 #   NODE_JAVA_OPTS="-Xlog:gc:file=/tmp/gc-%p.log"   # more JVM options for every gateway node
 # Needs redis-server. 127.0.0.1 only; every process it starts is stopped at the end.
@@ -82,6 +83,11 @@ print("%-6s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d" % (k
       p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0), r.get("pushes_received", 0)))
 PY
 }
+# A pair first, not counted: nodes a and b compile the local and the cross-node paths (without it the first run read
+# far worse than the next ones: cross p99 29 ms against 8.5 and 9.2).
+echo "cluster: a warm-up pair (not counted)"
+PUSH_FOR=8s PUSH_WARMUP=2s HOLD=14s run local 0 > "$bench_tmp/warm-up.txt"
+PUSH_FOR=8s PUSH_WARMUP=2s HOLD=14s run cross 0 >> "$bench_tmp/warm-up.txt"
 for i in $(seq 1 "$RUNS"); do
   run local "$i" | tee -a "$bench_tmp/results.txt"
   run cross "$i" | tee -a "$bench_tmp/results.txt"
