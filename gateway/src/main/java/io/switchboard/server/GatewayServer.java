@@ -163,7 +163,11 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
         } catch (Exception | Error e) {
-            leaveStopAndCloseStore(1, 5);
+            try {
+                leaveStopAndCloseStore(1, 5);
+            } catch (RuntimeException | Error cleanup) {
+                e.addSuppressed(cleanup); // the start's own failure is the one to report
+            }
             throw e;
         }
     }

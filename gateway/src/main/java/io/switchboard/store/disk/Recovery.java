@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * Reads every segment at start, oldest first, and rebuilds what is still kept: per client the messages after its
  * last acknowledgement (a later copy of a record, made by compaction, wins over the original), without the expired
  * ones; a {@code forget} record ends what came before it. A torn or damaged tail is cut (one log line per file) and
- * everything before it is kept; a damaged record with intact ones after it is skipped (see {@link SegmentReader}). Hands each client to the session core and leaves the writer an index of where the
- * live records are. Runs once, on the starting thread.
+ * everything before it is kept; a damaged record with intact ones after it is skipped ({@link SegmentReader}).
+ * Hands each client to the session core and leaves the writer an index of where the live records are. Runs once,
+ * on the starting thread.
  */
 final class Recovery implements Records.Visitor {
     private static final Logger log = LoggerFactory.getLogger(Recovery.class);
@@ -84,9 +85,11 @@ final class Recovery implements Records.Visitor {
             fileSize = reader.fileSize();
             problem = reader.problem();
             if (reader.skipped() > 0) {
-                log.warn("store: {}: skipped {} damaged records with intact ones after them (the first: {}); "
-                        + "their messages are lost, the records around them are kept", path.getFileName(),
-                        reader.skipped(), reader.firstSkipped());
+                // A skipped record may have been a message (lost), an acknowledgement (its messages come again)
+                // or a forget (what it ended comes back): one line says which bytes went.
+                log.warn("store: {}: skipped {} damaged records, {} bytes, with intact ones after them (the first: "
+                        + "{}); the records around them are kept", path.getFileName(), reader.skipped(),
+                        reader.skippedBytes(), reader.firstSkipped());
             }
         }
         if (problem != null) {

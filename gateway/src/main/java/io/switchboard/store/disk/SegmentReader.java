@@ -36,6 +36,7 @@ final class SegmentReader implements AutoCloseable {
     private long suspectAt = -1;
     private String suspectWhy;
     private long skipped;
+    private long skippedBytes;
     private String firstSkipped;
 
     private SegmentReader(Path path, FileChannel channel) throws IOException {
@@ -106,6 +107,7 @@ final class SegmentReader implements AutoCloseable {
                 if (suspectAt >= 0) {
                     // An intact record after the damaged one: that one is skipped, the reading goes on.
                     skipped++;
+                    skippedBytes += offset - suspectAt;
                     if (firstSkipped == null) {
                         firstSkipped = suspectWhy + " at offset " + suspectAt;
                     }
@@ -121,6 +123,14 @@ final class SegmentReader implements AutoCloseable {
     /** Damaged records skipped so far because an intact one followed each. */
     long skipped() {
         return skipped;
+    }
+
+    /**
+     * The bytes of the skipped records. The checksum covers a record's body, not its length: a damaged length that
+     * happens to land on a record's start skips the intact records in between as one.
+     */
+    long skippedBytes() {
+        return skippedBytes;
     }
 
     /** What the first skipped record was and where, or null when none was skipped. */

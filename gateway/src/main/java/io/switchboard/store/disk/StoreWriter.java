@@ -498,9 +498,9 @@ final class StoreWriter implements Runnable {
             compactionFailed(failed, "reading", readError);
         } else if (!more) {
             if (compacting.skipped() > 0) {
-                log.warn("store: compacting {}: skipped {} records damaged since recovery (the first: {}); the "
-                        + "live records after them were copied", compactingSegment, compacting.skipped(),
-                        compacting.firstSkipped());
+                log.warn("store: compacting {}: skipped {} damaged records, {} bytes (found at recovery or since; "
+                        + "the first: {}); the live records around them were copied", compactingSegment,
+                        compacting.skipped(), compacting.skippedBytes(), compacting.firstSkipped());
             }
             if (compacting.problem() != null) {
                 log.warn("store: compacting {}: stopped at offset {} ({}); the records after it were cut at "
