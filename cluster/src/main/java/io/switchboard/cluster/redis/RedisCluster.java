@@ -81,8 +81,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private volatile Set<String> alive = Set.of();
     /**
      * How long a name in the node list may go without a lease before the cluster forgets it: its entry in the list,
-     * its published client count and its inbox are removed. Node names given by an orchestrator change with every
-     * restart, and each left these behind for good (and every lease refresh read them all). Settable for tests.
+     * its published client count and its inbox are removed, and the clients it still held are released
+     * ({@link ForgottenNodeSweep}). Node names given by an orchestrator change with every restart, and each left
+     * these behind for good (and every lease refresh read them all). Settable for tests.
      */
     static volatile long forgetAfterMs = TimeUnit.MINUTES.toMillis(10);
     /** Names in the node list seen without a lease, and since when (this process's clock, ns). */
@@ -294,6 +295,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 // Looked at once more first: a process of that name that started a moment ago keeps its inbox.
                 commands.async().exists(Keys.lease(name)).thenAccept(n -> {
                     if (n == 0) {
+                        // The node that takes it off the list first also releases the clients it still holds.
+                        commands.async().srem(Keys.NODES, Script.bytes(name)).thenAccept(removed -> {
+                            if (removed > 0) {
+                                ForgottenNodeSweep.start(this, name);
+                            }
+                        });
                         removeNode(name);
                         log.info("cluster: forgot node {}: without a lease for {} s (its inbox and its place in "
                                 + "the node list removed)", name, TimeUnit.MILLISECONDS.toSeconds(forgetAfterMs));
@@ -350,6 +357,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
 
     boolean redisDown() {
         return down.get();
+    }
+
+    /** Whether this node left the cluster (or is leaving it). */
+    boolean closed() {
+        return closed.get();
     }
 
     EventExecutor timer() {

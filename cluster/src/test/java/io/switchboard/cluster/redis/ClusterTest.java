@@ -1,5 +1,6 @@
 package io.switchboard.cluster.redis;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -473,6 +474,53 @@ class ClusterTest {
             Thread.sleep(100);
         }
         assertTrue(welcome != null, "a handshake succeeded once Redis was back");
+    }
+
+    private static String key(byte[] k) {
+        return new String(k, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldReleaseTheClientsAForgottenNodeStillHeld() throws Exception {
+        assertArrayEquals(Keys.stored("k"), ForgottenNodeSweep.storedKey(Keys.record("k")));
+        SwbTestClient onA = a.hello("alive-on-a");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        long before = RedisCluster.forgetAfterMs;
+        try (var c = client.connect()) {
+            var r = c.sync();
+            // "killed" was killed holding a client: its record names it and never expires. Beside it: a client
+            // held by b, one held by a, and more records than one SCAN batch.
+            r.sadd(key(Keys.NODES), "killed");
+            r.hset(key(Keys.record("gone-for-good")), java.util.Map.of("n", "killed", "e", "3", "s", "17"));
+            r.rpush(key(Keys.stored("gone-for-good")), "18:" + (GatewayFixture.START_MS + 3_600_000) + ":kept");
+            r.pexpire(key(Keys.stored("gone-for-good")), 3_600_000);
+            SwbTestClient back = b.hello("came-back");
+            for (int i = 0; i < 2 * ForgottenNodeSweep.BATCH; i++) {
+                r.hset(key(Keys.record("other-" + i)), java.util.Map.of("s", "1"));
+            }
+            RedisCluster.forgetAfterMs = 0;
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (r.hexists(key(Keys.record("gone-for-good")), "n") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            // Released as a client that went offline: no owner, its last seq kept, expiring no sooner than its
+            // stored messages; the stored messages untouched.
+            assertFalse(r.hexists(key(Keys.record("gone-for-good")), "n"), "still names the killed node");
+            assertEquals("17", r.hget(key(Keys.record("gone-for-good")), "s"));
+            long ttl = r.pttl(key(Keys.record("gone-for-good")));
+            assertTrue(ttl > 3_000_000, "expires like an offline client's record: " + ttl);
+            assertEquals(1L, r.llen(key(Keys.stored("gone-for-good"))));
+            // The others are left as they were.
+            assertEquals("b", r.hget(key(Keys.record("came-back")), "n"));
+            assertEquals("a", r.hget(key(Keys.record("alive-on-a")), "n"));
+            assertEquals(-1L, r.pttl(key(Keys.record("alive-on-a"))));
+            assertEquals(200, a.push("alive-on-a", "still here").status());
+            assertEquals("still here", onA.readMsg().text());
+            back.close();
+        } finally {
+            RedisCluster.forgetAfterMs = before;
+            client.shutdown();
+        }
     }
 
     @Test
