@@ -1,13 +1,17 @@
 package io.switchboard.cluster.redis;
 
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,12 +21,14 @@ import org.slf4j.LoggerFactory;
  * their records go on naming it, counted offline (pushes keep messages for them) but with no expiry, so a client
  * that never comes back (a device retired, an app removed) kept its record for good, one more per client for every
  * killed node. This walks the records with {@code SCAN}, {@link #BATCH} keys every {@link #PAUSE_MS} ms so that Redis
- * serves everyone else in between, and releases each record that still names the node, under the epoch it read
- * ({@code release.lua}: a client that came back meanwhile holds a newer epoch and is left alone). A released record
- * expires as any offline client's does (after {@link RedisCluster#KEEP_OFFLINE_RECORD_MS}, or its stored messages'
- * expiry if later). Started by the node whose {@code SREM} took the forgotten node off the list, so one sweep runs
- * per forgotten node; a Redis failure pauses it ({@link #RETRY_MS}), the cluster's close ends it. Its steps run on
- * Lettuce's threads and the cluster's timer, one after another.
+ * serves everyone else in between, and releases each record that still names the node under an epoch older than
+ * the sweep's start, with that epoch ({@code release.lua}: a client claimed meanwhile, elsewhere or by a new process
+ * of the same name, holds a newer epoch and is left alone); a new process of that name holding its lease stops it.
+ * A released record expires as any offline client's does (after {@link RedisCluster#KEEP_OFFLINE_RECORD_MS}, or its
+ * stored messages' expiry if later). Started by the node whose {@code SREM} took the forgotten node off the list, so
+ * one sweep runs per forgotten node (if that node dies during it, the rest stay as before). Redis gone or slow
+ * pauses it ({@link #RETRY_MS}); Redis refusing it (no permission) stops it; the cluster's close ends it. Its steps
+ * run on Lettuce's threads and the cluster's timer, one after another.
  */
 final class ForgottenNodeSweep {
     private static final Logger log = LoggerFactory.getLogger(ForgottenNodeSweep.class);
@@ -30,88 +36,158 @@ final class ForgottenNodeSweep {
     static final long PAUSE_MS = 50;
     static final long RETRY_MS = 5_000;
     /** Every client record, {@code swb:{<id>}:o} ({@link Keys#record}); braces are not special to SCAN's MATCH. */
-    private static final String RECORDS = new String(Keys.record("*"), java.nio.charset.StandardCharsets.UTF_8);
+    private static final String RECORDS = new String(Keys.record("*"), StandardCharsets.UTF_8);
     private static final byte[] NODE = Script.bytes("n");
     private static final byte[] EPOCH = Script.bytes("e");
     private static final byte[] NO_SEQ = Script.bytes(0L);
     private static final byte[] KEEP_OFFLINE_RECORD_MS = Script.bytes(RedisCluster.KEEP_OFFLINE_RECORD_MS);
+    /** Sweeps of this process that looked at every record; for tests. */
+    static final java.util.concurrent.atomic.AtomicLong FINISHED = new java.util.concurrent.atomic.AtomicLong();
 
     private final RedisCluster cluster;
     private final String node;
     private final byte[] nodeBytes;
+    /**
+     * Redis's clock when the sweep began, in µs: a claim's epoch is Redis's clock then (or one more than the last),
+     * so a record claimed since (a new process of the same name) has an epoch at least this and is left alone.
+     */
+    private final long fenceUs;
     private final long startedNs = System.nanoTime();
     private long lookedAt;
     private long released;
+    private long errors;
     private boolean failing;
 
-    private ForgottenNodeSweep(RedisCluster cluster, String node) {
+    private ForgottenNodeSweep(RedisCluster cluster, String node, long fenceUs) {
         this.cluster = cluster;
         this.node = node;
         this.nodeBytes = Script.bytes(node);
+        this.fenceUs = fenceUs;
     }
 
     /** Starts releasing {@code node}'s clients; returns at once. */
     static void start(RedisCluster cluster, String node) {
-        log.info("cluster: releasing the clients forgotten node {} still holds in Redis", node);
-        new ForgottenNodeSweep(cluster, node).step(ScanCursor.INITIAL);
+        cluster.redis().time().toCompletableFuture().whenComplete((time, e) -> {
+            if (e != null) {
+                log.warn("cluster: could not start releasing the clients of forgotten node {} ({}): their records "
+                        + "stay until each client connects again", node, RedisCluster.reason(e));
+                return;
+            }
+            long fenceUs = Long.parseLong(ascii(time.get(0))) * 1_000_000 + Long.parseLong(ascii(time.get(1)));
+            log.info("cluster: releasing the clients forgotten node {} still holds in Redis", node);
+            new ForgottenNodeSweep(cluster, node, fenceUs).step(ScanCursor.INITIAL);
+        });
     }
 
+    /** One batch: stops when a process of the node's name holds its lease again (it may be claiming clients). */
     private void step(ScanCursor cursor) {
         if (cluster.closed()) {
             return;
         }
         RedisAsyncCommands<byte[], byte[]> redis = cluster.redis();
-        redis.scan(cursor, ScanArgs.Builder.matches(RECORDS).limit(BATCH)).toCompletableFuture()
-                .thenCompose(page -> releaseOwned(redis, page.getKeys()).thenApply(n -> page))
+        redis.exists(Keys.lease(node)).toCompletableFuture().thenCompose(leased -> leased > 0
+                        ? CompletableFuture.<KeyScanCursor<byte[]>>completedFuture(null)
+                        : redis.scan(cursor, ScanArgs.Builder.matches(RECORDS).limit(BATCH)).toCompletableFuture()
+                                .thenCompose(page -> releaseOwned(redis, page.getKeys()).thenApply(n -> page)))
                 .whenComplete((page, e) -> {
-                    if (e != null) {
-                        if (!failing) { // once per outage: Redis failures are logged by the cluster too
-                            log.warn("cluster: releasing the clients of forgotten node {} paused ({}); tried again "
-                                    + "every {} s", node, RedisCluster.reason(e), RETRY_MS / 1000);
-                        }
-                        failing = true;
-                        cluster.timer().schedule(() -> step(cursor), RETRY_MS, TimeUnit.MILLISECONDS);
+                    if (cluster.closed()) {
                         return;
                     }
-                    failing = false;
-                    if (page.isFinished()) {
+                    if (e != null) {
+                        failed(cursor, e);
+                    } else if (page == null) {
+                        log.info("cluster: a process named {} holds its lease again: stopped releasing the clients "
+                                + "the forgotten one held ({} released)", node, released);
+                    } else if (page.isFinished()) {
+                        FINISHED.incrementAndGet();
                         log.info("cluster: released {} clients forgotten node {} still held ({} client records "
-                                + "looked at in {} s)", released, node, lookedAt,
-                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs));
+                                + "looked at in {} s{})", released, node, lookedAt,
+                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs),
+                                errors == 0 ? "" : "; " + errors + " could not be read or released, left as they were");
                     } else {
+                        failing = false;
                         cluster.timer().schedule(() -> step(page), PAUSE_MS, TimeUnit.MILLISECONDS);
                     }
                 });
     }
 
-    /** Releases the records among {@code keys} that name the node; completes when all answered. */
+    /** Redis gone or slow: the batch again in {@link #RETRY_MS}. Redis refusing (no permission to SCAN): stopped. */
+    private void failed(ScanCursor cursor, Throwable e) {
+        Throwable cause = unwrap(e);
+        if (refused(cause)) {
+            log.warn("cluster: stopped releasing the clients of forgotten node {}: Redis refused ({}); {} released",
+                    node, cause.getMessage(), released);
+            return;
+        }
+        if (!failing) { // once per outage: Redis failures are logged by the cluster too
+            log.warn("cluster: releasing the clients of forgotten node {} paused ({}); tried again every {} s",
+                    node, RedisCluster.reason(cause), RETRY_MS / 1000);
+        }
+        failing = true;
+        cluster.timer().schedule(() -> step(cursor), RETRY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Releases the records among {@code keys} that name the node under an epoch older than the sweep; completes
+     * when all answered. A key Redis refuses (not a record after all, a script error) is counted and passed over.
+     */
     private CompletableFuture<Void> releaseOwned(RedisAsyncCommands<byte[], byte[]> redis, List<byte[]> keys) {
         List<CompletableFuture<Long>> releases = new ArrayList<>(keys.size());
         for (byte[] record : keys) {
             releases.add(redis.hmget(record, NODE, EPOCH).toCompletableFuture().thenCompose(fields -> {
                 KeyValue<byte[], byte[]> owner = fields.get(0);
                 KeyValue<byte[], byte[]> epoch = fields.get(1);
-                if (!owner.hasValue() || !Arrays.equals(owner.getValue(), nodeBytes) || !epoch.hasValue()) {
+                if (!owner.hasValue() || !Arrays.equals(owner.getValue(), nodeBytes) || !epoch.hasValue()
+                        || !olderThanFence(epoch.getValue())) {
                     return CompletableFuture.completedFuture(0L);
                 }
                 return cluster.release.<Long>run(redis, new byte[][] {record, storedKey(record)}, nodeBytes,
                         epoch.getValue(), NO_SEQ, KEEP_OFFLINE_RECORD_MS);
             }).exceptionallyCompose(e -> {
-                // A key that is not a client record after all (WRONGTYPE) is passed over. Anything else
-                // (disconnected, a timeout, Redis still loading) fails the batch, which is tried again.
-                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e;
-                return cause instanceof io.lettuce.core.RedisCommandExecutionException
-                        && String.valueOf(cause.getMessage()).startsWith("WRONGTYPE")
-                        ? CompletableFuture.completedFuture(0L) : CompletableFuture.failedFuture(cause);
+                Throwable cause = unwrap(e);
+                return refused(cause) ? CompletableFuture.completedFuture(-1L) : CompletableFuture.failedFuture(cause);
             }));
         }
         return CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).thenRun(() -> {
             lookedAt += keys.size();
             for (CompletableFuture<Long> r : releases) {
-                released += r.join();
+                long n = r.join();
+                if (n < 0) {
+                    errors++;
+                } else {
+                    released += n;
+                }
             }
         });
+    }
+
+    private boolean olderThanFence(byte[] epoch) {
+        try {
+            return Long.parseLong(ascii(epoch)) < fenceUs;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /**
+     * An error Redis answered that trying again will not mend (WRONGTYPE, NOPERM, a script error); not one it
+     * answers while loading or failing over, nor a lost connection or a timeout.
+     */
+    private static boolean refused(Throwable cause) {
+        if (!(cause instanceof RedisCommandExecutionException)) {
+            return false;
+        }
+        String m = String.valueOf(cause.getMessage());
+        return !(m.startsWith("LOADING") || m.startsWith("BUSY") || m.startsWith("TRYAGAIN")
+                || m.startsWith("MASTERDOWN") || m.startsWith("CLUSTERDOWN") || m.startsWith("READONLY"));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private static String ascii(byte[] b) {
+        return new String(b, StandardCharsets.US_ASCII);
     }
 
     /** The stored-messages key beside a record: {@code swb:{<id>}:q} for {@code swb:{<id>}:o}. */

@@ -494,15 +494,20 @@ class ClusterTest {
             r.hset(key(Keys.record("gone-for-good")), java.util.Map.of("n", "killed", "e", "3", "s", "17"));
             r.rpush(key(Keys.stored("gone-for-good")), "18:" + (GatewayFixture.START_MS + 3_600_000) + ":kept");
             r.pexpire(key(Keys.stored("gone-for-good")), 3_600_000);
+            // A client a new process named "killed" claimed after the forget: its epoch (Redis's clock then) is
+            // newer than the sweep's start, and it stays.
+            r.hset(key(Keys.record("claimed-since")), java.util.Map.of("n", "killed", "e", "9000000000000000"));
             SwbTestClient back = b.hello("came-back");
             for (int i = 0; i < 2 * ForgottenNodeSweep.BATCH; i++) {
                 r.hset(key(Keys.record("other-" + i)), java.util.Map.of("s", "1"));
             }
+            long finished = ForgottenNodeSweep.FINISHED.get();
             RedisCluster.forgetAfterMs = 0;
             long deadline = System.nanoTime() + 20_000_000_000L;
-            while (r.hexists(key(Keys.record("gone-for-good")), "n") && System.nanoTime() < deadline) {
+            while (ForgottenNodeSweep.FINISHED.get() == finished && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
+            assertEquals(finished + 1, ForgottenNodeSweep.FINISHED.get(), "one sweep, to the end");
             // Released as a client that went offline: no owner, its last seq kept, expiring no sooner than its
             // stored messages; the stored messages untouched.
             assertFalse(r.hexists(key(Keys.record("gone-for-good")), "n"), "still names the killed node");
@@ -511,6 +516,8 @@ class ClusterTest {
             assertTrue(ttl > 3_000_000, "expires like an offline client's record: " + ttl);
             assertEquals(1L, r.llen(key(Keys.stored("gone-for-good"))));
             // The others are left as they were.
+            assertEquals("killed", r.hget(key(Keys.record("claimed-since")), "n"));
+            assertEquals(-1L, r.pttl(key(Keys.record("claimed-since"))));
             assertEquals("b", r.hget(key(Keys.record("came-back")), "n"));
             assertEquals("a", r.hget(key(Keys.record("alive-on-a")), "n"));
             assertEquals(-1L, r.pttl(key(Keys.record("alive-on-a"))));
