@@ -223,7 +223,10 @@ final class ApiConnections {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
                     if (phase == CLOSING) {
-                        ctx.fireChannelRead(msg); // no deadline but the close's own
+                        // Answered 408 (or closed as idle) and closing: the rest of a late request, or one after
+                        // it, read while the 408 waits to be written to a peer slow to read, is not acted on (the
+                        // client was told it was not; it may send it again).
+                        io.netty.util.ReferenceCountUtil.release(msg);
                         return;
                     }
                     if (msg instanceof HttpRequest) {
