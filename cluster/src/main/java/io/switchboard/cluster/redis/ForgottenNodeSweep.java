@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,7 +112,7 @@ final class ForgottenNodeSweep {
 
     /** Redis gone or slow: the batch again in {@link #RETRY_MS}. Redis refusing (no permission to SCAN): stopped. */
     private void failed(ScanCursor cursor, Throwable e) {
-        Throwable cause = unwrap(e);
+        Throwable cause = Script.unwrap(e);
         if (refused(cause)) {
             log.warn("cluster: stopped releasing the clients of forgotten node {}: Redis refused ({}); {} released",
                     node, cause.getMessage(), released);
@@ -144,7 +143,7 @@ final class ForgottenNodeSweep {
                 return cluster.release.<Long>run(redis, new byte[][] {record, storedKey(record)}, nodeBytes,
                         epoch.getValue(), NO_SEQ, KEEP_OFFLINE_RECORD_MS);
             }).exceptionallyCompose(e -> {
-                Throwable cause = unwrap(e);
+                Throwable cause = Script.unwrap(e);
                 return refused(cause) ? CompletableFuture.completedFuture(-1L) : CompletableFuture.failedFuture(cause);
             }));
         }
@@ -180,10 +179,6 @@ final class ForgottenNodeSweep {
         String m = String.valueOf(cause.getMessage());
         return !(m.startsWith("LOADING") || m.startsWith("BUSY") || m.startsWith("TRYAGAIN")
                 || m.startsWith("MASTERDOWN") || m.startsWith("CLUSTERDOWN") || m.startsWith("READONLY"));
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private static String ascii(byte[] b) {

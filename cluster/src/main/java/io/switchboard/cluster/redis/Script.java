@@ -50,7 +50,7 @@ final class Script {
     <T> CompletableFuture<T> run(RedisAsyncCommands<byte[], byte[]> redis, byte[][] keys, byte[]... args) {
         CompletableFuture<T> byHash = redis.<T>evalsha(sha, output, keys, args).toCompletableFuture();
         return byHash.handle((reply, e) -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause = unwrap(e);
             if (cause instanceof RedisNoScriptException) {
                 return redis.<T>eval(body, output, keys, args).toCompletableFuture();
             }
@@ -61,6 +61,11 @@ final class Script {
     @Override
     public String toString() {
         return name + ".lua";
+    }
+
+    /** What failed, without the {@link CompletionException} a future's stage wraps it in. */
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     static byte[] bytes(String s) {
