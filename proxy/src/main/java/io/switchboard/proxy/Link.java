@@ -428,7 +428,6 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         flags |= RELEASED;
         ProxyServer s = loop.server;
         loop.remove(this);
-        s.metrics.active.decrementAndGet();
         if ((flags & ADMITTED) != 0) {
             s.guard.release(admittedIp);
         }
@@ -440,6 +439,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             early.release();
             early = null;
         }
+        // Last: a reader on another thread that sees one connection fewer active also sees its splice, its
+        // upstream's count and its address's admission released (a test saw active 0 with one splice still counted).
+        s.metrics.active.decrementAndGet();
     }
 
     private void releaseTarget() {
