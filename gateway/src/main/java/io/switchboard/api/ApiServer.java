@@ -70,8 +70,11 @@ public final class ApiServer implements AutoCloseable {
         try {
             ApiConnections connections = new ApiConnections(settings, metrics, monotonicNs);
             StatsCollector stats = new StatsCollector(metrics, admin, connections);
-            periodic.add(group.next().scheduleAtFixedRate(stats::sampleRates, 1, 1, TimeUnit.SECONDS));
-            periodic.add(group.next().scheduleAtFixedRate(connections::sweep, 1, 1, TimeUnit.SECONDS));
+            // One task for both, on one loop: each periodic task is a wake-up a second of a loop that may be idle.
+            periodic.add(group.next().scheduleAtFixedRate(() -> {
+                connections.sweep(); // catches its own failures: a throw here would end both for good
+                stats.sampleRatesSafely();
+            }, 1, 1, TimeUnit.SECONDS));
             ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
             int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
             ApiPipeline pipeline = new ApiPipeline(settings, connections, handler, maxBody, metrics);
