@@ -206,9 +206,6 @@ final class BenchRun {
         out.flush();
     }
 
-    /** How often a holding worker looks for its parent's commands (and whether the parent lives). */
-    static final long HOLD_POLL_NS = TimeUnit.MILLISECONDS.toNanos(100);
-
     /** Below this much available memory (MemAvailable) a parent starts no more workers. */
     static final long MIN_AVAILABLE_BYTES = 1L << 30;
 
@@ -246,9 +243,8 @@ final class BenchRun {
                     nextReport += 1_000_000_000L;
                     progress("holding");
                 }
-                // The parent's stop or storm waits at most this long; 100 wake-ups a second in each of ~55 workers
-                // (at a million clients) cost more than that wait is worth.
-                LockSupport.parkNanos(HOLD_POLL_NS);
+                // Until the next report, or at once when the parent sends a command.
+                control.awaitCommand(Math.max(1, nextReport - System.nanoTime()));
             }
         } catch (WorkerStopped e) {
             // Told to stop (or orphaned) during the ramp: close what was opened and leave.
