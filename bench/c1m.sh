@@ -41,7 +41,14 @@ PUSH_CONCURRENCY=${PUSH_CONCURRENCY:-512}
 PORT=${PORT:-17100}
 API_PORT_BASE=${API_PORT_BASE:-18100}
 REDIS_PORT=${REDIS_PORT:-17099}
+# SERVER_ARGS: more gateway flags. With 55 gateways of 2,000 clients each (110,000, one run each, 2026-12-05) pushes
+# moved 589/s with the defaults, 731/s with SERVER_ARGS="--event-loops 1" (no hop between loops) and 981/s of the
+# 1,000 asked with that and SERVER_OPTS="-Xmx384m -XX:TieredStopAtLevel=1" (C1 only: 55 processes compiling the
+# same code with C2 kept a third of a core busy). At a million clients the same two moved only ~100/s and the ramp
+# ran at ~860 handshakes/s (the defaults, an earlier day: ~760/s and 1,492/s): with 18,000 clients per gateway the
+# C1-only code's own cost seems to outweigh what C2 compiling cost (not separated). The defaults stay.
 SERVER_OPTS=${SERVER_OPTS:--Xmx384m}
+SERVER_ARGS=${SERVER_ARGS:-}
 MIN_AVAILABLE_MB=${MIN_AVAILABLE_MB:-700}
 # The clients' heartbeats (HB) already prove each connection alive; keepalive probes after the default 120 s of
 # silence would add a probe and its answer per connection every few minutes (5,000 packets/s at 800,000 clients),
@@ -133,7 +140,7 @@ t0=$(date +%s)
 for i in $(seq 1 "$SERVERS"); do
   JAVA_OPTS="$SERVER_OPTS $server_aot" "$sb" server --port "$PORT" --reuse-port --bind 127.0.0.1 \
     --api-port $((API_PORT_BASE + i)) --data-dir "$bench_tmp/data-$i" --max-connections "$MAX_PER_SERVER" \
-    --node "g$i" --cluster "redis://127.0.0.1:$REDIS_PORT" --tcp-keepidle "$KEEPIDLE" > "$bench_tmp/server-$i.log" 2>&1 &
+    --node "g$i" --cluster "redis://127.0.0.1:$REDIS_PORT" --tcp-keepidle "$KEEPIDLE" $SERVER_ARGS > "$bench_tmp/server-$i.log" 2>&1 &
   server_pids+=($!)
   bench_pids+=($!)
   wait_http "http://127.0.0.1:$((API_PORT_BASE + i))/healthz" 60 || { tail -5 "$bench_tmp/server-$i.log" >&2; exit 1; }
