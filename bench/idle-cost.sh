@@ -42,7 +42,7 @@ until grep -q "worker processes (pids" "$bench_tmp/bench.log"; do
   kill -0 "$bpid" 2>/dev/null || { echo "idle-cost: the bench ended early:" >&2; tail -5 "$bench_tmp/bench.log" >&2; exit 1; }
   sleep 1
 done
-wpid=$(pgrep -P "$bpid" | head -1)
+wpid=$(pgrep -P "$bpid" | head -1 || true)
 [ -n "$wpid" ] || { echo "idle-cost: no bench worker found" >&2; exit 1; }
 echo "idle-cost: gateway${cluster_args:+ in a cluster} holding $N idle clients; settling ${SETTLE} s, then ${SAMPLE} s sampled"
 sleep "$SETTLE"
