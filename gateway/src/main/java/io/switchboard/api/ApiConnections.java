@@ -139,20 +139,10 @@ final class ApiConnections {
     }
 
     /**
-     * Closes every connection whose request is past its deadline; once a second on one loop, each late connection
-     * checked again and closed on its own loop. A failure is
-     * counted and logged, and the next second sweeps again (a periodic task that throws would never run again).
+     * Closes every connection whose request is past its deadline; once a second on one loop (see ApiServer, which
+     * counts and logs a failure), each late connection checked again and closed on its own loop.
      */
     void sweep() {
-        try {
-            sweepOnce();
-        } catch (RuntimeException e) {
-            metrics.loopErrors.increment();
-            log.warn("API deadline sweep failed: {}", e.toString());
-        }
-    }
-
-    private void sweepOnce() {
         long now = monotonicNs.getAsLong();
         checkLate(open, now);
         checkLate(streams, now);

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The backend-facing HTTP API on its own port. Its connections are served either on the event loops that serve
@@ -25,6 +27,7 @@ import java.util.function.LongSupplier;
  * {@link AdminService}. Thread-safe.
  */
 public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     /** Largest request body: a batch of pushes may carry many payloads. */
     static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -72,8 +75,8 @@ public final class ApiServer implements AutoCloseable {
             StatsCollector stats = new StatsCollector(metrics, admin, connections);
             // One task for both, on one loop: each periodic task is a wake-up a second of a loop that may be idle.
             periodic.add(group.next().scheduleAtFixedRate(() -> {
-                connections.sweep(); // catches its own failures: a throw here would end both for good
-                stats.sampleRatesSafely();
+                safely("deadline sweep", connections::sweep, metrics);
+                safely("rate sampling", stats::sampleRates, metrics);
             }, 1, 1, TimeUnit.SECONDS));
             ApiHandler handler = new ApiHandler(settings, push, admin, metrics, stats);
             int maxBody = Math.max(MAX_BODY_BYTES, settings.maxPayloadBytes() * 2);
@@ -106,6 +109,19 @@ public final class ApiServer implements AutoCloseable {
     void sweepNow() throws InterruptedException, java.util.concurrent.ExecutionException,
             java.util.concurrent.TimeoutException {
         group.next().submit(connections::sweep).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs one part of the periodic task; a failure is counted and logged, and the other part and the next second
+     * run still (a periodic task that throws never runs again).
+     */
+    private static void safely(String what, Runnable part, GatewayMetrics metrics) {
+        try {
+            part.run();
+        } catch (RuntimeException e) {
+            metrics.loopErrors.increment();
+            log.warn("API {} failed: {}", what, e.toString());
+        }
     }
 
     /** API connections open now. */

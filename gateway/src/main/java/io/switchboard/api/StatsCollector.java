@@ -11,8 +11,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Builds {@code /v1/stats} (JSON) and {@code /metrics} (Prometheus text) from the gateway's counters, the core's
@@ -20,7 +18,6 @@ import org.slf4j.LoggerFactory;
  * run on any thread.
  */
 final class StatsCollector {
-    private static final Logger log = LoggerFactory.getLogger(StatsCollector.class);
     /** Fewer sessions than this make whole-process totals per session meaningless (the baseline dominates). */
     static final long MIN_SESSIONS_FOR_ESTIMATES = 100;
 
@@ -40,16 +37,6 @@ final class StatsCollector {
         this.m = metrics;
         this.admin = admin;
         this.api = api;
-    }
-
-    /** {@link #sampleRates}, a failure counted and logged instead of thrown (it runs in a periodic task). */
-    void sampleRatesSafely() {
-        try {
-            sampleRates();
-        } catch (RuntimeException e) {
-            m.loopErrors.increment();
-            log.warn("API rate sampling failed: {}", e.toString());
-        }
     }
 
     void sampleRates() {
