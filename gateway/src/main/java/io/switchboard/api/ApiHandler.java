@@ -111,7 +111,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 send(ex, admin.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
                 return;
             }
-            String[] parts = path.split("/");
+            ApiPath parts = new ApiPath(path);
             List<HttpMethod> allowed = allowedMethods(path, parts);
             if (!allowed.isEmpty() && !allowed.contains(method) && (path.equals("/healthz") || authorized(req))) {
                 String allow = String.join(", ", allowed.stream().map(HttpMethod::name).toList());
@@ -142,8 +142,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    /** The methods an endpoint answers; none: no such endpoint. {@code parts} is {@code path} split at '/'. */
-    private static List<HttpMethod> allowedMethods(String path, String[] parts) {
+    /** The methods an endpoint answers; none: no such endpoint. {@code parts} is {@code path} cut at '/'. */
+    private static List<HttpMethod> allowedMethods(String path, ApiPath parts) {
         switch (path) {
             case "/healthz", "/metrics", "/v1/stats" -> {
                 return GET;
@@ -152,12 +152,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return POST;
             }
             default -> {
-                // parts[0] is "" because the path starts with '/'
-                if (parts.length == 5 && parts[1].equals("v1") && (parts[2].equals("topics")
-                        || parts[2].equals("clients")) && parts[4].equals("messages")) {
+                // segment 0 is empty because the path starts with '/'
+                if (parts.count() == 5 && parts.is(1, "v1") && (parts.is(2, "topics")
+                        || parts.is(2, "clients")) && parts.is(4, "messages")) {
                     return POST;
                 }
-                if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
+                if (parts.count() == 4 && parts.is(1, "v1") && parts.is(2, "clients")) {
                     return GET_DELETE;
                 }
                 return List.of();
@@ -170,7 +170,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final List<HttpMethod> GET_DELETE = List.of(HttpMethod.GET, HttpMethod.DELETE);
 
     /** Serves a request whose method {@link #allowedMethods} allows on its path. */
-    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path, String[] parts,
+    private void route(Exchange ex, FullHttpRequest req, QueryStringDecoder q, String path, ApiPath parts,
                        HttpMethod method) {
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendText(ex, HttpResponseStatus.OK, stats.prometheus(), "text/plain; version=0.0.4; charset=utf-8");
@@ -188,9 +188,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             answerCount(ex, req, push.broadcast(payload), null);
         } else if (path.equals("/v1/messages") && method.equals(HttpMethod.POST)) {
             batch(ex, req);
-        } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("topics")
-                && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            String topic = ApiRequests.id(parts[3], "topic");
+        } else if (parts.count() == 5 && parts.is(1, "v1") && parts.is(2, "topics")
+                && parts.is(4, "messages") && method.equals(HttpMethod.POST)) {
+            String topic = ApiRequests.id(parts.segment(3), "topic");
             byte[] payload = ApiRequests.body(req);
             if (tooLarge(ex, req, payload) || refusedWhileDraining(ex, req)) {
                 return;
@@ -201,11 +201,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return;
             }
             answerCount(ex, req, push.publish(topic, payload), topic);
-        } else if (parts.length == 5 && parts[1].equals("v1") && parts[2].equals("clients")
-                && parts[4].equals("messages") && method.equals(HttpMethod.POST)) {
-            pushOne(ex, req, ApiRequests.id(parts[3], "client id"), ApiRequests.ttl(q, maxTtlSec));
-        } else if (parts.length == 4 && parts[1].equals("v1") && parts[2].equals("clients")) {
-            String clientId = ApiRequests.id(parts[3], "client id");
+        } else if (parts.count() == 5 && parts.is(1, "v1") && parts.is(2, "clients")
+                && parts.is(4, "messages") && method.equals(HttpMethod.POST)) {
+            pushOne(ex, req, ApiRequests.id(parts.segment(3), "client id"), ApiRequests.ttl(q, maxTtlSec));
+        } else if (parts.count() == 4 && parts.is(1, "v1") && parts.is(2, "clients")) {
+            String clientId = ApiRequests.id(parts.segment(3), "client id");
             if (method.equals(HttpMethod.GET)) {
                 clientInfo(ex, req, clientId);
             } else {

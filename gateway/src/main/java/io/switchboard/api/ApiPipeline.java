@@ -38,6 +38,7 @@ final class ApiPipeline {
     private static final Logger log = LoggerFactory.getLogger(ApiPipeline.class);
     /** Names of the HTTP/1 handlers after the codec, taken out when the connection switches to HTTP/2. */
     private static final String H1_DEADLINE = "h1-deadline";
+    private static final String H1_ONE_PIECE = "h1-one-piece";
     private static final String H1_AGGREGATOR = "h1-aggregator";
     private static final String H1_TOKEN = "h1-token";
     private static final String H1_HANDLER = "h1-api";
@@ -113,6 +114,7 @@ final class ApiPipeline {
         if (token.required()) {
             p.addLast(H1_TOKEN, new TokenGate(token, metrics));
         }
+        p.addLast(H1_ONE_PIECE, new OnePieceRequests(maxBody));
         p.addLast(H1_AGGREGATOR, new JsonObjectAggregator(maxBody));
         p.addLast(H1_HANDLER, handler);
     }
@@ -148,7 +150,8 @@ final class ApiPipeline {
                         if (token.required()) {
                             stream.pipeline().addLast(new TokenGate(token, metrics));
                         }
-                        stream.pipeline().addLast(new JsonObjectAggregator(maxBody), handler);
+                        stream.pipeline().addLast(new OnePieceRequests(maxBody), new JsonObjectAggregator(maxBody),
+                                handler);
                     }
                 }),
                 Http2ConnectionTail.INSTANCE};
@@ -179,7 +182,7 @@ final class ApiPipeline {
     }
 
     private static void removeHttp1Tail(ChannelPipeline p) {
-        for (String name : new String[] {H1_DEADLINE, H1_TOKEN, H1_AGGREGATOR, H1_HANDLER}) {
+        for (String name : new String[] {H1_DEADLINE, H1_TOKEN, H1_ONE_PIECE, H1_AGGREGATOR, H1_HANDLER}) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

@@ -464,7 +464,7 @@ public final class Deliveries implements PushService {
     private CompletableFuture<Long> perLoop(String what, java.util.function.Function<SessionShard, Long> work) {
         CompletableFuture<Long> f = new CompletableFuture<>();
         AtomicLong total = new AtomicLong();
-        List<SessionShard> shards = registry.loops();
+        List<SessionShard> shards = List.copyOf(registry.loops()); // its size and its loops from one moment
         AtomicInteger remaining = new AtomicInteger(shards.size());
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (SessionShard loop : shards) {

@@ -53,6 +53,8 @@ public final class SessionRegistry {
             new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.CopyOnWriteArrayList<SessionShard> loops =
             new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** {@link #loops} read-only, handed out on every push (was a copy each time). */
+    private final List<SessionShard> loopsView = java.util.Collections.unmodifiableList(loops);
     private final Limits limits;
     private final GatewayMetrics metrics;
     private final MessageStore store;
@@ -134,8 +136,9 @@ public final class SessionRegistry {
         return queuedBytes;
     }
 
+    /** The loops; a read-only view that iterates over the loops as they were when iteration began. */
     public List<SessionShard> loops() {
-        return List.copyOf(loops);
+        return loopsView;
     }
 
     /** Called by a loop when a session joins or leaves its offline set. */
