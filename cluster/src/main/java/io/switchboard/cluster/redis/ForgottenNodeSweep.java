@@ -25,9 +25,13 @@ import org.slf4j.LoggerFactory;
  * of the same name, holds a newer epoch and is left alone); a new process of that name holding its lease stops it.
  * A released record expires as any offline client's does (after {@link RedisCluster#KEEP_OFFLINE_RECORD_MS}, or its
  * stored messages' expiry if later). Started by the node whose {@code SREM} took the forgotten node off the list, so
- * one sweep runs per forgotten node (if that node dies during it, the rest stay as before). Redis gone or slow
- * pauses it ({@link #RETRY_MS}); Redis refusing it (no permission) stops it; the cluster's close ends it. Its steps
- * run on Lettuce's threads and the cluster's timer, one after another.
+ * one sweep runs per forgotten node. Its place is kept in Redis ({@link Keys#SWEEPS}: the fence, the SCAN cursor
+ * after the last batch and the node sweeping), written after every batch only if it still reads as this sweep last
+ * wrote it: when the sweeping node dies (or leaves), another finds the entry without a lease beside it and carries
+ * the sweep on from that cursor under the same fence ({@link #carryOnOrphans}, one node wins the script that takes it
+ * over); a sweep that finds its entry taken stops. Redis gone or slow pauses it ({@link #RETRY_MS}); Redis refusing
+ * it (no permission) ends it and its entry; the cluster's close leaves its entry for another node. Its steps run on
+ * Lettuce's threads and the cluster's timer, one after another.
  */
 final class ForgottenNodeSweep {
     private static final Logger log = LoggerFactory.getLogger(ForgottenNodeSweep.class);
@@ -52,16 +56,24 @@ final class ForgottenNodeSweep {
      */
     private final long fenceUs;
     private final long startedNs = System.nanoTime();
+    /** This sweep's entry in {@link Keys#SWEEPS} as it last wrote it. */
+    private String entry;
     private long lookedAt;
     private long released;
     private long errors;
     private boolean failing;
 
-    private ForgottenNodeSweep(RedisCluster cluster, String node, long fenceUs) {
+    private ForgottenNodeSweep(RedisCluster cluster, String node, long fenceUs, String entry) {
         this.cluster = cluster;
         this.node = node;
         this.nodeBytes = Script.bytes(node);
         this.fenceUs = fenceUs;
+        this.entry = entry;
+    }
+
+    /** The entry of a sweep of {@code fenceUs} that goes on after {@code cursor}, carried by {@code sweeper}. */
+    static String entry(long fenceUs, String cursor, String sweeper) {
+        return fenceUs + " " + cursor + " " + sweeper;
     }
 
     /** Starts releasing {@code node}'s clients; returns at once. */
@@ -74,7 +86,68 @@ final class ForgottenNodeSweep {
             }
             long fenceUs = Long.parseLong(ascii(time.get(0))) * 1_000_000 + Long.parseLong(ascii(time.get(1)));
             log.info("cluster: releasing the clients forgotten node {} still holds in Redis", node);
-            new ForgottenNodeSweep(cluster, node, fenceUs).step(ScanCursor.INITIAL);
+            begin(cluster, node, entry(fenceUs, ScanCursor.INITIAL.getCursor(), cluster.node), fenceUs);
+        });
+    }
+
+    /**
+     * Writes a new sweep's entry, then its first batch; Redis failing, the entry again every {@link #RETRY_MS}
+     * (each later write expects it). Only the node whose SREM took the forgotten node off the list gets here: the
+     * entry is written as is.
+     */
+    private static void begin(RedisCluster cluster, String node, String first, long fenceUs) {
+        cluster.redis().hset(Keys.SWEEPS, Script.bytes(node), Script.bytes(first)).whenComplete((n, e) -> {
+            if (cluster.closed()) {
+                return;
+            }
+            if (e != null) {
+                cluster.timer().schedule(() -> begin(cluster, node, first, fenceUs), RETRY_MS, TimeUnit.MILLISECONDS);
+            } else if (cluster.sweeping.add(node)) {
+                new ForgottenNodeSweep(cluster, node, fenceUs, first).step(ScanCursor.INITIAL);
+            }
+        });
+    }
+
+    /**
+     * Carries on the sweeps under way whose node holds no lease (it died, or left during one), from where each
+     * wrote its place last, and those of this node's name that no sweep of this process carries (an earlier process
+     * of the name was stopped during one). Every node looks; the script lets one take each. Returns at once.
+     */
+    static void carryOnOrphans(RedisCluster cluster) {
+        cluster.redis().hgetall(Keys.SWEEPS).whenComplete((entries, e) -> {
+            if (e != null || cluster.closed()) {
+                return; // Redis failures are counted and logged by the lease refresh; looked at again later
+            }
+            java.util.Set<String> alive = cluster.aliveNodes();
+            entries.forEach((k, v) -> {
+                String node = new String(k, StandardCharsets.UTF_8);
+                String seen = new String(v, StandardCharsets.UTF_8);
+                String[] parts = seen.split(" ", 3);
+                if (parts.length < 3 || cluster.sweeping.contains(node)) {
+                    return;
+                }
+                String sweeper = parts[2];
+                boolean mine = sweeper.equals(cluster.node);
+                if (!mine && alive.contains(sweeper)) {
+                    return;
+                }
+                long fenceUs;
+                try {
+                    fenceUs = Long.parseLong(parts[0]);
+                } catch (NumberFormatException bad) {
+                    return; // not written by a sweep: left alone
+                }
+                String cursor = parts[1];
+                String taken = entry(fenceUs, cursor, cluster.node);
+                cluster.sweep.<Long>run(cluster.redis(), new byte[][] {Keys.SWEEPS, Keys.lease(sweeper)},
+                        k, v, Script.bytes(taken), Script.bytes(mine ? "0" : "1")).whenComplete((won, e2) -> {
+                    if (e2 == null && won != null && won == 1 && !cluster.closed() && cluster.sweeping.add(node)) {
+                        log.info("cluster: carrying on releasing the clients of forgotten node {} that node {} began "
+                                + "({})", node, sweeper, mine ? "an earlier process of this name" : "it holds no lease");
+                        new ForgottenNodeSweep(cluster, node, fenceUs, taken).step(ScanCursor.of(cursor));
+                    }
+                });
+            });
         });
     }
 
@@ -90,6 +163,7 @@ final class ForgottenNodeSweep {
                                 .thenCompose(page -> releaseOwned(redis, page.getKeys()).thenApply(n -> page)))
                 .whenComplete((page, e) -> {
                     if (cluster.closed()) {
+                        cluster.sweeping.remove(node); // its entry stays: another node carries it on
                         return;
                     }
                     if (e != null) {
@@ -97,17 +171,54 @@ final class ForgottenNodeSweep {
                     } else if (page == null) {
                         log.info("cluster: a process named {} holds its lease again: stopped releasing the clients "
                                 + "the forgotten one held ({} released)", node, released);
+                        end();
                     } else if (page.isFinished()) {
                         FINISHED.incrementAndGet();
                         log.info("cluster: released {} clients forgotten node {} still held ({} client records "
                                 + "looked at in {} s{})", released, node, lookedAt,
                                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs),
                                 errors == 0 ? "" : "; " + errors + " could not be read or released, left as they were");
+                        end();
                     } else {
                         failing = false;
-                        cluster.timer().schedule(() -> step(page), PAUSE_MS, TimeUnit.MILLISECONDS);
+                        saveAndGoOn(page);
                     }
                 });
+    }
+
+    /**
+     * Writes the place after {@code page} in this sweep's entry, then the next batch after a pause; stops when the
+     * entry is no longer as this sweep wrote it (another node took the sweep over while this one could not reach
+     * Redis long enough to lose its lease).
+     */
+    private void saveAndGoOn(ScanCursor page) {
+        String next = entry(fenceUs, page.getCursor(), cluster.node);
+        writeEntry(next).whenComplete((written, e) -> {
+            if (cluster.closed()) {
+                cluster.sweeping.remove(node);
+            } else if (e != null) {
+                failed(page, e); // not saved: the entry still reads as before, and the next save expects that
+            } else if (written) {
+                entry = next;
+                cluster.timer().schedule(() -> step(page), PAUSE_MS, TimeUnit.MILLISECONDS);
+            } else {
+                log.info("cluster: another node carries on releasing the clients of forgotten node {}: stopped here "
+                        + "({} released)", node, released);
+                cluster.sweeping.remove(node);
+            }
+        });
+    }
+
+    /** The sweep is over: its entry removed (if still this sweep's), the node free to be swept again. */
+    private void end() {
+        writeEntry("").whenComplete((written, e) -> cluster.sweeping.remove(node));
+    }
+
+    /** Replaces this sweep's entry ({@code ""}: removes it) if it still reads as this sweep last wrote it. */
+    private CompletableFuture<Boolean> writeEntry(String next) {
+        return cluster.sweep.<Long>run(cluster.redis(), new byte[][] {Keys.SWEEPS, Keys.lease(cluster.node)},
+                Script.bytes(node), Script.bytes(entry), Script.bytes(next), Script.bytes("0"))
+                .thenApply(n -> n != null && n == 1);
     }
 
     /** Redis gone or slow: the batch again in {@link #RETRY_MS}. Redis refusing (no permission to SCAN): stopped. */
@@ -116,6 +227,7 @@ final class ForgottenNodeSweep {
         if (refused(cause)) {
             log.warn("cluster: stopped releasing the clients of forgotten node {}: Redis refused ({}); {} released",
                     node, cause.getMessage(), released);
+            end();
             return;
         }
         if (!failing) { // once per outage: Redis failures are logged by the cluster too

@@ -51,6 +51,13 @@ final class Keys {
         return bytes(PREFIX + "{nodes}:lease:" + node);
     }
 
+    /**
+     * The sweeps of forgotten nodes under way, a hash: forgotten node -> {@code "<fence µs> <SCAN cursor> <node
+     * sweeping it>"}, so that a sweep whose node died is carried on by another ({@code ForgottenNodeSweep}). Under the
+     * leases' hash tag: the script that takes a sweep over checks the sweeper's lease in the same slot.
+     */
+    static final byte[] SWEEPS = bytes(PREFIX + "{nodes}:sweeps");
+
     /** The node's inbox, a stream other nodes add pushes, replies and takeover notices to. */
     static byte[] inbox(String node) {
         return bytes(PREFIX + "inbox:{" + node + "}");

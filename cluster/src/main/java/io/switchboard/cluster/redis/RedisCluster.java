@@ -82,6 +82,15 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script push = Script.load("push", ScriptOutputType.MULTI);
     final Script append = Script.load("append", ScriptOutputType.INTEGER);
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
+    final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
+    /** The forgotten nodes whose clients this process is releasing now ({@link ForgottenNodeSweep}). */
+    final Set<String> sweeping = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Every how many lease refreshes (two seconds each) the sweeps under way are read, to carry on those whose node
+     * died ({@link ForgottenNodeSweep#carryOnOrphans}). Settable for tests.
+     */
+    static volatile int sweepCheckEveryTicks = 15;
+    private int ticks;
     private volatile Set<String> alive = Set.of();
     /**
      * How long a name in the node list may go without a lease before the cluster forgets it: its entry in the list,
@@ -247,6 +256,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
         });
         refreshAlive();
+        if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
+            ForgottenNodeSweep.carryOnOrphans(this);
+        }
     }
 
     /** Learns which nodes hold their lease, and publishes this node's count of online clients beside it. */

@@ -508,6 +508,11 @@ class ClusterTest {
                 Thread.sleep(100);
             }
             assertEquals(finished + 1, ForgottenNodeSweep.FINISHED.get(), "one sweep, to the end");
+            deadline = System.nanoTime() + 5_000_000_000L;
+            while (r.hexists(key(Keys.SWEEPS), "killed") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertFalse(r.hexists(key(Keys.SWEEPS), "killed"), "its place in Redis removed at the end");
             // Released as a client that went offline: no owner, its last seq kept, expiring no sooner than its
             // stored messages; the stored messages untouched.
             assertFalse(r.hexists(key(Keys.record("gone-for-good")), "n"), "still names the killed node");
@@ -526,6 +531,48 @@ class ClusterTest {
             back.close();
         } finally {
             RedisCluster.forgetAfterMs = before;
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldCarryOnTheSweepOfANodeThatDiedDuringIt() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        int before = RedisCluster.sweepCheckEveryTicks;
+        try (var c = client.connect()) {
+            var r = c.sync();
+            // "killed" was forgotten and "sweeper" began releasing its clients, then died with one left; "busy"
+            // is sweeping "other-killed" and alive (its lease held).
+            long fenceUs = 9_000_000_000_000_000L; // after any epoch below: both records are older than the fence
+            r.hset(key(Keys.record("left-behind")), java.util.Map.of("n", "killed", "e", "3", "s", "5"));
+            r.hset(key(Keys.record("left-busy")), java.util.Map.of("n", "other-killed", "e", "3", "s", "5"));
+            r.hset(key(Keys.SWEEPS), "killed", ForgottenNodeSweep.entry(fenceUs, "0", "sweeper"));
+            String busy = ForgottenNodeSweep.entry(fenceUs, "0", "busy");
+            r.hset(key(Keys.SWEEPS), "other-killed", busy);
+            r.set(key(Keys.lease("busy")), "x", io.lettuce.core.SetArgs.Builder.px(60_000));
+            long finished = ForgottenNodeSweep.FINISHED.get();
+            RedisCluster.sweepCheckEveryTicks = 1;
+
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (r.hexists(key(Keys.SWEEPS), "killed") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertFalse(r.hexists(key(Keys.SWEEPS), "killed"), "the orphaned sweep was carried on to its end");
+            assertFalse(r.hexists(key(Keys.record("left-behind")), "n"), "released by the node that carried it on");
+            assertEquals(finished + 1, ForgottenNodeSweep.FINISHED.get(), "one node carried it on, not both");
+            // Two more looks at the sweeps: the live sweeper's is left alone.
+            Thread.sleep(2 * RedisCluster.LEASE_MS / 3 * 2);
+            assertEquals(busy, r.hget(key(Keys.SWEEPS), "other-killed"));
+            assertEquals("other-killed", r.hget(key(Keys.record("left-busy")), "n"));
+            // Its sweeper gone (no lease), it is carried on too.
+            r.del(key(Keys.lease("busy")));
+            deadline = System.nanoTime() + 20_000_000_000L;
+            while (r.hexists(key(Keys.SWEEPS), "other-killed") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertFalse(r.hexists(key(Keys.record("left-busy")), "n"));
+        } finally {
+            RedisCluster.sweepCheckEveryTicks = before;
             client.shutdown();
         }
     }
