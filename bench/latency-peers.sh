@@ -8,7 +8,8 @@
 # protocol by `switchboard bench --publish-via`; then the fan-out: one broadcast (Switchboard's /v1/broadcast, or
 # a publish to bench:all / bench.all / bench/all, which every peer client also subscribes to) timed to its last
 # arrival. Each peer a fresh process per run, RUNS runs, medians, server CPU while the measured pushes run (not the
-# start-up, ramp and warm-up), and every figure's ratio to Redis's. The run with one flooding client is
+# start-up, ramp and warm-up; of it, what a JVM's JIT compiler threads took, still compiling), and every figure's
+# ratio to Redis's. The run with one flooding client is
 # bench/fair-share.sh.
 #   bench/latency-peers.sh               # about 12 minutes; RUNS=1 PUSH_FOR=10s for a quick look,
 #   PEERS="switchboard_pipelined redis"  # some of them only
@@ -90,7 +91,7 @@ run() { # peer run
     switchboard_h2) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                     via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
   esac
-  local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 seen=0 lines bpid
+  local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 jit0=0 jit1=0 seen=0 lines bpid
   "${pin_bench[@]}" $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
     --push-warmup "$PUSH_WARMUP" --broadcast --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" \
@@ -102,26 +103,29 @@ run() { # peer run
     lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
     if [ "${lines:-0}" -gt "$seen" ]; then
       seen=$lines
-      cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
-      if [ "$seen" -eq 1 ]; then cpu0=$cpu1; t0=$t1; fi
+      cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N); jit1=$(jit_ticks "$pid")
+      if [ "$seen" -eq 1 ]; then cpu0=$cpu1; t0=$t1; jit0=$jit1; fi
     fi
     sleep 0.25
   done
   wait "$bpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  python3 - "$bench_tmp/$peer-$i.json" "$peer" "$i" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 10000000 ))" <<'PY'
+  python3 - "$bench_tmp/$peer-$i.json" "$peer" "$i" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 10000000 ))" \
+    "$((jit1 - jit0))" <<'PY'
 import json, sys
-path, peer, i, ticks, centis = sys.argv[1:6]
+path, peer, i, ticks, centis, jit = sys.argv[1:7]
 try:
     r = json.load(open(path))
 except (OSError, ValueError):
     print("%-21s run %s: no report" % (peer, i)); sys.exit(0)
 p = r.get("push_latency_ms", {})
 fan = r.get("broadcast_last_arrival_ms", -1) if r.get("broadcast_received", 0) >= r.get("connections_established", 1) else -1
-print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%  fan-out %d ms" % (
+print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%  fan-out %d ms"
+      "  of the CPU the JIT %.0f%%" % (
       peer, i, p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
-      r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis)), fan))
+      r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis)), fan,
+      100.0 * int(jit) / max(1, int(centis))))
 PY
 }
 
@@ -142,19 +146,21 @@ python3 - "$bench_tmp/results.txt" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%  fan-out (-?\d+) ms", line)
+    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%  fan-out (-?\d+) ms"
+                 r"  of the CPU the JIT (\d+)%", line)
     if m and int(m.group(5)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
     elif m or "no report" in line:
         print("failed run, left out of the medians:", line.strip())
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
-print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  fan-out ms   p99 vs Redis  CPU vs Redis  fan-out vs Redis")
+print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  of it JIT  fan-out ms   p99 vs Redis  CPU vs Redis"
+      "  fan-out vs Redis")
 for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "switchboard_1loop", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]
     ratio = lambda a, b: "%.2fx" % (a / b) if base and b > 0 else "-"
-    print("%-21s %8.3f %8.3f %9.3f %9.0f%%  %10.0f   %12s  %12s  %16s" % (peer, m[0], m[1], m[2], m[5], m[6],
+    print("%-21s %8.3f %8.3f %9.3f %9.0f%%  %8.0f%%  %10.0f   %12s  %12s  %16s" % (peer, m[0], m[1], m[2], m[5], m[7], m[6],
           ratio(m[1], base[1] if base else 0), ratio(m[5], base[5] if base else 0), ratio(m[6], base[6] if base else 0)))
 PY

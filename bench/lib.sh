@@ -46,3 +46,14 @@ wait_http() {
     sleep 0.2
   done
 }
+
+# jit_ticks PID: CPU ticks of the process's JIT compiler threads so far (0 for a process without any), so that a
+# benchmark shows how much of a JVM's CPU while measuring was still compiling rather than pushing.
+jit_ticks() {
+  local sum=0 t c
+  for t in /proc/"$1"/task/*; do
+    c=$(cat "$t/comm" 2>/dev/null || true)
+    case $c in "C1 Compiler"*|"C2 Compiler"*) sum=$((sum + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0))) ;; esac
+  done
+  echo "$sum"
+}

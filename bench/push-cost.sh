@@ -5,7 +5,7 @@
 # connection (`switchboard bench --publish-via http`); measured over MEASURE seconds once the warm-up is done, from
 # the JVM's own counters (jstat: eden used + young collections x eden size) and /metrics' pushes_accepted_total.
 # Allocation is the steadiest of these figures on a shared machine (CPU varies by a fifth from run to run): use it to
-# compare two builds.
+# compare two builds. The JIT's compiler threads are part of the CPU; what they took while measuring is shown.
 #   bench/push-cost.sh                            # about 1 minute a run, RUNS runs, medians
 #   SWITCHBOARD_JAR=/tmp/other.jar bench/push-cost.sh
 #   SERVER_ARGS="--event-loops 1" bench/push-cost.sh
@@ -32,7 +32,7 @@ snap() {
 }
 
 run() {
-  local i=$1 port=$((PORT + 10 * $1)) api spid jpid bpid log="$bench_tmp/bench-$1.log" a b cpu0 cpu1 t0 t1
+  local i=$1 port=$((PORT + 10 * $1)) api spid jpid bpid log="$bench_tmp/bench-$1.log" a b cpu0 cpu1 t0 t1 jit0 jit1
   api="http://127.0.0.1:$((port + 1))"
   SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g" "$bench_root/switchboard" server --port "$port" \
     --api-port $((port + 1)) --data-dir "$bench_tmp/data-$i" $SERVER_ARGS > "$bench_tmp/server-$i.log" 2>&1 &
@@ -51,15 +51,22 @@ run() {
     kill -0 "$bpid" 2>/dev/null || { echo "push-cost: the bench ended early:" >&2; tail -5 "$log" >&2; return 1; }
     sleep 0.2
   done
-  sleep 3 # past the warm-up's last compilations
+  # One scrape of /metrics first, as Prometheus would make: the JIT compiled the HTTP path on pushes alone, and the
+  # first GET after that sends it back to be compiled again (a second or so of C2 on this machine), which must not
+  # fall in the measurement; then a few seconds for that and the warm-up's last compilations.
+  curl -fs -o /dev/null "$api/metrics" || true
+  sleep 8
   a=$(snap "$jpid" "$api"); cpu0=$(awk '{print $14 + $15}' "/proc/$jpid/stat"); t0=$(date +%s%N)
+  jit0=$(jit_ticks "$jpid")
   sleep "$MEASURE"
   b=$(snap "$jpid" "$api"); cpu1=$(awk '{print $14 + $15}' "/proc/$jpid/stat"); t1=$(date +%s%N)
+  jit1=$(jit_ticks "$jpid")
   kill "$bpid" 2>/dev/null || true; wait "$bpid" 2>/dev/null || true
   kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
-  python3 - "$i" "$a" "$b" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 1000000 ))" <<'PY'
+  python3 - "$i" "$a" "$b" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 1000000 ))" "$((jit1 - jit0))" <<'PY'
 import sys
 i, a, b, ticks, ms = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4]), int(sys.argv[5])
+jit = int(sys.argv[6])
 ec, eu0, y0, yt0, p0 = float(a[0]), float(a[1]), int(a[2]), float(a[3]), float(a[4])
 eu1, y1, yt1, p1 = float(b[1]), int(b[2]), float(b[3]), float(b[4])
 pushes = p1 - p0
@@ -67,9 +74,9 @@ if pushes <= 0:
     print("run %s: no pushes accepted while measuring" % i); sys.exit(0)
 alloc = ((y1 - y0) * ec + eu1 - eu0) * 1024  # jstat gives KB; eden is emptied by each young collection
 ygc = y1 - y0
-print("run %s: %d pushes in %.1f s  allocated %d B/push  young GCs %d (%.2f ms each)  CPU %d us/push (%d%%)" % (
-      i, pushes, ms / 1000, alloc / pushes, ygc, (yt1 - yt0) * 1000 / max(ygc, 1), ticks * 10000 / pushes,
-      ticks * 1000 / max(ms, 1)))
+print("run %s: %d pushes in %.1f s  allocated %d B/push  young GCs %d (%.2f ms each)  CPU %d us/push (%d%%), "
+      "of which the JIT %d us" % (i, pushes, ms / 1000, alloc / pushes, ygc, (yt1 - yt0) * 1000 / max(ygc, 1),
+      ticks * 10000 / pushes, ticks * 1000 / max(ms, 1), jit * 10000 / pushes))
 PY
 }
 
