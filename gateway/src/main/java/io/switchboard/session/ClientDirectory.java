@@ -129,6 +129,25 @@ public interface ClientDirectory {
         return CompletableFuture.completedFuture(false); // one process: its own sessions tell
     }
 
+    /**
+     * MQTT's exactly once across nodes: {@code clientId}'s session (one that outlives its connection) received a
+     * QoS 2 message with {@code packetId} and delivered it. The directory keeps the id with the client's keys until
+     * {@link #qos2Released}, at most {@code keepMs} after the last change, and the claim of the client's next
+     * connection, on any node, parks what it keeps in {@link SessionRegistry#unreleasedQos2} for that connection to
+     * take. Issued in order with the client's other QoS 2 calls from this node; nothing is waited for. One process
+     * keeps nothing here (its connections park their ids themselves).
+     */
+    default void qos2Received(String clientId, int packetId, long keepMs) {
+    }
+
+    /** {@code clientId}'s {@code PUBREL} for {@code packetId} came (or its PUBREC refused the message). */
+    default void qos2Released(String clientId, int packetId) {
+    }
+
+    /** {@code clientId}'s unreleased QoS 2 ids are void: a new session started clean. */
+    default void qos2Forgotten(String clientId) {
+    }
+
     /** The outcome of {@link #claim}. */
     interface Claimed {
         /**

@@ -60,6 +60,7 @@ public final class SessionRegistry {
     private final MessageStore store;
     private final Deliveries pushes;
     private final RetainedMessages retained;
+    private final UnreleasedQos2 unreleasedQos2 = new UnreleasedQos2();
     private volatile boolean draining;
     /** Takeover notices from other nodes that arrived while a claim of this node was on its way: id -> epoch. */
     private final java.util.concurrent.ConcurrentHashMap<String, Long> fences =
@@ -100,6 +101,11 @@ public final class SessionRegistry {
     /** The topics' retained messages. */
     public RetainedMessages retained() {
         return retained;
+    }
+
+    /** MQTT's QoS 2 packet ids received and not released, kept between a client's connections. */
+    public UnreleasedQos2 unreleasedQos2() {
+        return unreleasedQos2;
     }
 
     MessageStore store() {

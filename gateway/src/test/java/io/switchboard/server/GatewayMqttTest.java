@@ -41,6 +41,14 @@ class GatewayMqttTest {
         return c;
     }
 
+    /** An SWB/1 client subscribed to "alarms". */
+    private SwbTestClient readerOfAlarms() throws Exception {
+        SwbTestClient swb = gw.hello("reader");
+        swb.send("SUB alarms");
+        swb.expectLine("OK SUB alarms");
+        return swb;
+    }
+
     private JsonNode push(String client, String payload, int ttl) throws Exception {
         ApiClient.Response r = gw.api().post("/v1/clients/" + client + "/messages?ttl=" + ttl, payload);
         assertEquals(200, r.status(), r.body());
@@ -254,9 +262,7 @@ class GatewayMqttTest {
     @Test
     void aQos2PublishIsDeliveredOnceEvenWhenSentAgain() throws Exception {
         gw.start();
-        SwbTestClient swb = gw.hello("reader");
-        swb.send("SUB alarms");
-        swb.expectLine("OK SUB alarms");
+        SwbTestClient swb = readerOfAlarms();
         MqttTestClient pub = connected("alarm", V5, true);
         pub.publish("alarms", "fire", 2, 9);
         pub.expect(MqttTestClient.PUBREC);
@@ -272,9 +278,7 @@ class GatewayMqttTest {
     @Test
     void aQos2PublishSentAgainAfterAReconnectToTheSameSessionIsDeliveredOnce() throws Exception {
         gw.start();
-        SwbTestClient swb = gw.hello("reader");
-        swb.send("SUB alarms");
-        swb.expectLine("OK SUB alarms");
+        SwbTestClient swb = readerOfAlarms();
         MqttTestClient pub = connected("alarm", V311, false); // a persistent session
         pub.publish("alarms", "fire", 2, 9);
         pub.expect(MqttTestClient.PUBREC);
@@ -293,6 +297,46 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aNewQos2PublishOnAnIdTheSessionsLastConnectionLeftUnreleasedIsDelivered() throws Exception {
+        gw.start();
+        SwbTestClient swb = readerOfAlarms();
+        MqttTestClient pub = connected("alarm", V311, false); // a persistent session
+        pub.publish("alarms", "fire", 2, 9);
+        pub.expect(MqttTestClient.PUBREC);
+        pub.close();
+        gw.awaitOffline("alarm");
+        assertEquals("fire", swb.readMsg().text());
+        MqttTestClient again = connected("alarm", V311, false);
+        // Without DUP it is no resend: a new message (the client had that exchange behind it), not to be lost.
+        again.publish("alarms", "smoke", 2, 9);
+        again.expect(MqttTestClient.PUBREC);
+        assertEquals("smoke", swb.readMsg().text());
+        again.publish("alarms", "smoke", 2, 9, true); // and now a resend of that one: not delivered again
+        again.expect(MqttTestClient.PUBREC);
+        again.pubrel(9);
+        again.expect(MqttTestClient.PUBCOMP);
+        swb.sync(); // nothing else pending
+    }
+
+    @Test
+    void aQos2PublishSentAgainByANewConnectionThatTookTheSessionOverIsDeliveredOnce() throws Exception {
+        gw.start();
+        SwbTestClient swb = readerOfAlarms();
+        MqttTestClient first = connected("alarm", V311, false); // a persistent session
+        first.publish("alarms", "fire", 2, 9);
+        first.expect(MqttTestClient.PUBREC);
+        assertEquals("fire", swb.readMsg().text());
+        // The client comes back while the server still holds its old connection (never closed here).
+        MqttTestClient again = connected("alarm", V311, false);
+        again.publish("alarms", "fire", 2, 9, true); // no PUBREC reached it: sent again with DUP
+        again.expect(MqttTestClient.PUBREC);
+        again.pubrel(9);
+        again.expect(MqttTestClient.PUBCOMP);
+        swb.sync(); // nothing else pending: delivered once
+        first.close();
+    }
+
+    @Test
     void qos2IdsAreKeptAlsoWhenTheServerClosesTheConnection() throws Exception {
         gw.start();
         MqttTestClient pub = connected("alarm", V311, false); // a persistent session, keep-alive 60 s
@@ -302,9 +346,7 @@ class GatewayMqttTest {
         gw.advanceSec(60);
         gw.advanceSec(20); // past two keep-alives and the grace without a packet: the server closes it
         pub.expectEof();
-        SwbTestClient swb = gw.hello("reader"); // subscribes only now: it sees what the resend delivers
-        swb.send("SUB alarms");
-        swb.expectLine("OK SUB alarms");
+        SwbTestClient swb = readerOfAlarms(); // subscribes only now: it sees what the resend delivers
         MqttTestClient again = connected("alarm", V311, false);
         again.publish("alarms", "fire", 2, 9, true); // sent again with DUP: delivered before, not again
         again.expect(MqttTestClient.PUBREC);

@@ -26,6 +26,11 @@ final class Keys {
         return bytes(PREFIX + "{" + clientId + "}:q");
     }
 
+    /** The MQTT QoS 2 packet ids the client's session received and has not released, a set (qos2.lua). */
+    static byte[] unreleasedQos2(String clientId) {
+        return bytes(PREFIX + "{" + clientId + "}:r");
+    }
+
     /** Both of a client's keys, as the scripts take them. */
     static byte[][] client(String clientId) {
         return new byte[][] {record(clientId), stored(clientId)};

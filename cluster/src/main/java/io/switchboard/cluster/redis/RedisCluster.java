@@ -83,6 +83,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script append = Script.load("append", ScriptOutputType.INTEGER);
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
     final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
+    final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
     /** The forgotten nodes whose clients this process is releasing now ({@link ForgottenNodeSweep}). */
     final Set<String> sweeping = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**

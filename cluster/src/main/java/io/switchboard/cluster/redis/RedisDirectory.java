@@ -71,7 +71,8 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public void claim(String clientId, Claimed done) {
-        cluster.claim.<List<Object>>run(cluster.redis(), Keys.client(clientId), Script.bytes(cluster.node))
+        byte[][] keys = {Keys.record(clientId), Keys.stored(clientId), Keys.unreleasedQos2(clientId)};
+        cluster.claim.<List<Object>>run(cluster.redis(), keys, Script.bytes(cluster.node))
                 .whenComplete((reply, e) -> {
                     if (e != null) {
                         cluster.redisFailed("claiming a client", e);
@@ -83,12 +84,58 @@ final class RedisDirectory implements ClientDirectory {
                     long epoch = StoredEntries.number(reply.get(1));
                     long lastSeq = StoredEntries.number(reply.get(2));
                     List<?> entries = reply.get(3) instanceof List<?> l ? l : List.of();
+                    parkUnreleasedQos2(clientId, reply.size() > 4 && reply.get(4) instanceof List<?> l ? l : List.of());
                     if (!previous.isEmpty() && !previous.equals(cluster.node)) {
                         // Sent even when that node looks dead: if it is only slow, it must still let go.
                         inbox.send(previous, new InboxMessage.TakenOver(clientId, epoch));
                     }
                     done.claimed(epoch, Math.max(0, lastSeq), StoredEntries.unexpired(entries, cluster.clock.nowMs()));
                 });
+    }
+
+    /**
+     * What the claim read of the client's unreleased QoS 2 ids, parked for the connection that claimed it (it takes
+     * them at its CONNACK, a moment later); none replaces what an earlier claim parked.
+     */
+    private void parkUnreleasedQos2(String clientId, List<?> ids) {
+        int[] packetIds = new int[ids.size()];
+        int n = 0;
+        for (Object id : ids) {
+            long v = StoredEntries.number(id);
+            if (v >= 1 && v <= 0xFFFF) {
+                packetIds[n++] = (int) v;
+            }
+        }
+        long nowMs = cluster.clock.nowMs();
+        registry.unreleasedQos2().park(clientId, java.util.Arrays.copyOf(packetIds, n), nowMs + 60_000, nowMs);
+    }
+
+    @Override
+    public void qos2Received(String clientId, int packetId, long keepMs) {
+        cluster.qos2.<Long>run(cluster.redis(), new byte[][] {Keys.unreleasedQos2(clientId)},
+                Script.bytes(packetId), Script.bytes(keepMs)).whenComplete((r, e) -> qos2Failed(e));
+    }
+
+    @Override
+    public void qos2Released(String clientId, int packetId) {
+        cluster.redis().srem(Keys.unreleasedQos2(clientId), Script.bytes(packetId)).whenComplete((r, e) ->
+                qos2Failed(e));
+    }
+
+    @Override
+    public void qos2Forgotten(String clientId) {
+        cluster.redis().del(Keys.unreleasedQos2(clientId)).whenComplete((r, e) -> qos2Failed(e));
+    }
+
+    /**
+     * A QoS 2 id not written: the client's next connection on another node may deliver its resend a second time (at
+     * least once), or, for a release, take a released id for unreleased until the set expires (a new PUBLISH on it
+     * comes without DUP and is delivered all the same).
+     */
+    private void qos2Failed(Throwable e) {
+        if (e != null) {
+            cluster.redisFailed("keeping an MQTT client's QoS 2 packet ids", e);
+        }
     }
 
     @Override

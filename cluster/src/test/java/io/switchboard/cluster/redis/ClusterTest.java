@@ -376,6 +376,68 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void shouldNotDeliverAQos2MessageTwiceWhenItsClientSendsItAgainOnTheOtherNode() throws Exception {
+        SwbTestClient reader = readerOfAlarmsOnA();
+        try (MqttTestClient first = MqttTestClient.open(a.server().mqttPort(), 4)) {
+            assertEquals(0, first.connect("alarm", false)); // a persistent session
+            first.publish("alarms", "fire", 2, 9);
+            first.expect(MqttTestClient.PUBREC);
+        } // dropped before the PUBREC reached the client
+        a.awaitOffline("alarm");
+        assertEquals("fire", reader.readMsg().text());
+        try (MqttTestClient again = MqttTestClient.open(b.server().mqttPort(), 4)) {
+            assertEquals(0, again.connect("alarm", false));
+            again.publish("alarms", "fire", 2, 9, true); // sent again with DUP, as MQTT asks
+            again.expect(MqttTestClient.PUBREC);
+            again.pubrel(9);
+            again.expect(MqttTestClient.PUBCOMP);
+            again.publish("alarms", "smoke", 2, 10);
+            again.expect(MqttTestClient.PUBREC);
+            assertEquals("smoke", reader.readMsg().text(), "the resent one was not delivered a second time");
+            // Released: the id is free again, and the next message with it is delivered.
+            again.publish("alarms", "flood", 2, 9);
+            again.expect(MqttTestClient.PUBREC);
+            assertEquals("flood", reader.readMsg().text());
+        }
+    }
+
+    @Test
+    void shouldNotDeliverAQos2MessageTwiceWhenItsClientTakesItsSessionOverOnTheOtherNode() throws Exception {
+        SwbTestClient reader = readerOfAlarmsOnA();
+        try (MqttTestClient first = MqttTestClient.open(a.server().mqttPort(), 5);
+                MqttTestClient second = MqttTestClient.open(b.server().mqttPort(), 5)) {
+            first.sendConnect("pump", false, 60, null, null, 0, 3600); // v5, the session kept an hour
+            assertEquals(0, first.connack().body()[1] & 0xFF);
+            first.publish("alarms", "dry", 2, 7);
+            first.expect(MqttTestClient.PUBREC);
+            first.publish("alarms", "hot", 2, 8); // a second one left unreleased
+            first.expect(MqttTestClient.PUBREC);
+            assertEquals("dry", reader.readMsg().text());
+            assertEquals("hot", reader.readMsg().text());
+            // The client comes back on b while a still holds its old connection (never closed here).
+            second.sendConnect("pump", false, 60, null, null, 0, 3600);
+            assertEquals(0, second.connack().body()[1] & 0xFF);
+            second.publish("alarms", "dry", 2, 7, true); // no PUBREC reached it: sent again
+            second.expect(MqttTestClient.PUBREC);
+            second.pubrel(7);
+            assertEquals(2, second.expect(MqttTestClient.PUBCOMP).body().length, "7 was known: no reason (success)");
+            second.publish("alarms", "hot", 2, 8); // without DUP: a new message with that id, delivered
+            second.expect(MqttTestClient.PUBREC);
+            assertEquals("hot", reader.readMsg().text(), "the resent 'dry' was not delivered a second time");
+        }
+    }
+
+    /** An SWB/1 client on a subscribed to "alarms", once b sends that topic's messages to a. */
+    private SwbTestClient readerOfAlarmsOnA() throws Exception {
+        SwbTestClient reader = a.hello("reader");
+        reader.send("SUB alarms");
+        reader.expectLine("OK SUB alarms");
+        GatewayFixture.await(() -> routedAfterPublish(b, "alarms") == 1, "a registered its subscriber of 'alarms'");
+        assertEquals("m", reader.readMsg().text());
+        return reader;
+    }
+
     /** Connects {@code id} to a (v5, session kept an hour) with a will on w/id delayed {@code sec}, and drops it. */
     private void dropWithWill(String id, int sec) throws Exception {
         MqttTestClient first = MqttTestClient.open(a.server().mqttPort(), 5);

@@ -55,6 +55,28 @@ final class Inflight {
         append(0, (char) packetId);
     }
 
+    /**
+     * Adds a QoS 2 id; {@code inherited}: one the session's last connection left unreleased (marked in its seq
+     * slot, unused in a set of QoS 2 ids), until {@link #adopt}.
+     */
+    void addPacketId(int packetId, boolean inherited) {
+        append(inherited ? 1 : 0, (char) packetId);
+    }
+
+    /** Whether {@code packetId} is here as inherited and not seen on this connection yet. */
+    boolean inherited(int packetId) {
+        int at = indexOf(packetId);
+        return at >= 0 && seqs[slot(at)] == 1;
+    }
+
+    /** {@code packetId} was seen on this connection: no longer inherited. */
+    void adopt(int packetId) {
+        int at = indexOf(packetId);
+        if (at >= 0) {
+            seqs[slot(at)] = 0;
+        }
+    }
+
     private void append(long seq, char packetId) {
         if (size == seqs.length) {
             long[] s = new long[size * 2];
@@ -106,6 +128,15 @@ final class Inflight {
         }
         size--;
         return true;
+    }
+
+    /** The packet ids, in order. */
+    int[] packetIds() {
+        int[] ids = new int[size];
+        for (int i = 0; i < size; i++) {
+            ids[i] = packetIds[slot(i)];
+        }
+        return ids;
     }
 
     private int indexOf(int packetId) {

@@ -27,37 +27,6 @@ public final class MqttAdapter implements ProtocolAdapter {
     final java.util.concurrent.ConcurrentHashMap<String, MqttConnection.DelayedWill> delayedWills =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    /**
-     * The QoS 2 packet ids a client sent and had not released when its connection dropped, by client id, kept with
-     * its session (until {@code untilMs}) for its next connection: a PUBLISH it sends again (no PUBREC reached it)
-     * is then not delivered a second time. At most {@link #MAX_PARKED_QOS2} clients, each with no more ids than the
-     * Receive Maximum it was given (a 3.1.1 client that left more is not kept); past that, ones that expired
-     * are dropped, and if none has, the new one is not kept (its resend may be delivered twice, as QoS 1).
-     */
-    final java.util.concurrent.ConcurrentHashMap<String, ParkedQos2> unreleasedQos2 =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    static final int MAX_PARKED_QOS2 = 10_000;
-
-    record ParkedQos2(Inflight ids, long untilMs) {
-    }
-
-    /** Keeps {@code ids} for {@code clientId}'s next connection to the same session (see {@link #unreleasedQos2}). */
-    void parkQos2(String clientId, Inflight ids, long untilMs, long nowMs) {
-        if (unreleasedQos2.size() >= MAX_PARKED_QOS2) {
-            unreleasedQos2.values().removeIf(p -> p.untilMs() <= nowMs);
-            if (unreleasedQos2.size() >= MAX_PARKED_QOS2) {
-                return;
-            }
-        }
-        unreleasedQos2.put(clientId, new ParkedQos2(ids, untilMs));
-    }
-
-    /** The ids kept for {@code clientId} (and forgets them), or null: none, or its session ended meanwhile. */
-    Inflight unparkQos2(String clientId, long nowMs) {
-        ParkedQos2 p = unreleasedQos2.remove(clientId);
-        return p == null || p.untilMs() <= nowMs ? null : p.ids();
-    }
-
     public MqttAdapter(GatewayContext shared) {
         this(shared, "mqtt");
     }

@@ -232,14 +232,37 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         s.keepOfflineFor(sessionExpirySec, at.shard.nowMs());
         welcomedTo = s;
         endDelayedWill(s);
-        // The QoS 2 messages of the session's last connection not yet released (none for a new session).
-        Inflight unreleased = at.adapter.unparkQos2(s.id(), at.shard.nowMs());
-        if (!flag(FLAG_CLEAN_START)) {
-            qos2Received = unreleased;
+        // The QoS 2 messages of the session's last connection not yet released (none for a new session): parked by
+        // that connection in one process, by this connection's claim in a cluster.
+        int[] unreleased = at.shared.registry().unreleasedQos2().take(s.id(), at.shard.nowMs());
+        if (!flag(FLAG_CLEAN_START) && unreleased.length > 0) {
+            qos2Received = new Inflight();
+            for (int id : unreleased) {
+                qos2Received.addPacketId(id, true);
+            }
+        } else if (unreleased.length > 0 && at.shared.registry().directory().shared()) {
+            at.shared.registry().directory().qos2Forgotten(s.id()); // a new session: the old one's ids are void
         }
         if (will != null) {
             will = new PendingWill(will.will(), s);
         }
+    }
+
+    /**
+     * In a cluster, a session that outlives its connection keeps its unreleased QoS 2 ids with the client's keys in
+     * Redis as they change, so that its next connection, on whichever node, has them (a takeover too).
+     */
+    private boolean qos2InDirectory() {
+        return sessionExpirySec > 0 && welcomedTo != null && at.shared.registry().directory().shared();
+    }
+
+    /**
+     * How long Redis keeps the ids after their last change: the session's expiry, plus a minute for the connection
+     * still open then (when it ends is not written: its node may die without saying). An id kept past its session
+     * loses nothing: a new session's PUBLISH on it comes without DUP and is delivered.
+     */
+    private long qos2KeepMs() {
+        return sessionExpirySec * 1000L + 60_000L;
     }
 
     /**
@@ -270,6 +293,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             PendingWill w = will;
             will = null;
             publishWill(w.will(), w.session());
+        }
+        if (code == 409 && welcomedTo != null && qos2Received != null && !qos2Received.isEmpty()
+                && sessionExpirySec > 0 && !at.shared.registry().directory().shared()) {
+            // Taken over by a new connection of this process: called before that one's CONNACK, which takes them
+            // (in a cluster, its claim read them from Redis).
+            long nowMs = at.shard.nowMs();
+            at.shared.registry().unreleasedQos2().park(welcomedTo.id(), qos2Received.packetIds(),
+                    nowMs + sessionExpirySec * 1000L, nowMs);
         }
     }
 
@@ -430,14 +461,28 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (qos2Received == null) {
                 qos2Received = new Inflight();
             }
-            if (!qos2Received.contains(p.packetId())) {
-                if (version == MqttVersion.V5 && qos2Received.size() >= receiveMaximumToAnnounce()) {
+            boolean known = qos2Received.contains(p.packetId());
+            boolean resent = known;
+            if (known && qos2Received.inherited(p.packetId())) {
+                // An id the session's last connection left unreleased: a PUBLISH sent again says so (DUP, as MQTT
+                // asks); one without DUP is a new message (the client has that exchange behind it, or the ids were
+                // stale), delivered rather than lost.
+                qos2Received.adopt(p.packetId());
+                resent = p.dup();
+            }
+            if (!resent) {
+                if (!known && version == MqttVersion.V5 && qos2Received.size() >= receiveMaximumToAnnounce()) {
                     // More unreleased QoS 2 messages than the CONNACK allowed: each would be kept until its PUBREL.
                     protocolError(-MqttReasonCodes.RECEIVE_MAXIMUM_EXCEEDED, "more than "
                             + receiveMaximumToAnnounce() + " QoS 2 messages not released", Refusal.MALFORMED_FRAME);
                     return;
                 }
-                qos2Received.addPacketId(p.packetId());
+                if (!known) {
+                    qos2Received.addPacketId(p.packetId());
+                }
+                if (qos2InDirectory()) {
+                    at.shared.registry().directory().qos2Received(welcomedTo.id(), p.packetId(), qos2KeepMs());
+                }
                 at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
             }
             if (toUpstream) {
@@ -583,7 +628,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return; // at most once: nothing to say
         }
         if (p.qos() == 2 && qos2Received != null && version == MqttVersion.V5) {
-            qos2Received.removePacketId(p.packetId()); // a refused PUBREC ends the exchange: no PUBREL follows
+            if (qos2Received.removePacketId(p.packetId()) && qos2InDirectory()) {
+                // a refused PUBREC ends the exchange: no PUBREL follows
+                at.shared.registry().directory().qos2Released(welcomedTo.id(), p.packetId());
+            }
         } // 3.1.1: the client sends it again after reconnecting; its id stays, so subscribers do not get it twice
         if (version == MqttVersion.V5) {
             answer(p, reason);
@@ -605,9 +653,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         super.channelInactive(ctx);
         if (s != null && qos2Received != null && !qos2Received.isEmpty() && sessionExpirySec > 0
                 && s.offline() && qos2Received.size() <= receiveMaximumToAnnounce()) {
-            // Kept with the session (not when another connection took it over: it starts without them).
+            // Kept with the session (not when another connection took it over: it starts without them). In a
+            // cluster the session is never offline here: Redis keeps the ids (qos2InDirectory).
             long nowMs = at.shard.nowMs();
-            at.adapter.parkQos2(s.id(), qos2Received, nowMs + sessionExpirySec * 1000L, nowMs);
+            at.shared.registry().unreleasedQos2().park(s.id(), qos2Received.packetIds(),
+                    nowMs + sessionExpirySec * 1000L, nowMs);
         }
         PendingWill w = will;
         will = null;
@@ -704,8 +754,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         int reason = MqttReasonCodes.SUCCESS;
         if (qos2Received == null || !qos2Received.removePacketId(packetId)) {
             reason = MqttReasonCodes.PACKET_ID_NOT_FOUND;
-        } else if (qos2Received.isEmpty()) {
-            qos2Received = null;
+        } else {
+            if (qos2InDirectory()) {
+                at.shared.registry().directory().qos2Released(welcomedTo.id(), packetId);
+            }
+            if (qos2Received.isEmpty()) {
+                qos2Received = null;
+            }
         }
         ctx.write(MqttEncoder.pubcomp(ctx.alloc(), version, packetId, reason), ctx.voidPromise());
     }
