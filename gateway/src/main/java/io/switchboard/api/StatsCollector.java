@@ -99,7 +99,8 @@ final class StatsCollector {
         });
         ObjectNode mem = n.putObject("memory");
         mem.put("heap_used_bytes", heap.getUsed()).put("heap_max_bytes", heap.getMax()).put("rss_bytes", rss)
-                .put("gc_before_reading", gcFirst);
+                .put("gc_before_reading", gcFirst)
+                .put("old_gen_collections_total", io.switchboard.process.TenuredGarbageBound.collections());
         perSessionEstimates(mem, heap.getUsed(), rss, online, open);
         storeJson(n.putObject("store"), core.store());
         if (core.cluster() != null) {
@@ -199,6 +200,9 @@ final class StatsCollector {
         counter(sb, "switchboard_sends_received_total", "SEND frames from clients.", m.sendsReceived.sum());
         counter(sb, "switchboard_sends_accepted_total", "SENDs the upstream accepted.", m.sendsAccepted.sum());
         counter(sb, "switchboard_loop_errors_total", "Unexpected errors survived by event loops.", m.loopErrors.sum());
+        counter(sb, "switchboard_old_gen_collections_total", "Full collections asked for because the garbage in the "
+                + "old generation passed its bound (Serial collector).",
+                io.switchboard.process.TenuredGarbageBound.collections());
         counter(sb, "switchboard_api_requests_total", "Backend API requests.", m.apiRequests.sum());
         counter(sb, "switchboard_api_idle_closed_total", "API connections closed after --api-idle-timeout.",
                 m.apiIdleClosed.sum());

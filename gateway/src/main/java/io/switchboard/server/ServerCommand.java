@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.process.DrainOnSignals;
+import io.switchboard.process.TenuredGarbageBound;
 import io.switchboard.auth.Authenticator;
 import io.switchboard.config.GatewayServices;
 import io.switchboard.config.ServerConfig;
@@ -71,6 +72,7 @@ public final class ServerCommand implements Callable<Integer> {
         });
         DrainOnSignals.install("switchboard server", gateway::draining, gateway::drain, gateway::close,
                 "draining over " + cfg.drainPeriodSec + " s");
+        TenuredGarbageBound.start("switchboard server");
         gateway.drained().join();
         out.println("switchboard server: drained, exiting");
         out.flush();

@@ -2,6 +2,7 @@ package io.switchboard.proxy;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import io.switchboard.process.DrainOnSignals;
+import io.switchboard.process.TenuredGarbageBound;
 import io.switchboard.doctor.Doctor;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -93,6 +94,7 @@ public final class ProxyCommand implements Callable<Integer> {
         DrainOnSignals.install("switchboard proxy", proxy::draining, proxy::drain, proxy::close,
                 "draining for up to " + cfg.drainTimeoutSec + " s");
         installReload(proxy, cfg.file, err);
+        TenuredGarbageBound.start("switchboard proxy");
         proxy.drained().join();
         out.println("switchboard proxy: drained, exiting");
         out.flush();

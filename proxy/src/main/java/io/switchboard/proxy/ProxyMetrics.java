@@ -94,6 +94,9 @@ public final class ProxyMetrics {
         refused.forEach((k, v) -> sb.append("switchboard_proxy_refused_total{reason=\"").append(k.label())
                 .append("\"} ").append(v.sum()).append('\n'));
         counter(sb, "switchboard_proxy_idle_closed_total", "Connections closed by --idle-timeout.", idleClosed.sum());
+        counter(sb, "switchboard_proxy_old_gen_collections_total", "Full collections asked for because the garbage "
+                + "in the old generation passed its bound (Serial collector).",
+                io.switchboard.process.TenuredGarbageBound.collections());
         counter(sb, "switchboard_proxy_drain_closed_total", "Connections closed at the end of --drain-timeout.",
                 drainClosed.sum());
         counter(sb, "switchboard_proxy_source_port_exhausted_total",
