@@ -3,10 +3,11 @@
 # fresh processes started by this script on loopback, all forwarding to the same upstreams; prints one table:
 #   1. Memory per idle forwarded connection: with BASE connections held through the proxy (after a warm-up of as
 #      many), N more to an echo upstream; `bench --protocol raw --echo-check --server-pid` reads the proxy's RSS
-#      (all its processes: nginx master + workers) before and after, over N. Switchboard runs with a pre-touched
-#      heap (-XX:+AlwaysPreTouch), so its RSS growth is what is not heap, and its live heap growth after a full GC
-#      (jcmd GC.run; GC.heap_info) is added: mem/conn = RSS/conn + heap/conn. Without that a JVM's RSS growth is
-#      mostly heap pages it happens to touch for the first time (0 to 30 MB in a 5,000-connection ramp).
+#      (all its processes: nginx master + workers) before and after, over N. Switchboard runs as a user's
+#      `./switchboard proxy` does (the launcher's JVM settings, plus JAVA_OPTS if given): its RSS growth, heap pages
+#      included, is what it costs (mem/conn = RSS/conn). SWB_JVM=pretouch runs it as before instead (java -jar,
+#      G1, JAVA_OPTS or -Xms256m -Xmx256m -XX:+AlwaysPreTouch): RSS growth is then what is not heap, and the live
+#      heap growth after a full GC (jcmd GC.run; GC.heap_info) is added: mem/conn = RSS/conn + heap/conn.
 #   2. Bulk throughput: iperf3 client -> proxy -> iperf3 server, -P 1 and -P 100, -t IPERF_T s, median of RUNS.
 #   3. Forwarded-connection setup rate: SETUP_N connections offered at a rate no proxy reaches, timed at the
 #      upstream from its first accept to its last (connections the proxy really forwarded), median of RUNS.
@@ -37,7 +38,12 @@ RUNS=${RUNS:-3}
 IPERF_T=${IPERF_T:-10}
 DIRECT_RUNS=${DIRECT_RUNS:-1}     # runs of the no-proxy reference row
 PROXY_MAXCONN=${PROXY_MAXCONN:-9500}
-SWB_JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch}
+SWB_JVM=${SWB_JVM:-launcher}      # launcher (./switchboard proxy, as users run it) or pretouch (see above)
+case "$SWB_JVM" in
+  launcher) SWB_JAVA_OPTS=${JAVA_OPTS:-} ;;
+  pretouch) SWB_JAVA_OPTS=${JAVA_OPTS:--Xms256m -Xmx256m -XX:+AlwaysPreTouch} ;;
+  *) echo "proxy-compare: SWB_JVM=$SWB_JVM: launcher or pretouch" >&2; exit 2 ;;
+esac
 SWB_PROXY_ARGS=${SWB_PROXY_ARGS:-}
 BASE_PORT=${BASE_PORT:-17400}
 SKIP_COMPARE=${SKIP_COMPARE:-0}
@@ -81,14 +87,24 @@ if [ ! -f "$bench_root/dist/target/switchboard.jar" ] && ! flock -n /tmp/swb-bui
 fi
 jar=$(bench_jar)
 java=$(java_cmd)
-# The production launcher's flags (./switchboard) on top of java_cmd's; heap from JAVA_OPTS.
-swb_java="$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 $SWB_JAVA_OPTS"
+# swb_proxy ARGS...: Switchboard's proxy in the foreground of a subshell (the caller puts it in the background).
+swb_proxy() {
+  if [ "$SWB_JVM" = launcher ]; then
+    SWITCHBOARD_JAR="$jar" JAVA_OPTS="$SWB_JAVA_OPTS" exec "$bench_root/switchboard" proxy "$@"
+  else
+    exec $java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 $SWB_JAVA_OPTS -jar "$jar" proxy "$@"
+  fi
+}
 "$JAVA_HOME/bin/javac" -d "$bench_tmp/echo" "$bench_root/bench/EchoServer.java"
 echo_java="$JAVA_HOME/bin/java -Xms64m -Xmx256m -XX:+UseSerialGC -cp $bench_tmp/echo EchoServer"
 started=$(date +%s)
 
 # ---- helpers
 say() { echo "proxy-compare: $*" >&2; }
+swb_jvm_said() {
+  if [ "$SWB_JVM" = launcher ]; then echo "the launcher's settings${SWB_JAVA_OPTS:+ + JAVA_OPTS=$SWB_JAVA_OPTS}"
+  else echo "java -XX:+UseG1GC $SWB_JAVA_OPTS (heap pre-touched)"; fi
+}
 
 # free_port VAR: sets VAR to the next port from BASE_PORT up that no socket uses (not in a subshell: it counts on).
 next_port=$BASE_PORT
@@ -192,8 +208,8 @@ proxy_pids=()
 start_switchboard() {
   local mport
   free_port mport
-  $swb_java -jar "$jar" proxy --listen "127.0.0.1:$1" --upstream "127.0.0.1:$2" --max-connections "$PROXY_MAXCONN" \
-    --drain-timeout 2 --metrics-port "$mport" $SWB_PROXY_ARGS > "$bench_tmp/switchboard-$1.log" 2>&1 &
+  (swb_proxy --listen "127.0.0.1:$1" --upstream "127.0.0.1:$2" --max-connections "$PROXY_MAXCONN" \
+    --drain-timeout 2 --metrics-port "$mport" $SWB_PROXY_ARGS) > "$bench_tmp/switchboard-$1.log" 2>&1 &
   proxy_pids=($!)
   bench_pids+=($!)
   wait_http "http://127.0.0.1:$mport/healthz" 30
@@ -312,7 +328,7 @@ memory() {
   base_pid=$bench_pid
   WATCH_PID=$base_pid wait_echo_open ge "$BASE" 30 "$echo_status" || true
   sleep 1
-  [ "$name" = switchboard ] && u0=$(live_heap_kb "${pids[0]}")
+  [ "$name" = switchboard ] && [ "$SWB_JVM" = pretouch ] && u0=$(live_heap_kb "${pids[0]}")
   before=$(rss_sum "${pids[@]}")
   BG=1 bench_raw "$name-rss" "$port" "$N" "$RSS_RATE" "$RSS_HOLD" --echo-check --hb 5 \
     --server-pid "$pids_csv" --json "$bench_tmp/$name-rss.json"
@@ -324,7 +340,7 @@ memory() {
       && wait_log "$bench_tmp/bench-$name-rss.log" "ramp done" 30 "$bpid"; then
     sleep 0.3
     settled=$(( ($(rss_sum "${pids[@]}") - before) / N ))
-    [ "$name" = switchboard ] && u1=$(live_heap_kb "${pids[0]}")
+    [ "$name" = switchboard ] && [ "$SWB_JVM" = pretouch ] && u1=$(live_heap_kb "${pids[0]}")
   fi
   wait "$bpid" || true
   forget "$bpid"
@@ -447,7 +463,7 @@ if [ "$SKIP_COMPARE" != 1 ]; then
 
   echo
   echo "== proxy-compare: N=$N idle forwarded connections (+$BASE held), setup ramps of $SETUP_N at --rate $SETUP_RATE, iperf3 -t $IPERF_T; loopback, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "   iperf3 $(iperf3 --version | sed -n '1s/^iperf \([^ ]*\).*/\1/p'), $(uname -sr); Switchboard JVM: $SWB_JAVA_OPTS; medians of the runs shown"
+  echo "   iperf3 $(iperf3 --version | sed -n '1s/^iperf \([^ ]*\).*/\1/p'), $(uname -sr); Switchboard JVM: $(swb_jvm_said); medians of the runs shown"
   awk -F '\t' '
     function ratio(v, b) { return (v == "-" || b == "-" || b + 0 <= 0) ? "-" : sprintf("%.2fx", v / b) }
     function b(v) { return v == "-" ? "-" : v " B" }
@@ -466,7 +482,8 @@ if [ "$SKIP_COMPARE" != 1 ]; then
   cat <<EOF
 RSS/conn: the proxy's RSS (all its processes) after the ramp minus before, over N (bench --server-pid), with $BASE
   other connections held throughout after a warm-up of as many. heap/conn: Switchboard's live heap growth after a
-  full GC, over N (its heap is pre-touched, so heap growth is not in its RSS). mem/conn = RSS/conn + heap/conn.
+  full GC, over N, with SWB_JVM=pretouch only (its heap is pre-touched, so heap growth is not in its RSS).
+  mem/conn = RSS/conn + heap/conn.
 1 conn / 100 c.: iperf3 -P 1 / -P 100, Gbit/s received. setup/s: forwarded connections per second, the upstream's
   first to last accept; client/s: the bench's count (connect done = accepted by the proxy's kernel, not forwarded).
 Targets (issue 5): mem/conn vs HAProxy <= 1.00x; throughput vs HAProxy >= 0.90x.
@@ -514,8 +531,8 @@ if [ "$HOLD_100K" = 1 ]; then
   for i in $(seq "$PROXIES100K"); do
     free_port mp
     m_ports+=("$mp")
-    $swb_java -jar "$jar" proxy --listen "127.0.0.1:$p_port" --reuse-port --upstream "127.0.0.1:$e_port" \
-      --source 127.0.0.2-127.0.0.20 --max-connections "$PER_PROXY100K" --drain-timeout 2 --metrics-port "$mp" \
+    (swb_proxy --listen "127.0.0.1:$p_port" --reuse-port --upstream "127.0.0.1:$e_port" \
+      --source 127.0.0.2-127.0.0.20 --max-connections "$PER_PROXY100K" --drain-timeout 2 --metrics-port "$mp") \
       > "$bench_tmp/proxy100k-$i.log" 2>&1 &
     p100_pids+=($!)
     bench_pids+=($!)
@@ -573,7 +590,7 @@ if [ "$HOLD_100K" = 1 ]; then
   printf '%-58s %s\n' "forwarded connections open at the echo upstreams" "$up_held (5 s samples: at most $peak_up)"
   printf '%-58s %s\n' "forwarded connections per proxy (peak sample, min/max)" "$(echo "$per_proxy" | tr ' ' '\n' | grep -v '^$' | sort -n | sed -n '1p;$p' | paste -sd/) (sum $peak_tot)"
   rss100=$(json_get "$j" .server_pids_rss_per_client_bytes)
-  printf '%-58s %s\n' "proxy RSS per forwarded connection (all PIDs summed)" "$rss100 B (settled: $settled100 B; heap pre-touched)"
+  printf '%-58s %s\n' "proxy RSS per forwarded connection (all PIDs summed)" "$rss100 B (settled: $settled100 B; $(swb_jvm_said))"
   printf '%-58s %s\n' "proxy live heap per forwarded connection (after full GC)" "$heap100 B"
   if [ "$rss100" != - ] && [ "$heap100" != - ]; then
     printf '%-58s %s\n' "proxy memory per forwarded connection (RSS + heap)" "$((rss100 + heap100)) B"
