@@ -653,7 +653,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         super.channelInactive(ctx);
         if (s != null && qos2Received != null && !qos2Received.isEmpty() && sessionExpirySec > 0
                 && s.offline() && qos2Received.size() <= receiveMaximumToAnnounce()) {
-            // Kept with the session (not when another connection took it over: it starts without them). In a
+            // Kept with the session (a connection that took it over got them at the takeover: see closing). In a
             // cluster the session is never offline here: Redis keeps the ids (qos2InDirectory).
             long nowMs = at.shard.nowMs();
             at.shared.registry().unreleasedQos2().park(s.id(), qos2Received.packetIds(),
