@@ -8,6 +8,8 @@
 #      included, is what it costs (mem/conn = RSS/conn). SWB_JVM=pretouch runs it as before instead (java -jar,
 #      G1, JAVA_OPTS or -Xms256m -Xmx256m -XX:+AlwaysPreTouch): RSS growth is then what is not heap, and the live
 #      heap growth after a full GC (jcmd GC.run; GC.heap_info) is added: mem/conn = RSS/conn + heap/conn.
+#      With the launcher's settings one ramp of N is too few for a JVM's RSS (it reuses heap pages the warm-up
+#      touched, and trims its native heap every 2 s: four runs read -363 to 9,722 B); --hold-100k is the reading.
 #   2. Bulk throughput: iperf3 client -> proxy -> iperf3 server, -P 1 and -P 100, -t IPERF_T s, median of RUNS.
 #   3. Forwarded-connection setup rate: SETUP_N connections offered at a rate no proxy reaches, timed at the
 #      upstream from its first accept to its last (connections the proxy really forwarded), median of RUNS.
@@ -556,7 +558,10 @@ if [ "$HOLD_100K" = 1 ]; then
   ) &
   bench_pids+=($!)
   sampler=$!
-  heap0=$(heap_sum_kb "${p100_pids[@]}")
+  # Live heap (a full GC in each) only with a pre-touched heap: under the launcher's settings heap growth is in the
+  # RSS already, and a forced collection would change the RSS being read.
+  heap0=-
+  [ "$SWB_JVM" = pretouch ] && heap0=$(heap_sum_kb "${p100_pids[@]}")
   before100=$(rss_sum "${p100_pids[@]}")
   set +e
   timeout 600 $java -Xmx1g -jar "$jar" bench --protocol raw "${check100k[@]}" --api none --workers auto \
@@ -571,7 +576,8 @@ if [ "$HOLD_100K" = 1 ]; then
     total100=$(rss_sum "${p100_pids[@]}")
     settled100=$(( (total100 - before100) / CONNS100K ))
     up_held=$(echo_open_sum "${echo_files[@]}")
-    heap1=$(heap_sum_kb "${p100_pids[@]}")
+    heap1=-
+    [ "$SWB_JVM" = pretouch ] && heap1=$(heap_sum_kb "${p100_pids[@]}")
     if [ "$heap0" != - ] && [ "$heap1" != - ]; then heap100=$(( (heap1 - heap0) * 1024 / CONNS100K )); fi
   else
     up_held=$(echo_open_sum "${echo_files[@]}")
@@ -591,8 +597,8 @@ if [ "$HOLD_100K" = 1 ]; then
   printf '%-58s %s\n' "forwarded connections per proxy (peak sample, min/max)" "$(echo "$per_proxy" | tr ' ' '\n' | grep -v '^$' | sort -n | sed -n '1p;$p' | paste -sd/) (sum $peak_tot)"
   rss100=$(json_get "$j" .server_pids_rss_per_client_bytes)
   printf '%-58s %s\n' "proxy RSS per forwarded connection (all PIDs summed)" "$rss100 B (settled: $settled100 B; $(swb_jvm_said))"
-  printf '%-58s %s\n' "proxy live heap per forwarded connection (after full GC)" "$heap100 B"
   if [ "$rss100" != - ] && [ "$heap100" != - ]; then
+    printf '%-58s %s\n' "proxy live heap per forwarded connection (after full GC)" "$heap100 B"
     printf '%-58s %s\n' "proxy memory per forwarded connection (RSS + heap)" "$((rss100 + heap100)) B"
   fi
   printf '%-58s %s\n' "proxy RSS in total, before / with all connections up" "$((before100 / 1048576)) / $((total100 / 1048576)) MiB over $PROXIES100K processes"
