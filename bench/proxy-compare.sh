@@ -9,7 +9,7 @@
 #      G1, JAVA_OPTS or -Xms256m -Xmx256m -XX:+AlwaysPreTouch): RSS growth is then what is not heap, and the live
 #      heap growth after a full GC (jcmd GC.run; GC.heap_info) is added: mem/conn = RSS/conn + heap/conn.
 #      With the launcher's settings one ramp of N is too few for a JVM's RSS (it reuses heap pages the warm-up
-#      touched, and trims its native heap every 2 s: four runs read -363 to 9,722 B); --hold-100k is the reading.
+#      touched, and trims its native heap every 2 s: three runs read 851 to 9,722 B); --hold-100k is the reading.
 #   2. Bulk throughput: iperf3 client -> proxy -> iperf3 server, -P 1 and -P 100, -t IPERF_T s, median of RUNS.
 #   3. Forwarded-connection setup rate: SETUP_N connections offered at a rate no proxy reaches, timed at the
 #      upstream from its first accept to its last (connections the proxy really forwarded), median of RUNS.
@@ -20,7 +20,8 @@
 # --hold-100k adds: 100,000 forwarded connections held through PROXIES100K Switchboard proxy processes sharing one
 # port (--reuse-port, --max-connections 9,000 each = 18,000 files), upstream connections spread over the source
 # addresses 127.0.0.2-127.0.0.20, to ECHO100K echo processes sharing one port (bench/EchoServer.java), clients from
-# `bench --protocol raw --workers auto --source 127.0.1.1-127.0.1.20`. SKIP_COMPARE=1 runs only that part.
+# `bench --protocol raw --workers auto --source 127.0.1.1-127.0.1.20`; then the same through as many HAProxy
+# processes (HAPROXY100K=0 skips them), for the ratio of the two in one run. SKIP_COMPARE=1 runs only that part.
 # SWB_PROXY_ARGS adds options to Switchboard's proxy in parts 1-3, e.g. SWB_PROXY_ARGS=--splice (then each connection
 # holds 6 files instead of 2: N and BASE must fit, e.g. N=1500 BASE=1500 under 20,000 open files).
 # Needs haproxy, nginx + libnginx-mod-stream, iperf3, jq (Debian packages). Stops everything it started on exit.
@@ -59,7 +60,7 @@ HOLD100K=${HOLD100K:-60s}
 for a in "$@"; do
   case "$a" in
     --hold-100k) HOLD_100K=1 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "proxy-compare: unknown argument $a (only --hold-100k)" >&2; exit 2 ;;
   esac
 done
@@ -611,6 +612,56 @@ if [ "$HOLD_100K" = 1 ]; then
   for i in $(seq "$PROXIES100K"); do
     grep -E "warning|ERROR|Exception" "$bench_tmp/proxy100k-$i.log" | grep -v "^WARNING: " | sed "s/^/proxy $i: /" | head -3 || true
   done
+  # The same 100,000 through as many HAProxy processes sharing the port (HAProxy binds with SO_REUSEPORT), each
+  # forwarding from its own source address (127.0.0.2 on): its RSS per forwarded connection in the same run, the
+  # figure issue 14 compares with. HAPROXY100K=0 skips it.
+  if [ "${HAPROXY100K:-1}" = 1 ] && command -v haproxy > /dev/null; then
+    stop "${p100_pids[@]}"
+    wait_echo_open eq 0 120 "${echo_files[@]}" || true
+    h_pids=()
+    for i in $(seq "$PROXIES100K"); do
+      cat > "$bench_tmp/haproxy100k-$i.cfg" <<EOF
+global
+  maxconn $PER_PROXY100K
+  nbthread 1
+defaults
+  mode tcp
+  maxconn $PER_PROXY100K
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+frontend fe
+  bind 127.0.0.1:$p_port
+  default_backend be
+backend be
+  source 127.0.0.$((1 + i))
+  server up 127.0.0.1:$e_port
+EOF
+      haproxy -db -f "$bench_tmp/haproxy100k-$i.cfg" > "$bench_tmp/haproxy100k-$i.log" 2>&1 &
+      h_pids+=($!)
+      bench_pids+=($!)
+    done
+    wait_port "$p_port" 10
+    sleep 1
+    h_csv=$(IFS=,; echo "${h_pids[*]}")
+    h_before=$(rss_sum "${h_pids[@]}")
+    set +e
+    timeout 600 $java -Xmx1g -jar "$jar" bench --protocol raw "${check100k[@]}" --api none --workers auto \
+      --target "127.0.0.1:$p_port" --source 127.0.1.1-127.0.1.20 --connections "$CONNS100K" --rate "$RATE100K" \
+      --hold "$HOLD100K" --server-pid "$h_csv" --json "$bench_tmp/haproxy100k.json" \
+      > "$bench_tmp/haproxy100k-bench.log" 2>&1
+    h_status=$?
+    set -e
+    hj="$bench_tmp/haproxy100k.json"
+    hrss=$(json_get "$hj" .server_pids_rss_per_client_bytes)
+    ratio=-
+    if [ "$rss100" != - ] && [ "$hrss" != - ] && [ "${hrss%.*}" -gt 0 ] 2>/dev/null; then
+      ratio=$(awk -v a="$rss100" -v b="$hrss" 'BEGIN {printf "%.2fx", a / b}')
+    fi
+    printf '%-58s %s\n' "HAProxy $(version_of haproxy) the same way ($PROXIES100K processes)" "$hrss B per forwarded connection (established $(json_get "$hj" .connections_established), errors $(json_get "$hj" '.errors | if length == 0 then "none" else tostring end'), RSS $((h_before / 1048576)) MiB before)"
+    printf '%-58s %s\n' "Switchboard's RSS per forwarded connection vs HAProxy's" "$ratio (issue 14: at most 1.00x)"
+    [ "$h_status" = 0 ] || status=$h_status
+  fi
   say "100k part took $(( $(date +%s) - started100 )) s"
   exit $status
 fi
