@@ -14,16 +14,17 @@ import org.slf4j.LoggerFactory;
  * Keeps the garbage in the old generation bounded, in a process on the Serial collector (the launcher's default).
  * Serial collects its old generation only when it cannot grow it, and it grows it, up to the maximum heap (a quarter
  * of the machine's memory unless {@code -Xmx} says otherwise), rather than collect: the objects of every connection
- * that lived past a young collection stay there after it closes (~800 B per forwarded connection, measured), so a
+ * that lived past a young collection stay there after it closes (~2 KB per forwarded connection, measured), so a
  * process whose clients come and go grows its resident memory day after day. Every {@link #CHECK_EVERY_SEC} seconds
  * this looks at the old generation; when it holds more than {@link #due} allows beyond what the last full collection
  * left (at least {@link #MIN_GARBAGE_BYTES}, or as much again), it asks for a full collection ({@code System.gc()}:
- * with Serial a stop-the-world compaction of the live objects) and logs one line with what it took. The heap then
- * shrinks back as {@code -XX:MaxHeapFreeRatio} says. With any other collector it does nothing.
+ * with Serial a stop-the-world compaction of the live objects) and logs one line with what it took. The pages it
+ * frees are reused by what is promoted next, so the resident memory levels off instead of growing (the heap keeps
+ * at least its initial size committed). With any other collector it does nothing.
  *
- * <p>One daemon thread that sleeps between looks; thread-safe.
+ * <p>One daemon thread for the process's life, asleep between looks; thread-safe.
  */
-public final class TenuredGarbageBound implements AutoCloseable {
+public final class TenuredGarbageBound {
     private static final Logger log = LoggerFactory.getLogger(TenuredGarbageBound.class);
     /** How often the old generation is looked at. */
     public static final int CHECK_EVERY_SEC = 30;
@@ -32,7 +33,6 @@ public final class TenuredGarbageBound implements AutoCloseable {
 
     private final MemoryPoolMXBean tenured;
     private final GarbageCollectorMXBean oldCollector;
-    private final ScheduledExecutorService timer;
     /** Full collections asked for in this process (the old generation is the process's: one count for all). */
     private static final AtomicLong COLLECTIONS = new AtomicLong();
     /** The old generation's use at start: what counts as live until the first full collection. */
@@ -42,7 +42,7 @@ public final class TenuredGarbageBound implements AutoCloseable {
         this.tenured = tenured;
         this.oldCollector = oldCollector;
         this.usedAtStart = tenured.getUsage().getUsed();
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "swb-tenured-bound");
             t.setDaemon(true);
             return t;
@@ -51,12 +51,12 @@ public final class TenuredGarbageBound implements AutoCloseable {
     }
 
     /**
-     * Starts looking when this JVM runs the Serial collector ({@code what} names the process in the log); with any
-     * other collector, or with {@code -Dswitchboard.tenuredBound=false}, returns one that does nothing.
+     * Starts looking, for the rest of the process's life, when this JVM runs the Serial collector ({@code what} names
+     * the process in the log); nothing with any other collector, or with {@code -Dswitchboard.tenuredBound=false}.
      */
-    public static AutoCloseable start(String what) {
+    public static void start(String what) {
         if (!Boolean.parseBoolean(System.getProperty("switchboard.tenuredBound", "true"))) {
-            return () -> { };
+            return;
         }
         MemoryPoolMXBean tenured = null;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -71,11 +71,11 @@ public final class TenuredGarbageBound implements AutoCloseable {
             }
         }
         if (tenured == null || full == null) {
-            return () -> { };
+            return;
         }
         log.debug("{}: the old generation is collected when it holds {} MB or as much again as the last full "
                 + "collection left", what, MIN_GARBAGE_BYTES >> 20);
-        return new TenuredGarbageBound(tenured, full);
+        new TenuredGarbageBound(tenured, full);
     }
 
     /**
@@ -110,10 +110,5 @@ public final class TenuredGarbageBound implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("heap: looking at the old generation failed: {}", e.toString());
         }
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

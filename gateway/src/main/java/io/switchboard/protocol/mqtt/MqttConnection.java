@@ -256,6 +256,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return sessionExpirySec > 0 && welcomedTo != null && at.shared.registry().directory().shared();
     }
 
+    /** Keeps this connection's unreleased QoS 2 ids for the next connection to {@code s}, while it lives. */
+    private void parkQos2(Session s) {
+        long nowMs = at.shard.nowMs();
+        at.shared.registry().unreleasedQos2().park(s.id(), qos2Received.packetIds(),
+                nowMs + sessionExpirySec * 1000L, nowMs);
+    }
+
     /**
      * How long Redis keeps the ids after their last change: the session's expiry, plus a minute for the connection
      * still open then (when it ends is not written: its node may die without saying). An id kept past its session
@@ -298,9 +305,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 && sessionExpirySec > 0 && !at.shared.registry().directory().shared()) {
             // Taken over by a new connection of this process: called before that one's CONNACK, which takes them
             // (in a cluster, its claim read them from Redis).
-            long nowMs = at.shard.nowMs();
-            at.shared.registry().unreleasedQos2().park(welcomedTo.id(), qos2Received.packetIds(),
-                    nowMs + sessionExpirySec * 1000L, nowMs);
+            parkQos2(welcomedTo);
         }
     }
 
@@ -655,9 +660,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 && s.offline() && qos2Received.size() <= receiveMaximumToAnnounce()) {
             // Kept with the session (a connection that took it over got them at the takeover: see closing). In a
             // cluster the session is never offline here: Redis keeps the ids (qos2InDirectory).
-            long nowMs = at.shard.nowMs();
-            at.shared.registry().unreleasedQos2().park(s.id(), qos2Received.packetIds(),
-                    nowMs + sessionExpirySec * 1000L, nowMs);
+            parkQos2(s);
         }
         PendingWill w = will;
         will = null;
