@@ -36,12 +36,23 @@ final class Keys {
         return new byte[][] {record(clientId), stored(clientId)};
     }
 
-    /** The nodes with a subscriber of exactly {@code filter} (no wildcard), a set. */
+    /**
+     * The nodes with a subscriber of exactly {@code filter} (no wildcard), a set of "node process" entries (the
+     * process as its node's lease holds it, so that an entry a killed process left is known for one).
+     */
     static byte[] subscribers(String filter) {
         return bytes(PREFIX + "sub:{" + filter + "}");
     }
 
-    /** The nodes with a subscriber of some wildcard filter (they get every topic message), a set. */
+    /**
+     * Present while Redis holds {@code node}'s entries of the topic subscriber sets; found missing (Redis restarted
+     * empty, or failed over to a replica that had not seen them), the node puts its entries back.
+     */
+    static byte[] topicsKept(String node) {
+        return bytes(PREFIX + "{nodes}:topics-kept:" + node);
+    }
+
+    /** The nodes with a subscriber of some wildcard filter (they get every topic message), entries as above. */
     static final byte[] WILDCARD_NODES = bytes(PREFIX + "wildcard-nodes");
 
     /** Every topic's retained message (MQTT), a hash: topic -> payload. */

@@ -65,7 +65,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final int timeoutMs;
     final boolean seqOriginFromClock;
     final int maxStoredPerClient;
-    private final String instance = UUID.randomUUID().toString();
+    /** This process among those that ever ran as {@link #node}: its lease holds it. */
+    final String instance = UUID.randomUUID().toString();
     private final ClientResources resources;
     private final EventLoopGroupProvider ioThreads;
     private final io.netty.util.concurrent.EventExecutorGroup timerThread;
@@ -257,6 +258,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
         });
         refreshAlive();
+        directory.restoreTopicEntriesIfLost();
         if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
             ForgottenNodeSweep.carryOnOrphans(this);
         }
@@ -335,6 +337,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         redis.srem(Keys.NODES, Script.bytes(name));
         redis.hdel(Keys.ONLINE, Script.bytes(name));
+        redis.del(Keys.topicsKept(name));
         return redis.del(Keys.inbox(name)).toCompletableFuture();
     }
 
@@ -421,6 +424,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("routed_requests", inbox.requestsOut.sum());
         m.put("owner_silent", directory.silent.sum());
         m.put("inbox_failures", inbox.handlerFailures.sum());
+        m.put("ended_subscriber_entries_removed", directory.endedSubscribers.sum());
         return m;
     }
 

@@ -48,10 +48,16 @@ final class RedisDirectory implements ClientDirectory {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** The key of {@link #interest} that counts every wildcard filter together (not a valid topic). */
     private static final String WILDCARD = "\u0000wildcards";
+    /** Whether {@link Keys#topicsKept} was set once by this process: set again, Redis had lost it. */
+    private final java.util.concurrent.atomic.AtomicBoolean topicsKeptSet =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final int RESTORE_BATCH = 1_000;
     /** Pushes sent to another node's inbox. */
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
     final LongAdder silent = new LongAdder();
+    /** Entries of topic subscriber sets that named a process of a node that ended without leaving (removed). */
+    final LongAdder endedSubscribers = new LongAdder();
     /** Broadcasts and topic messages whose count left out nodes that did not answer in time (logged 1 in 100). */
     private final AtomicLong shortCounts = new AtomicLong();
 
@@ -441,8 +447,8 @@ final class RedisDirectory implements ClientDirectory {
             int count = (n == null ? 0 : n) + (added ? 1 : -1);
             if (count == 1 && added || count == 0 && !added) {
                 byte[] key = wildcard ? Keys.WILDCARD_NODES : Keys.subscribers(filter);
-                var sent = added ? cluster.redis().sadd(key, Script.bytes(cluster.node))
-                        : cluster.redis().srem(key, Script.bytes(cluster.node));
+                var sent = added ? cluster.redis().sadd(key, subscriberEntry())
+                        : cluster.redis().srem(key, subscriberEntry());
                 sent.whenComplete((v, e) -> {
                     if (e != null) {
                         cluster.redisFailed("recording a topic's subscribers", e);
@@ -453,33 +459,143 @@ final class RedisDirectory implements ClientDirectory {
         });
     }
 
+    /** This process's entry in a topic subscriber set (see {@link Keys#subscribers}). */
+    private byte[] subscriberEntry() {
+        return Script.bytes(cluster.node + " " + cluster.instance);
+    }
+
+    /**
+     * Puts this node's entries back into the topic subscriber sets if Redis lost them: one {@code SET NX} of
+     * {@link Keys#topicsKept} per lease refresh, which succeeds only when the key is missing (the first time, or
+     * after Redis restarted empty or failed over to a replica that had not seen it). Without this, after such a loss
+     * no other node would send this node topic messages until each of its topics' subscribers came and went.
+     */
+    void restoreTopicEntriesIfLost() {
+        cluster.redis().set(Keys.topicsKept(cluster.node), Script.bytes(cluster.instance),
+                io.lettuce.core.SetArgs.Builder.nx()).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        return; // counted by the lease refresh beside it; the next refresh looks again
+                    }
+                    boolean first = !topicsKeptSet.getAndSet(true);
+                    if ("OK".equals(ok)) {
+                        List<String> filters = List.copyOf(interest.keySet());
+                        if (!first && !filters.isEmpty()) {
+                            log.warn("cluster: Redis lost this node's topic subscriptions (it restarted empty or "
+                                    + "failed over): putting back {} entries", filters.size());
+                        }
+                        restoreTopicEntries(filters, 0);
+                    }
+                });
+    }
+
+    /**
+     * Adds this node's entry for {@code filters} from {@code from} on, {@link #RESTORE_BATCH} at a time (the next
+     * batch once Redis answered the last one: Lettuce's request queue is bounded). Each inside its count's update,
+     * so that a subscriber's going, removing the entry, cannot be overtaken by this.
+     */
+    private void restoreTopicEntries(List<String> filters, int from) {
+        int to = Math.min(filters.size(), from + RESTORE_BATCH);
+        CompletableFuture<?> last = CompletableFuture.completedFuture(null);
+        for (int i = from; i < to; i++) {
+            String filter = filters.get(i);
+            CompletableFuture<?>[] sent = new CompletableFuture<?>[1];
+            interest.computeIfPresent(filter, (f, n) -> {
+                sent[0] = cluster.redis().sadd(filter.equals(WILDCARD) ? Keys.WILDCARD_NODES : Keys.subscribers(f),
+                        subscriberEntry()).toCompletableFuture();
+                return n;
+            });
+            if (sent[0] != null) {
+                last = sent[0];
+            }
+        }
+        last.whenComplete((v, e) -> {
+            if (e != null) {
+                cluster.redisFailed("putting back the topic subscriptions", e);
+                // Taken as lost again: the next lease refresh starts over.
+                cluster.redis().del(Keys.topicsKept(cluster.node));
+            } else if (to < filters.size()) {
+                restoreTopicEntries(filters, to);
+            }
+        });
+    }
+
     @Override
     public CompletableFuture<Reach> fanOut(String topic, byte[] payload, List<String> properties) {
-        // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
-        CompletableFuture<java.util.Set<String>> alive = cluster.refreshAlive()
-                .handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes());
         if (topic == null) {
-            return alive.thenCompose(nodes -> fanOut(nodes, null, payload, properties));
+            // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
+            return cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes())
+                    .thenCompose(nodes -> fanOut(nodes, null, payload, properties));
         }
-        // A topic message: only the nodes with a subscriber of the topic itself or of some wildcard filter.
+        // A topic message: only the nodes with a subscriber of the topic itself or of some wildcard filter, as the
+        // sets say now (a node that subscribed a moment ago is in them).
         var exact = cluster.redis().smembers(Keys.subscribers(topic)).toCompletableFuture();
         var wild = cluster.redis().smembers(Keys.WILDCARD_NODES).toCompletableFuture();
-        return alive.thenCompose(nodes -> exact.thenCombine(wild, (x, w) -> {
-            java.util.Set<String> interested = new java.util.HashSet<>();
-            for (java.util.Set<byte[]> set : List.of(x, w)) {
-                for (byte[] n : set) {
-                    interested.add(new String(n, StandardCharsets.UTF_8));
-                }
-            }
-            interested.retainAll(nodes);
-            return interested;
-        }).handle((interested, e) -> {
+        return exact.thenCombine(wild, (x, w) -> {
+            List<SubscriberEntry> entries = new java.util.ArrayList<>(x.size() + w.size());
+            x.forEach(m -> entries.add(SubscriberEntry.of(Keys.subscribers(topic), m)));
+            w.forEach(m -> entries.add(SubscriberEntry.of(Keys.WILDCARD_NODES, m)));
+            return entries;
+        }).thenCompose(this::liveSubscribers).handle((interested, e) -> {
             if (e != null) {
                 cluster.redisFailed("reading a topic's subscribers", e);
-                return nodes; // every live node, rather than none
+                return cluster.aliveNodes(); // every live node, rather than none
             }
             return interested;
-        })).thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
+        }).thenCompose(nodes -> fanOut(nodes, topic, payload, properties));
+    }
+
+    /**
+     * An entry of a topic's subscriber set ({@code key}): "node process" as {@link #topicInterest} adds it, or a
+     * node's name alone as versions before the process was named added it ({@code process} null).
+     */
+    private record SubscriberEntry(byte[] key, byte[] raw, String node, String process) {
+        static SubscriberEntry of(byte[] key, byte[] raw) {
+            String s = new String(raw, StandardCharsets.UTF_8);
+            int space = s.indexOf(' ');
+            return space < 0 ? new SubscriberEntry(key, raw, s, null)
+                    : new SubscriberEntry(key, raw, s.substring(0, space), s.substring(space + 1));
+        }
+    }
+
+    /**
+     * The nodes whose current process holds one of {@code entries}, from their leases read now. An entry of an
+     * earlier process of a node (killed, so it never removed its entries; its node's lease now holds another
+     * process) is removed: a restarted node is not sent topic messages its earlier process subscribed to. An entry
+     * whose node holds no lease stays (its process may take its lease back after a pause) and is skipped.
+     */
+    private CompletableFuture<java.util.Set<String>> liveSubscribers(List<SubscriberEntry> entries) {
+        List<String> nodes = entries.stream().map(SubscriberEntry::node).distinct().toList();
+        if (nodes.isEmpty()) {
+            return CompletableFuture.completedFuture(java.util.Set.of());
+        }
+        // Every lease in one command (they share a hash tag), answered in the order asked.
+        return cluster.redis().mget(nodes.stream().map(Keys::lease).toArray(byte[][]::new)).toCompletableFuture()
+                .thenApply(leases -> {
+                    java.util.Map<String, String> process = new java.util.HashMap<>();
+                    for (int i = 0; i < nodes.size(); i++) {
+                        if (leases.get(i).hasValue()) {
+                            process.put(nodes.get(i), new String(leases.get(i).getValue(), StandardCharsets.UTF_8));
+                        }
+                    }
+                    java.util.Set<String> live = new java.util.HashSet<>();
+                    for (SubscriberEntry e : entries) {
+                        String current = process.get(e.node());
+                        if (current == null) {
+                            continue;
+                        }
+                        if (e.process() == null || e.process().equals(current)) {
+                            live.add(e.node());
+                        } else {
+                            endedSubscribers.increment();
+                            cluster.redis().srem(e.key(), e.raw()).whenComplete((n, failed) -> {
+                                if (failed != null) {
+                                    cluster.redisFailed("removing an ended process's topic subscription", failed);
+                                }
+                            });
+                        }
+                    }
+                    return live;
+                });
     }
 
     private CompletableFuture<Reach> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,

@@ -332,6 +332,51 @@ class ClusterTest {
     }
 
     @Test
+    void shouldNotSendATopicMessageToANodeForTheSubscriberOfItsKilledProcess() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            var r = c.sync();
+            // An earlier process of node a subscribed to "pumps" and was killed (it never removed its entry); the
+            // process of a running now has no subscriber of it. Beside it, an entry of a node that holds no lease.
+            r.sadd(key(Keys.subscribers("pumps")), "a 0e9c3c3e-killed-process", "gone some-process");
+            long before = routedRequests(b);
+            assertEquals(0, routedAfterPublish(b, "pumps"));
+            assertEquals(before, routedRequests(b), "a was sent a topic message its killed process subscribed to");
+            assertEquals(java.util.Set.of("gone some-process"), r.smembers(key(Keys.subscribers("pumps"))),
+                    "the killed process's entry is removed; the leaseless node's stays (it may come back)");
+            assertEquals(1, b.stats().get("cluster").get("ended_subscriber_entries_removed").asLong());
+
+            // A subscriber on a now: its entry names a's running process, and the topic reaches it.
+            SwbTestClient sub = a.hello("pump-watcher");
+            sub.send("SUB pumps");
+            sub.expectLine("OK SUB pumps");
+            GatewayFixture.await(() -> routedAfterPublish(b, "pumps") == 1, "a registered its subscriber of 'pumps'");
+            assertEquals("m", sub.readMsg().text());
+            assertEquals(2, r.scard(key(Keys.subscribers("pumps"))));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldSendTopicMessagesAcrossNodesAgainAfterRedisRestartedEmpty() throws Exception {
+        SwbTestClient reader = readerOfAlarmsOnA();
+        redis.stop();
+        redis.startAgain(); // empty: the subscriber sets are gone
+        // Once both reconnected, a puts its entry back within a lease refresh; until then b sends the topic to no
+        // node (or answers 503 while it reconnects).
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        long delivered = 0;
+        while (delivered == 0 && System.nanoTime() < deadline) {
+            ApiClient.Response r = b.api().post("/v1/topics/alarms/messages", "again");
+            delivered = r.status() == 200 ? r.json().get("delivered").asLong() : 0;
+            Thread.sleep(50);
+        }
+        assertEquals(1, delivered, "b reached a's subscriber of 'alarms' again");
+        assertEquals("again", reader.readMsg().text());
+    }
+
+    @Test
     void shouldGiveAnMqttSubscriberOnEitherNodeTheRetainedMessage() throws Exception {
         assertEquals(200, a.api().post("/v1/topics/status%2Fpump/messages?retain=true", "on").status());
         GatewayFixture.await(() -> b.server().registry().retained().count() == 1, "b heard of the retained message");
