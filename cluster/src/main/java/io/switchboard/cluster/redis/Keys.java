@@ -45,11 +45,11 @@ final class Keys {
     }
 
     /**
-     * Present while Redis holds {@code node}'s entries of the topic subscriber sets; found missing (Redis restarted
-     * empty, or failed over to a replica that had not seen them), the node puts its entries back.
+     * Present while Redis holds what {@code node} wrote (its clients' claims, its topic subscriber entries); found
+     * missing (Redis restarted empty, or failed over to a replica that had not seen it), the node puts them back.
      */
-    static byte[] topicsKept(String node) {
-        return bytes(PREFIX + "{nodes}:topics-kept:" + node);
+    static byte[] kept(String node) {
+        return bytes(PREFIX + "{nodes}:kept:" + node);
     }
 
     /** The nodes with a subscriber of some wildcard filter (they get every topic message), entries as above. */

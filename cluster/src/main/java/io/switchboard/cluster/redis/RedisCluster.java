@@ -85,6 +85,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
     final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
     final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
+    final Script reclaim = Script.load("reclaim", ScriptOutputType.INTEGER);
     /** The forgotten nodes whose clients this process is releasing now ({@link ForgottenNodeSweep}). */
     final Set<String> sweeping = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
@@ -223,6 +224,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
             sleep(250);
         }
+        // From now on, this key found missing means Redis lost what this node wrote (RedisDirectory#restoreIfLost).
+        await(redis.set(Keys.kept(node), Script.bytes(instance)));
         try {
             refreshAlive().get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -258,7 +261,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
         });
         refreshAlive();
-        directory.restoreTopicEntriesIfLost();
+        directory.restoreIfLost();
         if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
             ForgottenNodeSweep.carryOnOrphans(this);
         }
@@ -337,7 +340,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         redis.srem(Keys.NODES, Script.bytes(name));
         redis.hdel(Keys.ONLINE, Script.bytes(name));
-        redis.del(Keys.topicsKept(name));
+        redis.del(Keys.kept(name));
         return redis.del(Keys.inbox(name)).toCompletableFuture();
     }
 
@@ -425,6 +428,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("owner_silent", directory.silent.sum());
         m.put("inbox_failures", inbox.handlerFailures.sum());
         m.put("ended_subscriber_entries_removed", directory.endedSubscribers.sum());
+        m.put("claims_put_back", directory.reclaimed.sum());
         return m;
     }
 

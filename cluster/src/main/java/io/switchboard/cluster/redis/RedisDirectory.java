@@ -48,10 +48,9 @@ final class RedisDirectory implements ClientDirectory {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** The key of {@link #interest} that counts every wildcard filter together (not a valid topic). */
     private static final String WILDCARD = "\u0000wildcards";
-    /** Whether {@link Keys#topicsKept} was set once by this process: set again, Redis had lost it. */
-    private final java.util.concurrent.atomic.AtomicBoolean topicsKeptSet =
-            new java.util.concurrent.atomic.AtomicBoolean();
     private static final int RESTORE_BATCH = 1_000;
+    /** Claims of clients connected here written again after Redis lost them (reclaim.lua). */
+    final LongAdder reclaimed = new LongAdder();
     /** Pushes sent to another node's inbox. */
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
@@ -465,56 +464,90 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     /**
-     * Puts this node's entries back into the topic subscriber sets if Redis lost them: one {@code SET NX} of
-     * {@link Keys#topicsKept} per lease refresh, which succeeds only when the key is missing (the first time, or
-     * after Redis restarted empty or failed over to a replica that had not seen it). Without this, after such a loss
-     * no other node would send this node topic messages until each of its topics' subscribers came and went.
+     * Puts back what this node wrote if Redis lost it: one {@code SET NX} of {@link Keys#kept} (set as the node
+     * joined) per lease refresh, which succeeds only when the key is missing (Redis restarted empty, or failed over
+     * to a replica that had not seen it). Then its topic subscriber entries and the claims of the clients connected
+     * here are written again. Without this, after such a loss the other nodes would take the clients connected here for
+     * offline (a push through them answered 404, or stored until the client reconnects, maybe days later) and send
+     * this node no topic message.
      */
-    void restoreTopicEntriesIfLost() {
-        cluster.redis().set(Keys.topicsKept(cluster.node), Script.bytes(cluster.instance),
+    void restoreIfLost() {
+        cluster.redis().set(Keys.kept(cluster.node), Script.bytes(cluster.instance),
                 io.lettuce.core.SetArgs.Builder.nx()).whenComplete((ok, e) -> {
                     if (e != null) {
                         return; // counted by the lease refresh beside it; the next refresh looks again
                     }
-                    boolean first = !topicsKeptSet.getAndSet(true);
                     if ("OK".equals(ok)) {
                         List<String> filters = List.copyOf(interest.keySet());
-                        if (!first && !filters.isEmpty()) {
-                            log.warn("cluster: Redis lost this node's topic subscriptions (it restarted empty or "
-                                    + "failed over): putting back {} entries", filters.size());
-                        }
-                        restoreTopicEntries(filters, 0);
+                        log.warn("cluster: Redis lost what this node wrote (it restarted empty or failed over): "
+                                + "putting back {} topic subscriber entries and the claims of the clients connected "
+                                + "here", filters.size());
+                        restoreTopicEntries(filters);
+                        reclaimHeldClients();
                     }
                 });
     }
 
+    /** A client connected here: its claim's epoch and its session's last seq, as read on its loop. */
+    private record HeldClient(String id, long epoch, long lastSeq) {
+    }
+
+    /** Writes again the claims of the clients connected here, each loop's read on that loop. */
+    private void reclaimHeldClients() {
+        for (io.switchboard.session.SessionShard loop : List.copyOf(registry.loops())) {
+            loop.execute(() -> {
+                List<HeldClient> held = new java.util.ArrayList<>();
+                loop.forEachSession(s -> {
+                    if (s.online() && s.epoch() != 0) {
+                        held.add(new HeldClient(s.id(), s.epoch(), s.lastSeq()));
+                    }
+                });
+                reclaim(held);
+            });
+        }
+    }
+
+    /** Runs reclaim.lua for each of {@code held}. */
+    private void reclaim(List<HeldClient> held) {
+        writeBack(held, 0, "the claims of the clients connected here", c -> cluster.reclaim.<Long>run(cluster.redis(),
+                new byte[][] {Keys.record(c.id())}, Script.bytes(cluster.node), Script.bytes(c.epoch()),
+                Script.bytes(c.lastSeq())).thenAccept(reclaimed::add));
+    }
+
     /**
-     * Adds this node's entry for {@code filters} from {@code from} on, {@link #RESTORE_BATCH} at a time (the next
-     * batch once Redis answered the last one: Lettuce's request queue is bounded). Each inside its count's update,
-     * so that a subscriber's going, removing the entry, cannot be overtaken by this.
+     * Adds this node's entry for each of {@code filters}, inside its count's update, so that a subscriber's going,
+     * removing the entry, cannot be overtaken by this.
      */
-    private void restoreTopicEntries(List<String> filters, int from) {
-        int to = Math.min(filters.size(), from + RESTORE_BATCH);
-        CompletableFuture<?> last = CompletableFuture.completedFuture(null);
-        for (int i = from; i < to; i++) {
-            String filter = filters.get(i);
-            CompletableFuture<?>[] sent = new CompletableFuture<?>[1];
+    private void restoreTopicEntries(List<String> filters) {
+        writeBack(filters, 0, "the topic subscriptions", filter -> {
+            CompletableFuture<?>[] sent = {CompletableFuture.completedFuture(null)};
             interest.computeIfPresent(filter, (f, n) -> {
                 sent[0] = cluster.redis().sadd(filter.equals(WILDCARD) ? Keys.WILDCARD_NODES : Keys.subscribers(f),
                         subscriberEntry()).toCompletableFuture();
                 return n;
             });
-            if (sent[0] != null) {
-                last = sent[0];
-            }
+            return sent[0];
+        });
+    }
+
+    /**
+     * Writes {@code items} from {@code from} on back to Redis, {@link #RESTORE_BATCH} at a time: the next batch once
+     * Redis answered the last one (one connection answers in order; Lettuce's request queue is bounded). A failure
+     * takes what the node wrote as lost again, so that the next lease refresh starts over.
+     */
+    private <T> void writeBack(List<T> items, int from, String what,
+                               java.util.function.Function<T, CompletableFuture<?>> write) {
+        int to = Math.min(items.size(), from + RESTORE_BATCH);
+        CompletableFuture<?> last = CompletableFuture.completedFuture(null);
+        for (int i = from; i < to; i++) {
+            last = write.apply(items.get(i));
         }
         last.whenComplete((v, e) -> {
             if (e != null) {
-                cluster.redisFailed("putting back the topic subscriptions", e);
-                // Taken as lost again: the next lease refresh starts over.
-                cluster.redis().del(Keys.topicsKept(cluster.node));
-            } else if (to < filters.size()) {
-                restoreTopicEntries(filters, to);
+                cluster.redisFailed("putting back " + what, e);
+                cluster.redis().del(Keys.kept(cluster.node));
+            } else if (to < items.size()) {
+                writeBack(items, to, what, write);
             }
         });
     }

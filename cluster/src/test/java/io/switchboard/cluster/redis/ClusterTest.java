@@ -359,13 +359,21 @@ class ClusterTest {
     }
 
     @Test
-    void shouldSendTopicMessagesAcrossNodesAgainAfterRedisRestartedEmpty() throws Exception {
+    void shouldReachClientsAndTopicsAcrossNodesAgainAfterRedisRestartedEmpty() throws Exception {
         SwbTestClient reader = readerOfAlarmsOnA();
+        SwbTestClient held = a.hello("held");
         redis.stop();
-        redis.startAgain(); // empty: the subscriber sets are gone
-        // Once both reconnected, a puts its entry back within a lease refresh; until then b sends the topic to no
-        // node (or answers 503 while it reconnects).
+        redis.startAgain(); // empty: the claims and the subscriber sets are gone
+        // Once both reconnected, a puts its claims and entries back within a lease refresh; until then b takes
+        // "held" for offline (404) and sends the topic to no node (or answers 503 while it reconnects).
         long deadline = System.nanoTime() + 20_000_000_000L;
+        int pushed = 0;
+        while (pushed != 200 && System.nanoTime() < deadline) {
+            pushed = b.push("held", "found").status();
+            Thread.sleep(50);
+        }
+        assertEquals(200, pushed, "b reached the client connected on a again");
+        assertEquals("found", held.readMsg().text());
         long delivered = 0;
         while (delivered == 0 && System.nanoTime() < deadline) {
             ApiClient.Response r = b.api().post("/v1/topics/alarms/messages", "again");
@@ -374,6 +382,11 @@ class ClusterTest {
         }
         assertEquals(1, delivered, "b reached a's subscriber of 'alarms' again");
         assertEquals("again", reader.readMsg().text());
+        assertEquals(2, a.stats().get("cluster").get("claims_put_back").asLong(), "held and reader");
+
+        // The claim put back is the one a holds: the client's leaving releases it as before.
+        held.leave();
+        GatewayFixture.await(() -> !infoOn(b, "held").get("online").asBoolean(), "b sees the client offline");
     }
 
     @Test
