@@ -41,6 +41,15 @@ public interface ClusterProvider {
         /** Starts taking work from the other nodes for {@code registry}'s clients; once, before clients connect. */
         void start(SessionRegistry registry);
 
+        /**
+         * Completes, with one line for the operator, when this process is no longer the node it joined as: another
+         * process of the same name took the node over while this one could not hold it (paused, or cut off from the
+         * cluster, for too long). The server then drains and exits 1. Never completes otherwise.
+         */
+        default java.util.concurrent.CompletableFuture<String> replaced() {
+            return new java.util.concurrent.CompletableFuture<>();
+        }
+
         /** What the cluster looks like from here, for {@code GET /v1/stats}: a small JSON-ready map. */
         java.util.Map<String, Object> stats();
 

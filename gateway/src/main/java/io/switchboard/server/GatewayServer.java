@@ -93,6 +93,8 @@ public final class GatewayServer implements AutoCloseable {
     private final long startedAtMs;
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
+    /** Why the server drains by itself (it is no longer the cluster node it joined as), or null. */
+    private volatile String leftBecause;
 
     private GatewayServer(ServerConfig config, GatewayServices services) throws InterruptedException {
         this.config = config;
@@ -162,6 +164,12 @@ public final class GatewayServer implements AutoCloseable {
                     config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiIdleTimeoutSec,
                     config.apiMaxStreams, apiTls()),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
+            if (cluster != null) {
+                cluster.replaced().thenAccept(reason -> {
+                    leftBecause = reason;
+                    drain();
+                });
+            }
         } catch (Exception | Error e) {
             try {
                 leaveStopAndCloseStore(1, 5);
@@ -339,6 +347,14 @@ public final class GatewayServer implements AutoCloseable {
 
     public boolean draining() {
         return draining;
+    }
+
+    /**
+     * Why the server drained by itself, without being asked (another process took over its cluster node, see
+     * {@link ClusterProvider.Cluster#replaced()}), or null: the command then exits 1.
+     */
+    public String leftBecause() {
+        return leftBecause;
     }
 
     /** Completes when a drain has finished (all clients sent away) and the server stopped. */

@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code switchboard server}: the gateway on its embedded defaults, every setting an option. Runs until SIGTERM,
- * SIGINT or {@code POST /v1/drain}, then drains and exits 0.
+ * SIGINT or {@code POST /v1/drain}, then drains and exits 0; drains by itself and exits 1 when another process
+ * took over its cluster node.
  */
 @Command(name = "server", sortOptions = false, mixinStandardHelpOptions = true, abbreviateSynopsis = true,
         description = {"Run the Switchboard gateway: SWB/1 clients on --port, the backend API on --api-bind:--api-port.",
@@ -74,6 +75,11 @@ public final class ServerCommand implements Callable<Integer> {
                 "draining over " + cfg.drainPeriodSec + " s");
         TenuredGarbageBound.start("switchboard server");
         gateway.drained().join();
+        if (gateway.leftBecause() != null) {
+            err.println("switchboard server: " + gateway.leftBecause() + "; drained, exiting 1");
+            err.flush();
+            return 1;
+        }
         out.println("switchboard server: drained, exiting");
         out.flush();
         return 0;

@@ -86,6 +86,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
     final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
     final Script reclaim = Script.load("reclaim", ScriptOutputType.INTEGER);
+    private final Script lease = Script.load("lease", ScriptOutputType.VALUE);
+    /** Completes when another process took this node's lease (see {@link #replaced()}). */
+    private final CompletableFuture<String> replaced = new CompletableFuture<>();
     /** The forgotten nodes whose clients this process is releasing now ({@link ForgottenNodeSweep}). */
     final Set<String> sweeping = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
@@ -252,19 +255,43 @@ public final class RedisCluster implements ClusterProvider.Cluster {
 
     /** Refreshes the lease and the view of live nodes. On Lettuce's computation thread. */
     private void tick() {
-        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
-        redis.set(Keys.lease(node), Script.bytes(instance), SetArgs.Builder.px(LEASE_MS)).whenComplete((ok, e) -> {
-            if (e != null) {
-                redisFailed("lease refresh", e);
-            } else {
-                redisBack();
-            }
-        });
+        if (replaced.isDone()) {
+            return; // no longer this node: writes nothing more (the server drains and exits)
+        }
+        lease.<byte[]>run(commands.async(), new byte[][] {Keys.lease(node)}, Script.bytes(instance),
+                Script.bytes(LEASE_MS)).whenComplete((holder, e) -> {
+                    if (e != null) {
+                        redisFailed("lease refresh", e);
+                    } else {
+                        redisBack();
+                        if (holder.length > 0) {
+                            replacedBy(new String(holder, StandardCharsets.UTF_8));
+                        }
+                    }
+                });
         refreshAlive();
         directory.restoreIfLost();
         if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
             ForgottenNodeSweep.carryOnOrphans(this);
         }
+    }
+
+    /**
+     * Another process holds this node's lease: this one was taken for dead (paused, or cut off from Redis, for longer
+     * than the lease) and a new process of the same name took the node over, its clients and its inbox. Two processes
+     * as one node would each write as the node (the claims, the inbox, the lease back and forth): this one stops.
+     */
+    private void replacedBy(String holder) {
+        if (replaced.complete("another process (" + holder + ") holds node " + node + "'s lease: this process was "
+                + "taken for dead (paused, or cut off from Redis, for longer than the " + LEASE_MS / 1000 + " s lease) "
+                + "and replaced; it leaves the cluster")) {
+            log.error("cluster: {}", replaced.join());
+        }
+    }
+
+    @Override
+    public CompletableFuture<String> replaced() {
+        return replaced;
     }
 
     /** Learns which nodes hold their lease, and publishes this node's count of online clients beside it. */
@@ -441,9 +468,15 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         inbox.stop();
         try {
             // The releases the closing connections issued are queued before this: it answers after them. A node
-            // that leaves for good leaves nothing behind (its inbox is read no more).
-            commands.async().del(Keys.lease(node));
-            removeNode(node).get(timeoutMs, TimeUnit.MILLISECONDS);
+            // that leaves for good leaves nothing behind (its inbox is read no more); a process that was replaced
+            // leaves the node to the process that holds its lease.
+            byte[] holder = lease.<byte[]>run(commands.async(), new byte[][] {Keys.lease(node)},
+                    Script.bytes(instance), Script.bytes(0)).get(timeoutMs, TimeUnit.MILLISECONDS);
+            if (holder.length == 0) {
+                removeNode(node).get(timeoutMs, TimeUnit.MILLISECONDS);
+            } else {
+                replacedBy(new String(holder, StandardCharsets.UTF_8));
+            }
         } catch (Exception e) {
             log.warn("cluster: could not remove node {}'s lease on close ({}); it lapses within {} ms", node,
                     reason(e), LEASE_MS);

@@ -390,6 +390,30 @@ class ClusterTest {
     }
 
     @Test
+    void shouldDrainAndLeaveTheNodeToTheProcessThatTookItsLease() throws Exception {
+        SwbTestClient onA = a.hello("on-the-old-a");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            var r = c.sync();
+            // a was taken for dead (say, cut off from Redis past its lease) and a new process of a took the node.
+            r.set(key(Keys.lease("a")), "the-new-process-of-a", io.lettuce.core.SetArgs.Builder.px(60_000));
+            r.xadd(key(Keys.inbox("a")), java.util.Map.of("m", "kept"));
+            // At its next lease refresh the old process finds it held, drains and says why.
+            assertTrue(onA.readLine().startsWith("BYE 503 draining"), "the old process sends its clients away");
+            GatewayFixture.await(() -> a.server().leftBecause() != null, "a says why it left");
+            assertTrue(a.server().leftBecause().contains("another process (the-new-process-of-a) holds node a's lease"),
+                    a.server().leftBecause());
+            a.close();
+            // Leaving, it took neither the lease back nor the node from the new process.
+            assertEquals("the-new-process-of-a", r.get(key(Keys.lease("a"))));
+            assertTrue(r.sismember(key(Keys.NODES), "a"), "a is still a node");
+            assertEquals(1L, r.xlen(key(Keys.inbox("a"))), "a's inbox is the new process's");
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldGiveAnMqttSubscriberOnEitherNodeTheRetainedMessage() throws Exception {
         assertEquals(200, a.api().post("/v1/topics/status%2Fpump/messages?retain=true", "on").status());
         GatewayFixture.await(() -> b.server().registry().retained().count() == 1, "b heard of the retained message");
