@@ -98,10 +98,21 @@ public final class BenchCommand implements Callable<Integer> {
     String pushDuration = "20s";
     @Option(names = "--push-warmup", description = "Pushes sent first and not measured (JIT, connection pools).")
     String pushWarmup = "5s";
-    @Option(names = "--broadcast", description = "Time one broadcast reaching every client: through the API, or "
-            + "with --publish-via through that protocol (the peers' clients then also subscribe to bench:all, "
-            + "bench.all or bench/all).")
+    @Option(names = "--broadcast", description = "Time a broadcast reaching every client (--broadcasts of them): "
+            + "through the API, or with --publish-via through that protocol (the peers' clients then also subscribe "
+            + "to bench:all, bench.all or bench/all).")
     boolean broadcast;
+    @Option(names = "--broadcasts", description = "How many broadcasts --broadcast sends, each --broadcast-gap after "
+            + "the one before reached every client: the first and the median are reported (the first after a "
+            + "server's start runs its code cold; the others show it warm, as a long-running server's are).")
+    int broadcasts = 1;
+    @Option(names = "--broadcast-warmup", description = "Of --broadcasts, how many come first and are left out of "
+            + "the median (a JVM server's JIT compiles its broadcast loop over its first few broadcasts; the first is "
+            + "still reported on its own).")
+    int broadcastWarmup;
+    @Option(names = "--broadcast-gap", description = "With --broadcasts: the pause after one broadcast reached every "
+            + "client before the next is sent.")
+    String broadcastGap = "2s";
     @Option(names = "--server-pid", split = ",", description = "Server process ids to read RSS from (/proc/PID/status).")
     List<Long> serverPids = new ArrayList<>();
     @Option(names = "--connect-timeout", description = "Connect timeout.")
@@ -136,7 +147,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** The parent's options a worker does not get as they are: the work split, the API side, the outputs. */
     static final Set<String> NOT_FOR_WORKERS = Set.of("--workers", "--as-worker", "--connections", "--rate",
             "--id-offset", "--source", "--max-pending-connects", "--storm", "--storm-wait", "--hold", "--api",
-            "--api-token", "--push-rate", "--push-concurrency", "--publish-via", "--push-duration", "--push-warmup", "--broadcast", "--server-pid",
+            "--api-token", "--push-rate", "--push-concurrency", "--publish-via", "--push-duration", "--push-warmup", "--broadcast", "--broadcasts",
+            "--broadcast-warmup", "--broadcast-gap", "--server-pid",
             "--json", "--report");
 
     @Override
@@ -191,6 +203,13 @@ public final class BenchCommand implements Callable<Integer> {
                     + " against Switchboard, or --publish-via " + protocol);
         }
         int workerCount = asWorker > 0 ? 1 : WorkerSplit.workers(workers, connections);
+        if (broadcasts < 1 || broadcasts > 100) {
+            throw new IllegalArgumentException("--broadcasts must be 1-100, got " + broadcasts);
+        }
+        if (broadcastWarmup < 0 || broadcastWarmup >= broadcasts) {
+            throw new IllegalArgumentException("--broadcast-warmup must be 0 to --broadcasts - 1 (" + (broadcasts - 1)
+                    + "), got " + broadcastWarmup);
+        }
         Duration stormWaitDuration = BenchArgs.duration(stormWait);
         if (stormWaitDuration.toMillis() < 1000) {
             throw new IllegalArgumentException("--storm-wait must be at least 1s");
@@ -200,11 +219,12 @@ public final class BenchCommand implements Callable<Integer> {
         URI apiUri = api == null || api.equals("none") ? null : URI.create(api.endsWith("/") ? api : api + "/");
         return new BenchRun.Plan(BenchArgs.targets(target), BenchArgs.sources(source), connections, rate,
                 BenchArgs.duration(hold), idPrefix, idOffset, hb, t, eventLoops, apiUri,
-                apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup), broadcast,
-                serverPids,
+                apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup),
+                broadcast ? broadcasts : 0, serverPids,
                 BenchArgs.duration(connectTimeout), maxPendingConnects, json, proto, workerCount,
                 workerCount > 1 ? workerArgs(peerBroadcast) : List.of(), asWorker, storm, stormWaitDuration, html,
-                BenchArgs.duration(rampUp), publishVia, pushConcurrency);
+                BenchArgs.duration(rampUp), publishVia, pushConcurrency, BenchArgs.duration(broadcastGap),
+                broadcastWarmup);
     }
 
     /** What every worker is given besides its share: {@link #workerPassThrough}, and the broadcast subscription. */

@@ -120,9 +120,18 @@ final class BenchReport {
         return a;
     }
 
+    /** The median of {@code ms} (the upper one of an even count); -1 when empty or when one did not arrive. */
+    static long median(List<Long> ms) {
+        if (ms.isEmpty() || ms.contains(-1L)) {
+            return -1;
+        }
+        List<Long> sorted = ms.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
     void print(long established, double rampSec, double handshakeRate, ServerReading before,
                       ServerReading after, ServerReading end, long slabBefore, long slabAfter,
-                      long broadcastMs) {
+                      List<Long> broadcastMs) {
         out.println();
         out.println("== switchboard bench report");
         row("connections established", established + " / " + plan.connections());
@@ -175,10 +184,22 @@ final class BenchReport {
             p.put("max", h.getMaxValue() / 1000.0);
         }
         if (plan.broadcast()) {
-            row("broadcast to all, last arrival", broadcastMs < 0 ? "not all arrived within 60 s"
-                    : broadcastMs + " ms (" + stats.broadcastReceived.sum() + " clients)");
-            report.put("broadcast_last_arrival_ms", broadcastMs).put("broadcast_received",
-                    stats.broadcastReceived.sum());
+            long first = broadcastMs.isEmpty() ? -1 : broadcastMs.get(0);
+            // The median of those after the warm-up; one that did not arrive (and ended the series) counts as -1.
+            List<Long> measured = broadcastMs.size() < plan.broadcasts() ? List.of(-1L)
+                    : broadcastMs.subList(plan.broadcastWarmup(), broadcastMs.size());
+            long median = median(measured);
+            String firstText = first < 0 ? "not all arrived within 60 s" : first + " ms";
+            row("broadcast to all, last arrival", plan.broadcasts() <= 1
+                    ? firstText + " (" + stats.broadcastReceived.sum() + " clients)"
+                    : "first " + firstText + ", median of " + measured.size() + " "
+                    + (plan.broadcastWarmup() > 0 ? "after " + plan.broadcastWarmup() + " not counted " : "")
+                    + (median < 0 ? "not all arrived within 60 s" : median + " ms") + " ("
+                    + stats.broadcastReceived.sum() + " receipts)");
+            report.put("broadcast_last_arrival_ms", first).put("broadcast_median_last_arrival_ms", median)
+                    .put("broadcast_received", stats.broadcastReceived.sum());
+            ArrayNode each = report.putArray("broadcasts_last_arrival_ms");
+            broadcastMs.forEach(each::add);
         }
         if (stormResult != null) {
             StormResult st = stormResult;

@@ -26,10 +26,16 @@ final class BenchRun {
     /** What to run; filled from the command line. */
     record Plan(List<InetSocketAddress> targets, List<java.net.InetAddress> sources, int connections, int rate,
                 Duration hold, String idPrefix, int idOffset, int hbSec, Transport transport, int eventLoops,
-                URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, boolean broadcast,
+                URI api, String apiToken, int pushRate, Duration pushDuration, Duration pushWarmup, int broadcasts,
                 List<Long> serverPids, Duration connectTimeout, int maxPendingConnects, Path json,
                 BenchProtocol protocol, int workers, List<String> workerArgs, int asWorker, boolean storm,
-                Duration stormWait, Path html, Duration rampUp, String publishVia, int pushConcurrency) {
+                Duration stormWait, Path html, Duration rampUp, String publishVia, int pushConcurrency,
+                Duration broadcastGap, int broadcastWarmup) {
+        /** Whether to time broadcasts ({@code broadcasts} of them, one after another). */
+        boolean broadcast() {
+            return broadcasts > 0;
+        }
+
         /** This process is worker {@code asWorker} of a --workers parent: it reports on stdout, obeys stdin. */
         boolean isWorker() {
             return asWorker > 0;
@@ -120,9 +126,9 @@ final class BenchRun {
             if (plan.pushRate() > 0 && (plan.api() != null || plan.publishVia() != null)) {
                 pushes.push(Math.min(plan.pushDuration().toNanos(), Math.max(0, holdEnd - System.nanoTime())));
             }
-            long broadcastMs = -1;
+            List<Long> broadcastMs = List.of();
             if (plan.broadcast() && (plan.api() != null || plan.publishVia() != null)) {
-                broadcastMs = pushes.broadcast();
+                broadcastMs = pushes.broadcasts(plan.broadcasts());
             }
             if (plan.storm()) {
                 storm();

@@ -7,6 +7,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -129,24 +131,40 @@ final class PushDriver {
     static final long BROADCAST_WAIT_S = 180;
 
     /**
-     * Sends one broadcast (through the API, or --publish-via's protocol on a connection of its own) and waits until
-     * every connected client got it (or {@link #BROADCAST_WAIT_S}); returns ms from the request to the last arrival,
-     * -1 when not all came. An API answer that does not come in that time is counted as the error
-     * {@code broadcast_unanswered}; the arrivals are still waited for.
+     * Sends {@code count} broadcasts (through the API, or --publish-via's protocol on a connection of its own), each
+     * --broadcast-gap after the one before reached every connected client; returns each one's ms from its request to its last
+     * arrival, -1 for one that did not reach them all within {@link #BROADCAST_WAIT_S} (no more are sent after it:
+     * its stragglers would be taken for the next one's). An API answer that does not come in that time is counted as
+     * the error {@code broadcast_unanswered}; the arrivals are still waited for.
      */
-    long broadcast() throws IOException, InterruptedException {
+    List<Long> broadcasts(int count) throws IOException, InterruptedException {
         long target = stats.open.sum();
         Publisher publisher = plan.publishVia() == null ? null : openPublisher();
+        List<Long> lastMs = new ArrayList<>();
         try {
-            return broadcast(target, publisher);
+            for (int i = 0; i < count; i++) {
+                if (i > 0) {
+                    Thread.sleep(plan.broadcastGap().toMillis());
+                }
+                long ms = broadcast(target, publisher);
+                lastMs.add(ms);
+                if (ms < 0) {
+                    break;
+                }
+            }
         } finally {
             if (publisher != null) {
                 publisher.close();
             }
         }
+        return lastMs;
     }
 
     private long broadcast(long target, Publisher publisher) throws IOException, InterruptedException {
+        // This broadcast's arrivals alone: the last one's are all in (or given up on).
+        long receivedBefore = stats.broadcastReceived.sum();
+        stats.drainIntervals();
+        stats.broadcastTotal.reset();
         long sentMicros = EpochClock.micros();
         long t0 = System.nanoTime();
         String answer;
@@ -166,19 +184,24 @@ final class PushDriver {
         }
         long apiMs = (System.nanoTime() - t0) / 1_000_000;
         long deadline = t0 + TimeUnit.SECONDS.toNanos(BROADCAST_WAIT_S);
-        long lastMs = -1;
+        boolean all = false;
         while (System.nanoTime() < deadline) {
-            if (stats.broadcastReceived.sum() >= target) {
-                lastMs = (System.nanoTime() - t0) / 1_000_000;
-                break;
+            // Counted, and its latency in the totals (a worker's report may count an arrival before it carries
+            // that arrival's latency).
+            if (stats.broadcastReceived.sum() - receivedBefore >= target) {
+                stats.drainIntervals();
+                if (stats.broadcastTotal.getTotalCount() >= target) {
+                    all = true;
+                    break;
+                }
             }
             LockSupport.parkNanos(200_000);
         }
         stats.drainIntervals();
         long maxUs = stats.broadcastTotal.getMaxValue();
         out.printf("bench: broadcast answered %s in %d ms; %d/%d clients received it; last arrival %.1f ms after "
-                        + "the request%n", answer, apiMs, stats.broadcastReceived.sum(), target,
+                        + "the request%n", answer, apiMs, stats.broadcastReceived.sum() - receivedBefore, target,
                 maxUs / 1000.0);
-        return lastMs < 0 ? -1 : Math.round(maxUs / 1000.0);
+        return all ? Math.round(maxUs / 1000.0) : -1;
     }
 }

@@ -123,6 +123,28 @@ class BenchWorkersTest {
     }
 
     @Test
+    void shouldTimeSeveralBroadcastsEachOnceTheOneBeforeReachedEveryWorkersClients() throws Exception {
+        gw.start();
+        Result r = bench("--workers", "2", "-c", "100", "--rate", "2000", "--hold", "3s", "--broadcast",
+                "--broadcasts", "3", "--broadcast-warmup", "1", "--broadcast-gap", "100ms");
+
+        assertEquals(0, r.exitCode(), r.out());
+        JsonNode j = r.json();
+        assertEquals(300, j.get("broadcast_received").asLong(), "3 broadcasts to 100 clients: " + r.out());
+        JsonNode each = j.get("broadcasts_last_arrival_ms");
+        assertEquals(3, each.size(), r.out());
+        for (JsonNode ms : each) {
+            assertTrue(ms.asLong() >= 0, "each reached every client: " + r.out());
+        }
+        assertEquals(each.get(0).asLong(), j.get("broadcast_last_arrival_ms").asLong(), "the first");
+        assertEquals(Math.max(each.get(1).asLong(), each.get(2).asLong()),
+                j.get("broadcast_median_last_arrival_ms").asLong(), "the upper median of the two after the warm-up");
+        assertTrue(r.out().contains("first " + each.get(0).asLong() + " ms, median of 2 after 1 not counted"), r.out());
+        assertEquals(3, r.out().split("clients received it", -1).length - 1, "three broadcasts sent: " + r.out());
+        assertTrue(r.out().contains("100/100 clients received it"), r.out());
+    }
+
+    @Test
     void shouldPublishEveryPushAsAStreamOfOneHttp2Connection() throws Exception {
         gw.start();
         Result r = bench("-c", "50", "--rate", "2000", "--hold", "3s", "--push-rate", "200", "--push-duration", "2s",
