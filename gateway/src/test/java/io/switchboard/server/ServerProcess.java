@@ -113,6 +113,14 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** Waits up to {@code sec} seconds for the process to exit by itself; its exit code. */
+    int exitCode(long sec) throws InterruptedException {
+        if (!process.waitFor(sec, TimeUnit.SECONDS)) {
+            fail("the server did not exit within " + sec + " s:\n" + output());
+        }
+        return process.exitValue();
+    }
+
     /** Kills the process with SIGKILL (no drain, no shutdown hook, nothing flushed) and waits until it is gone. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
