@@ -147,9 +147,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** The parent's options a worker does not get as they are: the work split, the API side, the outputs. */
     static final Set<String> NOT_FOR_WORKERS = Set.of("--workers", "--as-worker", "--connections", "--rate",
             "--id-offset", "--source", "--max-pending-connects", "--storm", "--storm-wait", "--hold", "--api",
-            "--api-token", "--push-rate", "--push-concurrency", "--publish-via", "--push-duration", "--push-warmup", "--broadcast", "--broadcasts",
-            "--broadcast-warmup", "--broadcast-gap", "--server-pid",
-            "--json", "--report");
+            "--api-token", "--push-rate", "--push-concurrency", "--publish-via", "--push-duration", "--push-warmup",
+            "--broadcast", "--broadcasts", "--broadcast-warmup", "--broadcast-gap", "--server-pid", "--json",
+            "--report");
 
     @Override
     public Integer call() throws Exception {

@@ -132,10 +132,10 @@ final class PushDriver {
 
     /**
      * Sends {@code count} broadcasts (through the API, or --publish-via's protocol on a connection of its own), each
-     * --broadcast-gap after the one before reached every connected client; returns each one's ms from its request to its last
-     * arrival, -1 for one that did not reach them all within {@link #BROADCAST_WAIT_S} (no more are sent after it:
-     * its stragglers would be taken for the next one's). An API answer that does not come in that time is counted as
-     * the error {@code broadcast_unanswered}; the arrivals are still waited for.
+     * --broadcast-gap after the one before reached every connected client; returns each one's ms from its request to
+     * its last arrival, -1 for one that did not reach them all within {@link #BROADCAST_WAIT_S} (no more are sent
+     * after it: its stragglers would be taken for the next one's). An API answer that does not come in that time is
+     * counted as the error {@code broadcast_unanswered}; the arrivals are still waited for.
      */
     List<Long> broadcasts(int count) throws IOException, InterruptedException {
         long target = stats.open.sum();

@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "server", sortOptions = false, mixinStandardHelpOptions = true, abbreviateSynopsis = true,
         description = {"Run the Switchboard gateway: SWB/1 clients on --port, the backend API on --api-bind:--api-port.",
                 "SIGTERM or SIGINT drains: no new clients, every client is sent 'BYE 503 draining retry=<ms>' over "
-                        + "--drain-period, then the process exits 0."},
+                        + "--drain-period, then the process exits 0. In a cluster, a process whose --node another "
+                        + "process took over (this one was taken for dead) drains by itself and exits 1."},
         showDefaultValues = true)
 public final class ServerCommand implements Callable<Integer> {
 
