@@ -65,6 +65,11 @@ public final class RetainedMessages {
         }
     }
 
+    /** Calls {@code action} with every retained message. */
+    public void forEach(BiConsumer<String, byte[]> action) {
+        byTopic.forEach(action);
+    }
+
     public int count() {
         return byTopic.size();
     }

@@ -467,9 +467,10 @@ final class RedisDirectory implements ClientDirectory {
      * Puts back what this node wrote if Redis lost it: one {@code SET NX} of {@link Keys#kept} (set as the node
      * joined) per lease refresh, which succeeds only when the key is missing (Redis restarted empty, or failed over
      * to a replica that had not seen it). Then its topic subscriber entries and the claims of the clients connected
-     * here are written again. Without this, after such a loss the other nodes would take the clients connected here for
-     * offline (a push through them answered 404, or stored until the client reconnects, maybe days later) and send
-     * this node no topic message.
+     * here are written again, and the retained messages this node holds (each node holds them all, within its limits)
+     * where none is. Without this, after such a loss the other nodes would take the clients connected here for offline (a push
+     * through them answered 404, or stored until the client reconnects, maybe days later), send this node no topic
+     * message, and a node started later would load no retained message.
      */
     void restoreIfLost() {
         cluster.redis().set(Keys.kept(cluster.node), Script.bytes(cluster.instance),
@@ -479,11 +480,17 @@ final class RedisDirectory implements ClientDirectory {
                     }
                     if ("OK".equals(ok)) {
                         List<String> filters = List.copyOf(interest.keySet());
+                        List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
+                        registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic,
+                                payload)));
                         log.warn("cluster: Redis lost what this node wrote (it restarted empty or failed over): "
-                                + "putting back {} topic subscriber entries and the claims of the clients connected "
-                                + "here", filters.size());
+                                + "putting back {} topic subscriber entries, the claims of the clients connected "
+                                + "here and {} retained messages", filters.size(), retained.size());
                         restoreTopicEntries(filters);
                         reclaimHeldClients();
+                        // Only where none is there now: one retained since the loss is newer.
+                        writeBack(retained, 0, "the retained messages", m -> cluster.redis().hsetnx(Keys.RETAINED,
+                                Script.bytes(m.getKey()), m.getValue()).toCompletableFuture());
                     }
                 });
     }

@@ -362,6 +362,7 @@ class ClusterTest {
     void shouldReachClientsAndTopicsAcrossNodesAgainAfterRedisRestartedEmpty() throws Exception {
         SwbTestClient reader = readerOfAlarmsOnA();
         SwbTestClient held = a.hello("held");
+        assertEquals(200, a.api().post("/v1/topics/status%2Fvalve/messages?retain=true", "open").status());
         redis.stop();
         redis.startAgain(); // empty: the claims and the subscriber sets are gone
         // Once both reconnected, a puts its claims and entries back within a lease refresh; until then b takes
@@ -383,6 +384,14 @@ class ClusterTest {
         assertEquals(1, delivered, "b reached a's subscriber of 'alarms' again");
         assertEquals("again", reader.readMsg().text());
         assertEquals(2, a.stats().get("cluster").get("claims_put_back").asLong(), "held and reader");
+        // And the retained message, for a node that starts later (it loads them from Redis).
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            GatewayFixture.await(() -> "open".equals(c.sync().hget(key(Keys.RETAINED), "status/valve")),
+                    "the retained message back in Redis");
+        } finally {
+            client.shutdown();
+        }
 
         // The claim put back is the one a holds: the client's leaving releases it as before.
         held.leave();
