@@ -314,15 +314,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             if (names.isEmpty()) {
                 return CompletableFuture.completedFuture(Set.of(node));
             }
-            // Every lease in one command (they share a hash tag), answered in the order asked.
-            return redis.mget(names.stream().map(Keys::lease).toArray(byte[][]::new)).thenApply(leases -> {
-                Set<String> now = new java.util.HashSet<>();
+            return leaseHolders(names).thenApply(holders -> {
+                Set<String> now = new java.util.HashSet<>(holders.keySet());
                 List<String> leaseless = new ArrayList<>();
-                for (int i = 0; i < names.size(); i++) {
-                    if (leases.get(i).hasValue()) {
-                        now.add(names.get(i));
-                    } else if (!names.get(i).equals(node)) {
-                        leaseless.add(names.get(i));
+                for (String name : names) {
+                    if (!holders.containsKey(name) && !name.equals(node)) {
+                        leaseless.add(name);
                     }
                 }
                 now.add(node);
@@ -333,6 +330,22 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             if (e == null) {
                 alive = now;
             }
+        }).toCompletableFuture();
+    }
+
+    /**
+     * The process that holds each of {@code names}' lease now (a name without a lease is left out): every lease in
+     * one command (they share a hash tag), answered in the order asked.
+     */
+    CompletableFuture<Map<String, String>> leaseHolders(List<String> names) {
+        return commands.async().mget(names.stream().map(Keys::lease).toArray(byte[][]::new)).thenApply(leases -> {
+            Map<String, String> holders = new java.util.HashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                if (leases.get(i).hasValue()) {
+                    holders.put(names.get(i), new String(leases.get(i).getValue(), StandardCharsets.UTF_8));
+                }
+            }
+            return holders;
         }).toCompletableFuture();
     }
 

@@ -51,6 +51,8 @@ final class RedisDirectory implements ClientDirectory {
     private static final int RESTORE_BATCH = 1_000;
     /** Claims of clients connected here written again after Redis lost them (reclaim.lua). */
     final LongAdder reclaimed = new LongAdder();
+    /** This process's entry in a topic subscriber set (see {@link Keys#subscribers}). */
+    private final byte[] subscriberEntry;
     /** Pushes sent to another node's inbox. */
     final LongAdder routed = new LongAdder();
     /** Routed pushes their owner node did not answer in time (answered 503). */
@@ -63,6 +65,7 @@ final class RedisDirectory implements ClientDirectory {
     RedisDirectory(RedisCluster cluster, NodeInbox inbox) {
         this.cluster = cluster;
         this.inbox = inbox;
+        this.subscriberEntry = Script.bytes(cluster.node + " " + cluster.instance);
     }
 
     void start(SessionRegistry registry) {
@@ -446,8 +449,8 @@ final class RedisDirectory implements ClientDirectory {
             int count = (n == null ? 0 : n) + (added ? 1 : -1);
             if (count == 1 && added || count == 0 && !added) {
                 byte[] key = wildcard ? Keys.WILDCARD_NODES : Keys.subscribers(filter);
-                var sent = added ? cluster.redis().sadd(key, subscriberEntry())
-                        : cluster.redis().srem(key, subscriberEntry());
+                var sent = added ? cluster.redis().sadd(key, subscriberEntry)
+                        : cluster.redis().srem(key, subscriberEntry);
                 sent.whenComplete((v, e) -> {
                     if (e != null) {
                         cluster.redisFailed("recording a topic's subscribers", e);
@@ -458,19 +461,15 @@ final class RedisDirectory implements ClientDirectory {
         });
     }
 
-    /** This process's entry in a topic subscriber set (see {@link Keys#subscribers}). */
-    private byte[] subscriberEntry() {
-        return Script.bytes(cluster.node + " " + cluster.instance);
-    }
 
     /**
      * Puts back what this node wrote if Redis lost it: one {@code SET NX} of {@link Keys#kept} (set as the node
      * joined) per lease refresh, which succeeds only when the key is missing (Redis restarted empty, or failed over
      * to a replica that had not seen it). Then its topic subscriber entries and the claims of the clients connected
      * here are written again, and the retained messages this node holds (each node holds them all, within its limits)
-     * where none is. Without this, after such a loss the other nodes would take the clients connected here for offline (a push
-     * through them answered 404, or stored until the client reconnects, maybe days later), send this node no topic
-     * message, and a node started later would load no retained message.
+     * where none is. Without this, after such a loss the other nodes would take the clients connected here for
+     * offline (a push through them answered 404, or stored until the client reconnects, maybe days later), send this
+     * node no topic message, and a node started later would load no retained message.
      */
     void restoreIfLost() {
         cluster.redis().set(Keys.kept(cluster.node), Script.bytes(cluster.instance),
@@ -530,7 +529,7 @@ final class RedisDirectory implements ClientDirectory {
             CompletableFuture<?>[] sent = {CompletableFuture.completedFuture(null)};
             interest.computeIfPresent(filter, (f, n) -> {
                 sent[0] = cluster.redis().sadd(filter.equals(WILDCARD) ? Keys.WILDCARD_NODES : Keys.subscribers(f),
-                        subscriberEntry()).toCompletableFuture();
+                        subscriberEntry).toCompletableFuture();
                 return n;
             });
             return sent[0];
@@ -608,34 +607,26 @@ final class RedisDirectory implements ClientDirectory {
         if (nodes.isEmpty()) {
             return CompletableFuture.completedFuture(java.util.Set.of());
         }
-        // Every lease in one command (they share a hash tag), answered in the order asked.
-        return cluster.redis().mget(nodes.stream().map(Keys::lease).toArray(byte[][]::new)).toCompletableFuture()
-                .thenApply(leases -> {
-                    java.util.Map<String, String> process = new java.util.HashMap<>();
-                    for (int i = 0; i < nodes.size(); i++) {
-                        if (leases.get(i).hasValue()) {
-                            process.put(nodes.get(i), new String(leases.get(i).getValue(), StandardCharsets.UTF_8));
+        return cluster.leaseHolders(nodes).thenApply(process -> {
+            java.util.Set<String> live = new java.util.HashSet<>();
+            for (SubscriberEntry e : entries) {
+                String current = process.get(e.node());
+                if (current == null) {
+                    continue;
+                }
+                if (e.process() == null || e.process().equals(current)) {
+                    live.add(e.node());
+                } else {
+                    endedSubscribers.increment();
+                    cluster.redis().srem(e.key(), e.raw()).whenComplete((n, failed) -> {
+                        if (failed != null) {
+                            cluster.redisFailed("removing an ended process's topic subscription", failed);
                         }
-                    }
-                    java.util.Set<String> live = new java.util.HashSet<>();
-                    for (SubscriberEntry e : entries) {
-                        String current = process.get(e.node());
-                        if (current == null) {
-                            continue;
-                        }
-                        if (e.process() == null || e.process().equals(current)) {
-                            live.add(e.node());
-                        } else {
-                            endedSubscribers.increment();
-                            cluster.redis().srem(e.key(), e.raw()).whenComplete((n, failed) -> {
-                                if (failed != null) {
-                                    cluster.redisFailed("removing an ended process's topic subscription", failed);
-                                }
-                            });
-                        }
-                    }
-                    return live;
-                });
+                    });
+                }
+            }
+            return live;
+        });
     }
 
     private CompletableFuture<Reach> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,
