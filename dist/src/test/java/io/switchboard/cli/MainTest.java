@@ -38,4 +38,23 @@ class MainTest {
         assertEquals(2, run("zzzzzzzzzz"));
         assertFalse(err.toString().contains("Did you mean"), err.toString());
     }
+
+    @Test
+    void shouldTurnNettysFlightRecorderEventsOffUnlessAskedFor() {
+        String before = System.getProperty("io.netty.jfr.enabled");
+        try {
+            System.clearProperty("io.netty.jfr.enabled");
+            Main.quietNettyFlightRecorderEvents();
+            assertEquals("false", System.getProperty("io.netty.jfr.enabled"));
+            System.setProperty("io.netty.jfr.enabled", "true");
+            Main.quietNettyFlightRecorderEvents();
+            assertEquals("true", System.getProperty("io.netty.jfr.enabled"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("io.netty.jfr.enabled");
+            } else {
+                System.setProperty("io.netty.jfr.enabled", before);
+            }
+        }
+    }
 }
