@@ -16,13 +16,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Releases the clients a forgotten node still held in Redis. A node that was killed released none of its clients:
+ * Releases the clients a forgotten node still held in Redis, and removes the topic subscriber entries of its last
+ * process. A node that was killed released none of its clients:
  * their records go on naming it, counted offline (pushes keep messages for them) but with no expiry, so a client
  * that never comes back (a device retired, an app removed) kept its record for good, one more per client for every
- * killed node. This walks the records with {@code SCAN}, {@link #BATCH} keys every {@link #PAUSE_MS} ms so that Redis
- * serves everyone else in between, and releases each record that still names the node under an epoch older than
- * the sweep's start, with that epoch ({@code release.lua}: a client claimed meanwhile, elsewhere or by a new process
- * of the same name, holds a newer epoch and is left alone); a new process of that name holding its lease stops it.
+ * killed node. Nor did it remove its entries from the topics' subscriber sets ({@code "node process"}): a publish skips
+ * the entries of a node without a lease but keeps them (the process may be paused), so a killed node's entries stayed
+ * for good, one per topic filter its clients subscribed to (per-device topics: one per client) for every node an
+ * orchestrator ever named anew. This walks the cluster's keys with {@code SCAN}, {@link #BATCH} keys every
+ * {@link #PAUSE_MS} ms so that Redis serves everyone else in between; it releases each record that still names the
+ * node under an epoch older than the sweep's start, with that epoch ({@code release.lua}: a client claimed meanwhile,
+ * elsewhere or by a new process of the same name, holds a newer epoch and is left alone), and removes from each
+ * subscriber set (and the wildcard nodes' set) the entries of the node's last process, the one it named joining
+ * ({@link Keys#kept}; a new process of the name has entries of its own, left alone), and entries of the old form (the
+ * bare name). Entries of the name's earlier processes are removed by the publishes that find them while a later
+ * process holds the lease. A new process of that name holding its lease stops the sweep.
  * A released record expires as any offline client's does (after {@link RedisCluster#KEEP_OFFLINE_RECORD_MS}, or its
  * stored messages' expiry if later). Started by the node whose {@code SREM} took the forgotten node off the list, so
  * one sweep runs per forgotten node. Its place is kept in Redis ({@link Keys#SWEEPS}: the fence, the SCAN cursor
@@ -38,8 +46,6 @@ final class ForgottenNodeSweep {
     static final int BATCH = 500;
     static final long PAUSE_MS = 50;
     static final long RETRY_MS = 5_000;
-    /** Every client record, {@code swb:{<id>}:o} ({@link Keys#record}); braces are not special to SCAN's MATCH. */
-    private static final String RECORDS = new String(Keys.record("*"), StandardCharsets.UTF_8);
     private static final byte[] NODE = Script.bytes("n");
     private static final byte[] EPOCH = Script.bytes("e");
     private static final byte[] NO_SEQ = Script.bytes(0L);
@@ -50,6 +56,9 @@ final class ForgottenNodeSweep {
     private final RedisCluster cluster;
     private final String node;
     private final byte[] nodeBytes;
+    /** The forgotten node's last process ({@code ""}: unknown), and its subscriber entry (null then). */
+    private final String process;
+    private final byte[] processEntry;
     /**
      * Redis's clock when the sweep began, in µs: a claim's epoch is Redis's clock then (or one more than the last),
      * so a record claimed since (a new process of the same name) has an epoch at least this and is left alone.
@@ -60,24 +69,34 @@ final class ForgottenNodeSweep {
     private String entry;
     private long lookedAt;
     private long released;
+    private long entriesRemoved;
+    private boolean wildcardsSwept;
     private long errors;
     private boolean failing;
 
-    private ForgottenNodeSweep(RedisCluster cluster, String node, long fenceUs, String entry) {
+    private ForgottenNodeSweep(RedisCluster cluster, String node, String process, long fenceUs, String entry) {
         this.cluster = cluster;
         this.node = node;
         this.nodeBytes = Script.bytes(node);
+        this.process = process;
+        this.processEntry = process.isEmpty() ? null : Script.bytes(node + " " + process);
         this.fenceUs = fenceUs;
         this.entry = entry;
     }
 
-    /** The entry of a sweep of {@code fenceUs} that goes on after {@code cursor}, carried by {@code sweeper}. */
-    static String entry(long fenceUs, String cursor, String sweeper) {
-        return fenceUs + " " + cursor + " " + sweeper;
+    /**
+     * The entry of a sweep of {@code fenceUs} that goes on after {@code cursor}, carried by {@code sweeper}, of a node
+     * whose last process was {@code process}.
+     */
+    static String entry(long fenceUs, String cursor, String sweeper, String process) {
+        return fenceUs + " " + cursor + " " + sweeper + " " + process;
     }
 
-    /** Starts releasing {@code node}'s clients; returns at once. */
-    static void start(RedisCluster cluster, String node) {
+    /**
+     * Starts releasing {@code node}'s clients and removing the topic subscriber entries of its last process,
+     * {@code process} ({@code ""} when unknown: its entries stay); returns at once.
+     */
+    static void start(RedisCluster cluster, String node, String process) {
         cluster.redis().time().toCompletableFuture().whenComplete((time, e) -> {
             if (e != null) {
                 log.warn("cluster: could not start releasing the clients of forgotten node {} ({}): their records "
@@ -85,8 +104,11 @@ final class ForgottenNodeSweep {
                 return;
             }
             long fenceUs = Long.parseLong(ascii(time.get(0))) * 1_000_000 + Long.parseLong(ascii(time.get(1)));
-            log.info("cluster: releasing the clients forgotten node {} still holds in Redis", node);
-            begin(cluster, node, entry(fenceUs, ScanCursor.INITIAL.getCursor(), cluster.node), fenceUs);
+            log.info("cluster: releasing the clients forgotten node {} still holds in Redis{}", node,
+                    process.isEmpty() ? " (its last process unknown: its topic subscriber entries stay)"
+                            : ", and removing the topic subscriber entries of its last process " + process);
+            begin(cluster, node, process, entry(fenceUs, ScanCursor.INITIAL.getCursor(), cluster.node, process),
+                    fenceUs);
         });
     }
 
@@ -95,15 +117,16 @@ final class ForgottenNodeSweep {
      * (each later write expects it). Only the node whose SREM took the forgotten node off the list gets here: the
      * entry is written as is.
      */
-    private static void begin(RedisCluster cluster, String node, String first, long fenceUs) {
+    private static void begin(RedisCluster cluster, String node, String process, String first, long fenceUs) {
         cluster.redis().hset(Keys.SWEEPS, Script.bytes(node), Script.bytes(first)).whenComplete((n, e) -> {
             if (cluster.closed()) {
                 return;
             }
             if (e != null) {
-                cluster.timer().schedule(() -> begin(cluster, node, first, fenceUs), RETRY_MS, TimeUnit.MILLISECONDS);
+                cluster.timer().schedule(() -> begin(cluster, node, process, first, fenceUs), RETRY_MS,
+                        TimeUnit.MILLISECONDS);
             } else if (cluster.sweeping.add(node)) {
-                new ForgottenNodeSweep(cluster, node, fenceUs, first).step(ScanCursor.INITIAL);
+                new ForgottenNodeSweep(cluster, node, process, fenceUs, first).step(ScanCursor.INITIAL);
             }
         });
     }
@@ -122,7 +145,7 @@ final class ForgottenNodeSweep {
             entries.forEach((k, v) -> {
                 String node = new String(k, StandardCharsets.UTF_8);
                 String seen = new String(v, StandardCharsets.UTF_8);
-                String[] parts = seen.split(" ", 3);
+                String[] parts = seen.split(" ", 4);
                 if (parts.length < 3 || cluster.sweeping.contains(node)) {
                     return;
                 }
@@ -138,13 +161,14 @@ final class ForgottenNodeSweep {
                     return; // not written by a sweep: left alone
                 }
                 String cursor = parts[1];
-                String taken = entry(fenceUs, cursor, cluster.node);
+                String process = parts.length > 3 ? parts[3] : ""; // an earlier version's entry does not say
+                String taken = entry(fenceUs, cursor, cluster.node, process);
                 cluster.sweep.<Long>run(cluster.redis(), new byte[][] {Keys.SWEEPS, Keys.lease(sweeper)},
                         k, v, Script.bytes(taken), Script.bytes(mine ? "0" : "1")).whenComplete((won, e2) -> {
                     if (e2 == null && won != null && won == 1 && !cluster.closed() && cluster.sweeping.add(node)) {
                         log.info("cluster: carrying on releasing the clients of forgotten node {} that node {} began "
                                 + "({})", node, sweeper, mine ? "an earlier process of this name" : "it holds no lease");
-                        new ForgottenNodeSweep(cluster, node, fenceUs, taken).step(ScanCursor.of(cursor));
+                        new ForgottenNodeSweep(cluster, node, process, fenceUs, taken).step(ScanCursor.of(cursor));
                     }
                 });
             });
@@ -159,8 +183,9 @@ final class ForgottenNodeSweep {
         RedisAsyncCommands<byte[], byte[]> redis = cluster.redis();
         redis.exists(Keys.lease(node)).toCompletableFuture().thenCompose(leased -> leased > 0
                         ? CompletableFuture.<KeyScanCursor<byte[]>>completedFuture(null)
-                        : redis.scan(cursor, ScanArgs.Builder.matches(RECORDS).limit(BATCH)).toCompletableFuture()
-                                .thenCompose(page -> releaseOwned(redis, page.getKeys()).thenApply(n -> page)))
+                        : redis.scan(cursor, ScanArgs.Builder.matches(Keys.EVERY_KEY).limit(BATCH))
+                                .toCompletableFuture()
+                                .thenCompose(page -> sweepBatch(redis, page.getKeys()).thenApply(n -> page)))
                 .whenComplete((page, e) -> {
                     if (cluster.closed()) {
                         cluster.sweeping.remove(node); // its entry stays: another node carries it on
@@ -170,12 +195,14 @@ final class ForgottenNodeSweep {
                         failed(cursor, e);
                     } else if (page == null) {
                         log.info("cluster: a process named {} holds its lease again: stopped releasing the clients "
-                                + "the forgotten one held ({} released)", node, released);
+                                + "the forgotten one held ({} released, {} topic subscriber entries removed)", node,
+                                released, entriesRemoved);
                         end();
                     } else if (page.isFinished()) {
                         FINISHED.incrementAndGet();
-                        log.info("cluster: released {} clients forgotten node {} still held ({} client records "
-                                + "looked at in {} s{})", released, node, lookedAt,
+                        log.info("cluster: released {} clients forgotten node {} still held and removed {} topic "
+                                + "subscriber entries of its ({} keys looked at in {} s{})", released, node,
+                                entriesRemoved, lookedAt,
                                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs),
                                 errors == 0 ? "" : "; " + errors + " could not be read or released, left as they were");
                         end();
@@ -192,7 +219,7 @@ final class ForgottenNodeSweep {
      * Redis long enough to lose its lease).
      */
     private void saveAndGoOn(ScanCursor page) {
-        String next = entry(fenceUs, page.getCursor(), cluster.node);
+        String next = entry(fenceUs, page.getCursor(), cluster.node, process);
         writeEntry(next).whenComplete((written, e) -> {
             if (cluster.closed()) {
                 cluster.sweeping.remove(node);
@@ -239,36 +266,73 @@ final class ForgottenNodeSweep {
     }
 
     /**
-     * Releases the records among {@code keys} that name the node under an epoch older than the sweep; completes
-     * when all answered. A key Redis refuses (not a record after all, a script error) is counted and passed over.
+     * Releases the records among {@code keys} that name the node under an epoch older than the sweep, and removes the
+     * node's entries from the subscriber sets among them; completes when all answered. A key Redis refuses (not what
+     * its name says after all, a script error) is counted and passed over.
      */
-    private CompletableFuture<Void> releaseOwned(RedisAsyncCommands<byte[], byte[]> redis, List<byte[]> keys) {
+    private CompletableFuture<Void> sweepBatch(RedisAsyncCommands<byte[], byte[]> redis, List<byte[]> keys) {
         List<CompletableFuture<Long>> releases = new ArrayList<>(keys.size());
-        for (byte[] record : keys) {
-            releases.add(redis.hmget(record, NODE, EPOCH).toCompletableFuture().thenCompose(fields -> {
-                KeyValue<byte[], byte[]> owner = fields.get(0);
-                KeyValue<byte[], byte[]> epoch = fields.get(1);
-                if (!owner.hasValue() || !Arrays.equals(owner.getValue(), nodeBytes) || !epoch.hasValue()
-                        || !olderThanFence(epoch.getValue())) {
-                    return CompletableFuture.completedFuture(0L);
-                }
-                return cluster.release.<Long>run(redis, new byte[][] {record, storedKey(record)}, nodeBytes,
-                        epoch.getValue(), NO_SEQ, KEEP_OFFLINE_RECORD_MS);
-            }).exceptionallyCompose(e -> {
-                Throwable cause = Script.unwrap(e);
-                return refused(cause) ? CompletableFuture.completedFuture(-1L) : CompletableFuture.failedFuture(cause);
-            }));
+        List<CompletableFuture<Long>> removals = new ArrayList<>();
+        if (!wildcardsSwept) { // the wildcard nodes' set, once (and again by a node that carries the sweep on)
+            removals.add(removeEntries(redis, Keys.WILDCARD_NODES));
         }
-        return CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).thenRun(() -> {
-            lookedAt += keys.size();
-            for (CompletableFuture<Long> r : releases) {
-                long n = r.join();
-                if (n < 0) {
-                    errors++;
-                } else {
-                    released += n;
-                }
+        for (byte[] key : keys) {
+            String name = new String(key, StandardCharsets.UTF_8);
+            if (Keys.isSubscribers(name)) {
+                removals.add(removeEntries(redis, key));
+            } else if (Keys.isRecord(name)) {
+                releases.add(release(redis, key));
             }
+        }
+        List<CompletableFuture<Long>> all = new ArrayList<>(releases);
+        all.addAll(removals);
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            lookedAt += keys.size();
+            released += sum(releases);
+            entriesRemoved += sum(removals);
+            wildcardsSwept = true;
+        });
+    }
+
+    /** Adds up what each answered, counting those Redis refused (-1) as errors. */
+    private long sum(List<CompletableFuture<Long>> answers) {
+        long n = 0;
+        for (CompletableFuture<Long> a : answers) {
+            long v = a.join();
+            if (v < 0) {
+                errors++;
+            } else {
+                n += v;
+            }
+        }
+        return n;
+    }
+
+    /** Removes the node's entries (its last process's, and the bare name) from the set {@code key}; how many. */
+    private CompletableFuture<Long> removeEntries(RedisAsyncCommands<byte[], byte[]> redis, byte[] key) {
+        var removed = processEntry == null ? redis.srem(key, nodeBytes) : redis.srem(key, processEntry, nodeBytes);
+        return refusedAsMinusOne(removed.toCompletableFuture());
+    }
+
+    /** Releases {@code record} if it names the node under an epoch older than the sweep; 1 if released, else 0. */
+    private CompletableFuture<Long> release(RedisAsyncCommands<byte[], byte[]> redis, byte[] record) {
+        return refusedAsMinusOne(redis.hmget(record, NODE, EPOCH).toCompletableFuture().thenCompose(fields -> {
+            KeyValue<byte[], byte[]> owner = fields.get(0);
+            KeyValue<byte[], byte[]> epoch = fields.get(1);
+            if (!owner.hasValue() || !Arrays.equals(owner.getValue(), nodeBytes) || !epoch.hasValue()
+                    || !olderThanFence(epoch.getValue())) {
+                return CompletableFuture.completedFuture(0L);
+            }
+            return cluster.release.<Long>run(redis, new byte[][] {record, storedKey(record)}, nodeBytes,
+                    epoch.getValue(), NO_SEQ, KEEP_OFFLINE_RECORD_MS);
+        }));
+    }
+
+    /** {@code answer}, with an error Redis refused (see {@link #refused}) as -1; other failures stay failures. */
+    private static CompletableFuture<Long> refusedAsMinusOne(CompletableFuture<Long> answer) {
+        return answer.exceptionallyCompose(e -> {
+            Throwable cause = Script.unwrap(e);
+            return refused(cause) ? CompletableFuture.completedFuture(-1L) : CompletableFuture.failedFuture(cause);
         });
     }
 

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class Keys {
     private static final String PREFIX = "swb:";
+    private static final String SUBSCRIBERS = "sub:{";
     /** The set of node names that ever joined (their leases say which are alive). */
     static final byte[] NODES = bytes(PREFIX + "nodes");
     /** A hash: node name -> its online clients, as the node last published it. */
@@ -41,7 +42,20 @@ final class Keys {
      * process as its node's lease holds it, so that an entry a killed process left is known for one).
      */
     static byte[] subscribers(String filter) {
-        return bytes(PREFIX + "sub:{" + filter + "}");
+        return bytes(PREFIX + SUBSCRIBERS + filter + "}");
+    }
+
+    /** Every key of the cluster, as SCAN's {@code MATCH} reads it. */
+    static final String EVERY_KEY = PREFIX + "*";
+
+    /** Whether {@code key} is a client's record ({@link #record}). */
+    static boolean isRecord(String key) {
+        return key.startsWith(PREFIX + "{") && key.endsWith("}:o");
+    }
+
+    /** Whether {@code key} is a set of a topic filter's subscriber nodes ({@link #subscribers}). */
+    static boolean isSubscribers(String key) {
+        return key.startsWith(PREFIX + SUBSCRIBERS) && key.endsWith("}");
     }
 
     /**
@@ -69,7 +83,8 @@ final class Keys {
 
     /**
      * The sweeps of forgotten nodes under way, a hash: forgotten node -> {@code "<fence µs> <SCAN cursor> <node
-     * sweeping it>"}, so that a sweep whose node died is carried on by another ({@code ForgottenNodeSweep}). Under the
+     * sweeping it> <the forgotten node's last process>"} (the last part empty when unknown, absent when written by an
+     * earlier version), so that a sweep whose node died is carried on by another ({@code ForgottenNodeSweep}). Under the
      * leases' hash tag: the script that takes a sweep over checks the sweeper's lease in the same slot.
      */
     static final byte[] SWEEPS = bytes(PREFIX + "{nodes}:sweeps");

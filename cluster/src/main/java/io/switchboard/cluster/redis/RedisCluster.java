@@ -360,12 +360,18 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 // Looked at once more first: a process of that name that started a moment ago keeps its inbox.
                 commands.async().exists(Keys.lease(name)).thenAccept(n -> {
                     if (n == 0) {
+                        // Its last process, as it wrote it joining (read before removeNode deletes it): the sweep
+                        // removes that process's topic subscriber entries.
+                        CompletableFuture<byte[]> lastProcess = commands.async().get(Keys.kept(name))
+                                .toCompletableFuture().exceptionally(e -> null); // unknown: its entries stay
                         // The node that takes it off the list first also releases the clients it still holds.
-                        commands.async().srem(Keys.NODES, Script.bytes(name)).thenAccept(removed -> {
-                            if (removed > 0) {
-                                ForgottenNodeSweep.start(this, name);
-                            }
-                        });
+                        commands.async().srem(Keys.NODES, Script.bytes(name)).thenAcceptBoth(lastProcess,
+                                (removed, process) -> {
+                                    if (removed > 0) {
+                                        ForgottenNodeSweep.start(this, name,
+                                                process == null ? "" : new String(process, StandardCharsets.UTF_8));
+                                    }
+                                });
                         removeNode(name);
                         log.info("cluster: forgot node {}: without a lease for {} s (its inbox and its place in "
                                 + "the node list removed)", name, TimeUnit.MILLISECONDS.toSeconds(forgetAfterMs));

@@ -658,6 +658,12 @@ class ClusterTest {
             // A client a new process named "killed" claimed after the forget: its epoch (Redis's clock then) is
             // newer than the sweep's start, and it stays.
             r.hset(key(Keys.record("claimed-since")), java.util.Map.of("n", "killed", "e", "9000000000000000"));
+            // Its topic subscriber entries: of its last process (named as it joined), of an earlier process, of the
+            // old form, and another node's.
+            r.set(key(Keys.kept("killed")), "proc-1");
+            r.sadd(key(Keys.subscribers("sweep/pumps")), "killed proc-1", "killed proc-0", "killed", "b proc-b");
+            r.sadd(key(Keys.subscribers("sweep/only-killed")), "killed proc-1");
+            r.sadd(key(Keys.WILDCARD_NODES), "killed proc-1");
             SwbTestClient back = b.hello("came-back");
             for (int i = 0; i < 2 * ForgottenNodeSweep.BATCH; i++) {
                 r.hset(key(Keys.record("other-" + i)), java.util.Map.of("s", "1"));
@@ -689,6 +695,11 @@ class ClusterTest {
             assertEquals(-1L, r.pttl(key(Keys.record("alive-on-a"))));
             assertEquals(200, a.push("alive-on-a", "still here").status());
             assertEquals("still here", onA.readMsg().text());
+            // Its last process's topic subscriber entries removed (and the old-form one); an earlier process's is
+            // left to the publishes, another node's stays.
+            assertEquals(java.util.Set.of("killed proc-0", "b proc-b"), r.smembers(key(Keys.subscribers("sweep/pumps"))));
+            assertEquals(0L, r.exists(key(Keys.subscribers("sweep/only-killed"))));
+            assertFalse(r.sismember(key(Keys.WILDCARD_NODES), "killed proc-1"));
             back.close();
         } finally {
             RedisCluster.forgetAfterMs = before;
@@ -707,8 +718,11 @@ class ClusterTest {
             long fenceUs = 9_000_000_000_000_000L; // after any epoch below: both records are older than the fence
             r.hset(key(Keys.record("left-behind")), java.util.Map.of("n", "killed", "e", "3", "s", "5"));
             r.hset(key(Keys.record("left-busy")), java.util.Map.of("n", "other-killed", "e", "3", "s", "5"));
-            r.hset(key(Keys.SWEEPS), "killed", ForgottenNodeSweep.entry(fenceUs, "0", "sweeper"));
-            String busy = ForgottenNodeSweep.entry(fenceUs, "0", "busy");
+            // The entry of "killed" as an earlier version wrote it (its last process not named): its topic
+            // subscriber entries stay, but for one of the old form (the bare name).
+            r.hset(key(Keys.SWEEPS), "killed", fenceUs + " 0 sweeper");
+            r.sadd(key(Keys.subscribers("carried-on")), "killed p-1", "killed", "other-killed p-9", "other-killed p-8");
+            String busy = ForgottenNodeSweep.entry(fenceUs, "0", "busy", "p-9");
             r.hset(key(Keys.SWEEPS), "other-killed", busy);
             r.set(key(Keys.lease("busy")), "x", io.lettuce.core.SetArgs.Builder.px(60_000));
             long finished = ForgottenNodeSweep.FINISHED.get();
@@ -732,6 +746,9 @@ class ClusterTest {
                 Thread.sleep(100);
             }
             assertFalse(r.hexists(key(Keys.record("left-busy")), "n"));
+            assertEquals(java.util.Set.of("killed p-1", "other-killed p-8"),
+                    r.smembers(key(Keys.subscribers("carried-on"))),
+                    "the entries of other-killed's last process (p-9) and the old-form one removed, the rest kept");
         } finally {
             RedisCluster.sweepCheckEveryTicks = before;
             client.shutdown();
