@@ -200,8 +200,8 @@ final class ForgottenNodeSweep {
                         end();
                     } else if (page.isFinished()) {
                         FINISHED.incrementAndGet();
-                        log.info("cluster: released {} clients forgotten node {} still held and removed {} topic "
-                                + "subscriber entries of its ({} keys looked at in {} s{})", released, node,
+                        log.info("cluster: released {} clients forgotten node {} still held and removed {} of its "
+                                + "topic subscriber entries ({} keys looked at in {} s{})", released, node,
                                 entriesRemoved, lookedAt,
                                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs),
                                 errors == 0 ? "" : "; " + errors + " could not be read or released, left as they were");

@@ -84,8 +84,8 @@ final class Keys {
     /**
      * The sweeps of forgotten nodes under way, a hash: forgotten node -> {@code "<fence µs> <SCAN cursor> <node
      * sweeping it> <the forgotten node's last process>"} (the last part empty when unknown, absent when written by an
-     * earlier version), so that a sweep whose node died is carried on by another ({@code ForgottenNodeSweep}). Under the
-     * leases' hash tag: the script that takes a sweep over checks the sweeper's lease in the same slot.
+     * earlier version), so that a sweep whose node died is carried on by another ({@code ForgottenNodeSweep}).
+     * Under the leases' hash tag: the script that takes a sweep over checks the sweeper's lease in the same slot.
      */
     static final byte[] SWEEPS = bytes(PREFIX + "{nodes}:sweeps");
 

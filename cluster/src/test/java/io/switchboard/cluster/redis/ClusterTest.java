@@ -697,7 +697,8 @@ class ClusterTest {
             assertEquals("still here", onA.readMsg().text());
             // Its last process's topic subscriber entries removed (and the old-form one); an earlier process's is
             // left to the publishes, another node's stays.
-            assertEquals(java.util.Set.of("killed proc-0", "b proc-b"), r.smembers(key(Keys.subscribers("sweep/pumps"))));
+            assertEquals(java.util.Set.of("killed proc-0", "b proc-b"),
+                    r.smembers(key(Keys.subscribers("sweep/pumps"))));
             assertEquals(0L, r.exists(key(Keys.subscribers("sweep/only-killed"))));
             assertFalse(r.sismember(key(Keys.WILDCARD_NODES), "killed proc-1"));
             back.close();
