@@ -79,7 +79,7 @@ final class ForgottenNodeSweep {
         this.node = node;
         this.nodeBytes = Script.bytes(node);
         this.process = process;
-        this.processEntry = process.isEmpty() ? null : Script.bytes(node + " " + process);
+        this.processEntry = process.isEmpty() ? null : Keys.subscriberEntry(node, process);
         this.fenceUs = fenceUs;
         this.entry = entry;
     }

@@ -45,6 +45,11 @@ final class Keys {
         return bytes(PREFIX + SUBSCRIBERS + filter + "}");
     }
 
+    /** A node's entry in a topic subscriber set ({@link #subscribers}, {@link #WILDCARD_NODES}): its process named. */
+    static byte[] subscriberEntry(String node, String process) {
+        return bytes(node + " " + process);
+    }
+
     /** Every key of the cluster, as SCAN's {@code MATCH} reads it. */
     static final String EVERY_KEY = PREFIX + "*";
 

@@ -65,7 +65,7 @@ final class RedisDirectory implements ClientDirectory {
     RedisDirectory(RedisCluster cluster, NodeInbox inbox) {
         this.cluster = cluster;
         this.inbox = inbox;
-        this.subscriberEntry = Script.bytes(cluster.node + " " + cluster.instance);
+        this.subscriberEntry = Keys.subscriberEntry(cluster.node, cluster.instance);
     }
 
     void start(SessionRegistry registry) {
@@ -460,7 +460,6 @@ final class RedisDirectory implements ClientDirectory {
             return count <= 0 ? null : count;
         });
     }
-
 
     /**
      * Puts back what this node wrote if Redis lost it: one {@code SET NX} of {@link Keys#kept} (set as the node
