@@ -313,7 +313,13 @@ public final class Deliveries implements PushService {
         }
         execute(s, f, "info", cur -> {
             if (cur.dead()) {
-                f.complete(null);
+                // Ended but not yet out of the registry: a shared directory still knows the client (kept offline, or
+                // its stored messages); a local one forgets it with the session.
+                if (directory.shared()) {
+                    completeWith(f, directory.info(clientId));
+                } else {
+                    f.complete(null);
+                }
                 return;
             }
             ClientLink l = cur.link();
@@ -338,6 +344,11 @@ public final class Deliveries implements PushService {
             return f;
         }
         execute(s, f, "disconnect", cur -> {
+            if (cur.dead() && registry.directory().shared()) {
+                // Ended here just now: the client may already be connected to another node.
+                completeWith(f, registry.directory().disconnect(clientId, code, reason));
+                return;
+            }
             ClientLink l = cur.link();
             if (l == null) {
                 f.complete(false);
@@ -504,6 +515,16 @@ public final class Deliveries implements PushService {
                 }
             } catch (RuntimeException | Error e) {
                 failed(failed, what, "client " + s.id(), at, e);
+            }
+        });
+    }
+
+    private static <T> void completeWith(CompletableFuture<T> f, CompletableFuture<T> answer) {
+        answer.whenComplete((v, e) -> {
+            if (e != null) {
+                f.completeExceptionally(e);
+            } else {
+                f.complete(v);
             }
         });
     }

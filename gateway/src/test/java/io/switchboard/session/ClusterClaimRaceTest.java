@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.clock.ManualClock;
 import io.switchboard.metrics.GatewayMetrics;
+import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushResult;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -119,6 +121,26 @@ class ClusterClaimRaceTest {
         }
     }
 
+    @Test
+    void shouldAskTheClusterOfAClientWhoseSessionEndedHereWhileTheApiWaitedForItsLoop() throws Exception {
+        Conn conn = new Conn();
+        registry.hello(ID, conn);
+        directory.claims.get(0).claimed(100, 0, List.of());
+        channel.runPendingTasks();
+        Session s = registry.find(ID);
+        // The connection's end is queued on the session's loop ahead of the API's questions, asked of the session
+        // found before it ended.
+        channel.eventLoop().execute(() -> registry.connectionClosed(s, conn.link));
+        CompletableFuture<ClientInfo> info = registry.pushes().info(ID);
+        CompletableFuture<Boolean> disconnected = registry.pushes().disconnect(ID, 4000, "by the test");
+        channel.runPendingTasks();
+
+        assertEquals(List.of(ID + "@100"), directory.released, "handed over to the cluster");
+        assertSame(directory.known, info.get(), "what the cluster knows, not \"unknown client\"");
+        assertTrue(disconnected.get(), "the cluster is asked: the client may be on another node by now");
+        assertEquals(List.of(ID), directory.disconnects);
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
@@ -127,6 +149,8 @@ class ClusterClaimRaceTest {
     private static final class StubDirectory implements ClientDirectory {
         final List<Claimed> claims = new ArrayList<>();
         final List<String> released = new ArrayList<>();
+        final List<String> disconnects = new ArrayList<>();
+        final ClientInfo known = new ClientInfo(ID, true, 0, null, null, 7, 0, 0, 0, 0, "another-node");
 
         @Override
         public boolean shared() {
@@ -141,6 +165,17 @@ class ClusterClaimRaceTest {
         @Override
         public void release(String clientId, long epoch, long lastSeq) {
             released.add(clientId + "@" + epoch);
+        }
+
+        @Override
+        public CompletableFuture<ClientInfo> info(String clientId) {
+            return CompletableFuture.completedFuture(known);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
+            disconnects.add(clientId);
+            return CompletableFuture.completedFuture(true);
         }
 
         @Override
