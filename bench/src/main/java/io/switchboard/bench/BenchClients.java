@@ -125,6 +125,7 @@ final class BenchClients {
     // ---- connect ramp
 
     void ramp() throws InterruptedException {
+        ListenCounters listenAtStart = ListenCounters.read();
         Semaphore pending = new Semaphore(plan.maxPendingConnects());
         Pacer pacer = new Pacer(Math.max(1, plan.rate()), plan.rampUp().toNanos());
         long nextProgress = pacer.startNs() + 1_000_000_000L;
@@ -148,7 +149,10 @@ final class BenchClients {
                 lastCount = n;
                 lastChange = System.nanoTime();
             } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(10)) {
-                out.println("bench: no progress for 10 s; continuing with " + stats.established.sum() + " clients");
+                StallSigns signs = StallSigns.read(listenAtStart, stats.open.sum(), stats.established.sum(),
+                        stats.errors());
+                out.println("bench: no progress for 10 s; continuing with " + stats.established.sum()
+                        + " clients; likely causes: " + signs.causes());
                 break;
             }
         }

@@ -158,8 +158,9 @@ final class BenchRun {
      * Starts the worker processes one after the other, each when the one before has finished its ramp (or exited),
      * so that only one JVM starts and one ramp runs at a time at the full --rate: dozens of JVMs started together
      * on a small machine starve each other. Stops starting more when the workers make no progress for
-     * {@value #WORKER_STALL_SEC} s or the machine's available memory falls below {@link #MIN_AVAILABLE_BYTES},
-     * saying which, and goes on with the clients it has.
+     * {@value #WORKER_STALL_SEC} s ({@value #WORKER_START_SEC} s while the newest has not reported yet) or the
+     * machine's available memory falls below {@link #MIN_AVAILABLE_BYTES}, saying which and, for a stall, its likely
+     * causes ({@link StallSigns}), and goes on with the clients it has.
      */
     private void rampWorkers() throws IOException {
         int n = plan.workers();
@@ -171,6 +172,7 @@ final class BenchRun {
                         : "sharing the " + plan.sources().size() + " source addresses");
         out.flush();
         List<String> launcher = WorkerFleet.javaLauncher();
+        ListenCounters listenAtStart = ListenCounters.read();
         long lastCount = -1;
         long lastChange = System.nanoTime();
         int launched = 0;
@@ -199,9 +201,17 @@ final class BenchRun {
             if (count != lastCount) {
                 lastCount = count;
                 lastChange = System.nanoTime();
-            } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(WORKER_STALL_SEC)) {
-                out.println("bench: the workers made no progress for " + WORKER_STALL_SEC + " s (worker " + launched
-                        + " of " + n + " was ramping); continuing with " + stats.established.sum() + " clients");
+            } else if (stalled(lastChange)) {
+                long silentNs = fleet.newestSilentNs();
+                String newest = silentNs >= 0
+                        ? "worker " + launched + " of " + n + " (pid " + fleet.newestPid() + ") has reported nothing in "
+                                + TimeUnit.NANOSECONDS.toSeconds(silentNs) + " s since it was started"
+                        : "worker " + launched + " of " + n + " was ramping";
+                StallSigns signs = StallSigns.read(listenAtStart, stats.open.sum(), stats.established.sum(),
+                        stats.errors());
+                out.println("bench: the workers made no progress for " + TimeUnit.NANOSECONDS.toSeconds(
+                        System.nanoTime() - lastChange) + " s (" + newest + "); continuing with "
+                        + stats.established.sum() + " clients; likely causes: " + signs.causes());
                 break;
             }
         }
@@ -217,6 +227,18 @@ final class BenchRun {
 
     /** How long a parent waits for its workers' ramp to move before it goes on without them. */
     static final int WORKER_STALL_SEC = 30;
+    /**
+     * ... and for a worker started last that has not reported yet: a JVM starting on a machine whose cores are taken
+     * by the processes already holding clients (a million-client run: load average ~45 on 2 cores) took over 30 s.
+     */
+    static final int WORKER_START_SEC = 180;
+
+    /** Whether the ramp counts as stalled, having last moved at {@code lastChange}. */
+    private boolean stalled(long lastChange) {
+        long quietNs = System.nanoTime() - lastChange;
+        long limitSec = fleet.newestSilentNs() >= 0 ? WORKER_START_SEC : WORKER_STALL_SEC;
+        return quietNs > TimeUnit.SECONDS.toNanos(limitSec);
+    }
 
     /**
      * The run of a worker process: ramp, then hold, reporting once a second on stdout, until the parent says

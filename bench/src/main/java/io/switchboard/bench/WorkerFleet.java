@@ -42,6 +42,8 @@ final class WorkerFleet implements AutoCloseable {
         final Process process;
         final Writer stdin;
         Thread reader;
+        final long launchedNs = System.nanoTime();
+        volatile boolean heard;
         volatile boolean ready;
         volatile boolean stormDone;
         volatile boolean done;
@@ -156,6 +158,7 @@ final class WorkerFleet implements AutoCloseable {
 
     private void apply(Worker w, WorkerReport r) {
         w.merger.apply(r, stats);
+        w.heard = true;
         w.rampStartUs = r.rampStartUs();
         w.rampEndUs = r.rampEndUs();
         w.ready = r.ready();
@@ -193,6 +196,20 @@ final class WorkerFleet implements AutoCloseable {
     boolean lastReady() {
         Worker w = workers.isEmpty() ? null : workers.get(workers.size() - 1);
         return w == null || w.ready || w.exited;
+    }
+
+    /**
+     * Nanoseconds since the newest worker was started if it has not reported yet (its JVM is still starting), else
+     * -1 (none, or it has reported).
+     */
+    long newestSilentNs() {
+        Worker w = workers.isEmpty() ? null : workers.get(workers.size() - 1);
+        return w == null || w.heard || w.exited ? -1 : System.nanoTime() - w.launchedNs;
+    }
+
+    /** The newest worker's pid; -1 when there is none. */
+    long newestPid() {
+        return workers.isEmpty() ? -1 : workers.get(workers.size() - 1).process.pid();
     }
 
     /** Every worker finished its storm, or exited. */
