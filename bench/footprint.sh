@@ -10,6 +10,7 @@
 # servers, medians.
 #   bench/footprint.sh                                  # N=19000 RUNS=3
 #   JAVA_OPTS='-XX:+UseSerialGC -Xmn8m' bench/footprint.sh   # the same with other JVM flags
+#   SERVER_ARGS="--transport io_uring" bench/footprint.sh     # the same with other server flags
 # Everything on 127.0.0.1; the script stops what it started.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,6 +21,7 @@ HOLD=${HOLD:-30}
 IDLE_AFTER=${IDLE_AFTER:-15}
 PORT=${PORT:-17600}
 API_PORT=${API_PORT:-18600}
+SERVER_ARGS=${SERVER_ARGS:-}
 fd_cap=$(ulimit -n)
 if [ "$fd_cap" != unlimited ] && [ $((N + 200)) -gt "$fd_cap" ]; then
   echo "footprint: N=$N does not fit the open-file limit $fd_cap of one process (N + 200 at most)" >&2
@@ -32,11 +34,11 @@ private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1
 dirty_kb() { awk '/^Private_Dirty:/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 idle=() dirty=() per=() per_ramp=()
-echo "footprint: ./switchboard server${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'}; $N idle SWB/1 clients, $RUNS runs"
+echo "footprint: ./switchboard server${SERVER_ARGS:+ $SERVER_ARGS}${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'}; $N idle SWB/1 clients, $RUNS runs"
 # The launcher's class archive (see ./switchboard) is written when a server exits without one: one short start and
 # stop first, so that every measured run maps it as a user's second start does; then a pause, so that its pages are
 # written back (a page not yet written to disk counts as dirty in every process that maps it).
-"$bench_root/switchboard" server --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-warm" \
+"$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-warm" \
   --drain-period 1 > "$bench_tmp/server-warm.log" 2>&1 &
 wpid=$!
 wait_http "http://127.0.0.1:$API_PORT/healthz" 60
@@ -45,7 +47,7 @@ wait "$wpid" 2>/dev/null || true
 sync
 sleep 2
 for run in $(seq 1 "$RUNS"); do
-  "$bench_root/switchboard" server --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-$run" \
+  "$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-$run" \
     --max-connections $((N + 100)) > "$bench_tmp/server-$run.log" 2>&1 &
   spid=$!
   bench_pids+=("$spid")
