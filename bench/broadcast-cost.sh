@@ -26,13 +26,8 @@ run() {
   local i=$1 args=$2 port=$((PORT + 10 * $1)) api spid jpid bpid log="$bench_tmp/bench-$1.log" c0 c1 online
   api="http://127.0.0.1:$((port + 1))"
   # shellcheck disable=SC2086 # the variant's flags are words
-  SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g" "$bench_root/switchboard" server --port "$port" \
-    --api-port $((port + 1)) --data-dir "$bench_tmp/data-$i" $args > "$bench_tmp/server-$i.log" 2>&1 &
-  spid=$!
-  bench_pids+=("$spid")
-  wait_http "$api/healthz" 60
-  jpid=$(pgrep -f "java.*server --port $port " | head -1 || true)
-  [ -n "$jpid" ] || { echo "broadcast-cost: the server's JVM was not found" >&2; return 1; }
+  start_jvm_server "$port" "$i" $args
+  spid=$server_pid jpid=$server_jvm
   $java -Xmx1g -jar "$jar" bench --protocol swb --target "127.0.0.1:$port" --api none --connections "$CLIENTS" \
     --rate 4000 --hold 300s --hb 300 --workers 1 --id-prefix "bc$i-" > "$log" 2>&1 &
   bpid=$!

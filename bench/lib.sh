@@ -57,3 +57,18 @@ jit_ticks() {
   done
   echo "$sum"
 }
+
+# start_jvm_server PORT NAME [SERVER FLAGS...]: a server started by the launcher from $jar with -Xmx1g on PORT (API on
+# PORT+1, data in $bench_tmp/data-NAME, log in $bench_tmp/server-NAME.log), once it answers; sets server_pid (the
+# launcher's) and server_jvm (its JVM's, for /proc and jstat).
+start_jvm_server() {
+  local port=$1 name=$2
+  shift 2
+  SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g" "$bench_root/switchboard" server --port "$port" \
+    --api-port $((port + 1)) --data-dir "$bench_tmp/data-$name" "$@" > "$bench_tmp/server-$name.log" 2>&1 &
+  server_pid=$!
+  bench_pids+=("$server_pid")
+  wait_http "http://127.0.0.1:$((port + 1))/healthz" 60
+  server_jvm=$(pgrep -f "java.*server --port $port " | head -1 || true)
+  [ -n "$server_jvm" ] || { echo "bench: the server's JVM on port $port was not found" >&2; return 1; }
+}

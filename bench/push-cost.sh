@@ -34,13 +34,9 @@ snap() {
 run() {
   local i=$1 port=$((PORT + 10 * $1)) api spid jpid bpid log="$bench_tmp/bench-$1.log" a b cpu0 cpu1 t0 t1 jit0 jit1
   api="http://127.0.0.1:$((port + 1))"
-  SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g" "$bench_root/switchboard" server --port "$port" \
-    --api-port $((port + 1)) --data-dir "$bench_tmp/data-$i" $SERVER_ARGS > "$bench_tmp/server-$i.log" 2>&1 &
-  spid=$!
-  bench_pids+=("$spid")
-  wait_http "$api/healthz" 60
-  jpid=$(pgrep -f "java.*server --port $port " | head -1 || true)
-  [ -n "$jpid" ] || { echo "push-cost: the server's JVM was not found" >&2; return 1; }
+  # shellcheck disable=SC2086 # SERVER_ARGS are words
+  start_jvm_server "$port" "$i" $SERVER_ARGS
+  spid=$server_pid jpid=$server_jvm
   # The pushes go on well past the measurement; the bench is stopped when it is done.
   $java -Xmx1g -jar "$jar" bench --protocol swb --target "127.0.0.1:$port" --api "$api" --publish-via http \
     --connections "$CLIENTS" --rate 2000 --hold $((MEASURE + 60))s --hb 60 --push-rate "$PUSH_RATE" \
