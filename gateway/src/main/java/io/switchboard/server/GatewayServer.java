@@ -59,12 +59,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
-    /** Client frames are small; a larger payload takes a few reads. Stateless, so shared by every channel. */
     /**
      * Reads of one socket per event-loop turn (16 KiB with 4 KiB reads): a client with a backlog waits for the next
      * turn instead of holding the loop while the others wait (Netty's default is 16).
      */
     private static final int MAX_READS_PER_TURN = 4;
+    /** Client frames are small; a larger payload takes a few reads. Stateless, so shared by every channel. */
     private static final RecvByteBufAllocator READ_ALLOCATOR = new FixedRecvByteBufAllocator(4096)
             .maxMessagesPerRead(MAX_READS_PER_TURN);
     /**
