@@ -21,7 +21,8 @@ jar=$(bench_jar)
 java=$(java_cmd)
 payload=0123456789012345678901234567890123456789
 
-# run N VARIANT: prints "cpu_us_per_client answer_ms"
+# run N VARIANT: writes "cpu_us_per_client answer_ms" to $bench_tmp/result-N (run in this shell, not a subshell, so that
+# the EXIT trap stops what it started on Ctrl-C)
 run() {
   local i=$1 args=$2 port=$((PORT + 10 * $1)) api spid jpid bpid log="$bench_tmp/bench-$1.log" c0 c1 online
   api="http://127.0.0.1:$((port + 1))"
@@ -37,7 +38,10 @@ run() {
     [ "${online:-0}" -ge "$CLIENTS" ] && break
     sleep 0.5
   done
-  [ "${online:-0}" -ge "$CLIENTS" ] || { echo "broadcast-cost: only ${online:-0} of $CLIENTS clients came" >&2; return 1; }
+  if [ "${online:-0}" -lt "$CLIENTS" ]; then
+    echo "broadcast-cost: only ${online:-0} of $CLIENTS clients came" >&2
+    return 1
+  fi
   broadcast() {
     curl -fs -o /dev/null -w '%{time_total}\n' -X POST --data-binary "$payload" "$api/v1/broadcast"
   }
@@ -55,7 +59,7 @@ times = [float(l) for l in open(sys.argv[4]) if l.strip()]
 # /proc ticks are 10 ms; the 0.2 s pauses between broadcasts cost an idle server next to nothing
 print("%.2f %.1f" % (ticks * 10000.0 / (n * clients), statistics.median(times) * 1000))
 PY
-}
+} > "$bench_tmp/result-$1"
 
 IFS=';' read -r -a variants <<< "$VARIANTS"
 echo "broadcast-cost: $CLIENTS idle clients, $MEASURED broadcasts measured after $WARMUP, ${#variants[@]} variants" \
@@ -64,7 +68,8 @@ k=0
 for r in $(seq 1 "$RUNS"); do
   for v in "${!variants[@]}"; do
     k=$((k + 1))
-    res=$(run "$k" "${variants[$v]}") || exit 1
+    run "$k" "${variants[$v]}" || exit 1
+    res=$(cat "$bench_tmp/result-$k")
     echo "run $r [${variants[$v]}]: CPU $(echo "$res" | cut -d' ' -f1) us per client reached, answer" \
       "$(echo "$res" | cut -d' ' -f2) ms (median)"
     echo "$v $res" >> "$bench_tmp/results"

@@ -34,12 +34,14 @@ private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1
 dirty_kb() { awk '/^Private_Dirty:/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 idle=() dirty=() per=() per_ramp=()
-echo "footprint: ./switchboard server${SERVER_ARGS:+ $SERVER_ARGS}${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'}; $N idle SWB/1 clients, $RUNS runs"
+echo "footprint: ./switchboard server${SERVER_ARGS:+ $SERVER_ARGS}${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'};" \
+  "$N idle SWB/1 clients, $RUNS runs"
 # The launcher's class archive (see ./switchboard) is written when a server exits without one: one short start and
 # stop first, so that every measured run maps it as a user's second start does; then a pause, so that its pages are
 # written back (a page not yet written to disk counts as dirty in every process that maps it).
-"$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-warm" \
-  --drain-period 1 > "$bench_tmp/server-warm.log" 2>&1 &
+# shellcheck disable=SC2086 # SERVER_ARGS are words
+"$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" \
+  --data-dir "$bench_tmp/data-warm" --drain-period 1 > "$bench_tmp/server-warm.log" 2>&1 &
 wpid=$!
 wait_http "http://127.0.0.1:$API_PORT/healthz" 60
 kill "$wpid" 2>/dev/null || true
@@ -47,8 +49,9 @@ wait "$wpid" 2>/dev/null || true
 sync
 sleep 2
 for run in $(seq 1 "$RUNS"); do
-  "$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" --data-dir "$bench_tmp/data-$run" \
-    --max-connections $((N + 100)) > "$bench_tmp/server-$run.log" 2>&1 &
+  # shellcheck disable=SC2086 # SERVER_ARGS are words
+  "$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" \
+    --data-dir "$bench_tmp/data-$run" --max-connections $((N + 100)) > "$bench_tmp/server-$run.log" 2>&1 &
   spid=$!
   bench_pids+=("$spid")
   wait_http "http://127.0.0.1:$API_PORT/healthz" 60

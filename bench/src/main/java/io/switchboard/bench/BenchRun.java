@@ -203,10 +203,10 @@ final class BenchRun {
                 lastChange = System.nanoTime();
             } else if (stalled(lastChange)) {
                 long silentNs = fleet.newestSilentNs();
-                String newest = silentNs >= 0
-                        ? "worker " + launched + " of " + n + " (pid " + fleet.newestPid() + ") has reported nothing in "
-                                + TimeUnit.NANOSECONDS.toSeconds(silentNs) + " s since it was started"
-                        : "worker " + launched + " of " + n + " was ramping";
+                String worker = "worker " + launched + " of " + n;
+                String newest = silentNs < 0 ? worker + " was ramping" : worker + " (pid " + fleet.newestPid()
+                        + ") has reported nothing in " + TimeUnit.NANOSECONDS.toSeconds(silentNs)
+                        + " s since it started";
                 StallSigns signs = StallSigns.read(listenAtStart, stats.open.sum(), stats.established.sum(),
                         stats.errors());
                 out.println("bench: the workers made no progress for " + TimeUnit.NANOSECONDS.toSeconds(
