@@ -78,7 +78,9 @@ PY
 
 echo "push-cost: $CLIENTS clients, $PUSH_RATE pushes/s pipelined on one API connection, measured over $MEASURE s, $RUNS runs"
 for i in $(seq 1 "$RUNS"); do
-  run "$i" | tee -a "$bench_tmp/results.txt"
+  # In this shell, not a pipeline's subshell: the EXIT trap must see the processes it started (Ctrl-C).
+  run "$i" > "$bench_tmp/run-$i.txt"
+  tee -a "$bench_tmp/results.txt" < "$bench_tmp/run-$i.txt"
 done
 python3 - "$bench_tmp/results.txt" <<'PY'
 import re, statistics, sys
