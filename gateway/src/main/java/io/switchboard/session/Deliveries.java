@@ -313,8 +313,8 @@ public final class Deliveries implements PushService {
         }
         execute(s, f, "info", cur -> {
             if (cur.dead()) {
-                // Ended but not yet out of the registry: a shared directory still knows the client (kept offline, or
-                // its stored messages); a local one forgets it with the session.
+                // Ended between the look-up above and this task: in a cluster the client is the cluster's now (kept
+                // offline, its stored messages, or already on another node); in one process it is gone.
                 if (directory.shared()) {
                     completeWith(f, directory.info(clientId));
                 } else {
@@ -345,7 +345,7 @@ public final class Deliveries implements PushService {
         }
         execute(s, f, "disconnect", cur -> {
             if (cur.dead() && registry.directory().shared()) {
-                // Ended here just now: the client may already be connected to another node.
+                // Ended between the look-up above and this task: the client may be on another node by now.
                 completeWith(f, registry.directory().disconnect(clientId, code, reason));
                 return;
             }
