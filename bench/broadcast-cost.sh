@@ -21,6 +21,11 @@ jar=$(bench_jar)
 java=$(java_cmd)
 payload=0123456789012345678901234567890123456789
 
+# broadcast API: one broadcast; prints the seconds to the API's answer
+broadcast() {
+  curl -fs -o /dev/null -w '%{time_total}\n' -X POST --data-binary "$payload" "$1/v1/broadcast"
+}
+
 # run N VARIANT: writes "cpu_us_per_client answer_ms" to $bench_tmp/result-N (run in this shell, not a subshell, so that
 # the EXIT trap stops what it started on Ctrl-C)
 run() {
@@ -42,13 +47,10 @@ run() {
     echo "broadcast-cost: only ${online:-0} of $CLIENTS clients came" >&2
     return 1
   fi
-  broadcast() {
-    curl -fs -o /dev/null -w '%{time_total}\n' -X POST --data-binary "$payload" "$api/v1/broadcast"
-  }
-  for _ in $(seq 1 "$WARMUP"); do broadcast > /dev/null; sleep 0.2; done
+  for _ in $(seq 1 "$WARMUP"); do broadcast "$api" > /dev/null; sleep 0.2; done
   : > "$bench_tmp/times-$i"
   c0=$(awk '{print $14 + $15}' "/proc/$jpid/stat")
-  for _ in $(seq 1 "$MEASURED"); do broadcast >> "$bench_tmp/times-$i"; sleep 0.2; done
+  for _ in $(seq 1 "$MEASURED"); do broadcast "$api" >> "$bench_tmp/times-$i"; sleep 0.2; done
   c1=$(awk '{print $14 + $15}' "/proc/$jpid/stat")
   kill "$bpid" 2>/dev/null || true; wait "$bpid" 2>/dev/null || true
   kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true

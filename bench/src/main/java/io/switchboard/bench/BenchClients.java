@@ -193,13 +193,17 @@ final class BenchClients {
         return f;
     }
 
+    /** Connect errors by kind, as {@link #classify} names them (and {@link StallSigns} looks them up). */
+    static final String OUT_OF_PORTS = "EADDRNOTAVAIL: out of source ports, add source addresses with --source";
+    static final String OUT_OF_FILES = "EMFILE: out of file descriptors (see 'switchboard doctor --role client')";
+
     static String classify(Throwable t) {
         String m = String.valueOf(t.getMessage());
         if (m.contains("Cannot assign requested address") || m.contains("EADDRNOTAVAIL")) {
-            return "EADDRNOTAVAIL: out of source ports, add source addresses with --source";
+            return OUT_OF_PORTS;
         }
         if (m.contains("Too many open files") || m.contains("EMFILE")) {
-            return "EMFILE: out of file descriptors (see 'switchboard doctor --role client')";
+            return OUT_OF_FILES;
         }
         if (m.contains("Connection refused")) {
             return "connection refused";

@@ -49,11 +49,11 @@ record StallSigns(double loadAverage, int cores, long listenOverflows, long awai
             causes.add("accept queue: " + listenOverflows + " connections dropped by full listen queues since the "
                     + "ramp began (the servers accept too slowly)");
         }
-        long ports = errorsOf("EADDRNOTAVAIL");
+        long ports = errors.getOrDefault(BenchClients.OUT_OF_PORTS, 0L);
         if (ports > 0) {
             causes.add("ports: " + ports + " connects found no free source port (add addresses with --source)");
         }
-        long files = errorsOf("EMFILE");
+        long files = errors.getOrDefault(BenchClients.OUT_OF_FILES, 0L);
         if (files > 0) {
             causes.add("files: " + files + " connects found no free file descriptor (see 'switchboard doctor')");
         }
@@ -62,15 +62,5 @@ record StallSigns(double loadAverage, int cores, long listenOverflows, long awai
         }
         return causes.isEmpty() ? "no sign of a busy CPU, a full accept queue, or a lack of ports or files"
                 : String.join("; ", causes);
-    }
-
-    private long errorsOf(String prefix) {
-        long n = 0;
-        for (Map.Entry<String, Long> e : errors.entrySet()) {
-            if (e.getKey().startsWith(prefix)) {
-                n += e.getValue();
-            }
-        }
-        return n;
     }
 }
