@@ -7,7 +7,8 @@
 #      through b's (cross-node: b's API, Redis, a's inbox), alternated, RUNS runs each; medians, and the median of
 #      each run's own difference (a local run and the cross-node run right after it see the machine in much the same
 #      mood; two load generators at once, tried, loaded the two cores so that both read several times worse),
-#      after a local and a cross-node run not counted (the nodes' JIT);
+#      after a local and a cross-node run not counted (the nodes' JIT); and the CPU each push cost nodes a and b and
+#      redis-server while the pushes were measured (their CPU time over the pushes sent meanwhile);
 #   2. one broadcast through b reaching every client held on a (cross-node);
 #   3. Redis memory per idle online client: used_memory with MEM_CLIENTS held on a, less before, divided;
 #   4. kill -9 of node c while KILL_CLIENTS clients on it hold KILL_MSGS stored messages each (pushed through a,
@@ -39,6 +40,7 @@ redis_cli() { redis-cli -p "$rport" "$@"; }
 
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly yes --appendfsync everysec \
   --maxclients 1000 > "$bench_tmp/redis.log" 2>&1 &
+redis_pid=$!
 bench_pids+=($!)
 deadline=$(( $(date +%s) + 10 ))
 until redis_cli ping >/dev/null 2>&1; do
@@ -65,22 +67,55 @@ a_port=$((BASE_PORT + 10)); a_api=http://127.0.0.1:$((BASE_PORT + 11)); b_api=ht
 c_port=$((BASE_PORT + 30))
 echo "cluster: redis :$rport, nodes a b c ($(redis_cli scard swb:nodes) joined); $CLIENTS clients on a, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP, $RUNS runs"
 
+# cpu_now: sets cpu_sample to the CPU ticks (10 ms) of nodes a and b and of redis-server so far, and the time (ns).
+# Pushes go out on a fixed schedule, PUSH_RATE a second, so the pushes between two samples are the rate times the time
+# between them (a scrape of /metrics instead, once a second, runs on one of node a's loops and showed in the latency it
+# measures). Bash built-ins only, no process started: the pushes being measured feel every fork on two cores.
+cpu_now() {
+  local pid f
+  cpu_sample=""
+  for pid in "${node_pid[a]}" "${node_pid[b]}" "$redis_pid"; do
+    read -r -a f < "/proc/$pid/stat"   # java, redis-server: no space in the name, so utime and stime are f[13], f[14]
+    cpu_sample+="$((f[13] + f[14])) "
+  done
+  cpu_sample+="${EPOCHREALTIME/./}000"
+}
+
 run() { # kind run
-  local kind=$1 i=$2 api=$a_api
+  local kind=$1 i=$2 api=$a_api log bpid seen=0 lines c0="" c1=""
   [ "$kind" = cross ] && api=$b_api
+  log="$bench_tmp/bench-$kind-$i.log"
   $java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$a_port" --api "$api" --connections "$CLIENTS" --rate 2000 \
     --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --push-warmup "$PUSH_WARMUP" \
-    --workers 1 --id-prefix "$kind$i-" --json "$bench_tmp/$kind-$i.json" > "$bench_tmp/bench-$kind-$i.log" 2>&1 || true
-  python3 - "$bench_tmp/$kind-$i.json" "$kind" "$i" <<'PY'
+    --workers 1 --id-prefix "$kind$i-" --json "$bench_tmp/$kind-$i.json" > "$log" 2>&1 &
+  bpid=$!
+  # CPU over the measured pushes only: from the bench's first progress line of the 'pushing' phase (after the ramp
+  # and the warm-up) to its last one, looked for once a second.
+  while kill -0 "$bpid" 2>/dev/null; do
+    lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
+    if [ "${lines:-0}" -gt "$seen" ]; then
+      seen=$lines
+      cpu_now
+      c1=$cpu_sample
+      [ -n "$c0" ] || c0=$c1
+    fi
+    sleep 1
+  done
+  wait "$bpid" 2>/dev/null || true
+  python3 - "$bench_tmp/$kind-$i.json" "$kind" "$i" "${c0:-0 0 0 0}" "${c1:-0 0 0 0}" "$PUSH_RATE" <<'PY'
 import json, sys
-path, kind, i = sys.argv[1:4]
+path, kind, i, c0, c1, rate = sys.argv[1:7]
 try:
     r = json.load(open(path))
 except (OSError, ValueError):
     print("%-6s run %s: no report" % (kind, i)); sys.exit(0)
 p = r.get("push_latency_ms", {})
-print("%-6s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d" % (kind, i, p.get("p50.0", -1),
-      p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0), r.get("pushes_received", 0)))
+d = [int(b) - int(a) for a, b in zip(c0.split(), c1.split())]
+pushes = int(rate) * d[3] / 1e9
+us = [10000.0 * t / pushes if pushes > 0 else -1 for t in d[:3]]
+print("%-6s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  CPU us per push: a %.0f b %.0f redis %.0f"
+      % (kind, i, p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
+         r.get("pushes_received", 0), us[0], us[1], us[2]))
 PY
 }
 # A pair first, not counted: nodes a and b compile the local and the cross-node paths (without it the first run read
@@ -190,6 +225,17 @@ if "local" in med and "cross" in med:
         d = [statistics.median(c) for c in zip(*diffs)]
         print("%-24s %+8.3f %+8.3f %+9.3f   (median of the %d runs' own differences; target: p99 at most +1 ms)" % (
               "cross - local, per run", d[0], d[1], d[2], len(diffs)))
+cpu = {}
+for line in open(results):
+    m = re.match(r"(\w+)\s+run \d+: .* CPU us per push: a (-?\d+) b (-?\d+) redis (-?\d+)", line)
+    if m and int(m.group(2)) >= 0:
+        cpu.setdefault(m.group(1), []).append([int(x) for x in m.groups()[1:]])
+if cpu:
+    print("\nserver CPU per push (us, medians)     node a   node b    redis    total")
+    for kind, label in (("local", "local (a's API)"), ("cross", "cross-node (b's API, Redis, a)")):
+        if kind in cpu:
+            m = [statistics.median(c) for c in zip(*cpu[kind])]
+            print("%-36s %8.0f %8.0f %8.0f %8.0f" % (label, m[0], m[1], m[2], sum(m)))
 try:
     r = json.load(open(mem_json))
     print("broadcast through b to %s clients on a: last arrival %s ms" % (r.get("broadcast_received", "?"),
