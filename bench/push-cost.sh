@@ -2,13 +2,15 @@
 # What one push costs the server at a steady rate: bytes it allocates (garbage), young collections and their pauses,
 # and CPU, per push through the API. A server started by the launcher (its own JVM settings, -Xmx1g as in
 # bench/latency-peers.sh), CLIENTS held clients, PUSH_RATE pushes/s to random ones pipelined on one HTTP/1.1
-# connection (`switchboard bench --publish-via http`); measured over MEASURE seconds once the warm-up is done, from
-# the JVM's own counters (jstat: eden used + young collections x eden size) and /metrics' pushes_accepted_total.
+# connection (`switchboard bench --publish-via http`; VIA=http2: as streams of one HTTP/2 connection); measured over
+# MEASURE seconds once the warm-up is done, from the JVM's own counters (jstat: eden used + young collections x eden
+# size) and /metrics' pushes_accepted_total.
 # Allocation is the steadiest of these figures on a shared machine (CPU varies by a fifth from run to run): use it to
 # compare two builds. The JIT's compiler threads are part of the CPU; what they took while measuring is shown.
 #   bench/push-cost.sh                            # about 1 minute a run, RUNS runs, medians
 #   SWITCHBOARD_JAR=/tmp/other.jar bench/push-cost.sh
 #   SERVER_ARGS="--event-loops 1" bench/push-cost.sh
+#   VIA=http2 bench/push-cost.sh                  # the same pushes over HTTP/2 (h2c)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLIENTS=${CLIENTS:-2000}
@@ -17,6 +19,8 @@ MEASURE=${MEASURE:-20}
 RUNS=${RUNS:-3}
 PORT=${PORT:-18900}
 SERVER_ARGS=${SERVER_ARGS:-}
+VIA=${VIA:-http}
+case $VIA in http|http2) ;; *) echo "push-cost: VIA must be http or http2, not '$VIA'" >&2; exit 2 ;; esac
 
 jar=$(bench_jar)
 java=$(java_cmd)
@@ -38,7 +42,7 @@ run() {
   start_jvm_server "$port" "$i" $SERVER_ARGS
   spid=$server_pid jpid=$server_jvm
   # The pushes go on well past the measurement; the bench is stopped when it is done.
-  $java -Xmx1g -jar "$jar" bench --protocol swb --target "127.0.0.1:$port" --api "$api" --publish-via http \
+  $java -Xmx1g -jar "$jar" bench --protocol swb --target "127.0.0.1:$port" --api "$api" --publish-via "$VIA" \
     --connections "$CLIENTS" --rate 2000 --hold $((MEASURE + 60))s --hb 60 --push-rate "$PUSH_RATE" \
     --push-duration $((MEASURE + 30))s --push-warmup 10s --workers 1 --id-prefix "pc$i-" > "$log" 2>&1 &
   bpid=$!
@@ -76,7 +80,7 @@ print("run %s: %d pushes in %.1f s  allocated %d B/push  young GCs %d (%.2f ms e
 PY
 }
 
-echo "push-cost: $CLIENTS clients, $PUSH_RATE pushes/s pipelined on one API connection, measured over $MEASURE s, $RUNS runs"
+echo "push-cost: $CLIENTS clients, $PUSH_RATE pushes/s on one API connection ($VIA), measured over $MEASURE s, $RUNS runs"
 for i in $(seq 1 "$RUNS"); do
   # In this shell, not a pipeline's subshell: the EXIT trap must see the processes it started (Ctrl-C).
   run "$i" > "$bench_tmp/run-$i.txt"
