@@ -89,6 +89,7 @@ run() { # kind run
     --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --push-warmup "$PUSH_WARMUP" \
     --workers 1 --id-prefix "$kind$i-" --json "$bench_tmp/$kind-$i.json" > "$log" 2>&1 &
   bpid=$!
+  bench_pids+=("$bpid")   # in the background it ignores Ctrl-C: the EXIT trap stops it
   # CPU over the measured pushes only: from the bench's first progress line of the 'pushing' phase (after the ramp
   # and the warm-up) to its last one, looked for once a second.
   while kill -0 "$bpid" 2>/dev/null; do
@@ -124,8 +125,11 @@ echo "cluster: a warm-up pair (not counted)"
 PUSH_FOR=8s PUSH_WARMUP=2s HOLD=14s run local 0 > "$bench_tmp/warm-up.txt"
 PUSH_FOR=8s PUSH_WARMUP=2s HOLD=14s run cross 0 >> "$bench_tmp/warm-up.txt"
 for i in $(seq 1 "$RUNS"); do
-  run local "$i" | tee -a "$bench_tmp/results.txt"
-  run cross "$i" | tee -a "$bench_tmp/results.txt"
+  # In this shell, not a pipeline's subshell: the EXIT trap must see the processes it starts (Ctrl-C).
+  for kind in local cross; do
+    run "$kind" "$i" > "$bench_tmp/run-$kind-$i.txt"
+    tee -a "$bench_tmp/results.txt" < "$bench_tmp/run-$kind-$i.txt"
+  done
 done
 
 # Broadcast through b to the clients held on a; and Redis memory per online client, in the same hold.
