@@ -6,6 +6,8 @@ import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -13,17 +15,20 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.AsciiString;
 import io.switchboard.metrics.GatewayMetrics;
 import java.util.Collection;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +151,7 @@ final class ApiPipeline {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         ApiConnections.Deadline d = connections.admitStream(stream);
-                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), d.afterCodec());
+                        stream.pipeline().addLast(StreamCodec.INSTANCE, d.afterCodec());
                         if (token.required()) {
                             stream.pipeline().addLast(new TokenGate(token, metrics));
                         }
@@ -155,6 +160,30 @@ final class ApiPipeline {
                     }
                 }),
                 Http2ConnectionTail.INSTANCE};
+    }
+
+    /**
+     * A stream's frames to HTTP/1 objects and back, one instance for every stream (Netty's codec is sharable, and
+     * one per stream was one more object for each request). A body's last DATA frame becomes a last piece without a
+     * trailers object of its own: it has no trailers (a request's trailers come as a HEADERS frame, which Netty's
+     * code still converts), and that object was a headers table allocated for every push.
+     */
+    @ChannelHandler.Sharable
+    static final class StreamCodec extends Http2StreamFrameToHttpObjectCodec {
+        static final StreamCodec INSTANCE = new StreamCodec();
+
+        private StreamCodec() {
+            super(true);
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, Http2StreamFrame frame, List<Object> out) throws Exception {
+            if (frame instanceof Http2DataFrame data && data.isEndStream()) {
+                out.add(new DefaultLastHttpContent(data.content().retain(), EmptyHttpHeaders.INSTANCE));
+            } else {
+                super.decode(ctx, frame, out);
+            }
+        }
     }
 
     /**
