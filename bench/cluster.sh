@@ -67,22 +67,22 @@ a_port=$((BASE_PORT + 10)); a_api=http://127.0.0.1:$((BASE_PORT + 11)); b_api=ht
 c_port=$((BASE_PORT + 30))
 echo "cluster: redis :$rport, nodes a b c ($(redis_cli scard swb:nodes) joined); $CLIENTS clients on a, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP, $RUNS runs"
 
-# cpu_now: sets cpu_sample to the CPU ticks (10 ms) of nodes a and b and of redis-server so far, and the time (ns).
-# Pushes go out on a fixed schedule, PUSH_RATE a second, so the pushes between two samples are the rate times the time
+# cpu_now: sets sample to the CPU ticks (10 ms) of nodes a and b and of redis-server so far, and the time (ns). Pushes
+# go out on a fixed schedule, PUSH_RATE a second, so the pushes between two samples are the rate times the time
 # between them (a scrape of /metrics instead, once a second, runs on one of node a's loops and showed in the latency it
 # measures). Bash built-ins only, no process started: the pushes being measured feel every fork on two cores.
 cpu_now() {
   local pid f
-  cpu_sample=""
+  sample=""
   for pid in "${node_pid[a]}" "${node_pid[b]}" "$redis_pid"; do
     read -r -a f < "/proc/$pid/stat"   # java, redis-server: no space in the name, so utime and stime are f[13], f[14]
-    cpu_sample+="$((f[13] + f[14])) "
+    sample+="$((f[13] + f[14])) "
   done
-  cpu_sample+="${EPOCHREALTIME/./}000"
+  sample+="${EPOCHREALTIME/./}000"
 }
 
 run() { # kind run
-  local kind=$1 i=$2 api=$a_api log bpid seen=0 lines c0="" c1=""
+  local kind=$1 i=$2 api=$a_api log bpid
   [ "$kind" = cross ] && api=$b_api
   log="$bench_tmp/bench-$kind-$i.log"
   $java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$a_port" --api "$api" --connections "$CLIENTS" --rate 2000 \
@@ -90,20 +90,11 @@ run() { # kind run
     --workers 1 --id-prefix "$kind$i-" --json "$bench_tmp/$kind-$i.json" > "$log" 2>&1 &
   bpid=$!
   bench_pids+=("$bpid")   # in the background it ignores Ctrl-C: the EXIT trap stops it
-  # CPU over the measured pushes only: from the bench's first progress line of the 'pushing' phase (after the ramp
-  # and the warm-up) to its last one, looked for once a second.
-  while kill -0 "$bpid" 2>/dev/null; do
-    lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
-    if [ "${lines:-0}" -gt "$seen" ]; then
-      seen=$lines
-      cpu_now
-      c1=$cpu_sample
-      [ -n "$c0" ] || c0=$c1
-    fi
-    sleep 1
-  done
+  # CPU over the measured pushes only, sampled once a second.
+  sample_pushing "$bpid" "$log" cpu_now 1
   wait "$bpid" 2>/dev/null || true
-  python3 - "$bench_tmp/$kind-$i.json" "$kind" "$i" "${c0:-0 0 0 0}" "${c1:-0 0 0 0}" "$PUSH_RATE" <<'PY'
+  python3 - "$bench_tmp/$kind-$i.json" "$kind" "$i" "${pushing_first:-0 0 0 0}" \
+    "${pushing_last:-0 0 0 0}" "$PUSH_RATE" <<'PY'
 import json, sys
 path, kind, i, c0, c1, rate = sys.argv[1:7]
 try:

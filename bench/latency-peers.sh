@@ -74,6 +74,11 @@ wait_port() {
   done
 }
 
+# server_cpu_now: sets sample to the CPU ticks of run's server ($pid) so far, the time (ns), and its JIT's ticks.
+server_cpu_now() {
+  sample="$(awk '{print $14+$15}' "/proc/$pid/stat") $(date +%s%N) $(jit_ticks "$pid")"
+}
+
 run() { # peer run
   local peer=$1 i=$2 proto via=() offset
   # A port of its own for every peer and run: a server just stopped may still hold its own a moment.
@@ -97,7 +102,7 @@ run() { # peer run
     switchboard_h2) wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
                     via=(--api "http://127.0.0.1:$((port + 1))" --publish-via http2) ;;
   esac
-  local log="$bench_tmp/bench-$peer-$i.log" cpu0=0 t0=0 cpu1=0 t1=1 jit0=0 jit1=0 seen=0 lines bpid
+  local log="$bench_tmp/bench-$peer-$i.log" cpu0 t0 cpu1 t1 jit0 jit1 bpid
   "${pin_bench[@]}" $java -Xmx1g -jar "$jar" bench --protocol "$proto" --target "127.0.0.1:$port" "${via[@]}" \
     --connections "$CLIENTS" --rate 2000 --hold "$HOLD" --hb 60 --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" \
     --push-warmup "$PUSH_WARMUP" --broadcast --broadcasts "$BROADCASTS" \
@@ -106,15 +111,9 @@ run() { # peer run
   bpid=$!
   # Server CPU over the measured pushes only: from the bench's first progress line in the 'pushing' phase (after the
   # warm-up, the ramp and the JIT's first compilations) to its last one, so a JVM's start-up is not billed to pushes.
-  while kill -0 "$bpid" 2>/dev/null; do
-    lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
-    if [ "${lines:-0}" -gt "$seen" ]; then
-      seen=$lines
-      cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N); jit1=$(jit_ticks "$pid")
-      if [ "$seen" -eq 1 ]; then cpu0=$cpu1; t0=$t1; jit0=$jit1; fi
-    fi
-    sleep 0.25
-  done
+  sample_pushing "$bpid" "$log" server_cpu_now 0.25
+  read -r cpu0 t0 jit0 <<< "${pushing_first:-0 0 0}"
+  read -r cpu1 t1 jit1 <<< "${pushing_last:-0 1 0}"
   wait "$bpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true

@@ -72,3 +72,22 @@ start_jvm_server() {
   server_jvm=$(pgrep -f "java.*server --port $port " | head -1 || true)
   [ -n "$server_jvm" ] || { echo "bench: the server's JVM on port $port was not found" >&2; return 1; }
 }
+
+# sample_pushing BPID LOG SAMPLER EVERY: while the bench BPID runs, calls SAMPLER (a function that sets `sample`) at each
+# new '] pushing ' progress line in its LOG (looked for every EVERY seconds), so that a figure covers the measured
+# pushes only (after the ramp and the warm-up); sets pushing_first and pushing_last to the first and the last samples
+# (empty when the bench printed none).
+sample_pushing() {
+  local bpid=$1 log=$2 sampler=$3 every=$4 seen=0 lines
+  pushing_first="" pushing_last=""
+  while kill -0 "$bpid" 2>/dev/null; do
+    lines=$(grep -c '] pushing ' "$log" 2>/dev/null || true)
+    if [ "${lines:-0}" -gt "$seen" ]; then
+      seen=$lines
+      "$sampler"
+      pushing_last=$sample
+      [ -n "$pushing_first" ] || pushing_first=$sample
+    fi
+    sleep "$every"
+  done
+}

@@ -149,8 +149,7 @@ final class BenchClients {
                 lastCount = n;
                 lastChange = System.nanoTime();
             } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(10)) {
-                StallSigns signs = StallSigns.read(listenAtStart, stats.open.sum(), stats.established.sum(),
-                        stats.errors());
+                StallSigns signs = StallSigns.read(listenAtStart, stats);
                 out.println("bench: no progress for 10 s; continuing with " + stats.established.sum()
                         + " clients; likely causes: " + signs.causes());
                 break;

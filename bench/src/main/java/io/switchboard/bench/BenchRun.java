@@ -207,8 +207,7 @@ final class BenchRun {
                 String newest = silentNs < 0 ? worker + " was ramping" : worker + " (pid " + fleet.newestPid()
                         + ") has reported nothing in " + TimeUnit.NANOSECONDS.toSeconds(silentNs)
                         + " s since it started";
-                StallSigns signs = StallSigns.read(listenAtStart, stats.open.sum(), stats.established.sum(),
-                        stats.errors());
+                StallSigns signs = StallSigns.read(listenAtStart, stats);
                 out.println("bench: the workers made no progress for " + TimeUnit.NANOSECONDS.toSeconds(
                         System.nanoTime() - lastChange) + " s (" + newest + "); continuing with "
                         + stats.established.sum() + " clients; likely causes: " + signs.causes());

@@ -24,10 +24,11 @@ record StallSigns(double loadAverage, int cores, long listenOverflows, long awai
     /** A load average this many times the cores: every runnable thread waits several time slices for one. */
     static final int BUSY_LOAD_PER_CORE = 4;
 
-    /** The signs now, for a ramp that began at {@code rampStart}'s accept-queue reading. */
-    static StallSigns read(ListenCounters rampStart, long open, long established, Map<String, Long> errors) {
+    /** The signs now, for a ramp that began at {@code rampStart}'s accept-queue reading and has {@code stats}. */
+    static StallSigns read(ListenCounters rampStart, BenchStats stats) {
         return new StallSigns(loadAverage(Path.of("/proc/loadavg")), Runtime.getRuntime().availableProcessors(),
-                ListenCounters.read().minus(rampStart).overflows(), Math.max(0, open - established), errors);
+                ListenCounters.read().minus(rampStart).overflows(),
+                Math.max(0, stats.open.sum() - stats.established.sum()), stats.errors());
     }
 
     static double loadAverage(Path loadavg) {

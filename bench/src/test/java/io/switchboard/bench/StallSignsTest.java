@@ -12,10 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 class StallSignsTest {
     @Test
     void shouldNameEachSignAStallLeaves() {
-        StallSigns signs = new StallSigns(45.2, 2, 120, 18_000, Map.of(
-                "EADDRNOTAVAIL: out of source ports, add source addresses with --source", 7L,
-                "EMFILE: out of file descriptors (see 'switchboard doctor --role client')", 3L,
-                "connection refused", 5L));
+        StallSigns signs = new StallSigns(45.2, 2, 120, 18_000, Map.of(BenchClients.OUT_OF_PORTS, 7L,
+                BenchClients.OUT_OF_FILES, 3L, "connection refused", 5L));
         String causes = signs.causes();
         assertTrue(causes.startsWith("CPU: load average 45.2 on 2 cores"), causes);
         assertTrue(causes.contains("accept queue: 120 connections dropped"), causes);
