@@ -7,10 +7,11 @@
 # and on Redis pub/sub (PUBLISH), NATS (PUB) and Mosquitto (MQTT PUBLISH, QoS 0), each published through its own
 # protocol by `switchboard bench --publish-via`; then the fan-out: BROADCASTS (8) broadcasts one after another
 # (Switchboard's /v1/broadcast, or a publish to bench:all / bench.all / bench/all, which every peer client also
-# subscribes to), each timed to its last arrival: the median of those after BROADCAST_WARMUP (5), and the first. Each peer a fresh process per run, RUNS runs, medians, server CPU while the measured pushes run (not the
-# start-up, ramp and warm-up; of it, what a JVM's JIT compiler threads took, still compiling), and every figure's
-# ratio to Redis's. The run with one flooding client is
-# bench/fair-share.sh.
+# subscribes to), each timed to its last arrival: the median of those after BROADCAST_WARMUP (5), and the first.
+# Each peer a fresh process per run, RUNS runs, medians, server CPU while the measured pushes run (not the start-up,
+# ramp and warm-up; of it, what a JVM's JIT compiler threads took, still compiling), the same as microseconds of CPU
+# per push, with and without the JIT's share, and every figure's ratio to Redis's. The run with one flooding client
+# is bench/fair-share.sh.
 #   bench/latency-peers.sh               # about 12 minutes; RUNS=1 PUSH_FOR=10s for a quick look,
 #   PEERS="switchboard_pipelined redis"  # some of them only
 #   BENCH_ARGS="--ack-delay 20s"         # more options for every `switchboard bench` (see bench --help)
@@ -128,8 +129,8 @@ except (OSError, ValueError):
 p = r.get("push_latency_ms", {})
 first = r.get("broadcast_last_arrival_ms", -1)
 fan = r.get("broadcast_median_last_arrival_ms", first)
-print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.0f%%  fan-out %d ms"
-      " (first %d ms)  of the CPU the JIT %.0f%%" % (
+print("%-21s run %s: p50 %.3f  p99 %.3f  p99.9 %.3f ms  sent %d received %d  server CPU %.1f%%  fan-out %d ms"
+      " (first %d ms)  of the CPU the JIT %.1f%%" % (
       peer, i, p.get("p50.0", -1), p.get("p99.0", -1), p.get("p99.9", -1), r.get("pushes_sent", 0),
       r.get("pushes_received", 0), 100.0 * int(ticks) / max(1, int(centis)), fan, first,
       100.0 * int(jit) / max(1, int(centis))))
@@ -149,26 +150,34 @@ for i in $(seq 1 "$RUNS"); do
     run "$peer" "$i" | tee -a "$bench_tmp/results.txt"
   done
 done
-python3 - "$bench_tmp/results.txt" <<'PY'
+python3 - "$bench_tmp/results.txt" "$PUSH_RATE" <<'PY'
 import re, statistics, sys
 rows = {}
+rate = float(sys.argv[2])
 for line in open(sys.argv[1]):
-    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU (\d+)%  fan-out (-?\d+) ms"
-                 r" \(first (-?\d+) ms\)  of the CPU the JIT (\d+)%", line)
-    if m and int(m.group(5)) > 0:
+    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU ([\d.]+)%  fan-out (-?\d+) ms"
+                 r" \(first (-?\d+) ms\)  of the CPU the JIT ([\d.]+)%", line)
+    if m and int(m.group(6)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
     elif m or "no report" in line:
         print("failed run, left out of the medians:", line.strip())
+# CPU per push: the server's CPU over the measured pushes (a share of one core) at PUSH_RATE pushes/s; "without the
+# JIT" leaves out what a JVM's compiler threads took meanwhile (still compiling: a cost of the first minutes, not of
+# every push), each run's own difference, then the median.
+for v in rows.values():
+    for r in v:
+        r.append(r[5] - r[8])
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 base = med.get("redis")
-print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  of it JIT  fan-out ms  (first)   p99 vs Redis"
-      "  CPU vs Redis  fan-out vs Redis  (first)")
+us = lambda pct: pct * 1e4 / rate
+print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  of it JIT  us/push  (no JIT)  fan-out ms  (first)"
+      "   p99 vs Redis  CPU vs Redis  (no JIT)  fan-out vs Redis  (first)")
 for peer in ("switchboard", "switchboard_pipelined", "switchboard_h2", "switchboard_1loop", "redis", "nats", "mosquitto"):
     if peer not in med:
         continue
     m = med[peer]
-    ratio = lambda a, b: "%.2fx" % (a / b) if base and b > 0 else "-"
-    print("%-21s %8.3f %8.3f %9.3f %9.0f%%  %8.0f%%  %10.0f  %7.0f   %12s  %12s  %16s  %7s" % (peer, m[0], m[1], m[2],
-          m[5], m[8], m[6], m[7], ratio(m[1], base[1] if base else 0), ratio(m[5], base[5] if base else 0),
-          ratio(m[6], base[6] if base else 0), ratio(m[7], base[7] if base else 0)))
+    ratio = lambda i: "%.2fx" % (m[i] / base[i]) if base and base[i] > 0 else "-"
+    print("%-21s %8.3f %8.3f %9.3f %9.1f%%  %8.1f%%  %7.1f  %8.1f  %10.0f  %7.0f   %12s  %12s  %8s  %16s  %7s" % (
+          peer, m[0], m[1], m[2], m[5], m[8], us(m[5]), us(m[9]), m[6], m[7], ratio(1), ratio(5), ratio(9), ratio(6),
+          ratio(7)))
 PY
