@@ -11,6 +11,7 @@
 #   SWITCHBOARD_JAR=/tmp/other.jar bench/push-cost.sh
 #   SERVER_ARGS="--event-loops 1" bench/push-cost.sh
 #   VIA=http2 bench/push-cost.sh                  # the same pushes over HTTP/2 (h2c)
+#   BENCH_ARGS="--ack-every 1000 --ack-delay 30s" bench/push-cost.sh   # more options for the load generator
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLIENTS=${CLIENTS:-2000}
@@ -19,6 +20,7 @@ MEASURE=${MEASURE:-20}
 RUNS=${RUNS:-3}
 PORT=${PORT:-18900}
 SERVER_ARGS=${SERVER_ARGS:-}
+BENCH_ARGS=${BENCH_ARGS:-}
 VIA=${VIA:-http}
 case $VIA in http|http2) ;; *) echo "push-cost: VIA must be http or http2, not '$VIA'" >&2; exit 2 ;; esac
 
@@ -42,9 +44,11 @@ run() {
   start_jvm_server "$port" "$i" $SERVER_ARGS
   spid=$server_pid jpid=$server_jvm
   # The pushes go on well past the measurement; the bench is stopped when it is done.
+  # shellcheck disable=SC2086 # BENCH_ARGS are words
   $java -Xmx1g -jar "$jar" bench --protocol swb --target "127.0.0.1:$port" --api "$api" --publish-via "$VIA" \
     --connections "$CLIENTS" --rate 2000 --hold $((MEASURE + 60))s --hb 60 --push-rate "$PUSH_RATE" \
-    --push-duration $((MEASURE + 30))s --push-warmup 10s --workers 1 --id-prefix "pc$i-" > "$log" 2>&1 &
+    --push-duration $((MEASURE + 30))s --push-warmup 10s --workers 1 --id-prefix "pc$i-" \
+    $BENCH_ARGS > "$log" 2>&1 &
   bpid=$!
   bench_pids+=("$bpid")
   until grep -q '] pushing ' "$log" 2>/dev/null; do
