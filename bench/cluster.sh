@@ -41,7 +41,7 @@ redis_cli() { redis-cli -p "$rport" "$@"; }
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly yes --appendfsync everysec \
   --maxclients 1000 > "$bench_tmp/redis.log" 2>&1 &
 redis_pid=$!
-bench_pids+=($!)
+bench_pids+=("$redis_pid")
 deadline=$(( $(date +%s) + 10 ))
 until redis_cli ping >/dev/null 2>&1; do
   [ "$(date +%s)" -lt "$deadline" ] || { echo "cluster: redis-server did not start" >&2; exit 1; }
