@@ -134,10 +134,13 @@ public interface ClientDirectory {
      * QoS 2 message with {@code packetId} and delivered it. The directory keeps the id with the client's keys until
      * {@link #qos2Released}, at most {@code keepMs} after the last change, and the claim of the client's next
      * connection, on any node, parks what it keeps in {@link SessionRegistry#unreleasedQos2} for that connection to
-     * take. Issued in order with the client's other QoS 2 calls from this node; nothing is waited for. One process
-     * keeps nothing here (its connections park their ids themselves).
+     * take. Issued in order with the client's other QoS 2 calls from this node. Completes (never exceptionally)
+     * once the id is kept, or could not be: the PUBREC waits for it, so that a client that reconnects elsewhere the
+     * moment it has its PUBREC finds the id there. One process keeps nothing here (its connections park their ids
+     * themselves): completed at once, null.
      */
-    default void qos2Received(String clientId, int packetId, long keepMs) {
+    default java.util.concurrent.CompletableFuture<Void> qos2Received(String clientId, int packetId, long keepMs) {
+        return null;
     }
 
     /** {@code clientId}'s {@code PUBREL} for {@code packetId} came (or its PUBREC refused the message). */

@@ -119,9 +119,12 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
-    public void qos2Received(String clientId, int packetId, long keepMs) {
-        cluster.qos2.<Long>run(cluster.redis(), new byte[][] {Keys.unreleasedQos2(clientId)},
-                Script.bytes(packetId), Script.bytes(keepMs)).whenComplete((r, e) -> qos2Failed(e));
+    public java.util.concurrent.CompletableFuture<Void> qos2Received(String clientId, int packetId, long keepMs) {
+        return cluster.qos2.<Long>run(cluster.redis(), new byte[][] {Keys.unreleasedQos2(clientId)},
+                Script.bytes(packetId), Script.bytes(keepMs)).handle((r, e) -> {
+                    qos2Failed(e);
+                    return (Void) null;
+                }).toCompletableFuture();
     }
 
     @Override

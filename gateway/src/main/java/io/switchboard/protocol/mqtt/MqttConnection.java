@@ -63,6 +63,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private Inflight inflight;
     /** Packet ids of QoS 2 PUBLISHes received and not released yet (exactly once); null while none. */
     private Inflight qos2Received;
+    /** Completes when the cluster kept the ids of every QoS 2 message received so far (their PUBRECs wait). */
+    private java.util.concurrent.CompletableFuture<Void> qos2Kept = java.util.concurrent.CompletableFuture
+            .completedFuture(null);
     /** The session this connection was welcomed to (kept after a close by the server, which clears session()). */
     private Session welcomedTo;
     /**
@@ -468,6 +471,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
             boolean known = qos2Received.contains(p.packetId());
             boolean resent = known;
+            java.util.concurrent.CompletableFuture<Void> kept = null;
             if (known && qos2Received.inherited(p.packetId())) {
                 // An id the session's last connection left unreleased: a PUBLISH sent again says so (DUP, as MQTT
                 // asks); one without DUP is a new message (the client has that exchange behind it, or the ids were
@@ -486,18 +490,22 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     qos2Received.addPacketId(p.packetId());
                 }
                 if (qos2InDirectory()) {
-                    at.shared.registry().directory().qos2Received(welcomedTo.id(), p.packetId(), qos2KeepMs());
+                    kept = at.shared.registry().directory().qos2Received(welcomedTo.id(), p.packetId(),
+                            qos2KeepMs());
                 }
                 at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
             }
-            if (toUpstream) {
-                // PUBREC once the backend has it; a resend too (subscribers had it once): its first offer may still
-                // be on its way, have failed, or have gone with the connection that dropped, and a PUBREC now would
-                // end the client's copy before the backend has one (at least once upstream).
-                offerUpstream(p);
-                return;
-            }
-            answer(p, MqttReasonCodes.SUCCESS);
+            // PUBREC once the cluster keeps the id (and after every earlier QoS 2 message's: in order).
+            afterQos2Kept(kept, () -> {
+                if (toUpstream) {
+                    // PUBREC once the backend has it; a resend too (subscribers had it once): its first offer may
+                    // still be on its way, have failed, or have gone with the connection that dropped, and a PUBREC
+                    // now would end the client's copy before the backend has one (at least once upstream).
+                    offerUpstream(p);
+                } else {
+                    answer(p, MqttReasonCodes.SUCCESS);
+                }
+            });
             return;
         }
         at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
@@ -571,6 +579,27 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     }
 
     /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
+    /**
+     * Runs {@code reply} (a QoS 2 PUBLISH's PUBREC, or its offer upstream) once {@code kept} (null: nothing to wait
+     * for) and every earlier QoS 2 message's wait completed, on this connection's loop; at once when nothing waits.
+     */
+    private void afterQos2Kept(java.util.concurrent.CompletableFuture<Void> kept, Runnable reply) {
+        if (kept == null && qos2Kept.isDone()) {
+            reply.run();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> before = qos2Kept;
+        java.util.concurrent.CompletableFuture<Void> mine = kept == null ? before : before.thenCombine(kept,
+                (a, b) -> null);
+        qos2Kept = mine;
+        mine.whenComplete((v, e) -> at.shard.execute(() -> {
+            if (isOpen()) {
+                reply.run();
+                ctx.flush();
+            }
+        }));
+    }
+
     private void answer(Publish p, int reason) {
         if (p.qos() == 1) {
             ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
