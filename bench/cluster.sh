@@ -4,7 +4,8 @@
 # is known:
 #   1. push latency to CLIENTS clients held on node a, PUSH_RATE pushes/s to random ones for PUSH_FOR (after
 #      PUSH_WARMUP not measured), latency from each push's intended send time: pushed through a's own API (local) and
-#      through b's (cross-node: b's API, Redis, a's inbox), alternated, RUNS runs each; medians, and the median of
+#      through b's (cross-node: b's API, then its direct link to a; with --cluster-link off Redis and a's inbox
+#      stream), alternated, RUNS runs each; medians, and the median of
 #      each run's own difference (a local run and the cross-node run right after it see the machine in much the same
 #      mood; two load generators at once, tried, loaded the two cores so that both read several times worse),
 #      after a local and a cross-node run not counted (the nodes' JIT); and the CPU each push cost nodes a and b and
@@ -16,6 +17,7 @@
 #   bench/cluster.sh                      # about 8 minutes; RUNS=1 PUSH_FOR=10s PUSH_WARMUP=5s for a quick look
 #   SWITCHBOARD_JAR=/tmp/other.jar        # another build (an A/B comparison in one session)
 #   NODE_JAVA_OPTS="-Xlog:gc:file=/tmp/gc-%p.log"   # more JVM options for every gateway node
+#   NODE_ARGS="--cluster-link off"        # more server options for every node (here: routed pushes through Redis)
 # Needs redis-server. 127.0.0.1 only; every process it starts is stopped at the end.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -31,6 +33,7 @@ KILL_CLIENTS=${KILL_CLIENTS:-200}
 KILL_MSGS=${KILL_MSGS:-5}
 BASE_PORT=${BASE_PORT:-17900}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
+NODE_ARGS=${NODE_ARGS:-}
 
 command -v redis-server >/dev/null || { echo "cluster: redis-server is not installed (apt-get install redis-server)" >&2; exit 2; }
 jar=$(bench_jar)
@@ -54,7 +57,7 @@ node() {
   local name=$1 port=$((BASE_PORT + $2))
   # Started by the launcher, with the JVM settings a user's `switchboard server` gets.
   env SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g $NODE_JAVA_OPTS" "$bench_root/switchboard" server --cluster "redis://127.0.0.1:$rport" --node "$name" --port "$port" \
-    --api-port $((port + 1)) --max-connections 19000 > "$bench_tmp/node-$name.log" 2>&1 &
+    --api-port $((port + 1)) --max-connections 19000 $NODE_ARGS > "$bench_tmp/node-$name.log" 2>&1 &
   node_pid[$name]=$!
   bench_pids+=($!)
   wait_http "http://127.0.0.1:$((port + 1))/healthz" 60
@@ -122,6 +125,11 @@ for i in $(seq 1 "$RUNS"); do
     tee -a "$bench_tmp/results.txt" < "$bench_tmp/run-$kind-$i.txt"
   done
 done
+
+curl -fs "$b_api/v1/stats" | python3 -c 'import json, sys
+c = json.load(sys.stdin)["cluster"]
+print("cluster: b sent %d requests to other nodes, %d of them on direct links" % (c["routed_requests"],
+      c.get("requests_over_links", 0)))' | tee -a "$bench_tmp/results.txt"
 
 # Broadcast through b to the clients held on a; and Redis memory per online client, in the same hold.
 before=$(redis_cli info memory | awk -F: '/^used_memory:/{print $2+0}')
@@ -227,7 +235,7 @@ for line in open(results):
         cpu.setdefault(m.group(1), []).append([int(x) for x in m.groups()[1:]])
 if cpu:
     print("\nserver CPU per push (us, medians)     node a   node b    redis    total")
-    for kind, label in (("local", "local (a's API)"), ("cross", "cross-node (b's API, Redis, a)")):
+    for kind, label in (("local", "local (a's API)"), ("cross", "cross-node (b's API, a)")):
         if kind in cpu:
             m = [statistics.median(c) for c in zip(*cpu[kind])]
             print("%-36s %8.0f %8.0f %8.0f %8.0f" % (label, m[0], m[1], m[2], sum(m)))

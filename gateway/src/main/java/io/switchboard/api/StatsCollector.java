@@ -266,7 +266,7 @@ final class StatsCollector {
     /** The cluster readings that only grow. */
     private static final java.util.Set<String> CLUSTER_COUNTERS = java.util.Set.of("redis_failures",
             "routed_pushes", "routed_in", "routed_requests", "owner_silent", "inbox_failures",
-            "ended_subscriber_entries_removed", "claims_put_back");
+            "ended_subscriber_entries_removed", "claims_put_back", "requests_over_links", "link_failures");
 
     private static void gauge(StringBuilder sb, String name, String help, double v) {
         sb.append("# HELP ").append(name).append(' ').append(help).append('\n')

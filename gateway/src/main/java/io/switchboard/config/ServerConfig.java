@@ -37,6 +37,12 @@ public final class ServerConfig {
     public final int clusterTimeoutMs;
     /** PEM certificates trusted for a {@code rediss://} cluster's Redis; null: the JDK's trust store. */
     public final String clusterTlsCa;
+    /** Whether nodes take requests from each other on direct links ({@code --cluster-link}, not {@code off}). */
+    public final boolean clusterLinks;
+    /** The address a node's link listens on; null: the one this host reaches Redis from. */
+    public final String clusterLinkHost;
+    /** The port a node's link listens on; 0: one the system picks. */
+    public final int clusterLinkPort;
     /**
      * Every client connection starts with a PROXY protocol header (v1 or v2), as a layer-4 proxy in front sends it:
      * admission limits, logs and the API use the client address it announces. Off: the TCP peer is the client.
@@ -192,6 +198,31 @@ public final class ServerConfig {
                         b.environment);
         clusterTimeoutMs = b.clusterTimeoutMs;
         clusterTlsCa = b.clusterTlsCa;
+        // The links are not encrypted: with a Redis reached over TLS they are only used where asked for.
+        clusterLinks = b.clusterLink == null ? b.cluster == null || !b.cluster.startsWith("rediss://")
+                : !"off".equals(b.clusterLink);
+        if (b.clusterLink == null || !clusterLinks) {
+            clusterLinkHost = null;
+            clusterLinkPort = 0;
+        } else {
+            int colon = b.clusterLink.lastIndexOf(':');
+            String host = colon < 0 ? "" : b.clusterLink.substring(0, colon);
+            int linkPort = -1;
+            try {
+                linkPort = colon < 0 ? -1 : Integer.parseInt(b.clusterLink.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                linkPort = -1;
+            }
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            if (host.isEmpty() || linkPort < 0 || linkPort > 65_535) {
+                throw new IllegalArgumentException("--cluster-link takes HOST:PORT (PORT 0: any free port) or off, "
+                        + "not '" + b.clusterLink + "'");
+            }
+            clusterLinkHost = host;
+            clusterLinkPort = linkPort;
+        }
         acceptProxy = b.acceptProxy;
         acceptProxyTimeoutSec = b.acceptProxyTimeoutSec;
         acceptProxyFrom = b.acceptProxyFrom;
@@ -460,6 +491,14 @@ public final class ServerConfig {
                 + "certificates (a CA, or Redis's own self-signed one) that Redis's certificate must chain to. "
                 + "Unset: the JDK's trusted CAs.")
         public String clusterTlsCa;
+        @Option(names = "--cluster-link", paramLabel = "HOST:PORT|off", description = "Where this node listens for "
+                + "the other nodes' requests (pushes routed to its clients, and their answers): a direct TCP link "
+                + "per pair of nodes that route to each other, proven with a secret kept in the cluster's Redis. "
+                + "Requests go through Redis streams while a link is not up (or with off): slower, nothing lost. "
+                + "Unset: the address this host reaches Redis from, a free port (the port is announced in Redis; "
+                + "open it between the nodes); off with --cluster rediss://, as the links are not encrypted. A HOST "
+                + "of 0.0.0.0 listens everywhere and announces the address this host reaches Redis from.")
+        public String clusterLink;
         @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every "
                 + "client connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy "
                 + "send-proxy): limits, logs and the API use the client address it announces. Only behind such a "

@@ -62,7 +62,10 @@ class ServerSettingsTest {
             "--node=a/b|--node must be 1-128 characters of [A-Za-z0-9._:@-]",
             "--cluster=redis://127.0.0.1:6379|--cluster needs --node NAME, a name unique among the nodes",
             "--cluster=127.0.0.1:6379|--cluster takes redis://HOST:PORT or rediss://HOST:PORT, not '127.0.0.1:6379'",
-            "--cluster-timeout=5|--cluster-timeout must be between 10 and 60000 ms, not 5"})
+            "--cluster-timeout=5|--cluster-timeout must be between 10 and 60000 ms, not 5",
+            "--cluster-link=7100|--cluster-link takes HOST:PORT (PORT 0: any free port) or off, not '7100'",
+            "--cluster-link=h:70000|--cluster-link takes HOST:PORT (PORT 0: any free port) or off, not 'h:70000'",
+            "--cluster-link=:7100|--cluster-link takes HOST:PORT (PORT 0: any free port) or off, not ':7100'"})
     void shouldNameTheOptionOfAnInvalidSetting(String arg, String message) {
         assertEquals(message, assertThrows(IllegalArgumentException.class, () -> parse(arg)).getMessage());
     }
@@ -79,6 +82,19 @@ class ServerSettingsTest {
         assertEquals("--cluster-tls-ca: cannot read /nonexistent/ca.pem", assertThrows(IllegalArgumentException.class,
                 () -> parse("--cluster=rediss://127.0.0.1:6379", "--node=a", "--cluster-tls-ca=/nonexistent/ca.pem"))
                 .getMessage());
+    }
+
+    @Test
+    void shouldLinkNodesDirectlyUnlessToldOffOrRedisIsReachedOverTls() {
+        ServerConfig plain = parse("--cluster=redis://127.0.0.1:6379", "--node=a");
+        assertTrue(plain.clusterLinks);
+        assertEquals(null, plain.clusterLinkHost, "the address towards Redis");
+        assertFalse(parse("--cluster=redis://127.0.0.1:6379", "--node=a", "--cluster-link=off").clusterLinks);
+        assertFalse(parse("--cluster=rediss://127.0.0.1:6379", "--node=a").clusterLinks, "unencrypted beside TLS");
+        ServerConfig pinned = parse("--cluster=rediss://127.0.0.1:6379", "--node=a", "--cluster-link=[::1]:7100");
+        assertTrue(pinned.clusterLinks);
+        assertEquals("::1", pinned.clusterLinkHost);
+        assertEquals(7100, pinned.clusterLinkPort);
     }
 
     @Test

@@ -94,6 +94,15 @@ final class Keys {
      */
     static final byte[] SWEEPS = bytes(PREFIX + "{nodes}:sweeps");
 
+    /** A hash: node name -> the {@code host:port} its direct link listens on ({@code NodeLinks}). */
+    static final byte[] LINKS = bytes(PREFIX + "{nodes}:links");
+
+    /**
+     * The secret a node proves it knows (an HMAC of a fresh nonce) before another node takes requests on a direct
+     * link; set by the first node that joins, put back by any node if Redis lost it.
+     */
+    static final byte[] LINK_SECRET = bytes(PREFIX + "{nodes}:link-secret");
+
     /** The node's inbox, a stream other nodes add pushes, replies and takeover notices to. */
     static byte[] inbox(String node) {
         return bytes(PREFIX + "inbox:{" + node + "}");

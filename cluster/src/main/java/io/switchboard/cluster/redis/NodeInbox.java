@@ -42,8 +42,13 @@ final class NodeInbox {
     private final RedisCluster cluster;
     private final StatefulRedisConnection<byte[], byte[]> reader;
     private final byte[] key;
-    /** A routed push waiting for its reply until {@code deadlineNs}. */
-    private record Waiting(Consumer<InboxMessage> done, long deadlineNs) {
+    /** A routed push waiting for its reply until {@code deadlineNs}; {@code via} the link it went on, or null. */
+    private record Waiting(Consumer<InboxMessage> done, long deadlineNs, NodeLinks.Link via) {
+    }
+
+    /** Where the answers to a request go: back through the inbox stream of node {@code to}, or on its link. */
+    interface Answers {
+        void send(String to, InboxMessage answer);
     }
 
     private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
@@ -58,6 +63,8 @@ final class NodeInbox {
     private volatile String lastId;
     private volatile boolean stopped;
     private volatile SessionRegistry registry;
+    /** The direct links to other nodes, or null (none: every request goes through the streams). */
+    private volatile NodeLinks links;
     /** Pushes other nodes routed here. */
     final LongAdder pushesIn = new LongAdder();
     /** Requests this node sent to other nodes' inboxes (a batch is one). */
@@ -75,6 +82,11 @@ final class NodeInbox {
         List<StreamMessage<byte[], byte[]>> last = reader.sync().xrevrange(key, Range.create("-", "+"),
                 Limit.from(1));
         this.lastId = last.isEmpty() ? "0-0" : last.get(0).getId();
+    }
+
+    /** Sends requests over {@code links} where a link is up. */
+    void links(NodeLinks links) {
+        this.links = links;
     }
 
     void start(SessionRegistry registry) {
@@ -175,6 +187,14 @@ final class NodeInbox {
             }
             return;
         }
+        handle(m, this::send);
+    }
+
+    /**
+     * Handles {@code m}, from this node's inbox stream or a link: a request is carried out and its answer sent to
+     * {@code answers}, an answer completes the request it answers.
+     */
+    void handle(InboxMessage m, Answers answers) {
         switch (m) {
             case InboxMessage.Reply r -> answered(r.id(), r);
             case InboxMessage.BatchReply r -> answered(r.id(), r);
@@ -189,7 +209,7 @@ final class NodeInbox {
                     registry.pushes().pushIfHere(item.clientId(), item.payload(), item.ttlSec(), r -> {
                         replies[k] = reply(b.id(), r);
                         if (left.decrementAndGet() == 0) {
-                            send(b.from(), new InboxMessage.BatchReply(b.id(), List.of(replies)));
+                            answers.send(b.from(), new InboxMessage.BatchReply(b.id(), List.of(replies)));
                         }
                     });
                 }
@@ -197,17 +217,17 @@ final class NodeInbox {
             case InboxMessage.Push p -> {
                 pushesIn.increment();
                 registry.pushes().pushIfHere(p.clientId(), p.payload(), p.ttlSec(),
-                        r -> send(p.from(), reply(p.id(), r)));
+                        r -> answers.send(p.from(), reply(p.id(), r)));
             }
             case InboxMessage.FanOut f -> {
                 var reached = f.topic() == null ? registry.pushes().broadcastHere(f.payload())
                         : registry.pushes().publishHere(f.topic(), f.payload(), f.properties());
-                reached.whenComplete((n, e) -> send(f.from(), new InboxMessage.Reply(f.id(), e == null ? 200 : 500,
-                        e == null ? n : 0, false, e == null ? null : e.toString())));
+                reached.whenComplete((n, e) -> answers.send(f.from(), new InboxMessage.Reply(f.id(),
+                        e == null ? 200 : 500, e == null ? n : 0, false, e == null ? null : e.toString())));
             }
             case InboxMessage.Disconnect d -> registry.pushes().disconnectIfHere(d.clientId(), d.code(), d.reason())
-                    .whenComplete((was, e) -> send(d.from(), new InboxMessage.Reply(d.id(), e == null ? 200 : 500,
-                            Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
+                    .whenComplete((was, e) -> answers.send(d.from(), new InboxMessage.Reply(d.id(),
+                            e == null ? 200 : 500, Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
             case InboxMessage.Retained r -> {
                 if (registry.retained().retain(r.topic(), r.payload())
@@ -222,6 +242,32 @@ final class NodeInbox {
         Waiting w = waiting.remove(id);
         if (w != null) {
             w.done().accept(reply);
+        }
+    }
+
+    /** An answer that came on a link; anything else there is ignored. */
+    void answered(InboxMessage m) {
+        switch (m) {
+            case InboxMessage.Reply r -> answered(r.id(), r);
+            case InboxMessage.BatchReply r -> answered(r.id(), r);
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * {@code link} broke: the requests sent on it are answered as unanswered now rather than at their deadline (the
+     * peer may or may not have carried them out; the caller answers 503, as for a silent node).
+     */
+    void linkClosed(NodeLinks.Link link) {
+        for (var e : waiting.entrySet()) {
+            if (e.getValue().via() == link && waiting.remove(e.getKey(), e.getValue())) {
+                try {
+                    e.getValue().done().accept(null);
+                } catch (RuntimeException failure) {
+                    handlerFailed("answering a request on a broken link", failure);
+                }
+            }
         }
     }
 
@@ -272,9 +318,31 @@ final class NodeInbox {
         }
         long id = ids.incrementAndGet();
         requestsOut.increment();
-        waiting.put(id, new Waiting(done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2L * cluster.timeoutMs)));
-        armExpiry();
         byte[] bytes = InboxMessage.encode(message.apply(id));
+        NodeLinks l = links;
+        NodeLinks.Link link = l == null ? null : l.linkTo(node);
+        if (link == null) {
+            throughStream(node, id, bytes, done, null);
+        } else {
+            link.send(id, bytes, done); // on the link, or through the stream while it is not up (in order)
+        }
+    }
+
+    private long deadlineNs() {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2L * cluster.timeoutMs);
+    }
+
+    /**
+     * Sends request {@code id} through {@code node}'s inbox stream; {@code countedOn}, when not null, is told when
+     * it is answered (its link waits for the requests sent this way before it carries the next ones: order).
+     */
+    void throughStream(String node, long id, byte[] bytes, Consumer<InboxMessage> done, NodeLinks.Link countedOn) {
+        Consumer<InboxMessage> answered = countedOn == null ? done : m -> {
+            countedOn.streamAnswered();
+            done.accept(m);
+        };
+        waiting.put(id, new Waiting(answered, deadlineNs(), null));
+        armExpiry();
         cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
                 bytes).whenComplete((entryId, e) -> {
                     if (e != null) {
@@ -285,6 +353,33 @@ final class NodeInbox {
                         }
                     }
                 });
+    }
+
+    /**
+     * Sends request {@code id} on {@code link}, whose answer comes back on it; false when the link broke before it
+     * could be sent (nothing sent: the caller sends it another way). A link that does not keep up (its write buffer
+     * full: the peer's loop stalled) gets no more: the request is answered as unanswered (503) at once.
+     */
+    boolean onLink(NodeLinks.Link link, long id, byte[] bytes, Consumer<InboxMessage> done) {
+        io.netty.channel.Channel ch = link.channel;
+        if (ch == null || !link.ready) {
+            return false;
+        }
+        if (!ch.isWritable() || bytes.length > NodeLinks.MAX_FRAME) {
+            done.accept(null);
+            return true;
+        }
+        waiting.put(id, new Waiting(done, deadlineNs(), link));
+        armExpiry();
+        if (!link.ready) {
+            // It broke meanwhile: unless its break answered this one already, it goes another way.
+            return waiting.remove(id) == null;
+        }
+        // Through the link's loop's task queue even from that loop: a write made there at once would overtake the
+        // writes other threads queued before it (an earlier request for the same client).
+        ch.eventLoop().execute(() -> ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes),
+                ch.voidPromise()));
+        return true;
     }
 
     /** Stops reading; every routed push still waiting is answered as unanswered. */

@@ -76,6 +76,16 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private final StatefulRedisConnection<byte[], byte[]> commands;
     private final StatefulRedisConnection<byte[], byte[]> reader;
     private final NodeInbox inbox;
+    /** The direct links to other nodes (from {@link #start} on; null with {@code --cluster-link off}). */
+    private volatile NodeLinks links;
+    private final ServerConfig config;
+    private final EventLoopGroup loops;
+    /** Where Redis is: links listen by default on the address this host reaches it from. */
+    private final String redisHost;
+    private final int redisPort;
+    /** The cluster's link secret as this node proposes it (kept if Redis holds none). */
+    private final byte[] linkSecret = java.util.HexFormat.of().formatHex(NodeLinks.randomBytes(32))
+            .getBytes(StandardCharsets.US_ASCII);
     private final RedisStore store;
     private final RedisDirectory directory;
     final Script claim = Script.load("claim", ScriptOutputType.MULTI);
@@ -122,7 +132,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         this.timeoutMs = config.clusterTimeoutMs;
         this.seqOriginFromClock = config.seqOriginFromClock;
         this.maxStoredPerClient = config.maxQueuedMessagesPerClient;
+        this.config = config;
+        this.loops = loops;
         RedisURI uri = RedisURI.create(config.cluster);
+        this.redisHost = uri.getHost();
+        this.redisPort = uri.getPort();
         uri.setTimeout(Duration.ofMillis(timeoutMs));
         if (config.clusterPassword != null) {
             uri = RedisURI.builder(uri).withPassword(config.clusterPassword.toCharArray()).build();
@@ -229,6 +243,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         }
         // From now on, this key found missing means Redis lost what this node wrote (RedisDirectory#restoreIfLost).
         await(redis.set(Keys.kept(node), Script.bytes(instance)));
+        if (config.clusterLinks) {
+            linkSecretSeen = await(refreshLinkSecret());
+        }
         try {
             refreshAlive().get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -248,6 +265,23 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             throw new IllegalStateException("could not load the cluster's retained messages: " + reason(e), e);
         }
         inbox.start(registry);
+        if (config.clusterLinks) {
+            String advertise = config.clusterLinkHost == null || isWildcard(config.clusterLinkHost)
+                    ? NodeLinks.localAddressTowards(redisHost, redisPort) : config.clusterLinkHost;
+            String bind = config.clusterLinkHost == null ? advertise : config.clusterLinkHost;
+            NodeLinks l = new NodeLinks(this, inbox, config.transport, loops, bind, config.clusterLinkPort,
+                    advertise.contains(":") ? "[" + advertise + "]" : advertise);
+            l.secret(linkSecretSeen);
+            links = l;
+            inbox.links(l);
+            try {
+                commands.async().hset(Keys.LINKS, Script.bytes(node), Script.bytes(l.address))
+                        .get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("could not announce this node's link address: " + reason(e), e);
+            }
+            log.info("cluster: node {} takes the other nodes' requests on a direct link at {}", node, l.address);
+        }
         EventExecutor timer = resources.eventExecutorGroup().next();
         timers.add(timer.scheduleAtFixedRate(this::tick, LEASE_MS / 3, LEASE_MS / 3, TimeUnit.MILLISECONDS));
         log.info("cluster: node {} joined ({} nodes alive)", node, alive.size());
@@ -270,6 +304,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     }
                 });
         refreshAlive();
+        NodeLinks l = links;
+        if (l != null) {
+            // Again each time, as the node list: a Redis that restarted empty learns them back.
+            commands.async().hset(Keys.LINKS, Script.bytes(node), Script.bytes(l.address));
+            refreshLinkSecret();
+        }
         directory.restoreIfLost();
         if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
             ForgottenNodeSweep.carryOnOrphans(this);
@@ -287,6 +327,30 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 + "and replaced; it leaves the cluster")) {
             log.error("cluster: {}", replaced.join());
         }
+    }
+
+    /** The link secret Redis holds, as last read. */
+    private volatile byte[] linkSecretSeen;
+
+    /** Sets the cluster's link secret unless Redis holds one, and reads the one it holds. */
+    private io.lettuce.core.RedisFuture<byte[]> refreshLinkSecret() {
+        RedisAsyncCommands<byte[], byte[]> redis = commands.async();
+        redis.set(Keys.LINK_SECRET, linkSecret, SetArgs.Builder.nx());
+        io.lettuce.core.RedisFuture<byte[]> read = redis.get(Keys.LINK_SECRET);
+        read.thenAccept(secret -> {
+            if (secret != null) {
+                linkSecretSeen = secret;
+                NodeLinks l = links;
+                if (l != null) {
+                    l.secret(secret);
+                }
+            }
+        });
+        return read;
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
     }
 
     @Override
@@ -315,6 +379,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 return CompletableFuture.completedFuture(Set.of(node));
             }
             return leaseHolders(names).thenApply(holders -> {
+                NodeLinks l = links;
+                if (l != null) {
+                    l.keepOnly(holders);
+                }
                 Set<String> now = new java.util.HashSet<>(holders.keySet());
                 List<String> leaseless = new ArrayList<>();
                 for (String name : names) {
@@ -386,6 +454,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         redis.srem(Keys.NODES, Script.bytes(name));
         redis.hdel(Keys.ONLINE, Script.bytes(name));
+        redis.hdel(Keys.LINKS, Script.bytes(name));
         redis.del(Keys.kept(name));
         return redis.del(Keys.inbox(name)).toCompletableFuture();
     }
@@ -472,6 +541,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("routed_in", inbox.pushesIn.sum());
         m.put("routed_requests", inbox.requestsOut.sum());
         m.put("owner_silent", directory.silent.sum());
+        NodeLinks l = links;
+        m.put("links_up", l == null ? 0 : l.up());
+        m.put("requests_over_links", l == null ? 0 : l.requestsOverLinks.sum());
+        m.put("link_failures", l == null ? 0 : l.linkFailures.sum());
         m.put("inbox_failures", inbox.handlerFailures.sum());
         m.put("ended_subscriber_entries_removed", directory.endedSubscribers.sum());
         m.put("claims_put_back", directory.reclaimed.sum());
@@ -484,6 +557,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             return;
         }
         timers.forEach(t -> t.cancel(false));
+        NodeLinks l = links;
+        if (l != null) {
+            l.close();
+        }
         inbox.stop();
         try {
             // The releases the closing connections issued are queued before this: it answers after them. A node

@@ -161,10 +161,35 @@ final class RedisDirectory implements ClientDirectory {
                 });
     }
 
+    /**
+     * Clients with pushes on the script's path now (the script, then the request to the owner its answer names),
+     * and how many: a later push for such a client takes that path too, even with a hint, since straight to the
+     * owner it would overtake them (the script's answers come in order on one connection; a hinted push does not
+     * wait for them). Answered pushes leave; bounded by the pushes in progress.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> scripted =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** {@code done}, once a push for {@code clientId} set off on the script's path is answered. */
+    private Consumer<PushResult> scripted(String clientId, Consumer<PushResult> done) {
+        scripted.merge(clientId, 1, Integer::sum);
+        return r -> {
+            scripted.computeIfPresent(clientId, (k, n) -> n == 1 ? null : n - 1);
+            done.accept(r);
+        };
+    }
+
+    /** The node a push for {@code clientId} may go straight to, or null (the script's path). */
+    private String hintFor(String clientId) {
+        String hint = owners.get(clientId);
+        return hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)
+                && !scripted.containsKey(clientId) ? hint : null;
+    }
+
     @Override
     public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
-        String hint = owners.get(clientId);
-        if (hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)) {
+        String hint = hintFor(clientId);
+        if (hint != null) {
             // Straight to the node that held the client at the last push: one Redis write fewer. Only a node that
             // holds a session of the client delivers; one that does not answers "not here", and the script decides.
             routed.increment();
@@ -183,7 +208,7 @@ final class RedisDirectory implements ClientDirectory {
             });
             return;
         }
-        attempt(clientId, payload, ttlSec, "", 0, done);
+        attempt(clientId, payload, ttlSec, "", 0, scripted(clientId, done));
     }
 
     /** Remembers where a push found {@code clientId}; bounded: past the bound, every hint is dropped at once. */
@@ -250,8 +275,8 @@ final class RedisDirectory implements ClientDirectory {
         java.util.Map<String, List<Integer>> hinted = new java.util.LinkedHashMap<>();
         List<Integer> unhinted = new java.util.ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
-            String hint = owners.get(requests.get(i).clientId());
-            if (hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)) {
+            String hint = hintFor(requests.get(i).clientId());
+            if (hint != null) {
                 hinted.computeIfAbsent(hint, k -> new java.util.ArrayList<>()).add(i);
             } else {
                 unhinted.add(i);
@@ -264,21 +289,26 @@ final class RedisDirectory implements ClientDirectory {
         // The scripts' answers come back in the order they were sent (one connection): grouped in that order.
         java.util.Map<String, List<Integer>> found = new java.util.LinkedHashMap<>();
         AtomicInteger pending = new AtomicInteger(unhinted.size());
+        java.util.Map<Integer, Consumer<PushResult>> answer = new java.util.HashMap<>();
+        for (int i : unhinted) {
+            answer.put(i, scripted(requests.get(i).clientId(), res -> done.accept(res, i)));
+        }
+        java.util.function.ObjIntConsumer<PushResult> answerFound = (res, i) -> answer.get(i).accept(res);
         for (int i : unhinted) {
             PushRequest r = requests.get(i);
             runPushScript(r.clientId(), r.payload(), r.ttlSec(), "", (owner, result) -> {
                 if (owner == null) {
-                    done.accept(result, i);
+                    answer.get(i).accept(result);
                 } else if (!owner.equals(cluster.node) && cluster.aliveNodes().contains(owner)) {
                     synchronized (found) {
                         found.computeIfAbsent(owner, k -> new java.util.ArrayList<>()).add(i);
                     }
                 } else {
-                    toOwner(r.clientId(), r.payload(), r.ttlSec(), owner, 0, res -> done.accept(res, i));
+                    toOwner(r.clientId(), r.payload(), r.ttlSec(), owner, 0, answer.get(i));
                 }
                 if (pending.decrementAndGet() == 0) {
                     synchronized (found) {
-                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, done));
+                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, answerFound));
                     }
                 }
             });

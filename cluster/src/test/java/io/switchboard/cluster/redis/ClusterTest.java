@@ -66,6 +66,158 @@ class ClusterTest {
     }
 
     @Test
+    void shouldCarryRoutedPushesOnADirectLinkWithoutRedisAndFallBackToRedisWhenTheLinkBreaks() throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        // The first push starts b's link to a and goes through the inbox streams meanwhile; the later ones take it.
+        assertEquals(200, b.push("alice", "first").status());
+        assertEquals("first", alice.readMsg().text());
+        GatewayFixture.await(() -> clusterStat(b, "links_up") >= 1, "b's link to a up");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            String inboxA = new String(Keys.inbox("a"), java.nio.charset.StandardCharsets.UTF_8);
+            String inboxB = new String(Keys.inbox("b"), java.nio.charset.StandardCharsets.UTF_8);
+            long entriesA = c.sync().xlen(inboxA);
+            long entriesB = c.sync().xlen(inboxB);
+            long overLinks = clusterStat(b, "requests_over_links");
+            for (int i = 0; i < 20; i++) {
+                ApiClient.Response r = b.push("alice", "linked " + i);
+                assertEquals(200, r.status(), r.body());
+                assertTrue(r.json().get("delivered").asBoolean(), r.body());
+                assertEquals("linked " + i, alice.readMsg().text());
+            }
+            assertEquals(overLinks + 20, clusterStat(b, "requests_over_links"));
+            assertEquals(entriesA, c.sync().xlen(inboxA), "a push on the link went through a's inbox stream");
+            assertEquals(entriesB, c.sync().xlen(inboxB), "an answer on the link went through b's inbox stream");
+
+            // a's process ends and another takes its place: b's link to the old one breaks; pushes go on (through
+            // Redis until b links to the new process, then on the new link).
+            a.close();
+            GatewayFixture a2 = new GatewayFixture();
+            a2.config.cluster = redis.uri();
+            a2.config.clusterTimeoutMs = 500;
+            a2.config.mqttPort = 0;
+            a2.config.nodeName = "a";
+            a2.start();
+            try {
+                SwbTestClient again = a2.hello("alice");
+                GatewayFixture.await(() -> clusterStat(b, "link_failures") >= 1, "b saw its link to a end");
+                long linkedBefore = clusterStat(b, "requests_over_links");
+                for (int i = 0; i < 40 && clusterStat(b, "requests_over_links") == linkedBefore; i++) {
+                    ApiClient.Response r = b.push("alice", "after " + i);
+                    assertEquals(200, r.status(), r.body());
+                    assertEquals("after " + i, again.readMsg().text());
+                    Thread.sleep(100);
+                }
+                assertTrue(clusterStat(b, "requests_over_links") > linkedBefore, "no link to a's new process");
+            } finally {
+                a2.close();
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldKeepTheOrderOfPipelinedPushesWhileTheLinkComesUp() throws Exception {
+        // Pushes in flight all along, in bursts, until some went on the link (the first ones go through the
+        // streams while it is opened): those in flight at the switch must not overtake each other.
+        pushPipelinedAndReadInOrder(() -> clusterStat(b, "requests_over_links") > 0);
+        long onLinks = clusterStat(b, "requests_over_links");
+        assertTrue(onLinks > 0 && onLinks < clusterStat(b, "routed_requests"),
+                "the pushes did not straddle the switch to the link: " + onLinks + " on it");
+    }
+
+    @Test
+    void shouldKeepTheOrderOfPipelinedPushesWhenTheOwnerIsFirstFoundByScript() throws Exception {
+        // Without links: the first pushes find the owner with the script, the later ones go straight to it once
+        // the first answer named it; a later one must not overtake one still on the script's way.
+        b.close();
+        b.config.clusterLink = "off";
+        b.config.port = 0;
+        b.config.apiPort = 0;
+        b.start();
+        pushPipelinedAndReadInOrder(() -> true);
+        assertEquals(0, clusterStat(b, "requests_over_links"));
+        assertTrue(clusterStat(b, "routed_requests") > 0);
+    }
+
+    /**
+     * Pipelines pushes to alice (held by a) through b's API, 20 at a time every 2 ms, until {@code enough} holds
+     * and 400 more were sent; alice must get every one in the order sent.
+     */
+    private void pushPipelinedAndReadInOrder(java.util.function.BooleanSupplier enough) throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        int sent = 0;
+        try (java.net.Socket api = new java.net.Socket("127.0.0.1", b.server().apiPort())) {
+            var out = api.getOutputStream();
+            Thread answers = new Thread(() -> { // the answers, read so that the API never waits on this socket
+                try {
+                    api.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException closed) {
+                    // the test ended
+                }
+            });
+            answers.setDaemon(true);
+            answers.start();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            int enoughAt = -1;
+            while (sent < 5_000 && System.nanoTime() < deadline && (enoughAt < 0 || sent < enoughAt + 400)) {
+                for (int k = 0; k < 20; k++, sent++) {
+                    byte[] body = ("m" + sent).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    out.write(("POST /v1/clients/alice/messages HTTP/1.1\r\nHost: b\r\nContent-Length: "
+                            + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.write(body);
+                }
+                out.flush();
+                Thread.sleep(2);
+                if (enoughAt < 0 && sent % 100 == 0 && enough.getAsBoolean()) {
+                    enoughAt = sent;
+                }
+            }
+            for (int i = 0; i < sent; i++) {
+                SwbTestClient.Msg m = alice.readMsg();
+                assertEquals("m" + i, m.text(), "pushes through one node out of order");
+                alice.ack(m.seq());
+            }
+        }
+    }
+
+    @Test
+    void shouldTakeNoRequestOnALinkFromAPeerThatCannotProveTheSecret() throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        String address;
+        try (var c = client.connect()) {
+            address = c.sync().hget(new String(Keys.LINKS, java.nio.charset.StandardCharsets.UTF_8), "a");
+        } finally {
+            client.shutdown();
+        }
+        int colon = address.lastIndexOf(':');
+        byte[] push = InboxMessage.encode(new InboxMessage.Push(1, "b", "alice", 0,
+                "forged".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        for (byte[] first : new byte[][] {"b\n00".getBytes(java.nio.charset.StandardCharsets.UTF_8), push}) {
+            try (java.net.Socket s = new java.net.Socket(address.substring(0, colon),
+                    Integer.parseInt(address.substring(colon + 1)))) {
+                s.setSoTimeout(5_000);
+                var in = new java.io.DataInputStream(s.getInputStream());
+                byte[] hello = new byte[in.readInt()];
+                in.readFully(hello);
+                assertTrue(new String(hello, java.nio.charset.StandardCharsets.UTF_8).startsWith("SWBL1\na\n"));
+                var out = new java.io.DataOutputStream(s.getOutputStream());
+                out.writeInt(first.length); // a wrong proof, or a request with none
+                out.write(first);
+                out.flush();
+                byte[] answer = new byte[in.readInt()];
+                in.readFully(answer);
+                assertEquals("bad proof", new String(answer, java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(-1, in.read(), "the link stayed open");
+            }
+        }
+        assertTrue(alice.silentFor(300), "a forged push was delivered");
+        assertEquals(0, clusterStat(a, "routed_in"));
+    }
+
+    @Test
     void shouldAnswer404ForAClientConnectedNowhereAndTtlZero() throws Exception {
         ApiClient.Response r = b.push("nobody", "x");
         assertEquals(404, r.status(), r.body());
@@ -543,6 +695,14 @@ class ClusterTest {
                 throw new IllegalStateException(e);
             }
         }, id + " offline");
+    }
+
+    private static long clusterStat(GatewayFixture gw, String name) {
+        try {
+            return gw.stats().get("cluster").get(name).asLong();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long routedRequests(GatewayFixture gw) {
