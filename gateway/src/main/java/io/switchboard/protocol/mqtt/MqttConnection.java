@@ -63,8 +63,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private Inflight inflight;
     /** Packet ids of QoS 2 PUBLISHes received and not released yet (exactly once); null while none. */
     private Inflight qos2Received;
-    /** Completes when the cluster kept the ids of every QoS 2 message received so far (their PUBRECs wait). */
-    private java.util.concurrent.CompletableFuture<Void> qos2Kept = java.util.concurrent.CompletableFuture
+    /** QoS 2 PUBRECs waiting for the cluster to keep their ids, in the order received; null while none did. */
+    private java.util.ArrayDeque<PendingPubrec> pubrecsWaiting;
+    private static final java.util.concurrent.CompletableFuture<Void> KEPT = java.util.concurrent.CompletableFuture
             .completedFuture(null);
     /** The session this connection was welcomed to (kept after a close by the server, which clears session()). */
     private Session welcomedTo;
@@ -578,28 +579,45 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return props;
     }
 
-    /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
+    /** A QoS 2 PUBLISH's PUBREC (or offer upstream), waiting for the cluster to keep its id. */
+    private record PendingPubrec(java.util.concurrent.CompletableFuture<Void> kept, Runnable reply) {
+    }
+
     /**
      * Runs {@code reply} (a QoS 2 PUBLISH's PUBREC, or its offer upstream) once {@code kept} (null: nothing to wait
-     * for) and every earlier QoS 2 message's wait completed, on this connection's loop; at once when nothing waits.
+     * for) and every earlier QoS 2 message's wait completed, in the order received, on this connection's loop; at
+     * once when nothing waits.
      */
     private void afterQos2Kept(java.util.concurrent.CompletableFuture<Void> kept, Runnable reply) {
-        if (kept == null && qos2Kept.isDone()) {
+        if (kept == null && (pubrecsWaiting == null || pubrecsWaiting.isEmpty())) {
             reply.run();
             return;
         }
-        java.util.concurrent.CompletableFuture<Void> before = qos2Kept;
-        java.util.concurrent.CompletableFuture<Void> mine = kept == null ? before : before.thenCombine(kept,
-                (a, b) -> null);
-        qos2Kept = mine;
-        mine.whenComplete((v, e) -> at.shard.execute(() -> {
-            if (isOpen()) {
-                reply.run();
-                ctx.flush();
-            }
-        }));
+        if (pubrecsWaiting == null) {
+            pubrecsWaiting = new java.util.ArrayDeque<>();
+        }
+        pubrecsWaiting.add(new PendingPubrec(kept == null ? KEPT : kept, reply));
+        if (kept != null) {
+            kept.whenComplete((v, e) -> at.shard.execute(this::sendKeptPubrecs));
+        }
     }
 
+    /** Sends the waiting PUBRECs whose ids are kept, from the first, up to the first still waiting. */
+    private void sendKeptPubrecs() {
+        boolean sent = false;
+        while (pubrecsWaiting != null && !pubrecsWaiting.isEmpty() && pubrecsWaiting.peek().kept().isDone()) {
+            PendingPubrec p = pubrecsWaiting.poll();
+            if (isOpen()) {
+                p.reply().run();
+                sent = true;
+            }
+        }
+        if (sent) {
+            ctx.flush();
+        }
+    }
+
+    /** PUBACK (QoS 1) or PUBREC (QoS 2) with {@code reason}; nothing for QoS 0. */
     private void answer(Publish p, int reason) {
         if (p.qos() == 1) {
             ctx.write(MqttEncoder.puback(ctx.alloc(), version, p.packetId(), reason), ctx.voidPromise());
