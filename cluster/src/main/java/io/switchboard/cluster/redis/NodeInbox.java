@@ -377,8 +377,7 @@ final class NodeInbox {
         }
         // Through the link's loop's task queue even from that loop: a write made there at once would overtake the
         // writes other threads queued before it (an earlier request for the same client).
-        ch.eventLoop().execute(() -> ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes),
-                ch.voidPromise()));
+        ch.eventLoop().execute(() -> NodeLinks.writeFrame(ch, bytes));
         return true;
     }
 

@@ -351,7 +351,7 @@ final class NodeLinks {
         }
     }
 
-    private byte[] mac(byte[] key, String nonce, String to, String from) {
+    private static byte[] mac(byte[] key, String nonce, String to, String from) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -365,8 +365,9 @@ final class NodeLinks {
         return ByteBufUtil.getBytes(frame);
     }
 
-    private static void write(ChannelHandlerContext ctx, byte[] frame) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(frame), ctx.voidPromise());
+    /** Writes one frame on a link (its length prefix added by the pipeline); a failure closes the link. */
+    static void writeFrame(Channel ch, byte[] frame) {
+        ch.writeAndFlush(Unpooled.wrappedBuffer(frame), ch.voidPromise());
     }
 
     /** A link this node opened: the peer's hello, this node's proof, the peer's OK; then answers to requests. */
@@ -404,8 +405,9 @@ final class NodeLinks {
                 }
                 link.instance = hello[2];
                 proved = true;
-                write(ctx, (cluster.node + "\n" + HexFormat.of().formatHex(mac(key, hello[3], link.node,
-                        cluster.node))).getBytes(StandardCharsets.UTF_8));
+                byte[] proof = mac(key, hello[3], link.node, cluster.node);
+                writeFrame(ctx.channel(), (cluster.node + "\n" + HexFormat.of().formatHex(proof))
+                        .getBytes(StandardCharsets.UTF_8));
             } else if (java.util.Arrays.equals(b, OK)) {
                 link.up();
                 why = "it closed the link";
@@ -434,10 +436,12 @@ final class NodeLinks {
     private final class AcceptedLink extends SimpleChannelInboundHandler<ByteBuf> {
         private final String nonce = HexFormat.of().formatHex(randomBytes(16));
         private String peer;
+        /** Where this link's requests are answered: on it (one per link, not one per request). */
+        private NodeInbox.Answers answers;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            write(ctx, (HELLO + "\n" + cluster.node + "\n" + cluster.instance + "\n" + nonce)
+            writeFrame(ctx.channel(), (HELLO + "\n" + cluster.node + "\n" + cluster.instance + "\n" + nonce)
                     .getBytes(StandardCharsets.UTF_8));
             ctx.executor().schedule(() -> {
                 if (peer == null) {
@@ -457,22 +461,22 @@ final class NodeLinks {
                     ctx.close();
                     return;
                 }
-                Channel ch = ctx.channel();
-                inbox.handle(m, (to, reply) -> ch.writeAndFlush(Unpooled.wrappedBuffer(InboxMessage.encode(reply)),
-                        ch.voidPromise()));
+                inbox.handle(m, answers);
                 return;
             }
             String[] proof = new String(b, StandardCharsets.UTF_8).split("\n");
             byte[] key = secret;
             if (proof.length != 2 || key == null || !MessageDigest.isEqual(mac(key, nonce, cluster.node, proof[0]),
                     hexOrEmpty(proof[1]))) {
-                write(ctx, "bad proof".getBytes(StandardCharsets.UTF_8));
+                writeFrame(ctx.channel(), "bad proof".getBytes(StandardCharsets.UTF_8));
                 ctx.close();
                 return;
             }
             peer = proof[0];
+            Channel ch = ctx.channel();
+            answers = (to, reply) -> writeFrame(ch, InboxMessage.encode(reply));
             ctx.pipeline().replace("frames", "frames", new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4));
-            write(ctx, OK);
+            writeFrame(ctx.channel(), OK);
         }
 
         @Override

@@ -86,6 +86,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     /** The cluster's link secret as this node proposes it (kept if Redis holds none). */
     private final byte[] linkSecret = java.util.HexFormat.of().formatHex(NodeLinks.randomBytes(32))
             .getBytes(StandardCharsets.US_ASCII);
+    /** The link secret Redis holds, as last read. */
+    private volatile byte[] linkSecretSeen;
     private final RedisStore store;
     private final RedisDirectory directory;
     final Script claim = Script.load("claim", ScriptOutputType.MULTI);
@@ -328,9 +330,6 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             log.error("cluster: {}", replaced.join());
         }
     }
-
-    /** The link secret Redis holds, as last read. */
-    private volatile byte[] linkSecretSeen;
 
     /** Sets the cluster's link secret unless Redis holds one, and reads the one it holds. */
     private io.lettuce.core.RedisFuture<byte[]> refreshLinkSecret() {
