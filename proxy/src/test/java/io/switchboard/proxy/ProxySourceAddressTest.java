@@ -36,8 +36,9 @@ class ProxySourceAddressTest {
     private static final int SLOTS = 380;
     private static final AtomicInteger NEXT_SLOT = new AtomicInteger(ThreadLocalRandom.current().nextInt(SLOTS));
 
-    private final int lo = freeRange();
-    private final int hi = lo + PORTS - 1;
+    /** Picked by {@link #pickRange} once the test's upstream listens, so that its port cannot be in the range. */
+    private int lo;
+    private int hi;
 
     @AfterEach
     void close() throws Exception {
@@ -47,6 +48,7 @@ class ProxySourceAddressTest {
     @Test
     void shouldRefuseTheConnectionAfterTheOnlySourceRunsOutOfPorts() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        pickRange(fx);
         fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"));
         fx.config.sourcePorts = new int[] {lo, hi};
         fx.start(echo.address());
@@ -69,6 +71,7 @@ class ProxySourceAddressTest {
     @Test
     void shouldSpreadOverTheNextSourceWhenOneIsExhausted() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        pickRange(fx);
         fx.config.sources = Addresses.sources("--source", "127.0.0.2-3");
         fx.config.sourcePorts = new int[] {lo, hi};
         fx.config.eventLoops = 1; // one round-robin cursor, so the order below is exact
@@ -91,6 +94,7 @@ class ProxySourceAddressTest {
     @Test
     void shouldUseTheOtherSourceWhenOneIsAlreadyFull() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        pickRange(fx);
         // First proxy: 127.0.0.2 only, filled to its 50 ports.
         fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"));
         fx.config.sourcePorts = new int[] {lo, hi};
@@ -100,6 +104,7 @@ class ProxySourceAddressTest {
         }
         // Second proxy to the same upstream: 127.0.0.2 first, then 127.0.0.3; the first source has no port left.
         try (ProxyFixture second = new ProxyFixture()) {
+            second.config.route().listen = listenOutsideTheSlots();
             second.config.sources = Addresses.sources("--source", "127.0.0.2,127.0.0.3");
             second.config.sourcePorts = new int[] {lo, hi};
             second.config.eventLoops = 1;
@@ -118,6 +123,7 @@ class ProxySourceAddressTest {
     @Test
     void shouldFallBackToTheGlobalRangeWhenTheKernelRejectsThePortRange() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        pickRange(fx);
         ProxyConfig c = new ProxyConfig();
         c.sourcePorts = new int[] {hi, lo}; // the kernel answers EINVAL for lo > hi, as an old one does ENOPROTOOPT
         ProxyMetrics metrics = new ProxyMetrics();
@@ -138,6 +144,30 @@ class ProxySourceAddressTest {
         } finally {
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
         }
+    }
+
+    /**
+     * The range, picked after the test's upstream listens (a listener's port inside it would leave the proxy 49 ports),
+     * and the proxy's own listener put where no range lies.
+     */
+    private void pickRange(ProxyFixture proxy) throws IOException {
+        lo = freeRange();
+        hi = lo + PORTS - 1;
+        proxy.config.route().listen = listenOutsideTheSlots();
+    }
+
+    /**
+     * A loopback address with a port above the kernel's ephemeral range (61000-65535 are never handed out by the
+     * kernel, so only a socket bound to one on purpose can hold it), free when looked at: outside every slot.
+     */
+    private static InetSocketAddress listenOutsideTheSlots() throws IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(61_000, 65_536);
+            if (noBlockingSocketIn(port, port)) {
+                return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            }
+        }
+        throw new IllegalStateException("no free port between 61000 and 65535 for the proxy to listen on");
     }
 
     /**
