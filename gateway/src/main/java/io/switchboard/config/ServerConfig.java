@@ -198,9 +198,7 @@ public final class ServerConfig {
                         b.environment);
         clusterTimeoutMs = b.clusterTimeoutMs;
         clusterTlsCa = b.clusterTlsCa;
-        // The links are not encrypted: with a Redis reached over TLS they are only used where asked for.
-        clusterLinks = b.clusterLink == null ? b.cluster == null || !b.cluster.startsWith("rediss://")
-                : !"off".equals(b.clusterLink);
+        clusterLinks = !"off".equals(b.clusterLink);
         if (b.clusterLink == null || !clusterLinks) {
             clusterLinkHost = null;
             clusterLinkPort = 0;
@@ -496,8 +494,9 @@ public final class ServerConfig {
                 + "per pair of nodes that route to each other, proven with a secret kept in the cluster's Redis. "
                 + "Requests go through Redis streams while a link is not up (or with off): slower, nothing lost. "
                 + "Unset: the address this host reaches Redis from, a free port (the port is announced in Redis; "
-                + "open it between the nodes); off with --cluster rediss://, as the links are not encrypted. A HOST "
-                + "of 0.0.0.0 listens everywhere and announces the address this host reaches Redis from.")
+                + "open it between the nodes). With --cluster rediss://... the links take TLS too (a certificate "
+                + "each process makes for itself, pinned by its hash in Redis). A HOST of 0.0.0.0 listens everywhere "
+                + "and announces the address this host reaches Redis from.")
         public String clusterLink;
         @Option(names = "--accept-proxy", description = "Expect a PROXY protocol header (v1 or v2) first on every "
                 + "client connection, as a layer-4 proxy sends it (switchboard proxy --send-proxy v2, HAProxy "

@@ -85,12 +85,13 @@ class ServerSettingsTest {
     }
 
     @Test
-    void shouldLinkNodesDirectlyUnlessToldOffOrRedisIsReachedOverTls() {
+    void shouldLinkNodesDirectlyUnlessToldOff() {
         ServerConfig plain = parse("--cluster=redis://127.0.0.1:6379", "--node=a");
         assertTrue(plain.clusterLinks);
         assertEquals(null, plain.clusterLinkHost, "the address towards Redis");
         assertFalse(parse("--cluster=redis://127.0.0.1:6379", "--node=a", "--cluster-link=off").clusterLinks);
-        assertFalse(parse("--cluster=rediss://127.0.0.1:6379", "--node=a").clusterLinks, "unencrypted beside TLS");
+        assertTrue(parse("--cluster=rediss://127.0.0.1:6379", "--node=a").clusterLinks, "with TLS, as Redis");
+        assertFalse(parse("--cluster=rediss://127.0.0.1:6379", "--node=a", "--cluster-link=off").clusterLinks);
         ServerConfig pinned = parse("--cluster=rediss://127.0.0.1:6379", "--node=a", "--cluster-link=[::1]:7100");
         assertTrue(pinned.clusterLinks);
         assertEquals("::1", pinned.clusterLinkHost);

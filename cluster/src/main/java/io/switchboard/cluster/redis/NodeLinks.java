@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * routes to another connects to it once (on its first request) and keeps the link; the listener proves the peer
  * knows the cluster's link secret (kept in Redis, {@link Keys#LINK_SECRET}: whoever can write to Redis can push
  * through the inbox anyway) with an HMAC of a fresh nonce before it takes a request. A link is dropped when the
- * peer's lease names another process (the one linked to was taken for dead and replaced).
+ * peer's lease names another process (the one linked to was taken for dead and replaced). With a Redis reached over
+ * TLS the links take TLS too ({@link LinkTls}: a certificate per process, pinned by the hash announced in Redis).
  *
  * <p>Thread-safe; a link's frames are read on a gateway loop and handled as inbox entries are.
  */
@@ -64,6 +65,8 @@ final class NodeLinks {
     private final RedisCluster cluster;
     private final NodeInbox inbox;
     private final Transport transport;
+    /** TLS on the links, when the cluster's Redis is reached over TLS; null: plain TCP. */
+    private final LinkTls tls;
     private final Channel listener;
     /** This node's link address as the other nodes are told it, {@code host:port}. */
     final String address;
@@ -190,11 +193,12 @@ final class NodeLinks {
 
     /**
      * Listens on {@code bindHost:port} (port 0: one the system picks) and announces {@code advertiseHost} and the
-     * port bound; throws {@link IllegalStateException} with one line when it cannot listen.
+     * port bound (and the certificate's hash, with {@code tls}; null: plain TCP); throws {@link IllegalStateException} with one line when it cannot listen.
      */
     NodeLinks(RedisCluster cluster, NodeInbox inbox, Transport transport, EventLoopGroup loops, String bindHost,
-              int port, String advertiseHost) {
+              int port, String advertiseHost, LinkTls tls) {
         this.cluster = cluster;
+        this.tls = tls;
         this.inbox = inbox;
         this.transport = transport;
         this.loops = loops;
@@ -208,6 +212,9 @@ final class NodeLinks {
                             return;
                         }
                         accepted.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.serverHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(MAX_HANDSHAKE_FRAME, 0, 4, 0,
                                 4))
                                 .addLast(new LengthFieldPrepender(4))
@@ -221,7 +228,7 @@ final class NodeLinks {
                     + RedisCluster.reason(e) + "); give another HOST:PORT, or --cluster-link off", e);
         }
         int bound = ((InetSocketAddress) listener.localAddress()).getPort();
-        this.address = advertiseHost + ":" + bound;
+        this.address = tls == null ? advertiseHost + ":" + bound : tls.announce(advertiseHost + ":" + bound);
     }
 
     /** Takes the secret Redis holds now (set by the first node that needed it). */
@@ -262,7 +269,15 @@ final class NodeLinks {
                         : "it announces no link address (an older version, or --cluster-link off)", null);
                 return;
             }
-            String hostPort = new String(addr, StandardCharsets.UTF_8);
+            String announced = new String(addr, StandardCharsets.UTF_8);
+            int tlsAt = announced.indexOf(LinkTls.ANNOUNCED);
+            String hostPort = tlsAt < 0 ? announced : announced.substring(0, tlsAt);
+            String peerCertificate = tlsAt < 0 ? null : announced.substring(tlsAt + LinkTls.ANNOUNCED.length());
+            if (peerCertificate == null && tls != null) {
+                failed(link, "its link takes no TLS (an older version), and this node's links do, as its Redis is "
+                        + "reached over TLS", hostPort);
+                return;
+            }
             int colon = hostPort.lastIndexOf(':');
             Bootstrap b = new Bootstrap().group(loops).channel(transport.socketChannelClass())
                     .option(ChannelOption.TCP_NODELAY, true)
@@ -273,6 +288,10 @@ final class NodeLinks {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (peerCertificate != null) {
+                                ch.pipeline().addLast("tls", LinkTls.clientHandler(ch.alloc(), peerCertificate,
+                                        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))));
+                            }
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                                     .addLast(new LengthFieldPrepender(4))
                                     .addLast(new OpenedLink(link, hostPort));

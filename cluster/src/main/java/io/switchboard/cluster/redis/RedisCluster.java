@@ -271,8 +271,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             String advertise = config.clusterLinkHost == null || isWildcard(config.clusterLinkHost)
                     ? NodeLinks.localAddressTowards(redisHost, redisPort) : config.clusterLinkHost;
             String bind = config.clusterLinkHost == null ? advertise : config.clusterLinkHost;
+            // Pushes between nodes as private as through Redis: TLS on the links when Redis is reached over TLS.
+            LinkTls tls = config.cluster.startsWith("rediss://") ? LinkTls.generate(node) : null;
             NodeLinks l = new NodeLinks(this, inbox, config.transport, loops, bind, config.clusterLinkPort,
-                    advertise.contains(":") ? "[" + advertise + "]" : advertise);
+                    advertise.contains(":") ? "[" + advertise + "]" : advertise, tls);
             l.secret(linkSecretSeen);
             links = l;
             inbox.links(l);
@@ -282,7 +284,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             } catch (Exception e) {
                 throw new IllegalStateException("could not announce this node's link address: " + reason(e), e);
             }
-            log.info("cluster: node {} takes the other nodes' requests on a direct link at {}", node, l.address);
+            log.info("cluster: node {} takes the other nodes' requests on a direct link at {}", node, tls == null
+                    ? l.address + " (plain TCP)" : l.address.replace(LinkTls.ANNOUNCED, " (TLS, certificate SHA-256 ")
+                    + ")");
         }
         EventExecutor timer = resources.eventExecutorGroup().next();
         timers.add(timer.scheduleAtFixedRate(this::tick, LEASE_MS / 3, LEASE_MS / 3, TimeUnit.MILLISECONDS));

@@ -1,11 +1,15 @@
 package io.switchboard.cluster.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.server.GatewayFixture;
 import io.switchboard.server.SwbTestClient;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -52,28 +56,96 @@ class ClusterSettingsTest {
 
     @Test
     void shouldJoinARedisOverTlsTrustingTheGivenCertificate() throws Exception {
-        Path dir = Files.createTempDirectory("swb-redis-tls");
-        Path cert = dir.resolve("cert.pem");
-        Path key = dir.resolve("key.pem");
-        for (Path p : new Path[] {cert, key}) {
-            try (var in = ClusterSettingsTest.class.getResourceAsStream("/tls/" + p.getFileName())) {
-                Files.copy(in, p);
-            }
-        }
-        int tlsPort;
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            tlsPort = s.getLocalPort();
-        }
-        try (RedisProcess redis = RedisProcess.start("--tls-port", String.valueOf(tlsPort), "--tls-cert-file",
-                cert.toString(), "--tls-key-file", key.toString(), "--tls-auth-clients", "no");
+        Path cert = redisTlsFiles();
+        int tlsPort = freePort();
+        try (RedisProcess redis = startRedisOverTls(cert, tlsPort);
              GatewayFixture gw = new GatewayFixture()) {
-            gw.config.cluster = "rediss://127.0.0.1:" + tlsPort;
-            gw.config.nodeName = "tls";
-            gw.config.clusterTlsCa = cert.toString();
-            gw.start();
+            joinOverTls(gw, "tls", tlsPort, cert);
             SwbTestClient c = gw.hello("over-tls");
             assertEquals(200, gw.api().post("/v1/clients/over-tls/messages?ttl=60", "kept").status());
             assertEquals("kept", c.readMsg().text());
+        }
+    }
+
+    @Test
+    void shouldCarryPushesBetweenNodesOnLinksWithTlsWhenRedisIsReachedOverTls() throws Exception {
+        Path cert = redisTlsFiles();
+        int tlsPort = freePort();
+        try (RedisProcess redis = startRedisOverTls(cert, tlsPort);
+             GatewayFixture a = new GatewayFixture();
+             GatewayFixture b = new GatewayFixture()) {
+            joinOverTls(a, "a", tlsPort, cert);
+            joinOverTls(b, "b", tlsPort, cert);
+            SwbTestClient alice = a.hello("alice");
+            assertEquals(200, b.push("alice", "first").status()); // starts b's link to a
+            assertEquals("first", alice.readMsg().text());
+            GatewayFixture.await(() -> clusterStat(b, "links_up") >= 1, "b's link to a up");
+            long overLinks = clusterStat(b, "requests_over_links");
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, b.push("alice", "linked " + i).status());
+                assertEquals("linked " + i, alice.readMsg().text());
+            }
+            assertEquals(overLinks + 5, clusterStat(b, "requests_over_links"), "on the link, not through Redis");
+
+            // What a announces: its link address and its certificate's hash; the port speaks TLS, not the hello.
+            String announced;
+            var client = io.lettuce.core.RedisClient.create(io.lettuce.core.RedisURI.builder()
+                    .withHost("127.0.0.1").withPort(tlsPort).withSsl(true).withVerifyPeer(false).build());
+            try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+                announced = new String(c.sync().hget(Keys.LINKS, "a".getBytes(StandardCharsets.UTF_8)),
+                        StandardCharsets.UTF_8);
+            } finally {
+                client.shutdown();
+            }
+            assertTrue(announced.matches("127\\.0\\.0\\.1:\\d+ tls:[0-9a-f]{64}"), announced);
+            int linkPort = Integer.parseInt(announced.substring(announced.indexOf(':') + 1, announced.indexOf(' ')));
+            try (Socket plain = new Socket("127.0.0.1", linkPort)) {
+                plain.setSoTimeout(1000);
+                plain.getOutputStream().write("not a TLS hello\n".getBytes(StandardCharsets.US_ASCII));
+                byte[] got = plain.getInputStream().readNBytes(64);
+                assertFalse(new String(got, StandardCharsets.ISO_8859_1).contains("SWBL1"),
+                        "the link's hello went out in clear");
+            } catch (java.net.SocketTimeoutException | java.net.SocketException nothingInClear) {
+                // closed or silent: nothing in clear either way
+            }
+        }
+    }
+
+    /** Redis's certificate and key from the test resources, in a new directory; returns the certificate. */
+    private static Path redisTlsFiles() throws IOException {
+        Path dir = Files.createTempDirectory("swb-redis-tls");
+        for (String name : new String[] {"cert.pem", "key.pem"}) {
+            try (var in = ClusterSettingsTest.class.getResourceAsStream("/tls/" + name)) {
+                Files.copy(in, dir.resolve(name));
+            }
+        }
+        return dir.resolve("cert.pem");
+    }
+
+    private static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static RedisProcess startRedisOverTls(Path cert, int tlsPort) throws IOException {
+        return RedisProcess.start("--tls-port", String.valueOf(tlsPort), "--tls-cert-file", cert.toString(),
+                "--tls-key-file", cert.resolveSibling("key.pem").toString(), "--tls-auth-clients", "no");
+    }
+
+    private static void joinOverTls(GatewayFixture gw, String node, int tlsPort, Path cert) throws Exception {
+        gw.config.cluster = "rediss://127.0.0.1:" + tlsPort;
+        gw.config.nodeName = node;
+        gw.config.clusterTlsCa = cert.toString();
+        gw.config.mqttPort = 0;
+        gw.start();
+    }
+
+    private static long clusterStat(GatewayFixture gw, String name) {
+        try {
+            return gw.stats().get("cluster").get(name).asLong();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 
