@@ -18,6 +18,8 @@
 #   SWITCHBOARD_JAR=/tmp/other.jar        # another build (an A/B comparison in one session)
 #   NODE_JAVA_OPTS="-Xlog:gc:file=/tmp/gc-%p.log"   # more JVM options for every gateway node
 #   NODE_ARGS="--cluster-link off"        # more server options for every node (here: routed pushes through Redis)
+#   REDIS_TLS=1                           # the nodes reach Redis over TLS (rediss://, a certificate made by openssl
+#                                         # for the run), and so their links take TLS too
 # Needs redis-server. 127.0.0.1 only; every process it starts is stopped at the end.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -34,6 +36,7 @@ KILL_MSGS=${KILL_MSGS:-5}
 BASE_PORT=${BASE_PORT:-17900}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
 NODE_ARGS=${NODE_ARGS:-}
+REDIS_TLS=${REDIS_TLS:-0}
 
 command -v redis-server >/dev/null || { echo "cluster: redis-server is not installed (apt-get install redis-server)" >&2; exit 2; }
 jar=$(bench_jar)
@@ -41,8 +44,19 @@ java=$(java_cmd)
 rport=$BASE_PORT
 redis_cli() { redis-cli -p "$rport" "$@"; }
 
+# The nodes' way to Redis; this script's own redis-cli stays on the plain port.
+node_redis=(--cluster "redis://127.0.0.1:$rport") redis_tls=()
+if [ "$REDIS_TLS" = 1 ]; then
+  command -v openssl >/dev/null || { echo "cluster: REDIS_TLS=1 needs openssl (apt-get install openssl)" >&2; exit 2; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$bench_tmp/redis-key.pem" -out "$bench_tmp/redis-cert.pem" 2>/dev/null \
+    || { echo "cluster: openssl could not make a certificate for Redis" >&2; exit 1; }
+  redis_tls=(--tls-port $((rport + 1)) --tls-cert-file "$bench_tmp/redis-cert.pem" --tls-key-file "$bench_tmp/redis-key.pem"
+    --tls-auth-clients no)
+  node_redis=(--cluster "rediss://127.0.0.1:$((rport + 1))" --cluster-tls-ca "$bench_tmp/redis-cert.pem")
+fi
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly yes --appendfsync everysec \
-  --maxclients 1000 > "$bench_tmp/redis.log" 2>&1 &
+  --maxclients 1000 "${redis_tls[@]}" > "$bench_tmp/redis.log" 2>&1 &
 redis_pid=$!
 bench_pids+=("$redis_pid")
 deadline=$(( $(date +%s) + 10 ))
@@ -56,7 +70,7 @@ declare -A node_pid
 node() {
   local name=$1 port=$((BASE_PORT + $2))
   # Started by the launcher, with the JVM settings a user's `switchboard server` gets.
-  env SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g $NODE_JAVA_OPTS" "$bench_root/switchboard" server --cluster "redis://127.0.0.1:$rport" --node "$name" --port "$port" \
+  env SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx1g $NODE_JAVA_OPTS" "$bench_root/switchboard" server "${node_redis[@]}" --node "$name" --port "$port" \
     --api-port $((port + 1)) --max-connections 19000 $NODE_ARGS > "$bench_tmp/node-$name.log" 2>&1 &
   node_pid[$name]=$!
   bench_pids+=($!)
@@ -68,7 +82,7 @@ node c 30
 disown "${node_pid[c]}"   # killed on purpose below: no job notice for it (the cleanup still kills it if it lives)
 a_port=$((BASE_PORT + 10)); a_api=http://127.0.0.1:$((BASE_PORT + 11)); b_api=http://127.0.0.1:$((BASE_PORT + 21))
 c_port=$((BASE_PORT + 30))
-echo "cluster: redis :$rport, nodes a b c ($(redis_cli scard swb:nodes) joined); $CLIENTS clients on a, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP, $RUNS runs"
+echo "cluster: redis :$rport$([ "$REDIS_TLS" = 1 ] && echo " (nodes over TLS on :$((rport + 1)))"), nodes a b c ($(redis_cli scard swb:nodes) joined); $CLIENTS clients on a, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP, $RUNS runs"
 
 # cpu_now: sets sample to the CPU ticks (10 ms) of nodes a and b and of redis-server so far, and the time (ns). Pushes
 # go out on a fixed schedule, PUSH_RATE a second, so the pushes between two samples are the rate times the time

@@ -279,6 +279,14 @@ final class NodeLinks {
                 return;
             }
             int colon = hostPort.lastIndexOf(':');
+            String host = hostPort.substring(0, Math.max(0, colon));
+            int port;
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException bad) {
+                failed(link, "a malformed link address", hostPort);
+                return;
+            }
             Bootstrap b = new Bootstrap().group(loops).channel(transport.socketChannelClass())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, cluster.timeoutMs)
@@ -290,7 +298,7 @@ final class NodeLinks {
                         protected void initChannel(Channel ch) {
                             if (peerCertificate != null) {
                                 ch.pipeline().addLast("tls", LinkTls.clientHandler(ch.alloc(), peerCertificate,
-                                        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))));
+                                        host, port));
                             }
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4))
                                     .addLast(new LengthFieldPrepender(4))
@@ -298,7 +306,7 @@ final class NodeLinks {
                         }
                     });
             try {
-                b.connect(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)))
+                b.connect(host, port)
                         .addListener((ChannelFutureListener) f -> {
                             if (!f.isSuccess()) {
                                 failed(link, RedisCluster.reason(f.cause()), hostPort);
@@ -316,7 +324,7 @@ final class NodeLinks {
                                 }
                             }
                         });
-            } catch (RuntimeException bad) { // a malformed address
+            } catch (RuntimeException bad) { // an address that cannot be resolved or connected to
                 failed(link, RedisCluster.reason(bad), hostPort);
             }
         });
