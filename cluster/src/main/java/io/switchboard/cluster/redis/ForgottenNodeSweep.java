@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Releases the clients a forgotten node still held in Redis, and removes the topic subscriber entries of its last
- * process. A node that was killed released none of its clients:
+ * Releases the clients a forgotten node still held in Redis, and removes the topic subscriber entries of its
+ * processes. A node that was killed released none of its clients:
  * their records go on naming it, counted offline (pushes keep messages for them) but with no expiry, so a client
  * that never comes back (a device retired, an app removed) kept its record for good, one more per client for every
  * killed node. Nor did it remove its entries from the topics' subscriber sets ({@code "node process"}): a publish skips
@@ -27,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * {@link #PAUSE_MS} ms so that Redis serves everyone else in between; it releases each record that still names the
  * node under an epoch older than the sweep's start, with that epoch ({@code release.lua}: a client claimed meanwhile,
  * elsewhere or by a new process of the same name, holds a newer epoch and is left alone), and removes from each
- * subscriber set (and the wildcard nodes' set) the entries of the node's last process, the one it named joining
- * ({@link Keys#kept}; a new process of the name has entries of its own, left alone), and entries of the old form (the
- * bare name). Entries of the name's earlier processes are removed by the publishes that find them while a later
- * process holds the lease. A new process of that name holding its lease stops the sweep.
+ * subscriber set (and the wildcard nodes' set) the entries of every process of the node's name, and entries of the
+ * old form (the bare name), when no process of the name holds its lease once they were read (see
+ * {@link #removeEntries}: a new process of the name has entries of its own, left alone). A new process of that name
+ * holding its lease stops the sweep.
  * A released record expires as any offline client's does (after {@link RedisCluster#KEEP_OFFLINE_RECORD_MS}, or its
  * stored messages' expiry if later). Started by the node whose {@code SREM} took the forgotten node off the list, so
  * one sweep runs per forgotten node. Its place is kept in Redis ({@link Keys#SWEEPS}: the fence, the SCAN cursor
@@ -56,9 +56,8 @@ final class ForgottenNodeSweep {
     private final RedisCluster cluster;
     private final String node;
     private final byte[] nodeBytes;
-    /** The forgotten node's last process ({@code ""}: unknown), and its subscriber entry (null then). */
+    /** The forgotten node's last process ({@code ""}: unknown), kept in the sweep's entry. */
     private final String process;
-    private final byte[] processEntry;
     /**
      * Redis's clock when the sweep began, in µs: a claim's epoch is Redis's clock then (or one more than the last),
      * so a record claimed since (a new process of the same name) has an epoch at least this and is left alone.
@@ -79,7 +78,6 @@ final class ForgottenNodeSweep {
         this.node = node;
         this.nodeBytes = Script.bytes(node);
         this.process = process;
-        this.processEntry = process.isEmpty() ? null : Keys.subscriberEntry(node, process);
         this.fenceUs = fenceUs;
         this.entry = entry;
     }
@@ -93,8 +91,8 @@ final class ForgottenNodeSweep {
     }
 
     /**
-     * Starts releasing {@code node}'s clients and removing the topic subscriber entries of its last process,
-     * {@code process} ({@code ""} when unknown: its entries stay); returns at once.
+     * Starts releasing {@code node}'s clients and removing the topic subscriber entries of its processes (the last
+     * one {@code process}, {@code ""} when unknown: kept in the sweep's entry); returns at once.
      */
     static void start(RedisCluster cluster, String node, String process) {
         cluster.redis().time().toCompletableFuture().whenComplete((time, e) -> {
@@ -104,9 +102,8 @@ final class ForgottenNodeSweep {
                 return;
             }
             long fenceUs = Long.parseLong(ascii(time.get(0))) * 1_000_000 + Long.parseLong(ascii(time.get(1)));
-            log.info("cluster: releasing the clients forgotten node {} still holds in Redis{}", node,
-                    process.isEmpty() ? " (its last process unknown: its topic subscriber entries stay)"
-                            : ", and removing the topic subscriber entries of its last process " + process);
+            log.info("cluster: releasing the clients forgotten node {} still holds in Redis, and removing the topic "
+                    + "subscriber entries of its processes", node);
             begin(cluster, node, process, entry(fenceUs, ScanCursor.INITIAL.getCursor(), cluster.node, process),
                     fenceUs);
         });
@@ -272,26 +269,27 @@ final class ForgottenNodeSweep {
      */
     private CompletableFuture<Void> sweepBatch(RedisAsyncCommands<byte[], byte[]> redis, List<byte[]> keys) {
         List<CompletableFuture<Long>> releases = new ArrayList<>(keys.size());
-        List<CompletableFuture<Long>> removals = new ArrayList<>();
+        List<byte[]> sets = new ArrayList<>();
         if (!wildcardsSwept) { // the wildcard nodes' set, once (and again by a node that carries the sweep on)
-            removals.add(removeEntries(redis, Keys.WILDCARD_NODES));
+            sets.add(Keys.WILDCARD_NODES);
         }
         for (byte[] key : keys) {
             String name = new String(key, StandardCharsets.UTF_8);
             if (Keys.isSubscribers(name)) {
-                removals.add(removeEntries(redis, key));
+                sets.add(key);
             } else if (Keys.isRecord(name)) {
                 releases.add(release(redis, key));
             }
         }
-        List<CompletableFuture<Long>> all = new ArrayList<>(releases);
-        all.addAll(removals);
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenRun(() -> {
-            lookedAt += keys.size();
-            released += sum(releases);
-            entriesRemoved += sum(removals);
-            wildcardsSwept = true;
-        });
+        CompletableFuture<List<CompletableFuture<Long>>> removals = removeEntries(redis, sets);
+        return CompletableFuture.allOf(releases.toArray(CompletableFuture[]::new)).thenCombine(removals,
+                (done, removed) -> {
+                    lookedAt += keys.size();
+                    released += sum(releases);
+                    entriesRemoved += sum(removed);
+                    wildcardsSwept = true;
+                    return null;
+                });
     }
 
     /** Adds up what each answered, counting those Redis refused (-1) as errors. */
@@ -308,10 +306,42 @@ final class ForgottenNodeSweep {
         return n;
     }
 
-    /** Removes the node's entries (its last process's, and the bare name) from the set {@code key}; how many. */
-    private CompletableFuture<Long> removeEntries(RedisAsyncCommands<byte[], byte[]> redis, byte[] key) {
-        var removed = processEntry == null ? redis.srem(key, nodeBytes) : redis.srem(key, processEntry, nodeBytes);
-        return refusedAsMinusOne(removed.toCompletableFuture());
+    /**
+     * Removes the node's entries from {@code sets}: those of every process of its name ({@code "node process"}) and
+     * the old form (the bare name). Each set is read first, and what names the node is removed only if, once all are
+     * read, no process of the name holds its lease: a process adds entries while it holds its lease, so what was read
+     * is then of processes that are gone (a new process of the name that took the lease in between may have added
+     * its own: nothing is removed, and the sweep stops at its next step). One answer per set, each done: how many
+     * removed, -1 for a set Redis refused, failed where Redis did not answer (the batch is then tried again).
+     */
+    private CompletableFuture<List<CompletableFuture<Long>>> removeEntries(RedisAsyncCommands<byte[], byte[]> redis,
+                                                                           List<byte[]> sets) {
+        List<CompletableFuture<List<byte[]>>> reads = new ArrayList<>(sets.size());
+        for (byte[] set : sets) {
+            reads.add(redis.smembers(set).toCompletableFuture()
+                    .thenApply(members -> members.stream().filter(this::namesTheNode).toList()));
+        }
+        return CompletableFuture.allOf(reads.stream().map(r -> r.exceptionally(e -> List.of()))
+                        .toArray(CompletableFuture[]::new))
+                .thenCompose(all -> redis.exists(Keys.lease(node)).toCompletableFuture())
+                .thenCompose(leased -> {
+                    List<CompletableFuture<Long>> removed = new ArrayList<>(sets.size());
+                    for (int i = 0; i < sets.size(); i++) {
+                        byte[] set = sets.get(i);
+                        removed.add(refusedAsMinusOne(reads.get(i).thenCompose(entries -> leased > 0
+                                || entries.isEmpty() ? CompletableFuture.completedFuture(0L)
+                                : redis.srem(set, entries.toArray(byte[][]::new)).toCompletableFuture())));
+                    }
+                    return CompletableFuture.allOf(removed.stream().map(r -> r.exceptionally(e -> 0L))
+                            .toArray(CompletableFuture[]::new)).thenApply(all -> removed);
+                });
+    }
+
+    /** An entry of the node: {@code "node process"} of any process, or the bare name (an older version's). */
+    private boolean namesTheNode(byte[] entry) {
+        return Arrays.equals(entry, nodeBytes) || entry.length > nodeBytes.length
+                && entry[nodeBytes.length] == ' ' && Arrays.equals(entry, 0, nodeBytes.length, nodeBytes, 0,
+                nodeBytes.length);
     }
 
     /** Releases {@code record} if it names the node under an epoch older than the sweep; 1 if released, else 0. */
