@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** HTTP/1.1 by hand on one real socket, for what an HTTP client library hides: pipelining, half-closes, resets. */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
     /** One answer: status, headers (names in lower case) and body. */
-    record Answer(int status, Map<String, String> headers, String body) {
+    public record Answer(int status, Map<String, String> headers, String body) {
     }
 
     final Socket socket;
@@ -28,7 +28,7 @@ final class RawHttp implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    static RawHttp connect(int port) throws IOException {
+    public static RawHttp connect(int port) throws IOException {
         return connect(port, 0);
     }
 
@@ -43,13 +43,13 @@ final class RawHttp implements AutoCloseable {
         return new RawHttp(s);
     }
 
-    void send(String text) throws IOException {
+    public void send(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
     }
 
     /** Reads one answer; fails when the connection ends first. */
-    Answer read() throws IOException {
+    public Answer read() throws IOException {
         String statusLine = line();
         if (statusLine == null) {
             throw new IOException("connection closed before an answer");

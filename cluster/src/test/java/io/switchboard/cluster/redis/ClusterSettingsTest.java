@@ -79,13 +79,13 @@ class ClusterSettingsTest {
             SwbTestClient alice = a.hello("alice");
             assertEquals(200, b.push("alice", "first").status()); // starts b's link to a
             assertEquals("first", alice.readMsg().text());
-            GatewayFixture.await(() -> clusterStat(b, "links_up") >= 1, "b's link to a up");
-            long overLinks = clusterStat(b, "requests_over_links");
+            GatewayFixture.await(() -> ClusterTest.clusterStat(b, "links_up") >= 1, "b's link to a up");
+            long overLinks = ClusterTest.clusterStat(b, "requests_over_links");
             for (int i = 0; i < 5; i++) {
                 assertEquals(200, b.push("alice", "linked " + i).status());
                 assertEquals("linked " + i, alice.readMsg().text());
             }
-            assertEquals(overLinks + 5, clusterStat(b, "requests_over_links"), "on the link, not through Redis");
+            assertEquals(overLinks + 5, ClusterTest.clusterStat(b, "requests_over_links"), "on the link, not through Redis");
 
             // What a announces: its link address and its certificate's hash; the port speaks TLS, not the hello.
             String announced;
@@ -139,14 +139,6 @@ class ClusterSettingsTest {
         gw.config.clusterTlsCa = cert.toString();
         gw.config.mqttPort = 0;
         gw.start();
-    }
-
-    private static long clusterStat(GatewayFixture gw, String name) {
-        try {
-            return gw.stats().get("cluster").get(name).asLong();
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Test

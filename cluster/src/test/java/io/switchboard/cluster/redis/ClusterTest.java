@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.api.RawHttp;
 import io.switchboard.server.ApiClient;
 import io.switchboard.server.GatewayFixture;
 import io.switchboard.server.MqttTestClient;
@@ -154,21 +155,28 @@ class ClusterTest {
         SwbTestClient alice = a.hello("alice");
         int sent = 0;
         List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (java.net.Socket api = new java.net.Socket("127.0.0.1", b.server().apiPort())) {
-            var out = api.getOutputStream();
-            Thread answers = new Thread(() -> readStatuses(api, statuses)); // so that the API never waits on us
+        try (RawHttp api = RawHttp.connect(b.server().apiPort())) {
+            Thread answers = new Thread(() -> { // the answers, in order, read so that the API never waits on us
+                try {
+                    while (true) {
+                        statuses.add(api.read().status());
+                    }
+                } catch (IOException closed) {
+                    // the test ended
+                }
+            });
             answers.setDaemon(true);
             answers.start();
             long deadline = System.nanoTime() + 10_000_000_000L;
             int enoughAt = -1;
             while (sent < 5_000 && System.nanoTime() < deadline && (enoughAt < 0 || sent < enoughAt + 400)) {
+                StringBuilder burst = new StringBuilder();
                 for (int k = 0; k < 20; k++, sent++) {
-                    byte[] body = ("m" + sent).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    out.write(("POST /v1/clients/alice/messages HTTP/1.1\r\nHost: b\r\nContent-Length: "
-                            + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    out.write(body);
+                    String body = "m" + sent;
+                    burst.append("POST /v1/clients/alice/messages HTTP/1.1\r\nHost: b\r\nContent-Length: ")
+                            .append(body.length()).append("\r\n\r\n").append(body);
                 }
-                out.flush();
+                api.send(burst.toString());
                 Thread.sleep(2);
                 if (enoughAt < 0 && sent % 100 == 0 && enough.getAsBoolean()) {
                     enoughAt = sent;
@@ -197,42 +205,6 @@ class ClusterTest {
             last = i;
             alice.ack(m.seq());
         }
-    }
-
-    /** The status of each pipelined answer on {@code api}, in order, until it closes. */
-    private static void readStatuses(java.net.Socket api, List<Integer> statuses) {
-        try {
-            var in = new java.io.DataInputStream(new java.io.BufferedInputStream(api.getInputStream()));
-            while (true) {
-                String status = readLine(in);
-                if (status == null) {
-                    return;
-                }
-                int length = 0;
-                for (String h = readLine(in); h != null && !h.isEmpty(); h = readLine(in)) {
-                    if (h.regionMatches(true, 0, "content-length:", 0, 15)) {
-                        length = Integer.parseInt(h.substring(15).trim());
-                    }
-                }
-                in.readNBytes(length);
-                statuses.add(Integer.parseInt(status.split(" ")[1]));
-            }
-        } catch (IOException closed) {
-            // the test ended
-        }
-    }
-
-    private static String readLine(java.io.InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (int c = in.read(); c != '\n'; c = in.read()) {
-            if (c < 0) {
-                return null;
-            }
-            if (c != '\r') {
-                sb.append((char) c);
-            }
-        }
-        return sb.toString();
     }
 
     @Test
@@ -750,7 +722,7 @@ class ClusterTest {
         }, id + " offline");
     }
 
-    private static long clusterStat(GatewayFixture gw, String name) {
+    static long clusterStat(GatewayFixture gw, String name) {
         try {
             return gw.stats().get("cluster").get(name).asLong();
         } catch (IOException | InterruptedException e) {
