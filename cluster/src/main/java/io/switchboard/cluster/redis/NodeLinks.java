@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
@@ -73,11 +74,16 @@ final class NodeLinks {
     /** The cluster's link secret, as last read from Redis (it changes only if Redis lost it). */
     private volatile byte[] secret;
     /**
-     * Links this node opened, one per peer node: one link, not one per loop, so that requests made on different
-     * threads (an API request's loop, the Redis connection's) for one client keep the order they were made in.
+     * Links this node opened, per peer node one per loop of this node, on that loop: a request goes on the link of
+     * the loop it is made on (one made on another thread, on the first loop's), so its answer is read on the loop
+     * that waits for it, with no other thread woken on this side; the requests one thread makes keep their order
+     * (one API connection's pushes, the Redis connection's script answers). Requests made on different threads
+     * have no order between them but the one their answers give: one answered was taken by the peer already.
      */
-    private final Map<String, Link> links = new ConcurrentHashMap<>();
+    private final Map<String, Link[]> links = new ConcurrentHashMap<>();
     private final EventLoopGroup loops;
+    /** This node's loops, in {@link #links} order. */
+    private final EventLoop[] loopsInOrder;
     /** Links other nodes opened to this one. */
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private volatile boolean closed;
@@ -96,6 +102,8 @@ final class NodeLinks {
      */
     final class Link {
         final String node;
+        /** The loop it is opened on, whose requests it carries. */
+        final EventLoop loop;
         /** Whether an attempt to open it is under way. */
         final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
         volatile Channel channel;
@@ -111,8 +119,9 @@ final class NodeLinks {
         /** While down: requests go through the inbox until then. */
         volatile long retryAtNs = System.nanoTime();
 
-        Link(String node) {
+        Link(String node, EventLoop loop) {
             this.node = node;
+            this.loop = loop;
         }
 
         /** Sends request {@code id} to the peer: on the link when it is up, else through its inbox stream. */
@@ -202,6 +211,9 @@ final class NodeLinks {
         this.inbox = inbox;
         this.transport = transport;
         this.loops = loops;
+        java.util.List<EventLoop> inOrder = new java.util.ArrayList<>();
+        loops.forEach(e -> inOrder.add((EventLoop) e));
+        this.loopsInOrder = inOrder.toArray(EventLoop[]::new);
         ServerBootstrap b = new ServerBootstrap().group(loops).channel(transport.serverChannelClass())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
@@ -237,29 +249,50 @@ final class NodeLinks {
     }
 
     /**
-     * The link to {@code node}, up or not (it sends through the stream while it is not), started when none is under
-     * way and the last failure is {@link #retryAfterMs} old; null once closing, or before the secret is known.
+     * The link to {@code node} of the loop this is called on (the first loop's, elsewhere), up or not (it sends
+     * through the stream while it is not), started when none is under way and the last failure is
+     * {@link #retryAfterMs} old; null once closing, or before the secret is known.
      */
     Link linkTo(String node) {
-        Link link = links.get(node);
+        int i = loopIndex();
+        Link[] perLoop = links.get(node);
+        Link link = perLoop == null ? null : perLoop[i];
         if (link != null && link.switched) {
             return link;
         }
         if (closed || secret == null) {
             return null;
         }
-        if (link == null) {
-            Link fresh = new Link(node);
-            link = links.putIfAbsent(node, fresh);
-            if (link == null) {
-                link = fresh;
-            }
+        if (perLoop == null) {
+            perLoop = links.computeIfAbsent(node, n -> {
+                Link[] fresh = new Link[loopsInOrder.length];
+                for (int k = 0; k < fresh.length; k++) {
+                    fresh[k] = new Link(n, loopsInOrder[k]);
+                }
+                return fresh;
+            });
+            link = perLoop[i];
         }
         if (link.channel == null && System.nanoTime() - link.retryAtNs >= 0 && link.connecting.compareAndSet(false,
                 true)) {
             connect(link);
         }
         return link;
+    }
+
+    /** The index of the loop this runs on, 0 on a thread that is none of them. */
+    private int loopIndex() {
+        for (int i = 0; i < loopsInOrder.length; i++) {
+            if (loopsInOrder[i].inEventLoop()) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Every link this node opened. */
+    private java.util.stream.Stream<Link> allLinks() {
+        return links.values().stream().flatMap(java.util.Arrays::stream);
     }
 
     private void connect(Link link) {
@@ -287,7 +320,7 @@ final class NodeLinks {
                 failed(link, "a malformed link address", hostPort);
                 return;
             }
-            Bootstrap b = new Bootstrap().group(loops).channel(transport.socketChannelClass())
+            Bootstrap b = new Bootstrap().group(link.loop).channel(transport.socketChannelClass())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, cluster.timeoutMs)
                     // Requests a stalled peer has not read: past 8 MiB it gets no more (503) until it reads again.
@@ -349,20 +382,20 @@ final class NodeLinks {
      * to the process holding its lease.
      */
     void keepOnly(Map<String, String> holders) {
-        for (Link link : links.values()) {
+        allLinks().forEach(link -> {
             String holder = holders.get(link.node);
             Channel ch = link.channel;
             if (ch != null && link.instance != null && !link.instance.equals(holder)) {
                 ch.close();
             }
-        }
+        });
         // A node without a lease: nothing to keep for it (a link still open to it closes as its process ends).
         links.keySet().removeIf(node -> !holders.containsKey(node) && !node.equals(cluster.node));
     }
 
-    /** Links up now, this node's own. */
+    /** Links up now, this node's own (one per peer and loop). */
     long up() {
-        return links.values().stream().filter(l -> l.ready).count();
+        return allLinks().filter(l -> l.ready).count();
     }
 
     /** Stops listening and closes every link; requests in flight on them are answered as unanswered. */
@@ -370,12 +403,12 @@ final class NodeLinks {
         closed = true;
         listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         accepted.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        for (Link link : links.values()) {
+        allLinks().forEach(link -> {
             Channel ch = link.channel;
             if (ch != null) {
                 ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
             }
-        }
+        });
     }
 
     private static byte[] mac(byte[] key, String nonce, String to, String from) {

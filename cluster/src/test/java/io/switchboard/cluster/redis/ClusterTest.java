@@ -71,10 +71,17 @@ class ClusterTest {
     @Test
     void shouldCarryRoutedPushesOnADirectLinkWithoutRedisAndFallBackToRedisWhenTheLinkBreaks() throws Exception {
         SwbTestClient alice = a.hello("alice");
-        // The first push starts b's link to a and goes through the inbox streams meanwhile; the later ones take it.
+        // The first pushes start b's links to a (one per loop of b that makes a request of a: the script's answer
+        // is read on one, the API connection on another) and go through the inbox streams meanwhile; the later
+        // ones take the API connection's loop's link.
         assertEquals(200, b.push("alice", "first").status());
         assertEquals("first", alice.readMsg().text());
         GatewayFixture.await(() -> clusterStat(b, "links_up") >= 1, "b's link to a up");
+        for (int i = 0; i < 40 && clusterStat(b, "requests_over_links") == 0; i++) {
+            assertEquals(200, b.push("alice", "early " + i).status());
+            assertEquals("early " + i, alice.readMsg().text());
+            Thread.sleep(50);
+        }
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect()) {
             String inboxA = new String(Keys.inbox("a"), java.nio.charset.StandardCharsets.UTF_8);
@@ -118,6 +125,34 @@ class ClusterTest {
         } finally {
             client.shutdown();
         }
+    }
+
+    @Test
+    void shouldOpenALinkPerLoopOfTheNodeThatMakesTheRequests() throws Exception {
+        // A request goes on the link of the loop it is made on (its answer is read there, where the API connection
+        // waits for it): pushes through b's API on connections spread over b's two loops open two links to a.
+        b.close();
+        b.config.eventLoops = 2;
+        b.config.port = 0;
+        b.config.apiPort = 0;
+        b.start();
+        SwbTestClient alice = a.hello("alice");
+        for (int round = 0; round < 50 && clusterStat(b, "links_up") < 2; round++) {
+            for (int c = 0; c < 4; c++) { // connections accepted one after another land on b's loops in turn
+                try (RawHttp api = RawHttp.connect(b.server().apiPort())) {
+                    String body = "r" + round + "c" + c;
+                    api.send("POST /v1/clients/alice/messages HTTP/1.1\r\nHost: b\r\nContent-Length: "
+                            + body.length() + "\r\n\r\n" + body);
+                    assertEquals(200, api.read().status());
+                    SwbTestClient.Msg m = alice.readMsg();
+                    assertEquals(body, m.text());
+                    alice.ack(m.seq()); // her window of unacknowledged messages stays open
+                }
+            }
+            Thread.sleep(50);
+        }
+        assertEquals(2, clusterStat(b, "links_up"), "one link to a per loop of b");
+        assertTrue(clusterStat(b, "requests_over_links") > 0);
     }
 
     @Test
