@@ -77,9 +77,7 @@ class ClusterSettingsTest {
             joinOverTls(a, "a", tlsPort, cert);
             joinOverTls(b, "b", tlsPort, cert);
             SwbTestClient alice = a.hello("alice");
-            assertEquals(200, b.push("alice", "first").status()); // starts b's link to a
-            assertEquals("first", alice.readMsg().text());
-            GatewayFixture.await(() -> ClusterTest.clusterStat(b, "links_up") >= 1, "b's link to a up");
+            ClusterTest.pushUntilOnALink(b, "alice", alice);
             long overLinks = ClusterTest.clusterStat(b, "requests_over_links");
             for (int i = 0; i < 5; i++) {
                 assertEquals(200, b.push("alice", "linked " + i).status());

@@ -71,17 +71,7 @@ class ClusterTest {
     @Test
     void shouldCarryRoutedPushesOnADirectLinkWithoutRedisAndFallBackToRedisWhenTheLinkBreaks() throws Exception {
         SwbTestClient alice = a.hello("alice");
-        // The first pushes start b's links to a (one per loop of b that makes a request of a: the script's answer
-        // is read on one, the API connection on another) and go through the inbox streams meanwhile; the later
-        // ones take the API connection's loop's link.
-        assertEquals(200, b.push("alice", "first").status());
-        assertEquals("first", alice.readMsg().text());
-        GatewayFixture.await(() -> clusterStat(b, "links_up") >= 1, "b's link to a up");
-        for (int i = 0; i < 40 && clusterStat(b, "requests_over_links") == 0; i++) {
-            assertEquals(200, b.push("alice", "early " + i).status());
-            assertEquals("early " + i, alice.readMsg().text());
-            Thread.sleep(50);
-        }
+        pushUntilOnALink(b, "alice", alice); // then the API connection's pushes take its loop's link
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect()) {
             String inboxA = new String(Keys.inbox("a"), java.nio.charset.StandardCharsets.UTF_8);
@@ -125,6 +115,21 @@ class ClusterTest {
         } finally {
             client.shutdown();
         }
+    }
+
+    /**
+     * Pushes through {@code via}'s API (one keep-alive connection) to {@code client} until one went on a direct
+     * link: the first ones open {@code via}'s links (one per loop that makes a request: the script's answer is
+     * read on one, the API connection on another) and go through the inbox streams meanwhile.
+     */
+    static void pushUntilOnALink(GatewayFixture via, String clientId, SwbTestClient client) throws Exception {
+        long before = clusterStat(via, "requests_over_links");
+        for (int i = 0; i < 40 && clusterStat(via, "requests_over_links") == before; i++) {
+            assertEquals(200, via.push(clientId, "early " + i).status());
+            assertEquals("early " + i, client.readMsg().text());
+            Thread.sleep(50);
+        }
+        assertTrue(clusterStat(via, "links_up") >= 1, "no link up");
     }
 
     @Test
