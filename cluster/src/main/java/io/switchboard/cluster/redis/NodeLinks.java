@@ -81,7 +81,6 @@ final class NodeLinks {
      * have no order between them but the one their answers give: one answered was taken by the peer already.
      */
     private final Map<String, Link[]> links = new ConcurrentHashMap<>();
-    private final EventLoopGroup loops;
     /** This node's loops, in {@link #links} order. */
     private final EventLoop[] loopsInOrder;
     /** Links other nodes opened to this one. */
@@ -210,7 +209,6 @@ final class NodeLinks {
         this.tls = tls;
         this.inbox = inbox;
         this.transport = transport;
-        this.loops = loops;
         java.util.List<EventLoop> inOrder = new java.util.ArrayList<>();
         loops.forEach(e -> inOrder.add((EventLoop) e));
         this.loopsInOrder = inOrder.toArray(EventLoop[]::new);
