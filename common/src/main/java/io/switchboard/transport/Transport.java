@@ -106,9 +106,10 @@ public enum Transport {
     }
 
     /**
-     * A group for channels that stay open after their input ended (ALLOW_HALF_CLOSURE, the proxy): on epoll it
-     * carries {@link EpollRearm}'s fix for Netty 4.2.18 dropping such channels from epoll. The gateway and bench close
-     * on EOF, so their channels always have an interest left and do without the wrapper (one object per channel).
+     * A group for channels that stay open after their input ended (ALLOW_HALF_CLOSURE: the proxy's, the gateway's
+     * API connections, which answer what was read before a FIN): on epoll it carries {@link EpollRearm}'s fix for
+     * Netty 4.2.18 dropping such channels from epoll (one 16-byte object per channel). The bench closes on EOF, so
+     * its channels always have an interest left and do without the wrapper.
      */
     public EventLoopGroup newHalfClosingGroup(int threads, ThreadFactory threadFactory) {
         return new MultiThreadIoEventLoopGroup(threads, threadFactory, ioHandlerFactory(true));

@@ -67,7 +67,7 @@ public final class ApiServer implements AutoCloseable {
     private static ApiServer start(ApiSettings settings, PushService push, AdminService admin, GatewayMetrics metrics,
                                    LongSupplier monotonicNs, EventLoopGroup clientLoops) throws InterruptedException {
         boolean own = clientLoops == null;
-        EventLoopGroup group = own ? settings.transport().newGroup(1, new DefaultThreadFactory("swb-api", true))
+        EventLoopGroup group = own ? settings.transport().newHalfClosingGroup(1, new DefaultThreadFactory("swb-api", true))
                 : clientLoops;
         List<ScheduledFuture<?>> periodic = new ArrayList<>();
         try {

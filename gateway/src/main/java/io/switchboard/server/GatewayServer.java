@@ -104,7 +104,8 @@ public final class GatewayServer implements AutoCloseable {
         if (config.reusePort && !config.transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
-        group = config.transport.newGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
+        // Half-closing: the API's connections on these loops answer what was read before a FIN (Transport).
+        group = config.transport.newHalfClosingGroup(config.eventLoops, new DefaultThreadFactory("swb-loop", true));
         try {
             this.cluster = config.cluster == null ? null : ClusterProvider.load().open(config, metrics,
                     services.clock(), group);
