@@ -56,4 +56,17 @@ public final class ServerTls {
                     + "converts a PKCS#1 key)", e);
         }
     }
+
+    /**
+     * Whether {@code cause} is, or was caused by, a TLS failure: the peer's doing (plain text on a TLS port, a
+     * certificate or protocol version it refused, a damaged record), to count and log quietly, not a server fault.
+     */
+    public static boolean isTlsError(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -469,8 +469,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         // Errors inside a request are answered in routeing (its own place in the order); what reaches here is a
         // broken connection or codec: log it once and close.
         if (cause instanceof java.io.IOException
-                || cause instanceof io.netty.handler.codec.PrematureChannelClosureException) {
-            // The peer reset or vanished (an aborted request): its business, not a fault of the server.
+                || cause instanceof io.netty.handler.codec.PrematureChannelClosureException
+                || cause instanceof io.netty.handler.codec.http2.Http2Exception
+                || io.switchboard.transport.ServerTls.isTlsError(cause)) {
+            // The peer reset or vanished (an aborted request), broke HTTP/2's rules or TLS's: its business, not a
+            // fault of the server.
             log.debug("API connection {} ended: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {
             metrics.loopErrors.increment();

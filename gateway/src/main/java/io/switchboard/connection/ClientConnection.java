@@ -288,6 +288,14 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             }
             log.debug("closing connection {}: bad PROXY header: {}", ctx.channel().remoteAddress(),
                     cause.getMessage());
+        } else if (io.switchboard.transport.ServerTls.isTlsError(cause)) {
+            // The peer's doing (a device retrying in plain text would otherwise write a warning a second).
+            if (phase != CLOSING) {
+                phase = CLOSING;
+                refused(Refusal.TLS_FAILED);
+            }
+            log.debug("closing {} connection {}: TLS failed: {}", at.adapter.name(), remoteAddress(),
+                    cause.toString());
         } else if (!(cause instanceof IOException)) {
             at.shared.metrics().loopErrors.increment();
             log.warn("closing {} connection {} ({}) after unexpected error: {}", at.adapter.name(), remoteAddress(),

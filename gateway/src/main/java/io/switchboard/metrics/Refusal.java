@@ -14,6 +14,11 @@ public enum Refusal {
     /** With {@code --accept-proxy}: a connection from a peer outside {@code --accept-proxy-from}. */
     PROXY_UNTRUSTED,
     IDLE_TIMEOUT,
+    /**
+     * On a TLS listener ({@code --tls-cert}): a handshake or record the peer got wrong (plain text, a certificate or
+     * protocol version it refused); the connection is closed.
+     */
+    TLS_FAILED,
     AUTH_FAILED,
     /** A session's token expired (its {@code exp} plus leeway passed) before the client sent a fresh one. */
     TOKEN_EXPIRED,

@@ -100,6 +100,23 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aRetainedMessageLargerThanTheV5ClientsMaximumPacketSizeIsNotSent() throws Exception {
+        gw.start();
+        gw.api().post("/v1/topics/big/messages?retain=true", "x".repeat(2000));
+        gw.api().post("/v1/topics/small/messages?retain=true", "y".repeat(10));
+        MqttTestClient c = MqttTestClient.open(gw.server().mqttPort(), 5);
+        clients.add(c);
+        c.sendConnect("tiny", true, 60, null, null, 0, -1, 1024); // Maximum Packet Size 1,024
+        assertEquals(0, c.connack().body()[1]);
+        assertEquals(0, c.subscribeAndWait(1, "#", 0));
+        MqttTestClient.Pub p = c.readPublish();
+        assertEquals("small", p.topic(), "MQTT 5 forbids sending a packet over the client's maximum");
+        c.expectSilence(300);
+        assertTrue(gw.api().get("/v1/stats").body().contains("\"topic_queue_full\":1"),
+                gw.api().get("/v1/stats").body());
+    }
+
+    @Test
     void theRetainedMessagesOneSubscribeSendsAreBoundedByMaxQueuedBytes() throws Exception {
         gw.config.maxPayloadBytes = 1000;
         gw.config.maxQueuedBytesPerClient = 1000;

@@ -185,13 +185,68 @@ class GatewayMqttTest {
     void moreUnreleasedQos2MessagesThanTheReceiveMaximumCloseTheConnection() throws Exception {
         gw.config.windowMessages = 2;
         gw.start();
-        MqttTestClient c = connected("hoarder", V5, true);
-        for (int id = 1; id <= 2; id++) {
-            c.publish("t/x", "m" + id, 2, id); // never released
-            c.expect(MqttTestClient.PUBREC);
+        for (int version : new int[] {V5, V311}) {
+            MqttTestClient c = connected("hoarder-" + version, version, true);
+            for (int id = 1; id <= 2; id++) {
+                c.publish("t/x", "m" + id, 2, id); // never released
+                c.expect(MqttTestClient.PUBREC);
+            }
+            c.publish("t/x", "m3", 2, 3); // each would be kept until its PUBREL
+            if (version == V5) {
+                assertEquals(0x93, c.readDisconnect(), "receive maximum exceeded");
+            } else {
+                c.expectEof(); // 3.1.1 is told nothing (real clients keep 10-20 in flight): closed all the same
+            }
         }
-        c.publish("t/x", "m3", 2, 3);
-        assertEquals(0x93, c.readDisconnect(), "receive maximum exceeded");
+    }
+
+    @Test
+    void aPublishOnATopicMqttAllowsButTheServerDoesNotIsRefusedAndTheConnectionStays() throws Exception {
+        gw.start();
+        SwbTestClient reader = gw.hello("reader");
+        MqttTestClient v5 = connected("spaces5", V5, true);
+        v5.publish("home/living room/temp", "21", 1, 7);
+        MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
+        assertEquals(0x90, ack.body()[2] & 0xFF, "v5: topic name invalid");
+        MqttTestClient v3 = connected("spaces311", V311, false);
+        v3.publish("home/living room/temp", "21", 1, 8);
+        v3.expect(MqttTestClient.PUBACK); // 3.1.1 cannot refuse; closing would make it send it again for ever
+        v3.publish("home/living room/temp", "21", 0, 0);
+        for (MqttTestClient c : java.util.List.of(v5, v3)) {
+            c.pingreq();
+            c.expect(MqttTestClient.PINGRESP); // still connected
+        }
+        gw.assertRefusals("malformed_frame", 3);
+        reader.sync(); // the SWB/1 client is untouched
+    }
+
+    @Test
+    void aKeepAliveOfZeroIsTheLongestHeartbeatTheServerAllows() throws Exception {
+        gw.config.heartbeatMinSec = 1; // the shortest: a keep-alive of 0 used to get it, closed after 2 s silent
+        gw.config.heartbeatMaxSec = 60;
+        gw.config.idleGraceSec = 0;
+        gw.start();
+        MqttTestClient v3 = open(V311);
+        v3.sendConnect("nokeepalive311", true, 0, null, null, 0);
+        assertEquals(0, v3.connack().body()[1]);
+        MqttTestClient v5 = open(V5);
+        v5.sendConnect("nokeepalive5", true, 0, null, null, 0);
+        MqttTestClient.Packet connack = v5.connack();
+        assertEquals(0, connack.body()[1]);
+        assertTrue(containsServerKeepAlive(connack.body(), 60), "v5 is told --hb-max as the server keep-alive");
+        v3.expectSilence(3_500); // a 3.1.1 client cannot be told: it sends nothing, and is not closed
+        v3.pingreq();
+        v3.expect(MqttTestClient.PINGRESP);
+        gw.assertRefusals("idle_timeout", 0);
+    }
+
+    private static boolean containsServerKeepAlive(byte[] connackBody, int sec) {
+        for (int i = 2; i + 2 < connackBody.length; i++) {
+            if (connackBody[i] == 0x13 && ((connackBody[i + 1] & 0xFF) << 8 | (connackBody[i + 2] & 0xFF)) == sec) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test

@@ -90,6 +90,22 @@ class GatewayTlsTest {
     }
 
     @Test
+    void plainTextOnTheTlsPortIsARefusalNotAServerFault() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.config.mqttTlsCert = resource("cert.pem");
+        gw.config.mqttTlsKey = resource("key.pem");
+        gw.start();
+        for (int i = 0; i < 3; i++) { // a device retrying in clear text
+            MqttTestClient plain = MqttTestClient.open(gw.server().mqttPort(), 4);
+            plain.sendConnect("cleartext", true, 60, null, null, 0);
+            plain.expectEof();
+            plain.close();
+        }
+        gw.assertRefusals("tls_failed", 3);
+        assertEquals(0, gw.server().metrics().loopErrors.sum(), "counted as the peer's doing, logged at debug");
+    }
+
+    @Test
     void aKeyWithoutItsCertificateIsRefusedWithOneLine() {
         gw.config.mqttPort = 0;
         gw.config.mqttTlsKey = resource("key.pem");

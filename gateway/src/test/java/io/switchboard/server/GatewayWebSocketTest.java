@@ -163,6 +163,17 @@ class GatewayWebSocketTest {
     }
 
     @Test
+    void mqtt31ClientsOfferingMqttv31GetItNamedBack() throws Exception {
+        gw.start();
+        // MQTT.js with protocolVersion 3 and Paho JS in 3.1 mode offer only "mqttv3.1"; a browser refuses a 101
+        // that names none of the subprotocols it offered.
+        WsTestClient c = ws("/mqtt", "Sec-WebSocket-Protocol: mqttv3.1");
+        assertEquals("mqttv3.1", c.answer().headers().get("sec-websocket-protocol"));
+        WsTestClient both = ws("/mqtt", "Sec-WebSocket-Protocol: mqttv3.1, mqtt");
+        assertEquals("mqttv3.1", both.answer().headers().get("sec-websocket-protocol"), "the client's first choice");
+    }
+
+    @Test
     void upgradesThatAreNotOneAreAnsweredWithTheirHttpStatus() throws Exception {
         gw.start();
         int port = port();

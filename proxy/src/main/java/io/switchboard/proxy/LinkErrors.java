@@ -20,7 +20,7 @@ final class LinkErrors {
         if (cause instanceof HAProxyProtocolException) {
             metrics.refused(ProxyMetrics.Refused.PROXY_HEADER);
             log.debug("bad PROXY header from {}: {}", client.remoteAddress(), cause.getMessage());
-        } else if (Tls.isTlsError(cause)) {
+        } else if (io.switchboard.transport.ServerTls.isTlsError(cause)) {
             // counted as a failed handshake, or a write after the client's close_notify: ordinary ends
             log.debug("TLS connection {} failed: {}", client.remoteAddress(), cause.toString());
         } else if (!(cause instanceof IOException)) {

@@ -6,7 +6,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
-import javax.net.ssl.SSLException;
 import io.switchboard.transport.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,15 +73,5 @@ final class Tls {
                 client.close();
             }
         });
-    }
-
-    /** Whether {@code cause} is, or was caused by, a TLS failure. */
-    static boolean isTlsError(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof SSLException) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -210,7 +210,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         sessionExpirySec = (int) Math.min(maxExpiry, c.version() == MqttVersion.V5 ? c.sessionExpirySec()
                 : c.cleanStart() ? 0 : maxExpiry);
         String token = c.password() == null ? null : new String(c.password(), StandardCharsets.UTF_8);
-        hello(id, token, c.cleanStart() ? -1 : 0, c.keepAliveSec());
+        // Keep-alive 0 is MQTT's "no keep-alive": the longest heartbeat the server allows (--hb-max), where SWB/1's
+        // hb=0 gets the shortest: an MQTT 3.1.1 client cannot be told another value, and would be closed for
+        // silence every 2 x --hb-min + --idle-grace (20 s by default). With --hb-min 0 it is never idle-closed.
+        int keepAliveSec = c.keepAliveSec() == 0 && at.shared.config().heartbeatMinSec > 0
+                ? at.shared.config().heartbeatMaxSec : c.keepAliveSec();
+        hello(id, token, c.cleanStart() ? -1 : 0, keepAliveSec);
     }
 
     @Override
@@ -449,8 +454,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             return; // closing: a bad alias
         }
         if (!Names.isValidTopic(p.topic())) {
-            protocolError(-MqttReasonCodes.TOPIC_NAME_INVALID, "topic must be " + Names.TOPIC_RULE,
-                    Refusal.MALFORMED_FRAME);
+            // A topic MQTT allows (the decoder closed on one it does not) but this server does not: a space, another
+            // script, longer than its names. Refused, not the connection's end: a client with a persistent session
+            // sends an unacknowledged PUBLISH again on every reconnect, so closing would loop for ever. v5 is told
+            // 0x90; 3.1.1 has no refusal: a positive acknowledgement, and the message goes nowhere.
+            refused(Refusal.MALFORMED_FRAME);
+            answer(p, version == MqttVersion.V5 ? MqttReasonCodes.TOPIC_NAME_INVALID : MqttReasonCodes.SUCCESS);
             return;
         }
         at.shared.metrics().sendsReceived.increment();
@@ -481,8 +490,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 resent = p.dup();
             }
             if (!resent) {
-                if (!known && version == MqttVersion.V5 && qos2Received.size() >= receiveMaximumToAnnounce()) {
-                    // More unreleased QoS 2 messages than the CONNACK allowed: each would be kept until its PUBREL.
+                if (!known && qos2Received.size() >= receiveMaximumToAnnounce()) {
+                    // More unreleased QoS 2 messages than the CONNACK allowed (v5), or than the window (3.1.1, told
+                    // nothing: real clients keep 10-20 in flight): each would be kept until its PUBREL.
                     protocolError(-MqttReasonCodes.RECEIVE_MAXIMUM_EXCEEDED, "more than "
                             + receiveMaximumToAnnounce() + " QoS 2 messages not released", Refusal.MALFORMED_FRAME);
                     return;
@@ -857,8 +867,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         for (int i = 0; i < codes.length; i++) {
             if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
                 at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), (topic, payload) -> {
-                    if (payload.length > budget[0]) {
-                        skipped[0]++;
+                    if (payload.length > budget[0] || (maxPacketToClient > 0 && MqttEncoder.publishBytes(version,
+                            topic, payload.length, 0, List.of()) > maxPacketToClient)) {
+                        skipped[0]++; // over the budget, or larger than the v5 client's Maximum Packet Size
                         return;
                     }
                     budget[0] -= payload.length;

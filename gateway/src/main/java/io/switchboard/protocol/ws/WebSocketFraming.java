@@ -218,7 +218,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             return;
         }
         cancelHandshakeTimeout();
-        String subprotocol = request.subprotocols().contains(route.subprotocol()) ? route.subprotocol() : null;
+        String subprotocol = route.chosen(request.subprotocols());
         ctx.write(Unpooled.wrappedBuffer(request.switchingProtocols(subprotocol)), ctx.voidPromise());
         phase = OPEN;
         ByteBuf rest = pending;
