@@ -17,7 +17,7 @@ public final class QueuedBytes {
     }
 
     /** Takes {@code bytes} from the budget unless that would exceed it; false (nothing taken) when it would. */
-    boolean tryTake(long bytes) {
+    public boolean tryTake(long bytes) {
         long cur;
         do {
             cur = used.get();
@@ -33,7 +33,7 @@ public final class QueuedBytes {
         used.addAndGet(bytes);
     }
 
-    void give(long bytes) {
+    public void give(long bytes) {
         used.addAndGet(-bytes);
     }
 

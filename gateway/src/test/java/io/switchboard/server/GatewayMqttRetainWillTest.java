@@ -192,6 +192,48 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void delayedWillsCountAgainstTheQueuedTotalAndPastItArePublishedAtOnce() throws Exception {
+        gw.config.maxPayloadBytes = 4000;
+        gw.config.maxQueuedBytesPerClient = 4000;
+        // One waiting will (3,000 bytes and its 7-byte topic) fits, a second does not; its delivery to the watcher
+        // (3,000 queued a moment) still does.
+        gw.config.maxQueuedTotalBytes = 6010;
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        String big = "x".repeat(3000);
+        MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, first.connectWithWill("first", "w/first", big, false, 3600, true, 3600));
+        first.close();
+        watcher.expectSilence(300); // waits its delay, holding 3,007 bytes of the 6,010
+        GatewayFixture.await(() -> queuedBytes() == 3007, "the waiting will is counted");
+
+        MqttTestClient second = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, second.connectWithWill("second", "w/second", big, false, 3600, true, 3600));
+        second.close();
+        assertEquals("w/second", watcher.readPublish().topic(), "past the budget: published now, not kept");
+        gw.assertRefusals("queued_total", 1);
+
+        MqttTestClient back = MqttTestClient.open(gw.server().mqttPort(), V5);
+        clients.add(back);
+        back.sendConnect("first", false, 60, null, null, 0, 3600); // the same session: its will is void
+        assertEquals(0, back.connack().body()[1]);
+        GatewayFixture.await(() -> queuedBytes() == 0, "the void will's bytes are given back");
+        MqttTestClient third = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, third.connectWithWill("third", "w/third", big, false, 3600, true, 3600));
+        third.close();
+        watcher.expectSilence(300); // fits again: waits its delay
+    }
+
+    private long queuedBytes() {
+        try {
+            return gw.stats().get("queued_bytes").asLong();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void aDelayedWillIsPublishedAtOnceWhenTheSessionEndsWithTheConnection() throws Exception {
         gw.start();
         MqttTestClient watcher = connected("watcher", V5);

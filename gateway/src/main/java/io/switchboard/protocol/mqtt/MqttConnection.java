@@ -726,8 +726,21 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
     }
 
-    /** A will waiting out its delay: its timer, the session it belongs to, and its publishing (which checks it). */
-    record DelayedWill(java.util.concurrent.Future<?> timer, Session session, Runnable publish) {
+    /**
+     * A will waiting out its delay: its timer, the session it belongs to, its publishing (which checks it), and the
+     * bytes it holds of {@code --max-queued-total}, given back once: by the timer when it runs, or by whoever
+     * cancels it ({@link #cancel}).
+     */
+    record DelayedWill(java.util.concurrent.Future<?> timer, Session session, Runnable publish, int bytes,
+                       io.switchboard.session.QueuedBytes budget) {
+        /** Stops the timer; true (and the bytes given back) when it had not run. */
+        boolean cancel() {
+            if (!timer.cancel(false)) {
+                return false;
+            }
+            budget.give(bytes);
+            return true;
+        }
     }
 
     /**
@@ -741,7 +754,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // By Clean Start, and in one process also by session object (see below); not by object in a cluster, where
         // every reconnect gets a new one, resumed or not.
         DelayedWill older = at.adapter.delayedWills.remove(s.id());
-        if (older != null && older.timer().cancel(false) && (flag(FLAG_CLEAN_START)
+        if (older != null && older.cancel() && (flag(FLAG_CLEAN_START)
                 || older.session() != s && !at.shared.registry().directory().shared())) {
             // In one process a new session object means the old session ended (removed, e.g. past the offline
             // sessions limit), so its will is due; in a cluster every reconnect has a new one.
@@ -769,19 +782,29 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             // not come here: its will is handed over when it is told (see goodbye).
             return;
         }
+        // A waiting will holds its payload (up to the largest packet) for up to a day, for a client id that may never
+        // come back: counted against --max-queued-total with the queued pushes. Past the budget it is published now
+        // rather than kept (early, but not lost), and counted as queued_total.
+        int bytes = w.payload().length + w.topic().length();
+        var budget = at.shared.registry().queuedBytes();
+        if (delaySec > 0 && !budget.tryTake(bytes)) {
+            refused(Refusal.QUEUED_TOTAL);
+            delaySec = 0;
+        }
         if (delaySec > 0) {
             var wills = at.adapter.delayedWills;
             java.util.concurrent.CompletableFuture<DelayedWill> self = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.Future<?> timer = at.shard.eventLoop().schedule(() -> {
+                budget.give(bytes);
                 wills.remove(s.id(), self.getNow(null));
                 if (!s.online()) { // else the client reconnected within the delay (see endDelayedWill)
                     publishUnlessClaimedSince(s, publish);
                 }
             }, delaySec, java.util.concurrent.TimeUnit.SECONDS);
-            DelayedWill mine = new DelayedWill(timer, s, publish);
+            DelayedWill mine = new DelayedWill(timer, s, publish, bytes, budget);
             self.complete(mine);
             DelayedWill older = wills.put(s.id(), mine);
-            if (older != null && older.timer().cancel(false) && older.session() != s) {
+            if (older != null && older.cancel() && older.session() != s) {
                 // The client connected again since, to a new session: the old one ended, so its will is due now
                 // (the same session resumed would have made it void, as its own check would have found).
                 older.publish().run();
