@@ -21,6 +21,12 @@ public final class DiskStore implements MessageStore {
     private static final Logger log = LoggerFactory.getLogger(DiskStore.class);
     /** Operations waiting for the writer, at most; an append beyond is answered 503 at once. */
     static final int QUEUE_CAPACITY = 1 << 20;
+    /**
+     * An append is refused at once while the oldest operation waiting for the writer has waited this long: half the
+     * 10 s a stored push waits for its answer. Without it a disk that stalls (or cannot keep up with fsync always)
+     * took a million operations and their payloads onto the heap, and every push waited 10 s for a 503.
+     */
+    static final long MAX_BACKLOG_NS = 5_000_000_000L;
     /** A stored message's bytes on disk beyond its payload and id, for {@link #full}. */
     private static final int RECORD_OVERHEAD = Records.messageBytes(0, 0);
 
@@ -127,6 +133,7 @@ public final class DiskStore implements MessageStore {
         StoreWriter.Op op = new StoreWriter.Op(StoreWriter.Op.MESSAGE, clientId, seq, expiresAtMs, payload, done);
         IOException refused = refusal();
         if (refused == null) {
+            op.queuedAtNs = clock.monotonicNs();
             counters.accountedBytes.addAndGet(op.recordBytes);
             if (queue.offer(op)) {
                 return;
@@ -151,6 +158,12 @@ public final class DiskStore implements MessageStore {
         if (!w.isAlive()) {
             return new IOException("the store's writer stopped on an error (see the log)");
         }
+        StoreWriter.Op oldest = queue.peek();
+        long waitedNs = oldest == null ? 0 : clock.monotonicNs() - oldest.queuedAtNs;
+        if (waitedNs > MAX_BACKLOG_NS) {
+            return new IOException("the disk is not keeping up: the oldest write has waited "
+                    + waitedNs / 1_000_000 + " ms");
+        }
         return null;
     }
 
@@ -169,6 +182,7 @@ public final class DiskStore implements MessageStore {
      * restart (with their seq, so clients drop them); counted as a failure.
      */
     private void offerQuietly(StoreWriter.Op op) {
+        op.queuedAtNs = clock.monotonicNs();
         if (closed || !queue.offer(op)) {
             counters.failures.increment();
         }

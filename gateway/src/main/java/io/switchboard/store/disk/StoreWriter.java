@@ -51,6 +51,8 @@ final class StoreWriter implements Runnable {
         final int recordBytes;
         /** Set by the writer once the message is in its index (so a failure takes it out again). */
         boolean indexed;
+        /** When it was queued (the store clock's monotonic time), for {@link DiskStore}'s backlog check. */
+        long queuedAtNs;
 
         Op(byte type, String clientId, long seq, long expiresAtMs, byte[] payload, MessageStore.Appended done) {
             this.type = type;
@@ -114,11 +116,18 @@ final class StoreWriter implements Runnable {
         roll();
     }
 
+    /** Tests only: while set, the writer waits for it before taking the next batch (a disk that stalls). */
+    static volatile java.util.concurrent.CountDownLatch stalledForTests;
+
     @Override
     public void run() {
         boolean stopping = false;
         try {
             while (!stopping) {
+                java.util.concurrent.CountDownLatch stall = stalledForTests;
+                if (stall != null) {
+                    stall.await();
+                }
                 Op first = queue.poll(waitMs(), TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);

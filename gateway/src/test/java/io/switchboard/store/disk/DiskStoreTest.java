@@ -4,6 +4,8 @@ import static io.switchboard.store.disk.StoreRig.append;
 import static io.switchboard.store.disk.StoreRig.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +38,40 @@ class DiskStoreTest {
     private List<Path> segmentFiles() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".swblog")).sorted().toList();
+        }
+    }
+
+    @Test
+    void appendsAreRefusedAtOnceWhileTheOldestWaitingWriteIsOlderThanHalfTheAnswerTimeout() throws Exception {
+        StoreRig rig = new StoreRig(dir);
+        java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        StoreWriter.stalledForTests = disk; // the writer takes nothing until released: a disk that stalls
+        try {
+            DiskStore s = rig.open();
+            long exp = StoreRig.START_MS + 600_000;
+            java.util.concurrent.CompletableFuture<Throwable> first = new java.util.concurrent.CompletableFuture<>();
+            s.append("a", 1, exp, StoreRig.bytes("one"), first::complete);
+            rig.clock.advanceMs(4_000);
+            java.util.concurrent.CompletableFuture<Throwable> second = new java.util.concurrent.CompletableFuture<>();
+            s.append("a", 2, exp, StoreRig.bytes("two"), second::complete);
+            assertFalse(second.isDone(), "4 s behind: still taken");
+            rig.clock.advanceMs(1_500);
+            java.util.concurrent.CompletableFuture<Throwable> third = new java.util.concurrent.CompletableFuture<>();
+            s.append("a", 3, exp, StoreRig.bytes("three"), third::complete);
+            Throwable refused = third.getNow(null);
+            assertNotNull(refused, "5.5 s behind: refused at once, not after its own 10 s");
+            assertTrue(refused.getMessage().startsWith("the disk is not keeping up: the oldest write has waited 5500"),
+                    refused.getMessage());
+
+            disk.countDown();
+            assertNull(first.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertNull(second.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            StoreRig.append(s, "a", 3, exp, "three"); // the backlog written: taken again
+            Map<String, StoreRig.Client> got = rig.reopen(s);
+            assertEquals(List.of("one", "two", "three"), payloads(got.get("a")));
+        } finally {
+            StoreWriter.stalledForTests = null;
+            disk.countDown();
         }
     }
 
