@@ -151,7 +151,7 @@ final class ApiConnections {
     /** Hands each deadline of {@code all} that looks past (or paused) to its channel's loop for a decision. */
     private static void checkLate(Set<Deadline> all, long now) {
         for (Deadline d : all) {
-            if (now - d.deadlineNs >= 0 || d.phase != IDLE && !d.ch.config().isAutoRead()) {
+            if (now - d.deadlineNs >= 0 || d.phase != IDLE && !d.ch.config().isAutoRead() || !d.ch.isWritable()) {
                 d.ch.eventLoop().execute(() -> d.check(now));
             }
         }
@@ -171,6 +171,8 @@ final class ApiConnections {
         private volatile long deadlineNs;
         /** Speaks HTTP/2: its requests are streams with deadlines of their own. */
         private boolean multiplexed;
+        /** Since when its answers wait for a peer that does not read them (the write buffer full); 0: writable. */
+        private long unwritableSinceNs;
         /** HTTP/2 streams open on this connection: while there are any, it is not idle. */
         private int streamsOpen;
 
@@ -241,6 +243,9 @@ final class ApiConnections {
                 }
                 return;
             }
+            if (peerStoppedReading(now)) {
+                return;
+            }
             if (phase == IDLE) {
                 checkIdle(now);
                 return;
@@ -251,6 +256,32 @@ final class ApiConnections {
             } else if (now - deadlineNs >= 0) {
                 expire(now);
             }
+        }
+
+        /**
+         * A peer that has not read its answers for {@code --api-body-timeout} (its write buffer full all along) is
+         * closed, counted as an {@code api_timeout}: reading it is paused meanwhile, which the request deadlines
+         * rightly forgive, so without this a backend that hung (or leaks connections it never reads) would hold its
+         * connections for ever, up to --api-max-connections, and every other backend would be answered 503.
+         */
+        private boolean peerStoppedReading(long now) {
+            if (ch.isWritable()) {
+                unwritableSinceNs = 0;
+                return false;
+            }
+            if (unwritableSinceNs == 0) {
+                unwritableSinceNs = now;
+                return false;
+            }
+            if (now - unwritableSinceNs < TimeUnit.SECONDS.toNanos(bodyTimeoutSec)) {
+                return false;
+            }
+            metrics.refused(Refusal.API_TIMEOUT);
+            log.debug("API connection {} has not read its answers for {} s (--api-body-timeout): closed",
+                    ch.remoteAddress(), bodyTimeoutSec);
+            closing(now);
+            ch.close();
+            return true;
         }
 
         /**

@@ -80,6 +80,27 @@ class ApiHardeningTest {
         }
     }
 
+    @Test
+    void shouldCloseAConnectionThatDoesNotReadItsAnswersForTheBodyTimeout() throws Exception {
+        gw.config.apiBodyTimeoutSec = 1;
+        gw.start();
+        byte[] all = "GET /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n".repeat(20_000)
+                .getBytes(StandardCharsets.US_ASCII);
+        try (RawHttp hung = RawHttp.connect(gw.server().apiPort(), 4096)) {
+            OutputStream out = hung.socket.getOutputStream();
+            CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(all);
+                } catch (IOException e) {
+                    // closed by the server: expected
+                }
+            });
+            awaitReadingPaused(1, "the API stops reading the connection whose answers are not read");
+            GatewayFixture.await(() -> apiConnections() == 1, "a backend that never reads is not held for ever");
+            assertEquals(1, gw.stats().get("refusals").get("api_timeout").asLong());
+        }
+    }
+
     private void awaitReadingPaused(int connections, String what) {
         GatewayFixture.await(() -> {
             try {
