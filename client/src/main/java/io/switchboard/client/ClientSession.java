@@ -55,6 +55,8 @@ final class ClientSession {
     private final Subscriptions subscriptions = new Subscriptions();
 
     private volatile String token;
+    /** {@code connect()} was called while the connection was ending on a {@code BYE} (from {@code onBye}). */
+    private boolean connectRequestedAfterBye;
     private volatile State state = State.NEW;
     private volatile long highestSeq;
     private volatile Welcome welcome;
@@ -116,9 +118,20 @@ final class ClientSession {
         return welcome;
     }
 
-    /** The token of the next {@code HELLO}; the caller has validated it. */
+    /**
+     * The token of the next {@code HELLO}, and sent now with {@code AUTH} on a connection that is up, so that the
+     * session outlives the old token's expiry; the caller has validated it.
+     */
     void updateToken(String newToken) {
         token = newToken;
+        if (newToken != null) {
+            loop.execute(() -> {
+                Connection c = connection;
+                if (state == State.CONNECTED && c != null && !c.byeReceived() && newToken.equals(token)) {
+                    c.writeAndFlush(SwbFrames.line(c.alloc(), "AUTH", newToken), null);
+                }
+            });
+        }
     }
 
     CompletableFuture<Void> closeFuture() {
@@ -130,7 +143,17 @@ final class ClientSession {
     void connect(CompletableFuture<Welcome> result) {
         switch (state) {
             case CLOSED -> result.completeExceptionally(closed());
-            case CONNECTED -> result.complete(welcome);
+            case CONNECTED -> {
+                Connection c = connection;
+                if (c != null && c.byeReceived()) {
+                    // Called from onBye (as its javadoc suggests after a new token): this connection is ending, so
+                    // the result is the next WELCOME, or the refusal that stops the client.
+                    connectRequestedAfterBye = true;
+                    connectFuture = result;
+                } else {
+                    result.complete(welcome);
+                }
+            }
             case CONNECTING, WAITING -> {
                 if (connectFuture.isDone()) {
                     connectFuture = result; // reconnecting after an earlier success: wait for the next WELCOME
@@ -277,8 +300,12 @@ final class ClientSession {
                 ? new SwitchboardException(bye.code(), "BYE " + bye.code() + (bye.text().isEmpty() ? "" : " " + bye.text()))
                 : cause != null ? cause
                 : new SwitchboardException(SwitchboardException.LOCAL, "connection closed by the server");
-        boolean refused = bye != null && (bye.code() == 401 || bye.code() == 403);
-        if (refused || !reconnect) {
+        // Refused: not again with the token that was refused; a token given since (updateToken) is tried.
+        boolean refused = bye != null && (bye.code() == 401 || bye.code() == 403)
+                && java.util.Objects.equals(token, c.helloToken);
+        boolean connectRequested = connectRequestedAfterBye;
+        connectRequestedAfterBye = false;
+        if (refused || !reconnect && !connectRequested) {
             state = State.STOPPED;
             if (connectFuture != null) {
                 connectFuture.completeExceptionally(reason);
@@ -305,7 +332,9 @@ final class ClientSession {
     private void startAttempt() {
         state = State.CONNECTING;
         long resume = resuming ? highestSeq : -1;
-        Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, token, resume, heartbeatSeconds));
+        String helloToken = token;
+        Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, helloToken, resume,
+                heartbeatSeconds), helloToken);
         connection = c;
         Bootstrap b = bootstrap.clone().handler(c);
         ChannelFuture f = localAddress == null ? b.connect(host, port)

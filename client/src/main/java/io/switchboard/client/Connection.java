@@ -44,12 +44,20 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private Scheduler.Cancellable ackTask;
     private Scheduler.Cancellable lingerTask;
     private Frame.Bye bye;
+    /** The token its {@code HELLO} carried (null: none). */
+    final String helloToken;
     private Throwable cause;
 
-    Connection(ClientSession client, long resumeSeq, String helloLine) {
+    Connection(ClientSession client, long resumeSeq, String helloLine, String helloToken) {
         this.client = client;
         this.resumeSeq = resumeSeq;
         this.helloLine = helloLine;
+        this.helloToken = helloToken;
+    }
+
+    /** The server said {@code BYE}: this connection is ending. */
+    boolean byeReceived() {
+        return bye != null;
     }
 
     void attach(Channel channel) {

@@ -144,8 +144,9 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     /**
-     * Replaces the token sent in the next {@code HELLO} (for example after {@code BYE 401 token expired}); the
-     * current connection is not affected. {@code null} removes it.
+     * Replaces the token sent in the next {@code HELLO} (for example after {@code BYE 401 token expired}), and on a
+     * connected client sends it now with {@code AUTH}, so that the session lives until the new token expires (give
+     * it before the old one's {@code exp}). {@code null} removes it (nothing is sent).
      *
      * @throws IllegalArgumentException if the token is not one word of visible ASCII or makes HELLO too long
      */

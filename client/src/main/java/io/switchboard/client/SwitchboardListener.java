@@ -49,8 +49,10 @@ public interface SwitchboardListener {
 
     /**
      * The server is closing the connection with {@code BYE <code> <text> [retry=<ms>]}. After {@code 401} or
-     * {@code 403} the client does not reconnect (give it a new token with {@link SwitchboardClient#updateToken(String)}
-     * and call {@link SwitchboardClient#connect()} again).
+     * {@code 403} the client does not reconnect with the token that was refused (give it a new token with
+     * {@link SwitchboardClient#updateToken(String)} and call {@link SwitchboardClient#connect()} again, here or later:
+     * called here, {@code connect()} completes with the next {@code WELCOME}); a token given since the refused one's
+     * {@code HELLO} is tried as any reconnect would.
      */
     default void onBye(int code, String text) {
     }

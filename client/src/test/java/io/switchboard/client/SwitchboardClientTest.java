@@ -471,6 +471,72 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldSendAFreshTokenWithAuthWhileConnected() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("old"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);
+        c.updateToken("new");
+        p.expect("AUTH new"); // the session outlives the old token's expiry
+        p.send("OK AUTH");
+        p.sendMsg(1, "a");
+        events.expect("message 1 a");
+        assertTrue(c.isConnected());
+    }
+
+    @Test
+    void shouldReconnectWithATokenGivenSinceTheRefusedOneAfterBye401() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("old"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);
+        c.updateToken("new");
+        p.expect("AUTH new");
+        p.send("BYE 401 token expired"); // the old token's expiry came first
+        events.expect("bye 401 token expired");
+        expectDisconnected(1_000); // not stopped: the refused token is not the one it has now
+        time.advanceMs(1_000);
+        server.acceptHello("HELLO alice v=1 token=new resume=0", "WELCOME alice v=1 hb=0 seq=0");
+        events.expect("connected seq=0 hb=0");
+    }
+
+    @Test
+    void shouldKeepAConnectCalledFromOnByeWithANewTokenForTheNextWelcome() throws Exception {
+        SwitchboardClient[] self = new SwitchboardClient[1];
+        CompletableFuture<CompletableFuture<Welcome>> fromOnBye = new CompletableFuture<>();
+        SwitchboardListener renewing = new SwitchboardListener() {
+            @Override
+            public void onMessage(long seq, byte[] payload) {
+                events.onMessage(seq, payload);
+            }
+
+            @Override
+            public void onConnected(Welcome w) {
+                events.onConnected(w);
+            }
+
+            @Override
+            public void onBye(int code, String text) {
+                events.onBye(code, text);
+                self[0].updateToken("new"); // as SwitchboardListener.onBye suggests after 401
+                fromOnBye.complete(self[0].connect());
+            }
+
+            @Override
+            public void onDisconnected(Throwable cause, long reconnectDelayMs) {
+                events.onDisconnected(cause, reconnectDelayMs);
+            }
+        };
+        SwitchboardClient c = client(builder("alice").token("old").listener(renewing));
+        self[0] = c;
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);
+        p.send("BYE 401 token expired");
+        events.expect("bye 401 token expired");
+        CompletableFuture<Welcome> again = fromOnBye.get(5, TimeUnit.SECONDS);
+        assertFalse(again.isDone(), "not the ending connection's WELCOME");
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        server.acceptHello("HELLO alice v=1 token=new resume=0", "WELCOME alice v=1 hb=0 seq=0");
+        assertEquals(0, again.get(5, TimeUnit.SECONDS).seq());
+    }
+
+    @Test
     void shouldNotReconnectWhenReconnectIsDisabled() throws Exception {
         SwitchboardClient c = client(builder("alice").reconnect(false));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
