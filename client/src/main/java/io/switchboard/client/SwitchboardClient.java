@@ -50,6 +50,7 @@ public final class SwitchboardClient implements AutoCloseable {
 
     private final String clientId;
     private final int heartbeatSeconds;
+    private final int maxSendBytes;
     private final EventLoopGroup ownedGroup;
     private final EventLoop loop;
     private final ClientSession session;
@@ -57,6 +58,7 @@ public final class SwitchboardClient implements AutoCloseable {
     private SwitchboardClient(Builder b) {
         clientId = b.clientId;
         heartbeatSeconds = b.heartbeatSeconds;
+        maxSendBytes = b.maxSendBytes;
         ownedGroup = b.group == null ? Transport.newGroup(1, "switchboard-client") : null;
         loop = (b.group == null ? ownedGroup : b.group).next();
         session = new ClientSession(b, loop, ownedGroup);
@@ -102,7 +104,9 @@ public final class SwitchboardClient implements AutoCloseable {
      * {@code SENT <id>}, and fails with a {@link SwitchboardException} carrying the code of a {@code NACK}, or
      * {@link SwitchboardException#LOCAL} when the client is not connected or the connection ends first (the
      * outcome is then unknown; retry with the same id if the backend deduplicates). Only one send per id may be
-     * pending. The array is read on the event loop: do not modify it until the future completes.
+     * pending. The array is read on the event loop: do not modify it until the future completes. A payload larger
+     * than {@link Builder#maxSendBytes(int)} fails at once with code 413 and sends nothing (the server would end
+     * the connection, and every other pending send with it).
      *
      * @throws IllegalArgumentException if {@code id} is not an SWB/1 identifier
      */
@@ -110,6 +114,11 @@ public final class SwitchboardClient implements AutoCloseable {
         Ids.requireId(id, "send id");
         Objects.requireNonNull(payload, "payload");
         CompletableFuture<Void> result = new CompletableFuture<>();
+        if (payload.length > maxSendBytes) {
+            result.completeExceptionally(new SwitchboardException(413, "payload of " + payload.length
+                    + " bytes exceeds maxSendBytes (" + maxSendBytes + ", the server's --max-payload)"));
+            return result;
+        }
         onLoop(() -> session.send(id, payload, result), result);
         return result;
     }
@@ -264,6 +273,7 @@ public final class SwitchboardClient implements AutoCloseable {
         int ackEveryMessages = 32;
         long ackDelayMs = 1_000;
         int maxPayloadBytes = MAX_PAYLOAD_BYTES;
+        int maxSendBytes = 64 * 1024;
         long resumeFrom = -1;
         InetAddress localAddress;
         RandomGenerator random;
@@ -352,6 +362,15 @@ public final class SwitchboardClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Largest payload {@link SwitchboardClient#send} sends; a larger one fails at once with 413. Set it to the
+         * server's {@code --max-payload}: default 64 KiB, the server's default (the SWB/1 maximum is 16 MiB).
+         */
+        public Builder maxSendBytes(int maxSendBytes) {
+            this.maxSendBytes = maxSendBytes;
+            return this;
+        }
+
         /** Largest message payload accepted; a larger one closes the connection. Default 16 MiB, the SWB/1 maximum. */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = maxPayloadBytes;
@@ -412,6 +431,8 @@ public final class SwitchboardClient implements AutoCloseable {
             require(ackDelayMs >= 0 && ackDelayMs <= 1_000, "ack delay must be 0-1000 ms, got " + ackDelayMs);
             require(maxPayloadBytes >= 0 && maxPayloadBytes <= MAX_PAYLOAD_BYTES,
                     "maxPayloadBytes must be 0-" + MAX_PAYLOAD_BYTES + ", got " + maxPayloadBytes);
+            require(maxSendBytes >= 0 && maxSendBytes <= MAX_PAYLOAD_BYTES,
+                    "maxSendBytes must be 0-" + MAX_PAYLOAD_BYTES + ", got " + maxSendBytes);
             require(resumeFrom >= -1, "resumeFrom must be >= 0 (or -1 for none), got " + resumeFrom);
             checkHelloLength(clientId, token, heartbeatSeconds);
             return new SwitchboardClient(this);

@@ -537,6 +537,21 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldFailASendOverMaxSendBytesAtOnceAndKeepTheConnection() throws Exception {
+        SwitchboardClient c = client(builder("alice").maxSendBytes(10));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> pending = c.send("s1", "small".getBytes(StandardCharsets.UTF_8));
+        p.expect("SEND s1 5");
+        assertEquals("small", new String(p.readBytes(5), StandardCharsets.UTF_8));
+        p.expect("");
+        SwitchboardException e = failure(c.send("s2", new byte[11]), SwitchboardException.class);
+        assertEquals(413, e.code(), "refused here: the server would end the connection and s1 with it");
+        p.send("SENT s1");
+        pending.get(5, TimeUnit.SECONDS);
+        assertTrue(c.isConnected());
+    }
+
+    @Test
     void shouldNotReconnectWhenReconnectIsDisabled() throws Exception {
         SwitchboardClient c = client(builder("alice").reconnect(false));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
