@@ -86,12 +86,16 @@ final class ApiPipeline {
                         ? new H2cUpgrade(deadline) : null, MAX_UPGRADE_BODY) {
             /**
              * An upgrade request is held whole before the switch, up to MAX_UPGRADE_BODY: one with a larger body
-             * (or one of unknown length) is served over HTTP/1.1 instead of refused with Netty's bare 413. Java's
+             * (or one of unknown length) is served over HTTP/1.1 instead of refused with Netty's bare 413, and so is
+             * one pipelined behind requests not answered yet. Java's
              * HttpClient asks for h2c on the first request of a connection, a batch POST included.
              */
             @Override
             protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest req) {
-                return !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req)
+                // Nor one behind requests still waiting for their answers: the 101 would go out first and be read
+                // as their answer, and theirs, written after the switch, would break the HTTP/2 connection.
+                return Exchange.pendingAnswers(c) == 0
+                        && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req)
                         && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) <= MAX_UPGRADE_BODY
                         && super.shouldHandleUpgradeRequest(req);
             }

@@ -166,6 +166,21 @@ class ApiHardeningTest {
     }
 
     @Test
+    void shouldServeAnUpgradeRequestPipelinedBehindAnUnansweredPushOverHttp11() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            // The stored push waits for the disk's fsync; the upgrade request right behind it must not overtake it.
+            c.send("POST /v1/clients/u/messages?ttl=600 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+                    + "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+            RawHttp.Answer push = c.read();
+            assertEquals(200, push.status(), "the push's answer first, not a 101: " + push.body());
+            assertTrue(push.body().contains("\"seq\":1"), push.body());
+            assertEquals(200, c.read().status(), "then /healthz, over HTTP/1.1");
+        }
+    }
+
+    @Test
     void shouldAnswerAnHttp10RequestAndClose() throws Exception {
         gw.start();
         try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
