@@ -200,11 +200,6 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             closeWith(code, text, 0);
             return;
         }
-        Session s = session;
-        session = null;
-        if (s != null) {
-            at.shared.registry().connectionClosed(s, this);
-        }
         leave();
     }
 
@@ -525,11 +520,22 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         return phase == OPEN;
     }
 
-    /** The client leaves: flush what is queued for it, then close (no goodbye). */
+    /**
+     * The client leaves: the session lets go of this connection at once (offline from now: a push meanwhile is not
+     * written to a socket that is closing and reported delivered), what was written to it is flushed, then closed
+     * (no goodbye); a client that does not read that much is closed after a grace period.
+     */
     protected final void leave() {
         phase = CLOSING;
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
         Object end = framingClose(0, "bye");
         ctx.writeAndFlush(end != null ? end : Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
+        at.shard.loop().schedule(this, timeSec);
     }
 
     // ---- ClientLink (the protocol writes messages)

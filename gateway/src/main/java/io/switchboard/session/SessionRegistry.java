@@ -442,12 +442,15 @@ public final class SessionRegistry {
     /** Removes an offline session whose stored messages all expired; on its shard's loop. */
     void sweepOffline(Session s) {
         if (s.state() == Session.OFFLINE && s.purgeExpired(s.owner().nowMs())) {
-            s.owner().removeOffline(s);
             remove(s);
         }
     }
 
+    /** Ends {@code s} here for good; on its shard's loop. */
     void remove(Session s) {
+        // Out of its loop's offline set too, whichever way it goes (a push that found it expired went without:
+        // the offline count then only grew, until --max-offline-sessions refused every stored push with 429).
+        s.owner().removeOffline(s);
         s.dropQueue(); // empty on every path today; should one change, the budget still gets its bytes back
         s.unsubscribeAll();
         store.forget(s.id());

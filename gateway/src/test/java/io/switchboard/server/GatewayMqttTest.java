@@ -250,6 +250,26 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aPushToAPersistentSessionJustPastItsExpiryLeavesNoOfflineSessionCounted() throws Exception {
+        gw.config.mqttMaxSessionExpirySec = 10;
+        gw.start();
+        MqttTestClient c = connected("persist", V311, false);
+        c.close();
+        GatewayFixture.await(() -> offlineRetained() == 1, "kept offline for its expiry");
+        gw.clock.advanceSec(11); // past its expiry, before a sweep collects it
+        assertEquals(404, gw.push("persist", "late").status());
+        GatewayFixture.await(() -> offlineRetained() == 0, "ended by the push, and no longer counted");
+    }
+
+    private long offlineRetained() {
+        try {
+            return gw.stats().get("sessions_offline_retained").asLong();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void aV5SubscriptionWithNoLocalDoesNotGetTheClientsOwnMessages() throws Exception {
         gw.start();
         MqttTestClient me = connected("me", V5, true);

@@ -28,19 +28,7 @@ class GatewayReviewRegressionTest {
     void shouldCloseAConnectionWhoseByeCannotBeFlushedAfterTheGracePeriod() throws Exception {
         gw.config.heartbeatMinSec = 5;
         gw.config.idleGraceSec = 0;
-        gw.config.windowMessages = 1024;
-        gw.config.maxQueuedMessagesPerClient = 1024;
-        gw.config.maxQueuedBytesPerClient = 16L * 1024 * 1024;
-        gw.start();
-        SwbTestClient c = gw.connectWithReceiveBuffer(4096);
-        c.hello("stuck", "hb=5");
-        boolean heldBack = false;
-        for (int i = 0; i < 160 && !heldBack; i++) {
-            ApiClient.Response r = gw.api().post("/v1/clients/stuck/messages", new byte[64 * 1024]);
-            assertEquals(200, r.status(), r.body());
-            heldBack = !r.json().get("delivered").asBoolean();
-        }
-        assertTrue(heldBack, "the test needs the server's socket to be full");
+        SwbTestClient c = startAndFillTheSocketOf("stuck", "hb=5");
         gw.advanceSec(11); // idle: BYE 408 is queued behind megabytes the client never reads
         ApiClient.Response info = gw.api().get("/v1/clients/stuck");
         assertTrue(info.status() == 404 || !info.json().get("online").asBoolean(),
@@ -48,6 +36,44 @@ class GatewayReviewRegressionTest {
         assertEquals(1, gw.server().guard().open(), "the socket is still open while the BYE waits");
         gw.advanceSec(6);
         GatewayFixture.await(() -> gw.server().guard().open() == 0, "the connection is closed after the grace");
+    }
+
+    @Test
+    void shouldLetGoOfAClientThatSaysByeAtOnceAndCloseItAfterTheGraceIfItDoesNotRead() throws Exception {
+        SwbTestClient c = startAndFillTheSocketOf("leaving", "hb=0");
+        c.send("BYE"); // and reads nothing: what was written to it cannot all be flushed
+        GatewayFixture.await(() -> {
+            try {
+                return gw.api().get("/v1/clients/leaving").status() == 404;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "the session lets go of a connection that said BYE at once");
+        assertEquals(404, gw.push("leaving", "after bye").status(), "not written to the closing socket as delivered");
+        assertEquals(1, gw.server().guard().open(), "the socket is still open while its data waits");
+        gw.advanceSec(6);
+        GatewayFixture.await(() -> gw.server().guard().open() == 0, "closed after the grace, even with hb=0");
+    }
+
+    /**
+     * Starts the gateway and says HELLO as {@code id} with a small receive buffer, then pushes 64 KiB messages the
+     * client never reads until one is held back: the server's socket to it is full.
+     */
+    private SwbTestClient startAndFillTheSocketOf(String id, String hb) throws Exception {
+        gw.config.windowMessages = 1024;
+        gw.config.maxQueuedMessagesPerClient = 1024;
+        gw.config.maxQueuedBytesPerClient = 16L * 1024 * 1024;
+        gw.start();
+        SwbTestClient c = gw.connectWithReceiveBuffer(4096);
+        c.hello(id, hb);
+        boolean heldBack = false;
+        for (int i = 0; i < 160 && !heldBack; i++) {
+            ApiClient.Response r = gw.api().post("/v1/clients/" + id + "/messages", new byte[64 * 1024]);
+            assertEquals(200, r.status(), r.body());
+            heldBack = !r.json().get("delivered").asBoolean();
+        }
+        assertTrue(heldBack, "the test needs the server's socket to be full");
+        return c;
     }
 
     @Test
