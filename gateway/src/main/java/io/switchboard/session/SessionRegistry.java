@@ -451,6 +451,7 @@ public final class SessionRegistry {
         // Out of its loop's offline set too, whichever way it goes (a push that found it expired went without:
         // the offline count then only grew, until --max-offline-sessions refused every stored push with 429).
         s.owner().removeOffline(s);
+        ended(s);
         s.dropQueue(); // empty on every path today; should one change, the budget still gets its bytes back
         s.unsubscribeAll();
         store.forget(s.id());
@@ -463,6 +464,7 @@ public final class SessionRegistry {
      * directory is told, so that the next claim, anywhere, continues after its seqs.
      */
     private void handOver(Session s) {
+        ended(s);
         s.handOverQueue();
         s.unsubscribeAll();
         s.state(Session.DEAD);
@@ -484,7 +486,18 @@ public final class SessionRegistry {
      * has new messages taken for ones it already received.
      */
     private long seqOrigin(SessionShard loop) {
-        return limits.seqOriginFromClock() ? loop.nowMs() * 1000 : 0;
+        // Nor below the seqs of a session that ended here (whichever client's): a session that assigned more than a
+        // thousand seqs a millisecond, or a wall clock stepped back, would otherwise let a new session of the same
+        // client number its first messages at or below what the client has, which its resume then drops as
+        // received: a stored push answered 200, never delivered.
+        return limits.seqOriginFromClock() ? Math.max(loop.nowMs() * 1000, highestEndedSeq.get()) : 0;
+    }
+
+    /** The highest seq any session that ended here had assigned (for {@link #seqOrigin}). */
+    private final java.util.concurrent.atomic.AtomicLong highestEndedSeq = new java.util.concurrent.atomic.AtomicLong();
+
+    private void ended(Session s) {
+        highestEndedSeq.accumulateAndGet(s.lastSeq(), Math::max);
     }
 
     /**

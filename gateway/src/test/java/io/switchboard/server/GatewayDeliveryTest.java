@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Server push through the API: seq, acks, retention, resume, the in-flight window and the queue bounds. */
@@ -429,8 +430,14 @@ class GatewayDeliveryTest {
         assertEquals(40, gw.clientInfo("bytes").get("queued_bytes").asLong());
     }
 
-    @Test
-    void shouldDeliverRetainedMessagePushedAfterTheSessionWasForgottenToAClientResumingFromAnOlderSeq()
+    /**
+     * {@code clockMoveMs}: 1, a millisecond later (the old session assigned fewer than a thousand seqs a
+     * millisecond); -1,000, the wall clock stepped back a second (NTP), or equally a session that assigned its seqs
+     * faster than the clock origin allows for: the new session must still number above the old one's.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, -1_000})
+    void shouldDeliverRetainedMessagePushedAfterTheSessionWasForgottenToAClientResumingFromAnOlderSeq(long clockMoveMs)
             throws Exception {
         gw.config.seqOriginFromClock = true; // the default outside tests
         gw.start();
@@ -447,7 +454,7 @@ class GatewayDeliveryTest {
         first.ack(last);
         first.leave();
         GatewayFixture.await(() -> gw.server().registry().size() == 0, "the session with nothing retained is gone");
-        gw.clock.advanceMs(1);
+        gw.clock.advanceMs(clockMoveMs);
 
         ApiClient.Response r = gw.api().post("/v1/clients/returning/messages?ttl=60", "important");
         assertEquals(200, r.status(), r.body());
