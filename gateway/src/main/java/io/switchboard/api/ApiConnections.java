@@ -131,6 +131,32 @@ final class ApiConnections {
         return d;
     }
 
+    /**
+     * The API stops: each HTTP/1.1 connection takes no further request (what arrives is not acted on) and closes
+     * once the answers of the requests it took are written, so that a push carried out just before the stop is
+     * answered rather than cut off (its backend would retry it: a duplicate); an HTTP/2 connection is closed at
+     * once (its streams in flight are not waited for). From any thread; {@link #openCount()} says when they are
+     * gone.
+     */
+    void closeWhenAnswered() {
+        for (Deadline d : open) {
+            d.ch.eventLoop().execute(() -> {
+                d.closing(monotonicNs.getAsLong());
+                io.netty.channel.ChannelHandlerContext h1 = d.ch.pipeline().context(ApiPipeline.H1_HANDLER);
+                if (h1 != null) {
+                    Exchange.inputClosed(h1);
+                } else {
+                    d.ch.close(); // HTTP/2 (or not yet one or the other): closed at once, as before
+                }
+            });
+        }
+    }
+
+    /** API connections open now. */
+    int openCount() {
+        return open.size();
+    }
+
     /** Closes every API connection now (the API stops); from any thread. */
     void closeAll() {
         for (Deadline d : open) {

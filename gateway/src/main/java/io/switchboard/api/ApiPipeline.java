@@ -46,7 +46,7 @@ final class ApiPipeline {
     private static final String H1_ONE_PIECE = "h1-one-piece";
     private static final String H1_AGGREGATOR = "h1-aggregator";
     private static final String H1_TOKEN = "h1-token";
-    private static final String H1_HANDLER = "h1-api";
+    static final String H1_HANDLER = "h1-api";
     /** Largest body of a request that asks to upgrade to h2c (it is answered over HTTP/2 as stream 1). */
     private static final int MAX_UPGRADE_BODY = 64 * 1024;
 

@@ -143,6 +143,17 @@ public final class ApiServer implements AutoCloseable {
     public void close() {
         periodic.forEach(f -> f.cancel(false));
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // The answers of requests already taken first (a stored push waits for its fsync), for at most 3 s.
+        connections.closeWhenAnswered();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (connections.openCount() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         connections.closeAll();
         if (ownGroup) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -188,6 +188,11 @@ public final class DiskStore implements MessageStore {
         }
     }
 
+    /** Operations waiting for the writer now. */
+    int waitingForWriter() {
+        return queue.size();
+    }
+
     @Override
     public boolean full(int payloadBytes) {
         return counters.accountedBytes.get() + RECORD_OVERHEAD + payloadBytes > settings.maxBytes();

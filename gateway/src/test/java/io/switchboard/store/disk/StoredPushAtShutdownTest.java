@@ -1,0 +1,43 @@
+package io.switchboard.store.disk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.api.RawHttp;
+import io.switchboard.server.GatewayFixture;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A stored push the API took just before the server stops is answered, not cut off with its connection. */
+@Timeout(60)
+class StoredPushAtShutdownTest {
+    private final GatewayFixture gw = new GatewayFixture();
+    private final CountDownLatch disk = new CountDownLatch(1);
+
+    @AfterEach
+    void close() {
+        StoreWriter.stalledForTests = null;
+        disk.countDown();
+        gw.close();
+    }
+
+    @Test
+    void aStoredPushWaitingForTheDiskWhenTheServerStopsIsAnswered() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            StoreWriter.stalledForTests = disk; // the disk stalls: the push's answer waits for its write
+            c.send("POST /v1/clients/late/messages?ttl=600 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nlast");
+            GatewayFixture.await(() -> ((DiskStore) gw.server().store()).waitingForWriter() == 1, "the push is taken");
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(gw.server()::close);
+            Thread.sleep(300); // the stop has begun: listener closed, connections told to finish
+            disk.countDown();
+            RawHttp.Answer a = c.read();
+            assertEquals(200, a.status(), a.body());
+            assertTrue(a.body().contains("\"seq\":1"), a.body());
+            stopping.join();
+        }
+    }
+}
