@@ -91,6 +91,21 @@ final class Records {
 
     /** What a reader finds in one record. */
     interface Visitor {
+        /** Visits nothing: for checking that a record decodes. */
+        Visitor NONE = new Visitor() {
+            @Override
+            public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
+            }
+
+            @Override
+            public void ack(String clientId, long seq) {
+            }
+
+            @Override
+            public void forget(String clientId) {
+            }
+        };
+
         /** @param recordBytes the record's bytes on disk, framing included */
         void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes);
 

@@ -13,12 +13,13 @@ import java.util.Arrays;
  * the file or at the first record that is torn or damaged: {@link #validEnd()} is then where the intact records end
  * and {@link #problem()} says what was found after them.
  *
- * <p>One exception: a whole record (its length possible, its bytes all there) whose checksum or fields are wrong,
- * followed by an intact record, is skipped ({@link #skipped()}) and the reading goes on: a damaged byte in the
- * middle of an older segment (the disk's, or a stray write) loses that record, not every record after it. A damaged
- * record that nothing intact follows is taken for the torn tail of a crash and stopped at, as before; two damaged
- * records in a row stop at the first (its length may be the damaged part, and what follows it garbage). For one
- * thread.
+ * <p>Damage is skipped where intact records follow it ({@link #skipped()}), and the reading goes on: a whole record
+ * (its length possible, its bytes all there) whose checksum or fields are wrong, followed by an intact record, is
+ * skipped; damage where a record should start (an impossible length, or two damaged records in a row, the first
+ * one's length being the damaged part) is skipped up to the next intact record found within a megabyte. A damaged
+ * byte or page in the middle of an older segment (the disk's, or a stray write) loses the records it covers, not
+ * every record after it. Damage that nothing intact follows is taken for the torn tail of a crash and stopped at,
+ * as before. For one thread.
  */
 final class SegmentReader implements AutoCloseable {
     private static final int INITIAL_BUFFER = 256 * 1024;
@@ -84,8 +85,10 @@ final class SegmentReader implements AutoCloseable {
             int length = buf.getInt(buf.position());
             int crc = buf.getInt(buf.position() + 4);
             if (length < 3 || length > Records.MAX_BODY) {
-                stop(offset, "an impossible record length " + length);
-                break;
+                if (!resync("an impossible record length " + length)) {
+                    break;
+                }
+                continue;
             }
             if (!fill(Records.FRAME + length)) {
                 stop(offset, "a torn record (" + buf.remaining() + " of " + (Records.FRAME + length) + " bytes)");
@@ -98,8 +101,11 @@ final class SegmentReader implements AutoCloseable {
                     ? "a record whose fields do not fit its length" : null;
             if (damage != null) {
                 if (suspectAt >= 0) {
-                    stop(offset, damage); // two in a row: stopped at the first (see stop)
-                    break;
+                    // Two in a row: the first one's length was likely the damaged part, and this is garbage.
+                    if (!resync(damage)) {
+                        break;
+                    }
+                    continue;
                 }
                 suspectAt = offset;
                 suspectWhy = damage;
@@ -118,6 +124,74 @@ final class SegmentReader implements AutoCloseable {
             offset += Records.FRAME + length;
         }
         return !ended;
+    }
+
+    /**
+     * Damage where a record should start (an impossible length, or a second damaged record in a row, whose reading
+     * followed a damaged length): looks for the next intact record within {@link #RESYNC_SCAN_BYTES} after where the
+     * damage began, and goes on from it with the bytes in between skipped (true). A damaged length field or page
+     * loses the records it covers, not the rest of the segment. When none is found (a crash's torn tail, most
+     * likely), the reading stops where the damage began (false).
+     */
+    private boolean resync(String why) throws IOException {
+        long start = suspectAt >= 0 ? suspectAt : offset;
+        String what = suspectAt >= 0 ? suspectWhy : why;
+        long found = scanForRecord(start + 1, Math.min(fileSize, start + 1 + RESYNC_SCAN_BYTES));
+        if (found < 0) {
+            moveTo(start);
+            stop(start, why);
+            return false;
+        }
+        suspectAt = -1;
+        skipped++;
+        skippedBytes += found - start;
+        if (firstSkipped == null) {
+            firstSkipped = what + " at offset " + start;
+        }
+        moveTo(found);
+        return true;
+    }
+
+    /** How far past damage {@link #resync} looks for an intact record. */
+    static final long RESYNC_SCAN_BYTES = 1 << 20;
+
+    /** The offset of the first intact record that starts in [from, until), or -1; leaves the position anywhere. */
+    private long scanForRecord(long from, long until) throws IOException {
+        for (long p = from; p < until; p++) {
+            moveTo(p);
+            if (!fill(Records.FRAME + 3)) {
+                return -1; // the file ends
+            }
+            int at = buf.position();
+            int length = buf.getInt(at);
+            byte type = buf.get(at + Records.FRAME);
+            if (length < 3 || length > Records.MAX_BODY || p + Records.FRAME + length > fileSize
+                    || type < Records.MESSAGE || type > Records.FORGET) {
+                continue;
+            }
+            if (!fill(Records.FRAME + length)) {
+                return -1;
+            }
+            at = buf.position();
+            int bodyStart = at + Records.FRAME;
+            if (Records.crc(buf, bodyStart, length) == buf.getInt(at + 4) && Records.decode(
+                    buf.duplicate().position(bodyStart).limit(bodyStart + length), length, Records.Visitor.NONE)) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    /** Moves the reading to file offset {@code p}, at or after the current one. */
+    private void moveTo(long p) throws IOException {
+        long bufferStart = offset - buf.position(); // buf's index 0 holds this offset's byte
+        if (p >= bufferStart && p <= bufferStart + buf.limit()) {
+            buf.position((int) (p - bufferStart));
+        } else {
+            channel.position(p);
+            buf.position(0).limit(0);
+        }
+        offset = p;
     }
 
     /** Damaged records skipped so far because an intact one followed each. */

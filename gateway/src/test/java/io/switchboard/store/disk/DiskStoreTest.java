@@ -223,16 +223,51 @@ class DiskStoreTest {
         assertEquals(List.of("m1", "m2", "m3"), payloads(got.get("a")));
         assertEquals(whole.length - record, Files.size(seg), "the damaged tail is cut off");
 
-        // Two damaged in a row (the second read may be garbage the first one's length pointed at): cut at the first.
-        // The fourth stays intact and is cut with them.
+        // Two damaged in a row (the second read may be garbage the first one's length pointed at): the reading looks
+        // for the next intact record after the first and goes on from the fourth.
         damaged = whole.clone();
         damaged[Records.MAGIC.length + 2 * record - 1] ^= 0x40;
         damaged[Records.MAGIC.length + 3 * record - 1] ^= 0x40;
         Files.write(seg, damaged);
         got = new TreeMap<>();
         rig.open(got).close();
-        assertEquals(List.of("m1"), payloads(got.get("a")));
-        assertEquals(Records.MAGIC.length + record, Files.size(seg));
+        assertEquals(List.of("m1", "m4"), payloads(got.get("a")));
+        assertEquals(whole.length, Files.size(seg), "nothing is cut");
+
+        // A damaged length field (the second record's, made impossible): the records after it are kept.
+        damaged = whole.clone();
+        damaged[Records.MAGIC.length + record] = 0x7F;
+        Files.write(seg, damaged);
+        got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
+        assertEquals(whole.length, Files.size(seg), "nothing is cut");
+    }
+
+    @Test
+    void aZeroedPageInTheMiddleOfASegmentLosesOnlyTheRecordsItCovers() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 1 << 20;
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        String payload = "p".repeat(90);
+        int n = 200;
+        for (int i = 1; i <= n; i++) {
+            append(s, "a", i, exp, payload);
+        }
+        s.close();
+        Path seg = segmentFiles().getFirst();
+        byte[] damaged = Files.readAllBytes(seg);
+        int record = Records.messageBytes(1, payload.length());
+        java.util.Arrays.fill(damaged, 8192, 8192 + 4096, (byte) 0); // a page the disk lost
+        Files.write(seg, damaged);
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        List<Long> seqs = seqs(got.get("a"));
+        long lost = n - seqs.size();
+        assertTrue(lost >= 4096 / record && lost <= 4096 / record + 2, "lost " + lost + " of " + n);
+        assertEquals((long) n, seqs.getLast(), "the records after the page are kept");
+        assertEquals(damaged.length, Files.size(seg), "nothing is cut");
     }
 
     @Test
