@@ -171,8 +171,24 @@ final class NodeInbox {
                                 handlerFailed("handling inbox entry " + m.getId(), failure);
                             }
                         }
+                        if (!streams.isEmpty()) {
+                            trimRead();
+                        }
                     }
                     readNext();
+                });
+    }
+
+    /**
+     * Drops the entries read so far from the stream (approximately: whole stream nodes, cheap for Redis). Without
+     * it the stream kept its last ~{@link #MAX_ENTRIES} requests with their payloads (up to a 64 MiB batch each)
+     * after they were carried out, which with --cluster-link off, or links down, could take Redis to maxmemory.
+     */
+    private void trimRead() {
+        cluster.redis().xtrim(key, io.lettuce.core.XTrimArgs.Builder.minId(lastId).approximateTrimming())
+                .exceptionally(e -> {
+                    cluster.redisFailed("trimming the inbox", e);
+                    return null;
                 });
     }
 
