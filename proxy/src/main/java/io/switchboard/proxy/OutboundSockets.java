@@ -55,7 +55,27 @@ final class OutboundSockets {
     private volatile boolean portRangeEnabled;
     private final AtomicLong lastExhaustionLogMs = new AtomicLong(Long.MIN_VALUE / 2);
 
+    /**
+     * Refuses a source address this machine does not have: every bind to it fails (EADDRNOTAVAIL), which the
+     * connections would count as source ports used up, send to the next source (doubling its load), and tell the
+     * operator to add sources or ports, the wrong remedy. One bind to port 0 per address says it at once.
+     *
+     * @throws IllegalArgumentException naming the first such address
+     */
+    static void checkSources(java.util.List<java.net.InetAddress> sources) {
+        for (java.net.InetAddress a : new java.util.LinkedHashSet<>(sources)) {
+            try (java.net.Socket probe = new java.net.Socket()) {
+                probe.bind(new InetSocketAddress(a, 0));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--source " + a.getHostAddress() + " is not an address of this "
+                        + "machine (" + e.getMessage() + "): add it to an interface (ip addr add " + a.getHostAddress()
+                        + "/32 dev <interface>) or leave it out");
+            }
+        }
+    }
+
     OutboundSockets(ProxyConfig config, ProxyMetrics metrics) {
+        checkSources(config.sources);
         this.config = config;
         this.metrics = metrics;
         this.factory = new ReflectiveChannelFactory<>(config.transport.socketChannelClass());

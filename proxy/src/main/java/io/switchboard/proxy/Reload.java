@@ -35,6 +35,7 @@ final class Reload {
             throw new IllegalArgumentException("--max-connections-per-ip was off at start and can only be "
                     + "switched on by a restart");
         }
+        OutboundSockets.checkSources(next.sources);
         Map<String, ProxyListener> listeners = s.listeners;
         // Build everything that can fail before changing anything.
         Map<String, Route> routes = new LinkedHashMap<>();

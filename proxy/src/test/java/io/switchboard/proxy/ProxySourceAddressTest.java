@@ -46,6 +46,17 @@ class ProxySourceAddressTest {
     }
 
     @Test
+    void shouldRefuseToStartWithASourceAddressThisMachineDoesNotHave() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        // 192.0.2.1 (TEST-NET-1) is on no interface here: every bind to it would fail as if out of ports.
+        fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("192.0.2.1"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> fx.start(echo.address()));
+        assertTrue(e.getMessage().startsWith("--source 192.0.2.1 is not an address of this machine ("),
+                e.getMessage());
+    }
+
+    @Test
     void shouldRefuseTheConnectionAfterTheOnlySourceRunsOutOfPorts() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
         pickRange(fx);
