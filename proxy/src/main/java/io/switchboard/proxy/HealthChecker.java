@@ -99,7 +99,9 @@ final class HealthChecker {
 
     private void finish(Upstream u, Channel ch, boolean ok, Throwable cause, CountDownLatch done) {
         ch.close();
-        if (!stopped && u.checked(ok)) {
+        // This side out of source ports says nothing of the upstream (as for client connections): no verdict, or
+        // a port shortage would mark upstreams down one after another and pile the traffic on the rest.
+        if (!stopped && (ok || ConnectError.classify(cause).blamesUpstream()) && u.checked(ok)) {
             if (ok) {
                 log.info("upstream {} of {} is up (health check connected)", u.label(), route.name());
             } else {

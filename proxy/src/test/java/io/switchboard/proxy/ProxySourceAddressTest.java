@@ -62,6 +62,7 @@ class ProxySourceAddressTest {
         pickRange(fx);
         fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"));
         fx.config.sourcePorts = new int[] {lo, hi};
+        fx.config.route().healthIntervalSec = 3600; // checks driven by the test
         fx.start(echo.address());
         assertTrue(fx.proxy().portRangeApplied(), "IP_LOCAL_PORT_RANGE accepted by this kernel");
 
@@ -70,12 +71,15 @@ class ProxySourceAddressTest {
         }
         Socket refused = fx.connect();
         assertTrue(Bytes.closedByPeer(refused), "no port left on the only source: the client is closed");
+        fx.proxy().checkUpstreamsNow(); // finds no port either
 
         ProxyMetrics m = fx.proxy().metrics();
         assertEquals(1, m.allSourcesExhausted.sum());
         assertEquals(1, m.sourcePortExhausted.sum());
         assertEquals(1, m.connectErrors("no_source_port"));
-        assertTrue(fx.proxy().upstreams().get(0).isUp(fx.clock.nowMs()), "a port shortage does not mark it down");
+        assertTrue(fx.proxy().upstreams().get(0).isUp(fx.clock.nowMs()),
+                "a port shortage, of a connection or of a health check, does not mark it down");
+        assertEquals(0, m.upstreamMarkedDown.sum());
         assertPeersWithin(echo, Map.of("127.0.0.2", PORTS));
     }
 
