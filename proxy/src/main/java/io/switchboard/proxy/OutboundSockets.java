@@ -114,17 +114,26 @@ final class OutboundSockets {
      * future completes when it is registered (at once when called on the loop).
      */
     ChannelFuture open(EventLoop loop, ChannelHandler handler, int connectTimeoutMs) {
-        Channel ch = factory.newChannel();
-        configure(ch.config(), connectTimeoutMs);
+        Channel ch = configured(connectTimeoutMs);
         ch.pipeline().addLast(handler);
         return loop.register(ch);
     }
 
     /** Opens a bare channel for an active health check: no handler, no reads, same source options. */
     ChannelFuture openForCheck(EventLoop loop, int connectTimeoutMs) {
+        return loop.register(configured(connectTimeoutMs));
+    }
+
+    /** A new channel with the source options; its socket closed again when one cannot be set (none leaks). */
+    private Channel configured(int connectTimeoutMs) {
         Channel ch = factory.newChannel();
-        configure(ch.config(), connectTimeoutMs);
-        return loop.register(ch);
+        try {
+            configure(ch.config(), connectTimeoutMs);
+        } catch (RuntimeException e) {
+            ch.unsafe().closeForcibly();
+            throw e;
+        }
+        return ch;
     }
 
     private void configure(ChannelConfig c, int connectTimeoutMs) {
