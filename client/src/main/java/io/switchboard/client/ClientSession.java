@@ -125,12 +125,16 @@ final class ClientSession {
     void updateToken(String newToken) {
         token = newToken;
         if (newToken != null) {
-            loop.execute(() -> {
-                Connection c = connection;
-                if (state == State.CONNECTED && c != null && !c.byeReceived() && newToken.equals(token)) {
-                    c.writeAndFlush(SwbFrames.line(c.alloc(), "AUTH", newToken), null);
-                }
-            });
+            try {
+                loop.execute(() -> {
+                    Connection c = connection;
+                    if (state == State.CONNECTED && c != null && !c.byeReceived() && newToken.equals(token)) {
+                        c.writeAndFlush(SwbFrames.line(c.alloc(), "AUTH", newToken), null);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // The client was closed (its own loop shut down): there is no connection to renew.
+            }
         }
     }
 

@@ -483,6 +483,15 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldTakeATokenAfterCloseWithoutThrowing() throws Exception {
+        SwitchboardClient c = SwitchboardClient.builder().port(server.port()).clientId("alice").listener(events)
+                .build(); // its own event loop group, shut down by close()
+        c.close();
+        assertTrue(c.eventLoop().isTerminated());
+        c.updateToken("later"); // no connection to renew: nothing sent, nothing thrown
+    }
+
+    @Test
     void shouldReconnectWithATokenGivenSinceTheRefusedOneAfterBye401() throws Exception {
         SwitchboardClient c = client(builder("alice").token("old"));
         FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);

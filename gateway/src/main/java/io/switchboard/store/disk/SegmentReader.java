@@ -182,7 +182,7 @@ final class SegmentReader implements AutoCloseable {
         return -1;
     }
 
-    /** Moves the reading to file offset {@code p}, at or after the current one. */
+    /** Moves the reading to file offset {@code p} (within the buffer when it holds it, else read from the file). */
     private void moveTo(long p) throws IOException {
         long bufferStart = offset - buf.position(); // buf's index 0 holds this offset's byte
         if (p >= bufferStart && p <= bufferStart + buf.limit()) {
