@@ -51,7 +51,7 @@ final class ClientSession {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
-    private final PendingSends sends = new PendingSends();
+    private final PendingSends sends;
     private final Subscriptions subscriptions = new Subscriptions();
 
     private volatile String token;
@@ -80,6 +80,7 @@ final class ClientSession {
         ackEveryMessages = b.ackEveryMessages;
         ackDelayMs = b.ackDelayMs;
         maxPayloadBytes = b.maxPayloadBytes;
+        sends = new PendingSends(b.maxPendingSends);
         localAddress = b.localAddress;
         backoff = new Backoff(b.reconnectBaseMs, b.reconnectCapMs);
         random = b.random;

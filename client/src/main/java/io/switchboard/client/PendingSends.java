@@ -11,9 +11,24 @@ import java.util.concurrent.CompletableFuture;
  */
 final class PendingSends {
     private final Map<String, CompletableFuture<Void>> pending = new HashMap<>();
+    /** Sends unanswered at most; beyond, a send fails at once (429): the server would refuse it the same. */
+    private final int max;
 
-    /** Writes {@code SEND <id>} on the open connection {@code c}, unless a send with that id is still pending. */
+    PendingSends(int max) {
+        this.max = max;
+    }
+
+    /**
+     * Writes {@code SEND <id>} on the open connection {@code c}, unless a send with that id is still pending or
+     * {@link #max} are. Bounded so that a connection that stalls (a server that stopped reading it, a dead peer not
+     * yet noticed) does not take every send the application makes into memory until it is found dead.
+     */
     void send(Connection c, String id, byte[] payload, CompletableFuture<Void> result) {
+        if (pending.size() >= max && !pending.containsKey(id)) {
+            result.completeExceptionally(new SwitchboardException(429, max + " sends are waiting for their answer "
+                    + "(maxPendingSends, the server's --max-pending-sends): retry once some are answered"));
+            return;
+        }
         if (pending.putIfAbsent(id, result) != null) {
             result.completeExceptionally(new IllegalStateException("a send with id " + id + " is already pending"));
             return;

@@ -274,6 +274,7 @@ public final class SwitchboardClient implements AutoCloseable {
         long ackDelayMs = 1_000;
         int maxPayloadBytes = MAX_PAYLOAD_BYTES;
         int maxSendBytes = 64 * 1024;
+        int maxPendingSends = 64;
         long resumeFrom = -1;
         InetAddress localAddress;
         RandomGenerator random;
@@ -371,6 +372,15 @@ public final class SwitchboardClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Sends waiting for their answer at most; one more fails at once with 429 (and nothing is buffered for it).
+         * Set it to the server's {@code --max-pending-sends}: default 64, the server's default.
+         */
+        public Builder maxPendingSends(int maxPendingSends) {
+            this.maxPendingSends = maxPendingSends;
+            return this;
+        }
+
         /** Largest message payload accepted; a larger one closes the connection. Default 16 MiB, the SWB/1 maximum. */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = maxPayloadBytes;
@@ -431,6 +441,7 @@ public final class SwitchboardClient implements AutoCloseable {
             require(ackDelayMs >= 0 && ackDelayMs <= 1_000, "ack delay must be 0-1000 ms, got " + ackDelayMs);
             require(maxPayloadBytes >= 0 && maxPayloadBytes <= MAX_PAYLOAD_BYTES,
                     "maxPayloadBytes must be 0-" + MAX_PAYLOAD_BYTES + ", got " + maxPayloadBytes);
+            require(maxPendingSends >= 1, "maxPendingSends must be >= 1, got " + maxPendingSends);
             require(maxSendBytes >= 0 && maxSendBytes <= MAX_PAYLOAD_BYTES,
                     "maxSendBytes must be 0-" + MAX_PAYLOAD_BYTES + ", got " + maxSendBytes);
             require(resumeFrom >= -1, "resumeFrom must be >= 0 (or -1 for none), got " + resumeFrom);

@@ -561,6 +561,32 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldFailASendBeyondMaxPendingSendsAtOnce() throws Exception {
+        SwitchboardClient c = client(builder("alice").maxPendingSends(2));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> one = c.send("s1", new byte[1]);
+        CompletableFuture<Void> two = c.send("s2", new byte[1]);
+        SwitchboardException e = failure(c.send("s3", new byte[1]), SwitchboardException.class);
+        assertEquals(429, e.code(), "two wait for their answers: a stalled connection does not take a third");
+        p.expect("SEND s1 1");
+        p.readBytes(1);
+        p.expect("");
+        p.expect("SEND s2 1");
+        p.readBytes(1);
+        p.expect("");
+        p.send("SENT s1");
+        one.get(5, TimeUnit.SECONDS);
+        CompletableFuture<Void> three = c.send("s3", new byte[1]); // one answered: room again
+        p.expect("SEND s3 1");
+        p.readBytes(1);
+        p.expect("");
+        p.send("SENT s2");
+        p.send("SENT s3");
+        two.get(5, TimeUnit.SECONDS);
+        three.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void shouldNotReconnectWhenReconnectIsDisabled() throws Exception {
         SwitchboardClient c = client(builder("alice").reconnect(false));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
