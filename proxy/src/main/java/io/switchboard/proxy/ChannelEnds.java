@@ -28,24 +28,55 @@ final class ChannelEnds {
     }
 
     /**
-     * How long a closing side may take to accept its last bytes (at most a chunk or a pipe) before it is closed
-     * anyway: a peer that stopped reading would otherwise hold its socket, buffer and source port for good, after
-     * its connection left every count and sweep.
+     * How long a closing side may go without accepting any of its last bytes before it is closed anyway: a peer that
+     * stopped reading would otherwise hold its socket, buffer and source port for good, after its connection left
+     * every count and sweep. A peer that reads, however slowly (a large reply to a client that half-closed after its
+     * request), is waited for. Tests lower it.
      */
-    static final long CLOSE_FLUSH_LIMIT_MS = 60_000;
+    static volatile long closeFlushLimitMs = 60_000;
 
-    /** Closes {@code ch} after its pending bytes (within {@link #CLOSE_FLUSH_LIMIT_MS}), or at once when inactive. */
-    static void closeAfterFlush(Channel ch) {
+    /**
+     * Closes {@code ch} after its pending bytes, or at once when inactive; closed anyway (and counted in
+     * {@code cutOff}) once {@link #closeFlushLimitMs} passed without any of them being taken.
+     */
+    static void closeAfterFlush(Channel ch, java.util.concurrent.atomic.LongAdder cutOff) {
         if (ch.isActive()) {
             ChannelFuture flushed = ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             if (!flushed.isDone()) {
-                var limit = ch.eventLoop().schedule(() -> {
-                    ch.close();
-                }, CLOSE_FLUSH_LIMIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
-                ch.closeFuture().addListener(f -> limit.cancel(false));
+                closeUnlessProgress(ch, flushed, pendingBytes(ch), cutOff);
+                ch.closeFuture().addListener(f -> {
+                    java.util.concurrent.Future<?> watch = ch.attr(FLUSH_WATCH).getAndSet(null);
+                    if (watch != null) {
+                        watch.cancel(false);
+                    }
+                });
             }
         } else {
             ch.close();
+        }
+    }
+
+    /** The check of a closing channel's progress, to cancel when it closes. */
+    private static final io.netty.util.AttributeKey<java.util.concurrent.Future<?>> FLUSH_WATCH =
+            io.netty.util.AttributeKey.valueOf("swb-proxy-flush-watch");
+
+    private static void closeUnlessProgress(Channel ch, ChannelFuture flushed, long pendingBefore,
+                                            java.util.concurrent.atomic.LongAdder cutOff) {
+        java.util.concurrent.Future<?> check = ch.eventLoop().schedule(() -> {
+            if (flushed.isDone() || !ch.isOpen()) {
+                return;
+            }
+            long pending = pendingBytes(ch);
+            if (pending < pendingBefore) {
+                closeUnlessProgress(ch, flushed, pending, cutOff); // it reads: wait on
+            } else {
+                cutOff.increment();
+                ch.close();
+            }
+        }, closeFlushLimitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        java.util.concurrent.Future<?> older = ch.attr(FLUSH_WATCH).getAndSet(check);
+        if (older != null) {
+            older.cancel(false);
         }
     }
 

@@ -378,8 +378,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     /** {@code from}'s input ended: pass the FIN on to {@code to} after its pending bytes, or close both. */
     private void inputEnded(Channel from, Channel to, int toEofFlag) {
         if ((flags & toEofFlag) != 0) {
-            ChannelEnds.closeAfterFlush(to);
-            ChannelEnds.closeAfterFlush(from);
+            ChannelEnds.closeAfterFlush(to, loop.server.metrics.closeFlushCutOff);
+            ChannelEnds.closeAfterFlush(from, loop.server.metrics.closeFlushCutOff);
         } else {
             shutdownOutputAfterFlush(to);
         }
@@ -403,13 +403,13 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
             release();
             if (upstream != null) {
                 if ((flags & CONNECTED) != 0) {
-                    ChannelEnds.closeAfterFlush(upstream);
+                    ChannelEnds.closeAfterFlush(upstream, loop.server.metrics.closeFlushCutOff);
                 } else {
                     upstream.close(); // still connecting: cancel
                 }
             }
         } else if (ch == upstream && (flags & CONNECTED) != 0) {
-            ChannelEnds.closeAfterFlush(client);
+            ChannelEnds.closeAfterFlush(client, loop.server.metrics.closeFlushCutOff);
         }
     }
 

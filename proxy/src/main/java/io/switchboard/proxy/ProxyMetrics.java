@@ -29,6 +29,8 @@ public final class ProxyMetrics {
     public final LongAdder bytesToUpstream = new LongAdder();
     public final LongAdder bytesToClient = new LongAdder();
     public final LongAdder idleClosed = new LongAdder();
+    /** Closing sides closed with bytes still unsent: their peer took none of them for 60 s. */
+    public final LongAdder closeFlushCutOff = new LongAdder();
     public final LongAdder drainClosed = new LongAdder();
     /** Connect attempts that found no free port on one source address (EADDRNOTAVAIL). */
     public final LongAdder sourcePortExhausted = new LongAdder();
@@ -94,6 +96,8 @@ public final class ProxyMetrics {
         refused.forEach((k, v) -> sb.append("switchboard_proxy_refused_total{reason=\"").append(k.label())
                 .append("\"} ").append(v.sum()).append('\n'));
         counter(sb, "switchboard_proxy_idle_closed_total", "Connections closed by --idle-timeout.", idleClosed.sum());
+        counter(sb, "switchboard_proxy_close_flush_cut_off_total", "Closing connections closed with bytes unsent: "
+                + "their peer took none of them for 60 s.", closeFlushCutOff.sum());
         counter(sb, "switchboard_proxy_old_gen_collections_total", "Full collections asked for because the garbage "
                 + "in the old generation passed its bound (Serial collector).",
                 io.switchboard.process.TenuredGarbageBound.collections());

@@ -72,6 +72,36 @@ class ProxyHalfCloseTest {
         assertEquals(0, fx.proxy().metrics().loopErrors.sum());
     }
 
+    @Test
+    void shouldWaitForAClosingClientThatReadsItsReplySlowly() throws Exception {
+        ChannelEnds.closeFlushLimitMs = 300; // 60 s in production
+        try {
+            byte[] reply = Bytes.random(7, 1024 * 1024);
+            TestUpstream server = fx.upstream(s -> {
+                s.getInputStream().readAllBytes(); // the request, until the client's FIN
+                s.getOutputStream().write(reply);
+                s.shutdownOutput();
+            });
+            fx.start(server.address());
+            try (Socket slow = fx.connect()) { // reads its reply over several times the limit, a little at a time
+                slow.getOutputStream().write("GET it".getBytes(StandardCharsets.US_ASCII));
+                slow.shutdownOutput();
+                java.io.InputStream in = slow.getInputStream();
+                java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                byte[] buf = new byte[8 * 1024];
+                for (int n; (n = in.read(buf)) >= 0; ) { // ~400 KB/s: what the proxy holds after the upstream's FIN
+                    got.write(buf, 0, n);                  // takes longer than the limit to go
+                    Thread.sleep(20);
+                }
+                assertEquals(reply.length, got.size(), "the whole reply, however slowly read");
+                assertEquals(Bytes.crc(reply, 0, reply.length), Bytes.crc(got.toByteArray(), 0, got.size()));
+            }
+            assertEquals(0, fx.proxy().metrics().closeFlushCutOff.sum());
+        } finally {
+            ChannelEnds.closeFlushLimitMs = 60_000;
+        }
+    }
+
     /** True once forwarding towards the client moved bytes and then stalled for 200 ms (its socket is full). */
     private boolean blockedOnClient(long before) {
         try {
