@@ -413,6 +413,7 @@ public final class Deliveries implements PushService {
                                 java.util.List<String> properties) {
         PushResult r = s.push(payload, expiresAtMs, true, topic, properties);
         if (r == Session.RETRY) {
+            registry.created(s); // it died: no longer one being made
             return r;
         }
         if (s.state() == Session.OFFLINE) {
@@ -422,6 +423,7 @@ public final class Deliveries implements PushService {
                 s.owner().addOffline(s);
             }
         }
+        registry.created(s);
         if (!r.ok()) {
             metrics.refused(reason != null && r == PushResult.QUEUE_FULL ? reason : Session.refusalOf(r));
         }

@@ -498,6 +498,7 @@ public final class SessionRegistry {
 
     private void ended(Session s) {
         highestEndedSeq.accumulateAndGet(s.lastSeq(), Math::max);
+        created(s); // one ended before its push reached it is no longer being made either
     }
 
     /**
@@ -506,12 +507,31 @@ public final class SessionRegistry {
      */
     Session resolve(String clientId, int ttlSec) {
         Session s = sessions.get(clientId);
-        if (s == null && ttlSec > 0 && !directory.shared() && offlineSessions.get() < limits.maxOfflineSessions()) {
+        if (s == null && ttlSec > 0 && !directory.shared()
+                && offlineSessions.get() + creatingOffline.size() < limits.maxOfflineSessions()) {
             SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
+            Session[] made = {null};
             s = sessions.computeIfAbsent(clientId,
-                    id -> new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));
+                    id -> made[0] = new Session(id, home, Session.OFFLINE, home.nowMs(), seqOrigin(home)));
+            if (made[0] != null) {
+                creatingOffline.add(made[0]);
+            }
         }
         return s;
+    }
+
+    /**
+     * Offline sessions made by {@link #resolve} whose push has not reached their loop yet: counted against
+     * --max-offline-sessions with the offline ones, which their loop counts only then. Without them one batch of
+     * stored pushes to unknown clients made as many sessions as it had items, past the limit.
+     */
+    private final java.util.Set<Session> creatingOffline = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** {@code s}'s push reached its loop (which counts it offline, or ends it); on that loop. */
+    void created(Session s) {
+        if (!creatingOffline.isEmpty()) {
+            creatingOffline.remove(s);
+        }
     }
 
     // ---- recovery

@@ -55,6 +55,23 @@ class BackendApiTest {
     }
 
     @Test
+    void shouldKeepNoMoreOfflineSessionsThanTheLimitFromOneBatch() throws Exception {
+        gw.config.maxOfflineSessions = 10;
+        gw.start();
+        StringBuilder body = new StringBuilder("{\"messages\":[");
+        for (int i = 0; i < 100; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"client\":\"unknown-").append(i)
+                    .append("\",\"payload\":\"x\",\"ttl\":600}");
+        }
+        ApiClient.Response r = gw.api().post("/v1/messages", body.append("]}").toString());
+        assertEquals(200, r.status(), r.body());
+        assertEquals(10, r.json().get("accepted").asInt(), "the sessions its items made count before their loops "
+                + "see them");
+        assertEquals(90, r.json().get("refused").asInt());
+        assertEquals(10, gw.stats().get("sessions_offline_retained").asLong());
+    }
+
+    @Test
     void shouldKeepBatchOrderForTheSameClient() throws Exception {
         gw.start();
         SwbTestClient a = gw.hello("a");
