@@ -212,11 +212,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             at.shared.metrics().connectionsOpen.decrementAndGet();
             at.shard.loop().removeMember(this);
         }
-        Session s = session;
-        session = null;
-        if (s != null) {
-            at.shared.registry().connectionClosed(s, this);
-        }
+        letGoOfSession();
         releaseCumulation();
     }
 
@@ -527,15 +523,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      */
     protected final void leave() {
         phase = CLOSING;
-        Session s = session;
-        session = null;
-        if (s != null) {
-            at.shared.registry().connectionClosed(s, this);
-        }
+        letGoOfSession();
         Object end = framingClose(0, "bye");
         ctx.writeAndFlush(end != null ? end : Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
-        at.shard.loop().schedule(this, timeSec);
+        closeAfterGrace();
     }
 
     // ---- ClientLink (the protocol writes messages)
@@ -685,11 +676,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         closing(code);
         phase = CLOSING;
         // The session is done with this connection now: it must not report it online or write to it meanwhile.
-        Session s = session;
-        session = null;
-        if (s != null) {
-            at.shared.registry().connectionClosed(s, this);
-        }
+        letGoOfSession();
         boolean active = ctx.channel().isActive();
         Object last = active ? goodbye(code, text, retryMs) : null;
         Object end = active ? framingClose(code, text) : null;
@@ -714,11 +701,25 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             });
             ctx.channel().config().setAutoRead(true);
             // A client that neither reads its goodbye nor closes is closed after a grace period.
-            timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
-            at.shard.loop().schedule(this, timeSec);
+            closeAfterGrace();
         } else {
             ctx.close();
         }
+    }
+
+    /** The session is done with this connection: it no longer reports it online nor writes to it. */
+    private void letGoOfSession() {
+        Session s = session;
+        session = null;
+        if (s != null) {
+            at.shared.registry().connectionClosed(s, this);
+        }
+    }
+
+    /** A closing connection whose client neither takes its last bytes nor closes is closed after a grace period. */
+    private void closeAfterGrace() {
+        timeSec = (int) at.shard.nowSec() + CLOSE_GRACE_SEC;
+        at.shard.loop().schedule(this, timeSec);
     }
 
     /** The close of a {@link Framing} in front of this connection (WebSocket), or null over plain TCP. */

@@ -40,15 +40,7 @@ class ApiHardeningTest {
         int requests = 20_000;
         byte[] all = "GET /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n".repeat(requests).getBytes(StandardCharsets.US_ASCII);
         try (RawHttp greedy = RawHttp.connect(gw.server().apiPort(), 4096)) {
-            OutputStream out = greedy.socket.getOutputStream();
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(all);
-                    out.flush();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<Void> writer = writeInBackground(greedy.socket, all, false);
             awaitReadingPaused(1, "the API stops reading the connection whose answers are not read");
 
             // The requests decoded from the connection's last read are still served (on the client loops the API
@@ -87,18 +79,27 @@ class ApiHardeningTest {
         byte[] all = "GET /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n".repeat(20_000)
                 .getBytes(StandardCharsets.US_ASCII);
         try (RawHttp hung = RawHttp.connect(gw.server().apiPort(), 4096)) {
-            OutputStream out = hung.socket.getOutputStream();
-            CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(all);
-                } catch (IOException e) {
-                    // closed by the server: expected
-                }
-            });
+            writeInBackground(hung.socket, all, false); // fails once the server closes it: expected
             awaitReadingPaused(1, "the API stops reading the connection whose answers are not read");
             GatewayFixture.await(() -> apiConnections() == 1, "a backend that never reads is not held for ever");
             assertEquals(1, gw.stats().get("refusals").get("api_timeout").asLong());
         }
+    }
+
+    /** Writes {@code bytes} to {@code s} on another thread (the server may stop reading), then half-closes if asked. */
+    private static CompletableFuture<Void> writeInBackground(java.net.Socket s, byte[] bytes, boolean halfClose) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                OutputStream out = s.getOutputStream();
+                out.write(bytes);
+                out.flush();
+                if (halfClose) {
+                    s.shutdownOutput();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     private void awaitReadingPaused(int connections, String what) {
@@ -144,16 +145,7 @@ class ApiHardeningTest {
         }
         byte[] bytes = all.toString().getBytes(StandardCharsets.US_ASCII);
         try (RawHttp c = RawHttp.connect(gw.server().apiPort(), 4096)) {
-            OutputStream out = c.socket.getOutputStream();
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(bytes);
-                    out.flush();
-                    c.socket.shutdownOutput(); // nc -N: the FIN right behind the requests
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<Void> writer = writeInBackground(c.socket, bytes, true); // nc -N: the FIN right behind
             awaitReadingPaused(1, "the API stops reading while the answers are not read");
             for (int i = 0; i < requests; i++) {
                 RawHttp.Answer a = c.read();

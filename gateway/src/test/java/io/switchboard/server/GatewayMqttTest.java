@@ -204,13 +204,10 @@ class GatewayMqttTest {
     void aPublishOnATopicMqttAllowsButTheServerDoesNotIsRefusedAndTheConnectionStays() throws Exception {
         gw.start();
         SwbTestClient reader = gw.hello("reader");
-        MqttTestClient v5 = connected("spaces5", V5, true);
-        v5.publish("home/living room/temp", "21", 1, 7);
-        MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
-        assertEquals(0x90, ack.body()[2] & 0xFF, "v5: topic name invalid");
-        MqttTestClient v3 = connected("spaces311", V311, false);
-        v3.publish("home/living room/temp", "21", 1, 8);
-        v3.expect(MqttTestClient.PUBACK); // 3.1.1 cannot refuse; closing would make it send it again for ever
+        // 3.1.1 cannot refuse; closing would make it send it again for ever
+        MqttTestClient[] clients = publishRefused("spaces5", "spaces311", false, "home/living room/temp", 0x90);
+        MqttTestClient v5 = clients[0];
+        MqttTestClient v3 = clients[1];
         v3.publish("home/living room/temp", "21", 0, 0);
         for (MqttTestClient c : java.util.List.of(v5, v3)) {
             c.pingreq();
@@ -287,18 +284,30 @@ class GatewayMqttTest {
         assertEquals("echo", me.readPublish().text());
     }
 
+    /**
+     * A v5 client ({@code v5Id}, clean start) and a 3.1.1 one ({@code v3Id}) each publish at QoS 1 on {@code topic},
+     * which the server refuses: v5 gets a PUBACK with {@code v5Reason}, 3.1.1 (which has no refusal) a positive
+     * PUBACK. Returns the two clients, v5 first.
+     */
+    private MqttTestClient[] publishRefused(String v5Id, String v3Id, boolean v3Clean, String topic, int v5Reason)
+            throws Exception {
+        MqttTestClient v5 = connected(v5Id, V5, true);
+        v5.publish(topic, "payload", 1, 3);
+        MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
+        assertEquals(v5Reason, ack.body()[2] & 0xFF, "v5's reason code");
+        MqttTestClient v3 = connected(v3Id, V311, v3Clean);
+        v3.publish(topic, "payload", 1, 4);
+        v3.expect(MqttTestClient.PUBACK);
+        return new MqttTestClient[] {v5, v3};
+    }
+
     @Test
     void aClientCannotPublishOnAnotherClientsPushTopic() throws Exception {
         gw.start();
         MqttTestClient victim = connected("dev-1", V5, true);
         assertEquals(1, victim.subscribeAndWait(1, "push/dev-1", 1));
-        MqttTestClient mallory5 = connected("mallory", V5, true);
-        mallory5.publish("push/dev-1", "reboot now", 1, 3);
-        MqttTestClient.Packet ack = mallory5.expect(MqttTestClient.PUBACK);
-        assertEquals(0x87, ack.body()[2] & 0xFF, "v5: not authorized");
-        MqttTestClient mallory3 = connected("mallory3", V311, true);
-        mallory3.publish("push/dev-1", "reboot now", 1, 4);
-        mallory3.expect(MqttTestClient.PUBACK); // 3.1.1 cannot refuse: a positive PUBACK, and nothing delivered
+        // v5: not authorized; 3.1.1 cannot refuse: a positive PUBACK, and nothing delivered
+        publishRefused("mallory", "mallory3", true, "push/dev-1", 0x87);
         victim.expectSilence(300);
         assertEquals(200, gw.push("dev-1", "from the backend").status());
         assertEquals("from the backend", victim.readPublish().text());

@@ -37,6 +37,14 @@ class GatewayTlsTest {
         return TestCertificates.trusting();
     }
 
+    /** Starts the gateway with an MQTT listener over TLS (the test certificate). */
+    private void startWithMqttTls() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.config.mqttTlsCert = resource("cert.pem");
+        gw.config.mqttTlsKey = resource("key.pem");
+        gw.start();
+    }
+
     @Test
     void aBrowserStyleClientReceivesAPushOverWss() throws Exception {
         gw.config.wsPort = 0;
@@ -69,10 +77,7 @@ class GatewayTlsTest {
     void mosquittoSubReceivesAPushOverMqtts() throws Exception {
         Assumptions.assumeTrue(new ProcessBuilder("which", "mosquitto_sub").start().waitFor() == 0,
                 "mosquitto_sub not installed (apt-get install mosquitto-clients)");
-        gw.config.mqttPort = 0;
-        gw.config.mqttTlsCert = resource("cert.pem");
-        gw.config.mqttTlsKey = resource("key.pem");
-        gw.start();
+        startWithMqttTls();
         Process sub = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p",
                 Integer.toString(gw.server().mqttPort()), "--cafile", resource("cert.pem"), "-i", "secure-dev",
                 "-q", "1", "-t", "push/secure-dev", "-C", "1").redirectErrorStream(true).start();
@@ -91,10 +96,7 @@ class GatewayTlsTest {
 
     @Test
     void plainTextOnTheTlsPortIsARefusalNotAServerFault() throws Exception {
-        gw.config.mqttPort = 0;
-        gw.config.mqttTlsCert = resource("cert.pem");
-        gw.config.mqttTlsKey = resource("key.pem");
-        gw.start();
+        startWithMqttTls();
         for (int i = 0; i < 3; i++) { // a device retrying in clear text
             MqttTestClient plain = MqttTestClient.open(gw.server().mqttPort(), 4);
             plain.sendConnect("cleartext", true, 60, null, null, 0);
