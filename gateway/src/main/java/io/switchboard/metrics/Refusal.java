@@ -55,6 +55,12 @@ public enum Refusal {
      * stored messages its claim read.
      */
     CLUSTER_CLIENT_CONNECTING,
+    /**
+     * In a cluster: a client connected here was sent to resume ({@code BYE 503}) because a stored message was kept
+     * for it as for an offline client, while the other nodes took this one for dead (its lease had lapsed) or while
+     * Redis had lost its claim: its session here would never have been given it.
+     */
+    CLUSTER_RESUME,
     PAYLOAD_TOO_LARGE,
     TOPIC_QUEUE_FULL,
     /** A retained message for a new topic beyond {@code --max-retained} or {@code --max-retained-bytes}. */

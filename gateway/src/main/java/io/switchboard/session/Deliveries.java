@@ -354,9 +354,7 @@ public final class Deliveries implements PushService {
                 f.complete(false);
                 return;
             }
-            metrics.refused(Refusal.DISCONNECTED_BY_API);
-            registry.connectionClosed(cur, l);
-            l.close(code, reason, 0);
+            registry.close(cur, l, Refusal.DISCONNECTED_BY_API, code, reason);
             f.complete(true);
         });
         return f;

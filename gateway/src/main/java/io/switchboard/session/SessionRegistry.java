@@ -316,6 +316,32 @@ public final class SessionRegistry {
         });
     }
 
+    /**
+     * Closes the connection of {@code clientId}'s session held under {@code epoch} with {@code BYE 503}, so that the
+     * client resumes: the directory keeps a stored message for it that this session was not given (see
+     * {@link Refusal#CLUSTER_RESUME}). A session under another claim, or without a connection, is left as it is.
+     */
+    public void sendToResume(String clientId, long epoch) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return;
+        }
+        execute(s, cur -> {
+            ClientLink l = cur.link();
+            if (cur.dead() || cur.epoch() != epoch || l == null) {
+                return;
+            }
+            close(cur, l, Refusal.CLUSTER_RESUME, 503, "stored messages wait for this client: resume");
+        });
+    }
+
+    /** Closes {@code s}'s connection {@code l} with {@code BYE code text}, counted as {@code why}. On its loop. */
+    void close(Session s, ClientLink l, Refusal why, int code, String text) {
+        metrics.refused(why);
+        connectionClosed(s, l);
+        l.close(code, text, 0);
+    }
+
     private void claim(String clientId, Handshake h) {
         SessionShard here = h.shard();
         Session s = sessions.get(clientId);

@@ -97,7 +97,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
     final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
     final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
-    final Script reclaim = Script.load("reclaim", ScriptOutputType.INTEGER);
+    final Script reclaim = Script.load("reclaim", ScriptOutputType.MULTI);
     private final Script lease = Script.load("lease", ScriptOutputType.VALUE);
     /** Completes when another process took this node's lease (see {@link #replaced()}). */
     private final CompletableFuture<String> replaced = new CompletableFuture<>();
@@ -304,8 +304,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                         redisFailed("lease refresh", e);
                     } else {
                         redisBack();
-                        if (holder.length > 0) {
-                            replacedBy(new String(holder, StandardCharsets.UTF_8));
+                        String said = new String(holder, StandardCharsets.UTF_8);
+                        if (said.equals("lapsed")) {
+                            directory.afterLapse();
+                        } else if (!said.isEmpty()) {
+                            replacedBy(said);
                         }
                     }
                 });

@@ -219,7 +219,22 @@ final class RedisDirectory implements ClientDirectory {
         owners.put(clientId, owner);
     }
 
-    /** One step of a push: {@code notOwner} is a node known not to hold the client ("" for none). */
+    /**
+     * A client's claim as the push script names it: the node that holds the client, and the epoch it claimed it
+     * under.
+     */
+    private record Claim(String node, String epoch) {
+        /** As the push script takes a claim known not to hold the client. */
+        String known() {
+            return node + " " + epoch;
+        }
+    }
+
+    /**
+     * One step of a push: {@code notOwner} is a claim known not to hold the client ({@link Claim#known()}, "" for
+     * none). Only that claim counts as none: the client back on the same node meanwhile, under a newer claim, is
+     * pushed to there, not kept beside its live session.
+     */
     private void attempt(String clientId, byte[] payload, int ttlSec, String notOwner, int hops,
                          Consumer<PushResult> done) {
         runPushScript(clientId, payload, ttlSec, notOwner, (owner, e) -> {
@@ -232,11 +247,11 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     /**
-     * Runs the push script: {@code then} gets the owner node (and null), or null and the answer (the push was kept
-     * for an offline client, refused, or Redis failed).
+     * Runs the push script: {@code then} gets the claim that holds the client (and null), or null and the answer (the
+     * push was kept for an offline client, refused, or Redis failed).
      */
     private void runPushScript(String clientId, byte[] payload, int ttlSec, String notOwner,
-                               java.util.function.BiConsumer<String, PushResult> then) {
+                               java.util.function.BiConsumer<Claim, PushResult> then) {
         long nowMs = cluster.clock.nowMs();
         long ttlMs = ttlSec <= 0 ? 0 : ttlSec * 1000L;
         Consumer<PushResult> done = r -> then.accept(null, r);
@@ -260,7 +275,8 @@ final class RedisDirectory implements ClientDirectory {
                     } else if (code == 3) {
                         refuse(Refusal.QUEUE_FULL, PushResult.QUEUE_FULL, done);
                     } else {
-                        then.accept(new String((byte[]) reply.get(1), StandardCharsets.UTF_8), null);
+                        then.accept(new Claim(new String((byte[]) reply.get(1), StandardCharsets.UTF_8),
+                                new String((byte[]) reply.get(2), StandardCharsets.UTF_8)), null);
                     }
                 });
     }
@@ -299,9 +315,9 @@ final class RedisDirectory implements ClientDirectory {
             runPushScript(r.clientId(), r.payload(), r.ttlSec(), "", (owner, result) -> {
                 if (owner == null) {
                     answer.get(i).accept(result);
-                } else if (!owner.equals(cluster.node) && cluster.aliveNodes().contains(owner)) {
+                } else if (!owner.node().equals(cluster.node) && cluster.aliveNodes().contains(owner.node())) {
                     synchronized (found) {
-                        found.computeIfAbsent(owner, k -> new java.util.ArrayList<>()).add(i);
+                        found.computeIfAbsent(owner.node(), k -> new java.util.ArrayList<>()).add(i);
                     }
                 } else {
                     toOwner(r.clientId(), r.payload(), r.ttlSec(), owner, 0, answer.get(i));
@@ -335,8 +351,10 @@ final class RedisDirectory implements ClientDirectory {
                     refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + node
                             + ", which holds the client, did not answer in time; retry"), res -> done.accept(res, i));
                 } else if (one.status() == InboxMessage.Reply.NOT_HERE) {
+                    // The claim it was sent under is not known here: the script names the claim again, and a
+                    // second "not here" from its node lets the push be kept.
                     owners.remove(r.clientId(), node);
-                    attempt(r.clientId(), r.payload(), r.ttlSec(), node, 1, res -> done.accept(res, i));
+                    attempt(r.clientId(), r.payload(), r.ttlSec(), "", 1, res -> done.accept(res, i));
                 } else {
                     hint(r.clientId(), node);
                     done.accept(new PushResult(one.status(), one.seq(), one.delivered(), one.error()), i);
@@ -345,28 +363,28 @@ final class RedisDirectory implements ClientDirectory {
         });
     }
 
-    private void toOwner(String clientId, byte[] payload, int ttlSec, String owner, int hops,
+    private void toOwner(String clientId, byte[] payload, int ttlSec, Claim owner, int hops,
                          Consumer<PushResult> done) {
         if (hops >= MAX_HOPS) {
             refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false,
                     "the client moved between nodes while the push followed it; retry"), done);
-        } else if (owner.equals(cluster.node)) {
+        } else if (owner.node().equals(cluster.node)) {
             // The record names this node, but the session is not here (it just left, or a release was lost).
             registry.pushes().pushIfHere(clientId, payload, ttlSec, r -> {
                 if (r != null) {
                     done.accept(r);
                 } else {
-                    attempt(clientId, payload, ttlSec, owner, hops + 1, done);
+                    attempt(clientId, payload, ttlSec, owner.known(), hops + 1, done);
                 }
             });
         } else {
-            cluster.alive(owner).whenComplete((alive, e) -> {
+            cluster.alive(owner.node()).whenComplete((alive, e) -> {
                 if (e != null) {
                     cluster.redisFailed("checking a node's lease", e);
                     refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false,
                             "the cluster's Redis did not answer: " + RedisCluster.reason(e)), done);
                 } else if (!alive) {
-                    attempt(clientId, payload, ttlSec, owner, hops + 1, done); // its node is gone: client offline
+                    attempt(clientId, payload, ttlSec, owner.known(), hops + 1, done); // its node is gone: offline
                 } else {
                     route(clientId, payload, ttlSec, owner, hops, done);
                 }
@@ -374,18 +392,18 @@ final class RedisDirectory implements ClientDirectory {
         }
     }
 
-    private void route(String clientId, byte[] payload, int ttlSec, String owner, int hops,
+    private void route(String clientId, byte[] payload, int ttlSec, Claim owner, int hops,
                        Consumer<PushResult> done) {
         routed.increment();
-        inbox.request(owner, clientId, payload, ttlSec, reply -> {
+        inbox.request(owner.node(), clientId, payload, ttlSec, reply -> {
             if (reply == null) {
                 silent.increment();
-                refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + owner
+                refuse(Refusal.CLUSTER_NODE_SILENT, new PushResult(503, 0, false, "node " + owner.node()
                         + ", which holds the client, did not answer in time; retry"), done);
             } else if (reply.status() == InboxMessage.Reply.NOT_HERE) {
-                attempt(clientId, payload, ttlSec, owner, hops + 1, done);
+                attempt(clientId, payload, ttlSec, owner.known(), hops + 1, done);
             } else {
-                hint(clientId, owner);
+                hint(clientId, owner.node());
                 done.accept(new PushResult(reply.status(), reply.seq(), reply.delivered(), reply.error()));
             }
         });
@@ -500,7 +518,7 @@ final class RedisDirectory implements ClientDirectory {
      * to a replica that had not seen it). Then its topic subscriber entries and the claims of the clients connected
      * here are written again, and the retained messages this node holds (each node holds them all, within its limits)
      * where none is. Without this, after such a loss the other nodes would take the clients connected here for
-     * offline (a push through them answered 404, or stored until the client reconnects, maybe days later), send this
+     * offline (a push through them answered 404, or stored: see {@link #reclaim} for its client), send this
      * node no topic message, and a node started later would load no retained message.
      */
     void restoreIfLost() {
@@ -545,11 +563,37 @@ final class RedisDirectory implements ClientDirectory {
         }
     }
 
-    /** Runs reclaim.lua for each of {@code held}. */
+    /** Runs reclaim.lua for each of {@code held}, and acts on what it found. */
     private void reclaim(List<HeldClient> held) {
-        writeBack(held, 0, "the claims of the clients connected here", c -> cluster.reclaim.<Long>run(cluster.redis(),
-                new byte[][] {Keys.record(c.id())}, Script.bytes(cluster.node), Script.bytes(c.epoch()),
-                Script.bytes(c.lastSeq())).thenAccept(reclaimed::add));
+        writeBack(held, 0, "the claims of the clients connected here", c -> cluster.reclaim.<List<Object>>run(
+                cluster.redis(), new byte[][] {Keys.record(c.id()), Keys.stored(c.id())}, Script.bytes(cluster.node),
+                Script.bytes(c.epoch()), Script.bytes(c.lastSeq())).thenAccept(r -> {
+                    long found = StoredEntries.number(r.get(0));
+                    if (found == 1) {
+                        reclaimed.increment();
+                    } else if (found == 0) {
+                        // Claimed since (its TakenOver may be lost with the inbox of a node that was forgotten).
+                        registry.takenOver(c.id(), StoredEntries.number(r.get(1)));
+                    } else if (found == 2) {
+                        registry.sendToResume(c.id(), c.epoch());
+                    }
+                }));
+    }
+
+    /**
+     * This node took its lease back after it had lapsed (the node was paused, or cut off from Redis, for longer than
+     * the lease): meanwhile the other nodes took its clients for offline and kept pushes for them as stored messages
+     * that the sessions here were never given, and may have claimed some, or released them all (the node forgotten).
+     * Each claim of a client connected here is checked as after Redis lost it (reclaim.lua): a client with such a
+     * message is sent to resume (so it gets it now, not at its next reconnect, maybe days later), one claimed
+     * elsewhere is let go, a claim released is put back.
+     */
+    void afterLapse() {
+        log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for longer than {} s): the "
+                + "other nodes took its clients for offline meanwhile; checking the claims of the clients connected "
+                + "here (those with stored messages kept meanwhile are sent to resume them)",
+                RedisCluster.LEASE_MS / 1000);
+        reclaimHeldClients();
     }
 
     /**

@@ -1,13 +1,14 @@
 -- A push for a client the calling node does not hold. KEYS[1] = record, KEYS[2] = stored messages.
--- ARGV[1] = a node known not to hold the client ("" for none): its claim counts as none (dead, or it said so),
+-- ARGV[1] = a claim known not to hold the client, "node epoch" ("" for none): it counts as none (its node died, or
+-- said the client is not there); a newer claim, of the same node too (the client came back to it), still holds it,
 -- ARGV[2] = ttl in ms ("0": not kept), ARGV[3] = payload, ARGV[4] = stored messages a client may have,
 -- ARGV[5] = "1" when a new client's seqs start from the clock, ARGV[6] = ms an offline client's record is kept,
 -- ARGV[7] = the gateway's clock in ms (expiry and seqs are in the gateways' time, as their sessions' are).
--- Returns {1, node}: held by that node, push there; {2}: offline and not kept (ttl 0);
+-- Returns {1, node, epoch}: held by that claim, push there; {2}: offline and not kept (ttl 0);
 -- {3}: its stored messages are full; {0, seq}: kept for the offline client under seq.
-local h = redis.call('HMGET', KEYS[1], 'n', 's')
-if h[1] and h[1] ~= ARGV[1] then
-  return {1, h[1]}
+local h = redis.call('HMGET', KEYS[1], 'n', 's', 'e')
+if h[1] and h[1] .. ' ' .. (h[3] or '') ~= ARGV[1] then
+  return {1, h[1], h[3] or ''}
 end
 if ARGV[2] == '0' then
   return {2}

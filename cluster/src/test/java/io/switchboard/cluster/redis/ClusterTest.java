@@ -679,6 +679,60 @@ class ClusterTest {
     }
 
     @Test
+    void shouldSendAClientToResumeTheMessagesKeptForItWhileItsNodeWasTakenForDead() throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "before").status());
+        long seen = alice.readMsg().seq();
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            // a's lease lapsed (a was paused, or cut off from Redis, past it): b took a for dead, and a push for
+            // alice through b was kept as for an offline client, beside her live session on a.
+            String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
+            c.sync().del(Keys.lease("a"));
+            List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
+            assertEquals(0L, kept.get(0), "kept for the offline client");
+            // At its next refresh a takes its lease back, finds the message and sends alice to resume it.
+            assertTrue(alice.readLine().startsWith("BYE 503 "), "a sends alice to resume");
+            a.assertRefusals("cluster_resume", 1);
+            SwbTestClient back = b.hello("alice", "resume=" + seen);
+            SwbTestClient.Msg m = back.readMsg();
+            assertEquals("kept while a was away", m.text());
+            assertEquals(StoredEntries.number(kept.get(1)), m.seq());
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldPushToTheClientsNewerClaimOnTheSameNodeRatherThanKeepItBesideTheSession() throws Exception {
+        a.hello("alice").leave();
+        GatewayFixture.await(() -> !infoOn(a, "alice").get("online").asBoolean(), "alice left a");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            String left = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
+            SwbTestClient alice = a.hello("alice", "resume=0");
+            String now = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
+            // A node told "not here" by a under alice's first claim: her new claim on a still holds her.
+            List<Object> r = pushAsAnotherNode(c, "alice", "a " + left, "to her new session");
+            assertEquals(List.of(1L, "a", now), List.of(r.get(0), new String((byte[]) r.get(1)),
+                    new String((byte[]) r.get(2))), "the newer claim holds alice");
+            // Under the claim that holds her, the same answer makes the push one for an offline client.
+            assertEquals(0L, pushAsAnotherNode(c, "alice", "a " + now, "kept").get(0));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /** Runs push.lua as a node that found {@code notOwner} ("node epoch") not holding {@code clientId}. */
+    private static List<Object> pushAsAnotherNode(io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> c,
+                                                  String clientId, String notOwner, String payload) throws Exception {
+        return Script.load("push", io.lettuce.core.ScriptOutputType.MULTI).<List<Object>>run(c.async(),
+                Keys.client(clientId), Script.bytes(notOwner), Script.bytes(60_000), Script.bytes(payload),
+                Script.bytes(1000), Script.bytes("1"), Script.bytes(60_000),
+                Script.bytes(System.currentTimeMillis())).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
     void shouldGiveAnMqttSubscriberOnEitherNodeTheRetainedMessage() throws Exception {
         assertEquals(200, a.api().post("/v1/topics/status%2Fpump/messages?retain=true", "on").status());
         GatewayFixture.await(() -> b.server().registry().retained().count() == 1, "b heard of the retained message");
