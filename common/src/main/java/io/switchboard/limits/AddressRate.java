@@ -32,13 +32,16 @@ public final class AddressRate {
         return perSecond;
     }
 
-    /** Counts a new connection from {@code ip} in second {@code nowSec}; false when it is over the limit. */
+    /**
+     * Counts a new connection from {@code ip} (IPv6: its /64, see {@link SourceKey}) in second {@code nowSec}; false
+     * when it is over the limit.
+     */
     public boolean tryAcquire(InetAddress ip, long nowSec) {
         int limit = perSecond;
         if (limit <= 0 || ip == null) {
             return true;
         }
-        Window w = windows.computeIfAbsent(ip, k -> new Window());
+        Window w = windows.computeIfAbsent(SourceKey.of(ip), k -> new Window());
         synchronized (w) {
             if (w.sec != nowSec) {
                 w.sec = nowSec;

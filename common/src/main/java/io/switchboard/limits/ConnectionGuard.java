@@ -33,7 +33,10 @@ public final class ConnectionGuard {
         this.perIp = maxPerIp > 0 ? new ConcurrentHashMap<>() : null;
     }
 
-    /** Admits a connection from {@code ip}, or returns why not; on success the caller must {@link #release}. */
+    /**
+     * Admits a connection from {@code ip}, or returns why not; on success the caller must {@link #release}. The
+     * per-address limit counts IPv6 clients per /64 ({@link SourceKey}).
+     */
     public Refused tryAcquire(InetAddress ip) {
         if (acceptRatePerSec > 0 && !takeAcceptToken()) {
             return Refused.ACCEPT_RATE;
@@ -43,12 +46,13 @@ public final class ConnectionGuard {
             return Refused.MAX_CONNECTIONS;
         }
         if (perIp != null && ip != null) {
+            InetAddress source = SourceKey.of(ip);
             // Counted and uncounted inside the map's own atomic steps: a count taken out of the map while another
             // loop released the address's last connection would be lost, and the limit undercounted for good.
-            int n = perIp.merge(ip, 1, Integer::sum);
+            int n = perIp.merge(source, 1, Integer::sum);
             int limit = maxPerIp;
             if (n > limit && limit > 0) {
-                releaseIp(ip);
+                releaseIp(source);
                 open.decrementAndGet();
                 return Refused.PER_IP_LIMIT;
             }
@@ -59,7 +63,7 @@ public final class ConnectionGuard {
     public void release(InetAddress ip) {
         open.decrementAndGet();
         if (perIp != null && ip != null) {
-            releaseIp(ip);
+            releaseIp(SourceKey.of(ip));
         }
     }
 
@@ -92,7 +96,7 @@ public final class ConnectionGuard {
         return maxConnections;
     }
 
-    /** Source addresses currently tracked by the per-address limit (0 when the limit is off). */
+    /** Source addresses (IPv6: /64 networks) tracked by the per-address limit now (0 when the limit is off). */
     public int trackedAddresses() {
         return perIp == null ? 0 : perIp.size();
     }

@@ -713,7 +713,8 @@ public final class ServerConfig {
         @Option(names = "--max-connections", description = "Client connections this process accepts (429 beyond); by "
                 + "default what the open-file limit allows, less the files the JVM keeps (see switchboard doctor).")
         public int maxConnections = DEFAULT_MAX_CONNECTIONS;
-        @Option(names = "--max-connections-per-ip", description = "Connections per source address; 0 = unlimited.")
+        @Option(names = "--max-connections-per-ip",
+                description = "Connections per source address (IPv6: per /64 network); 0 = unlimited.")
         public int maxConnectionsPerIp;
         @Option(names = "--accept-rate", paramLabel = "<acceptRate>",
                 description = "New connections per second; 0 = unlimited (429 beyond).")

@@ -22,9 +22,11 @@ public final class ProxyOptions {
     String sourcePorts;
     @Option(names = "--max-connections", description = "Client connections accepted at once (closed beyond).")
     int maxConnections = 1_000_000;
-    @Option(names = "--max-connections-per-ip", description = "Connections per source address; 0 = unlimited.")
+    @Option(names = "--max-connections-per-ip",
+            description = "Connections per source address (IPv6: per /64 network); 0 = unlimited.")
     int maxConnectionsPerIp;
-    @Option(names = "--rate-per-ip", description = "New connections per second per source address; 0 = unlimited.")
+    @Option(names = "--rate-per-ip",
+            description = "New connections per second per source address (IPv6: per /64 network); 0 = unlimited.")
     int ratePerIp;
     @Option(names = "--drain-timeout", description = "Seconds open connections may run on after SIGTERM.")
     int drainTimeoutSec = 30;
