@@ -11,8 +11,10 @@ final class StoredEntries {
     }
 
     /**
-     * The unexpired messages among {@code entries} (in list order, which is seq order), skipping any entry that is
-     * not of the form above.
+     * The unexpired messages among {@code entries} in seq order, each seq once, skipping any entry that is not of the
+     * form above. The list is in seq order but for the pushes other nodes kept for a client while they took its node
+     * for dead (appended among those its live session gave): a session must get them in order, or a client that
+     * received a higher seq first takes the lower one for a duplicate.
      */
     static List<MessageStore.Stored> unexpired(List<?> entries, long nowMs) {
         List<MessageStore.Stored> kept = new ArrayList<>(entries.size());
@@ -32,7 +34,14 @@ final class StoredEntries {
             }
             kept.add(new MessageStore.Stored(seq, expiresAtMs, Arrays.copyOfRange(e, second + 1, e.length)));
         }
-        return kept;
+        kept.sort(java.util.Comparator.comparingLong(MessageStore.Stored::seq));
+        List<MessageStore.Stored> once = new ArrayList<>(kept.size());
+        for (MessageStore.Stored m : kept) {
+            if (once.isEmpty() || once.get(once.size() - 1).seq() != m.seq()) {
+                once.add(m);
+            }
+        }
+        return once;
     }
 
     private static int indexOf(byte[] e, int from) {

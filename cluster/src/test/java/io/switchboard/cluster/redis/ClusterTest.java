@@ -723,6 +723,27 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void shouldResumeStoredMessagesInSeqOrderWhateverTheirOrderInRedis() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            // Out of seq order, as when another node kept some while it took the client's node for dead, and twice.
+            long exp = System.currentTimeMillis() + 60_000;
+            c.sync().rpush(key(Keys.stored("dora")), "100:" + exp + ":first", "300:" + exp + ":third",
+                    "200:" + exp + ":second", "300:" + exp + ":third");
+            c.sync().hset(key(Keys.record("dora")), "s", "300");
+        } finally {
+            client.shutdown();
+        }
+        SwbTestClient dora = b.hello("dora", "resume=0");
+        for (String expected : new String[] {"first", "second", "third"}) {
+            SwbTestClient.Msg m = dora.readMsg();
+            assertEquals(expected, m.text());
+            dora.ack(m.seq());
+        }
+        assertTrue(dora.silentFor(300), "each message once");
+    }
+
     /** Runs push.lua as a node that found {@code notOwner} ("node epoch") not holding {@code clientId}. */
     private static List<Object> pushAsAnotherNode(io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> c,
                                                   String clientId, String notOwner, String payload) throws Exception {
