@@ -18,6 +18,8 @@ final class ClientRecords {
     private long[] places = new long[2];
     private int head;
     private int size;
+    /** The arrays' smallest length once they grew: shrinking below it would only make them grow again. */
+    private static final int MIN_CAPACITY = 8;
 
     ClientRecords(byte[] id) {
         this.id = id;
@@ -100,6 +102,7 @@ final class ClientRecords {
             size--;
             n++;
         }
+        shrinkIfSparse();
         return n;
     }
 
@@ -130,11 +133,34 @@ final class ClientRecords {
             places[to] = places[from];
         }
         size = kept;
+        shrinkIfSparse();
         return n - kept;
     }
 
+    /** Slots the arrays have room for (a power of two). */
+    int capacity() {
+        return seqs.length;
+    }
+
     private void grow() {
-        int n = seqs.length * 2;
+        resize(seqs.length * 2);
+    }
+
+    /**
+     * Halves the arrays while a quarter of them or less is used: a client that once had many messages waiting (up
+     * to --max-queued) and keeps a few must not hold arrays sized for all of them for as long as it keeps any.
+     */
+    private void shrinkIfSparse() {
+        int n = seqs.length;
+        while (n > MIN_CAPACITY && size <= n / 4) {
+            n /= 2;
+        }
+        if (n != seqs.length) {
+            resize(n);
+        }
+    }
+
+    private void resize(int n) {
         long[] s = new long[n];
         long[] e = new long[n];
         long[] p = new long[n];
