@@ -16,17 +16,32 @@ public final class SourceKey {
     private SourceKey() {
     }
 
-    /** {@code ip} itself when IPv4 (or null), else its /64 network (the rest of its bits zero, no scope). */
+    /**
+     * {@code ip} itself when IPv4 (or null), the IPv4 address an IPv4-mapped one ({@code ::ffff:a.b.c.d}) stands for,
+     * else its /64 network (the rest of its bits zero, no scope).
+     */
     public static InetAddress of(InetAddress ip) {
         if (!(ip instanceof Inet6Address)) {
             return ip;
         }
         byte[] b = ip.getAddress();
-        Arrays.fill(b, 8, 16, (byte) 0);
         try {
+            if (isIpv4Mapped(b)) {
+                return InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16));
+            }
+            Arrays.fill(b, 8, 16, (byte) 0);
             return InetAddress.getByAddress(b);
         } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
+            throw new IllegalStateException(e); // 4 or 16 bytes are always an address
         }
+    }
+
+    private static boolean isIpv4Mapped(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     }
 }

@@ -40,6 +40,9 @@ class SourceKeyTest {
         assertNull(guard.tryAcquire(ip("192.0.2.2")));
         assertEquals(ConnectionGuard.Refused.PER_IP_LIMIT, guard.tryAcquire(ip("192.0.2.1")));
         assertEquals(ip("192.0.2.1"), SourceKey.of(ip("::ffff:192.0.2.1")), "an IPv4-mapped address is IPv4");
+        // Also as an Inet6Address, which InetAddress.getByName never makes of it.
+        byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 7};
+        assertEquals(ip("192.0.2.7"), SourceKey.of(java.net.Inet6Address.getByAddress(null, mapped, -1)));
     }
 
     @Test
