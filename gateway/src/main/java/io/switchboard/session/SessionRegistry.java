@@ -319,19 +319,34 @@ public final class SessionRegistry {
     /**
      * Closes the connection of {@code clientId}'s session held under {@code epoch} with {@code BYE 503}, so that the
      * client resumes: the directory keeps a stored message for it that this session was not given (see
-     * {@link Refusal#CLUSTER_RESUME}). A session under another claim, or without a connection, is left as it is.
+     * {@link Refusal#CLUSTER_RESUME}): one with {@code seq}, unless the session gave that seq itself by now, or (0) one
+     * it surely was not given. A session under another claim, or without a connection, is left as it is.
      */
-    public void sendToResume(String clientId, long epoch) {
+    public void sendToResume(String clientId, long epoch, long seq) {
         Session s = sessions.get(clientId);
         if (s == null) {
             return;
         }
         execute(s, cur -> {
             ClientLink l = cur.link();
-            if (cur.dead() || cur.epoch() != epoch || l == null) {
+            if (cur.dead() || cur.epoch() != epoch || l == null || (seq != 0 && seq <= cur.lastSeq())) {
                 return;
             }
             close(cur, l, Refusal.CLUSTER_RESUME, 503, "stored messages wait for this client: resume");
+        });
+    }
+
+    /** Runs {@code then} unless a session of {@code clientId} is online here under {@code epoch} (on its loop). */
+    public void unlessOnline(String clientId, long epoch, Runnable then) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            then.run();
+            return;
+        }
+        execute(s, cur -> {
+            if (cur.dead() || cur.epoch() != epoch || !cur.online()) {
+                then.run();
+            }
         });
     }
 

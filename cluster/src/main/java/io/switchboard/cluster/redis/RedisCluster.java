@@ -305,9 +305,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     } else {
                         redisBack();
                         String said = new String(holder, StandardCharsets.UTF_8);
-                        if (said.equals("lapsed")) {
-                            directory.afterLapse();
-                        } else if (!said.isEmpty()) {
+                        if (said.isEmpty() || said.equals("lapsed")) {
+                            directory.restoreIfLost(!said.isEmpty());
+                        } else {
                             replacedBy(said);
                         }
                     }
@@ -319,7 +319,6 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             commands.async().hset(Keys.LINKS, Script.bytes(node), Script.bytes(l.address));
             refreshLinkSecret();
         }
-        directory.restoreIfLost();
         if (++ticks % Math.max(1, sweepCheckEveryTicks) == 0) {
             ForgottenNodeSweep.carryOnOrphans(this);
         }

@@ -520,14 +520,24 @@ final class RedisDirectory implements ClientDirectory {
      * where none is. Without this, after such a loss the other nodes would take the clients connected here for
      * offline (a push through them answered 404, or stored: see {@link #reclaim} for its client), send this
      * node no topic message, and a node started later would load no retained message.
+     *
+     * <p>When nothing was lost but the refresh found this node's lease {@code lapsed} (the node was paused, or cut off
+     * from Redis, for longer than the lease): meanwhile the other nodes took its clients for offline and kept pushes
+     * for them as stored messages that the sessions here were never given, and may have claimed some, or released
+     * them all (the node forgotten). The claims of the clients connected here are checked then, and once more at the
+     * next refresh (a push that found the lease gone just before it was taken back may be kept a moment later):
+     * a client with such a message is sent to resume (so it gets it now, not at its next reconnect, maybe days later),
+     * one claimed elsewhere is let go, a claim released is put back.
      */
-    void restoreIfLost() {
+    void restoreIfLost(boolean lapsed) {
         cluster.redis().set(Keys.kept(cluster.node), Script.bytes(cluster.instance),
                 io.lettuce.core.SetArgs.Builder.nx()).whenComplete((ok, e) -> {
                     if (e != null) {
+                        checkClaimsDue |= lapsed;
                         return; // counted by the lease refresh beside it; the next refresh looks again
                     }
                     if ("OK".equals(ok)) {
+                        checkClaimsDue = false;
                         List<String> filters = List.copyOf(interest.keySet());
                         List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
                         registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic,
@@ -536,20 +546,37 @@ final class RedisDirectory implements ClientDirectory {
                                 + "putting back {} topic subscriber entries, the claims of the clients connected "
                                 + "here and {} retained messages", filters.size(), retained.size());
                         restoreTopicEntries(filters);
-                        reclaimHeldClients();
+                        reclaimHeldClients(this::takeAsLost);
                         // Only where none is there now: one retained since the loss is newer.
                         writeBack(retained, 0, "the retained messages", m -> cluster.redis().hsetnx(Keys.RETAINED,
-                                Script.bytes(m.getKey()), m.getValue()).toCompletableFuture());
+                                Script.bytes(m.getKey()), m.getValue()).toCompletableFuture(), this::takeAsLost);
+                    } else if (lapsed || checkClaimsDue) {
+                        if (lapsed) {
+                            log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for "
+                                    + "longer than {} s): the other nodes took its clients for offline meanwhile; "
+                                    + "checking the claims of the clients connected here (those given stored "
+                                    + "messages meanwhile are sent to resume them)", RedisCluster.LEASE_MS / 1000);
+                        }
+                        checkClaimsDue = lapsed; // once more at the next refresh
+                        reclaimHeldClients(() -> checkClaimsDue = true);
                     }
                 });
+    }
+
+    /** The claims of the clients connected here are to be checked at the next lease refresh (see restoreIfLost). */
+    private volatile boolean checkClaimsDue;
+
+    /** A write back failed: what this node wrote is taken as lost again, so that the next refresh starts over. */
+    private void takeAsLost() {
+        cluster.redis().del(Keys.kept(cluster.node));
     }
 
     /** A client connected here: its claim's epoch and its session's last seq, as read on its loop. */
     private record HeldClient(String id, long epoch, long lastSeq) {
     }
 
-    /** Writes again the claims of the clients connected here, each loop's read on that loop. */
-    private void reclaimHeldClients() {
+    /** Writes again (or checks) the claims of the clients connected here, each loop's read on that loop. */
+    private void reclaimHeldClients(Runnable onFailure) {
         for (io.switchboard.session.SessionShard loop : List.copyOf(registry.loops())) {
             loop.execute(() -> {
                 List<HeldClient> held = new java.util.ArrayList<>();
@@ -558,42 +585,37 @@ final class RedisDirectory implements ClientDirectory {
                         held.add(new HeldClient(s.id(), s.epoch(), s.lastSeq()));
                     }
                 });
-                reclaim(held);
+                reclaim(held, onFailure);
             });
         }
     }
 
     /** Runs reclaim.lua for each of {@code held}, and acts on what it found. */
-    private void reclaim(List<HeldClient> held) {
+    private void reclaim(List<HeldClient> held, Runnable onFailure) {
         writeBack(held, 0, "the claims of the clients connected here", c -> cluster.reclaim.<List<Object>>run(
                 cluster.redis(), new byte[][] {Keys.record(c.id()), Keys.stored(c.id())}, Script.bytes(cluster.node),
-                Script.bytes(c.epoch()), Script.bytes(c.lastSeq())).thenAccept(r -> {
-                    long found = StoredEntries.number(r.get(0));
-                    if (found == 1) {
-                        reclaimed.increment();
-                    } else if (found == 0) {
-                        // Claimed since (its TakenOver may be lost with the inbox of a node that was forgotten).
-                        registry.takenOver(c.id(), StoredEntries.number(r.get(1)));
-                    } else if (found == 2) {
-                        registry.sendToResume(c.id(), c.epoch());
-                    }
-                }));
+                Script.bytes(c.epoch()), Script.bytes(c.lastSeq()), Script.bytes(cluster.clock.nowMs()))
+                .thenAccept(r -> reclaimed(c, r)), onFailure);
     }
 
-    /**
-     * This node took its lease back after it had lapsed (the node was paused, or cut off from Redis, for longer than
-     * the lease): meanwhile the other nodes took its clients for offline and kept pushes for them as stored messages
-     * that the sessions here were never given, and may have claimed some, or released them all (the node forgotten).
-     * Each claim of a client connected here is checked as after Redis lost it (reclaim.lua): a client with such a
-     * message is sent to resume (so it gets it now, not at its next reconnect, maybe days later), one claimed
-     * elsewhere is let go, a claim released is put back.
-     */
-    void afterLapse() {
-        log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for longer than {} s): the "
-                + "other nodes took its clients for offline meanwhile; checking the claims of the clients connected "
-                + "here (those with stored messages kept meanwhile are sent to resume them)",
-                RedisCluster.LEASE_MS / 1000);
-        reclaimHeldClients();
+    private void reclaimed(HeldClient c, List<Object> r) {
+        long found = StoredEntries.number(r.get(0));
+        long value = StoredEntries.number(r.get(1));
+        String replaced = new String((byte[]) r.get(2), StandardCharsets.UTF_8);
+        if (!replaced.isEmpty()) {
+            // An older claim of another node (a replica behind): its session, if still open, must let go.
+            inbox.send(replaced, new InboxMessage.TakenOver(c.id(), c.epoch()));
+        }
+        if (found == 0) {
+            // Claimed since (its TakenOver may be lost with the inbox of a node that was forgotten).
+            registry.takenOver(c.id(), value);
+        } else if (found == 1) {
+            reclaimed.increment();
+            // The session may have ended since its read, and its release landed before this: released again.
+            registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
+        } else if (found == 2) {
+            registry.sendToResume(c.id(), c.epoch(), value);
+        }
     }
 
     /**
@@ -609,16 +631,16 @@ final class RedisDirectory implements ClientDirectory {
                 return n;
             });
             return sent[0];
-        });
+        }, this::takeAsLost);
     }
 
     /**
      * Writes {@code items} from {@code from} on back to Redis, {@link #RESTORE_BATCH} at a time: the next batch once
      * Redis answered the last one (one connection answers in order; Lettuce's request queue is bounded). A failure
-     * takes what the node wrote as lost again, so that the next lease refresh starts over.
+     * runs {@code onFailure} (which has the next lease refresh start over).
      */
     private <T> void writeBack(List<T> items, int from, String what,
-                               java.util.function.Function<T, CompletableFuture<?>> write) {
+                               java.util.function.Function<T, CompletableFuture<?>> write, Runnable onFailure) {
         int to = Math.min(items.size(), from + RESTORE_BATCH);
         CompletableFuture<?> last = CompletableFuture.completedFuture(null);
         for (int i = from; i < to; i++) {
@@ -627,9 +649,9 @@ final class RedisDirectory implements ClientDirectory {
         last.whenComplete((v, e) -> {
             if (e != null) {
                 cluster.redisFailed("putting back " + what, e);
-                cluster.redis().del(Keys.kept(cluster.node));
+                onFailure.run();
             } else if (to < items.size()) {
-                writeBack(items, to, what, write);
+                writeBack(items, to, what, write, onFailure);
             }
         });
     }

@@ -11,5 +11,6 @@ local e = tonumber(h[2] or '0')
 if e < nowUs then e = nowUs else e = e + 1 end
 local epoch = string.format('%.0f', e)
 redis.call('HSET', KEYS[1], 'n', ARGV[1], 'e', epoch)
+redis.call('HDEL', KEYS[1], 'k') -- this claim gets every stored message (see push.lua)
 redis.call('PERSIST', KEYS[1])
 return {h[1] or '', epoch, h[3] or '0', redis.call('LRANGE', KEYS[2], 0, -1), redis.call('SMEMBERS', KEYS[3])}

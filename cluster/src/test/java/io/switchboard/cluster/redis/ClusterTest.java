@@ -682,19 +682,23 @@ class ClusterTest {
     void shouldSendAClientToResumeTheMessagesKeptForItWhileItsNodeWasTakenForDead() throws Exception {
         SwbTestClient alice = a.hello("alice");
         assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "before").status());
-        long seen = alice.readMsg().seq();
+        assertEquals("before", alice.readMsg().text());
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
             // a's lease lapsed (a was paused, or cut off from Redis, past it): b took a for dead, and a push for
             // alice through b was kept as for an offline client, beside her live session on a.
             String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
-            c.sync().del(Keys.lease("a"));
             List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
             assertEquals(0L, kept.get(0), "kept for the offline client");
+            // a, back, keeps a stored push of its own after it, with a lower seq: the last in the list.
+            assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "a's own").status());
+            SwbTestClient.Msg own = alice.readMsg();
+            assertTrue(own.seq() < StoredEntries.number(kept.get(1)), "a's seqs run below the clock's");
+            c.sync().del(Keys.lease("a"));
             // At its next refresh a takes its lease back, finds the message and sends alice to resume it.
             assertTrue(alice.readLine().startsWith("BYE 503 "), "a sends alice to resume");
             a.assertRefusals("cluster_resume", 1);
-            SwbTestClient back = b.hello("alice", "resume=" + seen);
+            SwbTestClient back = b.hello("alice", "resume=" + own.seq());
             SwbTestClient.Msg m = back.readMsg();
             assertEquals("kept while a was away", m.text());
             assertEquals(StoredEntries.number(kept.get(1)), m.seq());
