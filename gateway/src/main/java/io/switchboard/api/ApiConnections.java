@@ -54,11 +54,14 @@ final class ApiConnections {
     private final AtomicInteger streamsGauge = new AtomicInteger();
     /** Connections not read for now because their answers are not written (see {@link Exchange}). */
     final AtomicInteger readingPaused = new AtomicInteger();
+    /** Request bodies held while they arrive, all connections and streams together. */
+    final BodyMemory bodies;
 
     ApiConnections(ApiSettings settings, GatewayMetrics metrics, LongSupplier monotonicNs) {
         this.metrics = metrics;
         this.monotonicNs = monotonicNs;
         this.maxConnections = settings.maxConnections();
+        this.bodies = new BodyMemory(settings.maxBodyMemory());
         this.headerTimeoutSec = settings.headerTimeoutSec();
         this.bodyTimeoutSec = settings.bodyTimeoutSec();
         this.idleTimeoutSec = settings.idleTimeoutSec();

@@ -83,6 +83,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     req.decoderResult().cause().toString());
             return;
         }
+        if (req.decoderResult().cause() instanceof BodyBudget.Full full) {
+            metrics.refused(Refusal.API_BODY_MEMORY);
+            Exchange busy = Exchange.begin(ctx, false);
+            if (busy != null) {
+                error(busy, HttpResponseStatus.SERVICE_UNAVAILABLE, full.getMessage());
+            }
+            return;
+        }
         if (req.decoderResult().isFailure()) {
             // The decoder gave up on this request (line or headers too long, bad syntax): never act on half of it.
             metrics.refused(Refusal.API_BAD_REQUEST);

@@ -46,6 +46,7 @@ final class ApiPipeline {
     private static final String H1_ONE_PIECE = "h1-one-piece";
     private static final String H1_AGGREGATOR = "h1-aggregator";
     private static final String H1_TOKEN = "h1-token";
+    private static final String H1_BODY_BUDGET = "h1-body-budget";
     static final String H1_HANDLER = "h1-api";
     /** Largest body of a request that asks to upgrade to h2c (it is answered over HTTP/2 as stream 1). */
     private static final int MAX_UPGRADE_BODY = 64 * 1024;
@@ -123,6 +124,7 @@ final class ApiPipeline {
         if (token.required()) {
             p.addLast(H1_TOKEN, new TokenGate(token, metrics));
         }
+        p.addLast(H1_BODY_BUDGET, new BodyBudget(connections.bodies, metrics, maxBody));
         p.addLast(H1_ONE_PIECE, new OnePieceRequests(maxBody));
         p.addLast(H1_AGGREGATOR, new JsonObjectAggregator(maxBody));
         p.addLast(H1_HANDLER, handler);
@@ -159,8 +161,8 @@ final class ApiPipeline {
                         if (token.required()) {
                             stream.pipeline().addLast(new TokenGate(token, metrics));
                         }
-                        stream.pipeline().addLast(new OnePieceRequests(maxBody), new JsonObjectAggregator(maxBody),
-                                handler);
+                        stream.pipeline().addLast(new BodyBudget(connections.bodies, metrics, maxBody),
+                                new OnePieceRequests(maxBody), new JsonObjectAggregator(maxBody), handler);
                     }
                 }),
                 Http2ConnectionTail.INSTANCE};
@@ -215,7 +217,8 @@ final class ApiPipeline {
     }
 
     private static void removeHttp1Tail(ChannelPipeline p) {
-        for (String name : new String[] {H1_DEADLINE, H1_TOKEN, H1_ONE_PIECE, H1_AGGREGATOR, H1_HANDLER}) {
+        for (String name : new String[] {H1_DEADLINE, H1_TOKEN, H1_BODY_BUDGET, H1_ONE_PIECE, H1_AGGREGATOR,
+                H1_HANDLER}) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

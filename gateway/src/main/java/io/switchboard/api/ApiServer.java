@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     /** Largest request body: a batch of pushes may carry many payloads. */
-    static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
+    static final int MAX_BODY_BYTES = ApiSettings.MAX_BODY_MIB * 1024 * 1024;
 
     private final EventLoopGroup group;
     /** The group is the API's own (shut down with it), not the client loops it was given. */
@@ -127,6 +127,11 @@ public final class ApiServer implements AutoCloseable {
     /** API connections open now. */
     int openConnections() {
         return connections.open();
+    }
+
+    /** Bytes of request bodies held while they arrive (tests). */
+    long bodyBytesArriving() {
+        return connections.bodies.held();
     }
 
     /** HTTP/2 streams open now on all API connections. */

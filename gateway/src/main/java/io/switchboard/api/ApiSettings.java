@@ -20,19 +20,26 @@ import io.switchboard.transport.Transport;
  * @param maxStreams       HTTP/2 requests one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS)
  * @param tls              TLS on the API port (h2 or HTTP/1.1 chosen by ALPN), or {@code null}: plain HTTP, where
  *                         HTTP/2 is spoken when the client starts with its preface or asks to upgrade (h2c)
+ * @param maxBodyMemory    bytes of request bodies the API holds while they arrive, all connections and streams
+ *                         together ({@code --api-max-body-memory}); a request beyond is answered 503
  */
 public record ApiSettings(String bind, int port, Transport transport, String token, int maxPayloadBytes,
                           int maxTtlSec, int maxConnections, int headerTimeoutSec, int bodyTimeoutSec,
-                          int idleTimeoutSec, int maxStreams, SslContext tls) {
+                          int idleTimeoutSec, int maxStreams, SslContext tls, long maxBodyMemory) {
     /** HTTP/2 streams per connection when not configured ({@code --api-max-streams}). */
     public static final int DEFAULT_MAX_STREAMS = 1000;
     /** Seconds an idle API connection is kept when not configured ({@code --api-idle-timeout}). */
     public static final int DEFAULT_IDLE_TIMEOUT_SEC = 300;
+    /** Request bodies held at once when not configured ({@code --api-max-body-memory}), MiB. */
+    public static final int DEFAULT_MAX_BODY_MEMORY_MIB = 256;
+    /** The largest request body, MiB: {@code --api-max-body-memory} must hold one. */
+    public static final int MAX_BODY_MIB = 64;
 
     /** Plain HTTP with the default stream limit and idle timeout. */
     public ApiSettings(String bind, int port, Transport transport, String token, int maxPayloadBytes, int maxTtlSec,
                        int maxConnections, int headerTimeoutSec, int bodyTimeoutSec) {
         this(bind, port, transport, token, maxPayloadBytes, maxTtlSec, maxConnections, headerTimeoutSec,
-                bodyTimeoutSec, DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_MAX_STREAMS, null);
+                bodyTimeoutSec, DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_MAX_STREAMS, null,
+                DEFAULT_MAX_BODY_MEMORY_MIB * 1024L * 1024);
     }
 }

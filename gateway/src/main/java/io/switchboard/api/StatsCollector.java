@@ -110,6 +110,7 @@ final class StatsCollector {
         n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
                 .put("http2_streams", api.openStreams())
                 .put("reading_paused", api.readingPaused.get()).put("requests_total", m.apiRequests.sum())
+                .put("body_bytes_arriving", api.bodies.held()).put("max_body_memory_bytes", api.bodies.max())
                 .put("idle_closed_total", m.apiIdleClosed.sum());
         return n;
     }
@@ -211,6 +212,8 @@ final class StatsCollector {
                 api.openStreams());
         gauge(sb, "switchboard_api_reading_paused", "API connections not read until their answers are written.",
                 api.readingPaused.get());
+        gauge(sb, "switchboard_api_body_bytes_arriving", "Bytes of API request bodies held while they arrive "
+                + "(at most --api-max-body-memory).", api.bodies.held());
         sb.append("# HELP switchboard_refusals_total Refusals and forced closes by reason.\n")
                 .append("# TYPE switchboard_refusals_total counter\n");
         for (Map.Entry<Refusal, Long> e : m.refusalSnapshot().entrySet()) {

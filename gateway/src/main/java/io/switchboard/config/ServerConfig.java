@@ -71,6 +71,8 @@ public final class ServerConfig {
     public final boolean apiOnClientLoops;
     /** HTTP/2 requests one API connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
     public final int apiMaxStreams;
+    /** MiB of request bodies the API holds while they arrive, all connections together. */
+    public final int apiMaxBodyMemoryMib;
     /** TLS on the API (null: plain HTTP/1.1 and h2c); h2 or HTTP/1.1 by ALPN. PEM chain and PKCS#8 key. */
     public final java.nio.file.Path apiTlsCert;
     public final java.nio.file.Path apiTlsKey;
@@ -235,6 +237,7 @@ public final class ServerConfig {
         apiBodyTimeoutSec = b.apiBodyTimeoutSec;
         apiIdleTimeoutSec = b.apiIdleTimeoutSec;
         apiMaxStreams = b.apiMaxStreams;
+        apiMaxBodyMemoryMib = b.apiMaxBodyMemoryMib;
         if (!b.apiLoop.equals("shared") && !b.apiLoop.equals("own")) {
             throw new IllegalArgumentException("--api-loop must be shared or own, not '" + b.apiLoop + "'");
         }
@@ -319,6 +322,8 @@ public final class ServerConfig {
         Ranges.check("--api-body-timeout", apiBodyTimeoutSec, 1, 3600);
         Ranges.check("--api-idle-timeout", apiIdleTimeoutSec, 1, 86400);
         Ranges.check("--api-max-streams", apiMaxStreams, 1, 100_000);
+        Ranges.check("--api-max-body-memory", apiMaxBodyMemoryMib, io.switchboard.api.ApiSettings.MAX_BODY_MIB,
+                1024 * 1024);
         if ((apiTlsCert == null) != (apiTlsKey == null)) {
             throw new IllegalArgumentException("--api-tls-cert and --api-tls-key go together: give both or neither");
         }
@@ -541,6 +546,11 @@ public final class ServerConfig {
                 + "connection may have in flight at once (h2c, or h2 with --api-tls-cert); the client waits for a "
                 + "free stream beyond. Default: 1000.")
         public int apiMaxStreams = io.switchboard.api.ApiSettings.DEFAULT_MAX_STREAMS;
+        @Option(names = "--api-max-body-memory", paramLabel = "<MiB>", description = "MiB of request bodies the API "
+                + "holds while they arrive, all connections and HTTP/2 streams together (a body is at most 64 MiB, "
+                + "so at least 64); a request beyond is answered 503 (retry) and its connection closed. Default: "
+                + io.switchboard.api.ApiSettings.DEFAULT_MAX_BODY_MEMORY_MIB + ".")
+        public int apiMaxBodyMemoryMib = io.switchboard.api.ApiSettings.DEFAULT_MAX_BODY_MEMORY_MIB;
         @Option(names = "--api-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
                 + "API (https; h2 or HTTP/1.1 by ALPN); with --api-tls-key. Default: plain HTTP, where HTTP/2 is "
                 + "spoken with prior knowledge or after Upgrade: h2c.")

@@ -76,7 +76,12 @@ public enum Refusal {
     /** One API connection more than {@code --api-max-connections}: answered 503 and closed. */
     API_MAX_CONNECTIONS,
     /** An API request's headers or body did not arrive within {@code --api-header-timeout}/{@code --api-body-timeout}. */
-    API_TIMEOUT;
+    API_TIMEOUT,
+    /**
+     * An API request whose body would take the bodies the API holds while they arrive past
+     * {@code --api-max-body-memory}: answered 503 (retry) and its connection (HTTP/2: its stream) closed.
+     */
+    API_BODY_MEMORY;
 
     /** The gateway's reason for an admission refusal; null when admitted. */
     public static Refusal of(io.switchboard.limits.ConnectionGuard.Refused r) {

@@ -163,7 +163,7 @@ public final class GatewayServer implements AutoCloseable {
             this.api = ApiServer.start(new ApiSettings(config.apiBind, config.apiPort, config.transport,
                     config.apiToken, config.maxPayloadBytes, config.maxTtlSec, config.apiMaxConnections,
                     config.apiHeaderTimeoutSec, config.apiBodyTimeoutSec, config.apiIdleTimeoutSec,
-                    config.apiMaxStreams, apiTls()),
+                    config.apiMaxStreams, apiTls(), config.apiMaxBodyMemoryMib * 1024L * 1024),
                     registry.pushes(), new GatewayAdmin(this), metrics, config.apiOnClientLoops ? group : null);
             if (cluster != null) {
                 cluster.replaced().thenAccept(reason -> {

@@ -94,6 +94,23 @@ class ApiHttp2Test {
     }
 
     @Test
+    void shouldAnswer503OnAStreamWhoseBodyPassesTheMemoryBodiesShareAndServeTheConnectionOn() throws Exception {
+        server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC, ApiSettings.DEFAULT_IDLE_TIMEOUT_SEC,
+                ApiSettings.DEFAULT_MAX_STREAMS, null, 100 * 1024), push, new ApiHandlerTest.FakeAdmin(), metrics,
+                nowNs::get);
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            // No content-length on HTTP/2: counted frame by frame, and cut off past the 100 KiB.
+            FullHttpResponse cut = h2.send("POST", "/v1/broadcast", "x".repeat(150 * 1024)).get(5, TimeUnit.SECONDS);
+            assertEquals(503, cut.status().code());
+            assertTrue(body(cut).contains("--api-max-body-memory"));
+            assertEquals(1, metrics.refusals(Refusal.API_BODY_MEMORY));
+            GatewayFixture.await(() -> server.bodyBytesArriving() == 0, "the stream's bytes given back");
+            assertEquals(200, status(h2.send("GET", "/healthz", null)), "the connection serves on");
+        }
+    }
+
+    @Test
     void shouldCloseAnHttp2ConnectionIdleForTheIdleTimeoutButNotWhileAStreamIsOpen() throws Exception {
         start();
         try (H2TestClient h2 = new H2TestClient(server.port())) {

@@ -77,6 +77,50 @@ class ApiServerLimitsTest {
     }
 
     @Test
+    void shouldAnswer503ToABodyBeyondTheMemoryAllBodiesArrivingShare() throws Exception {
+        server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC, IDLE_TIMEOUT_SEC, ApiSettings.DEFAULT_MAX_STREAMS, null,
+                100 * 1024), push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);
+        String body = "x".repeat(40 * 1024);
+        try (RawHttp slow = RawHttp.connect(server.port()); RawHttp other = RawHttp.connect(server.port())) {
+            // One body of 80 KiB arriving slowly holds most of the 100 KiB ...
+            slow.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + 2 * body.length()
+                    + "\r\n\r\n" + body);
+            GatewayFixture.await(() -> server.bodyBytesArriving() == 2 * body.length(), "the slow body counted");
+            // ... so another of 40 KiB is refused before it is gathered, with when to retry.
+            other.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                    + body);
+            RawHttp.Answer refused = other.read();
+            assertEquals(503, refused.status(), refused.body());
+            assertTrue(refused.body().contains("--api-max-body-memory"), refused.body());
+            assertEquals("1", refused.headers().get("retry-after"));
+            assertTrue(other.atEof());
+            assertEquals(1, metrics.refusals(Refusal.API_BODY_MEMORY));
+            // Once the slow body is whole its bytes are given back.
+            slow.send(body);
+            assertEquals(413, slow.read().status(), "answered (a payload larger than --max-payload)");
+            assertEquals(0, server.bodyBytesArriving());
+        }
+        try (RawHttp chunked = RawHttp.connect(server.port())) {
+            // A chunked body has no length to take ahead: cut off at the piece that passes the memory.
+            chunked.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (int i = 0; i < 3; i++) {
+                chunked.send(Integer.toHexString(body.length()) + "\r\n" + body + "\r\n");
+            }
+            RawHttp.Answer cut = chunked.read();
+            assertEquals(503, cut.status(), cut.body());
+            assertTrue(cut.body().contains("--api-max-body-memory"), cut.body());
+            assertEquals(2, metrics.refusals(Refusal.API_BODY_MEMORY));
+            GatewayFixture.await(() -> server.bodyBytesArriving() == 0, "the cut-off body given back");
+        }
+        try (RawHttp after = RawHttp.connect(server.port())) {
+            after.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                    + body);
+            assertEquals(413, after.read().status(), "taken again once the memory is free");
+        }
+    }
+
+    @Test
     void shouldCloseARequestWhoseHeadersDoNotCompleteInTime() throws Exception {
         start(10);
         try (RawHttp c = connectAdmitted(1)) {
