@@ -253,6 +253,19 @@ final class ClientSession {
         listener.onMessage(seq, payload);
     }
 
+    /**
+     * A message over {@link SwitchboardClient.Builder#maxPayloadBytes}: not delivered, reported as
+     * {@code onError(413, ...)}, and acknowledged so that the server does not send it again.
+     */
+    void onSkipped(long seq, long bytes) {
+        if (seq <= highestSeq || state == State.CLOSED) {
+            return;
+        }
+        highestSeq = seq;
+        listener.onError(413, "MSG " + seq + " of " + bytes + " bytes is larger than maxPayloadBytes ("
+                + maxPayloadBytes + "): skipped, not delivered");
+    }
+
     void onBye(Frame.Bye bye) {
         listener.onBye(bye.code(), bye.text());
     }

@@ -99,7 +99,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         switch (frame) {
-            case Frame.Msg m -> onMsg(m);
+            case Frame.Msg m -> onMsg(m.seq(), m.payload(), m.payload().length);
+            case Frame.Skipped k -> onMsg(k.seq(), null, k.bytes());
             case Frame.Signal s -> {
                 if (s == Frame.Signal.PING) {
                     write(SwbFrames.pong(ctx.alloc()));
@@ -177,7 +178,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
         client.onWelcome(this, welcome);
     }
 
-    private void onMsg(Frame.Msg m) {
+    /** A message, or ({@code payload} null) one too large that was skipped: acknowledged all the same. */
+    private void onMsg(long seq, byte[] payload, long bytes) {
         if (!welcomed) {
             protocolError("MSG before WELCOME");
             return;
@@ -190,7 +192,11 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 ackTask = client.schedule(this::ackCheck, client.ackDelayMs);
             }
         }
-        client.onMessage(m.seq(), m.payload());
+        if (payload != null) {
+            client.onMessage(seq, payload);
+        } else {
+            client.onSkipped(seq, bytes);
+        }
     }
 
     private void onBye(Frame.Bye b) {

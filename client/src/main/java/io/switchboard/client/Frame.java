@@ -7,6 +7,10 @@ sealed interface Frame {
     record WelcomeFrame(Welcome welcome) implements Frame {
     }
 
+    /** A {@code MSG} whose payload, {@code bytes} long, was over {@code maxPayloadBytes}: dropped unread. */
+    record Skipped(long seq, long bytes) implements Frame {
+    }
+
     /** {@code MSG <seq> <n>} and its payload. */
     record Msg(long seq, byte[] payload) implements Frame {
     }

@@ -27,6 +27,8 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
     /** The bytes of an incomplete frame; null between frames. */
     private ByteBuf pending;
     private boolean discarding;
+    /** Bytes still to drop of a message too large for {@code maxPayloadBytes} (its payload and LF). */
+    private long skipping;
 
     FrameDecoder(int maxPayloadBytes) {
         this.parser = new SwbServerFrameParser(MAX_LINE_BYTES, maxPayloadBytes);
@@ -45,7 +47,20 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
         }
         try {
             if (!discarding) {
-                pending = parser.feed(ctx.alloc(), pending, in, this);
+                skip(in); // pending is null while skipping: the rest of a skipped message comes first
+                if (in.isReadable()) {
+                    pending = parser.feed(ctx.alloc(), pending, in, this);
+                }
+                while (skipping > 0 && pending != null) {
+                    // A message too large began in what the parser left unread: drop it, and parse what follows.
+                    ByteBuf rest = pending;
+                    pending = null;
+                    skip(rest);
+                    if (rest.isReadable()) {
+                        pending = parser.feed(ctx.alloc(), null, rest, this);
+                    }
+                    rest.release();
+                }
             }
         } catch (RuntimeException e) {
             // A decoder bug must not escape into the pipeline: treat it like bad input.
@@ -71,6 +86,23 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
     @Override
     public void onMsg(long seq, ByteBuf buf, int index, int length) {
         ctx.fireChannelRead(new Frame.Msg(seq, ByteBufUtil.getBytes(buf, index, length)));
+    }
+
+    /**
+     * A message over {@code maxPayloadBytes}: dropped, not delivered, and reported ({@link Frame.Skipped}). Closing
+     * the connection instead would bring it back at the resume, and cut the client off again, for ever.
+     */
+    @Override
+    public boolean onOversizedMsg(long seq, long n) {
+        skipping = n + 1;
+        ctx.fireChannelRead(new Frame.Skipped(seq, n));
+        return true;
+    }
+
+    private void skip(ByteBuf buf) {
+        int n = (int) Math.min(skipping, buf.readableBytes());
+        buf.skipBytes(n);
+        skipping -= n;
     }
 
     @Override

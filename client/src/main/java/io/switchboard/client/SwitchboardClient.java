@@ -381,7 +381,11 @@ public final class SwitchboardClient implements AutoCloseable {
             return this;
         }
 
-        /** Largest message payload accepted; a larger one closes the connection. Default 16 MiB, the SWB/1 maximum. */
+        /**
+         * Largest message payload taken; a larger one is skipped unread, reported as
+         * {@link SwitchboardListener#onError onError(413, ...)} and acknowledged (the server does not send it again).
+         * Default 16 MiB, the SWB/1 maximum.
+         */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = maxPayloadBytes;
             return this;

@@ -43,7 +43,10 @@ public interface SwitchboardListener {
     default void onSessionReset(long resumedFromSeq, long serverSeq) {
     }
 
-    /** The server refused a command with {@code ERR <code> <text>}; the connection stays open. */
+    /**
+     * The server refused a command with {@code ERR <code> <text>}; the connection stays open. Also {@code 413} for a
+     * message larger than {@link SwitchboardClient.Builder#maxPayloadBytes}, skipped and not delivered.
+     */
     default void onError(int code, String text) {
     }
 

@@ -183,7 +183,6 @@ class FrameDecoderTest {
             "MSG 1 x\n",
             "MSG 1 2 3\n",
             "MSG 1  2\n",
-            "MSG 1 1001\n",                        // over the payload limit
             "MSG 1 99999999999999999999\n",        // 20 digits
             "MSG 1 3\nabcX",                       // payload not followed by LF
             "MSG 1 3\nabc\r\n",                    // ... not even CR LF
@@ -212,6 +211,30 @@ class FrameDecoderTest {
         assertFalse(ch.isOpen());
         assertEquals(0, in.refCnt());
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldSkipAMessageLargerThanTheLimitAndDecodeWhatFollows() {
+        String big = "y".repeat(MAX_PAYLOAD + 1);
+        EmbeddedChannel whole = channel();
+        ByteBuf in = buf("MSG 5 " + big.length() + "\n" + big + "\nMSG 6 2\nok\nPING\n");
+        whole.writeInbound(in);
+        assertEquals(List.of("SKIPPED 5 1001", "MSG 6 ok", "PING"), drain(whole));
+        assertTrue(whole.isOpen());
+        assertEquals(0, in.refCnt());
+        assertFalse(whole.finish());
+        // Split anywhere: the line alone, then the payload in pieces across reads, the next frame in the last one.
+        byte[] bytes = ("PING\nMSG 5 " + big.length() + "\n" + big + "\nMSG 6 2\nok\n").getBytes(StandardCharsets.UTF_8);
+        for (int cut : new int[] {1, 7, 11, 12, 500, bytes.length - 9, bytes.length - 8, bytes.length - 1}) {
+            EmbeddedChannel ch = channel();
+            ByteBuf first = ByteBufAllocator.DEFAULT.buffer().writeBytes(bytes, 0, cut);
+            ByteBuf second = ByteBufAllocator.DEFAULT.buffer().writeBytes(bytes, cut, bytes.length - cut);
+            ch.writeInbound(first);
+            ch.writeInbound(second);
+            assertEquals(List.of("PING", "SKIPPED 5 1001", "MSG 6 ok"), drain(ch), "cut at " + cut);
+            assertEquals(0, first.refCnt() + second.refCnt());
+            assertFalse(ch.finish());
+        }
     }
 
     @Test
@@ -257,6 +280,7 @@ class FrameDecoderTest {
             case Frame.WelcomeFrame w -> "WELCOME " + w.welcome().clientId() + " hb=" + w.welcome().heartbeatSeconds()
                     + " seq=" + w.welcome().seq() + " node=" + w.welcome().node();
             case Frame.Msg m -> "MSG " + m.seq() + " " + new String(m.payload(), StandardCharsets.UTF_8);
+            case Frame.Skipped k -> "SKIPPED " + k.seq() + " " + k.bytes();
             case Frame.Signal s -> s.name();
             case Frame.Sent s -> "SENT " + s.id();
             case Frame.Nack n -> "NACK " + n.id() + " " + n.code() + " " + n.text();

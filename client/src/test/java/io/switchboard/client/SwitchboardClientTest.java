@@ -207,6 +207,21 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldSkipReportAndAcknowledgeAMessageLargerThanItsLimitInsteadOfReconnectingForEver() throws Exception {
+        SwitchboardClient c = client(builder("alice").maxPayloadBytes(4).ackPolicy(32, 0));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendMsg(1, "too large");
+        p.sendMsg(2, "ok");
+        events.expect("error 413 MSG 1 of 9 bytes is larger than maxPayloadBytes (4): skipped, not delivered");
+        events.expect("message 2 ok");
+        p.expect("ACK 2");
+        assertEquals(2, c.highestSeq());
+        p.sendMsg(3, "next");
+        events.expect("message 3 next");
+    }
+
+    @Test
     void shouldAckAtTheEndOfEveryReadBatchWhenAckDelayIsZero() throws Exception {
         SwitchboardClient c = client(builder("alice").ackPolicy(32, 0));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);

@@ -27,6 +27,16 @@ public final class SwbServerFrameParser extends SwbParser<SwbServerFrameParser.H
          */
         void onMsg(long seq, ByteBuf buf, int index, int length);
 
+        /**
+         * {@code MSG <seq> <n>} with a payload over the parser's limit. Returning true, the caller takes it upon itself
+         * to skip the next {@code n + 1} bytes (the payload and its LF) before anything is parsed again: the parser
+         * has consumed the control line and stops there (what follows it in the buffer is left unread). Returning false
+         * (the default) makes it malformed input, {@link #onMalformed}.
+         */
+        default boolean onOversizedMsg(long seq, long n) {
+            return false;
+        }
+
         void onPing();
 
         void onPong();
@@ -117,6 +127,10 @@ public final class SwbServerFrameParser extends SwbParser<SwbServerFrameParser.H
                     "not an SWB/1 server frame: " + printable(in.toString(start, end - start, StandardCharsets.UTF_8)));
         }
         if (n > maxPayloadBytes()) {
+            if (h.onOversizedMsg(seq, n)) {
+                in.readerIndex(lf + 1);
+                return false;
+            }
             return malformed(in, h, SwbVerb.MSG,
                     "MSG " + seq + ": payload of " + n + " bytes exceeds the limit of " + maxPayloadBytes());
         }
