@@ -427,24 +427,25 @@ class ClientLibraryEndToEndTest {
     }
 
     @Test
-    void shouldCloseOnAMessageOverItsPayloadLimitAndReconnect() throws Exception {
+    void shouldSkipReportAndAcknowledgeAStoredMessageOverItsPayloadLimit() throws Exception {
         gw.start();
         Recorder rec = new Recorder();
         SwitchboardClient client = client("picky", rec, b -> b.maxPayloadBytes(16).reconnectBackoffMs(1, 5));
         client.connect().get(WAIT_S, SECONDS);
-        assertEquals(200, gw.push("picky", "x".repeat(17)).status());
-        Recorder.Disconnect d = rec.next(rec.disconnects, "disconnected by the oversized message");
-        SwitchboardException e = assertInstanceOf(SwitchboardException.class, d.cause());
-        assertEquals(SwitchboardException.LOCAL, e.code());
-        assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
-        assertTrue(d.reconnectDelayMs() >= 0, "a normal reconnect follows");
-        rec.next(rec.connected, "first WELCOME");
-        rec.next(rec.connected, "reconnected");
-        assertEquals(0, client.highestSeq(), "the oversized message was not delivered");
-        assertNull(rec.messages.poll());
-        // The ttl=0 message died with the connection. Whether the server kept the session (seq 2 next) or forgot
-        // it and numbers from its origin again (seq 1) depends on whether the reconnect overtook the close.
-        assertNoMoreMessages(rec, "picky");
+        assertEquals(200, gw.api().post("/v1/clients/picky/messages?ttl=60", "x".repeat(17)).status());
+        assertEquals(200, gw.api().post("/v1/clients/picky/messages?ttl=60", "fits").status());
+        Recorder.Err e = rec.next(rec.errors, "the oversized message reported");
+        assertEquals(413, e.code());
+        assertTrue(e.text().contains("larger than maxPayloadBytes (16)"), e.text());
+        Recorder.Msg m = rec.nextMessage();
+        assertEquals("fits", new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8));
+        assertNull(rec.disconnects.poll(), "the connection stays");
+        // Acknowledged with the next one: the server keeps neither, so a reconnect brings neither back.
+        for (int i = 0; i < 100 && gw.clientInfo("picky").get("queued").asInt() != 0; i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, gw.clientInfo("picky").get("queued").asInt(), "both acknowledged");
+        assertNoMoreMessages(rec, "picky", m.seq());
     }
 
     @Test
