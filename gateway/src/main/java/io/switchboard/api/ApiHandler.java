@@ -87,7 +87,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             metrics.refused(Refusal.API_BODY_MEMORY);
             Exchange busy = Exchange.begin(ctx, false);
             if (busy != null) {
-                error(busy, HttpResponseStatus.SERVICE_UNAVAILABLE, full.getMessage());
+                error(busy, HttpResponseStatus.SERVICE_UNAVAILABLE, full.getMessage(), HttpHeaderNames.RETRY_AFTER,
+                        "1");
             }
             return;
         }

@@ -18,10 +18,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Counts the body of each request against {@link BodyMemory} while it arrives, before it is gathered: a request
- * whose declared length does not fit is answered 503 in its turn and its body dropped as it comes (as
- * {@link TokenGate} does); a chunked one is counted piece by piece and, once it does not fit, cut off: the
- * aggregator gets a failed last piece, and {@link ApiHandler} answers the request 503. The bytes are given back once
- * the whole body went on (or the connection ended). One per connection (or stream), on its loop.
+ * whose declared length does not fit at its head is answered 503 in its turn and its body dropped as it comes (as
+ * {@link TokenGate} does); every body is counted piece by piece as it arrives and, once a piece does not fit, cut
+ * off: the aggregator gets a failed last piece, and {@link ApiHandler} answers the request 503. The bytes are given
+ * back once the whole body went on (or the connection ended). One per connection (or stream), on its loop.
  */
 final class BodyBudget extends ChannelInboundHandlerAdapter {
     /** Why a body was cut off: {@link ApiHandler} answers a request failed with it 503. */
@@ -37,7 +37,7 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
     private final int maxBody;
     /** Bytes taken for the body arriving now. */
     private long taken;
-    /** The body arriving now has no declared length (chunked): each piece is taken as it comes. */
+    /** A body is arriving whose pieces are taken as they come (false once given back past the largest body). */
     private boolean counting;
     /** The rest of a refused body is still arriving: dropped. */
     private boolean discarding;
@@ -57,17 +57,16 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
                 ctx.fireChannelRead(msg); // whole already (HTTP/2), or answered 400 as the decoder failed it
                 return;
             }
+            // Taken piece by piece as they arrive, not ahead: heads that declare bodies which never come would hold
+            // the memory for nothing. A declared body that does not fit now is refused before it comes.
             long declared = HttpUtil.getContentLength(req, -1L);
-            if (declared > 0 && declared <= maxBody) {
-                if (!memory.take(declared)) {
-                    ReferenceCountUtil.release(msg);
-                    discarding = true;
-                    refuse(ctx, declared);
-                    return;
-                }
-                taken = declared;
+            if (declared > 0 && declared <= maxBody && !memory.fits(declared)) {
+                ReferenceCountUtil.release(msg);
+                discarding = true;
+                refuse(ctx, declared);
+                return;
             }
-            counting = declared < 0; // chunked, or HTTP/2 without a content-length
+            counting = true;
         } else if (msg instanceof HttpContent content) {
             boolean last = content instanceof LastHttpContent;
             if (discarding) {
@@ -77,7 +76,7 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
             }
             int bytes = content.content().readableBytes();
             if (counting && bytes > 0 && taken + bytes > maxBody) {
-                counting = false; // the aggregator refuses it (413) and drops the rest: not gathered, not counted
+                giveBack(); // the aggregator refuses it (413) and drops it and the rest: not gathered, not counted
             } else if (counting && bytes > 0) {
                 if (!memory.take(bytes)) {
                     content.release();

@@ -17,11 +17,19 @@ final class BodyMemory {
 
     /** Takes {@code bytes} if they fit; false (and nothing taken) when they would go past the maximum. */
     boolean take(long bytes) {
-        if (held.addAndGet(bytes) > max) {
-            held.addAndGet(-bytes);
-            return false;
-        }
+        long now;
+        do {
+            now = held.get();
+            if (now + bytes > max) {
+                return false;
+            }
+        } while (!held.compareAndSet(now, now + bytes));
         return true;
+    }
+
+    /** Whether {@code bytes} fit now (nothing taken). */
+    boolean fits(long bytes) {
+        return held.get() + bytes <= max;
     }
 
     void give(long bytes) {

@@ -81,15 +81,14 @@ class ApiServerLimitsTest {
         server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, 10,
                 HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC, IDLE_TIMEOUT_SEC, ApiSettings.DEFAULT_MAX_STREAMS, null,
                 100 * 1024), push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);
-        String body = "x".repeat(40 * 1024);
+        String head = "POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: ";
+        String kib = "x".repeat(1024);
         try (RawHttp slow = RawHttp.connect(server.port()); RawHttp other = RawHttp.connect(server.port())) {
-            // One body of 80 KiB arriving slowly holds most of the 100 KiB ...
-            slow.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + 2 * body.length()
-                    + "\r\n\r\n" + body);
-            GatewayFixture.await(() -> server.bodyBytesArriving() == 2 * body.length(), "the slow body counted");
+            // 70 KiB of a body of 80 KiB arrived (slowly): they hold most of the 100 KiB ...
+            slow.send(head + 80 * 1024 + "\r\n\r\n" + kib.repeat(70));
+            GatewayFixture.await(() -> server.bodyBytesArriving() == 70 * 1024, "the slow body counted");
             // ... so another of 40 KiB is refused before it is gathered, with when to retry.
-            other.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length() + "\r\n\r\n"
-                    + body);
+            other.send(head + 40 * 1024 + "\r\n\r\n" + kib.repeat(40));
             RawHttp.Answer refused = other.read();
             assertEquals(503, refused.status(), refused.body());
             assertTrue(refused.body().contains("--api-max-body-memory"), refused.body());
@@ -97,26 +96,32 @@ class ApiServerLimitsTest {
             assertTrue(other.atEof());
             assertEquals(1, metrics.refusals(Refusal.API_BODY_MEMORY));
             // Once the slow body is whole its bytes are given back.
-            slow.send(body);
+            slow.send(kib.repeat(10));
             assertEquals(413, slow.read().status(), "answered (a payload larger than --max-payload)");
             assertEquals(0, server.bodyBytesArriving());
         }
         try (RawHttp chunked = RawHttp.connect(server.port())) {
-            // A chunked body has no length to take ahead: cut off at the piece that passes the memory.
+            // A chunked body has no length to check ahead: cut off at the piece that passes the memory.
             chunked.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
             for (int i = 0; i < 3; i++) {
-                chunked.send(Integer.toHexString(body.length()) + "\r\n" + body + "\r\n");
+                chunked.send(Integer.toHexString(40 * 1024) + "\r\n" + kib.repeat(40) + "\r\n");
             }
             RawHttp.Answer cut = chunked.read();
             assertEquals(503, cut.status(), cut.body());
             assertTrue(cut.body().contains("--api-max-body-memory"), cut.body());
+            assertEquals("1", cut.headers().get("retry-after"));
+            assertTrue(chunked.atEof());
             assertEquals(2, metrics.refusals(Refusal.API_BODY_MEMORY));
             GatewayFixture.await(() -> server.bodyBytesArriving() == 0, "the cut-off body given back");
         }
-        try (RawHttp after = RawHttp.connect(server.port())) {
-            after.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length() + "\r\n\r\n"
-                    + body);
-            assertEquals(413, after.read().status(), "taken again once the memory is free");
+        try (RawHttp idle1 = RawHttp.connect(server.port()); RawHttp idle2 = RawHttp.connect(server.port());
+             RawHttp after = RawHttp.connect(server.port())) {
+            // Heads that declare bodies which do not come hold nothing: a body that comes is taken.
+            idle1.send(head + 60 * 1024 + "\r\n\r\n");
+            idle2.send(head + 30 * 1024 + "\r\n\r\n");
+            after.send(head + 20 * 1024 + "\r\n\r\n" + kib.repeat(20));
+            assertEquals(413, after.read().status(), "taken (and answered: larger than --max-payload)");
+            assertEquals(2, metrics.refusals(Refusal.API_BODY_MEMORY));
         }
     }
 
