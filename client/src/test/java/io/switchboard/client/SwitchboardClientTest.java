@@ -215,7 +215,8 @@ class SwitchboardClientTest {
         p.sendMsg(2, "ok");
         events.expect("error 413 MSG 1 of 9 bytes is larger than maxPayloadBytes (4): skipped, not delivered");
         events.expect("message 2 ok");
-        p.expect("ACK 2");
+        String ack = p.readLine(); // the skipped message acknowledged alone when it came in a read of its own
+        assertEquals("ACK 2", ack.equals("ACK 1") ? p.readLine() : ack);
         assertEquals(2, c.highestSeq());
         p.sendMsg(3, "next");
         events.expect("message 3 next");
