@@ -99,6 +99,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
     final Script reclaim = Script.load("reclaim", ScriptOutputType.MULTI);
     private final Script lease = Script.load("lease", ScriptOutputType.VALUE);
+    /** When the lease was last taken or refreshed (System.nanoTime, as the answer came). */
+    private volatile long lastLeaseRefreshNs;
     /** Completes when another process took this node's lease (see {@link #replaced()}). */
     private final CompletableFuture<String> replaced = new CompletableFuture<>();
     /** The forgotten nodes whose clients this process is releasing now ({@link ForgottenNodeSweep}). */
@@ -229,6 +231,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         while (true) {
             String ok = await(redis.set(Keys.lease(node), Script.bytes(instance), SetArgs.Builder.nx().px(LEASE_MS)));
             if ("OK".equals(ok)) {
+                lastLeaseRefreshNs = System.nanoTime();
                 break;
             }
             if (System.nanoTime() - deadlineNs > 0) {
@@ -305,8 +308,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     } else {
                         redisBack();
                         String said = new String(holder, StandardCharsets.UTF_8);
+                        // Lapsed as Redis says, or as this process saw it: the refresh that took the lease back may
+                        // have been answered after its timeout (a network cut healing), and its "lapsed" lost.
+                        long nowNs = System.nanoTime();
+                        boolean longSinceLastRefresh =
+                                nowNs - lastLeaseRefreshNs > TimeUnit.MILLISECONDS.toNanos(LEASE_MS);
+                        lastLeaseRefreshNs = nowNs;
                         if (said.isEmpty() || said.equals("lapsed")) {
-                            directory.restoreIfLost(!said.isEmpty());
+                            directory.restoreIfLost(!said.isEmpty() || longSinceLastRefresh);
                         } else {
                             replacedBy(said);
                         }

@@ -533,11 +533,13 @@ final class RedisDirectory implements ClientDirectory {
         cluster.redis().set(Keys.kept(cluster.node), Script.bytes(cluster.instance),
                 io.lettuce.core.SetArgs.Builder.nx()).whenComplete((ok, e) -> {
                     if (e != null) {
-                        checkClaimsDue |= lapsed;
+                        if (lapsed) {
+                            claimChecksDue = 2;
+                        }
                         return; // counted by the lease refresh beside it; the next refresh looks again
                     }
                     if ("OK".equals(ok)) {
-                        checkClaimsDue = false;
+                        claimChecksDue = 0;
                         List<String> filters = List.copyOf(interest.keySet());
                         List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
                         registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic,
@@ -550,21 +552,27 @@ final class RedisDirectory implements ClientDirectory {
                         // Only where none is there now: one retained since the loss is newer.
                         writeBack(retained, 0, "the retained messages", m -> cluster.redis().hsetnx(Keys.RETAINED,
                                 Script.bytes(m.getKey()), m.getValue()).toCompletableFuture(), this::takeAsLost);
-                    } else if (lapsed || checkClaimsDue) {
+                    } else {
                         if (lapsed) {
                             log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for "
                                     + "longer than {} s): the other nodes took its clients for offline meanwhile; "
                                     + "checking the claims of the clients connected here (those given stored "
                                     + "messages meanwhile are sent to resume them)", RedisCluster.LEASE_MS / 1000);
+                            claimChecksDue = 2; // now, and once more at the next refresh
                         }
-                        checkClaimsDue = lapsed; // once more at the next refresh
-                        reclaimHeldClients(() -> checkClaimsDue = true);
+                        if (claimChecksDue > 0) {
+                            claimChecksDue--;
+                            reclaimHeldClients(() -> claimChecksDue = Math.max(claimChecksDue, 1));
+                        }
                     }
                 });
     }
 
-    /** The claims of the clients connected here are to be checked at the next lease refresh (see restoreIfLost). */
-    private volatile boolean checkClaimsDue;
+    /**
+     * Passes over the claims of the clients connected here still to make, one per lease refresh (see restoreIfLost).
+     * Written from Lettuce's threads: a race makes at most one pass more.
+     */
+    private volatile int claimChecksDue;
 
     /** A write back failed: what this node wrote is taken as lost again, so that the next refresh starts over. */
     private void takeAsLost() {
@@ -615,6 +623,7 @@ final class RedisDirectory implements ClientDirectory {
             registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
         } else if (found == 2) {
             registry.sendToResume(c.id(), c.epoch(), value);
+            registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
         }
     }
 

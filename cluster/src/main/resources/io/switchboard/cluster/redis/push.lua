@@ -23,9 +23,10 @@ if ARGV[5] == '1' and s < nowMs * 1000 then s = nowMs * 1000 end
 local seq = string.format('%.0f', s + 1)
 local ttl = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 's', seq)
--- Kept beside a claim taken for none: its node, if it still holds the client (it was paused, or cut off from Redis,
--- past its lease), sends the client to resume it (reclaim.lua).
-if h[1] then redis.call('HSET', KEYS[1], 'k', h[3] or '') end
+-- Kept for the claim of epoch e, taken for none or released: its node, if it still holds the client under it (it
+-- was paused, or cut off from Redis, past its lease, maybe forgotten and its claims released), sends the client to
+-- resume it (reclaim.lua). A new claim clears the mark.
+if h[3] then redis.call('HSET', KEYS[1], 'k', h[3]) end
 redis.call('RPUSH', KEYS[2], seq .. ':' .. string.format('%.0f', nowMs + ttl) .. ':' .. ARGV[3])
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 local keep = tonumber(ARGV[6])
