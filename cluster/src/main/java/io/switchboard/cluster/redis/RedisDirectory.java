@@ -540,32 +540,41 @@ final class RedisDirectory implements ClientDirectory {
                     }
                     if ("OK".equals(ok)) {
                         claimChecksDue = 0;
-                        List<String> filters = List.copyOf(interest.keySet());
-                        List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
-                        registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic,
-                                payload)));
-                        log.warn("cluster: Redis lost what this node wrote (it restarted empty or failed over): "
-                                + "putting back {} topic subscriber entries, the claims of the clients connected "
-                                + "here and {} retained messages", filters.size(), retained.size());
-                        restoreTopicEntries(filters);
-                        reclaimHeldClients(this::takeAsLost);
-                        // Only where none is there now: one retained since the loss is newer.
-                        writeBack(retained, 0, "the retained messages", m -> cluster.redis().hsetnx(Keys.RETAINED,
-                                Script.bytes(m.getKey()), m.getValue()).toCompletableFuture(), this::takeAsLost);
+                        restoreAll();
                     } else {
-                        if (lapsed) {
-                            log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for "
-                                    + "longer than {} s): the other nodes took its clients for offline meanwhile; "
-                                    + "checking the claims of the clients connected here (those given stored "
-                                    + "messages meanwhile are sent to resume them)", RedisCluster.LEASE_MS / 1000);
-                            claimChecksDue = 2; // now, and once more at the next refresh
-                        }
-                        if (claimChecksDue > 0) {
-                            claimChecksDue--;
-                            reclaimHeldClients(() -> claimChecksDue = Math.max(claimChecksDue, 1));
-                        }
+                        checkClaims(lapsed);
                     }
                 });
+    }
+
+    /** Redis lost what this node wrote: all of it written again. */
+    private void restoreAll() {
+        List<String> filters = List.copyOf(interest.keySet());
+        List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
+        registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic, payload)));
+        log.warn("cluster: Redis lost what this node wrote (it restarted empty or failed over): putting back {} "
+                + "topic subscriber entries, the claims of the clients connected here and {} retained messages",
+                filters.size(), retained.size());
+        restoreTopicEntries(filters);
+        reclaimHeldClients(this::takeAsLost);
+        // Only where none is there now: one retained since the loss is newer.
+        writeBack(retained, 0, "the retained messages", m -> cluster.redis().hsetnx(Keys.RETAINED,
+                Script.bytes(m.getKey()), m.getValue()).toCompletableFuture(), this::takeAsLost);
+    }
+
+    /** The claims of the clients connected here checked after a lapse (twice: now and at the next refresh). */
+    private void checkClaims(boolean lapsed) {
+        if (lapsed) {
+            log.warn("cluster: this node's lease had lapsed (paused, or cut off from Redis, for longer than {} s): "
+                    + "the other nodes took its clients for offline meanwhile; checking the claims of the clients "
+                    + "connected here (those given stored messages meanwhile are sent to resume them)",
+                    RedisCluster.LEASE_MS / 1000);
+            claimChecksDue = 2;
+        }
+        if (claimChecksDue > 0) {
+            claimChecksDue--;
+            reclaimHeldClients(() -> claimChecksDue = Math.max(claimChecksDue, 1));
+        }
     }
 
     /**
@@ -617,12 +626,16 @@ final class RedisDirectory implements ClientDirectory {
         if (found == 0) {
             // Claimed since (its TakenOver may be lost with the inbox of a node that was forgotten).
             registry.takenOver(c.id(), value);
-        } else if (found == 1) {
+            return;
+        }
+        if (found == 1) {
             reclaimed.increment();
-            // The session may have ended since its read, and its release landed before this: released again.
-            registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
         } else if (found == 2) {
             registry.sendToResume(c.id(), c.epoch(), value);
+        }
+        if (found == 1 || found == 2) {
+            // Put back (or kept) for a session that may have ended since its read, its release landing before this:
+            // released again (fenced by the epoch, as every release).
             registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
         }
     }
