@@ -320,32 +320,36 @@ public final class SessionRegistry {
      * Closes the connection of {@code clientId}'s session held under {@code epoch} with {@code BYE 503}, so that the
      * client resumes: the directory keeps a stored message for it that this session was not given (see
      * {@link Refusal#CLUSTER_RESUME}): one with {@code seq}, unless the session gave that seq itself by now, or (0) one
-     * it surely was not given. A session under another claim, or without a connection, is left as it is.
+     * it surely was not given. No session online here under that claim any more: {@code ifGone} runs instead.
      */
-    public void sendToResume(String clientId, long epoch, long seq) {
-        Session s = sessions.get(clientId);
-        if (s == null) {
-            return;
-        }
-        execute(s, cur -> {
-            ClientLink l = cur.link();
-            if (cur.dead() || cur.epoch() != epoch || l == null || (seq != 0 && seq <= cur.lastSeq())) {
-                return;
+    public void sendToResume(String clientId, long epoch, long seq, Runnable ifGone) {
+        withOnlineSession(clientId, epoch, cur -> {
+            if (seq == 0 || seq > cur.lastSeq()) {
+                close(cur, cur.link(), Refusal.CLUSTER_RESUME, 503, "stored messages wait for this client: resume");
             }
-            close(cur, l, Refusal.CLUSTER_RESUME, 503, "stored messages wait for this client: resume");
-        });
+        }, ifGone);
     }
 
     /** Runs {@code then} unless a session of {@code clientId} is online here under {@code epoch} (on its loop). */
     public void unlessOnline(String clientId, long epoch, Runnable then) {
+        withOnlineSession(clientId, epoch, cur -> { }, then);
+    }
+
+    /**
+     * On its loop, {@code online} with {@code clientId}'s session when it is online here under the claim of
+     * {@code epoch}; else {@code gone}.
+     */
+    private void withOnlineSession(String clientId, long epoch, Consumer<Session> online, Runnable gone) {
         Session s = sessions.get(clientId);
         if (s == null) {
-            then.run();
+            gone.run();
             return;
         }
         execute(s, cur -> {
-            if (cur.dead() || cur.epoch() != epoch || !cur.online()) {
-                then.run();
+            if (cur.dead() || cur.epoch() != epoch || !cur.online() || cur.link() == null) {
+                gone.run();
+            } else {
+                online.accept(cur);
             }
         });
     }

@@ -628,15 +628,14 @@ final class RedisDirectory implements ClientDirectory {
             registry.takenOver(c.id(), value);
             return;
         }
+        // Put back (or kept) for a session that may have ended since its read, its release landing before this:
+        // released again (fenced by the epoch, as every release).
+        Runnable releaseAgain = () -> release(c.id(), c.epoch(), c.lastSeq());
         if (found == 1) {
             reclaimed.increment();
+            registry.unlessOnline(c.id(), c.epoch(), releaseAgain);
         } else if (found == 2) {
-            registry.sendToResume(c.id(), c.epoch(), value);
-        }
-        if (found == 1 || found == 2) {
-            // Put back (or kept) for a session that may have ended since its read, its release landing before this:
-            // released again (fenced by the epoch, as every release).
-            registry.unlessOnline(c.id(), c.epoch(), () -> release(c.id(), c.epoch(), c.lastSeq()));
+            registry.sendToResume(c.id(), c.epoch(), value, releaseAgain);
         }
     }
 
