@@ -74,25 +74,26 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
                 content.release();
                 return;
             }
-            int bytes = content.content().readableBytes();
-            if (counting && bytes > 0 && taken + bytes > maxBody) {
-                giveBack(); // the aggregator refuses it (413) and drops it and the rest: not gathered, not counted
-            } else if (counting && bytes > 0) {
-                if (!memory.take(bytes)) {
-                    content.release();
-                    discarding = !last;
-                    cutOff(ctx, bytes);
-                    return;
-                }
-                taken += bytes;
-            }
             if (last) {
+                // The whole body is here: nothing more to hold back (a push's body, one piece, is never counted).
                 try {
                     ctx.fireChannelRead(msg);
                 } finally {
                     giveBack();
                 }
                 return;
+            }
+            int bytes = content.content().readableBytes();
+            if (counting && bytes > 0 && taken + bytes > maxBody) {
+                giveBack(); // the aggregator refuses it (413) and drops it and the rest: not gathered, not counted
+            } else if (counting && bytes > 0) {
+                if (!memory.take(bytes)) {
+                    content.release();
+                    discarding = true;
+                    cutOff(ctx, bytes);
+                    return;
+                }
+                taken += bytes;
             }
         }
         ctx.fireChannelRead(msg);
