@@ -32,7 +32,8 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the server on ephemeral ports with {@code jvmFlags}, after the shell command {@code shellPrefix} (such as
+     * Starts the server on ephemeral ports (unless {@code serverArgs} name {@code --port} and {@code --api-port}) with
+     * {@code jvmFlags}, after the shell command {@code shellPrefix} (such as
      * {@code ulimit -n 300}; empty for none), and waits for its banner.
      */
     static ServerProcess start(String shellPrefix, List<String> jvmFlags, String... serverArgs) throws IOException {
@@ -41,7 +42,10 @@ final class ServerProcess implements AutoCloseable {
                 "-XX:+ExitOnOutOfMemoryError", "-XX:+UseCompactObjectHeaders", "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
-                "--bind", "127.0.0.1", "--port", "0", "--api-port", "0"));
+                "--bind", "127.0.0.1"));
+        if (!List.of(serverArgs).contains("--port")) {
+            cmd.addAll(List.of("--port", "0", "--api-port", "0")); // ephemeral, read from the banner
+        }
         if (!List.of(serverArgs).contains("--store") && !List.of(serverArgs).contains("--data-dir")) {
             cmd.addAll(List.of("--store", "memory")); // many run at once: none needs a data directory of its own
         }
@@ -57,6 +61,10 @@ final class ServerProcess implements AutoCloseable {
 
     int apiPort() {
         return apiPort;
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     boolean alive() {

@@ -10,8 +10,19 @@ public final class RedisProcessAccess implements AutoCloseable {
         this.redis = redis;
     }
 
-    public static RedisProcessAccess start() throws IOException {
-        return new RedisProcessAccess(RedisProcess.start());
+    /** @param extraArgs more redis-server options, such as {@code --appendonly yes} */
+    public static RedisProcessAccess start(String... extraArgs) throws IOException {
+        return new RedisProcessAccess(RedisProcess.start(extraArgs));
+    }
+
+    /** Kills redis-server (SIGKILL). */
+    public void stop() {
+        redis.stop();
+    }
+
+    /** Starts it again on its port, from what it persisted (nothing, unless asked to at {@link #start}). */
+    public void startAgain() throws IOException {
+        redis.startAgain();
     }
 
     public String uri() {
