@@ -184,8 +184,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             shutdownClient();
             throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + reason(e), e);
         }
-        this.store = new RedisStore(this);
         this.directory = new RedisDirectory(this, inbox);
+        this.store = new RedisStore(this, directory);
     }
 
     /**

@@ -211,6 +211,14 @@ final class RedisDirectory implements ClientDirectory {
         attempt(clientId, payload, ttlSec, "", 0, scripted(clientId, done));
     }
 
+    /**
+     * Sends {@code clientId}'s session held here under {@code epoch} to resume: a message was kept for it while this
+     * node was taken for dead (see append.lua). The check of every claim after a lapse finds it too, later.
+     */
+    void sendToResume(String clientId, long epoch) {
+        registry.sendToResume(clientId, epoch, 0, () -> { });
+    }
+
     /** Remembers where a push found {@code clientId}; bounded: past the bound, every hint is dropped at once. */
     private void hint(String clientId, String owner) {
         if (owners.size() >= MAX_OWNER_HINTS) {

@@ -19,9 +19,11 @@ final class RedisStore implements MessageStore {
     private final RedisCluster cluster;
     final LongAdder appends = new LongAdder();
     final LongAdder fenced = new LongAdder();
+    private final RedisDirectory directory;
 
-    RedisStore(RedisCluster cluster) {
+    RedisStore(RedisCluster cluster, RedisDirectory directory) {
         this.cluster = cluster;
+        this.directory = directory;
     }
 
     @Override
@@ -42,6 +44,12 @@ final class RedisStore implements MessageStore {
                         cluster.redisBack();
                         appends.increment();
                         done.done(null);
+                    } else if (kept == 2L) {
+                        // Not said while the client resumes the message kept meanwhile (the next claim clears it).
+                        fenced.increment();
+                        directory.sendToResume(clientId, epoch);
+                        done.done(new IllegalStateException("a message was kept for this client while this node was "
+                                + "taken for dead: the client resumes it first; retry"));
                     } else {
                         fenced.increment();
                         done.done(new IllegalStateException("the client was claimed by another connection meanwhile"));
