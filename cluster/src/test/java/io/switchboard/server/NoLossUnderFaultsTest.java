@@ -1,5 +1,7 @@
 package io.switchboard.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -9,6 +11,7 @@ import io.switchboard.client.SwitchboardListener;
 import io.switchboard.cluster.redis.RedisProcessAccess;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -37,121 +43,226 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The promise of a 200, checked the way a user would break it: clients of the Java library (reconnect and resume),
- * stored pushes through the API, one after the other per client, while faults come at random. Afterwards every push
- * answered 200 must reach its client, and the seqs of one client's answered pushes must grow in the order they were
- * answered.
+ * stored pushes through the API (single, and batches of one to three clients), one request at a time per client,
+ * while faults come at random. Afterwards every push answered 200 must have reached its client under the seq it was
+ * answered with, and the seqs of one client's answered pushes must grow in the order they were answered.
  * <ul>
  * <li>A cluster: three nodes, processes of their own sharing one client port ({@code --reuse-port}, so a client that
  * reconnects lands on any of them), pushes through any node; faults: a node killed with SIGKILL and started again, a
- * node stopped with SIGSTOP past its lease (or within it) and continued, a node drained with SIGTERM and started
- * again, Redis killed and started again from its append-only file, clients disconnected through the API.</li>
- * <li>One gateway on its disk store (the embedded default): killed with SIGKILL, drained, paused, its clients
- * disconnected.</li>
+ * node stopped with SIGSTOP past its 6 s lease (9-12 s: half the clients stay connected through it, their silence
+ * limit is 15 s) or within it and continued, a node drained with SIGTERM and started again, Redis killed and started again from
+ * its append-only file, clients disconnected through the API.</li>
+ * <li>One gateway on its disk store (the embedded default, small segments so that they roll and are compacted):
+ * killed, paused, drained, its clients disconnected.</li>
  * </ul>
+ * Every kind of fault happens at least once per run, in a seeded random order.
  *
  * <p>Short in the suite; longer and with another seed by hand, e.g.
  * {@code mvn -o -q surefire:test -pl cluster -Dtest=NoLossUnderFaultsTest -Dnoloss.seconds=600 -Dnoloss.seed=7}.
- * The seed is printed; it decides the faults and the targets, not the timing, so a run is not replayed exactly.
+ * The seed decides the faults and the targets, not the timing, so a run is not replayed exactly.
  */
-@Timeout(600)
+@Timeout(value = 24, unit = TimeUnit.HOURS) // the run's own limit is below, from its length
 class NoLossUnderFaultsTest {
     private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
+    private static final Pattern RESULT = Pattern.compile(
+            "\\{\"client\":\"k\\d+\",\"status\":(\\d+)(?:,\"seq\":(\\d+))?(?:,\"delivered\":\\w+)?"
+                    + "(?:,\"error\":(\"(?:[^\"\\\\]|\\\\.)*\"))?\\}");
     private static final int NODES = 3;
+    /** Makes the disk store's 1 MiB segments roll every few seconds (and be compacted). */
+    private static final String PADDING = " " + "p".repeat(300);
 
     private final long seed = Long.getLong("noloss.seed", System.nanoTime() % 100_000);
     private final int faultSeconds = Integer.getInteger("noloss.seconds", 40);
     private final int clientCount = Integer.getInteger("noloss.clients", 60);
 
+    private enum Fault { KILL, PAUSE, SHORT_PAUSE, DRAIN, DISCONNECT, REDIS_RESTART }
+
     /** A push answered 200. */
-    private record Promise(int client, String payload, long seq, String node, long answeredAtMs) {
-    }
-
-    /** One node: a process that can be killed, started again and paused, always on the same ports. */
-    private static final class Node {
-        final String name;
-        final List<String> args;
-        final int apiPort;
-        volatile ServerProcess process;
-        volatile boolean up;
-
-        Node(String name, int apiPort, List<String> args) {
-            this.name = name;
-            this.apiPort = apiPort;
-            this.args = args;
-        }
-
-        void start() throws IOException {
-            process = ServerProcess.start("", List.of("-Xmx256m"), args.toArray(String[]::new));
-            up = true;
-        }
-
-        void kill() throws InterruptedException {
-            up = false;
-            process.kill();
-        }
-
-        void signal(String signal) throws IOException, InterruptedException {
-            up = signal.equals("CONT");
-            new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start().waitFor();
-        }
+    private record Promise(int client, String payload, long seq, String node) {
     }
 
     @Test
-    void shouldDeliverEveryAnsweredStoredPushOfAClusterThroughKillsPausesDrainsRedisRestartsAndDisconnects()
-            throws Exception {
-        run(true);
+    void shouldDeliverEveryAnsweredStoredPushOfAClusterThroughKillsPausesDrainsRedisRestartsAndDisconnects() {
+        assertTimeoutPreemptively(Duration.ofSeconds(faultSeconds + 300L), () -> run(true, null));
     }
 
     @Test
     void shouldDeliverEveryAnsweredStoredPushOfOneGatewayOnItsDiskStoreThroughKillsPausesDrainsAndDisconnects(
-            @TempDir Path dataDir) throws Exception {
-        this.dataDir = dataDir;
-        run(false);
+            @TempDir Path dataDir) {
+        assertTimeoutPreemptively(Duration.ofSeconds(faultSeconds + 300L), () -> run(false, dataDir));
     }
 
-    private Path dataDir;
-
-    private void run(boolean cluster) throws Exception {
+    private void run(boolean cluster, Path dataDir) throws Exception {
         String setup = cluster ? NODES + " nodes in a cluster" : "one gateway on its disk store";
         System.out.println("NoLossUnderFaultsTest: " + setup + ", seed " + seed + ", " + faultSeconds
                 + " s of faults, " + clientCount + " clients (-Dnoloss.seed=, -Dnoloss.seconds=, -Dnoloss.clients=)");
-        Random random = new Random(seed);
-        var group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        List<Node> nodes = new ArrayList<>();
-        List<SwitchboardClient> clients = new ArrayList<>();
-        // Redis persists every write before answering: what it answered survives its restart (docs/cluster.md).
-        try (var redis = cluster ? RedisProcessAccess.start("--appendonly", "yes", "--appendfsync", "always") : null) {
-            int port = freePort();
+        try (Fleet f = new Fleet()) {
+            // Redis persists every write before answering: what it answered survives its restart (docs/cluster.md).
+            f.redis = cluster ? RedisProcessAccess.start("--appendonly", "yes", "--appendfsync", "always") : null;
+            int port = portBelowTheEphemeralRange();
             for (int i = 0; i < (cluster ? NODES : 1); i++) {
                 String name = String.valueOf((char) ('a' + i));
-                int api = freePort();
-                List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--api-port",
-                        String.valueOf(api), "--hb-min", "1"));
-                args.addAll(cluster ? List.of("--reuse-port", "--cluster", redis.uri(), "--node", name,
-                        "--cluster-timeout", "500") : List.of("--data-dir", dataDir.toString()));
-                nodes.add(new Node(name, api, args));
+                List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--api-port", "0",
+                        "--hb-min", "1", "--drain-period", "2"));
+                args.addAll(cluster ? List.of("--reuse-port", "--cluster", f.redis.uri(), "--node", name)
+                        : List.of("--data-dir", dataDir.toString(), "--store-segment", "1m"));
+                f.nodes.add(new Node(name, args));
             }
-            for (Node n : nodes) {
+            for (Node n : f.nodes) {
                 n.start();
             }
+            f.connectClients(port);
+            f.startPushers();
 
-            List<Set<String>> received = new ArrayList<>();
-            List<List<Long>> receivedSeqs = new ArrayList<>();
-            AtomicInteger resets = new AtomicInteger();
+            Random random = new Random(seed);
+            List<Fault> deck = new ArrayList<>();
+            List<String> faults = new ArrayList<>();
+            Set<Fault> kinds = cluster ? EnumSet.allOf(Fault.class)
+                    : EnumSet.complementOf(EnumSet.of(Fault.REDIS_RESTART));
+            long faultsEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(faultSeconds);
+            while (System.nanoTime() < faultsEnd || faults.size() < kinds.size()) {
+                if (deck.isEmpty()) {
+                    deck.addAll(kinds);
+                    Collections.shuffle(deck, random);
+                }
+                Thread.sleep(2_000 + random.nextInt(2_000));
+                Fault fault = deck.removeLast();
+                Node n = f.nodes.get(random.nextInt(f.nodes.size()));
+                faults.add(fault + (fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT ? "" : " " + n.name));
+                switch (fault) {
+                    case KILL -> {
+                        n.process.kill();
+                        Thread.sleep(500 + random.nextInt(1_500));
+                        n.start();
+                    }
+                    case PAUSE, SHORT_PAUSE -> {
+                        n.signal("STOP");
+                        Thread.sleep(fault == Fault.PAUSE ? 9_000 + random.nextInt(3_000) // past its lease
+                                : 500 + random.nextInt(2_500)); // within it
+                        n.signal("CONT");
+                    }
+                    case DRAIN -> {
+                        n.process.close(); // SIGTERM: the graceful drain
+                        n.start();
+                    }
+                    case REDIS_RESTART -> {
+                        f.redis.stop();
+                        Thread.sleep(500 + random.nextInt(2_500));
+                        f.redis.startAgain();
+                    }
+                    case DISCONNECT -> {
+                        for (int i = 0; i < clientCount; i++) {
+                            if (random.nextInt(5) == 0) {
+                                disconnect(f.http, n, i);
+                            }
+                        }
+                    }
+                }
+            }
+            f.stopPushers();
+            for (Node n : f.nodes) {
+                assertTrue(n.process.alive(), "node " + n.name + " ended by itself:" + n.logs());
+            }
+
+            // Everything up again: every answered push must arrive.
+            List<Promise> all = new ArrayList<>(f.promises);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            List<Promise> missing = all;
+            while (System.nanoTime() < deadline) {
+                missing = all.stream().filter(p -> !f.received.get(p.client()).containsKey(p.payload())).toList();
+                if (missing.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            String summary = setup + ", seed " + seed + ": " + f.sent.get() + " messages pushed, answers "
+                    + new TreeMap<>(f.answers) + ", " + all.size() + " answered 200, " + missing.size()
+                    + " of them not received; faults " + faults + "; session resets " + f.resets.get()
+                    + "; clients sent to resume by the nodes' last processes " + f.resumesSent();
+            System.out.println("NoLossUnderFaultsTest: " + summary);
+            StringBuilder detail = new StringBuilder();
+            for (Promise p : missing.subList(0, Math.min(10, missing.size()))) {
+                detail.append("\n  not received: ").append(p).append("; the client received seqs ")
+                        .append(around(f.received.get(p.client()).values(), p.seq()));
+            }
+            assertTrue(missing.isEmpty(), summary + detail + f.logs());
+            assertTrue(f.answers.keySet().stream().noneMatch(a -> a.contains("unreadable")),
+                    "batch answers: " + summary);
+            assertTrue(all.size() > 100, "too few pushes answered 200 to show anything: " + summary);
+            // A reset (the server lost the session) would let the library take later seqs for duplicates.
+            assertEquals(0, f.resets.get(), summary);
+
+            Map<Integer, Long> lastSeq = new HashMap<>();
+            for (Promise p : all) {
+                assertEquals(p.seq(), f.received.get(p.client()).get(p.payload()),
+                        "received under the seq it was answered with: " + p);
+                // One client's answered pushes were sent one after the other: their seqs grow in that order.
+                Long before = lastSeq.put(p.client(), p.seq());
+                assertTrue(before == null || p.seq() > before, "seq " + p.seq() + " answered after " + before
+                        + " for client k" + p.client() + ": " + p + "\n" + summary);
+            }
+        }
+    }
+
+    /** One node: a process that can be killed, started again and paused; its client port stays, its API port not. */
+    private static final class Node {
+        final String name;
+        final List<String> args;
+        /** The output of the node's earlier processes (the ends). */
+        private final StringBuilder earlier = new StringBuilder();
+        volatile ServerProcess process;
+
+        Node(String name, List<String> args) {
+            this.name = name;
+            this.args = args;
+        }
+
+        void start() throws IOException {
+            if (process != null) {
+                earlier.append(tail(process.output(), 3_000)).append("--- (restarted) ---\n");
+            }
+            process = ServerProcess.start("", List.of("-Xmx256m"), args.toArray(String[]::new));
+        }
+
+        void signal(String signal) throws IOException, InterruptedException {
+            int rc = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start()
+                    .waitFor();
+            assertEquals(0, rc, "kill -" + signal + " of node " + name + ": it ended by itself?" + logs());
+        }
+
+        String logs() {
+            return "\n--- node " + name + " ---\n" + tail(earlier.toString(), 6_000) + tail(process.output(), 4_000);
+        }
+    }
+
+    /** Everything a run starts, stopped in order by {@link #close()} whatever failed. */
+    private final class Fleet implements AutoCloseable {
+        RedisProcessAccess redis;
+        final List<Node> nodes = new ArrayList<>();
+        final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        final List<SwitchboardClient> clients = new ArrayList<>();
+        /** Per client: payload received, with its seq. */
+        final List<Map<String, Long>> received = new ArrayList<>();
+        final AtomicInteger resets = new AtomicInteger();
+        final ConcurrentLinkedQueue<Promise> promises = new ConcurrentLinkedQueue<>(); // in the order answered
+        final Map<String, AtomicInteger> answers = new ConcurrentHashMap<>();
+        final AtomicLong sent = new AtomicLong();
+        private final AtomicBoolean pushing = new AtomicBoolean(true);
+        private final List<Thread> pushers = new ArrayList<>();
+
+        /** Half the clients beat every 2 s (silent 6 s: gone), half every 5 s (15 s: they outlast a pause). */
+        void connectClients(int port) throws Exception {
             for (int i = 0; i < clientCount; i++) {
-                Set<String> got = ConcurrentHashMap.newKeySet();
-                List<Long> seqs = java.util.Collections.synchronizedList(new ArrayList<>());
+                Map<String, Long> got = new ConcurrentHashMap<>();
                 received.add(got);
-                receivedSeqs.add(seqs);
                 clients.add(SwitchboardClient.builder().host("127.0.0.1").port(port).clientId("k" + i)
-                        .heartbeatSeconds(2).eventLoopGroup(group).reconnectBackoffMs(100, 1_000)
+                        .heartbeatSeconds(i % 2 == 0 ? 2 : 5).eventLoopGroup(group).reconnectBackoffMs(100, 1_000)
                         .connectTimeoutMs(3_000).random(new Random(seed + i))
                         .listener(new SwitchboardListener() {
                             @Override
                             public void onMessage(long seq, byte[] payload) {
-                                got.add(new String(payload, StandardCharsets.UTF_8));
-                                seqs.add(seq);
+                                got.put(new String(payload, StandardCharsets.UTF_8), seq);
                             }
 
                             @Override
@@ -163,16 +274,13 @@ class NoLossUnderFaultsTest {
             for (SwitchboardClient c : clients) {
                 c.connect().get(20, TimeUnit.SECONDS);
             }
+        }
 
-            ConcurrentLinkedQueue<Promise> promises = new ConcurrentLinkedQueue<>(); // in the order answered
-            AtomicBoolean pushing = new AtomicBoolean(true);
+        void startPushers() {
             AtomicBoolean[] busy = new AtomicBoolean[clientCount];
             for (int i = 0; i < clientCount; i++) {
                 busy[i] = new AtomicBoolean();
             }
-            Map<String, AtomicInteger> answers = new ConcurrentHashMap<>();
-            AtomicLong sent = new AtomicLong();
-            List<Thread> pushers = new ArrayList<>();
             for (int t = 0; t < 6; t++) {
                 Random r = new Random(seed * 31 + t);
                 Thread pusher = new Thread(() -> {
@@ -181,128 +289,126 @@ class NoLossUnderFaultsTest {
                         if (!busy[k].compareAndSet(false, true)) {
                             continue;
                         }
-                        try {
-                            Node via = nodes.get(r.nextInt(nodes.size()));
-                            String payload = "k" + k + "-" + sent.incrementAndGet();
-                            String answer = push(http, via, k, payload);
-                            answers.computeIfAbsent(kind(answer), a -> new AtomicInteger()).incrementAndGet();
-                            Matcher m = SEQ.matcher(answer);
-                            if (answer.startsWith("200 ") && m.find()) {
-                                promises.add(new Promise(k, payload, Long.parseLong(m.group(1)), via.name,
-                                        System.currentTimeMillis()));
+                        // One push, or (one time in three) a batch of one to three clients, one or two each.
+                        List<Integer> claimed = new ArrayList<>(List.of(k));
+                        boolean batch = r.nextInt(3) == 0;
+                        for (int extra = batch ? r.nextInt(3) : 0; extra > 0; extra--) {
+                            int j = r.nextInt(clientCount);
+                            if (busy[j].compareAndSet(false, true)) {
+                                claimed.add(j);
                             }
+                        }
+                        try {
+                            pushOnce(r, claimed, batch);
                             Thread.sleep(20);
                         } catch (InterruptedException e) {
                             return;
                         } finally {
-                            busy[k].set(false);
+                            for (int c : claimed) {
+                                busy[c].set(false);
+                            }
                         }
                     }
                 }, "pusher-" + t);
                 pusher.start();
                 pushers.add(pusher);
             }
+        }
 
-            List<String> faults = new ArrayList<>();
-            long faultsEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(faultSeconds);
-            while (System.nanoTime() < faultsEnd) {
-                Thread.sleep(2_000 + random.nextInt(2_000));
-                Node n = nodes.get(random.nextInt(nodes.size()));
-                switch (random.nextInt(cluster ? 6 : 5)) { // 5: Redis, in a cluster only
-                    case 0 -> {
-                        faults.add("kill " + n.name);
-                        n.kill();
-                        Thread.sleep(500 + random.nextInt(1_500));
-                        n.start();
-                    }
-                    case 1 -> {
-                        faults.add("pause " + n.name);
-                        n.signal("STOP");
-                        Thread.sleep(7_000 + random.nextInt(2_000)); // past its 6 s lease
-                        n.signal("CONT");
-                    }
-                    case 2 -> {
-                        faults.add("short pause " + n.name);
-                        n.signal("STOP");
-                        Thread.sleep(500 + random.nextInt(2_500)); // within its lease
-                        n.signal("CONT");
-                    }
-                    case 3 -> {
-                        faults.add("drain " + n.name);
-                        n.up = false;
-                        n.process.close(); // SIGTERM: the graceful drain
-                        n.start();
-                    }
-                    case 5 -> {
-                        faults.add("redis restart");
-                        redis.stop();
-                        Thread.sleep(500 + random.nextInt(2_500));
-                        redis.startAgain();
-                    }
-                    default -> {
-                        faults.add("disconnect");
-                        for (int i = 0; i < clientCount; i++) {
-                            if (random.nextInt(5) == 0) {
-                                disconnect(http, n, i);
-                            }
-                        }
+        private void pushOnce(Random r, List<Integer> claimed, boolean batch) throws InterruptedException {
+            Node via = nodes.get(r.nextInt(nodes.size()));
+            List<Integer> to = new ArrayList<>();
+            List<String> payloads = new ArrayList<>();
+            for (int round = batch ? 2 : 1; round > 0; round--) {
+                for (int c : claimed) {
+                    if (round == 2 || !batch || r.nextBoolean()) {
+                        to.add(c);
+                        payloads.add("k" + c + "-" + sent.incrementAndGet() + PADDING);
                     }
                 }
             }
+            List<String> results = batch ? pushBatch(http, via, to, payloads)
+                    : List.of(push(http, via, to.get(0), payloads.get(0)));
+            for (int i = 0; i < to.size(); i++) {
+                String answer = results.get(i);
+                answers.computeIfAbsent((batch ? "batch " : "") + kind(answer), a -> new AtomicInteger())
+                        .incrementAndGet();
+                Matcher m = SEQ.matcher(answer);
+                if (answer.startsWith("200 ") && m.find()) {
+                    promises.add(new Promise(to.get(i), payloads.get(i), Long.parseLong(m.group(1)), via.name));
+                }
+            }
+        }
+
+        void stopPushers() throws InterruptedException {
             pushing.set(false);
             for (Thread t : pushers) {
                 t.join(30_000);
             }
+        }
 
-            // Everything up again: every answered push must arrive.
-            List<Promise> all = new ArrayList<>(promises);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<Promise> missing = all;
-            while (System.nanoTime() < deadline) {
-                missing = all.stream().filter(p -> !received.get(p.client()).contains(p.payload())).toList();
-                if (missing.isEmpty()) {
-                    break;
+        /** The {@code cluster_resume} refusals the nodes' current processes counted. */
+        String resumesSent() {
+            List<String> counts = new ArrayList<>();
+            for (Node n : nodes) {
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + n.process.apiPort() + "/v1/stats")).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    Matcher m = Pattern.compile("\"cluster_resume\":(\\d+)").matcher(r.body());
+                    counts.add(n.name + " " + (m.find() ? m.group(1) : "0"));
+                } catch (IOException | InterruptedException e) {
+                    counts.add(n.name + " ?");
                 }
-                Thread.sleep(500);
             }
-            String summary = setup + ", seed " + seed + ": " + sent.get() + " pushes, answers " + new TreeMap<>(answers)
-                    + ", " + all.size() + " answered 200, " + missing.size() + " of them not received; faults "
-                    + faults + "; session resets " + resets.get();
-            System.out.println("NoLossUnderFaultsTest: " + summary);
-            StringBuilder detail = new StringBuilder();
-            for (Promise p : missing.subList(0, Math.min(10, missing.size()))) {
-                detail.append("\n  not received: ").append(p).append("; the client received seqs ")
-                        .append(around(receivedSeqs.get(p.client()), p.seq()));
-            }
-            assertTrue(missing.isEmpty(), summary + detail + nodeLogs(nodes));
-            assertTrue(faults.size() >= 3, "faults: " + faults);
-            assertTrue(all.size() > 100, "too few pushes answered 200 to show anything: " + summary);
+            return String.join(", ", counts);
+        }
 
-            // One client's answered pushes were sent one after the other: their seqs grow in that order.
-            Map<Integer, Long> lastSeq = new java.util.HashMap<>();
-            for (Promise p : all) {
-                Long before = lastSeq.put(p.client(), p.seq());
-                assertTrue(before == null || p.seq() > before, "seq " + p.seq() + " answered after " + before
-                        + " for client k" + p.client() + ": " + p + "\n" + summary);
+        String logs() {
+            StringBuilder b = new StringBuilder();
+            nodes.forEach(n -> b.append(n.logs()));
+            return b.toString();
+        }
+
+        @Override
+        public void close() {
+            pushing.set(false);
+            pushers.forEach(Thread::interrupt);
+            for (Thread t : pushers) {
+                quietly(() -> t.join(10_000));
             }
-        } finally {
-            for (SwitchboardClient c : clients) {
-                c.close();
-            }
+            clients.forEach(c -> quietly(c::close));
             for (Node n : nodes) {
                 if (n.process != null) {
-                    n.signal("CONT");
-                    n.process.close();
+                    quietly(() -> n.signal("CONT"));
+                    quietly(n.process::close);
                 }
             }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            quietly(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS));
+            http.close();
+            if (redis != null) {
+                redis.close();
+            }
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** Runs a step of the clean-up; a failure there must not keep the rest from running. */
+    private static void quietly(Step step) {
+        try {
+            step.run();
+        } catch (Exception | AssertionError e) {
+            Thread.interrupted(); // a close that saw an interrupt leaves it set
         }
     }
 
     /** "STATUS BODY", or "error ..." when there was no answer. */
     private static String push(HttpClient http, Node via, int client, String payload) throws InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.apiPort + "/v1/clients/k"
-                        + client + "/messages?ttl=300"))
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.process.apiPort()
+                        + "/v1/clients/k" + client + "/messages?ttl=300"))
                 .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(payload)).build();
         try {
             HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -310,6 +416,42 @@ class NoLossUnderFaultsTest {
         } catch (IOException e) {
             return "error " + e;
         }
+    }
+
+    /**
+     * {@code POST /v1/messages}: per message, "200 {"seq":N}" or "STATUS {"error":...}" as {@link #push} answers, or
+     * the whole request's answer for each when it was not 200.
+     */
+    private static List<String> pushBatch(HttpClient http, Node via, List<Integer> to, List<String> payloads)
+            throws InterruptedException {
+        StringBuilder body = new StringBuilder("{\"messages\":[");
+        for (int i = 0; i < to.size(); i++) {
+            body.append(i == 0 ? "" : ",").append("{\"client\":\"k").append(to.get(i)).append("\",\"payload\":\"")
+                    .append(payloads.get(i)).append("\",\"ttl\":300}");
+        }
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.process.apiPort()
+                        + "/v1/messages"))
+                .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body + "]}")).build();
+        String whole;
+        try {
+            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            whole = r.statusCode() + " " + r.body();
+            if (r.statusCode() == 200) {
+                List<String> each = new ArrayList<>();
+                Matcher m = RESULT.matcher(r.body());
+                while (m.find()) {
+                    each.add(m.group(1) + (m.group(2) != null ? " {\"seq\":" + m.group(2) + "}"
+                            : " {\"error\":" + m.group(3) + "}"));
+                }
+                if (each.size() == to.size()) {
+                    return each;
+                }
+                whole = "unreadable " + whole; // failed on in the test's thread
+            }
+        } catch (IOException e) {
+            whole = "error " + e;
+        }
+        return Collections.nCopies(to.size(), whole);
     }
 
     /** An answer's kind for the summary: "200", or the status and the start of the reason, without numbers. */
@@ -322,8 +464,8 @@ class NoLossUnderFaultsTest {
     }
 
     private static void disconnect(HttpClient http, Node via, int client) throws InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.apiPort + "/v1/clients/k"
-                + client + "?code=503&reason=test")).timeout(Duration.ofSeconds(5)).DELETE().build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + via.process.apiPort()
+                + "/v1/clients/k" + client + "?code=503&reason=test")).timeout(Duration.ofSeconds(5)).DELETE().build();
         try {
             http.send(req, HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
@@ -331,32 +473,37 @@ class NoLossUnderFaultsTest {
         }
     }
 
-    /** The received seqs near {@code seq}. */
-    private static String around(List<Long> seqs, long seq) {
-        List<Long> copy;
-        synchronized (seqs) {
-            copy = new ArrayList<>(seqs);
-        }
+    /** The received seqs near {@code seq}, in order. */
+    private static String around(java.util.Collection<Long> received, long seq) {
+        List<Long> sorted = new ArrayList<>(received);
+        Collections.sort(sorted);
         int at = 0;
-        while (at < copy.size() && copy.get(at) < seq) {
+        while (at < sorted.size() && sorted.get(at) < seq) {
             at++;
         }
-        return copy.subList(Math.max(0, at - 3), Math.min(copy.size(), at + 3)) + " (" + copy.size() + " in all)";
+        return sorted.subList(Math.max(0, at - 3), Math.min(sorted.size(), at + 3)) + " (" + sorted.size()
+                + " in all)";
     }
 
-    private static String nodeLogs(List<Node> nodes) {
-        StringBuilder b = new StringBuilder();
-        for (Node n : nodes) {
-            String out = n.process.output();
-            b.append("\n--- node ").append(n.name).append(" (last process) ---\n")
-                    .append(out.substring(Math.max(0, out.length() - 4_000)));
-        }
-        return b.toString();
+    private static String tail(String s, int chars) {
+        return s.substring(Math.max(0, s.length() - chars));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /**
+     * A free port below the kernel's ephemeral range (32768 and up by default), which a port the node gives up while
+     * it restarts would otherwise be: any outgoing connection could take it meanwhile.
+     */
+    private static int portBelowTheEphemeralRange() throws IOException {
+        Random r = new Random();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = 20_000 + r.nextInt(10_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                return port;
+            } catch (IOException e) {
+                // taken: another
+            }
         }
+        throw new IOException("no free port in 20000-29999");
     }
 }

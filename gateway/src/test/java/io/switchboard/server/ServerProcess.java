@@ -142,6 +142,7 @@ final class ServerProcess implements AutoCloseable {
         process.destroy(); // SIGTERM: a drain, quick without clients
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly();
+            process.waitFor(20, TimeUnit.SECONDS); // gone, its ports too, before anything starts on them
         }
     }
 }

@@ -110,8 +110,14 @@ final class RedisProcess implements AutoCloseable {
         }
     }
 
+    /** Stops redis-server and deletes what it wrote (an append-only file, when asked for one). */
     @Override
     public void close() {
         stop();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory left behind
+        }
     }
 }
