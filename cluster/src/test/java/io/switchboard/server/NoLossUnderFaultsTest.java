@@ -129,6 +129,7 @@ class NoLossUnderFaultsTest {
                 Fault fault = deck.removeLast();
                 Node n = f.nodes.get(random.nextInt(f.nodes.size()));
                 faults.add(fault + (fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT ? "" : " " + n.name));
+                n.available = fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT;
                 switch (fault) {
                     case KILL -> {
                         n.process.kill();
@@ -140,6 +141,7 @@ class NoLossUnderFaultsTest {
                         Thread.sleep(fault == Fault.PAUSE ? 9_000 + random.nextInt(3_000) // past its lease
                                 : 500 + random.nextInt(2_500)); // within it
                         n.signal("CONT");
+                        n.available = true;
                     }
                     case DRAIN -> {
                         n.process.close(); // SIGTERM: the graceful drain
@@ -208,6 +210,11 @@ class NoLossUnderFaultsTest {
     private static final class Node {
         final String name;
         final List<String> args;
+        /**
+         * Not paused, killed or draining: what a load balancer's health check would say, so that pushes go to the
+         * other nodes meanwhile (instead of all waiting on this one) and reach the clients it holds through them.
+         */
+        volatile boolean available;
         /** The output of the node's earlier processes (the ends). */
         private final StringBuilder earlier = new StringBuilder();
         volatile ServerProcess process;
@@ -222,6 +229,7 @@ class NoLossUnderFaultsTest {
                 earlier.append(tail(process.output(), 3_000)).append("--- (restarted) ---\n");
             }
             process = ServerProcess.start("", List.of("-Xmx256m"), args.toArray(String[]::new));
+            available = true;
         }
 
         void signal(String signal) throws IOException, InterruptedException {
@@ -316,7 +324,8 @@ class NoLossUnderFaultsTest {
         }
 
         private void pushOnce(Random r, List<Integer> claimed, boolean batch) throws InterruptedException {
-            Node via = nodes.get(r.nextInt(nodes.size()));
+            List<Node> up = nodes.stream().filter(n -> n.available).toList();
+            Node via = up.isEmpty() ? nodes.get(0) : up.get(r.nextInt(up.size()));
             List<Integer> to = new ArrayList<>();
             List<String> payloads = new ArrayList<>();
             for (int round = batch ? 2 : 1; round > 0; round--) {
