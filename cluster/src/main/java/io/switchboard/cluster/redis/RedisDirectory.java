@@ -161,33 +161,28 @@ final class RedisDirectory implements ClientDirectory {
                 });
     }
 
-    /**
-     * Clients with pushes on the script's path now (the script, then the request to the owner its answer names),
-     * and how many: a later push for such a client takes that path too, even with a hint, since straight to the
-     * owner it would overtake them (the script's answers come in order on one connection; a hinted push does not
-     * wait for them). Answered pushes leave; bounded by the pushes in progress.
-     */
-    private final java.util.concurrent.ConcurrentHashMap<String, Integer> scripted =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** {@code done}, once a push for {@code clientId} set off on the script's path is answered. */
-    private Consumer<PushResult> scripted(String clientId, Consumer<PushResult> done) {
-        scripted.merge(clientId, 1, Integer::sum);
-        return r -> {
-            scripted.computeIfPresent(clientId, (k, n) -> n == 1 ? null : n - 1);
-            done.accept(r);
-        };
-    }
+    /** A client's pushes sent elsewhere go one at a time, so that their seqs follow the order they came in. */
+    private final ClientTurns turns = new ClientTurns();
 
     /** The node a push for {@code clientId} may go straight to, or null (the script's path). */
     private String hintFor(String clientId) {
         String hint = owners.get(clientId);
-        return hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint)
-                && !scripted.containsKey(clientId) ? hint : null;
+        return hint != null && !hint.equals(cluster.node) && cluster.aliveNodes().contains(hint) ? hint : null;
     }
 
     @Override
     public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        turns.inTurn(clientId, finished -> pushNow(clientId, payload, ttlSec, r -> {
+            try {
+                done.accept(r);
+            } finally {
+                finished.run();
+            }
+        }));
+    }
+
+    /** A push to {@code clientId} in its turn. */
+    private void pushNow(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
         String hint = hintFor(clientId);
         if (hint != null) {
             // Straight to the node that held the client at the last push: one Redis write fewer. Only a node that
@@ -208,7 +203,7 @@ final class RedisDirectory implements ClientDirectory {
             });
             return;
         }
-        attempt(clientId, payload, ttlSec, "", 0, scripted(clientId, done));
+        attempt(clientId, payload, ttlSec, "", 0, done);
     }
 
     /**
@@ -291,52 +286,103 @@ final class RedisDirectory implements ClientDirectory {
 
     /**
      * A batch's pushes for clients not held here: those with a hint, and those whose owner the script names, go to
-     * each owner node in one inbox message (in request order, so one client's pushes keep their order); the rest
-     * are answered as single pushes are.
+     * each owner node in one inbox message (a client's in request order: its owner takes them in that order); the
+     * rest are answered as single pushes are. The script runs for a client's first message only: its answer decides
+     * where all of that client's go (another answer for a later one, had the client moved in between, would give its
+     * seqs out of order). A client with a push in progress here: its messages wait their turn as single pushes.
      */
     @Override
     public void pushManyElsewhere(List<PushRequest> requests, java.util.function.ObjIntConsumer<PushResult> done) {
-        java.util.Map<String, List<Integer>> hinted = new java.util.LinkedHashMap<>();
-        List<Integer> unhinted = new java.util.ArrayList<>();
+        java.util.Map<String, List<Integer>> byClient = new java.util.LinkedHashMap<>();
         for (int i = 0; i < requests.size(); i++) {
-            String hint = hintFor(requests.get(i).clientId());
-            if (hint != null) {
-                hinted.computeIfAbsent(hint, k -> new java.util.ArrayList<>()).add(i);
-            } else {
-                unhinted.add(i);
-            }
+            byClient.computeIfAbsent(requests.get(i).clientId(), k -> new java.util.ArrayList<>()).add(i);
         }
-        hinted.forEach((node, indexes) -> sendBatch(node, requests, indexes, done));
+        java.util.Map<String, List<Integer>> hinted = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Integer>> unhinted = new java.util.LinkedHashMap<>();
+        java.util.Map<Integer, Runnable> lastAnswered = new java.util.HashMap<>();
+        byClient.forEach((clientId, items) -> {
+            if (!turns.tryStart(clientId)) {
+                for (int i : items) {
+                    pushElsewhere(clientId, requests.get(i).payload(), requests.get(i).ttlSec(),
+                            res -> done.accept(res, i));
+                }
+                return;
+            }
+            Runnable finished = turns.finisher(clientId);
+            AtomicInteger left = new AtomicInteger(items.size());
+            for (int i : items) {
+                lastAnswered.put(i, () -> {
+                    if (left.decrementAndGet() == 0) {
+                        finished.run();
+                    }
+                });
+            }
+            String hint = hintFor(clientId);
+            if (hint != null) {
+                hinted.computeIfAbsent(hint, k -> new java.util.ArrayList<>()).addAll(items);
+            } else {
+                unhinted.put(clientId, items);
+            }
+        });
+        java.util.function.ObjIntConsumer<PushResult> answered = (res, i) -> {
+            try {
+                done.accept(res, i);
+            } finally {
+                lastAnswered.get(i).run();
+            }
+        };
+        hinted.forEach((node, indexes) -> sendBatch(node, requests, indexes, answered));
         if (unhinted.isEmpty()) {
             return;
         }
         // The scripts' answers come back in the order they were sent (one connection): grouped in that order.
         java.util.Map<String, List<Integer>> found = new java.util.LinkedHashMap<>();
         AtomicInteger pending = new AtomicInteger(unhinted.size());
-        java.util.Map<Integer, Consumer<PushResult>> answer = new java.util.HashMap<>();
-        for (int i : unhinted) {
-            answer.put(i, scripted(requests.get(i).clientId(), res -> done.accept(res, i)));
-        }
-        java.util.function.ObjIntConsumer<PushResult> answerFound = (res, i) -> answer.get(i).accept(res);
-        for (int i : unhinted) {
-            PushRequest r = requests.get(i);
-            runPushScript(r.clientId(), r.payload(), r.ttlSec(), "", (owner, result) -> {
+        unhinted.forEach((clientId, items) -> {
+            int first = items.get(0);
+            PushRequest r = requests.get(first);
+            List<Integer> rest = items.subList(1, items.size());
+            Consumer<PushResult> answerFirst = res -> {
+                answered.accept(res, first);
+                oneByOne(requests, rest, 0, answered, this::pushNow); // after the first, as single pushes
+            };
+            runPushScript(clientId, r.payload(), r.ttlSec(), "", (owner, result) -> {
                 if (owner == null) {
-                    answer.get(i).accept(result);
+                    answerFirst.accept(result);
                 } else if (!owner.node().equals(cluster.node) && cluster.aliveNodes().contains(owner.node())) {
                     synchronized (found) {
-                        found.computeIfAbsent(owner.node(), k -> new java.util.ArrayList<>()).add(i);
+                        found.computeIfAbsent(owner.node(), k -> new java.util.ArrayList<>()).addAll(items);
                     }
                 } else {
-                    toOwner(r.clientId(), r.payload(), r.ttlSec(), owner, 0, answer.get(i));
+                    toOwner(clientId, r.payload(), r.ttlSec(), owner, 0, answerFirst);
                 }
                 if (pending.decrementAndGet() == 0) {
                     synchronized (found) {
-                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, answerFound));
+                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, answered));
                     }
                 }
             });
+        });
+    }
+
+    /** How one push goes, given its request and who gets its answer. */
+    @FunctionalInterface
+    private interface OnePush {
+        void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done);
+    }
+
+    /** Pushes {@code indexes}, one client's, each once the one before it was answered, from {@code from} on. */
+    private void oneByOne(List<PushRequest> requests, List<Integer> indexes, int from,
+                          java.util.function.ObjIntConsumer<PushResult> answered, OnePush how) {
+        if (from >= indexes.size()) {
+            return;
         }
+        int i = indexes.get(from);
+        PushRequest r = requests.get(i);
+        ClientTurns.runFlat(() -> how.push(r.clientId(), r.payload(), r.ttlSec(), res -> {
+            answered.accept(res, i);
+            oneByOne(requests, indexes, from + 1, answered, how);
+        }));
     }
 
     private void sendBatch(String node, List<PushRequest> requests, List<Integer> indexes,
@@ -348,6 +394,8 @@ final class RedisDirectory implements ClientDirectory {
         }
         routed.add(items.size());
         inbox.requestBatch(node, items, reply -> {
+            // Per client, the messages its node said it does not hold: the script then decides, one at a time.
+            java.util.Map<String, List<Integer>> notHere = new java.util.LinkedHashMap<>();
             for (int k = 0; k < indexes.size(); k++) {
                 int i = indexes.get(k);
                 PushRequest r = requests.get(i);
@@ -362,12 +410,14 @@ final class RedisDirectory implements ClientDirectory {
                     // The claim it was sent under is not known here: the script names the claim again, and a
                     // second "not here" from its node lets the push be kept.
                     owners.remove(r.clientId(), node);
-                    attempt(r.clientId(), r.payload(), r.ttlSec(), "", 1, res -> done.accept(res, i));
+                    notHere.computeIfAbsent(r.clientId(), c -> new java.util.ArrayList<>()).add(i);
                 } else {
                     hint(r.clientId(), node);
                     done.accept(new PushResult(one.status(), one.seq(), one.delivered(), one.error()), i);
                 }
             }
+            notHere.forEach((clientId, again) -> oneByOne(requests, again, 0, done,
+                    (c, payload, ttl, answer) -> attempt(c, payload, ttl, "", 1, answer)));
         });
     }
 
