@@ -25,8 +25,9 @@ end
 if tonumber(ARGV[3]) > tonumber(h[2] or '0') then
   redis.call('HSET', KEYS[1], 's', ARGV[3])
 end
+-- The mark stays until the next claim clears it: while it is there, the session under this claim takes no stored
+-- push of its own (append.lua), since its seqs would run below the kept message's.
 if h[4] == ARGV[2] then
-  redis.call('HDEL', KEYS[1], 'k')
   return {2, '0', replaced}
 end
 local tail = redis.call('LINDEX', KEYS[2], -1)

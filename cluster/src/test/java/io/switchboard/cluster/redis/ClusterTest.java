@@ -695,10 +695,14 @@ class ClusterTest {
             // At its next refresh a takes its lease back, finds the message and sends alice to resume it.
             assertTrue(alice.readLine().startsWith("BYE 503 "), "a sends alice to resume");
             a.assertRefusals("cluster_resume", 1);
+            // The mark stays until the next claim: until the BYE took effect, a's session under that claim could
+            // still take a stored push of its own, with a seq below the kept one's (append.lua refuses it).
+            assertEquals(epoch, new String(c.sync().hget(Keys.record("alice"), "k".getBytes())));
             SwbTestClient back = b.hello("alice", "resume=" + before.seq());
             SwbTestClient.Msg m = back.readMsg();
             assertEquals("kept while a was away", m.text());
             assertEquals(StoredEntries.number(kept.get(1)), m.seq());
+            assertNull(c.sync().hget(Keys.record("alice"), "k".getBytes()), "the next claim clears the mark");
         } finally {
             client.shutdown();
         }
