@@ -50,8 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <li>A cluster: three nodes, processes of their own sharing one client port ({@code --reuse-port}, so a client that
  * reconnects lands on any of them), pushes through any node; faults: a node killed with SIGKILL and started again, a
  * node stopped with SIGSTOP past its 6 s lease (9-12 s: half the clients stay connected through it, their silence
- * limit is 15 s) or within it and continued, a node drained with SIGTERM and started again, Redis killed and started again from
- * its append-only file, clients disconnected through the API.</li>
+ * limit is 15 s) or within it and continued, a node drained with SIGTERM and started again, Redis killed and
+ * started again from its append-only file, a node cut off from Redis for 7-11 s (a silent partition: the node runs
+ * on and its clients stay connected), clients disconnected through the API.</li>
  * <li>One gateway on its disk store (the embedded default, small segments so that they roll and are compacted):
  * killed, paused, drained, its clients disconnected.</li>
  * </ul>
@@ -75,7 +76,7 @@ class NoLossUnderFaultsTest {
     private final int faultSeconds = Integer.getInteger("noloss.seconds", 40);
     private final int clientCount = Integer.getInteger("noloss.clients", 60);
 
-    private enum Fault { KILL, PAUSE, SHORT_PAUSE, DRAIN, DISCONNECT, REDIS_RESTART }
+    private enum Fault { KILL, PAUSE, SHORT_PAUSE, DRAIN, DISCONNECT, REDIS_RESTART, REDIS_PARTITION }
 
     /** A push answered 200. */
     private record Promise(int client, String payload, long seq, String node) {
@@ -104,7 +105,11 @@ class NoLossUnderFaultsTest {
                 String name = String.valueOf((char) ('a' + i));
                 List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--api-port", "0",
                         "--hb-min", "1", "--drain-period", "2"));
-                args.addAll(cluster ? List.of("--reuse-port", "--cluster", f.redis.uri(), "--node", name)
+                if (cluster) {
+                    f.paths.add(new RedisPath(Integer.parseInt(f.redis.uri().replaceAll(".*:", ""))));
+                }
+                args.addAll(cluster ? List.of("--reuse-port", "--cluster", "redis://127.0.0.1:"
+                        + f.paths.get(i).port(), "--node", name)
                         : List.of("--data-dir", dataDir.toString(), "--store-segment", "1m"));
                 f.nodes.add(new Node(name, args));
             }
@@ -118,7 +123,7 @@ class NoLossUnderFaultsTest {
             List<Fault> deck = new ArrayList<>();
             List<String> faults = new ArrayList<>();
             Set<Fault> kinds = cluster ? EnumSet.allOf(Fault.class)
-                    : EnumSet.complementOf(EnumSet.of(Fault.REDIS_RESTART));
+                    : EnumSet.complementOf(EnumSet.of(Fault.REDIS_RESTART, Fault.REDIS_PARTITION));
             long faultsEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(faultSeconds);
             while (System.nanoTime() < faultsEnd || faults.size() < kinds.size()) {
                 if (deck.isEmpty()) {
@@ -129,7 +134,7 @@ class NoLossUnderFaultsTest {
                 Fault fault = deck.removeLast();
                 Node n = f.nodes.get(random.nextInt(f.nodes.size()));
                 faults.add(fault + (fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT ? "" : " " + n.name));
-                n.available = fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT;
+                n.available = !EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.SHORT_PAUSE, Fault.DRAIN).contains(fault);
                 switch (fault) {
                     case KILL -> {
                         n.process.kill();
@@ -146,6 +151,13 @@ class NoLossUnderFaultsTest {
                     case DRAIN -> {
                         n.process.close(); // SIGTERM: the graceful drain
                         n.start();
+                    }
+                    case REDIS_PARTITION -> {
+                        // The node runs on, its clients stay; what it sends Redis waits, and goes when healed.
+                        RedisPath path = f.paths.get(f.nodes.indexOf(n));
+                        path.cut(true);
+                        Thread.sleep(7_000 + random.nextInt(4_000)); // past its lease, mostly
+                        path.cut(false);
                     }
                     case REDIS_RESTART -> {
                         f.redis.stop();
@@ -243,9 +255,94 @@ class NoLossUnderFaultsTest {
         }
     }
 
+    /**
+     * A node's own way to Redis, that can be cut silently as a network partition would: bytes are held, not
+     * dropped, and flow again when it heals (as TCP's retransmissions would carry them).
+     */
+    private static final class RedisPath implements AutoCloseable {
+        private final ServerSocket server;
+        private final int target;
+        private volatile boolean cut;
+        private final Set<java.net.Socket> open = ConcurrentHashMap.newKeySet();
+
+        RedisPath(int target) throws IOException {
+            this.target = target;
+            this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            daemon("redis-path-accept", this::accept);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        void cut(boolean cut) {
+            this.cut = cut;
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket from = server.accept();
+                    java.net.Socket to;
+                    try {
+                        to = new java.net.Socket(InetAddress.getLoopbackAddress(), target);
+                    } catch (IOException e) {
+                        from.close(); // Redis down: refused, as without the path
+                        continue;
+                    }
+                    open.add(from);
+                    open.add(to);
+                    daemon("redis-path-up", () -> pump(from, to));
+                    daemon("redis-path-down", () -> pump(to, from));
+                } catch (IOException e) {
+                    return; // closed
+                }
+            }
+        }
+
+        private void pump(java.net.Socket in, java.net.Socket out) {
+            byte[] buf = new byte[16_384];
+            try {
+                for (int n; (n = in.getInputStream().read(buf)) > 0; ) {
+                    while (cut) {
+                        Thread.sleep(20);
+                    }
+                    out.getOutputStream().write(buf, 0, n);
+                }
+            } catch (IOException | InterruptedException e) {
+                // one end closed
+            }
+            closeQuietly(in);
+            closeQuietly(out);
+        }
+
+        private static void closeQuietly(java.net.Socket s) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+
+        private static void daemon(String name, Runnable r) {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            cut = false;
+            server.close();
+            open.forEach(RedisPath::closeQuietly);
+        }
+    }
+
     /** Everything a run starts, stopped in order by {@link #close()} whatever failed. */
     private final class Fleet implements AutoCloseable {
         RedisProcessAccess redis;
+        /** Per node of a cluster, its way to Redis. */
+        final List<RedisPath> paths = new ArrayList<>();
         final List<Node> nodes = new ArrayList<>();
         final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -395,6 +492,7 @@ class NoLossUnderFaultsTest {
             }
             quietly(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS));
             http.close();
+            paths.forEach(p -> quietly(p::close));
             if (redis != null) {
                 redis.close();
             }
