@@ -172,13 +172,23 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
-        turns.inTurn(clientId, finished -> pushNow(clientId, payload, ttlSec, r -> {
+        turns.inTurn(clientId, finished -> {
+            Consumer<PushResult> answered = r -> {
+                try {
+                    done.accept(r);
+                } finally {
+                    finished.run();
+                }
+            };
             try {
-                done.accept(r);
-            } finally {
-                finished.run();
+                pushNow(clientId, payload, ttlSec, answered);
+            } catch (RuntimeException e) {
+                // Answered, and the client's turn passed on: a push that never answers would hold every later one.
+                log.error("cluster: a push to {} failed on this node", clientId, e);
+                refuse(Refusal.CLUSTER_UNAVAILABLE, new PushResult(503, 0, false, "the push failed on this node: "
+                        + e + "; retry"), answered);
             }
-        }));
+        });
     }
 
     /** A push to {@code clientId} in its turn. */
@@ -347,18 +357,21 @@ final class RedisDirectory implements ClientDirectory {
                 oneByOne(requests, rest, 0, answered, this::pushNow); // after the first, as single pushes
             };
             runPushScript(clientId, r.payload(), r.ttlSec(), "", (owner, result) -> {
-                if (owner == null) {
-                    answerFirst.accept(result);
-                } else if (!owner.node().equals(cluster.node) && cluster.aliveNodes().contains(owner.node())) {
-                    synchronized (found) {
-                        found.computeIfAbsent(owner.node(), k -> new java.util.ArrayList<>()).addAll(items);
+                try {
+                    if (owner == null) {
+                        answerFirst.accept(result);
+                    } else if (!owner.node().equals(cluster.node) && cluster.aliveNodes().contains(owner.node())) {
+                        synchronized (found) {
+                            found.computeIfAbsent(owner.node(), k -> new java.util.ArrayList<>()).addAll(items);
+                        }
+                    } else {
+                        toOwner(clientId, r.payload(), r.ttlSec(), owner, 0, answerFirst);
                     }
-                } else {
-                    toOwner(clientId, r.payload(), r.ttlSec(), owner, 0, answerFirst);
-                }
-                if (pending.decrementAndGet() == 0) {
-                    synchronized (found) {
-                        found.forEach((node, indexes) -> sendBatch(node, requests, indexes, answered));
+                } finally {
+                    if (pending.decrementAndGet() == 0) { // the others found go whatever this one did
+                        synchronized (found) {
+                            found.forEach((node, indexes) -> sendBatch(node, requests, indexes, answered));
+                        }
                     }
                 }
             });
