@@ -107,7 +107,7 @@ final class ClientTurns {
         }
     }
 
-    /** Clients with a push in progress (for tests and stats). */
+    /** Clients with a push in progress (for tests). */
     int clientsInProgress() {
         return waiting.size();
     }

@@ -309,7 +309,7 @@ final class RedisDirectory implements ClientDirectory {
         }
         java.util.Map<String, List<Integer>> hinted = new java.util.LinkedHashMap<>();
         java.util.Map<String, List<Integer>> unhinted = new java.util.LinkedHashMap<>();
-        java.util.Map<Integer, Runnable> lastAnswered = new java.util.HashMap<>();
+        java.util.Map<Integer, Runnable> countAnswer = new java.util.HashMap<>();
         byClient.forEach((clientId, items) -> {
             if (!turns.tryStart(clientId)) {
                 for (int i : items) {
@@ -321,7 +321,7 @@ final class RedisDirectory implements ClientDirectory {
             Runnable finished = turns.finisher(clientId);
             AtomicInteger left = new AtomicInteger(items.size());
             for (int i : items) {
-                lastAnswered.put(i, () -> {
+                countAnswer.put(i, () -> {
                     if (left.decrementAndGet() == 0) {
                         finished.run();
                     }
@@ -338,7 +338,7 @@ final class RedisDirectory implements ClientDirectory {
             try {
                 done.accept(res, i);
             } finally {
-                lastAnswered.get(i).run();
+                countAnswer.get(i).run();
             }
         };
         hinted.forEach((node, indexes) -> sendBatch(node, requests, indexes, answered));

@@ -680,28 +680,20 @@ class ClusterTest {
 
     @Test
     void shouldSendAClientToResumeTheMessagesKeptForItWhileItsNodeWasTakenForDead() throws Exception {
-        SwbTestClient alice = a.hello("alice");
-        assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "before").status());
-        SwbTestClient.Msg before = alice.readMsg();
-        assertEquals("before", before.text());
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
-            // a's lease lapsed (a was paused, or cut off from Redis, past it): b took a for dead, and a push for
-            // alice through b was kept as for an offline client, beside her live session on a.
-            String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
-            List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
-            assertEquals(0L, kept.get(0), "kept for the offline client");
+            KeptBeside k = keptBesideAliceOnA(c);
             c.sync().del(Keys.lease("a"));
             // At its next refresh a takes its lease back, finds the message and sends alice to resume it.
-            assertTrue(alice.readLine().startsWith("BYE 503 "), "a sends alice to resume");
+            assertTrue(k.alice().readLine().startsWith("BYE 503 "), "a sends alice to resume");
             a.assertRefusals("cluster_resume", 1);
             // The mark stays until the next claim: until the BYE took effect, a's session under that claim could
             // still take a stored push of its own, with a seq below the kept one's (append.lua refuses it).
-            assertEquals(epoch, new String(c.sync().hget(Keys.record("alice"), "k".getBytes())));
-            SwbTestClient back = b.hello("alice", "resume=" + before.seq());
+            assertEquals(k.epoch(), new String(c.sync().hget(Keys.record("alice"), "k".getBytes())));
+            SwbTestClient back = b.hello("alice", "resume=" + k.before().seq());
             SwbTestClient.Msg m = back.readMsg();
             assertEquals("kept while a was away", m.text());
-            assertEquals(StoredEntries.number(kept.get(1)), m.seq());
+            assertEquals(k.keptSeq(), m.seq());
             assertNull(c.sync().hget(Keys.record("alice"), "k".getBytes()), "the next claim clears the mark");
         } finally {
             client.shutdown();
@@ -710,14 +702,10 @@ class ClusterTest {
 
     @Test
     void shouldNotAnswerAStoredPushBelowAMessageKeptForTheClientWhileItsNodeWasTakenForDead() throws Exception {
-        SwbTestClient alice = a.hello("alice");
-        assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "before").status());
-        SwbTestClient.Msg before = alice.readMsg();
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
-            String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
-            List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
-            assertEquals(0L, kept.get(0), "kept for the offline client");
+            KeptBeside k = keptBesideAliceOnA(c);
+            SwbTestClient alice = k.alice();
             // a, back before its next refresh tells it its lease had lapsed: a push of its own would get a seq
             // below the kept one, answered after it. Refused instead, and alice is sent to resume at once.
             ApiClient.Response own = a.api().post("/v1/clients/alice/messages?ttl=60", "a's own");
@@ -728,10 +716,10 @@ class ClusterTest {
                 line = alice.readLine();
             }
             assertTrue(line.startsWith("BYE 503 "), "a sends alice to resume: " + line);
-            SwbTestClient back = b.hello("alice", "resume=" + before.seq());
+            SwbTestClient back = b.hello("alice", "resume=" + k.before().seq());
             SwbTestClient.Msg m = back.readMsg();
             assertEquals("kept while a was away", m.text());
-            assertEquals(StoredEntries.number(kept.get(1)), m.seq());
+            assertEquals(k.keptSeq(), m.seq());
             assertTrue(back.silentFor(300), "nothing after it");
         } finally {
             client.shutdown();
@@ -777,6 +765,27 @@ class ClusterTest {
             dora.ack(m.seq());
         }
         assertTrue(dora.silentFor(300), "each message once");
+    }
+
+    /** alice on a, given "before", and a push for her that another node kept (its claim's {@code epoch}). */
+    private record KeptBeside(SwbTestClient alice, SwbTestClient.Msg before, String epoch, long keptSeq) {
+    }
+
+    /**
+     * alice connected to a and given one message; then a's lease lapsed (a was paused, or cut off from Redis, past
+     * it): b took a for dead, and a push for alice through b was kept as for an offline client, beside her live
+     * session on a.
+     */
+    private KeptBeside keptBesideAliceOnA(io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> c)
+            throws Exception {
+        SwbTestClient alice = a.hello("alice");
+        assertEquals(200, a.api().post("/v1/clients/alice/messages?ttl=60", "before").status());
+        SwbTestClient.Msg before = alice.readMsg();
+        assertEquals("before", before.text());
+        String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
+        List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
+        assertEquals(0L, kept.get(0), "kept for the offline client");
+        return new KeptBeside(alice, before, epoch, StoredEntries.number(kept.get(1)));
     }
 
     /** Runs push.lua as a node that found {@code notOwner} ("node epoch") not holding {@code clientId}. */
