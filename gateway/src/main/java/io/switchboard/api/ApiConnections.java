@@ -95,11 +95,13 @@ final class ApiConnections {
             connection.streamsOpen++;
         }
         stream.closeFuture().addListener(f -> {
-            streams.remove(d);
-            streamsGauge.decrementAndGet();
+            // The connection's idle time starts before the gauge says the stream is gone: whoever sees it gone (a
+            // test advancing its clock, an operator) finds that idle time running from before that moment.
             if (connection != null && --connection.streamsOpen == 0) {
                 connection.idleFrom(monotonicNs.getAsLong());
             }
+            streams.remove(d);
+            streamsGauge.decrementAndGet();
         });
         return d;
     }
