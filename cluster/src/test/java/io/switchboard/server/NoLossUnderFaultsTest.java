@@ -11,7 +11,6 @@ import io.switchboard.client.SwitchboardListener;
 import io.switchboard.cluster.redis.RedisProcessAccess;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -100,7 +99,7 @@ class NoLossUnderFaultsTest {
         try (Fleet f = new Fleet()) {
             // Redis persists every write before answering: what it answered survives its restart (docs/cluster.md).
             f.redis = cluster ? RedisProcessAccess.start("--appendonly", "yes", "--appendfsync", "always") : null;
-            int port = portBelowTheEphemeralRange();
+            int port = FreePorts.belowTheEphemeralRange();
             for (int i = 0; i < (cluster ? NODES : 1); i++) {
                 String name = String.valueOf((char) ('a' + i));
                 List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--api-port", "0",
@@ -594,23 +593,5 @@ class NoLossUnderFaultsTest {
 
     private static String tail(String s, int chars) {
         return s.substring(Math.max(0, s.length() - chars));
-    }
-
-    /**
-     * A free port below the kernel's ephemeral range (32768 and up by default), which a port the node gives up while
-     * it restarts would otherwise be: any outgoing connection could take it meanwhile.
-     */
-    private static int portBelowTheEphemeralRange() throws IOException {
-        Random r = new Random();
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int port = 20_000 + r.nextInt(10_000);
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                return port;
-            } catch (IOException e) {
-                // taken: another
-            }
-        }
-        throw new IOException("no free port in 20000-29999");
     }
 }

@@ -105,10 +105,16 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** Runs one deadline sweep on the API loop now and waits for it (tests drive the clock instead of sleeping). */
+    /**
+     * Runs one deadline sweep on the API loop now and waits for it and for the checks it handed to each
+     * connection's loop (tests drive the clock instead of sleeping).
+     */
     void sweepNow() throws InterruptedException, java.util.concurrent.ExecutionException,
             java.util.concurrent.TimeoutException {
         group.next().submit(connections::sweep).get(10, TimeUnit.SECONDS);
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            loop.submit(() -> { }).get(10, TimeUnit.SECONDS); // runs after what the sweep queued there
+        }
     }
 
     /**

@@ -23,7 +23,11 @@ import java.util.function.BooleanSupplier;
 public final class GatewayFixture implements AutoCloseable {
     /** A whole second, so that advancing by seconds lands on tick boundaries. */
     public static final long START_MS = 1_700_000_000_000L;
-    private static final long CONDITION_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * How long {@link #await} waits: a condition met is returned at once, so this costs only a failing test; what
+     * goes through several threads and a real-time sweep has taken over 5 s on a loaded 2-core machine.
+     */
+    private static final long CONDITION_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
 
     public final ManualClock clock = new ManualClock(START_MS);
     /** Adjust before {@link #start()}. */
@@ -150,7 +154,8 @@ public final class GatewayFixture implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 fail("timed out waiting until " + what);
             }
-            Thread.yield();
+            // A millisecond's sleep, not a spin: the threads it waits for share two cores with it.
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
     }
 

@@ -136,14 +136,22 @@ class GatewayMqttInteropTest {
                 .start()));
 
         Process watcher = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "watcher",
-                "-t", "status/#", "-C", "1", "-F", "%t %p").redirectErrorStream(true).start();
-        awaitOnline("watcher");
+                "-t", "status/#", "-C", "2", "-F", "%t %p").redirectErrorStream(true).start();
+        // Online is not subscribed yet (its SUBSCRIBE follows the CONNACK): a probe it receives says it is.
+        GatewayFixture.await(() -> {
+            try {
+                return gw.api().post("/v1/topics/status%2Fprobe/messages", "here").json().get("delivered")
+                        .asInt() == 1;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "the watcher subscribed to status/#");
         Process device = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "device",
                 "-t", "cmd/device", "--will-topic", "status/device", "--will-payload", "lost")
                 .redirectErrorStream(true).start();
         awaitOnline("device");
         device.destroyForcibly(); // SIGKILL: no DISCONNECT
-        assertEquals("status/device lost\n", finish(watcher));
+        assertEquals("status/probe here\nstatus/device lost\n", finish(watcher));
     }
 
     @Test
@@ -167,13 +175,16 @@ class GatewayMqttInteropTest {
                     c = mqtt.Client(client_id="paho", protocol=mqtt.MQTTv5)
                 c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
                 c.connect("127.0.0.1", port, 30)
-                c.loop_start()
+                # One thread: a QoS 1 PUBLISH's PUBACK is queued in the same loop() call that ran on_message, so
+                # it leaves before the DISCONNECT queued after it.
                 deadline = time.time() + 15
                 while len(got) < 2 and time.time() < deadline:
-                    time.sleep(0.05)
-                time.sleep(0.3)  # paho sends the PUBACK after on_message returns
+                    c.loop(0.05)
                 print("\\n".join(got), flush=True)
-                c.disconnect(); c.loop_stop()
+                c.disconnect()
+                deadline = time.time() + 5
+                while c.is_connected() and time.time() < deadline:
+                    c.loop(0.05)
                 """);
         Process paho = new ProcessBuilder(python, script.toString(), Integer.toString(gw.server().mqttPort()))
                 .redirectErrorStream(true).start();

@@ -117,6 +117,9 @@ class BenchWorkersTest {
         assertTrue(j.get("timeline").size() >= 3, "one sample per second");
         assertTrue(j.get("errors").isEmpty(), r.out());
         assertTrue(Files.readString(html).contains("<svg"));
+        // The workers' closes may still be on their way through the gateway's loops when the bench returns.
+        awaitUpTo30s(() -> gw.server().metrics().connectionsOpen.get() == 0,
+                "the workers closed everything when they stopped");
         JsonNode server = gw.stats();
         assertEquals(800, server.get("handshakes_total").asLong(), "400 in the ramp, 400 after the storm");
         assertEquals(0, server.get("connections").asLong(), "the workers closed everything when they stopped");

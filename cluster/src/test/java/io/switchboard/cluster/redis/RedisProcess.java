@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +45,8 @@ final class RedisProcess implements AutoCloseable {
             }
             assumeTrue(false, "redis-server is not installed (apt-get install redis-server)");
         }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        // It may be restarted on it while the nodes reconnect: not a port one of their connections could take.
+        int port = io.switchboard.server.FreePorts.belowTheEphemeralRange();
         RedisProcess r = new RedisProcess(binary, port, Files.createTempDirectory("swb-cluster-redis"),
                 List.of(extraArgs));
         r.startAgain();

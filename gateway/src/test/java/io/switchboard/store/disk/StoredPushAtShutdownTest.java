@@ -33,7 +33,14 @@ class StoredPushAtShutdownTest {
             c.send("POST /v1/clients/late/messages?ttl=600 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nlast");
             GatewayFixture.await(() -> ((DiskStore) gw.server().store()).waitingForWriter() >= 1, "the push is taken");
             CompletableFuture<Void> stopping = CompletableFuture.runAsync(gw.server()::close);
-            Thread.sleep(300); // the stop has begun: listener closed, connections told to finish
+            int apiPort = gw.server().apiPort();
+            GatewayFixture.await(() -> { // the stop has begun: the API's listener is closed
+                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", apiPort)) {
+                    return false;
+                } catch (java.io.IOException refused) {
+                    return true;
+                }
+            }, "the API stopped listening");
             disk.countDown();
             RawHttp.Answer a = c.read();
             assertEquals(200, a.status(), a.body());
