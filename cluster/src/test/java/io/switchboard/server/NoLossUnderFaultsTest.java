@@ -8,6 +8,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.switchboard.client.SwitchboardClient;
 import io.switchboard.client.SwitchboardListener;
+import io.switchboard.cluster.redis.RedisCluster;
 import io.switchboard.cluster.redis.RedisProcessAccess;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -74,6 +75,12 @@ class NoLossUnderFaultsTest {
     private final long seed = Long.getLong("noloss.seed", System.nanoTime() % 100_000);
     private final int faultSeconds = Integer.getInteger("noloss.seconds", 40);
     private final int clientCount = Integer.getInteger("noloss.clients", 60);
+    /**
+     * Faults may overlap: each runs on a thread of its own and the next may start before it ended (two at most, on
+     * different nodes, never two of a kind; one gateway: one at a time still). By hand only
+     * ({@code -Dnoloss.overlap=true}).
+     */
+    private final boolean overlap = Boolean.getBoolean("noloss.overlap");
 
     private enum Fault { KILL, PAUSE, SHORT_PAUSE, DRAIN, DISCONNECT, REDIS_RESTART, REDIS_PARTITION }
 
@@ -95,7 +102,8 @@ class NoLossUnderFaultsTest {
     private void run(boolean cluster, Path dataDir) throws Exception {
         String setup = cluster ? NODES + " nodes in a cluster" : "one gateway on its disk store";
         System.out.println("NoLossUnderFaultsTest: " + setup + ", seed " + seed + ", " + faultSeconds
-                + " s of faults, " + clientCount + " clients (-Dnoloss.seed=, -Dnoloss.seconds=, -Dnoloss.clients=)");
+                + " s of faults" + (overlap ? ", overlapping" : "") + ", " + clientCount
+                + " clients (-Dnoloss.seed=, -Dnoloss.seconds=, -Dnoloss.clients=, -Dnoloss.overlap=)");
         try (Fleet f = new Fleet()) {
             // Redis persists every write before answering: what it answered survives its restart (docs/cluster.md).
             f.redis = cluster ? RedisProcessAccess.start("--appendonly", "yes", "--appendfsync", "always") : null;
@@ -131,47 +139,18 @@ class NoLossUnderFaultsTest {
                 }
                 Thread.sleep(2_000 + random.nextInt(2_000));
                 Fault fault = deck.removeLast();
-                Node n = f.nodes.get(random.nextInt(f.nodes.size()));
+                f.faults.awaitRoomFor(fault, f.nodes.size());
+                List<Node> free = f.nodes.stream().filter(x -> !f.faults.busy(x)).toList();
+                Node n = free.get(random.nextInt(free.size()));
                 faults.add(fault + (fault == Fault.REDIS_RESTART || fault == Fault.DISCONNECT ? "" : " " + n.name));
-                n.available = !EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.SHORT_PAUSE, Fault.DRAIN).contains(fault);
-                switch (fault) {
-                    case KILL -> {
-                        n.process.kill();
-                        Thread.sleep(500 + random.nextInt(1_500));
-                        n.start();
-                    }
-                    case PAUSE, SHORT_PAUSE -> {
-                        n.signal("STOP");
-                        Thread.sleep(fault == Fault.PAUSE ? 9_000 + random.nextInt(3_000) // past its lease
-                                : 500 + random.nextInt(2_500)); // within it
-                        n.signal("CONT");
-                        n.available = true;
-                    }
-                    case DRAIN -> {
-                        n.process.close(); // SIGTERM: the graceful drain
-                        n.start();
-                    }
-                    case REDIS_PARTITION -> {
-                        // The node runs on, its clients stay; what it sends Redis waits, and goes when healed.
-                        RedisPath path = f.paths.get(f.nodes.indexOf(n));
-                        path.cut(true);
-                        Thread.sleep(7_000 + random.nextInt(4_000)); // past its lease, mostly
-                        path.cut(false);
-                    }
-                    case REDIS_RESTART -> {
-                        f.redis.stop();
-                        Thread.sleep(500 + random.nextInt(2_500));
-                        f.redis.startAgain();
-                    }
-                    case DISCONNECT -> {
-                        for (int i = 0; i < clientCount; i++) {
-                            if (random.nextInt(5) == 0) {
-                                disconnect(f.http, n, i);
-                            }
-                        }
-                    }
+                if (overlap) {
+                    Random own = new Random(random.nextLong()); // the seed still decides its draws
+                    f.faults.start(fault, n, () -> apply(f, fault, n, own));
+                } else {
+                    apply(f, fault, n, random);
                 }
             }
+            f.faults.awaitAll();
             f.stopPushers();
             for (Node n : f.nodes) {
                 assertTrue(n.process.alive(), "node " + n.name + " ended by itself:" + n.logs());
@@ -217,6 +196,48 @@ class NoLossUnderFaultsTest {
         }
     }
 
+    /** Plays {@code fault} on {@code n} (or on Redis, or its clients), drawing its lengths from {@code random}. */
+    private void apply(Fleet f, Fault fault, Node n, Random random) throws Exception {
+        n.available = !EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.SHORT_PAUSE, Fault.DRAIN).contains(fault);
+        switch (fault) {
+            case KILL -> {
+                n.process.kill();
+                Thread.sleep(500 + random.nextInt(1_500));
+                n.start();
+            }
+            case PAUSE, SHORT_PAUSE -> {
+                n.signal("STOP");
+                Thread.sleep(fault == Fault.PAUSE ? 9_000 + random.nextInt(3_000) // past its lease
+                        : 500 + random.nextInt(2_500)); // within it
+                n.signal("CONT");
+                n.available = true;
+            }
+            case DRAIN -> {
+                n.process.close(); // SIGTERM: the graceful drain
+                n.start();
+            }
+            case REDIS_PARTITION -> {
+                // The node runs on, its clients stay; what it sends Redis waits, and goes when healed.
+                RedisPath path = f.paths.get(f.nodes.indexOf(n));
+                path.cut(true);
+                Thread.sleep(7_000 + random.nextInt(4_000)); // past its lease, mostly
+                path.cut(false);
+            }
+            case REDIS_RESTART -> {
+                f.redis.stop();
+                Thread.sleep(500 + random.nextInt(2_500));
+                f.redis.startAgain();
+            }
+            case DISCONNECT -> {
+                for (int i = 0; i < clientCount; i++) {
+                    if (random.nextInt(5) == 0) {
+                        disconnect(f.http, n, i);
+                    }
+                }
+            }
+        }
+    }
+
     /** One node: a process that can be killed, started again and paused; its client port stays, its API port not. */
     private static final class Node {
         final String name;
@@ -235,11 +256,28 @@ class NoLossUnderFaultsTest {
             this.args = args;
         }
 
-        void start() throws IOException {
+        /**
+         * Starts the node's process; a node refuses to start while Redis cannot be reached (restarting, with
+         * overlapping faults), and is started again a second later for up to 30 s, as a supervisor would.
+         */
+        void start() throws IOException, InterruptedException {
             if (process != null) {
                 earlier.append(tail(process.output(), 3_000)).append("--- (restarted) ---\n");
             }
-            process = ServerProcess.start("", List.of("-Xmx256m"), args.toArray(String[]::new));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try {
+                    process = ServerProcess.start("", List.of("-Xmx256m"), args.toArray(String[]::new));
+                    break;
+                } catch (AssertionError e) {
+                    if (!String.valueOf(e.getMessage()).contains(RedisCluster.NOT_STARTED_WITHOUT_REDIS)
+                            || System.nanoTime() - deadline > 0) {
+                        throw e;
+                    }
+                    earlier.append("(refused to start: Redis unreachable; again in 1 s)\n");
+                    Thread.sleep(1_000);
+                }
+            }
             available = true;
         }
 
@@ -354,6 +392,7 @@ class NoLossUnderFaultsTest {
         final AtomicLong sent = new AtomicLong();
         private final AtomicBoolean pushing = new AtomicBoolean(true);
         private final List<Thread> pushers = new ArrayList<>();
+        final Faults faults = new Faults();
 
         /** Half the clients beat every 2 s (silent 6 s: gone), half every 5 s (15 s: they outlast a pause). */
         void connectClients(int port) throws Exception {
@@ -477,6 +516,7 @@ class NoLossUnderFaultsTest {
 
         @Override
         public void close() {
+            faults.stop();
             pushing.set(false);
             pushers.forEach(Thread::interrupt);
             for (Thread t : pushers) {
@@ -500,6 +540,71 @@ class NoLossUnderFaultsTest {
 
     private interface Step {
         void run() throws Exception;
+    }
+
+    /**
+     * The faults in play, each on a thread of its own ({@code -Dnoloss.overlap=true}): two at most, on different
+     * nodes, never two of a kind. Without overlap none runs here and every node is free.
+     */
+    private static final class Faults {
+        private final Map<Node, Fault> running = new ConcurrentHashMap<>();
+        private final List<Thread> threads = new ArrayList<>();
+        private final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+
+        boolean busy(Node n) {
+            return running.containsKey(n);
+        }
+
+        /**
+         * Waits until {@code fault} may start (a node of {@code nodes} free too); throws what a fault that ended
+         * meanwhile threw.
+         */
+        void awaitRoomFor(Fault fault, int nodes) throws Exception {
+            while (running.size() >= Math.min(2, nodes) || running.containsValue(fault)) {
+                Thread.sleep(50);
+            }
+            rethrow();
+        }
+
+        void start(Fault fault, Node n, Step play) {
+            running.put(n, fault);
+            Thread t = new Thread(() -> {
+                try {
+                    play.run();
+                } catch (Exception | AssertionError e) {
+                    failures.add(e);
+                } finally {
+                    running.remove(n);
+                }
+            }, "fault " + fault + " on " + n.name);
+            threads.add(t);
+            t.start();
+        }
+
+        /** Waits until every fault ended (each is bounded: at most ~15 s); throws the first failure. */
+        void awaitAll() throws Exception {
+            for (Thread t : threads) {
+                t.join();
+            }
+            rethrow();
+        }
+
+        private void rethrow() throws Exception {
+            Throwable e = failures.peek();
+            if (e instanceof Exception x) {
+                throw x;
+            } else if (e != null) {
+                throw (AssertionError) e;
+            }
+        }
+
+        /** On a failure elsewhere: every fault still playing is cut short. */
+        void stop() {
+            threads.forEach(Thread::interrupt);
+            for (Thread t : threads) {
+                quietly(() -> t.join(20_000));
+            }
+        }
     }
 
     /** Runs a step of the clean-up; a failure there must not keep the rest from running. */

@@ -180,9 +180,13 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             reader.setTimeout(Duration.ofMillis(NodeInbox.BLOCK_MS + timeoutMs));
             this.inbox = new NodeInbox(this, reader);
             joinAsNode();
+        } catch (NodeNameTaken e) {
+            shutdownClient();
+            throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             shutdownClient();
-            throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + reason(e), e);
+            throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + reason(e)
+                    + NOT_STARTED_WITHOUT_REDIS, e);
         }
         this.directory = new RedisDirectory(this, inbox);
         this.store = new RedisStore(this, directory);
@@ -213,6 +217,20 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     }
 
     /**
+     * Ends the one line of a start that failed for want of Redis (unreachable, or gone while the node joined): the
+     * operator, or a supervisor, starts the node again once Redis answers.
+     */
+    public static final String NOT_STARTED_WITHOUT_REDIS =
+            " (a node starts only once Redis answers there: start it again then)";
+
+    /** Another live process holds this node's name: a start that no waiting for Redis mends. */
+    private static final class NodeNameTaken extends IllegalStateException {
+        NodeNameTaken(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Connects as node {@code config.nodeName}, on the gateway's event loops {@code loops} (never blocked by it);
      * throws {@link IllegalStateException} with one line when it cannot. Called off the loops.
      */
@@ -235,7 +253,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 break;
             }
             if (System.nanoTime() - deadlineNs > 0) {
-                throw new IllegalStateException("node " + node + " is alive in the cluster already (its lease "
+                throw new NodeNameTaken("node " + node + " is alive in the cluster already (its lease "
                         + new String(Keys.lease(node), StandardCharsets.UTF_8) + " is held): give this process "
                         + "another --node");
             }
@@ -267,7 +285,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 log.info("cluster: loaded {} retained messages", retained);
             }
         } catch (Exception e) {
-            throw new IllegalStateException("could not load the cluster's retained messages: " + reason(e), e);
+            throw new IllegalStateException("could not load the cluster's retained messages: " + reason(e)
+                    + NOT_STARTED_WITHOUT_REDIS, e);
         }
         inbox.start(registry);
         if (config.clusterLinks) {
@@ -285,7 +304,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 commands.async().hset(Keys.LINKS, Script.bytes(node), Script.bytes(l.address))
                         .get(timeoutMs, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
-                throw new IllegalStateException("could not announce this node's link address: " + reason(e), e);
+                throw new IllegalStateException("could not announce this node's link address: " + reason(e)
+                    + NOT_STARTED_WITHOUT_REDIS, e);
             }
             log.info("cluster: node {} takes the other nodes' requests on a direct link at {}", node, tls == null
                     ? l.address + " (plain TCP)" : l.address.replace(LinkTls.ANNOUNCED, " (TLS, certificate SHA-256 ")
@@ -657,9 +677,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             c = c.getCause();
         }
         String m = c.getMessage();
-        if (c.getCause() != null && c.getCause().getMessage() != null && (m == null || !m.contains(c.getCause()
-                .getMessage()))) {
-            m = (m == null ? "" : m + ": ") + c.getCause().getMessage();
+        if (c.getCause() != null && c.getCause().getMessage() != null) {
+            // A cause's message may be its own cause's toString ("io.lettuce.core.RedisException: ..."): said once.
+            String more = c.getCause().getMessage().replaceFirst("^[\\w.$]+(Exception|Error): ", "");
+            if (m == null || !m.contains(more)) {
+                m = (m == null ? "" : m + ": ") + more;
+            }
         }
         return m == null ? c.getClass().getSimpleName() : m;
     }

@@ -55,6 +55,30 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void shouldRefuseToStartWithOneLineWhenRedisIsNotThere() throws Exception {
+        int nothing = freePort();
+        try (GatewayFixture gw = new GatewayFixture()) {
+            gw.config.cluster = "redis://127.0.0.1:" + nothing;
+            gw.config.nodeName = "alone";
+            IllegalStateException e = assertThrows(IllegalStateException.class, gw::start);
+            assertTrue(e.getMessage().startsWith("--cluster redis://127.0.0.1:" + nothing + ": "), e.getMessage());
+            assertTrue(e.getMessage().endsWith(RedisCluster.NOT_STARTED_WITHOUT_REDIS), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldSayTheReasonOnceWhenItsCauseRepeatsItUnderAClassName() {
+        var inner = new io.lettuce.core.RedisException("Currently not connected. Commands are rejected.");
+        var outer = new io.lettuce.core.RedisException("Currently not connected. Commands are rejected.",
+                new java.util.concurrent.CompletionException(inner));
+        assertEquals("Currently not connected. Commands are rejected.", RedisCluster.reason(outer));
+        assertEquals("Unable to connect to 127.0.0.1:1: Connection refused", RedisCluster.reason(
+                new io.lettuce.core.RedisConnectionException("Unable to connect to 127.0.0.1:1",
+                        new java.net.ConnectException("Connection refused"))));
+    }
+
+    @Test
     void shouldJoinARedisOverTlsTrustingTheGivenCertificate() throws Exception {
         Path cert = redisTlsFiles();
         int tlsPort = freePort();
@@ -160,6 +184,7 @@ class ClusterSettingsTest {
             second.config.nodeName = "twin";
             IllegalStateException e = assertThrows(IllegalStateException.class, second::start);
             assertTrue(e.getMessage().contains("node twin is alive in the cluster already"), e.getMessage());
+            assertFalse(e.getMessage().contains(RedisCluster.NOT_STARTED_WITHOUT_REDIS), "Redis answered");
         }
     }
 }
