@@ -69,7 +69,7 @@ public final class RawHttp implements AutoCloseable {
     }
 
     /** True when the server closed the connection (nothing more to read). */
-    boolean atEof() throws IOException {
+    public boolean atEof() throws IOException {
         try {
             return in.read() < 0;
         } catch (java.net.SocketException e) {

@@ -180,13 +180,10 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             reader.setTimeout(Duration.ofMillis(NodeInbox.BLOCK_MS + timeoutMs));
             this.inbox = new NodeInbox(this, reader);
             joinAsNode();
-        } catch (NodeNameTaken e) {
-            shutdownClient();
-            throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             shutdownClient();
             throw new IllegalStateException("--cluster " + redact(config.cluster) + ": " + reason(e)
-                    + NOT_STARTED_WITHOUT_REDIS, e);
+                    + unreachableHint(e), e);
         }
         this.directory = new RedisDirectory(this, inbox);
         this.store = new RedisStore(this, directory);
@@ -217,17 +214,36 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     }
 
     /**
-     * Ends the one line of a start that failed for want of Redis (unreachable, or gone while the node joined): the
-     * operator, or a supervisor, starts the node again once Redis answers.
+     * Ends the one line of a start that failed for want of Redis (unreachable, or gone or silent while the node
+     * joined): the operator, or a supervisor, starts the node again once Redis answers.
      */
     public static final String NOT_STARTED_WITHOUT_REDIS =
             " (a node starts only once Redis answers there: start it again then)";
 
-    /** Another live process holds this node's name: a start that no waiting for Redis mends. */
-    private static final class NodeNameTaken extends IllegalStateException {
-        NodeNameTaken(String message) {
-            super(message);
+    /**
+     * {@link #NOT_STARTED_WITHOUT_REDIS} when {@code e} says Redis could not be reached, or went away or silent (a
+     * start again then can succeed); else nothing: a wrong password, a refused TLS certificate, a node name held
+     * by a live process need the operator, not a restart.
+     */
+    static String unreachableHint(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            boolean loading = c.getMessage() != null && c.getMessage().startsWith("LOADING");
+            if (c instanceof io.lettuce.core.RedisCommandExecutionException && !loading
+                    || c instanceof javax.net.ssl.SSLException) {
+                return ""; // Redis answered (WRONGPASS, NOPERM, ...), or its certificate was refused
+            }
         }
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof io.lettuce.core.RedisConnectionException
+                    || c instanceof io.lettuce.core.RedisCommandTimeoutException
+                    || c instanceof java.util.concurrent.TimeoutException
+                    || c instanceof java.net.ConnectException
+                    || c.getMessage() != null && (c.getMessage().contains("Currently not connected")
+                    || c.getMessage().contains("Connection closed") || c.getMessage().startsWith("LOADING"))) {
+                return NOT_STARTED_WITHOUT_REDIS;
+            }
+        }
+        return "";
     }
 
     /**
@@ -253,7 +269,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 break;
             }
             if (System.nanoTime() - deadlineNs > 0) {
-                throw new NodeNameTaken("node " + node + " is alive in the cluster already (its lease "
+                throw new IllegalStateException("node " + node + " is alive in the cluster already (its lease "
                         + new String(Keys.lease(node), StandardCharsets.UTF_8) + " is held): give this process "
                         + "another --node");
             }
@@ -286,7 +302,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
         } catch (Exception e) {
             throw new IllegalStateException("could not load the cluster's retained messages: " + reason(e)
-                    + NOT_STARTED_WITHOUT_REDIS, e);
+                    + unreachableHint(e), e);
         }
         inbox.start(registry);
         if (config.clusterLinks) {
@@ -305,7 +321,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                         .get(timeoutMs, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 throw new IllegalStateException("could not announce this node's link address: " + reason(e)
-                    + NOT_STARTED_WITHOUT_REDIS, e);
+                        + unreachableHint(e), e);
             }
             log.info("cluster: node {} takes the other nodes' requests on a direct link at {}", node, tls == null
                     ? l.address + " (plain TCP)" : l.address.replace(LinkTls.ANNOUNCED, " (TLS, certificate SHA-256 ")

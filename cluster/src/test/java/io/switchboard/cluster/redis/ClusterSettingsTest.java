@@ -48,6 +48,8 @@ class ClusterSettingsTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, gw::start);
             assertTrue(e.getMessage().startsWith("--cluster redis://127.0.0.1:" + redis.port + ": "), e.getMessage());
             assertTrue(e.getMessage().contains("WRONGPASS") || e.getMessage().contains("invalid"), e.getMessage());
+            assertFalse(e.getMessage().contains(RedisCluster.NOT_STARTED_WITHOUT_REDIS), "Redis answered: "
+                    + e.getMessage());
             assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
         } finally {
             Files.deleteIfExists(file);
