@@ -8,7 +8,9 @@ import io.switchboard.options.CommandLines;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ConnectException;
-import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,10 +29,14 @@ class BenchApiTest {
 
     @Test
     void shouldReportAnUnreachableApiWithoutADoubleSlashOrNull() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+        // A port held (bound, not listening) through the test: connects are refused, and nothing else takes it.
+        try (Socket held = new Socket()) {
+            held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            assertReportedUnreachable(held.getLocalPort());
         }
+    }
+
+    private static void assertReportedUnreachable(int port) {
         CommandLine cl = CommandLines.rootWith(new BenchCommand());
         cl.parseArgs("bench", "--api", "http://127.0.0.1:" + port);
         BenchCommand bench = cl.getSubcommands().get("bench").getCommand();

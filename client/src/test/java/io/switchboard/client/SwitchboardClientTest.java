@@ -16,7 +16,8 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +49,7 @@ class SwitchboardClientTest {
     private final ManualTime time = new ManualTime();
     private final RecordingListener events = new RecordingListener();
     private final List<SwitchboardClient> clients = new ArrayList<>();
+    private final List<Socket> held = new ArrayList<>();
     private FakeServer server;
 
     @BeforeAll
@@ -71,6 +73,9 @@ class SwitchboardClientTest {
         server.close();
         for (CompletableFuture<Void> f : closing) {
             f.get(5, TimeUnit.SECONDS);
+        }
+        for (Socket s : held) {
+            s.close();
         }
     }
 
@@ -613,14 +618,14 @@ class SwitchboardClientTest {
 
     @Test
     void shouldFailConnectWhenTheServerIsDownAndReconnectIsDisabled() throws Exception {
-        SwitchboardClient c = client(builder("alice").port(unusedPort()).reconnect(false));
+        SwitchboardClient c = client(builder("alice").port(refusingPort()).reconnect(false));
         failure(c.connect(), ConnectException.class);
         expectDisconnected(-1);
     }
 
     @Test
     void shouldKeepTryingWhileTheServerIsDownUntilClosed() throws Exception {
-        SwitchboardClient c = client(builder("alice").port(unusedPort()));
+        SwitchboardClient c = client(builder("alice").port(refusingPort()));
         CompletableFuture<Welcome> connected = c.connect();
         expectDisconnected(1_000);
         assertInstanceOf(ConnectException.class, events.lastCause);
@@ -1000,9 +1005,15 @@ class SwitchboardClientTest {
         return false;
     }
 
-    private static int unusedPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    /**
+     * A loopback port where nothing listens, held (bound, not listening) until the test ends: connects to it are
+     * refused, and no other socket can take it meanwhile (a port given up could be a reconnect's own source port:
+     * a self-connect, which succeeds).
+     */
+    private int refusingPort() throws IOException {
+        Socket s = new Socket();
+        held.add(s);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return s.getLocalPort();
     }
 }

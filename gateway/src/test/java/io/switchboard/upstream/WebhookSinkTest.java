@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.server.FreePorts;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -287,10 +288,7 @@ class WebhookSinkTest {
 
     @Test
     void shouldRetryConnectionErrorsAndThenRefuseWith503() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.belowTheEphemeralRange(); // nothing listens: refused
         WebhookSink sink = sink(URI.create("http://127.0.0.1:" + port + "/x"),
                 BASE.withMaxBatchMessages(1).withRetries(2, 1, 5));
         Rec a = offer(sink, "alice", "1", "x");

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +18,14 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class ProxyUpstreamTest {
     private final ProxyFixture fx = new ProxyFixture();
+    private final List<Socket> held = new ArrayList<>();
 
     @AfterEach
     void close() throws Exception {
         fx.close();
+        for (Socket s : held) {
+            s.close();
+        }
     }
 
     @Test
@@ -119,10 +122,15 @@ class ProxyUpstreamTest {
     }
 
 
-    /** An address on loopback where nothing listens: connects are refused at once. */
-    static InetSocketAddress refusingAddress() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
-        }
+    /**
+     * An address on loopback where nothing listens, held (bound, not listening) until the test ends: connects are
+     * refused at once, and no other socket can take its port meanwhile (a port given up could become the source
+     * port of a connect to it: a self-connect, which succeeds).
+     */
+    private InetSocketAddress refusingAddress() throws IOException {
+        Socket s = new Socket();
+        held.add(s);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return (InetSocketAddress) s.getLocalSocketAddress();
     }
 }

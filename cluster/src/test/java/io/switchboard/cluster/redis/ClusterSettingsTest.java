@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.server.FreePorts;
 import io.switchboard.server.GatewayFixture;
 import io.switchboard.server.SwbTestClient;
 import java.io.IOException;
@@ -58,7 +59,7 @@ class ClusterSettingsTest {
 
     @Test
     void shouldRefuseToStartWithOneLineWhenRedisIsNotThere() throws Exception {
-        int nothing = freePort();
+        int nothing = FreePorts.belowTheEphemeralRange();
         try (GatewayFixture gw = new GatewayFixture()) {
             gw.config.cluster = "redis://127.0.0.1:" + nothing;
             gw.config.nodeName = "alone";
@@ -83,7 +84,7 @@ class ClusterSettingsTest {
     @Test
     void shouldJoinARedisOverTlsTrustingTheGivenCertificate() throws Exception {
         Path cert = redisTlsFiles();
-        int tlsPort = freePort();
+        int tlsPort = FreePorts.belowTheEphemeralRange();
         try (RedisProcess redis = startRedisOverTls(cert, tlsPort);
              GatewayFixture gw = new GatewayFixture()) {
             joinOverTls(gw, "tls", tlsPort, cert);
@@ -96,7 +97,7 @@ class ClusterSettingsTest {
     @Test
     void shouldCarryPushesBetweenNodesOnLinksWithTlsWhenRedisIsReachedOverTls() throws Exception {
         Path cert = redisTlsFiles();
-        int tlsPort = freePort();
+        int tlsPort = FreePorts.belowTheEphemeralRange();
         try (RedisProcess redis = startRedisOverTls(cert, tlsPort);
              GatewayFixture a = new GatewayFixture();
              GatewayFixture b = new GatewayFixture()) {
@@ -144,12 +145,6 @@ class ClusterSettingsTest {
             }
         }
         return dir.resolve("cert.pem");
-    }
-
-    private static int freePort() throws IOException {
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private static RedisProcess startRedisOverTls(Path cert, int tlsPort) throws IOException {

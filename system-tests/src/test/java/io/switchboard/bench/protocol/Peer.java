@@ -1,11 +1,10 @@
 package io.switchboard.bench.protocol;
 
+import io.switchboard.server.FreePorts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +47,7 @@ final class Peer implements AutoCloseable {
     }
 
     static Peer mosquitto(Path binary) throws IOException {
-        int port = freePort();
+        int port = FreePorts.belowTheEphemeralRange();
         Path dir = Files.createTempDirectory("bench-mosquitto");
         Path conf = dir.resolve("mosquitto.conf");
         Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
@@ -58,14 +57,14 @@ final class Peer implements AutoCloseable {
     }
 
     static Peer redis(Path binary) throws IOException {
-        int port = freePort();
+        int port = FreePorts.belowTheEphemeralRange();
         Path dir = Files.createTempDirectory("bench-redis");
         return start(dir, port, "Ready to accept connections", binary.toString(), "--port", String.valueOf(port),
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString());
     }
 
     static Peer nats(Path binary) throws IOException {
-        int port = freePort();
+        int port = FreePorts.belowTheEphemeralRange();
         Path dir = Files.createTempDirectory("bench-nats");
         return start(dir, port, "Server is ready", binary.toString(), "-a", "127.0.0.1", "-p", String.valueOf(port));
     }
@@ -104,12 +103,6 @@ final class Peer implements AutoCloseable {
     List<String> log() {
         synchronized (log) {
             return List.copyOf(log);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 
