@@ -16,6 +16,7 @@ import io.netty.util.AttributeKey;
 import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -132,7 +133,13 @@ final class Exchange {
         // From another loop: answers that complete together cross over in one task and leave in one flush.
         order.arrived.offer(this);
         if (order.drainQueued.compareAndSet(false, true)) {
-            ctx.executor().execute(() -> drain(ctx, order));
+            try {
+                ctx.executor().execute(() -> drain(ctx, order));
+            } catch (RejectedExecutionException stopped) {
+                // The connection's loop has stopped (the server is closing), and its channel with it: nobody to
+                // answer. Not an error to answer again: this answer was given, it just has nowhere to go.
+                order.arrived.clear();
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -183,13 +184,19 @@ public final class Deliveries implements PushService {
                 }
             });
         }
-        byLoop.forEach((loop, indexes) -> loop.executeNowOrLater(() -> {
+        byLoop.forEach((loop, indexes) -> {
             try {
-                pushBatchHere(loop, indexes, requests, results, remaining, future);
-            } catch (RuntimeException | Error e) {
-                failed(future, "batch push", indexes.size() + " messages", loop, e);
+                loop.executeNowOrLater(() -> {
+                    try {
+                        pushBatchHere(loop, indexes, requests, results, remaining, future);
+                    } catch (RuntimeException | Error e) {
+                        failed(future, "batch push", indexes.size() + " messages", loop, e);
+                    }
+                });
+            } catch (RejectedExecutionException stopped) {
+                future.completeExceptionally(stopped); // the loop stopped (the server is closing): not pushed there
             }
-        }));
+        });
         return future;
     }
 
@@ -478,23 +485,31 @@ public final class Deliveries implements PushService {
         List<SessionShard> shards = List.copyOf(registry.loops()); // its size and its loops from one moment
         AtomicInteger remaining = new AtomicInteger(shards.size());
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable oneDone = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                Throwable e = failure.get();
+                if (e == null) {
+                    f.complete(total.get());
+                } else {
+                    f.completeExceptionally(e);
+                }
+            }
+        };
         for (SessionShard loop : shards) {
-            loop.execute(() -> {
-                try {
-                    total.addAndGet(work.apply(loop));
-                } catch (RuntimeException | Error e) {
-                    countAndLog(what, "every session of the loop", loop, e);
-                    failure.compareAndSet(null, e);
-                }
-                if (remaining.decrementAndGet() == 0) {
-                    Throwable e = failure.get();
-                    if (e == null) {
-                        f.complete(total.get());
-                    } else {
-                        f.completeExceptionally(e);
+            try {
+                loop.execute(() -> {
+                    try {
+                        total.addAndGet(work.apply(loop));
+                    } catch (RuntimeException | Error e) {
+                        countAndLog(what, "every session of the loop", loop, e);
+                        failure.compareAndSet(null, e);
                     }
-                }
-            });
+                    oneDone.run();
+                });
+            } catch (RejectedExecutionException stopped) {
+                failure.compareAndSet(null, stopped); // the loop stopped (the server is closing): its share not done
+                oneDone.run();
+            }
         }
         return f;
     }
@@ -506,17 +521,21 @@ public final class Deliveries implements PushService {
     private void execute(Session s, CompletableFuture<?> failed, String what, Consumer<Session> task) {
         SessionShard at = s.owner();
         // Called on the session's own loop (an API request read there) it runs at once: no task, no hand-over.
-        at.executeNowOrLater(() -> {
-            try {
-                if (s.owner() != at) {
-                    execute(s, failed, what, task);
-                } else {
-                    task.accept(s);
+        try {
+            at.executeNowOrLater(() -> {
+                try {
+                    if (s.owner() != at) {
+                        execute(s, failed, what, task);
+                    } else {
+                        task.accept(s);
+                    }
+                } catch (RuntimeException | Error e) {
+                    failed(failed, what, "client " + s.id(), at, e);
                 }
-            } catch (RuntimeException | Error e) {
-                failed(failed, what, "client " + s.id(), at, e);
-            }
-        });
+            });
+        } catch (RejectedExecutionException stopped) {
+            failed.completeExceptionally(stopped); // the loop stopped (the server is closing): the task never ran
+        }
     }
 
     private static <T> void completeWith(CompletableFuture<T> f, CompletableFuture<T> answer) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.clock.ManualClock;
 import io.switchboard.metrics.GatewayMetrics;
@@ -17,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,33 @@ class SessionRegistryFailureTest {
         assertTrue(failed.isCompletedExceptionally());
         assertEquals(200, later.get().status());
         assertEquals(false, gone.get());
+    }
+
+    @Test
+    void shouldAnswerInsteadOfThrowingWhenASessionsLoopHasStopped() throws Exception {
+        DefaultEventLoop stopping = new DefaultEventLoop();
+        try {
+            SessionShard shard = registry.addShard(stopping, clock);
+            stopping.submit(() -> FakeConnections.connect(registry, "late", new FakeLink(), shard, clock)).sync();
+            stopping.submit(() -> { }).sync(); // the handshake's own tasks, if any, ran before this one
+            assertTrue(registry.find("late") != null, "connected");
+            stopping.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync(); // a server closing: the loop rejects tasks
+
+            CompletableFuture<PushResult> push = registry.pushes().push("late", bytes("x"), 0);
+            CompletableFuture<PushResult[]> batch = registry.pushes().pushBatch(
+                    List.of(new PushRequest("good", bytes("1"), 0), new PushRequest("late", bytes("2"), 0)));
+            CompletableFuture<Reach> all = registry.pushes().broadcast(bytes("all"));
+            runLoops();
+
+            for (CompletableFuture<?> f : List.of(push, batch, all)) {
+                assertTrue(f.isDone(), "answered, not left pending");
+                ExecutionException e = assertThrows(ExecutionException.class, f::get);
+                assertInstanceOf(RejectedExecutionException.class, e.getCause());
+            }
+            assertEquals(List.of("1", "all"), good.written, "the running loop did its share");
+        } finally {
+            stopping.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
     }
 
     // ---- rig

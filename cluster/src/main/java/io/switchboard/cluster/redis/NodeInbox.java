@@ -393,7 +393,16 @@ final class NodeInbox {
         }
         // Through the link's loop's task queue even from that loop: a write made there at once would overtake the
         // writes other threads queued before it (an earlier request for the same client).
-        ch.eventLoop().execute(() -> NodeLinks.writeFrame(ch, bytes));
+        try {
+            ch.eventLoop().execute(() -> NodeLinks.writeFrame(ch, bytes));
+        } catch (RejectedExecutionException stopping) {
+            // The link's loop stopped (this node is closing): nothing was sent. Answered as unanswered once, here,
+            // unless the link's close answered it already; not "another way", which would try the link again.
+            Waiting w = waiting.remove(id);
+            if (w != null) {
+                w.done().accept(null);
+            }
+        }
         return true;
     }
 
