@@ -75,7 +75,13 @@ public final class Deliveries implements PushService {
             }
             return;
         }
-        execute(s, failed, "push", cur -> {
+        execute(s, failed, "push", pushTask(clientId, payload, ttlSec, done, failed, attempt));
+    }
+
+    /** A push's work on its session's loop. */
+    private Consumer<Session> pushTask(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done,
+                                       CompletableFuture<?> failed, int attempt) {
+        return cur -> {
             if (cur.state() == Session.OFFLINE && registry.directory().shared()) {
                 registry.directory().pushElsewhere(clientId, payload, ttlSec, done); // left between resolve and now
                 return;
@@ -83,11 +89,11 @@ public final class Deliveries implements PushService {
             long expiresAtMs = expiry(cur, ttlSec);
             PushResult r = pushHere(cur, payload, expiresAtMs, null);
             if (r == Session.RETRY) {
-                push(clientId, payload, ttlSec, done, failed, attempt + 1);
+                push(clientId, payload, ttlSec, done, failed, attempt + 1); // it died on the way: resolve it again
             } else {
                 keep(cur, r, payload, expiresAtMs, done);
             }
-        });
+        };
     }
 
     /**
@@ -153,6 +159,8 @@ public final class Deliveries implements PushService {
             return future;
         }
         AtomicInteger remaining = new AtomicInteger(requests.size());
+        Session[] sessions = new Session[requests.size()];
+        int[] turns = new int[requests.size()];
         Map<SessionShard, List<Integer>> byLoop = new IdentityHashMap<>();
         List<Integer> elsewhere = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
@@ -173,6 +181,7 @@ public final class Deliveries implements PushService {
                 }
                 continue;
             }
+            sessions[i] = s;
             byLoop.computeIfAbsent(s.owner(), k -> new ArrayList<>()).add(i);
         }
         if (!elsewhere.isEmpty()) {
@@ -184,11 +193,18 @@ public final class Deliveries implements PushService {
                 }
             });
         }
+        // Each message's turn with its session, in request order and before any push the caller makes after this
+        // batch; taken last, right before the hand-over, as a turn taken must run (else later ones wait for it).
+        for (int i = 0; i < sessions.length; i++) {
+            if (sessions[i] != null) {
+                turns[i] = sessions[i].takeTurn();
+            }
+        }
         byLoop.forEach((loop, indexes) -> {
             try {
                 loop.executeNowOrLater(() -> {
                     try {
-                        pushBatchHere(loop, indexes, requests, results, remaining, future);
+                        pushBatchHere(loop, indexes, requests, sessions, turns, results, remaining, future);
                     } catch (RuntimeException | Error e) {
                         failed(future, "batch push", indexes.size() + " messages", loop, e);
                     }
@@ -200,9 +216,13 @@ public final class Deliveries implements PushService {
         return future;
     }
 
-    /** One loop's share of a batch; the last result in completes {@code future}. */
+    /**
+     * One loop's share of a batch, each message in its session's turn (one that moved to another loop meanwhile is
+     * followed there); the last result in completes {@code future}.
+     */
     private void pushBatchHere(SessionShard loop, List<Integer> indexes, List<PushRequest> requests,
-                               PushResult[] results, AtomicInteger remaining, CompletableFuture<PushResult[]> future) {
+                               Session[] sessions, int[] turns, PushResult[] results, AtomicInteger remaining,
+                               CompletableFuture<PushResult[]> future) {
         for (int i : indexes) {
             PushRequest r = requests.get(i);
             int index = i;
@@ -212,16 +232,8 @@ public final class Deliveries implements PushService {
                     future.complete(results);
                 }
             };
-            Session s = registry.find(r.clientId());
-            if (s != null && s.owner() == loop) {
-                long expiresAtMs = expiry(s, r.ttlSec());
-                PushResult res = pushHere(s, r.payload(), expiresAtMs, null);
-                if (res != Session.RETRY) {
-                    keep(s, res, r.payload(), expiresAtMs, done);
-                    continue;
-                }
-            }
-            push(r.clientId(), r.payload(), r.ttlSec(), done, future, 1);
+            onLoop(sessions[i], turns[i], loop, future, "batch push",
+                    pushTask(r.clientId(), r.payload(), r.ttlSec(), done, future, 1));
         }
     }
 
@@ -519,23 +531,34 @@ public final class Deliveries implements PushService {
      * {@code failed} exceptionally instead of leaving it pending.
      */
     private void execute(Session s, CompletableFuture<?> failed, String what, Consumer<Session> task) {
+        inTurn(s, s.takeTurn(), failed, what, task);
+    }
+
+    /** Hands {@code task} to {@code s}'s loop, to run there in {@code turn} (see {@link SessionTurns}). */
+    private void inTurn(Session s, int turn, CompletableFuture<?> failed, String what, Consumer<Session> task) {
         SessionShard at = s.owner();
         // Called on the session's own loop (an API request read there) it runs at once: no task, no hand-over.
         try {
-            at.executeNowOrLater(() -> {
-                try {
-                    if (s.owner() != at) {
-                        execute(s, failed, what, task);
-                    } else {
-                        task.accept(s);
-                    }
-                } catch (RuntimeException | Error e) {
-                    failed(failed, what, "client " + s.id(), at, e);
-                }
-            });
+            at.executeNowOrLater(() -> onLoop(s, turn, at, failed, what, task));
         } catch (RejectedExecutionException stopped) {
             failed.completeExceptionally(stopped); // the loop stopped (the server is closing): the task never ran
         }
+    }
+
+    /** On {@code at}'s loop: runs {@code task} in {@code s}'s {@code turn}, or follows {@code s} if it moved. */
+    private void onLoop(Session s, int turn, SessionShard at, CompletableFuture<?> failed, String what,
+                        Consumer<Session> task) {
+        if (s.owner() != at) {
+            inTurn(s, turn, failed, what, task); // it moved to another loop meanwhile: there, in the same turn
+            return;
+        }
+        registry.turns().run(s, turn, () -> {
+            try {
+                task.accept(s);
+            } catch (RuntimeException | Error e) {
+                failed(failed, what, "client " + s.id(), at, e);
+            }
+        });
     }
 
     private static <T> void completeWith(CompletableFuture<T> f, CompletableFuture<T> answer) {

@@ -51,6 +51,21 @@ public final class Session {
     /** Consecutive seconds the budget ran out, up to 127. */
     private byte overBudgetSec;
     private byte state;
+    /**
+     * Turns taken by work handed to this session's loop ({@link #takeTurn}), from any thread; and the next turn to
+     * run, on the owner's loop ({@link SessionTurns}).
+     */
+    private volatile int turnsTaken;
+    private int turnsServed;
+    private static final java.lang.invoke.VarHandle TURNS_TAKEN;
+
+    static {
+        try {
+            TURNS_TAKEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(Session.class, "turnsTaken", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** 2020-01-01T00:00:00Z, the origin of {@link #sinceSec}. */
     private static final long SINCE_EPOCH_SEC = 1_577_836_800L;
@@ -129,6 +144,25 @@ public final class Session {
     /** The loop that owns this session now (may change during a takeover). */
     public SessionShard owner() {
         return owner;
+    }
+
+    /**
+     * The turn of work about to be handed to this session's loop; from any thread. The work then runs in that turn
+     * ({@link SessionTurns#run}), so that work handed over later never runs first: not even when the session moves
+     * to another loop meanwhile and the earlier work, queued on the loop it left, follows it there late.
+     */
+    int takeTurn() {
+        return (int) TURNS_TAKEN.getAndAdd(this, 1);
+    }
+
+    /** The turn that runs next; on the owner's loop. */
+    int turnServed() {
+        return turnsServed;
+    }
+
+    /** The turn that ran is done; on the owner's loop. */
+    void turnDone() {
+        turnsServed++;
     }
 
     /**

@@ -61,6 +61,7 @@ public final class SessionRegistry {
     private final Deliveries pushes;
     private final RetainedMessages retained;
     private final UnreleasedQos2 unreleasedQos2 = new UnreleasedQos2();
+    private final SessionTurns turns = new SessionTurns();
     private volatile boolean draining;
     /** Takeover notices from other nodes that arrived while a claim of this node was on its way: id -> epoch. */
     private final java.util.concurrent.ConcurrentHashMap<String, Long> fences =
@@ -96,6 +97,11 @@ public final class SessionRegistry {
     /** Pushes, broadcasts, topic pushes, info and disconnects: the core's door for the API and other edges. */
     public Deliveries pushes() {
         return pushes;
+    }
+
+    /** Runs the work handed to a session's loop in the order it was handed over. */
+    SessionTurns turns() {
+        return turns;
     }
 
     /** The topics' retained messages. */
