@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.clock.ManualClock;
 import io.switchboard.metrics.GatewayMetrics;
 import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.service.Reach;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,26 +28,23 @@ import org.junit.jupiter.api.Test;
  * pending forever. Each loop is an EmbeddedChannel's, run explicitly.
  */
 class SessionRegistryFailureTest {
-    private final ManualClock clock = new ManualClock();
-    private final GatewayMetrics metrics = new GatewayMetrics();
-    private final SessionRegistry registry = new SessionRegistry(
-            new SessionRegistry.Limits(8, 100, 1 << 20, 1 << 16, 3600, false, 1000), metrics);
-    private final EmbeddedChannel loop0 = new EmbeddedChannel();
-    private final EmbeddedChannel loop1 = new EmbeddedChannel();
+    private final TwoLoops loops = new TwoLoops();
+    private final GatewayMetrics metrics = loops.metrics;
+    private final SessionRegistry registry = loops.registry;
+    private final ManualClock clock = loops.clock;
     private final FakeLink bad = new FakeLink();
     private final FakeLink good = new FakeLink();
 
     @BeforeEach
     void connectOneClientPerLoop() {
-        FakeConnections.connect(registry, "bad", bad, addLoop(0, loop0), clock);
-        FakeConnections.connect(registry, "good", good, addLoop(1, loop1), clock);
+        FakeConnections.connect(registry, "bad", bad, loops.shard0, clock);
+        FakeConnections.connect(registry, "good", good, loops.shard1, clock);
         runLoops();
     }
 
     @AfterEach
     void tearDown() {
-        loop0.finishAndReleaseAll();
-        loop1.finishAndReleaseAll();
+        loops.close();
     }
 
     @Test
@@ -148,20 +143,12 @@ class SessionRegistryFailureTest {
 
     // ---- rig
 
-    private SessionShard addLoop(int index, EmbeddedChannel ch) {
-        SessionShard loop = registry.addShard(ch.eventLoop(), clock);
-        return loop;
-    }
-
     private void runLoops() {
-        for (int i = 0; i < 3; i++) {
-            loop0.runPendingTasks();
-            loop1.runPendingTasks();
-        }
+        loops.run();
     }
 
     private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
+        return TwoLoops.bytes(s);
     }
 
     private static void assertFailedWith(Class<? extends Throwable> type, CompletableFuture<?> f) {
