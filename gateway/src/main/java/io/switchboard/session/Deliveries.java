@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +103,17 @@ public final class Deliveries implements PushService {
      * then treats it as offline.
      */
     public void pushIfHere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        pushAllIfHere(clientId, List.of(new PushRequest(clientId, payload, ttlSec)), (r, k) -> done.accept(r));
+    }
+
+    /**
+     * In a cluster: pushes another node routed here together for one client ({@code items}, all for
+     * {@code clientId}), in their order: one look for its session and one turn with it, so that none is pushed
+     * to a session found later (the client connected again meanwhile) ahead of an earlier one. {@code done} gets
+     * each result with its index; {@code null} when the client is not connected here, and then for every later item
+     * too: the sender asks the cluster again for each, in order.
+     */
+    public void pushAllIfHere(String clientId, List<PushRequest> items, ObjIntConsumer<PushResult> done) {
         Session s = registry.find(clientId);
         if (s == null) {
             // "Not here" lets the sender's script void this node's claim and keep the message aside, so it must not
@@ -109,35 +121,61 @@ public final class Deliveries implements PushService {
             // its claim read before, without this one, and a later ACK would trim it unsent. A claim that completes
             // puts its session before it stops claiming, so one of the two looks sees it.
             if (registry.claiming(clientId)) {
-                refuse(PushResult.CONNECTING, done);
+                answerAll(items, 0, PushResult.CONNECTING, done);
                 return;
             }
             s = registry.find(clientId);
             if (s == null) {
-                done.accept(null); // not here: the sender asks the cluster again
+                answerAll(items, 0, null, done); // not here: the sender asks the cluster again
                 return;
             }
-        }
-        PushResult early = precheck(payload, ttlSec);
-        if (early != null) {
-            refuse(early, done);
-            return;
         }
         CompletableFuture<Void> failed = new CompletableFuture<>();
-        failed.whenComplete((v, e) -> done.accept(PushResult.storeFailed(e))); // the loop task threw: answer 503
-        execute(s, failed, "routed push", cur -> {
-            if (cur.dead() || cur.state() == Session.OFFLINE) {
-                notHere(clientId, done);
-                return;
-            }
-            long expiresAtMs = expiry(cur, ttlSec);
-            PushResult r = pushHere(cur, payload, expiresAtMs, null);
-            if (r == Session.RETRY) {
-                notHere(clientId, done);
-            } else {
-                keep(cur, r, payload, expiresAtMs, done);
+        failed.whenComplete((v, e) -> {
+            if (e instanceof RejectedExecutionException) {
+                answerAll(items, 0, PushResult.storeFailed(e), done); // never ran: nothing answered yet
             }
         });
+        execute(s, failed, "routed push", cur -> {
+            for (int k = 0; k < items.size(); k++) {
+                if (cur.dead() || cur.state() == Session.OFFLINE) {
+                    answerAll(items, k, notHere(clientId), done);
+                    return;
+                }
+                PushRequest r = items.get(k);
+                int index = k;
+                Consumer<PushResult> one = res -> done.accept(res, index);
+                PushResult early = precheck(r.payload(), r.ttlSec());
+                if (early != null) {
+                    refuse(early, one);
+                    continue;
+                }
+                long expiresAtMs = expiry(cur, r.ttlSec());
+                PushResult res;
+                try {
+                    res = pushHere(cur, r.payload(), expiresAtMs, null);
+                } catch (RuntimeException | Error e) {
+                    countAndLog("routed push", "client " + clientId, cur.owner(), e);
+                    one.accept(PushResult.storeFailed(e)); // 503: the sender's backend may try again
+                    continue;
+                }
+                if (res == Session.RETRY) {
+                    answerAll(items, k, notHere(clientId), done);
+                    return;
+                }
+                keep(cur, res, r.payload(), expiresAtMs, one);
+            }
+        });
+    }
+
+    /** Answers items {@code from} on with {@code r}, counting a refusal once each. */
+    private void answerAll(List<PushRequest> items, int from, PushResult r, ObjIntConsumer<PushResult> done) {
+        for (int k = from; k < items.size(); k++) {
+            if (r != null) {
+                metrics.refused(Session.refusalOf(r));
+            }
+            done.accept(r, k);
+        }
     }
 
     /**
@@ -448,12 +486,9 @@ public final class Deliveries implements PushService {
     }
 
     /** A routed push's "not here", or 503 while a HELLO here is claiming the client (see {@link #pushIfHere}). */
-    private void notHere(String clientId, Consumer<PushResult> done) {
-        if (registry.claiming(clientId)) {
-            refuse(PushResult.CONNECTING, done);
-        } else {
-            done.accept(null);
-        }
+    /** What a routed push for a client not connected here is answered: null, or "connecting" while a HELLO is. */
+    private PushResult notHere(String clientId) {
+        return registry.claiming(clientId) ? PushResult.CONNECTING : null;
     }
 
     /**

@@ -219,16 +219,25 @@ final class NodeInbox {
                 InboxMessage.Reply[] replies = new InboxMessage.Reply[b.items().size()];
                 java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(
                         replies.length);
+                // Each client's items together, in their order: one look for its session and one turn with it (a
+                // client that connected again between two of them must not get the later one first).
+                java.util.Map<String, List<Integer>> byClient = new java.util.LinkedHashMap<>();
                 for (int i = 0; i < replies.length; i++) {
-                    int k = i;
-                    InboxMessage.Item item = b.items().get(i);
-                    registry.pushes().pushIfHere(item.clientId(), item.payload(), item.ttlSec(), r -> {
-                        replies[k] = reply(b.id(), r);
+                    byClient.computeIfAbsent(b.items().get(i).clientId(), c -> new java.util.ArrayList<>(1)).add(i);
+                }
+                byClient.forEach((clientId, indexes) -> {
+                    List<io.switchboard.service.PushRequest> items = new java.util.ArrayList<>(indexes.size());
+                    for (int i : indexes) {
+                        InboxMessage.Item item = b.items().get(i);
+                        items.add(new io.switchboard.service.PushRequest(clientId, item.payload(), item.ttlSec()));
+                    }
+                    registry.pushes().pushAllIfHere(clientId, items, (r, k) -> {
+                        replies[indexes.get(k)] = reply(b.id(), r);
                         if (left.decrementAndGet() == 0) {
                             answers.send(b.from(), new InboxMessage.BatchReply(b.id(), List.of(replies)));
                         }
                     });
-                }
+                });
             }
             case InboxMessage.Push p -> {
                 pushesIn.increment();
