@@ -130,40 +130,49 @@ public final class Deliveries implements PushService {
                 return;
             }
         }
+        // The items from next[0] on are not answered yet (changed on the session's loop only): if the task fails, or
+        // never runs (its loop stopped), each of them is answered 503 once.
+        int[] next = {0};
         CompletableFuture<Void> failed = new CompletableFuture<>();
         failed.whenComplete((v, e) -> {
-            if (e instanceof RejectedExecutionException) {
-                answerAll(items, 0, PushResult.storeFailed(e), done); // never ran: nothing answered yet
+            for (int k = next[0]; k < items.size(); k++) {
+                done.accept(PushResult.storeFailed(e), k);
             }
         });
         execute(s, failed, "routed push", cur -> {
             for (int k = 0; k < items.size(); k++) {
                 if (cur.dead() || cur.state() == Session.OFFLINE) {
-                    answerAll(items, k, notHere(clientId), done);
+                    PushResult gone = notHere(clientId);
+                    next[0] = items.size();
+                    answerAll(items, k, gone, done);
                     return;
                 }
                 PushRequest r = items.get(k);
                 int index = k;
                 Consumer<PushResult> one = res -> done.accept(res, index);
                 PushResult early = precheck(r.payload(), r.ttlSec());
-                if (early != null) {
-                    refuse(early, one);
-                    continue;
-                }
-                long expiresAtMs = expiry(cur, r.ttlSec());
+                long expiresAtMs = early == null ? expiry(cur, r.ttlSec()) : 0;
                 PushResult res;
                 try {
-                    res = pushHere(cur, r.payload(), expiresAtMs, null);
+                    res = early != null ? early : pushHere(cur, r.payload(), expiresAtMs, null);
                 } catch (RuntimeException | Error e) {
                     countAndLog("routed push", "client " + clientId, cur.owner(), e);
+                    next[0] = k + 1;
                     one.accept(PushResult.storeFailed(e)); // 503: the sender's backend may try again
                     continue;
                 }
                 if (res == Session.RETRY) {
-                    answerAll(items, k, notHere(clientId), done);
+                    PushResult gone = notHere(clientId);
+                    next[0] = items.size();
+                    answerAll(items, k, gone, done);
                     return;
                 }
-                keep(cur, res, r.payload(), expiresAtMs, one);
+                next[0] = k + 1;
+                if (early != null) {
+                    refuse(early, one);
+                } else {
+                    keep(cur, res, r.payload(), expiresAtMs, one);
+                }
             }
         });
     }
@@ -485,8 +494,7 @@ public final class Deliveries implements PushService {
         return r;
     }
 
-    /** A routed push's "not here", or 503 while a HELLO here is claiming the client (see {@link #pushIfHere}). */
-    /** What a routed push for a client not connected here is answered: null, or "connecting" while a HELLO is. */
+    /** A routed push's "not here" (null), or 503 while a HELLO here is claiming the client (see {@link #pushIfHere}). */
     private PushResult notHere(String clientId) {
         return registry.claiming(clientId) ? PushResult.CONNECTING : null;
     }

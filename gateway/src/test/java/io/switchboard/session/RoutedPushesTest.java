@@ -58,6 +58,17 @@ class RoutedPushesTest {
         assertEquals(List.of(), link.written);
     }
 
+    @Test
+    void shouldAnswerEachOnce503WhenWritingToTheConnectionThrows() {
+        connectAlice();
+        link.failWrites = true;
+        PushResult[] results = pushAll(item("1"), item("2"));
+
+        assertEquals(PushResult.STORE_FAILED_STATUS, results[0].status());
+        assertEquals(PushResult.STORE_FAILED_STATUS, results[1].status());
+        assertEquals(2, loops.metrics.loopErrors.sum());
+    }
+
     private void connectAlice() {
         FakeConnections.connect(registry, "alice", link, loops.shard0, loops.clock);
         loops.run();
