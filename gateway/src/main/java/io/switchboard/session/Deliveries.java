@@ -279,8 +279,14 @@ public final class Deliveries implements PushService {
                     future.complete(results);
                 }
             };
-            onLoop(sessions[i], turns[i], loop, future, "batch push",
-                    pushTask(r.clientId(), r.payload(), r.ttlSec(), done, future, 1));
+            try {
+                onLoop(sessions[i], turns[i], loop, future, "batch push",
+                        pushTask(r.clientId(), r.payload(), r.ttlSec(), done, future, 1));
+            } catch (RuntimeException | Error e) {
+                // The failure handling of one message failed: the others still run in their turns (a turn taken
+                // and never run would hold every later push to its client).
+                future.completeExceptionally(e);
+            }
         }
     }
 
@@ -570,8 +576,8 @@ public final class Deliveries implements PushService {
     }
 
     /**
-     * Like {@link #execute(Session, Consumer)}, but a task that throws (or cannot follow a moved session) completes
-     * {@code failed} exceptionally instead of leaving it pending.
+     * Runs {@code task} on {@code s}'s loop in the session's next turn; a task that throws (or cannot follow a moved
+     * session) completes {@code failed} exceptionally instead of leaving it pending.
      */
     private void execute(Session s, CompletableFuture<?> failed, String what, Consumer<Session> task) {
         inTurn(s, s.takeTurn(), failed, what, task);

@@ -5,10 +5,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs the work handed to a session's loop in the order it was handed over ({@link Session#takeTurn}). Work arrives
- * out of its turn only while the session moves to another loop (a takeover from a connection on another loop): work
- * queued on the loop it left follows it there, behind work handed to the new loop directly since. That later work
- * waits here until the earlier one arrived, so that the pushes of one API connection reach the client in the order
- * they were made. Every turn taken must be run, once, on the session it was taken on. The order is per session
+ * out of its turn while the session moves to another loop (a takeover from a connection on another loop): work
+ * queued on the loop it left follows it there, behind work handed to the new loop directly since; or when a thread
+ * took a turn and has not queued its work yet while a request read on the session's own loop takes the next one and
+ * runs it at once. The later work waits here until the earlier one arrived, so that the pushes of one API
+ * connection reach the client in the order they were made. Every turn taken must be run, once, on the session it was taken on. The order is per session
  * object: a push that finds its session ended (the client left) looks the client up again and takes a turn with
  * its new session, after pushes made to that one meanwhile.
  */

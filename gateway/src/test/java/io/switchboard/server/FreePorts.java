@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.Random;
 
-/** Ports for tests that must bind the same port again later (a process restarted on it). */
+/** Ports for tests: one a process binds (again) later, and one where nothing listens. */
 public final class FreePorts {
     private FreePorts() {
     }
@@ -28,5 +29,16 @@ public final class FreePorts {
             }
         }
         throw new IOException("no free port in 20000-29999");
+    }
+
+    /**
+     * A loopback port where nothing listens, held (bound, not listening) until the socket is closed: connects to it
+     * are refused, and no other socket can take the port meanwhile (a port given up could be bound by another
+     * process's server, or become the source port of a connect to it: a self-connect, which succeeds).
+     */
+    public static Socket refusing() throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return s;
     }
 }

@@ -288,13 +288,14 @@ class WebhookSinkTest {
 
     @Test
     void shouldRetryConnectionErrorsAndThenRefuseWith503() throws Exception {
-        int port = FreePorts.belowTheEphemeralRange(); // nothing listens: refused
-        WebhookSink sink = sink(URI.create("http://127.0.0.1:" + port + "/x"),
-                BASE.withMaxBatchMessages(1).withRetries(2, 1, 5));
-        Rec a = offer(sink, "alice", "1", "x");
+        try (java.net.Socket nothingListens = FreePorts.refusing()) {
+            WebhookSink sink = sink(URI.create("http://127.0.0.1:" + nothingListens.getLocalPort() + "/x"),
+                    BASE.withMaxBatchMessages(1).withRetries(2, 1, 5));
+            Rec a = offer(sink, "alice", "1", "x");
 
-        a.assertRefused(503, "backend unavailable");
-        assertEquals(1, sink.retries());
+            a.assertRefused(503, "backend unavailable");
+            assertEquals(1, sink.retries());
+        }
     }
 
     @Test

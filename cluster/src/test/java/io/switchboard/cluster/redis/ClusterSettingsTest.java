@@ -59,8 +59,8 @@ class ClusterSettingsTest {
 
     @Test
     void shouldRefuseToStartWithOneLineWhenRedisIsNotThere() throws Exception {
-        int nothing = FreePorts.belowTheEphemeralRange();
-        try (GatewayFixture gw = new GatewayFixture()) {
+        try (Socket nothingListens = FreePorts.refusing(); GatewayFixture gw = new GatewayFixture()) {
+            int nothing = nothingListens.getLocalPort();
             gw.config.cluster = "redis://127.0.0.1:" + nothing;
             gw.config.nodeName = "alone";
             IllegalStateException e = assertThrows(IllegalStateException.class, gw::start);
