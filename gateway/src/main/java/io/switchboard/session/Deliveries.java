@@ -500,7 +500,7 @@ public final class Deliveries implements PushService {
         return r;
     }
 
-    /** A routed push's "not here" (null), or 503 while a HELLO here is claiming the client (see {@link #pushIfHere}). */
+    /** A routed push's "not here" (null), or 503 while a HELLO here claims the client (see {@link #pushIfHere}). */
     private PushResult notHere(String clientId) {
         return registry.claiming(clientId) ? PushResult.CONNECTING : null;
     }

@@ -9,15 +9,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * queued on the loop it left follows it there, behind work handed to the new loop directly since; or when a thread
  * took a turn and has not queued its work yet while a request read on the session's own loop takes the next one and
  * runs it at once. The later work waits here until the earlier one arrived, so that the pushes of one API
- * connection reach the client in the order they were made. Every turn taken must be run, once, on the session it was taken on. The order is per session
- * object: a push that finds its session ended (the client left) looks the client up again and takes a turn with
- * its new session, after pushes made to that one meanwhile.
+ * connection reach the client in the order they were made. Every turn taken must be run, once, on the session it
+ * was taken on. The order is per session object: a push that finds its session ended (the client left) looks the
+ * client up again and takes a turn with its new session, after pushes made to that one meanwhile.
  */
 final class SessionTurns {
     /** Work waiting for an earlier turn, per session: none at all nearly always. */
     private final ConcurrentHashMap<Session, HashMap<Integer, Runnable>> waiting = new ConcurrentHashMap<>();
 
-    /** Runs {@code work} now if {@code turn} is {@code s}'s next, then any waiting work that follows it; on its loop. */
+    /** Runs {@code work} now if {@code turn} is {@code s}'s next, then the waiting work that follows; on its loop. */
     void run(Session s, int turn, Runnable work) {
         if (turn != s.turnServed()) {
             waiting.computeIfAbsent(s, k -> new HashMap<>()).put(turn, work);

@@ -39,7 +39,8 @@ class PushOrderAcrossLoopsTest {
         // The new connection's hand-over is queued on loop 0; a push made once it ran goes to loop 1 directly.
         FakeConnections.connect(registry, "alice", second, loops.shard1, loops.clock);
         loops.loop0.eventLoop().execute(() -> later.add(registry.pushes().push("alice", TwoLoops.bytes("2"), 0)));
-        CompletableFuture<PushResult> earlier = registry.pushes().push("alice", TwoLoops.bytes("1"), 0); // queued behind it
+        // Made before "2", queued on loop 0 behind the task that makes "2".
+        CompletableFuture<PushResult> earlier = registry.pushes().push("alice", TwoLoops.bytes("1"), 0);
         loops.run();
 
         assertEquals(List.of("1", "2"), second.written);
@@ -54,7 +55,8 @@ class PushOrderAcrossLoopsTest {
         FakeConnections.connect(registry, "alice", second, loops.shard1, loops.clock);
         loops.loop0.eventLoop().execute(() -> later.add(registry.pushes().push("alice", TwoLoops.bytes("2"), 0)));
         CompletableFuture<PushResult[]> batch = registry.pushes().pushBatch(
-                List.of(new PushRequest("alice", TwoLoops.bytes("1a"), 0), new PushRequest("alice", TwoLoops.bytes("1b"), 0)));
+                List.of(new PushRequest("alice", TwoLoops.bytes("1a"), 0),
+                        new PushRequest("alice", TwoLoops.bytes("1b"), 0)));
         loops.run();
 
         assertEquals(List.of("1a", "1b", "2"), second.written);
