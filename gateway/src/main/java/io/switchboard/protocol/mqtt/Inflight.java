@@ -2,9 +2,14 @@ package io.switchboard.protocol.mqtt;
 
 /**
  * The packet ids of one connection's unacknowledged QoS 1 messages and the seqs they carry, in the order they were
- * written (MQTT acknowledges in that order); also used as a plain set of packet ids (QoS 2 messages received and not
- * released). Packet ids count 1 to 65535 and wrap. Exists only while something is in flight; owned by the
- * connection's event loop.
+ * written; also used as a plain set of packet ids (QoS 2 messages received and not released). Packet ids count 1 to
+ * 65535 and wrap. Exists only while something is in flight; owned by the connection's event loop.
+ *
+ * <p>MQTT asks clients to acknowledge in the order messages came (MQTT-4.6.0-2), but one that acknowledges by hand
+ * (Paho's manual acknowledgements) may not: a message acknowledged ahead of an earlier one is only marked (its seq
+ * negated) until those before it are acknowledged, so that what counts as acknowledged, everything before
+ * {@link #firstSeq()}, never passes a message the client has not acknowledged (the store keeps it and it is sent
+ * again at the next connection).
  */
 final class Inflight {
     private long[] seqs = new long[8];
@@ -35,6 +40,10 @@ final class Inflight {
     int add(long seq) {
         if (size == 0) {
             shifted = false;
+        }
+        if (size >= 0xFFFF) {
+            // Every id taken: the search below would never end. The connection's window keeps below this.
+            throw new IllegalStateException("65,535 QoS 1 messages in flight already");
         }
         char id = packetIdOf(seq);
         if (size > 0 && (shifted || seq - firstSeq() >= 0xFFFF)) {
@@ -94,24 +103,33 @@ final class Inflight {
         size++;
     }
 
+    /** The seq of the oldest message not acknowledged (never one only marked: those are past the first). */
     long firstSeq() {
         return seqs[head];
     }
 
     /**
-     * Acknowledges the message sent with {@code packetId} and every one before it (acknowledgements come in order;
-     * a client that skips one acknowledges it with a later one). False when no message in flight has that id.
+     * Acknowledges the message sent with {@code packetId}: the first in flight leaves, with the ones after it that
+     * were acknowledged ahead of it; a later one is marked. False when no message waiting for its acknowledgement
+     * has that id (a second PUBACK for one, or an id of an earlier connection).
      */
     boolean acknowledge(int packetId) {
         int at = indexOf(packetId);
         if (at < 0) {
             return false;
         }
-        head = slot(at + 1);
-        size -= at + 1;
+        if (at > 0) {
+            seqs[slot(at)] = -seqs[slot(at)];
+            return true;
+        }
+        do {
+            head = slot(1);
+            size--;
+        } while (size > 0 && seqs[head] < 0);
         return true;
     }
 
+    /** Whether a message waiting for its acknowledgement (or, as a set, an id) has {@code packetId}. */
     boolean contains(int packetId) {
         return indexOf(packetId) >= 0;
     }
@@ -139,9 +157,10 @@ final class Inflight {
         return ids;
     }
 
+    /** Where {@code packetId} is, among the entries not marked acknowledged; -1 when none has it. */
     private int indexOf(int packetId) {
         for (int i = 0; i < size; i++) {
-            if (packetIds[slot(i)] == packetId) {
+            if (packetIds[slot(i)] == packetId && seqs[slot(i)] >= 0) {
                 return i;
             }
         }

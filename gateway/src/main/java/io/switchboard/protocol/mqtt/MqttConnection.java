@@ -425,9 +425,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return false;
     }
 
+    /**
+     * A v5 client's Receive Maximum; for 3.1.1, which has none, the 65,535 packet ids there are (a larger
+     * {@code --window} would leave a message without a free id).
+     */
     @Override
     public int windowLimit() {
-        return receiveMaximum == 0 ? Integer.MAX_VALUE : receiveMaximum;
+        return receiveMaximum == 0 ? 0xFFFF : receiveMaximum;
     }
 
     /**
