@@ -239,7 +239,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     || c instanceof java.util.concurrent.TimeoutException
                     || c instanceof java.net.ConnectException
                     || c.getMessage() != null && (c.getMessage().contains("Currently not connected")
-                    || c.getMessage().contains("Connection closed") || c.getMessage().startsWith("LOADING"))) {
+                    || c.getMessage().contains("Connection closed") || c.getMessage().contains("Connection disconnected")
+                    || c.getMessage().startsWith("LOADING"))) {
                 return NOT_STARTED_WITHOUT_REDIS;
             }
         }

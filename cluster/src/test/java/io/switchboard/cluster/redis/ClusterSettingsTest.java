@@ -71,6 +71,18 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void shouldSayToStartAgainWhenRedisWentAwayWhileTheNodeJoined() {
+        // Redis restarting while a node starts: a supervisor's restart then succeeds (seen in NoLossUnderFaultsTest).
+        for (String gone : java.util.List.of("Connection disconnected", "Connection closed prematurely",
+                "Currently not connected. Commands are rejected.", "LOADING Redis is loading the dataset in memory")) {
+            assertEquals(RedisCluster.NOT_STARTED_WITHOUT_REDIS, RedisCluster.unreachableHint(
+                    new io.lettuce.core.RedisException(gone)), gone);
+        }
+        assertEquals("", RedisCluster.unreachableHint(new io.lettuce.core.RedisCommandExecutionException(
+                "WRONGPASS invalid username-password pair")), "Redis answered");
+    }
+
+    @Test
     void shouldSayTheReasonOnceWhenItsCauseRepeatsItUnderAClassName() {
         var inner = new io.lettuce.core.RedisException("Currently not connected. Commands are rejected.");
         var outer = new io.lettuce.core.RedisException("Currently not connected. Commands are rejected.",
