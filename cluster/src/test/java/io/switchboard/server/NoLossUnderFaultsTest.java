@@ -42,10 +42,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The promise of a 200, checked the way a user would break it: clients of the Java library (reconnect and resume),
- * stored pushes through the API (single, and batches of one to three clients), one request at a time per client,
- * while faults come at random. Afterwards every push answered 200 must have reached its client under the seq it was
- * answered with, and the seqs of one client's answered pushes must grow in the order they were answered.
+ * The promise of a 200, checked the way a user would break it: clients of the Java library (reconnect and resume)
+ * and, one in four, MQTT 3.1.1 devices with a persistent session ({@link MqttDevice}: QoS 1, reconnecting; half of
+ * them over a WebSocket), stored
+ * pushes through the API (single, and batches of one to three clients), one request at a time per client, while
+ * faults come at random. Afterwards every push answered 200 must have reached its client under the seq it was
+ * answered with (an MQTT device: the packet id that follows from it), and the seqs of one client's answered pushes
+ * must grow in the order they were answered.
  * <ul>
  * <li>A cluster: three nodes, processes of their own sharing one client port ({@code --reuse-port}, so a client that
  * reconnects lands on any of them), pushes through any node; faults: a node killed with SIGKILL and started again, a
@@ -106,15 +109,19 @@ class NoLossUnderFaultsTest {
         String setup = cluster ? NODES + " nodes in a cluster" : "one gateway on its disk store";
         System.out.println("NoLossUnderFaultsTest: " + setup + ", seed " + seed + ", " + faultSeconds
                 + " s of faults" + (overlap ? ", overlapping" : "") + ", " + clientCount
-                + " clients (-Dnoloss.seed=, -Dnoloss.seconds=, -Dnoloss.clients=, -Dnoloss.overlap=)");
+                + " clients, one in four over MQTT (-Dnoloss.seed=, -Dnoloss.seconds=, -Dnoloss.clients=,"
+                + " -Dnoloss.overlap=)");
         try (Fleet f = new Fleet()) {
             // Redis persists every write before answering: what it answered survives its restart (docs/cluster.md).
             f.redis = cluster ? RedisProcessAccess.start("--appendonly", "yes", "--appendfsync", "always") : null;
             int port = FreePorts.belowTheEphemeralRange();
+            int mqttPort = FreePorts.belowTheEphemeralRange();
+            int wsPort = FreePorts.belowTheEphemeralRange();
             for (int i = 0; i < (cluster ? NODES : 1); i++) {
                 String name = String.valueOf((char) ('a' + i));
                 List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--api-port", "0",
-                        "--hb-min", "1", "--drain-period", "2"));
+                        "--mqtt-port", String.valueOf(mqttPort), "--ws-port", String.valueOf(wsPort), "--hb-min", "1",
+                        "--drain-period", "2"));
                 if (cluster) {
                     f.paths.add(new RedisPath(Integer.parseInt(f.redis.uri().replaceAll(".*:", ""))));
                 }
@@ -126,7 +133,7 @@ class NoLossUnderFaultsTest {
             for (Node n : f.nodes) {
                 n.start();
             }
-            f.connectClients(port);
+            f.connectClients(port, mqttPort, wsPort);
             f.startPushers();
 
             Random random = new Random(seed);
@@ -171,8 +178,10 @@ class NoLossUnderFaultsTest {
                 Thread.sleep(500);
             }
             String summary = setup + ", seed " + seed + ": " + f.sent.get() + " messages pushed, answers "
-                    + new TreeMap<>(f.answers) + ", " + all.size() + " answered 200, " + missing.size()
-                    + " of them not received; faults " + faults + "; session resets " + f.resets.get()
+                    + new TreeMap<>(f.answers) + ", " + all.size() + " answered 200 (to MQTT devices "
+                    + all.stream().filter(p -> isMqtt(p.client()) && !isWebSocket(p.client())).count()
+                    + " over TCP, " + all.stream().filter(p -> isWebSocket(p.client())).count()
+                    + " over a WebSocket), " + missing.size() + " of them not received; faults " + faults + "; session resets " + f.resets.get()
                     + "; clients sent to resume by the nodes' last processes " + f.resumesSent();
             System.out.println("NoLossUnderFaultsTest: " + summary);
             StringBuilder detail = new StringBuilder();
@@ -180,6 +189,7 @@ class NoLossUnderFaultsTest {
                 detail.append("\n  not received: ").append(p).append("; the client received seqs ")
                         .append(around(f.received.get(p.client()).values(), p.seq()));
             }
+            missing.stream().map(Promise::client).distinct().limit(3).forEach(c -> detail.append(f.whereIs(c)));
             assertTrue(missing.isEmpty(), summary + detail + f.logs());
             assertTrue(f.answers.keySet().stream().noneMatch(a -> a.contains("unreadable")),
                     "batch answers: " + summary);
@@ -189,8 +199,10 @@ class NoLossUnderFaultsTest {
 
             Map<Integer, Long> lastSeq = new HashMap<>();
             for (Promise p : all) {
-                assertEquals(p.seq(), f.received.get(p.client()).get(p.payload()),
-                        "received under the seq it was answered with: " + p);
+                assertEquals(isMqtt(p.client()) ? packetIdOf(p.seq()) : p.seq(),
+                        f.received.get(p.client()).get(p.payload()), "received under the seq it was answered with"
+                                + (isMqtt(p.client()) ? " (an MQTT device: the packet id that follows from it)" : "")
+                                + ": " + p);
                 // One client's answered pushes were sent one after the other: their seqs grow in that order.
                 Long before = lastSeq.put(p.client(), p.seq());
                 assertTrue(before == null || p.seq() > before, "seq " + p.seq() + " answered after " + before
@@ -390,7 +402,12 @@ class NoLossUnderFaultsTest {
         final List<Node> nodes = new ArrayList<>();
         final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        final List<SwitchboardClient> clients = new ArrayList<>();
+        /** Pings for the MQTT devices. */
+        final java.util.concurrent.ScheduledExecutorService pinger =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        final List<AutoCloseable> clients = new ArrayList<>();
+        /** Per client: what happened to it lately (pushes and their answers, connections, messages). */
+        final List<Timeline> timelines = new ArrayList<>();
         /** Per client: payload received, with its seq. */
         final List<Map<String, Long>> received = new ArrayList<>();
         final AtomicInteger resets = new AtomicInteger();
@@ -401,28 +418,64 @@ class NoLossUnderFaultsTest {
         private final List<Thread> pushers = new ArrayList<>();
         final Faults faults = new Faults();
 
-        /** Half the clients beat every 2 s (silent 6 s: gone), half every 5 s (15 s: they outlast a pause). */
-        void connectClients(int port) throws Exception {
+        /**
+         * Half the clients beat every 2 s (silent 6 s: gone), half every 5 s (15 s: they outlast a pause); one in four
+         * is an MQTT device (keep-alive 2 or 5 s, taken for gone by the server after 3 or 7.5 s, by the device after
+         * 6 or 15 s), over TCP or a WebSocket.
+         */
+        void connectClients(int port, int mqttPort, int wsPort) throws Exception {
+            List<java.util.concurrent.CompletableFuture<?>> connected = new ArrayList<>();
             for (int i = 0; i < clientCount; i++) {
                 Map<String, Long> got = new ConcurrentHashMap<>();
                 received.add(got);
-                clients.add(SwitchboardClient.builder().host("127.0.0.1").port(port).clientId("k" + i)
+                Timeline timeline = new Timeline();
+                timelines.add(timeline);
+                if (isMqtt(i)) {
+                    boolean ws = isWebSocket(i);
+                    MqttDevice d = new MqttDevice("k" + i, ws ? wsPort : mqttPort, ws, i % 16 < 8 ? 2 : 5, got,
+                            new Random(seed + i), pinger, timeline::add);
+                    clients.add(d);
+                    connected.add(d.connectedOnce());
+                    continue;
+                }
+                SwitchboardClient c = SwitchboardClient.builder().host("127.0.0.1").port(port).clientId("k" + i)
                         .heartbeatSeconds(i % 2 == 0 ? 2 : 5).eventLoopGroup(group).reconnectBackoffMs(100, 1_000)
                         .connectTimeoutMs(3_000).random(new Random(seed + i))
                         .listener(new SwitchboardListener() {
                             @Override
                             public void onMessage(long seq, byte[] payload) {
-                                got.put(new String(payload, StandardCharsets.UTF_8), seq);
+                                String text = new String(payload, StandardCharsets.UTF_8);
+                                got.put(text, seq);
+                                timeline.add("MSG " + text.substring(0, text.indexOf(' ')) + " seq " + seq);
+                            }
+
+                            @Override
+                            public void onConnected(io.switchboard.client.Welcome welcome) {
+                                timeline.add("connected to node " + welcome.node() + ", seq " + welcome.seq());
+                            }
+
+                            @Override
+                            public void onBye(int code, String text) {
+                                timeline.add("BYE " + code + " " + text);
+                            }
+
+                            @Override
+                            public void onDisconnected(Throwable cause, long reconnectDelayMs) {
+                                timeline.add("disconnected: " + cause);
                             }
 
                             @Override
                             public void onSessionReset(long resumedFromSeq, long serverSeq) {
                                 resets.incrementAndGet();
+                                timeline.add("session reset: resumed from " + resumedFromSeq + ", server at "
+                                        + serverSeq);
                             }
-                        }).build());
+                        }).build();
+                clients.add(c);
+                connected.add(c.connect());
             }
-            for (SwitchboardClient c : clients) {
-                c.connect().get(20, TimeUnit.SECONDS);
+            for (java.util.concurrent.CompletableFuture<?> c : connected) {
+                c.get(20, TimeUnit.SECONDS);
             }
         }
 
@@ -482,6 +535,8 @@ class NoLossUnderFaultsTest {
                     : List.of(push(http, via, to.get(0), payloads.get(0)));
             for (int i = 0; i < to.size(); i++) {
                 String answer = results.get(i);
+                timelines.get(to.get(i)).add((batch ? "batch " : "push ") + payloads.get(i).substring(0,
+                        payloads.get(i).indexOf(' ')) + " via " + via.name + ": " + answer.replaceAll("\\s+", " "));
                 answers.computeIfAbsent((batch ? "batch " : "") + kind(answer), a -> new AtomicInteger())
                         .incrementAndGet();
                 Matcher m = SEQ.matcher(answer);
@@ -521,6 +576,27 @@ class NoLossUnderFaultsTest {
             return b.toString();
         }
 
+        /** For a failure's report: {@code client}'s timeline, what each node and Redis say of it now. */
+        String whereIs(int client) {
+            StringBuilder b = new StringBuilder("\n--- client k" + client + ": its last events (ms since the start)\n");
+            b.append(timelines.get(client).dump());
+            for (Node n : nodes) {
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + n.process.apiPort() + "/v1/clients/k" + client)).timeout(Duration.ofSeconds(5))
+                            .build(), HttpResponse.BodyHandlers.ofString());
+                    b.append("  node ").append(n.name).append(": ").append(r.statusCode()).append(' ')
+                            .append(r.body()).append('\n');
+                } catch (IOException | InterruptedException e) {
+                    b.append("  node ").append(n.name).append(": ").append(e).append('\n');
+                }
+            }
+            if (redis != null) {
+                b.append("  Redis: ").append(redis.describeClient("k" + client)).append('\n');
+            }
+            return b.toString();
+        }
+
         @Override
         public void close() {
             fleetClosed = true;
@@ -531,6 +607,7 @@ class NoLossUnderFaultsTest {
                 quietly(() -> t.join(10_000));
             }
             clients.forEach(c -> quietly(c::close));
+            pinger.shutdownNow();
             for (Node n : nodes) {
                 if (n.process != null) {
                     quietly(() -> n.signal("CONT"));
@@ -625,6 +702,39 @@ class NoLossUnderFaultsTest {
             step.run();
         } catch (Exception | AssertionError e) {
             Thread.interrupted(); // a close that saw an interrupt leaves it set
+        }
+    }
+
+    /** Clients k3, k7, k11, ... are MQTT devices (k7, k15, ... over a WebSocket), the others the Java library's. */
+    private static boolean isMqtt(int client) {
+        return client % 4 == 3;
+    }
+
+    private static boolean isWebSocket(int client) {
+        return client % 8 == 7;
+    }
+
+    /** The packet id the server sends a QoS 1 message with seq {@code seq} under (1 to 65535, then again). */
+    private static long packetIdOf(long seq) {
+        return Long.remainderUnsigned(seq - 1, 0xFFFF) + 1;
+    }
+
+    /** The last events of one client, each with the milliseconds since the test started. Thread-safe. */
+    private static final class Timeline {
+        private static final long START = System.nanoTime();
+        private final java.util.ArrayDeque<String> events = new java.util.ArrayDeque<>();
+
+        synchronized void add(String event) {
+            if (events.size() == 80) {
+                events.removeFirst();
+            }
+            events.addLast(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START) + " " + event);
+        }
+
+        synchronized String dump() {
+            StringBuilder b = new StringBuilder();
+            events.forEach(e -> b.append("    ").append(e, 0, Math.min(e.length(), 240)).append('\n'));
+            return b.toString();
         }
     }
 

@@ -328,7 +328,11 @@ public final class MqttTestClient implements AutoCloseable {
     }
 
     public Pub readPublish() throws IOException {
-        Packet p = expect(PUBLISH);
+        return publishOf(expect(PUBLISH));
+    }
+
+    /** {@code p}, a PUBLISH already read, taken apart. */
+    public Pub publishOf(Packet p) {
         byte[] b = p.body();
         int topicLength = (b[0] & 0xFF) << 8 | (b[1] & 0xFF);
         String topic = new String(b, 2, topicLength, StandardCharsets.UTF_8);
@@ -358,6 +362,11 @@ public final class MqttTestClient implements AutoCloseable {
     public int readDisconnect() throws IOException {
         Packet p = expect(DISCONNECT);
         return p.body().length == 0 ? 0 : p.body()[0] & 0xFF;
+    }
+
+    /** How long a read waits for a packet before it throws {@link SocketTimeoutException}. */
+    public void readTimeout(int ms) throws IOException {
+        socket.setSoTimeout(ms);
     }
 
     /** Expects nothing more within {@code ms}. */
