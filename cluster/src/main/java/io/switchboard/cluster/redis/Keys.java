@@ -32,6 +32,11 @@ final class Keys {
         return bytes(PREFIX + "{" + clientId + "}:r");
     }
 
+    /** Claims of the client that their nodes gave up waiting for, undone: a hash by token (see unclaim.lua). */
+    static byte[] undoneClaims(String clientId) {
+        return bytes(PREFIX + "{" + clientId + "}:v");
+    }
+
     /** Both of a client's keys, as the scripts take them. */
     static byte[][] client(String clientId) {
         return new byte[][] {record(clientId), stored(clientId)};

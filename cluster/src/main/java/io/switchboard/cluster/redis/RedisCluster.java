@@ -92,6 +92,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private final RedisDirectory directory;
     final Script claim = Script.load("claim", ScriptOutputType.MULTI);
     final Script release = Script.load("release", ScriptOutputType.INTEGER);
+    final Script unclaim = Script.load("unclaim", ScriptOutputType.MULTI);
     final Script push = Script.load("push", ScriptOutputType.MULTI);
     final Script append = Script.load("append", ScriptOutputType.INTEGER);
     final Script ack = Script.load("ack", ScriptOutputType.INTEGER);
@@ -211,6 +212,19 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 throw second;
             }
         }
+    }
+
+    /**
+     * Whether {@code e} says a command was refused before it was sent (Lettuce rejects commands while disconnected):
+     * Redis never runs it. Else (a timeout, the connection lost under it) it may have run, or run yet.
+     */
+    static boolean neverSent(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().startsWith("Currently not connected")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -359,6 +373,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     }
                 });
         refreshAlive();
+        directory.undoClaimsLeft();
         NodeLinks l = links;
         if (l != null) {
             // Again each time, as the node list: a Redis that restarted empty learns them back.
@@ -599,6 +614,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         m.put("inbox_failures", inbox.handlerFailures.sum());
         m.put("ended_subscriber_entries_removed", directory.endedSubscribers.sum());
         m.put("claims_put_back", directory.reclaimed.sum());
+        m.put("late_claims_undone", directory.claimsUndone.sum());
         return m;
     }
 

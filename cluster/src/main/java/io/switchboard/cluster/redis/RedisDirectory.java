@@ -66,6 +66,7 @@ final class RedisDirectory implements ClientDirectory {
         this.cluster = cluster;
         this.inbox = inbox;
         this.subscriberEntry = Keys.subscriberEntry(cluster.node, cluster.instance);
+        this.claimTokenPrefix = cluster.instance.substring(0, 8) + ".";
     }
 
     void start(SessionRegistry registry) {
@@ -79,11 +80,18 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public void claim(String clientId, Claimed done) {
-        byte[][] keys = {Keys.record(clientId), Keys.stored(clientId), Keys.unreleasedQos2(clientId)};
-        cluster.claim.<List<Object>>run(cluster.redis(), keys, Script.bytes(cluster.node))
+        String token = claimTokenPrefix + Long.toString(claimTokens.incrementAndGet(), 36);
+        byte[][] keys = {Keys.record(clientId), Keys.stored(clientId), Keys.unreleasedQos2(clientId),
+            Keys.undoneClaims(clientId)};
+        cluster.claim.<List<Object>>run(cluster.redis(), keys, Script.bytes(cluster.node), Script.bytes(token))
                 .whenComplete((reply, e) -> {
-                    if (e != null) {
-                        cluster.redisFailed("claiming a client", e);
+                    if (e != null || reply.isEmpty()) {
+                        if (e != null) {
+                            cluster.redisFailed("claiming a client", e);
+                            if (!RedisCluster.neverSent(e)) {
+                                undoClaim(clientId, token); // Redis may run it yet, or has, unanswered
+                            }
+                        }
                         done.failed("cluster unavailable");
                         return;
                     }
@@ -98,6 +106,61 @@ final class RedisDirectory implements ClientDirectory {
                         inbox.send(previous, new InboxMessage.TakenOver(clientId, epoch));
                     }
                     done.claimed(epoch, Math.max(0, lastSeq), StoredEntries.unexpired(entries, cluster.clock.nowMs()));
+                });
+    }
+
+    /** This process's claim tokens: the start of its instance id and a counter (see claim.lua). */
+    private final String claimTokenPrefix;
+    private final AtomicLong claimTokens = new AtomicLong();
+    /** Claims given up on and not undone in Redis yet (token: client), tried again at every lease refresh. */
+    private final java.util.concurrent.ConcurrentHashMap<String, String> claimsToUndo =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    static final int MAX_CLAIMS_TO_UNDO = 100_000;
+    /** How long Redis remembers an undone claim's answer: longer than a command can wait on its way there. */
+    private static final byte[] UNDONE_CLAIM_KEPT_MS = Script.bytes(3_600_000);
+    /** Claims that ran after this node gave up on them, released (each client told to connect again). */
+    final LongAdder claimsUndone = new LongAdder();
+
+    /**
+     * Undoes a claim of {@code clientId} this node gave up waiting for, which Redis may run yet, or ran unanswered
+     * (unclaim.lua): released, and every older session of the client let go, if it ran and no claim came since;
+     * voided if it has not run. Tried again at every lease refresh until Redis answers.
+     */
+    void undoClaim(String clientId, String token) {
+        if (claimsToUndo.size() >= MAX_CLAIMS_TO_UNDO) {
+            log.error("cluster: {} claims given up on wait to be undone in Redis already; the claim of {} is not:"
+                    + " should it run late, pushes to that client are kept until it connects again",
+                    MAX_CLAIMS_TO_UNDO, clientId);
+            return;
+        }
+        claimsToUndo.put(token, clientId);
+        tryUndoClaim(token, clientId);
+    }
+
+    /** At each lease refresh: the claims not undone yet are tried again. */
+    void undoClaimsLeft() {
+        claimsToUndo.forEach((token, clientId) -> tryUndoClaim(token, clientId));
+    }
+
+    private void tryUndoClaim(String token, String clientId) {
+        cluster.unclaim.<List<Object>>run(cluster.redis(), new byte[][] {Keys.record(clientId), Keys.stored(clientId),
+            Keys.undoneClaims(clientId)}, Script.bytes(cluster.node), Script.bytes(token), KEEP_OFFLINE_RECORD_MS,
+                UNDONE_CLAIM_KEPT_MS).whenComplete((reply, e) -> {
+                    if (e != null || claimsToUndo.remove(token) == null) {
+                        return; // tried again at the next refresh; or an earlier try was answered
+                    }
+                    if (StoredEntries.number(reply.get(0)) == 1) {
+                        long epoch = StoredEntries.number(reply.get(1));
+                        claimsUndone.increment();
+                        log.info("cluster: a claim of {} ran after this node had given up on it (Redis unreachable"
+                                + " then): released, and its sessions elsewhere told to let go", clientId);
+                        for (String node : cluster.aliveNodes()) {
+                            if (!node.equals(cluster.node)) {
+                                inbox.send(node, new InboxMessage.TakenOver(clientId, epoch));
+                            }
+                        }
+                        registry.takenOver(clientId, epoch);
+                    }
                 });
     }
 

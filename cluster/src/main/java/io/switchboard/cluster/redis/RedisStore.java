@@ -51,7 +51,12 @@ final class RedisStore implements MessageStore {
                         done.done(new IllegalStateException("a message was kept for this client while this node was "
                                 + "taken for dead: the client resumes it first; retry"));
                     } else {
+                        // A claim made since names another node, or another connection here. Its node tells this
+                        // one to let go (TakenOver), but should that never come (a claim Redis ran after its node
+                        // gave up on it, a node gone meanwhile), pushes would be kept for the client beside this
+                        // session and never reach it: the client is sent to connect again, and claims anew.
                         fenced.increment();
+                        directory.sendToResume(clientId, epoch);
                         done.done(new IllegalStateException("the client was claimed by another connection meanwhile"));
                     }
                 });

@@ -19,6 +19,7 @@ local replaced = ''
 if not ours then
   if h[1] and h[1] ~= ARGV[1] then replaced = h[1] end
   redis.call('HSET', KEYS[1], 'n', ARGV[1], 'e', ARGV[2])
+  redis.call('HDEL', KEYS[1], 't') -- no claim's token: unclaim.lua leaves this one alone
   redis.call('PERSIST', KEYS[1])
   code = 1
 end

@@ -6,7 +6,7 @@ local h = redis.call('HMGET', KEYS[1], 'n', 'e', 's')
 if h[1] ~= ARGV[1] or h[2] ~= ARGV[2] then
   return 0
 end
-redis.call('HDEL', KEYS[1], 'n')
+redis.call('HDEL', KEYS[1], 'n', 't')
 if tonumber(ARGV[3]) > tonumber(h[3] or '0') then
   redis.call('HSET', KEYS[1], 's', ARGV[3])
 end

@@ -715,11 +715,7 @@ class ClusterTest {
             // below the kept one, answered after it. Refused instead, and alice is sent to resume at once.
             ApiClient.Response own = a.api().post("/v1/clients/alice/messages?ttl=60", "a's own");
             assertEquals(503, own.status(), own.body());
-            String line = alice.readLine();
-            while (line.startsWith("MSG ")) {
-                alice.readLine(); // the refused push may have reached her before the store said no
-                line = alice.readLine();
-            }
+            String line = lineAfterMessages(alice);
             assertTrue(line.startsWith("BYE 503 "), "a sends alice to resume: " + line);
             SwbTestClient back = b.hello("alice", "resume=" + k.before().seq());
             SwbTestClient.Msg m = back.readMsg();
@@ -791,6 +787,89 @@ class ClusterTest {
         List<Object> kept = pushAsAnotherNode(c, "alice", "a " + epoch, "kept while a was away");
         assertEquals(0L, kept.get(0), "kept for the offline client");
         return new KeptBeside(alice, before, epoch, StoredEntries.number(kept.get(1)));
+    }
+
+    @Test
+    void shouldUndoAClaimThatRanAfterItsNodeHadGivenUpOnIt() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            SwbTestClient alice = a.hello("alice");
+            // alice came to b a moment ago, while b could not reach Redis: b's claim timed out there and b refused
+            // her (she connected to a), but the claim's bytes were held on their way and Redis runs it now.
+            List<Object> late = claimAs(c, "alice", "b", "late-1");
+            assertEquals("a", new String((byte[]) late.get(0), java.nio.charset.StandardCharsets.UTF_8));
+            // The record names b, which does not hold her: a push is kept as for an offline client, and alice, on
+            // a, is not told (NoLossUnderFaultsTest lost such a push).
+            ApiClient.Response kept = b.api().post("/v1/clients/alice/messages?ttl=60", "kept beside her");
+            assertEquals(200, kept.status(), kept.body());
+            assertTrue(alice.silentFor(300), "not sent to alice on a");
+            // b undoes the claim it gave up on: released, and a lets alice go; she connects again and gets it.
+            ((RedisDirectory) b.server().registry().directory()).undoClaim("alice", "late-1");
+            assertTrue(alice.readLine().startsWith("BYE 409 "), "a lets alice go");
+            SwbTestClient back = a.hello("alice");
+            assertEquals("kept beside her", back.readMsg().text());
+            assertEquals(1, clusterStat(b, "late_claims_undone"));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldSendAClientToConnectAgainWhenItsNodeFindsItsClaimReplacedWithoutBeingTold() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            SwbTestClient alice = a.hello("alice");
+            claimAs(c, "alice", "b", "late-3"); // run late, and b never undoes it (say b died meanwhile)
+            assertEquals(200, b.api().post("/v1/clients/alice/messages?ttl=60", "kept beside her").status());
+            // a's next stored push for her finds its claim replaced: refused, and alice sent to connect again.
+            ApiClient.Response own = a.api().post("/v1/clients/alice/messages?ttl=60", "a's own");
+            assertEquals(503, own.status(), own.body());
+            String line = lineAfterMessages(alice);
+            assertTrue(line.startsWith("BYE 503 "), "a sends alice to connect again: " + line);
+            SwbTestClient back = a.hello("alice");
+            assertEquals("kept beside her", back.readMsg().text());
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void shouldVoidAClaimItsNodeGaveUpOnBeforeItRuns() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            SwbTestClient alice = a.hello("alice");
+            ((RedisDirectory) b.server().registry().directory()).undoClaim("alice", "late-2");
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (c.sync().hget(Keys.undoneClaims("alice"), "late-2".getBytes()) == null) {
+                assertTrue(System.nanoTime() < deadline, "the undo reached Redis");
+                Thread.sleep(20);
+            }
+            assertTrue(claimAs(c, "alice", "b", "late-2").isEmpty(), "the claim, run late, does nothing");
+            assertEquals("a", new String(c.sync().hget(Keys.record("alice"), "n".getBytes())));
+            assertEquals(200, b.api().post("/v1/clients/alice/messages?ttl=60", "to a").status());
+            assertEquals("to a", alice.readMsg().text());
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /** The next line that is not a message (a refused push may have reached the client before the store said no). */
+    private static String lineAfterMessages(SwbTestClient c) throws IOException {
+        String line = c.readLine();
+        while (line.startsWith("MSG ")) {
+            c.readLine(); // its payload
+            line = c.readLine();
+        }
+        return line;
+    }
+
+    /** Runs claim.lua for {@code clientId} as {@code node} with claim token {@code token}. */
+    private static List<Object> claimAs(io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> c,
+                                        String clientId, String node, String token) throws Exception {
+        return Script.load("claim", io.lettuce.core.ScriptOutputType.MULTI).<List<Object>>run(c.async(),
+                new byte[][] {Keys.record(clientId), Keys.stored(clientId), Keys.unreleasedQos2(clientId),
+                    Keys.undoneClaims(clientId)}, Script.bytes(node), Script.bytes(token))
+                .get(5, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Runs push.lua as a node that found {@code notOwner} ("node epoch") not holding {@code clientId}. */
