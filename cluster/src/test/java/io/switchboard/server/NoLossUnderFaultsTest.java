@@ -562,7 +562,9 @@ class NoLossUnderFaultsTest {
                             + n.process.apiPort() + "/v1/stats")).timeout(Duration.ofSeconds(5)).build(),
                             HttpResponse.BodyHandlers.ofString());
                     Matcher m = Pattern.compile("\"cluster_resume\":(\\d+)").matcher(r.body());
-                    counts.add(n.name + " " + (m.find() ? m.group(1) : "0"));
+                    Matcher undone = Pattern.compile("\"late_claims_undone\":(\\d+)").matcher(r.body());
+                    counts.add(n.name + " " + (m.find() ? m.group(1) : "0") + " (late claims undone "
+                            + (undone.find() ? undone.group(1) : "0") + ")");
                 } catch (IOException | InterruptedException e) {
                     counts.add(n.name + " ?");
                 }

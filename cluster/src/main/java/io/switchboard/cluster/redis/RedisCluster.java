@@ -215,12 +215,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     }
 
     /**
-     * Whether {@code e} says a command was refused before it was sent (Lettuce rejects commands while disconnected):
+     * Whether {@code e} says a command was refused before it was sent (Lettuce rejects commands while disconnected,
+     * and beyond its request queue):
      * Redis never runs it. Else (a timeout, the connection lost under it) it may have run, or run yet.
      */
     static boolean neverSent(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c.getMessage() != null && c.getMessage().startsWith("Currently not connected")) {
+            if (c.getMessage() != null && (c.getMessage().startsWith("Currently not connected")
+                    || c.getMessage().startsWith("Request queue size exceeded"))) {
                 return true;
             }
         }

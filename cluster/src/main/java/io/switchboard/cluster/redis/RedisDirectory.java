@@ -88,9 +88,11 @@ final class RedisDirectory implements ClientDirectory {
                     if (e != null || reply.isEmpty()) {
                         if (e != null) {
                             cluster.redisFailed("claiming a client", e);
-                            if (!RedisCluster.neverSent(e)) {
-                                undoClaim(clientId, token); // Redis may run it yet, or has, unanswered
-                            }
+                        }
+                        // Redis may run it yet, or ran it unanswered (an empty answer: this claim, sent again on a
+                        // new connection, found itself run already).
+                        if (e == null || !RedisCluster.neverSent(e)) {
+                            undoClaim(clientId, token);
                         }
                         done.failed("cluster unavailable");
                         return;
@@ -112,14 +114,27 @@ final class RedisDirectory implements ClientDirectory {
     /** This process's claim tokens: the start of its instance id and a counter (see claim.lua). */
     private final String claimTokenPrefix;
     private final AtomicLong claimTokens = new AtomicLong();
-    /** Claims given up on and not undone in Redis yet (token: client), tried again at every lease refresh. */
-    private final java.util.concurrent.ConcurrentHashMap<String, String> claimsToUndo =
+    /**
+     * Claims given up on and not undone in Redis yet, by token; and those undone whose notices (TakenOver) are sent
+     * again at the next refreshes (an inbox message may be lost, and the nodes known alive may be out of date).
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, ClaimToUndo> claimsToUndo =
             new java.util.concurrent.ConcurrentHashMap<>();
+    /** Tokens whose unclaim.lua is on its way. */
+    private final java.util.Set<String> undoing = java.util.concurrent.ConcurrentHashMap.newKeySet();
     static final int MAX_CLAIMS_TO_UNDO = 100_000;
+    /** Undone claims tried again per lease refresh at most (a long partition may leave many). */
+    static final int UNDO_PER_REFRESH = 1_000;
+    /** How many times the notices of an undone claim are sent (once per refresh). */
+    private static final int NOTICES = 3;
     /** How long Redis remembers an undone claim's answer: longer than a command can wait on its way there. */
     private static final byte[] UNDONE_CLAIM_KEPT_MS = Script.bytes(3_600_000);
-    /** Claims that ran after this node gave up on them, released (each client told to connect again). */
+    /** Claims that ran after this node had given up on them, released (each client told to connect again). */
     final LongAdder claimsUndone = new LongAdder();
+
+    /** A claim of {@code clientId} to undo; {@code noticesLeft} counts down once it was undone. */
+    private record ClaimToUndo(String clientId, int noticesLeft) {
+    }
 
     /**
      * Undoes a claim of {@code clientId} this node gave up waiting for, which Redis may run yet, or ran unanswered
@@ -133,34 +148,57 @@ final class RedisDirectory implements ClientDirectory {
                     MAX_CLAIMS_TO_UNDO, clientId);
             return;
         }
-        claimsToUndo.put(token, clientId);
-        tryUndoClaim(token, clientId);
+        claimsToUndo.put(token, new ClaimToUndo(clientId, NOTICES));
+        tryUndoClaim(token);
     }
 
-    /** At each lease refresh: the claims not undone yet are tried again. */
+    /** At each lease refresh: the claims not undone yet, and notices to send again, at most a batch of them. */
     void undoClaimsLeft() {
-        claimsToUndo.forEach((token, clientId) -> tryUndoClaim(token, clientId));
+        int tried = 0;
+        for (String token : claimsToUndo.keySet()) {
+            if (tried++ >= UNDO_PER_REFRESH) {
+                return;
+            }
+            tryUndoClaim(token);
+        }
     }
 
-    private void tryUndoClaim(String token, String clientId) {
+    private void tryUndoClaim(String token) {
+        ClaimToUndo c = claimsToUndo.get(token);
+        if (c == null || !undoing.add(token)) {
+            return; // done, or on its way
+        }
+        String clientId = c.clientId();
         cluster.unclaim.<List<Object>>run(cluster.redis(), new byte[][] {Keys.record(clientId), Keys.stored(clientId),
             Keys.undoneClaims(clientId)}, Script.bytes(cluster.node), Script.bytes(token), KEEP_OFFLINE_RECORD_MS,
                 UNDONE_CLAIM_KEPT_MS).whenComplete((reply, e) -> {
-                    if (e != null || claimsToUndo.remove(token) == null) {
-                        return; // tried again at the next refresh; or an earlier try was answered
+                    undoing.remove(token);
+                    if (e != null) {
+                        return; // tried again at the next refresh
                     }
-                    if (StoredEntries.number(reply.get(0)) == 1) {
-                        long epoch = StoredEntries.number(reply.get(1));
+                    if (StoredEntries.number(reply.get(0)) != 1) {
+                        claimsToUndo.remove(token); // voided, or replaced by a newer claim: nothing to tell
+                        return;
+                    }
+                    // The same answer each time (Redis keeps it): the notices go again at the next refreshes.
+                    long epoch = StoredEntries.number(reply.get(1));
+                    String replaced = new String((byte[]) reply.get(2), StandardCharsets.UTF_8);
+                    claimsToUndo.computeIfPresent(token, (k, v) -> v.noticesLeft() <= 1 ? null
+                            : new ClaimToUndo(v.clientId(), v.noticesLeft() - 1));
+                    if (c.noticesLeft() == NOTICES) {
                         claimsUndone.increment();
                         log.info("cluster: a claim of {} ran after this node had given up on it (Redis unreachable"
                                 + " then): released, and its sessions elsewhere told to let go", clientId);
-                        for (String node : cluster.aliveNodes()) {
-                            if (!node.equals(cluster.node)) {
-                                inbox.send(node, new InboxMessage.TakenOver(clientId, epoch));
-                            }
-                        }
-                        registry.takenOver(clientId, epoch);
                     }
+                    java.util.Set<String> nodes = new java.util.HashSet<>(cluster.aliveNodes());
+                    if (!replaced.isEmpty()) {
+                        nodes.add(replaced); // even when it looks dead: it may only be slow
+                    }
+                    nodes.remove(cluster.node);
+                    for (String node : nodes) {
+                        inbox.send(node, new InboxMessage.TakenOver(clientId, epoch));
+                    }
+                    registry.takenOver(clientId, epoch);
                 });
     }
 

@@ -853,6 +853,24 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void shouldAnswerAClaimSentAgainThatItRanAlreadyAndLetTheNodeUndoIt() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+            SwbTestClient alice = a.hello("alice");
+            assertFalse(claimAs(c, "alice", "b", "twice-1").isEmpty());
+            // Lettuce sent it again on a new connection, the first answer lost: "ran already", nothing changed.
+            String epoch = new String(c.sync().hget(Keys.record("alice"), "e".getBytes()));
+            assertTrue(claimAs(c, "alice", "b", "twice-1").isEmpty());
+            assertEquals(epoch, new String(c.sync().hget(Keys.record("alice"), "e".getBytes())));
+            // b, which took that for a failure, undoes it; the node whose claim it replaced lets alice go.
+            ((RedisDirectory) b.server().registry().directory()).undoClaim("alice", "twice-1");
+            assertTrue(alice.readLine().startsWith("BYE 409 "), "a lets alice go");
+        } finally {
+            client.shutdown();
+        }
+    }
+
     /** The next line that is not a message (a refused push may have reached the client before the store said no). */
     private static String lineAfterMessages(SwbTestClient c) throws IOException {
         String line = c.readLine();
