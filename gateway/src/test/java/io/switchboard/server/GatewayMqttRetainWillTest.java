@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.metrics.Refusal;
@@ -189,6 +190,56 @@ class GatewayMqttRetainWillTest {
         delayed.close();
         watcher.expectSilence(300); // not before its delay
         assertEquals("late", watcher.readPublish().text(), "after the 1 s delay");
+    }
+
+    @Test
+    void aV5DisconnectWithAnErrorReasonPublishesTheWillAsADropDoes() throws Exception {
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        MqttTestClient failing = MqttTestClient.open(gw.server().mqttPort(), V5);
+        clients.add(failing);
+        assertEquals(0, failing.connectWithWill("failing", "w/failing", "gone", false, 0));
+        failing.sendRaw(new byte[] {(byte) 0xE0, 1, (byte) 0x80}); // DISCONNECT, reason "unspecified error"
+        assertEquals("gone", watcher.readPublish().text(), "only a normal DISCONNECT (0x00) discards the will");
+    }
+
+    @Test
+    void aSessionIsPresentOnlyWhenItWasKeptForAnEarlierConnectionOfTheClient() throws Exception {
+        gw.config.mqttMaxSessionExpirySec = 10;
+        gw.start();
+        // Made by a push, never connected: its message comes, but there was no session (no subscriptions) to resume.
+        assertEquals(200, gw.api().post("/v1/clients/fresh/messages?ttl=3600", "hello").status());
+        MqttTestClient fresh = reconnect("fresh", V311, -1);
+        assertFalse(MqttTestClient.sessionPresent(fresh.connack()), "no earlier session: the client must subscribe");
+        MqttTestClient.Pub hello = fresh.readPublish();
+        assertEquals("hello", hello.text());
+        fresh.puback(hello.packetId());
+        fresh.disconnect();
+        fresh.expectEof();
+
+        // A publish-only device: no subscriptions, nothing stored, but its session was kept.
+        MqttTestClient quiet = reconnect("quiet", V5, 3600);
+        quiet.connack();
+        quiet.disconnect();
+        quiet.expectEof();
+        MqttTestClient quietAgain = reconnect("quiet", V5, 3600);
+        assertTrue(MqttTestClient.sessionPresent(quietAgain.connack()), "kept, though it holds nothing");
+
+        // Its expiry passed while a stored message kept it: present no more, and its subscription went with it.
+        MqttTestClient dev = reconnect("dev", V311, -1);
+        dev.connack();
+        assertEquals(0, dev.subscribeAndWait(1, "sensors/#", 0));
+        dev.close();
+        gw.awaitOffline("dev");
+        assertEquals(200, gw.api().post("/v1/clients/dev/messages?ttl=3600", "stored").status());
+        gw.advanceSec(6);
+        gw.advanceSec(6);
+        MqttTestClient back = reconnect("dev", V311, -1);
+        assertFalse(MqttTestClient.sessionPresent(back.connack()), "the session expired: the client must subscribe");
+        assertEquals("stored", back.readPublish().text(), "the stored message still comes");
+        assertEquals(0, gw.api().post("/v1/topics/sensors%2Fa/messages", "x").json().get("delivered").asInt(),
+                "no subscription of the expired session is left");
     }
 
     @Test

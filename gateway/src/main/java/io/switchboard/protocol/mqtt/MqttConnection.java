@@ -157,8 +157,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                             at.shared.config().mqttMaxSessionExpirySec);
                     session().keepOfflineFor(sessionExpirySec, at.shard.nowMs());
                 }
-                if (d.reasonCode() != MqttReasonCodes.DISCONNECT_WITH_WILL_MESSAGE) {
-                    will = null; // a normal DISCONNECT discards the will
+                if (d.reasonCode() == MqttReasonCodes.NORMAL_DISCONNECTION) {
+                    // Only a normal DISCONNECT discards the will (MQTT 5 3.1.2.5): 0x04 asks for it, and a client
+                    // leaving with an error (0x80 and up) is gone as abnormally as a dropped socket.
+                    will = null;
                 }
                 if (session() != null && !session().keptAt(at.shard.nowMs())) {
                     // The session ends with this connection: its subscriptions go now, before the socket closes,
@@ -220,7 +222,15 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     protected void writeWelcome(Session s, int hbSec) {
-        boolean present = !flag(FLAG_CLEAN_START) && (s.subscriptionCount() > 0 || s.queued() > 0);
+        // Present only when this session was kept for an earlier MQTT connection of the client, by its expiry, with
+        // its subscriptions: not for one a push made, the store recovered after a restart or a cluster node rebuilt
+        // (their stored messages come, but no subscriptions: a client told 1 would not subscribe again and miss its
+        // topics), nor for one whose expiry passed while stored messages kept it; and also when that session holds
+        // neither subscriptions nor messages (a publish-only device, told 0, would drop its own session state).
+        boolean present = !flag(FLAG_CLEAN_START) && s.keptAt(at.shard.nowMs());
+        if (!present && s.subscriptionCount() > 0) {
+            s.clearSubscriptions(); // a new session as MQTT sees it: none of an ended one's subscriptions stay
+        }
         ConnackProperties props = null;
         if (version == MqttVersion.V5) {
             props = ConnackProperties.none()
@@ -876,7 +886,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                         : MqttReasonCodes.UNSPECIFIED_ERROR;
                 continue;
             }
-            codes[i] = Math.min(sub.qos(), 1); // topic messages are best effort: granted QoS at most 1
+            // Granted what the client will get: topic messages go at QoS 0 (best effort, nothing kept for an offline
+            // subscriber), so a filter gets 0 (MQTT lets a server grant less than asked); the client's own push topic,
+            // where stored pushes come at QoS 1, gets up to 1.
+            codes[i] = io.switchboard.mqtt.MqttTopics.matches(filter, at.adapter.pushTopic(session().id()))
+                    ? Math.min(sub.qos(), 1) : 0;
             // Retain handling (v5; 0 in 3.1.1): 0 always, 1 only for a new subscription, 2 never.
             sendRetained[i] = sub.retainHandling() == 0
                     || (sub.retainHandling() == 1 && added == Session.Subscribed.ADDED);
