@@ -15,7 +15,8 @@ import java.util.List;
  * @param fsyncBuckets      fsyncs by latency: count at or under each bound of {@link #FSYNC_BUCKET_SECONDS}, cumulative
  *                          (Prometheus style), the last one counting all
  * @param fsyncSecondsTotal time spent in fsync
- * @param failures          appends that could not be kept (answered 503) and writes that failed
+ * @param failures          appends that could not be kept (answered 503), writes that failed, and compaction's
+ *                          failed tries (a segment it could not read or delete; tried again every minute)
  * @param recoveryMs        how long recovery at start took
  * @param recoveredMessages messages recovered at start
  * @param recoveredClients  clients recovered at start

@@ -119,7 +119,7 @@ public final class DiskStore implements MessageStore {
             w = new StoreWriter(dir, settings, clock, queue, counters, r);
             w.openActive();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the store in " + dir.path + ": "
+            throw new IllegalStateException("cannot read the store, or start a segment, in " + dir.path + ": "
                     + DataDirectory.reason(e), e);
         }
         Thread t = new Thread(w, "swb-store-writer");

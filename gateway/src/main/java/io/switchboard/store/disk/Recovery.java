@@ -51,7 +51,16 @@ final class Recovery implements Records.Visitor {
         long readBytes = 0;
         for (int id : dir.segmentIds()) {
             lastId = id;
-            Segment s = r.readSegment(dir, id);
+            Segment s;
+            try {
+                s = r.readSegment(dir, id);
+            } catch (IOException e) {
+                // An unreadable file (a bad sector: EIO) would otherwise say only "Input/output error".
+                String file = dir.segmentPath(id).toString();
+                throw e.getMessage() != null && e.getMessage().contains(file) ? e
+                        : new IOException("reading " + file + ": " + e.getMessage() + " (if it stays unreadable, move "
+                                + "it out of the data directory; the messages kept in it are lost)", e);
+            }
             if (s != null) {
                 segments.put(id, s);
                 readBytes += s.size;

@@ -538,11 +538,20 @@ final class StoreWriter implements Runnable {
      */
     private void compactionFailed(Segment s, String doing, IOException e) {
         compactionPausedUntilMonoMs = monoMs() + COMPACTION_RETRY_MS;
-        if (failuresLogged++ % 1000 == 0) {
-            log.warn("store: compaction: {} {} failed ({}); trying again in {} s (every 1000th failure is logged)", doing,
-                    s, e.toString(), COMPACTION_RETRY_MS / 1000);
+        // Counted with the failed writes (store failures_total), and logged on its own count: compaction tries once
+        // a minute, and while the oldest segment cannot go, no newer one can (its acknowledgements still cover the
+        // messages in the oldest), so the files grow until it does.
+        counters.failures.increment();
+        if (compactionFailures++ % 10 == 0) {
+            log.warn("store: compaction: {} {} failed ({}), {} times now; trying again every {} s (every 10th failure is "
+                    + "logged). No newer segment is deleted until this one is: the files grow. If it stays unreadable, "
+                    + "stop the server and move it out of the data directory (the messages still kept in it are lost)",
+                    doing, s, e.toString(), compactionFailures, COMPACTION_RETRY_MS / 1000);
         }
     }
+
+    /** Compaction's failures so far (for its log lines). */
+    private long compactionFailures;
 
     /** A record the running compaction slice copied to the active segment, moved in the index once written. */
     private record Copied(ClientRecords records, long seq, int bytes) {

@@ -361,6 +361,8 @@ class DiskStoreTest {
         }
         assertTrue(s.stats().segments() <= before + 1, "a new segment per batch: " + s.stats() + ", before "
                 + before);
+        assertEquals(1, s.stats().failures(), "the failed compaction is counted, for an alert before the disk fills: "
+                + s.stats());
         s.close();
     }
 
