@@ -332,6 +332,15 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         return phase == CLOSING || phase == AWAITING_SESSION || throttled;
     }
 
+    /**
+     * Whether this connection holds input it has not read yet because it waits (for its session, or for its frame
+     * budget to refill), and will read: a transport that finds the client's close after that input (a WebSocket
+     * close frame) lets it be read first. On the loop.
+     */
+    public final boolean holdsInputToRead() {
+        return (phase == AWAITING_SESSION || throttled) && cumulation != null && cumulation.isReadable();
+    }
+
     // ---- fair share
 
     /**

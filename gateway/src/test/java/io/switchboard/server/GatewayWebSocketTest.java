@@ -349,6 +349,49 @@ class GatewayWebSocketTest {
         assertEquals(1000, polite.closeFrame().closeCode());
     }
 
+    /** An MQTT 3.1.1 PUBLISH, QoS 0, of {@code payload} on {@code topic}. */
+    private static byte[] publishPacket(String topic, String payload) {
+        byte[] t = topic.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.write(0x30);
+        b.write(2 + t.length + p.length);
+        b.write(0);
+        b.write(t.length);
+        b.writeBytes(t);
+        b.writeBytes(p);
+        return b.toByteArray();
+    }
+
+    @Test
+    void whatCameBeforeTheClientsCloseFrameIsHandledThoughItsConnectionWasPausedWhenTheCloseCame() throws Exception {
+        // One frame a second: the first PUBLISH spends it and reading pauses, with the rest of the write (a second
+        // PUBLISH, a DISCONNECT, the close frame) read already.
+        gw.config.clientRate = 1;
+        gw.config.clientBurst = 1;
+        gw.config.clientRateGraceSec = 60;
+        gw.start();
+        MqttTestClient watcher = MqttTestClient.over(ws("/mqtt", "Sec-WebSocket-Protocol: mqtt"), 4);
+        assertEquals(0, watcher.connect("watcher", true));
+        assertEquals(0, watcher.subscribeAndWait(1, "t/#", 0));
+        WsTestClient socket = ws("/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        MqttTestClient leaving = MqttTestClient.over(socket, 4);
+        assertEquals(0, leaving.connectWithWill("leaving", "t/will", "gone", false, 0));
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY, publishPacket("t/a", "a"), true));
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY, publishPacket("t/b", "b"), true));
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY, new byte[] {(byte) 0xE0, 0}, true));
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_CLOSE, new byte[] {0x03, (byte) 0xE8}, true));
+        socket.sendRaw(all.toByteArray());
+        assertEquals("a", watcher.readPublish().text());
+        gw.advanceSec(1);
+        assertEquals("b", watcher.readPublish().text(), "the second PUBLISH, sent before the close, is delivered");
+        gw.advanceSec(1);
+        gw.advanceSec(1);
+        socket.readClose();
+        watcher.expectSilence(300); // no will: the client sent a normal DISCONNECT before its close
+    }
+
     @Test
     void drainSaysGoingAway() throws Exception {
         gw.config.drainPeriodSec = 1;

@@ -130,6 +130,12 @@ public final class WsTestClient implements AutoCloseable {
 
     /** Sends one frame: {@code firstByte} is FIN, RSV and opcode; masked as clients must unless told otherwise. */
     public void sendFrame(int firstByte, byte[] payload, boolean masked) throws IOException {
+        out.write(frame(firstByte, payload, masked));
+        out.flush();
+    }
+
+    /** The bytes of one frame (see {@link #sendFrame}), to send several in one write with {@link #sendRaw}. */
+    public static byte[] frame(int firstByte, byte[] payload, boolean masked) {
         ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
         f.write(firstByte);
         int maskBit = masked ? 0x80 : 0;
@@ -149,14 +155,13 @@ public final class WsTestClient implements AutoCloseable {
         if (masked) {
             byte[] key = new byte[4];
             ThreadLocalRandom.current().nextBytes(key);
-            f.write(key);
+            f.writeBytes(key);
             for (int i = 0; i < body.length; i++) {
                 body[i] ^= key[i & 3];
             }
         }
-        f.write(body);
-        out.write(f.toByteArray());
-        out.flush();
+        f.writeBytes(body);
+        return f.toByteArray();
     }
 
     public void sendBinary(byte[] payload) throws IOException {

@@ -2,6 +2,7 @@ package io.switchboard.protocol.ws;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -266,6 +267,10 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     // ---- frames from the client
 
     private void frames(ChannelHandlerContext ctx, ByteBuf in) {
+        if (deferredCloseCode != 0) {
+            in.release(); // nothing may follow a close frame
+            return;
+        }
         ByteBuf buf = in;
         if (pending != null) {
             pending.writeBytes(in);
@@ -274,7 +279,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             pending = null;
         }
         try {
-            while (buf.isReadable() && phase == OPEN) {
+            while (buf.isReadable() && phase == OPEN && deferredCloseCode == 0) {
                 if (remaining > 0) {
                     int n = Math.min(remaining, buf.readableBytes());
                     ByteBuf chunk = buf.readRetainedSlice(n);
@@ -285,7 +290,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                     break; // incomplete
                 }
             }
-            if (buf.isReadable() && phase == OPEN) {
+            if (buf.isReadable() && phase == OPEN && deferredCloseCode == 0) {
                 pending = ctx.alloc().heapBuffer(Math.max(buf.readableBytes(), 16));
                 pending.writeBytes(buf);
             }
@@ -380,9 +385,13 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         switch (opcode) {
             case OP_PING -> {
                 if (ctx.channel().isWritable()) {
-                    // Else dropped (RFC 6455 5.5.3 lets a pong answer only the latest ping): a client that pings
-                    // without reading, before its hello too, must not grow the outbound buffer without bound.
+                    unansweredPing = null;
                     ctx.write(frame(ctx.alloc(), 0x80 | OP_PONG, payload), ctx.voidPromise());
+                } else {
+                    // Answered once the buffer drains (RFC 6455 5.5.3: a pong may answer only the latest ping): a
+                    // client that pings without reading must not grow the outbound buffer without bound, and one
+                    // whose pushes filled it still gets its pong (else its library takes the connection for dead).
+                    unansweredPing = ByteBufUtil.getBytes(payload);
                 }
                 ctx.fireChannelRead(Unpooled.EMPTY_BUFFER); // the client is alive: its connection notes activity
             }
@@ -399,10 +408,53 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                             + "reason UTF-8");
                     return;
                 }
+                ClientConnection<?> connection = ctx.pipeline().get(ClientConnection.class);
+                if (connection != null && connection.holdsInputToRead()) {
+                    // Data frames before it were read, but the connection waits to read what they carried (its
+                    // session, its frame budget): that comes first (RFC 6455 1.4), then this close, once it reads on.
+                    deferredCloseCode = code;
+                    return;
+                }
                 endWith(ctx, code, "", 0); // the client's close, echoed
             }
             default -> fail(ctx, CLOSE_PROTOCOL_ERROR, "unknown control opcode " + opcode);
         }
+    }
+
+    /** The payload of the latest ping that came while the connection was not writable, or null. */
+    private byte[] unansweredPing;
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (unansweredPing != null && phase == OPEN && ctx.channel().isWritable()) {
+            ByteBuf payload = Unpooled.wrappedBuffer(unansweredPing);
+            unansweredPing = null;
+            ctx.writeAndFlush(frame(ctx.alloc(), 0x80 | OP_PONG, payload), ctx.voidPromise());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The code of a close frame that waits for the connection to read what came before it; 0 when none. */
+    private int deferredCloseCode;
+
+    /** The connection reads again (it asks the socket for more): a close frame that waited for it comes next. */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (deferredCloseCode != 0) {
+            // After the task that resumed reading, which reads what the connection held first.
+            ctx.executor().execute(() -> closeOnceInputRead(ctx));
+        }
+        ctx.read();
+    }
+
+    private void closeOnceInputRead(ChannelHandlerContext ctx) {
+        ClientConnection<?> connection = ctx.pipeline().get(ClientConnection.class);
+        if (deferredCloseCode == 0 || phase != OPEN || connection != null && connection.holdsInputToRead()) {
+            return; // closed meanwhile (its DISCONNECT, say), or paused again: its next read comes back here
+        }
+        int code = deferredCloseCode;
+        deferredCloseCode = 0;
+        endWith(ctx, code, "", 0);
     }
 
     /** Ends the connection for a framing error: counted, and closed with {@code code} (see {@link #endWith}). */

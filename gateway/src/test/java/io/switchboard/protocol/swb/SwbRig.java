@@ -50,9 +50,26 @@ final class SwbRig {
         guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp,
                 config.acceptRatePerSec, clock);
         GatewayServices services = new GatewayServices(authenticator, UpstreamSink.NONE, clock);
-        adapter = new SwbAdapter(new GatewayContext(config, services, registry, guard, metrics,
-                loop -> loops.computeIfAbsent(loop, l -> registry.addShard(l, clock))));
+        context = new GatewayContext(config, services, registry, guard, metrics,
+                loop -> loops.computeIfAbsent(loop, l -> registry.addShard(l, clock)));
+        adapter = new SwbAdapter(context);
         return this;
+    }
+
+    /** What the adapters share; set by {@link #start()}. */
+    GatewayContext context;
+
+    /** A connection to the WebSocket listener (its framing in front, as the server sets it up), not upgraded yet. */
+    EmbeddedChannel connectOverWebSocket() {
+        io.switchboard.protocol.ws.WebSocketAdapter ws = new io.switchboard.protocol.ws.WebSocketAdapter(context);
+        EmbeddedChannel ch = new EmbeddedChannel(new io.netty.channel.ChannelInitializer<EmbeddedChannel>() {
+            @Override
+            protected void initChannel(EmbeddedChannel c) {
+                ws.initChannel(c);
+            }
+        });
+        channels.add(ch);
+        return ch;
     }
 
     EmbeddedChannel connect() {
