@@ -65,6 +65,23 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aQos2ResendDoesNotRetainItsPayloadAgainOverOneRetainedSince() throws Exception {
+        gw.start();
+        MqttTestClient lamp = connected("lamp", V5);
+        lamp.publish("lamp/state", "on", 2, 7, false, true);
+        lamp.expect(MqttTestClient.PUBREC); // its PUBREC lost, say: the client sends it again later
+        MqttTestClient other = connected("switch", V5);
+        other.publishRetained("lamp/state", "off", 0, 0);
+        other.pingreq();
+        other.expect(MqttTestClient.PINGRESP);
+        lamp.publish("lamp/state", "on", 2, 7, true, true); // the resend, DUP
+        lamp.expect(MqttTestClient.PUBREC);
+        MqttTestClient late = connected("late", V5);
+        assertEquals(0, late.subscribeAndWait(1, "lamp/#", 0));
+        assertEquals("off", late.readPublish().text(), "the message retained since stays: the resend was not new");
+    }
+
+    @Test
     void theApiRetainsTooAndTheStoreIsBounded() throws Exception {
         gw.config.maxRetained = 1;
         gw.start();

@@ -195,6 +195,19 @@ class GatewayMqttTest {
     }
 
     @Test
+    void theStoredPushAfterOneTooLargeIsSentAtOnceWithAWindowOfOne() throws Exception {
+        gw.start();
+        push("tiny", "x".repeat(500), 60);
+        push("tiny", "fits", 60); // both kept while the client is away
+        MqttTestClient c = open(V5);
+        c.sendConnect("tiny", false, 60, null, null, 1, 60, 200); // Receive Maximum 1, Maximum Packet Size 200
+        assertEquals(0, c.connack().body()[1] & 0xFF);
+        c.readTimeout(2000);
+        assertEquals("fits", c.readPublish().text(), "written and flushed once the one too large was passed over, "
+                + "the client sending nothing meanwhile");
+    }
+
+    @Test
     void aPushLargerThanTheConnectedClientsMaximumPacketSizeIsRefused413() throws Exception {
         gw.start();
         MqttTestClient c = open(V5);

@@ -235,7 +235,7 @@ public final class MqttTestClient implements AutoCloseable {
         publish(topic, payload, qos, packetId, dup, false);
     }
 
-    private void publish(String topic, String payload, int qos, int packetId, boolean dup, boolean retain)
+    public void publish(String topic, String payload, int qos, int packetId, boolean dup, boolean retain)
             throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         string(b, topic);

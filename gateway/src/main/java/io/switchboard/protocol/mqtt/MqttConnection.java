@@ -410,7 +410,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     Session s = session();
                     if (s != null && (inflight == null || inflight.isEmpty())) {
                         s.ack(seq);
-                        s.pump(false);
+                        s.pump(true); // flushed: nothing else may come on this loop to flush it
                     }
                 });
             }
@@ -484,10 +484,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             answer(p, MqttReasonCodes.NOT_AUTHORIZED);
             return;
         }
-        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())) {
-            refuseRetained(p);
-            return;
-        }
         boolean toUpstream = at.shared.services().upstream() != UpstreamSink.NONE;
         if (p.qos() == 2) {
             if (qos2Received == null) {
@@ -509,6 +505,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     // nothing: real clients keep 10-20 in flight): each would be kept until its PUBREL.
                     protocolError(-MqttReasonCodes.RECEIVE_MAXIMUM_EXCEEDED, "more than "
                             + receiveMaximumToAnnounce() + " QoS 2 messages not released", Refusal.MALFORMED_FRAME);
+                    return;
+                }
+                if (!retained(p)) {
                     return;
                 }
                 if (!known) {
@@ -533,12 +532,28 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             });
             return;
         }
+        if (!retained(p)) {
+            return;
+        }
         at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
         if (toUpstream) {
             offerUpstream(p); // QoS 1: PUBACK once the backend has it
         } else if (p.qos() == 1) {
             answer(p, MqttReasonCodes.SUCCESS);
         }
+    }
+
+    /**
+     * Keeps {@code p} as its topic's retained message when it asks to be (true), or refuses it (false). For QoS 2 only
+     * a new message, not a DUP resend of one received already: retaining that again would bring back its payload
+     * over one retained since.
+     */
+    private boolean retained(Publish p) {
+        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())) {
+            refuseRetained(p);
+            return false;
+        }
+        return true;
     }
 
     /**
