@@ -232,6 +232,9 @@ class GatewayWebSocketTest {
         WsTestClient unmasked = ws("/swb");
         unmasked.sendFrame(0x80 | WsTestClient.OP_TEXT, "HELLO x\n".getBytes(StandardCharsets.US_ASCII), false);
         assertEquals(1002, unmasked.readClose().closeCode());
+        WsTestClient emptyPing = ws("/swb");
+        emptyPing.sendRaw(new byte[] {(byte) 0x89, 0}); // unmasked and too short to hold a masking key
+        assertEquals(1002, emptyPing.readClose().closeCode());
 
         WsTestClient rsv = ws("/swb");
         rsv.sendFrame(0xC0 | WsTestClient.OP_TEXT, "HELLO x\n".getBytes(StandardCharsets.US_ASCII), true);
@@ -246,11 +249,11 @@ class GatewayWebSocketTest {
         WsTestClient.Frame tooBig = big.readClose();
         assertEquals(1009, tooBig.closeCode());
         assertTrue(tooBig.closeReason().contains("200"), tooBig.closeReason());
-        assertEquals(3, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
+        assertEquals(4, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
         assertEquals(1, gw.server().metrics().refusals(Refusal.FRAME_TOO_LARGE));
-        assertEquals(3, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"), "labelled by protocol");
+        assertEquals(4, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"), "labelled by protocol");
         JsonNode byProtocol = gw.stats().get("refusals_by_protocol");
-        assertEquals(3, byProtocol.path("ws").path("malformed_frame").asInt(), byProtocol.toString());
+        assertEquals(4, byProtocol.path("ws").path("malformed_frame").asInt(), byProtocol.toString());
         String metrics = gw.api().get("/metrics").body();
         assertTrue(metrics.contains("switchboard_client_refusals_total{protocol=\"ws\",reason=\"frame_too_large\"} 1"),
                 metrics);

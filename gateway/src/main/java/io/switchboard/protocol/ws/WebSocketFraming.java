@@ -311,6 +311,13 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         }
         int b0 = buf.getUnsignedByte(at);
         int b1 = buf.getUnsignedByte(at + 1);
+        // Checked on the first two bytes: an unmasked frame of under 4 bytes would otherwise wait for a masking key.
+        if ((b0 & 0x70) != 0) {
+            return fail(ctx, CLOSE_PROTOCOL_ERROR, "no extension was agreed: RSV bits must be 0");
+        }
+        if ((b1 & 0x80) == 0) {
+            return fail(ctx, CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+        }
         boolean fin = (b0 & 0x80) != 0;
         int opcode = b0 & 0x0f;
         long length = b1 & 0x7f;
@@ -331,12 +338,6 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         headerLength += 4;
         if (available < headerLength) {
             return false;
-        }
-        if ((b0 & 0x70) != 0) {
-            return fail(ctx, CLOSE_PROTOCOL_ERROR, "no extension was agreed: RSV bits must be 0");
-        }
-        if ((b1 & 0x80) == 0) {
-            return fail(ctx, CLOSE_PROTOCOL_ERROR, "client frames must be masked");
         }
         if (length < 0 || length > adapter.maxFrameBytes()) {
             adapter.shared().metrics().refused(Refusal.FRAME_TOO_LARGE, adapter.name());
