@@ -191,8 +191,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         long max = config.maxStoreBytes;
         if (max == 0) {
-            long free = DiskStore.usableBytes(config.dataDir);
-            max = free > 0 ? Math.max(free / 4, 1024 * 1024) : 1L << 30;
+            max = DiskStore.defaultMaxBytes(config.dataDir);
         }
         DiskStore store = DiskStore.open(new DiskStore.Settings(config.dataDir, config.storeFsync,
                 config.storeFsyncIntervalMs, config.storeSegmentBytes, max), services.clock());

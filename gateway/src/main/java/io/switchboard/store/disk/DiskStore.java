@@ -90,6 +90,29 @@ public final class DiskStore implements MessageStore {
     }
 
     /** Free bytes on the data directory's filesystem for this process, or -1 when unknown. */
+    /**
+     * The default {@code --max-store-bytes}: a quarter of the space the store may use in {@code dir}, its own segment
+     * files counted as free (else every restart, finding the space they take gone, bounded it lower: below what it
+     * held, every stored push answered 507); 1 GiB when the free space cannot be read.
+     */
+    public static long defaultMaxBytes(Path dir) {
+        long free = usableBytes(dir);
+        if (free <= 0) {
+            return 1L << 30;
+        }
+        long own = 0;
+        if (java.nio.file.Files.isDirectory(dir)) {
+            try (var files = java.nio.file.Files.newDirectoryStream(dir, "segment-*.swblog")) {
+                for (Path f : files) {
+                    own += java.nio.file.Files.size(f);
+                }
+            } catch (IOException | RuntimeException e) {
+                own = 0; // unreadable here: the store's own start says why
+            }
+        }
+        return Math.max((free + own) / 4, 1024 * 1024);
+    }
+
     public static long usableBytes(Path dir) {
         try {
             Path p = dir.toAbsolutePath();

@@ -476,6 +476,20 @@ class DiskStoreTest {
     }
 
     @Test
+    void theDefaultBoundCountsTheStoresOwnFilesAsFreeSoARestartDoesNotLowerIt() throws IOException {
+        long without = DiskStore.defaultMaxBytes(dir);
+        Path segment = dir.resolve("segment-0000000001.swblog");
+        try (var f = java.nio.channels.FileChannel.open(segment, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+            f.write(java.nio.ByteBuffer.wrap(new byte[1]), 400L * 1024 * 1024 - 1); // 400 MiB, sparse
+        }
+        long with = DiskStore.defaultMaxBytes(dir);
+        long gained = with - without;
+        assertTrue(gained > 90L * 1024 * 1024 && gained < 110L * 1024 * 1024,
+                "a quarter of the segment's 400 MiB counted as free: " + gained);
+    }
+
+    @Test
     void aDirectoryThatCannotBeCreatedIsOneLineNamingIt() throws IOException {
         Path file = Files.writeString(dir.resolve("a-file"), "");
         IllegalStateException e = assertThrows(IllegalStateException.class,
