@@ -9,10 +9,12 @@ import java.util.function.BiConsumer;
 /**
  * Which sessions of one shard subscribe to which topic filters. A filter is either an exact topic (a hash lookup
  * per publish) or an MQTT wildcard filter ({@code +} for one level, {@code #} for the rest, levels separated by
- * {@code /}), matched by a scan of the wildcard filters only. SWB/1 topics cannot contain wildcards; MQTT's can.
+ * {@code /}), found through a tree of the wildcard filters' levels: a publish visits only the branches its topic's
+ * levels lead to (one per level, and a {@code +} branch), not every wildcard filter (a fleet subscribing
+ * {@code cmd/<device>/#} each made every publish scan them all). SWB/1 topics cannot contain wildcards; MQTT's can.
  *
- * <p>Owned by the shard's event loop; not thread-safe. Subscribing and unsubscribing are O(1) per filter; a filter
- * with one subscriber costs one map entry.
+ * <p>Owned by the shard's event loop; not thread-safe. Subscribing and unsubscribing are O(levels) per filter; a
+ * filter with one subscriber costs one map entry (and a wildcard one its levels in the tree).
  */
 public final class TopicIndex {
     /**
@@ -46,6 +48,9 @@ public final class TopicIndex {
         Object subs = map.get(filter);
         if (subs == null) {
             map.put(filter, s);
+            if (map == wildcards) {
+                tree.add(filter);
+            }
             interest.changed(filter, map == wildcards, true);
             return true;
         }
@@ -68,6 +73,9 @@ public final class TopicIndex {
         Object subs = map.get(filter);
         if (subs == s) {
             map.remove(filter);
+            if (map == wildcards) {
+                tree.remove(filter, 0);
+            }
             interest.changed(filter, map == wildcards, false);
             return true;
         }
@@ -91,12 +99,115 @@ public final class TopicIndex {
     public void forEachMatch(String topic, BiConsumer<String, Session> action) {
         forEachOf(topic, exact.get(topic), action);
         if (!wildcards.isEmpty()) {
-            for (Map.Entry<String, Object> e : wildcards.entrySet()) {
-                if (matches(e.getKey(), topic)) {
-                    forEachOf(e.getKey(), e.getValue(), action);
+            boolean dollar = !topic.isEmpty() && topic.charAt(0) == '$';
+            tree.match(topic, 0, true, dollar, filter -> forEachOf(filter, wildcards.get(filter), action));
+        }
+    }
+
+    /** The wildcard filters, level by level. */
+    private final Level tree = new Level();
+
+    /** One level of the wildcard filters' tree: the path from the root is the levels before it. */
+    private static final class Level {
+        /** The next level, by its literal text; null while none. */
+        private HashMap<String, Level> children;
+        /** The next level when it is {@code +}. */
+        private Level plus;
+        /** The filter that ends here (its last level is this one), or null. */
+        private String filter;
+        /** The filter that ends with {@code #} right below here (this level and all below, and this one), or null. */
+        private String hash;
+
+        void add(String f) {
+            Level at = this;
+            int pos = 0;
+            while (true) {
+                int end = levelEnd(f, pos);
+                if (end - pos == 1 && f.charAt(pos) == '#') {
+                    at.hash = f; // a valid filter has # last
+                    return;
                 }
+                Level next;
+                if (end - pos == 1 && f.charAt(pos) == '+') {
+                    next = at.plus == null ? at.plus = new Level() : at.plus;
+                } else {
+                    if (at.children == null) {
+                        at.children = new HashMap<>(4);
+                    }
+                    next = at.children.computeIfAbsent(f.substring(pos, end), k -> new Level());
+                }
+                at = next;
+                if (end == f.length()) {
+                    at.filter = f;
+                    return;
+                }
+                pos = end + 1;
             }
         }
+
+        /** Takes {@code f} (its levels from {@code pos} on are below this one) out; true when this level is empty. */
+        boolean remove(String f, int pos) {
+            int end = levelEnd(f, pos);
+            if (end - pos == 1 && f.charAt(pos) == '#') {
+                hash = null;
+            } else if (end - pos == 1 && f.charAt(pos) == '+') {
+                if (plus != null && (end == f.length() ? plus.clearFilter() : plus.remove(f, end + 1))) {
+                    plus = null;
+                }
+            } else if (children != null) {
+                String level = f.substring(pos, end);
+                Level child = children.get(level);
+                if (child != null && (end == f.length() ? child.clearFilter() : child.remove(f, end + 1))) {
+                    children.remove(level);
+                    if (children.isEmpty()) {
+                        children = null;
+                    }
+                }
+            }
+            return isEmpty();
+        }
+
+        private boolean clearFilter() {
+            filter = null;
+            return isEmpty();
+        }
+
+        private boolean isEmpty() {
+            return filter == null && hash == null && plus == null && children == null;
+        }
+
+        /**
+         * Calls {@code found} with each filter below this level that matches {@code topic} from {@code pos} on (-1:
+         * every level of the topic was matched above); wildcards at the first level skip a topic starting with $.
+         */
+        void match(String topic, int pos, boolean first, boolean dollar, java.util.function.Consumer<String> found) {
+            boolean wildcardsHere = !(first && dollar);
+            if (hash != null && wildcardsHere) {
+                found.accept(hash);
+            }
+            if (pos < 0) {
+                if (filter != null) {
+                    found.accept(filter);
+                }
+                return;
+            }
+            int end = levelEnd(topic, pos);
+            int next = end == topic.length() ? -1 : end + 1;
+            if (children != null) {
+                Level child = children.get(topic.substring(pos, end));
+                if (child != null) {
+                    child.match(topic, next, false, dollar, found);
+                }
+            }
+            if (plus != null && wildcardsHere) {
+                plus.match(topic, next, false, dollar, found);
+            }
+        }
+    }
+
+    private static int levelEnd(String s, int from) {
+        int slash = s.indexOf('/', from);
+        return slash < 0 ? s.length() : slash;
     }
 
     /** Distinct filters with at least one subscriber. */
@@ -124,24 +235,35 @@ public final class TopicIndex {
     }
 
     /**
-     * MQTT matching: {@code +} matches exactly one level, {@code #} (last) matches the parent level and any number
-     * of levels below; a wildcard at the first level does not match a topic starting with {@code $}.
+     * MQTT matching of a valid {@code filter} against a topic name, without allocating: {@code +} matches exactly
+     * one level, {@code #} (last) this level and all below, and also the parent ({@code sport/#} matches
+     * {@code sport}); a wildcard at the first level does not match a topic starting with {@code $}.
      */
-    static boolean matches(String filter, String topic) {
-        if (!topic.isEmpty() && topic.charAt(0) == '$' && !filter.isEmpty()
-                && (filter.charAt(0) == '+' || filter.charAt(0) == '#')) {
+    public static boolean matches(String filter, String topic) {
+        int fl = filter.length();
+        int tl = topic.length();
+        if (tl > 0 && topic.charAt(0) == '$' && fl > 0 && (filter.charAt(0) == '+' || filter.charAt(0) == '#')) {
             return false;
         }
-        String[] f = filter.split("/", -1);
-        String[] t = topic.split("/", -1);
-        for (int i = 0; i < f.length; i++) {
-            if (f[i].equals("#")) {
+        int f = 0;
+        int t = 0;
+        while (true) {
+            int fEnd = levelEnd(filter, f);
+            if (fEnd - f == 1 && filter.charAt(f) == '#') {
                 return true;
             }
-            if (i >= t.length || (!f[i].equals("+") && !f[i].equals(t[i]))) {
+            int tEnd = levelEnd(topic, t);
+            boolean plus = fEnd - f == 1 && filter.charAt(f) == '+';
+            if (!plus && (fEnd - f != tEnd - t || !filter.regionMatches(f, topic, t, fEnd - f))) {
                 return false;
             }
+            if (fEnd == fl || tEnd == tl) {
+                // One has no more levels: a match if neither has, or if all the filter has left is "/#".
+                return (fEnd == fl && tEnd == tl)
+                        || (tEnd == tl && fl - fEnd == 2 && filter.charAt(fl - 1) == '#');
+            }
+            f = fEnd + 1;
+            t = tEnd + 1;
         }
-        return f.length == t.length;
     }
 }

@@ -47,43 +47,4 @@ public final class MqttTopics {
         }
         return true;
     }
-
-    /**
-     * Whether {@code filter} (a valid filter) matches {@code topic} (a valid topic name): {@code +} matches one level,
-     * {@code #} this level and all below, and also the parent ({@code sport/#} matches {@code sport}); a topic that
-     * starts with {@code $} is not matched by a filter that starts with a wildcard ({@code #} does not match
-     * {@code $SYS/x}).
-     */
-    public static boolean matches(String filter, String topic) {
-        int fl = filter.length();
-        int tl = topic.length();
-        if (tl > 0 && topic.charAt(0) == '$' && fl > 0 && (filter.charAt(0) == '+' || filter.charAt(0) == '#')) {
-            return false;
-        }
-        int f = 0;
-        int t = 0;
-        while (true) {
-            int fEnd = levelEnd(filter, f);
-            if (fEnd - f == 1 && filter.charAt(f) == '#') {
-                return true;
-            }
-            int tEnd = levelEnd(topic, t);
-            boolean plus = fEnd - f == 1 && filter.charAt(f) == '+';
-            if (!plus && (fEnd - f != tEnd - t || !filter.regionMatches(f, topic, t, fEnd - f))) {
-                return false;
-            }
-            if (fEnd == fl || tEnd == tl) {
-                // One has no more levels: a match if neither has, or if all the filter has left is "/#".
-                return (fEnd == fl && tEnd == tl)
-                        || (tEnd == tl && fl - fEnd == 2 && filter.charAt(fl - 1) == '#');
-            }
-            f = fEnd + 1;
-            t = tEnd + 1;
-        }
-    }
-
-    private static int levelEnd(String s, int from) {
-        int slash = s.indexOf('/', from);
-        return slash < 0 ? s.length() : slash;
-    }
 }

@@ -904,7 +904,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             // Granted what the client will get: topic messages go at QoS 0 (best effort, nothing kept for an offline
             // subscriber), so a filter gets 0 (MQTT lets a server grant less than asked); the client's own push topic,
             // where stored pushes come at QoS 1, gets up to 1.
-            codes[i] = io.switchboard.mqtt.MqttTopics.matches(filter, at.adapter.pushTopic(session().id()))
+            codes[i] = io.switchboard.session.TopicIndex.matches(filter, at.adapter.pushTopic(session().id()))
                     ? Math.min(sub.qos(), 1) : 0;
             // Retain handling (v5; 0 in 3.1.1): 0 always, 1 only for a new subscription, 2 never.
             sendRetained[i] = sub.retainHandling() == 0
