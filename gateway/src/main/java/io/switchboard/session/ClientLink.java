@@ -48,6 +48,15 @@ public interface ClientLink {
     }
 
     /**
+     * Whether the client has room for another message beyond those it holds unacknowledged by its own count, which
+     * the queue's can fall behind: a message that expired in flight leaves the queue, though the client still holds
+     * it until it acknowledges it (MQTT 5's receive maximum counts it). Always by default.
+     */
+    default boolean hasRoom() {
+        return true;
+    }
+
+    /**
      * Whether the client acknowledges messages pushed with ttl 0 (SWB/1's cumulative ACK covers them); false for
      * MQTT, where QoS 0 has no acknowledgement: such a message then counts as delivered once written, unless an
      * unacknowledged one is ahead of it (the cumulative acknowledgement of that one covers it).

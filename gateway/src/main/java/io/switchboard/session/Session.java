@@ -427,7 +427,7 @@ public final class Session {
         int window = Math.min(registry().limits().windowMessages(), link.windowLimit());
         long nowMs = owner.nowMs();
         int written = 0;
-        while (q.sentCount < q.size() && q.sentCount < window && link.isWritable()) {
+        while (q.sentCount < q.size() && q.sentCount < window && link.isWritable() && link.hasRoom()) {
             Message m = q.get(q.sentCount);
             if (m.expired(nowMs)) {
                 metrics().messagesExpired.increment();

@@ -176,6 +176,27 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aMessageThatExpiredInFlightStillCountsAgainstTheReceiveMaximumUntilAcknowledged() throws Exception {
+        gw.start();
+        MqttTestClient c = open(V5);
+        c.sendConnect("slow", true, 60, null, null, 2);
+        assertEquals(0, c.connack().body()[1]);
+        push("slow", "a", 3600);
+        push("slow", "b", 1);
+        push("slow", "c", 3600);
+        push("slow", "d", 3600);
+        MqttTestClient.Pub a = c.readPublish();
+        MqttTestClient.Pub b = c.readPublish();
+        assertEquals("b", b.text());
+        gw.advanceSec(2); // b expires while the client holds it
+        c.puback(a.packetId());
+        assertEquals("c", c.readPublish().text());
+        c.expectSilence(300); // b and c in flight: the Receive Maximum of 2
+        c.puback(b.packetId());
+        assertEquals("d", c.readPublish().text(), "once b is acknowledged");
+    }
+
+    @Test
     void aStoredPushLargerThanTheClientsMaximumPacketSizeIsNotSentAndDoesNotBlockTheNextOnes() throws Exception {
         gw.start();
         push("small", "x".repeat(500), 60); // kept while the client is away: no limit known yet
@@ -477,6 +498,31 @@ class GatewayMqttTest {
         pub.expectEof();
         SwbTestClient swb = readerOfAlarms(); // subscribes only now: it sees what the resend delivers
         MqttTestClient again = connected("alarm", V311, false);
+        again.publish("alarms", "fire", 2, 9, true); // sent again with DUP: delivered before, not again
+        again.expect(MqttTestClient.PUBREC);
+        again.pubrel(9);
+        again.expect(MqttTestClient.PUBCOMP);
+        again.publish("alarms", "smoke", 2, 10);
+        again.expect(MqttTestClient.PUBREC);
+        assertEquals("smoke", swb.readMsg().text(), "the resent one was not delivered a second time");
+    }
+
+    @Test
+    void qos2IdsAreKeptWhenTheServerClosesAV5ConnectionWhoseSocketLingers() throws Exception {
+        gw.start();
+        MqttTestClient pub = open(V5);
+        pub.sendConnect("alarm5", false, 60, null, null, 0, 600); // session expiry 10 min
+        assertEquals(0, pub.connack().body()[1]);
+        pub.publish("alarms", "fire", 2, 9);
+        pub.expect(MqttTestClient.PUBREC);
+        gw.advanceSec(60);
+        gw.advanceSec(60);
+        gw.advanceSec(20); // the server closes it: DISCONNECT 0x8D, then it waits for the client to close
+        assertEquals(0x8D, pub.readDisconnect());
+        SwbTestClient swb = readerOfAlarms();
+        MqttTestClient again = open(V5); // back before the old socket closed
+        again.sendConnect("alarm5", false, 60, null, null, 0, 600);
+        assertEquals(0, again.connack().body()[1]);
         again.publish("alarms", "fire", 2, 9, true); // sent again with DUP: delivered before, not again
         again.expect(MqttTestClient.PUBREC);
         again.pubrel(9);

@@ -276,10 +276,19 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     }
 
     /** Keeps this connection's unreleased QoS 2 ids for the next connection to {@code s}, while it lives. */
-    private void parkQos2(Session s) {
+    /**
+     * Parks the QoS 2 ids not released yet with the session {@code s} when it outlives this connection, once: a
+     * later connection of the client takes them.
+     */
+    private void parkQos2IfKept(Session s) {
+        if (qos2Received == null || qos2Received.isEmpty() || sessionExpirySec <= 0
+                || qos2Received.size() > receiveMaximumToAnnounce()) {
+            return;
+        }
         long nowMs = at.shard.nowMs();
         at.shared.registry().unreleasedQos2().park(s.id(), qos2Received.packetIds(),
                 nowMs + sessionExpirySec * 1000L, nowMs);
+        qos2Received = null;
     }
 
     /**
@@ -320,11 +329,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             will = null;
             publishWill(w.will(), w.session());
         }
-        if (code == 409 && welcomedTo != null && qos2Received != null && !qos2Received.isEmpty()
-                && sessionExpirySec > 0 && !at.shared.registry().directory().shared()) {
-            // Taken over by a new connection of this process: called before that one's CONNACK, which takes them
-            // (in a cluster, its claim read them from Redis).
-            parkQos2(welcomedTo);
+        if (welcomedTo != null && !at.shared.registry().directory().shared()) {
+            // Now, as the session lets go of this connection, not once its socket closed: taken over (409), this is
+            // called before the new connection's CONNACK, which takes them; closed by the server for another
+            // reason, the socket may linger for seconds, and a client that comes back meanwhile would find none (its
+            // DUP resend then delivered twice). In a cluster, Redis keeps them (qos2InDirectory).
+            parkQos2IfKept(welcomedTo);
         }
     }
 
@@ -442,6 +452,16 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     @Override
     public int windowLimit() {
         return receiveMaximum == 0 ? 0xFFFF : receiveMaximum;
+    }
+
+    /**
+     * The QoS 1 messages in flight by this connection's count (the PUBACKs it waits for), below the window: one
+     * that expired in flight left the session's queue, but the client holds it until its PUBACK, and a v5 client
+     * that gets more than its Receive Maximum disconnects (and 3.1.1 would run out of packet ids).
+     */
+    @Override
+    public boolean hasRoom() {
+        return inflight == null || inflight.size() < windowLimit();
     }
 
     /**
@@ -742,11 +762,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
         Session s = welcomedTo; // session() is already gone when the server closed (keep-alive timeout, 429, ...)
         super.channelInactive(ctx);
-        if (s != null && qos2Received != null && !qos2Received.isEmpty() && sessionExpirySec > 0
-                && s.offline() && qos2Received.size() <= receiveMaximumToAnnounce()) {
-            // Kept with the session (a connection that took it over got them at the takeover: see closing). In a
+        if (s != null && s.offline()) {
+            // The client closed: kept with the session (when the server closed, closing parked them already). In a
             // cluster the session is never offline here: Redis keeps the ids (qos2InDirectory).
-            parkQos2(s);
+            parkQos2IfKept(s);
         }
         PendingWill w = will;
         will = null;
