@@ -594,21 +594,31 @@ public final class SessionRegistry {
     public CompletableFuture<Integer> recover() {
         Map<SessionShard, List<Runnable>> work = new IdentityHashMap<>();
         int[] clients = new int[1];
-        store.recover((clientId, lastSeq, messages) -> {
-            SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
-            Session s = new Session(clientId, home, Session.OFFLINE, home.nowMs(), seqOrigin(home));
-            if (sessions.putIfAbsent(s) != null) {
-                throw new IllegalStateException("the store recovered client " + clientId + " twice");
-            }
-            clients[0]++;
-            work.computeIfAbsent(home, k -> new ArrayList<>()).add(() -> {
-                s.restore(lastSeq, messages);
-                if (s.queued() == 0) {
-                    remove(s);
-                } else {
-                    home.addOffline(s);
+        store.recover(new MessageStore.Recovery() {
+            @Override
+            public void client(String clientId, long lastSeq, List<MessageStore.Stored> messages) {
+                SessionShard home = loops.get(Math.floorMod(clientId.hashCode(), loops.size()));
+                Session s = new Session(clientId, home, Session.OFFLINE, home.nowMs(), seqOrigin(home));
+                if (sessions.putIfAbsent(s) != null) {
+                    throw new IllegalStateException("the store recovered client " + clientId + " twice");
                 }
-            });
+                clients[0]++;
+                work.computeIfAbsent(home, k -> new ArrayList<>()).add(() -> {
+                    s.restore(lastSeq, messages);
+                    if (s.queued() == 0) {
+                        remove(s);
+                    } else {
+                        home.addOffline(s);
+                    }
+                });
+            }
+
+            @Override
+            public void highestSeq(long seq) {
+                // As for a session that ended here: a new one numbers above it (seqOrigin), also on a clock that
+                // went back across the restart.
+                highestEndedSeq.accumulateAndGet(seq, Math::max);
+            }
         });
         CompletableFuture<Integer> done = new CompletableFuture<>();
         AtomicInteger remaining = new AtomicInteger(work.size());

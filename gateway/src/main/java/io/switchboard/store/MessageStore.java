@@ -74,6 +74,14 @@ public interface MessageStore extends AutoCloseable {
          * @param messages its unacknowledged, unexpired messages in seq order
          */
         void client(String clientId, long lastSeq, List<Stored> messages);
+
+        /**
+         * The highest seq the store read of any client, also of those it keeps nothing for (their acknowledgements,
+         * their messages acknowledged since): new sessions number above it, so that a client resuming after a
+         * restart on a clock that went back is not given seqs at or below what it has. Once, after the clients.
+         */
+        default void highestSeq(long seq) {
+        }
     }
 
     /** One message as a store keeps it. */

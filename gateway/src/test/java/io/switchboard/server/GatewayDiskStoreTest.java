@@ -78,6 +78,31 @@ class GatewayDiskStoreTest {
     }
 
     @Test
+    void aClientResumingAfterARestartOnAClockThatWentBackMissesNoStoredPush() throws Exception {
+        gw.config.seqOriginFromClock = true;
+        gw.start();
+        long first = push("alice", "one", 3600);
+        SwbTestClient a = gw.hello("alice");
+        assertEquals(first, a.readMsg().seq());
+        a.ack(first);
+        a.sync();
+        a.close(); // nothing of alice kept: only her records say which seqs she had
+        GatewayFixture.await(() -> {
+            try {
+                return gw.api().get("/v1/clients/alice").status() == 404;
+            } catch (java.io.IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "alice's session ended");
+        gw.clock.advanceMs(-60_000); // restarted on a clock a minute behind (an RTC before NTP, a VM restored)
+        gw.restart();
+        long next = push("alice", "two", 3600);
+        assertTrue(next > first, "the new session numbers above what the store read: " + next + " after " + first);
+        SwbTestClient again = gw.hello("alice", "resume=" + first);
+        assertEquals("two", again.readMsg().text(), "not taken for one she had");
+    }
+
+    @Test
     void pushesWithoutATtlAreNeverWritten() throws Exception {
         gw.start();
         SwbTestClient a = gw.hello("a");

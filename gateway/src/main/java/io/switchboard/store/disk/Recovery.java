@@ -39,6 +39,8 @@ final class Recovery implements Records.Visitor {
 
     private final Map<String, Client> clients = new HashMap<>();
     private int segment;
+    /** The highest seq of any record read, of every client (forgotten ones too). */
+    private long highestSeq;
 
     private Recovery() {
     }
@@ -75,6 +77,7 @@ final class Recovery implements Records.Visitor {
                 into.client(id, c.lastSeq, kept);
             }
         });
+        into.highestSeq(r.highestSeq);
         long ms = (System.nanoTime() - started) / 1_000_000;
         log.info("store: {}: recovered {} messages of {} clients from {} segments ({} bytes) in {} ms",
                 dir.path, totals[1], totals[2], segments.size(), readBytes, ms);
@@ -120,6 +123,7 @@ final class Recovery implements Records.Visitor {
     public void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes) {
         Client c = clients.computeIfAbsent(clientId, k -> new Client());
         c.lastSeq = Math.max(c.lastSeq, seq);
+        highestSeq = Math.max(highestSeq, seq);
         if (seq <= c.ackedUpTo) {
             // Written after an ACK that covers it: a new session of the same id that started its seqs again
             // (--seq-origin zero, or a wall clock stepped back), whose predecessor's records all ended before it,
@@ -136,6 +140,7 @@ final class Recovery implements Records.Visitor {
     public void ack(String clientId, long seq) {
         Client c = clients.computeIfAbsent(clientId, k -> new Client());
         c.lastSeq = Math.max(c.lastSeq, seq);
+        highestSeq = Math.max(highestSeq, seq);
         if (seq > c.ackedUpTo) {
             c.ackedUpTo = seq;
             if (!c.pending.isEmpty() && c.pending.get(0).seq() <= seq) {
