@@ -156,7 +156,8 @@ final class StatsCollector {
         gauge(sb, "switchboard_store_disk_bytes", "Bytes of the store's segment files.", s.diskBytes());
         gauge(sb, "switchboard_store_records", "Stored messages kept.", s.liveRecords());
         gauge(sb, "switchboard_store_segments", "Segment files of the store.", s.segments());
-        counter(sb, "switchboard_store_failures_total", "Store writes that failed (stored pushes answered 503).",
+        counter(sb, "switchboard_store_failures_total", "Store writes that failed (stored pushes answered 503) and compaction's failed tries (a segment it could "
+                + "not read or delete, tried again every minute: the files grow meanwhile).",
                 s.failures());
         gauge(sb, "switchboard_store_recovery_seconds", "How long reading the store took at start.",
                 s.recoveryMs() / 1000.0);

@@ -531,6 +531,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * (no goodbye); a client that does not read that much is closed after a grace period.
      */
     protected final void leave() {
+        leaving();
         phase = CLOSING;
         letGoOfSession();
         Object end = framingClose(0, "bye");
@@ -672,6 +673,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * or not: a protocol's last word on the session (an MQTT will at a takeover). Nothing by default.
      */
     protected void closing(int code) {
+    }
+
+    /** The client ends this connection (its goodbye, or its transport's close): before the session lets go of it. */
+    protected void leaving() {
     }
 
     /** Counts {@code reason}, says why ({@code code text}) and closes: the answer to input that breaks the protocol. */

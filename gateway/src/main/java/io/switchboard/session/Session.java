@@ -48,6 +48,8 @@ public final class Session {
      * stored: an MQTT persistent session's expiry; 0 = not at all (the session ends with its last stored message).
      */
     private int keepUntilSec;
+    /** How long this session is kept once its connection ends (see {@link #keepOfflineFor}); 0: it ends with it. */
+    private int keepForSec;
     /** Consecutive seconds the budget ran out, up to 127. */
     private byte overBudgetSec;
     private byte state;
@@ -115,8 +117,19 @@ public final class Session {
      * before. Owner loop only.
      */
     public void keepOfflineFor(long seconds, long nowMs) {
-        keepUntilSec = seconds <= 0 ? 0
-                : (int) Math.min(Integer.MAX_VALUE, nowMs / 1000 - SINCE_EPOCH_SEC + seconds);
+        keepForSec = (int) Math.max(0, Math.min(Integer.MAX_VALUE, seconds));
+        restartExpiry(nowMs);
+    }
+
+    /** Whether this session outlives its connection by an expiry (an MQTT persistent session's). Owner loop only. */
+    public boolean keptAfterItsConnection() {
+        return keepForSec > 0;
+    }
+
+    /** The expiry counts from now: from when the connection ended, not from when it began. */
+    private void restartExpiry(long nowMs) {
+        keepUntilSec = keepForSec == 0 ? 0
+                : (int) Math.min(Integer.MAX_VALUE, nowMs / 1000 - SINCE_EPOCH_SEC + keepForSec);
     }
 
     /** Whether an expiry keeps this session past its connection at {@code nowMs} (see {@link #keepOfflineFor}). */
@@ -465,6 +478,7 @@ public final class Session {
      * re-sent by the next {@link #pump}. The caller writes its welcome (with {@link #lastSeq()}) first, then pumps.
      */
     public void attach(ClientLink newLink, long resumeSeq, long nowMs) {
+        keepForSec = 0; // each connection says for itself how long the session outlives it (keepOfflineFor)
         if (resumeSeq > 0) {
             long upTo = Math.min(resumeSeq, lastSeq);
             boolean storedAcked = false;
@@ -502,6 +516,7 @@ public final class Session {
             queue.lastSentSeq = ackedSeq;
         }
         since(nowMs);
+        restartExpiry(nowMs); // a session connected for longer than its expiry is still kept that long after
         state = nextState;
         return queue == null && nextState == OFFLINE && !keptAt(nowMs);
     }

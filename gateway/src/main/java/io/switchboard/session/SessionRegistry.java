@@ -450,7 +450,10 @@ public final class SessionRegistry {
         }
         if (!h.open()) {
             s.dropTransient(); // ttl=0 pushes that arrived while transferring were for that connection only
-            if (s.queued() == 0) {
+            // The connection that came for it went meanwhile: the session stays as it was, kept for its stored
+            // messages or its expiry (an MQTT persistent session), as when a connection closes.
+            if (s.queued() == 0 && (!s.keptAt(s.owner().nowMs())
+                    || offlineSessions.get() >= limits.maxOfflineSessions())) {
                 remove(s);
             } else {
                 s.state(Session.OFFLINE);

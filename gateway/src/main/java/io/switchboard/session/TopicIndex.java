@@ -92,9 +92,10 @@ public final class TopicIndex {
     /**
      * Calls {@code action} with the filter and the session of each subscription whose filter matches
      * {@code topic}: a session subscribed through
-     * several matching filters is called once per filter (as MQTT 3.1.1 allows). Iterates in place, allocating
-     * nothing: {@code action} must not subscribe or unsubscribe (a connection that fails while being written to
-     * detaches from its session later, in its own close task).
+     * several matching filters is called once per filter (as MQTT 3.1.1 allows). Iterates in place (allocating
+     * only a level's text per branch of the wildcard tree it looks up): {@code action} must not subscribe or
+     * unsubscribe (a connection that fails while being written to detaches from its session later, in its own
+     * close task).
      */
     public void forEachMatch(String topic, BiConsumer<String, Session> action) {
         forEachOf(topic, exact.get(topic), action);
@@ -172,6 +173,16 @@ public final class TopicIndex {
             return isEmpty();
         }
 
+        int count() {
+            int n = 1 + (plus == null ? 0 : plus.count());
+            if (children != null) {
+                for (Level c : children.values()) {
+                    n += c.count();
+                }
+            }
+            return n;
+        }
+
         private boolean isEmpty() {
             return filter == null && hash == null && plus == null && children == null;
         }
@@ -208,6 +219,11 @@ public final class TopicIndex {
     private static int levelEnd(String s, int from) {
         int slash = s.indexOf('/', from);
         return slash < 0 ? s.length() : slash;
+    }
+
+    /** Levels in the wildcard filters' tree, its root included (for tests: emptied levels are pruned). */
+    int treeLevels() {
+        return tree.count();
     }
 
     /** Distinct filters with at least one subscriber. */

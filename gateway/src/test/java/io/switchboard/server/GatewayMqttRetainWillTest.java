@@ -222,6 +222,29 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aSessionConnectedLongerThanItsExpiryIsKeptThatLongAfterItsConnectionEnds() throws Exception {
+        gw.start();
+        MqttTestClient first = reconnect("long", V5, 10);
+        first.connack();
+        assertEquals(0, first.subscribeAndWait(1, "news/#", 0));
+        gw.advanceSec(15); // connected past its 10 s expiry
+        first.pingreq();
+        first.expect(MqttTestClient.PINGRESP);
+        MqttTestClient second = reconnect("long", V5, 10); // takes the live connection over
+        assertTrue(MqttTestClient.sessionPresent(second.connack()), "taken over, the session goes on");
+        assertEquals(1, gw.api().post("/v1/topics/news%2Fa/messages", "one").json().get("delivered").asInt());
+        assertEquals("one", second.readPublish().text(), "with its subscription");
+        gw.advanceSec(15);
+        second.close(); // dropped, 15 s after it connected
+        gw.awaitOffline("long");
+        gw.advanceSec(5);
+        MqttTestClient third = reconnect("long", V5, 10);
+        assertTrue(MqttTestClient.sessionPresent(third.connack()), "kept 10 s from the drop, not from the connect");
+        assertEquals(1, gw.api().post("/v1/topics/news%2Fb/messages", "two").json().get("delivered").asInt());
+        assertEquals("two", third.readPublish().text());
+    }
+
+    @Test
     void aSessionIsPresentOnlyWhenItWasKeptForAnEarlierConnectionOfTheClient() throws Exception {
         gw.config.mqttMaxSessionExpirySec = 10;
         gw.start();

@@ -185,6 +185,7 @@ class TopicIndexTest {
             assertTrue(index.remove(e.getKey(), e.getValue()));
         }
         assertEquals(0, index.filterCount());
+        assertEquals(1, index.treeLevels(), "every emptied level pruned: the root alone is left");
         List<String> left = new ArrayList<>();
         index.forEachMatch("a/b", (f, s) -> left.add(f));
         assertEquals(List.of(), left);

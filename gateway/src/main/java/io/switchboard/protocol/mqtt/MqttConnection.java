@@ -162,7 +162,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     // leaving with an error (0x80 and up) is gone as abnormally as a dropped socket.
                     will = null;
                 }
-                if (session() != null && !session().keptAt(at.shard.nowMs())) {
+                if (session() != null && !session().keptAfterItsConnection()) {
                     // The session ends with this connection: its subscriptions go now, before the socket closes,
                     // so a CONNECT that arrives on another loop before this close is handled finds none.
                     session().clearSubscriptions();
@@ -275,7 +275,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return sessionExpirySec > 0 && welcomedTo != null && at.shared.registry().directory().shared();
     }
 
-    /** Keeps this connection's unreleased QoS 2 ids for the next connection to {@code s}, while it lives. */
     /**
      * Parks the QoS 2 ids not released yet with the session {@code s} when it outlives this connection, once: a
      * later connection of the client takes them.
@@ -329,11 +328,22 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             will = null;
             publishWill(w.will(), w.session());
         }
+        parkQos2AsTheSessionLetsGo();
+    }
+
+    @Override
+    protected void leaving() {
+        parkQos2AsTheSessionLetsGo(); // the client's DISCONNECT, or its WebSocket close
+    }
+
+    /**
+     * Parks the unreleased QoS 2 ids now, as the session lets go of this connection, not once its socket closed:
+     * taken over (409), before the new connection's CONNACK, which takes them; ended by the server or the client
+     * otherwise, the socket may linger for seconds (a goodbye being flushed), and a client that comes back meanwhile
+     * would find none (its DUP resend then delivered twice). In a cluster, Redis keeps them (qos2InDirectory).
+     */
+    private void parkQos2AsTheSessionLetsGo() {
         if (welcomedTo != null && !at.shared.registry().directory().shared()) {
-            // Now, as the session lets go of this connection, not once its socket closed: taken over (409), this is
-            // called before the new connection's CONNACK, which takes them; closed by the server for another
-            // reason, the socket may linger for seconds, and a client that comes back meanwhile would find none (its
-            // DUP resend then delivered twice). In a cluster, Redis keeps them (qos2InDirectory).
             parkQos2IfKept(welcomedTo);
         }
     }

@@ -89,14 +89,17 @@ public final class DiskStore implements MessageStore {
         return dir.path;
     }
 
-    /** Free bytes on the data directory's filesystem for this process, or -1 when unknown. */
     /**
      * The default {@code --max-store-bytes}: a quarter of the space the store may use in {@code dir}, its own segment
      * files counted as free (else every restart, finding the space they take gone, bounded it lower: below what it
      * held, every stored push answered 507); 1 GiB when the free space cannot be read.
      */
     public static long defaultMaxBytes(Path dir) {
-        long free = usableBytes(dir);
+        return defaultMaxBytes(dir, usableBytes(dir));
+    }
+
+    /** {@link #defaultMaxBytes(Path)} with {@code free} bytes free on the filesystem (-1 when unknown). */
+    static long defaultMaxBytes(Path dir, long free) {
         if (free <= 0) {
             return 1L << 30;
         }
@@ -113,6 +116,7 @@ public final class DiskStore implements MessageStore {
         return Math.max((free + own) / 4, 1024 * 1024);
     }
 
+    /** Free bytes on the data directory's filesystem for this process, or -1 when unknown. */
     public static long usableBytes(Path dir) {
         try {
             Path p = dir.toAbsolutePath();

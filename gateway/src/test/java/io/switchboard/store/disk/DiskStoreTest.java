@@ -477,16 +477,13 @@ class DiskStoreTest {
 
     @Test
     void theDefaultBoundCountsTheStoresOwnFilesAsFreeSoARestartDoesNotLowerIt() throws IOException {
-        long without = DiskStore.defaultMaxBytes(dir);
-        Path segment = dir.resolve("segment-0000000001.swblog");
-        try (var f = java.nio.channels.FileChannel.open(segment, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
-            f.write(java.nio.ByteBuffer.wrap(new byte[1]), 400L * 1024 * 1024 - 1); // 400 MiB, sparse
-        }
-        long with = DiskStore.defaultMaxBytes(dir);
-        long gained = with - without;
-        assertTrue(gained > 90L * 1024 * 1024 && gained < 110L * 1024 * 1024,
-                "a quarter of the segment's 400 MiB counted as free: " + gained);
+        long free = 1L << 30;
+        assertEquals(free / 4, DiskStore.defaultMaxBytes(dir, free));
+        Files.write(dir.resolve("segment-0000000001.swblog"), new byte[4 << 20]);
+        Files.write(dir.resolve("other.txt"), new byte[4 << 20]); // not the store's
+        assertEquals((free + (4 << 20)) / 4, DiskStore.defaultMaxBytes(dir, free),
+                "a quarter of the free space and of the store's own segment files");
+        assertEquals(1L << 30, DiskStore.defaultMaxBytes(dir, -1), "1 GiB when the free space is unknown");
     }
 
     @Test
