@@ -283,7 +283,9 @@ public final class ServerConfig {
         wsAllowedOrigins = b.wsAllowedOrigins.isBlank() ? java.util.List.of()
                 : java.util.Arrays.stream(b.wsAllowedOrigins.split(",")).map(String::strip)
                         .filter(o -> !o.isEmpty()).toList();
-        wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : maxPayloadBytes + 8 * 1024;
+        // No frame limit of its own by default: a frame's data goes to the protocol as it arrives, whose own limits
+        // bound what is buffered, and an MQTT client may send many packets in one frame (MQTT.js sends its queue so).
+        wsMaxFrameBytes = b.wsMaxFrameBytes > 0 ? b.wsMaxFrameBytes : Integer.MAX_VALUE;
         mqttMaxSessionExpirySec = b.mqttMaxSessionExpirySec;
         maxRetained = b.maxRetained;
         maxRetainedBytes = b.maxRetainedBytes;
@@ -689,7 +691,9 @@ public final class ServerConfig {
                 + "a page served from the host it connects to; clients that send no Origin (not browsers) always.")
         public String wsAllowedOrigins = "";
         @Option(names = "--ws-max-frame", paramLabel = "<bytes>", description = "Largest WebSocket frame a client "
-                + "may send; larger ones close the connection with 1009. Default: --max-payload plus 8 KiB.")
+                + "may send; larger ones close the connection with 1009. Default: none of its own (the protocol's limits "
+                + "bound what is buffered: --max-payload, --max-line, MQTT's packet size; one frame may carry many "
+                + "packets).")
         public int wsMaxFrameBytes = 0;
         @Option(names = "--mqtt-max-session-expiry", paramLabel = "<sec>", description = "Longest an MQTT session "
                 + "(its subscriptions) outlives its connection with nothing stored for it: a 3.1.1 persistent session "

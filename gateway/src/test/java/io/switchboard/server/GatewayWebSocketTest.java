@@ -358,12 +358,37 @@ class GatewayWebSocketTest {
         byte[] p = payload.getBytes(StandardCharsets.UTF_8);
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         b.write(0x30);
-        b.write(2 + t.length + p.length);
+        for (int length = 2 + t.length + p.length; ; length >>>= 7) { // the remaining length, 7 bits a byte
+            b.write(length < 128 ? length : (length & 0x7f) | 0x80);
+            if (length < 128) {
+                break;
+            }
+        }
         b.write(0);
         b.write(t.length);
         b.writeBytes(t);
         b.writeBytes(p);
         return b.toByteArray();
+    }
+
+    @Test
+    void oneFrameMayCarryManyMqttPacketsBeyondTheLargestPayload() throws Exception {
+        gw.config.maxPayloadBytes = 1000;
+        gw.start();
+        MqttTestClient watcher = MqttTestClient.over(ws("/mqtt", "Sec-WebSocket-Protocol: mqtt"), 4);
+        assertEquals(0, watcher.connect("watcher", true));
+        assertEquals(0, watcher.subscribeAndWait(1, "q/#", 0));
+        WsTestClient socket = ws("/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        MqttTestClient sender = MqttTestClient.over(socket, 4);
+        assertEquals(0, sender.connect("queued", true));
+        java.io.ByteArrayOutputStream queue = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 20; i++) { // 20 packets of ~900 bytes in one frame, as MQTT.js sends its queue
+            queue.writeBytes(publishPacket("q/" + i, String.valueOf(i).repeat(900 / String.valueOf(i).length())));
+        }
+        socket.sendBinary(queue.toByteArray());
+        for (int i = 0; i < 20; i++) {
+            assertEquals("q/" + i, watcher.readPublish().topic());
+        }
     }
 
     @Test
