@@ -372,6 +372,24 @@ class GatewayWebSocketTest {
     }
 
     @Test
+    void aCloseFrameRightAfterAHelloWaitsForTheSessionAndWhatCameBetween() throws Exception {
+        gw.start();
+        push("held", "stored", 3600); // an existing session: the hello waits for its claim, reading paused
+        WsTestClient c = ws("/swb");
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY,
+                "HELLO held\nPING\n".getBytes(StandardCharsets.US_ASCII), true));
+        all.writeBytes(WsTestClient.frame(0x80 | WsTestClient.OP_CLOSE, new byte[] {0x03, (byte) 0xE8}, true));
+        c.sendRaw(all.toByteArray());
+        SwbTestClient swb = SwbTestClient.over(c);
+        assertTrue(swb.readLine().startsWith("WELCOME held "));
+        assertEquals("stored", swb.readMsg().text());
+        assertEquals("PONG", swb.readLine(), "the PING sent before the close is answered");
+        assertNull(swb.readLine());
+        assertEquals(1000, c.closeFrame().closeCode(), "then the client's close, echoed");
+    }
+
+    @Test
     void oneFrameMayCarryManyMqttPacketsBeyondTheLargestPayload() throws Exception {
         gw.config.maxPayloadBytes = 1000;
         gw.start();
