@@ -421,7 +421,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (!authenticate(clientId, token)) {
             return;
         }
-        hbSec = at.shared.config().clampHeartbeat(hb);
+        hbSec = heartbeat(hb);
         pending = new Hello(clientId, resumeSeq);
         phase = AWAITING_SESSION;
         ctx.channel().config().setAutoRead(false);
@@ -673,6 +673,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * or not: a protocol's last word on the session (an MQTT will at a takeover). Nothing by default.
      */
     protected void closing(int code) {
+    }
+
+    /** The heartbeat this connection gets for the {@code requested} one: clamped to --hb-min..--hb-max. */
+    protected int heartbeat(int requested) {
+        return at.shared.config().clampHeartbeat(requested);
     }
 
     /** The client ends this connection (its goodbye, or its transport's close): before the session lets go of it. */

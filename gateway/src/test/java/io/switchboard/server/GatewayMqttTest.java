@@ -533,6 +533,22 @@ class GatewayMqttTest {
     }
 
     @Test
+    void aV311KeepAliveAboveHbMaxIsHonouredForItCannotBeToldAnother() throws Exception {
+        gw.config.heartbeatMaxSec = 60;
+        gw.start();
+        MqttTestClient sleepy = open(V311);
+        sleepy.sendConnect("sleepy", true, 300, null, null, 0); // pings every 5 minutes
+        assertEquals(0, sleepy.connack().body()[1]);
+        gw.advanceSec(100);
+        gw.advanceSec(100); // past 2 x --hb-max + the grace, within its own keep-alive
+        sleepy.pingreq();
+        sleepy.expect(MqttTestClient.PINGRESP);
+        gw.advanceSec(300);
+        gw.advanceSec(320); // past 2 x its keep-alive + the grace without a packet
+        sleepy.expectEof();
+    }
+
+    @Test
     void aSecondConnectionWithTheSameIdTakesTheSessionOver() throws Exception {
         gw.start();
         MqttTestClient old5 = connected("twin", V5, true);

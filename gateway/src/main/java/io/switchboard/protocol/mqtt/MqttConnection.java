@@ -331,6 +331,17 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         parkQos2AsTheSessionLetsGo();
     }
 
+    /**
+     * v5 clients are told the server's keep-alive; a 3.1.1 client cannot be, and keeps pinging on its own schedule:
+     * one above --hb-max is taken as it is (else it is closed as idle before its next PINGREQ, its will published,
+     * again after every reconnect). Below --hb-min it is raised, which only makes the server more patient.
+     */
+    @Override
+    protected int heartbeat(int requested) {
+        int clamped = super.heartbeat(requested);
+        return version != MqttVersion.V5 && requested > clamped ? requested : clamped;
+    }
+
     @Override
     protected void leaving() {
         parkQos2AsTheSessionLetsGo(); // the client's DISCONNECT, or its WebSocket close
