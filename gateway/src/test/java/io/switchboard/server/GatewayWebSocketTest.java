@@ -171,6 +171,12 @@ class GatewayWebSocketTest {
         assertEquals("mqttv3.1", c.answer().headers().get("sec-websocket-protocol"));
         WsTestClient both = ws("/mqtt", "Sec-WebSocket-Protocol: mqttv3.1, mqtt");
         assertEquals("mqttv3.1", both.answer().headers().get("sec-websocket-protocol"), "the client's first choice");
+        WsTestClient twoHeaders = ws("/mqtt", "Sec-WebSocket-Protocol: x-other", "Sec-WebSocket-Protocol: mqtt");
+        assertEquals("mqtt", twoHeaders.answer().headers().get("sec-websocket-protocol"),
+                "a header sent twice is one list (RFC 6455 11.3.4)");
+        String split = WsTestClient.upgradeRequest(port(), "/swb").replace("Connection: Upgrade\r\n",
+                "Connection: Upgrade\r\nConnection: keep-alive\r\n");
+        assertEquals(101, answer(split).status(), "Connection in two headers, Upgrade first");
     }
 
     @Test

@@ -66,13 +66,18 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
             }
             String value = line.substring(colon + 1).strip();
             switch (line.substring(0, colon).toLowerCase(Locale.ROOT)) {
-                case "upgrade" -> upgrade = value;
-                case "connection" -> connection = value;
+                // A header that comes more than once is one comma-separated list (RFC 9110 5.3; RFC 6455 11.3.4).
+                case "upgrade" -> upgrade = upgrade == null ? value : upgrade + ", " + value;
+                case "connection" -> connection = connection == null ? value : connection + ", " + value;
                 case "sec-websocket-version" -> version = value;
                 case "sec-websocket-key" -> key = value;
                 case "origin" -> origin = value;
                 case "host" -> host = value;
-                case "sec-websocket-protocol" -> subprotocols = tokens(value);
+                case "sec-websocket-protocol" -> {
+                    List<String> more = tokens(value);
+                    subprotocols = subprotocols.isEmpty() ? more
+                            : java.util.stream.Stream.concat(subprotocols.stream(), more.stream()).toList();
+                }
                 default -> { // not needed by the handshake (extensions are declined by not answering them)
                 }
             }
