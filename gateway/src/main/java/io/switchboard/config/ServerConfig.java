@@ -607,7 +607,8 @@ public final class ServerConfig {
         @Option(names = "--hb-min", paramLabel = "<hbMin>", description = "Smallest heartbeat (s) a client may ask for; 0 lets a client "
                 + "ask for none (hb=0: TCP keepalive only, never idle-closed).")
         public int heartbeatMinSec = 5;
-        @Option(names = "--hb-max", paramLabel = "<hbMax>", description = "Largest heartbeat (s) a client may ask for.")
+        @Option(names = "--hb-max", paramLabel = "<hbMax>", description = "Largest heartbeat (s) a client may ask for (an MQTT "
+                + "3.1.1 client's keep-alive above it is taken as it is: it cannot be told another).")
         public int heartbeatMaxSec = 3600;
         @Option(names = "--idle-grace", paramLabel = "<idleGrace>",
                 description = "Seconds added to 2 x hb before an idle client is closed.")

@@ -452,8 +452,11 @@ public final class SessionRegistry {
             s.dropTransient(); // ttl=0 pushes that arrived while transferring were for that connection only
             // The connection that came for it went meanwhile: the session stays as it was, kept for its stored
             // messages or its expiry (an MQTT persistent session), as when a connection closes.
-            if (s.queued() == 0 && (!s.keptAt(s.owner().nowMs())
-                    || offlineSessions.get() >= limits.maxOfflineSessions())) {
+            boolean kept = s.keptAt(s.owner().nowMs());
+            if (s.queued() == 0 && (!kept || offlineSessions.get() >= limits.maxOfflineSessions())) {
+                if (kept) {
+                    metrics.refused(Refusal.OFFLINE_SESSIONS_LIMIT); // as when a connection closes
+                }
                 remove(s);
             } else {
                 s.state(Session.OFFLINE);

@@ -312,11 +312,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     }
 
     /**
-     * Why the connection closes, in MQTT: the codes of {@link ClientConnection} (HTTP-like: 401, 409, 503, ...) or,
-     * negated, an MQTT reason code this class chose itself. A CONNACK refusal before the session, a v5 DISCONNECT
-     * after it; nothing for v3.1.1 after it, nor before any CONNECT.
-     */
-    /**
      * Taken over: told on the session's loop before the newer connection gets the session (its socket may be gone
      * already), so the will waits (or goes, without a delay) now, and the newer connection's welcome finds it: due at
      * once if it starts a new session with Clean Start (MQTT 5 3.1.4: the old one ended), void if it continues it.
@@ -359,6 +354,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
     }
 
+    /**
+     * Why the connection closes, in MQTT: the codes of {@link ClientConnection} (HTTP-like: 401, 409, 503, ...) or,
+     * negated, an MQTT reason code this class chose itself. A CONNACK refusal before the session, a v5 DISCONNECT
+     * after it; nothing for v3.1.1 after it, nor before any CONNECT.
+     */
     @Override
     protected Object goodbye(int code, String text, long retryMs) {
         if (code == 503 || !flag(FLAG_CONNACK_SENT)) {
