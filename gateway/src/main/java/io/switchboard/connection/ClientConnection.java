@@ -531,7 +531,6 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * (no goodbye); a client that does not read that much is closed after a grace period.
      */
     protected final void leave() {
-        leaving();
         phase = CLOSING;
         letGoOfSession();
         Object end = framingClose(0, "bye");
@@ -565,8 +564,12 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     /** The session let go of this connection (takeover or API disconnect): say why and close. */
     @Override
     public final void close(int code, String text, long retryMs) {
-        session = null;
+        Session s = session;
+        session = null; // the registry let go of this connection already (a takeover, say)
         closeWith(code, text, retryMs);
+        if (s != null) {
+            sessionLetGo(s);
+        }
     }
 
     @Override
@@ -680,8 +683,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         return at.shared.config().clampHeartbeat(requested);
     }
 
-    /** The client ends this connection (its goodbye, or its transport's close): before the session lets go of it. */
-    protected void leaving() {
+    /**
+     * The session {@code s} let go of this connection, as it closes for any reason: it is kept offline, being taken
+     * over by a newer connection, or ended ({@link Session#dead()}). Nothing by default.
+     */
+    protected void sessionLetGo(Session s) {
     }
 
     /** Counts {@code reason}, says why ({@code code text}) and closes: the answer to input that breaks the protocol. */
@@ -732,6 +738,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         session = null;
         if (s != null) {
             at.shared.registry().connectionClosed(s, this);
+            sessionLetGo(s);
         }
     }
 

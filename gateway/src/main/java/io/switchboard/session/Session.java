@@ -306,7 +306,8 @@ public final class Session {
         return state == OFFLINE;
     }
 
-    boolean dead() {
+    /** Ended: no longer in the registry (a later connection of the client gets a new session). */
+    public boolean dead() {
         return state == DEAD;
     }
 

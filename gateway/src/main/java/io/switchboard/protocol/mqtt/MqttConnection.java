@@ -323,7 +323,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             will = null;
             publishWill(w.will(), w.session());
         }
-        parkQos2AsTheSessionLetsGo();
     }
 
     /**
@@ -337,20 +336,17 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return version != MqttVersion.V5 && requested > clamped ? requested : clamped;
     }
 
-    @Override
-    protected void leaving() {
-        parkQos2AsTheSessionLetsGo(); // the client's DISCONNECT, or its WebSocket close
-    }
-
     /**
      * Parks the unreleased QoS 2 ids now, as the session lets go of this connection, not once its socket closed:
      * taken over (409), before the new connection's CONNACK, which takes them; ended by the server or the client
      * otherwise, the socket may linger for seconds (a goodbye being flushed), and a client that comes back meanwhile
-     * would find none (its DUP resend then delivered twice). In a cluster, Redis keeps them (qos2InDirectory).
+     * would find none (its DUP resend then delivered twice). Not for a session that ended (beyond
+     * --max-offline-sessions, say): a new one starts without them. In a cluster, Redis keeps them (qos2InDirectory).
      */
-    private void parkQos2AsTheSessionLetsGo() {
-        if (welcomedTo != null && !at.shared.registry().directory().shared()) {
-            parkQos2IfKept(welcomedTo);
+    @Override
+    protected void sessionLetGo(Session s) {
+        if (!s.dead() && !at.shared.registry().directory().shared()) {
+            parkQos2IfKept(s);
         }
     }
 
@@ -781,13 +777,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
-        Session s = welcomedTo; // session() is already gone when the server closed (keep-alive timeout, 429, ...)
-        super.channelInactive(ctx);
-        if (s != null && s.offline()) {
-            // The client closed: kept with the session (when the server closed, closing parked them already). In a
-            // cluster the session is never offline here: Redis keeps the ids (qos2InDirectory).
-            parkQos2IfKept(s);
-        }
+        super.channelInactive(ctx); // lets go of the session (sessionLetGo parks the unreleased QoS 2 ids)
         PendingWill w = will;
         will = null;
         if (w != null && w.session() != null) {
