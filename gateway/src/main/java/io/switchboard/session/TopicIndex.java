@@ -93,7 +93,7 @@ public final class TopicIndex {
      * Calls {@code action} with the filter and the session of each subscription whose filter matches
      * {@code topic}: a session subscribed through
      * several matching filters is called once per filter (as MQTT 3.1.1 allows). Iterates in place (allocating
-     * only a level's text per branch of the wildcard tree it looks up): {@code action} must not subscribe or
+     * only a level's text per literal branch of the wildcard tree it looks up): {@code action} must not subscribe or
      * unsubscribe (a connection that fails while being written to detaches from its session later, in its own
      * close task).
      */
@@ -101,7 +101,7 @@ public final class TopicIndex {
         forEachOf(topic, exact.get(topic), action);
         if (!wildcards.isEmpty()) {
             boolean dollar = !topic.isEmpty() && topic.charAt(0) == '$';
-            tree.match(topic, 0, true, dollar, filter -> forEachOf(filter, wildcards.get(filter), action));
+            tree.match(topic, 0, true, dollar, wildcards, action);
         }
     }
 
@@ -188,17 +188,19 @@ public final class TopicIndex {
         }
 
         /**
-         * Calls {@code found} with each filter below this level that matches {@code topic} from {@code pos} on (-1:
-         * every level of the topic was matched above); wildcards at the first level skip a topic starting with $.
+         * Calls {@code action} with the subscribers ({@code subs}) of each filter below this level that matches
+         * {@code topic} from {@code pos} on (-1: every level of the topic was matched above); wildcards at the first
+         * level skip a topic starting with $.
          */
-        void match(String topic, int pos, boolean first, boolean dollar, java.util.function.Consumer<String> found) {
+        void match(String topic, int pos, boolean first, boolean dollar, Map<String, Object> subs,
+                   BiConsumer<String, Session> action) {
             boolean wildcardsHere = !(first && dollar);
             if (hash != null && wildcardsHere) {
-                found.accept(hash);
+                forEachOf(hash, subs.get(hash), action);
             }
             if (pos < 0) {
                 if (filter != null) {
-                    found.accept(filter);
+                    forEachOf(filter, subs.get(filter), action);
                 }
                 return;
             }
@@ -207,11 +209,11 @@ public final class TopicIndex {
             if (children != null) {
                 Level child = children.get(topic.substring(pos, end));
                 if (child != null) {
-                    child.match(topic, next, false, dollar, found);
+                    child.match(topic, next, false, dollar, subs, action);
                 }
             }
             if (plus != null && wildcardsHere) {
-                plus.match(topic, next, false, dollar, found);
+                plus.match(topic, next, false, dollar, subs, action);
             }
         }
     }
