@@ -16,7 +16,7 @@ import java.util.Arrays;
  * <p>Damage is skipped where intact records follow it ({@link #skipped()}), and the reading goes on: a whole record
  * (its length possible, its bytes all there) whose checksum or fields are wrong, followed by an intact record, is
  * skipped; damage where a record should start (an impossible length, or two damaged records in a row, the first
- * one's length being the damaged part) is skipped up to the next intact record found within a megabyte. A damaged
+ * one's length being the damaged part) is skipped up to the next intact record found after it. A damaged
  * byte or page in the middle of an older segment (the disk's, or a stray write) loses the records it covers, not
  * every record after it. Damage that nothing intact follows is taken for the torn tail of a crash and stopped at,
  * as before. For one thread.
@@ -128,15 +128,20 @@ final class SegmentReader implements AutoCloseable {
 
     /**
      * Damage where a record should start (an impossible length, or a second damaged record in a row, whose reading
-     * followed a damaged length): looks for the next intact record within {@link #RESYNC_SCAN_BYTES} after where the
-     * damage began, and goes on from it with the bytes in between skipped (true). A damaged length field or page
-     * loses the records it covers, not the rest of the segment. When none is found (a crash's torn tail, most
-     * likely), the reading stops where the damage began (false).
+     * followed a damaged length): looks for the next intact record anywhere after where the damage began, and goes on
+     * from it with the bytes in between skipped (true). A damaged length field or page loses the records it covers,
+     * not the rest of the segment, however long the damaged record was (up to a 16 MiB payload with a raised
+     * --max-payload). When none is found (a crash's torn tail, most likely), the reading stops where the damage began
+     * (false). The scan is byte by byte with cheap checks first (length, type), so a whole segment scans in about a
+     * second; it happens only on damage.
+     *
+     * <p>Doubtful: a payload that itself holds the bytes of a whole valid record (written so on purpose) could be
+     * taken for one when a damaged length points into it; a checksum over the length would not help against that.
      */
     private boolean resync(String why) throws IOException {
         long start = suspectAt >= 0 ? suspectAt : offset;
         String what = suspectAt >= 0 ? suspectWhy : why;
-        long found = scanForRecord(start + 1, Math.min(fileSize, start + 1 + RESYNC_SCAN_BYTES));
+        long found = scanForRecord(start + 1, fileSize);
         if (found < 0) {
             moveTo(start);
             stop(start, why);
@@ -151,9 +156,6 @@ final class SegmentReader implements AutoCloseable {
         moveTo(found);
         return true;
     }
-
-    /** How far past damage {@link #resync} looks for an intact record. */
-    static final long RESYNC_SCAN_BYTES = 1 << 20;
 
     /** The offset of the first intact record that starts in [from, until), or -1; leaves the position anywhere. */
     private long scanForRecord(long from, long until) throws IOException {

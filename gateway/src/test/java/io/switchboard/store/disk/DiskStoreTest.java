@@ -245,6 +245,28 @@ class DiskStoreTest {
     }
 
     @Test
+    void theRecordsAfterALargeRecordWhoseLengthIsDamagedAreKept() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 16 << 20;
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        String large = "L".repeat(3 << 20); // with --max-payload raised above the default
+        append(s, "a", 1, exp, "m1");
+        append(s, "a", 2, exp, large);
+        append(s, "a", 3, exp, "m3");
+        append(s, "a", 4, exp, "m4");
+        s.close();
+        Path seg = segmentFiles().getFirst();
+        byte[] damaged = Files.readAllBytes(seg);
+        damaged[Records.MAGIC.length + Records.messageBytes(1, 2)] = 0x7F; // the large record's length, made impossible
+        Files.write(seg, damaged);
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")), "the records 3 MiB past the damage are found");
+        assertEquals(damaged.length, Files.size(seg), "nothing is cut");
+    }
+
+    @Test
     void aZeroedPageInTheMiddleOfASegmentLosesOnlyTheRecordsItCovers() throws IOException {
         StoreRig rig = new StoreRig(dir);
         rig.segmentBytes = 1 << 20;
