@@ -196,7 +196,14 @@ class GatewayWebSocketTest {
                 .replaceAll("Sec-WebSocket-Key: .*\r\n", "Sec-WebSocket-Key: short\r\n")).status());
         assertEquals(431, answer(WsTestClient.upgradeRequest(port, "/swb", "X-Big: " + "a".repeat(9000)))
                 .status());
-        assertEquals(6, gw.server().metrics().refusals(Refusal.WS_HANDSHAKE));
+        WsTestClient.Answer http10 = answer(WsTestClient.upgradeRequest(port, "/swb").replace("HTTP/1.1", "HTTP/1.0"));
+        assertEquals(400, http10.status());
+        assertTrue(http10.body().contains("HTTP/1.1"), http10.body());
+        WsTestClient.Answer noHost = answer(WsTestClient.upgradeRequest(port, "/swb").replaceAll("Host: .*\r\n", ""));
+        assertEquals(400, noHost.status());
+        assertTrue(noHost.body().contains("Host"), noHost.body());
+        assertEquals(400, answer(WsTestClient.upgradeRequest(port, "/swb", "Host: elsewhere")).status());
+        assertEquals(9, gw.server().metrics().refusals(Refusal.WS_HANDSHAKE));
     }
 
     @Test

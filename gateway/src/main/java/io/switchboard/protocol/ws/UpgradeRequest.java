@@ -45,6 +45,9 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
         if (requestLine.length != 3 || !requestLine[2].startsWith("HTTP/1.")) {
             throw new Refused(400, "not an HTTP/1.1 request line");
         }
+        if (requestLine[2].equals("HTTP/1.0")) {
+            throw new Refused(400, "a WebSocket opens with an HTTP/1.1 request (RFC 6455 4.1), this one is HTTP/1.0");
+        }
         if (!requestLine[0].equals("GET")) {
             throw new Refused(405, "a WebSocket opens with GET");
         }
@@ -72,7 +75,12 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
                 case "sec-websocket-version" -> version = value;
                 case "sec-websocket-key" -> key = value;
                 case "origin" -> origin = value;
-                case "host" -> host = value;
+                case "host" -> {
+                    if (host != null) {
+                        throw new Refused(400, "more than one Host header");
+                    }
+                    host = value;
+                }
                 case "sec-websocket-protocol" -> {
                     List<String> more = tokens(value);
                     subprotocols = subprotocols.isEmpty() ? more
@@ -81,6 +89,9 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
                 default -> { // not needed by the handshake (extensions are declined by not answering them)
                 }
             }
+        }
+        if (host == null) {
+            throw new Refused(400, "no Host header (an HTTP/1.1 request names its host)");
         }
         if (upgrade == null || !tokens(upgrade.toLowerCase(Locale.ROOT)).contains("websocket")
                 || connection == null || !tokens(connection.toLowerCase(Locale.ROOT)).contains("upgrade")) {
