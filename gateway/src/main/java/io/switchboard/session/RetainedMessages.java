@@ -1,7 +1,7 @@
 package io.switchboard.session;
 
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -11,14 +11,16 @@ import java.util.function.BiConsumer;
  * and by bytes (topic plus payload): a new topic beyond either is refused, a replacement that grows past the byte
  * bound too. In memory only: a restart forgets them.
  *
- * <p>Thread-safe: any loop and the API write and read it. A filter with wildcards is matched against every retained
+ * <p>Thread-safe: any loop and the API write and read it. Topics are kept sorted, so a filter with wildcards is
+ * matched only against the topics that start with its levels before the first wildcard ({@code fleet/dev-42/#} looks
+ * at {@code fleet/dev-42...}, not at the whole fleet); a filter that starts with a wildcard looks at every retained
  * topic (at most {@code maxCount}); a filter without one is a single lookup.
  */
 public final class RetainedMessages {
     /** What {@link #retain} did. */
     public enum Outcome { STORED, DELETED, FULL }
 
-    private final ConcurrentHashMap<String, byte[]> byTopic = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<String, byte[]> byTopic = new ConcurrentSkipListMap<>();
     private final int maxCount;
     private final long maxBytes;
     /** Topic characters plus payload bytes of every retained message; guarded by this. */
@@ -58,11 +60,26 @@ public final class RetainedMessages {
             }
             return;
         }
-        for (Map.Entry<String, byte[]> e : byTopic.entrySet()) {
+        String prefix = literalPrefix(filter);
+        for (Map.Entry<String, byte[]> e : byTopic.tailMap(prefix, true).entrySet()) {
+            if (!e.getKey().startsWith(prefix)) {
+                break; // sorted: no topic after this one starts with the prefix
+            }
             if (TopicIndex.matches(filter, e.getKey())) {
                 action.accept(e.getKey(), e.getValue());
             }
         }
+    }
+
+    /**
+     * What every topic {@code filter} (with a wildcard) matches starts with: its levels before the first wildcard,
+     * without the separator after them ({@code a/b/#} also matches {@code a/b}); empty when it starts with one.
+     */
+    static String literalPrefix(String filter) {
+        int plus = filter.indexOf('+');
+        int hash = filter.indexOf('#');
+        int wildcard = plus < 0 ? hash : hash < 0 ? plus : Math.min(plus, hash);
+        return filter.substring(0, Math.max(0, wildcard - 1));
     }
 
     /** Calls {@code action} with every retained message. */

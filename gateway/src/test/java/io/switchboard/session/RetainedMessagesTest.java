@@ -1,0 +1,85 @@
+package io.switchboard.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class RetainedMessagesTest {
+    /** Levels whose topics sort between and around each other's ({@code a.b} before {@code a/}, {@code a0} after). */
+    private static final String[] LEVELS = {"a", "ab", "b", "", "$SYS", "a.b", "a0", "x"};
+
+    private static List<String> matches(RetainedMessages retained, String filter) {
+        List<String> got = new ArrayList<>();
+        retained.forEachMatch(filter, (topic, payload) -> {
+            assertEquals(topic, new String(payload, StandardCharsets.UTF_8), "the payload retained for the topic");
+            got.add(topic);
+        });
+        got.sort(null);
+        return got;
+    }
+
+    @Test
+    void aWildcardFilterFindsEveryRetainedTopicItMatchesAndNoOther() {
+        RetainedMessages retained = new RetainedMessages(10_000, 1 << 20);
+        for (String t : List.of("a", "a/b", "ab/c", "a/", "/a", "a//b", "$SYS/a", "a/$SYS", "ab", "b/a/c", "a/b/c/d",
+                "a.b/c", "a0/b")) {
+            retained.retain(t, t.getBytes(StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("a", "a/", "a/$SYS", "a//b", "a/b", "a/b/c/d"), matches(retained, "a/#"),
+                "a/# matches a itself, not ab, a.b/c or a0/b");
+        assertEquals(List.of("a/", "a/$SYS", "a/b"), matches(retained, "a/+"));
+        assertEquals(List.of("a/b/c/d"), matches(retained, "a/b/+/#"));
+        assertEquals(List.of("/a", "a.b/c", "a/", "a/$SYS", "a/b", "a0/b", "ab/c"), matches(retained, "+/+"),
+                "a wildcard first level skips $ topics");
+        assertEquals(List.of("$SYS/a"), matches(retained, "$SYS/#"));
+        assertEquals(List.of("a/b"), matches(retained, "a/b"));
+        assertEquals(List.of(), matches(retained, "c/#"));
+    }
+
+    @Test
+    void wildcardMatchesAgreeWithTheMatchingRuleOverRandomTopicsAndFilters() {
+        Random random = new Random(7);
+        for (int round = 0; round < 200; round++) {
+            RetainedMessages retained = new RetainedMessages(10_000, 1 << 20);
+            TreeSet<String> topics = new TreeSet<>();
+            for (int i = 0; i < 40; i++) {
+                String t = randomLevels(random, false);
+                topics.add(t);
+                retained.retain(t, t.getBytes(StandardCharsets.UTF_8));
+            }
+            for (int i = 0; i < 40; i++) {
+                String filter = randomLevels(random, true);
+                List<String> expected = topics.stream().filter(t -> TopicIndex.matches(filter, t)).toList();
+                assertEquals(expected, matches(retained, filter), "filter " + filter + " over " + topics);
+            }
+        }
+    }
+
+    /** 1 to 4 levels; a filter has a + or # (the last level) at random places. */
+    private static String randomLevels(Random random, boolean filter) {
+        int n = 1 + random.nextInt(4);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                b.append('/');
+            }
+            int r = random.nextInt(10);
+            if (filter && r == 0) {
+                b.append('+');
+            } else if (filter && r == 1) {
+                return b.append('#').toString();
+            } else {
+                b.append(LEVELS[random.nextInt(LEVELS.length)]);
+            }
+        }
+        if (filter && b.indexOf("+") < 0 && b.indexOf("#") < 0) {
+            b.append("/#");
+        }
+        return b.isEmpty() ? "x" : b.toString(); // a topic has at least one character
+    }
+}
