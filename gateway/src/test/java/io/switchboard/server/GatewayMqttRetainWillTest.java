@@ -102,6 +102,21 @@ class GatewayMqttRetainWillTest {
         MqttTestClient.Packet ack = v5.expect(MqttTestClient.PUBACK);
         assertEquals(0x97, ack.body()[2] & 0xFF, "v5: quota exceeded");
         assertEquals(2, gw.server().metrics().refusals(Refusal.RETAINED_FULL));
+
+        // 3.1.1 cannot be told: its PUBACK says delivered, so the message is delivered (and would go upstream), not
+        // retained.
+        assertEquals(0, c.subscribeAndWait(2, "config/+", 0));
+        c.readPublish(); // the retained config/level
+        MqttTestClient v311 = connected("old-publisher", V311);
+        v311.publishRetained("config/fourth", "y", 1, 6);
+        v311.expect(MqttTestClient.PUBACK);
+        MqttTestClient.Pub live = c.readPublish();
+        assertEquals("config/fourth", live.topic());
+        assertEquals("y", live.text());
+        assertEquals(3, gw.server().metrics().refusals(Refusal.RETAINED_FULL));
+        MqttTestClient late = connected("late-reader", V5);
+        assertEquals(0, late.subscribeAndWait(1, "config/fourth", 0));
+        late.expectSilence(300); // not retained
     }
 
     @Test

@@ -581,13 +581,16 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     }
 
     /**
-     * Keeps {@code p} as its topic's retained message when it asks to be (true), or refuses it (false). For QoS 2 only
-     * a new message, not a DUP resend of one received already: retaining that again would bring back its payload
-     * over one retained since.
+     * Keeps {@code p} as its topic's retained message when it asks to be, and says whether it goes on to be published.
+     * When the retained messages are full (counted as {@code retained_full}), v5 is refused (0x97 quota exceeded) and
+     * the message goes nowhere (false); 3.1.1 cannot be told, its positive acknowledgement says "delivered", so the
+     * message is published (and offered upstream) as one without retain (true). For QoS 2 only a new message, not a
+     * DUP resend of one received already: retaining that again would bring back its payload over one retained since.
      */
     private boolean retained(Publish p) {
-        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())) {
-            refuseRetained(p);
+        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())
+                && version == MqttVersion.V5) {
+            answer(p, MqttReasonCodes.QUOTA_EXCEEDED);
             return false;
         }
         return true;
@@ -766,11 +769,6 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         } else {
             closeWith(-reason, sanitize(why), 0); // 3.1.1 has no refusal: the client resends after reconnecting
         }
-    }
-
-    /** A retained PUBLISH the retained messages have no room for: not published, and said so where MQTT can. */
-    private void refuseRetained(Publish p) {
-        answer(p, version == MqttVersion.V5 ? MqttReasonCodes.QUOTA_EXCEEDED : MqttReasonCodes.SUCCESS);
     }
 
     // ---- the will
