@@ -93,6 +93,25 @@ class GatewayUpstreamTest {
     }
 
     @Test
+    void qos0PublishesWaitingForTheUpstreamDoNotTakeTheRoomOfQos1Ones() throws Exception {
+        gw.config.mqttPort = 0;
+        gw.config.maxPendingSendsPerClient = 2; // the Receive Maximum the CONNACK announces
+        gw.start();
+        try (MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 5)) {
+            assertEquals(0, m.connect("sensor", true));
+            m.publish("telemetry/t", "20.1", 0, 0);
+            m.publish("telemetry/t", "20.2", 0, 0);
+            m.publish("alarms/fire", "!", 1, 9); // no QoS 1 or 2 in flight: within Receive Maximum
+            m.expectSilence(300); // waits for the backend, not refused 0x97
+            answerGate.countDown();
+            MqttTestClient.Packet ack = m.expect(MqttTestClient.PUBACK);
+            assertEquals(9, ack.body()[1]);
+            assertTrue(ack.body().length == 2 || ack.body()[2] == 0, "success");
+        }
+        gw.assertRefusals("send_too_many_pending", 0);
+    }
+
+    @Test
     void aQos2PublishSentAgainAfterAReconnectGetsItsPubrecOnlyOnceTheBackendHasIt() throws Exception {
         gw.config.mqttPort = 0;
         gw.start();
@@ -117,7 +136,7 @@ class GatewayUpstreamTest {
     }
 
     @Test
-    void aRefusedMqttPublishIsAV5ReasonCodeAndClosesA311Connection() throws Exception {
+    void aRefusedMqttPublishIsAV5ReasonCodeAndAPositiveAcknowledgementIn311() throws Exception {
         status.set(400);
         answerGate.countDown();
         gw.config.mqttPort = 0;
@@ -130,9 +149,12 @@ class GatewayUpstreamTest {
             assertEquals(0x80, ack.body()[2] & 0xFF, "unspecified error");
             assertEquals(0, v311.connect("three", true));
             v311.publish("t/x", "b", 1, 4);
-            v311.expectEof(); // 3.1.1 cannot refuse: it sends the PUBLISH again when it comes back
+            // 3.1.1 cannot refuse: closing would have the client send it again on every reconnect, refused each time.
+            assertEquals(4, v311.expect(MqttTestClient.PUBACK).body()[1]);
+            v311.publish("t/x", "c", 2, 5);
+            assertEquals(5, v311.expect(MqttTestClient.PUBREC).body()[1], "QoS 2 likewise");
         }
-        gw.assertRefusals("send_nacked", 2);
+        gw.assertRefusals("send_nacked", 3);
     }
 
     @Test

@@ -80,8 +80,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private String[] topicAliases;
     /** Seconds the session outlives this connection with nothing stored (granted from the CONNECT). */
     private int sessionExpirySec;
-    /** Client PUBLISHes offered to the upstream and not answered yet; bounded by --max-pending-sends. */
+    /**
+     * Client PUBLISHes offered to the upstream and not answered yet, QoS 1 and 2 (what Receive Maximum counts) and
+     * QoS 0 apart (a stream of QoS 0 telemetry does not refuse a QoS 1 alarm); each bounded by --max-pending-sends.
+     */
     private short pendingUpstream;
+    private short pendingUpstreamQos0;
 
     /** A will, and the session it belongs to once the CONNECT was accepted (null before). */
     private record PendingWill(Will will, Session session) {
@@ -708,36 +712,49 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     /**
      * Offers a client's PUBLISH to the upstream sink (--upstream) like a SWB/1 SEND, with its topic: a QoS 1 or 2
      * PUBLISH is acknowledged only once the backend accepted it. A refusal is a v5 PUBACK/PUBREC 0x80 with the
-     * reason; MQTT 3.1.1 cannot refuse, so the connection is closed and the client sends it again when it comes
+     * reason. MQTT 3.1.1 cannot refuse: a lasting refusal (the backend refused it, NACK 502) is acknowledged
+     * positively and the message goes nowhere (counted as {@code send_nacked}), as MQTT asks of a server that does not
+     * authorize a PUBLISH: closing would have the client send it again on every reconnect, for ever; a passing one
+     * (backend unavailable, buffer full, 503) closes the connection, and the client sends it again when it comes
      * back. At most --max-pending-sends unanswered per client (0x97 quota exceeded, or a close in 3.1.1).
      */
     private void offerUpstream(Publish p) {
-        if (pendingUpstream >= at.shared.config().maxPendingSendsPerClient) {
+        if ((p.qos() == 0 ? pendingUpstreamQos0 : pendingUpstream) >= at.shared.config().maxPendingSendsPerClient) {
             refused(Refusal.SEND_TOO_MANY_PENDING);
-            upstreamRefused(p, MqttReasonCodes.QUOTA_EXCEEDED, "too many PUBLISHes waiting for the upstream");
+            upstreamRefused(p, MqttReasonCodes.QUOTA_EXCEEDED, false, "too many PUBLISHes waiting for the upstream");
             return;
         }
-        pendingUpstream++;
+        if (p.qos() == 0) {
+            pendingUpstreamQos0++;
+        } else {
+            pendingUpstream++;
+        }
         at.shared.services().upstream().offer(session().id(), Integer.toString(p.packetId()), p.topic(), p.payload(),
                 new UpstreamSink.Callback() {
                     @Override
                     public void accepted() {
-                        upstreamAnswered(p, true, null);
+                        upstreamAnswered(p, 0, null);
                     }
 
                     @Override
                     public void refused(int code, String reason) {
-                        upstreamAnswered(p, false, code + " " + reason);
+                        upstreamAnswered(p, code, code + " " + reason);
                     }
                 });
     }
 
-    private void upstreamAnswered(Publish p, boolean accepted, String why) {
+    /** {@code code}: 0 accepted, else the refusal's (502 lasting, 503 passing). */
+    private void upstreamAnswered(Publish p, int code, String why) {
         if (!at.shard.inLoop()) {
-            at.shard.execute(() -> upstreamAnswered(p, accepted, why));
+            at.shard.execute(() -> upstreamAnswered(p, code, why));
             return;
         }
-        pendingUpstream--;
+        boolean accepted = code == 0;
+        if (p.qos() == 0) {
+            pendingUpstreamQos0--;
+        } else {
+            pendingUpstream--;
+        }
         if (accepted) {
             at.shared.metrics().sendsAccepted.increment();
         } else {
@@ -749,12 +766,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         if (accepted) {
             answer(p, MqttReasonCodes.SUCCESS);
         } else {
-            upstreamRefused(p, MqttReasonCodes.UNSPECIFIED_ERROR, "upstream refused: " + why);
+            upstreamRefused(p, MqttReasonCodes.UNSPECIFIED_ERROR, code == 502, "upstream refused: " + why);
         }
         ctx.flush();
     }
 
-    private void upstreamRefused(Publish p, int reason, String why) {
+    private void upstreamRefused(Publish p, int reason, boolean lasting, String why) {
         if (p.qos() == 0) {
             return; // at most once: nothing to say
         }
@@ -766,6 +783,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         } // 3.1.1: the client sends it again after reconnecting; its id stays, so subscribers do not get it twice
         if (version == MqttVersion.V5) {
             answer(p, reason);
+        } else if (lasting) {
+            answer(p, MqttReasonCodes.SUCCESS); // 3.1.1 has no refusal, and a resend would be refused again
         } else {
             closeWith(-reason, sanitize(why), 0); // 3.1.1 has no refusal: the client resends after reconnecting
         }
