@@ -142,7 +142,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             route(ex, req, q, path, parts, method);
         } catch (BadRequest e) {
             metrics.refused(Refusal.API_BAD_REQUEST);
-            error(ex, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+            error(ex, HttpResponseStatus.valueOf(e.status), e.getMessage());
         } catch (RuntimeException e) {
             // Answer this request's own place in the order, or every later answer on the connection would wait.
             metrics.loopErrors.increment();
@@ -239,38 +239,46 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
+    /** Messages one {@code POST /v1/messages} may carry (413 beyond): bounds its parse, its answer and a loop turn. */
+    static final int MAX_BATCH_MESSAGES = 10_000;
+
     private void batch(Exchange ex, FullHttpRequest req) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(ApiRequests.body(req));
+        List<PushRequest> requests = new ArrayList<>();
+        // Streamed, one message's tree at a time: a whole-body tree costs about ten times the JSON.
+        try (com.fasterxml.jackson.core.JsonParser json = JSON.createParser(
+                (java.io.InputStream) new io.netty.buffer.ByteBufInputStream(req.content().duplicate()))) {
+            boolean sawMessages = false;
+            if (json.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                throw new BadRequest("body must have a \"messages\" array");
+            }
+            while (json.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String field = json.currentName();
+                com.fasterxml.jackson.core.JsonToken value = json.nextToken();
+                if (!field.equals("messages")) {
+                    json.skipChildren();
+                    continue;
+                }
+                if (value != com.fasterxml.jackson.core.JsonToken.START_ARRAY || sawMessages) {
+                    throw new BadRequest("body must have one \"messages\" array");
+                }
+                sawMessages = true;
+                while (json.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                    if (requests.size() == MAX_BATCH_MESSAGES) {
+                        throw new BadRequest(413, "a batch carries at most " + MAX_BATCH_MESSAGES
+                                + " messages: split it");
+                    }
+                    requests.add(batchItem(JSON.readTree(json)));
+                }
+            }
+            if (!sawMessages) {
+                throw new BadRequest("body must have a \"messages\" array");
+            }
+            if (json.nextToken() != null) {
+                throw new BadRequest("body must be one JSON object");
+            }
         } catch (java.io.IOException e) {
             throw new BadRequest("body must be JSON: {\"messages\":[{\"client\":\"id\",\"payload\":\"text\","
                     + "\"ttl\":0}]}");
-        }
-        JsonNode messages = root == null ? null : root.get("messages");
-        if (messages == null || !messages.isArray()) {
-            throw new BadRequest("body must have a \"messages\" array");
-        }
-        List<PushRequest> requests = new ArrayList<>(messages.size());
-        for (JsonNode m : messages) {
-            String client = m.path("client").asText(null);
-            if (client == null || !Names.isValidClientId(client)) {
-                throw new BadRequest("each message needs \"client\": " + Names.RULE);
-            }
-            byte[] payload;
-            if (m.hasNonNull("payload_b64")) {
-                try {
-                    payload = Base64.getDecoder().decode(m.get("payload_b64").asText());
-                } catch (IllegalArgumentException e) {
-                    throw new BadRequest("payload_b64 of " + client + " is not base64");
-                }
-            } else if (m.hasNonNull("payload")) {
-                payload = m.get("payload").asText().getBytes(StandardCharsets.UTF_8);
-            } else {
-                throw new BadRequest("message to " + client + " needs \"payload\" (text) or \"payload_b64\"");
-            }
-            int ttl = ApiRequests.ttl(m.get("ttl"), maxTtlSec);
-            requests.add(new PushRequest(client, payload, ttl));
         }
         whenDone(ex, push.pushBatch(requests), (to, results) -> {
             ObjectNode out = JSON.createObjectNode();
@@ -289,6 +297,41 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             out.put("accepted", accepted).put("refused", results.length - accepted);
             send(to, HttpResponseStatus.OK, out);
         });
+    }
+
+    /** One message of a batch: {@code {"client":"id","payload":"text" | "payload_b64":"...","ttl":0}}. */
+    private PushRequest batchItem(JsonNode m) {
+        // Strings only: Jackson's asText() makes "" of an object or array (a push of nothing, answered 200) and "42"
+        // of a number.
+        JsonNode id = m.path("client");
+        String client = id.isTextual() ? id.asText() : null;
+        if (client == null || !Names.isValidClientId(client)) {
+            throw new BadRequest("each message needs \"client\" (a string): " + Names.RULE);
+        }
+        byte[] payload;
+        if (m.hasNonNull("payload_b64")) {
+            try {
+                payload = Base64.getDecoder().decode(text(m, "payload_b64", client));
+            } catch (IllegalArgumentException e) {
+                throw new BadRequest("payload_b64 of " + client + " is not base64");
+            }
+        } else if (m.hasNonNull("payload")) {
+            payload = text(m, "payload", client).getBytes(StandardCharsets.UTF_8);
+        } else {
+            throw new BadRequest("message to " + client + " needs \"payload\" (text) or \"payload_b64\"");
+        }
+        return new PushRequest(client, payload, ApiRequests.ttl(m.get("ttl"), maxTtlSec));
+    }
+
+    /** {@code m}'s {@code field}, which must be a JSON string (else 400). */
+    private static String text(JsonNode m, String field, String client) {
+        JsonNode v = m.get(field);
+        if (!v.isTextual()) {
+            throw new BadRequest("\"" + field + "\" of the message to " + client + " must be a string, not "
+                    + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " (send JSON as text: "
+                    + "\"payload\":\"{\\\"price\\\":42}\")");
+        }
+        return v.asText();
     }
 
     private void clientInfo(Exchange ex, FullHttpRequest req, String clientId) {

@@ -93,10 +93,17 @@ final class ApiRequests {
         return v.equals("true") || v.equals("1");
     }
 
-    /** A request the API refuses with 400 and this message. */
+    /** A request the API refuses with 400 (or another 4xx) and this message. */
     static final class BadRequest extends RuntimeException {
+        final int status;
+
         BadRequest(String message) {
+            this(400, message);
+        }
+
+        BadRequest(int status, String message) {
             super(message, null, false, false);
+            this.status = status;
         }
     }
 }

@@ -125,12 +125,40 @@ class BackendApiTest {
                 "{\"messages\":[{\"client\":\"bad/id\",\"payload\":\"x\"}]}",
                 "{\"messages\":[{\"client\":\"a\"}]}",
                 "{\"messages\":[{\"client\":\"a\",\"payload_b64\":\"***\"}]}",
-                "{\"messages\":[{\"client\":\"a\",\"payload\":\"x\",\"ttl\":-1}]}")) {
+                "{\"messages\":[{\"client\":\"a\",\"payload\":\"x\",\"ttl\":-1}]}",
+                // not strings: pushed as "" (an object, an array) or "42" and answered 200 before
+                "{\"messages\":[{\"client\":\"a\",\"payload\":{\"price\":42},\"ttl\":60}]}",
+                "{\"messages\":[{\"client\":\"a\",\"payload\":[1]}]}",
+                "{\"messages\":[{\"client\":\"a\",\"payload\":42}]}",
+                "{\"messages\":[{\"client\":\"a\",\"payload_b64\":{}}]}",
+                "{\"messages\":[{\"client\":42,\"payload\":\"x\"}]}")) {
             ApiClient.Response r = gw.api().post("/v1/messages", body);
             assertEquals(400, r.status(), body + " -> " + r.body());
             assertEquals(400, r.json().get("status").asInt(), body);
             assertFalse(r.json().get("error").asText().isEmpty(), body);
         }
+    }
+
+    @Test
+    void aBatchOfMoreThanTenThousandMessagesIsRefused413AsAWhole() throws Exception {
+        gw.start();
+        SwbTestClient c = gw.hello("c1");
+        String item = "{\"client\":\"nobody\",\"payload\":\"x\"}"; // offline, ttl 0: 404 each
+        ApiClient.Response full = gw.api().post("/v1/messages", "{\"messages\":["
+                + String.join(",", java.util.Collections.nCopies(9_999, item))
+                + ",{\"client\":\"c1\",\"payload\":\"last\"}]}");
+        assertEquals(200, full.status(), full.body());
+        assertEquals(10_000, full.json().get("results").size());
+        assertEquals(1, full.json().get("accepted").asInt());
+        assertEquals("MSG 1 4", c.readLine());
+        assertEquals("last", c.readLine());
+        ApiClient.Response over = gw.api().post("/v1/messages", "{\"messages\":["
+                + String.join(",", java.util.Collections.nCopies(10_000, item))
+                + ",{\"client\":\"c1\",\"payload\":\"over\"}]}");
+        assertEquals(413, over.status(), over.body().substring(0, Math.min(300, over.body().length())));
+        assertEquals(413, over.json().get("status").asInt());
+        assertTrue(over.json().get("error").asText().contains("10000"), over.body());
+        c.sync(); // nothing of the refused batch was pushed
     }
 
     // ---- topics and broadcast
