@@ -221,6 +221,12 @@ final class ClientSession {
         }
     }
 
+    /** When the current connection last read a byte (the client's clock), or -1 without one. Event loop; tests. */
+    long lastReadNs() {
+        Connection c = connection;
+        return c == null ? -1 : c.lastReadNs();
+    }
+
     // ------------------------------------------------------------------ event loop: reports of a Connection
 
     void onWelcome(Connection c, Welcome w) {

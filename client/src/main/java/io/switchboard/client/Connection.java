@@ -76,6 +76,20 @@ final class Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         ctx.pipeline().addBefore(ctx.name(), "swb-decoder", new FrameDecoder(client.maxPayloadBytes));
+        // Every byte read is a sign of life, not only a whole frame: a large MSG on a slow link (4 MiB at 15 KB/s
+        // takes minutes) is a server that talks, and the PONG to our PING waits behind it.
+        ctx.pipeline().addBefore("swb-decoder", "swb-liveness", new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext c, Object msg) {
+                lastReadNs = client.nanoTime();
+                c.fireChannelRead(msg);
+            }
+        });
+    }
+
+    /** When the server was last heard from (any byte), on the client's clock. Event loop. */
+    long lastReadNs() {
+        return lastReadNs;
     }
 
     @Override

@@ -226,6 +226,11 @@ public final class SwitchboardClient implements AutoCloseable {
     }
 
     /** The event loop that owns this client and runs its callbacks. */
+    /** When the connection last read a byte from the server, on the client's clock (-1: no connection). Tests. */
+    long lastReadNanos() throws Exception {
+        return loop.submit(session::lastReadNs).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     public EventLoop eventLoop() {
         return loop;
     }

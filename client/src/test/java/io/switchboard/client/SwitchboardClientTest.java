@@ -384,6 +384,31 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void aLargeMessageArrivingSlowerThanThreeHeartbeatsIsNotSilence() throws Exception {
+        SwitchboardClient c = client(builder("alice").heartbeatSeconds(1));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=1", "WELCOME alice v=1 hb=1 seq=0");
+
+        p.sendRaw("MSG 1 4000\n");
+        for (int chunk = 0; chunk < 4; chunk++) { // 4,000 bytes over 4 s: longer than 3 heartbeats
+            p.sendRaw("x".repeat(1_000));
+            awaitRead(c);
+            time.advanceMs(1_000);
+            p.expect("PING"); // the PONG to it would wait behind the message
+        }
+        p.sendRaw("\n");
+        assertEquals("message 1 " + "x".repeat(4_000), events.next());
+    }
+
+    /** Waits until the client has read what was sent now (its last read carries the current time). */
+    private void awaitRead(SwitchboardClient c) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (c.lastReadNanos() != time.getAsLong()) {
+            assertTrue(System.nanoTime() < deadline, "the client never read what was sent");
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
     void shouldCloseWhenTheServerIsSilentForThreeHeartbeats() throws Exception {
         SwitchboardClient c = client(builder("alice").heartbeatSeconds(1));
         FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=1", "WELCOME alice v=1 hb=1 seq=0");
