@@ -130,7 +130,7 @@ final class ClientSession {
                 loop.execute(() -> {
                     Connection c = connection;
                     if (state == State.CONNECTED && c != null && !c.byeReceived() && newToken.equals(token)) {
-                        c.writeAndFlush(SwbFrames.line(c.alloc(), "AUTH", newToken), null);
+                        c.authenticate(newToken);
                     }
                 });
             } catch (java.util.concurrent.RejectedExecutionException closed) {
@@ -234,6 +234,9 @@ final class ClientSession {
             return;
         }
         state = State.CONNECTED;
+        if (token != null && !token.equals(c.sentToken)) {
+            c.authenticate(token); // given while the HELLO was on its way: the session must not end at the old one's exp
+        }
         welcome = w;
         welcomedAtNs = nanoTime();
         resuming = true;
@@ -281,6 +284,12 @@ final class ClientSession {
         switch (frame) {
             case Frame.Sent s -> sends.onSent(s);
             case Frame.Nack n -> sends.onNack(n);
+            case Frame.Ok ok when "AUTH".equals(ok.verb()) -> {
+                Connection c = connection;
+                if (c != null) {
+                    c.authAccepted();
+                }
+            }
             case Frame.Ok ok -> subscriptions.onOk(ok);
             case Frame.Err e -> onErr(e);
             default -> throw new IllegalArgumentException("not a reply: " + frame);
@@ -324,9 +333,10 @@ final class ClientSession {
                 ? new SwitchboardException(bye.code(), "BYE " + bye.code() + (bye.text().isEmpty() ? "" : " " + bye.text()))
                 : cause != null ? cause
                 : new SwitchboardException(SwitchboardException.LOCAL, "connection closed by the server");
-        // Refused: not again with the token that was refused; a token given since (updateToken) is tried.
+        // Refused: not again with the token that was refused (the one the server last accepted on this connection, by
+        // WELCOME or OK AUTH: it expired); a token given since (updateToken) is tried.
         boolean refused = bye != null && (bye.code() == 401 || bye.code() == 403)
-                && java.util.Objects.equals(token, c.helloToken);
+                && java.util.Objects.equals(token, c.acceptedToken);
         boolean connectRequested = connectRequestedAfterBye;
         connectRequestedAfterBye = false;
         if (refused || !reconnect && !connectRequested) {

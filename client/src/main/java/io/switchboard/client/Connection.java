@@ -46,6 +46,12 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private Frame.Bye bye;
     /** The token its {@code HELLO} carried (null: none). */
     final String helloToken;
+    /** The token the server last accepted from it: its HELLO's (by WELCOME), or an AUTH's (by OK AUTH). Event loop. */
+    String acceptedToken;
+    /** Tokens sent with AUTH and not answered yet, oldest first (a few at most). Event loop. */
+    private final java.util.ArrayDeque<String> authsAwaited = new java.util.ArrayDeque<>(2);
+    /** The token of its last HELLO or AUTH. Event loop. */
+    String sentToken;
     private Throwable cause;
 
     Connection(ClientSession client, long resumeSeq, String helloLine, String helloToken) {
@@ -53,6 +59,26 @@ final class Connection extends ChannelInboundHandlerAdapter {
         this.resumeSeq = resumeSeq;
         this.helloLine = helloLine;
         this.helloToken = helloToken;
+        this.acceptedToken = helloToken;
+        this.sentToken = helloToken;
+    }
+
+    /** Gives the server {@code token} with {@code AUTH} (after WELCOME). Event loop. */
+    void authenticate(String token) {
+        if (authsAwaited.size() == 8) {
+            authsAwaited.poll(); // a server that answers none: keep the newest
+        }
+        authsAwaited.add(token);
+        sentToken = token;
+        writeAndFlush(SwbFrames.line(alloc(), "AUTH", token), null);
+    }
+
+    /** {@code OK AUTH}: the oldest AUTH awaited was accepted. Event loop. */
+    void authAccepted() {
+        String t = authsAwaited.poll();
+        if (t != null) {
+            acceptedToken = t;
+        }
     }
 
     /** The server said {@code BYE}: this connection is ending. */

@@ -529,6 +529,33 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void aTokenGivenWhileTheHelloWasOnItsWayIsSentWithAuthOnceWelcomed() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("old"));
+        CompletableFuture<Welcome> connected = c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1 token=old");
+        c.updateToken("new");
+        barrier(c);
+        p.send(WELCOME_0);
+        connected.get(5, TimeUnit.SECONDS);
+        p.expect("AUTH new"); // else the session ends at the old token's exp
+    }
+
+    @Test
+    void aBye401AfterTheServerAcceptedTheFreshTokenStopsTheClient() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("old"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=old", WELCOME_0);
+        c.updateToken("new");
+        p.expect("AUTH new");
+        p.send("OK AUTH");
+        barrier(c);
+        p.send("BYE 401 token expired"); // the new token's own expiry: it would be refused again
+        events.expect("bye 401 token expired");
+        expectDisconnected(-1);
+        assertEquals(List.of(), time.pendingDelaysMs(), "no reconnect with the expired token");
+    }
+
+    @Test
     void shouldTakeATokenAfterCloseWithoutThrowing() throws Exception {
         SwitchboardClient c = SwitchboardClient.builder().port(server.port()).clientId("alice").listener(events)
                 .build(); // its own event loop group, shut down by close()
