@@ -299,6 +299,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         }
         // From now on, this key found missing means Redis lost what this node wrote (RedisDirectory#restoreIfLost).
         await(redis.set(Keys.kept(node), Script.bytes(instance)));
+        redisRunId = runId(await(redis.info("server"))); // and another process answering, that it may have lost some
         if (config.clusterLinks) {
             linkSecretSeen = await(refreshLinkSecret());
         }
@@ -349,11 +350,46 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         log.info("cluster: node {} joined ({} nodes alive)", node, alive.size());
     }
 
+    /** The {@code run_id} of the Redis process that last answered INFO (null before the first answer). */
+    private volatile String redisRunId;
+
+    /**
+     * Notes which Redis process answers ({@code INFO server}'s {@code run_id}): a restart, or a failover to a replica,
+     * changes it. Such a Redis may have lost the last writes (everysec AOF, asynchronous replication), among them a
+     * claim of a client connected here, while this node's lease and kept keys, written long before, survived: no
+     * lapse and no loss to see, and the other nodes would take that client for offline (pushes kept, or 404) for as
+     * long as it stays connected. So the claims of the clients connected here are checked then.
+     */
+    private void checkRedisProcess() {
+        commands.async().info("server").whenComplete((info, e) -> {
+            if (e != null || info == null) {
+                return; // counted by the lease refresh beside it
+            }
+            String id = runId(info);
+            String before = redisRunId;
+            redisRunId = id;
+            if (before != null && id != null && !before.equals(id)) {
+                directory.redisProcessChanged();
+            }
+        });
+    }
+
+    /** The {@code run_id} in an {@code INFO server} answer, or null. */
+    static String runId(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("run_id:")) {
+                return line.substring("run_id:".length()).strip();
+            }
+        }
+        return null;
+    }
+
     /** Refreshes the lease and the view of live nodes. On Lettuce's computation thread. */
     private void tick() {
         if (replaced.isDone()) {
             return; // no longer this node: writes nothing more (the server drains and exits)
         }
+        checkRedisProcess();
         lease.<byte[]>run(commands.async(), new byte[][] {Keys.lease(node)}, Script.bytes(instance),
                 Script.bytes(LEASE_MS)).whenComplete((holder, e) -> {
                     if (e != null) {

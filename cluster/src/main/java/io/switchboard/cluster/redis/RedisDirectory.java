@@ -711,7 +711,9 @@ final class RedisDirectory implements ClientDirectory {
                         return; // counted by the lease refresh beside it; the next refresh looks again
                     }
                     if ("OK".equals(ok)) {
-                        claimChecksDue = 0;
+                        // And once more at the next refresh: a push that read this node's lease as gone just before
+                        // it came back may keep a message a moment after this pass, as after a lapse.
+                        claimChecksDue = 1;
                         restoreAll();
                     } else {
                         checkClaims(lapsed);
@@ -747,6 +749,16 @@ final class RedisDirectory implements ClientDirectory {
             claimChecksDue--;
             reclaimHeldClients(() -> claimChecksDue = Math.max(claimChecksDue, 1));
         }
+    }
+
+    /**
+     * Another Redis process answers now (restarted, or failed over): the claims of the clients connected here are
+     * checked at the next two lease refreshes, as after a lapse (see {@link RedisCluster#checkRedisProcess}).
+     */
+    void redisProcessChanged() {
+        log.warn("cluster: another Redis process answers now (restarted, or failed over): it may have lost the last "
+                + "claims written; checking the claims of the clients connected here");
+        claimChecksDue = 2;
     }
 
     /**
