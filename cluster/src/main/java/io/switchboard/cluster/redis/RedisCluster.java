@@ -412,6 +412,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 });
         refreshAlive();
         directory.undoClaimsLeft();
+        directory.resendTopicInterest();
         NodeLinks l = links;
         if (l != null) {
             // Again each time, as the node list: a Redis that restarted empty learns them back.

@@ -46,6 +46,13 @@ final class RedisDirectory implements ClientDirectory {
     /** Per filter with a subscriber here: how many of this node's shards have one (wildcards under one key). */
     private final java.util.concurrent.ConcurrentHashMap<String, Integer> interest =
             new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Keys of {@link #interest} whose entry in Redis may be wrong: its SADD or SREM failed (Redis away a moment).
+     * Sent again for the count then at each lease refresh until one goes through; else the node would miss the
+     * filter's topic messages from other nodes for as long as a subscriber of it stays (only the first subscriber and
+     * the last leaving send a command).
+     */
+    private final java.util.Set<String> interestToResend = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The key of {@link #interest} that counts every wildcard filter together (not a valid topic). */
     private static final String WILDCARD = "\u0000wildcards";
     private static final int RESTORE_BATCH = 1_000;
@@ -671,17 +678,33 @@ final class RedisDirectory implements ClientDirectory {
         interest.compute(wildcard ? WILDCARD : filter, (f, n) -> {
             int count = (n == null ? 0 : n) + (added ? 1 : -1);
             if (count == 1 && added || count == 0 && !added) {
-                byte[] key = wildcard ? Keys.WILDCARD_NODES : Keys.subscribers(filter);
-                var sent = added ? cluster.redis().sadd(key, subscriberEntry)
-                        : cluster.redis().srem(key, subscriberEntry);
-                sent.whenComplete((v, e) -> {
-                    if (e != null) {
-                        cluster.redisFailed("recording a topic's subscribers", e);
-                    }
-                });
+                sendInterest(f, added);
             }
             return count <= 0 ? null : count;
         });
+    }
+
+    /** Adds or removes this node's entry for {@code f} (a key of {@link #interest}); inside its count's update. */
+    private void sendInterest(String f, boolean added) {
+        byte[] key = f.equals(WILDCARD) ? Keys.WILDCARD_NODES : Keys.subscribers(f);
+        var sent = added ? cluster.redis().sadd(key, subscriberEntry) : cluster.redis().srem(key, subscriberEntry);
+        sent.whenComplete((v, e) -> {
+            if (e != null) {
+                interestToResend.add(f);
+                cluster.redisFailed("recording a topic's subscribers", e);
+            }
+        });
+    }
+
+    /** At each lease refresh: the topic subscriber entries whose last command failed, sent again for their count now. */
+    void resendTopicInterest() {
+        for (String f : interestToResend) {
+            interestToResend.remove(f);
+            interest.compute(f, (k, n) -> {
+                sendInterest(k, n != null);
+                return n;
+            });
+        }
     }
 
     /**

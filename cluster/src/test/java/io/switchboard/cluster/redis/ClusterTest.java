@@ -590,6 +590,24 @@ class ClusterTest {
     }
 
     @Test
+    void aTopicSubscriberEntryWhoseWriteFailedIsWrittenAtALaterRefresh() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            c.sync().set(key(Keys.subscribers("alarms")), "not a set"); // the SADD fails (WRONGTYPE), as in an outage
+            SwbTestClient sub = a.hello("alarm-panel");
+            sub.send("SUB alarms");
+            sub.expectLine("OK SUB alarms");
+            GatewayFixture.await(() -> clusterStat(a, "redis_failures") >= 1, "a's SADD failed");
+            c.sync().del(key(Keys.subscribers("alarms")));
+            // Sent again at a lease refresh (every 2 s): b then sends the topic to a.
+            GatewayFixture.await(() -> routedAfterPublish(b, "alarms") == 1, "a's entry for 'alarms' written again");
+            assertEquals("m", sub.readMsg().text().substring(0, 1));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldNotSendATopicMessageToANodeForTheSubscriberOfItsKilledProcess() throws Exception {
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect()) {
