@@ -5,6 +5,7 @@ import io.switchboard.auth.JwtAuthenticator;
 import io.switchboard.clock.Clock;
 import io.switchboard.upstream.UpstreamSink;
 import io.switchboard.upstream.UpstreamSinks;
+import io.switchboard.upstream.WebhookSink;
 import java.util.Objects;
 
 /**
@@ -32,6 +33,17 @@ public record GatewayServices(Authenticator authenticator, UpstreamSink upstream
         Authenticator authenticator = config.auth.equals("jwt")
                 ? JwtAuthenticator.fromCli(config.jwtSecret, config.jwtPublicKey, config.jwtLeewaySec * 1000L, true)
                 : Authenticator.NONE;
-        return new GatewayServices(authenticator, UpstreamSinks.parse(config.upstreamUrl), Clock.SYSTEM);
+        return new GatewayServices(authenticator, UpstreamSinks.parse(config.upstreamUrl, upstreamOptions(config)),
+                Clock.SYSTEM);
+    }
+
+    /** The webhook's settings from {@code --upstream-*} (the rest: {@link WebhookSink.Options#DEFAULTS}). */
+    static WebhookSink.Options upstreamOptions(ServerConfig config) {
+        WebhookSink.Options d = WebhookSink.Options.DEFAULTS;
+        return d.withBearerToken(config.upstreamToken)
+                .withMaxInFlightBatches(config.upstreamInFlight)
+                .withRequestTimeoutMs(config.upstreamTimeoutSec * 1000L)
+                .withRetries(config.upstreamAttempts, d.retryBaseMs(), d.retryCapMs())
+                .withMaxBatchMessages(config.upstreamMaxBatch);
     }
 }

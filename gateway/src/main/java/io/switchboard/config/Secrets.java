@@ -15,6 +15,7 @@ import java.util.function.UnaryOperator;
 final class Secrets {
     static final String API_TOKEN_ENV = "SWITCHBOARD_API_TOKEN";
     static final String JWT_SECRET_ENV = "SWITCHBOARD_JWT_SECRET";
+    static final String UPSTREAM_TOKEN_ENV = "SWITCHBOARD_UPSTREAM_TOKEN";
 
     private Secrets() {
     }

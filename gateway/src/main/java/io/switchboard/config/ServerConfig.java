@@ -88,6 +88,16 @@ public final class ServerConfig {
     public final int jwtLeewaySec;
     /** {@code webhook:URL}, or null: SENDs get NACK 503. */
     public final String upstreamUrl;
+    /** A secret, sent to the webhook as {@code Authorization: Bearer}: never print it. Null: none. */
+    public final String upstreamToken;
+    /** Webhook batches posted or waiting for a retry at once (1 keeps the order of every client's messages). */
+    public final int upstreamInFlight;
+    /** Seconds one webhook POST may take (connect included) before it is retried. */
+    public final int upstreamTimeoutSec;
+    /** POSTs of one webhook batch at most, the first included, before its messages are refused 503. */
+    public final int upstreamAttempts;
+    /** Messages per webhook POST at most. */
+    public final int upstreamMaxBatch;
     public final int maxPendingSendsPerClient;
     /** Frames a second a client may send (every protocol); 0 = no limit. */
     public final int clientRate;
@@ -250,6 +260,12 @@ public final class ServerConfig {
         jwtPublicKey = b.jwtPublicKey;
         jwtLeewaySec = b.jwtLeewaySec;
         upstreamUrl = b.upstreamUrl;
+        upstreamToken = Secrets.resolve("--upstream-token", null, "--upstream-token-file", b.upstreamTokenFile,
+                b.upstreamUrl != null ? Secrets.UPSTREAM_TOKEN_ENV : null, b.environment);
+        upstreamInFlight = b.upstreamInFlight;
+        upstreamTimeoutSec = b.upstreamTimeoutSec;
+        upstreamAttempts = b.upstreamAttempts;
+        upstreamMaxBatch = b.upstreamMaxBatch;
         maxPendingSendsPerClient = b.maxPendingSendsPerClient;
         clientRate = b.clientRate;
         clientBurst = b.clientBurst > 0 ? b.clientBurst : 2 * b.clientRate;
@@ -390,6 +406,14 @@ public final class ServerConfig {
         Ranges.check("--max-connections-per-ip", maxConnectionsPerIp, 0, Integer.MAX_VALUE);
         Ranges.check("--accept-rate", acceptRatePerSec, 0, Integer.MAX_VALUE);
         Ranges.check("--max-pending-sends", maxPendingSendsPerClient, 1, Short.MAX_VALUE);
+        Ranges.check("--upstream-in-flight", upstreamInFlight, 1, 1_000);
+        Ranges.check("--upstream-timeout", upstreamTimeoutSec, 1, 600);
+        Ranges.check("--upstream-attempts", upstreamAttempts, 1, 100);
+        Ranges.check("--upstream-max-batch", upstreamMaxBatch, 1, 10_000);
+        if (upstreamToken != null && !upstreamToken.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new IllegalArgumentException("--upstream-token-file: the token must be printable ASCII without "
+                    + "spaces");
+        }
         Ranges.check("--client-rate", clientRate, 0, 100_000_000);
         Ranges.check("--client-burst", clientBurst, clientRate == 0 ? 0 : clientRate, 100_000_000);
         Ranges.check("--client-rate-grace", clientRateGraceSec, 0, 3600);
@@ -583,6 +607,24 @@ public final class ServerConfig {
         @Option(names = "--upstream", paramLabel = "<upstream>",
                 description = "Where client SENDs go: webhook:URL. Unset: SENDs get NACK 503.")
         public String upstreamUrl;
+        @Option(names = "--upstream-token-file", paramLabel = "FILE", description = "Bearer token the webhook is "
+                + "sent (Authorization: Bearer), from FILE's first line; or set SWITCHBOARD_UPSTREAM_TOKEN. Default: "
+                + "none, and the webhook cannot tell the gateway from anyone else.")
+        public String upstreamTokenFile;
+        @Option(names = "--upstream-in-flight", paramLabel = "<batches>", description = "Webhook batches posted or "
+                + "waiting for a retry at once; 1 keeps every client's messages in order at the webhook (a retried "
+                + "batch is not overtaken).")
+        public int upstreamInFlight = 4;
+        @Option(names = "--upstream-timeout", paramLabel = "<seconds>", description = "How long one webhook POST "
+                + "may take, connecting included, before it is retried.")
+        public int upstreamTimeoutSec = 10;
+        @Option(names = "--upstream-attempts", paramLabel = "<n>", description = "POSTs of one webhook batch at "
+                + "most, the first included (backoff 0.1 s doubling up to 5 s between them); then its messages are "
+                + "answered NACK 503.")
+        public int upstreamAttempts = 5;
+        @Option(names = "--upstream-max-batch", paramLabel = "<messages>", description = "Messages per webhook POST "
+                + "at most.")
+        public int upstreamMaxBatch = 100;
         @Option(names = "--max-pending-sends", paramLabel = "<maxPendingSends>",
                 description = "Unanswered SENDs per client before NACK 429.")
         public int maxPendingSendsPerClient = 64;
@@ -757,7 +799,7 @@ public final class ServerConfig {
             }
             return Math.clamp(OpenFileLimit.serverConnections(openFiles.getAsLong()), 1, Integer.MAX_VALUE);
         }
-        /** Where {@code SWITCHBOARD_API_TOKEN} and {@code SWITCHBOARD_JWT_SECRET} are looked up; tests replace it. */
+        /** Where {@code SWITCHBOARD_API_TOKEN} and the other secrets' variables are looked up; tests replace it. */
         public java.util.function.UnaryOperator<String> environment = System::getenv;
 
         /** Checks every setting and returns them frozen; {@link IllegalArgumentException} names the option. */

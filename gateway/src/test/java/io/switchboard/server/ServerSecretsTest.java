@@ -56,6 +56,28 @@ class ServerSecretsTest {
     }
 
     @Test
+    void theWebhookGetsItsTokenFromAFileOrTheEnvironmentAndItsSettingsFromTheOptions() throws Exception {
+        Path token = write("upstream-token", "hook-t0ken\n");
+        ServerConfig c = parse(Map.of(), "--upstream=webhook:http://127.0.0.1:9/hook", "--upstream-token-file=" + token,
+                "--upstream-in-flight=1", "--upstream-timeout=3", "--upstream-attempts=2", "--upstream-max-batch=7");
+        io.switchboard.upstream.UpstreamSink sink = GatewayServices.from(c).upstream();
+        try {
+            io.switchboard.upstream.WebhookSink.Options o = ((io.switchboard.upstream.WebhookSink) sink).options();
+            assertEquals("hook-t0ken", o.bearerToken());
+            assertEquals(1, o.maxInFlightBatches());
+            assertEquals(3_000, o.requestTimeoutMs());
+            assertEquals(2, o.maxAttempts());
+            assertEquals(7, o.maxBatchMessages());
+        } finally {
+            sink.close();
+        }
+        assertEquals("env-hook", parse(Map.of("SWITCHBOARD_UPSTREAM_TOKEN", "env-hook"),
+                "--upstream=webhook:http://127.0.0.1:9/hook").upstreamToken);
+        assertNull(parse(Map.of("SWITCHBOARD_UPSTREAM_TOKEN", "env-hook")).upstreamToken, "only with --upstream");
+        assertTrue(refusal(Map.of(), "--upstream-in-flight=0").startsWith("--upstream-in-flight"));
+    }
+
+    @Test
     void shouldRefuseAnUnreadableOrEmptySecretFileInOneLine() throws Exception {
         Path missing = dir.resolve("missing");
         assertEquals("--api-token-file: cannot read " + missing + " (no such file)",
