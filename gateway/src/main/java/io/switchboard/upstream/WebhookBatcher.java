@@ -63,6 +63,8 @@ final class WebhookBatcher {
 
     // Owner thread only.
     private final Set<Batch> active = new LinkedHashSet<>();
+    /** Halves of batches refused 413, to post before anything from the inbox, oldest first (see {@link #split}). */
+    private final java.util.ArrayDeque<List<WebhookMessage>> halves = new java.util.ArrayDeque<>();
     private long batchSeq;
     private boolean shuttingDown;
     private boolean terminated;
@@ -116,19 +118,28 @@ final class WebhookBatcher {
                 inbox.taken(1);
                 complete(p, counters.refusedShuttingDown, 503, "shutting down");
             }
+            refuseHalves();
             return;
         }
         int max = options.maxBatchMessages();
         while (active.size() < options.maxInFlightBatches()) {
+            if (!halves.isEmpty()) {
+                start(halves.poll());
+                continue;
+            }
             WebhookMessage first = inbox.poll();
             if (first == null) {
                 break;
             }
             List<WebhookMessage> items = new ArrayList<>(Math.min(max, Math.max(1, inbox.queued())));
             items.add(first);
+            long bodyBytes = bodyBytes(first);
             WebhookMessage p;
-            while (items.size() < max && (p = inbox.poll()) != null) {
+            // Cut by encoded size too: a webhook refuses a body past its limit (413) however few messages it holds.
+            while (items.size() < max && (p = inbox.peek()) != null
+                    && bodyBytes + bodyBytes(p) <= MAX_BATCH_BODY_BYTES && (p = inbox.poll()) != null) {
                 items.add(p);
+                bodyBytes += bodyBytes(p);
             }
             inbox.taken(items.size());
             start(items);
@@ -137,6 +148,18 @@ final class WebhookBatcher {
         if (inbox.queued() > 0 && active.size() < options.maxInFlightBatches()) {
             schedule(drainTask, options.lingerMs());
         }
+    }
+
+    /**
+     * A batch's body is cut at about this many bytes (a message larger than it goes alone): below the limits common
+     * webhook stacks put on a request body (nginx's 1 MiB, Express's 100 KB is an application's own choice).
+     */
+    static final long MAX_BATCH_BODY_BYTES = 1L << 20;
+
+    /** About the bytes {@code m} takes in a batch's JSON body (its payload in base64, its names, the field names). */
+    static long bodyBytes(WebhookMessage m) {
+        return 4L * ((m.payload.length + 2) / 3) + m.clientId.length() + m.sendId.length()
+                + (m.topic == null ? 0 : m.topic.length() + 12) + 80;
     }
 
     private void start(List<WebhookMessage> items) {
@@ -194,6 +217,14 @@ final class WebhookBatcher {
                 finish(b, null, 0, null);
                 return;
             }
+            if (status == 413 && b.items.size() > 1) {
+                // Too large for the webhook as a whole: its halves are posted as batches of their own (each halved
+                // again when refused so), down to single messages, which only then are refused for good.
+                noteProblem("HTTP 413 for a batch of " + b.items.size() + " messages, " + b.body.length
+                        + " bytes: posting it in halves");
+                split(b);
+                return;
+            }
             if (status != 429 && status < 500) {
                 noteProblem("HTTP " + status + ", permanent: NACK 502");
                 finish(b, counters.refusedBackend, 502, "backend refused: HTTP " + status);
@@ -212,6 +243,28 @@ final class WebhookBatcher {
         b.retry = schedule(() -> retry(b), backoff.delayMs(b.attempts));
         if (b.retry == null) {
             finish(b, counters.refusedShuttingDown, 503, "shutting down");
+        }
+    }
+
+    /**
+     * Replaces {@code b} (answered, nothing in flight) by its two halves, posted as batches of their own before
+     * anything newer and within the in-flight limit (so that {@code --upstream-in-flight 1} keeps the order).
+     */
+    private void split(Batch b) {
+        b.finished = true;
+        active.remove(b);
+        int half = b.items.size() / 2;
+        halves.addFirst(new ArrayList<>(b.items.subList(half, b.items.size())));
+        halves.addFirst(new ArrayList<>(b.items.subList(0, half)));
+        drain();
+    }
+
+    /** Shutting down: the halves not posted yet are refused like what is left queued. */
+    private void refuseHalves() {
+        for (List<WebhookMessage> h; (h = halves.poll()) != null; ) {
+            for (WebhookMessage p : h) {
+                complete(p, counters.refusedShuttingDown, 503, "shutting down");
+            }
         }
     }
 
@@ -246,7 +299,7 @@ final class WebhookBatcher {
         for (WebhookMessage p : b.items) {
             complete(p, reason, code, text);
         }
-        if (shuttingDown && !terminated && active.isEmpty() && inbox.isEmpty()) {
+        if (shuttingDown && !terminated && active.isEmpty() && halves.isEmpty() && inbox.isEmpty()) {
             terminate();
         } else {
             drain();
@@ -301,7 +354,7 @@ final class WebhookBatcher {
         shutdownDeadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.closeDeadlineMs());
         shutdownDeadlineTask = schedule(this::shutdownDeadlineReached, options.closeDeadlineMs());
         drain();
-        if (!terminated && active.isEmpty() && inbox.isEmpty()) {
+        if (!terminated && active.isEmpty() && halves.isEmpty() && inbox.isEmpty()) {
             terminate();
         }
     }

@@ -58,6 +58,11 @@ final class WebhookInbox {
         return false;
     }
 
+    /** The oldest queued message without taking it, or null. */
+    WebhookMessage peek() {
+        return queue.peek();
+    }
+
     /** The oldest queued message, or null; the caller reports what it polled with {@link #taken}. */
     WebhookMessage poll() {
         return queue.poll();

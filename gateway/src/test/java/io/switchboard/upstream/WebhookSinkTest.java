@@ -258,6 +258,47 @@ class WebhookSinkTest {
     }
 
     @Test
+    void aBatchIsCutAtAboutAMegabyteOfBodyHoweverFewMessagesItHolds() throws Exception {
+        WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(100).withLingerMs(50));
+        String large = "x".repeat(600_000); // 800,000 bytes in base64: two would pass 1 MiB
+        List<Rec> recs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            recs.add(offer(sink, "cam" + i, "1", large));
+        }
+        for (Rec r : recs) {
+            r.assertAccepted();
+        }
+        sink.close();
+        assertEquals(3, hook.requests.size(), "one POST per message");
+        for (FakeWebhook.Request r : hook.requests) {
+            assertTrue(r.body().length <= WebhookBatcher.MAX_BATCH_BODY_BYTES, r.body().length + " bytes");
+        }
+    }
+
+    @Test
+    void aBatchRefused413IsPostedInHalvesAndOnlyASingleMessageIsRefusedForGood() throws Exception {
+        WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(4).withMaxInFlightBatches(1));
+        hook.script.add(413); // the batch of four
+        hook.script.add(200); // its first half
+        hook.script.add(413); // its second half: halved again
+        hook.script.add(200); // the third message alone
+        hook.script.add(413); // the fourth alone: too large by itself
+        List<Rec> recs = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            recs.add(offer(sink, "dev", String.valueOf(i), "m" + i));
+        }
+        recs.get(0).assertAccepted();
+        recs.get(1).assertAccepted();
+        recs.get(2).assertAccepted();
+        recs.get(3).assertRefused(502, "backend refused: HTTP 413");
+        sink.close();
+        assertEquals(5, hook.requests.size());
+        assertEquals(List.of("1", "2", "3", "4"), messages(hook.nextRequest()).stream().map(m -> m.get("id").asText())
+                .toList());
+        assertEquals(List.of("1", "2"), messages(hook.nextRequest()).stream().map(m -> m.get("id").asText()).toList());
+    }
+
+    @Test
     void shouldRefuseWith502WhenTheWebhookAnswers400() throws Exception {
         WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(2));
         hook.script.add(400);
