@@ -106,6 +106,9 @@ final class StatsCollector {
         if (core.cluster() != null) {
             n.set("cluster", ApiHandler.JSON.valueToTree(core.cluster()));
         }
+        if (!core.upstream().isEmpty()) {
+            n.set("upstream", ApiHandler.JSON.valueToTree(core.upstream()));
+        }
         n.put("loop_errors_total", m.loopErrors.sum());
         n.putObject("api").put("connections", api.open()).put("max_connections", api.maxConnections())
                 .put("http2_streams", api.openStreams())
@@ -235,6 +238,7 @@ final class StatsCollector {
                     .append(perLoop.get(i)).append('\n');
         }
         storePrometheus(sb, core.store());
+        upstreamPrometheus(sb, core.upstream());
         if (core.cluster() != null) {
             clusterPrometheus(sb, core.cluster());
         }
@@ -280,6 +284,29 @@ final class StatsCollector {
     private static void gauge(StringBuilder sb, String name, String help, long v) {
         sb.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(v).append('\n');
+    }
+
+    /** The upstream sink's counts: refusals by reason as one labelled counter, {@code buffered_*} as gauges. */
+    private static void upstreamPrometheus(StringBuilder sb, Map<String, Long> upstream) {
+        boolean refusedHead = false;
+        for (Map.Entry<String, Long> e : upstream.entrySet()) {
+            String key = e.getKey();
+            if (key.startsWith("refused_")) {
+                if (!refusedHead) {
+                    sb.append("# HELP switchboard_upstream_refused_total Upstream messages refused, by reason.\n")
+                            .append("# TYPE switchboard_upstream_refused_total counter\n");
+                    refusedHead = true;
+                }
+                sb.append("switchboard_upstream_refused_total{reason=\"").append(key.substring("refused_".length()))
+                        .append("\"} ").append(e.getValue()).append('\n');
+            } else if (key.startsWith("buffered_")) {
+                gauge(sb, "switchboard_upstream_" + key, "Upstream " + key.replace('_', ' ') + " held now.",
+                        e.getValue());
+            } else {
+                counter(sb, "switchboard_upstream_" + key + "_total", "Upstream " + key.replace('_', ' ') + ".",
+                        e.getValue());
+            }
+        }
     }
 
     private static void counter(StringBuilder sb, String name, String help, long v) {

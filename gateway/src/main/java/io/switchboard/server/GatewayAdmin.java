@@ -42,6 +42,7 @@ final class GatewayAdmin implements AdminService {
         return new CoreStats(gateway.services().clock().nowMs() - gateway.startedAtMs(),
                 gateway.guard().maxConnections(), gateway.registry().size(), gateway.registry().offlineSessions(),
                 perLoop, gateway.registry().queuedBytes().usedBytes(), gateway.registry().queuedBytes().maxBytes(),
-                gateway.store().stats(), gateway.cluster() == null ? null : gateway.cluster().stats());
+                gateway.store().stats(), gateway.cluster() == null ? null : gateway.cluster().stats(),
+                gateway.services().upstream().stats());
     }
 }

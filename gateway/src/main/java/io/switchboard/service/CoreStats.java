@@ -15,12 +15,24 @@ import java.util.List;
  * @param maxQueuedTotalBytes     the budget for {@code queuedBytes} ({@code --max-queued-total})
  * @param store                   what the message store holds and how it performs
  * @param cluster                 in a cluster, what it looks like from this node (JSON-ready); else null
+ * @param upstream                what the upstream sink counts ({@code UpstreamSink#stats}); empty without one
  */
 public record CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
                         List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes,
-                        io.switchboard.service.StoreStats store, java.util.Map<String, Object> cluster) {
+                        io.switchboard.service.StoreStats store, java.util.Map<String, Object> cluster,
+                        java.util.Map<String, Long> upstream) {
     public CoreStats {
         loopConnections = List.copyOf(loopConnections);
+        upstream = upstream == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(
+                new java.util.LinkedHashMap<>(upstream));
+    }
+
+    /** Without an upstream sink. */
+    public CoreStats(long uptimeMs, int maxConnections, int sessionsKnown, long sessionsOfflineRetained,
+                     List<Integer> loopConnections, long queuedBytes, long maxQueuedTotalBytes,
+                     io.switchboard.service.StoreStats store, java.util.Map<String, Object> cluster) {
+        this(uptimeMs, maxConnections, sessionsKnown, sessionsOfflineRetained, loopConnections, queuedBytes,
+                maxQueuedTotalBytes, store, cluster, null);
     }
 
     /** Outside a cluster. */

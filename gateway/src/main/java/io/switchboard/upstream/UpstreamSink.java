@@ -27,6 +27,14 @@ public interface UpstreamSink extends AutoCloseable {
      */
     void offer(String clientId, String sendId, String topic, byte[] payload, Callback callback);
 
+    /**
+     * What the sink counts, for {@code /v1/stats} and {@code /metrics}, in a fixed order: counters ({@code offered},
+     * {@code accepted}, {@code refused_<reason>}, ...) and gauges ({@code buffered_...}). Empty: nothing to count.
+     */
+    default java.util.Map<String, Long> stats() {
+        return java.util.Map.of();
+    }
+
     /** Stops accepting, refuses what is still buffered after a short flush attempt, and releases threads. */
     @Override
     void close();

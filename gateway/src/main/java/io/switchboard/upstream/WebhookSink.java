@@ -325,6 +325,19 @@ public final class WebhookSink implements UpstreamSink {
         return inbox.heldBytes();
     }
 
+    @Override
+    public Map<String, Long> stats() {
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("offered", offered());
+        m.put("accepted", accepted());
+        refusedByReason().forEach((reason, n) -> m.put("refused_" + reason, n));
+        m.put("batches_posted", batchesPosted());
+        m.put("retries", retries());
+        m.put("buffered_messages", bufferedMessages());
+        m.put("buffered_bytes", bufferedBytes());
+        return m;
+    }
+
     /** Callbacks that threw (a bug in the caller; counted and logged once). */
     public long callbackErrors() {
         return counters.callbackErrors.sum();

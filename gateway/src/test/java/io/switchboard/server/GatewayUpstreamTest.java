@@ -167,5 +167,14 @@ class GatewayUpstreamTest {
         String line = c.readLine();
         assertTrue(line.startsWith("NACK s9 502 "), line);
         gw.assertRefusals("send_nacked", 1);
+        // The webhook's own counts, for the operator: why, and how much is held.
+        JsonNode up = gw.stats().get("upstream");
+        assertEquals(1, up.get("offered").asLong(), up.toString());
+        assertEquals(1, up.get("refused_backend_refused").asLong(), up.toString());
+        assertEquals(0, up.get("buffered_messages").asLong(), up.toString());
+        String metrics = gw.api().get("/metrics").body();
+        assertTrue(metrics.contains("switchboard_upstream_refused_total{reason=\"backend_refused\"} 1\n"), metrics);
+        assertTrue(metrics.contains("switchboard_upstream_batches_posted_total 1\n"), metrics);
+        assertTrue(metrics.contains("switchboard_upstream_buffered_bytes 0\n"), metrics);
     }
 }
