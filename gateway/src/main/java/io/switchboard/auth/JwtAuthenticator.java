@@ -59,9 +59,12 @@ public final class JwtAuthenticator implements Authenticator {
     public static final String NOT_YET_VALID = "not_yet_valid";
     public static final String NO_EXP = "no_exp";
     public static final String SUB_MISMATCH = "sub_mismatch";
+    public static final String WRONG_AUDIENCE = "wrong_audience";
+    public static final String WRONG_ISSUER = "wrong_issuer";
 
     private static final String[] REASON_KEYS = {
-        MISSING, MALFORMED, BAD_ALG, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, NO_EXP, SUB_MISMATCH
+        MISSING, MALFORMED, BAD_ALG, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, NO_EXP, SUB_MISMATCH, WRONG_AUDIENCE,
+        WRONG_ISSUER
     };
 
     private final JWSVerifier verifier;
@@ -69,6 +72,10 @@ public final class JwtAuthenticator implements Authenticator {
     private final String keyDescription;
     private final long leewayMs;
     private final boolean requireExp;
+    /** What {@code aud} must name ({@code --jwt-audience}), or null: a token must have no {@code aud}. */
+    private final String audience;
+    /** What {@code iss} must be ({@code --jwt-issuer}), or null: not checked. */
+    private final String issuer;
 
     private final LongAdder accepted = new LongAdder();
     private final LongAdder missing = new LongAdder();
@@ -79,14 +86,34 @@ public final class JwtAuthenticator implements Authenticator {
     private final LongAdder notYetValid = new LongAdder();
     private final LongAdder noExp = new LongAdder();
     private final LongAdder subMismatch = new LongAdder();
+    private final LongAdder wrongAudience = new LongAdder();
+    private final LongAdder wrongIssuer = new LongAdder();
 
     private JwtAuthenticator(JWSVerifier verifier, Set<JWSAlgorithm> allowedAlgs, String keyDescription,
                              long leewayMs, boolean requireExp) {
+        this(verifier, allowedAlgs, keyDescription, leewayMs, requireExp, null, null);
+    }
+
+    private JwtAuthenticator(JWSVerifier verifier, Set<JWSAlgorithm> allowedAlgs, String keyDescription,
+                             long leewayMs, boolean requireExp, String audience, String issuer) {
         this.verifier = verifier;
         this.allowedAlgs = allowedAlgs;
         this.keyDescription = keyDescription;
         this.leewayMs = leewayMs;
         this.requireExp = requireExp;
+        this.audience = audience;
+        this.issuer = issuer;
+    }
+
+    /**
+     * The same key and checks, and the token's {@code aud} must name {@code audience} ({@code --jwt-audience}; null:
+     * a token must carry no {@code aud}, RFC 7519 4.1.3: a token made for another service is not taken here), and its
+     * {@code iss} must be {@code issuer} ({@code --jwt-issuer}; null: not checked). Counters start at zero.
+     */
+    public JwtAuthenticator withAudienceAndIssuer(String audience, String issuer) {
+        return new JwtAuthenticator(verifier, allowedAlgs, keyDescription, leewayMs, requireExp,
+                audience == null || audience.isBlank() ? null : audience.strip(),
+                issuer == null || issuer.isBlank() ? null : issuer.strip());
     }
 
     /**
@@ -280,6 +307,16 @@ public final class JwtAuthenticator implements Authenticator {
             subMismatch.increment();
             return "token sub does not match client id";
         }
+        java.util.List<String> aud = claims.getAudience();
+        if (audience == null ? !aud.isEmpty() : !aud.contains(audience)) {
+            wrongAudience.increment();
+            return audience == null ? "token names an audience (aud) and this server has none (--jwt-audience)"
+                    : "token aud does not name this server";
+        }
+        if (issuer != null && !issuer.equals(claims.getIssuer())) {
+            wrongIssuer.increment();
+            return "token iss is not this server's issuer";
+        }
         accepted.increment();
         return null;
     }
@@ -298,10 +335,12 @@ public final class JwtAuthenticator implements Authenticator {
     /**
      * Rejections so far by reason, with every key of the fixed set present (zero when none): {@code missing},
      * {@code malformed}, {@code bad_alg}, {@code bad_signature}, {@code expired}, {@code not_yet_valid},
-     * {@code no_exp}, {@code sub_mismatch}. A fresh unmodifiable snapshot on each call.
+     * {@code no_exp}, {@code sub_mismatch}, {@code wrong_audience}, {@code wrong_issuer}. A fresh unmodifiable
+     * snapshot on each call.
      */
     public Map<String, Long> rejectionsByReason() {
-        LongAdder[] adders = {missing, malformed, badAlg, badSignature, expired, notYetValid, noExp, subMismatch};
+        LongAdder[] adders = {missing, malformed, badAlg, badSignature, expired, notYetValid, noExp, subMismatch,
+            wrongAudience, wrongIssuer};
         Map<String, Long> out = new LinkedHashMap<>();
         for (int i = 0; i < REASON_KEYS.length; i++) {
             out.put(REASON_KEYS[i], adders[i].sum());

@@ -32,6 +32,7 @@ public record GatewayServices(Authenticator authenticator, UpstreamSink upstream
     public static GatewayServices from(ServerConfig config) {
         Authenticator authenticator = config.auth.equals("jwt")
                 ? JwtAuthenticator.fromCli(config.jwtSecret, config.jwtPublicKey, config.jwtLeewaySec * 1000L, true)
+                        .withAudienceAndIssuer(config.jwtAudience, config.jwtIssuer)
                 : Authenticator.NONE;
         return new GatewayServices(authenticator, UpstreamSinks.parse(config.upstreamUrl, upstreamOptions(config)),
                 Clock.SYSTEM);

@@ -86,6 +86,10 @@ public final class ServerConfig {
     public final String jwtSecret;
     public final String jwtPublicKey;
     public final int jwtLeewaySec;
+    /** What a token's {@code aud} must name, or null: a token must carry none. */
+    public final String jwtAudience;
+    /** What a token's {@code iss} must be, or null: not checked. */
+    public final String jwtIssuer;
     /** {@code webhook:URL}, or null: SENDs get NACK 503. */
     public final String upstreamUrl;
     /** A secret, sent to the webhook as {@code Authorization: Bearer}: never print it. Null: none. */
@@ -259,6 +263,8 @@ public final class ServerConfig {
                 b.auth.equals("jwt") ? Secrets.JWT_SECRET_ENV : null, b.environment);
         jwtPublicKey = b.jwtPublicKey;
         jwtLeewaySec = b.jwtLeewaySec;
+        jwtAudience = b.jwtAudience;
+        jwtIssuer = b.jwtIssuer;
         upstreamUrl = b.upstreamUrl;
         upstreamToken = Secrets.resolve("--upstream-token", null, "--upstream-token-file", b.upstreamTokenFile,
                 b.upstreamUrl != null ? Secrets.UPSTREAM_TOKEN_ENV : null, b.environment);
@@ -603,6 +609,13 @@ public final class ServerConfig {
         public String jwtPublicKey;
         @Option(names = "--jwt-leeway", description = "Clock skew allowed on exp/nbf, seconds.")
         public int jwtLeewaySec = 30;
+        @Option(names = "--jwt-audience", paramLabel = "<aud>", description = "With --auth jwt: a token's aud must "
+                + "name this (e.g. the gateway's URL, as your identity provider issues it). Unset: a token that names "
+                + "any audience is refused (it was made for another service, RFC 7519 4.1.3).")
+        public String jwtAudience;
+        @Option(names = "--jwt-issuer", paramLabel = "<iss>", description = "With --auth jwt: a token's iss must be "
+                + "this. Unset: not checked.")
+        public String jwtIssuer;
 
         @Option(names = "--upstream", paramLabel = "<upstream>",
                 description = "Where client SENDs go: webhook:URL. Unset: SENDs get NACK 503.")

@@ -91,6 +91,30 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void aTokenMadeForAnotherAudienceOrIssuerIsRefused() throws Exception {
+        String forBilling = hs256(SECRET, claims(CLIENT, NOW_MS + 60_000).audience("billing-api").build());
+        String forUs = hs256(SECRET, claims(CLIENT, NOW_MS + 60_000).audience(List.of("other", "wss://gw.example"))
+                .issuer("https://idp.example").build());
+        String noAud = hs256(SECRET, claims(CLIENT, NOW_MS + 60_000).build());
+
+        JwtAuthenticator plain = hmacAuth(); // no --jwt-audience: a token naming any audience was made for another
+        assertEquals("token names an audience (aud) and this server has none (--jwt-audience)",
+                plain.verify(CLIENT, forBilling, NOW_MS));
+        assertNull(plain.verify(CLIENT, noAud, NOW_MS));
+        assertEquals(1L, plain.rejectionsByReason().get(JwtAuthenticator.WRONG_AUDIENCE));
+
+        JwtAuthenticator ours = hmacAuth().withAudienceAndIssuer("wss://gw.example", "https://idp.example");
+        assertEquals("token aud does not name this server", ours.verify(CLIENT, forBilling, NOW_MS));
+        assertEquals("token aud does not name this server", ours.verify(CLIENT, noAud, NOW_MS));
+        assertNull(ours.verify(CLIENT, forUs, NOW_MS), "one of its audiences is this server");
+        String otherIssuer = hs256(SECRET, claims(CLIENT, NOW_MS + 60_000).audience("wss://gw.example")
+                .issuer("https://evil.example").build());
+        assertEquals("token iss is not this server's issuer", ours.verify(CLIENT, otherIssuer, NOW_MS));
+        assertEquals(2L, ours.rejectionsByReason().get(JwtAuthenticator.WRONG_AUDIENCE));
+        assertEquals(1L, ours.rejectionsByReason().get(JwtAuthenticator.WRONG_ISSUER));
+    }
+
+    @Test
     void shouldRejectANumericSubEvenWhenItsDigitsAreTheClientId() throws Exception {
         JwtAuthenticator auth = hmacAuth();
         String token = hs256(SECRET, new JWTClaimsSet.Builder().claim("sub", 12345)
@@ -275,8 +299,8 @@ class JwtAuthenticatorTest {
     void shouldExposeEveryReasonKeyEvenWhenZero() {
         Map<String, Long> reasons = hmacAuth().rejectionsByReason();
 
-        assertEquals(List.of("missing", "malformed", "bad_alg", "bad_signature", "expired",
-                "not_yet_valid", "no_exp", "sub_mismatch"), List.copyOf(reasons.keySet()));
+        assertEquals(List.of("missing", "malformed", "bad_alg", "bad_signature", "expired", "not_yet_valid",
+                "no_exp", "sub_mismatch", "wrong_audience", "wrong_issuer"), List.copyOf(reasons.keySet()));
     }
 
     @Test
