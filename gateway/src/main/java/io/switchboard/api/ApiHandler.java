@@ -110,7 +110,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (ex == null) {
             return; // an earlier request on this connection asked to close it: nothing after it is served
         }
-        QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        QueryStringDecoder q = new QueryStringDecoder(ApiRequests.originForm(req.uri()));
         // Route on the raw path and decode each segment once, so an encoded '/' or '%' stays inside its segment.
         String path = q.rawPath();
         HttpMethod method = req.method();

@@ -15,6 +15,23 @@ final class ApiRequests {
     private ApiRequests() {
     }
 
+    /**
+     * The request target in origin form ({@code /v1/...?q}): an absolute-form target ({@code http://host/v1/...}, as
+     * a client sends through a proxy), which a server must accept (RFC 9112 3.2.2), without its scheme and authority.
+     */
+    static String originForm(String target) {
+        int scheme = target.indexOf("://");
+        if (scheme <= 0 || target.charAt(0) == '/' || !target.regionMatches(true, 0, "http", 0, 4)) {
+            return target;
+        }
+        int path = target.indexOf('/', scheme + 3);
+        int query = target.indexOf('?', scheme + 3);
+        if (path < 0 || (query >= 0 && query < path)) {
+            return query < 0 ? "/" : "/" + target.substring(query);
+        }
+        return target.substring(path);
+    }
+
     static byte[] body(FullHttpRequest req) {
         return ByteBufUtil.getBytes(req.content());
     }

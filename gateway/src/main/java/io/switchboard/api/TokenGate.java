@@ -70,7 +70,8 @@ final class TokenGate extends ChannelInboundHandlerAdapter {
                 || io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req);
     }
 
-    private static boolean isHealthCheck(String uri) {
+    private static boolean isHealthCheck(String target) {
+        String uri = ApiRequests.originForm(target);
         int end = uri.indexOf('?');
         return (end < 0 ? uri : uri.substring(0, end)).equals("/healthz");
     }

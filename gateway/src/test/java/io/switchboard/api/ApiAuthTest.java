@@ -1,6 +1,7 @@
 package io.switchboard.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.server.ApiClient;
 import io.switchboard.server.GatewayFixture;
@@ -88,5 +89,19 @@ class ApiAuthTest {
         ApiClient.Response r = gw.api().send("GET", "/healthz", null, null);
         assertEquals(200, r.status());
         assertEquals("ok", r.json().get("status").asText());
+    }
+
+    @Test
+    void aRequestTargetInAbsoluteFormIsServedAsItsPath() throws Exception {
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            // As a client sends through a proxy; a server must accept the absolute form (RFC 9112 3.2.2).
+            c.send("GET http://gw.example:8080/healthz HTTP/1.1\r\nHost: gw.example:8080\r\n\r\n");
+            assertEquals(200, c.read().status(), "a health check, without a token");
+            c.send("POST HTTP://gw.example/v1/clients/x/messages?ttl=60 HTTP/1.1\r\nHost: gw.example\r\n"
+                    + "Authorization: Bearer s3cret\r\nContent-Length: 2\r\n\r\nhi");
+            RawHttp.Answer push = c.read();
+            assertEquals(200, push.status(), push.body());
+            assertTrue(push.body().contains("\"seq\":1"), push.body());
+        }
     }
 }
