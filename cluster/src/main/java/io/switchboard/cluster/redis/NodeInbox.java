@@ -304,12 +304,19 @@ final class NodeInbox {
 
     /** Adds {@code m} to {@code node}'s inbox; a failure is counted and logged once per outage. */
     void send(String node, InboxMessage m) {
-        cluster.redis().xadd(Keys.inbox(node), XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
+        byte[] inbox = Keys.inbox(node);
+        cluster.redis().xadd(inbox, XAddArgs.Builder.maxlen(MAX_ENTRIES).approximateTrimming(), FIELD,
                 InboxMessage.encode(m)).whenComplete((id, e) -> {
                     if (e != null) {
                         cluster.redisFailed("sending to node " + node, e);
                     }
                 });
+        if (!cluster.aliveNodes().contains(node)) {
+            // A node not seen alive may have been forgotten (its inbox deleted): this notice would make its inbox
+            // again, and nothing would ever delete it. It expires unless the node comes back, which makes its
+            // inbox lasting again at each lease refresh (RedisCluster#refreshAlive).
+            cluster.redis().pexpire(inbox, 2 * RedisCluster.forgetAfterMs);
+        }
     }
 
     /**

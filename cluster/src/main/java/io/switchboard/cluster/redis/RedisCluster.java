@@ -467,6 +467,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     CompletableFuture<Set<String>> refreshAlive() {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         redis.sadd(Keys.NODES, Script.bytes(node)); // again each time: a Redis that restarted empty learns it back
+        redis.persist(Keys.inbox(node)); // a notice sent while this node was not seen alive gave it an expiry
         redis.hset(Keys.ONLINE, Script.bytes(node), Script.bytes(metrics.sessionsOnline.get()));
         redis.hgetall(Keys.ONLINE).whenComplete((counts, e) -> {
             if (e == null) {

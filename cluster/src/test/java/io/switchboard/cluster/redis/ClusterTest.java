@@ -1241,6 +1241,32 @@ class ClusterTest {
     }
 
     @Test
+    void aNoticeToAForgottenNodeDoesNotLeaveItsInboxForever() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            var r = c.sync();
+            // A record still naming a node that was forgotten (its sweep had not reached it), whose client comes back.
+            r.hset(key(Keys.record("back-from-ghost")), java.util.Map.of("n", "ghost", "e", "3", "s", "1"));
+            SwbTestClient back = b.hello("back-from-ghost");
+            GatewayFixture.await(() -> r.exists(key(Keys.inbox("ghost"))) == 1, "the taken-over notice sent to ghost");
+            long ttl = r.pttl(key(Keys.inbox("ghost")));
+            assertTrue(ttl > 0, "the inbox of a node not alive expires: " + ttl);
+            // A live node's own inbox lasts: a notice sent before it was seen alive does not make it expire.
+            SwbTestClient first = a.hello("moving");
+            SwbTestClient second = b.hello("moving"); // a is told by a notice in its inbox
+            first.expectLine("BYE 409 taken over");
+            assertEquals(1L, r.exists(key(Keys.inbox("a"))));
+            assertEquals(-1L, r.pttl(key(Keys.inbox("a"))), "a notice to a live node leaves its inbox lasting");
+            r.pexpire(key(Keys.inbox("a")), 600_000);
+            GatewayFixture.await(() -> r.pttl(key(Keys.inbox("a"))) == -1, "a made its inbox lasting again");
+            second.close();
+            back.close();
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldCarryOnTheSweepOfANodeThatDiedDuringIt() throws Exception {
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         int before = RedisCluster.sweepCheckEveryTicks;
