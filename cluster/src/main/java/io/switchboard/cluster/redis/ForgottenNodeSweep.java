@@ -64,6 +64,11 @@ final class ForgottenNodeSweep {
      */
     private final long fenceUs;
     private final long startedNs = System.nanoTime();
+    /**
+     * Sweeping the records earlier processes of this very node left ({@link #startOwn}): no entry in Redis, no topic
+     * subscriber entries, and it goes on while this process holds the lease (stops when it does not).
+     */
+    private final boolean own;
     /** This sweep's entry in {@link Keys#SWEEPS} as it last wrote it. */
     private String entry;
     private long lookedAt;
@@ -74,6 +79,13 @@ final class ForgottenNodeSweep {
     private boolean failing;
 
     private ForgottenNodeSweep(RedisCluster cluster, String node, String process, long fenceUs, String entry) {
+        this(cluster, node, process, fenceUs, entry, false);
+    }
+
+    private ForgottenNodeSweep(RedisCluster cluster, String node, String process, long fenceUs, String entry,
+                               boolean own) {
+        this.own = own;
+        this.wildcardsSwept = own;
         this.cluster = cluster;
         this.node = node;
         this.nodeBytes = Script.bytes(node);
@@ -107,6 +119,21 @@ final class ForgottenNodeSweep {
             begin(cluster, node, process, entry(fenceUs, ScanCursor.INITIAL.getCursor(), cluster.node, process),
                     fenceUs);
         });
+    }
+
+    /**
+     * Releases the clients earlier processes of this node's name still hold in Redis, when the last of them did not
+     * leave cleanly (killed, or taken for dead): a process restarted under the same name (as a supervisor does) keeps
+     * the name from ever going long enough without a lease to be forgotten and swept, so the records of its clients
+     * that never came back (devices retired) named it for good, with no expiry, and the API answered them "online".
+     * Records claimed since this process joined have a newer epoch and are left alone; topic subscriber entries of
+     * earlier processes are removed by publishers (their process no longer holds the lease). {@code fenceUs}: Redis's
+     * clock as this process took the lease. Returns at once; runs while this process holds the lease.
+     */
+    static void startOwn(RedisCluster cluster, String lastProcess, long fenceUs) {
+        log.info("cluster: the last process of node {} ({}) did not leave cleanly: releasing the clients it still "
+                + "holds in Redis that have not connected again", cluster.node, lastProcess);
+        new ForgottenNodeSweep(cluster, cluster.node, lastProcess, fenceUs, "", true).step(ScanCursor.INITIAL);
     }
 
     /**
@@ -178,23 +205,37 @@ final class ForgottenNodeSweep {
             return;
         }
         RedisAsyncCommands<byte[], byte[]> redis = cluster.redis();
-        redis.exists(Keys.lease(node)).toCompletableFuture().thenCompose(leased -> leased > 0
+        CompletableFuture<Boolean> goOn = own
+                ? redis.get(Keys.lease(node)).toCompletableFuture()
+                        .thenApply(holder -> holder != null && Arrays.equals(holder, Script.bytes(cluster.instance)))
+                : redis.exists(Keys.lease(node)).toCompletableFuture().thenApply(leased -> leased == 0);
+        goOn.thenCompose(yes -> !yes
                         ? CompletableFuture.<KeyScanCursor<byte[]>>completedFuture(null)
                         : redis.scan(cursor, ScanArgs.Builder.matches(Keys.EVERY_KEY).limit(BATCH))
                                 .toCompletableFuture()
                                 .thenCompose(page -> sweepBatch(redis, page.getKeys()).thenApply(n -> page)))
                 .whenComplete((page, e) -> {
                     if (cluster.closed()) {
-                        cluster.sweeping.remove(node); // its entry stays: another node carries it on
+                        if (!own) {
+                            cluster.sweeping.remove(node); // its entry stays: another node carries it on
+                        }
                         return;
                     }
                     if (e != null) {
                         failed(cursor, e);
+                    } else if (page == null && own) {
+                        log.info("cluster: this process no longer holds node {}'s lease: stopped releasing the clients "
+                                + "its earlier processes held ({} released)", node, released);
                     } else if (page == null) {
                         log.info("cluster: a process named {} holds its lease again: stopped releasing the clients "
                                 + "the forgotten one held ({} released, {} topic subscriber entries removed)", node,
                                 released, entriesRemoved);
                         end();
+                    } else if (page.isFinished() && own) {
+                        log.info("cluster: released {} clients earlier processes of node {} still held ({} keys "
+                                + "looked at in {} s{})", released, node, lookedAt,
+                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs),
+                                errors == 0 ? "" : "; " + errors + " could not be read or released, left as they were");
                     } else if (page.isFinished()) {
                         FINISHED.incrementAndGet();
                         log.info("cluster: released {} clients forgotten node {} still held and removed {} of its "
@@ -216,6 +257,10 @@ final class ForgottenNodeSweep {
      * Redis long enough to lose its lease).
      */
     private void saveAndGoOn(ScanCursor page) {
+        if (own) { // nothing kept in Redis: the next process of the name sweeps again if this one dies
+            cluster.timer().schedule(() -> step(page), PAUSE_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
         String next = entry(fenceUs, page.getCursor(), cluster.node, process);
         writeEntry(next).whenComplete((written, e) -> {
             if (cluster.closed()) {
@@ -235,6 +280,9 @@ final class ForgottenNodeSweep {
 
     /** The sweep is over: its entry removed (if still this sweep's), the node free to be swept again. */
     private void end() {
+        if (own) {
+            return;
+        }
         writeEntry("").whenComplete((written, e) -> cluster.sweeping.remove(node));
     }
 
@@ -276,7 +324,9 @@ final class ForgottenNodeSweep {
         for (byte[] key : keys) {
             String name = new String(key, StandardCharsets.UTF_8);
             if (Keys.isSubscribers(name)) {
-                sets.add(key);
+                if (!own) {
+                    sets.add(key);
+                }
             } else if (Keys.isRecord(name)) {
                 releases.add(release(redis, key));
             }

@@ -275,6 +275,11 @@ public final class RedisCluster implements ClusterProvider.Cluster {
      * Takes this node's lease; waits up to a lease's life for an older one of the same name (a process of this node
      * killed just now) to lapse, and refuses to start beside a live node of the same name.
      */
+    /** The last process of this node's name as it was found at the join, when it did not leave cleanly; else null. */
+    private byte[] lastProcessAtJoin;
+    /** Redis's clock when this process joined, in µs. */
+    private long joinedAtUs;
+
     private void joinAsNode() {
         RedisAsyncCommands<byte[], byte[]> redis = commands.async();
         long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEASE_MS + 1_000);
@@ -297,6 +302,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             }
             sleep(250);
         }
+        // Left by the last process of this name unless it left cleanly (removeNode deletes it): killed, or taken for
+        // dead. Read before this process writes its own, with Redis's clock: the fence of the sweep of what it held.
+        lastProcessAtJoin = await(redis.get(Keys.kept(node)));
+        List<byte[]> time = await(redis.time());
+        joinedAtUs = Long.parseLong(new String(time.get(0), StandardCharsets.US_ASCII)) * 1_000_000
+                + Long.parseLong(new String(time.get(1), StandardCharsets.US_ASCII));
         // From now on, this key found missing means Redis lost what this node wrote (RedisDirectory#restoreIfLost).
         await(redis.set(Keys.kept(node), Script.bytes(instance)));
         redisRunId = runId(await(redis.info("server"))); // and another process answering, that it may have lost some
@@ -348,6 +359,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         EventExecutor timer = resources.eventExecutorGroup().next();
         timers.add(timer.scheduleAtFixedRate(this::tick, LEASE_MS / 3, LEASE_MS / 3, TimeUnit.MILLISECONDS));
         log.info("cluster: node {} joined ({} nodes alive)", node, alive.size());
+        if (lastProcessAtJoin != null) {
+            ForgottenNodeSweep.startOwn(this, new String(lastProcessAtJoin, StandardCharsets.UTF_8), joinedAtUs);
+        }
     }
 
     /** The {@code run_id} of the Redis process that last answered INFO (null before the first answer). */

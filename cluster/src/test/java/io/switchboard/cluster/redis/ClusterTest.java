@@ -1267,6 +1267,34 @@ class ClusterTest {
     }
 
     @Test
+    void aNodeRestartedUnderItsNameAfterAKillReleasesTheClientsItsLastProcessHeld() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        GatewayFixture again = new GatewayFixture();
+        try (var c = client.connect()) {
+            var r = c.sync();
+            a.close();
+            // As a kill leaves it: the last process's mark, and the record of a client of it that never comes back.
+            r.set(key(Keys.kept("a")), "killed-process");
+            r.hset(key(Keys.record("retired")), java.util.Map.of("n", "a", "e", "3", "s", "5"));
+            again.config.cluster = redis.uri();
+            again.config.clusterTimeoutMs = 500;
+            again.config.nodeName = "a"; // restarted by its supervisor under the same name
+            again.start();
+            GatewayFixture.await(() -> !r.hexists(key(Keys.record("retired")), "n"), "the record released");
+            assertEquals("5", r.hget(key(Keys.record("retired")), "s"));
+            assertTrue(r.pttl(key(Keys.record("retired"))) > 0, "expires as an offline client's record");
+            assertFalse(infoOn(b, "retired").get("online").asBoolean());
+            // Clients of the new process are left alone.
+            SwbTestClient fresh = again.hello("fresh");
+            assertEquals("a", r.hget(key(Keys.record("fresh")), "n"));
+            fresh.close();
+        } finally {
+            again.close();
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldCarryOnTheSweepOfANodeThatDiedDuringIt() throws Exception {
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         int before = RedisCluster.sweepCheckEveryTicks;
