@@ -65,6 +65,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     private int hbSec;
     /** Before the handshake completes: its deadline; after: when the connection last read anything (loop seconds). */
     private int timeSec;
+    /** The retry of a drain that waits for upstream answers ({@link #drain}); -1: none. */
+    private int drainRetryMs = -1;
     /** Where the loop's wheel keeps this connection: slot in the high bits, index in the low 21; -1 when not. */
     private int wheelPos = -1;
     /** Place in the loop's member list: 0 or more exactly while admitted (counted by the guard), else -1. */
@@ -586,10 +588,49 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         return String.valueOf(a);
     }
 
-    /** Drain: ask the client to come back after {@code retryMs} and close. */
+    /**
+     * Drain: ask the client to come back after {@code retryMs} and close. A connection waiting for the upstream's
+     * answers to its messages (SENT/NACK, PUBACK) has them first, for at most {@link #DRAIN_UPSTREAM_WAIT_MS}: sent
+     * away at once, the client would take them for unanswered and send them again (duplicates at the backend on
+     * every deploy), while the backend went on to accept them.
+     */
     @Override
     public final void drain(long retryMs) {
-        if (phase != CLOSING) {
+        if (phase == CLOSING || drainRetryMs >= 0) {
+            return;
+        }
+        if (phase == OPEN && awaitsUpstream()) {
+            drainRetryMs = (int) Math.min(Integer.MAX_VALUE, retryMs);
+            ctx.executor().schedule(this::drainNow, DRAIN_UPSTREAM_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+        }
+        closeWith(503, "draining", retryMs);
+    }
+
+    /** How long a drain waits for the upstream's answers to a connection's messages (below the drain's own 5 s). */
+    static final long DRAIN_UPSTREAM_WAIT_MS = 4_000;
+
+    /** Whether a drain waits for this connection's upstream answers (new messages are then refused). */
+    protected final boolean drainWaits() {
+        return drainRetryMs >= 0;
+    }
+
+    /** Whether answers of the upstream to this connection's messages are still to come (a drain waits for them). */
+    protected boolean awaitsUpstream() {
+        return false;
+    }
+
+    /** An upstream answer was written: a drain that waited for the last one goes on. */
+    protected final void upstreamAnswerWritten() {
+        if (drainRetryMs >= 0 && !awaitsUpstream()) {
+            drainNow();
+        }
+    }
+
+    private void drainNow() {
+        if (drainRetryMs >= 0 && phase != CLOSING) {
+            int retryMs = drainRetryMs;
+            drainRetryMs = -1;
             closeWith(503, "draining", retryMs);
         }
     }

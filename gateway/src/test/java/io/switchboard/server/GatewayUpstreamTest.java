@@ -158,6 +158,21 @@ class GatewayUpstreamTest {
     }
 
     @Test
+    void aDrainWaitsForTheUpstreamsAnswersToAClientsSendsBeforeSendingItAway() throws Exception {
+        gw.config.drainPeriodSec = 1;
+        gw.start();
+        SwbTestClient c = gw.hello("dev3");
+        c.sendRaw("SEND s1 5\nhello\n".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook has it, not answered yet");
+        assertEquals(202, gw.api().post("/v1/drain", "").status());
+        c.sendRaw("SEND s2 5\nworld\n".getBytes(StandardCharsets.US_ASCII));
+        assertEquals("NACK s2 503 draining", c.readLine(), "no new SEND while the drain waits");
+        answerGate.countDown();
+        assertEquals("SENT s1", c.readLine(), "the answer comes before the goodbye");
+        assertTrue(c.readLine().startsWith("BYE 503 draining"));
+    }
+
+    @Test
     void shouldNackWhenTheWebhookRefusesTheMessage() throws Exception {
         status.set(400);
         answerGate.countDown();

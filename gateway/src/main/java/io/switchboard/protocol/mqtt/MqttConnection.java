@@ -769,6 +769,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             upstreamRefused(p, MqttReasonCodes.UNSPECIFIED_ERROR, code == 502, "upstream refused: " + why);
         }
         ctx.flush();
+        upstreamAnswerWritten();
+    }
+
+    @Override
+    protected boolean awaitsUpstream() {
+        return pendingUpstream > 0; // QoS 1 and 2: a QoS 0 PUBLISH has no answer to wait for
     }
 
     private void upstreamRefused(Publish p, int reason, boolean lasting, String why) {

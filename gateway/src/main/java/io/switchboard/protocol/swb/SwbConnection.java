@@ -112,6 +112,11 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
             return; // closing with 429: the client sends it again later
         }
         at.shared.metrics().sendsReceived.increment();
+        if (drainWaits()) {
+            refused(Refusal.SEND_NACKED);
+            ctx.writeAndFlush(SwbFrames.line(ctx.alloc(), "NACK " + sendId + " 503 draining"), ctx.voidPromise());
+            return;
+        }
         if (pendingSends >= at.shared.config().maxPendingSendsPerClient) {
             refused(Refusal.SEND_TOO_MANY_PENDING);
             ctx.write(SwbFrames.line(ctx.alloc(), "NACK " + sendId + " 429 too many unanswered SENDs"),
@@ -145,7 +150,13 @@ public final class SwbConnection extends ClientConnection<SwbAdapter> implements
         }
         if (isOpen()) {
             ctx.writeAndFlush(SwbFrames.line(ctx.alloc(), line), ctx.voidPromise());
+            upstreamAnswerWritten();
         }
+    }
+
+    @Override
+    protected boolean awaitsUpstream() {
+        return pendingSends > 0;
     }
 
     @Override
