@@ -207,8 +207,10 @@ final class WebhookBatcher {
         }
         b.request = null;
         String problem;
+        long retryAfterMs = 0;
         if (err == null) {
             int status = resp.statusCode();
+            retryAfterMs = retryAfterMs(resp);
             if (status >= 200 && status < 300) {
                 if (lastProblem != null) {
                     lastProblem = null;
@@ -240,7 +242,7 @@ final class WebhookBatcher {
             finish(b, counters.refusedUnavailable, 503, "backend unavailable");
             return;
         }
-        b.retry = schedule(() -> retry(b), backoff.delayMs(b.attempts));
+        b.retry = schedule(() -> retry(b), Math.max(backoff.delayMs(b.attempts), retryAfterMs));
         if (b.retry == null) {
             finish(b, counters.refusedShuttingDown, 503, "shutting down");
         }
@@ -266,6 +268,25 @@ final class WebhookBatcher {
                 complete(p, counters.refusedShuttingDown, 503, "shutting down");
             }
         }
+    }
+
+    /** The longest {@code Retry-After} honoured: a webhook asking for more is asked again after this. */
+    static final long MAX_RETRY_AFTER_MS = 30_000;
+
+    /**
+     * A 429 or 503's {@code Retry-After} in seconds (RFC 9110 10.2.3; the HTTP-date form is not read), at most
+     * {@link #MAX_RETRY_AFTER_MS}; 0 when absent or unreadable.
+     */
+    static long retryAfterMs(HttpResponse<?> resp) {
+        int status = resp.statusCode();
+        if (status != 429 && status != 503) {
+            return 0;
+        }
+        String v = resp.headers().firstValue("Retry-After").orElse("").strip();
+        if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(Character::isDigit)) {
+            return 0;
+        }
+        return Math.min(MAX_RETRY_AFTER_MS, Long.parseLong(v) * 1000);
     }
 
     /** Logs a problem once until it changes or the webhook recovers (an outage must not flood the log). */

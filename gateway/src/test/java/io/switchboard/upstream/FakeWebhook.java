@@ -31,6 +31,8 @@ final class FakeWebhook implements AutoCloseable {
     private final CountDownLatch gate = new CountDownLatch(1);
     private final AtomicInteger toHold = new AtomicInteger();
     private volatile int defaultStatus = 200;
+    /** Sent as {@code Retry-After} with every 429 and 503 when not null. */
+    volatile String retryAfter;
 
     FakeWebhook() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -85,8 +87,12 @@ final class FakeWebhook implements AutoCloseable {
                     return;
                 }
             }
-            Integer status = script.poll();
-            ex.sendResponseHeaders(status == null ? defaultStatus : status, -1);
+            Integer scripted = script.poll();
+            int status = scripted == null ? defaultStatus : scripted;
+            if (retryAfter != null && (status == 429 || status == 503)) {
+                ex.getResponseHeaders().add("Retry-After", retryAfter);
+            }
+            ex.sendResponseHeaders(status, -1);
         } catch (IOException e) {
             // The client gave up (timeout or cancel) while the request was held.
         }

@@ -299,6 +299,20 @@ class WebhookSinkTest {
     }
 
     @Test
+    void aRetryAfterOfA429IsWaitedBeforeTheNextAttempt() throws Exception {
+        WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(1)); // backoff 1 to 10 ms
+        hook.retryAfter = "1";
+        hook.script.add(429);
+        Rec a = offer(sink, "alice", "1", "x");
+        hook.nextRequest();
+        long first = System.nanoTime();
+        hook.nextRequest();
+        long waitedMs = (System.nanoTime() - first) / 1_000_000;
+        a.assertAccepted();
+        assertTrue(waitedMs >= 900, "the webhook asked for a second, waited " + waitedMs + " ms");
+    }
+
+    @Test
     void shouldRefuseWith502WhenTheWebhookAnswers400() throws Exception {
         WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(2));
         hook.script.add(400);
