@@ -41,6 +41,8 @@ final class ClientSession {
     final int ackEveryMessages;
     final long ackDelayMs;
     final int maxPayloadBytes;
+    /** The application acknowledges each message itself ({@link SwitchboardClient#acknowledge}). */
+    final boolean manualAck;
     private final InetAddress localAddress;
     private final Backoff backoff;
     private final RandomGenerator random;
@@ -59,6 +61,13 @@ final class ClientSession {
     private boolean connectRequestedAfterBye;
     private volatile State state = State.NEW;
     private volatile long highestSeq;
+    /** Manual acknowledgement: every message up to this one was handled by the application; resume= of a reconnect. */
+    private volatile long acknowledgedSeq;
+    /**
+     * Manual acknowledgement: the seqs delivered (positive) or skipped as too large (negative) and not acknowledged
+     * yet, in order; at most the server's window of them. Event loop.
+     */
+    private final java.util.ArrayDeque<Long> unacknowledged = new java.util.ArrayDeque<>();
     private volatile Welcome welcome;
     private boolean resuming;
     private int attempt;
@@ -80,6 +89,7 @@ final class ClientSession {
         ackEveryMessages = b.ackEveryMessages;
         ackDelayMs = b.ackDelayMs;
         maxPayloadBytes = b.maxPayloadBytes;
+        manualAck = b.manualAck;
         sends = new PendingSends(b.maxPendingSends);
         localAddress = b.localAddress;
         backoff = new Backoff(b.reconnectBaseMs, b.reconnectCapMs);
@@ -90,6 +100,7 @@ final class ClientSession {
         if (b.resumeFrom >= 0) {
             resuming = true;
             highestSeq = b.resumeFrom;
+            acknowledgedSeq = b.resumeFrom;
         }
         this.ownedGroup = ownedGroup;
         this.loop = loop;
@@ -109,6 +120,45 @@ final class ClientSession {
 
     long highestSeq() {
         return highestSeq;
+    }
+
+    /** What the server is told was handled: the highest seq received, or with manual acknowledgement the acknowledged one. */
+    long ackSeq() {
+        return manualAck ? acknowledgedSeq : highestSeq;
+    }
+
+    long acknowledgedSeq() {
+        return acknowledgedSeq;
+    }
+
+    /** Manual acknowledgement: the application handled every message up to {@code seq}. Any thread. */
+    void acknowledge(long seq) {
+        try {
+            loop.execute(() -> acknowledgeHere(seq));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // The client was closed: nothing to tell the server any more; the messages come again to a new client.
+        }
+    }
+
+    private void acknowledgeHere(long seq) {
+        int n = 0;
+        long upTo = acknowledgedSeq;
+        while (!unacknowledged.isEmpty() && Math.abs(unacknowledged.peek()) <= seq) {
+            upTo = Math.abs(unacknowledged.poll());
+            n++;
+        }
+        // Skipped messages next in line were never the application's to acknowledge.
+        while (!unacknowledged.isEmpty() && unacknowledged.peek() < 0) {
+            upTo = -unacknowledged.poll();
+            n++;
+        }
+        if (upTo > acknowledgedSeq) {
+            acknowledgedSeq = upTo;
+            Connection c = connection;
+            if (c != null && state == State.CONNECTED) {
+                c.acknowledged(n);
+            }
+        }
     }
 
     boolean isConnected() {
@@ -243,6 +293,8 @@ final class ClientSession {
         boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
         if (reset) {
             highestSeq = w.seq();
+            acknowledgedSeq = w.seq();
+            unacknowledged.clear(); // numbering starts again after w.seq(): what was not acknowledged is gone
         }
         subscriptions.resubscribe(c);
         if (connectFuture != null) {
@@ -259,6 +311,9 @@ final class ClientSession {
             return; // a copy re-sent after resume: acknowledged by the connection, not delivered twice
         }
         highestSeq = seq;
+        if (manualAck) {
+            unacknowledged.add(seq);
+        }
         listener.onMessage(seq, payload);
     }
 
@@ -271,6 +326,10 @@ final class ClientSession {
             return;
         }
         highestSeq = seq;
+        if (manualAck) {
+            unacknowledged.add(-seq);
+            acknowledgeHere(acknowledgedSeq); // acknowledged at once when nothing before it waits
+        }
         listener.onError(413, "MSG " + seq + " of " + bytes + " bytes is larger than maxPayloadBytes ("
                 + maxPayloadBytes + "): skipped, not delivered");
     }
@@ -365,7 +424,7 @@ final class ClientSession {
 
     private void startAttempt() {
         state = State.CONNECTING;
-        long resume = resuming ? highestSeq : -1;
+        long resume = resuming ? ackSeq() : -1;
         String helloToken = token;
         Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, helloToken, resume,
                 heartbeatSeconds), helloToken);

@@ -225,17 +225,38 @@ final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         // Counted before the listener runs: a listener that closes the client from here acknowledges this message
-        // too (closeGracefully acknowledges only when something is unacknowledged).
-        if (unacked++ == 0) {
-            oldestUnackedNs = client.nanoTime();
-            if (ackTask == null && client.ackDelayMs > 0) {
-                ackTask = client.schedule(this::ackCheck, client.ackDelayMs);
-            }
+        // too (closeGracefully acknowledges only when something is unacknowledged). With manual acknowledgement the
+        // application counts them (acknowledged).
+        if (!client.manualAck) {
+            count(1);
         }
         if (payload != null) {
             client.onMessage(seq, payload);
         } else {
             client.onSkipped(seq, bytes);
+        }
+    }
+
+    /** {@code n} more messages to acknowledge: the ACK goes at once past the policy's count, else after its delay. */
+    private void count(int n) {
+        if (unacked == 0) {
+            oldestUnackedNs = client.nanoTime();
+            if (ackTask == null && client.ackDelayMs > 0) {
+                ackTask = client.schedule(this::ackCheck, client.ackDelayMs);
+            }
+        }
+        unacked += n;
+    }
+
+    /** Manual acknowledgement: the application acknowledged {@code n} more messages. Event loop. */
+    void acknowledged(int n) {
+        if (closing || !welcomed) {
+            return; // the next connection resumes from them
+        }
+        count(n);
+        if (unacked >= client.ackEveryMessages || client.ackDelayMs == 0) {
+            writeAck();
+            flush();
         }
     }
 
@@ -312,7 +333,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     private void writeAck() {
-        write(SwbFrames.ack(ctx.alloc(), client.highestSeq()));
+        write(SwbFrames.ack(ctx.alloc(), client.ackSeq()));
         unacked = 0;
     }
 

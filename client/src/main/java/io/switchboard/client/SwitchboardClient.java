@@ -206,9 +206,39 @@ public final class SwitchboardClient implements AutoCloseable {
         }
     }
 
-    /** The highest message sequence number received; {@code resume=} of the next reconnect. Any thread. */
+    /**
+     * The highest message sequence number received; {@code resume=} of the next reconnect (with
+     * {@link Builder#manualAcknowledgement()}: {@link #acknowledgedSeq()} is). Any thread.
+     */
     public long highestSeq() {
         return session.highestSeq();
+    }
+
+    /**
+     * With {@link Builder#manualAcknowledgement()}: the application has handled every message up to and including
+     * {@code seq} (its own work done: stored, forwarded), so the server may forget them. Cumulative, as SWB/1's
+     * {@code ACK}: acknowledge in order. Sent at the {@link Builder#ackPolicy} pace. Messages not acknowledged are
+     * sent again by the server to the next connection (after a reconnect, or to the next process that resumes from
+     * {@link #acknowledgedSeq()}): at least once. Seqs start again after {@link SwitchboardListener#onSessionReset}:
+     * acknowledge only seqs delivered after it. Any thread.
+     *
+     * @throws IllegalStateException without {@link Builder#manualAcknowledgement()}
+     */
+    public void acknowledge(long seq) {
+        if (!session.manualAck) {
+            throw new IllegalStateException("acknowledge needs Builder.manualAcknowledgement(): messages are "
+                    + "acknowledged as their onMessage returns");
+        }
+        session.acknowledge(seq);
+    }
+
+    /**
+     * With {@link Builder#manualAcknowledgement()}: the highest seq up to which every message was acknowledged
+     * ({@link #acknowledge}); store it to give {@link Builder#resumeFrom} to the next process. Without: as
+     * {@link #highestSeq()}. Any thread.
+     */
+    public long acknowledgedSeq() {
+        return session.ackSeq();
     }
 
     /** True between a successful handshake and the end of that connection. Any thread. */
@@ -281,6 +311,7 @@ public final class SwitchboardClient implements AutoCloseable {
         int maxSendBytes = 64 * 1024;
         int maxPendingSends = 64;
         long resumeFrom = -1;
+        boolean manualAck;
         InetAddress localAddress;
         RandomGenerator random;
         LongSupplier nanoClock = System::nanoTime;
@@ -403,6 +434,18 @@ public final class SwitchboardClient implements AutoCloseable {
          */
         public Builder resumeFrom(long seq) {
             this.resumeFrom = seq;
+            return this;
+        }
+
+        /**
+         * The application acknowledges each message itself, with {@link SwitchboardClient#acknowledge}, once its
+         * own work on it is done (for example on its executor, after a database write): a crash before that, or a
+         * listener that throws, loses nothing (the server sends it again). Default: a message is acknowledged once
+         * {@link SwitchboardListener#onMessage} returned for it. The server sends at most its {@code --window} of
+         * messages not acknowledged.
+         */
+        public Builder manualAcknowledgement() {
+            this.manualAck = true;
             return this;
         }
 

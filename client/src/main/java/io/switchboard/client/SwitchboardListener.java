@@ -23,7 +23,9 @@ public interface SwitchboardListener {
      * A message pushed to this client, delivered once: re-sent copies ({@code seq} at or below
      * {@link SwitchboardClient#highestSeq()}) are acknowledged but not delivered again.
      *
-     * <p>A message is acknowledged to the server once this method has returned for it. Calling
+     * <p>A message is acknowledged to the server once this method has returned for it (also when it threw), unless
+     * the client was built with {@link SwitchboardClient.Builder#manualAcknowledgement()}: then only once the
+     * application calls {@link SwitchboardClient#acknowledge} for it. Calling
      * {@link SwitchboardClient#closeAsync()} from here acknowledges up to and including this message and no further:
      * messages already on their way are neither delivered nor acknowledged, so the server re-sends retained ones to
      * the next connection.

@@ -265,6 +265,52 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void withManualAcknowledgementOnlyWhatTheApplicationAcknowledgedIsAcknowledgedAndResumedFrom() throws Exception {
+        SwitchboardClient c = client(builder("alice").manualAcknowledgement().maxPayloadBytes(4));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+
+        p.sendRaw(msg(1, "a") + msg(2, "b") + msg(3, "c"));
+        events.expect("message 1 a");
+        events.expect("message 2 b");
+        events.expect("message 3 c");
+        time.advanceMs(1_000);
+        p.send("PING");
+        p.expect("PONG"); // handed to the application's executor, say: nothing acknowledged yet
+        c.acknowledge(2);
+        barrier(c);
+        time.advanceMs(1_000);
+        p.expect("ACK 2");
+        assertEquals(2, c.acknowledgedSeq());
+        assertEquals(3, c.highestSeq());
+
+        p.close(); // message 3 not handled yet: the server keeps it
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=2", "WELCOME alice v=1 hb=0 seq=4");
+        events.expect("connected seq=4 hb=0");
+        p2.sendRaw(msg(3, "c") + "MSG 4 5\ntoobig\n" + msg(5, "e") + "PING\n"); // 3 again, 4 too large to deliver
+        p2.expect("PONG");
+        events.expect("error 413 MSG 4 of 5 bytes is larger than maxPayloadBytes (4): skipped, not delivered");
+        events.expect("message 5 e");
+        barrier(c);
+        assertNull(events.poll(), "3 was not delivered twice");
+        c.acknowledge(3); // the application finished 3: 4, skipped, is acknowledged with it
+        barrier(c);
+        time.advanceMs(1_000);
+        p2.expect("ACK 4");
+        c.acknowledge(5);
+        barrier(c);
+        time.advanceMs(1_000);
+        p2.expect("ACK 5");
+    }
+
+    @Test
+    void acknowledgeWithoutManualAcknowledgementIsAMistake() throws Exception {
+        SwitchboardClient c = client(builder("alice"));
+        assertThrows(IllegalStateException.class, () -> c.acknowledge(1));
+    }
+
+    @Test
     void shouldReportSessionResetWhenTheServerLostTheSession() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
