@@ -59,6 +59,8 @@ final class ClientSession {
     private volatile String token;
     /** {@code connect()} was called while the connection was ending on a {@code BYE} (from {@code onBye}). */
     private boolean connectRequestedAfterBye;
+    /** Stopped by a refusal (BYE 401/403): a connect() then waits out the backoff rather than dialling at once. */
+    private boolean stoppedByRefusal;
     private volatile State state = State.NEW;
     private volatile long highestSeq;
     /** Manual acknowledgement: every message up to this one was handled by the application; resume= of a reconnect. */
@@ -218,8 +220,17 @@ final class ClientSession {
             }
             case NEW, STOPPED -> {
                 connectFuture = result;
-                attempt = 0;
-                startAttempt();
+                if (stoppedByRefusal) {
+                    // A token source that keeps giving refused tokens (a wrong key, clock skew) must not have a
+                    // fleet dial, refused, dial again at the round trip's pace: the attempts go on backing off.
+                    stoppedByRefusal = false;
+                    state = State.WAITING;
+                    reconnectTask = scheduler.schedule(loop, this::reconnectNow, backoff.delayMs(attempt, -1,
+                            random()));
+                } else {
+                    attempt = 0;
+                    startAttempt();
+                }
             }
         }
     }
@@ -400,6 +411,10 @@ final class ClientSession {
         connectRequestedAfterBye = false;
         if (refused || !reconnect && !connectRequested) {
             state = State.STOPPED;
+            stoppedByRefusal = refused;
+            if (refused && attempt < Integer.MAX_VALUE) {
+                attempt++;
+            }
             if (connectFuture != null) {
                 connectFuture.completeExceptionally(reason);
             }

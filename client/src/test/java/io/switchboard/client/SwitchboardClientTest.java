@@ -558,6 +558,11 @@ class SwitchboardClientTest {
 
         c.updateToken("new");
         CompletableFuture<Welcome> again = c.connect();
+        barrier(c);
+        // Not at once: a token source that keeps giving refused tokens must not have the client dial at the round
+        // trip's pace; the attempt waits out the backoff (its first step: up to 2 s).
+        assertEquals(1, time.pendingDelaysMs().size(), "the attempt is scheduled");
+        time.advanceMs(2_000);
         server.acceptHello("HELLO alice v=1 token=new resume=1", "WELCOME alice v=1 hb=0 seq=1");
         again.get(5, TimeUnit.SECONDS);
     }
