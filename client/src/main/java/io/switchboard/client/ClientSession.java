@@ -437,6 +437,25 @@ final class ClientSession {
 
     // ---------------------------------------------------------------------------------------- plumbing
 
+    /** Looks a host name up (blocking); tests replace it. */
+    interface HostResolver {
+        InetAddress resolve(String host) throws java.net.UnknownHostException;
+    }
+
+    static volatile HostResolver hostResolver = InetAddress::getByName;
+
+    /**
+     * Where host names are looked up: off the event loops, whose clients would all stop (no PING, no ACK, no
+     * callback) while one lookup waits for a slow or absent DNS server, just when reconnects come together.
+     */
+    private static final java.util.concurrent.ExecutorService LOOKUPS = new java.util.concurrent.ThreadPoolExecutor(
+            0, 4, 30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+            r -> {
+                Thread t = new Thread(r, "switchboard-client-dns");
+                t.setDaemon(true);
+                return t;
+            });
+
     private void startAttempt() {
         state = State.CONNECTING;
         long resume = resuming ? ackSeq() : -1;
@@ -444,9 +463,35 @@ final class ClientSession {
         Connection c = new Connection(this, resume, SwbFrames.helloLine(clientId, helloToken, resume,
                 heartbeatSeconds), helloToken);
         connection = c;
+        if (io.netty.util.NetUtil.isValidIpV4Address(host) || io.netty.util.NetUtil.isValidIpV6Address(host)) {
+            dial(c, new InetSocketAddress(host, port)); // a literal: nothing to look up
+            return;
+        }
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                return hostResolver.resolve(host);
+            } catch (java.net.UnknownHostException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, LOOKUPS).orTimeout(connectTimeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS).whenCompleteAsync((a, e) -> {
+            if (connection != c || state != State.CONNECTING) {
+                return; // closed meanwhile
+            }
+            if (e != null) {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                c.end(cause instanceof java.util.concurrent.TimeoutException
+                        ? new java.net.UnknownHostException(host + ": no answer from DNS within " + connectTimeoutMs
+                                + " ms") : cause);
+                return;
+            }
+            dial(c, new InetSocketAddress(a, port));
+        }, loop);
+    }
+
+    private void dial(Connection c, InetSocketAddress to) {
         Bootstrap b = bootstrap.clone().handler(c);
-        ChannelFuture f = localAddress == null ? b.connect(host, port)
-                : b.connect(new InetSocketAddress(host, port), new InetSocketAddress(localAddress, 0));
+        ChannelFuture f = localAddress == null ? b.connect(to) : b.connect(to, new InetSocketAddress(localAddress, 0));
         c.attach(f.channel());
         f.addListener(done -> {
             if (!done.isSuccess()) {

@@ -326,6 +326,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
             closing = true;
             cancelTimers();
             lingerTask = client.schedule(() -> channel.close(), lingerMs);
+        } else if (channel == null) {
+            end(null); // closed while its host was being looked up: nothing was dialled
         } else {
             closing = true;
             channel.close();

@@ -305,6 +305,47 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void aSlowHostLookupDoesNotStopTheOtherClientsOfItsEventLoop() throws Exception {
+        EventLoopGroup one = SwitchboardClient.newEventLoopGroup(1);
+        java.util.concurrent.CountDownLatch dnsAnswers = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch neverAnswers = new java.util.concurrent.CountDownLatch(1);
+        ClientSession.HostResolver before = ClientSession.hostResolver;
+        ClientSession.hostResolver = host -> {
+            if (host.equals("slow.example") || host.equals("never.example")) {
+                try {
+                    (host.equals("slow.example") ? dnsAnswers : neverAnswers).await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return java.net.InetAddress.getLoopbackAddress();
+            }
+            return before.resolve(host);
+        };
+        try {
+            SwitchboardClient alice = client(builder("alice").eventLoopGroup(one).host("localhost"));
+            FakeServer.Peer p = connect(alice, "HELLO alice v=1", WELCOME_0);
+            SwitchboardClient bob = client(builder("bob").eventLoopGroup(one).host("slow.example"));
+            CompletableFuture<Welcome> bobConnected = bob.connect();
+            p.send("PING");
+            p.expect("PONG"); // alice's loop is not held by bob's lookup
+            dnsAnswers.countDown();
+            server.acceptHello("HELLO bob v=1", "WELCOME bob v=1 hb=0 seq=0");
+            bobConnected.get(5, TimeUnit.SECONDS);
+            // Closed while its lookup waits: the close completes, nothing is dialled after.
+            SwitchboardClient carol = client(builder("carol").eventLoopGroup(one).host("never.example"));
+            CompletableFuture<Welcome> carolConnected = carol.connect();
+            carol.closeAsync().get(5, TimeUnit.SECONDS);
+            assertTrue(carolConnected.isCompletedExceptionally());
+            neverAnswers.countDown();
+        } finally {
+            ClientSession.hostResolver = before;
+            dnsAnswers.countDown();
+            neverAnswers.countDown();
+            one.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void acknowledgeWithoutManualAcknowledgementIsAMistake() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         assertThrows(IllegalStateException.class, () -> c.acknowledge(1));
