@@ -2,6 +2,7 @@ package io.switchboard.api;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -201,11 +202,43 @@ final class Exchange {
             return false;
         }
         order.unflushed = false;
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(ctx.writeAndFlush(res));
         // Nothing after a closing answer is written; release what is still waiting.
         order.ready.values().forEach(r -> r.answer.release());
         order.ready.clear();
         return true;
+    }
+
+    /** How long a connection answered for the last time goes on reading (and dropping) what its peer still sends. */
+    static final long LINGER_MS = 2_000;
+
+    /**
+     * Closes the connection once {@code lastAnswer} is written, lingering: its output shut down first (the peer reads
+     * the answer and the end), and what the peer still sends read and dropped until it closes or {@link #LINGER_MS}
+     * passed. Closed at once, a socket with unread input is reset by the kernel, and a peer still sending the body of
+     * a request answered early (401 on its head, 503 body memory full, 413) gets that reset instead of the answer:
+     * clients that send the whole body before reading (urllib3, HttpURLConnection) report a connection reset, and the
+     * promised {@code Retry-After} is lost. Over TLS (whose end is a close_notify) it closes at once, as before.
+     */
+    static void closeAfter(ChannelFuture lastAnswer) {
+        Channel ch = lastAnswer.channel();
+        lastAnswer.addListener(written -> {
+            if (!written.isSuccess() || !(ch instanceof io.netty.channel.socket.DuplexChannel d) || !ch.isActive()
+                    || d.isInputShutdown() || ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
+                ch.close();
+                return;
+            }
+            d.shutdownOutput().addListener(shut -> {
+                if (!shut.isSuccess()) {
+                    ch.close();
+                    return;
+                }
+                ch.config().setAutoRead(true); // dropped by the handlers: no request after the last is served
+                ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, LINGER_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            });
+        });
     }
 
     private static Order order(Channel ch) {

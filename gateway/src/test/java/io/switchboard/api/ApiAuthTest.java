@@ -45,6 +45,22 @@ class ApiAuthTest {
         assertEquals(200, gw.api().send("GET", "/healthz", null, null).status(), "the health check needs none");
     }
 
+    @Test
+    void aClientThatSendsItsWholeBodyBeforeReadingGetsTheRefusalNotAReset() throws Exception {
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            int size = 4 << 20;
+            c.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n");
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < size; sent += chunk.length) {
+                c.socket.getOutputStream().write(chunk); // as urllib3 or HttpURLConnection: the body first
+            }
+            c.socket.getOutputStream().flush();
+            RawHttp.Answer a = c.read(); // closed at once after the 401, the socket was reset under these writes
+            assertEquals(401, a.status(), a.body());
+            assertTrue(c.atEof());
+        }
+    }
+
     private String firstStatus(String path) throws Exception {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.server().apiPort())) {
             s.setSoTimeout(5_000);
