@@ -301,11 +301,18 @@ final class ClientSession {
         welcome = w;
         welcomedAtNs = nanoTime();
         resuming = true;
-        boolean reset = c.resumeSeq >= 0 && w.seq() < c.resumeSeq;
+        // The server assigned every seq this client received: a last seq below the highest received means it lost
+        // the session or its tail (with manual acknowledgement, resume= is the acknowledged seq, lower).
+        long seen = highestSeq;
+        boolean reset = c.resumeSeq >= 0 && w.seq() < seen;
         if (reset) {
             highestSeq = w.seq();
-            acknowledgedSeq = w.seq();
-            unacknowledged.clear(); // numbering starts again after w.seq(): what was not acknowledged is gone
+            if (manualAck) {
+                // Numbering goes on after w.seq(): the messages above it are gone from the server, and the
+                // application's acknowledgements of them would be taken for the new ones'.
+                acknowledgedSeq = Math.min(acknowledgedSeq, w.seq());
+                unacknowledged.removeIf(q -> Math.abs(q) > w.seq());
+            }
         }
         subscriptions.resubscribe(c);
         if (connectFuture != null) {
@@ -313,7 +320,7 @@ final class ClientSession {
         }
         listener.onConnected(w);
         if (reset) {
-            listener.onSessionReset(c.resumeSeq, w.seq());
+            listener.onSessionReset(seen, w.seq());
         }
     }
 

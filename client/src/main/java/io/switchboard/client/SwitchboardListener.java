@@ -40,7 +40,11 @@ public interface SwitchboardListener {
      * The client resumed from {@code resumedFromSeq} but the server's {@code WELCOME} reported a lower last
      * sequence number: the server lost the session (for example it restarted without its queue), messages
      * after {@code serverSeq} that were never received are lost, and numbering continues after {@code serverSeq}.
-     * {@link SwitchboardClient#highestSeq()} is now {@code serverSeq}.
+     * {@link SwitchboardClient#highestSeq()} is now {@code serverSeq}. {@code resumedFromSeq} is the highest seq the
+     * client had received (with {@link SwitchboardClient.Builder#manualAcknowledgement()} it resumed from the
+     * acknowledged one, lower). With manual acknowledgement, messages above {@code serverSeq} not acknowledged yet are
+     * no longer the server's: acknowledging them would acknowledge the new messages of those numbers (numbering from
+     * 0, {@code --seq-origin zero}; the default numbering from the clock does not repeat them).
      */
     default void onSessionReset(long resumedFromSeq, long serverSeq) {
     }

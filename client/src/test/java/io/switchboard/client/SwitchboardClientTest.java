@@ -372,6 +372,39 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void withManualAcknowledgementALostSessionTailIsReportedAndNotAcknowledged() throws Exception {
+        SwitchboardClient c = client(builder("alice").manualAcknowledgement());
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.sendRaw(burst(1, 5));
+        for (int i = 1; i <= 5; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+        c.acknowledge(1);
+        barrier(c);
+        p.close();
+        expectDisconnected(1_000);
+
+        time.advanceMs(1_000);
+        // Resumes from what was acknowledged; the server kept only up to 3 (a crash lost its last writes).
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=1", "WELCOME alice v=1 hb=0 seq=3");
+        events.expect("connected seq=3 hb=0");
+        events.expect("reset 5->3");
+        assertEquals(3, c.highestSeq());
+        assertEquals(1, c.acknowledgedSeq(), "2 and 3 are not acknowledged for the application");
+        p2.sendRaw(msg(2, "m2") + msg(3, "m3") + msg(4, "new 4") + "PING\n"); // 2, 3 again; 4 is a new message
+        p2.expect("PONG");
+        events.expect("message 4 new 4");
+        c.acknowledge(3);
+        barrier(c);
+        time.advanceMs(1_000);
+        p2.expect("ACK 3");
+        c.acknowledge(4);
+        barrier(c);
+        time.advanceMs(1_000);
+        p2.expect("ACK 4");
+    }
+
+    @Test
     void shouldResumeFromTheConfiguredSeqOnTheFirstConnect() throws Exception {
         SwitchboardClient c = client(builder("alice").resumeFrom(41));
         assertEquals(41, c.highestSeq());
