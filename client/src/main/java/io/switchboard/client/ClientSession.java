@@ -416,9 +416,13 @@ final class ClientSession {
                 && java.util.Objects.equals(token, c.acceptedToken);
         boolean connectRequested = connectRequestedAfterBye;
         connectRequestedAfterBye = false;
+        if (welcomedAtNs != NOT_WELCOMED && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
+            attempt = 0; // a connection that lasted starts the backoff over (a token that expired after a day, too)
+        }
         if (refused || !reconnect && !connectRequested) {
             state = State.STOPPED;
             stoppedByRefusal = refused;
+            welcomedAtNs = NOT_WELCOMED;
             if (refused && attempt < Integer.MAX_VALUE) {
                 attempt++;
             }
@@ -428,9 +432,6 @@ final class ClientSession {
             subscriptions.failPending(new SwitchboardException(SwitchboardException.LOCAL, "client stopped", reason));
             listener.onDisconnected(reason, -1);
             return;
-        }
-        if (welcomedAtNs != NOT_WELCOMED && nanoTime() - welcomedAtNs >= STABLE_CONNECTION_NS) {
-            attempt = 0;
         }
         welcomedAtNs = NOT_WELCOMED;
         long delayMs = backoff.delayMs(attempt, bye != null ? bye.retryMs() : -1, random());
@@ -455,13 +456,17 @@ final class ClientSession {
      * Where host names are looked up: off the event loops, whose clients would all stop (no PING, no ACK, no
      * callback) while one lookup waits for a slow or absent DNS server, just when reconnects come together.
      */
-    private static final java.util.concurrent.ExecutorService LOOKUPS = new java.util.concurrent.ThreadPoolExecutor(
-            0, 4, 30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+    private static final java.util.concurrent.ThreadPoolExecutor LOOKUPS = new java.util.concurrent.ThreadPoolExecutor(
+            4, 4, 30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
             r -> {
                 Thread t = new Thread(r, "switchboard-client-dns");
                 t.setDaemon(true);
                 return t;
             });
+
+    static {
+        LOOKUPS.allowCoreThreadTimeOut(true); // up to 4 lookups at once (one hung DNS server holds one), none idle
+    }
 
     private void startAttempt() {
         state = State.CONNECTING;
@@ -474,13 +479,18 @@ final class ClientSession {
             dial(c, new InetSocketAddress(host, port)); // a literal: nothing to look up
             return;
         }
-        CompletableFuture.supplyAsync(() -> {
-            try {
-                return hostResolver.resolve(host);
-            } catch (java.net.UnknownHostException e) {
-                throw new java.util.concurrent.CompletionException(e);
+        CompletableFuture<InetAddress> lookup = new CompletableFuture<>();
+        LOOKUPS.execute(() -> {
+            if (lookup.isDone()) {
+                return; // timed out while queued: the attempt is over
             }
-        }, LOOKUPS).orTimeout(connectTimeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS).whenCompleteAsync((a, e) -> {
+            try {
+                lookup.complete(hostResolver.resolve(host));
+            } catch (java.net.UnknownHostException | RuntimeException e) {
+                lookup.completeExceptionally(e);
+            }
+        });
+        lookup.orTimeout(connectTimeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS).whenCompleteAsync((a, e) -> {
             if (connection != c || state != State.CONNECTING) {
                 return; // closed meanwhile
             }

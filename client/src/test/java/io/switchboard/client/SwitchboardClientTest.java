@@ -346,6 +346,56 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void aHungHostLookupDoesNotHoldTheLookupsOfOtherHosts() throws Exception {
+        java.util.concurrent.CountDownLatch hung = new java.util.concurrent.CountDownLatch(1);
+        ClientSession.HostResolver before = ClientSession.hostResolver;
+        ClientSession.hostResolver = host -> {
+            if (host.startsWith("hung")) {
+                try {
+                    hung.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new java.net.UnknownHostException(host);
+            }
+            return before.resolve(host);
+        };
+        try {
+            client(builder("h1").host("hung1.example").reconnect(false)).connect();
+            client(builder("h2").host("hung2.example").reconnect(false)).connect();
+            SwitchboardClient alice = client(builder("alice").host("localhost"));
+            connect(alice, "HELLO alice v=1", WELCOME_0); // looked up beside the two that hang
+        } finally {
+            ClientSession.hostResolver = before;
+            hung.countDown();
+        }
+    }
+
+    @Test
+    void aConnectionThatLastedStartsTheBackoffOverAlsoWhenItEndsInARefusal() throws Exception {
+        SwitchboardClient c = client(builder("alice").token("t1"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 token=t1", WELCOME_0);
+        p.send("BYE 401 token expired");
+        events.expect("bye 401 token expired");
+        expectDisconnected(-1);
+        c.updateToken("t2");
+        c.connect();
+        barrier(c);
+        assertEquals(List.of(2_000L), time.pendingDelaysMs(), "a refusal right after a connect backs off");
+        time.advanceMs(2_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 token=t2 resume=0", WELCOME_0);
+        events.expect("connected seq=0 hb=0");
+        time.advanceMs(30_000); // a day, say
+        p2.send("BYE 401 token expired");
+        events.expect("bye 401 token expired");
+        expectDisconnected(-1);
+        c.updateToken("t3");
+        c.connect();
+        barrier(c);
+        assertEquals(List.of(2_000L), time.pendingDelaysMs(), "the backoff started over, not 4 s");
+    }
+
+    @Test
     void acknowledgeWithoutManualAcknowledgementIsAMistake() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         assertThrows(IllegalStateException.class, () -> c.acknowledge(1));
