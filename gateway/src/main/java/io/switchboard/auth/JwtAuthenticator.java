@@ -72,6 +72,8 @@ public final class JwtAuthenticator implements Authenticator {
     private final String keyDescription;
     private final long leewayMs;
     private final boolean requireExp;
+    /** {@code --jwt-audience *}: a token's {@code aud} is not checked (tokens of an identity provider for many services). */
+    public static final String ANY_AUDIENCE = "*";
     /** What {@code aud} must name ({@code --jwt-audience}), or null: a token must have no {@code aud}. */
     private final String audience;
     /** What {@code iss} must be ({@code --jwt-issuer}), or null: not checked. */
@@ -308,7 +310,7 @@ public final class JwtAuthenticator implements Authenticator {
             return "token sub does not match client id";
         }
         java.util.List<String> aud = claims.getAudience();
-        if (audience == null ? !aud.isEmpty() : !aud.contains(audience)) {
+        if (!ANY_AUDIENCE.equals(audience) && (audience == null ? !aud.isEmpty() : !aud.contains(audience))) {
             wrongAudience.increment();
             return audience == null ? "token names an audience (aud) and this server has none (--jwt-audience)"
                     : "token aud does not name this server";
@@ -370,6 +372,8 @@ public final class JwtAuthenticator implements Authenticator {
     @Override
     public String toString() {
         return "JwtAuthenticator[" + keyDescription + ", leeway " + leewayMs + " ms, exp "
-                + (requireExp ? "required" : "optional") + "]";
+                + (requireExp ? "required" : "optional") + ", aud " + (audience == null
+                ? "refused (no --jwt-audience)" : ANY_AUDIENCE.equals(audience) ? "any" : "must name " + audience)
+                + (issuer == null ? "" : ", iss must be " + issuer) + "]";
     }
 }

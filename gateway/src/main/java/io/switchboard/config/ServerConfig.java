@@ -611,7 +611,7 @@ public final class ServerConfig {
         public int jwtLeewaySec = 30;
         @Option(names = "--jwt-audience", paramLabel = "<aud>", description = "With --auth jwt: a token's aud must "
                 + "name this (e.g. the gateway's URL, as your identity provider issues it). Unset: a token that names "
-                + "any audience is refused (it was made for another service, RFC 7519 4.1.3).")
+                + "any audience is refused (it was made for another service, RFC 7519 4.1.3); * takes any audience.")
         public String jwtAudience;
         @Option(names = "--jwt-issuer", paramLabel = "<iss>", description = "With --auth jwt: a token's iss must be "
                 + "this. Unset: not checked.")

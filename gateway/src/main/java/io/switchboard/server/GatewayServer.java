@@ -99,6 +99,9 @@ public final class GatewayServer implements AutoCloseable {
     private GatewayServer(ServerConfig config, GatewayServices services) throws InterruptedException {
         this.config = config;
         this.services = services;
+        if (services.authenticator() instanceof io.switchboard.auth.JwtAuthenticator jwt) {
+            log.info("auth: {}", jwt);
+        }
         this.startedAtMs = services.clock().nowMs();
         config.transport.ensureAvailable();
         if (config.reusePort && !config.transport.supportsReusePort()) {

@@ -112,6 +112,10 @@ class JwtAuthenticatorTest {
         assertEquals("token iss is not this server's issuer", ours.verify(CLIENT, otherIssuer, NOW_MS));
         assertEquals(2L, ours.rejectionsByReason().get(JwtAuthenticator.WRONG_AUDIENCE));
         assertEquals(1L, ours.rejectionsByReason().get(JwtAuthenticator.WRONG_ISSUER));
+
+        JwtAuthenticator any = hmacAuth().withAudienceAndIssuer("*", null); // an operator's explicit choice
+        assertNull(any.verify(CLIENT, forBilling, NOW_MS));
+        assertNull(any.verify(CLIENT, noAud, NOW_MS));
     }
 
     @Test
