@@ -263,7 +263,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && phase == OPEN && !throttled) {
+        if (ctx.channel().isWritable() && phase == OPEN && !throttled && drainRetryMs < 0) {
             ctx.channel().config().setAutoRead(true);
             if (session != null) {
                 session.pump(true);
@@ -400,7 +400,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             s.pump(false);
         }
         ctx.flush();
-        if (!throttled && phase == OPEN && ctx.channel().isWritable()) {
+        if (!throttled && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -601,6 +601,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
         if (phase == OPEN && awaitsUpstream()) {
             drainRetryMs = (int) Math.min(Integer.MAX_VALUE, retryMs);
+            // Nothing more is taken meanwhile (a PUBLISH or SEND read now would wait for its answer too, and one
+            // still waiting at the bound would be cut off): what the client sends waits in the socket, and the
+            // lingering close drops it; unanswered, the client sends it again after reconnecting.
+            ctx.channel().config().setAutoRead(false);
             ctx.executor().schedule(this::drainNow, DRAIN_UPSTREAM_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
             return;
         }

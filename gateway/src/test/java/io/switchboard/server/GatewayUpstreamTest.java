@@ -165,11 +165,32 @@ class GatewayUpstreamTest {
         c.sendRaw("SEND s1 5\nhello\n".getBytes(StandardCharsets.US_ASCII));
         assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook has it, not answered yet");
         assertEquals(202, gw.api().post("/v1/drain", "").status());
-        c.sendRaw("SEND s2 5\nworld\n".getBytes(StandardCharsets.US_ASCII));
-        assertEquals("NACK s2 503 draining", c.readLine(), "no new SEND while the drain waits");
+        c.sendRaw("SEND s2 5\nworld\n".getBytes(StandardCharsets.US_ASCII)); // not taken while the drain waits
+        assertTrue(c.silentFor(300), "no answer to s2");
         answerGate.countDown();
         assertEquals("SENT s1", c.readLine(), "the answer comes before the goodbye");
-        assertTrue(c.readLine().startsWith("BYE 503 draining"));
+        assertTrue(c.readLine().startsWith("BYE 503 draining"), "s2 unanswered: the client sends it again");
+        assertTrue(posted.isEmpty(), "the webhook got s1 only");
+    }
+
+    @Test
+    void aDrainWaitsForThePubacksOfAnMqttClientsPublishesAndTakesNoNewOne() throws Exception {
+        gw.config.drainPeriodSec = 1;
+        gw.config.mqttPort = 0;
+        gw.start();
+        try (MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 5)) {
+            assertEquals(0, m.connect("meter", true));
+            m.publish("meters/m1", "1", 1, 7);
+            assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook has it, not answered yet");
+            assertEquals(202, gw.api().post("/v1/drain", "").status());
+            m.publish("meters/m1", "2", 1, 8); // not taken while the drain waits: sent again after reconnecting
+            m.expectSilence(300);
+            answerGate.countDown();
+            assertEquals(7, m.expect(MqttTestClient.PUBACK).body()[1], "the answer comes before the goodbye");
+            MqttTestClient.Packet bye = m.expect(MqttTestClient.DISCONNECT);
+            assertEquals(0x8B, bye.body()[0] & 0xFF, "server shutting down");
+        }
+        assertTrue(posted.isEmpty(), "the second PUBLISH never reached the webhook");
     }
 
     @Test
