@@ -137,7 +137,7 @@ final class WebhookBatcher {
             WebhookMessage p;
             // Cut by encoded size too: a webhook refuses a body past its limit (413) however few messages it holds.
             while (items.size() < max && (p = inbox.peek()) != null
-                    && bodyBytes + bodyBytes(p) <= MAX_BATCH_BODY_BYTES && (p = inbox.poll()) != null) {
+                    && bodyBytes + bodyBytes(p) <= bodyLimit && (p = inbox.poll()) != null) {
                 items.add(p);
                 bodyBytes += bodyBytes(p);
             }
@@ -155,6 +155,8 @@ final class WebhookBatcher {
      * webhook stacks put on a request body (nginx's 1 MiB, Express's 100 KB is an application's own choice).
      */
     static final long MAX_BATCH_BODY_BYTES = 1L << 20;
+    /** Where batches are cut now: {@link #MAX_BATCH_BODY_BYTES}, or half the smallest body the webhook refused 413. */
+    private long bodyLimit = MAX_BATCH_BODY_BYTES;
 
     /** About the bytes {@code m} takes in a batch's JSON body (its payload in base64, its names, the field names). */
     static long bodyBytes(WebhookMessage m) {
@@ -222,8 +224,9 @@ final class WebhookBatcher {
             if (status == 413 && b.items.size() > 1) {
                 // Too large for the webhook as a whole: its halves are posted as batches of their own (each halved
                 // again when refused so), down to single messages, which only then are refused for good.
-                noteProblem("HTTP 413 for a batch of " + b.items.size() + " messages, " + b.body.length
-                        + " bytes: posting it in halves");
+                noteProblem("HTTP 413 (body too large): posting such batches in halves, and smaller batches from now on");
+                // Remembered: later batches are cut below what was refused, not refused and halved again each time.
+                bodyLimit = Math.max(1, Math.min(bodyLimit, b.body.length / 2));
                 split(b);
                 return;
             }

@@ -291,11 +291,25 @@ class WebhookSinkTest {
         recs.get(1).assertAccepted();
         recs.get(2).assertAccepted();
         recs.get(3).assertRefused(502, "backend refused: HTTP 413");
-        sink.close();
-        assertEquals(5, hook.requests.size());
         assertEquals(List.of("1", "2", "3", "4"), messages(hook.nextRequest()).stream().map(m -> m.get("id").asText())
                 .toList());
         assertEquals(List.of("1", "2"), messages(hook.nextRequest()).stream().map(m -> m.get("id").asText()).toList());
+        for (int i = 0; i < 3; i++) {
+            hook.nextRequest();
+        }
+        // Remembered: the next batches are cut below the body refused, not refused and halved again.
+        List<Rec> later = new ArrayList<>();
+        for (int i = 5; i <= 8; i++) {
+            later.add(offer(sink, "dev", String.valueOf(i), "m" + i));
+        }
+        for (Rec r : later) {
+            r.assertAccepted();
+        }
+        sink.close();
+        assertTrue(hook.requests.size() >= 2, "in smaller batches: " + hook.requests.size() + " POSTs");
+        for (FakeWebhook.Request r : hook.requests) {
+            assertTrue(messages(r).size() < 4, messages(r).size() + " messages in one POST");
+        }
     }
 
     @Test
