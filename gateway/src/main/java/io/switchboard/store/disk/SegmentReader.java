@@ -128,12 +128,12 @@ final class SegmentReader implements AutoCloseable {
 
     /**
      * Damage where a record should start (an impossible length, or a second damaged record in a row, whose reading
-     * followed a damaged length): looks for the next intact record anywhere after where the damage began, and goes on
+     * followed a damaged length): looks for the next intact record after where the damage began, within the largest
+     * record (16 MiB and its frame), and goes on
      * from it with the bytes in between skipped (true). A damaged length field or page loses the records it covers,
      * not the rest of the segment, however long the damaged record was (up to a 16 MiB payload with a raised
      * --max-payload). When none is found (a crash's torn tail, most likely), the reading stops where the damage began
-     * (false). The scan is byte by byte with cheap checks first (length, type), so a whole segment scans in about a
-     * second; it happens only on damage.
+     * (false). The scan is byte by byte with cheap checks first (length, type); it happens only on damage.
      *
      * <p>Doubtful: a payload that itself holds the bytes of a whole valid record (written so on purpose) could be
      * taken for one when a damaged length points into it; a checksum over the length would not help against that.
@@ -141,7 +141,8 @@ final class SegmentReader implements AutoCloseable {
     private boolean resync(String why) throws IOException {
         long start = suspectAt >= 0 ? suspectAt : offset;
         String what = suspectAt >= 0 ? suspectWhy : why;
-        long found = scanForRecord(start + 1, fileSize);
+        // The next record starts within the largest one of what was damaged: no further to look.
+        long found = scanForRecord(start + 1, Math.min(fileSize, start + 1 + Records.FRAME + Records.MAX_BODY));
         if (found < 0) {
             moveTo(start);
             stop(start, why);
