@@ -310,7 +310,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 + Long.parseLong(new String(time.get(1), StandardCharsets.US_ASCII));
         // From now on, this key found missing means Redis lost what this node wrote (RedisDirectory#restoreIfLost).
         await(redis.set(Keys.kept(node), Script.bytes(instance)));
-        redisRunId = runId(await(redis.info("server"))); // and another process answering, that it may have lost some
+        try { // and another process answering, that it may have lost some (unknown where INFO is not allowed)
+            redisRunId = runId(redis.info("server").get(timeoutMs, TimeUnit.MILLISECONDS));
+        } catch (Exception e) {
+            log.warn("cluster: Redis does not answer INFO ({}): a restart or failover of Redis that loses the last "
+                    + "claims written is not noticed (allow INFO to this user)", reason(e));
+        }
         if (config.clusterLinks) {
             linkSecretSeen = await(refreshLinkSecret());
         }
