@@ -212,8 +212,11 @@ public final class ProxyCommand implements Callable<Integer> {
                 c.sourcePorts == null ? "" : ", ports " + c.sourcePorts[0] + "-" + c.sourcePorts[1]
                         + (p.portRangeApplied() ? " per socket" : " (IP_LOCAL_PORT_RANGE unavailable)"));
         RouteConfig first = c.routes.get(0);
-        out.printf("switchboard proxy: limits: max-connections %d%s%s, idle timeout %s%s%s%n", c.maxConnections,
-                c.maxConnectionsPerIp > 0 ? ", per-ip " + c.maxConnectionsPerIp : "",
+        int limit = c.connectionLimit();
+        out.printf("switchboard proxy: limits: max-connections %d%s%s, idle timeout %s%s%s%n", limit,
+                (limit < c.maxConnections ? " (of " + c.maxConnections + ": what the open-file limit holds at "
+                        + c.filesPerConnection() + " files a connection; raise it with ulimit -n)" : "")
+                        + (c.maxConnectionsPerIp > 0 ? ", per-ip " + c.maxConnectionsPerIp : ""),
                 c.ratePerIp > 0 ? ", " + c.ratePerIp + "/s per ip" : "",
                 first.idleTimeoutSec > 0 ? first.idleTimeoutSec + " s" : "off",
                 first.allow.isEmpty() ? "" : ", allow " + first.allow.size() + " blocks",

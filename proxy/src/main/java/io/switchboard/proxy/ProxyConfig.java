@@ -35,6 +35,11 @@ public final class ProxyConfig extends ListenerOptions {
     // Protection (reloadable)
     public int maxConnections = 1_000_000;
     public int maxConnectionsPerIp = 0;
+    /**
+     * The process's open-file limit ({@code -1}: read it from the process); {@link #connectionLimit()} keeps
+     * {@link #maxConnections} within it.
+     */
+    public long openFilesLimit = -1;
     /** New connections per second from one source address; 0 = unlimited. */
     public int ratePerIp = 0;
 
@@ -43,6 +48,27 @@ public final class ProxyConfig extends ListenerOptions {
     /** The file this configuration was read from (SIGHUP reads it again); null for the command line. */
     public Path file;
     public Clock clock = Clock.SYSTEM;
+
+    /** Files one forwarded connection holds: its two sockets, and two pipes (four files) with splice. */
+    int filesPerConnection() {
+        return routes.stream().anyMatch(r -> r.splice) ? 6 : 2;
+    }
+
+    /**
+     * The connections the proxy holds at most: {@link #maxConnections}, within what the open-file limit leaves after
+     * the reserve the JVM and the listeners need. Past it {@code accept} would fail with EMFILE: clients would hang in
+     * the backlog, uncounted, and the metrics endpoint could not be reached; within it they are refused and counted as
+     * {@code max_connections}.
+     */
+    public int connectionLimit() {
+        long files = openFilesLimit > 0 ? openFilesLimit
+                : io.switchboard.doctor.OpenFileLimit.current().orElse(-1);
+        if (files <= 0) {
+            return maxConnections;
+        }
+        long fit = Math.max(1, (files - io.switchboard.doctor.ConnectionCost.RESERVED_FDS) / filesPerConnection());
+        return (int) Math.min(maxConnections, fit);
+    }
 
     /** The first route, created empty when there is none yet (the command line's single listener, tests). */
     public RouteConfig route() {

@@ -50,7 +50,7 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyServer(ProxyConfig config) throws InterruptedException {
         this.config = config;
         config.transport.ensureAvailable();
-        this.guard = new ConnectionGuard(config.maxConnections, config.maxConnectionsPerIp, 0, config.clock);
+        this.guard = new ConnectionGuard(config.connectionLimit(), config.maxConnectionsPerIp, 0, config.clock);
         this.rate = new AddressRate(config.ratePerIp);
         this.outbound = new OutboundSockets(config, metrics);
         this.group = config.transport.newHalfClosingGroup(config.eventLoops,
@@ -197,7 +197,7 @@ public final class ProxyServer implements AutoCloseable {
 
     String prometheus() {
         ProxyConfig c = config;
-        return metrics.prometheus(routes(), c.clock.nowMs(), draining, c.maxConnections);
+        return metrics.prometheus(routes(), c.clock.nowMs(), draining, c.connectionLimit());
     }
 
     /** Runs one sweep on every loop now and waits for it: tests drive idle deadlines with a manual clock. */

@@ -26,6 +26,7 @@ final class Reload {
             throw new IllegalArgumentException("draining");
         }
         next.clock = s.config.clock;
+        next.openFilesLimit = s.config.openFilesLimit;
         next.validate();
         String fixed = s.config.fixedSettingsChanged(next);
         if (fixed != null) {
@@ -64,7 +65,7 @@ final class Reload {
                     ? added.get(bound.size()).name : "?") + ": " + e.getMessage(), e);
         }
         // Commit.
-        s.guard.setLimits(next.maxConnections, next.maxConnectionsPerIp);
+        s.guard.setLimits(next.connectionLimit(), next.maxConnectionsPerIp);
         s.rate.setPerSecond(next.ratePerIp);
         s.outbound = new OutboundSockets(next, s.metrics);
         s.config = next;

@@ -37,6 +37,21 @@ class ProxyLimitsTest {
     }
 
     @Test
+    void theOpenFileLimitCapsTheConnectionsSoThatTheOnesBeyondAreRefusedAndCounted() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        // Files for two connections beyond the reserve (two sockets each); --max-connections left at a million.
+        fx.config.openFilesLimit = io.switchboard.doctor.ConnectionCost.RESERVED_FDS + 5;
+        fx.start(echo.address());
+        assertEquals(2, fx.config.connectionLimit());
+        Bytes.roundTrip(fx.connect(), "a");
+        Bytes.roundTrip(fx.connect(), "b");
+        assertTrue(Bytes.closedByPeer(fx.connect()), "refused, not left to hang where accept would fail");
+        assertEquals(1, fx.proxy().metrics().refusals(ProxyMetrics.Refused.MAX_CONNECTIONS));
+        fx.config.route().splice = true;
+        assertEquals(1, fx.config.connectionLimit(), "with splice a connection holds two pipes more");
+    }
+
+    @Test
     void shouldLimitConnectionsPerSourceAddress() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
         fx.config.maxConnectionsPerIp = 1;
