@@ -45,6 +45,8 @@ public final class ProxyMetrics {
     public final AtomicLong splicedActive = new AtomicLong();
     /** Spliced connections closed by an error other than a reset or a close (pipe(2) out of descriptors...). */
     public final LongAdder spliceErrors = new LongAdder();
+    /** Spliced connections whose surviving side was closed at once when the other side closed while still read. */
+    public final LongAdder splicedClosedWithPeer = new LongAdder();
     /** 1 when IP_LOCAL_PORT_RANGE is applied per socket, 0 when off or rejected by the kernel. */
     public volatile int portRangeApplied;
     private final EnumMap<ConnectError, LongAdder> connectErrors = new EnumMap<>(ConnectError.class);
@@ -117,6 +119,9 @@ public final class ProxyMetrics {
                 + "descriptors each).", splicedActive.get());
         counter(sb, "switchboard_proxy_splice_errors_total", "Spliced connections closed by a splice or pipe "
                 + "error other than a reset.", spliceErrors.sum());
+        counter(sb, "switchboard_proxy_splice_closed_with_peer_total", "Spliced connections whose side still being read "
+                + "was closed at once when the other side closed (what it still had to write the other way is lost).",
+                splicedClosedWithPeer.sum());
         header(sb, "switchboard_proxy_reloads_total", "Configuration reloads (SIGHUP), by result.", "counter");
         sb.append("switchboard_proxy_reloads_total{result=\"ok\"} ").append(reloads.sum()).append('\n');
         sb.append("switchboard_proxy_reloads_total{result=\"refused\"} ").append(reloadFailures.sum()).append('\n');

@@ -153,6 +153,19 @@ final class Splicer {
             @SuppressWarnings("deprecation") // the only splice API Netty 4.2 has; removed in 5
             ChannelFuture f = src.spliceTo(dst, Integer.MAX_VALUE); // "forever": completes only by failing
             f.addListener(this);
+            // Netty's splice into dst does not check that dst is still open: a src that goes on reading after dst
+            // closed (a reset) splices into dst's closed pipe by its descriptor number, which another connection's
+            // pipe may have taken since (its bytes in a stranger's stream), or makes dst a new pipe nobody closes.
+            // So src stops at once, unless its input has ended already (nothing more is read from it): what src
+            // still had to write the other way (at most a pipe, 64 KiB, of a connection its peer reset) is lost
+            // rather than risk that.
+            dst.closeFuture().addListener(closed -> {
+                if (state != DONE && src.isOpen() && !src.isInputShutdown()) {
+                    state = DONE;
+                    metrics.splicedClosedWithPeer.increment();
+                    src.close();
+                }
+            });
             if (dst.isWritable()) {
                 scheduleRead();
             } // else the PROXY header or early bytes are still going out: writabilityChanged reads
