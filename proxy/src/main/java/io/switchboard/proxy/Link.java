@@ -55,6 +55,8 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     private static final int HEADER_WAIT = 1 << 6;
     private static final int COUNTED = 1 << 7;
     private static final int RELEASED = 1 << 8;
+    /** Refused (counted under its reason): the TLS handshake its close cuts short is not a refusal of its own. */
+    private static final int REFUSED = 1 << 9;
 
     private final ProxyLoop loop;
     /** The route this connection was accepted under; a reload does not change it. */
@@ -137,6 +139,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     }
 
     private void refuse(ProxyMetrics.Refused reason) {
+        flags |= REFUSED;
         loop.server.metrics.refused(reason);
         client.close();
     }
@@ -346,7 +349,9 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent hs) {
-            Tls.handshakeCompleted(hs, loop.server.metrics, client);
+            if ((flags & REFUSED) == 0) {
+                Tls.handshakeCompleted(hs, loop.server.metrics, client);
+            }
             return;
         }
         // A TLS client's close_notify ends its input like a FIN (the OpenSSL engine cannot send after it either,

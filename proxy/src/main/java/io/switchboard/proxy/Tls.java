@@ -55,6 +55,11 @@ final class Tls {
     static void handshakeCompleted(SslHandshakeCompletionEvent hs, ProxyMetrics metrics, Channel client) {
         if (hs.isSuccess()) {
             metrics.tlsHandshakes.increment();
+        } else if (!client.isActive() && !(hs.cause() instanceof javax.net.ssl.SSLException ssl
+                && !String.valueOf(ssl.getMessage()).startsWith("Connection closed while"))) {
+            // The client closed before it said anything wrong (a load balancer's TCP check, a client giving up):
+            // not a failed handshake.
+            log.debug("TLS handshake with {} cut short by its close", client.remoteAddress());
         } else {
             // The SslHandler closes the channel itself (bad hello, timeout, plain text on a TLS port).
             metrics.refused(ProxyMetrics.Refused.TLS_HANDSHAKE);

@@ -100,6 +100,27 @@ class ProxyTlsTest {
     }
 
     @Test
+    void aRefusalOrAQuietCloseOnATlsPortIsNotAlsoAFailedHandshake() throws Exception {
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        useTls(fx.config.route(), "cert.pem", "key.pem", RouteConfig.TlsProvider.AUTO);
+        fx.config.route().deny = io.switchboard.options.CidrList.parse("--deny", "127.0.0.2");
+        fx.start(echo.address());
+        try (Socket denied = new Socket()) {
+            denied.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+            denied.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), fx.proxy().port()));
+            assertTrue(Bytes.closedByPeer(denied));
+        }
+        ProxyFixture.await("the denial counted",
+                () -> fx.proxy().metrics().refusals(ProxyMetrics.Refused.DENIED) == 1);
+        fx.connect().close(); // a load balancer's TCP check: connect, close
+        try (SSLSocket s = tlsClient()) { // and one handshake that works, after both
+            ProxyFixture.await("the handshake counted", () -> fx.proxy().metrics().tlsHandshakes.sum() == 1);
+        }
+        assertEquals(0, fx.proxy().metrics().refusals(ProxyMetrics.Refused.TLS_HANDSHAKE),
+                "neither the denied client nor the quiet close is a failed handshake");
+    }
+
+    @Test
     void shouldPassTheUpstreamsCloseToTheTlsClientAfterItsData() throws Exception {
         TestUpstream greeter = fx.upstream(s -> {
             s.getOutputStream().write("hello and goodbye\n".getBytes(StandardCharsets.US_ASCII));
