@@ -58,13 +58,16 @@ final class OutboundSockets {
     /**
      * Refuses a source address this machine does not have: every bind to it fails (EADDRNOTAVAIL), which the
      * connections would count as source ports used up, send to the next source (doubling its load), and tell the
-     * operator to add sources or ports, the wrong remedy. One bind to port 0 per address says it at once.
+     * operator to add sources or ports, the wrong remedy. One UDP bind to port 0 per address says it at once: UDP,
+     * whose ports are apart from TCP's, so that a busy proxy whose TCP ports on an address are all taken (by its
+     * connections and their TIME_WAIT, which connect() can still share and bind() cannot) is not told the address
+     * is not its own at a reload or a restart.
      *
      * @throws IllegalArgumentException naming the first such address
      */
     static void checkSources(java.util.List<java.net.InetAddress> sources) {
         for (java.net.InetAddress a : new java.util.LinkedHashSet<>(sources)) {
-            try (java.net.Socket probe = new java.net.Socket()) {
+            try (java.net.DatagramSocket probe = new java.net.DatagramSocket(null)) {
                 probe.bind(new InetSocketAddress(a, 0));
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("--source " + a.getHostAddress() + " is not an address of this "
@@ -85,6 +88,10 @@ final class OutboundSockets {
         if (config.sourcePorts != null && config.transport == Transport.NIO) {
             log.warn("--source-ports needs a native transport (epoll or io_uring); ignored with nio");
         }
+    }
+
+    /** Shows this one's port range in the metrics (at start, and when a reload commits it). */
+    void publish() {
         metrics.portRangeApplied = portRangeEnabled ? 1 : 0;
     }
 

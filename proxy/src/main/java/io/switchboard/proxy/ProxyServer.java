@@ -53,6 +53,7 @@ public final class ProxyServer implements AutoCloseable {
         this.guard = new ConnectionGuard(config.connectionLimit(), config.maxConnectionsPerIp, 0, config.clock);
         this.rate = new AddressRate(config.ratePerIp);
         this.outbound = new OutboundSockets(config, metrics);
+        outbound.publish();
         this.group = config.transport.newHalfClosingGroup(config.eventLoops,
                 new DefaultThreadFactory("swb-proxy", true));
         List<ProxyLoop> list = new ArrayList<>();

@@ -36,7 +36,9 @@ final class Reload {
             throw new IllegalArgumentException("--max-connections-per-ip was off at start and can only be "
                     + "switched on by a restart");
         }
-        OutboundSockets.checkSources(next.sources);
+        // Built (its sources checked) before anything changes: a refusal after the new listeners were bound would
+        // leave them bound, known to nothing.
+        OutboundSockets outbound = new OutboundSockets(next, s.metrics);
         Map<String, ProxyListener> listeners = s.listeners;
         // Build everything that can fail before changing anything.
         Map<String, Route> routes = new LinkedHashMap<>();
@@ -67,7 +69,8 @@ final class Reload {
         // Commit.
         s.guard.setLimits(next.connectionLimit(), next.maxConnectionsPerIp);
         s.rate.setPerSecond(next.ratePerIp);
-        s.outbound = new OutboundSockets(next, s.metrics);
+        s.outbound = outbound;
+        outbound.publish();
         s.config = next;
         List<String> removed = new ArrayList<>();
         for (ProxyListener l : List.copyOf(listeners.values())) {
@@ -91,6 +94,6 @@ final class Reload {
             s.startHealth(r);
         }
         return routes.size() + " listeners (" + added.size() + " new, " + removed.size() + " removed), "
-                + next.maxConnections + " max connections";
+                + next.connectionLimit() + " max connections";
     }
 }
