@@ -5,6 +5,7 @@ import io.switchboard.options.ListenerOptions;
 import io.switchboard.options.Ranges;
 import io.switchboard.transport.Transport;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -106,7 +107,30 @@ public final class ProxyConfig extends ListenerOptions {
         if (reusePort && !transport.supportsReusePort()) {
             throw new IllegalArgumentException("--reuse-port needs --transport epoll or io_uring");
         }
+        checkSourceFamilies();
         return this;
+    }
+
+    /**
+     * Refuses an upstream address no --source can reach (an IPv6 upstream with IPv4 sources only, or the other way):
+     * every connect to it would fail, be counted against the upstream and mark a healthy one down, the log pointing
+     * at the upstream. Upstreams given by name are looked up later and not checked here.
+     */
+    private void checkSourceFamilies() {
+        if (sources.isEmpty()) {
+            return;
+        }
+        for (RouteConfig r : routes) {
+            for (InetSocketAddress u : r.upstreams) {
+                java.net.InetAddress a = u.getAddress();
+                if (a != null && sources.stream().noneMatch(src -> src.getClass() == a.getClass())) {
+                    throw new IllegalArgumentException("upstream " + a.getHostAddress() + " is IPv"
+                            + (a instanceof java.net.Inet6Address ? "6" : "4") + " and every --source is IPv"
+                            + (a instanceof java.net.Inet6Address ? "4" : "6") + ": give a --source of its family, "
+                            + "or none");
+                }
+            }
+        }
     }
 
     /**

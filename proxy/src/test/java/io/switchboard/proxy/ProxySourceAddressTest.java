@@ -57,6 +57,20 @@ class ProxySourceAddressTest {
     }
 
     @Test
+    void shouldRefuseAnUpstreamNoSourceCanReach() throws Exception {
+        ProxyConfig c = new ProxyConfig();
+        c.route().listen = new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        c.route().upstreams = List.of(new java.net.InetSocketAddress(InetAddress.getByName("::1"), 7000));
+        c.sources = List.of(InetAddress.getByName("127.0.0.2"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                c::validate);
+        assertTrue(e.getMessage().startsWith("upstream 0:0:0:0:0:0:0:1 is IPv6 and every --source is IPv4"),
+                e.getMessage());
+        c.sources = List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("::1"));
+        c.validate(); // one of its family is enough
+    }
+
+    @Test
     void shouldRefuseTheConnectionAfterTheOnlySourceRunsOutOfPorts() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
         pickRange(fx);
