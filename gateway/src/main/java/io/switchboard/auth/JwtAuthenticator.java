@@ -67,7 +67,12 @@ public final class JwtAuthenticator implements Authenticator {
         WRONG_ISSUER
     };
 
-    private final JWSVerifier verifier;
+    /** One key a token may be signed with, and the algorithms derived from it. */
+    private record Key(JWSVerifier verifier, Set<JWSAlgorithm> algs, String description) {
+    }
+
+    /** The keys (several during a rotation: a token signed by any of them is taken). */
+    private final java.util.List<Key> keys;
     private final Set<JWSAlgorithm> allowedAlgs;
     private final String keyDescription;
     private final long leewayMs;
@@ -93,14 +98,14 @@ public final class JwtAuthenticator implements Authenticator {
 
     private JwtAuthenticator(JWSVerifier verifier, Set<JWSAlgorithm> allowedAlgs, String keyDescription,
                              long leewayMs, boolean requireExp) {
-        this(verifier, allowedAlgs, keyDescription, leewayMs, requireExp, null, null);
+        this(java.util.List.of(new Key(verifier, allowedAlgs, keyDescription)), leewayMs, requireExp, null, null);
     }
 
-    private JwtAuthenticator(JWSVerifier verifier, Set<JWSAlgorithm> allowedAlgs, String keyDescription,
-                             long leewayMs, boolean requireExp, String audience, String issuer) {
-        this.verifier = verifier;
-        this.allowedAlgs = allowedAlgs;
-        this.keyDescription = keyDescription;
+    private JwtAuthenticator(java.util.List<Key> keys, long leewayMs, boolean requireExp, String audience,
+                             String issuer) {
+        this.keys = java.util.List.copyOf(keys);
+        this.allowedAlgs = keys.stream().flatMap(k -> k.algs().stream()).collect(Collectors.toUnmodifiableSet());
+        this.keyDescription = keys.stream().map(Key::description).collect(Collectors.joining(" or "));
         this.leewayMs = leewayMs;
         this.requireExp = requireExp;
         this.audience = audience;
@@ -113,7 +118,7 @@ public final class JwtAuthenticator implements Authenticator {
      * {@code iss} must be {@code issuer} ({@code --jwt-issuer}; null: not checked). Counters start at zero.
      */
     public JwtAuthenticator withAudienceAndIssuer(String audience, String issuer) {
-        return new JwtAuthenticator(verifier, allowedAlgs, keyDescription, leewayMs, requireExp,
+        return new JwtAuthenticator(keys, leewayMs, requireExp,
                 audience == null || audience.isBlank() ? null : audience.strip(),
                 issuer == null || issuer.isBlank() ? null : issuer.strip());
     }
@@ -161,7 +166,12 @@ public final class JwtAuthenticator implements Authenticator {
      */
     public static JwtAuthenticator publicKeyFile(Path pemFile, long leewayMs, boolean requireExp) {
         String label = "--jwt-public-key " + pemFile;
-        return publicKey(PemKeys.readPublicKey(pemFile, label), label, leewayMs, requireExp);
+        java.util.List<PublicKey> found = PemKeys.readPublicKeys(pemFile, label);
+        java.util.List<Key> all = new java.util.ArrayList<>();
+        for (PublicKey k : found) {
+            all.addAll(publicKey(k, label, leewayMs, requireExp).keys);
+        }
+        return new JwtAuthenticator(all, leewayMs, requireExp, null, null);
     }
 
     /**
@@ -267,11 +277,16 @@ public final class JwtAuthenticator implements Authenticator {
             badAlg.increment();
             return "token algorithm not accepted";
         }
-        boolean valid;
-        try {
-            valid = signed.verify(verifier);
-        } catch (JOSEException | RuntimeException e) {
-            valid = false;
+        boolean valid = false;
+        JWSAlgorithm alg = signed.getHeader().getAlgorithm();
+        for (Key k : keys) {
+            if (!valid && k.algs().contains(alg)) {
+                try {
+                    valid = signed.verify(k.verifier());
+                } catch (JOSEException | RuntimeException e) {
+                    valid = false;
+                }
+            }
         }
         if (!valid) {
             badSignature.increment();

@@ -32,6 +32,32 @@ final class PemKeys {
     private PemKeys() {}
 
     static PublicKey readPublicKey(Path file, String label) {
+        return parsePublicKey(readText(file, label), label);
+    }
+
+    /**
+     * Every public key of {@code file} (PUBLIC KEY and CERTIFICATE blocks, in order): during a key rotation the old
+     * and the new one. At least one, else as {@link #readPublicKey}.
+     */
+    static java.util.List<PublicKey> readPublicKeys(Path file, String label) {
+        String text = readText(file, label);
+        java.util.List<PublicKey> keys = new java.util.ArrayList<>();
+        Matcher m = BLOCK.matcher(text);
+        while (m.find()) {
+            switch (m.group(1)) {
+                case "PUBLIC KEY" -> keys.add(decodeSpki(base64(m.group(2), label), label));
+                case "CERTIFICATE" -> keys.add(decodeCertificate(base64(m.group(2), label), label));
+                default -> {
+                }
+            }
+        }
+        if (keys.isEmpty()) {
+            keys.add(parsePublicKey(text, label)); // throws, saying what the file holds instead
+        }
+        return keys;
+    }
+
+    private static String readText(Path file, String label) {
         String text;
         try {
             if (Files.isDirectory(file)) {
@@ -48,7 +74,7 @@ final class PemKeys {
         } catch (IOException e) {
             throw new IllegalArgumentException(label + ": cannot read (" + e + ")", e);
         }
-        return parsePublicKey(text, label);
+        return text;
     }
 
     static PublicKey parsePublicKey(String pem, String label) {

@@ -605,7 +605,8 @@ public final class ServerConfig {
         @Option(names = "--jwt-secret-file", paramLabel = "FILE",
                 description = "Read the HS256 secret from FILE (its first line); or set SWITCHBOARD_JWT_SECRET.")
         public String jwtSecretFile;
-        @Option(names = "--jwt-public-key", description = "PEM public key (RSA or EC) for --auth jwt.")
+        @Option(names = "--jwt-public-key", description = "PEM public key (RSA or EC) for --auth jwt; a file with "
+                + "several (a rotation: the old and the new) takes a token signed by any of them.")
         public String jwtPublicKey;
         @Option(names = "--jwt-leeway", description = "Clock skew allowed on exp/nbf, seconds.")
         public int jwtLeewaySec = 30;

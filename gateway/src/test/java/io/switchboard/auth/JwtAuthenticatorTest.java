@@ -233,6 +233,30 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void aPemFileWithTheOldAndTheNewKeyTakesTokensSignedByEitherDuringARotation() throws Exception {
+        KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
+        ecGen.initialize(new ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair next = ecGen.generateKeyPair();
+        java.security.KeyPair stranger = ecGen.generateKeyPair();
+        Path both = writePem("PUBLIC KEY", ec256.getPublic().getEncoded());
+        Files.writeString(both, Files.readString(writePem("PUBLIC KEY", next.getPublic().getEncoded()))
+                + Files.readString(writePem("PUBLIC KEY", rsa.getPublic().getEncoded())),
+                java.nio.file.StandardOpenOption.APPEND);
+        JwtAuthenticator auth = JwtAuthenticator.fromCli(null, both.toString());
+        JWTClaimsSet c = claims(CLIENT, NOW_MS + 60_000).build();
+        assertNull(auth.verify(CLIENT, sign(new ECDSASigner((ECPrivateKey) ec256.getPrivate()), JWSAlgorithm.ES256, c),
+                NOW_MS), "signed by the old key");
+        assertNull(auth.verify(CLIENT, sign(new ECDSASigner((ECPrivateKey) next.getPrivate()), JWSAlgorithm.ES256, c),
+                NOW_MS), "signed by the new key");
+        assertNull(auth.verify(CLIENT, sign(new com.nimbusds.jose.crypto.RSASSASigner(rsa.getPrivate()),
+                JWSAlgorithm.RS256, c), NOW_MS), "signed by the RSA key beside them");
+        assertEquals("bad token signature", auth.verify(CLIENT, sign(new ECDSASigner(
+                (ECPrivateKey) stranger.getPrivate()), JWSAlgorithm.ES256, c), NOW_MS), "a key not in the file");
+        assertEquals(Set.of("ES256", "RS256", "RS384", "RS512"), auth.acceptedAlgorithms());
+        assertEquals("token algorithm not accepted", auth.verify(CLIENT, hs256(SECRET, c), NOW_MS));
+    }
+
+    @Test
     void shouldAcceptEs256WithPemPublicKey() throws Exception {
         Path pem = writePem("PUBLIC KEY", ec256.getPublic().getEncoded());
         JwtAuthenticator auth = JwtAuthenticator.fromCli(null, pem.toString());
