@@ -614,7 +614,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     /** How long a drain waits for the upstream's answers to a connection's messages (below the drain's own 5 s). */
     static final long DRAIN_UPSTREAM_WAIT_MS = 4_000;
 
-    /** Whether a drain waits for this connection's upstream answers (new messages are then refused). */
+    /** Whether a drain waits for this connection's upstream answers (nothing more is read from it meanwhile). */
     protected final boolean drainWaits() {
         return drainRetryMs >= 0;
     }
