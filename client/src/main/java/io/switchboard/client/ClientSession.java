@@ -129,10 +129,6 @@ final class ClientSession {
         return manualAck ? acknowledgedSeq : highestSeq;
     }
 
-    long acknowledgedSeq() {
-        return acknowledgedSeq;
-    }
-
     /** Manual acknowledgement: the application handled every message up to {@code seq}. Any thread. */
     void acknowledge(long seq) {
         try {

@@ -44,8 +44,6 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private Scheduler.Cancellable ackTask;
     private Scheduler.Cancellable lingerTask;
     private Frame.Bye bye;
-    /** The token its {@code HELLO} carried (null: none). */
-    final String helloToken;
     /** The token the server last accepted from it: its HELLO's (by WELCOME), or an AUTH's (by OK AUTH). Event loop. */
     String acceptedToken;
     /** Tokens sent with AUTH and not answered yet, oldest first (a few at most). Event loop. */
@@ -58,7 +56,6 @@ final class Connection extends ChannelInboundHandlerAdapter {
         this.client = client;
         this.resumeSeq = resumeSeq;
         this.helloLine = helloLine;
-        this.helloToken = helloToken;
         this.acceptedToken = helloToken;
         this.sentToken = helloToken;
     }
