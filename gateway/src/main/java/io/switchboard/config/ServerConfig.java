@@ -678,7 +678,7 @@ public final class ServerConfig {
                 description = "Topics one client may subscribe to.")
         public int maxSubscriptionsPerClient = 100;
 
-        @Option(names = "--window", paramLabel = "<window>", description = "Unacknowledged messages in flight per client.")
+        @Option(names = "--window", paramLabel = "<window>", description = "Unacknowledged messages in flight per client (below 32 it slows SWB/1 clients, which may ack only every 32 messages or after 1 s).")
         public int windowMessages = 128;
         @Option(names = "--max-queued", paramLabel = "<maxQueued>",
                 description = "Messages queued per client (pushes beyond get 429).")

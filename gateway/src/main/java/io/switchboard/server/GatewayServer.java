@@ -87,6 +87,8 @@ public final class GatewayServer implements AutoCloseable {
     private final ClusterProvider.Cluster cluster;
     private final ConnectionGuard guard;
     private final List<ProtocolAdapter> adapters;
+    /** SWB/1's "ack at least every 32 messages, or 1 s after the oldest" (docs/protocol.md). */
+    private static final int SWB_ACK_EVERY = 32;
     /** One per adapter, in the same order. */
     private final List<Channel> listeners;
     private final ApiServer api;
@@ -101,6 +103,14 @@ public final class GatewayServer implements AutoCloseable {
         this.services = services;
         if (services.authenticator() instanceof io.switchboard.auth.JwtAuthenticator jwt) {
             log.info("auth: {}", jwt);
+        }
+        if (config.windowMessages < SWB_ACK_EVERY) {
+            // SWB/1 lets a client wait for 32 messages (or 1 s) before its ACK: with a smaller window each client
+            // is sent its window and then nothing, up to a second. MQTT clients answer each message, unaffected.
+            log.warn("--window {} is below {}: SWB/1 clients may acknowledge only every {} messages or after 1 s, "
+                    + "so each can be sent at most {} messages per second; set --window {} or more unless that is "
+                    + "meant", config.windowMessages, SWB_ACK_EVERY, SWB_ACK_EVERY, config.windowMessages,
+                    SWB_ACK_EVERY);
         }
         this.startedAtMs = services.clock().nowMs();
         config.transport.ensureAvailable();
