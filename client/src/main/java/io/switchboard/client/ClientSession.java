@@ -112,6 +112,14 @@ final class ClientSession {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMs));
+        if (b.keepaliveIdleSec > 0) {
+            Transport.keepalive(bootstrap, loop, b.keepaliveIdleSec, b.keepaliveIntervalSec, b.keepaliveCount);
+        }
+    }
+
+    /** The current connection's channel, or null (a test hook). Event loop. */
+    io.netty.channel.Channel channel() {
+        return connection == null ? null : connection.channel();
     }
 
     // ---------------------------------------------------------------------------------- any thread

@@ -64,6 +64,11 @@ public final class SwitchboardClient implements AutoCloseable {
         session = new ClientSession(b, loop, ownedGroup);
     }
 
+    /** Test hook: the channel of the current connection, or null. */
+    io.netty.channel.Channel channel() throws Exception {
+        return loop.submit(session::channel).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     /** A builder with the defaults listed on each of its methods. */
     public static Builder builder() {
         return new Builder();
@@ -316,6 +321,10 @@ public final class SwitchboardClient implements AutoCloseable {
         RandomGenerator random;
         LongSupplier nanoClock = System::nanoTime;
         Scheduler scheduler = Scheduler.NETTY;
+        /** TCP keepalive tuning; 0: the system's (Linux: idle 7,200 s, interval 75 s, 9 probes). */
+        int keepaliveIdleSec;
+        int keepaliveIntervalSec;
+        int keepaliveCount;
 
         private Builder() {
         }
@@ -350,6 +359,21 @@ public final class SwitchboardClient implements AutoCloseable {
          */
         public Builder heartbeatSeconds(int heartbeatSeconds) {
             this.heartbeatSeconds = heartbeatSeconds;
+            return this;
+        }
+
+        /**
+         * TCP keepalive tuning for this client's connections (always on): the first probe after {@code idleSec}
+         * without traffic, then every {@code intervalSec}, the connection ending after {@code count} unanswered.
+         * With heartbeats ({@code hb > 0}) the client notices a dead server by itself; with {@code hb=0}
+         * keepalive is all there is, and the system's defaults (Linux: 7,200 s, 75 s, 9) leave a silently
+         * dropped path (a NAT that forgot the mapping, a pulled cable) undetected for over two hours. Default
+         * {@code 0, 0, 0}: the system's.
+         */
+        public Builder tcpKeepalive(int idleSec, int intervalSec, int count) {
+            this.keepaliveIdleSec = idleSec;
+            this.keepaliveIntervalSec = intervalSec;
+            this.keepaliveCount = count;
             return this;
         }
 
@@ -496,6 +520,12 @@ public final class SwitchboardClient implements AutoCloseable {
             require(maxPendingSends >= 1, "maxPendingSends must be >= 1, got " + maxPendingSends);
             require(maxSendBytes >= 0 && maxSendBytes <= MAX_PAYLOAD_BYTES,
                     "maxSendBytes must be 0-" + MAX_PAYLOAD_BYTES + ", got " + maxSendBytes);
+            boolean systemKeepalive = keepaliveIdleSec == 0 && keepaliveIntervalSec == 0 && keepaliveCount == 0;
+            require(systemKeepalive || keepaliveIdleSec >= 1 && keepaliveIdleSec <= 32_767
+                            && keepaliveIntervalSec >= 1 && keepaliveIntervalSec <= 32_767
+                            && keepaliveCount >= 1 && keepaliveCount <= 127,
+                    "tcpKeepalive needs idle and interval 1-32767 s and count 1-127 (or all 0 for the system's), got "
+                            + keepaliveIdleSec + ", " + keepaliveIntervalSec + ", " + keepaliveCount);
             require(resumeFrom >= -1, "resumeFrom must be >= 0 (or -1 for none), got " + resumeFrom);
             checkHelloLength(clientId, token, heartbeatSeconds);
             return new SwitchboardClient(this);

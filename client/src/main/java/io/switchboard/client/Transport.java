@@ -70,6 +70,34 @@ final class Transport {
         return new MultiThreadIoEventLoopGroup(threads, threadFactory, factory);
     }
 
+    /**
+     * Sets TCP keepalive's idle time, probe interval and probe count on the connections {@code b} makes from
+     * {@code loop}: epoll's own options there (reached by reflection, the jar being optional), the JDK's extended
+     * socket options on NIO.
+     */
+    static void keepalive(io.netty.bootstrap.Bootstrap b, EventLoop loop, int idleSec, int intervalSec, int count) {
+        if (channelType(loop) == NioSocketChannel.class) {
+            b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE), idleSec);
+            b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL),
+                    intervalSec);
+            b.option(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT), count);
+            return;
+        }
+        b.option(epollOption("TCP_KEEPIDLE"), idleSec);
+        b.option(epollOption("TCP_KEEPINTVL"), intervalSec);
+        b.option(epollOption("TCP_KEEPCNT"), count);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static io.netty.channel.ChannelOption<Integer> epollOption(String name) {
+        try {
+            return (io.netty.channel.ChannelOption<Integer>) Class.forName("io.netty.channel.epoll.EpollChannelOption",
+                    true, Transport.class.getClassLoader()).getField(name).get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("epoll's " + name + " option is missing", e);
+        }
+    }
+
     /** The socket channel type that can register on {@code loop}; rejects loops of other transports. */
     static Class<? extends SocketChannel> channelType(EventLoop loop) {
         if (loop instanceof IoEventLoop io) {

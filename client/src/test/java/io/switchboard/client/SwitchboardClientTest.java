@@ -1132,6 +1132,47 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void tcpKeepaliveIsTunedAsAskedOnEpoll() throws Exception {
+        assertTrue(SwitchboardClient.nativeTransport(), "epoll is on this machine's test class path");
+        SwitchboardClient onEpoll = client(builder("alice").tcpKeepalive(45, 15, 4));
+        connect(onEpoll, "HELLO alice v=1", WELCOME_0);
+        io.netty.channel.Channel ch = onEpoll.channel();
+        assertEquals(true, ch.config().getOption(io.netty.channel.ChannelOption.SO_KEEPALIVE));
+        assertEquals(45, ch.config().getOption(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPIDLE));
+        assertEquals(15, ch.config().getOption(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPINTVL));
+        assertEquals(4, ch.config().getOption(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPCNT));
+    }
+
+    @Test
+    void tcpKeepaliveIsTunedAsAskedOnNio() throws Exception {
+        EventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            SwitchboardClient onNio = client(builder("alice").eventLoopGroup(nio).tcpKeepalive(50, 10, 3));
+            FakeServer.Peer q = connect(onNio, "HELLO alice v=1", WELCOME_0);
+            io.netty.channel.ChannelConfig config = onNio.channel().config();
+            assertEquals(50, config.getOption(io.netty.channel.socket.nio.NioChannelOption.of(
+                    jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)));
+            assertEquals(10, config.getOption(io.netty.channel.socket.nio.NioChannelOption.of(
+                    jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL)));
+            assertEquals(3, config.getOption(io.netty.channel.socket.nio.NioChannelOption.of(
+                    jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT)));
+            onNio.closeAsync();
+            q.expect("BYE");
+            q.close();
+            onNio.closeAsync().get(5, TimeUnit.SECONDS);
+        } finally {
+            nio.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void tcpKeepaliveSettingsAreCheckedWhenBuilt() {
+        assertThrows(IllegalArgumentException.class, () -> builder("alice").tcpKeepalive(0, 10, 3).build());
+        assertThrows(IllegalArgumentException.class, () -> builder("alice").tcpKeepalive(60, 10, 128).build());
+        builder("alice").tcpKeepalive(0, 0, 0).build().close();
+    }
+
+    @Test
     void shouldRejectAnEventLoopGroupThatCannotCarrySockets() {
         EventLoopGroup local = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
         try {
