@@ -387,8 +387,21 @@ final class NodeLinks {
                 ch.close();
             }
         });
-        // A node without a lease: nothing to keep for it (a link still open to it closes as its process ends).
-        links.keySet().removeIf(node -> !holders.containsKey(node) && !node.equals(cluster.node));
+        // A node without a lease: nothing to keep for it, and its links are closed (a process that lost its lease
+        // without ending, cut off or stopped, would otherwise keep them open, out of every count, for as long as
+        // the connection lasts; a link opens again once it holds a lease).
+        links.entrySet().removeIf(e -> {
+            if (holders.containsKey(e.getKey()) || e.getKey().equals(cluster.node)) {
+                return false;
+            }
+            for (Link link : e.getValue()) {
+                Channel ch = link == null ? null : link.channel;
+                if (ch != null) {
+                    ch.close();
+                }
+            }
+            return true;
+        });
     }
 
     /** Links up now, this node's own (one per peer and loop). */
