@@ -47,6 +47,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     private static final int FLAG_CONNACK_SENT = 1;
     private static final int FLAG_CLEAN_START = 2;
     private static final int FLAG_ASSIGNED_ID = 4;
+    /** v5: the session expiry granted is not the one asked for (CONNACK says which, even when it is 0). */
+    private static final int FLAG_EXPIRY_CHANGED = 8;
     /** The longest will delay honoured (a day): a scheduled will holds its payload until then. */
     private static final long MAX_WILL_DELAY_SEC = 86_400;
     /** Topic aliases a v5 client may set (told in CONNACK): 16 topic strings at most per connection that uses them. */
@@ -205,6 +207,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     Refusal.MALFORMED_FRAME);
             return;
         }
+        if (c.authenticationMethod() != null) {
+            // Enhanced authentication (v5 AUTH exchanges) is not built: a server that does not support the method
+            // refuses it (MQTT 5 4.12, 0x8C), rather than accept a client that believes it authenticated.
+            protocolError(-MqttReasonCodes.BAD_AUTHENTICATION_METHOD, "authentication method "
+                    + c.authenticationMethod() + " not supported (enhanced authentication is not; send a token as "
+                    + "the password)", Refusal.AUTH_FAILED);
+            return;
+        }
         if (c.will() != null && !Names.isValidTopic(c.will().topic())) {
             protocolError(-MqttReasonCodes.TOPIC_NAME_INVALID, "will topic must be " + Names.TOPIC_RULE,
                     Refusal.MALFORMED_FRAME);
@@ -215,6 +225,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // 3.1.1: a persistent session (clean session 0) lasts; v5: as long as asked (0 when absent), both capped.
         sessionExpirySec = (int) Math.min(maxExpiry, c.version() == MqttVersion.V5 ? c.sessionExpirySec()
                 : c.cleanStart() ? 0 : maxExpiry);
+        if (c.version() == MqttVersion.V5 && sessionExpirySec != c.sessionExpirySec()) {
+            set(FLAG_EXPIRY_CHANGED);
+        }
         String token = c.password() == null ? null : new String(c.password(), StandardCharsets.UTF_8);
         // Keep-alive 0 is MQTT's "no keep-alive": the longest heartbeat the server allows (--hb-max), where SWB/1's
         // hb=0 gets the shortest: an MQTT 3.1.1 client cannot be told another value, and would be closed for
@@ -241,7 +254,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     .withAssignedClientId(flag(FLAG_ASSIGNED_ID) ? s.id() : null)
                     .withServerKeepAliveSec(hbSec != keepAliveRequested ? hbSec : -1)
                     .withReceiveMaximum(receiveMaximumToAnnounce())
-                    .withSessionExpirySec(sessionExpirySec > 0 ? sessionExpirySec : -1)
+                    // Absent, the client takes its own value as granted (MQTT 5 3.2.2.3.2): also stated when capped to 0.
+                    .withSessionExpirySec(sessionExpirySec > 0 || flag(FLAG_EXPIRY_CHANGED) ? sessionExpirySec : -1)
                     .withMaximumPacketSize(at.adapter.maxPacketBytes)
                     .withTopicAliasMaximum(TOPIC_ALIAS_MAXIMUM)
                     .withMaximumQos(-1)
@@ -373,14 +387,32 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         if (!flag(FLAG_CONNACK_SENT)) {
             set(FLAG_CONNACK_SENT);
             int answer = version == MqttVersion.V5 ? reason : MqttReasonCodes.connackCodeFor(version, reason);
-            ConnackProperties props = version == MqttVersion.V5
-                    ? ConnackProperties.none().withReasonString(sanitize(text)) : null;
-            return MqttEncoder.connack(ctx.alloc(), version, false, answer, props);
+            if (version != MqttVersion.V5) {
+                return MqttEncoder.connack(ctx.alloc(), version, false, answer, null);
+            }
+            ByteBuf connack = MqttEncoder.connack(ctx.alloc(), version, false, answer,
+                    ConnackProperties.none().withReasonString(sanitize(text)));
+            return withinMaximumPacketSize(connack) ? connack
+                    : MqttEncoder.connack(ctx.alloc(), version, false, answer, null);
         }
         if (version != MqttVersion.V5) {
             return null;
         }
-        return MqttEncoder.disconnect(ctx.alloc(), version, reason, sanitize(text), null);
+        ByteBuf disconnect = MqttEncoder.disconnect(ctx.alloc(), version, reason, sanitize(text), null);
+        return withinMaximumPacketSize(disconnect) ? disconnect
+                : MqttEncoder.disconnect(ctx.alloc(), version, reason, null, null);
+    }
+
+    /**
+     * Whether {@code packet} fits the v5 client's Maximum Packet Size; if not it is released, to be sent again without
+     * its reason string, which MQTT 5 leaves out rather than exceed the limit (3.2.2.3.9, 3.14.2.2.3).
+     */
+    private boolean withinMaximumPacketSize(ByteBuf packet) {
+        if (maxPacketToClient <= 0 || packet.readableBytes() <= maxPacketToClient) {
+            return true;
+        }
+        packet.release();
+        return false;
     }
 
     private static int reasonFor(int code, boolean sessionStarted) {
@@ -586,14 +618,16 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     /**
      * Keeps {@code p} as its topic's retained message when it asks to be, and says whether it goes on to be published.
-     * When the retained messages are full (counted as {@code retained_full}), v5 is refused (0x97 quota exceeded) and
-     * the message goes nowhere (false); 3.1.1 cannot be told, its positive acknowledgement says "delivered", so the
-     * message is published (and offered upstream) as one without retain (true). For QoS 2 only a new message, not a
+     * When the retained messages are full (counted as {@code retained_full}), v5 QoS 1 and 2 are refused (0x97 quota
+     * exceeded) and the message goes nowhere (false); 3.1.1 cannot be told, its positive acknowledgement says
+     * "delivered", and QoS 0 has none, so the message is published (and offered upstream) as one without retain
+     * (true). For QoS 2 only a new message, not a
      * DUP resend of one received already: retaining that again would bring back its payload over one retained since.
      */
     private boolean retained(Publish p) {
+        // A v5 QoS 0 message cannot be refused (no acknowledgement): published without retain, like a 3.1.1 one.
         if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())
-                && version == MqttVersion.V5) {
+                && version == MqttVersion.V5 && p.qos() > 0) {
             answer(p, MqttReasonCodes.QUOTA_EXCEEDED);
             return false;
         }
@@ -852,9 +886,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
         Runnable publish = () -> {
             var pushes = at.shared.registry().pushes();
-            if (!w.retain() || pushes.retain(w.topic(), w.payload())) {
-                pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()), s.id());
+            // Published whether or not it could be retained (the retained messages full, counted as retained_full):
+            // the subscribers connected now must hear of the client's end (MQTT 3.1.2-8).
+            if (w.retain()) {
+                pushes.retain(w.topic(), w.payload());
             }
+            pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()), s.id());
         };
         // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
         // session that ends with the connection (Session Expiry 0) has its will published now.
@@ -934,6 +971,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         int max = at.shared.config().maxSubscriptionsPerClient;
         int[] codes = new int[s.subscriptions().size()];
         boolean[] sendRetained = new boolean[codes.length];
+        if (s.subscriptionIdentifier() > 0) {
+            // The CONNACK said none are available: granted without, the client would get messages without the
+            // identifier it routes them by. Each filter refused (MQTT 5 3.9.3, 0xA1); nothing subscribed.
+            java.util.Arrays.fill(codes, MqttReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED);
+            ctx.write(MqttEncoder.suback(ctx.alloc(), version, s.packetId(), codes), ctx.voidPromise());
+            return;
+        }
         for (int i = 0; i < codes.length; i++) {
             Subscription sub = s.subscriptions().get(i);
             String filter = sub.filter();
