@@ -91,8 +91,12 @@ final class SegmentReader implements AutoCloseable {
                 continue;
             }
             if (!fill(Records.FRAME + length)) {
-                stop(offset, "a torn record (" + buf.remaining() + " of " + (Records.FRAME + length) + " bytes)");
-                break;
+                // The file ends within the record: a torn tail, or a damaged length that runs past the end; intact
+                // records after it (found by resync) say which, and are kept.
+                if (!resync("a torn record (" + buf.remaining() + " of " + (Records.FRAME + length) + " bytes)")) {
+                    break;
+                }
+                continue;
             }
             int bodyStart = buf.position() + Records.FRAME;
             // decode visits nothing when the fields do not fit.
