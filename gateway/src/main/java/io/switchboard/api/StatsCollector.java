@@ -185,9 +185,9 @@ final class StatsCollector {
         gauge(sb, "switchboard_sessions_online", "Clients connected and welcomed.", m.sessionsOnline.get());
         gauge(sb, "switchboard_sessions_known", "Sessions held, online or offline with stored messages.",
                 core.sessionsKnown());
-        gauge(sb, "switchboard_queued_bytes", "Payload bytes queued for all clients, online and offline.",
-                core.queuedBytes());
-        gauge(sb, "switchboard_max_queued_total_bytes", "Budget of queued payload bytes (--max-queued-total).",
+        gauge(sb, "switchboard_queued_bytes", "Bytes queued for all clients, online and offline: payloads, "
+                + "and 64 per message (a broadcast's shared payload counted for none).", core.queuedBytes());
+        gauge(sb, "switchboard_max_queued_total_bytes", "Budget of queued bytes (--max-queued-total).",
                 core.maxQueuedTotalBytes());
         gauge(sb, "switchboard_draining", "1 while draining.", admin.draining() ? 1 : 0);
         counter(sb, "switchboard_connections_accepted_total", "Connections accepted by the listener.",

@@ -125,7 +125,7 @@ public final class ServerConfig {
     public final int maxQueuedMessagesPerClient;
     public final long maxQueuedBytesPerClient;
     /**
-     * Payload bytes queued for all clients together, online and offline; a push beyond gets 503 instead of running the
+     * Bytes queued for all clients together (payloads, and 64 per message), online and offline; a push beyond gets 503 instead of running the
      * heap out. Defaults to a quarter of the maximum heap.
      */
     public final long maxQueuedTotalBytes;
@@ -689,9 +689,9 @@ public final class ServerConfig {
         /** Set from {@code --max-queued-total} by {@link #parseWords()}; a quarter of the maximum heap by default. */
         public long maxQueuedTotalBytes = Runtime.getRuntime().maxMemory() / 4;
         // The size as typed (256m, 1g, bytes), parsed by parseWords() so that a wrong one is reported like any setting.
-        @Option(names = "--max-queued-total", paramLabel = "<size>", description = "Payload bytes queued for all "
-                + "clients together, online and offline, as bytes or 256m, 1g (pushes beyond get 503). Default: a "
-                + "quarter of the maximum heap (-Xmx).")
+        @Option(names = "--max-queued-total", paramLabel = "<size>", description = "Bytes queued for all "
+                + "clients together, online and offline (payloads, and 64 per message), as bytes or 256m, 1g (pushes "
+                + "beyond get 503). Default: a quarter of the maximum heap (-Xmx).")
         private String maxQueuedTotal;
         @Option(names = "--max-ttl", paramLabel = "<maxTtl>", description = "Longest retention a push may ask for, seconds.")
         public int maxTtlSec = 7 * 24 * 3600;

@@ -302,7 +302,7 @@ public final class Deliveries implements PushService {
         return perLoop("broadcast", loop -> {
             long[] n = new long[1];
             loop.forEachSession(s -> {
-                if (pushHere(s, payload, 0, null).ok()) {
+                if (pushHere(s, payload, 0, null, null, null, true).ok()) {
                     n[0]++;
                 }
             });
@@ -351,7 +351,7 @@ public final class Deliveries implements PushService {
                 if (publisherId != null && s.isNoLocal(filter) && s.id().equals(publisherId)) {
                     return; // its own message, and it asked not to get those back
                 }
-                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties).ok()) {
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties, true).ok()) {
                     n[0]++;
                 }
             });
@@ -475,13 +475,16 @@ public final class Deliveries implements PushService {
      * under {@code reason} (when not null), any other refusal under its own reason.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
-        return pushHere(s, payload, expiresAtMs, reason, null, null);
+        return pushHere(s, payload, expiresAtMs, reason, null, null, false);
     }
 
-    /** {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}. */
+    /**
+     * {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}; {@code sharedPayload}
+     * when the same array goes to many clients (a broadcast, a topic message).
+     */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic,
-                                java.util.List<String> properties) {
-        PushResult r = s.push(payload, expiresAtMs, true, topic, properties);
+                                java.util.List<String> properties, boolean sharedPayload) {
+        PushResult r = s.push(payload, expiresAtMs, true, topic, properties, sharedPayload);
         if (r == Session.RETRY) {
             registry.created(s); // it died: no longer one being made
             return r;

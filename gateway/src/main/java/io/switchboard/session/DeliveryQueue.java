@@ -6,7 +6,8 @@ import java.util.function.Predicate;
 /**
  * A session's messages not yet acknowledged, in seq order, with how many of them are written to the current
  * connection. Exists only while a session has messages queued, so an idle session costs one null field. Every
- * payload byte that enters or leaves it is counted in the shared {@link QueuedBytes} budget, here and nowhere else.
+ * message that enters or leaves it is counted in the shared {@link QueuedBytes} budget ({@link #cost}), here and
+ * nowhere else.
  * Owned by the session's loop; not thread-safe.
  */
 final class DeliveryQueue {
@@ -43,9 +44,25 @@ final class DeliveryQueue {
         return size == 0 ? null : items[head];
     }
 
-    /** Appends {@code m} if the shared budget has room for its payload; false, changing nothing, when it has not. */
+    /**
+     * Heap a queued message costs beyond its payload: the {@link Message} (40 bytes with compact headers), its slot
+     * here (doubled as the array grows), a stored message's entry in the store's index. Counted so that many small
+     * or empty messages are bounded by {@code --max-queued-total} too, not only large ones.
+     */
+    static final int MESSAGE_OVERHEAD_BYTES = 64;
+
+    /**
+     * What {@code m} takes from the shared budget: its payload and {@link #MESSAGE_OVERHEAD_BYTES}; only the latter
+     * for a payload shared by many recipients (a broadcast to 20,000 clients holds one 64 KiB array, not 20,000: counted
+     * per recipient, it refused most of them for a budget the heap did not use).
+     */
+    static long cost(Message m) {
+        return MESSAGE_OVERHEAD_BYTES + (m.sharedPayload() ? 0 : m.payload().length);
+    }
+
+    /** Appends {@code m} if the shared budget has room for it; false, changing nothing, when it has not. */
     boolean offer(Message m) {
-        if (!total.tryTake(m.payload().length)) {
+        if (!total.tryTake(cost(m))) {
             return false;
         }
         append(m);
@@ -54,7 +71,7 @@ final class DeliveryQueue {
 
     /** Appends {@code m} whatever the shared budget (what a store kept across a restart is loaded whole). */
     void add(Message m) {
-        total.take(m.payload().length);
+        total.take(cost(m));
         append(m);
     }
 
@@ -78,7 +95,7 @@ final class DeliveryQueue {
         head = (head + 1) & (items.length - 1);
         size--;
         bytes -= m.payload().length;
-        total.give(m.payload().length);
+        total.give(cost(m));
         if (sentCount > 0) {
             sentCount--;
         }
@@ -89,6 +106,7 @@ final class DeliveryQueue {
     int removeIf(Predicate<Message> drop) {
         int removed = 0;
         long removedBytes = 0;
+        long removedCost = 0;
         int kept = 0;
         int sentKept = 0;
         Message[] compact = new Message[items.length];
@@ -96,6 +114,7 @@ final class DeliveryQueue {
             Message m = get(i);
             if (drop.test(m)) {
                 removedBytes += m.payload().length;
+                removedCost += cost(m);
                 removed++;
             } else {
                 if (i < sentCount) {
@@ -110,7 +129,7 @@ final class DeliveryQueue {
         size = kept;
         sentCount = sentKept;
         bytes -= removedBytes;
-        total.give(removedBytes);
+        total.give(removedCost);
         return removed;
     }
 }

@@ -10,14 +10,21 @@ package io.switchboard.session;
  *                    topics on the wire, such as MQTT, need it)
  * @param properties  name/value pairs (name, value, name, value ...) the publisher attached (MQTT 5 user
  *                    properties), passed on to protocols that carry them; null when none
+ * @param sharedPayload its payload is one array shared by every recipient (a broadcast's, a topic message's), so the
+ *                    budget of queued bytes counts it for none of them (see {@link DeliveryQueue#cost})
  */
-public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties) {
+public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties,
+                      boolean sharedPayload) {
     public Message(long seq, byte[] payload, long expiresAtMs) {
-        this(seq, payload, expiresAtMs, null, null);
+        this(seq, payload, expiresAtMs, null, null, false);
     }
 
     public Message(long seq, byte[] payload, long expiresAtMs, String topic) {
-        this(seq, payload, expiresAtMs, topic, null);
+        this(seq, payload, expiresAtMs, topic, null, false);
+    }
+
+    public Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties) {
+        this(seq, payload, expiresAtMs, topic, properties, false);
     }
 
     public boolean stored() {

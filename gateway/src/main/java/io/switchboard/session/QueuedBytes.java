@@ -3,7 +3,7 @@ package io.switchboard.session;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The budget of payload bytes queued for all clients together, online and offline ({@code --max-queued-total}):
+ * The budget of bytes queued (payloads, and each message's own cost) for all clients together, online and offline ({@code --max-queued-total}):
  * every {@link DeliveryQueue} adds what it takes in and gives back what leaves it, so the count is exact whichever
  * way a message goes (ack, expiry, drop on disconnect, resume, removal). Thread-safe and allocation-free: one
  * {@link AtomicLong} shared by every loop.
@@ -42,7 +42,7 @@ public final class QueuedBytes {
         return bytes > maxBytes - used.get();
     }
 
-    /** Payload bytes queued for all clients now. */
+    /** Bytes queued for all clients now (DeliveryQueue#cost). */
     public long usedBytes() {
         return used.get();
     }

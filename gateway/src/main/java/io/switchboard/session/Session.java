@@ -372,6 +372,12 @@ public final class Session {
 
     /** As above, with the publisher's name/value {@code properties} (null: none). */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties) {
+        return push(payload, expiresAtMs, flush, topic, properties, false);
+    }
+
+    /** As above; {@code sharedPayload}: the same array goes to many clients (a broadcast, a topic message). */
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties,
+                    boolean sharedPayload) {
         if (state == DEAD) {
             return RETRY;
         }
@@ -385,7 +391,7 @@ public final class Session {
             return PushResult.QUEUE_FULL;
         }
         long seq = lastSeq + 1;
-        Message m = new Message(seq, payload, expiresAtMs, topic, properties);
+        Message m = new Message(seq, payload, expiresAtMs, topic, properties, sharedPayload);
         if (link != null && !link.takes(m)) {
             return PushResult.TOO_LARGE_FOR_CLIENT;
         }

@@ -71,7 +71,7 @@ public final class SessionRegistry {
     private volatile ClientDirectory directory = ClientDirectory.LOCAL;
     /** Sessions kept offline for their retained messages, over all loops (bounded by maxOfflineSessions). */
     private final AtomicInteger offlineSessions = new AtomicInteger();
-    /** Payload bytes queued for all clients, bounded by {@link Limits#maxQueuedTotalBytes}. */
+    /** Bytes queued for all clients (DeliveryQueue#cost), bounded by {@link Limits#maxQueuedTotalBytes}. */
     private final QueuedBytes queuedBytes;
 
     /** @param store where stored messages (ttl > 0) are kept beyond the sessions' queues */

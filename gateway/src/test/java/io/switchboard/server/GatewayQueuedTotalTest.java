@@ -17,7 +17,9 @@ class GatewayQueuedTotalTest {
     private static final int PAYLOAD_BYTES = 60_000;
     private static final long BUDGET_BYTES = 1 << 20;
     /** 17 payloads of 60,000 bytes fit in 1 MiB, 18 do not. */
-    private static final int FITTING = (int) (BUDGET_BYTES / PAYLOAD_BYTES);
+    /** What each message costs the budget beyond its payload (DeliveryQueue.MESSAGE_OVERHEAD_BYTES). */
+    private static final int MESSAGE_COST = 64;
+    private static final int FITTING = (int) (BUDGET_BYTES / (PAYLOAD_BYTES + MESSAGE_COST));
 
     private final GatewayFixture gw = new GatewayFixture();
 
@@ -47,14 +49,14 @@ class GatewayQueuedTotalTest {
         assertEquals(503, refused.json().get("status").asInt());
         assertTrue(refused.json().get("error").asText().contains("--max-queued-total"), refused.body());
         gw.assertRefusals("queued_total", 1);
-        assertQueuedBytes((long) FITTING * PAYLOAD_BYTES);
+        assertQueuedBytes((long) FITTING * (PAYLOAD_BYTES + MESSAGE_COST));
 
         // off0 connects and acknowledges its message: its bytes return to the budget, and a push fits again.
         SwbTestClient c = gw.hello("off0");
         SwbTestClient.Msg m = c.readMsg();
         c.ack(m.seq());
         c.sync();
-        assertQueuedBytes((long) (FITTING - 1) * PAYLOAD_BYTES);
+        assertQueuedBytes((long) (FITTING - 1) * (PAYLOAD_BYTES + MESSAGE_COST));
         assertEquals(200, gw.api().post("/v1/clients/off0/messages?ttl=3600", payload).status());
     }
 

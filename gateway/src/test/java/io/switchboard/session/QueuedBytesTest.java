@@ -51,20 +51,26 @@ class QueuedBytesTest {
         }
     }
 
-    /** What the budget counts must be what the sessions hold. */
+    /**
+     * What the budget counts must be what the sessions hold: {@code expected} payload bytes, and the overhead of
+     * each message queued.
+     */
     private static void assertQueued(SessionRegistry registry, long expected, String when) {
         long held = 0;
+        long messages = 0;
         for (String id : new String[] {"a", "b", "c"}) {
             Session s = registry.find(id);
             held += s == null ? 0 : s.queuedBytes();
+            messages += s == null ? 0 : s.queued();
         }
         assertEquals(expected, held, "bytes the sessions hold " + when);
-        assertEquals(expected, registry.queuedBytes().usedBytes(), "bytes the budget counts " + when);
+        assertEquals(expected + messages * DeliveryQueue.MESSAGE_OVERHEAD_BYTES, registry.queuedBytes().usedBytes(),
+                "bytes the budget counts " + when);
     }
 
     @Test
     void shouldRefusePushBeyondTheBudgetWithoutUsingASeq() {
-        SessionRegistry registry = registry(10);
+        SessionRegistry registry = registry(DeliveryQueue.MESSAGE_OVERHEAD_BYTES + 10);
         SessionShard loop = registry.addShard(channel0.eventLoop(), clock);
         FakeLink link = new FakeLink();
         FakeConnections.connect(registry, "a", link, loop, clock);
@@ -141,5 +147,39 @@ class QueuedBytesTest {
         registry.find("a").ack(registry.find("a").lastSeq());
         assertQueued(registry, 0, "after the last ack");
         assertEquals(1 << 20, registry.queuedBytes().maxBytes());
+    }
+
+    @Test
+    void aBroadcastsPayloadIsOneArraySharedByItsRecipientsAndCountedForNone() {
+        int payload = 1000;
+        // Room for the payload about twice, and each recipient's message: counted per recipient, the payload
+        // took the budget after two clients and the broadcast reached two of the ten.
+        SessionRegistry registry = registry(2L * payload + 10L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES);
+        SessionShard loop = registry.addShard(channel0.eventLoop(), clock);
+        for (int i = 0; i < 10; i++) {
+            FakeConnections.connect(registry, "c" + i, new FakeLink(), loop, clock);
+        }
+        runLoops();
+        AtomicReference<io.switchboard.service.Reach> reach = new AtomicReference<>();
+        registry.pushes().broadcast(new byte[payload]).thenAccept(reach::set);
+        runLoops();
+        assertEquals(10, reach.get().delivered(), "every connected client");
+        assertTrue(registry.queuedBytes().usedBytes() <= 10L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES,
+                "only each message's own cost, until each is acknowledged");
+        assertEquals(0, metrics.refusals(Refusal.QUEUED_TOTAL));
+    }
+
+    @Test
+    void emptyStoredMessagesAreBoundedByTheBudgetToo() {
+        SessionRegistry registry = registry(100L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES);
+        registry.addShard(channel0.eventLoop(), clock);
+        int accepted = 0;
+        for (int i = 0; i < 150; i++) {
+            if (push(registry, "a" + (i % 3 == 0 ? "" : i % 3), "", 60).ok()) {
+                accepted++;
+            }
+        }
+        assertEquals(100, accepted, "an empty payload still costs its message");
+        assertEquals(50, metrics.refusals(Refusal.QUEUED_TOTAL));
     }
 }
