@@ -306,6 +306,12 @@ public final class SessionRegistry {
                 fence(clientId, epoch); // being claimed here again: that claim completes only if newer
                 return;
             }
+            if (newestHello.containsKey(clientId)) {
+                // A reconnect here is claiming while the older connection is still online: its claim, answered
+                // later, completes only if newer than this notice (else two connections would live, one of them
+                // under an epoch Redis has already replaced).
+                fence(clientId, epoch);
+            }
             if (cur.dead() || cur.epoch() >= epoch) {
                 return; // gone, or already held under a newer claim
             }

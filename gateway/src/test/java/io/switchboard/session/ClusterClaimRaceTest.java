@@ -54,6 +54,26 @@ class ClusterClaimRaceTest {
     }
 
     @Test
+    void shouldNotCompleteAReconnectsClaimOlderThanANoticeThatCameWhileTheOldConnectionWasOnline() {
+        Conn first = new Conn();
+        registry.hello(ID, first);
+        directory.claims.get(0).claimed(100, 0, List.of());
+        channel.runPendingTasks();
+        assertEquals(100, registry.find(ID).epoch(), "online here under epoch 100");
+
+        Conn again = new Conn(); // the client reconnects here: its claim (epoch 200) is on its way
+        registry.hello(ID, again);
+        channel.runPendingTasks();
+        registry.takenOver(ID, 300); // a third connection on another node claimed epoch 300: its notice comes first
+        channel.runPendingTasks();
+        directory.claims.get(1).claimed(200, 0, List.of());
+        channel.runPendingTasks();
+
+        assertTrue(again.superseded, "the reconnect's older claim is told 409");
+        assertNull(registry.find(ID), "no session of the client stays here: the newest connection is elsewhere");
+    }
+
+    @Test
     void shouldCompleteAClaimNewerThanALateNotice() {
         Conn conn = new Conn();
         registry.hello(ID, conn);
