@@ -139,6 +139,11 @@ public final class Session {
 
     /** Whether the client may send another frame this second. {@code nowSec} (refilling at a new second). */
     public boolean frameBudgetLeft(int nowSec, int rate, int burst) {
+        if (nowSec < budgetSec) {
+            // Counted so far by another loop whose coarse clock is ahead (a takeover moved the session): this
+            // second is the same one, not a reason to take tokens away; the next one refills as usual.
+            budgetSec = nowSec;
+        }
         if (nowSec != budgetSec) {
             long elapsed = (long) nowSec - budgetSec;
             boolean ranOutLastSecond = budgetTokens <= 0 && elapsed == 1;
