@@ -203,7 +203,14 @@ class GatewayWebSocketTest {
         assertEquals(400, noHost.status());
         assertTrue(noHost.body().contains("Host"), noHost.body());
         assertEquals(400, answer(WsTestClient.upgradeRequest(port, "/swb", "Host: elsewhere")).status());
-        assertEquals(9, gw.server().metrics().refusals(Refusal.WS_HANDSHAKE));
+        WsTestClient.Answer twoKeys = answer(WsTestClient.upgradeRequest(port, "/swb",
+                "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="));
+        assertEquals(400, twoKeys.status(), "RFC 6455 11.3.1: the key comes once");
+        assertTrue(twoKeys.body().contains("Sec-WebSocket-Key"), twoKeys.body());
+        assertEquals(400, answer(WsTestClient.upgradeRequest(port, "/swb")
+                .replaceAll("Sec-WebSocket-Key: .*\r\n", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA\r\n")).status(),
+                "a key without its padding is not the 24 characters of 16 bytes in base64");
+        assertEquals(11, gw.server().metrics().refusals(Refusal.WS_HANDSHAKE));
     }
 
     @Test
@@ -262,11 +269,15 @@ class GatewayWebSocketTest {
         WsTestClient.Frame tooBig = big.readClose();
         assertEquals(1009, tooBig.closeCode());
         assertTrue(tooBig.closeReason().contains("200"), tooBig.closeReason());
-        assertEquals(4, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
+
+        WsTestClient topBit = ws("/swb"); // a 64-bit length with its most significant bit set: malformed
+        topBit.sendRaw(new byte[] {(byte) 0x82, (byte) 0xFF, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4});
+        assertEquals(1002, topBit.readClose().closeCode());
+        assertEquals(5, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME));
         assertEquals(1, gw.server().metrics().refusals(Refusal.FRAME_TOO_LARGE));
-        assertEquals(4, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"), "labelled by protocol");
+        assertEquals(5, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"), "labelled by protocol");
         JsonNode byProtocol = gw.stats().get("refusals_by_protocol");
-        assertEquals(4, byProtocol.path("ws").path("malformed_frame").asInt(), byProtocol.toString());
+        assertEquals(5, byProtocol.path("ws").path("malformed_frame").asInt(), byProtocol.toString());
         String metrics = gw.api().get("/metrics").body();
         assertTrue(metrics.contains("switchboard_client_refusals_total{protocol=\"ws\",reason=\"frame_too_large\"} 1"),
                 metrics);

@@ -72,9 +72,11 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
                 // A header that comes more than once is one comma-separated list (RFC 9110 5.3; RFC 6455 11.3.4).
                 case "upgrade" -> upgrade = upgrade == null ? value : upgrade + ", " + value;
                 case "connection" -> connection = connection == null ? value : connection + ", " + value;
-                case "sec-websocket-version" -> version = value;
-                case "sec-websocket-key" -> key = value;
-                case "origin" -> origin = value;
+                // Each of these once (RFC 6455 11.3.1: the key MUST NOT appear more than once): with two, which one
+                // a proxy in front checked and which one this server would take could differ.
+                case "sec-websocket-version" -> version = once(version, value, "Sec-WebSocket-Version");
+                case "sec-websocket-key" -> key = once(key, value, "Sec-WebSocket-Key");
+                case "origin" -> origin = once(origin, value, "Origin");
                 case "host" -> {
                     if (host != null) {
                         throw new Refused(400, "more than one Host header");
@@ -167,9 +169,17 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
         return all;
     }
 
+    private static String once(String earlier, String value, String name) throws Refused {
+        if (earlier != null) {
+            throw new Refused(400, "more than one " + name + " header");
+        }
+        return value;
+    }
+
     private static boolean validKey(String key) {
         try {
-            return Base64.getDecoder().decode(key).length == 16;
+            // 16 bytes in base64: 24 characters, padding included (Java's decoder takes it without).
+            return key.length() == 24 && Base64.getDecoder().decode(key).length == 16;
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -339,7 +339,11 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         if (available < headerLength) {
             return false;
         }
-        if (length < 0 || length > adapter.maxFrameBytes()) {
+        if (length < 0) {
+            // The most significant bit of a 64-bit length must be 0 (RFC 6455 5.2): malformed, not merely large.
+            return fail(ctx, CLOSE_PROTOCOL_ERROR, "a frame length with its most significant bit set");
+        }
+        if (length > adapter.maxFrameBytes()) {
             adapter.shared().metrics().refused(Refusal.FRAME_TOO_LARGE, adapter.name());
             return fail(ctx, CLOSE_TOO_BIG, "frame larger than " + adapter.maxFrameBytes() + " bytes");
         }
