@@ -293,7 +293,19 @@ class GatewayWebSocketTest {
         WsTestClient.Answer refused = answer(WsTestClient.upgradeRequest(port(), "/swb"));
         assertEquals(429, refused.status());
         assertTrue(refused.body().contains("too many connections from your address"), refused.body());
+        assertTrue(Integer.parseInt(refused.headers().get("retry-after")) >= 1, refused.headers().toString());
         assertEquals(1, gw.server().metrics().refusals(Refusal.PER_IP_LIMIT));
+        // A lingering close: what the refused client still sends is read, not answered with a reset (which can
+        // destroy the answer before it is read, on some systems and through middleboxes).
+        WsTestClient lingering = WsTestClient.request(port(), WsTestClient.upgradeRequest(port(), "/swb"));
+        clients.add(lingering);
+        assertEquals(429, lingering.answer().status());
+        lingering.socket().getOutputStream().write(new byte[16 * 1024]);
+        Thread.sleep(100);
+        lingering.socket().getOutputStream().write(new byte[16 * 1024]);
+        Thread.sleep(100);
+        lingering.socket().getOutputStream().write(new byte[16 * 1024]); // no "Connection reset" nor "Broken pipe"
+        assertEquals(-1, lingering.socket().getInputStream().read(), "the server's FIN after its answer");
 
         silent.close(); // freed without an upgrade
         GatewayFixture.await(() -> {

@@ -147,6 +147,11 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
 
     /** An answer refusing the upgrade, with the reason as its text body; the connection closes after it. */
     static byte[] refusal(int status, String reason) {
+        return refusal(status, reason, 0);
+    }
+
+    /** As above, with {@code Retry-After} when {@code retryAfterSec > 0} (a refusal under load: come back later). */
+    static byte[] refusal(int status, String reason, int retryAfterSec) {
         String phrase = switch (status) {
             case 400 -> "Bad Request";
             case 403 -> "Forbidden";
@@ -154,6 +159,7 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
             case 405 -> "Method Not Allowed";
             case 408 -> "Request Timeout";
             case 426 -> "Upgrade Required";
+            case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
             case 503 -> "Service Unavailable";
             default -> "Error";
@@ -161,7 +167,8 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
         byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length + "\r\nConnection: close\r\n"
-                + (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "") + "\r\n";
+                + (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "")
+                + (retryAfterSec > 0 ? "Retry-After: " + retryAfterSec + "\r\n" : "") + "\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
         byte[] all = new byte[headBytes.length + body.length];
         System.arraycopy(headBytes, 0, all, 0, headBytes.length);

@@ -34,6 +34,8 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     /** A close frame was sent or received: input is discarded, nothing more is written. */
     private static final byte CLOSED = 2;
 
+    /** How long a refused upgrade's socket stays to read what its client still sends (see answerAndClose). */
+    private static final int REFUSAL_LINGER_SEC = 2;
     private static final int OP_CONTINUATION = 0;
     private static final int OP_TEXT = 1;
     private static final int OP_BINARY = 2;
@@ -142,7 +144,13 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         Refusal refusal = ClientConnection.admission(adapter.shared(), client.getAddress());
         if (refusal != null) {
             adapter.shared().metrics().refused(refusal, adapter.name());
-            answerAndClose(ctx, ClientConnection.refusalStatus(refusal), ClientConnection.refusalText(refusal));
+            int status = ClientConnection.refusalStatus(refusal);
+            // Under load (429, 503): when to come back, spread as a TCP client's BYE retry= is.
+            int spreadMs = adapter.shared().config().reconnectSpreadMs;
+            int retryAfterSec = status == 429 || status == 503
+                    ? 1 + (spreadMs <= 0 ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextInt(spreadMs) / 1000)
+                    : 0;
+            answerAndClose(ctx, status, ClientConnection.refusalText(refusal), retryAfterSec);
             return false;
         }
         admitted = client.getAddress();
@@ -257,11 +265,33 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     }
 
     private void answerAndClose(ChannelHandlerContext ctx, int status, String reason) {
+        answerAndClose(ctx, status, reason, 0);
+    }
+
+    /**
+     * Answers and closes with a lingering close, as {@link ClientConnection} does: the answer, then FIN, and what the
+     * client still sends (its request, when refused on arrival; the rest of a head too large) read and dropped until
+     * it closes, or {@link #REFUSAL_LINGER_SEC} passed. Closed at once with unread input, the kernel answers RST,
+     * which can destroy the answer before the client read it.
+     */
+    private void answerAndClose(ChannelHandlerContext ctx, int status, String reason, int retryAfterSec) {
         phase = CLOSED;
         cancelHandshakeTimeout();
         releasePending();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(UpgradeRequest.refusal(status, reason)))
-                .addListener(ChannelFutureListener.CLOSE);
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(UpgradeRequest.refusal(status, reason, retryAfterSec)))
+                .addListener(f -> {
+                    io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+                    if (f.isSuccess() && tls != null) {
+                        tls.closeOutbound().addListener(c -> ((io.netty.channel.socket.DuplexChannel) ctx.channel())
+                                .shutdownOutput());
+                    } else if (f.isSuccess() && ctx.channel() instanceof io.netty.channel.socket.DuplexChannel d) {
+                        d.shutdownOutput();
+                    } else {
+                        ctx.close();
+                    }
+                });
+        ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_SEC, TimeUnit.SECONDS);
     }
 
     // ---- frames from the client
