@@ -115,12 +115,8 @@ class GatewayDiskFullTest {
         assertEquals(200, gw.api().get("/healthz").status());
     }
 
-    @Test
-    void aDiskTooFullForEvenANewSegmentIsFreedByDeletingWhatTheAcknowledgementsEnded() throws Exception {
-        gw.start();
-        Filled filled = fillTheDisk();
-        assertEquals(503, filled.refused().status(), filled.refused().body());
-        // Someone else takes the rest of the disk: the store cannot open a segment, not even for the ACK's record.
+    /** Someone else takes the rest of the disk: the store cannot open a segment, not even for an ACK's record. */
+    private void fillTheRest() {
         try (var out = Files.newOutputStream(mount.resolve("filler"))) {
             byte[] page = new byte[4096];
             for (int i = 0; i < 1024; i++) {
@@ -129,6 +125,36 @@ class GatewayDiskFullTest {
         } catch (IOException full) {
             // as intended
         }
+    }
+
+    @Test
+    void aGatewayRestartedOnAFullDiskStartsDeliversWhatItKeptAndRefusesStoredPushesUntilThereIsSpace()
+            throws Exception {
+        gw.start();
+        Filled filled = fillTheDisk();
+        fillTheRest();
+        gw.restart(); // a crash, a deploy: it failed to start here ("cannot ... start a segment"), for as long as
+                      // the disk stayed full, with everything kept on it undelivered
+        assertEquals(200, gw.api().get("/healthz").status());
+        assertEquals(503, gw.api().post("/v1/clients/c/messages?ttl=3600", "x").status(), "no room for it");
+        SwbTestClient b = gw.hello("b");
+        assertEquals(200, gw.api().post("/v1/clients/b/messages?ttl=0", "live").status(), "ttl 0 needs no disk");
+        assertEquals("live", b.readMsg().text());
+        SwbTestClient a = gw.hello("a"); // what was kept before the restart is delivered (the refused one was not)
+        for (int seq = 1; seq <= filled.accepted(); seq++) {
+            assertEquals(seq, a.readMsg().seq());
+        }
+        a.ack(filled.accepted());
+        a.sync();
+        awaitStoredPushesTakenAgain(); // the acknowledged segments are deleted: space again
+    }
+
+    @Test
+    void aDiskTooFullForEvenANewSegmentIsFreedByDeletingWhatTheAcknowledgementsEnded() throws Exception {
+        gw.start();
+        Filled filled = fillTheDisk();
+        assertEquals(503, filled.refused().status(), filled.refused().body());
+        fillTheRest();
         assertEquals(503, gw.api().post("/v1/clients/c/messages?ttl=3600", "x").status(), "nothing fits now");
         readAndAcknowledge(filled.accepted());
         // The acknowledged messages' segments are deleted although no segment can be opened: that frees the disk.

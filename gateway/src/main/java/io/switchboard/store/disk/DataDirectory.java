@@ -75,8 +75,16 @@ final class DataDirectory implements AutoCloseable {
                         + "process" + (owner.isEmpty() ? "" : " (pid " + owner + ")") + ": stop it, or give this "
                         + "one its own --data-dir");
             }
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            try {
+                ch.truncate(0);
+                ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
+                        0);
+            } catch (IOException e) {
+                // The pid only tells a second process who holds the lock: a full disk is no reason not to start.
+                if (!noSpace(e)) {
+                    throw e;
+                }
+            }
             return new DataDirectory(path, ch, lock);
         } catch (IOException e) {
             try {
@@ -100,13 +108,20 @@ final class DataDirectory implements AutoCloseable {
     }
 
     static String reason(IOException e) {
+        String file = e instanceof FileSystemException f && f.getFile() != null ? " (" + f.getFile() + ")" : "";
         if (e instanceof AccessDeniedException) {
-            return "permission denied";
+            return "permission denied" + file;
         }
         if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
+            return f.getReason() + file;
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Whether {@code e} says the file system is full (ENOSPC) or the quota is used up (EDQUOT). */
+    static boolean noSpace(IOException e) {
+        String m = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
     }
 
     /** The ids of the segment files present, oldest first. */

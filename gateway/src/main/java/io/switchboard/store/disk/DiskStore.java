@@ -144,7 +144,17 @@ public final class DiskStore implements MessageStore {
             counters.recoveredMessages = r.liveRecords();
             counters.recoveredClients = r.clients();
             w = new StoreWriter(dir, settings, clock, queue, counters, r);
-            w.openActive();
+            try {
+                w.openActive();
+            } catch (IOException e) {
+                if (!DataDirectory.noSpace(e)) {
+                    throw e;
+                }
+                // A full disk is no reason not to start: what was kept is delivered, pushes without a ttl need no
+                // disk, stored ones are answered 503 until space is free (the writer tries a segment every batch).
+                log.warn("store: no space for a new segment in {} ({}); stored pushes are answered 503 until space "
+                        + "is freed", dir.path, DataDirectory.reason(e));
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the store, or start a segment, in " + dir.path + ": "
                     + DataDirectory.reason(e), e);
