@@ -178,6 +178,11 @@ final class StoreWriter implements Runnable {
                 Op op = ops.get(i);
                 switch (op.type) {
                     case Op.MESSAGE -> {
+                        long waitedNs = clock.monotonicNs() - op.queuedAtNs;
+                        if (waitedNs > DiskStore.GIVE_UP_NS) {
+                            tooLate(op, waitedNs);
+                            continue;
+                        }
                         message(op);
                         if (settings.fsync() == DiskStore.Fsync.ALWAYS) {
                             flushAndSync();
@@ -322,6 +327,22 @@ final class StoreWriter implements Runnable {
     private void flushAndSync() throws IOException {
         flush();
         sync();
+    }
+
+    /** Fails an append that waited too long for its write (see {@link DiskStore#GIVE_UP_NS}); nothing is written. */
+    private void tooLate(Op op, long waitedNs) {
+        counters.accountedBytes.addAndGet(-op.recordBytes);
+        counters.failures.increment();
+        if (failuresLogged++ % 1000 == 0) {
+            log.warn("store: a stored push waited {} ms for the disk and is answered 503 unwritten (the disk is not "
+                    + "keeping up; every 1000th failure is logged)", waitedNs / 1_000_000);
+        }
+        try {
+            op.done.done(new IOException("the disk is not keeping up: the write waited " + waitedNs / 1_000_000
+                    + " ms"));
+        } catch (RuntimeException e) {
+            log.warn("store: answering an append failed: {}", e.toString());
+        }
     }
 
     private void answer(Throwable failure) {

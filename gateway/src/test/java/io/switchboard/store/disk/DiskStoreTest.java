@@ -76,6 +76,37 @@ class DiskStoreTest {
     }
 
     @Test
+    void appendsThatWaitedPastTheirAnswersTimeoutAreFailedNotWritten() throws Exception {
+        StoreRig rig = new StoreRig(dir);
+        java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        StoreWriter.stalledForTests = disk;
+        try {
+            DiskStore s = rig.open();
+            long exp = StoreRig.START_MS + 600_000;
+            List<java.util.concurrent.CompletableFuture<Throwable>> answers = new java.util.ArrayList<>();
+            for (int seq = 1; seq <= 10; seq++) {
+                java.util.concurrent.CompletableFuture<Throwable> f = new java.util.concurrent.CompletableFuture<>();
+                s.append("a", seq, exp, StoreRig.bytes("m" + seq), f::complete);
+                answers.add(f);
+            }
+            rig.clock.advanceMs(11_000); // their pushes were answered 503 after 10 s: their backend sends them again
+            disk.countDown();
+            for (var f : answers) {
+                Throwable t = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertNotNull(t, "failed, not written");
+                assertTrue(t.getMessage().startsWith("the disk is not keeping up: the write waited 11000"),
+                        t.getMessage());
+            }
+            StoreRig.append(s, "a", 11, exp, "fresh"); // one that did not wait is written as usual
+            Map<String, StoreRig.Client> got = rig.reopen(s);
+            assertEquals(List.of("fresh"), payloads(got.get("a")), "no stored duplicate of the refused ones");
+        } finally {
+            StoreWriter.stalledForTests = null;
+            disk.countDown();
+        }
+    }
+
+    @Test
     void pendingMessagesComeBackInSeqOrderWithTheirExpiryAndTheLastSeq() {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
