@@ -106,8 +106,16 @@ final class Records {
             }
         };
 
-        /** @param recordBytes the record's bytes on disk, framing included */
+        /**
+         * @param payload     null when {@link #wantsPayload} said no
+         * @param recordBytes the record's bytes on disk, framing included
+         */
         void message(String clientId, long seq, long expiresAtMs, byte[] payload, int recordBytes);
+
+        /** Whether a message record expiring at {@code expiresAtMs} needs its payload read (not read: no copy). */
+        default boolean wantsPayload(long expiresAtMs) {
+            return true;
+        }
 
         void ack(String clientId, long seq);
 
@@ -145,8 +153,13 @@ final class Records {
                 if (payloadLength < 0 || body.position() + payloadLength != end) {
                     return false;
                 }
-                byte[] payload = new byte[payloadLength];
-                body.get(payload);
+                byte[] payload = null;
+                if (visitor.wantsPayload(expires)) {
+                    payload = new byte[payloadLength];
+                    body.get(payload);
+                } else {
+                    body.position(end);
+                }
                 visitor.message(id, seq, expires, payload, FRAME + length);
             }
             case ACK -> visitor.ack(id, body.getLong());

@@ -42,12 +42,26 @@ final class Recovery implements Records.Visitor {
     /** The highest seq of any record read, of every client (forgotten ones too). */
     private long highestSeq;
 
-    private Recovery() {
+    /** The time recovery runs at: a message expired by then is not kept, so its payload is not even read. */
+    private final long nowMs;
+
+    private Recovery(long nowMs) {
+        this.nowMs = nowMs;
+    }
+
+    /**
+     * Expired messages are not loaded: of a store of offline clients that never came back, mostly expired, a restart
+     * would otherwise hold every payload on the heap until the whole log was read (up to twice the live data, which
+     * compaction lets stay on disk), and a store that ran fine could fail to start for want of heap.
+     */
+    @Override
+    public boolean wantsPayload(long expiresAtMs) {
+        return expiresAtMs > nowMs;
     }
 
     static Result run(DataDirectory dir, long nowMs, MessageStore.Recovery into) throws IOException {
         long started = System.nanoTime();
-        Recovery r = new Recovery();
+        Recovery r = new Recovery(nowMs);
         TreeMap<Integer, Segment> segments = new TreeMap<>();
         int lastId = 0;
         long readBytes = 0;
@@ -132,6 +146,11 @@ final class Recovery implements Records.Visitor {
             // one after the ACK that ended it: what came before is over.
             c.pending.clear();
             c.ackedUpTo = Long.MIN_VALUE;
+        }
+        if (payload == null) {
+            // Expired (wantsPayload): not kept, like an expired copy below; an older unexpired copy of the same seq
+            // cannot be (a copy keeps its record's expiry).
+            return;
         }
         c.pending.add(new Pending(seq, expiresAtMs, payload, segment, recordBytes));
     }

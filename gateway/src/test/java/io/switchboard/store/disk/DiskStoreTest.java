@@ -107,6 +107,30 @@ class DiskStoreTest {
     }
 
     @Test
+    void expiredMessagesAreNotReadIntoTheHeapAtRecovery() {
+        StoreRig rig = new StoreRig(dir);
+        rig.segmentBytes = 4 << 20;
+        DiskStore s = rig.open();
+        String payload = "p".repeat(32 * 1024);
+        int n = 200;
+        for (int i = 1; i <= n; i++) {
+            append(s, "offline-" + (i % 20), i, StoreRig.START_MS + 60_000, payload); // clients that never came back
+        }
+        append(s, "back", 1, StoreRig.START_MS + 3_600_000, "still due");
+        s.close();
+        rig.clock.advanceMs(61_000);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close(); // recovery runs on this thread
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(List.of("still due"), payloads(got.get("back")));
+        assertTrue(allocated < (long) n * payload.length() / 4, "recovery allocated " + allocated + " bytes for "
+                + (long) n * payload.length() + " bytes of expired payloads");
+    }
+
+    @Test
     void pendingMessagesComeBackInSeqOrderWithTheirExpiryAndTheLastSeq() {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
