@@ -116,8 +116,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpMethod method = req.method();
         try {
             if (path.equals("/healthz") && method.equals(HttpMethod.GET)) {
-                ObjectNode n = JSON.createObjectNode().put("status", admin.draining() ? "draining" : "ok");
-                send(ex, admin.draining() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK, n);
+                String failing = admin.draining() ? null : admin.failing();
+                ObjectNode n = JSON.createObjectNode().put("status", admin.draining() ? "draining"
+                        : failing != null ? "failing" : "ok");
+                if (failing != null) {
+                    n.put("error", failing);
+                }
+                send(ex, admin.draining() || failing != null ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                        : HttpResponseStatus.OK, n);
                 return;
             }
             ApiPath parts = new ApiPath(path);

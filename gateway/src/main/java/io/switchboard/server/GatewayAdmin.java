@@ -34,6 +34,11 @@ final class GatewayAdmin implements AdminService {
     }
 
     @Override
+    public String failing() {
+        return gateway.store().broken();
+    }
+
+    @Override
     public CoreStats stats() {
         List<Integer> perLoop = new ArrayList<>(gateway.loops().size());
         for (SessionShard l : gateway.loops()) {

@@ -22,6 +22,11 @@ public interface AdminService {
     /** Seconds over which a drain sends clients away. */
     int drainPeriodSec();
 
+    /** Why the server cannot do its work any more (a part of it failed for good), or null; {@code /healthz} says it. */
+    default String failing() {
+        return null;
+    }
+
     /** A snapshot of the core's state; values owned by event loops are read racily (estimates). */
     CoreStats stats();
 }

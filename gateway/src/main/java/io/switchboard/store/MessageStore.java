@@ -51,6 +51,15 @@ public interface MessageStore extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Why the store can keep no message any more until the process restarts (its writer stopped on an error), or
+     * null; {@code /healthz} answers 503 with it, so that a load balancer or an orchestrator takes the process out.
+     * Any thread.
+     */
+    default String broken() {
+        return null;
+    }
+
     /** What the store holds and how it performs, for the stats endpoints; any thread. */
     default StoreStats stats() {
         return StoreStats.memory();

@@ -457,9 +457,25 @@ class ApiHandlerTest {
         }
     }
 
+    @Test
+    void healthSaysWhenAPartOfTheServerFailedForGood() {
+        admin.failing = "the store's writer stopped";
+        send("GET", "/healthz", null);
+        Answer a = onlyAnswer();
+        assertEquals(503, a.status);
+        assertEquals("failing", a.json.get("status").asText());
+        assertEquals("the store's writer stopped", a.json.get("error").asText());
+    }
+
     static final class FakeAdmin implements AdminService {
         boolean draining;
         int drains;
+        String failing;
+
+        @Override
+        public String failing() {
+            return failing;
+        }
 
         @Override
         public CompletableFuture<Void> drain() {

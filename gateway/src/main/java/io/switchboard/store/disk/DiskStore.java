@@ -173,6 +173,14 @@ public final class DiskStore implements MessageStore {
     }
 
     @Override
+    public String broken() {
+        Thread w = writer;
+        return w != null && !closed && !w.isAlive()
+                ? "the store's writer stopped on an error (see the log): stored pushes are refused until a restart"
+                : null;
+    }
+
+    @Override
     public void append(String clientId, long seq, long expiresAtMs, byte[] payload, Appended done) {
         StoreWriter.Op op = new StoreWriter.Op(StoreWriter.Op.MESSAGE, clientId, seq, expiresAtMs, payload, done);
         IOException refused = refusal();

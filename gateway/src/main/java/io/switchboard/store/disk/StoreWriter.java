@@ -118,6 +118,8 @@ final class StoreWriter implements Runnable {
 
     /** Tests only: while set, the writer waits for it before taking the next batch (a disk that stalls). */
     static volatile java.util.concurrent.CountDownLatch stalledForTests;
+    /** Tests only: thrown once by the next batch (an unexpected error, such as an OutOfMemoryError, in the writer). */
+    static volatile Error failNextBatchForTests;
 
     @Override
     public void run() {
@@ -142,8 +144,14 @@ final class StoreWriter implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
-            log.error("store: the writer stopped on an unexpected error; stored pushes are answered 503 from now on",
-                    e);
+            log.error("store: the writer stopped on an unexpected error; stored pushes are answered 503 from now on "
+                    + "and /healthz answers 503: restart the gateway", e);
+            // The batch it was writing: answered now (503) rather than by each push's 10 s timeout.
+            try {
+                answer(e);
+            } catch (RuntimeException | Error again) {
+                // answering is best effort here
+            }
         } finally {
             shutdown();
         }
@@ -166,6 +174,16 @@ final class StoreWriter implements Runnable {
 
     /** Writes one batch and answers its appends; true when it held the stop request. */
     private boolean process(List<Op> ops) {
+        Error fail = failNextBatchForTests;
+        if (fail != null) {
+            failNextBatchForTests = null;
+            for (Op op : ops) {
+                if (op.type == Op.MESSAGE) {
+                    unanswered.add(op);
+                }
+            }
+            throw fail;
+        }
         boolean stop = false;
         long goodSize = active == null ? -1 : active.size;
         int i = 0;

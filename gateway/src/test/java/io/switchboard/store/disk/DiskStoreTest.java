@@ -131,6 +131,28 @@ class DiskStoreTest {
     }
 
     @Test
+    void aWriterStoppedByAnErrorAnswersItsBatchAtOnceAndSaysTheStoreIsBroken() throws Exception {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        assertNull(s.broken());
+        StoreWriter.failNextBatchForTests = new OutOfMemoryError("test: the writer ran out of heap");
+        try {
+            java.util.concurrent.CompletableFuture<Throwable> first = new java.util.concurrent.CompletableFuture<>();
+            s.append("a", 1, StoreRig.START_MS + 60_000, StoreRig.bytes("one"), first::complete);
+            assertNotNull(first.get(5, java.util.concurrent.TimeUnit.SECONDS), "answered with the error, at once");
+            StoreRig.await(() -> s.broken() != null, "the store says it is broken");
+            assertTrue(s.broken().contains("restart"), s.broken());
+            java.util.concurrent.CompletableFuture<Throwable> next = new java.util.concurrent.CompletableFuture<>();
+            s.append("a", 2, StoreRig.START_MS + 60_000, StoreRig.bytes("two"), next::complete);
+            assertNotNull(next.getNow(null), "refused at once");
+        } finally {
+            StoreWriter.failNextBatchForTests = null;
+            s.close();
+        }
+        assertNull(s.broken(), "a closed store is not broken");
+    }
+
+    @Test
     void pendingMessagesComeBackInSeqOrderWithTheirExpiryAndTheLastSeq() {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
