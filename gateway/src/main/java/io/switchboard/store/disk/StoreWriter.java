@@ -241,6 +241,13 @@ final class StoreWriter implements Runnable {
     }
 
     private void message(Op op) throws IOException {
+        ClientRecords earlier = clients.get(op.clientId);
+        if (earlier != null && !earlier.isEmpty() && op.seq <= earlier.seq(earlier.size() - 1)) {
+            // A client's seqs only grow, but for a new session numbered from 1 again (--seq-origin zero) whose
+            // predecessor's FORGET was lost (the queue full): what it kept is over. Forgotten now, in the log too,
+            // or the index (kept in seq order) would lose track of these, and a restart hand the old ones over too.
+            forget(new Op(Op.FORGET, op.clientId, 0, 0, null, null));
+        }
         ensureRoom(op.recordBytes);
         Records.putMessage(out, op.id, op.seq, op.expiresAtMs, op.payload);
         appended(op.recordBytes);

@@ -153,6 +153,20 @@ class DiskStoreTest {
     }
 
     @Test
+    void aNewSessionNumberedFromOneWhoseForgetWasLostReplacesWhatTheOldOneKept() {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 5, exp, "old five");
+        append(s, "a", 6, exp, "old six");
+        // --seq-origin zero: the session ended and a new one numbers from 1; its FORGET never reached the writer.
+        append(s, "a", 1, exp, "new one");
+        append(s, "a", 2, exp, "new two");
+        Map<String, StoreRig.Client> got = rig.reopen(s);
+        assertEquals(List.of("new one", "new two"), payloads(got.get("a")));
+    }
+
+    @Test
     void pendingMessagesComeBackInSeqOrderWithTheirExpiryAndTheLastSeq() {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
