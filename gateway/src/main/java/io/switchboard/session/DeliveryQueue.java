@@ -104,6 +104,13 @@ final class DeliveryQueue {
 
     /** Removes every message matching {@code drop}, keeping order and the in-flight count right; returns how many. */
     int removeIf(Predicate<Message> drop) {
+        int first = 0;
+        while (first < size && !drop.test(get(first))) {
+            first++;
+        }
+        if (first == size) {
+            return 0; // nothing to remove (the offline sweep's usual case): no new array
+        }
         int removed = 0;
         long removedBytes = 0;
         long removedCost = 0;

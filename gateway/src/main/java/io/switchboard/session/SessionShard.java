@@ -19,14 +19,19 @@ import java.util.function.Consumer;
 public final class SessionShard {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionShard.class);
 
+    /** Each offline session is looked at for expiry about this often (a share of them at every tick). */
     static final int OFFLINE_SWEEP_EVERY_SEC = 5;
+    /** Offline sessions a tick looks at, at least (all of them below this). */
+    static final int OFFLINE_SWEEP_MIN_PER_TICK = 1000;
 
     private final Loop<ShardMember> loop;
     private final SessionRegistry registry;
     private final TopicIndex topics;
     /** Offline sessions kept for stored messages; a set so that an online session pays nothing for it. */
     private final LinkedHashSet<Session> offline = new LinkedHashSet<>();
-    private long nextOfflineSweepSec = OFFLINE_SWEEP_EVERY_SEC;
+    /** Ticks swept so far, and how many offline sessions each tick of the current round looks at. */
+    private long sweepTicks;
+    private int sweepShare;
     /** Connections over their frame budget, resumed at the next tick; empty unless a client floods. */
     private java.util.ArrayList<Runnable> resumeNextTick = new java.util.ArrayList<>();
     /** Connections written to and not flushed yet in this iteration of the loop ({@link #flushSoon}). */
@@ -138,12 +143,27 @@ public final class SessionShard {
                         index());
             }
         }
-        if (loop.nowSec() >= nextOfflineSweepSec) {
-            nextOfflineSweepSec = loop.nowSec() + OFFLINE_SWEEP_EVERY_SEC;
-            // Over a copy: the sweep removes sessions from the set.
-            for (Session s : offline.toArray(new Session[0])) {
-                registry.sweepOffline(s);
-            }
+        sweepOffline();
+    }
+
+    /**
+     * Looks at a share of the offline sessions for expiry, so that each comes up about every
+     * {@link #OFFLINE_SWEEP_EVERY_SEC}: the oldest looked at first, moved to the end, then swept (which may remove
+     * it). A share per tick, not all every 5 s over a copy of the set: with a million offline sessions that was a
+     * stall of the loop and a million-entry array each time.
+     */
+    private void sweepOffline() {
+        if (sweepTicks++ % OFFLINE_SWEEP_EVERY_SEC == 0) {
+            // A round: the sessions there are now, a share at each of its ticks (the share fixed for the round, so
+            // that those removed early do not make the later shares smaller).
+            sweepShare = Math.max(OFFLINE_SWEEP_MIN_PER_TICK,
+                    (offline.size() + OFFLINE_SWEEP_EVERY_SEC - 1) / OFFLINE_SWEEP_EVERY_SEC);
+        }
+        int share = Math.min(offline.size(), sweepShare);
+        for (int i = 0; i < share; i++) {
+            Session s = offline.getFirst();
+            offline.addLast(s); // to the end: the next tick starts with the ones not looked at yet
+            registry.sweepOffline(s);
         }
     }
 
