@@ -76,8 +76,36 @@ class LauncherTest {
         assertTrue(!Files.exists(stale), "the stale archive was removed");
     }
 
+    @Test
+    void shouldReadCollectorsAndHeapsFromEveryJvmOptionVariableAndOnlyCollectorsAsCollectors() throws Exception {
+        List<String> tuned = launch("-XX:+UseNUMA -XX:+DisableExplicitGC");
+        assertTrue(tuned.contains("-XX:+UseSerialGC") && tuned.contains("-Xmn8m"),
+                "flags that start with Use and end with GC are no collector: " + tuned);
+        List<String> toolZgc = launch("", java.util.Map.of("JAVA_TOOL_OPTIONS", "-XX:+UseZGC"), true);
+        assertTrue(!toolZgc.contains("-XX:+UseSerialGC") && !toolZgc.contains("-XX:+UseG1GC"),
+                "a collector in JAVA_TOOL_OPTIONS (the JVM reads it too): one collector only, " + toolZgc);
+        List<String> maxHeap = launch("-XX:MaxHeapSize=4g");
+        assertTrue(maxHeap.contains("-XX:+UseG1GC") && !maxHeap.contains("-Xmn8m"), maxHeap.toString());
+        List<String> bytes = launch("-Xmx4294967296");
+        assertTrue(bytes.contains("-XX:+UseG1GC"), "a heap given in bytes: " + bytes);
+        List<String> share = launch("", java.util.Map.of("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=75"), true);
+        assertTrue(share.contains("-XX:+UseG1GC"), "a heap sized as a share of memory is a large one: " + share);
+    }
+
+    @Test
+    void aJavaRuntimeWithoutJavacRunsABuiltJar() throws Exception {
+        List<String> args = launch("", java.util.Map.of(), false);
+        assertTrue(args.contains("-jar"), args.toString());
+    }
+
     /** Runs a copy of the launcher with {@code javaOpts}; returns the arguments its {@code java} got. */
     private List<String> launch(String javaOpts) throws IOException, InterruptedException {
+        return launch(javaOpts, java.util.Map.of(), true);
+    }
+
+    /** As above, with more environment, and a JDK ({@code javac}) or only a runtime. */
+    private List<String> launch(String javaOpts, java.util.Map<String, String> env, boolean withJavac)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("scripts"));
         Files.copy(REPO.resolve("switchboard"), dir.resolve("switchboard"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -93,12 +121,19 @@ class LauncherTest {
                 if [ "$1" = -XshowSettings:properties ]; then echo '    java.specification.version = 25'; exit 0; fi
                 for a in "$@"; do echo "$a"; done
                 """);
-        executable(jdk.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        if (withJavac) {
+            executable(jdk.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        } else {
+            Files.deleteIfExists(jdk.resolve("javac"));
+        }
         ProcessBuilder pb = new ProcessBuilder("bash", dir.resolve("switchboard").toString(), "server")
                 .redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
         pb.environment().put("JAVA_OPTS", javaOpts);
         pb.environment().remove("SWITCHBOARD_REBUILD");
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().remove("JDK_JAVA_OPTIONS");
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the launcher ends");
