@@ -7,7 +7,8 @@ import java.util.OptionalLong;
 /**
  * The JVM's maximum heap against Switchboard's heap per connection. For the examining process
  * the injected {@code Runtime.maxMemory()}; for {@code --pid} the {@code -Xmx} on its command line,
- * or the JVM default (a quarter of memory) as an estimate. Stateless.
+ * or the JVM default as an estimate (a quarter, or -XX:MaxRAMPercentage, of the memory it may use: the machine's, its
+ * cgroup's limit, or -XX:MaxRAM, the least). Stateless.
  */
 final class HeapCheck implements Check {
     static final String ID = "heap";
@@ -47,8 +48,23 @@ final class HeapCheck implements Check {
                     return b.current("unknown (no -Xmx)").status(Status.WARN)
                             .say("Process " + ctx.request().pid() + " sets no -Xmx and /proc/meminfo is missing.").build();
                 }
-                heap = total.getAsLong() * DEFAULT_HEAP_PERCENT / 100;
-                source = "estimated: no -Xmx, so the JVM default of " + DEFAULT_HEAP_PERCENT + "% of memory";
+                // The JVM sizes its default heap from the memory it may use: a container's (cgroup) limit when
+                // lower than the machine's, or -XX:MaxRAM; a share of it, -XX:MaxRAMPercentage or 25%.
+                long memory = total.getAsLong();
+                String of = "of memory";
+                java.util.Optional<CgroupMemory> cgroup = CgroupMemory.read(ctx.files(), ctx.request().procDir());
+                if (cgroup.isPresent() && cgroup.get().limitBytes() < memory) {
+                    memory = cgroup.get().limitBytes();
+                    of = "of its cgroup's memory limit (" + Counts.bytes(memory) + ", " + cgroup.get().file() + ")";
+                }
+                OptionalLong maxRam = lastSize(args, "-XX:MaxRAM=");
+                if (maxRam.isPresent() && maxRam.getAsLong() < memory) {
+                    memory = maxRam.getAsLong();
+                    of = "of -XX:MaxRAM (" + Counts.bytes(memory) + ")";
+                }
+                double percent = lastPercent(args, "-XX:MaxRAMPercentage=").orElse(DEFAULT_HEAP_PERCENT);
+                heap = (long) (memory * percent / 100);
+                source = "estimated: no -Xmx, so the JVM default of " + formatPercent(percent) + "% " + of;
             }
         }
         long perConnection = ConnectionCost.HEAP_BYTES_PER_CONNECTION;
@@ -83,6 +99,42 @@ final class HeapCheck implements Check {
             }
         }
         return result;
+    }
+
+    /** The value of the last {@code prefix<size>} argument. */
+    private static OptionalLong lastSize(List<String> args, String prefix) {
+        OptionalLong result = OptionalLong.empty();
+        for (String a : args) {
+            if (a.startsWith(prefix)) {
+                OptionalLong bytes = parseSize(a.substring(prefix.length()));
+                if (bytes.isPresent()) {
+                    result = bytes;
+                }
+            }
+        }
+        return result;
+    }
+
+    /** The value of the last {@code prefix<percent>} argument, when it is one (0-100). */
+    private static java.util.OptionalDouble lastPercent(List<String> args, String prefix) {
+        java.util.OptionalDouble result = java.util.OptionalDouble.empty();
+        for (String a : args) {
+            if (a.startsWith(prefix)) {
+                try {
+                    double p = Double.parseDouble(a.substring(prefix.length()));
+                    if (p > 0 && p <= 100) {
+                        result = java.util.OptionalDouble.of(p);
+                    }
+                } catch (NumberFormatException e) {
+                    // not a number: the JVM would not have started with it
+                }
+            }
+        }
+        return result;
+    }
+
+    private static String formatPercent(double p) {
+        return p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p);
     }
 
     /** {@code 4g}, {@code 512m}, {@code 1024k}, {@code 1073741824}. */

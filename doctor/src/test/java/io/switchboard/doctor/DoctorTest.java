@@ -472,6 +472,25 @@ class DoctorTest {
     }
 
     @Test
+    void shouldEstimateTheDefaultHeapFromTheCgroupLimitAndMaxRamPercentage() {
+        // A container limited to 2 GiB on a 64 GiB host: the JVM's default heap is a quarter of the 2 GiB.
+        fx.limits("80", 1_000_000, 1_000_000).memInfo(64 * GIB, 60 * GIB);
+        fx.write("/proc/80/cmdline", "java\0-jar\0s.jar\0server\0")
+                .write("/proc/80/cgroup", "0::/c\n")
+                .write("/sys/fs/cgroup/c/memory.max", "2147483648\n")
+                .write("/sys/fs/cgroup/c/memory.current", "0\n");
+        CheckResult heap = check(examine(new Request(Role.SERVER, 1_000_000, 80, 1, 1)), HeapCheck.ID);
+        assertEquals(512L << 20, heap.values().get("maxHeapBytes"));
+        assertEquals(Status.LIMIT, heap.status(), "half a million connections need more than 512 MiB of heap");
+        assertTrue(heap.detail().contains("cgroup"), heap.detail());
+
+        fx.write("/proc/80/cmdline", "java\0-XX:MaxRAMPercentage=75\0-jar\0s.jar\0server\0");
+        CheckResult share = check(examine(new Request(Role.SERVER, 1_000, 80, 1, 1)), HeapCheck.ID);
+        assertEquals(1536L << 20, share.values().get("maxHeapBytes"));
+        assertTrue(share.detail().contains("75%"), share.detail());
+    }
+
+    @Test
     void shouldSkipHeapForProcessThatIsNotJava() {
         fx.limits("79", 1_000_000, 1_000_000).write("/proc/79/cmdline", "/usr/sbin/haproxy\0-f\0/etc/haproxy.cfg\0");
         CheckResult heap = check(examine(new Request(Role.PROXY, 1_000, 79, 1, 1)), HeapCheck.ID);
