@@ -85,7 +85,7 @@ public final class Doctor {
                 return Optional.empty();
             }
             Report report = new Doctor(root, jvmMaxHeapBytes).examine(new Request(r.get(), target, 0, sources, destinations));
-            if (report.reachable()) {
+            if (report.noKnownLimit()) { // a value that cannot be read is no reason to warn at every start
                 return Optional.empty();
             }
             StringBuilder command = new StringBuilder("switchboard doctor --role ").append(r.get().cliName())

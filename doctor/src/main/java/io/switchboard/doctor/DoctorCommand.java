@@ -35,7 +35,8 @@ import picocli.CommandLine.TypeConversionException;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:the target is reachable",
-                "1:a limit caps connections below the target, or the server would not start (its data directory)",
+                "1:a limit caps connections below the target, the server would not start (its data directory),"
+                        + " or a limit could not be checked (its value unreadable)",
                 "2:usage error"})
 public final class DoctorCommand implements Callable<Integer> {
     /** The server's default {@code --data-dir}. */

@@ -31,10 +31,25 @@ record Report(Request request, List<CheckResult> checks, Privilege privilege) {
         return checks.stream().filter(c -> c.status() == Status.FAIL).findFirst();
     }
 
-    /** Whether the process can start and nothing known caps connections below the target. */
+    /**
+     * Whether the process can start, nothing known caps connections below the target, and every limit that could
+     * was checked: one whose value could not be read (a /proc hidden from this user, a process that ended meanwhile,
+     * no /proc at all) is no reason to say the target is reachable.
+     */
     boolean reachable() {
+        return noKnownLimit() && unverified().isEmpty();
+    }
+
+    /** Whether the process can start and nothing known caps connections below the target (unknowns aside). */
+    boolean noKnownLimit() {
         return checks.stream().noneMatch(c -> c.status().compareTo(Status.LIMIT) >= 0)
                 && maxConnections().orElse(Long.MAX_VALUE) >= request.target();
+    }
+
+    /** The checks that could cap connections but whose value could not be read (warned as unknown). */
+    List<CheckResult> unverified() {
+        return checks.stream().filter(c -> c.status() == Status.WARN
+                && (c.values().containsKey("missing") || c.values().containsKey("unparsable"))).toList();
     }
 
     /**
@@ -57,8 +72,10 @@ record Report(Request request, List<CheckResult> checks, Privilege privilege) {
 
     /** "Target 1,000,000 connections (role server): not reachable." */
     String verdict() {
+        boolean otherwise = noKnownLimit();
         return "Target " + Counts.count(request.target()) + " connections (role " + request.role().cliName() + "): "
-                + (reachable() ? "reachable." : "NOT reachable.");
+                + (reachable() ? "reachable." : otherwise ? "NOT VERIFIED (could not check: " + String.join(", ",
+                unverified().stream().map(CheckResult::name).toList()) + ")." : "NOT reachable.");
     }
 
     /** The results that need attention, in check order. */

@@ -568,9 +568,12 @@ class DoctorTest {
         assertEquals("not loaded", check(report, ConntrackCheck.ID).current());
         assertTrue(report.checks().stream().noneMatch(c -> c.current().equals("unknown (error)")),
                 "no check may fail with an exception");
-        // Only the injected heap is known, and it allows the target.
+        // Only the injected heap is known, and it allows the target; the limits not read are not taken as passed.
         assertEquals(HeapCheck.ID, report.firstLimit().orElseThrow().id());
-        assertTrue(report.reachable());
+        assertTrue(report.noKnownLimit());
+        assertFalse(report.reachable(), "nothing unread may make the target reachable");
+        assertTrue(report.verdict().contains("NOT VERIFIED") && report.verdict().contains("open files"),
+                report.verdict());
     }
 
     @Test
@@ -588,7 +591,7 @@ class DoctorTest {
         Report report = new Doctor(empty, heapBytes).examine(new Request(Role.SERVER, 10, 5, 1, 1));
         assertTrue(report.firstLimit().isEmpty());
         assertTrue(report.headline().contains("no limit found"), report.headline());
-        assertTrue(report.reachable());
+        assertFalse(report.reachable(), "nothing was checked");
     }
 
     // ---- startup warning ----
