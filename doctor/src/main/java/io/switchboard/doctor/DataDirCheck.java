@@ -47,6 +47,36 @@ final class DataDirCheck implements Check {
         return appliesTo(request.role()) && request.dataDir() != null;
     }
 
+    /**
+     * The data directory of server process {@code pid}: its {@code --data-dir} (default {@code data}) resolved against
+     * its own working directory ({@code /proc/PID/cwd}), not the doctor's; empty when they cannot be read.
+     */
+    static Optional<Path> ofProcess(SystemFiles files, long pid) {
+        Optional<String> cmdline = files.read("/proc/" + pid + "/cmdline");
+        if (cmdline.isEmpty()) {
+            return Optional.empty();
+        }
+        String[] args = cmdline.get().split("\u0000");
+        String dir = DoctorCommand.DEFAULT_DATA_DIR;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--data-dir") && i + 1 < args.length) {
+                dir = args[i + 1];
+            } else if (args[i].startsWith("--data-dir=")) {
+                dir = args[i].substring("--data-dir=".length());
+            }
+        }
+        Path p = Path.of(dir);
+        if (p.isAbsolute()) {
+            return Optional.of(p.normalize());
+        }
+        try {
+            Path cwd = Files.readSymbolicLink(files.resolve("/proc/" + pid + "/cwd"));
+            return Optional.of(cwd.resolve(p).normalize());
+        } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The directory as the server resolves it: against the working directory, normalised. */
     static Path absolute(Path dataDir) {
         return dataDir.toAbsolutePath().normalize();

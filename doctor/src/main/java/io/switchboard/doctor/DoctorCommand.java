@@ -70,7 +70,8 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = DEFAULT_DATA_DIR,
             description = "The server's --data-dir, relative to the working directory as for the server: checked for"
                     + " role server (writable, not locked by another server, filesystem, free space)."
-                    + " Default: ${DEFAULT-VALUE}.")
+                    + " Default: ${DEFAULT-VALUE}; with --pid, that process's own (its --data-dir, in its working"
+                    + " directory).")
     Path dataDir;
 
     @Option(names = "--json", description = "Print JSON (shape in docs/doctor.md) instead of the table. Default: off.")
@@ -101,9 +102,14 @@ public final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
+        Path dir = dataDir;
+        if (pid != null && !spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+            // The examined server's own directory: its --data-dir, against its working directory, not this one's.
+            dir = DataDirCheck.ofProcess(new SystemFiles(root), pid).orElse(dataDir);
+        }
         Report report = new Doctor(root, jvmMaxHeapBytes.getAsLong())
                 .examine(new Request(role, target, pid == null ? 0 : pid, sources, destinations,
-                        role == Role.SERVER ? dataDir : null));
+                        role == Role.SERVER ? dir : null));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(JsonReport.render(report));

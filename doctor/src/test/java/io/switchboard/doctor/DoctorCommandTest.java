@@ -57,6 +57,29 @@ class DoctorCommandTest {
     }
 
     @Test
+    void withPidTheDataDirectoryIsTheProcesssOwnInItsWorkingDirectory() throws Exception {
+        Path serverCwd = Files.createDirectories(dir.resolve("srv"));
+        Files.createDirectories(serverCwd.resolve("store"));
+        fx.limits("90", 100_000, 100_000)
+                .write("/proc/90/cmdline", "java\0-jar\0switchboard.jar\0server\0--data-dir\0store\0");
+        Files.createSymbolicLink(fx.root.resolve("proc/90/cwd"), serverCwd);
+        CommandLine cl = new CommandLine(new DoctorCommand(() -> 64 * FixtureTree.GIB));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.execute("--root", fx.root.toString(), "--pid", "90", "--target", "1000", "--json");
+        JsonNode report = new ObjectMapper().readTree(out.toString());
+        JsonNode dataDir = null;
+        for (JsonNode c : report.get("checks")) {
+            if (c.get("id").asText().equals(DataDirCheck.ID)) {
+                dataDir = c;
+            }
+        }
+        assertTrue(dataDir != null, out.toString());
+        assertEquals(serverCwd.resolve("store").toString(), dataDir.get("values").get("directory").asText(),
+                "the server's --data-dir in its own working directory, not the doctor's");
+    }
+
+    @Test
     void shouldExitZeroWhenTargetReachable() {
         fx.limits("self", 20_000, 20_000);
         assertEquals(0, run("--target", "1000"), out + err.toString());
