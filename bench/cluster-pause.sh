@@ -73,7 +73,12 @@ PY
 python3 "$bench_tmp/clients.py" "$BASE_PORT" "$CLIENTS" "$bench_tmp/ready" "$bench_tmp/done" &
 clients_pid=$!
 bench_pids+=("$clients_pid")
-until [ -f "$bench_tmp/ready" ]; do sleep 0.1; done
+deadline=$(( $(date +%s) + 120 ))
+until [ -f "$bench_tmp/ready" ]; do
+  kill -0 "$clients_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ] \
+    || { echo "cluster-pause: the clients did not all connect (clients.py ended or 120 s passed)" >&2; exit 1; }
+  sleep 0.1
+done
 sleep 2
 echo "cluster-pause: $CLIENTS clients on node a; pausing a for $PAUSE s"
 kill -STOP "$a_jvm"

@@ -104,7 +104,10 @@ PY
 echo "fair-share: $CLIENTS clients, $PUSH_RATE pushes/s for $PUSH_FOR, $RUNS runs per mode (fresh server each)"
 for i in $(seq 1 "$RUNS"); do
   for mode in $MODES; do
-    run "$mode" "$i" | tee -a "$bench_tmp/results.txt"
+    # In this shell, not a pipeline's subshell: the processes it starts are in bench_pids for the EXIT trap (Ctrl-C,
+    # a failed step), which stops them.
+    run "$mode" "$i" > "$bench_tmp/row.txt"
+    tee -a "$bench_tmp/results.txt" < "$bench_tmp/row.txt"
   done
 done
 python3 - "$bench_tmp/results.txt" <<'PY'

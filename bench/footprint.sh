@@ -33,7 +33,7 @@ java=$(java_cmd)
 private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 dirty_kb() { awk '/^Private_Dirty:/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-idle=() dirty=() per=() per_ramp=()
+idle=() dirty=() per=() per_ramp=() bad_runs=0
 echo "footprint: ./switchboard server${SERVER_ARGS:+ $SERVER_ARGS}${JAVA_OPTS:+ with JAVA_OPTS='$JAVA_OPTS'};" \
   "$N idle SWB/1 clients, $RUNS runs"
 # The launcher's class archive (see ./switchboard) is written when a server exits without one: one short start and
@@ -68,11 +68,28 @@ for run in $(seq 1 "$RUNS"); do
   echo "footprint: run $run: idle private $((idle_kb / 1024)) MB, of it dirty $((idle_dirty / 1024)) MB" \
     "(RSS $((idle_rss / 1024)) MB), RSS per session" \
     "${b:-?} B after the ${HOLD} s hold (${ramp:-?} B right after the ramp; $est established)"
-  idle+=("$idle_kb") dirty+=("$idle_dirty") per+=("${b:-0}") per_ramp+=("${ramp:-0}")
+  idle+=("$idle_kb") dirty+=("$idle_dirty")
+  # A run whose server died, whose clients were not all held, or whose figure is missing (null in the JSON) is left
+  # out of the medians, said so, and fails the script: taken as 0 B it made the median look better.
+  if [ -z "$b" ] || [ -z "$ramp" ] || [ "${est:-0}" != "$N" ] || ! kill -0 "$spid" 2>/dev/null; then
+    echo "footprint: run $run LEFT OUT of the RSS medians (figure ${b:-missing}, ${est:-0} of $N established," \
+      "server $(kill -0 "$spid" 2>/dev/null && echo alive || echo GONE)); see $bench_tmp/bench-$run.log" >&2
+    bad_runs=$((bad_runs + 1))
+  else
+    per+=("$b") per_ramp+=("$ramp")
+  fi
   kill "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+if [ ${#per[@]} -eq 0 ]; then
+  echo "footprint: no run held its $N sessions to the end: no RSS figure" >&2
+  exit 1
+fi
 echo "footprint: medians: idle private $(( $(median "${idle[@]}" | cut -d. -f1) / 1024 )) MB (dirty" \
   "$(( $(median "${dirty[@]}" | cut -d. -f1) / 1024 )) MB), RSS per idle session $(median "${per[@]}") B" \
   "after the hold ($(median "${per_ramp[@]}") B right after the ramp) (targets: 40 MB, 1,500 B)"
+if [ "$bad_runs" -gt 0 ]; then
+  echo "footprint: $bad_runs of $RUNS runs left out (above): the medians are of the others" >&2
+  exit 1
+fi

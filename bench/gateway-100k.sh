@@ -55,7 +55,14 @@ if [ "$CLUSTER" = 1 ]; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$bench_tmp" --save '' --appendonly no \
     > "$bench_tmp/redis.log" 2>&1 &
   bench_pids+=($!)
-  until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
+  redis_pid=$!
+  deadline=$(( $(date +%s) + 10 ))
+  until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && kill -0 "$redis_pid" 2>/dev/null; do
+    # Its own redis-server, not one that already held the port (its keys would be used): it must still run.
+    kill -0 "$redis_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ] \
+      || { echo "bench: redis-server did not start on :$REDIS_PORT (see $bench_tmp/redis.log)" >&2; exit 1; }
+    sleep 0.1
+  done
   cluster=(--cluster "redis://127.0.0.1:$REDIS_PORT")
   echo "bench: cluster on redis-server :$REDIS_PORT (no persistence: a benchmark)"
 fi

@@ -110,6 +110,7 @@ run() { # peer run
     --broadcast-warmup "$BROADCAST_WARMUP" --workers 1 --id-prefix "lp$i-" --json "$bench_tmp/$peer-$i.json" \
     $BENCH_ARGS > "$log" 2>&1 &
   bpid=$!
+  bench_pids+=("$bpid")
   # Server CPU over the measured pushes only: from the bench's first progress line in the 'pushing' phase (after the
   # warm-up, the ramp and the JIT's first compilations) to its last one, so a JVM's start-up is not billed to pushes.
   sample_pushing "$bpid" "$log" server_cpu_now 0.25
@@ -147,7 +148,10 @@ done
 echo "latency-peers: ${peers[*]}; $CLIENTS clients, $PUSH_RATE pushes/s for $PUSH_FOR after $PUSH_WARMUP of warm-up, $RUNS runs each (fresh process each)"
 for i in $(seq 1 "$RUNS"); do
   for peer in "${peers[@]}"; do
-    run "$peer" "$i" | tee -a "$bench_tmp/results.txt"
+    # In this shell, not a pipeline's subshell: the processes it starts are in bench_pids for the EXIT trap (Ctrl-C,
+    # a failed step), which stops them.
+    run "$peer" "$i" > "$bench_tmp/row.txt"
+    tee -a "$bench_tmp/results.txt" < "$bench_tmp/row.txt"
   done
 done
 python3 - "$bench_tmp/results.txt" "$PUSH_RATE" <<'PY'

@@ -8,8 +8,38 @@ switchboard_find_jdk || exit 2
 
 bench_tmp="$(mktemp -d /tmp/switchboard-bench.XXXXXX)"
 bench_pids=()
+# Every process this script started, however deep (a server started inside `run ... | tee`, a subshell whose
+# bench_pids never reach this shell, is one too).
+bench_descendants() {
+  local c
+  for c in $(pgrep -P "$1" 2>/dev/null); do
+    echo "$c"
+    bench_descendants "$c"
+  done
+}
 bench_cleanup() {
-  for p in "${bench_pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  local all p left i
+  all=("${bench_pids[@]:-}")
+  # shellcheck disable=SC2207 # process ids: one word each
+  all+=($(bench_descendants $$))
+  if [ "$(ps -o pgid= $$ 2>/dev/null | tr -d ' ')" = "$$" ]; then
+    # Run from a shell prompt, the script leads its process group, which every process it started stays in, also
+    # one whose parent (a pipeline's subshell) ended first on Ctrl-C and left it to init.
+    trap '' INT TERM
+    # shellcheck disable=SC2207 # process ids: one word each
+    all+=($(pgrep -g $$ 2>/dev/null | grep -vx "$$"))
+  fi
+  for p in "${all[@]}"; do
+    # A process stopped (SIGSTOP, a pause test) takes TERM only once continued: else the wait below never ends.
+    [ -n "$p" ] && { kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; } || true
+  done
+  for i in $(seq 1 50); do # up to 10 s for them to end, then KILL: cleanup never hangs
+    left=0
+    for p in "${all[@]}"; do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.2
+  done
+  for p in "${all[@]}"; do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true; done
   for p in "${bench_pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
   rm -rf "$bench_tmp"
 }

@@ -67,7 +67,16 @@ final class BenchApi {
         }
         long pidRss = 0;
         for (long pid : plan.serverPids()) {
-            pidRss += procRss(pid);
+            long one = ProcFiles.rssBytes(Long.toString(pid));
+            if (one < 0) {
+                // A server that died (or whose /proc cannot be read) counted as 0 B made the sum, and the figure
+                // per client, smaller: no figure instead.
+                out.println("bench: server pid " + pid + " is gone (or /proc/" + pid + " unreadable): no server RSS "
+                        + "figure from this reading");
+                pidRss = -1;
+                break;
+            }
+            pidRss += one;
         }
         return new ServerReading(heap, rss, sessions, plan.serverPids().isEmpty() ? -1 : pidRss);
     }
@@ -77,10 +86,6 @@ final class BenchApi {
         String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName()
                 : e.getClass().getSimpleName() + ": " + e.getMessage();
         return "bench: could not read " + uri + ": " + why;
-    }
-
-    static long procRss(long pid) {
-        return Math.max(0, ProcFiles.rssBytes(Long.toString(pid)));
     }
 
     static long slabBytes() {

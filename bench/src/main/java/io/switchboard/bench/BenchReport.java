@@ -155,7 +155,7 @@ final class BenchReport {
             perClient("server RSS per client", "server_rss_per_client_bytes",
                     PerClient.of(before.rssBytes(), after.rssBytes(), sessions));
         }
-        if (before.pidRssBytes() >= 0) {
+        if (before.pidRssBytes() >= 0 && after.pidRssBytes() >= 0) {
             perClient("server processes RSS per client", "server_pids_rss_per_client_bytes",
                     PerClient.of(before.pidRssBytes(), after.pidRssBytes(), established));
             // Read again at the end of the hold: right after the ramp the JIT compilers' freed arenas (trimmed
@@ -189,12 +189,12 @@ final class BenchReport {
             List<Long> measured = broadcastMs.size() < plan.broadcasts() ? List.of(-1L)
                     : broadcastMs.subList(plan.broadcastWarmup(), broadcastMs.size());
             long median = median(measured);
-            String firstText = first < 0 ? "not all arrived within 60 s" : first + " ms";
+            String firstText = first < 0 ? "not all arrived within " + PushDriver.BROADCAST_WAIT_S + " s" : first + " ms";
             row("broadcast to all, last arrival", plan.broadcasts() <= 1
                     ? firstText + " (" + stats.broadcastReceived.sum() + " clients)"
                     : "first " + firstText + ", median of " + measured.size() + " "
                     + (plan.broadcastWarmup() > 0 ? "after " + plan.broadcastWarmup() + " not counted " : "")
-                    + (median < 0 ? "not all arrived within 60 s" : median + " ms") + " ("
+                    + (median < 0 ? "not all arrived within " + PushDriver.BROADCAST_WAIT_S + " s" : median + " ms") + " ("
                     + stats.broadcastReceived.sum() + " receipts)");
             report.put("broadcast_last_arrival_ms", first).put("broadcast_median_last_arrival_ms", median)
                     .put("broadcast_received", stats.broadcastReceived.sum());

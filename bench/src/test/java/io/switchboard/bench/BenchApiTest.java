@@ -36,6 +36,23 @@ class BenchApiTest {
         }
     }
 
+    @Test
+    void aServerPidThatIsGoneGivesNoRssFigureRatherThanZeroBytes() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long self = ProcessHandle.current().pid();
+        CommandLine cl = CommandLines.rootWith(new BenchCommand());
+        cl.parseArgs("bench", "--api", "none", "--server-pid", Long.toString(self), "--server-pid",
+                Long.toString(gone.pid()));
+        BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+        StringWriter text = new StringWriter();
+
+        BenchApi.ServerReading r = new BenchApi(bench.plan(), new PrintWriter(text, true)).readServer(false);
+
+        assertEquals(-1, r.pidRssBytes(), "a dead server counted as 0 B made the figure per client smaller");
+        assertTrue(text.toString().contains("server pid " + gone.pid() + " is gone"), text.toString());
+    }
+
     private static void assertReportedUnreachable(int port) {
         CommandLine cl = CommandLines.rootWith(new BenchCommand());
         cl.parseArgs("bench", "--api", "http://127.0.0.1:" + port);
