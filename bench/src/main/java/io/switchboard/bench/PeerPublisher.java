@@ -15,8 +15,9 @@ import java.nio.charset.StandardCharsets;
  * {@code PUB bench.<id>}, MQTT 3.1.1 {@code PUBLISH bench/<id>} at QoS 0 (Mosquitto); and Switchboard's own API the
  * same way ({@code http}: {@code POST /v1/clients/<id>/messages} pipelined on one HTTP/1.1 keep-alive connection,
  * so the comparison holds without the JDK HTTP client's own costs). One TCP connection, written by
- * the pushing thread and flushed per message; a daemon thread reads and discards the answers (and answers a NATS
- * server's PING). Not thread-safe for publishing: one thread publishes.
+ * the pushing thread and flushed per message; a daemon thread reads the answers, counts the refusals among them as
+ * failed pushes (HTTP other than 200, a Redis PUBLISH that reached no subscriber or an error, a NATS -ERR), and
+ * answers a NATS server's PING. Not thread-safe for publishing: one thread publishes.
  */
 final class PeerPublisher implements Publisher {
     /** The protocols it publishes with. */
@@ -27,9 +28,13 @@ final class PeerPublisher implements Publisher {
     private final String authorization;
     private final Socket socket;
     private final OutputStream out;
+    private final BenchStats stats;
+    /** Answers read and not yet looked at whole (the reader thread's). */
+    private final StringBuilder answers = new StringBuilder();
 
-    private PeerPublisher(String protocol, Socket socket, String apiToken) throws IOException {
+    private PeerPublisher(String protocol, Socket socket, String apiToken, BenchStats stats) throws IOException {
         this.protocol = protocol;
+        this.stats = stats;
         this.authorization = apiToken == null ? "" : "Authorization: Bearer " + apiToken + "\r\n";
         this.socket = socket;
         socket.setTcpNoDelay(true);
@@ -37,14 +42,15 @@ final class PeerPublisher implements Publisher {
     }
 
     /** Connects to the peer at {@code target} and does its handshake ({@code apiToken}: http only, may be null). */
-    static PeerPublisher connect(String protocol, InetSocketAddress target, String apiToken) throws IOException {
+    static PeerPublisher connect(String protocol, InetSocketAddress target, String apiToken, BenchStats stats)
+            throws IOException {
         if (!PROTOCOLS.contains(protocol)) {
             throw new IllegalArgumentException("--publish-via must be one of " + String.join(", ", PROTOCOLS)
                     + ", not '" + protocol + "'");
         }
         Socket s = new Socket();
         s.connect(target, 5000);
-        PeerPublisher p = new PeerPublisher(protocol, s, apiToken);
+        PeerPublisher p = new PeerPublisher(protocol, s, apiToken, stats);
         p.handshake();
         Thread reader = new Thread(p::drain, "bench-publisher-reader");
         reader.setDaemon(true);
@@ -118,7 +124,7 @@ final class PeerPublisher implements Publisher {
         out.flush();
     }
 
-    /** Reads and discards what the peer answers; a NATS PING gets its PONG. */
+    /** Reads what the peer answers, counting its refusals; a NATS PING gets its PONG. */
     private void drain() {
         try {
             InputStream in = socket.getInputStream();
@@ -131,10 +137,52 @@ final class PeerPublisher implements Publisher {
                         out.flush();
                     }
                 }
+                scan(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
             }
         } catch (IOException closed) {
             // the run ended or the peer closed: the pushes then fail and are counted
         }
+    }
+
+    /**
+     * Looks at the answers in {@code more} (with what was left of the last read): HTTP status lines (each response
+     * may follow the previous body on the same line), Redis integer and error replies, NATS -ERR lines.
+     */
+    void scan(String more) {
+        answers.append(more);
+        int done = 0;
+        switch (protocol) {
+            case "http" -> {
+                int i;
+                while ((i = answers.indexOf("HTTP/1.1 ", done)) >= 0 && i + 12 <= answers.length()) {
+                    String code = answers.substring(i + 9, i + 12);
+                    if (!code.equals("200")) {
+                        refused("push: HTTP " + code);
+                    }
+                    done = i + 12;
+                }
+                done = Math.max(done, answers.length() - 11); // a status line split by the read stays
+            }
+            case "redis", "nats" -> {
+                int i;
+                while ((i = answers.indexOf("\r\n", done)) >= 0) {
+                    String line = answers.substring(done, i);
+                    if (protocol.equals("redis") && line.equals(":0")) {
+                        refused("publish: reached no subscriber"); // the client was not subscribed: not delivered
+                    } else if (line.startsWith("-")) {
+                        refused("publish: " + line);
+                    }
+                    done = i + 2;
+                }
+            }
+            default -> done = answers.length(); // MQTT at QoS 0 answers nothing
+        }
+        answers.delete(0, Math.max(0, done));
+    }
+
+    private void refused(String why) {
+        stats.pushesFailed.increment();
+        stats.error(why);
     }
 
     private static void remainingLength(OutputStream o, int length) throws IOException {

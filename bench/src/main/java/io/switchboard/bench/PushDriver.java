@@ -44,7 +44,7 @@ final class PushDriver {
                 : plan.targets().get(0);
         return plan.publishVia().equals("http2")
                 ? Http2Publisher.connect(to, plan.apiToken(), stats, plan.transport())
-                : PeerPublisher.connect(plan.publishVia(), to, plan.apiToken());
+                : PeerPublisher.connect(plan.publishVia(), to, plan.apiToken(), stats);
     }
 
     void push(long durationNs) {
