@@ -20,6 +20,8 @@ final class BenchStats {
     final LongAdder pings = new LongAdder();
     final LongAdder pushesSent = new LongAdder();
     final LongAdder pushesFailed = new LongAdder();
+    /** Pushes sent after the warm-up: each should be measured (received) or failed. */
+    final LongAdder pushesSentMeasured = new LongAdder();
     final LongAdder broadcastReceived = new LongAdder();
     /** Connections a --storm closed on purpose (each is expected back). */
     final LongAdder stormDropped = new LongAdder();

@@ -92,6 +92,9 @@ final class PushDriver {
             long intendedMicros = t0Micros + (i * intervalNs) / 1000;
             char kind = i * intervalNs < warmupNs ? 'W' : 'P';
             String id = plan.idPrefix() + (plan.idOffset() + ThreadLocalRandom.current().nextInt(n));
+            if (kind == 'P') {
+                stats.pushesSentMeasured.increment();
+            }
             if (publisher != null) {
                 stats.pushesSent.increment();
                 try {

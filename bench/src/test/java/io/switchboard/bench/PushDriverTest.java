@@ -62,6 +62,8 @@ class PushDriverTest {
             assertEquals(5, most.get(), "never more than --push-concurrency in flight");
             assertTrue(stats.pushesSent.sum() >= 50, "the rest were sent once answers came: " + stats.pushesSent.sum());
             assertEquals(0, stats.pushesFailed.sum());
+            assertEquals(stats.pushesSent.sum(), stats.pushesSentMeasured.sum(),
+                    "no warm-up: every push sent is one to be received or failed (pushes_not_received counts the rest)");
         } finally {
             release.countDown();
             api.stop(0);
