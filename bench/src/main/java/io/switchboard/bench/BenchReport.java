@@ -129,6 +129,13 @@ final class BenchReport {
         return sorted.get(sorted.size() / 2);
     }
 
+    /** Handshakes per second while some worker ramped (their start-up gaps left out); -1: not measured. */
+    private double rampingRate = -1;
+
+    void rampingRate(double perSec) {
+        this.rampingRate = perSec;
+    }
+
     void print(long established, double rampSec, double handshakeRate, ServerReading before,
                       ServerReading after, ServerReading end, long slabBefore, long slabAfter,
                       List<Long> broadcastMs) {
@@ -137,6 +144,11 @@ final class BenchReport {
         row("connections established", established + " / " + plan.connections());
         row("ramp", String.format("%.1f s at --rate %d/s", rampSec, plan.rate()));
         row("handshake rate (first connect to last WELCOME)", String.format("%.0f /s", handshakeRate));
+        if (rampingRate > 0) {
+            row("handshake rate while workers ramp (gaps between them left out)", String.format("%.0f /s",
+                    rampingRate));
+            report.put("handshakes_per_s_ramping", rampingRate);
+        }
         Histogram handshakes = rampHandshakes != null ? rampHandshakes : stats.handshakeTotal;
         row("handshake latency p50 / p99 (ramp)", ms(handshakes, 50) + " / " + ms(handshakes, 99));
         if (plan.workers() > 1) {

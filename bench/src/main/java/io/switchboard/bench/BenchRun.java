@@ -113,6 +113,10 @@ final class BenchRun {
             long established = stats.established.sum();
             double handshakeSec = (stats.lastWelcomeNs.get() - rampStart) / 1e9;
             double handshakeRate = established / Math.max(handshakeSec, 1e-3);
+            // With workers started one after another, the wall-clock rate includes the gaps between them (a JVM
+            // starting, the wait for the previous worker's readiness): the rate while they ramp leaves those out.
+            double rampingSec = fanOut ? fleet.rampingSec() : 0;
+            report.rampingRate(rampingSec > 0 ? established / rampingSec : -1);
             report.rampDone(established, ListenCounters.read().minus(listenBefore));
             progress("ramp done");
             // Later handshakes (storm reconnections) must not blur the ramp's.

@@ -223,6 +223,40 @@ final class WorkerFleet implements AutoCloseable {
         return us == 0 ? 0 : toNanoTime(us);
     }
 
+    /**
+     * Seconds during which at least one worker was ramping (the union of their reported ramps): the time between
+     * them (a worker's JVM starting, the wait for the previous one to be ready) left out; 0 if none reported.
+     */
+    double rampingSec() {
+        List<long[]> spans = new java.util.ArrayList<>();
+        for (Worker w : workers) {
+            if (w.rampStartUs > 0 && w.rampEndUs >= w.rampStartUs) {
+                spans.add(new long[] {w.rampStartUs, w.rampEndUs});
+            }
+        }
+        return unionSec(spans);
+    }
+
+    /** The length of the union of [start, end] microsecond spans, in seconds. */
+    static double unionSec(List<long[]> spans) {
+        List<long[]> sorted = new java.util.ArrayList<>(spans);
+        sorted.sort(java.util.Comparator.comparingLong(a -> a[0]));
+        long total = 0;
+        long curStart = -1;
+        long curEnd = -1;
+        for (long[] s : sorted) {
+            if (s[0] > curEnd) {
+                total += curEnd - curStart;
+                curStart = s[0];
+                curEnd = s[1];
+            } else {
+                curEnd = Math.max(curEnd, s[1]);
+            }
+        }
+        total += curEnd - curStart;
+        return total / 1e6;
+    }
+
     /** The latest ramp end the workers reported, as this process's {@code nanoTime}; 0 if none did. */
     long latestRampEndNs() {
         long us = workers.stream().mapToLong(w -> w.rampEndUs).max().orElse(0);

@@ -11,6 +11,16 @@ import org.junit.jupiter.api.Test;
 /** What a parent knows of its newest worker while that one's JVM starts: the ramp's stall clock depends on it. */
 class WorkerFleetTest {
     @Test
+    void theTimeWorkersRampIsTheUnionOfTheirRampsWithoutTheGapsBetween() {
+        // Two workers of 1 s each with 3 s between them (the second one's JVM starting): 2 s of ramping, not 5.
+        assertEquals(2.0, WorkerFleet.unionSec(List.of(new long[] {4_000_000, 5_000_000}, new long[] {0, 1_000_000})),
+                1e-9);
+        assertEquals(3.0, WorkerFleet.unionSec(List.of(new long[] {0, 2_000_000}, new long[] {1_000_000, 3_000_000})),
+                1e-9, "overlapping ramps count once");
+        assertEquals(0.0, WorkerFleet.unionSec(List.of()), 1e-9);
+    }
+
+    @Test
     void shouldCountTheNewestWorkerSilentUntilItsFirstReport() throws Exception {
         BenchStats stats = new BenchStats();
         try (WorkerFleet fleet = WorkerFleet.create(stats, new PrintWriter(new StringWriter(), true))) {
