@@ -369,9 +369,11 @@ public final class ServerConfig {
             throw new IllegalArgumentException("--max-queued-bytes (" + maxQueuedBytesPerClient
                     + ") must be at least --max-payload (" + maxPayloadBytes + ")");
         }
-        if (maxQueuedTotalBytes < maxPayloadBytes) {
+        int overhead = io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES;
+        if (maxQueuedTotalBytes < maxPayloadBytes + overhead) {
+            // A message costs its payload and its own overhead: one of the largest must fit.
             throw new IllegalArgumentException("--max-queued-total (" + maxQueuedTotalBytes
-                    + ") must be at least --max-payload (" + maxPayloadBytes + ")");
+                    + ") must be at least --max-payload (" + maxPayloadBytes + ") + " + overhead);
         }
         Ranges.check("--max-ttl", maxTtlSec, 0, 365 * 86_400);
         Ranges.check("--max-offline-sessions", maxOfflineSessions, 0, Integer.MAX_VALUE);

@@ -14,6 +14,12 @@ import java.util.concurrent.CompletableFuture;
  * accepts tasks); callers treat that like a failed future.
  */
 public interface PushService {
+    /**
+     * What a queued message costs the budget of {@code --max-queued-total} beyond its payload (the message object,
+     * its queue slot, a stored one's index entry), so that many small or empty messages are bounded too.
+     */
+    int QUEUED_MESSAGE_OVERHEAD_BYTES = 64;
+
     /** Pushes one message to one client; {@code ttlSec > 0} keeps it for an offline client that long. */
     CompletableFuture<PushResult> push(String clientId, byte[] payload, int ttlSec);
 

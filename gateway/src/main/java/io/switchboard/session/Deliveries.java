@@ -301,8 +301,9 @@ public final class Deliveries implements PushService {
     public CompletableFuture<Long> broadcastHere(byte[] payload) {
         return perLoop("broadcast", loop -> {
             long[] n = new long[1];
+            // The payload is one array for all: counted in full with the loop's first recipient, for no other.
             loop.forEachSession(s -> {
-                if (pushHere(s, payload, 0, null, null, null, true).ok()) {
+                if (pushHere(s, payload, 0, null, null, null, n[0] > 0).ok()) {
                     n[0]++;
                 }
             });
@@ -351,7 +352,10 @@ public final class Deliveries implements PushService {
                 if (publisherId != null && s.isNoLocal(filter) && s.id().equals(publisherId)) {
                     return; // its own message, and it asked not to get those back
                 }
-                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties, true).ok()) {
+                // Counted in full with the loop's first recipient (a topic of one subscriber: its only one), for no
+                // other: they share the array.
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties, n[0] > 0)
+                        .ok()) {
                     n[0]++;
                 }
             });
@@ -480,7 +484,7 @@ public final class Deliveries implements PushService {
 
     /**
      * {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}; {@code sharedPayload}
-     * when the same array goes to many clients (a broadcast, a topic message).
+     * when the same array goes to many clients and an earlier recipient's message counts it already.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic,
                                 java.util.List<String> properties, boolean sharedPayload) {

@@ -49,12 +49,13 @@ final class DeliveryQueue {
      * here (doubled as the array grows), a stored message's entry in the store's index. Counted so that many small
      * or empty messages are bounded by {@code --max-queued-total} too, not only large ones.
      */
-    static final int MESSAGE_OVERHEAD_BYTES = 64;
+    static final int MESSAGE_OVERHEAD_BYTES = io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES;
 
     /**
      * What {@code m} takes from the shared budget: its payload and {@link #MESSAGE_OVERHEAD_BYTES}; only the latter
-     * for a payload shared by many recipients (a broadcast to 20,000 clients holds one 64 KiB array, not 20,000: counted
-     * per recipient, it refused most of them for a budget the heap did not use).
+     * for a payload another recipient's message counts already (a broadcast to 20,000 clients holds one 64 KiB array,
+     * not 20,000: counted per recipient, it refused most of them for a budget the heap did not use; it is counted with
+     * the first recipient on each loop).
      */
     static long cost(Message m) {
         return MESSAGE_OVERHEAD_BYTES + (m.sharedPayload() ? 0 : m.payload().length);

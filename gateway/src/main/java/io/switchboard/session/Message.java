@@ -10,8 +10,9 @@ package io.switchboard.session;
  *                    topics on the wire, such as MQTT, need it)
  * @param properties  name/value pairs (name, value, name, value ...) the publisher attached (MQTT 5 user
  *                    properties), passed on to protocols that carry them; null when none
- * @param sharedPayload its payload is one array shared by every recipient (a broadcast's, a topic message's), so the
- *                    budget of queued bytes counts it for none of them (see {@link DeliveryQueue#cost})
+ * @param sharedPayload its payload is an array another recipient's message counts already (a broadcast's, a topic
+ *                    message's, after its first recipient on the loop), so the budget of queued bytes does not count it
+ *                    again for this one (see {@link DeliveryQueue#cost})
  */
 public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties,
                       boolean sharedPayload) {

@@ -380,7 +380,7 @@ public final class Session {
         return push(payload, expiresAtMs, flush, topic, properties, false);
     }
 
-    /** As above; {@code sharedPayload}: the same array goes to many clients (a broadcast, a topic message). */
+    /** As above; {@code sharedPayload}: the same array goes to many clients and another one's message counts it. */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties,
                     boolean sharedPayload) {
         if (state == DEAD) {

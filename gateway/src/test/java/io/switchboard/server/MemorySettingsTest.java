@@ -35,7 +35,7 @@ class MemorySettingsTest {
                     + "not '-1m'",
             "--max-queued-total=99999999999t|--max-queued-total must be a size in bytes such as 1048576, 512k, 256m "
                     + "or 1g, not '99999999999t'",
-            "--max-queued-total=1k|--max-queued-total (1024) must be at least --max-payload (65536)"})
+            "--max-queued-total=1k|--max-queued-total (1024) must be at least --max-payload (65536) + 64"})
     void shouldNameTheOptionOfAnInvalidQueuedTotal(String arg, String message) {
         assertEquals(message, assertThrows(IllegalArgumentException.class, () -> parse(arg)).getMessage());
     }

@@ -150,7 +150,7 @@ class QueuedBytesTest {
     }
 
     @Test
-    void aBroadcastsPayloadIsOneArraySharedByItsRecipientsAndCountedForNone() {
+    void aBroadcastsPayloadIsOneArraySharedByItsRecipientsAndCountedOncePerLoop() {
         int payload = 1000;
         // Room for the payload about twice, and each recipient's message: counted per recipient, the payload
         // took the budget after two clients and the broadcast reached two of the ten.
@@ -164,9 +164,31 @@ class QueuedBytesTest {
         registry.pushes().broadcast(new byte[payload]).thenAccept(reach::set);
         runLoops();
         assertEquals(10, reach.get().delivered(), "every connected client");
-        assertTrue(registry.queuedBytes().usedBytes() <= 10L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES,
-                "only each message's own cost, until each is acknowledged");
+        assertTrue(registry.queuedBytes().usedBytes() <= payload + 10L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES,
+                "the payload once, and each message's own cost, until each is acknowledged");
         assertEquals(0, metrics.refusals(Refusal.QUEUED_TOTAL));
+    }
+
+    @Test
+    void aTopicMessageForOneSubscriberCountsItsPayload() {
+        int payload = 1000;
+        SessionRegistry registry = registry(3L * (payload + DeliveryQueue.MESSAGE_OVERHEAD_BYTES) + 10);
+        SessionShard loop = registry.addShard(channel0.eventLoop(), clock);
+        FakeLink slow = new FakeLink();
+        slow.writable = false; // a subscriber that does not read: its messages stay queued
+        FakeConnections.connect(registry, "a", slow, loop, clock);
+        runLoops();
+        loop.execute(() -> registry.find("a").subscribe("devices/a/cmd", 10, false));
+        runLoops();
+        long reached = 0;
+        for (int i = 0; i < 5; i++) {
+            AtomicReference<io.switchboard.service.Reach> r = new AtomicReference<>();
+            registry.pushes().publish("devices/a/cmd", new byte[payload]).thenAccept(r::set);
+            runLoops();
+            reached += r.get().delivered();
+        }
+        assertEquals(3, reached, "one array per message, each held for its one subscriber: the budget bounds them");
+        assertEquals(2, metrics.refusals(Refusal.TOPIC_QUEUE_FULL) + metrics.refusals(Refusal.QUEUED_TOTAL));
     }
 
     @Test
