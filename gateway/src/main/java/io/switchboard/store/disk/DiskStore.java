@@ -31,9 +31,10 @@ public final class DiskStore implements MessageStore {
      * An append that waited this long for the writer is answered with a failure instead of written: its push waits 10 s
      * for the answer (Deliveries.STORE_APPEND_TIMEOUT_MS) and is answered 503 then, so writing it later would keep
      * (and deliver after a restart) a message its backend was told failed and sends again: a stored duplicate, and
-     * under overload the disk's few fsyncs spent on pushes already refused.
+     * under overload the disk's few fsyncs spent on pushes already refused. 2 s before that timeout: the write and
+     * its fsync must fit in them (a disk slower than that can still keep one answered 503).
      */
-    static final long GIVE_UP_NS = 9_000_000_000L;
+    static final long GIVE_UP_NS = 8_000_000_000L;
     /** A stored message's bytes on disk beyond its payload and id, for {@link #full}. */
     private static final int RECORD_OVERHEAD = Records.messageBytes(0, 0);
 

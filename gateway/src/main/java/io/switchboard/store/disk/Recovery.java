@@ -65,11 +65,12 @@ final class Recovery implements Records.Visitor {
         TreeMap<Integer, Segment> segments = new TreeMap<>();
         int lastId = 0;
         long readBytes = 0;
-        for (int id : dir.segmentIds()) {
+        List<Integer> ids = dir.segmentIds();
+        for (int id : ids) {
             lastId = id;
             Segment s;
             try {
-                s = r.readSegment(dir, id);
+                s = r.readSegment(dir, id, id == ids.getLast());
             } catch (IOException e) {
                 // An unreadable file (a bad sector: EIO) would otherwise say only "Input/output error".
                 String file = dir.segmentPath(id).toString();
@@ -99,13 +100,13 @@ final class Recovery implements Records.Visitor {
     }
 
     /** Reads segment {@code id}; cuts a damaged tail; returns null (and deletes the file) when it holds nothing. */
-    private Segment readSegment(DataDirectory dir, int id) throws IOException {
+    private Segment readSegment(DataDirectory dir, int id, boolean newest) throws IOException {
         segment = id;
         var path = dir.segmentPath(id);
         long validEnd;
         long fileSize;
         String problem;
-        try (SegmentReader reader = SegmentReader.open(path)) {
+        try (SegmentReader reader = SegmentReader.open(path, newest)) {
             reader.readAll(this);
             validEnd = reader.validEnd();
             fileSize = reader.fileSize();

@@ -32,6 +32,8 @@ final class SegmentReader implements AutoCloseable {
     /** File offset of the next record. */
     private long offset;
     private boolean ended;
+    /** The store's newest segment (see {@link #open(Path, boolean)}). */
+    private boolean newest;
     private String problem;
     /** A whole record found damaged, kept aside until the next one says whether to skip it or stop there; -1: none. */
     private long suspectAt = -1;
@@ -51,7 +53,16 @@ final class SegmentReader implements AutoCloseable {
      * created) reads as having no records, with a problem; a file with a different header is not a segment.
      */
     static SegmentReader open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * As {@link #open(Path)}; {@code newest}: the store's newest segment, the one a crash can leave torn, whose
+     * record cut short by the end of the file is cut there rather than searched past.
+     */
+    static SegmentReader open(Path path, boolean newest) throws IOException {
         SegmentReader r = new SegmentReader(path, FileChannel.open(path, StandardOpenOption.READ));
+        r.newest = newest;
         try {
             if (!r.fill(Records.MAGIC.length)) {
                 r.stop(0, "a header of " + r.fileSize + " bytes, shorter than a segment's " + Records.MAGIC.length);
@@ -91,9 +102,16 @@ final class SegmentReader implements AutoCloseable {
                 continue;
             }
             if (!fill(Records.FRAME + length)) {
-                // The file ends within the record: a torn tail, or a damaged length that runs past the end; intact
-                // records after it (found by resync) say which, and are kept.
-                if (!resync("a torn record (" + buf.remaining() + " of " + (Records.FRAME + length) + " bytes)")) {
+                // The file ends within the record. In the newest segment that is a crash's torn tail: cut there (a
+                // search through the half-written payload could take bytes a client sent for a record). In an
+                // older, sealed one it is a damaged length that runs past the end: the intact records after it
+                // (found by resync) are kept.
+                String torn = "a torn record (" + buf.remaining() + " of " + (Records.FRAME + length) + " bytes)";
+                if (newest) {
+                    stop(offset, torn);
+                    break;
+                }
+                if (!resync(torn)) {
                     break;
                 }
                 continue;

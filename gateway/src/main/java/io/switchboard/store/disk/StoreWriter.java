@@ -146,8 +146,11 @@ final class StoreWriter implements Runnable {
         } catch (RuntimeException | Error e) {
             log.error("store: the writer stopped on an unexpected error; stored pushes are answered 503 from now on "
                     + "and /healthz answers 503: restart the gateway", e);
-            // The batch it was writing: answered now (503) rather than by each push's 10 s timeout.
+            // The batch it was writing: answered now (503) rather than by each push's 10 s timeout, and its records
+            // still in the buffer dropped (the shutdown below syncs what it writes: messages answered 503 would be
+            // kept, duplicates of their backends' retries; those a full buffer wrote out already may stay).
             try {
+                out.clear();
                 answer(e);
             } catch (RuntimeException | Error again) {
                 // answering is best effort here

@@ -333,16 +333,56 @@ class DiskStoreTest {
         rig.open(got).close();
         assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
+    }
 
-        // Damaged to a possible length (64 KiB) that runs past the end of the file: not a torn tail, since intact
-        // records follow; they are kept and nothing is cut.
-        damaged = whole.clone();
-        damaged[Records.MAGIC.length + record + 1] = 0x01;
+    @Test
+    void aDamagedLengthRunningPastTheEndOfASealedSegmentCutsNoIntactRecordAfterIt() throws IOException {
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        for (int i = 1; i <= 4; i++) {
+            append(s, "a", i, exp, "m" + i);
+        }
+        s.close();
+        DiskStore again = rig.open(); // a new segment: the first is sealed, no longer the one a crash could tear
+        append(again, "a", 5, exp, "m5");
+        again.close();
+        Path seg = segmentFiles().getFirst();
+        byte[] whole = Files.readAllBytes(seg);
+        int record = Records.messageBytes(1, 2);
+        byte[] damaged = whole.clone();
+        damaged[Records.MAGIC.length + record + 1] = 0x01; // the second record's length: 64 KiB, past the end
         Files.write(seg, damaged);
-        got = new TreeMap<>();
+        Map<String, StoreRig.Client> got = new TreeMap<>();
         rig.open(got).close();
-        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m3", "m4", "m5"), payloads(got.get("a")));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
+    }
+
+    @Test
+    void aTornRecordAtTheEndOfTheNewestSegmentIsCutThereNotSearchedPast() throws IOException {
+        // A crash mid-write: the last record's payload is half there. Its bytes (a client's) could hold a whole
+        // record; they are not searched for one.
+        StoreRig rig = new StoreRig(dir);
+        DiskStore s = rig.open();
+        long exp = StoreRig.START_MS + 60_000;
+        append(s, "a", 1, exp, "m1");
+        java.nio.ByteBuffer inner = java.nio.ByteBuffer.allocate(256);
+        Records.putForget(inner, Records.id("a")); // a FORGET of client a, as bytes inside b's payload
+        byte[] hidden = java.util.Arrays.copyOf(inner.array(), inner.position());
+        byte[] payload = new byte[200];
+        System.arraycopy(hidden, 0, payload, 100, hidden.length);
+        CompletableFuture<Throwable> done = new CompletableFuture<>();
+        s.append("b", 1, exp, payload, done::complete);
+        assertNull(done.join());
+        s.close();
+        Path seg = segmentFiles().getLast();
+        byte[] whole = Files.readAllBytes(seg);
+        int cut = whole.length - 60; // the payload's end, past the hidden record, never reached the disk
+        Files.write(seg, java.util.Arrays.copyOf(whole, cut));
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        assertEquals(List.of("m1"), payloads(got.get("a")), "the hidden FORGET in b's torn payload was not taken");
     }
 
     @Test
