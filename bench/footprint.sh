@@ -62,9 +62,10 @@ for run in $(seq 1 "$RUNS"); do
   $java -Xmx1g -jar "$jar" bench --target "127.0.0.1:$PORT" --connections "$N" --rate "$RATE" --hold "${HOLD}s" --hb 300 \
     --api none --server-pid "$spid" --json "$bench_tmp/run-$run.json" > "$bench_tmp/bench-$run.log" 2>&1 || true
   j="$bench_tmp/run-$run.json"
-  ramp=$(grep -o '"server_pids_rss_per_client_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//')
-  b=$(grep -o '"server_pids_rss_per_client_end_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//')
-  est=$(grep -o '"connections_established" *: *[0-9]*' "$j" | sed 's/.*: *//')
+  # A figure missing (a server gone: no key; no JSON at all) is an empty one here, not the end of the script.
+  ramp=$(grep -so '"server_pids_rss_per_client_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//' || true)
+  b=$(grep -so '"server_pids_rss_per_client_end_bytes" *: *[0-9.]*' "$j" | sed 's/.*: *//' || true)
+  est=$(grep -so '"connections_established" *: *[0-9]*' "$j" | sed 's/.*: *//' || true)
   echo "footprint: run $run: idle private $((idle_kb / 1024)) MB, of it dirty $((idle_dirty / 1024)) MB" \
     "(RSS $((idle_rss / 1024)) MB), RSS per session" \
     "${b:-?} B after the ${HOLD} s hold (${ramp:-?} B right after the ramp; $est established)"

@@ -26,8 +26,12 @@ bench_cleanup() {
     # Run from a shell prompt, the script leads its process group, which every process it started stays in, also
     # one whose parent (a pipeline's subshell) ended first on Ctrl-C and left it to init.
     trap '' INT TERM
-    # shellcheck disable=SC2207 # process ids: one word each
-    all+=($(pgrep -g $$ 2>/dev/null | grep -vx "$$"))
+    # Not those beside it in the prompt's pipeline (bench/x.sh | tee log: tee is in the group too), whose parent is
+    # the prompt's shell.
+    local q
+    for q in $(pgrep -g $$ 2>/dev/null); do
+      [ "$q" != "$$" ] && [ "$(ps -o ppid= "$q" 2>/dev/null | tr -d ' ')" != "$PPID" ] && all+=("$q")
+    done
   fi
   for p in "${all[@]}"; do
     # A process stopped (SIGSTOP, a pause test) takes TERM only once continued: else the wait below never ends.

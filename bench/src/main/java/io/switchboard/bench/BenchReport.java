@@ -181,14 +181,18 @@ final class BenchReport {
             perClient("kernel slab per connection (both ends)", "kernel_slab_per_connection_both_ends_bytes",
                     PerClient.of(slabBefore, slabAfter, established));
         }
+        if (stats.pushesSent.sum() > 0) {
+            // Sent after the warm-up and neither failed nor received by the end: lost, or still queued when the run
+            // ended; the percentiles are of those received only, so this says what they leave out (failed warm-up
+            // pushes are subtracted too: at worst it says too few). Also when none arrived at all.
+            long received = stats.pushTotal.getTotalCount();
+            long lost = Math.max(0, stats.pushesSentMeasured.sum() - stats.pushesFailed.sum() - received);
+            row("pushes sent / failed / measured (after warm-up) / not received", stats.pushesSent.sum() + " / "
+                    + stats.pushesFailed.sum() + " / " + received + " / " + lost);
+            report.put("pushes_not_received", lost);
+        }
         if (stats.pushTotal.getTotalCount() > 0) {
             Histogram h = stats.pushTotal;
-            // Sent after the warm-up and neither failed nor received by the end: lost, or still queued when the run
-            // ended; the percentiles below are of those received only, so this says what they leave out.
-            long lost = Math.max(0, stats.pushesSentMeasured.sum() - stats.pushesFailed.sum() - h.getTotalCount());
-            row("pushes sent / failed / measured (after warm-up) / not received", stats.pushesSent.sum() + " / "
-                    + stats.pushesFailed.sum() + " / " + h.getTotalCount() + " / " + lost);
-            report.put("pushes_not_received", lost);
             row("push latency p50 / p90 / p99 / p99.9 / max", ms(h, 50) + " / " + ms(h, 90) + " / " + ms(h, 99)
                     + " / " + ms(h, 99.9) + " / " + String.format("%.2f ms", h.getMaxValue() / 1000.0));
             report.put("push_rate", plan.pushRate()).put("pushes_sent", stats.pushesSent.sum())

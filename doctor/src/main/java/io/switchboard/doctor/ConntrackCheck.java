@@ -31,8 +31,15 @@ final class ConntrackCheck implements Check {
         long perConnection = ctx.role().socketsPerConnection();
         long needed = ctx.perConnection(perConnection);
         // Loaded is not tracking: without a rule that needs it (NAT, -m state), the kernel tracks
-        // nothing and the count stays 0 even with connections open.
-        boolean tracking = count.isEmpty() || used > 0;
+        // nothing and the count stays 0 even with connections open. Not so in a container: its count is
+        // its own network namespace's, while the host's NAT for a published port tracks every connection
+        // in the host's table, whose size this one usually is (nf_conntrack_max is host-wide).
+        boolean container = inContainer(ctx.files());
+        boolean tracking = count.isEmpty() || used > 0 || container;
+        if (container && used == 0 && count.isPresent()) {
+            b.say("In a container: " + Sysctls.path(COUNT) + " counts this network namespace only, while the host's"
+                    + " NAT for published ports tracks every connection in its table; taken as tracking.");
+        }
         b.current(Counts.count(m) + (count.isEmpty() ? "" : tracking ? " (" + Counts.count(used) + " in use)" : " (tracking nothing)"))
                 .value("loaded", true).value("tracking", tracking).value("max", m)
                 .value("count", count.isPresent() ? used : null).value("needed", needed);
@@ -54,5 +61,15 @@ final class ConntrackCheck implements Check {
             ctx.sysctlBlocker(b, NAME);
         }
         return b.build();
+    }
+
+    /** Whether this runs in a container (Docker, Podman, Kubernetes and other containerd users). */
+    static boolean inContainer(SystemFiles files) {
+        if (files.exists("/.dockerenv") || files.exists("/run/.containerenv")) {
+            return true;
+        }
+        String cgroup = files.read("/proc/1/cgroup").orElse("");
+        return cgroup.contains("docker") || cgroup.contains("kubepods") || cgroup.contains("containerd")
+                || cgroup.contains("libpod");
     }
 }

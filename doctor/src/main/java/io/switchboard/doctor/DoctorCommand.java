@@ -105,7 +105,14 @@ public final class DoctorCommand implements Callable<Integer> {
         Path dir = dataDir;
         if (pid != null && !spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
             // The examined server's own directory: its --data-dir, against its working directory, not this one's.
-            dir = DataDirCheck.ofProcess(new SystemFiles(root), pid).orElse(dataDir);
+            java.util.Optional<Path> own = DataDirCheck.ofProcess(new SystemFiles(root), pid);
+            if (own.isPresent()) {
+                dir = own.get();
+            } else {
+                spec.commandLine().getErr().println("switchboard doctor: cannot read process " + pid + "'s command line"
+                        + " or working directory (another user's? run as it or as root): checking " + dataDir
+                        + " here instead; name its directory with --data-dir");
+            }
         }
         Report report = new Doctor(root, jvmMaxHeapBytes.getAsLong())
                 .examine(new Request(role, target, pid == null ? 0 : pid, sources, destinations,

@@ -46,9 +46,13 @@ record Report(Request request, List<CheckResult> checks, Privilege privilege) {
                 && maxConnections().orElse(Long.MAX_VALUE) >= request.target();
     }
 
+    /** Checks whose value, when known, caps connections (the others only warn). */
+    private static final java.util.Set<String> CAPPING = java.util.Set.of(OpenFilesCheck.ID, NrOpenCheck.ID,
+            FileMaxCheck.ID, EpollWatchesCheck.ID, LocalPortsCheck.ID, MemoryCheck.ID, HeapCheck.ID);
+
     /** The checks that could cap connections but whose value could not be read (warned as unknown). */
     List<CheckResult> unverified() {
-        return checks.stream().filter(c -> c.status() == Status.WARN
+        return checks.stream().filter(c -> CAPPING.contains(c.id()) && c.status() == Status.WARN
                 && (c.values().containsKey("missing") || c.values().containsKey("unparsable"))).toList();
     }
 

@@ -359,6 +359,18 @@ class DoctorTest {
         assertTrue(report.reachable());
     }
 
+    @Test
+    void inAContainerAConntrackCountOfZeroIsNotTakenAsTrackingNothing() {
+        // Published ports: the host's NAT tracks each connection in its table; this namespace's count says 0.
+        fx.conntrack(262_144, 0).write("/.dockerenv", "");
+        Report report = examine(Role.SERVER, 1_000_000);
+        CheckResult c = check(report, ConntrackCheck.ID);
+        assertEquals(Status.LIMIT, c.status());
+        assertEquals(262_144L, c.allows());
+        assertTrue(c.detail().contains("container"), c.detail());
+        assertFalse(report.reachable());
+    }
+
     // ---- memory ----
 
     @Test
