@@ -34,6 +34,8 @@ public final class DiskStore implements MessageStore {
      * under overload the disk's few fsyncs spent on pushes already refused. 2 s before that timeout: the write and
      * its fsync must fit in them (a disk slower than that can still keep one answered 503).
      */
+    /** Free space below which a failure to start a segment is taken for a full disk. */
+    private static final long LOW_SPACE_BYTES = 1 << 20;
     static final long GIVE_UP_NS = 8_000_000_000L;
     /** A stored message's bytes on disk beyond its payload and id, for {@link #full}. */
     private static final int RECORD_OVERHEAD = Records.messageBytes(0, 0);
@@ -155,7 +157,9 @@ public final class DiskStore implements MessageStore {
             try {
                 w.openActive();
             } catch (IOException e) {
-                if (!DataDirectory.noSpace(e)) {
+                // By its text (English), or by the free space left (the text may be in another language).
+                long usable = usableBytes(dir.path);
+                if (!DataDirectory.noSpace(e) && !(usable >= 0 && usable < LOW_SPACE_BYTES)) {
                     throw e;
                 }
                 // A full disk is no reason not to start: what was kept is delivered, pushes without a ttl need no
