@@ -36,6 +36,8 @@ public final class DeadlineWheel<E extends DeadlineWheel.Entry> {
     }
 
     private static final Entry[] EMPTY = new Entry[0];
+    /** A slot's array larger than this is let go once the slot is emptied. */
+    static final int KEEP_EMPTY_SLOT_ENTRIES = 64;
 
     private final int mask;
     private final Entry[][] slots;
@@ -114,9 +116,23 @@ public final class DeadlineWheel<E extends DeadlineWheel.Entry> {
                 }
                 entries = slots[slot]; // the handler may have grown this slot's array
             }
+            if (entries.length > KEEP_EMPTY_SLOT_ENTRIES) {
+                // Emptied after a crowd (a reconnect storm's deadlines all in one second): its array goes, or each
+                // slot such a crowd passed through would keep one of its peak size for good.
+                slots[slot] = EMPTY;
+            }
             cursorSec++;
         }
         return fired;
+    }
+
+    /** Entries the slots' arrays can hold now without growing (what the wheel's memory is), for tests. */
+    int capacity() {
+        int n = 0;
+        for (Entry[] slot : slots) {
+            n += slot.length;
+        }
+        return n;
     }
 
     /** Number of entries scheduled. */

@@ -25,8 +25,11 @@ public final class DrainWaiter {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                close.run();
-                drained.complete(null);
+                try {
+                    close.run();
+                } finally {
+                    drained.complete(null); // also when closing failed: the process must not wait for ever
+                }
             }
         }, name);
         waiter.setDaemon(true);

@@ -59,6 +59,17 @@ class DeadlineWheelTest {
     }
 
     @Test
+    void aSlotEmptiedAfterACrowdLetsItsLargeArrayGo() {
+        DeadlineWheel<E> w = new DeadlineWheel<>(16, 0);
+        for (int i = 0; i < 10_000; i++) { // a reconnect storm: every deadline in one second
+            w.schedule(new E("e" + i, 5), 5);
+        }
+        assertTrue(w.capacity() >= 10_000);
+        assertEquals(10_000, w.poll(5, (x, now) -> { }, 20_000));
+        assertTrue(w.capacity() <= 16 * DeadlineWheel.KEEP_EMPTY_SLOT_ENTRIES, "kept " + w.capacity());
+    }
+
+    @Test
     void shouldRescheduleEntryWhoseDeadlineMovedLater() {
         DeadlineWheel<E> w = new DeadlineWheel<>(16, 0);
         E e = new E("a", 3);

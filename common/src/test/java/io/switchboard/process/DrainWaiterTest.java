@@ -26,6 +26,21 @@ class DrainWaiterTest {
     }
 
     @Test
+    void shouldCompleteWhenClosingFails() throws Exception {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> { }); // the close's failure goes to the thread's handler
+        try {
+            DrainWaiter.start("test-drain", () -> { }, () -> {
+                throw new IllegalStateException("the store could not close");
+            }, drained);
+            drained.get(5, TimeUnit.SECONDS); // else the server command waits for it for ever
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+    }
+
+    @Test
     void shouldStopPollingAtTheDeadline() throws Exception {
         assertTrue(DrainWaiter.pollUntil(() -> true, 0, 1));
         assertFalse(DrainWaiter.pollUntil(() -> false, TimeUnit.MILLISECONDS.toNanos(5), 1));
@@ -39,5 +54,10 @@ class DrainWaiterTest {
         }, errors, LoggerFactory.getLogger(DrainWaiterTest.class), "tick", 0);
         LoopTasks.survive(() -> { }, errors, LoggerFactory.getLogger(DrainWaiterTest.class), "tick", 0);
         assertEquals(1, errors.sum());
+        // An Error too: a periodic task that throws one is never run again by Netty (a loop without deadlines).
+        LoopTasks.survive(() -> {
+            throw new AssertionError("a bug in a deadline");
+        }, errors, LoggerFactory.getLogger(DrainWaiterTest.class), "tick", 0);
+        assertEquals(2, errors.sum());
     }
 }

@@ -659,6 +659,18 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public final void onDeadline(long nowSec) {
+        try {
+            deadlinePassed(nowSec);
+        } catch (RuntimeException | Error e) {
+            // Off the wheel already: left open, a connection closing without a deadline would stay for ever (reading
+            // and dropping, its place held). Closed, and the loop's other deadlines go on.
+            at.shared.metrics().loopErrors.increment();
+            log.warn("closing connection {}: its deadline failed: {}", ctx.channel().remoteAddress(), e.toString());
+            ctx.close();
+        }
+    }
+
+    private void deadlinePassed(long nowSec) {
         if (phase == AWAITING_PROXY_HEADER) {
             // No protocol yet, and the peer is a proxy that failed to speak: close without a goodbye, as for a bad
             // header.

@@ -83,6 +83,8 @@ public final class GatewayServer implements AutoCloseable {
     private final MessageStore store;
     /** Set by the first {@link #close()}. */
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Open until the first {@link #close()} has finished. */
+    private final CountDownLatch closed = new CountDownLatch(1);
     /** This node's membership of a cluster ({@code --cluster}), or null in one process. */
     private final ClusterProvider.Cluster cluster;
     private final ConnectionGuard guard;
@@ -186,6 +188,7 @@ public final class GatewayServer implements AutoCloseable {
             }
         } catch (Exception | Error e) {
             try {
+                services.upstream().close(); // its thread and HTTP client: nothing of a failed start stays behind
                 leaveStopAndCloseStore(1, 5);
             } catch (RuntimeException | Error cleanup) {
                 e.addSuppressed(cleanup); // the start's own failure is the one to report
@@ -436,12 +439,17 @@ public final class GatewayServer implements AutoCloseable {
             }
             boolean last = to == members.size();
             Runnable closeSlice = () -> {
-                for (ShardMember m : members.subList(from, to)) {
-                    long retryMs = 1000 + (spread > 0 ? ThreadLocalRandom.current().nextInt(spread) : 0);
-                    m.drain(retryMs);
-                }
-                if (last) {
-                    loopsDone.countDown();
+                try {
+                    for (ShardMember m : members.subList(from, to)) {
+                        long retryMs = 1000 + (spread > 0 ? ThreadLocalRandom.current().nextInt(spread) : 0);
+                        // One that fails must not keep the others of its loop from being sent away with a retry.
+                        io.switchboard.loop.LoopTasks.survive(() -> m.drain(retryMs), metrics.loopErrors, log,
+                                "draining a connection", s.index());
+                    }
+                } finally {
+                    if (last) {
+                        loopsDone.countDown();
+                    }
                 }
             };
             if (slice == 0) {
@@ -454,13 +462,28 @@ public final class GatewayServer implements AutoCloseable {
 
     /**
      * Stops at once: closes the listeners, the API and every connection. Once: a later call (a second signal while a
-     * drain closes) returns at once.
+     * drain closes) waits, up to 20 s, for the first to finish (its store closed) and returns.
      */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
+            // A second signal while a drain closes: the store is still to be closed (its last acknowledgements
+            // written) before the process halts; up to 20 s.
+            try {
+                closed.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
+        try {
+            closeOnce();
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    private void closeOnce() {
         registry.startDraining(); // no new sessions: a hello arriving now is sent away
         listeners.forEach(Channel::close);
         api.close();
