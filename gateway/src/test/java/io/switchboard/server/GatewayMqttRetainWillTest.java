@@ -301,9 +301,9 @@ class GatewayMqttRetainWillTest {
     void delayedWillsCountAgainstTheQueuedTotalAndPastItArePublishedAtOnce() throws Exception {
         gw.config.maxPayloadBytes = 4000;
         gw.config.maxQueuedBytesPerClient = 4000;
-        // One waiting will (3,000 bytes and its 7-byte topic) fits, a second does not; its delivery to the watcher
-        // (3,000 queued a moment) still does.
-        gw.config.maxQueuedTotalBytes = 6010;
+        // One waiting will (3,000 bytes, its 7-byte topic and a message's 64) fits, a second (3,072) does not; its
+        // delivery to the watcher (3,064 queued a moment) still does.
+        gw.config.maxQueuedTotalBytes = 6140;
         gw.start();
         MqttTestClient watcher = connected("watcher", V5);
         assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
@@ -311,8 +311,8 @@ class GatewayMqttRetainWillTest {
         MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), V5);
         assertEquals(0, first.connectWithWill("first", "w/first", big, false, 3600, true, 3600));
         first.close();
-        watcher.expectSilence(300); // waits its delay, holding 3,007 bytes of the 6,010
-        GatewayFixture.await(() -> queuedBytes() == 3007, "the waiting will is counted");
+        watcher.expectSilence(300); // waits its delay, holding 3,071 bytes of the 6,140
+        GatewayFixture.await(() -> queuedBytes() == 3071, "the waiting will is counted");
 
         MqttTestClient second = MqttTestClient.open(gw.server().mqttPort(), V5);
         assertEquals(0, second.connectWithWill("second", "w/second", big, false, 3600, true, 3600));

@@ -904,7 +904,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // A waiting will holds its payload (up to the largest packet) for up to a day, for a client id that may never
         // come back: counted against --max-queued-total with the queued pushes. Past the budget it is published now
         // rather than kept (early, but not lost), and counted as queued_total.
-        int bytes = w.payload().length + w.topic().length();
+        // Counted as a queued message is: its bytes and a message's own cost.
+        int bytes = w.payload().length + w.topic().length()
+                + io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES;
         var budget = at.shared.registry().queuedBytes();
         if (delaySec > 0 && !budget.tryTake(bytes)) {
             refused(Refusal.QUEUED_TOTAL);
