@@ -40,6 +40,11 @@ final class DeliveryQueue {
         return items[(head + i) & (items.length - 1)];
     }
 
+    /** Puts {@code m} in place of message {@code i} (the same seq, payload and cost: the budget is unchanged). */
+    void replace(int i, Message m) {
+        items[(head + i) & (items.length - 1)] = m;
+    }
+
     Message first() {
         return size == 0 ? null : items[head];
     }

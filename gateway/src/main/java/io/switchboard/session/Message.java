@@ -28,6 +28,21 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
         this(seq, payload, expiresAtMs, topic, properties, false);
     }
 
+    /**
+     * The expiry of a message skipped as expired behind one in flight: counted as expired when skipped, left in the
+     * queue until an acknowledgement passes it, then neither counted as acknowledged nor as expired again.
+     */
+    static final long SKIPPED = Long.MIN_VALUE;
+
+    /** This message as skipped (see {@link #SKIPPED}). */
+    Message skipped() {
+        return new Message(seq, payload, SKIPPED, topic, properties, sharedPayload);
+    }
+
+    boolean wasSkipped() {
+        return expiresAtMs == SKIPPED;
+    }
+
     public boolean stored() {
         return expiresAtMs != 0;
     }

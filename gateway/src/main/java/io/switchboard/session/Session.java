@@ -426,8 +426,11 @@ public final class Session {
         long removed = 0;
         boolean storedAcked = false;
         while (!queue.isEmpty() && queue.first().seq() <= upTo) {
-            storedAcked |= queue.removeFirst().stored();
-            removed++;
+            Message m = queue.removeFirst();
+            storedAcked |= m.stored();
+            if (!m.wasSkipped()) {
+                removed++; // one skipped as expired was counted so, never written: not acknowledged
+            }
         }
         if (storedAcked) {
             registry().store().acknowledged(id, upTo);
@@ -437,8 +440,9 @@ public final class Session {
         // so no ACK will ever name them: drop them here, or a window full of them would stall delivery for good.
         long nowMs = owner.nowMs();
         while (!queue.isEmpty() && queue.sentCount > 0 && queue.first().expired(nowMs)) {
-            queue.removeFirst();
-            metrics().messagesExpired.increment();
+            if (!queue.removeFirst().wasSkipped()) {
+                metrics().messagesExpired.increment(); // one written before it expired; a skipped one was counted
+            }
         }
         releaseQueueIfEmpty();
     }
@@ -459,7 +463,9 @@ public final class Session {
                 if (q.sentCount == 0) {
                     q.removeFirst();
                 } else {
-                    // Behind an unacknowledged message: skip it; the client's next cumulative ACK removes it.
+                    // Behind an unacknowledged message: skip it; the client's next cumulative ACK removes it (marked,
+                    // so that it is counted as expired once, now).
+                    q.replace(q.sentCount, m.skipped());
                     q.sentCount++;
                     q.lastSentSeq = m.seq();
                 }

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 class SessionExpiryTest {
     private final ManualClock clock = new ManualClock();
     private final EmbeddedChannel loopChannel = new EmbeddedChannel();
+    private final GatewayMetrics metrics = new GatewayMetrics();
     private final SessionRegistry registry = new SessionRegistry(
-            new SessionRegistry.Limits(2, 100, 1 << 20, 1 << 16, 3600, false, 1000), new GatewayMetrics());
+            new SessionRegistry.Limits(2, 100, 1 << 20, 1 << 16, 3600, false, 1000), metrics);
     private final FakeLink link = new FakeLink();
 
     @AfterEach
@@ -50,5 +51,9 @@ class SessionExpiryTest {
         s.ack(1);                       // the client acknowledges m1, all it ever saw
         s.pump(true);
         assertEquals(List.of("m1", "fresh"), link.written, "delivery must go on after the expired ones");
+        assertEquals(2, metrics.messagesExpired.sum(), "e1 and e2, each once");
+        s.ack(s.lastSeq());
+        assertEquals(2, metrics.messagesAcked.sum(), "m1 and fresh: not the expired ones");
+        assertEquals(2, metrics.messagesExpired.sum());
     }
 }
