@@ -54,6 +54,12 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     private final WebSocketAdapter adapter;
     /** During the handshake: the request head so far; after it: an incomplete frame header or control frame. */
     private ByteBuf pending;
+    /**
+     * Data frames' payloads of the read being handled, handed on together ({@link #handOn}): one per frame, a client
+     * sending one-byte frames made the connection parse its unfinished line again for each (585 frames in one 4 KiB
+     * read, and with a large --max-line a quadratic scan). Null outside {@link #frames}.
+     */
+    private ByteBuf batch;
     private ScheduledFuture<?> handshakeTimeout;
     /** With {@code --accept-proxy}: the decoded PROXY header, held until the upgrade adds the connection. */
     private Object proxyHeader;
@@ -315,17 +321,45 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                     ByteBuf chunk = buf.readRetainedSlice(n);
                     unmask(chunk);
                     remaining -= n;
-                    ctx.fireChannelRead(chunk);
+                    collect(ctx, chunk);
                 } else if (!frameHeader(ctx, buf)) {
                     break; // incomplete
                 }
             }
+            handOn(ctx);
             if (buf.isReadable() && phase == OPEN && deferredCloseCode == 0) {
                 pending = ctx.alloc().heapBuffer(Math.max(buf.readableBytes(), 16));
                 pending.writeBytes(buf);
             }
         } finally {
+            if (batch != null) { // only when a throw cut the read short: not handed on, not leaked
+                batch.release();
+                batch = null;
+            }
             buf.release();
+        }
+    }
+
+    /** Adds a data frame's payload to the read's batch. */
+    private void collect(ChannelHandlerContext ctx, ByteBuf chunk) {
+        if (batch == null) {
+            batch = chunk;
+            return;
+        }
+        if (!(batch instanceof io.netty.buffer.CompositeByteBuf)) {
+            io.netty.buffer.CompositeByteBuf c = ctx.alloc().compositeBuffer(64);
+            c.addComponent(true, batch);
+            batch = c;
+        }
+        ((io.netty.buffer.CompositeByteBuf) batch).addComponent(true, chunk);
+    }
+
+    /** Hands the read's data on to the connection, in one piece: before a control frame, a failure, the read's end. */
+    private void handOn(ChannelHandlerContext ctx) {
+        ByteBuf b = batch;
+        if (b != null) {
+            batch = null;
+            ctx.fireChannelRead(b);
         }
     }
 
@@ -417,6 +451,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     }
 
     private void control(ChannelHandlerContext ctx, int opcode, ByteBuf payload) {
+        handOn(ctx); // the data before it comes first (a close waits for it: holdsInputToRead)
         switch (opcode) {
             case OP_PING -> {
                 if (ctx.channel().isWritable()) {
@@ -494,6 +529,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     /** Ends the connection for a framing error: counted, and closed with {@code code} (see {@link #endWith}). */
     private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
+        handOn(ctx); // the data before the bad frame is read first, as it was sent
         if (code != CLOSE_TOO_BIG) {
             adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME, adapter.name());
         }

@@ -40,6 +40,30 @@ class SwbOverWebSocketTest {
     }
 
     @Test
+    void theDataOfManySmallFramesInOneReadIsHandedOnOnce() {
+        EmbeddedChannel ch = upgraded(rig);
+        SwbRig.send(ch, clientFrame(2, "HELLO tiny\n".getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(SwbRig.out(ch).contains("WELCOME tiny"));
+        int[] reads = {0};
+        ch.pipeline().addAfter(ch.pipeline().context(io.switchboard.protocol.ws.WebSocketFraming.class).name(),
+                "count", new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        reads[0]++;
+                        ctx.fireChannelRead(msg);
+                    }
+                });
+        byte[] line = "SUB news\n".getBytes(StandardCharsets.US_ASCII);
+        java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+        for (byte b : line) { // one byte per frame, all in one read
+            frames.writeBytes(clientFrame(2, new byte[] {b}));
+        }
+        SwbRig.send(ch, frames.toByteArray());
+        assertEquals(1, reads[0], "one hand-on for the read, not one per frame (each reparsed the unfinished line)");
+        assertTrue(SwbRig.out(ch).contains("OK SUB news"), "and the line is read whole");
+    }
+
+    @Test
     void aPingThatCameWhileTheChannelWasNotWritableIsAnsweredOnceItIs() {
         EmbeddedChannel ch = upgraded(rig);
         SwbRig.send(ch, clientFrame(2, "HELLO pinger\n".getBytes(StandardCharsets.US_ASCII)));
