@@ -299,11 +299,11 @@ public final class Deliveries implements PushService {
 
     /** A broadcast to this node's clients only (in a cluster, each node runs its own). */
     public CompletableFuture<Long> broadcastHere(byte[] payload) {
+        SharedPayload share = new SharedPayload(payload.length); // one array for all: counted once while held
         return perLoop("broadcast", loop -> {
             long[] n = new long[1];
-            // The payload is one array for all: counted in full with the loop's first recipient, for no other.
             loop.forEachSession(s -> {
-                if (pushHere(s, payload, 0, null, null, null, n[0] > 0).ok()) {
+                if (pushHere(s, payload, 0, null, null, null, share).ok()) {
                     n[0]++;
                 }
             });
@@ -346,16 +346,14 @@ public final class Deliveries implements PushService {
 
     private CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties,
                                                 String publisherId) {
+        SharedPayload share = new SharedPayload(payload.length); // one array for all: counted once while held
         return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, (filter, s) -> {
                 if (publisherId != null && s.isNoLocal(filter) && s.id().equals(publisherId)) {
                     return; // its own message, and it asked not to get those back
                 }
-                // Counted in full with the loop's first recipient (a topic of one subscriber: its only one), for no
-                // other: they share the array.
-                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties, n[0] > 0)
-                        .ok()) {
+                if (s.online() && pushHere(s, payload, 0, Refusal.TOPIC_QUEUE_FULL, topic, properties, share).ok()) {
                     n[0]++;
                 }
             });
@@ -479,16 +477,16 @@ public final class Deliveries implements PushService {
      * under {@code reason} (when not null), any other refusal under its own reason.
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason) {
-        return pushHere(s, payload, expiresAtMs, reason, null, null, false);
+        return pushHere(s, payload, expiresAtMs, reason, null, null, null);
     }
 
     /**
-     * {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}; {@code sharedPayload}
-     * when the same array goes to many clients and an earlier recipient's message counts it already.
+     * {@link #pushHere(Session, byte[], long, Refusal)} of a message published to {@code topic}; {@code share} when
+     * the same array goes to many clients (null: a payload of its own).
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic,
-                                java.util.List<String> properties, boolean sharedPayload) {
-        PushResult r = s.push(payload, expiresAtMs, true, topic, properties, sharedPayload);
+                                java.util.List<String> properties, SharedPayload share) {
+        PushResult r = s.push(payload, expiresAtMs, true, topic, properties, share);
         if (r == Session.RETRY) {
             registry.created(s); // it died: no longer one being made
             return r;

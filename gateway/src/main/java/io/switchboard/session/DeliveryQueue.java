@@ -57,18 +57,18 @@ final class DeliveryQueue {
     static final int MESSAGE_OVERHEAD_BYTES = io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES;
 
     /**
-     * What {@code m} takes from the shared budget: its payload and {@link #MESSAGE_OVERHEAD_BYTES}; only the latter
-     * for a payload another recipient's message counts already (a broadcast to 20,000 clients holds one 64 KiB array,
-     * not 20,000: counted per recipient, it refused most of them for a budget the heap did not use; it is counted with
-     * the first recipient on each loop).
+     * What {@code m} takes from the shared budget beyond a shared payload: its own payload (none when shared) and
+     * {@link #MESSAGE_OVERHEAD_BYTES}. A shared payload ({@link SharedPayload}) is counted once while any of its
+     * messages is queued (a broadcast to 20,000 clients holds one 64 KiB array, not 20,000: counted per recipient, it
+     * refused most of them for a budget the heap did not use).
      */
     static long cost(Message m) {
-        return MESSAGE_OVERHEAD_BYTES + (m.sharedPayload() ? 0 : m.payload().length);
+        return MESSAGE_OVERHEAD_BYTES + (m.share() != null ? 0 : m.payload().length);
     }
 
     /** Appends {@code m} if the shared budget has room for it; false, changing nothing, when it has not. */
     boolean offer(Message m) {
-        if (!total.tryTake(cost(m))) {
+        if (m.share() != null ? !m.share().take(total, cost(m)) : !total.tryTake(cost(m))) {
             return false;
         }
         append(m);
@@ -77,8 +77,17 @@ final class DeliveryQueue {
 
     /** Appends {@code m} whatever the shared budget (what a store kept across a restart is loaded whole). */
     void add(Message m) {
-        total.take(cost(m));
+        if (m.share() != null) {
+            m.share().takeAnyway(total, cost(m));
+        } else {
+            total.take(cost(m));
+        }
         append(m);
+    }
+
+    /** What {@code m}, leaving, gives back to the budget (a shared payload's with its last holder). */
+    private static long released(Message m) {
+        return m.share() != null ? m.share().release(cost(m)) : cost(m);
     }
 
     private void append(Message m) {
@@ -101,7 +110,7 @@ final class DeliveryQueue {
         head = (head + 1) & (items.length - 1);
         size--;
         bytes -= m.payload().length;
-        total.give(cost(m));
+        total.give(released(m));
         if (sentCount > 0) {
             sentCount--;
         }
@@ -125,9 +134,10 @@ final class DeliveryQueue {
         Message[] compact = new Message[items.length];
         for (int i = 0; i < size; i++) {
             Message m = get(i);
-            if (drop.test(m)) {
+            // Each message tested once (a counting predicate counts right): those before the first match were.
+            if (i >= first && (i == first || drop.test(m))) {
                 removedBytes += m.payload().length;
-                removedCost += cost(m);
+                removedCost += released(m);
                 removed++;
             } else {
                 if (i < sentCount) {

@@ -10,22 +10,21 @@ package io.switchboard.session;
  *                    topics on the wire, such as MQTT, need it)
  * @param properties  name/value pairs (name, value, name, value ...) the publisher attached (MQTT 5 user
  *                    properties), passed on to protocols that carry them; null when none
- * @param sharedPayload its payload is an array another recipient's message counts already (a broadcast's, a topic
- *                    message's, after its first recipient on the loop), so the budget of queued bytes does not count it
- *                    again for this one (see {@link DeliveryQueue#cost})
+ * @param share      its payload when many messages hold the same array (a broadcast's, a topic message's): counted
+ *                    once by the budget of queued bytes while any of them is queued; null for a payload of its own
  */
 public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties,
-                      boolean sharedPayload) {
+                      SharedPayload share) {
     public Message(long seq, byte[] payload, long expiresAtMs) {
-        this(seq, payload, expiresAtMs, null, null, false);
+        this(seq, payload, expiresAtMs, null, null, null);
     }
 
     public Message(long seq, byte[] payload, long expiresAtMs, String topic) {
-        this(seq, payload, expiresAtMs, topic, null, false);
+        this(seq, payload, expiresAtMs, topic, null, null);
     }
 
     public Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties) {
-        this(seq, payload, expiresAtMs, topic, properties, false);
+        this(seq, payload, expiresAtMs, topic, properties, null);
     }
 
     /**
@@ -36,7 +35,7 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
 
     /** This message as skipped (see {@link #SKIPPED}). */
     Message skipped() {
-        return new Message(seq, payload, SKIPPED, topic, properties, sharedPayload);
+        return new Message(seq, payload, SKIPPED, topic, properties, share);
     }
 
     boolean wasSkipped() {

@@ -377,12 +377,12 @@ public final class Session {
 
     /** As above, with the publisher's name/value {@code properties} (null: none). */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties) {
-        return push(payload, expiresAtMs, flush, topic, properties, false);
+        return push(payload, expiresAtMs, flush, topic, properties, null);
     }
 
-    /** As above; {@code sharedPayload}: the same array goes to many clients and another one's message counts it. */
+    /** As above; {@code share}: the same array goes to many clients (null: a payload of its own). */
     PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties,
-                    boolean sharedPayload) {
+                    SharedPayload share) {
         if (state == DEAD) {
             return RETRY;
         }
@@ -396,7 +396,7 @@ public final class Session {
             return PushResult.QUEUE_FULL;
         }
         long seq = lastSeq + 1;
-        Message m = new Message(seq, payload, expiresAtMs, topic, properties, sharedPayload);
+        Message m = new Message(seq, payload, expiresAtMs, topic, properties, share);
         if (link != null && !link.takes(m)) {
             return PushResult.TOO_LARGE_FOR_CLIENT;
         }
@@ -459,7 +459,9 @@ public final class Session {
         while (q.sentCount < q.size() && q.sentCount < window && link.isWritable() && link.hasRoom()) {
             Message m = q.get(q.sentCount);
             if (m.expired(nowMs)) {
-                metrics().messagesExpired.increment();
+                if (!m.wasSkipped()) { // one skipped on an earlier connection was counted then
+                    metrics().messagesExpired.increment();
+                }
                 if (q.sentCount == 0) {
                     q.removeFirst();
                 } else {
@@ -550,7 +552,15 @@ public final class Session {
     /** Drops expired retained messages (offline sweep); returns true when nothing is left. */
     boolean purgeExpired(long nowMs) {
         if (queue != null) {
-            metrics().messagesExpired.add(queue.removeIf(m -> m.expired(nowMs)));
+            long[] counted = {0};
+            queue.removeIf(m -> {
+                boolean expired = m.expired(nowMs);
+                if (expired && !m.wasSkipped()) {
+                    counted[0]++; // a skipped one was counted when skipped
+                }
+                return expired;
+            });
+            metrics().messagesExpired.add(counted[0]);
             releaseQueueIfEmpty();
         }
         return queue == null && !keptAt(nowMs);
@@ -577,8 +587,9 @@ public final class Session {
 
     private void dropExpiredHead(long nowMs) {
         while (queue != null && queue.sentCount == 0 && !queue.isEmpty() && queue.first().expired(nowMs)) {
-            queue.removeFirst();
-            metrics().messagesExpired.increment();
+            if (!queue.removeFirst().wasSkipped()) {
+                metrics().messagesExpired.increment();
+            }
             releaseQueueIfEmpty();
         }
     }

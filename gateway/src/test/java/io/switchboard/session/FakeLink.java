@@ -15,6 +15,13 @@ final class FakeLink implements ClientLink {
     boolean failWrites;
     boolean failAddress;
     boolean failClose;
+    /** False: as MQTT at QoS 0, a ttl=0 message leaves the queue once written (nothing acknowledges it). */
+    boolean acknowledgesTransient = true;
+
+    @Override
+    public boolean acknowledgesTransient() {
+        return acknowledgesTransient;
+    }
 
     @Override
     public void writeMessage(Message m) {

@@ -192,6 +192,29 @@ class QueuedBytesTest {
     }
 
     @Test
+    void aSharedPayloadStaysCountedWhileASlowRecipientHoldsItAfterAFastOneLetItGo() {
+        int payload = 1000;
+        SessionRegistry registry = registry(3L * (payload + DeliveryQueue.MESSAGE_OVERHEAD_BYTES) + 10);
+        SessionShard loop = registry.addShard(channel0.eventLoop(), clock);
+        FakeLink monitor = new FakeLink();
+        monitor.acknowledgesTransient = false; // an MQTT subscriber: written, gone at once
+        FakeLink device = new FakeLink();
+        device.writable = false; // the device itself does not read
+        FakeConnections.connect(registry, "a", monitor, loop, clock);
+        FakeConnections.connect(registry, "b", device, loop, clock);
+        runLoops();
+        loop.execute(() -> registry.find("a").subscribe("devices/b/cmd", 10, false)); // found first
+        loop.execute(() -> registry.find("b").subscribe("devices/b/cmd", 10, false));
+        runLoops();
+        for (int i = 0; i < 5; i++) {
+            registry.pushes().publish("devices/b/cmd", new byte[payload]);
+            runLoops();
+        }
+        assertEquals(3, registry.find("b").queued(), "the slow device holds what the budget counts, no more");
+        assertEquals(3L * (payload + DeliveryQueue.MESSAGE_OVERHEAD_BYTES), registry.queuedBytes().usedBytes());
+    }
+
+    @Test
     void emptyStoredMessagesAreBoundedByTheBudgetToo() {
         SessionRegistry registry = registry(100L * DeliveryQueue.MESSAGE_OVERHEAD_BYTES);
         registry.addShard(channel0.eventLoop(), clock);

@@ -452,6 +452,9 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     private void control(ChannelHandlerContext ctx, int opcode, ByteBuf payload) {
         handOn(ctx); // the data before it comes first (a close waits for it: holdsInputToRead)
+        if (phase != OPEN) {
+            return; // that data ended the connection (its own goodbye and close went out): nothing to answer
+        }
         switch (opcode) {
             case OP_PING -> {
                 if (ctx.channel().isWritable()) {
@@ -530,6 +533,9 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     /** Ends the connection for a framing error: counted, and closed with {@code code} (see {@link #endWith}). */
     private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
         handOn(ctx); // the data before the bad frame is read first, as it was sent
+        if (phase != OPEN) {
+            return false; // that data ended the connection already: counted and closed once
+        }
         if (code != CLOSE_TOO_BIG) {
             adapter.shared().metrics().refused(Refusal.MALFORMED_FRAME, adapter.name());
         }

@@ -34,9 +34,9 @@ public final class DiskStore implements MessageStore {
      * under overload the disk's few fsyncs spent on pushes already refused. 2 s before that timeout: the write and
      * its fsync must fit in them (a disk slower than that can still keep one answered 503).
      */
+    static final long GIVE_UP_NS = 8_000_000_000L;
     /** Free space below which a failure to start a segment is taken for a full disk. */
     private static final long LOW_SPACE_BYTES = 1 << 20;
-    static final long GIVE_UP_NS = 8_000_000_000L;
     /** A stored message's bytes on disk beyond its payload and id, for {@link #full}. */
     private static final int RECORD_OVERHEAD = Records.messageBytes(0, 0);
 
