@@ -88,8 +88,18 @@ class LauncherTest {
         assertTrue(maxHeap.contains("-XX:+UseG1GC") && !maxHeap.contains("-Xmn8m"), maxHeap.toString());
         List<String> bytes = launch("-Xmx4294967296");
         assertTrue(bytes.contains("-XX:+UseG1GC"), "a heap given in bytes: " + bytes);
-        List<String> share = launch("", java.util.Map.of("JDK_JAVA_OPTIONS", "-Xmx8g"), true);
-        assertTrue(share.contains("-XX:+UseG1GC"), "a heap in JDK_JAVA_OPTIONS counts too: " + share);
+        List<String> inJdkOptions = launch("", java.util.Map.of("JDK_JAVA_OPTIONS", "-Xmx8g"), true);
+        assertTrue(inJdkOptions.contains("-XX:+UseG1GC"), "a heap in JDK_JAVA_OPTIONS counts too: " + inJdkOptions);
+        // A heap sized from memory: the lesser of the machine's and -XX:MaxRAM, times the percentage.
+        List<String> smallShare = launch("", java.util.Map.of("JAVA_TOOL_OPTIONS",
+                "-XX:MaxRAM=1g -XX:MaxRAMPercentage=100"), true);
+        assertTrue(smallShare.contains("-XX:+UseSerialGC"), "1 GB of heap stays lean: " + smallShare);
+        List<String> largeShare = launch("", java.util.Map.of("JAVA_TOOL_OPTIONS",
+                "-XX:MaxRAM=64g -XX:MaxRAMPercentage=90"), true);
+        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(0);
+        assertTrue(largeShare.contains("-XX:+UseG1GC") || memKb * 0.9 < (2048L << 10),
+                "90% of this machine's memory is a large heap: " + largeShare);
     }
 
     @Test
