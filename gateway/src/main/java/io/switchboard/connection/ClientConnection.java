@@ -771,22 +771,31 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (last != null) {
             // Lingering close: goodbye, then FIN, and read (discarding) until the client closes. Closing at once
             // with unread input would make the kernel send RST, which can destroy the goodbye before it is read.
-            ctx.writeAndFlush(last).addListener(f -> {
-                SslHandler tls = ctx.pipeline().get(SslHandler.class);
-                if (f.isSuccess() && tls != null) {
-                    tls.closeOutbound().addListener(c -> ((DuplexChannel) ctx.channel()).shutdownOutput());
-                } else if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
-                    duplex.shutdownOutput();
-                } else {
-                    ctx.close();
-                }
-            });
+            writeThenShutdownOutput(ctx, last);
             ctx.channel().config().setAutoRead(true);
             // A client that neither reads its goodbye nor closes is closed after a grace period.
             closeAfterGrace();
         } else {
             ctx.close();
         }
+    }
+
+    /**
+     * The first half of a lingering close: writes {@code last}, then ends the output (TLS close_notify first), so
+     * that the peer reads it all before its unread input could make the kernel reset the connection; closes at once
+     * when the write fails. Reading on until the peer closes (and a grace period) is the caller's.
+     */
+    public static void writeThenShutdownOutput(ChannelHandlerContext ctx, Object last) {
+        ctx.writeAndFlush(last).addListener(f -> {
+            SslHandler tls = ctx.pipeline().get(SslHandler.class);
+            if (f.isSuccess() && tls != null) {
+                tls.closeOutbound().addListener(c -> ((DuplexChannel) ctx.channel()).shutdownOutput());
+            } else if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     /** The session is done with this connection: it no longer reports it online nor writes to it. */

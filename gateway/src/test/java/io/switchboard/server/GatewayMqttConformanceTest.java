@@ -138,15 +138,10 @@ class GatewayMqttConformanceTest {
     }
 
     /** The value of four-byte property {@code id} in the property list at {@code at} of {@code body}, or -1. */
-    private static long fourByteProperty(byte[] body, int at, int id) {
-        int length = 0;
-        int shift = 0;
-        int digit;
-        do {
-            digit = body[at++] & 0xFF;
-            length |= (digit & 0x7F) << shift;
-            shift += 7;
-        } while ((digit & 0x80) != 0);
+    private static long fourByteProperty(byte[] body, int start, int id) {
+        int[] pos = {start};
+        int length = MqttTestClient.varint(body, pos);
+        int at = pos[0];
         int end = at + length;
         while (at < end) {
             int p = body[at++] & 0xFF;

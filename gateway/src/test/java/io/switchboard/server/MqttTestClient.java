@@ -327,6 +327,19 @@ public final class MqttTestClient implements AutoCloseable {
         return p;
     }
 
+    /** The variable byte integer at {@code pos[0]} of {@code b}; {@code pos[0]} moves past it. */
+    static int varint(byte[] b, int[] pos) {
+        int value = 0;
+        int shift = 0;
+        int digit;
+        do {
+            digit = b[pos[0]++] & 0xFF;
+            value |= (digit & 0x7F) << shift;
+            shift += 7;
+        } while ((digit & 0x80) != 0);
+        return value;
+    }
+
     public Pub readPublish() throws IOException {
         return publishOf(expect(PUBLISH));
     }
@@ -344,15 +357,9 @@ public final class MqttTestClient implements AutoCloseable {
             at += 2;
         }
         if (version == 5) {
-            int propsLength = 0;
-            int shift = 0;
-            int digit;
-            do {
-                digit = b[at++] & 0xFF;
-                propsLength |= (digit & 0x7F) << shift;
-                shift += 7;
-            } while ((digit & 0x80) != 0);
-            at += propsLength;
+            int[] pos = {at};
+            int propsLength = varint(b, pos);
+            at = pos[0] + propsLength;
         }
         byte[] payload = java.util.Arrays.copyOfRange(b, at, b.length);
         return new Pub(topic, qos, (p.flags() & 0x08) != 0, packetId, payload, (p.flags() & 1) != 0);

@@ -285,18 +285,8 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         cancelHandshakeTimeout();
         releasePending();
         ctx.channel().config().setAutoRead(true);
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(UpgradeRequest.refusal(status, reason, retryAfterSec)))
-                .addListener(f -> {
-                    io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-                    if (f.isSuccess() && tls != null) {
-                        tls.closeOutbound().addListener(c -> ((io.netty.channel.socket.DuplexChannel) ctx.channel())
-                                .shutdownOutput());
-                    } else if (f.isSuccess() && ctx.channel() instanceof io.netty.channel.socket.DuplexChannel d) {
-                        d.shutdownOutput();
-                    } else {
-                        ctx.close();
-                    }
-                });
+        ClientConnection.writeThenShutdownOutput(ctx,
+                Unpooled.wrappedBuffer(UpgradeRequest.refusal(status, reason, retryAfterSec)));
         ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_SEC, TimeUnit.SECONDS);
     }
 
