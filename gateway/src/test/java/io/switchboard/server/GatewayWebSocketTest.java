@@ -246,6 +246,18 @@ class GatewayWebSocketTest {
     }
 
     @Test
+    void mqttInATextMessageIsRefusedWith1003AndNotUtf8TextWith1007() throws Exception {
+        gw.start();
+        WsTestClient mqtt = ws("/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        mqtt.sendFrame(0x80 | WsTestClient.OP_TEXT, new byte[] {0x10, 0}, true); // MQTT-6.0.0-1: binary only
+        assertEquals(1003, mqtt.readClose().closeCode());
+        WsTestClient swb = ws("/swb");
+        swb.sendFrame(0x80 | WsTestClient.OP_TEXT, new byte[] {'H', 'E', 'L', 'L', 'O', ' ', (byte) 0xff, '\n'}, true);
+        assertEquals(1007, swb.readClose().closeCode());
+        assertEquals(2, gw.server().metrics().refusals(Refusal.MALFORMED_FRAME, "ws"));
+    }
+
+    @Test
     void framingErrorsCloseWithTheirCode() throws Exception {
         gw.config.wsMaxFrameBytes = 200;
         gw.start();

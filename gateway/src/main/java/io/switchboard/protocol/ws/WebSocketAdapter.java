@@ -19,9 +19,10 @@ public final class WebSocketAdapter implements ProtocolAdapter {
     /**
      * A path clients may open: the subprotocols it answers to, and the connection it starts on a channel. A browser
      * refuses a 101 that names none of the subprotocols it offered, so every name a client library offers for the
-     * protocol is answered: {@code mqtt} (3.1.1 and 5) and {@code mqttv3.1} (MQTT.js and Paho in 3.1 mode).
+     * protocol is answered: {@code mqtt} (3.1.1 and 5) and {@code mqttv3.1} (MQTT.js and Paho in 3.1 mode). Text
+     * messages are taken where the protocol is text (SWB/1), checked to be UTF-8; MQTT comes in binary ones only.
      */
-    record Route(List<String> subprotocols, Function<Channel, ChannelHandler> connection) {
+    record Route(List<String> subprotocols, boolean takesText, Function<Channel, ChannelHandler> connection) {
         /** The first of the client's {@code offered} subprotocols (in its order of preference) this route answers to. */
         String chosen(List<String> offered) {
             for (String s : offered) {
@@ -41,8 +42,8 @@ public final class WebSocketAdapter implements ProtocolAdapter {
         this.shared = shared;
         SwbAdapter swbAdapter = new SwbAdapter(shared, "swb-ws");
         MqttAdapter mqttAdapter = new MqttAdapter(shared, "mqtt-ws");
-        this.swb = new Route(List.of("swb"), swbAdapter::newConnection);
-        this.mqtt = new Route(List.of("mqtt", "mqttv3.1"), mqttAdapter::newConnection);
+        this.swb = new Route(List.of("swb"), true, swbAdapter::newConnection);
+        this.mqtt = new Route(List.of("mqtt", "mqttv3.1"), false, mqttAdapter::newConnection);
     }
 
     @Override

@@ -47,6 +47,8 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     static final int CLOSE_NORMAL = 1000;
     static final int CLOSE_GOING_AWAY = 1001;
     static final int CLOSE_PROTOCOL_ERROR = 1002;
+    static final int CLOSE_UNSUPPORTED_DATA = 1003;
+    static final int CLOSE_INVALID_DATA = 1007;
     static final int CLOSE_POLICY_VIOLATION = 1008;
     static final int CLOSE_TOO_BIG = 1009;
     static final int CLOSE_TRY_AGAIN_LATER = 1013;
@@ -71,6 +73,12 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
     private byte phase = HANDSHAKE;
     /** A fragmented message is under way: continuation frames are expected, a new message is not. */
     private boolean inMessage;
+    /** The route takes text messages (SWB/1's lines); MQTT is carried in binary ones only (MQTT-6.0.0-1). */
+    private boolean takesText;
+    /** The current message is text: its bytes must be UTF-8 (RFC 6455 8.1), checked as they come in {@link #utf8}. */
+    private boolean textMessage;
+    /** Where the current text message's UTF-8 stands ({@link Utf8Check#scan}): 0 at a character's boundary. */
+    private int utf8;
     /** The client address whose place under the connection limits this holds until the connection takes it. */
     private java.net.InetAddress admitted;
     /** Where the search for the end of the request head goes on (it is not searched from the start each read). */
@@ -233,6 +241,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
             return;
         }
         cancelHandshakeTimeout();
+        takesText = route.takesText();
         String subprotocol = route.chosen(request.subprotocols());
         ctx.write(Unpooled.wrappedBuffer(request.switchingProtocols(subprotocol)), ctx.voidPromise());
         phase = OPEN;
@@ -311,7 +320,15 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                     ByteBuf chunk = buf.readRetainedSlice(n);
                     unmask(chunk);
                     remaining -= n;
+                    if (textMessage && (utf8 = Utf8Check.scan(utf8, chunk)) == Utf8Check.INVALID) {
+                        chunk.release();
+                        fail(ctx, CLOSE_INVALID_DATA, "a text message that is not UTF-8");
+                        break;
+                    }
                     collect(ctx, chunk);
+                    if (remaining == 0) {
+                        frameRead(ctx);
+                    }
                 } else if (!frameHeader(ctx, buf)) {
                     break; // incomplete
                 }
@@ -427,6 +444,11 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                 if (inMessage) {
                     return fail(ctx, CLOSE_PROTOCOL_ERROR, "a new message before the previous one ended");
                 }
+                if (opcode == OP_TEXT && !takesText) {
+                    return fail(ctx, CLOSE_UNSUPPORTED_DATA, "MQTT is carried in binary messages only");
+                }
+                textMessage = opcode == OP_TEXT;
+                utf8 = 0;
             }
             default -> {
                 return fail(ctx, CLOSE_PROTOCOL_ERROR, "unknown opcode " + opcode);
@@ -437,7 +459,17 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         mask = maskKey;
         maskIndex = 0;
         remaining = (int) length;
+        if (remaining == 0) {
+            frameRead(ctx);
+        }
         return true;
+    }
+
+    /** A data frame's payload was all read: a text message that ends must end on a character's boundary. */
+    private void frameRead(ChannelHandlerContext ctx) {
+        if (!inMessage && textMessage && utf8 != 0) {
+            fail(ctx, CLOSE_INVALID_DATA, "a text message that is not UTF-8 (it ends inside a character)");
+        }
     }
 
     private void control(ChannelHandlerContext ctx, int opcode, ByteBuf payload) {

@@ -87,4 +87,53 @@ class SwbOverWebSocketTest {
         }
         assertEquals("", SwbRig.out(ch), "one pong");
     }
+
+    /** A masked client frame of {@code opcode}, FIN as given. */
+    private static byte[] clientFrame(int opcode, boolean fin, byte[] payload) {
+        byte[] f = clientFrame(opcode, payload);
+        f[0] = (byte) ((fin ? 0x80 : 0) | opcode);
+        return f;
+    }
+
+    /** The code of the close frame among what the server wrote (ISO-8859-1 text of its frames), or -1. */
+    private static int closeCode(String out) {
+        int i = out.indexOf('\u0088');
+        return i < 0 || out.length() < i + 4 ? -1 : out.charAt(i + 2) << 8 | out.charAt(i + 3);
+    }
+
+    @Test
+    void aTextMessageThatIsNotUtf8EndsTheConnectionWith1007() {
+        EmbeddedChannel ch = upgraded(rig);
+        SwbRig.send(ch, clientFrame(1, "HELLO texter\n".getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(SwbRig.out(ch).contains("WELCOME texter"));
+        SwbRig.send(ch, clientFrame(1, new byte[] {'P', 'I', 'N', 'G', (byte) 0xc0, (byte) 0x80, '\n'}));
+        assertEquals(1007, closeCode(SwbRig.out(ch)), "invalid frame payload data (RFC 6455 8.1)");
+        assertTrue(!ch.isActive(), "and closed");
+    }
+
+    @Test
+    void aTextMessageEndingInsideACharacterEndsTheConnectionWith1007() {
+        EmbeddedChannel ch = upgraded(rig);
+        SwbRig.send(ch, clientFrame(1, "HELLO texter\n".getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(SwbRig.out(ch).contains("WELCOME texter"));
+        SwbRig.send(ch, clientFrame(1, new byte[] {'P', 'I', 'N', 'G', '\n', (byte) 0xe2, (byte) 0x82}));
+        assertEquals(1007, closeCode(SwbRig.out(ch)));
+    }
+
+    @Test
+    void aCharacterSplitAcrossFragmentsOfATextMessageIsUtf8() {
+        EmbeddedChannel ch = upgraded(rig);
+        SwbRig.send(ch, clientFrame(1, "HELLO texter\n".getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(SwbRig.out(ch).contains("WELCOME texter"));
+        byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8);
+        byte[] head = ("SEND texter " + euro.length + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] first = java.util.Arrays.copyOf(head, head.length + 1);
+        first[head.length] = euro[0];
+        SwbRig.send(ch, clientFrame(1, false, first));
+        SwbRig.send(ch, clientFrame(0, false, new byte[] {euro[1]}));
+        SwbRig.send(ch, clientFrame(0, true, new byte[] {euro[2], '\n', 'P', 'I', 'N', 'G', '\n'}));
+        String out = SwbRig.out(ch);
+        assertEquals(-1, closeCode(out), out);
+        assertTrue(out.contains("PONG"), out);
+    }
 }
