@@ -206,16 +206,27 @@ final class ClientSession {
             case CLOSED -> result.completeExceptionally(closed());
             case CONNECTED -> {
                 Connection c = connection;
-                if (c != null && c.byeReceived()) {
-                    // Called from onBye (as its javadoc suggests after a new token): this connection is ending, so
-                    // the result is the next WELCOME, or the refusal that stops the client.
-                    connectRequestedAfterBye = true;
-                    connectFuture = result;
+                if (c != null && c.ending()) {
+                    // Called from onBye (as its javadoc suggests after a new token), or while the connection closes
+                    // for another reason: it is ending, so the result is the next WELCOME, or the refusal that stops
+                    // the client. A second call waits for the same.
+                    if (connectRequestedAfterBye) {
+                        Futures.forward(connectFuture, result);
+                    } else {
+                        connectRequestedAfterBye = true;
+                        connectFuture = result;
+                    }
                 } else {
                     result.complete(welcome);
                 }
             }
             case CONNECTING, WAITING -> {
+                Connection c = connection;
+                if (state == State.CONNECTING && c != null && c.ending()) {
+                    // A BYE before the WELCOME (a refused token; onBye may give a new one and call connect): the
+                    // next attempt is asked for, also without reconnect().
+                    connectRequestedAfterBye = true;
+                }
                 if (connectFuture.isDone()) {
                     connectFuture = result; // reconnecting after an earlier success: wait for the next WELCOME
                 } else {
@@ -317,6 +328,11 @@ final class ClientSession {
                 acknowledgedSeq = Math.min(acknowledgedSeq, w.seq());
                 unacknowledged.removeIf(q -> Math.abs(q) > w.seq());
             }
+        }
+        if (manualAck && c.resumeSeq >= 0 && acknowledgedSeq > c.resumeSeq) {
+            // Acknowledged by the application while this connection was being made: the server sends those messages
+            // again (above resume=), which, dropped here as copies and never acknowledged, would fill its window.
+            c.acknowledged(1);
         }
         subscriptions.resubscribe(c);
         if (connectFuture != null) {

@@ -83,6 +83,11 @@ final class Connection extends ChannelInboundHandlerAdapter {
         return bye != null;
     }
 
+    /** The connection is ending (a BYE came, or it is closing for a heartbeat timeout, a protocol error, close()). */
+    boolean ending() {
+        return closing || ended;
+    }
+
     void attach(Channel channel) {
         this.channel = channel;
     }

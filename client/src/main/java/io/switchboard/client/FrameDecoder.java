@@ -48,7 +48,7 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
         try {
             if (!discarding) {
                 skip(in); // pending is null while skipping: the rest of a skipped message comes first
-                if (in.isReadable()) {
+                if (in.isReadable() && !discarding) {
                     pending = parser.feed(ctx.alloc(), pending, in, this);
                 }
                 while (skipping > 0 && pending != null) {
@@ -56,7 +56,7 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
                     ByteBuf rest = pending;
                     pending = null;
                     skip(rest);
-                    if (rest.isReadable()) {
+                    if (rest.isReadable() && !discarding) {
                         pending = parser.feed(ctx.alloc(), null, rest, this);
                     }
                     rest.release();
@@ -94,13 +94,24 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter implements SwbServ
      */
     @Override
     public boolean onOversizedMsg(long seq, long n) {
+        if (n > SwitchboardClient.MAX_PAYLOAD_BYTES) {
+            // Beyond what any server sends (SWB/1's largest payload): a broken stream, not a large message. Skipped,
+            // it would swallow every later byte (PONGs too, which keep the silence check quiet) for ever.
+            return false;
+        }
         skipping = n + 1;
         ctx.fireChannelRead(new Frame.Skipped(seq, n));
         return true;
     }
 
+    /** Drops what is left of a skipped message; its last byte must be the LF after the payload (else malformed). */
     private void skip(ByteBuf buf) {
         int n = (int) Math.min(skipping, buf.readableBytes());
+        if (n > 0 && n == skipping && buf.getByte(buf.readerIndex() + n - 1) != '\n') {
+            skipping = 0;
+            onMalformed(SwbVerb.MSG, "MSG payload not followed by LF (a wrong length)");
+            return;
+        }
         buf.skipBytes(n);
         skipping -= n;
     }

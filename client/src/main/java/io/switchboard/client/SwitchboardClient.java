@@ -120,8 +120,9 @@ public final class SwitchboardClient implements AutoCloseable {
         Objects.requireNonNull(payload, "payload");
         CompletableFuture<Void> result = new CompletableFuture<>();
         if (payload.length > maxSendBytes) {
-            result.completeExceptionally(new SwitchboardException(413, "payload of " + payload.length
-                    + " bytes exceeds maxSendBytes (" + maxSendBytes + ", the server's --max-payload)"));
+            SwitchboardException tooLarge = new SwitchboardException(413, "payload of " + payload.length
+                    + " bytes exceeds maxSendBytes (" + maxSendBytes + ", the server's --max-payload)");
+            onLoop(() -> result.completeExceptionally(tooLarge), result); // on the loop, as every returned future
             return result;
         }
         onLoop(() -> session.send(id, payload, result), result);
@@ -223,8 +224,11 @@ public final class SwitchboardClient implements AutoCloseable {
      * With {@link Builder#manualAcknowledgement()}: the application has handled every message up to and including
      * {@code seq} (its own work done: stored, forwarded), so the server may forget them. Cumulative, as SWB/1's
      * {@code ACK}: acknowledge in order. Sent at the {@link Builder#ackPolicy} pace. Messages not acknowledged are
-     * sent again by the server to the next connection (after a reconnect, or to the next process that resumes from
-     * {@link #acknowledgedSeq()}): at least once. Seqs start again after {@link SwitchboardListener#onSessionReset}:
+     * sent again by the server to the next connection: after a reconnect this client does not deliver the copies of
+     * messages it delivered already (they may still be in the application's hands), but a process that resumes from
+     * {@link #acknowledgedSeq()} gets them all again: at least once across crashes. A message whose handling failed
+     * is the application's to retry (it has the payload), or to give up by acknowledging past it. Seqs start again
+     * after {@link SwitchboardListener#onSessionReset}:
      * acknowledge only seqs delivered after it. Any thread.
      *
      * @throws IllegalStateException without {@link Builder#manualAcknowledgement()}
@@ -463,8 +467,10 @@ public final class SwitchboardClient implements AutoCloseable {
 
         /**
          * The application acknowledges each message itself, with {@link SwitchboardClient#acknowledge}, once its
-         * own work on it is done (for example on its executor, after a database write): a crash before that, or a
-         * listener that throws, loses nothing (the server sends it again). Default: a message is acknowledged once
+         * own work on it is done (for example on its executor, after a database write): a crash before that loses
+         * nothing (the server sends it again to the process that resumes from {@link
+         * SwitchboardClient#acknowledgedSeq()}; within one process a message is delivered once, see {@link
+         * SwitchboardClient#acknowledge}). Default: a message is acknowledged once
          * {@link SwitchboardListener#onMessage} returned for it. The server sends at most its {@code --window} of
          * messages not acknowledged.
          */

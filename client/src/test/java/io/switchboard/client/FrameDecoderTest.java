@@ -238,6 +238,32 @@ class FrameDecoderTest {
     }
 
     @Test
+    void aSkippedMessageMustEndWithLfAndOneBeyondAnyServersLimitIsMalformed() {
+        String big = "y".repeat(MAX_PAYLOAD + 1);
+        for (int cut : new int[] {0, 12, 500}) { // whole, and split before and inside the payload
+            EmbeddedChannel ch = channel();
+            byte[] bytes = ("MSG 5 " + big.length() + "\n" + big + "XPING\n").getBytes(StandardCharsets.UTF_8);
+            if (cut > 0) {
+                ch.writeInbound(ByteBufAllocator.DEFAULT.buffer().writeBytes(bytes, 0, cut));
+            }
+            ch.writeInbound(ByteBufAllocator.DEFAULT.buffer().writeBytes(bytes, cut, bytes.length - cut));
+            List<String> frames = drain(ch);
+            assertEquals(2, frames.size(), frames.toString());
+            assertEquals("SKIPPED 5 1001", frames.get(0));
+            assertTrue(frames.get(1).startsWith("MALFORMED MSG payload not followed by LF"), frames.toString());
+            assertFalse(ch.isOpen(), "cut at " + cut);
+            ch.finishAndReleaseAll();
+        }
+        EmbeddedChannel huge = channel();
+        huge.writeInbound(buf("MSG 1 999999999999999999\nPING\n"));
+        List<String> frames = drain(huge);
+        assertEquals(1, frames.size(), frames.toString());
+        assertTrue(frames.get(0).startsWith("MALFORMED"), "not skipped: it would swallow the connection for ever");
+        assertFalse(huge.isOpen());
+        huge.finishAndReleaseAll();
+    }
+
+    @Test
     void shouldDiscardAndReleaseInputArrivingAfterMalformedFrameUntilClosed() {
         // Hold the close back, as a slow close would: the decoder must discard what still arrives meanwhile.
         AtomicInteger closeRequests = new AtomicInteger();

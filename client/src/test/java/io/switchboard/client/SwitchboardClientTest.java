@@ -288,9 +288,9 @@ class SwitchboardClientTest {
         time.advanceMs(1_000);
         FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=2", "WELCOME alice v=1 hb=0 seq=4");
         events.expect("connected seq=4 hb=0");
-        p2.sendRaw(msg(3, "c") + "MSG 4 5\ntoobig\n" + msg(5, "e") + "PING\n"); // 3 again, 4 too large to deliver
+        p2.sendRaw(msg(3, "c") + "MSG 4 6\ntoobig\n" + msg(5, "e") + "PING\n"); // 3 again, 4 too large to deliver
         p2.expect("PONG");
-        events.expect("error 413 MSG 4 of 5 bytes is larger than maxPayloadBytes (4): skipped, not delivered");
+        events.expect("error 413 MSG 4 of 6 bytes is larger than maxPayloadBytes (4): skipped, not delivered");
         events.expect("message 5 e");
         barrier(c);
         assertNull(events.poll(), "3 was not delivered twice");
@@ -452,6 +452,30 @@ class SwitchboardClientTest {
         barrier(c);
         time.advanceMs(1_000);
         p2.expect("ACK 4");
+    }
+
+    @Test
+    void withManualAcknowledgementWhatWasAcknowledgedWhileReconnectingIsAcknowledgedAfterTheWelcome() throws Exception {
+        SwitchboardClient c = client(builder("alice").manualAcknowledgement());
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.sendRaw(burst(1, 3));
+        for (int i = 1; i <= 3; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+        p.close();
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.accept();
+        p2.expect("HELLO alice v=1 resume=0");
+        c.acknowledge(3); // the application's work finished while the HELLO was on its way
+        barrier(c);
+        p2.send("WELCOME alice v=1 hb=0 seq=3");
+        events.expect("connected seq=3 hb=0");
+        p2.sendRaw(burst(1, 3)); // the server sends again what is above resume=0: its window fills with them
+        barrier(c);
+        time.advanceMs(1_000);
+        p2.expect("ACK 3"); // without it nothing more would come (the window full of copies never acknowledged)
+        assertEquals(null, events.poll(), "the acknowledged messages are not delivered again");
     }
 
     @Test
@@ -794,6 +818,43 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void connectCalledTwiceFromOnByeBeforeAnyWelcomeWithoutReconnectWaitsForTheNextWelcomeBothTimes() throws Exception {
+        SwitchboardClient[] self = new SwitchboardClient[1];
+        List<CompletableFuture<Welcome>> fromOnBye = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SwitchboardListener renewing = new SwitchboardListener() {
+            @Override
+            public void onBye(int code, String text) {
+                events.onBye(code, text);
+                self[0].updateToken("new");
+                fromOnBye.add(self[0].connect());
+                fromOnBye.add(self[0].connect()); // twice: neither may be left pending for ever
+            }
+
+            @Override
+            public void onDisconnected(Throwable cause, long reconnectDelayMs) {
+                events.onDisconnected(cause, reconnectDelayMs);
+            }
+        };
+        SwitchboardClient c = client(builder("alice").token("old").reconnect(false).listener(renewing));
+        self[0] = c;
+        CompletableFuture<Welcome> first = c.connect();
+        FakeServer.Peer p = server.accept();
+        p.expect("HELLO alice v=1 token=old");
+        p.send("BYE 401 token expired"); // before any WELCOME
+        events.expect("bye 401 token expired");
+        String disconnected = events.next();
+        assertTrue(disconnected.startsWith("disconnected ") && !disconnected.endsWith(" -1"),
+                "connect() asked for another attempt although reconnect(false): " + disconnected);
+        time.advanceMs(Long.parseLong(disconnected.substring(disconnected.lastIndexOf(' ') + 1)));
+        server.acceptHello("HELLO alice v=1 token=new", WELCOME_0);
+        assertEquals(0, first.get(5, TimeUnit.SECONDS).seq(), "the first connect() has its WELCOME too");
+        assertEquals(2, fromOnBye.size());
+        for (CompletableFuture<Welcome> f : fromOnBye) {
+            assertEquals(0, f.get(5, TimeUnit.SECONDS).seq());
+        }
+    }
+
+    @Test
     void shouldFailASendOverMaxSendBytesAtOnceAndKeepTheConnection() throws Exception {
         SwitchboardClient c = client(builder("alice").maxSendBytes(10));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
@@ -803,6 +864,17 @@ class SwitchboardClientTest {
         p.expect("");
         SwitchboardException e = failure(c.send("s2", new byte[11]), SwitchboardException.class);
         assertEquals(413, e.code(), "refused here: the server would end the connection and s1 with it");
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        c.eventLoop().execute(() -> {
+            try {
+                held.await(5, TimeUnit.SECONDS); // the loop busy while the refusal's dependent is attached
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        CompletableFuture<Thread> completedOn = c.send("s3", new byte[11]).handle((v, t) -> Thread.currentThread());
+        held.countDown();
+        assertTrue(c.eventLoop().inEventLoop(completedOn.get(5, TimeUnit.SECONDS)), "completed on the loop");
         p.send("SENT s1");
         pending.get(5, TimeUnit.SECONDS);
         assertTrue(c.isConnected());
