@@ -33,6 +33,8 @@ final class ClientSession {
     private static final long NOT_WELCOMED = Long.MIN_VALUE;
 
     private final String host;
+    /** TLS to the server, or null for plain TCP. */
+    private final javax.net.ssl.SSLContext tls;
     private final int port;
     private final String clientId;
     private final int heartbeatSeconds;
@@ -82,6 +84,7 @@ final class ClientSession {
     /** Takes the builder's validated settings; {@code ownedGroup} is shut down when the client ends, if not null. */
     ClientSession(SwitchboardClient.Builder b, EventLoop loop, EventLoopGroup ownedGroup) {
         host = b.host;
+        tls = b.tlsContext;
         port = b.port;
         clientId = b.clientId;
         token = b.token;
@@ -115,6 +118,11 @@ final class ClientSession {
         if (b.keepaliveIdleSec > 0) {
             Transport.keepalive(bootstrap, loop, b.keepaliveIdleSec, b.keepaliveIntervalSec, b.keepaliveCount);
         }
+    }
+
+    /** A TLS handler for a new connection, or null for plain TCP. */
+    io.netty.handler.ssl.SslHandler tlsHandler(io.netty.buffer.ByteBufAllocator alloc) {
+        return tls == null ? null : Tls.handler(tls, alloc, host, port);
     }
 
     /** The current connection's channel, or null (a test hook). Event loop. */

@@ -113,6 +113,11 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 c.fireChannelRead(msg);
             }
         });
+        io.netty.handler.ssl.SslHandler tls = client.tlsHandler(ctx.alloc());
+        if (tls != null) {
+            // First: the HELLO written at channelActive waits in it for the handshake; the connect timeout covers both.
+            ctx.pipeline().addFirst("tls", tls);
+        }
     }
 
     /** When the server was last heard from (any byte), on the client's clock. Event loop. */

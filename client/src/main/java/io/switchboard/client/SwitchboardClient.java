@@ -329,8 +329,47 @@ public final class SwitchboardClient implements AutoCloseable {
         int keepaliveIdleSec;
         int keepaliveIntervalSec;
         int keepaliveCount;
+        /** TLS: its context (set by build() for tls() and tlsTrusting()); null: plain TCP. */
+        javax.net.ssl.SSLContext tlsContext;
+        private boolean tlsDefault;
+        private java.nio.file.Path tlsTrust;
 
         private Builder() {
+        }
+
+        /**
+         * TLS to the server (SWB/1 behind a TLS-terminating proxy: {@code switchboard proxy --tls-cert}, HAProxy, a
+         * load balancer), its certificate checked against the JVM's trusted CAs and its name against {@link #host}
+         * (sent as SNI). A connection whose handshake fails ends with the reason ({@code onDisconnected}) and is tried
+         * again as any other. Default: plain TCP.
+         */
+        public Builder tls() {
+            tlsDefault = true;
+            tlsTrust = null;
+            tlsContext = null;
+            return this;
+        }
+
+        /**
+         * TLS, trusting the certificates of a PEM file (a private CA, or the server's own self-signed certificate)
+         * instead of the JVM's CAs; the server's name is still checked against {@link #host}. Read by {@link #build}.
+         */
+        public Builder tlsTrusting(java.nio.file.Path pemCertificates) {
+            tlsTrust = Objects.requireNonNull(pemCertificates, "pemCertificates");
+            tlsDefault = false;
+            tlsContext = null;
+            return this;
+        }
+
+        /**
+         * TLS with the application's own context (a client certificate, a trust manager of its own); the server's
+         * name is still checked against {@link #host}.
+         */
+        public Builder tls(javax.net.ssl.SSLContext context) {
+            tlsContext = Objects.requireNonNull(context, "context");
+            tlsDefault = false;
+            tlsTrust = null;
+            return this;
         }
 
         /** Server host name or address; default {@code 127.0.0.1}. */
@@ -534,6 +573,9 @@ public final class SwitchboardClient implements AutoCloseable {
                             + keepaliveIdleSec + ", " + keepaliveIntervalSec + ", " + keepaliveCount);
             require(resumeFrom >= -1, "resumeFrom must be >= 0 (or -1 for none), got " + resumeFrom);
             checkHelloLength(clientId, token, heartbeatSeconds);
+            if (tlsDefault || tlsTrust != null) {
+                tlsContext = Tls.context(tlsTrust);
+            }
             return new SwitchboardClient(this);
         }
 

@@ -26,8 +26,45 @@ final class FakeServer implements AutoCloseable {
     private final List<Peer> peers = new ArrayList<>();
 
     FakeServer() throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    }
+
+    private FakeServer(ServerSocket server) throws IOException {
+        this.server = server;
         server.setSoTimeout(TIMEOUT_MS);
+    }
+
+    /**
+     * The same over TLS on {@code address}, with the tests' self-signed certificate for localhost and 127.0.0.1
+     * ({@code /tls/cert.pem}, {@code key.pem}); the handshake happens at the first read or write.
+     */
+    static FakeServer tls(InetAddress address) throws Exception {
+        java.security.cert.Certificate cert;
+        try (InputStream in = FakeServer.class.getResourceAsStream("/tls/cert.pem")) {
+            cert = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        String pem;
+        try (InputStream in = FakeServer.class.getResourceAsStream("/tls/key.pem")) {
+            pem = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        java.security.spec.PKCS8EncodedKeySpec spec = new java.security.spec.PKCS8EncodedKeySpec(der);
+        java.security.PrivateKey key;
+        try {
+            key = java.security.KeyFactory.getInstance("RSA").generatePrivate(spec);
+        } catch (java.security.spec.InvalidKeySpecException notRsa) {
+            key = java.security.KeyFactory.getInstance("EC").generatePrivate(spec);
+        }
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        char[] password = "test".toCharArray();
+        store.setKeyEntry("server", key, password, new java.security.cert.Certificate[] {cert});
+        javax.net.ssl.KeyManagerFactory kmf =
+                javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(store, password);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        return new FakeServer(context.getServerSocketFactory().createServerSocket(0, 50, address));
     }
 
     int port() {

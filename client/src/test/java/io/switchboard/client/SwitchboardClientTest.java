@@ -854,6 +854,58 @@ class SwitchboardClientTest {
         }
     }
 
+    private static java.nio.file.Path testCertificate() throws Exception {
+        return java.nio.file.Path.of(SwitchboardClientTest.class.getResource("/tls/cert.pem").toURI());
+    }
+
+    /** The client's attempt over TLS to a server on {@code address} fails: the reason, from the client's side. */
+    private Throwable tlsRefusedBy(String address, SwitchboardClient.Builder b) throws Exception {
+        try (FakeServer tls = FakeServer.tls(java.net.InetAddress.getByName(address))) {
+            SwitchboardClient c = client(b.host(address).port(tls.port()).reconnect(false));
+            CompletableFuture<Welcome> connected = c.connect();
+            FakeServer.Peer p = tls.accept();
+            assertThrows(java.io.IOException.class, () -> p.expect("HELLO alice v=1"), "no HELLO gets through");
+            Throwable t = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> connected.get(5, TimeUnit.SECONDS)).getCause();
+            assertFalse(c.isConnected());
+            return t;
+        }
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void overTlsTheClientSpeaksSwbToAServerItsPemFileTrusts() throws Exception {
+        try (FakeServer tls = FakeServer.tls(java.net.InetAddress.getByName("127.0.0.1"))) {
+            SwitchboardClient c = client(builder("alice").port(tls.port()).tlsTrusting(testCertificate()));
+            CompletableFuture<Welcome> connected = c.connect();
+            FakeServer.Peer p = tls.acceptHello("HELLO alice v=1", WELCOME_0);
+            assertEquals(0, connected.get(5, TimeUnit.SECONDS).seq());
+            events.expect("connected seq=0 hb=0");
+            p.sendRaw(msg(1, "secret"));
+            events.expect("message 1 secret");
+        }
+    }
+
+    @Test
+    void overTlsAServerNotTrustedOrNotNamedByItsCertificateIsRefused() throws Exception {
+        Throwable untrusted = tlsRefusedBy("127.0.0.1", builder("alice").tls()); // the JVM's CAs: self-signed is not
+        assertTrue(causedBy(untrusted, javax.net.ssl.SSLHandshakeException.class), untrusted.toString());
+        // Trusted, but the certificate names localhost and 127.0.0.1, not the address connected to.
+        Throwable misnamed = tlsRefusedBy("127.0.0.2", builder("alice").tlsTrusting(testCertificate()));
+        assertTrue(causedBy(misnamed, java.security.cert.CertificateException.class), misnamed.toString());
+        IllegalArgumentException noFile = assertThrows(IllegalArgumentException.class,
+                () -> builder("alice").tlsTrusting(java.nio.file.Path.of("/nonexistent.pem")).build());
+        assertTrue(noFile.getMessage().contains("/nonexistent.pem"), noFile.getMessage());
+    }
+
     @Test
     void shouldFailASendOverMaxSendBytesAtOnceAndKeepTheConnection() throws Exception {
         SwitchboardClient c = client(builder("alice").maxSendBytes(10));

@@ -51,6 +51,16 @@ public final class ClientCommand implements Callable<Integer> {
             description = "Server SWB/1 port. Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--tls",
+            description = "TLS to the server (behind a TLS-terminating proxy such as `switchboard proxy --tls-cert`): "
+                    + "its certificate checked against the JVM's trusted CAs, its name against --host. Default: plain TCP.")
+    boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM",
+            description = "TLS, trusting the certificates of this PEM file (a private CA, or the server's own "
+                    + "self-signed certificate) instead of the JVM's CAs; the name is still checked.")
+    java.nio.file.Path tlsCa;
+
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Token sent in HELLO (a JWT whose sub is the client id, when the server checks tokens). Default: none.")
     String token;
@@ -106,16 +116,21 @@ public final class ClientCommand implements Callable<Integer> {
         lineFormat = printed;
         SwitchboardClient c;
         try {
-            c = SwitchboardClient.builder()
+            SwitchboardClient.Builder b = SwitchboardClient.builder()
                     .host(host).port(port).clientId(id).token(token)
                     .heartbeatSeconds(heartbeatSeconds)
                     .reconnect(!noReconnect)
-                    .listener(new Printer())
-                    .build();
+                    .listener(new Printer());
+            if (tlsCa != null) {
+                b.tlsTrusting(tlsCa);
+            } else if (tls) {
+                b.tls();
+            }
+            c = b.build();
         } catch (IllegalArgumentException e) {
             // The builder names its settings; name the options instead.
             String message = e.getMessage().replace("clientId", "--id").replace("heartbeatSeconds", "--hb")
-                    .replace("token", "--token").replace("port", "--port");
+                    .replace("tlsTrusting", "--tls-ca").replace("token", "--token").replace("port", "--port");
             throw new CommandLine.ParameterException(spec.commandLine(), message);
         }
         client = c;

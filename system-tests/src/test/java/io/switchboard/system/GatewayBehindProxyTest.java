@@ -67,4 +67,43 @@ class GatewayBehindProxyTest {
         a.close();
         b.close();
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    /** The gateway's and proxy's test certificate or key ({@code /tls/NAME} in their test jars) as a file. */
+    private java.nio.file.Path testFile(String name) throws java.io.IOException {
+        java.nio.file.Path f = dir.resolve(name);
+        try (java.io.InputStream in = getClass().getResourceAsStream("/tls/" + name)) {
+            java.nio.file.Files.copy(in, f);
+        }
+        return f;
+    }
+
+    @Test
+    void theJavaClientSpeaksTlsToTheProxyInFrontOfTheGateway() throws Exception {
+        gw.start();
+        ProxyConfig pc = new ProxyConfig();
+        pc.eventLoops = 1;
+        RouteConfig r = pc.route();
+        r.listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        r.upstreams = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), gw.server().port()));
+        java.nio.file.Path cert = testFile("cert.pem");
+        r.tlsCert = cert;
+        r.tlsKey = testFile("key.pem");
+        proxy = ProxyServer.start(pc);
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (io.switchboard.client.SwitchboardClient c = io.switchboard.client.SwitchboardClient.builder()
+                .host("127.0.0.1").port(proxy.port()).clientId("secure").tlsTrusting(cert)
+                .listener(new io.switchboard.client.SwitchboardListener() {
+                    @Override
+                    public void onMessage(long seq, byte[] payload) {
+                        got.add(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                }).build()) {
+            c.connect().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, gw.api().post("/v1/clients/secure/messages?ttl=60", "over TLS").status());
+            assertEquals("over TLS", got.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+    }
 }
