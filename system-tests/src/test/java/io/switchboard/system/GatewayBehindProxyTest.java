@@ -35,12 +35,17 @@ class GatewayBehindProxyTest {
         gw.config.acceptProxy = true;
         gw.config.maxConnectionsPerIp = 1;
         gw.start();
+        return startProxy(r -> r.sendProxy = RouteConfig.SendProxy.V2);
+    }
+
+    /** A proxy of one route to the started gateway, set up further by {@code route}: its port. */
+    private int startProxy(java.util.function.Consumer<RouteConfig> route) throws Exception {
         ProxyConfig pc = new ProxyConfig();
         pc.eventLoops = 1;
         RouteConfig r = pc.route();
         r.listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         r.upstreams = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), gw.server().port()));
-        r.sendProxy = RouteConfig.SendProxy.V2;
+        route.accept(r);
         proxy = ProxyServer.start(pc);
         return proxy.port();
     }
@@ -83,18 +88,15 @@ class GatewayBehindProxyTest {
     @Test
     void theJavaClientSpeaksTlsToTheProxyInFrontOfTheGateway() throws Exception {
         gw.start();
-        ProxyConfig pc = new ProxyConfig();
-        pc.eventLoops = 1;
-        RouteConfig r = pc.route();
-        r.listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        r.upstreams = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), gw.server().port()));
         java.nio.file.Path cert = testFile("cert.pem");
-        r.tlsCert = cert;
-        r.tlsKey = testFile("key.pem");
-        proxy = ProxyServer.start(pc);
+        java.nio.file.Path key = testFile("key.pem");
+        int port = startProxy(r -> {
+            r.tlsCert = cert;
+            r.tlsKey = key;
+        });
         java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
         try (io.switchboard.client.SwitchboardClient c = io.switchboard.client.SwitchboardClient.builder()
-                .host("127.0.0.1").port(proxy.port()).clientId("secure").tlsTrusting(cert)
+                .host("127.0.0.1").port(port).clientId("secure").tlsTrusting(cert)
                 .listener(new io.switchboard.client.SwitchboardListener() {
                     @Override
                     public void onMessage(long seq, byte[] payload) {
