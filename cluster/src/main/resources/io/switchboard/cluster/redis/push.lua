@@ -13,10 +13,20 @@ end
 if ARGV[2] == '0' then
   return {2}
 end
+local nowMs = tonumber(ARGV[7])
+-- Expired messages at the head leave first (at most 100 a push): counted, they filled the queue of a client away for
+-- long (pushes of one ttl, each stretching the list's life) with messages nobody will get, and its pushes got {3}.
+-- Behind a live one (a longer ttl before shorter ones) they stay until an ACK or the list's own expiry.
+for _ = 1, 100 do
+  local head = redis.call('LINDEX', KEYS[2], 0)
+  if not head then break end
+  local expiresAtMs = tonumber(string.match(head, '^%d+:(%d+):'))
+  if expiresAtMs == nil or nowMs < expiresAtMs then break end
+  redis.call('LPOP', KEYS[2])
+end
 if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[4]) then
   return {3}
 end
-local nowMs = tonumber(ARGV[7])
 local s = tonumber(h[2] or '0')
 -- From the clock, as a new session's seqs: above any seq a node that died gave without writing it here.
 if ARGV[5] == '1' and s < nowMs * 1000 then s = nowMs * 1000 end

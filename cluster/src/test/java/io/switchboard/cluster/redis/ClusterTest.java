@@ -354,6 +354,34 @@ class ClusterTest {
     }
 
     @Test
+    void expiredStoredMessagesDoNotCountAgainstAnOfflineClientsQueue() throws Exception {
+        GatewayFixture c = new GatewayFixture();
+        c.config.cluster = redis.uri();
+        c.config.clusterTimeoutMs = 500;
+        c.config.mqttPort = 0;
+        c.config.nodeName = "c";
+        c.config.maxQueuedMessagesPerClient = 3;
+        c.start();
+        try {
+            for (int i = 0; i < 2; i++) {
+                ApiClient.Response r = c.api().post("/v1/clients/dora/messages?ttl=1", "short " + i);
+                assertEquals(200, r.status(), r.body());
+            }
+            // Its ttl keeps the list (and the two short ones before it) in Redis.
+            assertEquals(200, c.api().post("/v1/clients/dora/messages?ttl=10", "longer").status());
+            assertEquals(429, c.api().post("/v1/clients/dora/messages?ttl=60", "while full").status());
+            c.clock.advanceSec(2); // the two short ones expired (in the gateways' time, as seqs and expiry are)
+            ApiClient.Response r = c.api().post("/v1/clients/dora/messages?ttl=60", "kept");
+            assertEquals(200, r.status(), "the expired ones count no more: " + r.body());
+            SwbTestClient dora = a.hello("dora");
+            assertEquals("longer", dora.readMsg().text());
+            assertEquals("kept", dora.readMsg().text());
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
     void shouldSendAStoredMessageOnceItsClientLeftTheNodeThatTookIt() throws Exception {
         SwbTestClient carol = a.hello("carol");
         assertEquals(200, b.push("carol", "while here").status()); // b now remembers carol on a
