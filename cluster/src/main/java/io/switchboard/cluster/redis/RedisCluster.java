@@ -312,9 +312,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         await(redis.set(Keys.kept(node), Script.bytes(instance)));
         try { // and another process answering, that it may have lost some (unknown where INFO is not allowed)
             redisRunId = runId(redis.info("server").get(timeoutMs, TimeUnit.MILLISECONDS));
+            String eviction = evictionProblem(redis.info("memory").get(timeoutMs, TimeUnit.MILLISECONDS));
+            if (eviction != null) {
+                log.warn("cluster: {}", eviction);
+            }
         } catch (Exception e) {
             log.warn("cluster: Redis does not answer INFO ({}): a restart or failover of Redis that loses the last "
-                    + "claims written is not noticed (allow INFO to this user)", reason(e));
+                    + "claims written is not noticed, nor an eviction policy that drops stored messages (allow INFO "
+                    + "to this user)", reason(e));
         }
         if (config.clusterLinks) {
             linkSecretSeen = await(refreshLinkSecret());
@@ -395,12 +400,34 @@ public final class RedisCluster implements ClusterProvider.Cluster {
 
     /** The {@code run_id} in an {@code INFO server} answer, or null. */
     static String runId(String info) {
+        return infoField(info, "run_id");
+    }
+
+    /** A field of an {@code INFO} answer, or null. */
+    private static String infoField(String info, String name) {
         for (String line : info.split("\r?\n")) {
-            if (line.startsWith("run_id:")) {
-                return line.substring("run_id:".length()).strip();
+            if (line.startsWith(name + ":")) {
+                return line.substring(name.length() + 1).strip();
             }
         }
         return null;
+    }
+
+    /**
+     * What is wrong with Redis's eviction for the cluster, from {@code INFO memory}: null when nothing is. With a
+     * {@code maxmemory} and a policy other than {@code noeviction}, Redis drops keys when full (stored messages and
+     * leases all have a ttl, so even the volatile-* policies take them) where the cluster needs a refused write: a
+     * 503 to the push, not a message answered 200 and then gone.
+     */
+    static String evictionProblem(String infoMemory) {
+        String maxmemory = infoField(infoMemory, "maxmemory");
+        String policy = infoField(infoMemory, "maxmemory_policy");
+        if (maxmemory == null || policy == null || "0".equals(maxmemory) || "noeviction".equals(policy)) {
+            return null;
+        }
+        return "Redis evicts keys when full (maxmemory " + maxmemory + ", maxmemory-policy " + policy + "): stored "
+                + "messages answered 200 and leases of live nodes can be dropped; set maxmemory-policy noeviction "
+                + "(pushes then get 503 when Redis is full)";
     }
 
     /** Refreshes the lease and the view of live nodes. On Lettuce's computation thread. */

@@ -196,4 +196,24 @@ class ClusterSettingsTest {
             assertFalse(e.getMessage().contains(RedisCluster.NOT_STARTED_WITHOUT_REDIS), "Redis answered");
         }
     }
+
+    @Test
+    void aRedisThatEvictsKeysWhenFullIsToldOfFromItsOwnInfo() throws Exception {
+        try (RedisProcess redis = RedisProcess.start()) {
+            io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+            try (var connection = client.connect()) {
+                var sync = connection.sync();
+                assertEquals(null, RedisCluster.evictionProblem(sync.info("memory")), "no maxmemory: nothing evicted");
+                sync.configSet("maxmemory", "100mb");
+                sync.configSet("maxmemory-policy", "volatile-lru"); // managed Redis's usual default
+                String problem = RedisCluster.evictionProblem(sync.info("memory"));
+                assertTrue(problem != null && problem.contains("volatile-lru") && problem.contains("noeviction"),
+                        String.valueOf(problem));
+                sync.configSet("maxmemory-policy", "noeviction");
+                assertEquals(null, RedisCluster.evictionProblem(sync.info("memory")));
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
 }
