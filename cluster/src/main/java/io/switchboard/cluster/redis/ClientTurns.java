@@ -18,7 +18,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ClientTurns {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClientTurns.class);
     /** Per client with a push in progress: the pushes waiting behind it, in order. */
-    private final ConcurrentHashMap<String, ArrayDeque<Runnable>> waiting = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Line> waiting = new ConcurrentHashMap<>();
+
+    /** One client's pushes waiting their turn, and when one of them last found the cluster failing. */
+    private static final class Line {
+        final ArrayDeque<Runnable> queue = new ArrayDeque<>(1);
+        /** {@link System#nanoTime} of the last push of this line answered 503 ({@link #failed}); 0: none. */
+        volatile long failedAtNs;
+    }
 
     /**
      * True, and {@code clientId}'s turn is taken, when no push to it is in progress; the caller then calls
@@ -28,7 +35,7 @@ final class ClientTurns {
         boolean[] started = {false};
         waiting.computeIfAbsent(clientId, k -> {
             started[0] = true;
-            return new ArrayDeque<>(1);
+            return new Line();
         });
         return started[0];
     }
@@ -40,13 +47,13 @@ final class ClientTurns {
     void inTurn(String clientId, java.util.function.Consumer<Runnable> push) {
         Runnable start = () -> push.accept(finisher(clientId));
         boolean[] now = {false};
-        waiting.compute(clientId, (k, q) -> {
-            if (q == null) {
+        waiting.compute(clientId, (k, line) -> {
+            if (line == null) {
                 now[0] = true;
-                return new ArrayDeque<>(1);
+                return new Line();
             }
-            q.add(start);
-            return q;
+            line.queue.add(start);
+            return line;
         });
         if (now[0]) {
             start.run();
@@ -70,13 +77,33 @@ final class ClientTurns {
      */
     void finished(String clientId) {
         Runnable[] next = {null};
-        waiting.computeIfPresent(clientId, (k, q) -> {
-            next[0] = q.poll();
-            return next[0] == null ? null : q;
+        waiting.computeIfPresent(clientId, (k, line) -> {
+            next[0] = line.queue.poll();
+            return next[0] == null ? null : line;
         });
         if (next[0] != null) {
             runFlat(next[0]);
         }
+    }
+
+    /**
+     * The push in progress to {@code clientId} was answered 503 (Redis or its owner node did not answer, in time or
+     * at all): those that came before this moment and wait their turn are answered 503 at once ({@link
+     * #failedSince}) instead of each waiting its own timeout behind it (a silent Redis made the k-th of a client's
+     * pushes wait k timeouts). Call before {@link #finished}.
+     */
+    void failed(String clientId) {
+        Line line = waiting.get(clientId);
+        if (line != null) {
+            line.failedAtNs = Math.max(1, System.nanoTime());
+        }
+    }
+
+    /** True when a push to {@code clientId} answered 503 after {@code sinceNs} ({@link System#nanoTime}). */
+    boolean failedSince(String clientId, long sinceNs) {
+        Line line = waiting.get(clientId);
+        long at = line == null ? 0 : line.failedAtNs;
+        return at != 0 && at - sinceNs >= 0;
     }
 
     /** Pushes started by {@link #finished} on this thread while it runs one already; null when it runs none. */

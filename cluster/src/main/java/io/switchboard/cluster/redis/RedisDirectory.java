@@ -269,6 +269,10 @@ final class RedisDirectory implements ClientDirectory {
                 });
     }
 
+    /** The answer to a push that waited its turn behind one that found the cluster failing (ClientTurns#failed). */
+    private static final PushResult EARLIER_FAILED = new PushResult(503, 0, false, "an earlier push to this client "
+            + "found the cluster unavailable while this one waited its turn; retry");
+
     /** A client's pushes sent elsewhere go one at a time, so that their seqs follow the order they came in. */
     private final ClientTurns turns = new ClientTurns();
 
@@ -280,14 +284,27 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public void pushElsewhere(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done) {
+        long queuedNs = System.nanoTime();
         turns.inTurn(clientId, finished -> {
             Consumer<PushResult> answered = r -> {
                 try {
                     done.accept(r);
                 } finally {
+                    if (r.status() == 503) {
+                        turns.failed(clientId);
+                    }
                     finished.run();
                 }
             };
+            if (turns.failedSince(clientId, queuedNs)) {
+                // One before it found the cluster failing after this one came: not another timeout's wait.
+                try {
+                    refuse(Refusal.CLUSTER_UNAVAILABLE, EARLIER_FAILED, done);
+                } finally {
+                    finished.run();
+                }
+                return;
+            }
             try {
                 pushNow(clientId, payload, ttlSec, answered);
             } catch (RuntimeException e) {
@@ -462,7 +479,11 @@ final class RedisDirectory implements ClientDirectory {
             List<Integer> rest = items.subList(1, items.size());
             Consumer<PushResult> answerFirst = res -> {
                 answered.accept(res, first);
-                oneByOne(requests, rest, 0, answered, this::pushNow); // after the first, as single pushes
+                if (res.status() == 503) {
+                    earlierFailed(rest, answered);
+                } else {
+                    oneByOne(requests, rest, 0, answered, this::pushNow); // after the first, as single pushes
+                }
             };
             runPushScript(clientId, r.payload(), r.ttlSec(), "", (owner, result) -> {
                 try {
@@ -492,7 +513,11 @@ final class RedisDirectory implements ClientDirectory {
         void push(String clientId, byte[] payload, int ttlSec, Consumer<PushResult> done);
     }
 
-    /** Pushes {@code indexes}, one client's, each once the one before it was answered, from {@code from} on. */
+    /**
+     * Pushes {@code indexes}, one client's, each once the one before it was answered, from {@code from} on; once one
+     * is answered 503 (Redis or the owner did not answer), the rest are answered 503 at once, not each after its
+     * own timeout (a batch of thousands for one client waited thousands of timeouts).
+     */
     private void oneByOne(List<PushRequest> requests, List<Integer> indexes, int from,
                           java.util.function.ObjIntConsumer<PushResult> answered, OnePush how) {
         if (from >= indexes.size()) {
@@ -502,8 +527,19 @@ final class RedisDirectory implements ClientDirectory {
         PushRequest r = requests.get(i);
         ClientTurns.runFlat(() -> how.push(r.clientId(), r.payload(), r.ttlSec(), res -> {
             answered.accept(res, i);
-            oneByOne(requests, indexes, from + 1, answered, how);
+            if (res.status() == 503) {
+                earlierFailed(indexes.subList(from + 1, indexes.size()), answered);
+            } else {
+                oneByOne(requests, indexes, from + 1, answered, how);
+            }
         }));
+    }
+
+    /** Answers {@code indexes} 503 at once: a push of their client before them found the cluster failing. */
+    private void earlierFailed(List<Integer> indexes, java.util.function.ObjIntConsumer<PushResult> answered) {
+        for (int j : indexes) {
+            refuse(Refusal.CLUSTER_UNAVAILABLE, EARLIER_FAILED, res -> answered.accept(res, j));
+        }
     }
 
     private void sendBatch(String node, List<PushRequest> requests, List<Integer> indexes,

@@ -1158,6 +1158,42 @@ class ClusterTest {
     }
 
     @Test
+    void aClientsPushesWaitingTheirTurnBehindOneThatFoundRedisSilentAre503AtOnce() throws Exception {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+        java.util.concurrent.ExecutorService backends = java.util.concurrent.Executors.newFixedThreadPool(10);
+        try (var admin = client.connect()) {
+            admin.sync().clientPause(3_000); // Redis silent, its connections up (a black-holed path looks the same)
+            long startNs = System.nanoTime();
+            List<java.util.concurrent.Future<Integer>> pushes = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                int n = i;
+                pushes.add(backends.submit(() -> a.api().post("/v1/clients/hal/messages?ttl=60", "p" + n).status()));
+            }
+            StringBuilder batch = new StringBuilder("{\"messages\":[");
+            for (int i = 0; i < 20; i++) {
+                batch.append(i == 0 ? "" : ",").append("{\"client\":\"ivy\",\"payload\":\"b").append(i)
+                        .append("\",\"ttl\":60}");
+            }
+            java.util.concurrent.Future<ApiClient.Response> batchAnswer =
+                    backends.submit(() -> a.api().post("/v1/messages", batch.append("]}").toString()));
+            for (java.util.concurrent.Future<Integer> f : pushes) {
+                assertEquals(503, f.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            ApiClient.Response r = batchAnswer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            long tookMs = (System.nanoTime() - startNs) / 1_000_000;
+            // One command timeout (500 ms, checked every quarter of it) and scheduling, not one per push (10 x 500
+            // for the single pushes, 20 x 500 for the batch's).
+            assertTrue(tookMs < 2_000, "all answered within " + tookMs + " ms");
+            for (com.fasterxml.jackson.databind.JsonNode one : r.json().get("results")) {
+                assertEquals(503, one.get("status").asInt(), r.body());
+            }
+        } finally {
+            backends.shutdownNow();
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldAnswer503WhileRedisIsDownAndRecoverByItself() throws Exception {
         SwbTestClient local = a.hello("erin");
         SwbTestClient remote = b.hello("frank");
