@@ -295,6 +295,19 @@ final class ApiConnections {
          * rightly forgive, so without this a backend that hung (or leaks connections it never reads) would hold its
          * connections for ever, up to --api-max-connections, and every other backend would be answered 503.
          */
+        /**
+         * Writable again: the peer read its answers, so the next time it stops reading has the whole body timeout (the
+         * time of an earlier pause, kept while the connection idled writable, closed a busy backend that read all
+         * along at its next moment of a full buffer, with the answers of pushes accepted on it).
+         */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ch.isWritable()) {
+                unwritableSinceNs = 0;
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
         private boolean peerStoppedReading(long now) {
             if (ch.isWritable()) {
                 unwritableSinceNs = 0;

@@ -8,6 +8,7 @@ import io.switchboard.metrics.Refusal;
 import io.switchboard.server.GatewayFixture;
 import io.switchboard.service.PushResult;
 import io.switchboard.transport.Transport;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -52,6 +53,43 @@ class ApiServerLimitsTest {
     private void advanceSecAndSweep(long sec) throws Exception {
         nowNs.addAndGet(TimeUnit.SECONDS.toNanos(sec));
         server.sweepNow();
+    }
+
+    @Test
+    void aConnectionThatReadItsAnswersAfterAPauseHasTheWholeBodyTimeoutAtItsNextPause() {
+        ApiSettings settings = new ApiSettings("127.0.0.1", 0, Transport.NIO, null, 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC);
+        ApiConnections connections = new ApiConnections(settings, metrics, nowNs::get);
+        io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(
+                new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
+                    @Override
+                    protected void initChannel(io.netty.channel.Channel c) {
+                        ApiConnections.Deadline d = connections.admit(c);
+                        c.pipeline().addLast(d, d.afterCodec());
+                    }
+                });
+        ch.writeInbound(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT); // a request done: idle
+        Runnable sweep = () -> {
+            connections.sweep();
+            ch.runPendingTasks();
+        };
+        // A busy backend: its answers fill the buffer for a moment (a sweep sees it), then it reads them all.
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        sweep.run();
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        nowNs.addAndGet(TimeUnit.SECONDS.toNanos(BODY_TIMEOUT_SEC + 5)); // idle and writable, long after
+        sweep.run();
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // a large answer, for a moment again
+        sweep.run();
+        assertTrue(ch.isOpen(), "a peer that read its answers is not closed at its next full buffer");
+        nowNs.addAndGet(TimeUnit.SECONDS.toNanos(BODY_TIMEOUT_SEC - 1));
+        sweep.run();
+        assertTrue(ch.isOpen());
+        assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
+        nowNs.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        sweep.run();
+        assertTrue(!ch.isOpen(), "one that has not read for --api-body-timeout is");
+        assertEquals(1, metrics.refusals(Refusal.API_TIMEOUT));
     }
 
     @Test
