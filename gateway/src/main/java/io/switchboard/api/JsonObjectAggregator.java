@@ -34,12 +34,34 @@ final class JsonObjectAggregator extends HttpObjectAggregator {
     }
 
     /**
-     * No interim answer (100 Continue, or Netty's own 413 or 417) while earlier answers are still to come: it would
-     * go out before them. The client sends its body anyway after a short wait; a body too large is then refused in
-     * its turn above.
+     * Only passed on: not Netty's request to read more at the end of a read that left a body unfinished while
+     * reading is off. Reading is off on purpose here ({@link Exchange}: the connection's answers wait to be written),
+     * and that request read on regardless: a backend pipelining bodies larger than a read, and not reading its
+     * answers, was read and served all along, its answers piling up without bound. Exchange turns reading on again.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * {@code 100 Continue} only, and only when no earlier answer is still to come (it would go out before them; the
+     * client sends its body anyway after a short wait). Never Netty's own 413 or 417: a body too large is refused in
+     * its turn above, an expectation other than 100-continue is ignored.
      */
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        String expect = start.headers().get(io.netty.handler.codec.http.HttpHeaderNames.EXPECT);
+        if (expect != null && !"100-continue".equalsIgnoreCase(expect)) {
+            // Ignored, as RFC 9110 allows. Netty's 417 went out of turn, left the connection open and reset the
+            // decoder, so a body sent anyway was read as requests of its own (a request hidden in a body).
+            start.headers().remove(io.netty.handler.codec.http.HttpHeaderNames.EXPECT);
+            return null;
+        }
+        if (io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(start)
+                && io.netty.handler.codec.http.HttpUtil.getContentLength(start, -1L) > maxContentLength) {
+            return null; // refused as any body too large: 413 in its turn, in the API's shape, then closed
+        }
         Channel ch = pipeline.channel();
         return Exchange.pendingAnswers(ch) > 0 ? null : super.newContinueResponse(start, maxContentLength, pipeline);
     }

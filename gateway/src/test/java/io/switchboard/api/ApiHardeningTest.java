@@ -1,6 +1,7 @@
 package io.switchboard.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,29 @@ class ApiHardeningTest {
             awaitReadingPaused(1, "the API stops reading the connection whose answers are not read");
             GatewayFixture.await(() -> apiConnections() == 1, "a backend that never reads is not held for ever");
             assertEquals(1, gw.stats().get("refusals").get("api_timeout").asLong());
+        }
+    }
+
+    @Test
+    void anExpectationOtherThan100ContinueIsIgnoredAndItsBodyNeverReadAsARequest() throws Exception {
+        gw.start();
+        String hidden = "GET /v1/stats HTTP/1.1\r\nHost: t\r\n\r\n";
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("POST /v1/broadcast HTTP/1.1\r\nHost: t\r\nExpect: x-foo\r\nContent-Length: " + hidden.length()
+                    + "\r\n\r\n" + hidden + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            RawHttp.Answer broadcast = c.read();
+            assertEquals(200, broadcast.status(), "the body is the broadcast's payload: " + broadcast.body());
+            RawHttp.Answer next = c.read();
+            assertEquals(200, next.status());
+            assertFalse(next.body().contains("\"api\""), "the body was served as a request: " + next.body());
+        }
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 70000000\r\n"
+                    + "Expect: 100-continue\r\n\r\n");
+            RawHttp.Answer tooLarge = c.read();
+            assertEquals(413, tooLarge.status());
+            assertTrue(tooLarge.body().contains("\"status\":413"), "in the API's shape: " + tooLarge.body());
+            assertTrue(c.atEof(), "and closed (its body is not read as requests)");
         }
     }
 
