@@ -95,7 +95,8 @@ final class ApiPipeline {
             protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest req) {
                 // Nor one behind requests still waiting for their answers: the 101 would go out first and be read
                 // as their answer, and theirs, written after the switch, would break the HTTP/2 connection.
-                return Exchange.pendingAnswers(c) == 0
+                // Nor one after a request with Connection: close (nothing after it is served).
+                return Exchange.pendingAnswers(c) == 0 && !Exchange.closing(c)
                         && !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req)
                         && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) <= MAX_UPGRADE_BODY
                         && super.shouldHandleUpgradeRequest(req);

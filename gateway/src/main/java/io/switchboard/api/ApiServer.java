@@ -135,6 +135,11 @@ public final class ApiServer implements AutoCloseable {
         return connections.open();
     }
 
+    /** API connections not read now because their answers wait to be written (tests). */
+    int readingPaused() {
+        return connections.readingPaused.get();
+    }
+
     /** Bytes of request bodies held while they arrive (tests). */
     long bodyBytesArriving() {
         return connections.bodies.held();

@@ -66,7 +66,7 @@ final class BodyBudget extends ChannelInboundHandlerAdapter {
                 refuse(ctx, declared);
                 return;
             }
-            counting = true;
+            counting = declared <= maxBody; // one declared larger is refused at its head (413): dropped, not held
         } else if (msg instanceof HttpContent content) {
             boolean last = content instanceof LastHttpContent;
             if (discarding) {

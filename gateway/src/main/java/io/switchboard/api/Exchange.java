@@ -77,6 +77,12 @@ final class Exchange {
         return order == null ? 0 : order.nextTicket - order.nextToWrite;
     }
 
+    /** A request without keep-alive was taken, or the peer's output ended: nothing after it is served. */
+    static boolean closing(Channel ch) {
+        Order order = ch.attr(ORDER).get();
+        return order != null && order.closing;
+    }
+
     /** Reads again, or stops reading, as the channel's writability and its pending answers say; on its loop. */
     static void updateReading(Channel ch) {
         updateReading(ch, order(ch));
@@ -252,6 +258,9 @@ final class Exchange {
     }
 
     private static void updateReading(Channel ch, Order order) {
+        if (!ch.isOpen()) {
+            return; // closed (closed() took its pause back): an answer that came after must not count a new one
+        }
         boolean read = ch.isWritable() && order.nextTicket - order.nextToWrite < MAX_PENDING_ANSWERS;
         if (read == !order.paused) {
             return;

@@ -60,6 +60,13 @@ final class TokenGate extends ChannelInboundHandlerAdapter {
             return; // an earlier request closes the connection: nothing after it is answered
         }
         metrics.refused(Refusal.API_UNAUTHORIZED);
+        if (ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel stream) {
+            io.netty.channel.Channel connection = stream.parent(); // (an HTTP/1.1 channel's parent is the listener)
+            // An HTTP/2 stream: its connection ends too (GOAWAY, the streams under way answered), as an HTTP/1.1
+            // one does: else one stream without the token every few minutes held it past --api-idle-timeout for
+            // ever, and enough of them every place under --api-max-connections.
+            ctx.channel().closeFuture().addListener(f -> connection.close());
+        }
         ex.respond(HttpResponseStatus.UNAUTHORIZED, REFUSAL, "application/json", HttpHeaderNames.WWW_AUTHENTICATE,
                 "Bearer realm=\"switchboard\"");
     }

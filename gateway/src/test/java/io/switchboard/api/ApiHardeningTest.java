@@ -201,6 +201,21 @@ class ApiHardeningTest {
     }
 
     @Test
+    void anUpgradeRequestAfterAConnectionCloseRequestIsNotServed() throws Exception {
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                    + "POST /v1/clients/after/messages?ttl=600 HTTP/1.1\r\nHost: t\r\n"
+                    + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+                    + "Content-Length: 5\r\n\r\nlater");
+            assertEquals(200, c.read().status());
+            assertTrue(c.atEof(), "nothing after the Connection: close request is answered, a 101 neither");
+        }
+        Thread.sleep(200);
+        assertEquals(0, gw.stats().get("messages").get("pushes_accepted").asLong(), "nor is the push carried out");
+    }
+
+    @Test
     void shouldAnswerAnHttp10RequestAndClose() throws Exception {
         gw.start();
         try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {

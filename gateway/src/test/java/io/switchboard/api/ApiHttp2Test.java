@@ -71,6 +71,18 @@ class ApiHttp2Test {
     }
 
     @Test
+    void aStreamWithoutTheTokenEndsItsConnectionAsOverHttp11() throws Exception {
+        server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, "s3cret", 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC), push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            assertEquals(200, status(h2.send("GET", "/healthz", null)), "a health check needs no token");
+            assertEquals(401, status(h2.send("GET", "/v1/stats", null)));
+            GatewayFixture.await(() -> !h2.isOpen(), "the connection is closed after the 401");
+            GatewayFixture.await(() -> server.openConnections() == 0, "and its place under --api-max-connections freed");
+        }
+    }
+
+    @Test
     void shouldServeRequestsAsStreamsOverOneConnectionWithPriorKnowledge() throws Exception {
         start();
         try (H2TestClient h2 = new H2TestClient(server.port())) {

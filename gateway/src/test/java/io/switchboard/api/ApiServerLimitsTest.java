@@ -232,6 +232,33 @@ class ApiServerLimitsTest {
     }
 
     @Test
+    void anAnswerThatComesAfterItsConnectionClosedCountsNoPausedReading() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+            GatewayFixture.await(() -> push.calls.contains("push a hi ttl=0"), "the push reached the service");
+            c.socket.setSoLinger(true, 0);
+        } // reset by the backend while its push is under way
+        GatewayFixture.await(() -> server.openConnections() == 0, "the connection is gone");
+        push.complete(PushResult.accepted(7, true));
+        server.sweepNow(); // a turn of the loop after the answer's
+        assertEquals(0, server.readingPaused(), "no connection is paused: the gauge does not drift up");
+    }
+
+    @Test
+    void aBodyDeclaredOverTheLimitIsDroppedAsItComesNotCountedAsHeld() throws Exception {
+        start(10);
+        try (RawHttp c = connectAdmitted(1)) {
+            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 70000000\r\n\r\n");
+            assertEquals(413, c.read().status());
+            c.socket.getOutputStream().write(new byte[4 << 20]); // sent anyway: read and dropped for a while
+            c.socket.getOutputStream().flush();
+            Thread.sleep(100);
+            assertEquals(0, server.bodyBytesArriving(), "what is dropped takes none of the bodies' memory");
+        }
+    }
+
+    @Test
     void shouldNotCloseAConnectionAsIdleWhileItsAnswerIsBeingMade() throws Exception {
         start(10);
         try (RawHttp c = connectAdmitted(1)) {
