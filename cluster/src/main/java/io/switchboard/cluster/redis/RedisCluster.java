@@ -455,7 +455,17 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                             replacedBy(said);
                         }
                     }
+                    if (!replaced.isDone()) {
+                        // After the lease's answer: a process that was paused past its lease and replaced wrote, in
+                        // the tick that found it out, the node's link address (peers linked to it for seconds),
+                        // its client count, and the inbox's persistence, as if it were still the node.
+                        afterLease();
+                    }
                 });
+    }
+
+    /** The rest of a refresh, once the lease's answer did not say another process holds it. */
+    private void afterLease() {
         refreshAlive();
         directory.undoClaimsLeft();
         directory.resendTopicInterest();
@@ -480,6 +490,9 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                 + "taken for dead (paused, or cut off from Redis, for longer than the " + LEASE_MS / 1000 + " s lease) "
                 + "and replaced; it leaves the cluster")) {
             log.error("cluster: {}", replaced.join());
+            // The inbox is the new process's now: read on here, its requests were answered "not here" for clients
+            // the new one holds (a push then kept beside a delivered one), and its entries trimmed unread.
+            inbox.stop();
         }
     }
 

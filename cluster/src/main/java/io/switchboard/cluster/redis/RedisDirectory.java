@@ -111,8 +111,15 @@ final class RedisDirectory implements ClientDirectory {
                     List<?> entries = reply.get(3) instanceof List<?> l ? l : List.of();
                     parkUnreleasedQos2(clientId, reply.size() > 4 && reply.get(4) instanceof List<?> l ? l : List.of());
                     if (!previous.isEmpty() && !previous.equals(cluster.node)) {
-                        // Sent even when that node looks dead: if it is only slow, it must still let go.
-                        inbox.send(previous, new InboxMessage.TakenOver(clientId, epoch));
+                        // Sent even when that node looks dead: if it is only slow, it must still let go. And once
+                        // more at the next refresh: sent once, a notice lost (its XADD failed, or trimmed unread
+                        // from a lagging inbox) left the older connection open for good, getting topic messages,
+                        // broadcasts and ttl=0 pushes (only stored pushes meet the append fence).
+                        InboxMessage.TakenOver notice = new InboxMessage.TakenOver(clientId, epoch);
+                        inbox.send(previous, notice);
+                        if (noticesAgain.size() < MAX_CLAIMS_TO_UNDO) {
+                            noticesAgain.add(new NoticeAgain(previous, notice));
+                        }
                     }
                     done.claimed(epoch, Math.max(0, lastSeq), StoredEntries.unexpired(entries, cluster.clock.nowMs()));
                 });
@@ -159,8 +166,23 @@ final class RedisDirectory implements ClientDirectory {
         tryUndoClaim(token);
     }
 
+    /** A takeover notice to send once more at the next lease refresh. */
+    private record NoticeAgain(String node, InboxMessage.TakenOver notice) {
+    }
+
+    /** Takeover notices sent once, to send again at the next refresh (bounded as the claims to undo are). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<NoticeAgain> noticesAgain =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     /** At each lease refresh: the claims not undone yet, and notices to send again, at most a batch of them. */
     void undoClaimsLeft() {
+        for (int n = noticesAgain.size(); n > 0; n--) {
+            NoticeAgain again = noticesAgain.poll();
+            if (again == null) {
+                break;
+            }
+            inbox.send(again.node(), again.notice());
+        }
         int tried = 0;
         for (String token : claimsToUndo.keySet()) {
             if (tried++ >= UNDO_PER_REFRESH) {

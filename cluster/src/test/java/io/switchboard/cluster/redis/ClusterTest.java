@@ -412,6 +412,46 @@ class ClusterTest {
     }
 
     @Test
+    void aTakeoverNoticeThatCouldNotBeSentIsSentAgainAtTheNextRefresh() throws Exception {
+        SwbTestClient first = a.hello("dave");
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var admin = client.connect()) {
+            String inboxA = new String(Keys.inbox("a"), java.nio.charset.StandardCharsets.UTF_8);
+            boolean aside = admin.sync().exists(inboxA) == 1;
+            if (aside) {
+                admin.sync().rename(inboxA, inboxA + ":aside");
+            }
+            admin.sync().set(inboxA, "not a stream"); // the notice's XADD fails (WRONGTYPE)
+            b.hello("dave");
+            admin.sync().del(inboxA);
+            if (aside) {
+                admin.sync().rename(inboxA + ":aside", inboxA);
+            }
+        } finally {
+            client.shutdown();
+        }
+        assertEquals("BYE 409 taken over", first.readLine(), "told at b's next refresh");
+    }
+
+    @Test
+    void aProcessThatFindsItsNodeTakenOverWritesNothingMoreAsTheNode() throws Exception {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var admin = client.connect()) {
+            String links = new String(Keys.LINKS, java.nio.charset.StandardCharsets.UTF_8);
+            admin.sync().hset(links, "a", "the new process's address");
+            // Another process holds a's lease now (as after this one was paused past it).
+            admin.sync().set(new String(Keys.lease("a"), java.nio.charset.StandardCharsets.UTF_8), "another-process",
+                    io.lettuce.core.SetArgs.Builder.px(60_000));
+            a.server().cluster().replaced().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            Thread.sleep(300);
+            assertEquals("the new process's address", admin.sync().hget(links, "a"),
+                    "the tick that found it out did not write the node's link address back");
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldBroadcastToTheClientsOfEveryNodeOnce() throws Exception {
         SwbTestClient onA = a.hello("xavier");
         SwbTestClient onB = b.hello("yvonne");
