@@ -23,8 +23,9 @@ final class ClientTurns {
     /** One client's pushes waiting their turn, and when one of them last found the cluster failing. */
     private static final class Line {
         final ArrayDeque<Runnable> queue = new ArrayDeque<>(1);
-        /** {@link System#nanoTime} of the last push of this line answered 503 ({@link #failed}); 0: none. */
+        /** {@link System#nanoTime} of the last push of this line answered 503 ({@link #failed}), once one was. */
         volatile long failedAtNs;
+        volatile boolean failed;
     }
 
     /**
@@ -95,15 +96,15 @@ final class ClientTurns {
     void failed(String clientId) {
         Line line = waiting.get(clientId);
         if (line != null) {
-            line.failedAtNs = Math.max(1, System.nanoTime());
+            line.failedAtNs = System.nanoTime();
+            line.failed = true;
         }
     }
 
     /** True when a push to {@code clientId} answered 503 after {@code sinceNs} ({@link System#nanoTime}). */
     boolean failedSince(String clientId, long sinceNs) {
         Line line = waiting.get(clientId);
-        long at = line == null ? 0 : line.failedAtNs;
-        return at != 0 && at - sinceNs >= 0;
+        return line != null && line.failed && line.failedAtNs - sinceNs >= 0;
     }
 
     /** Pushes started by {@link #finished} on this thread while it runs one already; null when it runs none. */

@@ -62,6 +62,8 @@ final class NodeInbox {
     private final AtomicLong ids = new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1);
     private volatile String lastId;
     private volatile boolean stopped;
+    /** The stream is not read (nor trimmed) any more: another process holds the node ({@link #stopReading}). */
+    private volatile boolean readingStopped;
     private volatile SessionRegistry registry;
     /** The direct links to other nodes, or null (none: every request goes through the streams). */
     private volatile NodeLinks links;
@@ -147,12 +149,12 @@ final class NodeInbox {
     }
 
     private void readNext() {
-        if (stopped) {
+        if (stopped || readingStopped) {
             return;
         }
         reader.async().xread(XReadArgs.Builder.block(BLOCK_MS).count(READ_COUNT), XReadArgs.StreamOffset.from(key,
                 lastId)).whenComplete((streams, e) -> {
-                    if (stopped) {
+                    if (stopped || readingStopped) {
                         return;
                     }
                     if (e != null) {
@@ -423,6 +425,15 @@ final class NodeInbox {
     }
 
     /** Stops reading; every routed push still waiting is answered as unanswered. */
+    /**
+     * Another process took this node: its stream is that process's now (read on here, requests were answered "not
+     * here" for clients the new process holds, and entries trimmed unread). Requests this process sent wait on (their
+     * answers may come over links) or time out.
+     */
+    void stopReading() {
+        readingStopped = true;
+    }
+
     void stop() {
         stopped = true;
         for (Long id : List.copyOf(waiting.keySet())) {

@@ -336,29 +336,66 @@ final class NodeLinks {
                                     .addLast(new OpenedLink(link, hostPort));
                         }
                     });
+            if (io.netty.util.NetUtil.isValidIpV4Address(host) || io.netty.util.NetUtil.isValidIpV6Address(host)) {
+                dial(b, link, new InetSocketAddress(host, port), hostPort); // an address: nothing to look up
+                return;
+            }
+            // A name (--cluster-link pod-0.svc:7100) is looked up off the loops: Netty would look it up on the link's
+            // event loop, whose clients all stop while a slow or absent DNS server answers (every retry, 2 s apart,
+            // while the peer is gone).
             try {
-                b.connect(host, port)
-                        .addListener((ChannelFutureListener) f -> {
-                            if (!f.isSuccess()) {
-                                failed(link, RedisCluster.reason(f.cause()), hostPort);
-                            } else {
-                                link.channel = f.channel();
-                                link.connecting.set(false);
-                                // Not proven within the timeout: closed (and counted as failed by the close).
-                                f.channel().eventLoop().schedule(() -> {
-                                    if (!link.ready) {
-                                        f.channel().close();
-                                    }
-                                }, cluster.timeoutMs, TimeUnit.MILLISECONDS);
-                                if (closed) {
-                                    f.channel().close();
-                                }
-                            }
-                        });
-            } catch (RuntimeException bad) { // an address that cannot be resolved or connected to
-                failed(link, RedisCluster.reason(bad), hostPort);
+                LOOKUPS.execute(() -> {
+                    try {
+                        dial(b, link, new InetSocketAddress(java.net.InetAddress.getByName(host), port), hostPort);
+                    } catch (java.net.UnknownHostException | RuntimeException bad) {
+                        failed(link, "cannot look " + host + " up: " + RedisCluster.reason(bad), hostPort);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException full) {
+                failed(link, "too many host names being looked up", hostPort);
             }
         });
+    }
+
+    /**
+     * Where the names of links' peers are looked up (at most 2 at once, threads gone when idle); at most 1,000 wait,
+     * one per link being opened.
+     */
+    private static final java.util.concurrent.ThreadPoolExecutor LOOKUPS = new java.util.concurrent.ThreadPoolExecutor(
+            2, 2, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(1_000), r -> {
+                Thread t = new Thread(r, "switchboard-link-dns");
+                t.setDaemon(true);
+                return t;
+            });
+
+    static {
+        LOOKUPS.allowCoreThreadTimeOut(true);
+    }
+
+    /** Connects {@code link} to {@code to} with {@code b}; from any thread. */
+    private void dial(Bootstrap b, Link link, InetSocketAddress to, String hostPort) {
+        try {
+            b.connect(to)
+                    .addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            failed(link, RedisCluster.reason(f.cause()), hostPort);
+                        } else {
+                            link.channel = f.channel();
+                            link.connecting.set(false);
+                            // Not proven within the timeout: closed (and counted as failed by the close).
+                            f.channel().eventLoop().schedule(() -> {
+                                if (!link.ready) {
+                                    f.channel().close();
+                                }
+                            }, cluster.timeoutMs, TimeUnit.MILLISECONDS);
+                            if (closed) {
+                                f.channel().close();
+                            }
+                        }
+                    });
+        } catch (RuntimeException bad) { // an address that cannot be connected to
+            failed(link, RedisCluster.reason(bad), hostPort);
+        }
     }
 
     /** A link to {@code link.node} could not be opened or broke: the inbox carries its requests for a while. */

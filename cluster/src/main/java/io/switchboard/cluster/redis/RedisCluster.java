@@ -458,8 +458,14 @@ public final class RedisCluster implements ClusterProvider.Cluster {
                     if (!replaced.isDone()) {
                         // After the lease's answer: a process that was paused past its lease and replaced wrote, in
                         // the tick that found it out, the node's link address (peers linked to it for seconds),
-                        // its client count, and the inbox's persistence, as if it were still the node.
-                        afterLease();
+                        // its client count, and the inbox's persistence, as if it were still the node. On the
+                        // timer's thread, as before: not on the Redis connection's own I/O thread, where a burst
+                        // of commands is written without a reply read in between.
+                        try {
+                            timer().execute(this::afterLease);
+                        } catch (java.util.concurrent.RejectedExecutionException closing) {
+                            // The node is closing: nothing more to refresh.
+                        }
                     }
                 });
     }
@@ -492,7 +498,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             log.error("cluster: {}", replaced.join());
             // The inbox is the new process's now: read on here, its requests were answered "not here" for clients
             // the new one holds (a push then kept beside a delivered one), and its entries trimmed unread.
-            inbox.stop();
+            inbox.stopReading();
         }
     }
 

@@ -117,8 +117,11 @@ final class RedisDirectory implements ClientDirectory {
                         // broadcasts and ttl=0 pushes (only stored pushes meet the append fence).
                         InboxMessage.TakenOver notice = new InboxMessage.TakenOver(clientId, epoch);
                         inbox.send(previous, notice);
-                        if (noticesAgain.size() < MAX_CLAIMS_TO_UNDO) {
-                            noticesAgain.add(new NoticeAgain(previous, notice));
+                        if (noticesAgainCount.incrementAndGet() <= MAX_CLAIMS_TO_UNDO) {
+                            noticesAgain.add(new NoticeAgain(previous, notice,
+                                    System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(NOTICE_AGAIN_AFTER_MS)));
+                        } else {
+                            noticesAgainCount.decrementAndGet();
                         }
                     }
                     done.claimed(epoch, Math.max(0, lastSeq), StoredEntries.unexpired(entries, cluster.clock.nowMs()));
@@ -166,21 +169,30 @@ final class RedisDirectory implements ClientDirectory {
         tryUndoClaim(token);
     }
 
-    /** A takeover notice to send once more at the next lease refresh. */
-    private record NoticeAgain(String node, InboxMessage.TakenOver notice) {
+    /** A takeover notice to send once more, at {@code dueNs} ({@link System#nanoTime}) or the refresh after it. */
+    private record NoticeAgain(String node, InboxMessage.TakenOver notice, long dueNs) {
     }
 
-    /** Takeover notices sent once, to send again at the next refresh (bounded as the claims to undo are). */
+    /** How long after the first a takeover notice goes again: past whatever made the first fail. */
+    static final long NOTICE_AGAIN_AFTER_MS = 2_000;
+    /**
+     * Takeover notices sent once, to send again (bounded as the claims to undo are), in the order they are due, and
+     * their count (a queue's size() is counted by walking it).
+     */
     private final java.util.concurrent.ConcurrentLinkedQueue<NoticeAgain> noticesAgain =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicInteger noticesAgainCount = new AtomicInteger();
 
-    /** At each lease refresh: the claims not undone yet, and notices to send again, at most a batch of them. */
+    /** At each lease refresh: the claims not undone yet, and notices to send again, at most a batch of each. */
     void undoClaimsLeft() {
-        for (int n = noticesAgain.size(); n > 0; n--) {
-            NoticeAgain again = noticesAgain.poll();
-            if (again == null) {
-                break;
+        long now = System.nanoTime();
+        for (int n = 0; n < UNDO_PER_REFRESH; n++) {
+            NoticeAgain again = noticesAgain.peek();
+            if (again == null || again.dueNs() - now > 0) {
+                break; // none due (they are queued in the order they fall due)
             }
+            noticesAgain.poll(); // the one peeked: this refresh is the only taker
+            noticesAgainCount.decrementAndGet();
             inbox.send(again.node(), again.notice());
         }
         int tried = 0;
@@ -485,6 +497,9 @@ final class RedisDirectory implements ClientDirectory {
             try {
                 done.accept(res, i);
             } finally {
+                if (res.status() == 503) {
+                    turns.failed(requests.get(i).clientId()); // single pushes waiting behind the batch: 503 at once
+                }
                 countAnswer.get(i).run();
             }
         };
