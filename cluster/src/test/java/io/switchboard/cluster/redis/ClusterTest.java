@@ -34,15 +34,35 @@ class ClusterTest {
     @BeforeEach
     void startCluster() throws Exception {
         redis = RedisProcess.start();
-        for (GatewayFixture gw : new GatewayFixture[] {a, b}) {
-            gw.config.cluster = redis.uri();
-            gw.config.clusterTimeoutMs = 500;
-            gw.config.mqttPort = 0;
-        }
-        a.config.nodeName = "a";
-        b.config.nodeName = "b";
+        asNode(a, "a");
+        asNode(b, "b");
         a.start();
         b.start();
+    }
+
+    /** {@code gw} set up as node {@code name} of this test's cluster (not started). */
+    private GatewayFixture asNode(GatewayFixture gw, String name) {
+        gw.config.cluster = redis.uri();
+        gw.config.clusterTimeoutMs = 500;
+        gw.config.mqttPort = 0;
+        gw.config.nodeName = name;
+        return gw;
+    }
+
+    /**
+     * Pushes to {@code clientId} through {@code from} (each received by {@code client}) until one goes over a direct
+     * link, at most 40, 100 ms apart (a link is opened in the background), and asserts one did.
+     */
+    private static void pushUntilOverALink(GatewayFixture from, String clientId, SwbTestClient client, String what)
+            throws Exception {
+        long linkedBefore = clusterStat(from, "requests_over_links");
+        for (int i = 0; i < 40 && clusterStat(from, "requests_over_links") == linkedBefore; i++) {
+            ApiClient.Response r = from.push(clientId, "after " + i);
+            assertEquals(200, r.status(), r.body());
+            assertEquals("after " + i, client.readMsg().text());
+            Thread.sleep(100);
+        }
+        assertTrue(clusterStat(from, "requests_over_links") > linkedBefore, what);
     }
 
     @AfterEach
@@ -92,23 +112,12 @@ class ClusterTest {
             // a's process ends and another takes its place: b's link to the old one breaks; pushes go on (through
             // Redis until b links to the new process, then on the new link).
             a.close();
-            GatewayFixture a2 = new GatewayFixture();
-            a2.config.cluster = redis.uri();
-            a2.config.clusterTimeoutMs = 500;
-            a2.config.mqttPort = 0;
-            a2.config.nodeName = "a";
+            GatewayFixture a2 = asNode(new GatewayFixture(), "a");
             a2.start();
             try {
                 SwbTestClient again = a2.hello("alice");
                 GatewayFixture.await(() -> clusterStat(b, "link_failures") >= 1, "b saw its link to a end");
-                long linkedBefore = clusterStat(b, "requests_over_links");
-                for (int i = 0; i < 40 && clusterStat(b, "requests_over_links") == linkedBefore; i++) {
-                    ApiClient.Response r = b.push("alice", "after " + i);
-                    assertEquals(200, r.status(), r.body());
-                    assertEquals("after " + i, again.readMsg().text());
-                    Thread.sleep(100);
-                }
-                assertTrue(clusterStat(b, "requests_over_links") > linkedBefore, "no link to a's new process");
+                pushUntilOverALink(b, "alice", again, "no link to a's new process");
             } finally {
                 a2.close();
             }
@@ -355,11 +364,7 @@ class ClusterTest {
 
     @Test
     void expiredStoredMessagesDoNotCountAgainstAnOfflineClientsQueue() throws Exception {
-        GatewayFixture c = new GatewayFixture();
-        c.config.cluster = redis.uri();
-        c.config.clusterTimeoutMs = 500;
-        c.config.mqttPort = 0;
-        c.config.nodeName = "c";
+        GatewayFixture c = asNode(new GatewayFixture(), "c");
         c.config.maxQueuedMessagesPerClient = 3;
         c.start();
         try {
@@ -455,23 +460,11 @@ class ClusterTest {
 
     @Test
     void aNodeAnnouncingItsLinkByHostNameIsLinkedTo() throws Exception {
-        GatewayFixture c = new GatewayFixture();
-        c.config.cluster = redis.uri();
-        c.config.clusterTimeoutMs = 500;
-        c.config.mqttPort = 0;
-        c.config.nodeName = "c";
+        GatewayFixture c = asNode(new GatewayFixture(), "c");
         c.config.clusterLink = "localhost:0"; // a name, looked up by the nodes that link to it (off their loops)
         c.start();
         try {
-            SwbTestClient carl = c.hello("carl");
-            long linkedBefore = clusterStat(a, "requests_over_links");
-            for (int i = 0; i < 40 && clusterStat(a, "requests_over_links") == linkedBefore; i++) {
-                ApiClient.Response r = a.push("carl", "p" + i);
-                assertEquals(200, r.status(), r.body());
-                assertEquals("p" + i, carl.readMsg().text());
-                Thread.sleep(100);
-            }
-            assertTrue(clusterStat(a, "requests_over_links") > linkedBefore, "no link to c by its name");
+            pushUntilOverALink(a, "carl", c.hello("carl"), "no link to c by its name");
         } finally {
             c.close();
         }
