@@ -117,6 +117,8 @@ final class NodeLinks {
         volatile String instance;
         /** While down: requests go through the inbox until then. */
         volatile long retryAtNs = System.nanoTime();
+        /** Dropped by {@link #keepOnly} (its node holds no lease): a connection it opens after is closed at once. */
+        volatile boolean dropped;
 
         Link(String node, EventLoop loop) {
             this.node = node;
@@ -388,7 +390,7 @@ final class NodeLinks {
                                     f.channel().close();
                                 }
                             }, cluster.timeoutMs, TimeUnit.MILLISECONDS);
-                            if (closed) {
+                            if (closed || link.dropped) {
                                 f.channel().close();
                             }
                         }
@@ -432,7 +434,11 @@ final class NodeLinks {
                 return false;
             }
             for (Link link : e.getValue()) {
-                Channel ch = link == null ? null : link.channel;
+                if (link == null) {
+                    continue;
+                }
+                link.dropped = true; // one being opened now is closed once open: it is out of every count
+                Channel ch = link.channel;
                 if (ch != null) {
                     ch.close();
                 }
