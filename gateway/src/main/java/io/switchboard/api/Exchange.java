@@ -229,6 +229,14 @@ final class Exchange {
     static void closeAfter(ChannelFuture lastAnswer) {
         Channel ch = lastAnswer.channel();
         lastAnswer.addListener(written -> {
+            if (written.isSuccess() && ch instanceof io.netty.handler.codec.http2.Http2StreamChannel && ch.isActive()) {
+                // An HTTP/2 stream whose request is still coming (answered early: 401, 413, 503): the answer is
+                // whole, and RST_STREAM NO_ERROR asks the client to stop sending without error (RFC 9113 8.1). A
+                // plain close sent CANCEL, after which a client may drop the answer, and its Retry-After with it.
+                ch.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(
+                        io.netty.handler.codec.http2.Http2Error.NO_ERROR)).addListener(reset -> ch.close());
+                return;
+            }
             if (!written.isSuccess() || !(ch instanceof io.netty.channel.socket.DuplexChannel d) || !ch.isActive()
                     || d.isInputShutdown() || ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
                 ch.close();

@@ -71,6 +71,22 @@ class ApiHttp2Test {
     }
 
     @Test
+    void aRequestRefusedWhileItsBodyIsStillComingIsAnsweredThenResetWithNoError() throws Exception {
+        start();
+        try (H2TestClient h2 = new H2TestClient(server.port())) {
+            CompletableFuture<Long> reset = new CompletableFuture<>();
+            FullHttpResponse res = h2.sendUnfinished("/v1/clients/a/messages", 70_000_000L, new byte[1024], reset)
+                    .get(5, TimeUnit.SECONDS);
+            assertEquals(413, res.status().code());
+            assertTrue(body(res).contains("\"status\":413"));
+            // RFC 9113 8.1: the answer is whole; NO_ERROR asks the client to stop sending without error (CANCEL,
+            // from a plain close, may make it drop the answer).
+            assertEquals(0L, reset.get(5, TimeUnit.SECONDS), "RST_STREAM NO_ERROR, not CANCEL (8)");
+            assertTrue(h2.isOpen(), "the connection goes on");
+        }
+    }
+
+    @Test
     void aStreamWithoutTheTokenEndsItsConnectionAsOverHttp11() throws Exception {
         server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, "s3cret", 1024, 3600, 10,
                 HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC), push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);

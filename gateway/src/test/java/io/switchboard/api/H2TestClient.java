@@ -66,6 +66,28 @@ public final class H2TestClient implements AutoCloseable {
         return answer;
     }
 
+    /**
+     * Opens a stream declaring a body of {@code contentLength} bytes and sends {@code part} of it, never ending it;
+     * {@code reset} gets the error code of the server's RST_STREAM, should one come.
+     */
+    public CompletableFuture<FullHttpResponse> sendUnfinished(String path, long contentLength, byte[] part,
+                                                              CompletableFuture<Long> reset) {
+        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
+        stream(answer, reset).addListener(f -> {
+            if (!f.isSuccess()) {
+                answer.completeExceptionally(f.cause());
+                return;
+            }
+            DefaultHttp2Headers h = new DefaultHttp2Headers();
+            h.method("POST").path(path).scheme("http").authority("127.0.0.1");
+            h.setLong("content-length", contentLength);
+            Http2StreamChannel ch = (Http2StreamChannel) f.getNow();
+            ch.write(new DefaultHttp2HeadersFrame(h, false));
+            ch.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(Unpooled.wrappedBuffer(part), false));
+        });
+        return answer;
+    }
+
     /** Opens a stream and sends only its headers, never ending it (a request whose body does not come). */
     public CompletableFuture<FullHttpResponse> sendHeadersOnly(String path) {
         CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
@@ -82,6 +104,11 @@ public final class H2TestClient implements AutoCloseable {
     }
 
     private io.netty.util.concurrent.Future<Http2StreamChannel> stream(CompletableFuture<FullHttpResponse> answer) {
+        return stream(answer, new CompletableFuture<>());
+    }
+
+    private io.netty.util.concurrent.Future<Http2StreamChannel> stream(CompletableFuture<FullHttpResponse> answer,
+                                                                       CompletableFuture<Long> reset) {
         return new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
@@ -95,6 +122,14 @@ public final class H2TestClient implements AutoCloseable {
                                     }
                                     res.release();
                                 }
+                            }
+
+                            @Override
+                            public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                                if (event instanceof io.netty.handler.codec.http2.Http2ResetFrame r) {
+                                    reset.complete(r.errorCode());
+                                }
+                                ctx.fireUserEventTriggered(event);
                             }
 
                             @Override
