@@ -404,11 +404,7 @@ class SwitchboardClientTest {
     @Test
     void shouldReportSessionResetWhenTheServerLostTheSession() throws Exception {
         SwitchboardClient c = client(builder("alice"));
-        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
-        p.sendRaw(burst(1, 5));
-        for (int i = 1; i <= 5; i++) {
-            events.expect("message " + i + " m" + i);
-        }
+        FakeServer.Peer p = connectAndDeliver(c, 5);
         p.close();
         expectDisconnected(1_000);
 
@@ -424,11 +420,7 @@ class SwitchboardClientTest {
     @Test
     void withManualAcknowledgementALostSessionTailIsReportedAndNotAcknowledged() throws Exception {
         SwitchboardClient c = client(builder("alice").manualAcknowledgement());
-        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
-        p.sendRaw(burst(1, 5));
-        for (int i = 1; i <= 5; i++) {
-            events.expect("message " + i + " m" + i);
-        }
+        FakeServer.Peer p = connectAndDeliver(c, 5);
         c.acknowledge(1);
         barrier(c);
         p.close();
@@ -457,11 +449,7 @@ class SwitchboardClientTest {
     @Test
     void withManualAcknowledgementWhatWasAcknowledgedWhileReconnectingIsAcknowledgedAfterTheWelcome() throws Exception {
         SwitchboardClient c = client(builder("alice").manualAcknowledgement());
-        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
-        p.sendRaw(burst(1, 3));
-        for (int i = 1; i <= 3; i++) {
-            events.expect("message " + i + " m" + i);
-        }
+        FakeServer.Peer p = connectAndDeliver(c, 3);
         p.close();
         expectDisconnected(1_000);
         time.advanceMs(1_000);
@@ -1354,6 +1342,16 @@ class SwitchboardClientTest {
         SwitchboardClient c = b.build();
         clients.add(c);
         return c;
+    }
+
+    /** Connects as alice (WELCOME seq=0), then sends messages 1 to {@code n} and sees each delivered. */
+    private FakeServer.Peer connectAndDeliver(SwitchboardClient c, int n) throws Exception {
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.sendRaw(burst(1, n));
+        for (int i = 1; i <= n; i++) {
+            events.expect("message " + i + " m" + i);
+        }
+        return p;
     }
 
     /** Connects and completes the handshake; returns the server side with the "connected" event consumed. */

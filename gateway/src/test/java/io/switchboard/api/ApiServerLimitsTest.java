@@ -50,6 +50,12 @@ class ApiServerLimitsTest {
         return c;
     }
 
+    /** Sends a push on {@code c} and waits until it reached the service, which answers it when the test says. */
+    private void pushUnderWay(RawHttp c) throws Exception {
+        c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+        GatewayFixture.await(() -> push.calls.contains("push a hi ttl=0"), "the push reached the service");
+    }
+
     private void advanceSecAndSweep(long sec) throws Exception {
         nowNs.addAndGet(TimeUnit.SECONDS.toNanos(sec));
         server.sweepNow();
@@ -235,8 +241,7 @@ class ApiServerLimitsTest {
     void anAnswerThatComesAfterItsConnectionClosedCountsNoPausedReading() throws Exception {
         start(10);
         try (RawHttp c = connectAdmitted(1)) {
-            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
-            GatewayFixture.await(() -> push.calls.contains("push a hi ttl=0"), "the push reached the service");
+            pushUnderWay(c);
             c.socket.setSoLinger(true, 0);
         } // reset by the backend while its push is under way
         GatewayFixture.await(() -> server.openConnections() == 0, "the connection is gone");
@@ -262,8 +267,7 @@ class ApiServerLimitsTest {
     void shouldNotCloseAConnectionAsIdleWhileItsAnswerIsBeingMade() throws Exception {
         start(10);
         try (RawHttp c = connectAdmitted(1)) {
-            c.send("POST /v1/clients/a/messages HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
-            GatewayFixture.await(() -> push.calls.contains("push a hi ttl=0"), "the push reached the service");
+            pushUnderWay(c);
             advanceSecAndSweep(IDLE_TIMEOUT_SEC * 2);
             assertEquals(0, metrics.apiIdleClosed.sum(), "a request in progress is not idle");
             push.complete(PushResult.accepted(7, true));

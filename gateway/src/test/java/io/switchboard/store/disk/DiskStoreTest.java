@@ -31,6 +31,23 @@ class DiskStoreTest {
         return c.messages().stream().map(MessageStore.Stored::seq).toList();
     }
 
+    /** Appends m1 to m4 for client a, expiring in a minute; returns that expiry. */
+    private static long appendFour(DiskStore s) {
+        long exp = StoreRig.START_MS + 60_000;
+        for (int i = 1; i <= 4; i++) {
+            append(s, "a", i, exp, "m" + i);
+        }
+        return exp;
+    }
+
+    /** Writes {@code bytes} as segment {@code seg}, recovers the store, and returns client a's payloads. */
+    private static List<String> recoveredAfterWriting(StoreRig rig, Path seg, byte[] bytes) throws IOException {
+        Files.write(seg, bytes);
+        Map<String, StoreRig.Client> got = new TreeMap<>();
+        rig.open(got).close();
+        return payloads(got.get("a"));
+    }
+
     private static List<String> payloads(StoreRig.Client c) {
         return c.messages().stream().map(m -> StoreRig.text(m.payload())).toList();
     }
@@ -286,10 +303,7 @@ class DiskStoreTest {
     void aDamagedRecordWithIntactOnesAfterItIsSkippedAndTheRestKept() throws IOException {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
-        long exp = StoreRig.START_MS + 60_000;
-        for (int i = 1; i <= 4; i++) {
-            append(s, "a", i, exp, "m" + i);
-        }
+        long exp = appendFour(s);
         s.close();
         Path seg = segmentFiles().getFirst();
         byte[] whole = Files.readAllBytes(seg);
@@ -299,19 +313,13 @@ class DiskStoreTest {
         // A flipped byte in the second record's payload: that message is lost, not the two after it.
         byte[] damaged = whole.clone();
         damaged[Records.MAGIC.length + 2 * record - 1] ^= 0x40;
-        Files.write(seg, damaged);
-        Map<String, StoreRig.Client> got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m3", "m4"), recoveredAfterWriting(rig, seg, damaged));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
 
         // Damaged last: taken for a torn tail, cut there as before.
         damaged = whole.clone();
         damaged[whole.length - 1] ^= 0x40;
-        Files.write(seg, damaged);
-        got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m2", "m3"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m2", "m3"), recoveredAfterWriting(rig, seg, damaged));
         assertEquals(whole.length - record, Files.size(seg), "the damaged tail is cut off");
 
         // Two damaged in a row (the second read may be garbage the first one's length pointed at): the reading looks
@@ -319,19 +327,13 @@ class DiskStoreTest {
         damaged = whole.clone();
         damaged[Records.MAGIC.length + 2 * record - 1] ^= 0x40;
         damaged[Records.MAGIC.length + 3 * record - 1] ^= 0x40;
-        Files.write(seg, damaged);
-        got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m4"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m4"), recoveredAfterWriting(rig, seg, damaged));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
 
         // A damaged length field (the second record's, made impossible): the records after it are kept.
         damaged = whole.clone();
         damaged[Records.MAGIC.length + record] = 0x7F;
-        Files.write(seg, damaged);
-        got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m3", "m4"), recoveredAfterWriting(rig, seg, damaged));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
     }
 
@@ -339,10 +341,7 @@ class DiskStoreTest {
     void aDamagedLengthRunningPastTheEndOfASealedSegmentCutsNoIntactRecordAfterIt() throws IOException {
         StoreRig rig = new StoreRig(dir);
         DiskStore s = rig.open();
-        long exp = StoreRig.START_MS + 60_000;
-        for (int i = 1; i <= 4; i++) {
-            append(s, "a", i, exp, "m" + i);
-        }
+        long exp = appendFour(s);
         s.close();
         DiskStore again = rig.open(); // a new segment: the first is sealed, no longer the one a crash could tear
         append(again, "a", 5, exp, "m5");
@@ -352,10 +351,7 @@ class DiskStoreTest {
         int record = Records.messageBytes(1, 2);
         byte[] damaged = whole.clone();
         damaged[Records.MAGIC.length + record + 1] = 0x01; // the second record's length: 64 KiB, past the end
-        Files.write(seg, damaged);
-        Map<String, StoreRig.Client> got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m3", "m4", "m5"), payloads(got.get("a")));
+        assertEquals(List.of("m1", "m3", "m4", "m5"), recoveredAfterWriting(rig, seg, damaged));
         assertEquals(whole.length, Files.size(seg), "nothing is cut");
     }
 
@@ -400,10 +396,7 @@ class DiskStoreTest {
         Path seg = segmentFiles().getFirst();
         byte[] damaged = Files.readAllBytes(seg);
         damaged[Records.MAGIC.length + Records.messageBytes(1, 2)] = 0x7F; // the large record's length, made impossible
-        Files.write(seg, damaged);
-        Map<String, StoreRig.Client> got = new TreeMap<>();
-        rig.open(got).close();
-        assertEquals(List.of("m1", "m3", "m4"), payloads(got.get("a")), "the records 3 MiB past the damage are found");
+        assertEquals(List.of("m1", "m3", "m4"), recoveredAfterWriting(rig, seg, damaged), "the records 3 MiB past the damage are found");
         assertEquals(damaged.length, Files.size(seg), "nothing is cut");
     }
 
