@@ -764,8 +764,8 @@ public final class ServerConfig {
         public int maxRetained = 100_000;
         /** Set from {@code --max-retained-bytes} by {@link #parseWords()}. */
         public long maxRetainedBytes = 64L * 1024 * 1024;
-        @Option(names = "--max-retained-bytes", paramLabel = "<size>", description = "Bytes (topics and payloads) "
-                + "of retained messages kept at most (64m).")
+        @Option(names = "--max-retained-bytes", paramLabel = "<size>", description = "Bytes (topics, payloads and "
+                + "v5 properties) of retained messages kept at most (64m).")
         private String maxRetainedSize;
         @Option(names = "--mqtt-tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) for TLS on the "
                 + "MQTT listener (mqtts); with --mqtt-tls-key. Default: plain MQTT.")

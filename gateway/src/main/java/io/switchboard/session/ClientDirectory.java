@@ -85,10 +85,11 @@ public interface ClientDirectory {
     }
 
     /**
-     * This node kept {@code payload} as {@code topic}'s retained message (an empty one deleted it): a cluster keeps
-     * it for the nodes that start later and hands it to the others, so an MQTT subscriber gets it on any node.
+     * This node kept {@code payload} (with {@code properties}, null: none) as {@code topic}'s retained message (an
+     * empty one deleted it): a cluster keeps it for the nodes that start later and hands it to the others, so an MQTT
+     * subscriber gets it on any node.
      */
-    default void retained(String topic, byte[] payload) {
+    default void retained(String topic, byte[] payload, MessageProperties properties) {
     }
 
     /**
@@ -96,7 +97,7 @@ public interface ClientDirectory {
      * (each gets it once); completes with the number of clients they reached, counting a node that did not answer
      * in time as none and naming it.
      */
-    default CompletableFuture<Reach> fanOut(String topic, byte[] payload, List<String> properties) {
+    default CompletableFuture<Reach> fanOut(String topic, byte[] payload, MessageProperties properties) {
         return CompletableFuture.completedFuture(Reach.of(0)); // one process: no other node
     }
 

@@ -317,17 +317,17 @@ public final class Deliveries implements PushService {
         return publish(topic, payload, null);
     }
 
-    /** As {@link #publish(String, byte[])}, with the publisher's name/value {@code properties} (MQTT 5). */
-    public CompletableFuture<Reach> publish(String topic, byte[] payload, java.util.List<String> properties) {
+    /** As {@link #publish(String, byte[])}, with what the publisher attached ({@code properties}; null: none). */
+    public CompletableFuture<Reach> publish(String topic, byte[] payload, MessageProperties properties) {
         return publish(topic, payload, properties, null);
     }
 
     /**
-     * As {@link #publish(String, byte[], java.util.List)}, published by client {@code publisherId} (null: by the
+     * As {@link #publish(String, byte[], MessageProperties)}, published by client {@code publisherId} (null: by the
      * backend): a subscription of that client made with No Local does not get it. The publisher's session is on this
      * node (it is connected here), so the other nodes need not know who published.
      */
-    public CompletableFuture<Reach> publish(String topic, byte[] payload, java.util.List<String> properties,
+    public CompletableFuture<Reach> publish(String topic, byte[] payload, MessageProperties properties,
                                             String publisherId) {
         return withOtherNodes(publishHere(topic, payload, properties, publisherId),
                 registry.directory().fanOut(topic, payload, properties));
@@ -340,11 +340,11 @@ public final class Deliveries implements PushService {
     }
 
     /** A topic message to this node's subscribers only (in a cluster, each node runs its own). */
-    public CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties) {
+    public CompletableFuture<Long> publishHere(String topic, byte[] payload, MessageProperties properties) {
         return publishHere(topic, payload, properties, null);
     }
 
-    private CompletableFuture<Long> publishHere(String topic, byte[] payload, java.util.List<String> properties,
+    private CompletableFuture<Long> publishHere(String topic, byte[] payload, MessageProperties properties,
                                                 String publisherId) {
         SharedPayload share = new SharedPayload(payload.length); // one array for all: counted once while held
         return perLoop("publish", loop -> {
@@ -364,11 +364,19 @@ public final class Deliveries implements PushService {
 
     @Override
     public boolean retain(String topic, byte[] payload) {
-        if (registry.retained().retain(topic, payload) == RetainedMessages.Outcome.FULL) {
+        return retain(topic, payload, null, registry.nowMs());
+    }
+
+    /**
+     * As {@link #retain(String, byte[])}, with what the publisher attached ({@code properties}; null: none), at
+     * {@code nowMs} (epoch ms, the shards' clock).
+     */
+    public boolean retain(String topic, byte[] payload, MessageProperties properties, long nowMs) {
+        if (registry.retained().retain(topic, payload, properties, nowMs) == RetainedMessages.Outcome.FULL) {
             metrics.refused(Refusal.RETAINED_FULL);
             return false;
         }
-        registry.directory().retained(topic, payload);
+        registry.directory().retained(topic, payload, properties);
         return true;
     }
 
@@ -485,7 +493,7 @@ public final class Deliveries implements PushService {
      * the same array goes to many clients (null: a payload of its own).
      */
     private PushResult pushHere(Session s, byte[] payload, long expiresAtMs, Refusal reason, String topic,
-                                java.util.List<String> properties, SharedPayload share) {
+                                MessageProperties properties, SharedPayload share) {
         PushResult r = s.push(payload, expiresAtMs, true, topic, properties, share);
         if (r == Session.RETRY) {
             registry.created(s); // it died: no longer one being made

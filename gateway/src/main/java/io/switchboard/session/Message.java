@@ -8,12 +8,12 @@ package io.switchboard.session;
  *                    which is delivered only to the current connection and never re-sent
  * @param topic       the topic it was published to, or null for a push to the client itself (protocols that name
  *                    topics on the wire, such as MQTT, need it)
- * @param properties  name/value pairs (name, value, name, value ...) the publisher attached (MQTT 5 user
- *                    properties), passed on to protocols that carry them; null when none
+ * @param properties  what the publisher attached besides the payload (MQTT 5 PUBLISH properties), passed on to
+ *                    protocols that carry them; null when none
  * @param share      its payload when many messages hold the same array (a broadcast's, a topic message's): counted
  *                    once by the budget of queued bytes while any of them is queued; null for a payload of its own
  */
-public record Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties,
+public record Message(long seq, byte[] payload, long expiresAtMs, String topic, MessageProperties properties,
                       SharedPayload share) {
     public Message(long seq, byte[] payload, long expiresAtMs) {
         this(seq, payload, expiresAtMs, null, null, null);
@@ -23,7 +23,7 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
         this(seq, payload, expiresAtMs, topic, null, null);
     }
 
-    public Message(long seq, byte[] payload, long expiresAtMs, String topic, java.util.List<String> properties) {
+    public Message(long seq, byte[] payload, long expiresAtMs, String topic, MessageProperties properties) {
         this(seq, payload, expiresAtMs, topic, properties, null);
     }
 

@@ -8,8 +8,10 @@ import java.util.function.BiConsumer;
  * Retained messages in MQTT's meaning: the last message published to a topic with the retain flag, kept and given to
  * every new subscription whose filter matches the topic (an empty payload deletes it). Published by MQTT clients and
  * by the API ({@code POST /v1/topics/{topic}/messages?retain=true}); read by MQTT subscriptions. Bounded by a count
- * and by bytes (topic plus payload): a new topic beyond either is refused, a replacement that grows past the byte
- * bound too. In memory only: a restart forgets them.
+ * and by bytes (topic, payload and properties): a new topic beyond either is refused, a replacement that grows past
+ * the byte bound too. A message whose publisher gave it an expiry (MQTT 5 Message Expiry Interval) is not handed out
+ * after it, and dropped when met then (or when the bounds are reached). In memory (and in Redis in a cluster): a
+ * restart of a single process forgets them.
  *
  * <p>Thread-safe: any loop and the API write and read it. Topics are kept sorted, so a filter with wildcards is
  * matched only against the topics that start with its levels before the first wildcard ({@code fleet/dev-42/#} looks
@@ -20,11 +22,28 @@ public final class RetainedMessages {
     /** What {@link #retain} did. */
     public enum Outcome { STORED, DELETED, FULL }
 
-    private final ConcurrentSkipListMap<String, byte[]> byTopic = new ConcurrentSkipListMap<>();
+    /** A retained message: its payload and what its publisher attached (null: nothing). */
+    public record Retained(byte[] payload, MessageProperties properties) {
+        /** Topic characters plus payload and properties bytes: what {@link RetainedMessages} bounds. */
+        long bytes(String topic) {
+            return topic.length() + payload.length + (properties == null ? 0 : properties.bytes());
+        }
+
+        boolean expired(long nowMs) {
+            return properties != null && properties.expired(nowMs);
+        }
+    }
+
+    private final ConcurrentSkipListMap<String, Retained> byTopic = new ConcurrentSkipListMap<>();
     private final int maxCount;
     private final long maxBytes;
-    /** Topic characters plus payload bytes of every retained message; guarded by this. */
+    /** Topic characters plus payload and properties bytes of every retained message; guarded by this. */
     private long bytes;
+    /**
+     * No retained message expires before this (epoch ms; Long.MAX_VALUE: none expires); guarded by this. When the
+     * bounds are reached past it, the expired ones are dropped before a new one is refused.
+     */
+    private long earliestExpiryMs = Long.MAX_VALUE;
 
     public RetainedMessages(int maxCount, long maxBytes) {
         this.maxCount = maxCount;
@@ -32,9 +51,27 @@ public final class RetainedMessages {
     }
 
     /** Keeps {@code payload} as {@code topic}'s retained message, or deletes it when empty. */
-    public synchronized Outcome retain(String topic, byte[] payload) {
-        byte[] old = byTopic.get(topic);
-        long oldBytes = old == null ? 0 : topic.length() + old.length;
+    public Outcome retain(String topic, byte[] payload) {
+        return retain(topic, payload, null, System.currentTimeMillis());
+    }
+
+    /**
+     * Keeps {@code payload} with {@code properties} (null: none) as {@code topic}'s retained message, or deletes it
+     * when the payload is empty. One whose properties say it expires is dropped once it did (MQTT's Message Expiry);
+     * when one would be refused for the bounds, those expired by {@code nowMs} (epoch ms) are dropped first.
+     */
+    public synchronized Outcome retain(String topic, byte[] payload, MessageProperties properties, long nowMs) {
+        Outcome o = retainWithin(topic, payload, properties);
+        if (o == Outcome.FULL && nowMs >= earliestExpiryMs) {
+            dropExpired(nowMs);
+            o = retainWithin(topic, payload, properties);
+        }
+        return o;
+    }
+
+    private Outcome retainWithin(String topic, byte[] payload, MessageProperties properties) {
+        Retained old = byTopic.get(topic);
+        long oldBytes = old == null ? 0 : old.bytes(topic);
         if (payload.length == 0) {
             if (old != null) {
                 byTopic.remove(topic);
@@ -42,31 +79,65 @@ public final class RetainedMessages {
             }
             return Outcome.DELETED;
         }
-        long newBytes = topic.length() + payload.length;
+        Retained kept = new Retained(payload, properties);
+        long newBytes = kept.bytes(topic);
         if ((old == null && byTopic.size() >= maxCount) || bytes - oldBytes + newBytes > maxBytes) {
             return Outcome.FULL;
         }
-        byTopic.put(topic, payload);
+        byTopic.put(topic, kept);
         bytes += newBytes - oldBytes;
+        if (properties != null && properties.expiresAtMs() != 0) {
+            earliestExpiryMs = Math.min(earliestExpiryMs, properties.expiresAtMs());
+        }
         return Outcome.STORED;
     }
 
-    /** Calls {@code action} with each retained message whose topic {@code filter} matches. */
-    public void forEachMatch(String filter, BiConsumer<String, byte[]> action) {
+    /** Drops every message expired at {@code nowMs} and finds the earliest expiry of the rest. */
+    private void dropExpired(long nowMs) {
+        long earliest = Long.MAX_VALUE;
+        for (var i = byTopic.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<String, Retained> e = i.next();
+            if (e.getValue().expired(nowMs)) {
+                i.remove();
+                bytes -= e.getValue().bytes(e.getKey());
+            } else if (e.getValue().properties() != null && e.getValue().properties().expiresAtMs() != 0) {
+                earliest = Math.min(earliest, e.getValue().properties().expiresAtMs());
+            }
+        }
+        earliestExpiryMs = earliest;
+    }
+
+    /**
+     * Calls {@code action} with each retained message whose topic {@code filter} matches and that has not expired at
+     * {@code nowMs} (epoch ms); an expired one met is dropped.
+     */
+    public void forEachMatch(String filter, long nowMs, BiConsumer<String, Retained> action) {
         if (!TopicIndex.isWildcard(filter)) {
-            byte[] p = byTopic.get(filter);
-            if (p != null) {
-                action.accept(filter, p);
+            Retained r = byTopic.get(filter);
+            if (r != null) {
+                offer(filter, r, nowMs, action);
             }
             return;
         }
         String prefix = literalPrefix(filter);
-        for (Map.Entry<String, byte[]> e : byTopic.tailMap(prefix, true).entrySet()) {
+        for (Map.Entry<String, Retained> e : byTopic.tailMap(prefix, true).entrySet()) {
             if (!e.getKey().startsWith(prefix)) {
                 break; // sorted: no topic after this one starts with the prefix
             }
             if (TopicIndex.matches(filter, e.getKey())) {
-                action.accept(e.getKey(), e.getValue());
+                offer(e.getKey(), e.getValue(), nowMs, action);
+            }
+        }
+    }
+
+    private void offer(String topic, Retained r, long nowMs, BiConsumer<String, Retained> action) {
+        if (!r.expired(nowMs)) {
+            action.accept(topic, r);
+            return;
+        }
+        synchronized (this) {
+            if (byTopic.remove(topic, r)) {
+                bytes -= r.bytes(topic);
             }
         }
     }
@@ -82,8 +153,8 @@ public final class RetainedMessages {
         return filter.substring(0, Math.max(0, wildcard - 1));
     }
 
-    /** Calls {@code action} with every retained message. */
-    public void forEach(BiConsumer<String, byte[]> action) {
+    /** Calls {@code action} with every retained message, expired or not. */
+    public void forEach(BiConsumer<String, Retained> action) {
         byTopic.forEach(action);
     }
 

@@ -376,12 +376,12 @@ public final class Session {
     }
 
     /** As above, with the publisher's name/value {@code properties} (null: none). */
-    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties) {
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, MessageProperties properties) {
         return push(payload, expiresAtMs, flush, topic, properties, null);
     }
 
     /** As above; {@code share}: the same array goes to many clients (null: a payload of its own). */
-    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, java.util.List<String> properties,
+    PushResult push(byte[] payload, long expiresAtMs, boolean flush, String topic, MessageProperties properties,
                     SharedPayload share) {
         if (state == DEAD) {
             return RETRY;

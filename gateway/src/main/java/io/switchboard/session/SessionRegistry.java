@@ -148,6 +148,11 @@ public final class SessionRegistry {
         return queuedBytes;
     }
 
+    /** The shards' clock (epoch ms; the wall clock before the first shard is added). */
+    public long nowMs() {
+        return loops.isEmpty() ? System.currentTimeMillis() : loops.get(0).nowMs();
+    }
+
     /** The loops; a read-only view that iterates over the loops as they were when iteration began. */
     public List<SessionShard> loops() {
         return loopsView;

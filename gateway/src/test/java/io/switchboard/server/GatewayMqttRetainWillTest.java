@@ -1,10 +1,13 @@
 package io.switchboard.server;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.metrics.Refusal;
+import io.switchboard.mqtt.PublishProperties;
+import io.switchboard.mqtt.UserProperty;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -12,11 +15,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** MQTT retained messages (from clients and the API), will messages and session expiry, over real sockets. */
+/**
+ * MQTT retained messages (from clients and the API), will messages, session expiry and v5 message properties (payload
+ * format, message expiry, content type, response topic, correlation data, user properties), over real sockets.
+ */
 @Timeout(60)
 class GatewayMqttRetainWillTest {
     private static final int V311 = 4;
     private static final int V5 = 5;
+    private static final PublishProperties REQUEST = new PublishProperties(1, 600, "application/json",
+            "replies/dev-7", new byte[] {0, 1, 2, (byte) 0xFF},
+            List.of(new UserProperty("a", "1"), new UserProperty("b", "2"), new UserProperty("a", "3")));
     private final GatewayFixture gw = new GatewayFixture();
     private final List<MqttTestClient> clients = new ArrayList<>();
 
@@ -503,5 +512,85 @@ class GatewayMqttRetainWillTest {
         MqttTestClient big = connected("big", V5);
         big.sendRaw(publishWithAlias("a/b", 200, "x")); // above the maximum told in CONNACK
         assertEquals(0x94, big.readDisconnect(), "topic alias invalid");
+    }
+
+    // ---- MQTT 5 message properties (3.3.2.3), from publisher to subscriber and in retained messages
+
+    private static void assertSameProperties(PublishProperties expected, long expirySec, PublishProperties got) {
+        assertEquals(expected.payloadFormat(), got.payloadFormat(), "payload format indicator");
+        assertEquals(expirySec, got.messageExpirySec(), "message expiry interval");
+        assertEquals(expected.contentType(), got.contentType(), "content type");
+        assertEquals(expected.responseTopic(), got.responseTopic(), "response topic");
+        assertArrayEquals(expected.correlationData(), got.correlationData(), "correlation data");
+        assertEquals(expected.userProperties(), got.userProperties(), "user properties, in order");
+    }
+
+    @Test
+    void everyMessagePropertyReachesAV5SubscriberUnalteredAndItsExpiryCountsDown() throws Exception {
+        gw.start();
+        MqttTestClient service = connected("service", V5);
+        assertEquals(0, service.subscribeAndWait(1, "requests/#", 0));
+        MqttTestClient old = connected("old", V311);
+        assertEquals(0, old.subscribeAndWait(1, "requests/#", 0));
+        MqttTestClient device = connected("dev-7", V5);
+
+        device.publish("requests/dev-7", "{}", 1, 1, false, REQUEST);
+        device.expect(MqttTestClient.PUBACK);
+        MqttTestClient.Packet p = service.expect(MqttTestClient.PUBLISH);
+        assertEquals("{}", service.publishOf(p).text());
+        assertSameProperties(REQUEST, 600, service.propertiesOf(p));
+        assertEquals("{}", old.readPublish().text(), "a 3.1.1 subscriber gets the payload (its PUBLISH has none)");
+
+        // Without properties: none made up.
+        device.publish("requests/dev-7", "x", 0, 0);
+        assertTrue(service.propertiesOf(service.expect(MqttTestClient.PUBLISH)).isEmpty());
+
+        // Retained: kept with its properties; a later subscriber is told what is left of its expiry.
+        device.publish("requests/last", "r", 1, 2, true, REQUEST);
+        device.expect(MqttTestClient.PUBACK);
+        service.expect(MqttTestClient.PUBLISH);
+        old.readPublish();
+        gw.advanceSec(100);
+        MqttTestClient later = connected("later", V5);
+        assertEquals(0, later.subscribeAndWait(1, "requests/last", 0));
+        MqttTestClient.Packet r = later.expect(MqttTestClient.PUBLISH);
+        assertTrue(later.publishOf(r).retain());
+        assertSameProperties(REQUEST, 500, later.propertiesOf(r));
+    }
+
+    @Test
+    void aRetainedMessageIsNotSentOnceItsExpiryPassedAndFreesItsPlace() throws Exception {
+        gw.config.maxRetained = 2;
+        gw.start();
+        MqttTestClient sensor = connected("sensor", V5);
+        sensor.publish("status/a", "short", 1, 1, true, PublishProperties.NONE.withMessageExpiry(10));
+        sensor.expect(MqttTestClient.PUBACK);
+        sensor.publish("status/b", "long", 1, 2, true, PublishProperties.NONE.withMessageExpiry(1000));
+        sensor.expect(MqttTestClient.PUBACK);
+        sensor.publish("status/c", "no room", 1, 3, true, PublishProperties.NONE);
+        assertEquals(0x97, reasonOf(sensor.expect(MqttTestClient.PUBACK)), "two retained: full");
+
+        gw.advanceSec(9);
+        MqttTestClient before = connected("before", V5);
+        assertEquals(0, before.subscribeAndWait(1, "status/+", 0));
+        List<String> got = new ArrayList<>(List.of(before.readPublish().text(), before.readPublish().text()));
+        got.sort(null);
+        assertEquals(List.of("long", "short"), got, "both retained messages before the first expired");
+
+        gw.advanceSec(1);
+        MqttTestClient after = connected("after", V5);
+        assertEquals(0, after.subscribeAndWait(1, "status/+", 0));
+        MqttTestClient.Packet p = after.expect(MqttTestClient.PUBLISH);
+        assertEquals("long", after.publishOf(p).text(), "the expired one is not sent");
+        assertEquals(990, after.propertiesOf(p).messageExpirySec());
+        after.expectSilence(200);
+
+        sensor.publish("status/c", "room now", 1, 4, true, PublishProperties.NONE);
+        assertEquals(0, reasonOf(sensor.expect(MqttTestClient.PUBACK)), "the expired one's place is free");
+    }
+
+    /** The reason code of a v5 PUBACK (0 in its short form). */
+    private static int reasonOf(MqttTestClient.Packet puback) {
+        return puback.body().length > 2 ? puback.body()[2] & 0xFF : 0;
     }
 }

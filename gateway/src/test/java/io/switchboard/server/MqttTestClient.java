@@ -250,6 +250,35 @@ public final class MqttTestClient implements AutoCloseable {
         send(0x30 | (dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0), b);
     }
 
+    /** A v5 PUBLISH with {@code properties}, as the codec encodes one. */
+    public void publish(String topic, String payload, int qos, int packetId, boolean retain,
+                        io.switchboard.mqtt.PublishProperties properties) throws IOException {
+        io.netty.buffer.ByteBuf b = io.switchboard.mqtt.MqttEncoder.publish(
+                io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, version, topic, payload.getBytes(StandardCharsets.UTF_8), qos, retain, false, packetId, properties);
+        try {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            sendRaw(bytes);
+        } finally {
+            b.release();
+        }
+    }
+
+    /** The v5 properties of {@code p}, a PUBLISH already read, as the codec decodes them. */
+    public io.switchboard.mqtt.PublishProperties propertiesOf(Packet p) throws IOException {
+        ByteArrayOutputStream whole = new ByteArrayOutputStream();
+        whole.write(PUBLISH << 4 | p.flags());
+        varint(whole, p.body().length);
+        whole.writeBytes(p.body());
+        io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.wrappedBuffer(whole.toByteArray());
+        try {
+            return ((io.switchboard.mqtt.Publish) io.switchboard.mqtt.MqttDecoder.decode(b, b.readableBytes(), version))
+                    .properties();
+        } catch (io.switchboard.mqtt.MqttMalformed e) {
+            throw new IOException("a PUBLISH the codec does not take: " + e.getMessage(), e);
+        }
+    }
+
     public void puback(int packetId) throws IOException {
         idOnly(0x40, packetId);
     }

@@ -15,12 +15,50 @@ class RetainedMessagesTest {
 
     private static List<String> matches(RetainedMessages retained, String filter) {
         List<String> got = new ArrayList<>();
-        retained.forEachMatch(filter, (topic, payload) -> {
-            assertEquals(topic, new String(payload, StandardCharsets.UTF_8), "the payload retained for the topic");
+        retained.forEachMatch(filter, 0, (topic, r) -> {
+            assertEquals(topic, new String(r.payload(), StandardCharsets.UTF_8), "the payload retained for the topic");
             got.add(topic);
         });
         got.sort(null);
         return got;
+    }
+
+    private static MessageProperties expiringAt(long ms) {
+        return new MessageProperties(List.of("k", "v"), "text/plain", null, null, 1, ms);
+    }
+
+    @Test
+    void anExpiredRetainedMessageIsNotHandedOutAndIsDroppedWithItsBytes() {
+        RetainedMessages retained = new RetainedMessages(10, 1 << 20);
+        retained.retain("a/x", new byte[] {1}, expiringAt(5_000), 1_000);
+        retained.retain("a/y", new byte[] {2}, null, 1_000);
+        long keptBytes = retained.bytes();
+        List<String> seen = new ArrayList<>();
+        retained.forEachMatch("a/#", 4_999, (t, r) -> seen.add(t + r.properties()));
+        assertEquals(2, seen.size(), "both before the expiry");
+        seen.clear();
+        retained.forEachMatch("a/#", 5_000, (t, r) -> seen.add(t));
+        assertEquals(List.of("a/y"), seen, "the expired one is not handed out");
+        assertEquals(1, retained.count(), "and dropped when met");
+        assertEquals(keptBytes - ("a/x".length() + 1 + expiringAt(5_000).bytes()), retained.bytes());
+        retained.forEachMatch("a/y", 9_999_999, (t, r) -> seen.add(t));
+        assertEquals(List.of("a/y", "a/y"), seen, "one without an expiry never expires");
+    }
+
+    @Test
+    void whenFullTheExpiredOnesAreDroppedBeforeANewTopicIsRefused() {
+        RetainedMessages retained = new RetainedMessages(2, 1 << 20);
+        assertEquals(RetainedMessages.Outcome.STORED, retained.retain("a", new byte[] {1}, expiringAt(5_000), 0));
+        assertEquals(RetainedMessages.Outcome.STORED, retained.retain("b", new byte[] {1}, expiringAt(9_000), 0));
+        assertEquals(RetainedMessages.Outcome.FULL, retained.retain("c", new byte[] {1}, null, 4_999),
+                "full while none expired");
+        assertEquals(RetainedMessages.Outcome.STORED, retained.retain("c", new byte[] {1}, null, 5_000),
+                "a expired: its place is taken");
+        assertEquals(RetainedMessages.Outcome.FULL, retained.retain("d", new byte[] {1}, null, 8_999));
+        assertEquals(RetainedMessages.Outcome.STORED, retained.retain("d", new byte[] {1}, null, 9_000));
+        List<String> seen = new ArrayList<>();
+        retained.forEachMatch("#", 9_000, (t, r) -> seen.add(t));
+        assertEquals(List.of("c", "d"), seen);
     }
 
     @Test

@@ -208,7 +208,7 @@ public final class MqttDecoder {
                         + " is empty or has wildcards");
             }
             will = new Will(topic, r.binary("will payload"), willQos, willRetain,
-                    wp.number(Properties.WILL_DELAY, 0), wp.user());
+                    wp.number(Properties.WILL_DELAY, 0), PublishProperties.of(wp));
         }
         String username = hasUsername ? r.utf8("user name") : null;
         byte[] password = hasPassword ? r.binary("password") : null;

@@ -64,7 +64,14 @@ public final class MqttEncoder {
      */
     public static ByteBuf publish(ByteBufAllocator alloc, int version, String topic, byte[] payload, int qos,
                                   boolean retain, boolean dup, int packetId, List<UserProperty> userProperties) {
-        return publish(alloc, version, topic, payload.length, true, qos, retain, dup, packetId, userProperties)
+        return publish(alloc, version, topic, payload, qos, retain, dup, packetId,
+                PublishProperties.user(userProperties));
+    }
+
+    /** As above, with every v5 message property (left out in 3.1.1). */
+    public static ByteBuf publish(ByteBufAllocator alloc, int version, String topic, byte[] payload, int qos,
+                                  boolean retain, boolean dup, int packetId, PublishProperties properties) {
+        return publish(alloc, version, topic, payload.length, true, qos, retain, dup, packetId, properties)
                 .writeBytes(payload);
     }
 
@@ -77,12 +84,13 @@ public final class MqttEncoder {
     public static ByteBuf publishHeaderOnly(ByteBufAllocator alloc, int version, String topic, int payloadLength,
                                             int qos, boolean retain, boolean dup, int packetId,
                                             List<UserProperty> userProperties) {
-        return publish(alloc, version, topic, payloadLength, false, qos, retain, dup, packetId, userProperties);
+        return publish(alloc, version, topic, payloadLength, false, qos, retain, dup, packetId,
+                PublishProperties.user(userProperties));
     }
 
     private static ByteBuf publish(ByteBufAllocator alloc, int version, String topic, int payloadLength,
                                    boolean roomForPayload, int qos, boolean retain, boolean dup, int packetId,
-                                   List<UserProperty> userProperties) {
+                                   PublishProperties properties) {
         if (qos < 0 || qos > 2 || (qos > 0 && (packetId < 1 || packetId > 0xFFFF)) || payloadLength < 0) {
             throw new IllegalArgumentException("PUBLISH QoS " + qos + " packet id " + packetId + " payload "
                     + payloadLength);
@@ -92,7 +100,7 @@ public final class MqttEncoder {
         }
         boolean v5 = version == MqttVersion.V5;
         int topicBytes = utf8Bytes(topic);
-        int propertyLength = v5 ? userProperties(null, userProperties) : 0;
+        int propertyLength = v5 ? publishProperties(null, properties) : 0;
         long remaining = publishRemaining(v5, topicBytes, qos, propertyLength, payloadLength);
         if (remaining > MAX_REMAINING_LENGTH) {
             throw new IllegalArgumentException("a PUBLISH of " + remaining + " bytes is longer than MQTT allows");
@@ -105,7 +113,7 @@ public final class MqttEncoder {
         }
         if (v5) {
             varint(b, propertyLength);
-            userProperties(b, userProperties);
+            publishProperties(b, properties);
         }
         return b;
     }
@@ -122,8 +130,14 @@ public final class MqttEncoder {
      */
     public static long publishBytes(int version, String topic, int payloadLength, int qos,
                                     List<UserProperty> userProperties) {
+        return publishBytes(version, topic, payloadLength, qos, PublishProperties.user(userProperties));
+    }
+
+    /** As above, with every v5 message property. */
+    public static long publishBytes(int version, String topic, int payloadLength, int qos,
+                                    PublishProperties properties) {
         boolean v5 = version == MqttVersion.V5;
-        int propertyLength = v5 ? userProperties(null, userProperties) : 0;
+        int propertyLength = v5 ? publishProperties(null, properties) : 0;
         long remaining = publishRemaining(v5, utf8Bytes(topic), qos, propertyLength, payloadLength);
         return 1 + varintSize((int) Math.min(remaining, Integer.MAX_VALUE)) + remaining;
     }
@@ -312,6 +326,31 @@ public final class MqttEncoder {
 
     private static int booleanProperty(ByteBuf b, int id, Boolean v) {
         return v == null ? 0 : byteProperty(b, id, v ? 1 : 0);
+    }
+
+    /** A message's properties, in the order MQTT 5 lists them (3.3.2.3). */
+    private static int publishProperties(ByteBuf b, PublishProperties p) {
+        if (p == PublishProperties.NONE) {
+            return 0;
+        }
+        int n = 0;
+        if (p.payloadFormat() != null) {
+            n += byteProperty(b, Properties.PAYLOAD_FORMAT, p.payloadFormat());
+        }
+        if (p.messageExpirySec() >= 0) {
+            n += fourByteProperty(b, Properties.MESSAGE_EXPIRY, p.messageExpirySec());
+        }
+        n += stringProperty(b, Properties.CONTENT_TYPE, p.contentType());
+        n += stringProperty(b, Properties.RESPONSE_TOPIC, p.responseTopic());
+        if (p.correlationData() != null) {
+            if (b == null) {
+                n += 3 + p.correlationData().length;
+            } else {
+                b.writeByte(Properties.CORRELATION_DATA).writeShort(p.correlationData().length)
+                        .writeBytes(p.correlationData());
+            }
+        }
+        return n + userProperties(b, p.userProperties());
     }
 
     private static int userProperties(ByteBuf b, List<UserProperty> properties) {

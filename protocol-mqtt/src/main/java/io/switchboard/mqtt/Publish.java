@@ -21,4 +21,10 @@ import java.util.List;
 public record Publish(String topic, byte[] payload, int qos, boolean retain, boolean dup, int packetId,
                       int topicAlias, long messageExpirySec, List<UserProperty> userProperties, String contentType,
                       String responseTopic, byte[] correlationData, Integer payloadFormat) implements MqttPacket {
+    /** The properties a server passes on to subscribers (all but the topic alias). */
+    public PublishProperties properties() {
+        PublishProperties p = new PublishProperties(payloadFormat, messageExpirySec, contentType, responseTopic,
+                correlationData, userProperties);
+        return p.isEmpty() ? PublishProperties.NONE : p;
+    }
 }

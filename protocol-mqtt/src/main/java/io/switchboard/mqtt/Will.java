@@ -8,8 +8,19 @@ import java.util.List;
  * @param topic            a valid topic name
  * @param qos              0, 1 or 2
  * @param delayIntervalSec v5's will delay interval, 0 when absent and in 3.1.1
- * @param userProperties   v5, empty when none
+ * @param properties       v5's message properties (payload format, message expiry, content type, response topic,
+ *                         correlation data, user properties), {@link PublishProperties#NONE} when none
  */
 public record Will(String topic, byte[] payload, int qos, boolean retain, long delayIntervalSec,
-                   List<UserProperty> userProperties) {
+                   PublishProperties properties) {
+    /** A will with user properties alone. */
+    public Will(String topic, byte[] payload, int qos, boolean retain, long delayIntervalSec,
+                List<UserProperty> userProperties) {
+        this(topic, payload, qos, retain, delayIntervalSec, PublishProperties.user(userProperties));
+    }
+
+    /** v5, empty when none. */
+    public List<UserProperty> userProperties() {
+        return properties.userProperties();
+    }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.cluster.redis;
 
+import io.switchboard.session.MessageProperties;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -28,7 +29,7 @@ sealed interface InboxMessage {
      * A broadcast ({@code topic} empty) or topic message for the receiving node's own clients; answer {@code from}
      * with {@code id} and the number reached (as the reply's seq).
      */
-    record FanOut(long id, String from, String topic, java.util.List<String> properties, byte[] payload)
+    record FanOut(long id, String from, String topic, MessageProperties properties, byte[] payload)
             implements InboxMessage {
     }
 
@@ -48,8 +49,8 @@ sealed interface InboxMessage {
     record BatchReply(long id, java.util.List<Reply> replies) implements InboxMessage {
     }
 
-    /** {@code topic}'s retained message is now {@code payload} (empty: none); no answer. */
-    record Retained(String topic, byte[] payload) implements InboxMessage {
+    /** {@code topic}'s retained message is now {@code payload} with {@code properties} (empty: none); no answer. */
+    record Retained(String topic, byte[] payload, MessageProperties properties) implements InboxMessage {
     }
 
     /** Another node claimed {@code clientId} under {@code epoch}: close a connection held under an older one. */
@@ -82,11 +83,7 @@ sealed interface InboxMessage {
                     out.writeLong(f.id());
                     out.writeUTF(f.from());
                     out.writeUTF(f.topic() == null ? "" : f.topic());
-                    java.util.List<String> props = f.properties() == null ? java.util.List.of() : f.properties();
-                    out.writeInt(props.size());
-                    for (String p : props) {
-                        out.writeUTF(p);
-                    }
+                    MessageProperties.write(f.properties(), out);
                     out.writeInt(f.payload().length);
                     out.write(f.payload());
                 }
@@ -116,6 +113,7 @@ sealed interface InboxMessage {
                 case Retained r -> {
                     out.writeByte('K');
                     out.writeUTF(r.topic());
+                    MessageProperties.write(r.properties(), out);
                     out.writeInt(r.payload().length);
                     out.write(r.payload());
                 }
@@ -201,7 +199,8 @@ sealed interface InboxMessage {
             }
             case 'K' -> {
                 String topic = in.readUTF();
-                return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)));
+                MessageProperties props = MessageProperties.read(in, bytes.length);
+                return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)), props);
             }
             case 'D' -> {
                 return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());
@@ -210,20 +209,12 @@ sealed interface InboxMessage {
                 long id = in.readLong();
                 String from = in.readUTF();
                 String topic = in.readUTF();
-                int count = in.readInt();
-                if (count < 0 || count > bytes.length) {
-                    throw new IOException("bad property count " + count);
-                }
-                java.util.List<String> props = new java.util.ArrayList<>(count);
-                for (int i = 0; i < count; i++) {
-                    props.add(in.readUTF());
-                }
+                MessageProperties props = MessageProperties.read(in, bytes.length);
                 int n = in.readInt();
                 if (n < 0 || n > bytes.length) {
                     throw new IOException("bad payload length " + n);
                 }
-                return new FanOut(id, from, topic.isEmpty() ? null : topic, props.isEmpty() ? null : props,
-                        in.readNBytes(n));
+                return new FanOut(id, from, topic.isEmpty() ? null : topic, props, in.readNBytes(n));
             }
             default -> throw new IOException("unknown inbox message type " + type);
         }

@@ -79,8 +79,12 @@ final class Keys {
     /** The nodes with a subscriber of some wildcard filter (they get every topic message), entries as above. */
     static final byte[] WILDCARD_NODES = bytes(PREFIX + "wildcard-nodes");
 
-    /** Every topic's retained message (MQTT), a hash: topic -> payload. */
-    static final byte[] RETAINED = bytes(PREFIX + "retained");
+    /**
+     * Every topic's retained message (MQTT), a hash: topic -> its properties and payload (see
+     * {@code RedisDirectory.retainedValue}). "v2": the hash {@code swb:retained} of earlier versions held the payload
+     * alone, and a node of one version must not read the other's values.
+     */
+    static final byte[] RETAINED = bytes(PREFIX + "retained:v2");
 
     /**
      * The node's lease: present while the node is alive (refreshed well before it expires). Every node's lease is

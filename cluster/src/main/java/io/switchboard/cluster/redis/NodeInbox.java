@@ -257,7 +257,7 @@ final class NodeInbox {
                             e == null ? 200 : 500, Boolean.TRUE.equals(was) ? 1 : 0, false, null)));
             case InboxMessage.TakenOver t -> registry.takenOver(t.clientId(), t.epoch());
             case InboxMessage.Retained r -> {
-                if (registry.retained().retain(r.topic(), r.payload())
+                if (registry.retained().retain(r.topic(), r.payload(), r.properties(), registry.nowMs())
                         == io.switchboard.session.RetainedMessages.Outcome.FULL) {
                     registry.metrics().refused(io.switchboard.metrics.Refusal.RETAINED_FULL);
                 }

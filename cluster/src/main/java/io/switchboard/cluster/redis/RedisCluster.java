@@ -335,7 +335,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     public void start(SessionRegistry registry) {
         directory.start(registry);
         try {
-            int retained = directory.loadRetained(registry.retained());
+            int retained = directory.loadRetained(registry.retained(), registry.nowMs());
             if (retained > 0) {
                 log.info("cluster: loaded {} retained messages", retained);
             }

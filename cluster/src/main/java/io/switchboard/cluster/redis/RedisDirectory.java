@@ -6,6 +6,7 @@ import io.switchboard.service.ClientInfo;
 import io.switchboard.service.PushRequest;
 import io.switchboard.service.PushResult;
 import io.switchboard.service.Reach;
+import io.switchboard.session.MessageProperties;
 import io.switchboard.session.SessionRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -710,10 +711,10 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
-    public void retained(String topic, byte[] payload) {
+    public void retained(String topic, byte[] payload, MessageProperties properties) {
         var redis = cluster.redis();
         var kept = payload.length == 0 ? redis.hdel(Keys.RETAINED, Script.bytes(topic))
-                : redis.hset(Keys.RETAINED, Script.bytes(topic), payload);
+                : redis.hset(Keys.RETAINED, Script.bytes(topic), retainedValue(payload, properties));
         kept.whenComplete((v, e) -> {
             if (e != null) {
                 cluster.redisFailed("keeping a retained message", e);
@@ -724,24 +725,57 @@ final class RedisDirectory implements ClientDirectory {
         cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes()).thenAccept(nodes -> {
             for (String other : nodes) {
                 if (!other.equals(cluster.node)) {
-                    inbox.send(other, new InboxMessage.Retained(topic, payload));
+                    inbox.send(other, new InboxMessage.Retained(topic, payload, properties));
                 }
             }
         });
     }
 
-    /** Loads every retained message the cluster keeps into this node's; at start. Returns how many were taken. */
-    int loadRetained(io.switchboard.session.RetainedMessages into) throws Exception {
+    /**
+     * Loads every retained message the cluster keeps into this node's, but those expired at {@code nowMs}; at start.
+     * Returns how many were taken.
+     */
+    int loadRetained(io.switchboard.session.RetainedMessages into, long nowMs) throws Exception {
         java.util.Map<byte[], byte[]> all = cluster.redis().hgetall(Keys.RETAINED)
                 .get(Math.max(cluster.timeoutMs, 10_000), java.util.concurrent.TimeUnit.MILLISECONDS);
         int taken = 0;
         for (var e : all.entrySet()) {
-            if (into.retain(new String(e.getKey(), StandardCharsets.UTF_8), e.getValue())
+            String topic = new String(e.getKey(), StandardCharsets.UTF_8);
+            io.switchboard.session.RetainedMessages.Retained r = retainedFrom(e.getValue());
+            if (r == null) {
+                log.warn("cluster: the retained message of topic '{}' in Redis is not one this version reads: "
+                        + "skipped", topic);
+            } else if (r.properties() != null && r.properties().expired(nowMs)) {
+                continue; // expired (left in Redis: a newer one may be written there meanwhile)
+            } else if (into.retain(topic, r.payload(), r.properties(), nowMs)
                     != io.switchboard.session.RetainedMessages.Outcome.FULL) {
                 taken++;
             }
         }
         return taken;
+    }
+
+    /** A retained message as the hash {@link Keys#RETAINED} holds it: its properties, then its payload. */
+    static byte[] retainedValue(byte[] payload, MessageProperties properties) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(payload.length + 16);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            MessageProperties.write(properties, out);
+            out.write(payload);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /** What {@link #retainedValue} wrote; null when {@code value} is not that. */
+    static io.switchboard.session.RetainedMessages.Retained retainedFrom(byte[] value) {
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(value));
+        try {
+            MessageProperties properties = MessageProperties.read(in, value.length);
+            return new io.switchboard.session.RetainedMessages.Retained(in.readAllBytes(), properties);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     @Override
@@ -821,7 +855,8 @@ final class RedisDirectory implements ClientDirectory {
     private void restoreAll() {
         List<String> filters = List.copyOf(interest.keySet());
         List<java.util.Map.Entry<String, byte[]>> retained = new java.util.ArrayList<>();
-        registry.retained().forEach((topic, payload) -> retained.add(java.util.Map.entry(topic, payload)));
+        registry.retained().forEach((topic, r) -> retained.add(java.util.Map.entry(topic,
+                retainedValue(r.payload(), r.properties()))));
         log.warn("cluster: Redis lost what this node wrote (it restarted empty or failed over): putting back {} "
                 + "topic subscriber entries, the claims of the clients connected here and {} retained messages",
                 filters.size(), retained.size());
@@ -958,7 +993,7 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     @Override
-    public CompletableFuture<Reach> fanOut(String topic, byte[] payload, List<String> properties) {
+    public CompletableFuture<Reach> fanOut(String topic, byte[] payload, MessageProperties properties) {
         if (topic == null) {
             // A fresh look at the nodes (not the two-second view): a node that joined a moment ago gets it too.
             return cluster.refreshAlive().handle((nodes, e) -> nodes != null ? nodes : cluster.aliveNodes())
@@ -1029,7 +1064,7 @@ final class RedisDirectory implements ClientDirectory {
     }
 
     private CompletableFuture<Reach> fanOut(java.util.Set<String> nodes, String topic, byte[] payload,
-                                            List<String> properties) {
+                                            MessageProperties properties) {
         List<String> others = nodes.stream().filter(n -> !n.equals(cluster.node)).sorted().toList();
         CompletableFuture<Reach> all = new CompletableFuture<>();
         if (others.isEmpty()) {

@@ -785,8 +785,12 @@ class ClusterTest {
         // And the retained message, for a node that starts later (it loads them from Redis).
         var client = io.lettuce.core.RedisClient.create(redis.uri());
         try (var c = client.connect()) {
-            GatewayFixture.await(() -> "open".equals(c.sync().hget(key(Keys.RETAINED), "status/valve")),
-                    "the retained message back in Redis");
+            GatewayFixture.await(() -> {
+                String kept = c.sync().hget(key(Keys.RETAINED), "status/valve");
+                return kept != null && "open".equals(new String(RedisDirectory.retainedFrom(
+                        kept.getBytes(java.nio.charset.StandardCharsets.UTF_8)).payload(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            }, "the retained message back in Redis");
         } finally {
             client.shutdown();
         }
@@ -1058,6 +1062,46 @@ class ClusterTest {
                 onLate.connect("retain-late", true);
                 onLate.subscribeAndWait(1, "status/pump", 0);
                 assertEquals("on", onLate.readPublish().text());
+            }
+        }
+    }
+
+    @Test
+    void shouldCarryV5MessagePropertiesToSubscribersOnTheOtherNodeAndInRetainedMessages() throws Exception {
+        var props = new io.switchboard.mqtt.PublishProperties(1, 600, "text/plain", "replies/x", new byte[] {9, 0, 9},
+                List.of(new io.switchboard.mqtt.UserProperty("k", "v"),
+                        new io.switchboard.mqtt.UserProperty("k", "w")));
+        try (MqttTestClient onB = MqttTestClient.open(b.server().mqttPort(), 5);
+             MqttTestClient onA = MqttTestClient.open(a.server().mqttPort(), 5)) {
+            onB.connect("props-b", true);
+            onB.subscribeAndWait(1, "req/#", 0);
+            GatewayFixture.await(() -> routedAfterPublish(a, "req/probe") == 1, "a knows of b's subscriber");
+            onA.connect("props-a", true);
+            onA.publish("req/1", "q", 1, 1, true, props); // retained too
+            onA.expect(MqttTestClient.PUBACK);
+            MqttTestClient.Packet p;
+            do {
+                p = onB.expect(MqttTestClient.PUBLISH); // past the probes
+            } while (!onB.publishOf(p).topic().equals("req/1"));
+            var got = onB.propertiesOf(p);
+            assertEquals(List.of(1, 600L, "text/plain", "replies/x", List.of("k", "v", "k", "w")),
+                    List.of(got.payloadFormat(), got.messageExpirySec(), got.contentType(), got.responseTopic(),
+                            got.userProperties().stream().flatMap(u -> java.util.stream.Stream.of(u.name(), u.value()))
+                                    .toList()));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {9, 0, 9}, got.correlationData());
+        }
+        // The retained message, with its properties, on a node that starts later (it loads them from Redis).
+        try (GatewayFixture late = new GatewayFixture()) {
+            asNode(late, "late");
+            late.start();
+            late.advanceSec(200);
+            try (MqttTestClient onLate = MqttTestClient.open(late.server().mqttPort(), 5)) {
+                onLate.connect("props-late", true);
+                onLate.subscribeAndWait(1, "req/1", 0);
+                MqttTestClient.Packet p = onLate.expect(MqttTestClient.PUBLISH);
+                assertEquals("q", onLate.publishOf(p).text());
+                assertEquals("replies/x", onLate.propertiesOf(p).responseTopic());
+                assertEquals(400, onLate.propertiesOf(p).messageExpirySec(), "what is left of its expiry");
             }
         }
     }

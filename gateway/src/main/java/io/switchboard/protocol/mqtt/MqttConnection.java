@@ -17,6 +17,7 @@ import io.switchboard.mqtt.PingReq;
 import io.switchboard.mqtt.PubAck;
 import io.switchboard.mqtt.PubRel;
 import io.switchboard.mqtt.Publish;
+import io.switchboard.mqtt.PublishProperties;
 import io.switchboard.mqtt.Subscribe;
 import io.switchboard.mqtt.Subscription;
 import io.switchboard.mqtt.Unsubscribe;
@@ -24,6 +25,7 @@ import io.switchboard.mqtt.UserProperty;
 import io.switchboard.mqtt.Will;
 import io.switchboard.service.Names;
 import io.switchboard.session.Message;
+import io.switchboard.session.MessageProperties;
 import io.switchboard.session.Session;
 import io.switchboard.upstream.UpstreamSink;
 import java.nio.charset.StandardCharsets;
@@ -434,7 +436,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public boolean takes(Message m) {
-        return maxPacketToClient == 0 || !tooLarge(m, topicOf(m), m.stored() && m.topic() == null);
+        return maxPacketToClient == 0 || !tooLarge(m, topicOf(m), m.stored() && m.topic() == null,
+                publishProperties(m.properties(), at.shard.nowMs()));
     }
 
     private String topicOf(Message m) {
@@ -442,9 +445,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     }
 
     /** Whether {@code m} as a PUBLISH is larger than the client's Maximum Packet Size (v5; none: never). */
-    private boolean tooLarge(Message m, String topic, boolean qos1) {
+    private boolean tooLarge(Message m, String topic, boolean qos1, PublishProperties properties) {
         return maxPacketToClient > 0 && MqttEncoder.publishBytes(version, topic, m.payload().length, qos1 ? 1 : 0,
-                qos1 ? List.of() : userProperties(m)) > maxPacketToClient;
+                properties) > maxPacketToClient;
     }
 
     @Override
@@ -454,13 +457,21 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     /**
      * A QoS 1 message sent {@code again} (unacknowledged on an earlier connection of the session) goes with DUP set
-     * and, its packet id following from its seq, the id it had then (MQTT-3.3.1-1, MQTT-4.4.0-1).
+     * and, its packet id following from its seq, the id it had then (MQTT-3.3.1-1, MQTT-4.4.0-1). A topic message
+     * (QoS 0) goes with its publisher's v5 properties, and not at all once its Message Expiry passed (MQTT-3.3.2-5:
+     * counted as {@code messages_expired}).
      */
     @Override
     public void writeMessage(Message m, boolean again) {
         String topic = topicOf(m);
         boolean qos1 = m.stored() && m.topic() == null;
-        if (tooLarge(m, topic, qos1)) {
+        long nowMs = at.shard.nowMs();
+        if (m.properties() != null && m.properties().expired(nowMs)) {
+            at.shared.registry().metrics().messagesExpired.increment();
+            return;
+        }
+        PublishProperties properties = publishProperties(m.properties(), nowMs);
+        if (tooLarge(m, topic, qos1, properties)) {
             // Larger than the client takes (v5 Maximum Packet Size): not sent, as MQTT asks, and counted. A QoS 1
             // one is not put in flight either, so the next PUBACK (or the queue emptying) acknowledges it, instead of
             // it being sent first again at every reconnect and cutting the client off each time.
@@ -485,10 +496,10 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             }
             int packetId = inflight.add(m.seq());
             ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 1, false, again, packetId,
-                    List.of()), ctx.voidPromise());
+                    properties), ctx.voidPromise());
         } else {
             ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, m.payload(), 0, false, false, 0,
-                    userProperties(m)), ctx.voidPromise());
+                    properties), ctx.voidPromise());
         }
     }
 
@@ -590,7 +601,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     kept = at.shared.registry().directory().qos2Received(welcomedTo.id(), p.packetId(),
                             qos2KeepMs());
                 }
-                at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
+                at.shared.registry().pushes().publish(p.topic(), p.payload(), properties(p), session().id());
             }
             // PUBREC once the cluster keeps the id (and after every earlier QoS 2 message's: in order).
             afterQos2Kept(kept, () -> {
@@ -608,7 +619,7 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         if (!retained(p)) {
             return;
         }
-        at.shared.registry().pushes().publish(p.topic(), p.payload(), userProperties(p), session().id());
+        at.shared.registry().pushes().publish(p.topic(), p.payload(), properties(p), session().id());
         if (toUpstream) {
             offerUpstream(p); // QoS 1: PUBACK once the backend has it
         } else if (p.qos() == 1) {
@@ -626,8 +637,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      */
     private boolean retained(Publish p) {
         // A v5 QoS 0 message cannot be refused (no acknowledgement): published without retain, like a 3.1.1 one.
-        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload())
-                && version == MqttVersion.V5 && p.qos() > 0) {
+        if (p.retain() && !at.shared.registry().pushes().retain(p.topic(), p.payload(), properties(p),
+                at.shard.nowMs()) && version == MqttVersion.V5 && p.qos() > 0) {
             answer(p, MqttReasonCodes.QUOTA_EXCEEDED);
             return false;
         }
@@ -666,34 +677,45 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                 p.payloadFormat());
     }
 
-    /** A v5 PUBLISH's user properties as the core's name/value pairs, or null when it has none. */
-    private static List<String> userProperties(Publish p) {
-        return pairs(p.userProperties());
+    /** What a v5 PUBLISH carries for its subscribers, as the core keeps it (null: nothing); its expiry from now. */
+    private MessageProperties properties(Publish p) {
+        return properties(p.properties(), at.shard.nowMs());
     }
 
-    /** User properties (a PUBLISH's, a will's) as the core's name/value pairs, or null when none. */
-    private static List<String> pairs(List<UserProperty> properties) {
-        if (properties == null || properties.isEmpty()) {
+    /**
+     * A message's v5 properties as the core keeps them, or null when it has none. A Message Expiry Interval counts
+     * from {@code nowMs}; 0 is taken as none, as Mosquitto does (a message that expired as it was published would
+     * reach nobody).
+     */
+    private static MessageProperties properties(PublishProperties p, long nowMs) {
+        if (p.isEmpty()) {
             return null;
         }
-        List<String> pairs = new java.util.ArrayList<>(2 * properties.size());
-        for (UserProperty u : properties) {
+        List<String> pairs = new java.util.ArrayList<>(2 * p.userProperties().size());
+        for (UserProperty u : p.userProperties()) {
             pairs.add(u.name());
             pairs.add(u.value());
         }
-        return pairs;
+        long expiresAtMs = p.messageExpirySec() > 0 ? nowMs + p.messageExpirySec() * 1000L : 0;
+        return new MessageProperties(List.copyOf(pairs), p.contentType(), p.responseTopic(), p.correlationData(),
+                p.payloadFormat() == null ? MessageProperties.NO_FORMAT : p.payloadFormat(), expiresAtMs);
     }
 
-    /** The core's name/value pairs as user properties for a v5 PUBLISH (none for 3.1.1). */
-    private List<UserProperty> userProperties(Message m) {
-        if (m.properties() == null || version != MqttVersion.V5) {
-            return List.of();
+    /**
+     * The core's properties of a message as a v5 PUBLISH carries them (none for 3.1.1), its Message Expiry Interval
+     * being what is left of it at {@code nowMs} (MQTT-3.3.2-6), at least a second.
+     */
+    private PublishProperties publishProperties(MessageProperties m, long nowMs) {
+        if (m == null || version != MqttVersion.V5) {
+            return PublishProperties.NONE;
         }
-        List<UserProperty> props = new java.util.ArrayList<>(m.properties().size() / 2);
-        for (int i = 0; i + 1 < m.properties().size(); i += 2) {
-            props.add(new UserProperty(m.properties().get(i), m.properties().get(i + 1)));
+        List<UserProperty> user = new java.util.ArrayList<>(m.user().size() / 2);
+        for (int i = 0; i + 1 < m.user().size(); i += 2) {
+            user.add(new UserProperty(m.user().get(i), m.user().get(i + 1)));
         }
-        return props;
+        long expirySec = m.expiresAtMs() == 0 ? -1 : Math.max(1, (m.expiresAtMs() - nowMs + 999) / 1000);
+        return new PublishProperties(m.payloadFormat() == MessageProperties.NO_FORMAT ? null : m.payloadFormat(),
+                expirySec, m.contentType(), m.responseTopic(), m.correlationData(), user);
     }
 
     /** A QoS 2 PUBLISH's PUBREC (or offer upstream), waiting for the cluster to keep its id. */
@@ -888,10 +910,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             var pushes = at.shared.registry().pushes();
             // Published whether or not it could be retained (the retained messages full, counted as retained_full):
             // the subscribers connected now must hear of the client's end (MQTT 3.1.2-8).
+            // Its Message Expiry counts from now, when it is published (MQTT 5 3.1.3.2.4).
+            long nowMs = at.shard.nowMs();
+            MessageProperties props = properties(w.properties(), nowMs);
             if (w.retain()) {
-                pushes.retain(w.topic(), w.payload());
+                pushes.retain(w.topic(), w.payload(), props, nowMs);
             }
-            pushes.publish(w.topic(), w.payload(), pairs(w.userProperties()), s.id());
+            pushes.publish(w.topic(), w.payload(), props, s.id());
         };
         // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
         // session that ends with the connection (Session Expiry 0) has its will published now.
@@ -1018,18 +1043,20 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         long[] budget = {Math.min(at.shared.config().maxQueuedBytesPerClient,
                 ctx.channel().bytesBeforeUnwritable())};
         int[] skipped = {0};
+        long nowMs = at.shard.nowMs();
         java.util.Set<String> sent = new java.util.HashSet<>();
         for (int i = 0; i < codes.length; i++) {
             if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
-                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), (topic, payload) -> {
-                    if (payload.length > budget[0] || (maxPacketToClient > 0 && MqttEncoder.publishBytes(version,
-                            topic, payload.length, 0, List.of()) > maxPacketToClient)) {
+                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), nowMs, (topic, r) -> {
+                    PublishProperties properties = publishProperties(r.properties(), nowMs);
+                    if (r.payload().length > budget[0] || (maxPacketToClient > 0 && MqttEncoder.publishBytes(version,
+                            topic, r.payload().length, 0, properties) > maxPacketToClient)) {
                         skipped[0]++; // over the budget, or larger than the v5 client's Maximum Packet Size
                         return;
                     }
-                    budget[0] -= payload.length;
-                    ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, payload, 0, true, false, 0,
-                            List.of()), ctx.voidPromise());
+                    budget[0] -= r.payload().length;
+                    ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, r.payload(), 0, true, false, 0,
+                            properties), ctx.voidPromise());
                 });
             }
         }
