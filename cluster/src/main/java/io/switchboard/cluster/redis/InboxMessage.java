@@ -79,7 +79,7 @@ sealed interface InboxMessage {
                     out.writeUTF(r.error() == null ? "" : r.error());
                 }
                 case FanOut f -> {
-                    out.writeByte('F');
+                    out.writeByte('G'); // 'F' before the properties were more than user properties
                     out.writeLong(f.id());
                     out.writeUTF(f.from());
                     out.writeUTF(f.topic() == null ? "" : f.topic());
@@ -111,7 +111,7 @@ sealed interface InboxMessage {
                     }
                 }
                 case Retained r -> {
-                    out.writeByte('K');
+                    out.writeByte('L'); // 'K' before retained messages had properties
                     out.writeUTF(r.topic());
                     MessageProperties.write(r.properties(), out);
                     out.writeInt(r.payload().length);
@@ -143,6 +143,16 @@ sealed interface InboxMessage {
             throw new IOException("bad count " + n);
         }
         return n;
+    }
+
+    /** The user properties of an earlier version's {@link FanOut}: a count, then names and values. */
+    private static MessageProperties userPairs(DataInputStream in, byte[] bytes) throws IOException {
+        int count = count(in.readInt(), bytes);
+        java.util.List<String> pairs = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            pairs.add(in.readUTF());
+        }
+        return MessageProperties.ofUser(pairs);
     }
 
     /** The message in {@code bytes}; throws {@link IOException} when they are not one. */
@@ -197,19 +207,23 @@ sealed interface InboxMessage {
                 }
                 return new BatchReply(id, replies);
             }
-            case 'K' -> {
+            case 'L' -> {
                 String topic = in.readUTF();
                 MessageProperties props = MessageProperties.read(in, bytes.length);
                 return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)), props);
             }
+            case 'K' -> { // from a node of an earlier version (a rolling upgrade): no properties
+                String topic = in.readUTF();
+                return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)), null);
+            }
             case 'D' -> {
                 return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());
             }
-            case 'F' -> {
+            case 'F', 'G' -> { // 'F' from a node of an earlier version (a rolling upgrade): user properties alone
                 long id = in.readLong();
                 String from = in.readUTF();
                 String topic = in.readUTF();
-                MessageProperties props = MessageProperties.read(in, bytes.length);
+                MessageProperties props = type == 'G' ? MessageProperties.read(in, bytes.length) : userPairs(in, bytes);
                 int n = in.readInt();
                 if (n < 0 || n > bytes.length) {
                     throw new IOException("bad payload length " + n);
