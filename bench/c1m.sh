@@ -116,7 +116,7 @@ if [ "$AOT" = 1 ]; then
     --cluster "redis://127.0.0.1:$REDIS_PORT" > "$bench_tmp/train-server.log" 2>&1 &
   train_pid=$!
   bench_pids+=("$train_pid")
-  wait_http "http://127.0.0.1:$API_PORT_BASE/healthz" 60
+  wait_http "http://127.0.0.1:$API_PORT_BASE/healthz" 60 "$train_pid"
   JAVA_OPTS="-XX:AOTCacheOutput=$bench_tmp/bench.aot" "$sb" bench --target "127.0.0.1:$((PORT + 1))" \
     --api "http://127.0.0.1:$API_PORT_BASE" --id-prefix train- -c 2000 --rate 2000 --hold 6s --hb 5 \
     --push-rate 500 --push-duration 3s --push-warmup 0s --broadcast > "$bench_tmp/train-bench.log" 2>&1 \
@@ -143,7 +143,7 @@ for i in $(seq 1 "$SERVERS"); do
     --node "g$i" --cluster "redis://127.0.0.1:$REDIS_PORT" --tcp-keepidle "$KEEPIDLE" $SERVER_ARGS > "$bench_tmp/server-$i.log" 2>&1 &
   server_pids+=($!)
   bench_pids+=($!)
-  wait_http "http://127.0.0.1:$((API_PORT_BASE + i))/healthz" 60 || { tail -5 "$bench_tmp/server-$i.log" >&2; exit 1; }
+  wait_http "http://127.0.0.1:$((API_PORT_BASE + i))/healthz" 60 "${server_pids[-1]}" || { tail -5 "$bench_tmp/server-$i.log" >&2; exit 1; }
   [ $((i % 10)) = 0 ] && echo "c1m: $i of $SERVERS gateways up ($(( $(date +%s) - t0 )) s)"
 done
 echo "c1m: $SERVERS gateways up in $(( $(date +%s) - t0 )) s, joined: $(redis-cli -p "$REDIS_PORT" scard swb:nodes)"
@@ -219,9 +219,9 @@ row() { printf '%-52s %s\n' "$1" "$2"; }
 row "sessions held (handshaked, bench) / target" "$(jq -r '"\(.connections_established) / \(.connections_target)"' "$j")"
 row "sessions held (gateways, fullest 10 s sample)" "$peak_sessions"
 row "system memory used at that sample (MemAvailable)" "$((used_kb / 1024)) MB = $(per "$used_kb") B per session"
-row "  gateway processes ($SERVERS, summed PSS)" "$((gw_kb / 1024)) MB = $(per "${gw_kb:-0}") B per session"
-row "  bench processes (${bench_procs:-0}, summed PSS)" "$((bench_kb / 1024)) MB = $(per "${bench_kb:-0}") B per session"
-row "  redis-server (PSS)" "$((redis_kb / 1024)) MB = $(per "${redis_kb:-0}") B per session"
+row "  gateway processes ($SERVERS, summed PSS)" "$((${gw_kb:-0} / 1024)) MB = $(per "${gw_kb:-0}") B per session"
+row "  bench processes (${bench_procs:-0}, summed PSS)" "$((${bench_kb:-0} / 1024)) MB = $(per "${bench_kb:-0}") B per session"
+row "  redis-server (PSS)" "$((${redis_kb:-0} / 1024)) MB = $(per "${redis_kb:-0}") B per session"
 row "  the rest: kernel (sockets, both ends) and cache" "$((rest_kb / 1024)) MB = $(per "$rest_kb") B per session"
 row "handshake rate (first connect to last WELCOME)" "$(jq -r '.handshakes_per_s | floor' "$j") /s"
 row "pushes through gateway 1: sent / measured / failed" "$(jq -r '"\(.pushes_sent) / \(.pushes_received) / \(.pushes_failed)"' "$j")"

@@ -220,11 +220,12 @@ results, mem_json, before, during, online, kill = sys.argv[1:7]
 rows = {}
 per_run = {}
 for line in open(results):
-    m = re.match(r"(\w+)\s+run (\d+): p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)", line)
-    if m and int(m.group(6)) > 0:
+    # A run's figures count when something was received (a failed run prints -1 latencies).
+    m = re.match(r"(\w+)\s+run (\d+): p50 (-?[\d.]+)  p99 (-?[\d.]+)  p99.9 (-?[\d.]+) ms  sent (\d+) received (\d+)", line)
+    if m and int(m.group(7)) > 0:
         per_run.setdefault(m.group(2), {})[m.group(1)] = [float(x) for x in m.groups()[2:5]]
-    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)", line)
-    if m and int(m.group(5)) > 0:
+    m = re.match(r"(\w+)\s+run \d+: p50 (-?[\d.]+)  p99 (-?[\d.]+)  p99.9 (-?[\d.]+) ms  sent (\d+) received (\d+)", line)
+    if m and int(m.group(6)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
     elif m or "no report" in line:
         print("failed run, left out of the medians:", line.strip())

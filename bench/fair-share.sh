@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15's fair-share check: push latency of ordinary clients with and without one client that floods PINGs
-# as fast as the server answers, against a fresh gateway each time (launcher's GC flags, -Xmx1g):
+# as fast as the server answers, against a fresh gateway each time (java -jar with G1, -Xmx1g; SERVER_GC= to change):
 #   none        no flooder                                  (the baseline)
 #   unlimited   the flooder, with --client-rate 0           (the behaviour before fair share)
 #   limited     the flooder, with the default --client-rate (2,000 frames/s)

@@ -29,6 +29,9 @@ if [ "$fd_cap" != unlimited ] && [ $((N + 200)) -gt "$fd_cap" ]; then
 fi
 
 jar=$(bench_jar)
+# The servers run this copy too: a source edited during the run would have the launcher rebuild its jar between
+# runs (and write a new class archive), mixing two builds in the medians.
+export SWITCHBOARD_JAR="$jar"
 java=$(java_cmd)
 private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 dirty_kb() { awk '/^Private_Dirty:/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
@@ -43,7 +46,7 @@ echo "footprint: ./switchboard server${SERVER_ARGS:+ $SERVER_ARGS}${JAVA_OPTS:+ 
 "$bench_root/switchboard" server $SERVER_ARGS --port "$PORT" --api-port "$API_PORT" \
   --data-dir "$bench_tmp/data-warm" --drain-period 1 > "$bench_tmp/server-warm.log" 2>&1 &
 wpid=$!
-wait_http "http://127.0.0.1:$API_PORT/healthz" 60
+wait_http "http://127.0.0.1:$API_PORT/healthz" 60 "$wpid"
 kill "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 sync
@@ -54,7 +57,7 @@ for run in $(seq 1 "$RUNS"); do
     --data-dir "$bench_tmp/data-$run" --max-connections $((N + 100)) > "$bench_tmp/server-$run.log" 2>&1 &
   spid=$!
   bench_pids+=("$spid")
-  wait_http "http://127.0.0.1:$API_PORT/healthz" 60
+  wait_http "http://127.0.0.1:$API_PORT/healthz" 60 "$spid"
   sleep "$IDLE_AFTER"
   idle_kb=$(private_kb "$spid")
   idle_dirty=$(dirty_kb "$spid")

@@ -22,13 +22,12 @@ $java -Xms$SERVER_HEAP -Xmx$SERVER_HEAP -XX:+AlwaysPreTouch -jar "$jar" server -
   --max-connections $((CLIENTS + 100)) > "$bench_tmp/server.log" 2>&1 &
 server_pid=$!
 bench_pids+=("$server_pid")
-wait_http "http://127.0.0.1:$API_PORT/healthz" 30
+wait_http "http://127.0.0.1:$API_PORT/healthz" 30 "$server_pid"
 
 echo "bench: server pid $server_pid on :$PORT (API :$API_PORT), heap $SERVER_HEAP; $CLIENTS clients at $RATE/s, hold $HOLD"
 $java -Xmx2g -jar "$jar" bench --target "127.0.0.1:$PORT" --api "http://127.0.0.1:$API_PORT" \
   --connections "$CLIENTS" --rate "$RATE" --hold "$HOLD" --hb "$HB" \
   --push-rate "$PUSH_RATE" --push-duration "$PUSH_FOR" --broadcast \
-  --workers 1 --server-pid "$server_pid" --json "${JSON_OUT:-/dev/null}"
-status=$?
+  --workers 1 --server-pid "$server_pid" --json "${JSON_OUT:-/dev/null}" && status=0 || status=$? # set -e: not here
 grep -E "warning|ERROR|Exception" "$bench_tmp/server.log" | grep -v "^WARNING: " | head -5 || true
 exit $status

@@ -118,7 +118,9 @@ run() { # peer run
   read -r cpu1 t1 jit1 <<< "${pushing_last:-0 1 0}"
   wait "$bpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  # Started in $(start ...)'s subshell, the server is no child of this shell (wait returns at once): the next peer
+  # starts only once it ended (a JVM writes its class archive as it exits, ~0.7 s of CPU).
+  for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   python3 - "$bench_tmp/$peer-$i.json" "$peer" "$i" "$((cpu1 - cpu0))" "$(( (t1 - t0) / 10000000 ))" \
     "$((jit1 - jit0))" <<'PY'
 import json, sys
@@ -159,7 +161,7 @@ import re, statistics, sys
 rows = {}
 rate = float(sys.argv[2])
 for line in open(sys.argv[1]):
-    m = re.match(r"(\w+)\s+run \d+: p50 ([\d.]+)  p99 ([\d.]+)  p99.9 ([\d.]+) ms  sent (\d+) received (\d+)  server CPU ([\d.]+)%  fan-out (-?\d+) ms"
+    m = re.match(r"(\w+)\s+run \d+: p50 (-?[\d.]+)  p99 (-?[\d.]+)  p99.9 (-?[\d.]+) ms  sent (\d+) received (\d+)  server CPU ([\d.]+)%  fan-out (-?\d+) ms"
                  r" \(first (-?\d+) ms\)  of the CPU the JIT ([\d.]+)%", line)
     if m and int(m.group(6)) > 0:
         rows.setdefault(m.group(1), []).append([float(x) for x in m.groups()[1:]])
@@ -171,7 +173,9 @@ for line in open(sys.argv[1]):
 for v in rows.values():
     for r in v:
         r.append(r[5] - r[8])
-med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+# A broadcast that did not reach every client is -1: left out of the fan-out medians (-1 when none did).
+med = {k: [statistics.median([x for x in c if j not in (6, 7) or x >= 0] or [-1]) for j, c in enumerate(zip(*v))]
+       for k, v in rows.items()}
 base = med.get("redis")
 us = lambda pct: pct * 1e4 / rate
 print("\nmedians                 p50 ms   p99 ms  p99.9 ms  server CPU  of it JIT  us/push  (no JIT)  fan-out ms  (first)"

@@ -7,6 +7,9 @@ bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 switchboard_find_jdk || exit 2
 
 bench_tmp="$(mktemp -d /tmp/switchboard-bench.XXXXXX)"
+# The servers a script starts read these themselves (README, Configuration): taken from the caller's shell, they
+# would make every push and /v1/stats of the run a 401, and every figure from them wrong.
+unset SWITCHBOARD_API_TOKEN SWITCHBOARD_JWT_SECRET
 bench_pids=()
 # Every process this script started, however deep (a server started inside `run ... | tee`, a subshell whose
 # bench_pids never reach this shell, is one too).
@@ -61,6 +64,13 @@ bench_jar() {
     return
   fi
   if [ ! -f "$bench_root/dist/target/switchboard.jar" ] || [ "${SWITCHBOARD_REBUILD:-0}" = 1 ]; then
+    # Under `flock /tmp/swb-build.lock bench/x.sh` (as the scripts' headers suggest) the lock is this run's own:
+    # waiting for it would never end.
+    if ! flock -n /tmp/swb-build.lock true; then
+      echo "bench: the jar must be built, and the build lock /tmp/swb-build.lock is held (by this run, started under" \
+        "flock, or by a build under way): build first (mvn -DskipTests install), then run again" >&2
+      exit 2
+    fi
     echo "bench: building the jar ..." >&2
     (cd "$bench_root" && flock /tmp/swb-build.lock mvn -q -B -DskipTests install >&2)
   fi
@@ -72,13 +82,22 @@ java_cmd() {
   echo "$JAVA_HOME/bin/java -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED -XX:-OmitStackTraceInFastThrow -Dio.netty.allocator.maxOrder=9"
 }
 
-# wait_http URL SECONDS
+# wait_http URL SECONDS [PID]: until URL answers; with PID, fails at once when that process ended (a port taken by
+# a server left from an earlier run would answer for it).
 wait_http() {
-  local url="$1" deadline=$(( $(date +%s) + $2 ))
-  until curl -fs -o /dev/null "$url"; do
+  local url="$1" deadline=$(( $(date +%s) + $2 )) pid="${3:-}"
+  until curl -fs --max-time 2 -o /dev/null "$url"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "bench: the process meant to answer $url (pid $pid) ended" >&2
+      return 1
+    fi
     [ "$(date +%s)" -lt "$deadline" ] || { echo "bench: $url did not come up within $2 s" >&2; return 1; }
     sleep 0.2
   done
+  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    echo "bench: $url answers, but the process meant to (pid $pid) ended: another process holds the port" >&2
+    return 1
+  fi
 }
 
 # jit_ticks PID: CPU ticks of the process's JIT compiler threads so far (0 for a process without any), so that a
@@ -102,7 +121,7 @@ start_jvm_server() {
     --api-port $((port + 1)) --data-dir "$bench_tmp/data-$name" "$@" > "$bench_tmp/server-$name.log" 2>&1 &
   server_pid=$!
   bench_pids+=("$server_pid")
-  wait_http "http://127.0.0.1:$((port + 1))/healthz" 60
+  wait_http "http://127.0.0.1:$((port + 1))/healthz" 60 "$server_pid"
   server_jvm=$(pgrep -f "java.*server --port $port " | head -1 || true)
   [ -n "$server_jvm" ] || { echo "bench: the server's JVM on port $port was not found" >&2; return 1; }
 }

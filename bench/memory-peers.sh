@@ -75,24 +75,25 @@ skipped() {
   printf '%s\t%s\t-\t-\t-\n' "$1" "not installed" >> "$results"
 }
 
-# ---- Switchboard: the production launcher's JVM flags, heap capped but not pre-touched (its growth is RSS).
+# ---- Switchboard: started by the launcher as a user starts it (its JVM settings for -Xmx$SERVER_HEAP: collector,
+# young generation, class archive, malloc arenas), heap capped but not pre-touched (its growth is RSS).
 port=$BASE_PORT
-$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx$SERVER_HEAP -jar "$jar" server --port "$port" --data-dir "$bench_tmp/data" \
+SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx$SERVER_HEAP" "$bench_root/switchboard" server --port "$port" --data-dir "$bench_tmp/data" \
   --api-port $((port + 1)) --max-connections $((N + 100)) > "$bench_tmp/switchboard.log" 2>&1 &
 pid=$!
 bench_pids+=("$pid")
-wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+wait_http "http://127.0.0.1:$((port + 1))/healthz" 30 "$pid"
 measure switchboard "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_root/pom.xml" | head -n1) jdk$(switchboard_java_major "$JAVA_HOME")" \
   swb "$port" "$pid"
 stop "$pid"
 
 # ---- Switchboard's MQTT listener: the same server and flags, MQTT 3.1.1 clients as for Mosquitto.
 port=$((BASE_PORT + 5))
-$java -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -Xmx$SERVER_HEAP -jar "$jar" server --port "$port" --data-dir "$bench_tmp/data-mqtt" \
+SWITCHBOARD_JAR="$jar" JAVA_OPTS="-Xmx$SERVER_HEAP" "$bench_root/switchboard" server --port "$port" --data-dir "$bench_tmp/data-mqtt" \
   --mqtt-port $((port + 2)) --api-port $((port + 1)) --max-connections $((N + 100)) > "$bench_tmp/switchboard-mqtt.log" 2>&1 &
 pid=$!
 bench_pids+=("$pid")
-wait_http "http://127.0.0.1:$((port + 1))/healthz" 30
+wait_http "http://127.0.0.1:$((port + 1))/healthz" 30 "$pid"
 measure switchboard-mqtt "$(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' "$bench_root/pom.xml" | head -n1) jdk$(switchboard_java_major "$JAVA_HOME")" \
   mqtt $((port + 2)) "$pid"
 stop "$pid"

@@ -57,9 +57,16 @@ for policy in $POLICIES; do
       start_server "$dir" --store disk --store-fsync "$policy"
     fi
     out="$bench_tmp/load-$policy-$run.json"
+    # A run with refusals (a non-200 answer: push-load exits 1) is shown with why, not ended in silence by pipefail.
+    load_status=0
     $java -Xmx512m -jar "$jar" push-load --api "$api" --connections "$CONNECTIONS" --clients 10000 --ttl 3600 \
       --payload 100 --duration "${DURATION}s" --warmup 3s --json "$out" 2> "$bench_tmp/load.err" \
-      | sed "s/^/  $policy run $run: /"
+      | sed "s/^/  $policy run $run: /" || load_status=$?
+    if [ "$load_status" != 0 ]; then
+      echo "store: $policy run $run: push-load exited $load_status (refusals or errors; its last lines:)" >&2
+      tail -5 "$bench_tmp/load.err" >&2
+      [ -s "$out" ] || { stop_server; exit 1; }
+    fi
     stop_server
     rm -rf "$dir"
   done

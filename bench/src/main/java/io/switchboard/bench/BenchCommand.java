@@ -158,7 +158,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchRun.Plan plan;
         try {
             plan = plan();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) { // bad input, or a transport not available here
             err.println("switchboard bench: " + e.getMessage());
             err.flush();
             return 2;
@@ -166,12 +166,31 @@ public final class BenchCommand implements Callable<Integer> {
         if (!plan.isWorker()) {
             // Limits apply per process: with workers, each holds its share.
             int perProcess = WorkerSplit.share(connections, plan.workers(), 0);
-            Doctor.startupWarning("client", perProcess).ifPresent(w -> {
+            // Each process's source addresses: its own slice when there are as many as processes, else all of them.
+            int processes = Math.max(1, plan.workers());
+            int sources = plan.sources().isEmpty() ? 1 : plan.sources().size() >= processes
+                    ? plan.sources().size() / processes : plan.sources().size();
+            Doctor.startupWarning("client", perProcess, sources, plan.targets().size()).ifPresent(w -> {
                 err.println("switchboard bench: warning: " + w);
                 err.flush();
             });
         }
         return new BenchRun(plan, out).run();
+    }
+
+    /** {@code --api} as a base URI: http(s)://host[:port][/path]. */
+    static URI apiUri(String api) {
+        URI u;
+        try {
+            u = new URI(api.endsWith("/") ? api : api + "/");
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("--api '" + api + "' is not a URL: " + e.getReason());
+        }
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+            throw new IllegalArgumentException("--api '" + api + "' must be a URL such as http://127.0.0.1:8080 "
+                    + "(or 'none')");
+        }
+        return u;
     }
 
     BenchRun.Plan plan() {
@@ -216,7 +235,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Transport t = Transport.parse(transport);
         t.ensureAvailable();
-        URI apiUri = api == null || api.equals("none") ? null : URI.create(api.endsWith("/") ? api : api + "/");
+        URI apiUri = api == null || api.equals("none") ? null : apiUri(api);
         return new BenchRun.Plan(BenchArgs.targets(target), BenchArgs.sources(source), connections, rate,
                 BenchArgs.duration(hold), idPrefix, idOffset, hb, t, eventLoops, apiUri,
                 apiToken, pushRate, BenchArgs.duration(pushDuration), BenchArgs.duration(pushWarmup),

@@ -140,10 +140,21 @@ final class PushDriver {
      * after it: its stragglers would be taken for the next one's). An API answer that does not come in that time is
      * counted as the error {@code broadcast_unanswered}; the arrivals are still waited for.
      */
-    List<Long> broadcasts(int count) throws IOException, InterruptedException {
+    List<Long> broadcasts(int count) throws InterruptedException {
         long target = stats.open.sum();
-        Publisher publisher = plan.publishVia() == null ? null : openPublisher();
         List<Long> lastMs = new ArrayList<>();
+        Publisher publisher = null;
+        if (plan.publishVia() != null) {
+            try {
+                publisher = openPublisher();
+            } catch (IOException e) {
+                // The run's report still comes, with the broadcast as not done and why.
+                stats.error("broadcast_failed");
+                out.printf("bench: could not open the %s publisher for the broadcast: %s%n", plan.publishVia(), e);
+                lastMs.add(-1L);
+                return lastMs;
+            }
+        }
         try {
             for (int i = 0; i < count; i++) {
                 if (i > 0) {
@@ -163,7 +174,12 @@ final class PushDriver {
         return lastMs;
     }
 
-    private long broadcast(long target, Publisher publisher) throws IOException, InterruptedException {
+    /**
+     * One broadcast; -1 when it did not reach every client in time, or failed at once: the request could not be made
+     * (counted as {@code broadcast_failed}) or was refused (not 2xx, {@code broadcast_refused}), when no arrival is
+     * waited for.
+     */
+    private long broadcast(long target, Publisher publisher) throws InterruptedException {
         // This broadcast's arrivals alone: the last one's are all in (or given up on).
         long receivedBefore = stats.broadcastReceived.sum();
         stats.drainIntervals();
@@ -171,19 +187,29 @@ final class PushDriver {
         long sentMicros = EpochClock.micros();
         long t0 = System.nanoTime();
         String answer;
-        if (publisher != null) {
-            publisher.broadcast("B" + sentMicros);
-            answer = "(published through " + plan.publishVia() + ")";
-        } else {
-            try {
-                answer = api.http().send(api.request("/v1/broadcast")
+        try {
+            if (publisher != null) {
+                publisher.broadcast("B" + sentMicros);
+                answer = "(published through " + plan.publishVia() + ")";
+            } else {
+                HttpResponse<String> r = api.http().send(api.request("/v1/broadcast")
                         .timeout(Duration.ofSeconds(BROADCAST_WAIT_S))
                         .POST(HttpRequest.BodyPublishers.ofString("B" + sentMicros)).build(),
-                        HttpResponse.BodyHandlers.ofString()).body().trim();
-            } catch (HttpTimeoutException e) {
-                stats.error("broadcast_unanswered");
-                answer = "no answer within " + BROADCAST_WAIT_S + " s";
+                        HttpResponse.BodyHandlers.ofString());
+                answer = r.body().trim();
+                if (r.statusCode() / 100 != 2) {
+                    stats.error("broadcast_refused");
+                    out.printf("bench: broadcast refused: %d %s%n", r.statusCode(), answer);
+                    return -1;
+                }
             }
+        } catch (HttpTimeoutException e) {
+            stats.error("broadcast_unanswered");
+            answer = "no answer within " + BROADCAST_WAIT_S + " s";
+        } catch (IOException e) {
+            stats.error("broadcast_failed");
+            out.printf("bench: broadcast failed: %s%n", e);
+            return -1;
         }
         long apiMs = (System.nanoTime() - t0) / 1_000_000;
         long deadline = t0 + TimeUnit.SECONDS.toNanos(BROADCAST_WAIT_S);

@@ -80,4 +80,62 @@ class PushDriverTest {
                 bench::plan);
         assertEquals("--push-concurrency must be 1 to 10000, not 0", e.getMessage());
     }
+
+    @Test
+    void aBroadcastRefusedOrFailingIsReportedAsNotDoneInsteadOfWaitedForOrThrown() throws Exception {
+        HttpServer api = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
+        api.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = "{\"error\":\"unauthorized\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        api.start();
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        try {
+            for (int port : new int[] {api.getAddress().getPort(), closedPort}) {
+                CommandLine cl = CommandLines.rootWith(new BenchCommand());
+                cl.parseArgs("bench", "--api", "http://127.0.0.1:" + port, "--broadcast", "-c", "10");
+                BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+                BenchRun.Plan plan = bench.plan();
+                BenchStats stats = new BenchStats();
+                StringWriter text = new StringWriter();
+                PrintWriter out = new PrintWriter(text, true);
+                PushDriver driver = new PushDriver(plan, stats, new BenchApi(plan, out), out, phase -> { });
+                long t0 = System.nanoTime();
+                assertEquals(java.util.List.of(-1L), driver.broadcasts(3), "one, not done: " + text);
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(PushDriver.BROADCAST_WAIT_S / 2),
+                        "no arrival waited for");
+                assertEquals(1L, stats.errors().get(port == closedPort ? "broadcast_failed" : "broadcast_refused"),
+                        stats.errors().toString());
+            }
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    @Test
+    void badApiAddressesAreOneLineErrors() {
+        for (String bad : new String[] {"localhost:8080", "127.0.0.1", "ftp://h/", "http://"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> BenchCommand.apiUri(bad), bad);
+            assertTrue(e.getMessage().startsWith("--api '"), e.getMessage());
+        }
+        assertEquals("http://127.0.0.1:8080/", BenchCommand.apiUri("http://127.0.0.1:8080").toString());
+    }
+
+    @Test
+    void pushLoadCountsOnlyWhatABatchAnswerSaysWasAccepted() throws Exception {
+        String answer = "HTTP/1.1 200 OK\r\ncontent-length: 42\r\n\r\n{\"results\":[],\"accepted\":3,\"refused\":7}   ";
+        String[] body = new String[1];
+        assertEquals(200, PushLoadCommand.readResponse(new java.io.ByteArrayInputStream(
+                answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), body));
+        assertEquals(3, PushLoadCommand.jsonCount(body[0], "accepted"));
+        assertEquals(7, PushLoadCommand.jsonCount(body[0], "refused"));
+        assertEquals(-1, PushLoadCommand.jsonCount(body[0], "stored"));
+    }
 }
