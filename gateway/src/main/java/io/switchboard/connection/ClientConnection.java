@@ -438,8 +438,20 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (!authenticate(session.id(), token)) {
             return false;
         }
-        at.shard.loop().schedule(this, deadlineSec());
+        scheduleDeadline();
         return true;
+    }
+
+    /**
+     * Puts this connection on its loop's timing wheel at its deadline, or takes it off when it has none (hb=0 with a
+     * token that does not expire: never closed as idle, and no wheel entry coming round every 1,023 s for ever).
+     */
+    private void scheduleDeadline() {
+        if (deadlineSec() != Long.MAX_VALUE) {
+            at.shard.loop().schedule(this, deadlineSec());
+        } else {
+            at.shard.loop().cancelDeadline(this);
+        }
     }
 
     /** Verifies {@code token} for {@code clientId} and notes when it expires; closes with 401 when it is refused. */
@@ -486,11 +498,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         s.attach(this, Math.max(0, resumeSeq), at.shard.nowMs());
         writeWelcome(s, hbSec);
         s.pump(false);
-        if (deadlineSec() != Long.MAX_VALUE) {
-            at.shard.loop().schedule(this, deadlineSec());
-        } else {
-            at.shard.loop().cancelDeadline(this);
-        }
+        scheduleDeadline();
         ctx.channel().config().setAutoRead(true);
         if (cumulation != null && !decoding) {
             // Else this completes inside the decoding of that very buffer (a hello completed at once), which goes

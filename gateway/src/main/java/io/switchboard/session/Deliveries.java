@@ -519,15 +519,23 @@ public final class Deliveries implements PushService {
     }
 
     /**
-     * Answers an accepted push: at once for ttl 0, else once the store kept the stored message (a failed store is
-     * answered 503; the message stays queued for a connected client).
+     * Answers an accepted push: at once for ttl 0, else once the store kept the stored message. A failed store is
+     * answered 503 and the message taken back, unless a connection had it already (see {@link Session#withdraw}).
      */
     private void keep(Session s, PushResult r, byte[] payload, long expiresAtMs, Consumer<PushResult> done) {
         if (!r.ok() || expiresAtMs == 0) {
             done.accept(r);
             return;
         }
-        StoreAnswer answer = new StoreAnswer(r, s.id(), done, (id, failure) -> storeFailed(id, failure, done));
+        StoreAnswer answer = new StoreAnswer(r, s.id(), done, (id, failure) -> {
+            storeFailed(id, failure, done);
+            long seq = r.seq();
+            execute(s, new CompletableFuture<>(), "withdraw", cur -> {
+                if (!cur.dead() && cur.withdraw(seq)) {
+                    metrics.pushesAccepted.decrement(); // answered 503: not accepted after all
+                }
+            });
+        });
         try {
             registry.store().append(s.id(), s.epoch(), r.seq(), expiresAtMs, payload, answer);
         } catch (RuntimeException e) {

@@ -391,8 +391,7 @@ public final class Session {
         }
         long nowMs = owner.nowMs();
         dropExpiredHead(nowMs);
-        SessionRegistry.Limits limits = registry().limits();
-        if (queued() >= limits.maxQueuedMessages() || queuedBytes() + payload.length > limits.maxQueuedBytes()) {
+        if (queueFull(payload) && (!dropExpiredUnsent(nowMs) || queueFull(payload))) {
             return PushResult.QUEUE_FULL;
         }
         long seq = lastSeq + 1;
@@ -400,10 +399,7 @@ public final class Session {
         if (link != null && !link.takes(m)) {
             return PushResult.TOO_LARGE_FOR_CLIENT;
         }
-        if (queue == null) {
-            queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
-        }
-        if (!queue.offer(m)) {
+        if (!offer(m) && !(dropExpiredUnsent(nowMs) && offer(m))) {
             releaseQueueIfEmpty();
             return PushResult.QUEUED_TOTAL_FULL;
         }
@@ -411,6 +407,20 @@ public final class Session {
         metrics().pushesAccepted.increment();
         pump(flush);
         return PushResult.accepted(seq, queue == null || queue.lastSentSeq >= seq);
+    }
+
+    /**
+     * Takes back message {@code seq}, answered as not accepted (the store failed to keep it), unless it was written to
+     * a connection already (it stays then: a duplicate at worst when the backend sends it again). Else every retry
+     * of a push during a store outage would queue one more copy for a client that is away. Returns true when taken.
+     */
+    boolean withdraw(long seq) {
+        if (queue == null || seq <= queue.writtenUpTo || seq <= queue.lastSentSeq) {
+            return false;
+        }
+        int removed = queue.removeIf(m -> m.seq() == seq);
+        releaseQueueIfEmpty();
+        return removed > 0;
     }
 
     /** Cumulative acknowledgement: every message up to {@code seq} was received. */
@@ -502,9 +512,15 @@ public final class Session {
         if (resumeSeq > 0) {
             long upTo = Math.min(resumeSeq, lastSeq);
             boolean storedAcked = false;
+            long acked = 0;
             while (queue != null && !queue.isEmpty() && queue.first().seq() <= upTo) {
-                storedAcked |= queue.removeFirst().stored();
+                Message m = queue.removeFirst();
+                storedAcked |= m.stored();
+                if (!m.wasSkipped()) {
+                    acked++; // the client says it has it: acknowledged, as by an ACK (a skipped one counted expired)
+                }
             }
+            metrics().messagesAcked.add(acked);
             ackedSeq = Math.max(ackedSeq, upTo);
             if (storedAcked) {
                 registry().store().acknowledged(id, upTo);
@@ -583,6 +599,36 @@ public final class Session {
             queue.removeIf(m -> true);
             queue = null;
         }
+    }
+
+    /** Queues {@code m} if the shared budget has room for it (a queue made for it when there is none). */
+    private boolean offer(Message m) {
+        if (queue == null) {
+            queue = new DeliveryQueue(ackedSeq, registry().queuedBytes());
+        }
+        return queue.offer(m);
+    }
+
+    private boolean queueFull(byte[] payload) {
+        SessionRegistry.Limits limits = registry().limits();
+        return queued() >= limits.maxQueuedMessages() || queuedBytes() + payload.length > limits.maxQueuedBytes();
+    }
+
+    /**
+     * Drops the expired messages not written to the current connection (behind a full window they would hold their
+     * places in the queue and the budgets for as long as the client stays connected without acknowledging: new pushes
+     * refused for messages nobody will get); when a push finds no room. Returns true (the caller tries again) when
+     * any was dropped; the queue may be gone then.
+     */
+    private boolean dropExpiredUnsent(long nowMs) {
+        if (queue == null) {
+            return false;
+        }
+        long sentUpTo = queue.lastSentSeq;
+        int dropped = queue.removeIf(m -> m.seq() > sentUpTo && m.expired(nowMs));
+        metrics().messagesExpired.add(dropped);
+        releaseQueueIfEmpty();
+        return dropped > 0;
     }
 
     private void dropExpiredHead(long nowMs) {

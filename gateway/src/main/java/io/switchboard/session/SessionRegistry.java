@@ -558,7 +558,9 @@ public final class SessionRegistry {
         // thousand seqs a millisecond, or a wall clock stepped back, would otherwise let a new session of the same
         // client number its first messages at or below what the client has, which its resume then drops as
         // received: a stored push answered 200, never delivered.
-        return limits.seqOriginFromClock() ? Math.max(loop.nowMs() * 1000, highestEndedSeq.get()) : 0;
+        // Above them, not at: a client whose session ended before it was given anything (its last seq its origin)
+        // and that resumes from that seq must see another seq in WELCOME, or it takes its subscriptions as kept.
+        return limits.seqOriginFromClock() ? Math.max(loop.nowMs() * 1000, highestEndedSeq.get() + 1) : 0;
     }
 
     /** The highest seq any session that ended here had assigned (for {@link #seqOrigin}). */

@@ -178,6 +178,7 @@ class GatewayDeliveryTest {
         JsonNode info = gw.clientInfo("uptodate");
         assertEquals(1, info.get("acked").asLong(), "resume=1 acknowledges message 1");
         assertEquals(0, info.get("queued").asInt());
+        assertEquals(1, gw.stats().get("messages").get("acked").asLong(), "and the server counts it acknowledged");
     }
 
     @Test
@@ -337,6 +338,26 @@ class GatewayDeliveryTest {
     }
 
     @Test
+    void expiredMessagesBehindAFullWindowFreeTheirPlacesForANewPush() throws Exception {
+        gw.config.windowMessages = 1;
+        gw.config.maxQueuedMessagesPerClient = 3;
+        gw.start();
+        SwbTestClient c = gw.hello("stalled");
+        assertEquals(200, gw.api().post("/v1/clients/stalled/messages?ttl=60", "m1").status());
+        assertEquals(1, c.readMsg().seq()); // in flight, never acknowledged: the window stays full
+        assertEquals(200, gw.api().post("/v1/clients/stalled/messages?ttl=1", "m2").status());
+        assertEquals(200, gw.api().post("/v1/clients/stalled/messages?ttl=1", "m3").status());
+        assertEquals(429, gw.api().post("/v1/clients/stalled/messages?ttl=60", "m4").status(), "full");
+        gw.advanceSec(2);
+        ApiClient.Response r = gw.api().post("/v1/clients/stalled/messages?ttl=60", "m4");
+        assertEquals(200, r.status(), "m2 and m3 expired unsent: their places are free");
+        assertEquals(2, gw.clientInfo("stalled").get("queued").asInt(), "m1 and m4");
+        c.ack(1);
+        SwbTestClient.Msg next = c.readMsg();
+        assertEquals("m4", next.text(), "the expired ones are not sent");
+    }
+
+    @Test
     void shouldRefuseRetainedPushWhenTheOfflineQueueIsFull() throws Exception {
         gw.config.maxQueuedMessagesPerClient = 2;
         gw.start();
@@ -467,6 +488,26 @@ class GatewayDeliveryTest {
         SwbTestClient.Msg m = second.readMsg();
         assertEquals(newSeq, m.seq());
         assertEquals("important", m.text());
+    }
+
+    @Test
+    void aClientWhoseSessionEndedBeforeItGotAnythingSeesAnotherSeqWhenItResumes() throws Exception {
+        gw.config.seqOriginFromClock = true;
+        gw.start();
+        SwbTestClient first = gw.connect();
+        String welcome = first.hello("quiet");
+        long origin = Long.parseLong(welcome.substring(welcome.indexOf("seq=") + 4));
+        first.send("SUB news");
+        first.expectLine("OK SUB news");
+        first.leave();
+        GatewayFixture.await(() -> gw.server().registry().size() == 0, "the session with nothing kept is gone");
+
+        // The same millisecond (the clock did not move): the new session must not number from the same seq, or
+        // the client, resuming from it, takes its subscription to 'news' as kept (SWB/1: subscribe again when
+        // WELCOME's seq is not what it resumed from).
+        SwbTestClient second = gw.connect();
+        String again = second.hello("quiet", "resume=" + origin);
+        assertTrue(!again.endsWith("seq=" + origin), again);
     }
 
     @Test

@@ -107,6 +107,28 @@ class StoreSeamTest {
     }
 
     @Test
+    void aStoredPushAnswered503IsTakenBackSoThatARetryDoesNotQueueASecondCopy() {
+        rig.store = store;
+        rig.start();
+        rig.connect(); // a loop for the offline session
+        for (int i = 0; i < 3; i++) { // the backend retries its 503s
+            AtomicReference<PushResult> stored = push("b", "kept", 60);
+            store.pending.get(i).done(new IOException("disk full"));
+            rig.runAll();
+            assertEquals(503, stored.get().status());
+        }
+        AtomicReference<PushResult> kept = push("b", "kept", 60);
+        store.pending.get(3).done(null);
+        assertEquals(200, kept.get().status());
+        EmbeddedChannel b = rig.connect();
+        send(b, "HELLO b\n");
+        rig.runAll();
+        String got = out(b);
+        assertEquals(1, got.split("MSG ", -1).length - 1, "one copy, not four: " + got);
+        assertEquals(1, rig.metrics.pushesAccepted.sum(), "the three answered 503 were not accepted");
+    }
+
+    @Test
     void shouldAnswer503WhenTheStoreNeverReportsAndIgnoreItsLateReport() {
         EmbeddedChannel ch = startWithClientA();
         ch.freezeTime();

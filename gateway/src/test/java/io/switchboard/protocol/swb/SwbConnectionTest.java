@@ -361,6 +361,20 @@ class SwbConnectionTest {
     }
 
     @Test
+    void aFreshTokenForAConnectionWithoutHeartbeatsPutsNoDeadlineOnTheWheel() {
+        rig.config.heartbeatMinSec = 0;
+        rig.start();
+        EmbeddedChannel ch = hello("HELLO a hb=0\n");
+        out(ch);
+        var c = ch.pipeline().get(io.switchboard.connection.ClientConnection.class);
+        assertEquals(-1, c.wheelSlot(), "no deadline: not on the wheel");
+        send(ch, "AUTH fresh\n");
+        out(ch);
+        assertTrue(ch.isOpen());
+        assertEquals(-1, c.wheelSlot(), "still none after AUTH (a token without exp)");
+    }
+
+    @Test
     void shouldRefuseClientWhoseTokenFailsAuthentication() {
         rig.authenticator = (id, token, now) -> "secret".equals(token) ? null : "bad token";
         rig.start();
