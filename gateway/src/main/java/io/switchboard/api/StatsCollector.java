@@ -197,7 +197,9 @@ final class StatsCollector {
         counter(sb, "switchboard_pushes_accepted_total", "Pushes accepted (seq assigned).", m.pushesAccepted.sum());
         counter(sb, "switchboard_messages_written_total", "MSG frames written to clients.", m.messagesWritten.sum());
         counter(sb, "switchboard_messages_acked_total", "Messages acknowledged by clients.", m.messagesAcked.sum());
-        counter(sb, "switchboard_messages_expired_total", "Retained messages dropped at ttl.", m.messagesExpired.sum());
+        counter(sb, "switchboard_messages_expired_total",
+                "Messages dropped at their expiry (ttl, MQTT 5 Message Expiry), unsent or unacknowledged.",
+                m.messagesExpired.sum());
         counter(sb, "switchboard_messages_dropped_total", "ttl=0 messages dropped when their client disconnected.",
                 m.messagesDropped.sum());
         counter(sb, "switchboard_topic_deliveries_total", "Topic messages accepted for subscribers.",

@@ -346,7 +346,9 @@ public final class Deliveries implements PushService {
 
     private CompletableFuture<Long> publishHere(String topic, byte[] payload, MessageProperties properties,
                                                 String publisherId) {
-        SharedPayload share = new SharedPayload(payload.length); // one array for all: counted once while held
+        // One array (and one set of properties) for all: counted once while held.
+        SharedPayload share = new SharedPayload(
+                (int) Math.min(Integer.MAX_VALUE, payload.length + (properties == null ? 0 : properties.bytes())));
         return perLoop("publish", loop -> {
             long[] n = new long[1];
             loop.topics().forEachMatch(topic, (filter, s) -> {

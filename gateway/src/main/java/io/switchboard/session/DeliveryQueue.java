@@ -63,7 +63,7 @@ final class DeliveryQueue {
      * refused most of them for a budget the heap did not use).
      */
     static long cost(Message m) {
-        return MESSAGE_OVERHEAD_BYTES + (m.share() != null ? 0 : m.payload().length);
+        return MESSAGE_OVERHEAD_BYTES + (m.share() != null ? 0 : m.bytes());
     }
 
     /** Appends {@code m} if the shared budget has room for it; false, changing nothing, when it has not. */
@@ -101,7 +101,7 @@ final class DeliveryQueue {
         }
         items[(head + size) & (items.length - 1)] = m;
         size++;
-        bytes += m.payload().length;
+        bytes += m.bytes();
     }
 
     Message removeFirst() {
@@ -109,7 +109,7 @@ final class DeliveryQueue {
         items[head] = null;
         head = (head + 1) & (items.length - 1);
         size--;
-        bytes -= m.payload().length;
+        bytes -= m.bytes();
         total.give(released(m));
         if (sentCount > 0) {
             sentCount--;
@@ -136,7 +136,7 @@ final class DeliveryQueue {
             Message m = get(i);
             // Each message tested once (a counting predicate counts right): those before the first match were.
             if (i >= first && (i == first || drop.test(m))) {
-                removedBytes += m.payload().length;
+                removedBytes += m.bytes();
                 removedCost += released(m);
                 removed++;
             } else {

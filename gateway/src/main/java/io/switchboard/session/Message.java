@@ -42,11 +42,20 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
         return expiresAtMs == SKIPPED;
     }
 
+    /** Its payload's bytes and its properties' (what the budgets of queued bytes count). */
+    public long bytes() {
+        return payload.length + (properties == null ? 0 : properties.bytes());
+    }
+
     public boolean stored() {
         return expiresAtMs != 0;
     }
 
+    /**
+     * Whether it is past its ttl, or past the expiry its publisher gave it (MQTT 5 Message Expiry: a topic message
+     * not yet written when it passes is not sent, to any protocol's subscriber).
+     */
     public boolean expired(long nowMs) {
-        return expiresAtMs != 0 && nowMs >= expiresAtMs;
+        return expiresAtMs != 0 && nowMs >= expiresAtMs || properties != null && properties.expired(nowMs);
     }
 }

@@ -93,6 +93,9 @@ public record MessageProperties(List<String> user, String contentType, String re
             in.readFully(correlation);
         }
         int format = in.readByte();
+        if (format < NO_FORMAT || format > 1) {
+            throw new IOException("bad payload format " + format);
+        }
         return new MessageProperties(List.copyOf(user), contentType, responseTopic, correlation, format,
                 in.readLong());
     }

@@ -1,5 +1,7 @@
 package io.switchboard.session;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BiConsumer;
@@ -44,15 +46,22 @@ public final class RetainedMessages {
      * bounds are reached past it, the expired ones are dropped before a new one is refused.
      */
     private long earliestExpiryMs = Long.MAX_VALUE;
+    /** Told of each expired message dropped (a cluster removes it from Redis); outside the lock. */
+    private volatile BiConsumer<String, Retained> onExpired = (topic, r) -> { };
 
     public RetainedMessages(int maxCount, long maxBytes) {
         this.maxCount = maxCount;
         this.maxBytes = maxBytes;
     }
 
-    /** Keeps {@code payload} as {@code topic}'s retained message, or deletes it when empty. */
+    /** Keeps {@code payload} as {@code topic}'s retained message, or deletes it when empty (no clock: none purged). */
     public Outcome retain(String topic, byte[] payload) {
-        return retain(topic, payload, null, System.currentTimeMillis());
+        return retain(topic, payload, null, Long.MIN_VALUE);
+    }
+
+    /** {@code listener} is told of each expired message dropped from now on (on the thread that drops it). */
+    public void onExpired(BiConsumer<String, Retained> listener) {
+        this.onExpired = listener;
     }
 
     /**
@@ -60,12 +69,17 @@ public final class RetainedMessages {
      * when the payload is empty. One whose properties say it expires is dropped once it did (MQTT's Message Expiry);
      * when one would be refused for the bounds, those expired by {@code nowMs} (epoch ms) are dropped first.
      */
-    public synchronized Outcome retain(String topic, byte[] payload, MessageProperties properties, long nowMs) {
-        Outcome o = retainWithin(topic, payload, properties);
-        if (o == Outcome.FULL && nowMs >= earliestExpiryMs) {
-            dropExpired(nowMs);
+    public Outcome retain(String topic, byte[] payload, MessageProperties properties, long nowMs) {
+        List<Map.Entry<String, Retained>> dropped = new ArrayList<>(0);
+        Outcome o;
+        synchronized (this) {
             o = retainWithin(topic, payload, properties);
+            if (o == Outcome.FULL && nowMs >= earliestExpiryMs) {
+                dropExpired(nowMs, dropped);
+                o = retainWithin(topic, payload, properties);
+            }
         }
+        dropped.forEach(e -> onExpired.accept(e.getKey(), e.getValue()));
         return o;
     }
 
@@ -92,13 +106,14 @@ public final class RetainedMessages {
         return Outcome.STORED;
     }
 
-    /** Drops every message expired at {@code nowMs} and finds the earliest expiry of the rest. */
-    private void dropExpired(long nowMs) {
+    /** Drops every message expired at {@code nowMs} (into {@code dropped}); finds the earliest expiry of the rest. */
+    private void dropExpired(long nowMs, List<Map.Entry<String, Retained>> dropped) {
         long earliest = Long.MAX_VALUE;
         for (var i = byTopic.entrySet().iterator(); i.hasNext(); ) {
             Map.Entry<String, Retained> e = i.next();
             if (e.getValue().expired(nowMs)) {
                 i.remove();
+                dropped.add(Map.entry(e.getKey(), e.getValue()));
                 bytes -= e.getValue().bytes(e.getKey());
             } else if (e.getValue().properties() != null && e.getValue().properties().expiresAtMs() != 0) {
                 earliest = Math.min(earliest, e.getValue().properties().expiresAtMs());
@@ -135,10 +150,15 @@ public final class RetainedMessages {
             action.accept(topic, r);
             return;
         }
+        boolean removed;
         synchronized (this) {
-            if (byTopic.remove(topic, r)) {
+            removed = byTopic.remove(topic, r);
+            if (removed) {
                 bytes -= r.bytes(topic);
             }
+        }
+        if (removed) {
+            onExpired.accept(topic, r);
         }
     }
 

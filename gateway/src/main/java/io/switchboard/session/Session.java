@@ -391,7 +391,8 @@ public final class Session {
         }
         long nowMs = owner.nowMs();
         dropExpiredHead(nowMs);
-        if (queueFull(payload) && (!dropExpiredUnsent(nowMs) || queueFull(payload))) {
+        long bytes = payload.length + (properties == null ? 0 : properties.bytes());
+        if (queueFull(bytes) && (!dropExpiredUnsent(nowMs) || queueFull(bytes))) {
             return PushResult.QUEUE_FULL;
         }
         long seq = lastSeq + 1;
@@ -609,9 +610,9 @@ public final class Session {
         return queue.offer(m);
     }
 
-    private boolean queueFull(byte[] payload) {
+    private boolean queueFull(long bytes) {
         SessionRegistry.Limits limits = registry().limits();
-        return queued() >= limits.maxQueuedMessages() || queuedBytes() + payload.length > limits.maxQueuedBytes();
+        return queued() >= limits.maxQueuedMessages() || queuedBytes() + bytes > limits.maxQueuedBytes();
     }
 
     /**

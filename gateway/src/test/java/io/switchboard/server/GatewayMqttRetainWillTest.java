@@ -175,6 +175,25 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void theRetainedMessagesOneSubscribeSendsCountTheirPropertiesAgainstMaxQueuedBytes() throws Exception {
+        gw.config.maxPayloadBytes = 4000;
+        gw.config.maxQueuedBytesPerClient = 4000;
+        gw.start();
+        MqttTestClient publisher = connected("padder", V5);
+        var padded = PublishProperties.user(List.of(new UserProperty("pad", "x".repeat(1500))));
+        for (int i = 1; i <= 5; i++) {
+            publisher.publish("pads/" + i, "p", 1, i, true, padded); // a 1-byte payload, about 1,500 bytes in all
+            publisher.expect(MqttTestClient.PUBACK);
+        }
+        MqttTestClient c = connected("bounded", V5);
+        assertEquals(0, c.subscribeAndWait(1, "pads/#", 0));
+        c.readPublish();
+        c.readPublish();
+        c.expectSilence(300); // a third would make about 4,500 bytes of the 4,000 allowed
+        gw.assertRefusals("topic_queue_full", 3);
+    }
+
+    @Test
     void retainHandlingTwoSendsNoneAndOneOnlyForANewSubscription() throws Exception {
         gw.start();
         gw.api().post("/v1/topics/status/messages?retain=true", "up");

@@ -126,6 +126,27 @@ class MqttEncoderTest {
     }
 
     @Test
+    void publishWithEveryMessagePropertyInTheOrderMqtt5ListsThem() throws MqttMalformed {
+        byte[] hi = "hi".getBytes(StandardCharsets.UTF_8);
+        PublishProperties props = new PublishProperties(1, 60, "t", "r/x", new byte[] {1, 2},
+                List.of(new UserProperty("k", "v")));
+        ByteBuf b = MqttEncoder.publish(ALLOC, V5, "a/b", hi, 0, false, false, 0, props);
+        // 01 payload format, 02 message expiry (4 bytes), 03 content type, 08 response topic, 09 correlation data
+        // (2-byte length), 26 user property: 29 bytes of properties.
+        assertEquals(h("30 25 0003 612f62 1d 0101 020000003c 03000174 080003722f78 0900020102 2600016b000176 6869"),
+                hex(b.copy()));
+        assertEquals(b.readableBytes(), MqttEncoder.publishBytes(V5, "a/b", hi.length, 0, props));
+        Publish decoded = (Publish) MqttDecoder.decode(b, b.readableBytes(), V5);
+        b.release();
+        PublishProperties back = decoded.properties();
+        assertEquals(List.of(1, 60L, "t", "r/x", List.of(new UserProperty("k", "v"))), List.of(back.payloadFormat(),
+                back.messageExpirySec(), back.contentType(), back.responseTopic(), back.userProperties()));
+        assertArrayEquals(new byte[] {1, 2}, back.correlationData());
+        assertEquals(h("30 07 0003 612f62 6869"), hex(MqttEncoder.publish(ALLOC, V311, "a/b", hi, 0, false, false, 0,
+                props)), "none in 3.1.1");
+    }
+
+    @Test
     void publishHeaderOnlyIsPublishWithoutThePayload() {
         byte[] payload = new byte[20_000]; // a three-byte remaining length
         new java.util.Random(1).nextBytes(payload);

@@ -79,11 +79,23 @@ sealed interface InboxMessage {
                     out.writeUTF(r.error() == null ? "" : r.error());
                 }
                 case FanOut f -> {
-                    out.writeByte('G'); // 'F' before the properties were more than user properties
+                    // The earlier version's 'F' when it carries all there is (none, or user properties alone), so
+                    // that its nodes still take this node's broadcasts and topic messages during a rolling upgrade.
+                    boolean userOnly = userOnly(f.properties());
+                    out.writeByte(userOnly ? 'F' : 'G');
                     out.writeLong(f.id());
                     out.writeUTF(f.from());
                     out.writeUTF(f.topic() == null ? "" : f.topic());
-                    MessageProperties.write(f.properties(), out);
+                    if (userOnly) {
+                        java.util.List<String> user = f.properties() == null ? java.util.List.of()
+                                : f.properties().user();
+                        out.writeInt(user.size());
+                        for (String u : user) {
+                            out.writeUTF(u);
+                        }
+                    } else {
+                        MessageProperties.write(f.properties(), out);
+                    }
                     out.writeInt(f.payload().length);
                     out.write(f.payload());
                 }
@@ -111,9 +123,11 @@ sealed interface InboxMessage {
                     }
                 }
                 case Retained r -> {
-                    out.writeByte('L'); // 'K' before retained messages had properties
+                    out.writeByte(r.properties() == null ? 'K' : 'L'); // 'K': as the earlier version writes it
                     out.writeUTF(r.topic());
-                    MessageProperties.write(r.properties(), out);
+                    if (r.properties() != null) {
+                        MessageProperties.write(r.properties(), out);
+                    }
                     out.writeInt(r.payload().length);
                     out.write(r.payload());
                 }
@@ -135,6 +149,26 @@ sealed interface InboxMessage {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
         return bytes.toByteArray();
+    }
+
+    /**
+     * Whether {@code p} is what an earlier version's {@link FanOut} carries: nothing, or user properties whose
+     * strings its writeUTF takes (at most 65,535 bytes of modified UTF-8 each; a third of that is always safe).
+     */
+    private static boolean userOnly(MessageProperties p) {
+        if (p == null) {
+            return true;
+        }
+        if (p.contentType() != null || p.responseTopic() != null || p.correlationData() != null
+                || p.payloadFormat() != MessageProperties.NO_FORMAT || p.expiresAtMs() != 0) {
+            return false;
+        }
+        for (String u : p.user()) {
+            if (u.length() > 65_535 / 3) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A count or length read from {@code bytes}: never more than they hold. */
@@ -212,18 +246,19 @@ sealed interface InboxMessage {
                 MessageProperties props = MessageProperties.read(in, bytes.length);
                 return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)), props);
             }
-            case 'K' -> { // from a node of an earlier version (a rolling upgrade): no properties
+            case 'K' -> { // without properties (as the earlier version writes it too)
                 String topic = in.readUTF();
                 return new Retained(topic, in.readNBytes(count(in.readInt(), bytes)), null);
             }
             case 'D' -> {
                 return new Disconnect(in.readLong(), in.readUTF(), in.readUTF(), in.readInt(), in.readUTF());
             }
-            case 'F', 'G' -> { // 'F' from a node of an earlier version (a rolling upgrade): user properties alone
+            case 'F', 'G' -> { // 'F': user properties alone (the earlier version's, still written when enough)
                 long id = in.readLong();
                 String from = in.readUTF();
                 String topic = in.readUTF();
-                MessageProperties props = type == 'G' ? MessageProperties.read(in, bytes.length) : userPairs(in, bytes);
+                MessageProperties props = type == 'G' ? MessageProperties.read(in, bytes.length)
+                        : userPairs(in, bytes);
                 int n = in.readInt();
                 if (n < 0 || n > bytes.length) {
                     throw new IOException("bad payload length " + n);

@@ -87,6 +87,12 @@ final class Keys {
     static final byte[] RETAINED = bytes(PREFIX + "retained:v2");
 
     /**
+     * The earlier versions' hash of retained messages (topic -> payload): read at start for the topics {@link
+     * #RETAINED} has none of (a rolling upgrade); a topic retained or deleted since is removed from it.
+     */
+    static final byte[] RETAINED_EARLIER = bytes(PREFIX + "retained");
+
+    /**
      * The node's lease: present while the node is alive (refreshed well before it expires). Every node's lease is
      * under the one hash tag {@code {nodes}}, so that a node reads them all with one {@code MGET} (one slot on Redis
      * Cluster too) instead of one {@code GET} per node: N nodes cost Redis N commands per refresh, not N squared.

@@ -99,6 +99,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final Script sweep = Script.load("sweep", ScriptOutputType.INTEGER);
     final Script qos2 = Script.load("qos2", ScriptOutputType.INTEGER);
     final Script reclaim = Script.load("reclaim", ScriptOutputType.MULTI);
+    final Script retainedExpired = Script.load("retained-expired", ScriptOutputType.INTEGER);
     private final Script lease = Script.load("lease", ScriptOutputType.VALUE);
     /** When the lease was last taken or refreshed (System.nanoTime, as the answer came). */
     private volatile long lastLeaseRefreshNs;

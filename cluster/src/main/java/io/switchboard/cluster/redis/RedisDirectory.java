@@ -79,6 +79,21 @@ final class RedisDirectory implements ClientDirectory {
 
     void start(SessionRegistry registry) {
         this.registry = registry;
+        registry.retained().onExpired(this::retainedExpired);
+    }
+
+    /**
+     * A retained message that expired here goes from Redis too (if no newer one replaced it there): else the hash
+     * would keep every expired one for good (a topic per request, each with an expiry, grows it without bound) and
+     * every node would read them all at start.
+     */
+    private void retainedExpired(String topic, io.switchboard.session.RetainedMessages.Retained r) {
+        cluster.retainedExpired.<Long>run(cluster.redis(), new byte[][] {Keys.RETAINED}, Script.bytes(topic),
+                retainedValue(r.payload(), r.properties())).whenComplete((v, e) -> {
+                    if (e != null) {
+                        cluster.redisFailed("removing an expired retained message", e);
+                    }
+                });
     }
 
     @Override
@@ -715,6 +730,8 @@ final class RedisDirectory implements ClientDirectory {
         var redis = cluster.redis();
         var kept = payload.length == 0 ? redis.hdel(Keys.RETAINED, Script.bytes(topic))
                 : redis.hset(Keys.RETAINED, Script.bytes(topic), retainedValue(payload, properties));
+        // An earlier version's message for the topic (see Keys.RETAINED_EARLIER) must not come back at a start.
+        redis.hdel(Keys.RETAINED_EARLIER, Script.bytes(topic));
         kept.whenComplete((v, e) -> {
             if (e != null) {
                 cluster.redisFailed("keeping a retained message", e);
@@ -736,20 +753,36 @@ final class RedisDirectory implements ClientDirectory {
      * Returns how many were taken.
      */
     int loadRetained(io.switchboard.session.RetainedMessages into, long nowMs) throws Exception {
+        long timeoutMs = Math.max(cluster.timeoutMs, 10_000);
         java.util.Map<byte[], byte[]> all = cluster.redis().hgetall(Keys.RETAINED)
-                .get(Math.max(cluster.timeoutMs, 10_000), java.util.concurrent.TimeUnit.MILLISECONDS);
+                .get(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         int taken = 0;
+        java.util.Set<String> topics = new java.util.HashSet<>();
         for (var e : all.entrySet()) {
             String topic = new String(e.getKey(), StandardCharsets.UTF_8);
+            topics.add(topic);
             io.switchboard.session.RetainedMessages.Retained r = retainedFrom(e.getValue());
             if (r == null) {
                 log.warn("cluster: the retained message of topic '{}' in Redis is not one this version reads: "
                         + "skipped", topic);
             } else if (r.properties() != null && r.properties().expired(nowMs)) {
-                continue; // expired (left in Redis: a newer one may be written there meanwhile)
+                retainedExpired(topic, r); // gone from Redis too, unless a newer one came meanwhile
             } else if (into.retain(topic, r.payload(), r.properties(), nowMs)
                     != io.switchboard.session.RetainedMessages.Outcome.FULL) {
                 taken++;
+            }
+        }
+        // Those an earlier version kept (payloads alone, in its own hash: a rolling upgrade), for topics that have
+        // none here; each node puts them in the new hash as it takes them, with HSETNX (a newer one stays).
+        java.util.Map<byte[], byte[]> earlier = cluster.redis().hgetall(Keys.RETAINED_EARLIER)
+                .get(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        for (var e : earlier.entrySet()) {
+            String topic = new String(e.getKey(), StandardCharsets.UTF_8);
+            if (!topics.contains(topic) && e.getValue().length > 0
+                    && into.retain(topic, e.getValue(), null, nowMs)
+                    != io.switchboard.session.RetainedMessages.Outcome.FULL) {
+                taken++;
+                cluster.redis().hsetnx(Keys.RETAINED, e.getKey(), retainedValue(e.getValue(), null));
             }
         }
         return taken;

@@ -1107,6 +1107,42 @@ class ClusterTest {
     }
 
     @Test
+    void shouldRemoveAnExpiredRetainedMessageFromRedisAndTakeAnEarlierVersionsRetainedMessages() throws Exception {
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var c = client.connect()) {
+            c.sync().hset(key(Keys.RETAINED_EARLIER), "old/topic", "from before"); // as an earlier version kept it
+            try (MqttTestClient onA = MqttTestClient.open(a.server().mqttPort(), 5)) {
+                onA.connect("expiring", true);
+                onA.publish("soon/gone", "x", 1, 1, true,
+                        io.switchboard.mqtt.PublishProperties.NONE.withMessageExpiry(10));
+                onA.expect(MqttTestClient.PUBACK);
+            }
+            GatewayFixture.await(() -> c.sync().hexists(key(Keys.RETAINED), "soon/gone"), "kept in Redis");
+            a.advanceSec(11);
+            try (MqttTestClient late = MqttTestClient.open(a.server().mqttPort(), 5)) {
+                late.connect("meets-it", true);
+                late.subscribeAndWait(1, "soon/#", 0);
+                late.expectSilence(200); // expired: not sent, dropped here, and from Redis
+            }
+            GatewayFixture.await(() -> !c.sync().hexists(key(Keys.RETAINED), "soon/gone"), "gone from Redis too");
+
+            // A node that starts now takes the earlier version's message (a rolling upgrade) into the new hash.
+            try (GatewayFixture later = new GatewayFixture()) {
+                asNode(later, "later");
+                later.start();
+                try (MqttTestClient onLater = MqttTestClient.open(later.server().mqttPort(), 4)) {
+                    onLater.connect("old-retained", true);
+                    onLater.subscribeAndWait(1, "old/topic", 0);
+                    assertEquals("from before", onLater.readPublish().text());
+                }
+                GatewayFixture.await(() -> c.sync().hexists(key(Keys.RETAINED), "old/topic"), "in the new hash");
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldVoidADelayedWillWhenItsClientComesBackOnTheOtherNodeAndPublishItWhenItDoesNot() throws Exception {
         try (MqttTestClient watcher = MqttTestClient.open(a.server().mqttPort(), 5)) {
             assertEquals(0, watcher.connect("watcher", true));

@@ -34,6 +34,13 @@ class InboxMessageTest {
                 new InboxMessage.FanOut(8, "a", null, null, new byte[0])));
         assertNull(none.properties());
         assertNull(none.topic());
+        var user = (InboxMessage.FanOut) InboxMessage.decode(InboxMessage.encode(
+                new InboxMessage.FanOut(9, "a", "t", MessageProperties.ofUser(List.of("k", "v")), new byte[0])));
+        assertEquals(List.of("k", "v"), user.properties().user());
+        var plain = (InboxMessage.Retained) InboxMessage.decode(InboxMessage.encode(
+                new InboxMessage.Retained("t/0", new byte[] {5}, null)));
+        assertNull(plain.properties());
+        assertArrayEquals(new byte[] {5}, plain.payload());
 
         var r = (InboxMessage.Retained) InboxMessage.decode(InboxMessage.encode(
                 new InboxMessage.Retained("t/2", new byte[] {3}, PROPS)));
@@ -44,6 +51,18 @@ class InboxMessageTest {
         assertSame(PROPS, kept.properties());
         assertArrayEquals(new byte[] {4, 5}, kept.payload());
         assertNull(RedisDirectory.retainedFrom(RedisDirectory.retainedValue(new byte[] {6}, null)).properties());
+    }
+
+    @Test
+    void whatAnEarlierVersionCanReadIsWrittenAsItWritesIt() {
+        // Its nodes drop an unknown type: the broadcasts and topic messages without more than user properties, and
+        // retained messages without properties, still reach them during a rolling upgrade.
+        assertEquals('F', InboxMessage.encode(new InboxMessage.FanOut(1, "a", null, null, new byte[0]))[0]);
+        assertEquals('F', InboxMessage.encode(new InboxMessage.FanOut(1, "a", "t", MessageProperties.ofUser(
+                List.of("k", "v")), new byte[0]))[0]);
+        assertEquals('G', InboxMessage.encode(new InboxMessage.FanOut(1, "a", "t", PROPS, new byte[0]))[0]);
+        assertEquals('K', InboxMessage.encode(new InboxMessage.Retained("t", new byte[] {1}, null))[0]);
+        assertEquals('L', InboxMessage.encode(new InboxMessage.Retained("t", new byte[] {1}, PROPS))[0]);
     }
 
     @Test

@@ -458,19 +458,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     /**
      * A QoS 1 message sent {@code again} (unacknowledged on an earlier connection of the session) goes with DUP set
      * and, its packet id following from its seq, the id it had then (MQTT-3.3.1-1, MQTT-4.4.0-1). A topic message
-     * (QoS 0) goes with its publisher's v5 properties, and not at all once its Message Expiry passed (MQTT-3.3.2-5:
-     * counted as {@code messages_expired}).
+     * (QoS 0) goes with its publisher's v5 properties, its Message Expiry as what is left of it.
      */
     @Override
     public void writeMessage(Message m, boolean again) {
         String topic = topicOf(m);
         boolean qos1 = m.stored() && m.topic() == null;
-        long nowMs = at.shard.nowMs();
-        if (m.properties() != null && m.properties().expired(nowMs)) {
-            at.shared.registry().metrics().messagesExpired.increment();
-            return;
-        }
-        PublishProperties properties = publishProperties(m.properties(), nowMs);
+        // One past its Message Expiry is not sent (MQTT-3.3.2-5): the core does not hand it over (Message.expired).
+        PublishProperties properties = publishProperties(m.properties(), at.shard.nowMs());
         if (tooLarge(m, topic, qos1, properties)) {
             // Larger than the client takes (v5 Maximum Packet Size): not sent, as MQTT asks, and counted. A QoS 1
             // one is not put in flight either, so the next PUBACK (or the queue emptying) acknowledges it, instead of
@@ -929,9 +924,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // A waiting will holds its payload (up to the largest packet) for up to a day, for a client id that may never
         // come back: counted against --max-queued-total with the queued pushes. Past the budget it is published now
         // rather than kept (early, but not lost), and counted as queued_total.
-        // Counted as a queued message is: its bytes and a message's own cost.
-        int bytes = w.payload().length + w.topic().length()
-                + io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES;
+        // Counted as a queued message is: its bytes (properties too) and a message's own cost.
+        MessageProperties props = properties(w.properties(), 0);
+        int bytes = (int) Math.min(Integer.MAX_VALUE, w.payload().length + w.topic().length()
+                + (props == null ? 0 : props.bytes())
+                + io.switchboard.service.PushService.QUEUED_MESSAGE_OVERHEAD_BYTES);
         var budget = at.shared.registry().queuedBytes();
         if (delaySec > 0 && !budget.tryTake(bytes)) {
             refused(Refusal.QUEUED_TOTAL);
@@ -1049,12 +1046,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
                 at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), nowMs, (topic, r) -> {
                     PublishProperties properties = publishProperties(r.properties(), nowMs);
-                    if (r.payload().length > budget[0] || (maxPacketToClient > 0 && MqttEncoder.publishBytes(version,
-                            topic, r.payload().length, 0, properties) > maxPacketToClient)) {
+                    // The whole PUBLISH counts (a small payload may come with kilobytes of properties).
+                    long size = MqttEncoder.publishBytes(version, topic, r.payload().length, 0, properties);
+                    if (size > budget[0] || (maxPacketToClient > 0 && size > maxPacketToClient)) {
                         skipped[0]++; // over the budget, or larger than the v5 client's Maximum Packet Size
                         return;
                     }
-                    budget[0] -= r.payload().length;
+                    budget[0] -= size;
                     ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, r.payload(), 0, true, false, 0,
                             properties), ctx.voidPromise());
                 });
