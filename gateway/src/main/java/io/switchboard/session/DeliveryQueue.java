@@ -21,6 +21,8 @@ final class DeliveryQueue {
     /** Seq of the last message written to any connection of the session (those up to it are sent again). */
     long writtenUpTo;
     long bytes;
+    /** No scan for expired unsent messages before this (epoch ms): at most one a second when pushes find no room. */
+    long nextExpiryScanMs;
     private final QueuedBytes total;
 
     DeliveryQueue(long lastSentSeq, QueuedBytes total) {

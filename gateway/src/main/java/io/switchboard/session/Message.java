@@ -32,14 +32,16 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
      * queue until an acknowledgement passes it, then neither counted as acknowledged nor as expired again.
      */
     static final long SKIPPED = Long.MIN_VALUE;
+    /** As {@link #SKIPPED}, for a ttl 0 message (one past the expiry its publisher gave it): still not stored. */
+    static final long SKIPPED_TRANSIENT = Long.MIN_VALUE + 1;
 
     /** This message as skipped (see {@link #SKIPPED}). */
     Message skipped() {
-        return new Message(seq, payload, SKIPPED, topic, properties, share);
+        return new Message(seq, payload, stored() ? SKIPPED : SKIPPED_TRANSIENT, topic, properties, share);
     }
 
     boolean wasSkipped() {
-        return expiresAtMs == SKIPPED;
+        return expiresAtMs == SKIPPED || expiresAtMs == SKIPPED_TRANSIENT;
     }
 
     /** Its payload's bytes and its properties' (what the budgets of queued bytes count). */
@@ -48,7 +50,7 @@ public record Message(long seq, byte[] payload, long expiresAtMs, String topic, 
     }
 
     public boolean stored() {
-        return expiresAtMs != 0;
+        return expiresAtMs != 0 && expiresAtMs != SKIPPED_TRANSIENT;
     }
 
     /**

@@ -625,9 +625,20 @@ public final class Session {
         if (queue == null) {
             return false;
         }
+        if (nowMs < queue.nextExpiryScanMs) {
+            return false; // looked a moment ago: a queue full of what does not expire is not scanned at every push
+        }
+        queue.nextExpiryScanMs = nowMs + 1000;
         long sentUpTo = queue.lastSentSeq;
-        int dropped = queue.removeIf(m -> m.seq() > sentUpTo && m.expired(nowMs));
-        metrics().messagesExpired.add(dropped);
+        int[] counted = {0};
+        int dropped = queue.removeIf(m -> {
+            boolean drop = m.seq() > sentUpTo && m.expired(nowMs);
+            if (drop && !m.wasSkipped()) {
+                counted[0]++; // one skipped was counted expired when skipped
+            }
+            return drop;
+        });
+        metrics().messagesExpired.add(counted[0]);
         releaseQueueIfEmpty();
         return dropped > 0;
     }

@@ -171,6 +171,16 @@ sealed interface InboxMessage {
         return true;
     }
 
+    /**
+     * A message of a type this version does not know: one a later version sends (a rolling upgrade). Skipped, not
+     * taken for a broken peer: its link stays up for what this node does know.
+     */
+    final class UnknownType extends IOException {
+        UnknownType(int type) {
+            super("unknown inbox message type " + type);
+        }
+    }
+
     /** A count or length read from {@code bytes}: never more than they hold. */
     private static int count(int n, byte[] bytes) throws IOException {
         if (n < 0 || n > bytes.length) {
@@ -265,7 +275,7 @@ sealed interface InboxMessage {
                 }
                 return new FanOut(id, from, topic.isEmpty() ? null : topic, props, in.readNBytes(n));
             }
-            default -> throw new IOException("unknown inbox message type " + type);
+            default -> throw new UnknownType(type);
         }
     }
 }

@@ -65,6 +65,8 @@ final class NodeLinks {
 
     private final RedisCluster cluster;
     private final NodeInbox inbox;
+    /** Messages of an unknown type skipped on links (a later version's node in the cluster). */
+    private final java.util.concurrent.atomic.AtomicLong unknownSkipped = new java.util.concurrent.atomic.AtomicLong();
     private final Transport transport;
     /** TLS on the links, when the cluster's Redis is reached over TLS; null: plain TCP. */
     private final LinkTls tls;
@@ -503,6 +505,8 @@ final class NodeLinks {
             if (link.ready) {
                 try {
                     inbox.answered(InboxMessage.decode(b));
+                } catch (InboxMessage.UnknownType later) {
+                    skippedUnknown(later); // a later version's: the link stays
                 } catch (IOException bad) {
                     ctx.close(); // a peer that sends what is not a message is not a peer to keep
                 }
@@ -571,6 +575,9 @@ final class NodeLinks {
                 InboxMessage m;
                 try {
                     m = InboxMessage.decode(b);
+                } catch (InboxMessage.UnknownType later) {
+                    skippedUnknown(later); // a later version's: the link stays
+                    return;
                 } catch (IOException bad) {
                     ctx.close();
                     return;
@@ -621,6 +628,13 @@ final class NodeLinks {
             return local == null || local.isAnyLocalAddress() ? "127.0.0.1" : local.getHostAddress();
         } catch (IOException | RuntimeException e) {
             return "127.0.0.1";
+        }
+    }
+
+    private void skippedUnknown(InboxMessage.UnknownType e) {
+        if (unknownSkipped.getAndIncrement() % 1000 == 0) {
+            log.warn("cluster: skipped a message a node sent over a link ({}; every 1000th is logged): a node of a "
+                    + "later version (a rolling upgrade)?", e.getMessage());
         }
     }
 }

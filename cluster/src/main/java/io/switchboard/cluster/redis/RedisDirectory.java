@@ -772,8 +772,8 @@ final class RedisDirectory implements ClientDirectory {
                 taken++;
             }
         }
-        // Those an earlier version kept (payloads alone, in its own hash: a rolling upgrade), for topics that have
-        // none here; each node puts them in the new hash as it takes them, with HSETNX (a newer one stays).
+        // Those an earlier version kept (payloads alone, in its own hash: a rolling upgrade), for topics the new hash
+        // has none of; not copied into it (a copy would outlive a newer one the older nodes write meanwhile).
         java.util.Map<byte[], byte[]> earlier = cluster.redis().hgetall(Keys.RETAINED_EARLIER)
                 .get(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         for (var e : earlier.entrySet()) {
@@ -782,7 +782,6 @@ final class RedisDirectory implements ClientDirectory {
                     && into.retain(topic, e.getValue(), null, nowMs)
                     != io.switchboard.session.RetainedMessages.Outcome.FULL) {
                 taken++;
-                cluster.redis().hsetnx(Keys.RETAINED, e.getKey(), retainedValue(e.getValue(), null));
             }
         }
         return taken;

@@ -1126,7 +1126,7 @@ class ClusterTest {
             }
             GatewayFixture.await(() -> !c.sync().hexists(key(Keys.RETAINED), "soon/gone"), "gone from Redis too");
 
-            // A node that starts now takes the earlier version's message (a rolling upgrade) into the new hash.
+            // A node that starts now takes the earlier version's message (a rolling upgrade).
             try (GatewayFixture later = new GatewayFixture()) {
                 asNode(later, "later");
                 later.start();
@@ -1135,7 +1135,6 @@ class ClusterTest {
                     onLater.subscribeAndWait(1, "old/topic", 0);
                     assertEquals("from before", onLater.readPublish().text());
                 }
-                GatewayFixture.await(() -> c.sync().hexists(key(Keys.RETAINED), "old/topic"), "in the new hash");
             }
         } finally {
             client.shutdown();

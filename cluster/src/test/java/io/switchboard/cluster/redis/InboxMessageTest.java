@@ -66,6 +66,21 @@ class InboxMessageTest {
     }
 
     @Test
+    void aMessageOfALaterVersionsTypeIsAnUnknownTypeNotABrokenMessage() {
+        org.junit.jupiter.api.Assertions.assertThrows(InboxMessage.UnknownType.class,
+                () -> InboxMessage.decode(new byte[] {'Z', 1, 2}));
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> InboxMessage.decode(new byte[] {'G', 1})); // cut short: broken, not unknown
+        try {
+            InboxMessage.decode(new byte[] {'G', 1});
+        } catch (InboxMessage.UnknownType wrong) {
+            throw new AssertionError("a cut message is not of an unknown type");
+        } catch (java.io.IOException expected) {
+            // broken
+        }
+    }
+
+    @Test
     void aTopicMessageAndARetainedOneFromAnEarlierVersionAreRead() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) { // 'F' as an earlier version wrote it

@@ -129,6 +129,32 @@ class StoreSeamTest {
     }
 
     @Test
+    void aTopicMessageSkippedAtItsExpiryIsNeitherStoredNorAcknowledgedToTheStore() {
+        rig.config.windowMessages = 2;
+        EmbeddedChannel ch = startWithClientA();
+        send(ch, "SUB t\n");
+        out(ch);
+        var pushes = rig.registry.pushes();
+        // One at a time: an EmbeddedChannel runs its pending tasks inside a write, which a real loop never does.
+        pushes.publish("t", "t1".getBytes(StandardCharsets.US_ASCII), null);
+        rig.runAll();
+        pushes.publish("t", "t2".getBytes(StandardCharsets.US_ASCII), null);
+        rig.runAll();
+        var soon = new io.switchboard.session.MessageProperties(java.util.List.of(), null, null, null,
+                io.switchboard.session.MessageProperties.NO_FORMAT, rig.clock.nowMs() + 1000);
+        pushes.publish("t", "t3".getBytes(StandardCharsets.US_ASCII), soon); // behind a full window
+        rig.runAll();
+        assertEquals("MSG 1 2\nt1\nMSG 2 2\nt2\n", out(ch));
+        rig.clock.advanceSec(2);
+        send(ch, "ACK 1\n"); // t3, past its expiry, is skipped behind t2
+        send(ch, "ACK 3\n");
+        rig.runAll();
+        assertEquals("", out(ch), "t3 is not sent");
+        assertEquals(List.of(), store.calls.stream()
+                .filter(c -> c.startsWith("ack ")).toList(), "nothing stored: no acknowledgement for the store");
+    }
+
+    @Test
     void shouldAnswer503WhenTheStoreNeverReportsAndIgnoreItsLateReport() {
         EmbeddedChannel ch = startWithClientA();
         ch.freezeTime();
