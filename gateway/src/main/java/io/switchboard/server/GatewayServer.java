@@ -155,11 +155,12 @@ public final class GatewayServer implements AutoCloseable {
                     Map.copyOf(byLoop)::get);
             // The protocols clients speak: each binds its own listener onto the same loops and session core.
             List<ProtocolAdapter> protocols = new ArrayList<>(List.of(new SwbAdapter(shared)));
-            if (config.mqttPort >= 0) {
-                protocols.add(new MqttAdapter(shared));
+            MqttAdapter mqtt = config.mqttPort >= 0 ? new MqttAdapter(shared) : null;
+            if (mqtt != null) {
+                protocols.add(mqtt);
             }
             if (config.wsPort >= 0) {
-                protocols.add(new WebSocketAdapter(shared));
+                protocols.add(new WebSocketAdapter(shared, mqtt)); // MQTT over WebSocket shares its waiting wills
             }
             this.adapters = List.copyOf(protocols);
             for (SessionShard s : loops) {

@@ -387,6 +387,18 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aDelayedWillIsPublishedWhenTheClientComesBackToANewSessionOverWebSocket() throws Exception {
+        gw.config.wsPort = 0;
+        MqttTestClient watcher = watcherAndDroppedWithWill("dev", 3600); // left over TCP
+        watcher.expectSilence(300);
+        WsTestClient ws = WsTestClient.open(gw.server().wsPort(), "/mqtt", "Sec-WebSocket-Protocol: mqtt");
+        MqttTestClient back = MqttTestClient.over(ws, V5);
+        clients.add(back);
+        assertEquals(0, back.connect("dev", true)); // Clean Start over WebSocket: the session the will waits for ended
+        assertEquals("gone", watcher.readPublish().text(), "not an hour later, nor never");
+    }
+
+    @Test
     void aDelayedWillIsVoidOnceItsSessionResumesEvenIfTheClientDropsAgainWithoutOne() throws Exception {
         MqttTestClient watcher = watcherAndDroppedWithWill("dev", WILL_DELAY_SEC);
         MqttTestClient back = reconnect("dev", V5, 3600); // the same session, no will this time

@@ -22,21 +22,24 @@ public final class MqttAdapter implements ProtocolAdapter {
     private final String name;
     /**
      * Each client's will waiting out its v5 delay, by client id: one at most, a newer one replaces it, so a client
-     * that connects and drops again and again with a long delay holds one payload, not one per drop.
+     * that connects and drops again and again with a long delay holds one payload, not one per drop. One map for
+     * MQTT over TCP and over WebSocket: a client may leave over one and come back over the other.
      */
-    final java.util.concurrent.ConcurrentHashMap<String, MqttConnection.DelayedWill> delayedWills =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.concurrent.ConcurrentHashMap<String, MqttConnection.DelayedWill> delayedWills;
 
     public MqttAdapter(GatewayContext shared) {
-        this(shared, "mqtt");
+        this(shared, "mqtt", null);
     }
 
     /**
-     * @param name what its connections' protocol is called in metrics and the API ({@code mqtt}; {@code mqtt-ws} for
-     *             MQTT over WebSocket, whose listener is the WebSocket adapter's)
+     * @param name      what its connections' protocol is called in metrics and the API ({@code mqtt}; {@code mqtt-ws}
+     *                  for MQTT over WebSocket, whose listener is the WebSocket adapter's)
+     * @param willsWith the gateway's other MQTT adapter, whose waiting wills this one shares (null: none)
      */
-    public MqttAdapter(GatewayContext shared, String name) {
+    public MqttAdapter(GatewayContext shared, String name, MqttAdapter willsWith) {
         this.name = name;
+        this.delayedWills = willsWith != null ? willsWith.delayedWills
+                : new java.util.concurrent.ConcurrentHashMap<>();
         this.contexts = new ShardContext.PerLoop<>(shared, this);
         this.maxPacketBytes = shared.config().maxPayloadBytes + PACKET_OVERHEAD_BYTES;
         String t = shared.config().mqttPushTopic;

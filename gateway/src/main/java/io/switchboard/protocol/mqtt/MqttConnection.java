@@ -474,11 +474,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (qos1 && (inflight == null || inflight.isEmpty())) {
                 // Nothing in flight before it whose PUBACK would cover it: acknowledged here, after this pump, or
                 // it would hold a place in the window for good.
-                long seq = m.seq();
                 ctx.executor().execute(() -> {
                     Session s = session();
                     if (s != null && (inflight == null || inflight.isEmpty())) {
-                        s.ack(seq);
+                        // Everything written, as a PUBACK that empties the window does (pubAck): QoS 0 messages
+                        // written after it meanwhile too, which nothing else would ever acknowledge (they held the
+                        // window, and topic delivery stalled behind them).
+                        s.ack(Long.MAX_VALUE);
                         s.pump(true); // flushed: nothing else may come on this loop to flush it
                     }
                 });
@@ -644,6 +646,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      * v5 topic aliases (client to server): a PUBLISH with a topic and an alias sets the alias, one with an alias and
      * no topic uses it. Returns the PUBLISH with its topic, or null after closing for a bad alias.
      */
+    /** What an alias set with a topic this server refuses stands for: refused again ({@link Names}: a space). */
+    private static final String REFUSED_ALIAS_TOPIC = "refused topic";
+
     private Publish resolveAlias(Publish p) {
         int alias = p.topicAlias();
         if (alias == 0) {
@@ -658,7 +663,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             if (topicAliases == null) {
                 topicAliases = new String[TOPIC_ALIAS_MAXIMUM + 1];
             }
-            topicAliases[alias] = p.topic();
+            // A topic this server refuses (up to 65,535 characters MQTT allows) is kept as a short stand-in, refused
+            // alike at each use: 16 of them held a megabyte per connection for as long as it lasted.
+            topicAliases[alias] = Names.isValidTopic(p.topic()) ? p.topic() : REFUSED_ALIAS_TOPIC;
             return p;
         }
         String topic = topicAliases == null ? null : topicAliases[alias];

@@ -39,9 +39,14 @@ public final class WebSocketAdapter implements ProtocolAdapter {
     private final Route mqtt;
 
     public WebSocketAdapter(GatewayContext shared) {
+        this(shared, null);
+    }
+
+    /** @param mqttOverTcp the gateway's MQTT listener, whose waiting wills MQTT over WebSocket shares (null: none) */
+    public WebSocketAdapter(GatewayContext shared, MqttAdapter mqttOverTcp) {
         this.shared = shared;
         SwbAdapter swbAdapter = new SwbAdapter(shared, "swb-ws");
-        MqttAdapter mqttAdapter = new MqttAdapter(shared, "mqtt-ws");
+        MqttAdapter mqttAdapter = new MqttAdapter(shared, "mqtt-ws", mqttOverTcp);
         this.swb = new Route(List.of("swb"), true, swbAdapter::newConnection);
         this.mqtt = new Route(List.of("mqtt", "mqttv3.1"), false, mqttAdapter::newConnection);
     }
