@@ -416,6 +416,16 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aDelayedWillIsPublishedWhenTheClientComesBackWithCleanStartWhileTheServerStillLingersOnItsOldConnection()
+            throws Exception {
+        MqttTestClient watcher = watcherAndConnectedWithWill("dev", 5);
+        takenOver.sendRaw(new byte[] {0x00, 0x00}); // packet type 0: malformed; the server ends the connection...
+        assertEquals(0x81, takenOver.readDisconnect()); // ...and lingers until this side closes (it does not)
+        connected("dev", V5); // Clean Start: the session the will waits for ended
+        assertEquals("gone", watcher.readPublish().text(), "published now, not voided later");
+    }
+
+    @Test
     void aDelayedWillIsVoidWhenAConnectionTakesTheSessionOverAndContinuesIt() throws Exception {
         MqttTestClient watcher = watcherAndConnectedWithWill("dev", WILL_DELAY_SEC);
         assertEquals(0, reconnect("dev", V5, 3600).connack().body()[1] & 0xFF);

@@ -338,6 +338,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
      */
     @Override
     protected void closing(int code) {
+        if (code == 503 || !flag(FLAG_CONNACK_SENT)) {
+            // Sent away by a drain (the client comes back elsewhere at once), or never connected: not a failure its
+            // subscribers should hear of. Here, before the session lets go of this connection (sessionLetGo).
+            will = null;
+        }
         if (code == 409 && will != null && will.session() != null) {
             PendingWill w = will;
             will = null;
@@ -367,6 +372,18 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
     protected void sessionLetGo(Session s) {
         if (!s.dead() && !at.shared.registry().directory().shared()) {
             parkQos2IfKept(s);
+        }
+        // The will too, now rather than when the socket closes: a connection the server ends lingers for seconds
+        // (its DISCONNECT being read), and a client that came back with Clean Start meanwhile found no will waiting,
+        // while the late one then saw its session online again and took its will for void: never published.
+        publishPendingWill();
+    }
+
+    private void publishPendingWill() {
+        PendingWill w = will;
+        will = null;
+        if (w != null && w.session() != null) {
+            publishWill(w.will(), w.session());
         }
     }
 
@@ -858,12 +875,8 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
 
     @Override
     public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
-        super.channelInactive(ctx); // lets go of the session (sessionLetGo parks the unreleased QoS 2 ids)
-        PendingWill w = will;
-        will = null;
-        if (w != null && w.session() != null) {
-            publishWill(w.will(), w.session());
-        }
+        super.channelInactive(ctx); // lets go of the session (sessionLetGo parks the QoS 2 ids, publishes the will)
+        publishPendingWill(); // one the session had let go of before (nothing, as a rule)
     }
 
     /**
