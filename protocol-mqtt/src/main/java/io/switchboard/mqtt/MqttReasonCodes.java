@@ -64,7 +64,9 @@ public final class MqttReasonCodes {
 
     /**
      * The CONNACK code of {@code version} for a v5 reason: itself for v5; for 3.1 and 3.1.1 the nearest return code
-     * (0x84 → 1, 0x85 → 2, 0x86 and 0x8C → 4, 0x87 and 0x8A → 5, success → 0, every other → 3 server unavailable).
+     * (0x84 → 1, 0x85 → 2, 0x86 and 0x8C → 4, 0x87, 0x8A and 0x90 → 5, success → 0, every other → 3 server
+     * unavailable). A will topic the server refuses (0x90) is "not authorized", as Mosquitto answers a will topic its
+     * rules deny: "server unavailable" would have the client connect again and again with the same will.
      */
     public static int connackCodeFor(int version, int reason) {
         if (version == MqttVersion.V5) {
@@ -75,7 +77,7 @@ public final class MqttReasonCodes {
             case UNSUPPORTED_PROTOCOL_VERSION -> REFUSED_PROTOCOL_VERSION;
             case CLIENT_ID_NOT_VALID -> REFUSED_IDENTIFIER;
             case BAD_USERNAME_OR_PASSWORD, BAD_AUTHENTICATION_METHOD -> REFUSED_BAD_USERNAME_PASSWORD;
-            case NOT_AUTHORIZED, BANNED -> REFUSED_NOT_AUTHORIZED;
+            case NOT_AUTHORIZED, BANNED, TOPIC_NAME_INVALID -> REFUSED_NOT_AUTHORIZED;
             default -> REFUSED_SERVER_UNAVAILABLE;
         };
     }

@@ -241,6 +241,7 @@ class MqttEncoderTest {
         assertEquals(4, MqttReasonCodes.connackCodeFor(V311, MqttReasonCodes.BAD_USERNAME_OR_PASSWORD));
         assertEquals(5, MqttReasonCodes.connackCodeFor(V311, MqttReasonCodes.NOT_AUTHORIZED));
         assertEquals(5, MqttReasonCodes.connackCodeFor(V31, MqttReasonCodes.BANNED));
+        assertEquals(5, MqttReasonCodes.connackCodeFor(V311, MqttReasonCodes.TOPIC_NAME_INVALID), "a refused will topic");
         for (int other : new int[] {0x80, 0x81, 0x88, 0x89, 0x8B, 0x97, 0x9C, 0x9D, 0x9F}) {
             assertEquals(3, MqttReasonCodes.connackCodeFor(V311, other), Integer.toHexString(other));
         }
