@@ -426,6 +426,19 @@ class GatewayMqttRetainWillTest {
     }
 
     @Test
+    void aDelayedWillIsPublishedAtOnceWhenItsSessionEndsWithTheConnection() throws Exception {
+        gw.config.maxOfflineSessions = 0; // no session is kept offline: it ends as its connection does
+        gw.config.mqttMaxSessionExpirySec = 3600;
+        gw.start();
+        MqttTestClient watcher = connected("watcher", V5);
+        assertEquals(0, watcher.subscribeAndWait(1, "w/#", 0));
+        MqttTestClient first = MqttTestClient.open(gw.server().mqttPort(), V5);
+        assertEquals(0, first.connectWithWill("dev", "w/dev", "gone", false, 3600, true, 3600));
+        first.close();
+        assertEquals("gone", watcher.readPublish().text(), "the session ended: its will is due, not an hour later");
+    }
+
+    @Test
     void aDelayedWillIsVoidWhenAConnectionTakesTheSessionOverAndContinuesIt() throws Exception {
         MqttTestClient watcher = watcherAndConnectedWithWill("dev", WILL_DELAY_SEC);
         assertEquals(0, reconnect("dev", V5, 3600).connack().body()[1] & 0xFF);

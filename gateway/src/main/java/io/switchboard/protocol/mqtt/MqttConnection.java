@@ -659,12 +659,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         return true;
     }
 
+    /** What an alias set with a topic this server refuses stands for: refused again ({@link Names}: a space). */
+    private static final String REFUSED_ALIAS_TOPIC = "refused topic";
+
     /**
      * v5 topic aliases (client to server): a PUBLISH with a topic and an alias sets the alias, one with an alias and
      * no topic uses it. Returns the PUBLISH with its topic, or null after closing for a bad alias.
      */
-    /** What an alias set with a topic this server refuses stands for: refused again ({@link Names}: a space). */
-    private static final String REFUSED_ALIAS_TOPIC = "refused topic";
 
     private Publish resolveAlias(Publish p) {
         int alias = p.topicAlias();
@@ -936,6 +937,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         // The will waits for its delay or the end of the session, whichever comes first (MQTT 5 3.1.3.2.2): a
         // session that ends with the connection (Session Expiry 0) has its will published now.
         long delaySec = Math.min(Math.min(w.delayIntervalSec(), sessionExpirySec), MAX_WILL_DELAY_SEC);
+        if (s.dead() && !at.shared.registry().directory().shared()) {
+            delaySec = 0; // the session ended with the connection (beyond --max-offline-sessions, say): due now
+        }
         if (delaySec > 0 && s.online()) {
             // The client is connected again already (its welcome found no will waiting yet): void. A takeover does
             // not come here: its will is handed over when it is told (see goodbye).
