@@ -159,9 +159,13 @@ public final class ApiServer implements AutoCloseable {
     public void close() {
         periodic.forEach(f -> f.cancel(false));
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        // The answers of requests already taken first (a stored push waits for its fsync), for at most 3 s.
+        // The answers of requests already taken first (a stored push waits for its fsync): as long as a stored push's
+        // answer may take (a disk that stalls: 10 s, then 503), and a second more. A connection with nothing left to
+        // answer closes at once, so this waits only for those that have. Cut after 3 s, a push the disk wrote a
+        // moment later was kept, while its backend, seeing the connection reset, sent it again: a duplicate.
         connections.closeWhenAnswered();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                io.switchboard.service.PushService.STORE_ANSWER_TIMEOUT_MS + 1_000);
         while (connections.openCount() > 0 && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(10);

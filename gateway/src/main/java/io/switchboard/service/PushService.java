@@ -20,6 +20,9 @@ public interface PushService {
      */
     int QUEUED_MESSAGE_OVERHEAD_BYTES = 64;
 
+    /** A stored push whose store has not reported within this long is answered 503 (the longest a push waits). */
+    long STORE_ANSWER_TIMEOUT_MS = 10_000;
+
     /** Pushes one message to one client; {@code ttlSec > 0} keeps it for an offline client that long. */
     CompletableFuture<PushResult> push(String clientId, byte[] payload, int ttlSec);
 

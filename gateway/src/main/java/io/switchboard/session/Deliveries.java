@@ -36,7 +36,7 @@ public final class Deliveries implements PushService {
     /** A push follows a session that moves between loops at most this many times, then counts it offline. */
     private static final int MAX_RESOLVE_ATTEMPTS = 8;
     /** A stored push whose store has not reported within this long is answered 503. */
-    static final long STORE_APPEND_TIMEOUT_MS = 10_000;
+    static final long STORE_APPEND_TIMEOUT_MS = PushService.STORE_ANSWER_TIMEOUT_MS;
 
     private final SessionRegistry registry;
     private final GatewayMetrics metrics;

@@ -46,4 +46,20 @@ class StoredPushAtShutdownTest {
             stopping.join();
         }
     }
+
+    @Test
+    void aStoredPushWaitingLongerThanAFewSecondsForTheDiskWhenTheServerStopsIsAnswered() throws Exception {
+        StoreWriter.stalledForTests = disk;
+        gw.start();
+        try (RawHttp c = RawHttp.connect(gw.server().apiPort())) {
+            c.send("POST /v1/clients/late/messages?ttl=600 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nlast");
+            GatewayFixture.await(() -> ((DiskStore) gw.server().store()).waitingForWriter() >= 1, "the push is taken");
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(gw.server()::close);
+            Thread.sleep(4_000); // the disk stalls 4 s: the API waited 3 s, then cut the connection (the push kept)
+            disk.countDown();
+            RawHttp.Answer a = c.read();
+            assertEquals(200, a.status(), a.body());
+            stopping.join();
+        }
+    }
 }
