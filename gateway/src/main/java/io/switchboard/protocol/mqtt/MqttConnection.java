@@ -964,9 +964,13 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             java.util.concurrent.Future<?> timer = at.shard.eventLoop().schedule(() -> {
                 budget.give(bytes);
                 wills.remove(s.id(), self.getNow(null));
-                if (!s.online()) { // else the client reconnected within the delay (see endDelayedWill)
-                    publishUnlessClaimedSince(s, publish);
-                }
+                // The session's state is read on the loop that owns it now: a reconnect within the delay may have
+                // moved it to another loop (this timer runs on the loop of the connection that dropped).
+                at.shared.registry().execute(s, cur -> {
+                    if (!cur.online()) { // else the client reconnected within the delay (see endDelayedWill)
+                        publishUnlessClaimedSince(cur, publish);
+                    }
+                });
             }, delaySec, java.util.concurrent.TimeUnit.SECONDS);
             DelayedWill mine = new DelayedWill(timer, s, publish, bytes, budget);
             self.complete(mine);
