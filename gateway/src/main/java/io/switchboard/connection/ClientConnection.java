@@ -74,6 +74,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     private byte phase = NEW;
     /** Over its frame budget ({@code --client-rate}): not read until the next second refills it. */
     private boolean throttled;
+    /**
+     * The protocol holds the client's input back until it can take more ({@link #holdInputBack}): an MQTT 3.1.1
+     * client at its limit of PUBLISHes waiting for the upstream, which it cannot be told.
+     */
+    private boolean heldBack;
     /** Pushes were written and the flush waits for the end of the loop's current work (in alignment padding). */
     private boolean flushQueued;
     /** Whether {@link #decode} is running (a hello may complete inside it). */
@@ -263,7 +268,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && phase == OPEN && !throttled && drainRetryMs < 0) {
+        if (ctx.channel().isWritable() && phase == OPEN && !throttled && !heldBack && drainRetryMs < 0) {
             ctx.channel().config().setAutoRead(true);
             if (session != null) {
                 session.pump(true);
@@ -331,7 +336,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     /** Reading stops while a hello waits for its session (the rest stays buffered), and once closing. */
     protected final boolean inputPaused() {
-        return phase == CLOSING || phase == AWAITING_SESSION || throttled;
+        return phase == CLOSING || phase == AWAITING_SESSION || throttled || heldBack;
     }
 
     /**
@@ -340,7 +345,36 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * close frame) lets it be read first. On the loop.
      */
     public final boolean holdsInputToRead() {
-        return (phase == AWAITING_SESSION || throttled) && cumulation != null && cumulation.isReadable();
+        return (phase == AWAITING_SESSION || throttled || heldBack) && cumulation != null && cumulation.isReadable();
+    }
+
+    /**
+     * Stops reading the client's input before its next frame, until {@link #releaseInput}: what it sends waits in
+     * the socket and TCP pushes back (a client the protocol cannot refuse more of). Not closed as idle meanwhile.
+     */
+    protected final void holdInputBack() {
+        heldBack = true;
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** Reads again what {@link #holdInputBack} held back, then the socket. On the loop. */
+    protected final void releaseInput() {
+        if (!heldBack) {
+            return;
+        }
+        heldBack = false;
+        if (phase != OPEN || drainRetryMs >= 0) {
+            return; // closing, or a drain that takes nothing more
+        }
+        if (cumulation != null && !decoding) {
+            // Inside decoding (an answer that came at once), that decoding goes on with the rest by itself.
+            decodeOnce(cumulation);
+            keepRemainder();
+        }
+        ctx.flush();
+        if (!throttled && !heldBack && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     // ---- fair share
@@ -400,7 +434,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             s.pump(false);
         }
         ctx.flush();
-        if (!throttled && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
+        if (!throttled && !heldBack && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -693,6 +727,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         } else if (phase == OPEN && tokenUntilSec != 0 && nowSec >= tokenUntilSec) {
             refused(Refusal.TOKEN_EXPIRED);
             closeWith(401, "token expired", 0);
+        } else if (phase == OPEN && heldBack) {
+            // Not idle: the server is the one not reading (its input waits for the upstream's answers, which come
+            // or fail within the webhook's own bounds).
+            timeSec = (int) nowSec;
+            scheduleDeadline();
         } else if (phase == OPEN) {
             refused(Refusal.IDLE_TIMEOUT);
             closeWith(408, "idle", 0);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.switchboard.upstream.UpstreamSinks;
+import io.switchboard.upstream.WebhookSink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -109,6 +110,51 @@ class GatewayUpstreamTest {
             assertTrue(ack.body().length == 2 || ack.body()[2] == 0, "success");
         }
         gw.assertRefusals("send_too_many_pending", 0);
+    }
+
+    @Test
+    void a311ClientWithMorePublishesInFlightThanMaxPendingSendsIsReadMoreSlowlyNotClosed() throws Exception {
+        // 3.1.1 has no Receive Maximum: a device may send many QoS 1 PUBLISHes at once (after a reconnect, say).
+        // Closed at the limit, it sent them all again at every reconnect, and never got past them.
+        gw.config.mqttPort = 0;
+        gw.config.maxPendingSendsPerClient = 2;
+        gw.start();
+        try (MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4)) {
+            assertEquals(0, m.connect("meter", true));
+            for (int id = 1; id <= 5; id++) {
+                m.publish("meters/m1", "kWh " + id, 1, id);
+            }
+            assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook got the first");
+            m.expectSilence(300); // no PUBACK before the backend answered, and the connection open
+            answerGate.countDown();
+            for (int id = 1; id <= 5; id++) {
+                MqttTestClient.Packet ack = m.expect(MqttTestClient.PUBACK);
+                assertEquals(id, ack.body()[1], "in order, each once the backend has it");
+            }
+        }
+        gw.assertRefusals("send_too_many_pending", 0);
+        assertEquals(5, gw.stats().get("upstream").get("offered").asLong());
+    }
+
+    @Test
+    void a311ClientClosedBecauseTheBackendIsUnavailableHasNoWillPublished() throws Exception {
+        // It is closed only so that it sends its message again once the backend is back (3.1.1 cannot be told
+        // otherwise): the device is not gone, and its subscribers must not be told it is (as after a drain).
+        status.set(503);
+        answerGate.countDown();
+        gw.config.mqttPort = 0;
+        gw.upstream = UpstreamSinks.parse("webhook:http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook",
+                new WebhookSink.Options(100, 5, 1, 100, 5_000, 10_000, 16L << 20, null, 10_000, 2_000, 4));
+        gw.start();
+        try (MqttTestClient watcher = MqttTestClient.open(gw.server().mqttPort(), 4);
+             MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4)) {
+            assertEquals(0, watcher.connect("watcher", true));
+            watcher.subscribeAndWait(1, "status/#", 0);
+            assertEquals(0, m.connectWithWill("meter", "status/meter", "offline", false, 0));
+            m.publish("meters/m1", "42 kWh", 1, 7);
+            m.expectEof(); // closed: the client sends it again when it comes back
+            watcher.expectSilence(500);
+        }
     }
 
     @Test

@@ -804,6 +804,12 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
             pendingUpstreamQos0++;
         } else {
             pendingUpstream++;
+            if (version != MqttVersion.V5 && pendingUpstream >= at.shared.config().maxPendingSendsPerClient) {
+                // 3.1.1 has no Receive Maximum to tell the client, nor a refusal: its next packets wait in the socket
+                // until an answer makes room (closed instead, it sent them all again at every reconnect, and never
+                // got past them).
+                holdInputBack();
+            }
         }
         at.shared.services().upstream().offer(session().id(), Integer.toString(p.packetId()), p.topic(), p.payload(),
                 new UpstreamSink.Callback() {
@@ -846,6 +852,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         }
         ctx.flush();
         upstreamAnswerWritten();
+        if (pendingUpstream < at.shared.config().maxPendingSendsPerClient) {
+            releaseInput();
+        }
     }
 
     @Override
@@ -868,7 +877,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         } else if (lasting) {
             answer(p, MqttReasonCodes.SUCCESS); // 3.1.1 has no refusal, and a resend would be refused again
         } else {
-            closeWith(-reason, sanitize(why), 0); // 3.1.1 has no refusal: the client resends after reconnecting
+            // 3.1.1 has no refusal: closed, the client resends after reconnecting. Its will is not published: the
+            // device is not gone, it is sent away to come back (as by a drain), and its subscribers would hear of an
+            // end (say "offline") from every device publishing while the backend is unavailable.
+            will = null;
+            closeWith(-reason, sanitize(why), 0);
         }
     }
 
