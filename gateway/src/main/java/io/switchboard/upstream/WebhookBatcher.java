@@ -230,7 +230,7 @@ final class WebhookBatcher {
                 split(b);
                 return;
             }
-            if (status != 429 && status < 500) {
+            if (status != 429 && status != 408 && status < 500) { // 408: timed out, nothing wrong with the batch
                 noteProblem("HTTP " + status + ", permanent: NACK 502");
                 finish(b, counters.refusedBackend, 502, "backend refused: HTTP " + status);
                 return;

@@ -258,6 +258,18 @@ class WebhookSinkTest {
     }
 
     @Test
+    void a408RequestTimeoutIsRetriedNotARefusalForGood() throws Exception {
+        // The webhook (or a proxy before it) timed the request out: nothing says the message was wrong. Taken as
+        // a lasting refusal, it was NACK 502, and an MQTT 3.1.1 PUBLISH then acknowledged and gone.
+        WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(1));
+        hook.script.add(408);
+        Rec a = offer(sink, "alice", "1", "x");
+
+        a.assertAccepted();
+        assertEquals(1, sink.retries());
+    }
+
+    @Test
     void aBatchIsCutAtAboutAMegabyteOfBodyHoweverFewMessagesItHolds() throws Exception {
         WebhookSink sink = sink(hook.uri(), BASE.withMaxBatchMessages(100).withLingerMs(50));
         String large = "x".repeat(600_000); // 800,000 bytes in base64: two would pass 1 MiB
