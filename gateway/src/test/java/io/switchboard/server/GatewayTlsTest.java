@@ -108,6 +108,30 @@ class GatewayTlsTest {
     }
 
     @Test
+    void plainTextOnTheWssPortIsCountedAsAFailedTlsHandshake() throws Exception {
+        gw.config.wsPort = 0;
+        gw.config.wsTlsCert = resource("cert.pem");
+        gw.config.wsTlsKey = resource("key.pem");
+        gw.start();
+        for (int i = 0; i < 3; i++) { // a page trying ws:// where the listener is wss://
+            try (java.net.Socket plain = new java.net.Socket("127.0.0.1", gw.server().wsPort())) {
+                plain.setSoTimeout(5_000);
+                plain.getOutputStream().write(WsTestClient.upgradeRequest(gw.server().wsPort(), "/swb")
+                        .getBytes(StandardCharsets.US_ASCII));
+                try {
+                    while (plain.getInputStream().read() >= 0) {
+                        // until the server closes
+                    }
+                } catch (java.net.SocketException reset) {
+                    // closed by a reset: as good
+                }
+            }
+        }
+        gw.assertRefusals("tls_failed", 3);
+        assertEquals(0, gw.server().metrics().loopErrors.sum(), "counted as the peer's doing, logged at debug");
+    }
+
+    @Test
     void aKeyWithoutItsCertificateIsRefusedWithOneLine() {
         gw.config.mqttPort = 0;
         gw.config.mqttTlsKey = resource("key.pem");

@@ -184,10 +184,13 @@ class GatewayWebSocketTest {
         gw.start();
         int port = port();
         assertEquals(404, answer(WsTestClient.upgradeRequest(port, "/nope")).status());
-        assertEquals(405, answer(WsTestClient.upgradeRequest(port, "/swb").replace("GET ", "POST ")).status());
+        WsTestClient.Answer post = answer(WsTestClient.upgradeRequest(port, "/swb").replace("GET ", "POST "));
+        assertEquals(405, post.status());
+        assertEquals("GET", post.headers().get("allow"), "RFC 9110 15.5.6: a 405 says what is allowed");
         WsTestClient.Answer plain = answer("GET /swb HTTP/1.1\r\nHost: x\r\n\r\n");
         assertEquals(426, plain.status());
         assertTrue(plain.body().contains("WebSocket"), plain.body());
+        assertEquals("websocket", plain.headers().get("upgrade"), "RFC 9110 15.5.22: a 426 names the protocol");
         WsTestClient.Answer version = answer(WsTestClient.upgradeRequest(port, "/swb")
                 .replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"));
         assertEquals(426, version.status());

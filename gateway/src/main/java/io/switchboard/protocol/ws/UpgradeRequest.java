@@ -167,7 +167,8 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
         byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length + "\r\nConnection: close\r\n"
-                + (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "")
+                + (status == 426 ? "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" : "")
+                + (status == 405 ? "Allow: GET\r\n" : "")
                 + (retryAfterSec > 0 ? "Retry-After: " + retryAfterSec + "\r\n" : "") + "\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
         byte[] all = new byte[headBytes.length + body.length];

@@ -191,6 +191,9 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         }
         if (cause instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException && phase == HANDSHAKE) {
             adapter.shared().metrics().refused(Refusal.PROXY_HEADER, adapter.name());
+        } else if (io.switchboard.transport.ServerTls.isTlsError(cause) && phase != CLOSED) {
+            // wss:// only: a page trying ws://, or a client that does not trust the certificate (as on MQTT's port)
+            adapter.shared().metrics().refused(Refusal.TLS_FAILED, adapter.name());
         }
         org.slf4j.LoggerFactory.getLogger(WebSocketFraming.class).debug("closing WebSocket {} before its upgrade: {}",
                 ctx.channel().remoteAddress(), cause.toString());
@@ -634,7 +637,8 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     /**
      * After the protocol's goodbye, a close frame saying why in WebSocket terms: 1000 when the client left, 1001
-     * when the server drains or stops, 1013 for load refusals, 1009 for an oversize frame, 1008 for a protocol's
+     * when the server drains or stops, 1013 for load refusals (and an MQTT client sent away until the server can
+     * take its message: 0x80 for the upstream, 0x88, 0x89, 0x97), 1009 for an oversize frame, 1008 for a protocol's
      * own error, and 4000 plus the code for the others (4401 unauthorized, 4408 idle, 4409 taken over).
      */
     @Override
@@ -650,7 +654,12 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
 
     static int closeCode(int code) {
         if (code < 0) {
-            return -code == 0x95 ? CLOSE_TOO_BIG : CLOSE_POLICY_VIOLATION; // an MQTT reason code
+            return switch (-code) { // an MQTT reason code
+                case 0x95 -> CLOSE_TOO_BIG;
+                // The server's condition, not the client's error: it comes back (and sends its message again)
+                case 0x80, 0x88, 0x89, 0x97 -> CLOSE_TRY_AGAIN_LATER;
+                default -> CLOSE_POLICY_VIOLATION;
+            };
         }
         return switch (code) {
             case 0, 200 -> CLOSE_NORMAL;
