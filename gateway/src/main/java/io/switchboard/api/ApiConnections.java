@@ -182,7 +182,8 @@ final class ApiConnections {
     /** Hands each deadline of {@code all} that looks past (or paused) to its channel's loop for a decision. */
     private static void checkLate(Set<Deadline> all, long now) {
         for (Deadline d : all) {
-            if (now - d.deadlineNs >= 0 || d.phase != IDLE && !d.ch.config().isAutoRead() || !d.ch.isWritable()) {
+            if (now - d.deadlineNs >= 0 || d.phase != IDLE && !d.ch.config().isAutoRead() || !d.ch.isWritable()
+                    || d.stream && d.phase == IDLE && now - d.requestDoneNs >= d.bodyTimeoutNs()) {
                 d.ch.eventLoop().execute(() -> d.check(now));
             }
         }
@@ -206,6 +207,8 @@ final class ApiConnections {
         private long unwritableSinceNs;
         /** HTTP/2 streams open on this connection: while there are any, it is not idle. */
         private int streamsOpen;
+        /** A stream's: when its request was whole (its answer due from then on). */
+        private volatile long requestDoneNs;
 
         Deadline(Channel ch, boolean stream) {
             this.ch = ch;
@@ -230,6 +233,36 @@ final class ApiConnections {
             }
             phase = IDLE;
             deadlineNs = now + TimeUnit.SECONDS.toNanos(idleTimeoutSec);
+            requestDoneNs = now;
+        }
+
+        private long bodyTimeoutNs() {
+            return TimeUnit.SECONDS.toNanos(bodyTimeoutSec);
+        }
+
+        /**
+         * An HTTP/2 stream whose request was whole {@code --api-body-timeout} ago and whose answer still waits for
+         * the peer's flow-control window (it grants none: a backend that hung, or a peer that holds streams open on
+         * purpose, its 401 never sent) ends its connection, counted as an {@code api_timeout}, as an HTTP/1.1 peer
+         * that reads none of its answers does: the socket stays writable (the answer waits in the HTTP/2 codec, not
+         * in the socket's buffer), and a stream whose request is whole has no deadline of its own.
+         */
+        private boolean answerStalled(long now) {
+            if (!stream || now - requestDoneNs < bodyTimeoutNs()
+                    || !(ch instanceof io.netty.handler.codec.http2.Http2StreamChannel s)) {
+                return false;
+            }
+            io.netty.handler.codec.http2.Http2FrameCodec codec =
+                    ch.parent().pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+            io.netty.handler.codec.http2.Http2Stream h2 = codec == null ? null : codec.connection().stream(s.stream().id());
+            if (h2 == null || !codec.connection().remote().flowController().hasFlowControlled(h2)) {
+                return false; // no answer yet (a push still under way), or all of it sent
+            }
+            metrics.refused(Refusal.API_TIMEOUT);
+            log.debug("API connection {}: an answer waited {} s (--api-body-timeout) for a flow-control window: closed",
+                    ch.parent().remoteAddress(), bodyTimeoutSec);
+            ch.parent().close();
+            return true;
         }
 
         @Override
@@ -274,7 +307,7 @@ final class ApiConnections {
                 }
                 return;
             }
-            if (peerStoppedReading(now)) {
+            if (peerStoppedReading(now) || answerStalled(now)) {
                 return;
             }
             if (phase == IDLE) {

@@ -99,6 +99,26 @@ class ApiHttp2Test {
     }
 
     @Test
+    void aPeerThatGrantsNoFlowControlWindowForItsAnswersIsClosedAfterTheBodyTimeout() throws Exception {
+        // Its answers cannot be sent: its streams never end, and a peer without the token held its connection (and
+        // up to --api-max-streams streams on it) for ever, its 401 never written; every backend then got 503.
+        server = ApiServer.start(new ApiSettings("127.0.0.1", 0, Transport.NIO, "s3cret", 1024, 3600, 10,
+                HEADER_TIMEOUT_SEC, BODY_TIMEOUT_SEC), push, new ApiHandlerTest.FakeAdmin(), metrics, nowNs::get);
+        try (H2TestClient h2 = new H2TestClient(server.port(), 0)) {
+            h2.send("GET", "/v1/stats", null);
+            GatewayFixture.await(() -> server.openStreams() == 1, "the stream is open on the server");
+            server.sweepNow();
+            advanceSecAndSweep(BODY_TIMEOUT_SEC - 1);
+            assertEquals(1, server.openConnections(), "not before the body timeout");
+            advanceSecAndSweep(2);
+            server.sweepNow();
+            GatewayFixture.await(() -> server.openConnections() == 0, "closed: its answer could not be sent for "
+                    + BODY_TIMEOUT_SEC + " s");
+            assertTrue(metrics.refusals(Refusal.API_TIMEOUT) >= 1, "counted as an api_timeout");
+        }
+    }
+
+    @Test
     void shouldServeRequestsAsStreamsOverOneConnectionWithPriorKnowledge() throws Exception {
         start();
         try (H2TestClient h2 = new H2TestClient(server.port())) {

@@ -39,11 +39,24 @@ public final class H2TestClient implements AutoCloseable {
     private final Channel channel;
 
     public H2TestClient(int port) throws InterruptedException {
+        this(port, -1);
+    }
+
+    /**
+     * A client granting the server a flow-control window of {@code initialWindow} bytes per stream (-1: HTTP/2's
+     * default), and never more: with 0, no answer's body can be sent to it.
+     */
+    public H2TestClient(int port, int initialWindow) throws InterruptedException {
         channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                        Http2FrameCodecBuilder codec = Http2FrameCodecBuilder.forClient();
+                        if (initialWindow >= 0) {
+                            codec.initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+                                    .initialWindowSize(initialWindow));
+                        }
+                        ch.pipeline().addLast(codec.build(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     }
                 }).connect("127.0.0.1", port).sync().channel();
