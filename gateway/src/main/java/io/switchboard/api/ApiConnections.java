@@ -407,7 +407,9 @@ final class ApiConnections {
             res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ch.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            // Closed lingering (HTTP/1.1: the peer reads the 408, not a reset; HTTP/2: RST_STREAM NO_ERROR, not CANCEL,
+            // after which a client may drop the answer).
+            Exchange.closeAfter(ch.writeAndFlush(res));
         }
     }
 }

@@ -189,7 +189,9 @@ class ApiHttp2Test {
             assertEquals(0, metrics.apiIdleClosed.sum());
             assertEquals(0, metrics.refusals(Refusal.API_TIMEOUT));
 
-            CompletableFuture<FullHttpResponse> stuck = h2.sendHeadersOnly("/v1/clients/a/messages");
+            CompletableFuture<Long> reset = new CompletableFuture<>();
+            CompletableFuture<FullHttpResponse> stuck = h2.sendUnfinished("/v1/clients/a/messages", 100,
+                    new byte[10], reset);
             GatewayFixture.await(() -> server.openStreams() == 1, "the stream is open on the server");
             server.sweepNow(); // a turn of the API loop: the stream's headers, read with its opening, are taken
             advanceSecAndSweep(BODY_TIMEOUT_SEC - 1);
@@ -199,6 +201,8 @@ class ApiHttp2Test {
             assertEquals(408, late.status().code());
             assertTrue(body(late).contains("--api-body-timeout"));
             assertEquals(1, metrics.refusals(Refusal.API_TIMEOUT));
+            // RFC 9113 8.1: the 408 is whole; NO_ERROR ends the stream without asking the client to drop it (CANCEL)
+            assertEquals(0L, reset.get(5, TimeUnit.SECONDS), "RST_STREAM NO_ERROR, not CANCEL (8)");
 
             assertTrue(h2.isOpen(), "only the late stream ended");
             assertEquals(200, status(h2.send("GET", "/healthz", null)));

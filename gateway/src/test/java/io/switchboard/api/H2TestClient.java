@@ -101,21 +101,6 @@ public final class H2TestClient implements AutoCloseable {
         return answer;
     }
 
-    /** Opens a stream and sends only its headers, never ending it (a request whose body does not come). */
-    public CompletableFuture<FullHttpResponse> sendHeadersOnly(String path) {
-        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
-        stream(answer).addListener(f -> {
-            if (!f.isSuccess()) {
-                answer.completeExceptionally(f.cause());
-                return;
-            }
-            DefaultHttp2Headers h = new DefaultHttp2Headers();
-            h.method("POST").path(path).scheme("http").authority("127.0.0.1");
-            ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
-        });
-        return answer;
-    }
-
     private io.netty.util.concurrent.Future<Http2StreamChannel> stream(CompletableFuture<FullHttpResponse> answer) {
         return stream(answer, new CompletableFuture<>());
     }
