@@ -92,7 +92,7 @@ final class HealthChecker {
                 finish(u, ch, false, r.cause(), done);
                 return;
             }
-            ch.connect(u.address, out.nextSource(loop)).addListener(c -> finish(u, ch, c.isSuccess(), c.cause(),
+            ch.connect(u.address, out.nextSource(loop, u.address)).addListener(c -> finish(u, ch, c.isSuccess(), c.cause(),
                     done));
         });
     }

@@ -196,7 +196,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         if (f.isSuccess()) {
             if ((flags & CONNECTING) == 0) {
                 flags |= CONNECTING;
-                ch.connect(target.address, loop.server.outbound.nextSource(loop)).addListener(this);
+                ch.connect(target.address, loop.server.outbound.nextSource(loop, target.address)).addListener(this);
             } else {
                 onConnected();
             }
@@ -213,7 +213,7 @@ final class Link extends ChannelInboundHandlerAdapter implements ChannelFutureLi
         s.metrics.connectError(kind);
         if (kind == ConnectError.NO_SOURCE_PORT) {
             s.metrics.sourcePortExhausted.increment();
-            if (++sourceTries < s.outbound.sourceTryLimit()) {
+            if (++sourceTries < s.outbound.sourceTryLimit(target.address)) {
                 open(); // same upstream, next source address
                 return;
             }

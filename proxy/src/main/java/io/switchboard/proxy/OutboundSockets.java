@@ -51,6 +51,9 @@ final class OutboundSockets {
     private final ProxyMetrics metrics;
     private final ReflectiveChannelFactory<? extends Channel> factory;
     private final InetSocketAddress[] sources;
+    /** {@link #sources} by family: a connection leaves from one of its upstream's family. */
+    private final InetSocketAddress[] sources4;
+    private final InetSocketAddress[] sources6;
     private final int portRangeValue;
     private volatile boolean portRangeEnabled;
     private final AtomicLong lastExhaustionLogMs = new AtomicLong(Long.MIN_VALUE / 2);
@@ -83,6 +86,10 @@ final class OutboundSockets {
         this.metrics = metrics;
         this.factory = new ReflectiveChannelFactory<>(config.transport.socketChannelClass());
         this.sources = config.sources.stream().map(a -> new InetSocketAddress(a, 0)).toArray(InetSocketAddress[]::new);
+        this.sources4 = java.util.Arrays.stream(sources).filter(a -> !(a.getAddress() instanceof java.net.Inet6Address))
+                .toArray(InetSocketAddress[]::new);
+        this.sources6 = java.util.Arrays.stream(sources).filter(a -> a.getAddress() instanceof java.net.Inet6Address)
+                .toArray(InetSocketAddress[]::new);
         this.portRangeValue = config.sourcePorts == null ? 0 : (config.sourcePorts[1] << 16) | config.sourcePorts[0];
         this.portRangeEnabled = config.sourcePorts != null && config.transport != Transport.NIO;
         if (config.sourcePorts != null && config.transport == Transport.NIO) {
@@ -99,17 +106,27 @@ final class OutboundSockets {
         return sources.length;
     }
 
-    /** Source-address retries one connection makes on EADDRNOTAVAIL before it gives up on an upstream. */
-    int sourceTryLimit() {
-        return Math.max(1, Math.min(sources.length, 64));
+    /** Source-address retries one connection to {@code upstream} makes on EADDRNOTAVAIL before it gives up on it. */
+    int sourceTryLimit(InetSocketAddress upstream) {
+        return Math.max(1, Math.min(sourcesFor(upstream).length, 64));
     }
 
-    /** The local address for the next attempt on this loop, or null to let the kernel choose. */
-    InetSocketAddress nextSource(ProxyLoop loop) {
-        if (sources.length == 0) {
+    /**
+     * The local address for the next attempt towards {@code upstream} on this loop: one of its family (an IPv4 source
+     * on an IPv6 socket is mapped, and the kernel refuses it for an IPv6 peer, and the other way round: the connect
+     * failed and was counted against a healthy upstream), or null to let the kernel choose (no --source, or none of
+     * that family for an upstream named by a host name that resolved to the other).
+     */
+    InetSocketAddress nextSource(ProxyLoop loop, InetSocketAddress upstream) {
+        InetSocketAddress[] of = sourcesFor(upstream);
+        if (of.length == 0) {
             return null;
         }
-        return sources[Math.floorMod(loop.sourceCursor++, sources.length)];
+        return of[Math.floorMod(loop.sourceCursor++, of.length)];
+    }
+
+    private InetSocketAddress[] sourcesFor(InetSocketAddress upstream) {
+        return upstream.getAddress() instanceof java.net.Inet6Address ? sources6 : sources4;
     }
 
     boolean portRangeEnabled() {

@@ -71,6 +71,29 @@ class ProxySourceAddressTest {
     }
 
     @Test
+    void aConnectionLeavesFromASourceOfItsUpstreamsFamilyWhenTheSourcesMixBoth() throws Exception {
+        // Sources of both families (for upstreams of both): the round robin took an IPv6 source for an IPv4
+        // upstream every second connection, whose connect failed, counted against a healthy upstream (marked down).
+        TestUpstream echo = fx.upstream(TestUpstream.ECHO);
+        fx.config.sources = List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("::1"));
+        fx.config.eventLoops = 1; // one round-robin cursor
+        fx.config.route().healthIntervalSec = 3600; // checks driven by the test
+        fx.start(echo.address());
+        for (int i = 0; i < 6; i++) {
+            Bytes.roundTrip(fx.connect(), "c" + i);
+        }
+        ProxyFixture.await("upstream accepted all", () -> echo.peers.size() == 6);
+        for (InetSocketAddress p : echo.peers) {
+            assertEquals("127.0.0.2", p.getAddress().getHostAddress(), "left from the IPv4 source");
+        }
+        fx.proxy().checkUpstreamsNow(); // a health check picks its source the same way
+        fx.proxy().checkUpstreamsNow();
+        ProxyMetrics m = fx.proxy().metrics();
+        assertEquals(0, m.connectErrors("other"));
+        assertEquals(0, m.upstreamMarkedDown.sum());
+    }
+
+    @Test
     void shouldRefuseTheConnectionAfterTheOnlySourceRunsOutOfPorts() throws Exception {
         TestUpstream echo = fx.upstream(TestUpstream.ECHO);
         pickRange(fx);
