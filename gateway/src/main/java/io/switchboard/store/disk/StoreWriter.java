@@ -169,11 +169,23 @@ final class StoreWriter implements Runnable {
             return 0;
         }
         long wait = IDLE_WAIT_MS;
-        if (unsynced && active != null && settings.fsync() == DiskStore.Fsync.INTERVAL) {
-            wait = Math.max(0, lastSyncMonoMs + settings.fsyncIntervalMs() - monoMs());
+        if (unsynced && active != null) {
+            wait = Math.max(0, Math.min(wait, lastSyncMonoMs + syncEveryMs() - monoMs()));
         }
         return wait;
     }
+
+    /**
+     * How long written records may wait for a sync: {@link DiskStore.Fsync#INTERVAL}'s interval; with BATCH and
+     * ALWAYS, whose appends are synced before they are answered, the acknowledgements and forgets written after the
+     * last of them, a second (they waited for the next stored push: after a power loss every message acknowledged
+     * since came again).
+     */
+    private long syncEveryMs() {
+        return settings.fsync() == DiskStore.Fsync.INTERVAL ? settings.fsyncIntervalMs() : UNANSWERED_SYNC_MS;
+    }
+
+    private static final long UNANSWERED_SYNC_MS = 1_000;
 
     /** Writes one batch and answers its appends; true when it held the stop request. */
     private boolean process(List<Op> ops) {
@@ -467,8 +479,7 @@ final class StoreWriter implements Runnable {
     private void housekeeping() {
         long mono = monoMs();
         try {
-            if (unsynced && settings.fsync() == DiskStore.Fsync.INTERVAL
-                    && mono - lastSyncMonoMs >= settings.fsyncIntervalMs() && active != null) {
+            if (unsynced && mono - lastSyncMonoMs >= syncEveryMs() && active != null) {
                 sync();
             }
             if (mono - nextSweepMonoMs >= 0) {
