@@ -173,8 +173,8 @@ public final class DiskStore implements MessageStore {
         }
         Thread t = new Thread(w, "swb-store-writer");
         t.setDaemon(true);
-        writer = t;
         t.start();
+        writer = t; // once alive: a writer seen not alive is one that stopped
     }
 
     @Override
@@ -235,12 +235,14 @@ public final class DiskStore implements MessageStore {
     }
 
     /**
-     * An acknowledgement or forget the queue has no room for is lost: its messages are delivered again after a
-     * restart (with their seq, so clients drop them); counted as a failure.
+     * An acknowledgement or forget the queue has no room for, or no writer to take it (it stopped on an error), is
+     * lost: its messages are delivered again after a restart (with their seq, so clients drop them); counted as a
+     * failure. Not queued for a writer that is gone: every session that ends forgets, and they piled up on the heap.
      */
     private void offerQuietly(StoreWriter.Op op) {
         op.queuedAtNs = clock.monotonicNs();
-        if (closed || !queue.offer(op)) {
+        Thread w = writer;
+        if (closed || w != null && !w.isAlive() || !queue.offer(op)) {
             counters.failures.increment();
         }
     }

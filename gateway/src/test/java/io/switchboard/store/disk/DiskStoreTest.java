@@ -162,6 +162,12 @@ class DiskStoreTest {
             java.util.concurrent.CompletableFuture<Throwable> next = new java.util.concurrent.CompletableFuture<>();
             s.append("a", 2, StoreRig.START_MS + 60_000, StoreRig.bytes("two"), next::complete);
             assertNotNull(next.getNow(null), "refused at once");
+            // Every session that ends forgets: with no writer to take them, they piled up (up to a million).
+            for (int i = 0; i < 1_000; i++) {
+                s.forget("c" + i);
+                s.acknowledged("c" + i, 1);
+            }
+            assertEquals(0, s.waitingForWriter(), "nothing queued for a writer that is gone");
         } finally {
             StoreWriter.failNextBatchForTests = null;
             s.close();
