@@ -120,6 +120,8 @@ final class StoreWriter implements Runnable {
     static volatile java.util.concurrent.CountDownLatch stalledForTests;
     /** Tests only: thrown once by the next batch (an unexpected error, such as an OutOfMemoryError, in the writer). */
     static volatile Error failNextBatchForTests;
+    /** Tests: the next compaction slice with copies fails to write them (a full disk), once. */
+    static volatile IOException failNextCompactionWriteForTests;
 
     @Override
     public void run() {
@@ -476,8 +478,15 @@ final class StoreWriter implements Runnable {
 
     // ---- between batches
 
+    /**
+     * During housekeeping: the active segment's size up to which everything is whole and counted by the index; a
+     * failed compaction slice cuts it back to there (its copies counted in the size, not all written).
+     */
+    private long committedSize = -1;
+
     private void housekeeping() {
         long mono = monoMs();
+        committedSize = active == null ? -1 : active.size;
         try {
             if (unsynced && mono - lastSyncMonoMs >= syncEveryMs() && active != null) {
                 sync();
@@ -488,7 +497,7 @@ final class StoreWriter implements Runnable {
             }
             compact();
         } catch (IOException | RuntimeException e) {
-            writeFailed(active == null ? -1 : active.size, e);
+            writeFailed(active == null ? -1 : committedSize, e);
         }
     }
 
@@ -543,6 +552,11 @@ final class StoreWriter implements Runnable {
             readError = e;
             more = true;
         }
+        IOException failWrite = failNextCompactionWriteForTests;
+        if (failWrite != null && !copied.isEmpty()) {
+            failNextCompactionWriteForTests = null;
+            throw failWrite;
+        }
         flush();
         if (!copied.isEmpty()) {
             sync();
@@ -560,6 +574,7 @@ final class StoreWriter implements Runnable {
             }
         }
         copied.clear();
+        committedSize = active.size; // the copies written, synced and in the index: a later failure keeps them
         if (readError != null) {
             // What was copied so far is written and moved; the rest stays where it is, and the active segment too.
             Segment failed = compactingSegment;
