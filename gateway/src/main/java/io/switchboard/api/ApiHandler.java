@@ -106,7 +106,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             return;
         }
-        Exchange ex = Exchange.begin(ctx, HttpUtil.isKeepAlive(req));
+        Exchange ex = Exchange.begin(ctx, HttpUtil.isKeepAlive(req), req.content().readableBytes());
         if (ex == null) {
             return; // an earlier request on this connection asked to close it: nothing after it is served
         }

@@ -34,6 +34,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Exchange {
     /** Requests taken but not answered on the wire after which the connection is no longer read. */
     static final int MAX_PENDING_ANSWERS = 64;
+    /**
+     * Bytes of request bodies taken but not answered on the wire after which the connection is no longer read: an
+     * answer is about as large as its request (a batch's has a result per message), and answers that wait behind
+     * an earlier request's (a stored push on a slow disk) are held until their turn.
+     */
+    static final long MAX_PENDING_REQUEST_BYTES = 4L << 20;
     private static final AttributeKey<Order> ORDER = AttributeKey.valueOf("switchboard.api.order");
     private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory()
             .withValidation(false);
@@ -41,13 +47,16 @@ final class Exchange {
     private final ChannelHandlerContext ctx;
     private final long ticket;
     private final boolean keepAlive;
+    /** Its request's body bytes, counted in {@link Order#pendingBytes} until its answer is written. */
+    private final int requestBytes;
     /** Set once by {@link #respond}; the loop takes it when writing. */
     private FullHttpResponse answer;
 
-    private Exchange(ChannelHandlerContext ctx, long ticket, boolean keepAlive) {
+    private Exchange(ChannelHandlerContext ctx, long ticket, boolean keepAlive, int requestBytes) {
         this.ctx = ctx;
         this.ticket = ticket;
         this.keepAlive = keepAlive;
+        this.requestBytes = requestBytes;
     }
 
     /** Gives a new connection its order, with the gauge of connections whose reading is paused; on its loop. */
@@ -60,13 +69,19 @@ final class Exchange {
      * {@code null} once a request without keep-alive was taken: the connection closes after answering it.
      */
     static Exchange begin(ChannelHandlerContext ctx, boolean keepAlive) {
+        return begin(ctx, keepAlive, 0);
+    }
+
+    /** As above, for a request of {@code requestBytes} of body (see {@link #MAX_PENDING_REQUEST_BYTES}). */
+    static Exchange begin(ChannelHandlerContext ctx, boolean keepAlive, int requestBytes) {
         Order order = order(ctx.channel());
         if (order.closing) {
             return null;
         }
         order.closing = !keepAlive;
         order.reading = true;
-        Exchange ex = new Exchange(ctx, order.nextTicket++, keepAlive);
+        Exchange ex = new Exchange(ctx, order.nextTicket++, keepAlive, requestBytes);
+        order.pendingBytes += requestBytes;
         updateReading(ctx.channel(), order);
         return ex;
     }
@@ -199,6 +214,7 @@ final class Exchange {
         FullHttpResponse res = answer;
         answer = null;
         order.nextToWrite++;
+        order.pendingBytes -= requestBytes;
         // The last answer of a closing connection (no keep-alive, or the input shut down) says so and closes.
         boolean last = !keepAlive || order.closing && order.nextToWrite == order.nextTicket;
         res.headers().set(HttpHeaderNames.CONNECTION, last ? HttpHeaderValues.CLOSE : HttpHeaderValues.KEEP_ALIVE);
@@ -269,7 +285,8 @@ final class Exchange {
         if (!ch.isOpen()) {
             return; // closed (closed() took its pause back): an answer that came after must not count a new one
         }
-        boolean read = ch.isWritable() && order.nextTicket - order.nextToWrite < MAX_PENDING_ANSWERS;
+        boolean read = ch.isWritable() && order.nextTicket - order.nextToWrite < MAX_PENDING_ANSWERS
+                && order.pendingBytes < MAX_PENDING_REQUEST_BYTES;
         if (read == !order.paused) {
             return;
         }
@@ -285,6 +302,8 @@ final class Exchange {
         final AtomicInteger readingPaused;
         long nextTicket;
         long nextToWrite;
+        /** Body bytes of the requests taken whose answers are not written yet. */
+        long pendingBytes;
         boolean closing;
         boolean paused;
         /** A request is being read: answers written meanwhile are flushed together when the read completes. */

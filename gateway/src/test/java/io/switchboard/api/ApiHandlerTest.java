@@ -316,6 +316,29 @@ class ApiHandlerTest {
     }
 
     @Test
+    void shouldStopReadingWhileTheRequestsWaitingForAnswersHoldManyBytesHoweverFewTheyAre() {
+        // Batches of thousands behind a slow stored push: each answer (a result per message) about as large as its
+        // request; 64 of them waiting held hundreds of megabytes of answers on one connection.
+        String batch = "{\"messages\":[" + "{\"client\":\"a\",\"payload\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},"
+                .repeat(9_999) + "{\"client\":\"a\",\"payload\":\"x\"}]}"; // ~0.6 MB, 10,000 messages
+        List<CompletableFuture<Object>> waiting = new ArrayList<>();
+        while (channel.config().isAutoRead() && waiting.size() < Exchange.MAX_PENDING_ANSWERS) {
+            send("POST", "/v1/messages", batch);
+            waiting.add(push.pending);
+        }
+        assertFalse(channel.config().isAutoRead(), "no more requests are read while their answers wait");
+        assertTrue(waiting.size() * (long) batch.length() <= Exchange.MAX_PENDING_REQUEST_BYTES + batch.length(),
+                waiting.size() + " batches of " + batch.length() + " bytes taken");
+        PushResult[] results = new PushResult[10_000];
+        java.util.Arrays.fill(results, PushResult.accepted(1, false));
+        waiting.get(0).complete(results);
+        channel.runPendingTasks();
+        assertTrue(channel.config().isAutoRead(), "its answer written: read again");
+        waiting.forEach(f -> f.complete(results));
+        assertEquals(waiting.size(), answers().size());
+    }
+
+    @Test
     void shouldAnswerWhatWasReadBeforeAHalfCloseAndThenClose() {
         send("POST", "/v1/clients/a/messages?ttl=600", "x");
         channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
