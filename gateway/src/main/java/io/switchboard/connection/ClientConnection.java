@@ -79,6 +79,8 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * client at its limit of PUBLISHes waiting for the upstream, which it cannot be told.
      */
     private boolean heldBack;
+    /** The client is leaving (its WebSocket close frame waits for the input before it): nothing more is pushed. */
+    private boolean peerLeaving;
     /** Pushes were written and the flush waits for the end of the loop's current work (in alignment padding). */
     private boolean flushQueued;
     /** Whether {@link #decode} is running (a hello may complete inside it). */
@@ -602,7 +604,16 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
 
     @Override
     public final boolean isWritable() {
-        return ctx.channel().isWritable();
+        return !peerLeaving && ctx.channel().isWritable();
+    }
+
+    /**
+     * The client said it is leaving (a WebSocket close frame) while input before that still waits to be read: that
+     * input is still handled (its PUBLISH, SEND, DISCONNECT), but no push is written to it any more (nor reported
+     * delivered: a browser drops the messages that come once it closed). On the loop.
+     */
+    public final void peerLeaving() {
+        peerLeaving = true;
     }
 
     /** The session let go of this connection (takeover or API disconnect): say why and close. */

@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.metrics.Refusal;
@@ -154,6 +155,32 @@ class GatewayFairShareTest {
         GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "swb-ws") == 1,
                 "WebSocket pings count against the budget");
         mqtt.close();
+        ws.close();
+    }
+    @Test
+    void aWebSocketCloseThatWaitsBehindTheBudgetStopsDeliveriesAtOnce() throws Exception {
+        // The close waits for the frames before it (read once the budget refills), but the client is leaving:
+        // a push written meanwhile was reported delivered to a browser that drops messages once it closes.
+        gw.config.clientRate = 1;
+        gw.config.clientBurst = 1;
+        gw.config.wsPort = 0;
+        gw.start();
+        WsTestClient ws = WsTestClient.open(gw.server().wsPort(), "/swb");
+        SwbTestClient browser = SwbTestClient.over(ws);
+        browser.hello("tab");
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.write(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY, "PING\nPING\n".getBytes(), true));
+        b.write(WsTestClient.frame(0x80 | WsTestClient.OP_CLOSE, new byte[] {0x03, (byte) 0xE8}, true)); // 1000
+        ws.socket().getOutputStream().write(b.toByteArray()); // one read: the second PING and the close wait
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "swb-ws") == 1, "throttled");
+        ApiClient.Response r = gw.api().post("/v1/clients/tab/messages", "too late");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.body().contains("\"delivered\":false"), r.body());
+        gw.advanceSec(1); // the second PING is read (and spends that second's budget)
+        assertEquals("PONG\n", new String(ws.readFrame().payload()), "the first PING's");
+        assertEquals("PONG\n", new String(ws.readFrame().payload()), "the second's: nothing pushed before it");
+        gw.advanceSec(1); // reading goes on: the close comes next
+        assertEquals(1000, ws.readClose().closeCode(), "the client's close, echoed");
         ws.close();
     }
 }

@@ -511,6 +511,7 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
                     // Data frames before it were read, but the connection waits to read what they carried (its
                     // session, its frame budget): that comes first (RFC 6455 1.4), then this close, once it reads on.
                     deferredCloseCode = code;
+                    connection.peerLeaving();
                     return;
                 }
                 endWith(ctx, code, "", 0); // the client's close, echoed
