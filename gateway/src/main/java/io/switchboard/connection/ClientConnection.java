@@ -79,6 +79,9 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
      * client at its limit of PUBLISHes waiting for the upstream, which it cannot be told.
      */
     private boolean heldBack;
+    /** Empty frames (WebSocket pings) read before the hello, up to {@link #MAX_EMPTY_FRAMES_BEFORE_HELLO} + 1. */
+    private byte framesBeforeHello;
+    static final int MAX_EMPTY_FRAMES_BEFORE_HELLO = 16;
     /** The client is leaving (its WebSocket close frame waits for the input before it): nothing more is pushed. */
     private boolean peerLeaving;
     /** Pushes were written and the flush waits for the end of the loop's current work (in alignment padding). */
@@ -241,6 +244,12 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
                 if (!in.isReadable()) {
                     countFrame(); // a framing layer's control frame (a WebSocket ping), passed on empty
                 }
+            } else if (phase == NEW && !in.isReadable() && ++framesBeforeHello > MAX_EMPTY_FRAMES_BEFORE_HELLO) {
+                // No session, so no frame budget yet: a client pinging before its hello got a pong for each, as
+                // fast as it sent them, until the handshake timeout.
+                refused(Refusal.THROTTLED_CLOSED);
+                closeWith(429, "more than " + MAX_EMPTY_FRAMES_BEFORE_HELLO + " frames before the hello", 1000);
+                return;
             }
             if (cumulation != null) {
                 appendToCumulation(in);

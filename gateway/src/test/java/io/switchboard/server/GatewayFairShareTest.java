@@ -183,4 +183,30 @@ class GatewayFairShareTest {
         assertEquals(1000, ws.readClose().closeCode(), "the client's close, echoed");
         ws.close();
     }
+    @Test
+    void emptyWebSocketFramesCountAndPingsBeforeTheHelloAreBounded() throws Exception {
+        gw.config.wsPort = 0;
+        gw.start();
+        WsTestClient ws = WsTestClient.open(gw.server().wsPort(), "/swb");
+        SwbTestClient browser = SwbTestClient.over(ws);
+        browser.hello("tab");
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 250; i++) {
+            b.write(WsTestClient.frame(0x80 | WsTestClient.OP_BINARY, new byte[0], true)); // carries nothing
+        }
+        ws.socket().getOutputStream().write(b.toByteArray());
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "swb-ws") == 1,
+                "empty data frames count against the budget");
+
+        WsTestClient early = WsTestClient.open(gw.server().wsPort(), "/swb");
+        java.io.ByteArrayOutputStream pings = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 1000; i++) {
+            pings.write(WsTestClient.frame(0x80 | WsTestClient.OP_PING, new byte[0], true));
+        }
+        early.socket().getOutputStream().write(pings.toByteArray()); // no HELLO: no session, no budget yet
+        assertEquals(1013, early.readClose().closeCode(), "closed: try again later");
+        assertEquals(1, gw.server().metrics().refusals(Refusal.THROTTLED_CLOSED, "swb-ws"));
+        ws.close();
+        early.close();
+    }
 }

@@ -464,6 +464,15 @@ public final class WebSocketFraming extends ChannelDuplexHandler implements Fram
         remaining = (int) length;
         if (remaining == 0) {
             frameRead(ctx);
+            if (phase == OPEN) {
+                // An empty data frame carries nothing, but costs a frame's work: it counts against the client's
+                // frame budget like a ping (passed on empty, after the data before it), or a client sending
+                // nothing but empty frames was never throttled.
+                handOn(ctx);
+                if (phase == OPEN) {
+                    ctx.fireChannelRead(Unpooled.EMPTY_BUFFER);
+                }
+            }
         }
         return true;
     }
