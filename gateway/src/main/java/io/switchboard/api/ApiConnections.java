@@ -209,6 +209,9 @@ final class ApiConnections {
         private int streamsOpen;
         /** A stream's: when its request was whole (its answer due from then on). */
         private volatile long requestDoneNs;
+        /** A stream's: since when its answer has waited for a window that has not moved ({@link #answerStalled}). */
+        private long stalledSinceNs;
+        private int stalledWindow;
 
         Deadline(Channel ch, boolean stream) {
             this.ch = ch;
@@ -241,22 +244,35 @@ final class ApiConnections {
         }
 
         /**
-         * An HTTP/2 stream whose request was whole {@code --api-body-timeout} ago and whose answer still waits for
-         * the peer's flow-control window (it grants none: a backend that hung, or a peer that holds streams open on
-         * purpose, its 401 never sent) ends its connection, counted as an {@code api_timeout}, as an HTTP/1.1 peer
-         * that reads none of its answers does: the socket stays writable (the answer waits in the HTTP/2 codec, not
-         * in the socket's buffer), and a stream whose request is whole has no deadline of its own.
+         * An HTTP/2 stream whose request was whole {@code --api-body-timeout} ago and whose answer has waited that long
+         * again for the peer's flow-control window without moving (the stream's window neither granted nor spent:
+         * a backend that hung, or a peer holding streams open on purpose, its 401 never sent) ends its connection
+         * (GOAWAY), counted as an {@code api_timeout}, as an HTTP/1.1 peer that reads none of its answers does: the
+         * socket stays writable (the answer waits in the HTTP/2 codec, not in the socket's buffer), and a stream
+         * whose request is whole has no deadline of its own. A peer that reads a large answer slowly moves the window.
          */
         private boolean answerStalled(long now) {
-            if (!stream || now - requestDoneNs < bodyTimeoutNs()
+            if (!stream || phase != IDLE || now - requestDoneNs < bodyTimeoutNs()
                     || !(ch instanceof io.netty.handler.codec.http2.Http2StreamChannel s)) {
                 return false;
             }
             io.netty.handler.codec.http2.Http2FrameCodec codec =
                     ch.parent().pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
             io.netty.handler.codec.http2.Http2Stream h2 = codec == null ? null : codec.connection().stream(s.stream().id());
-            if (h2 == null || !codec.connection().remote().flowController().hasFlowControlled(h2)) {
-                return false; // no answer yet (a push still under way), or all of it sent
+            io.netty.handler.codec.http2.Http2RemoteFlowController flow =
+                    codec == null ? null : codec.connection().remote().flowController();
+            if (h2 == null || !flow.hasFlowControlled(h2)) {
+                stalledSinceNs = 0; // no answer yet (a push still under way), or all of it sent
+                return false;
+            }
+            int window = flow.windowSize(h2);
+            if (stalledSinceNs == 0 || window != stalledWindow) {
+                stalledSinceNs = now; // waiting from now, or it moved since the last look
+                stalledWindow = window;
+                return false;
+            }
+            if (now - stalledSinceNs < bodyTimeoutNs()) {
+                return false;
             }
             metrics.refused(Refusal.API_TIMEOUT);
             log.debug("API connection {}: an answer waited {} s (--api-body-timeout) for a flow-control window: closed",

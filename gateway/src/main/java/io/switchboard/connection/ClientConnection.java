@@ -382,6 +382,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             decodeOnce(cumulation);
             keepRemainder();
         }
+        if (phase == OPEN && session != null) {
+            // Deliveries a write buffer that drained while held back left waiting (that pump was skipped).
+            session.pump(false);
+        }
         ctx.flush();
         if (!throttled && !heldBack && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
             ctx.channel().config().setAutoRead(true);

@@ -137,6 +137,44 @@ class GatewayUpstreamTest {
     }
 
     @Test
+    void topicMessagesQueuedWhileA311ClientsInputIsHeldBackAreSentOnceItIsReleased() throws Exception {
+        // Its write buffer drained while its input was held back (that pump skipped): the messages left queued
+        // waited for the next push, which on a quiet topic never came.
+        gw.config.mqttPort = 0;
+        gw.config.maxPendingSendsPerClient = 1;
+        gw.start();
+        int sent = 400;
+        try (MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4, 8 * 1024)) {
+            assertEquals(0, m.connect("meter", true));
+            m.subscribeAndWait(1, "news", 0);
+            m.publish("meters/m1", "42 kWh", 1, 7); // waits for the backend: its input held back
+            assertTrue(posted.poll(5, TimeUnit.SECONDS) != null, "the webhook got it, and has not answered");
+            String big = "n".repeat(32 * 1024);
+            for (int i = 0; i < sent; i++) { // 12.8 MB: the socket full, the rest queued (or dropped past the queue)
+                assertEquals(200, gw.api().post("/v1/topics/news/messages", big).status());
+            }
+            int received = 0;
+            try {
+                for (MqttTestClient.Packet p = m.read(); ; p = m.read()) { // all it can read, until silence
+                    received += p.type() == MqttTestClient.PUBLISH ? 1 : 0;
+                    m.readTimeout(500);
+                }
+            } catch (java.net.SocketTimeoutException silence) {
+                // its write buffer drained while the input was held back
+            }
+            m.readTimeout(5_000);
+            answerGate.countDown(); // the PUBACK comes, the input is read again, and what waited goes out
+            long dropped = gw.stats().get("refusals").path("topic_queue_full").asLong();
+            assertTrue(received + dropped < sent, "some were still queued: " + received + " + " + dropped);
+            while (received + dropped < sent) {
+                MqttTestClient.Packet p = m.read();
+                received += p.type() == MqttTestClient.PUBLISH ? 1 : 0;
+            }
+            assertEquals(sent, received + dropped);
+        }
+    }
+
+    @Test
     void a311ClientClosedBecauseTheBackendIsUnavailableHasNoWillPublished() throws Exception {
         // It is closed only so that it sends its message again once the backend is back (3.1.1 cannot be told
         // otherwise): the device is not gone, and its subscribers must not be told it is (as after a drain).

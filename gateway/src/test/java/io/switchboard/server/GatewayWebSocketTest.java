@@ -191,6 +191,8 @@ class GatewayWebSocketTest {
         assertEquals(426, plain.status());
         assertTrue(plain.body().contains("WebSocket"), plain.body());
         assertEquals("websocket", plain.headers().get("upgrade"), "RFC 9110 15.5.22: a 426 names the protocol");
+        assertTrue(plain.headers().get("connection").toLowerCase(java.util.Locale.ROOT).contains("upgrade"),
+                "RFC 9110 7.8: and Connection says so");
         WsTestClient.Answer version = answer(WsTestClient.upgradeRequest(port, "/swb")
                 .replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"));
         assertEquals(426, version.status());

@@ -65,6 +65,14 @@ public final class MqttTestClient implements AutoCloseable {
         return new MqttTestClient(new Socket("127.0.0.1", port), version);
     }
 
+    /** As {@link #open(int, int)}, with a socket receive buffer of {@code receiveBufferBytes}: a slow reader. */
+    public static MqttTestClient open(int port, int version, int receiveBufferBytes) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(receiveBufferBytes);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+        return new MqttTestClient(s, version);
+    }
+
     // ---- out
 
     /** Sends CONNECT. {@code receiveMaximum} 0 sends none (v5). */

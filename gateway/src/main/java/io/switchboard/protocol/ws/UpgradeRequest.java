@@ -166,8 +166,10 @@ record UpgradeRequest(String path, String key, String origin, String host, List<
         };
         byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Length: " + body.length + "\r\nConnection: close\r\n"
-                + (status == 426 ? "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" : "")
+                + "Content-Length: " + body.length + "\r\n"
+                // RFC 9110 7.8: who sends Upgrade names it in Connection too
+                + (status == 426 ? "Connection: Upgrade, close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                : "Connection: close\r\n")
                 + (status == 405 ? "Allow: GET\r\n" : "")
                 + (retryAfterSec > 0 ? "Retry-After: " + retryAfterSec + "\r\n" : "") + "\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
