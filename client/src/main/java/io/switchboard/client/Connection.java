@@ -37,6 +37,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private long heartbeatNs;
     private long lastWriteNs;
     private long lastReadNs;
+    /** When this connection last sent a PING (0: never). */
+    private long lastPingNs;
     private int unacked;
     private long oldestUnackedNs;
     private Scheduler.Cancellable handshakeTask;
@@ -386,13 +388,19 @@ final class Connection extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        // A PING when nothing was written for a heartbeat (the server's idle timeout), and when nothing was read for
+        // one (at most one a heartbeat): writes the server does not answer at once (ACKs, SENDs to a slow backend)
+        // held it back, and with no PONG coming, a live connection was taken for silent after three heartbeats.
         long idleNs = now - lastWriteNs;
-        if (idleNs >= heartbeatNs) {
+        long unansweredNs = now - Math.max(lastReadNs, lastPingNs);
+        if (idleNs >= heartbeatNs || unansweredNs >= heartbeatNs) {
             write(SwbFrames.ping(ctx.alloc()));
             flush();
+            lastPingNs = now;
             idleNs = 0;
+            unansweredNs = 0;
         }
-        long nextNs = Math.min(heartbeatNs - idleNs, silentLimitNs - silentNs);
+        long nextNs = Math.min(Math.min(heartbeatNs - idleNs, heartbeatNs - unansweredNs), silentLimitNs - silentNs);
         heartbeatTask = client.schedule(this::heartbeatCheck, ceilMillis(nextNs));
     }
 

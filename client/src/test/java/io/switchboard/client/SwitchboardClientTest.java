@@ -573,6 +573,31 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void shouldPingWhenNothingWasReadForAHeartbeatThoughItKeepsWriting() throws Exception {
+        // Writes the server does not answer at once (SENDs to a slow backend, manual ACKs) held its PINGs back,
+        // and with nothing read for three heartbeats a live connection was closed as silent.
+        SwitchboardClient c = client(builder("alice").heartbeatSeconds(1));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=1", "WELCOME alice v=1 hb=1 seq=0");
+        int pings = 0;
+        for (int i = 1; i <= 8; i++) {
+            time.advanceMs(500);
+            c.send("s" + i, new byte[] {'x'});
+            String line = p.readLine();
+            while (line.equals("PING")) {
+                pings++;
+                p.send("PONG");
+                awaitRead(c);
+                line = p.readLine();
+            }
+            assertEquals("SEND s" + i + " 1", line);
+            p.readBytes(1);
+            p.expect("");
+        }
+        assertTrue(pings >= 3, "pinged while it kept writing: " + pings);
+        assertTrue(c.isConnected(), "not taken for silent");
+    }
+
+    @Test
     void aLargeMessageArrivingSlowerThanThreeHeartbeatsIsNotSilence() throws Exception {
         SwitchboardClient c = client(builder("alice").heartbeatSeconds(1));
         FakeServer.Peer p = connect(c, "HELLO alice v=1 hb=1", "WELCOME alice v=1 hb=1 seq=0");
