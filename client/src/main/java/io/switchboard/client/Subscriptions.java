@@ -106,8 +106,13 @@ final class Subscriptions {
      */
     void connectionEnded() {
         unsubscribeOnWelcome.addAll(pendingUnsubs.keySet());
-        pendingUnsubs.values().forEach(f -> f.complete(null));
+        // Copied first: a completed future's dependents may call back into this client (subscribe again, which
+        // changes the map), and an exception here left the client connected in name, never reconnecting.
+        var done = pendingUnsubs.values().toArray(new CompletableFuture<?>[0]);
         pendingUnsubs.clear();
+        for (CompletableFuture<?> f : done) {
+            f.complete(null);
+        }
     }
 
     /** The client gave up or closed: pending subscriptions fail (the topics stay for a later connect). */

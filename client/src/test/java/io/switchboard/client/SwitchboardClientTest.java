@@ -1040,6 +1040,30 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void aSubscribeFromAnUnsubscribesCompletionAsTheConnectionEndsLeavesTheClientReconnecting() throws Exception {
+        // The UNSUB's future completes as its connection ends, and a dependent that subscribes again changed the
+        // map being walked: the exception left the client connected in name, never reconnecting.
+        SwitchboardClient c = client(builder("alice"));
+        CompletableFuture<Void> news = c.subscribe("news");
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.expect("SUB news");
+        p.send("OK SUB news");
+        news.get(5, TimeUnit.SECONDS);
+        CompletableFuture<Void> again = new CompletableFuture<>();
+        c.unsubscribe("news").thenRun(() -> c.subscribe("news").whenComplete((v, e) -> again.complete(null)));
+        p.expect("UNSUB news");
+        p.close(); // before its OK
+        expectDisconnected(1_000);
+        time.advanceMs(1_000);
+        FakeServer.Peer p2 = server.acceptHello("HELLO alice v=1 resume=0", WELCOME_0);
+        p2.expect("SUB news"); // subscribed again, and no UNSUB after it
+        p2.send("OK SUB news");
+        again.get(5, TimeUnit.SECONDS);
+        p2.send("PING");
+        p2.expect("PONG");
+    }
+
+    @Test
     void shouldUnsubscribeOnTheNextConnectionWhatWasDroppedWhileDisconnected() throws Exception {
         SwitchboardClient c = client(builder("alice"));
         CompletableFuture<Void> news = c.subscribe("news");
