@@ -37,6 +37,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private long heartbeatNs;
     private long lastWriteNs;
     private long lastReadNs;
+    /** Closing by BYE ({@link #closeGracefully}): the server's answers to requests still count. */
+    private boolean lingering;
     /** When this connection last sent a PING (0: never). */
     private long lastPingNs;
     private int unacked;
@@ -145,6 +147,12 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
         lastReadNs = client.nanoTime();
         if (closing) {
+            if (lingering && welcomed && (frame instanceof Frame.Sent || frame instanceof Frame.Nack
+                    || frame instanceof Frame.Ok || frame instanceof Frame.Err)) {
+                // Closing by BYE: the server answered before it read it. Thrown away, a SEND it accepted failed as
+                // unanswered (sent again by the application: a duplicate). Pushes are not taken any more.
+                client.onReply(frame);
+            }
             return;
         }
         switch (frame) {
@@ -333,6 +341,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
             write(SwbFrames.line(ctx.alloc(), "BYE"));
             flush();
             closing = true;
+            lingering = true;
             cancelTimers();
             lingerTask = client.schedule(() -> channel.close(), lingerMs);
         } else if (channel == null) {

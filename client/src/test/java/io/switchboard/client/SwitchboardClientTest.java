@@ -927,6 +927,24 @@ class SwitchboardClientTest {
     }
 
     @Test
+    void anAnswerThatComesWhileTheClientClosesCompletesItsSend() throws Exception {
+        // The server answered before it read the BYE: thrown away, the send failed as unanswered, and an
+        // application sending it again made a duplicate.
+        SwitchboardClient c = client(builder("alice"));
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        CompletableFuture<Void> sent = c.send("s1", "x".getBytes(StandardCharsets.UTF_8));
+        p.expect("SEND s1 1");
+        p.readBytes(1);
+        p.expect("");
+        CompletableFuture<Void> closed = c.closeAsync();
+        p.expect("BYE");
+        p.send("SENT s1");
+        p.close();
+        sent.get(5, TimeUnit.SECONDS);
+        closed.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void shouldFailASendOverMaxSendBytesAtOnceAndKeepTheConnection() throws Exception {
         SwitchboardClient c = client(builder("alice").maxSendBytes(10));
         FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
