@@ -258,7 +258,8 @@ final class ApiConnections {
             }
             io.netty.handler.codec.http2.Http2FrameCodec codec =
                     ch.parent().pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
-            io.netty.handler.codec.http2.Http2Stream h2 = codec == null ? null : codec.connection().stream(s.stream().id());
+            io.netty.handler.codec.http2.Http2Stream h2 =
+                    codec == null ? null : codec.connection().stream(s.stream().id());
             io.netty.handler.codec.http2.Http2RemoteFlowController flow =
                     codec == null ? null : codec.connection().remote().flowController();
             if (h2 == null || !flow.hasFlowControlled(h2)) {

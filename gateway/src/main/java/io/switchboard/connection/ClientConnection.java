@@ -414,6 +414,21 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         }
     }
 
+    /**
+     * Counts {@code frames} frames' worth of work the client's last frame made the server do (a SUBSCRIBE that looks
+     * through many retained topics) against its budget, as {@link #countFrame} does for one.
+     */
+    protected final void countFrames(int frames) {
+        int rate = at.shared.config().clientRate;
+        Session s = session;
+        if (frames <= 0 || rate == 0 || s == null || throttled) {
+            return;
+        }
+        if (!s.spendFrames((int) at.shard.nowSec(), rate, at.shared.config().clientBurst, frames)) {
+            throttle(s);
+        }
+    }
+
     private void throttle(Session s) {
         int graceSec = at.shared.config().clientRateGraceSec;
         if (graceSec > 0 && s.overBudgetSeconds() >= graceSec) {

@@ -124,25 +124,30 @@ public final class RetainedMessages {
 
     /**
      * Calls {@code action} with each retained message whose topic {@code filter} matches and that has not expired at
-     * {@code nowMs} (epoch ms); an expired one met is dropped.
+     * {@code nowMs} (epoch ms); an expired one met is dropped. Returns how many retained topics it looked at (a
+     * filter with a wildcard looks at every topic under its literal prefix: all of them for one starting with one),
+     * so that the caller can charge the work to whoever asked.
      */
-    public void forEachMatch(String filter, long nowMs, BiConsumer<String, Retained> action) {
+    public int forEachMatch(String filter, long nowMs, BiConsumer<String, Retained> action) {
         if (!TopicIndex.isWildcard(filter)) {
             Retained r = byTopic.get(filter);
             if (r != null) {
                 offer(filter, r, nowMs, action);
             }
-            return;
+            return 1;
         }
         String prefix = literalPrefix(filter);
+        int looked = 0;
         for (Map.Entry<String, Retained> e : byTopic.tailMap(prefix, true).entrySet()) {
             if (!e.getKey().startsWith(prefix)) {
                 break; // sorted: no topic after this one starts with the prefix
             }
+            looked++;
             if (TopicIndex.matches(filter, e.getKey())) {
                 offer(e.getKey(), e.getValue(), nowMs, action);
             }
         }
+        return looked;
     }
 
     private void offer(String topic, Retained r, long nowMs, BiConsumer<String, Retained> action) {

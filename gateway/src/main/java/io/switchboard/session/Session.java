@@ -111,6 +111,15 @@ public final class Session {
         return true;
     }
 
+    /** Spends up to {@code frames} of the budget (what is left of it when less); true when some is left after. */
+    public boolean spendFrames(int nowSec, int rate, int burst, int frames) {
+        if (!frameBudgetLeft(nowSec, rate, burst)) {
+            return false;
+        }
+        budgetTokens = Math.max(0, budgetTokens - frames);
+        return budgetTokens > 0;
+    }
+
     /**
      * Keeps this session (its subscriptions and acknowledgement state) for {@code seconds} after its connection
      * closes, though nothing is stored for it (an MQTT persistent session); 0 ends it with its connection as

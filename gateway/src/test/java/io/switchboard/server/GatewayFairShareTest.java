@@ -209,4 +209,23 @@ class GatewayFairShareTest {
         ws.close();
         early.close();
     }
+    @Test
+    void aSubscribeThatMakesTheServerLookThroughManyRetainedTopicsCostsFramesOfTheBudget() throws Exception {
+        // '+/zz' matches nothing here, but every retained topic is looked at: one such SUBSCRIBE a frame, a client
+        // could make its loop look at 100,000 topics 2,000 times a second.
+        gw.config.mqttPort = 0;
+        gw.start();
+        for (int i = 0; i < 20_000; i++) {
+            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
+        }
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        assertEquals(0, m.connect("scanner", true));
+        for (int id = 1; id <= 20; id++) {
+            m.subscribe(id, "+/zz", 0);
+        }
+        m.expect(MqttTestClient.SUBACK); // looked through 20,000 topics: more than the 200 frames saved up
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED, "mqtt") == 1,
+                "throttled after the first looks");
+        m.close();
+    }
 }

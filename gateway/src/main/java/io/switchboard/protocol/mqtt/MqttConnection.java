@@ -1083,9 +1083,11 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         int[] skipped = {0};
         long nowMs = at.shard.nowMs();
         java.util.Set<String> sent = new java.util.HashSet<>();
+        long looked = 0;
         for (int i = 0; i < codes.length; i++) {
             if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
-                at.shared.registry().retained().forEachMatch(s.subscriptions().get(i).filter(), nowMs, (topic, r) -> {
+                String filter = s.subscriptions().get(i).filter();
+                looked += at.shared.registry().retained().forEachMatch(filter, nowMs, (topic, r) -> {
                     PublishProperties properties = publishProperties(r.properties(), nowMs);
                     // The whole PUBLISH counts (a small payload may come with kilobytes of properties).
                     long size = MqttEncoder.publishBytes(version, topic, r.payload().length, 0, properties);
@@ -1102,7 +1104,14 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         for (int k = 0; k < skipped[0]; k++) {
             refused(Refusal.TOPIC_QUEUE_FULL);
         }
+        // The look through the retained topics is the client's doing: a frame of its budget per 256 topics looked at
+        // ('+/x' looks at all of them, whatever matches), or one client made its loop look at 100,000 topics at
+        // every SUBSCRIBE, thousands a second.
+        countFrames((int) Math.min(Integer.MAX_VALUE, looked / RETAINED_TOPICS_PER_FRAME));
     }
+
+    /** Retained topics looked at after a SUBSCRIBE that cost the client one frame of its budget. */
+    static final int RETAINED_TOPICS_PER_FRAME = 256;
 
     private void unsubscribe(Unsubscribe u) {
         int[] codes = new int[u.filters().size()];
