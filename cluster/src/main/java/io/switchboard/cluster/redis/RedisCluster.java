@@ -65,6 +65,8 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     final int timeoutMs;
     final boolean seqOriginFromClock;
     final int maxStoredPerClient;
+    /** Bytes of stored messages an offline client may have in Redis (--max-queued-bytes, as a queue in one process). */
+    final long maxStoredBytesPerClient;
     /** This process among those that ever ran as {@link #node}: its lease holds it. */
     final String instance = UUID.randomUUID().toString();
     private final ClientResources resources;
@@ -138,6 +140,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         this.timeoutMs = config.clusterTimeoutMs;
         this.seqOriginFromClock = config.seqOriginFromClock;
         this.maxStoredPerClient = config.maxQueuedMessagesPerClient;
+        this.maxStoredBytesPerClient = config.maxQueuedBytesPerClient;
         this.config = config;
         this.loops = loops;
         RedisURI uri = RedisURI.create(config.cluster);

@@ -445,7 +445,8 @@ final class RedisDirectory implements ClientDirectory {
         Consumer<PushResult> done = r -> then.accept(null, r);
         cluster.push.<List<Object>>run(cluster.redis(), Keys.client(clientId), Script.bytes(notOwner),
                 Script.bytes(ttlMs), payload, Script.bytes(cluster.maxStoredPerClient),
-                Script.bytes(cluster.seqOriginFromClock ? "1" : "0"), KEEP_OFFLINE_RECORD_MS, Script.bytes(nowMs))
+                Script.bytes(cluster.seqOriginFromClock ? "1" : "0"), KEEP_OFFLINE_RECORD_MS, Script.bytes(nowMs),
+                Script.bytes(cluster.maxStoredBytesPerClient))
                 .whenComplete((reply, e) -> {
                     if (e != null) {
                         cluster.redisFailed("pushing", e);

@@ -64,7 +64,8 @@ final class RedisStore implements MessageStore {
 
     @Override
     public void acknowledged(String clientId, long seq) {
-        cluster.ack.<Long>run(cluster.redis(), new byte[][] {Keys.stored(clientId)}, Script.bytes(seq), ACK_BATCH)
+        cluster.ack.<Long>run(cluster.redis(), new byte[][] {Keys.stored(clientId), Keys.record(clientId)},
+                Script.bytes(seq), ACK_BATCH)
                 .whenComplete((n, e) -> {
                     if (e != null) {
                         // Not lost: the messages stay kept and are sent again on the next connection, which

@@ -11,7 +11,9 @@ end
 if h[4] == ARGV[2] then
   return 2
 end
-redis.call('RPUSH', KEYS[2], ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5])
+local entry = ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5]
+if redis.call('RPUSH', KEYS[2], entry) == 1 then redis.call('HSET', KEYS[1], 'b', 0) end
+redis.call('HINCRBY', KEYS[1], 'b', string.len(entry)) -- the stored bytes push.lua bounds
 if tonumber(ARGV[3]) > tonumber(h[3] or '0') then
   redis.call('HSET', KEYS[1], 's', ARGV[3])
 end

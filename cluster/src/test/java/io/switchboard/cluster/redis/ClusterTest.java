@@ -387,6 +387,40 @@ class ClusterTest {
     }
 
     @Test
+    void anOfflineClientsStoredMessagesAreBoundedInBytesAsInOneProcessAndAcknowledgementsMakeRoom() throws Exception {
+        // Only their number was: 1,000 messages of 64 KiB, 64 MB for one client, loaded whole by the node it came
+        // back to. --max-queued-bytes bounds them as it bounds a queue in one process.
+        GatewayFixture c = asNode(new GatewayFixture(), "c");
+        c.config.maxQueuedBytesPerClient = 100 * 1024;
+        c.start();
+        try {
+            String big = "x".repeat(30 * 1024);
+            for (int i = 0; i < 3; i++) {
+                ApiClient.Response r = c.api().post("/v1/clients/erin/messages?ttl=60", big);
+                assertEquals(200, r.status(), r.body());
+            }
+            assertEquals(429, c.api().post("/v1/clients/erin/messages?ttl=60", big).status(), "past 100 KiB");
+            assertEquals(200, c.api().post("/v1/clients/erin/messages?ttl=60", "small").status(), "within it");
+            SwbTestClient erin = c.hello("erin");
+            long[] seqs = new long[4];
+            for (int i = 0; i < 4; i++) {
+                seqs[i] = erin.readMsg().seq();
+            }
+            erin.ack(seqs[1]); // the first two: 60 KiB dropped from Redis, 30 KiB and "small" left
+            erin.sync();
+            erin.leave();
+            c.awaitOffline("erin");
+            for (int i = 0; i < 2; i++) {
+                ApiClient.Response r = c.api().post("/v1/clients/erin/messages?ttl=60", big);
+                assertEquals(200, r.status(), "room again after the acknowledgement: " + r.body());
+            }
+            assertEquals(429, c.api().post("/v1/clients/erin/messages?ttl=60", big).status(), "and full again");
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
     void shouldSendAStoredMessageOnceItsClientLeftTheNodeThatTookIt() throws Exception {
         SwbTestClient carol = a.hello("carol");
         assertEquals(200, b.push("carol", "while here").status()); // b now remembers carol on a
