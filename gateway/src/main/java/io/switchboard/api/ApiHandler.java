@@ -469,6 +469,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static void internalError(Exchange ex, Throwable cause) {
+        if (cause instanceof io.switchboard.service.Unavailable u) {
+            error(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, u.getMessage(), HttpHeaderNames.RETRY_AFTER, "1");
+            return;
+        }
         error(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + cause.getClass().getSimpleName());
     }
 

@@ -478,6 +478,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private void afterLease() {
         refreshAlive();
         directory.undoClaimsLeft();
+        directory.retryReleases();
         directory.resendTopicInterest();
         NodeLinks l = links;
         if (l != null) {

@@ -313,10 +313,34 @@ final class RedisDirectory implements ClientDirectory {
                 Script.bytes(epoch), Script.bytes(lastSeq), KEEP_OFFLINE_RECORD_MS).whenComplete((released, e) -> {
                     if (e != null) {
                         // The record still names this node: pushes routed here are answered "not here" and then
-                        // kept for the offline client, so nothing is lost; the next claim replaces the record.
+                        // kept for the offline client, so nothing is lost. Tried again at each lease refresh (the
+                        // script is fenced by the epoch: a newer claim is left alone): else the record, made
+                        // permanent by the claim, named this node for as long as it runs (the client online in
+                        // GET /v1/clients, an extra hop per push, a key that never expires) unless the client came
+                        // back.
                         cluster.redisFailed("releasing a client", e);
+                        if (releasesToRetry.size() < MAX_RELEASES_TO_RETRY) {
+                            releasesToRetry.merge(clientId, new long[] {epoch, lastSeq},
+                                    (older, newer) -> older[0] >= newer[0] ? older : newer);
+                        }
                     }
                 });
+    }
+
+    /** Releases that could not reach Redis, by client id: {epoch, last seq}; tried again at each lease refresh. */
+    private final java.util.concurrent.ConcurrentHashMap<String, long[]> releasesToRetry =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_RELEASES_TO_RETRY = 100_000;
+    private static final int RELEASES_RETRIED_PER_REFRESH = 1_000;
+
+    /** Tries again (some of) the releases that failed; on the lease refresh. */
+    void retryReleases() {
+        int n = 0;
+        for (var it = releasesToRetry.entrySet().iterator(); it.hasNext() && n < RELEASES_RETRIED_PER_REFRESH; n++) {
+            var r = it.next();
+            it.remove();
+            release(r.getKey(), r.getValue()[0], r.getValue()[1]); // back in the map if it fails again
+        }
     }
 
     /** The answer to a push that waited its turn behind one that found the cluster failing (ClientTurns#failed). */
@@ -691,6 +715,25 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public CompletableFuture<ClientInfo> info(String clientId) {
+        return unavailableOnFailure(infoFromRedis(clientId), "reading a client's record");
+    }
+
+    /**
+     * {@code f}, or, when it failed (Redis did not answer), an {@link io.switchboard.service.Unavailable} saying so: the
+     * API answers 503 with that reason, not 500.
+     */
+    private <T> CompletableFuture<T> unavailableOnFailure(CompletableFuture<T> f, String doing) {
+        return f.handle((v, e) -> {
+            if (e != null) {
+                cluster.redisFailed(doing, e);
+                throw new io.switchboard.service.Unavailable("the cluster's Redis did not answer: "
+                        + RedisCluster.reason(e));
+            }
+            return v;
+        });
+    }
+
+    private CompletableFuture<ClientInfo> infoFromRedis(String clientId) {
         var redis = cluster.redis();
         var record = redis.hmget(Keys.record(clientId), OWNER, LAST_SEQ, EPOCH).toCompletableFuture();
         var stored = redis.llen(Keys.stored(clientId)).toCompletableFuture();
@@ -714,7 +757,9 @@ final class RedisDirectory implements ClientDirectory {
 
     @Override
     public CompletableFuture<Boolean> disconnect(String clientId, int code, String reason) {
-        return cluster.redis().hget(Keys.record(clientId), OWNER).toCompletableFuture().thenCompose(owner -> {
+        var read = unavailableOnFailure(cluster.redis().hget(Keys.record(clientId), OWNER).toCompletableFuture(),
+                "reading a client's record");
+        return read.thenCompose(owner -> {
             String node = owner == null ? null : new String(owner, StandardCharsets.UTF_8);
             if (node == null || node.equals(cluster.node)) {
                 return CompletableFuture.completedFuture(false); // held nowhere (or here, where it was not found)

@@ -13,6 +13,7 @@ import io.switchboard.server.GatewayFixture;
 import io.switchboard.server.MqttTestClient;
 import io.switchboard.server.SwbTestClient;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -788,6 +789,37 @@ class ClusterTest {
     }
 
     @Test
+    void aReleaseThatFoundRedisGoneIsDoneOnceRedisIsBack() throws Exception {
+        // Not retried, the record went on naming a, without an expiry: alice online there for good (info, an extra
+        // hop per push) and a Redis key that never goes.
+        SwbTestClient alice = a.hello("alice");
+        var client = io.lettuce.core.RedisClient.create(redis.uri());
+        try {
+            java.util.Map<byte[], byte[]> record;
+            try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+                record = c.sync().hgetall(Keys.record("alice"));
+            }
+            redis.stop();
+            alice.leave(); // its release cannot reach Redis
+            GatewayFixture.await(() -> a.server().registry().size() == 0, "alice's session left a");
+            redis.startAgain();
+            try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+                c.sync().hset(Keys.record("alice"), record); // as an AOF written before the release keeps it
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (c.sync().hget(Keys.record("alice"), "n".getBytes(StandardCharsets.UTF_8)) != null
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertNull(c.sync().hget(Keys.record("alice"), "n".getBytes(StandardCharsets.UTF_8)),
+                        "released once Redis was back");
+                assertTrue(c.sync().pttl(Keys.record("alice")) > 0, "and the record expires");
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void shouldReachClientsAndTopicsAcrossNodesAgainAfterRedisRestartedEmpty() throws Exception {
         SwbTestClient reader = readerOfAlarmsOnA();
         SwbTestClient held = a.hello("held");
@@ -1380,6 +1412,11 @@ class ClusterTest {
         assertEquals(503, r.status(), r.body());
         assertTrue(System.nanoTime() - startNs < 3_000_000_000L, "503 within the command timeout");
         assertEquals(503, a.api().post("/v1/clients/erin/messages?ttl=60", "stored").status());
+        // Looking up or disconnecting a client held elsewhere needs Redis too: 503 with the reason, not a 500.
+        ApiClient.Response info = a.api().get("/v1/clients/frank");
+        assertEquals(503, info.status(), info.body());
+        assertTrue(info.body().contains("Redis"), info.body());
+        assertEquals(503, a.api().delete("/v1/clients/frank").status());
 
         // A new handshake needs Redis: refused with 503, the client retries later.
         SwbTestClient refused = a.connect();
