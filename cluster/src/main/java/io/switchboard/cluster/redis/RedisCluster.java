@@ -165,14 +165,31 @@ public final class RedisCluster implements ClusterProvider.Cluster {
         this.timeoutWheel = new HashedWheelTimer(
                 new DefaultThreadFactory("swb-cluster-timeouts", true),
                 timeoutTickMs(timeoutMs), TimeUnit.MILLISECONDS);
+        // Reconnects at most 2 s apart, with jitter: Lettuce's default grows to 30 s, so after an outage longer than
+        // that a node could wait up to 30 s more (past its 6 s lease) with Redis back, and every node at once.
         this.resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThreads)
-                .eventExecutorGroup(timerThread).timer(timeoutWheel).build();
+                .eventExecutorGroup(timerThread).timer(timeoutWheel)
+                .reconnectDelay(io.lettuce.core.resource.Delay.equalJitter(java.time.Duration.ofMillis(100),
+                        java.time.Duration.ofSeconds(2), 100, TimeUnit.MILLISECONDS))
+                .build();
         this.client = RedisClient.create(resources, uri);
         ClientOptions.Builder options = ClientOptions.builder();
         if (config.clusterTlsCa != null) {
             options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider()
                     .trustManager(new java.io.File(config.clusterTlsCa)).build());
         }
+        // A Redis that stops answering while its TCP connection stays up (a host gone, packets dropped; a stopped
+        // process once its socket buffer is full) is cut off: data unacknowledged for 10 s (TCP_USER_TIMEOUT, epoll)
+        // or an idle connection whose keepalive probes go unanswered for ~11 s closes the connection, which fails the
+        // commands Lettuce still holds (timed out, but kept until an answer that may never come: their payloads too)
+        // and reconnects. Without, the kernel gave up after ~15 minutes of retransmissions.
+        options.socketOptions(io.lettuce.core.SocketOptions.builder()
+                .keepAlive(io.lettuce.core.SocketOptions.KeepAliveOptions.builder().enable()
+                        .idle(java.time.Duration.ofSeconds(5)).interval(java.time.Duration.ofSeconds(2)).count(3)
+                        .build())
+                .tcpUserTimeout(io.lettuce.core.SocketOptions.TcpUserTimeoutOptions.builder().enable()
+                        .tcpUserTimeout(java.time.Duration.ofMillis(Math.max(10_000, 5L * timeoutMs))).build())
+                .build());
         client.setOptions(options
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(REQUEST_QUEUE)
