@@ -178,11 +178,12 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider()
                     .trustManager(new java.io.File(config.clusterTlsCa)).build());
         }
-        // A Redis that stops answering while its TCP connection stays up (a host gone, packets dropped; a stopped
-        // process once its socket buffer is full) is cut off: data unacknowledged for 10 s (TCP_USER_TIMEOUT, epoll)
-        // or an idle connection whose keepalive probes go unanswered for ~11 s closes the connection, which fails the
-        // commands Lettuce still holds (timed out, but kept until an answer that may never come: their payloads too)
-        // and reconnects. Without, the kernel gave up after ~15 minutes of retransmissions.
+        // A Redis host that goes away while the TCP connection stays up (packets dropped, a machine gone) is cut off:
+        // data unacknowledged for 10 s (TCP_USER_TIMEOUT, epoll) or an idle connection whose keepalive probes go
+        // unanswered for ~11 s closes the connection, which fails the commands Lettuce still holds (timed out, but
+        // kept until an answer that may never come: their payloads too) and reconnects. Without, the kernel gave up
+        // after ~15 minutes of retransmissions. (A Redis process that is stopped but whose kernel still acknowledges
+        // is not caught by either: its commands time out, and Lettuce keeps them, up to its request queue.)
         options.socketOptions(io.lettuce.core.SocketOptions.builder()
                 .keepAlive(io.lettuce.core.SocketOptions.KeepAliveOptions.builder().enable()
                         .idle(java.time.Duration.ofSeconds(5)).interval(java.time.Duration.ofSeconds(2)).count(3)
