@@ -421,10 +421,11 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
     protected final void countFrames(int frames) {
         int rate = at.shared.config().clientRate;
         Session s = session;
-        if (frames <= 0 || rate == 0 || s == null || throttled) {
+        if (frames <= 0 || rate == 0 || s == null) {
             return;
         }
-        if (!s.spendFrames((int) at.shard.nowSec(), rate, at.shared.config().clientBurst, frames)) {
+        // Charged also when the frame that asked for the work spent the last of the budget (throttled already).
+        if (!s.spendFrames((int) at.shard.nowSec(), rate, at.shared.config().clientBurst, frames) && !throttled) {
             throttle(s);
         }
     }

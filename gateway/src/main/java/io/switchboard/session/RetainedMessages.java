@@ -129,6 +129,11 @@ public final class RetainedMessages {
      * so that the caller can charge the work to whoever asked.
      */
     public int forEachMatch(String filter, long nowMs, BiConsumer<String, Retained> action) {
+        return forEachMatch(filter, nowMs, Long.MAX_VALUE, action);
+    }
+
+    /** As above, looking at no more than {@code maxLooks} topics (the rest is not offered). */
+    public int forEachMatch(String filter, long nowMs, long maxLooks, BiConsumer<String, Retained> action) {
         if (!TopicIndex.isWildcard(filter)) {
             Retained r = byTopic.get(filter);
             if (r != null) {
@@ -139,7 +144,7 @@ public final class RetainedMessages {
         String prefix = literalPrefix(filter);
         int looked = 0;
         for (Map.Entry<String, Retained> e : byTopic.tailMap(prefix, true).entrySet()) {
-            if (!e.getKey().startsWith(prefix)) {
+            if (!e.getKey().startsWith(prefix) || looked >= maxLooks) {
                 break; // sorted: no topic after this one starts with the prefix
             }
             looked++;

@@ -111,12 +111,13 @@ public final class Session {
         return true;
     }
 
-    /** Spends up to {@code frames} of the budget (what is left of it when less); true when some is left after. */
+    /**
+     * Charges {@code frames} frames' worth of work to the budget, beyond what is left as a debt (at most a minute of
+     * the rate) that the next seconds pay back before the client is read again; true when some is left after.
+     */
     public boolean spendFrames(int nowSec, int rate, int burst, int frames) {
-        if (!frameBudgetLeft(nowSec, rate, burst)) {
-            return false;
-        }
-        budgetTokens = Math.max(0, budgetTokens - frames);
+        frameBudgetLeft(nowSec, rate, burst); // the refill of a new second first
+        budgetTokens = (int) Math.max(-60L * rate, (long) budgetTokens - frames);
         return budgetTokens > 0;
     }
 
@@ -155,9 +156,12 @@ public final class Session {
         }
         if (nowSec != budgetSec) {
             long elapsed = (long) nowSec - budgetSec;
-            boolean ranOutLastSecond = budgetTokens <= 0 && elapsed == 1;
+            // Frames spend the budget down to 0 exactly; below is a debt of work (spendFrames), paid back by the
+            // seconds that follow, the client not read meanwhile, and not a reason to close it (the grace counts
+            // frames sent over the budget, not work the server chose to charge).
+            boolean ranOutLastSecond = budgetTokens == 0 && elapsed == 1;
             overBudgetSec = ranOutLastSecond ? (byte) Math.min(overBudgetSec + 1, Byte.MAX_VALUE) : 0;
-            budgetTokens = (int) Math.min(burst, Math.max(budgetTokens, 0) + elapsed * rate);
+            budgetTokens = (int) Math.min(burst, budgetTokens + elapsed * rate);
             budgetSec = nowSec;
         }
         return budgetTokens > 0;

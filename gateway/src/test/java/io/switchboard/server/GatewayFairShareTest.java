@@ -228,4 +228,38 @@ class GatewayFairShareTest {
                 "throttled after the first looks");
         m.close();
     }
+    @Test
+    void aClientWhoseSubscribesLookThroughManyRetainedTopicsIsSlowedNotClosed() throws Exception {
+        // The look is charged as a debt the next seconds pay back (the client not read meanwhile), not as frames
+        // over the budget: a client subscribing one filter at a time to a large store was closed with 429 after
+        // the grace, again at every reconnect.
+        gw.config.clientRate = 10;
+        gw.config.clientBurst = 20;
+        gw.config.clientRateGraceSec = 3;
+        gw.config.mqttPort = 0;
+        gw.start();
+        for (int i = 0; i < 3_000; i++) { // a look through all of them: 11 frames
+            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
+        }
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        assertEquals(0, m.connect("paho", true));
+        for (int id = 1; id <= 6; id++) {
+            m.subscribe(id, "+/x" + id, 0);
+        }
+        for (int id = 1; id <= 6; id++) {
+            MqttTestClient.Packet ack = null;
+            for (int sec = 0; sec < 10 && ack == null; sec++) {
+                try {
+                    m.readTimeout(200);
+                    ack = m.expect(MqttTestClient.SUBACK);
+                } catch (java.net.SocketTimeoutException slowed) {
+                    gw.advanceSec(1);
+                }
+            }
+            assertTrue(ack != null, "SUBACK " + id + " came, in time");
+            assertEquals(id, ack.body()[1]);
+        }
+        assertEquals(0, gw.server().metrics().refusals(Refusal.THROTTLED_CLOSED, "mqtt"), "slowed, not closed");
+        m.close();
+    }
 }

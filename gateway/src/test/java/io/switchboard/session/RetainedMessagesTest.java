@@ -28,6 +28,21 @@ class RetainedMessagesTest {
     }
 
     @Test
+    void aLookThroughTheTopicsSaysHowManyItLookedAtAndStopsAtItsLimit() {
+        RetainedMessages retained = new RetainedMessages(1_000, 1 << 20);
+        for (int i = 0; i < 100; i++) {
+            retained.retain("s/" + i, new byte[] {1});
+        }
+        retained.retain("t/1", new byte[] {1});
+        assertEquals(101, retained.forEachMatch("+/zz", 0, (t, r) -> { }), "a filter starting with + looks at all");
+        assertEquals(100, retained.forEachMatch("s/#", 0, (t, r) -> { }), "one with a prefix at those under it");
+        assertEquals(1, retained.forEachMatch("t/1", 0, (t, r) -> { }), "no wildcard: the one");
+        List<String> got = new ArrayList<>();
+        assertEquals(10, retained.forEachMatch("s/#", 0, 10, (t, r) -> got.add(t)));
+        assertEquals(10, got.size(), "no more than the limit looked at, nor offered");
+    }
+
+    @Test
     void anExpiredRetainedMessageIsNotHandedOutAndIsDroppedWithItsBytes() {
         RetainedMessages retained = new RetainedMessages(10, 1 << 20);
         retained.retain("a/x", new byte[] {1}, expiringAt(5_000), 1_000);

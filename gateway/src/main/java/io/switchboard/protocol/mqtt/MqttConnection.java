@@ -1084,10 +1084,18 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
         long nowMs = at.shard.nowMs();
         java.util.Set<String> sent = new java.util.HashSet<>();
         long looked = 0;
+        // At most --client-burst frames' worth of looking per SUBSCRIBE (a million topics by default): one naming a
+        // hundred '+/x' filters looked at the whole store a hundred times before any of it was charged.
+        long maxLooks = at.shared.config().clientRate == 0 ? Long.MAX_VALUE
+                : (long) at.shared.config().clientBurst * RETAINED_TOPICS_PER_FRAME;
         for (int i = 0; i < codes.length; i++) {
             if (sendRetained[i] && sent.add(s.subscriptions().get(i).filter())) {
                 String filter = s.subscriptions().get(i).filter();
-                looked += at.shared.registry().retained().forEachMatch(filter, nowMs, (topic, r) -> {
+                if (looked >= maxLooks) {
+                    skipped[0]++; // its retained messages are not looked for: counted once
+                    continue;
+                }
+                looked += at.shared.registry().retained().forEachMatch(filter, nowMs, maxLooks - looked, (topic, r) -> {
                     PublishProperties properties = publishProperties(r.properties(), nowMs);
                     // The whole PUBLISH counts (a small payload may come with kilobytes of properties).
                     long size = MqttEncoder.publishBytes(version, topic, r.payload().length, 0, properties);
