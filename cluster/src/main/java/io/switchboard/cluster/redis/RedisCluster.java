@@ -72,6 +72,13 @@ public final class RedisCluster implements ClusterProvider.Cluster {
     private final ClientResources resources;
     private final EventLoopGroupProvider ioThreads;
     private final io.netty.util.concurrent.EventExecutorGroup timerThread;
+    /**
+     * Issues this node's topic subscriber entries in the order their counts changed (RedisDirectory#sendInterest):
+     * a thread of its own, not the timer's, so that a storm of them (a million per-client topics after a restart)
+     * never holds back the lease refresh. Idle, it sleeps.
+     */
+    final io.netty.util.concurrent.EventExecutor interestThread =
+            new io.netty.util.concurrent.DefaultEventExecutor(new DefaultThreadFactory("swb-cluster-interest", true));
     /** Lettuce's command timeouts and reconnect delays (given to it, so stopped here). */
     private final HashedWheelTimer timeoutWheel;
     private final RedisClient client;
@@ -797,6 +804,7 @@ public final class RedisCluster implements ClusterProvider.Cluster {
             resources.shutdown(0, 2, TimeUnit.SECONDS);
             ioThreads.shutdown(0, 2, TimeUnit.SECONDS);
             timerThread.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            interestThread.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             timeoutWheel.stop();
         }
     }

@@ -871,7 +871,7 @@ final class RedisDirectory implements ClientDirectory {
 
     /**
      * Adds or removes this node's entry for {@code f} (a key of {@link #interest}); called inside its count's update,
-     * it hands the command to the cluster's one timer thread, which issues them in that order. Issued right here, on
+     * it hands the command to the cluster's interest thread, which issues them in that order. Issued right here, on
      * whichever loop changed the count, a command from the Redis connection's own loop (Lettuce runs on the
      * gateway's loops) is written at once while one from another loop waits in a task: the last subscriber leaving
      * on one loop and a new one coming on the other reached Redis as SADD then SREM, and the node heard no more of
@@ -879,7 +879,7 @@ final class RedisDirectory implements ClientDirectory {
      */
     private void sendInterest(String f, boolean added) {
         try {
-            cluster.timer().execute(() -> writeInterest(f, added));
+            cluster.interestThread.execute(() -> writeInterest(f, added));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // the cluster is closing: its entries go with its node
         }

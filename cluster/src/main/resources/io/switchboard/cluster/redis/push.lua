@@ -36,7 +36,8 @@ if stored >= tonumber(ARGV[4]) then
   return {3}
 end
 local storedBytes = 0
-if stored > 0 then storedBytes = tonumber(redis.call('HGET', KEYS[1], 'b') or '0') end
+-- (Below 0 for a list from before the count, whose entries ack.lua took away uncounted: as 0 until it empties.)
+if stored > 0 then storedBytes = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'b') or '0')) end
 -- At least one message, however large (within --max-payload): the bound is on what piles up.
 if stored > 0 and storedBytes + string.len(ARGV[3]) > tonumber(ARGV[8]) then
   return {3}
