@@ -724,12 +724,18 @@ final class RedisDirectory implements ClientDirectory {
      */
     private <T> CompletableFuture<T> unavailableOnFailure(CompletableFuture<T> f, String doing) {
         return f.handle((v, e) -> {
-            if (e != null) {
-                cluster.redisFailed(doing, e);
-                throw new io.switchboard.service.Unavailable("the cluster's Redis did not answer: "
-                        + RedisCluster.reason(e));
+            if (e == null) {
+                return v;
             }
-            return v;
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            if (!(cause instanceof io.lettuce.core.RedisException
+                    || cause instanceof java.util.concurrent.TimeoutException)) {
+                throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+            }
+            cluster.redisFailed(doing, cause); // not a fault of this code: an answer Redis did not give
+            throw new io.switchboard.service.Unavailable("the cluster's Redis did not answer: "
+                    + RedisCluster.reason(cause));
         });
     }
 
