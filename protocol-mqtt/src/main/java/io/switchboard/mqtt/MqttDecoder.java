@@ -114,6 +114,11 @@ public final class MqttDecoder {
                 throw new MqttMalformed(PROTOCOL_ERROR, "the first packet must be CONNECT, not type " + type);
             }
             boolean v5 = version == MqttVersion.V5;
+            if (version == MqttVersion.V31 && (type == PUBREL || type == SUBSCRIBE || type == UNSUBSCRIBE)) {
+                // MQTT 3.1 sets DUP on these when it sends them again (3.1.1 fixed their flags at 0010): refused, a
+                // client with a persistent session sent them again at every reconnect, closed each time.
+                flags &= ~0x08;
+            }
             MqttPacket p = switch (type) {
                 case CONNECT -> connect(r, flags, version);
                 case PUBLISH -> publish(r, flags, v5);

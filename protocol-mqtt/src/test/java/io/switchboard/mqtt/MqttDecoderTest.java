@@ -109,6 +109,14 @@ class MqttDecoderTest {
         assertEquals(MqttVersion.V31, c.version());
         assertEquals("c", c.clientId());
         assertEquals(new PubAck(5, 0), decode(hex("40 02 0005"), MqttVersion.V31));
+        // 3.1 sets DUP on the PUBREL, SUBSCRIBE and UNSUBSCRIBE it sends again: refused, a client with a persistent
+        // session sent them again at every reconnect, closed each time. Later versions keep the flags fixed.
+        assertEquals(new PubRel(1, 0), decode(hex("6a 02 0001"), MqttVersion.V31));
+        assertEquals("a", ((Subscribe) decode(hex("8a 06 0001 0001 61 00"), MqttVersion.V31)).subscriptions().get(0)
+                .filter());
+        assertPacketEquals(new Unsubscribe(2, List.of("a"), List.of()), decode(hex("aa 05 0002 0001 61"),
+                MqttVersion.V31));
+        assertEquals(MqttReasonCodes.MALFORMED_PACKET, reason(hex("6a 02 0001"), V311));
     }
 
     @Test
