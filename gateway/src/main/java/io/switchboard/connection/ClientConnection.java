@@ -767,9 +767,10 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         } else if (phase == OPEN && tokenUntilSec != 0 && nowSec >= tokenUntilSec) {
             refused(Refusal.TOKEN_EXPIRED);
             closeWith(401, "token expired", 0);
-        } else if (phase == OPEN && heldBack) {
+        } else if (phase == OPEN && (heldBack || throttled)) {
             // Not idle: the server is the one not reading (its input waits for the upstream's answers, which come
-            // or fail within the webhook's own bounds).
+            // or fail within the webhook's own bounds, or for its frame budget: a debt of work is paid back over
+            // up to a minute, its PINGREQs unread meanwhile).
             timeSec = (int) nowSec;
             scheduleDeadline();
         } else if (phase == OPEN) {

@@ -262,4 +262,38 @@ class GatewayFairShareTest {
         assertEquals(0, gw.server().metrics().refusals(Refusal.THROTTLED_CLOSED, "mqtt"), "slowed, not closed");
         m.close();
     }
+    @Test
+    void aClientLeftUnreadWhileItPaysBackItsDebtIsNotClosedAsIdle() throws Exception {
+        // Its PINGREQs wait unread while its SUBSCRIBEs' looks are paid back: the server is the one not reading.
+        gw.config.clientRate = 10;
+        gw.config.clientBurst = 20;
+        gw.config.idleGraceSec = 0;
+        gw.config.heartbeatMinSec = 1;
+        gw.config.mqttPort = 0;
+        gw.start();
+        for (int i = 0; i < 3_000; i++) {
+            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
+        }
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        m.sendConnect("slow", true, 2, null, null, 0); // keep-alive 2 s: idle after 4 s unread
+        assertEquals(MqttTestClient.CONNACK, m.read().type());
+        for (int id = 1; id <= 8; id++) {
+            m.subscribe(id, "+/x" + id, 0); // ~2 s of debt each
+            m.pingreq();
+        }
+        int subacks = 0;
+        for (int sec = 0; sec < 40 && subacks < 8; sec++) {
+            try {
+                m.readTimeout(200);
+                for (MqttTestClient.Packet p = m.read(); ; p = m.read()) {
+                    subacks += p.type() == MqttTestClient.SUBACK ? 1 : 0;
+                }
+            } catch (java.net.SocketTimeoutException slowed) {
+                gw.advanceSec(1);
+            }
+        }
+        assertEquals(8, subacks, "every SUBSCRIBE answered, in time");
+        assertEquals(0, gw.server().metrics().refusals(Refusal.IDLE_TIMEOUT, "mqtt"), "not closed as idle");
+        m.close();
+    }
 }
