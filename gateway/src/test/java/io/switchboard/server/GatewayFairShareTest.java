@@ -296,4 +296,30 @@ class GatewayFairShareTest {
         assertEquals(0, gw.server().metrics().refusals(Refusal.IDLE_TIMEOUT, "mqtt"), "not closed as idle");
         m.close();
     }
+    @Test
+    void aSubscribeLooksThroughAtMostItsBurstOfRetainedTopicsAndCountsTheRestSkipped() throws Exception {
+        gw.config.clientRate = 1;
+        gw.config.clientBurst = 1; // 256 topics looked at, at most, per SUBSCRIBE
+        gw.config.mqttPort = 0;
+        gw.start();
+        for (int i = 0; i < 300; i++) {
+            gw.server().registry().retained().retain("s/" + (1000 + i), new byte[] {1});
+        }
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        assertEquals(0, m.connect("all", true));
+        m.subscribe(1, "#", 0);
+        m.expect(MqttTestClient.SUBACK);
+        int retained = 0;
+        try {
+            m.readTimeout(500);
+            for (MqttTestClient.Packet p = m.read(); ; p = m.read()) {
+                retained += p.type() == MqttTestClient.PUBLISH ? 1 : 0;
+            }
+        } catch (java.net.SocketTimeoutException done) {
+            // all it was sent
+        }
+        assertEquals(256, retained);
+        gw.assertRefusals("topic_queue_full", 1);
+        m.close();
+    }
 }

@@ -1107,6 +1107,9 @@ public final class MqttConnection extends ClientConnection<MqttAdapter> {
                     ctx.write(MqttEncoder.publish(ctx.alloc(), version, topic, r.payload(), 0, true, false, 0,
                             properties), ctx.voidPromise());
                 });
+                if (looked >= maxLooks) {
+                    skipped[0]++; // cut short: what its look did not reach is skipped, counted once
+                }
             }
         }
         for (int k = 0; k < skipped[0]; k++) {
