@@ -52,6 +52,8 @@ public final class Session {
     private int keepForSec;
     /** Consecutive seconds the budget ran out, up to 127. */
     private byte overBudgetSec;
+    /** A frame spent the last of the budget this loop second (work charged beyond it is a debt, not this). */
+    private boolean ranOutByFrames;
     private byte state;
     /**
      * Turns taken by work handed to this session's loop ({@link #takeTurn}), from any thread; and the next turn to
@@ -107,7 +109,9 @@ public final class Session {
         if (!frameBudgetLeft(nowSec, rate, burst)) {
             return false;
         }
-        budgetTokens--;
+        if (--budgetTokens == 0) {
+            ranOutByFrames = true;
+        }
         return true;
     }
 
@@ -156,10 +160,11 @@ public final class Session {
         }
         if (nowSec != budgetSec) {
             long elapsed = (long) nowSec - budgetSec;
-            // Frames spend the budget down to 0 exactly; below is a debt of work (spendFrames), paid back by the
-            // seconds that follow, the client not read meanwhile, and not a reason to close it (the grace counts
-            // frames sent over the budget, not work the server chose to charge).
-            boolean ranOutLastSecond = budgetTokens == 0 && elapsed == 1;
+            // Counted when frames spent the budget (a debt of work charged beyond, spendFrames, is paid back by the
+            // seconds that follow, the client not read meanwhile, and is not a reason to close it; but a client
+            // whose frames spend it to the last one every second is closed after the grace, debt or not).
+            boolean ranOutLastSecond = ranOutByFrames && elapsed == 1;
+            ranOutByFrames = false;
             overBudgetSec = ranOutLastSecond ? (byte) Math.min(overBudgetSec + 1, Byte.MAX_VALUE) : 0;
             budgetTokens = (int) Math.min(burst, budgetTokens + elapsed * rate);
             budgetSec = nowSec;

@@ -322,4 +322,36 @@ class GatewayFairShareTest {
         gw.assertRefusals("topic_queue_full", 1);
         m.close();
     }
+    @Test
+    void aClientWhoseFramesSpendItsBudgetEverySecondIsClosedAfterTheGraceThoughALookPutsItInDebt() throws Exception {
+        // The SUBSCRIBE that spent the last frame also charged its look: the budget below 0 at the second's end
+        // was taken for a debt only, and the grace never counted: at its cap every second, never closed.
+        gw.config.mqttPort = 0;
+        gw.start(); // 100 frames a second, 200 saved, closed after 3 seconds over
+        for (int i = 0; i < 300; i++) { // a look through them: 1 frame
+            gw.server().registry().retained().retain("s/" + i, new byte[] {1});
+        }
+        MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
+        assertEquals(0, m.connect("capped", true));
+        boolean closed = false;
+        for (int sec = 0; sec < 8 && !closed; sec++) {
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < (sec == 0 ? 199 : 98); i++) { // the budget but one: the SUBSCRIBE spends the last
+                b.write(new byte[] {(byte) 0xC0, 0});
+            }
+            b.write(new byte[] {(byte) 0x82, 8, 0, (byte) (sec + 1), 0, 3, '+', '/', 'x', 0});
+            try {
+                m.sendRaw(b.toByteArray());
+                for (MqttTestClient.Packet p = m.read(); p.type() != MqttTestClient.SUBACK; p = m.read()) {
+                    // its PINGRESPs
+                }
+                gw.advanceSec(1);
+            } catch (java.io.IOException gone) {
+                closed = true;
+            }
+        }
+        GatewayFixture.await(() -> gw.server().metrics().refusals(Refusal.THROTTLED_CLOSED, "mqtt") == 1,
+                "closed after the grace");
+        m.close();
+    }
 }
