@@ -1062,11 +1062,7 @@ class SwitchboardClientTest {
         // The UNSUB's future completes as its connection ends, and a dependent that subscribes again changed the
         // map being walked: the exception left the client connected in name, never reconnecting.
         SwitchboardClient c = client(builder("alice"));
-        CompletableFuture<Void> news = c.subscribe("news");
-        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
-        p.expect("SUB news");
-        p.send("OK SUB news");
-        news.get(5, TimeUnit.SECONDS);
+        FakeServer.Peer p = connectSubscribedTo(c, "news");
         CompletableFuture<Void> again = new CompletableFuture<>();
         c.unsubscribe("news").thenRun(() -> c.subscribe("news").whenComplete((v, e) -> again.complete(null)));
         p.expect("UNSUB news");
@@ -1084,11 +1080,7 @@ class SwitchboardClientTest {
     @Test
     void shouldUnsubscribeOnTheNextConnectionWhatWasDroppedWhileDisconnected() throws Exception {
         SwitchboardClient c = client(builder("alice"));
-        CompletableFuture<Void> news = c.subscribe("news");
-        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
-        p.expect("SUB news");
-        p.send("OK SUB news");
-        news.get(5, TimeUnit.SECONDS);
+        FakeServer.Peer p = connectSubscribedTo(c, "news");
 
         p.close();
         expectDisconnected(1_000);
@@ -1441,6 +1433,16 @@ class SwitchboardClientTest {
     /** Waits until the client's event loop has finished what it was doing (including the current read batch). */
     private static void barrier(SwitchboardClient c) throws Exception {
         c.eventLoop().submit(() -> { }).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Subscribes {@code c} to {@code topic}, connects it as alice, and has the server confirm the subscription. */
+    private FakeServer.Peer connectSubscribedTo(SwitchboardClient c, String topic) throws Exception {
+        CompletableFuture<Void> subscribed = c.subscribe(topic);
+        FakeServer.Peer p = connect(c, "HELLO alice v=1", WELCOME_0);
+        p.expect("SUB " + topic);
+        p.send("OK SUB " + topic);
+        subscribed.get(5, TimeUnit.SECONDS);
+        return p;
     }
 
     private void expectDisconnected(long reconnectDelayMs) throws InterruptedException {

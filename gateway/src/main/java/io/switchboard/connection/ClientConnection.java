@@ -377,13 +377,20 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
         if (phase != OPEN || drainRetryMs >= 0) {
             return; // closing, or a drain that takes nothing more
         }
+        readWhatWaited();
+    }
+
+    /**
+     * A pause ended (throttled, or held back): reads the input that waited (not inside decoding: an answer that came
+     * at once, whose decoding goes on with the rest by itself), sends the deliveries a write buffer that drained
+     * meanwhile left waiting (that pump was skipped), and reads the socket again unless another pause holds.
+     */
+    private void readWhatWaited() {
         if (cumulation != null && !decoding) {
-            // Inside decoding (an answer that came at once), that decoding goes on with the rest by itself.
             decodeOnce(cumulation);
             keepRemainder();
         }
         if (phase == OPEN && session != null) {
-            // Deliveries a write buffer that drained while held back left waiting (that pump was skipped).
             session.pump(false);
         }
         ctx.flush();
@@ -456,18 +463,7 @@ public abstract class ClientConnection<A extends ProtocolAdapter> extends Channe
             return;
         }
         throttled = false;
-        if (cumulation != null) {
-            decodeOnce(cumulation);
-            keepRemainder();
-        }
-        if (phase == OPEN) {
-            // Deliveries a write buffer that drained while throttled left waiting (that pump was skipped).
-            s.pump(false);
-        }
-        ctx.flush();
-        if (!throttled && !heldBack && phase == OPEN && ctx.channel().isWritable() && drainRetryMs < 0) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        readWhatWaited();
     }
 
 

@@ -36,6 +36,26 @@ class GatewayFairShareTest {
         return "PING\n".repeat(n).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** Retains a message (one byte) on each of {@code prefix + from} .. {@code prefix + (from + count - 1)}. */
+    private void retainTopics(String prefix, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            gw.server().registry().retained().retain(prefix + i, new byte[] {1});
+        }
+    }
+
+    /** Reads what comes until {@code ms} pass without a packet; returns how many were of {@code type}. */
+    private static int countUntilSilent(MqttTestClient m, int type, int ms) throws java.io.IOException {
+        int n = 0;
+        m.readTimeout(ms);
+        try {
+            for (MqttTestClient.Packet p = m.read(); ; p = m.read()) {
+                n += p.type() == type ? 1 : 0;
+            }
+        } catch (java.net.SocketTimeoutException silent) {
+            return n;
+        }
+    }
+
     private static void expectPongs(SwbTestClient c, int n) throws Exception {
         for (int i = 0; i < n; i++) {
             assertEquals("PONG", c.readLine(), "PONG " + (i + 1) + " of " + n);
@@ -157,6 +177,7 @@ class GatewayFairShareTest {
         mqtt.close();
         ws.close();
     }
+
     @Test
     void aWebSocketCloseThatWaitsBehindTheBudgetStopsDeliveriesAtOnce() throws Exception {
         // The close waits for the frames before it (read once the budget refills), but the client is leaving:
@@ -183,6 +204,7 @@ class GatewayFairShareTest {
         assertEquals(1000, ws.readClose().closeCode(), "the client's close, echoed");
         ws.close();
     }
+
     @Test
     void emptyWebSocketFramesCountAndPingsBeforeTheHelloAreBounded() throws Exception {
         gw.config.wsPort = 0;
@@ -209,15 +231,14 @@ class GatewayFairShareTest {
         ws.close();
         early.close();
     }
+
     @Test
     void aSubscribeThatMakesTheServerLookThroughManyRetainedTopicsCostsFramesOfTheBudget() throws Exception {
         // '+/zz' matches nothing here, but every retained topic is looked at: one such SUBSCRIBE a frame, a client
         // could make its loop look at 100,000 topics 2,000 times a second.
         gw.config.mqttPort = 0;
         gw.start();
-        for (int i = 0; i < 20_000; i++) {
-            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
-        }
+        retainTopics("sensors/s", 0, 20_000);
         MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
         assertEquals(0, m.connect("scanner", true));
         for (int id = 1; id <= 20; id++) {
@@ -228,6 +249,7 @@ class GatewayFairShareTest {
                 "throttled after the first looks");
         m.close();
     }
+
     @Test
     void aClientWhoseSubscribesLookThroughManyRetainedTopicsIsSlowedNotClosed() throws Exception {
         // The look is charged as a debt the next seconds pay back (the client not read meanwhile), not as frames
@@ -238,9 +260,7 @@ class GatewayFairShareTest {
         gw.config.clientRateGraceSec = 3;
         gw.config.mqttPort = 0;
         gw.start();
-        for (int i = 0; i < 3_000; i++) { // a look through all of them: 11 frames
-            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
-        }
+        retainTopics("sensors/s", 0, 3_000); // a look through all of them: 11 frames
         MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
         assertEquals(0, m.connect("paho", true));
         for (int id = 1; id <= 6; id++) {
@@ -262,6 +282,7 @@ class GatewayFairShareTest {
         assertEquals(0, gw.server().metrics().refusals(Refusal.THROTTLED_CLOSED, "mqtt"), "slowed, not closed");
         m.close();
     }
+
     @Test
     void aClientLeftUnreadWhileItPaysBackItsDebtIsNotClosedAsIdle() throws Exception {
         // Its PINGREQs wait unread while its SUBSCRIBEs' looks are paid back: the server is the one not reading.
@@ -271,9 +292,7 @@ class GatewayFairShareTest {
         gw.config.heartbeatMinSec = 1;
         gw.config.mqttPort = 0;
         gw.start();
-        for (int i = 0; i < 3_000; i++) {
-            gw.server().registry().retained().retain("sensors/s" + i, new byte[] {1});
-        }
+        retainTopics("sensors/s", 0, 3_000);
         MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
         m.sendConnect("slow", true, 2, null, null, 0); // keep-alive 2 s: idle after 4 s unread
         assertEquals(MqttTestClient.CONNACK, m.read().type());
@@ -283,54 +302,37 @@ class GatewayFairShareTest {
         }
         int subacks = 0;
         for (int sec = 0; sec < 40 && subacks < 8; sec++) {
-            try {
-                m.readTimeout(200);
-                for (MqttTestClient.Packet p = m.read(); ; p = m.read()) {
-                    subacks += p.type() == MqttTestClient.SUBACK ? 1 : 0;
-                }
-            } catch (java.net.SocketTimeoutException slowed) {
-                gw.advanceSec(1);
-            }
+            subacks += countUntilSilent(m, MqttTestClient.SUBACK, 200);
+            gw.advanceSec(1); // slowed: the next second's budget
         }
         assertEquals(8, subacks, "every SUBSCRIBE answered, in time");
         assertEquals(0, gw.server().metrics().refusals(Refusal.IDLE_TIMEOUT, "mqtt"), "not closed as idle");
         m.close();
     }
+
     @Test
     void aSubscribeLooksThroughAtMostItsBurstOfRetainedTopicsAndCountsTheRestSkipped() throws Exception {
         gw.config.clientRate = 1;
         gw.config.clientBurst = 1; // 256 topics looked at, at most, per SUBSCRIBE
         gw.config.mqttPort = 0;
         gw.start();
-        for (int i = 0; i < 300; i++) {
-            gw.server().registry().retained().retain("s/" + (1000 + i), new byte[] {1});
-        }
+        retainTopics("s/", 1000, 300);
         MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
         assertEquals(0, m.connect("all", true));
         m.subscribe(1, "#", 0);
         m.expect(MqttTestClient.SUBACK);
-        int retained = 0;
-        try {
-            m.readTimeout(500);
-            for (MqttTestClient.Packet p = m.read(); ; p = m.read()) {
-                retained += p.type() == MqttTestClient.PUBLISH ? 1 : 0;
-            }
-        } catch (java.net.SocketTimeoutException done) {
-            // all it was sent
-        }
-        assertEquals(256, retained);
+        assertEquals(256, countUntilSilent(m, MqttTestClient.PUBLISH, 500));
         gw.assertRefusals("topic_queue_full", 1);
         m.close();
     }
+
     @Test
     void aClientWhoseFramesSpendItsBudgetEverySecondIsClosedAfterTheGraceThoughALookPutsItInDebt() throws Exception {
         // The SUBSCRIBE that spent the last frame also charged its look: the budget below 0 at the second's end
         // was taken for a debt only, and the grace never counted: at its cap every second, never closed.
         gw.config.mqttPort = 0;
         gw.start(); // 100 frames a second, 200 saved, closed after 3 seconds over
-        for (int i = 0; i < 300; i++) { // a look through them: 1 frame
-            gw.server().registry().retained().retain("s/" + i, new byte[] {1});
-        }
+        retainTopics("s/", 0, 300); // a look through them: 1 frame
         MqttTestClient m = MqttTestClient.open(gw.server().mqttPort(), 4);
         assertEquals(0, m.connect("capped", true));
         boolean closed = false;

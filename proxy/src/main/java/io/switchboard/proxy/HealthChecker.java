@@ -92,8 +92,8 @@ final class HealthChecker {
                 finish(u, ch, false, r.cause(), done);
                 return;
             }
-            ch.connect(u.address, out.nextSource(loop, u.address)).addListener(c -> finish(u, ch, c.isSuccess(), c.cause(),
-                    done));
+            ch.connect(u.address, out.nextSource(loop, u.address))
+                    .addListener(c -> finish(u, ch, c.isSuccess(), c.cause(), done));
         });
     }
 
